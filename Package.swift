@@ -1,0 +1,69 @@
+// swift-tools-version: 6.0
+// podd: a single-machine pod supervisor. The module graph mirrors the architecture:
+//   PodModel (pure: manifests, validation, status, lifecycle state machine)
+//   CPodShim (C: the syscalls Swift's Glibc lacks) -> PodOS (epoll reactor, pidfds, cgroups, files)
+//   PodRuntime (image store, pod store, supervisor driving per-pod monitors)
+//   PodAPI (HTTP/JSON API on a Unix socket)      PodCtlKit (the podctl CLI as a library)
+//   podd, podctl: thin executables.  The per-pod monitor (Sources/podd-monitor) is plain C,
+//   built static by the Makefile so that it costs well under 1 MB per pod.
+import PackageDescription
+
+let package = Package(
+    name: "podd",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "podd", targets: ["podd"]),
+        .executable(name: "podctl", targets: ["podctl"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.81.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+    ],
+    targets: [
+        .target(
+            name: "PodModel",
+            dependencies: [.product(name: "Yams", package: "Yams")]
+        ),
+        .target(name: "CPodShim"),
+        .target(
+            name: "PodOS",
+            dependencies: ["CPodShim", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
+            name: "PodRuntime",
+            dependencies: ["PodModel", "PodOS", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
+            name: "PodAPI",
+            dependencies: [
+                "PodModel", "PodRuntime", "PodOS",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "PodCtlKit",
+            dependencies: [
+                "CPodShim",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "podd",
+            dependencies: [
+                "PodAPI", "PodRuntime", "PodModel",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(name: "podctl", dependencies: ["PodCtlKit"]),
+        .testTarget(name: "PodModelTests", dependencies: ["PodModel"]),
+    ],
+    swiftLanguageModes: [.v6]
+)
