@@ -1,1 +1,135 @@
+#define _GNU_SOURCE
 #include "CPodShim.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_send_signal
+#define SYS_pidfd_send_signal 424
+#endif
+
+int pod_pidfd_open(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
+
+int pod_pidfd_send_signal(int pidfd, int sig) {
+    return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+}
+
+int pod_peer_credentials(int fd, pid_t *pid, uid_t *uid, gid_t *gid) {
+    struct ucred cred;
+    socklen_t len = sizeof cred;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return -1;
+    *pid = cred.pid;
+    *uid = cred.uid;
+    *gid = cred.gid;
+    return 0;
+}
+
+int pod_process_in_group(pid_t pid, gid_t gid) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "re");
+    if (!f) return -1;
+    char line[4096];
+    int found = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, "Groups:", 7) != 0) continue;
+        char *p = line + 7;
+        while (*p) {
+            char *end;
+            unsigned long g = strtoul(p, &end, 10);
+            if (end == p) break;
+            if ((gid_t)g == gid) { found = 1; break; }
+            p = end;
+        }
+        break;
+    }
+    fclose(f);
+    return found;
+}
+
+pid_t pod_spawn(const char *path, char *const argv[], char *const envp[], int fd3, int logfd) {
+    posix_spawn_file_actions_t actions;
+    posix_spawnattr_t attr;
+    pid_t pid = -1;
+    int rc;
+    if (posix_spawn_file_actions_init(&actions) != 0) return -1;
+    if (posix_spawnattr_init(&attr) != 0) { posix_spawn_file_actions_destroy(&actions); return -1; }
+    // The child starts with default signal dispositions and an empty mask, whatever the
+    // Swift runtime and NIO set up in podd's threads.
+    sigset_t all, none;
+    sigfillset(&all);
+    sigemptyset(&none);
+    posix_spawnattr_setsigdefault(&attr, &all);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSID);
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    if (logfd >= 0) {
+        posix_spawn_file_actions_adddup2(&actions, logfd, 1);
+        posix_spawn_file_actions_adddup2(&actions, logfd, 2);
+    }
+    // dup2 clears FD_CLOEXEC on the new descriptor, so fd 3 survives the exec; when fd3 is
+    // already 3, dup2 would be a no-op that keeps the flag, so go through a spare number.
+    if (fd3 == 3) {
+        posix_spawn_file_actions_adddup2(&actions, 3, 100);
+        posix_spawn_file_actions_adddup2(&actions, 100, 3);
+        posix_spawn_file_actions_addclose(&actions, 100);
+    } else if (fd3 >= 0) {
+        posix_spawn_file_actions_adddup2(&actions, fd3, 3);
+    }
+    rc = posix_spawn(&pid, path, &actions, &attr, argv, envp);
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attr);
+    if (rc != 0) { errno = rc; return -1; }
+    return pid;
+}
+
+ssize_t pod_send_message(int sock, const void *buf, size_t len, const int *fds, int nfds) {
+    struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+    char control[CMSG_SPACE(sizeof(int) * 8)];
+    if (nfds > 8) { errno = EINVAL; return -1; }
+    if (nfds > 0) {
+        memset(control, 0, sizeof control);
+        msg.msg_control = control;
+        msg.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
+        memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t)nfds);
+    }
+    ssize_t n;
+    do { n = sendmsg(sock, &msg, MSG_NOSIGNAL); } while (n < 0 && errno == EINTR);
+    return n;
+}
+
+ssize_t pod_recv_message(int sock, void *buf, size_t len, int *fds, int maxfds, int *nfds) {
+    struct iovec iov = {.iov_base = buf, .iov_len = len};
+    char control[CMSG_SPACE(sizeof(int) * 8)];
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control};
+    ssize_t n;
+    *nfds = 0;
+    do { n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT); } while (n < 0 && errno == EINTR);
+    if (n < 0) return n;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+        int count = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+        int *received = (int *)CMSG_DATA(c);
+        for (int i = 0; i < count; i++) {
+            if (*nfds < maxfds) fds[(*nfds)++] = received[i];
+            else close(received[i]);
+        }
+    }
+    return n;
+}

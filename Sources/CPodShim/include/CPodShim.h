@@ -1,1 +1,36 @@
+// CPodShim: the few Linux calls that Swift's Glibc module does not expose (pidfd_*, the
+// variadic syscall(2), SCM_CREDENTIALS/SCM_RIGHTS control messages), as plain C functions
+// prefixed pod_. Every function returns -1 and leaves errno set on failure, as libc does.
 #pragma once
+#include <sys/types.h>
+#include <stddef.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
+#include <sys/timerfd.h>
+
+/// pidfd_open(2): a file descriptor that refers to process `pid` (never to a later process
+/// that reuses the pid). Readable (EPOLLIN) when the process has exited.
+int pod_pidfd_open(pid_t pid);
+
+/// pidfd_send_signal(2).
+int pod_pidfd_send_signal(int pidfd, int sig);
+
+/// The credentials of the peer of a connected AF_UNIX socket (SO_PEERCRED).
+int pod_peer_credentials(int fd, pid_t *pid, uid_t *uid, gid_t *gid);
+
+/// Whether `uid` is root or a member (primary or supplementary) of group `gid`,
+/// as read from the process `pid` (/proc/PID/status Groups:). Returns 1, 0, or -1.
+int pod_process_in_group(pid_t pid, gid_t gid);
+
+/// posix_spawn `path` with `argv`/`envp`, with `fd3` (if >= 0) as the child's fd 3, stdin
+/// from /dev/null and stdout/stderr to `logfd` (or inherited when -1); all other fds are
+/// close-on-exec in podd. Returns the pid or -1.
+pid_t pod_spawn(const char *path, char *const argv[], char *const envp[], int fd3, int logfd);
+
+/// Sends one SOCK_SEQPACKET message, optionally passing file descriptors (SCM_RIGHTS).
+ssize_t pod_send_message(int sock, const void *buf, size_t len, const int *fds, int nfds);
+
+/// Receives one message; received descriptors (at most `maxfds`) go to `fds`, their count to
+/// `*nfds`. Returns the message length, 0 at end of stream, -1 on error.
+ssize_t pod_recv_message(int sock, void *buf, size_t len, int *fds, int maxfds, int *nfds);

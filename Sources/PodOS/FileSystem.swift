@@ -1,0 +1,136 @@
+import Glibc
+
+/// File operations podd needs, on plain paths, with errors that name the path.
+public enum FileSystem {
+    /// Writes `bytes` so that readers see the old or the new content, never a mix, and the
+    /// new content survives a crash once this returns: write a temporary file, fsync it,
+    /// rename it over `path`, fsync the directory.
+    public static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o600) throws(OSError) {
+        let tmp = path + ".tmp"
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+        guard fd >= 0 else { throw OSError.last("open(\(tmp))") }
+        var written = 0
+        while written < bytes.count {
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, $0.count - written) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                let error = OSError.last("write(\(tmp))")
+                close(fd)
+                unlink(tmp)
+                throw error
+            }
+            written += n
+        }
+        if fsync(fd) != 0 {
+            let error = OSError.last("fsync(\(tmp))")
+            close(fd)
+            unlink(tmp)
+            throw error
+        }
+        close(fd)
+        guard rename(tmp, path) == 0 else {
+            let error = OSError.last("rename(\(path))")
+            unlink(tmp)
+            throw error
+        }
+        try syncDirectory(of: path)
+    }
+
+    /// fsync of the directory holding `path`, so that a rename or unlink in it is durable.
+    public static func syncDirectory(of path: String) throws(OSError) {
+        let dir = parent(path)
+        let dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard dfd >= 0 else { throw OSError.last("open(\(dir))") }
+        defer { close(dfd) }
+        guard fsync(dfd) == 0 else { throw OSError.last("fsync(\(dir))") }
+    }
+
+    public static func parent(_ path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
+    public static func read(_ path: String, limit: Int = 64 << 20) throws(OSError) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw OSError.last("open(\(path))") }
+        defer { close(fd) }
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while out.count < limit {
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw OSError.last("read(\(path))")
+            }
+            if n == 0 { break }
+            out.append(contentsOf: chunk[0..<n])
+        }
+        return out
+    }
+
+    public static func readString(_ path: String) -> String? {
+        guard let bytes = try? read(path) else { return nil }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+    public static func isDirectory(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    /// mkdir -p.
+    public static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws(OSError) {
+        if isDirectory(path) { return }
+        let up = parent(path)
+        if up != path && up != "." && up != "/" { try makeDirectories(up, mode: mode) }
+        if mkdir(path, mode) != 0 && errno != EEXIST { throw OSError.last("mkdir(\(path))") }
+    }
+
+    public static func listDirectory(_ path: String) -> [String] {
+        guard let dir = opendir(path) else { return [] }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names.sorted()
+    }
+
+    /// rm -rf that never crosses into another filesystem (a mount point left behind by a
+    /// crash is reported, not emptied) and never follows symlinks.
+    public static func removeTree(_ path: String) throws(OSError) {
+        var st = stat()
+        guard lstat(path, &st) == 0 else {
+            if errno == ENOENT { return }
+            throw OSError.last("lstat(\(path))")
+        }
+        try removeTree(path, device: st.st_dev)
+    }
+
+    private static func removeTree(_ path: String, device: dev_t) throws(OSError) {
+        var st = stat()
+        guard lstat(path, &st) == 0 else {
+            if errno == ENOENT { return }
+            throw OSError.last("lstat(\(path))")
+        }
+        if (st.st_mode & S_IFMT) == S_IFDIR {
+            guard st.st_dev == device else { throw OSError("remove(\(path)): still a mount point", code: EBUSY) }
+            for name in listDirectory(path) { try removeTree(path + "/" + name, device: device) }
+            if rmdir(path) != 0 && errno != ENOENT { throw OSError.last("rmdir(\(path))") }
+        } else if unlink(path) != 0 && errno != ENOENT {
+            throw OSError.last("unlink(\(path))")
+        }
+    }
+
+    /// Free bytes for unprivileged writers on the filesystem holding `path`.
+    public static func availableBytes(_ path: String) -> UInt64? {
+        var s = statvfs()
+        guard statvfs(path, &s) == 0 else { return nil }
+        return UInt64(s.f_bavail) * UInt64(s.f_frsize)
+    }
+}

@@ -1,0 +1,91 @@
+import CPodShim
+import Glibc
+
+/// Starting and identifying host processes.
+public enum ProcessControl {
+    /// Starts `path` with `arguments` (argv[1...]) and `environment`, `fd3` as its fd 3,
+    /// stdout/stderr to `logFD` when given. Uses posix_spawn (safe in a threaded process).
+    public static func spawn(_ path: String, arguments: [String], environment: [String],
+                             fd3: Int32 = -1, logFD: Int32 = -1) throws(OSError) -> pid_t {
+        let argv = ([path] + arguments).map { strdup($0) } + [nil]
+        let envp = environment.map { strdup($0) } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        let pid = argv.withUnsafeBufferPointer { a in
+            envp.withUnsafeBufferPointer { e in pod_spawn(path, a.baseAddress, e.baseAddress, fd3, logFD) }
+        }
+        guard pid > 0 else { throw OSError.last("spawn(\(path))") }
+        return pid
+    }
+
+    /// Waits for a child podd itself started (never waitpid(-1): other children are not ours
+    /// to reap). Returns the exit status, or 128+signal.
+    public static func wait(_ pid: pid_t) -> Int32 {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            if errno != EINTR { return -1 }
+        }
+        if status & 0x7f == 0 { return (status >> 8) & 0xff }
+        return 128 + (status & 0x7f)
+    }
+
+    /// Runs a helper command to completion with output captured in a file; for rare
+    /// administrative work (image unpacking), never per container start.
+    public static func run(_ path: String, arguments: [String], outputPath: String) throws(OSError) -> Int32 {
+        let fd = open(outputPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw OSError.last("open(\(outputPath))") }
+        defer { close(fd) }
+        let pid = try spawn(path, arguments: arguments, environment: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C"], logFD: fd)
+        return wait(pid)
+    }
+
+    /// Field 22 of /proc/PID/stat: the start time in clock ticks since boot. With the pid, it
+    /// identifies a process across pid reuse.
+    public static func startTime(of pid: pid_t) -> UInt64? {
+        guard let stat = FileSystem.readString("/proc/\(pid)/stat"),
+              let close = stat.lastIndex(of: ")") else { return nil }
+        // Fields after the command name (which may hold spaces) start at field 3.
+        let rest = stat[stat.index(after: close)...].split(separator: " ")
+        guard rest.count > 19 else { return nil }
+        return UInt64(rest[19])
+    }
+
+    public static func isAlive(_ pid: pid_t) -> Bool { kill(pid, 0) == 0 || errno == EPERM }
+
+    /// Private anonymous memory (RssAnon) of a process in bytes, from /proc/PID/status.
+    public static func rssAnon(of pid: pid_t) -> UInt64? { statusField("RssAnon", pid: pid) }
+
+    /// Resident memory (VmRSS) in bytes.
+    public static func rss(of pid: pid_t) -> UInt64? { statusField("VmRSS", pid: pid) }
+
+    private static func statusField(_ name: String, pid: pid_t) -> UInt64? {
+        guard let status = FileSystem.readString("/proc/\(pid)/status") else { return nil }
+        for line in status.split(separator: "\n") where line.hasPrefix(name + ":") {
+            let kb = line.dropFirst(name.count + 1).split(separator: " ").first.flatMap { UInt64($0) }
+            return kb.map { $0 * 1024 }
+        }
+        return nil
+    }
+}
+
+/// A pidfd: a handle on one process that stays valid (and never names another process)
+/// after it exits. Readable once the process has exited.
+public final class PidFD: Sendable {
+    public let fd: Int32
+    public let pid: pid_t
+
+    public init(pid: pid_t) throws(OSError) {
+        let fd = pod_pidfd_open(pid)
+        guard fd >= 0 else { throw OSError.last("pidfd_open(\(pid))") }
+        self.fd = fd
+        self.pid = pid
+    }
+
+    deinit { close(fd) }
+
+    public func signal(_ sig: Int32) throws(OSError) {
+        guard pod_pidfd_send_signal(fd, sig) == 0 else { throw OSError.last("pidfd_send_signal(\(pid), \(sig))") }
+    }
+}

@@ -1,0 +1,83 @@
+import CPodShim
+import Glibc
+import Synchronization
+
+/// One thread that waits on every descriptor podd watches outside the HTTP server: the
+/// monitors' control sockets and their pidfds. Handlers run on the reactor thread and must
+/// not block: they parse and hand work to actors.
+///
+/// Why not NIO: monitor sockets are SOCK_SEQPACKET (one message per read, no framing), which
+/// NIO's channels do not model, and a pidfd is not a channel at all.
+public final class Reactor: Sendable {
+    public typealias Handler = @Sendable (_ events: UInt32) -> Void
+
+    private let epollFD: Int32
+    private let wakeFD: Int32
+    private let handlers = Mutex<[Int32: Handler]>([:])
+
+    public init() throws(OSError) {
+        let ep = epoll_create1(Int32(EPOLL_CLOEXEC))
+        guard ep >= 0 else { throw OSError.last("epoll_create1") }
+        let wake = eventfd(0, Int32(EFD_CLOEXEC | EFD_NONBLOCK))
+        guard wake >= 0 else { close(ep); throw OSError.last("eventfd") }
+        epollFD = ep
+        wakeFD = wake
+        var ev = epoll_event(events: EPOLLIN.rawValue, data: epoll_data_t(fd: wake))
+        epoll_ctl(ep, EPOLL_CTL_ADD, wake, &ev)
+        let thread = ReactorThread(reactor: self)
+        thread.start()
+    }
+
+    /// Watches `fd` for `events` (EPOLLIN by default) until `remove(fd)`.
+    public func add(_ fd: Int32, events: UInt32 = EPOLLIN.rawValue, handler: @escaping Handler) throws(OSError) {
+        handlers.withLock { $0[fd] = handler }
+        var ev = epoll_event(events: events, data: epoll_data_t(fd: fd))
+        if epoll_ctl(epollFD, EPOLL_CTL_ADD, fd, &ev) != 0 {
+            let error = OSError.last("epoll_ctl(add)")
+            _ = handlers.withLock { $0.removeValue(forKey: fd) }
+            throw error
+        }
+    }
+
+    /// Stops watching `fd`. The caller still owns (and closes) the descriptor.
+    public func remove(_ fd: Int32) {
+        _ = handlers.withLock { $0.removeValue(forKey: fd) }
+        epoll_ctl(epollFD, EPOLL_CTL_DEL, fd, nil)
+    }
+
+    fileprivate func run() {
+        var events = [epoll_event](repeating: epoll_event(), count: 64)
+        while true {
+            let n = events.withUnsafeMutableBufferPointer { epoll_wait(epollFD, $0.baseAddress, 64, -1) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                return
+            }
+            for i in 0..<Int(n) {
+                let fd = events[i].data.fd
+                if fd == wakeFD { continue }
+                let handler = handlers.withLock { $0[fd] }
+                handler?(events[i].events)
+            }
+        }
+    }
+}
+
+/// A plain pthread: the reactor blocks in epoll_wait and must not occupy a thread of Swift's
+/// cooperative pool.
+private final class ReactorThread: @unchecked Sendable {
+    let reactor: Reactor
+    init(reactor: Reactor) { self.reactor = reactor }
+
+    func start() {
+        var tid = pthread_t()
+        let box = Unmanaged.passRetained(self)
+        pthread_create(&tid, nil, { arg in
+            guard let arg else { return nil }
+            let me = Unmanaged<ReactorThread>.fromOpaque(arg).takeRetainedValue()
+            me.reactor.run()
+            return nil
+        }, box.toOpaque())
+        pthread_detach(tid)
+    }
+}
