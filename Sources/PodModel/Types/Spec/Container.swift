@@ -1,0 +1,145 @@
+/// A container of a pod (app or init container), the fields podd implements.
+///
+/// Kubernetes fields podd does not implement (resources, securityContext, envFrom,
+/// volumeDevices, ...) are refused on decoding with their path. terminationMessagePath and
+/// terminationMessagePolicy are accepted only with the values the API server fills in, so
+/// that the output of `kubectl get -o yaml` still applies.
+public struct Container: JSONConvertible {
+    public var name: String
+    /// The name of an image in podd's local store.
+    public var image: String
+    /// Replaces the image's entrypoint.
+    public var command: [String]
+    /// Replaces the image's cmd.
+    public var args: [String]
+    public var workingDir: String?
+    public var ports: [ContainerPort]
+    public var env: [EnvVar]
+    public var volumeMounts: [VolumeMount]
+    public var imagePullPolicy: ImagePullPolicy?
+    /// Only on an init container, and only Always: a native sidecar.
+    public var restartPolicy: ContainerRestartPolicy?
+    public var livenessProbe: Probe?
+    public var readinessProbe: Probe?
+    public var startupProbe: Probe?
+    public var lifecycle: Lifecycle?
+    public var stdin: Bool
+    public var stdinOnce: Bool
+    public var tty: Bool
+
+    public init(
+        name: String,
+        image: String,
+        command: [String] = [],
+        args: [String] = [],
+        workingDir: String? = nil,
+        ports: [ContainerPort] = [],
+        env: [EnvVar] = [],
+        volumeMounts: [VolumeMount] = [],
+        imagePullPolicy: ImagePullPolicy? = nil,
+        restartPolicy: ContainerRestartPolicy? = nil,
+        livenessProbe: Probe? = nil,
+        readinessProbe: Probe? = nil,
+        startupProbe: Probe? = nil,
+        lifecycle: Lifecycle? = nil,
+        stdin: Bool = false,
+        stdinOnce: Bool = false,
+        tty: Bool = false
+    ) {
+        self.name = name
+        self.image = image
+        self.command = command
+        self.args = args
+        self.workingDir = workingDir
+        self.ports = ports
+        self.env = env
+        self.volumeMounts = volumeMounts
+        self.imagePullPolicy = imagePullPolicy
+        self.restartPolicy = restartPolicy
+        self.livenessProbe = livenessProbe
+        self.readinessProbe = readinessProbe
+        self.startupProbe = startupProbe
+        self.lifecycle = lifecycle
+        self.stdin = stdin
+        self.stdinOnce = stdinOnce
+        self.tty = tty
+    }
+
+    /// Whether this, as an init container, is a native sidecar (restartPolicy Always).
+    public var isSidecar: Bool { restartPolicy == .always }
+
+    public init(json: JSONValue, path: FieldPath) throws(ManifestError) {
+        var reader = try ObjectReader(json, path: path)
+        let container = Self.read(&reader)
+        try reader.finish()
+        self = container
+    }
+
+    /// Reads the container members of `reader` (shared with ephemeral containers, whose
+    /// object is a container plus targetContainerName).
+    static func read(_ reader: inout ObjectReader) -> Container {
+        let container = Container(
+            name: reader.string("name") ?? "",
+            image: reader.string("image") ?? "",
+            command: reader.strings("command"),
+            args: reader.strings("args"),
+            workingDir: reader.string("workingDir"),
+            ports: reader.list("ports", of: ContainerPort.self),
+            env: reader.list("env", of: EnvVar.self),
+            volumeMounts: reader.list("volumeMounts", of: VolumeMount.self),
+            imagePullPolicy: reader.enumeration("imagePullPolicy", ImagePullPolicy.self, order: [.always, .ifNotPresent, .never]),
+            restartPolicy: reader.enumeration("restartPolicy", ContainerRestartPolicy.self),
+            livenessProbe: reader.decode("livenessProbe", as: Probe.self),
+            readinessProbe: reader.decode("readinessProbe", as: Probe.self),
+            startupProbe: reader.decode("startupProbe", as: Probe.self),
+            lifecycle: reader.decode("lifecycle", as: Lifecycle.self),
+            stdin: reader.bool("stdin") ?? false,
+            stdinOnce: reader.bool("stdinOnce") ?? false,
+            tty: reader.bool("tty") ?? false
+        )
+        reader.reject(
+            ["envFrom", "resources", "resizePolicy", "restartPolicyRules", "volumeDevices", "terminationMessagePath",
+             "terminationMessagePolicy", "securityContext"],
+            unlessEqual: ["terminationMessagePath": "/dev/termination-log", "terminationMessagePolicy": "File"]
+        )
+        return container
+    }
+
+    public var json: JSONValue { writer().json }
+
+    /// The container members in Kubernetes' order (ephemeral containers append theirs).
+    func writer() -> ObjectWriter {
+        var writer = ObjectWriter()
+        writer.set("name", .string(name))
+        writer.set("image", nonEmpty: image)
+        writer.set("command", strings: command)
+        writer.set("args", strings: args)
+        writer.set("workingDir", nonEmpty: workingDir)
+        writer.set("ports", list: ports)
+        writer.set("env", list: env)
+        writer.set("restartPolicy", restartPolicy.map { JSONValue.string($0.rawValue) })
+        writer.set("volumeMounts", list: volumeMounts)
+        writer.set("livenessProbe", livenessProbe)
+        writer.set("readinessProbe", readinessProbe)
+        writer.set("startupProbe", startupProbe)
+        writer.set("lifecycle", lifecycle)
+        writer.set("imagePullPolicy", imagePullPolicy.map { JSONValue.string($0.rawValue) })
+        writer.set("stdin", ifTrue: stdin)
+        writer.set("stdinOnce", ifTrue: stdinOnce)
+        writer.set("tty", ifTrue: tty)
+        return writer
+    }
+}
+
+/// When to pull an image. podd has no registry access and uses its local store whatever the
+/// policy; the field is kept so manifests stay valid for Kubernetes.
+public enum ImagePullPolicy: String, Sendable, CaseIterable {
+    case always = "Always"
+    case ifNotPresent = "IfNotPresent"
+    case never = "Never"
+}
+
+/// A container's own restart policy: only Always, only on init containers (native sidecars).
+public enum ContainerRestartPolicy: String, Sendable, CaseIterable {
+    case always = "Always"
+}

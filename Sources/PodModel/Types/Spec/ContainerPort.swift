@@ -1,0 +1,40 @@
+/// A port a container listens on. Informational in podd, as it mostly is in Kubernetes: the
+/// pod's network namespace is private and nothing is published, so hostPort and hostIP are
+/// refused as not supported.
+public struct ContainerPort: JSONConvertible {
+    public var name: String?
+    public var containerPort: Int32
+    /// Defaults to TCP, as Kubernetes' defaulting does.
+    public var `protocol`: PortProtocol
+
+    public init(name: String? = nil, containerPort: Int32, protocol: PortProtocol = .tcp) {
+        self.name = name
+        self.containerPort = containerPort
+        self.protocol = `protocol`
+    }
+
+    public init(json: JSONValue, path: FieldPath) throws(ManifestError) {
+        var reader = try ObjectReader(json, path: path)
+        let name = reader.string("name")
+        let containerPort = reader.int32("containerPort") ?? 0
+        let portProtocol = reader.enumeration("protocol", PortProtocol.self, order: [.sctp, .tcp, .udp]) ?? .tcp
+        reader.reject(["hostPort", "hostIP"])
+        try reader.finish()
+        self.init(name: name, containerPort: containerPort, protocol: portProtocol)
+    }
+
+    public var json: JSONValue {
+        var writer = ObjectWriter()
+        writer.set("name", nonEmpty: name)
+        writer.set("containerPort", .int(Int64(containerPort)))
+        writer.set("protocol", .string(`protocol`.rawValue))
+        return writer.json
+    }
+}
+
+/// A port's protocol.
+public enum PortProtocol: String, Sendable, CaseIterable {
+    case tcp = "TCP"
+    case udp = "UDP"
+    case sctp = "SCTP"
+}

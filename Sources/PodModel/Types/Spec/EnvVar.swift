@@ -1,0 +1,85 @@
+/// An environment variable of a container: a literal `value`, or one taken from the pod
+/// (`valueFrom.fieldRef`). Of Kubernetes' sources only fieldRef is supported; configMapKeyRef,
+/// secretKeyRef, resourceFieldRef and fileKeyRef are refused as not supported.
+public struct EnvVar: JSONConvertible {
+    public var name: String
+    public var value: String?
+    public var valueFrom: EnvVarSource?
+
+    public init(name: String, value: String? = nil, valueFrom: EnvVarSource? = nil) {
+        self.name = name
+        self.value = value
+        self.valueFrom = valueFrom
+    }
+
+    public init(json: JSONValue, path: FieldPath) throws(ManifestError) {
+        var reader = try ObjectReader(json, path: path)
+        let name = reader.string("name") ?? ""
+        let value = reader.string("value")
+        let valueFrom = reader.decode("valueFrom", as: EnvVarSource.self)
+        try reader.finish()
+        self.init(name: name, value: value, valueFrom: valueFrom)
+    }
+
+    public var json: JSONValue {
+        var writer = ObjectWriter()
+        writer.set("name", .string(name))
+        writer.set("value", nonEmpty: value)
+        writer.set("valueFrom", valueFrom)
+        return writer.json
+    }
+}
+
+/// Where an environment variable's value comes from.
+public struct EnvVarSource: JSONConvertible {
+    /// A field of the pod (metadata.name, metadata.namespace, metadata.uid).
+    public var fieldRef: ObjectFieldSelector?
+
+    public init(fieldRef: ObjectFieldSelector? = nil) {
+        self.fieldRef = fieldRef
+    }
+
+    public init(json: JSONValue, path: FieldPath) throws(ManifestError) {
+        var reader = try ObjectReader(json, path: path)
+        let fieldRef = reader.decode("fieldRef", as: ObjectFieldSelector.self)
+        reader.reject(["resourceFieldRef", "configMapKeyRef", "secretKeyRef", "fileKeyRef"])
+        try reader.finish()
+        self.init(fieldRef: fieldRef)
+    }
+
+    public var json: JSONValue {
+        var writer = ObjectWriter()
+        writer.set("fieldRef", fieldRef)
+        return writer.json
+    }
+}
+
+/// A field of the pod, for the downward API.
+public struct ObjectFieldSelector: JSONConvertible {
+    /// Defaults to "v1", as Kubernetes' defaulting does.
+    public var apiVersion: String
+    public var fieldPath: String
+
+    /// The field paths podd can provide.
+    public static let supportedFieldPaths = ["metadata.name", "metadata.namespace", "metadata.uid"]
+
+    public init(apiVersion: String = "v1", fieldPath: String) {
+        self.apiVersion = apiVersion
+        self.fieldPath = fieldPath
+    }
+
+    public init(json: JSONValue, path: FieldPath) throws(ManifestError) {
+        var reader = try ObjectReader(json, path: path)
+        let apiVersion = reader.string("apiVersion") ?? ""
+        let fieldPath = reader.string("fieldPath") ?? ""
+        try reader.finish()
+        self.init(apiVersion: apiVersion.isEmpty ? "v1" : apiVersion, fieldPath: fieldPath)
+    }
+
+    public var json: JSONValue {
+        var writer = ObjectWriter()
+        writer.set("apiVersion", .string(apiVersion))
+        writer.set("fieldPath", .string(fieldPath))
+        return writer.json
+    }
+}

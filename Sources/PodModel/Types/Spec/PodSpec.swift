@@ -1,0 +1,112 @@
+/// What a pod runs: its containers and volumes, how it restarts and how it stops.
+///
+/// Scheduling, networking, security and service-account fields of Kubernetes are refused
+/// on decoding with their path, except when they hold the value the API server fills in by
+/// default (dnsPolicy ClusterFirst, schedulerName default-scheduler, ...), which changes
+/// nothing.
+public struct PodSpec: JSONConvertible {
+    public var volumes: [Volume]
+    /// Run one at a time, in order, each to completion, before the app containers (a native
+    /// sidecar, restartPolicy Always, counts once started and keeps running).
+    public var initContainers: [Container]
+    /// The app containers.
+    public var containers: [Container]
+    /// Debug containers added while the pod runs.
+    public var ephemeralContainers: [EphemeralContainer]
+    public var restartPolicy: RestartPolicy
+    /// Seconds between SIGTERM and SIGKILL when a container stops; default 30.
+    public var terminationGracePeriodSeconds: Int64
+    /// One PID namespace for the whole pod instead of one per container.
+    public var shareProcessNamespace: Bool
+    /// The pod's hostname; defaults to the pod's name.
+    public var hostname: String?
+
+    /// Kubernetes' default grace period.
+    public static let defaultTerminationGracePeriodSeconds: Int64 = 30
+
+    public init(
+        volumes: [Volume] = [],
+        initContainers: [Container] = [],
+        containers: [Container] = [],
+        ephemeralContainers: [EphemeralContainer] = [],
+        restartPolicy: RestartPolicy = .always,
+        terminationGracePeriodSeconds: Int64 = PodSpec.defaultTerminationGracePeriodSeconds,
+        shareProcessNamespace: Bool = false,
+        hostname: String? = nil
+    ) {
+        self.volumes = volumes
+        self.initContainers = initContainers
+        self.containers = containers
+        self.ephemeralContainers = ephemeralContainers
+        self.restartPolicy = restartPolicy
+        self.terminationGracePeriodSeconds = terminationGracePeriodSeconds
+        self.shareProcessNamespace = shareProcessNamespace
+        self.hostname = hostname
+    }
+
+    /// Kubernetes PodSpec fields podd does not implement, with the defaults that mean "unset".
+    static let unsupportedFields = [
+        "activeDeadlineSeconds", "dnsPolicy", "nodeSelector", "serviceAccountName", "serviceAccount",
+        "automountServiceAccountToken", "nodeName", "hostNetwork", "hostPID", "hostIPC", "securityContext",
+        "imagePullSecrets", "subdomain", "affinity", "schedulerName", "tolerations", "hostAliases",
+        "priorityClassName", "priority", "dnsConfig", "readinessGates", "runtimeClassName", "enableServiceLinks",
+        "preemptionPolicy", "overhead", "topologySpreadConstraints", "setHostnameAsFQDN", "os", "hostUsers",
+        "schedulingGates", "resourceClaims", "resources",
+    ]
+    static let serverDefaults: [String: JSONValue] = [
+        "dnsPolicy": "ClusterFirst",
+        "schedulerName": "default-scheduler",
+        "enableServiceLinks": true,
+        "preemptionPolicy": "PreemptLowerPriority",
+        "hostUsers": true,
+        "serviceAccountName": "default",
+        "serviceAccount": "default",
+    ]
+
+    public init(json: JSONValue, path: FieldPath) throws(ManifestError) {
+        var reader = try ObjectReader(json, path: path)
+        let volumes = reader.list("volumes", of: Volume.self)
+        let initContainers = reader.list("initContainers", of: Container.self)
+        let containers = reader.list("containers", of: Container.self)
+        let ephemeralContainers = reader.list("ephemeralContainers", of: EphemeralContainer.self)
+        let restartPolicy = reader.enumeration("restartPolicy", RestartPolicy.self, order: [.always, .onFailure, .never]) ?? .always
+        let grace = reader.int64("terminationGracePeriodSeconds") ?? Self.defaultTerminationGracePeriodSeconds
+        let shareProcessNamespace = reader.bool("shareProcessNamespace") ?? false
+        let hostname = reader.string("hostname")
+        reader.reject(Self.unsupportedFields, unlessEqual: Self.serverDefaults)
+        try reader.finish()
+        self.init(
+            volumes: volumes,
+            initContainers: initContainers,
+            containers: containers,
+            ephemeralContainers: ephemeralContainers,
+            restartPolicy: restartPolicy,
+            terminationGracePeriodSeconds: grace,
+            shareProcessNamespace: shareProcessNamespace,
+            hostname: hostname
+        )
+    }
+
+    public var json: JSONValue {
+        var writer = ObjectWriter()
+        writer.set("volumes", list: volumes)
+        writer.set("initContainers", list: initContainers)
+        writer.set("containers", .array(containers.map(\.json)))
+        writer.set("ephemeralContainers", list: ephemeralContainers)
+        writer.set("restartPolicy", .string(restartPolicy.rawValue))
+        writer.set("terminationGracePeriodSeconds", .int(terminationGracePeriodSeconds))
+        writer.set("shareProcessNamespace", ifTrue: shareProcessNamespace)
+        writer.set("hostname", nonEmpty: hostname)
+        return writer.json
+    }
+}
+
+/// When a pod's containers are restarted after they exit.
+public enum RestartPolicy: String, Sendable, CaseIterable {
+    /// After any exit.
+    case always = "Always"
+    /// After a non-zero exit.
+    case onFailure = "OnFailure"
+    /// Never.
+    case never = "Never"
+}
