@@ -1,1 +1,3 @@
-print("podctl")
+import PodCtlKit
+
+Podctl.main()

@@ -1,0 +1,101 @@
+import ArgumentParser
+
+extension Podctl {
+    /// `podctl apply -f FILE|DIR|-`: creates each pod that does not exist, replaces each that
+    /// does.
+    public struct Apply: ParsableCommand {
+        public static let configuration = CommandConfiguration(
+            abstract: "Create or replace pods from manifests.",
+            discussion: """
+                Reads Kubernetes Pod manifests in YAML or JSON: several documents per file, kind: List \
+                expanded, a directory's *.yaml, *.yml and *.json files in name order, - for stdin. \
+                A pod that does not exist is created (POST); one that does is replaced (PUT). \
+                Prints pod/NAME created, configured or unchanged.
+
+                Examples:
+                  podctl apply -f pod.yaml
+                  podctl apply -f config/examples/
+                  cat pod.json | podctl apply -f -
+                """
+        )
+
+        @Option(name: [.short, .customLong("filename")], help: ArgumentHelp("A manifest file, a directory of them, or - for stdin (repeatable).", valueName: "file"))
+        var filenames: [String] = []
+
+        @OptionGroup var namespaceOptions: NamespaceOptions
+        @OptionGroup var connection: ConnectionOptions
+
+        public init() {}
+
+        public func validate() throws {
+            if filenames.isEmpty {
+                throw ValidationError("must specify -f with a file, a directory or - (stdin)")
+            }
+        }
+
+        public func run() throws {
+            let objects = try ManifestReader.read(paths: filenames)
+            if objects.isEmpty { throw PodctlError("no objects passed to apply") }
+            let client = connection.client
+            var failures: [String] = []
+            for object in objects {
+                do {
+                    Output.write(try apply(object, client: client) + "\n")
+                } catch let error as PodctlError {
+                    failures.append(error.line)
+                } catch let error as APIStatusError {
+                    failures.append(error.description)
+                }
+            }
+            // Like kubectl, apply every object it can, then report the failures.
+            guard failures.isEmpty else {
+                for line in failures.dropLast() { Output.error(line) }
+                throw PodctlError(line: failures[failures.count - 1])
+            }
+        }
+
+        private func apply(_ manifest: ManifestObject, client: PoddClient) throws -> String {
+            var pod = manifest.object
+            let kind = manifest.kind
+            let apiVersion = pod["apiVersion"].string
+            guard kind == "Pod", apiVersion == "v1" || apiVersion.isEmpty else {
+                throw PodctlError("\(manifest.source): podd manages pods only (apiVersion: v1, kind: Pod), not \(apiVersion.isEmpty ? "" : apiVersion + " ")\(kind)")
+            }
+            let name = manifest.name
+            guard !name.isEmpty else {
+                throw PodctlError("\(manifest.source): a Pod needs metadata.name")
+            }
+            let namespace = try Self.namespace(of: pod, flag: namespaceOptions.namespace)
+            if pod["metadata"]["namespace"].isNull { pod["metadata"]["namespace"] = .string(namespace) }
+
+            let path = PoddClient.podPath(namespace: namespace, name: name)
+            guard let existing = try client.getIfPresent(path) else {
+                _ = try client.json("POST", PoddClient.podsPath(namespace: namespace), body: pod)
+                return "pod/\(name) created"
+            }
+            let updated = try client.json("PUT", path, body: pod)
+            return Self.isUnchanged(existing, updated) ? "pod/\(name) unchanged" : "pod/\(name) configured"
+        }
+
+        /// The object's namespace, else -n, else default; an object and -n that disagree are
+        /// refused, as kubectl refuses them.
+        static func namespace(of object: JSON, flag: String?) throws(PodctlError) -> String {
+            let own = object["metadata"]["namespace"].string
+            if !own.isEmpty, let flag, flag != own {
+                throw PodctlError("the namespace from the provided object \"\(own)\" does not match the namespace \"\(flag)\". You must pass '--namespace=\(own)' to perform this operation.")
+            }
+            return own.isEmpty ? (flag ?? "default") : own
+        }
+
+        /// Whether a replace changed nothing a user wrote: the spec, labels and annotations
+        /// podd returns are the same as before (compared key-order-independently).
+        static func isUnchanged(_ before: JSON, _ after: JSON) -> Bool {
+            let fields: [(JSON) -> JSON] = [{ $0["spec"] }, { $0["metadata"]["labels"] }, { $0["metadata"]["annotations"] }]
+            func normalized(_ value: JSON) -> JSON {
+                if let object = value.objectValue, object.isEmpty { return .null }
+                return value.sortedKeys
+            }
+            return fields.allSatisfy { normalized($0(before)) == normalized($0(after)) }
+        }
+    }
+}

@@ -1,0 +1,126 @@
+import ArgumentParser
+import Glibc
+
+/// podctl, the command-line client of podd. Its verbs and flags are kubectl's where kubectl
+/// has them; it talks to podd's Kubernetes-style API over podd's Unix socket.
+public struct Podctl: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "podctl",
+        abstract: "Drive podd, the single-machine pod supervisor, with kubectl's verbs.",
+        discussion: """
+            podctl talks to podd over its Unix socket (--socket, else $PODD_SOCKET, else \
+            /run/podd/podd.sock). Manifests are Kubernetes core/v1 Pods in YAML or JSON.
+            """,
+        version: PodctlVersion.gitVersion,
+        subcommands: [
+            Apply.self, Get.self, Describe.self, Logs.self, Delete.self, Events.self, Image.self, Version.self,
+        ]
+    )
+
+    public init() {}
+
+    /// Runs podctl with the process arguments and exits: 0 on success; 1 on any error, after
+    /// one line on stderr (`error: ...`, or `Error from server (Reason): ...` from podd).
+    public static func main() -> Never {
+        main(Array(CommandLine.arguments.dropFirst()))
+    }
+
+    public static func main(_ arguments: [String]) -> Never {
+        let arguments = moveLeadingGlobalOptions(normalizeBooleanFlags(arguments))
+        do {
+            var command = try parseAsRoot(arguments)
+            try command.run()
+            Glibc.exit(0)
+        } catch let error as PodctlError {
+            Output.error(error.line)
+            Glibc.exit(1)
+        } catch let error as APIStatusError {
+            Output.error(error.description)
+            Glibc.exit(1)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                // --help and --version.
+                Output.write(fullMessage(for: error) + "\n")
+                Glibc.exit(0)
+            }
+            if error is ExitCode {
+                Glibc.exit(code.rawValue)
+            }
+            // A usage error: ArgumentParser's message, kubectl's "error:" and exit status 1.
+            var message = fullMessage(for: error)
+            if message.hasPrefix("Error: ") { message = "error: " + message.dropFirst("Error: ".count) }
+            while message.hasSuffix("\n") { message.removeLast() }
+            Output.error(message)
+            Glibc.exit(1)
+        }
+    }
+
+    /// kubectl takes its global flags before the verb too (`podctl --socket S get pods`);
+    /// ArgumentParser reads a subcommand's options only after it. Moves leading `--socket`
+    /// and `-n/--namespace` (with their values) behind the verb, before any `--`.
+    static func moveLeadingGlobalOptions(_ arguments: [String]) -> [String] {
+        var moved: [String] = []
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            if argument.hasPrefix("--socket=") || argument.hasPrefix("--namespace=") {
+                moved.append(argument)
+                index += 1
+            } else if ["--socket", "--namespace", "-n"].contains(argument), index + 1 < arguments.count {
+                moved += [argument, arguments[index + 1]]
+                index += 2
+            } else {
+                break
+            }
+        }
+        guard !moved.isEmpty else { return arguments }
+        var rest = Array(arguments[index...])
+        let insertAt = rest.firstIndex(of: "--") ?? rest.endIndex
+        rest.insert(contentsOf: moved, at: insertAt)
+        return rest
+    }
+
+    /// kubectl accepts `--flag=true` and `--flag=false` for every boolean flag; ArgumentParser
+    /// takes no value on a flag. Rewrites those forms of podctl's flags before parsing:
+    /// `--wait=false` becomes `--no-wait`, `--follow=true` becomes `--follow`, and a false
+    /// flag without a `--no-` form is dropped.
+    static func normalizeBooleanFlags(_ arguments: [String]) -> [String] {
+        let invertible: Set<String> = ["wait"]
+        let plain: Set<String> = [
+            "watch", "follow", "previous", "timestamps", "all-namespaces", "ignore-not-found", "now", "force",
+            "no-headers", "client", "recursive",
+        ]
+        var result: [String] = []
+        var passThrough = false
+        for argument in arguments {
+            if passThrough || argument == "--" {
+                passThrough = true
+                result.append(argument)
+                continue
+            }
+            guard argument.hasPrefix("--"), let equals = argument.firstIndex(of: "=") else {
+                result.append(argument)
+                continue
+            }
+            let name = String(argument[argument.index(argument.startIndex, offsetBy: 2)..<equals])
+            let value = argument[argument.index(after: equals)...].lowercased()
+            guard invertible.contains(name) || plain.contains(name), ["true", "false", "1", "0", "t", "f"].contains(value) else {
+                result.append(argument)
+                continue
+            }
+            let isTrue = ["true", "1", "t"].contains(value)
+            if isTrue {
+                result.append("--" + name)
+            } else if invertible.contains(name) {
+                result.append("--no-" + name)
+            }
+        }
+        return result
+    }
+}
+
+/// podctl's own version, printed by `podctl version` and sent as its User-Agent.
+public enum PodctlVersion {
+    public static let gitVersion = "v0.1.0"
+}
