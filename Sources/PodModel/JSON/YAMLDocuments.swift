@@ -8,11 +8,15 @@ extension JSONValue {
     /// are skipped. Floats that JSON cannot express (.inf, .nan), repeated keys and
     /// alias bombs are errors.
     public static func parseYAMLDocuments(_ text: String) throws(DocumentParseError) -> [JSONValue] {
+        try parseYAMLDocuments(text, maximumValues: YAMLConverter.maximumValues)
+    }
+
+    static func parseYAMLDocuments(_ text: String, maximumValues: Int) throws(DocumentParseError) -> [JSONValue] {
         var documents: [JSONValue] = []
         do {
             let parser = try Parser(yaml: text)
             while let node = try parser.nextRoot() {
-                var converter = YAMLConverter()
+                var converter = YAMLConverter(maximumValues: maximumValues)
                 let value = try converter.convert(node)
                 if !value.isNull { documents.append(value) }
             }
@@ -31,14 +35,17 @@ extension JSONValue {
 struct YAMLConverter {
     /// Aliases can make a small text expand exponentially ("billion laughs"); stop well
     /// beyond any real manifest.
-    static let maximumNodes = 1_000_000
+    static let maximumValues = 1_000_000
 
+    let maximumValues: Int
     private var visited = 0
+
+    init(maximumValues: Int = YAMLConverter.maximumValues) { self.maximumValues = maximumValues }
 
     mutating func convert(_ node: Node) throws -> JSONValue {
         visited += 1
-        guard visited <= Self.maximumNodes else {
-            throw DocumentParseError(message: "document expands to more than \(Self.maximumNodes) values (alias expansion?)",
+        guard visited <= maximumValues else {
+            throw DocumentParseError(message: "document expands to more than \(maximumValues) values (alias expansion?)",
                                      line: node.mark.map { $0.line }, column: node.mark.map { $0.column })
         }
         switch node {
@@ -144,6 +151,9 @@ struct YAMLConverter {
         case .composer(let context, let problem, let mark, _):
             let message = context.map { "\(problem) (\($0.text))" } ?? problem
             return DocumentParseError(message: message, line: mark.line, column: mark.column)
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            let keys = duplicates.sorted().map { "\"\($0)\"" }.joined(separator: ", ")
+            return DocumentParseError(message: "mapping key \(keys) already defined", line: context.mark.line, column: context.mark.column)
         case .reader(let problem, let offset, _, _):
             return DocumentParseError(message: "\(problem)\(offset.map { " at byte \($0)" } ?? "")")
         default:

@@ -1,0 +1,188 @@
+/// Pod validation as the Kubernetes API server does it on create (ValidatePodCreate), for
+/// the fields podd supports, with Kubernetes' paths and messages, plus podd's own rules
+/// (absolute mount and hostPath paths, a positive emptyDir sizeLimit, the
+/// `podd.io/restart-scope` annotation). Every problem is returned, not just the first.
+public enum PodValidation {
+    /// Validates a pod to be created (or replaced).
+    ///
+    /// Ephemeral containers cannot be set on create, as in Kubernetes: they are added to a
+    /// running pod through the ephemeralcontainers subresource (`validateEphemeralUpdate`).
+    /// `allowEphemeralContainers` lifts that rule, for a pod that already has some (a
+    /// replacement keeping them, a pod read back from podd's state).
+    public static func validate(_ pod: Pod, allowEphemeralContainers: Bool = false) -> [FieldError] {
+        var errors = validateMetadata(pod.metadata)
+        errors += validateSpec(pod.spec, path: FieldPath("spec"))
+        if !allowEphemeralContainers && !pod.spec.ephemeralContainers.isEmpty {
+            errors.append(.forbidden(FieldPath("spec.ephemeralContainers"), "cannot be set on create"))
+        }
+        return errors
+    }
+
+    /// Validates an update of a pod's ephemeral containers (PUT/PATCH of the
+    /// ephemeralcontainers subresource): the pod with the new list must be valid, and the
+    /// list is append-only: existing ephemeral containers may be neither removed nor changed.
+    public static func validateEphemeralUpdate(old: Pod, new ephemeralContainers: [EphemeralContainer]) -> [FieldError] {
+        var updated = old
+        updated.spec.ephemeralContainers = ephemeralContainers
+        var errors = validate(updated, allowEphemeralContainers: true)
+        let path = FieldPath("spec.ephemeralContainers")
+        for existing in old.spec.ephemeralContainers {
+            guard let replacement = ephemeralContainers.first(where: { $0.name == existing.name }) else {
+                errors.append(.forbidden(path, "existing ephemeral containers \(FieldError.goQuoted(existing.name)) may not be removed"))
+                continue
+            }
+            if replacement != existing {
+                errors.append(.forbidden(path, "existing ephemeral containers \(FieldError.goQuoted(existing.name)) may not be changed"))
+            }
+        }
+        return errors
+    }
+
+    // MARK: - Metadata
+
+    /// The most a pod's annotations may hold, keys and values together (256 KiB).
+    static let totalAnnotationSizeLimit = 256 * 1024
+
+    static func validateMetadata(_ metadata: ObjectMeta) -> [FieldError] {
+        var errors: [FieldError] = []
+        let path = FieldPath("metadata")
+        if metadata.name.isEmpty {
+            errors.append(.required(path.child("name"), "name or generateName is required"))
+        } else {
+            for message in DNS1123.subdomainErrors(metadata.name) {
+                errors.append(.invalid(path.child("name"), .string(metadata.name), message))
+            }
+        }
+        if metadata.namespace.isEmpty {
+            errors.append(.required(path.child("namespace")))
+        } else {
+            for message in DNS1123.labelErrors(metadata.namespace) {
+                errors.append(.invalid(path.child("namespace"), .string(metadata.namespace), message))
+            }
+        }
+        // Kubernetes reports label and annotation problems at the map's path, not the key's.
+        for key in metadata.labels.keys.sorted() {
+            for message in NameRules.qualifiedNameErrors(key) {
+                errors.append(.invalid(path.child("labels"), .string(key), message))
+            }
+            let value = metadata.labels[key] ?? ""
+            for message in NameRules.labelValueErrors(value) {
+                errors.append(.invalid(path.child("labels"), .string(value), message))
+            }
+        }
+        var annotationBytes = 0
+        for key in metadata.annotations.keys.sorted() {
+            // Annotation keys follow the label key rule, case aside.
+            for message in NameRules.qualifiedNameErrors(key.lowercased()) {
+                errors.append(.invalid(path.child("annotations"), .string(key), message))
+            }
+            annotationBytes += key.utf8.count + (metadata.annotations[key]?.utf8.count ?? 0)
+        }
+        if annotationBytes > totalAnnotationSizeLimit {
+            errors.append(.tooLong(path.child("annotations"), maxLength: totalAnnotationSizeLimit))
+        }
+        if let scope = metadata.annotations[PodAnnotations.restartScope],
+            scope != PodAnnotations.restartScopePod, scope != PodAnnotations.restartScopeContainer
+        {
+            errors.append(.notSupported(path.child("annotations").key(PodAnnotations.restartScope), .string(scope),
+                                        supported: [PodAnnotations.restartScopePod, PodAnnotations.restartScopeContainer]))
+        }
+        return errors
+    }
+
+    // MARK: - Spec
+
+    static func validateSpec(_ spec: PodSpec, path: FieldPath) -> [FieldError] {
+        var errors: [FieldError] = []
+        let (volumes, volumeErrors) = validateVolumes(spec.volumes, path: path.child("volumes"))
+        errors += volumeErrors
+        let context = ContainerValidation(volumes: volumes, gracePeriod: spec.terminationGracePeriodSeconds)
+        errors += context.validateContainers(spec.containers, path: path.child("containers"))
+        errors += context.validateInitContainers(spec.initContainers, regular: spec.containers, path: path.child("initContainers"))
+        errors += context.validateEphemeralContainers(spec.ephemeralContainers, regular: spec.containers, initContainers: spec.initContainers,
+                                                      path: path.child("ephemeralContainers"))
+        if let hostname = spec.hostname, !hostname.isEmpty {
+            for message in DNS1123.labelErrors(hostname) {
+                errors.append(.invalid(path.child("hostname"), .string(hostname), message))
+            }
+        }
+        if spec.terminationGracePeriodSeconds < 0 {
+            errors.append(.invalid(path.child("terminationGracePeriodSeconds"), .int(spec.terminationGracePeriodSeconds),
+                                   "must be greater than or equal to 0"))
+        }
+        // Image whitespace is checked for pods, not templates; Kubernetes does it last.
+        for (label, list) in [("containers", spec.containers), ("initContainers", spec.initContainers)] {
+            for (index, container) in list.enumerated() {
+                errors += ContainerValidation.validateImageWhitespace(container.image, path: path.child(label).index(index).child("image"))
+            }
+        }
+        return errors
+    }
+
+    /// Validates the volumes; returns the names of the valid ones (mounts of the others are
+    /// reported as not found, as Kubernetes does) and the problems.
+    static func validateVolumes(_ volumes: [Volume], path: FieldPath) -> (Set<String>, [FieldError]) {
+        var errors: [FieldError] = []
+        var valid = Set<String>()
+        for (index, volume) in volumes.enumerated() {
+            let volumePath = path.index(index)
+            var volumeErrors = validateVolumeSource(volume.source, path: volumePath)
+            if volume.name.isEmpty {
+                volumeErrors.append(.required(volumePath.child("name")))
+            } else {
+                for message in DNS1123.labelErrors(volume.name) {
+                    volumeErrors.append(.invalid(volumePath.child("name"), .string(volume.name), message))
+                }
+            }
+            if valid.contains(volume.name) {
+                volumeErrors.append(.duplicate(volumePath.child("name"), .string(volume.name)))
+            }
+            if volumeErrors.isEmpty {
+                valid.insert(volume.name)
+            } else {
+                errors += volumeErrors
+            }
+        }
+        return (valid, errors)
+    }
+
+    static func validateVolumeSource(_ source: VolumeSource, path: FieldPath) -> [FieldError] {
+        var errors: [FieldError] = []
+        switch source {
+        case .emptyDir(let emptyDir):
+            if let limit = emptyDir.sizeLimit {
+                let limitPath = path.child("emptyDir", "sizeLimit")
+                if limit.value < 0 {
+                    errors.append(.forbidden(limitPath, "SizeLimit field must be a valid resource quantity"))
+                } else if limit.value == 0 {
+                    // podd's rule: a zero-sized tmpfs would be unlimited, surely not what was meant.
+                    errors.append(.invalid(limitPath, .string(limit.string), "must be greater than zero"))
+                }
+            }
+        case .hostPath(let hostPath):
+            let pathPath = path.child("hostPath", "path")
+            if hostPath.path.isEmpty {
+                errors.append(.required(pathPath))
+            } else {
+                errors += PathRules.noBacksteps(hostPath.path, path: pathPath)
+                errors += PathRules.absolute(hostPath.path, path: pathPath)
+            }
+        }
+        return errors
+    }
+}
+
+/// Path rules shared by mounts and hostPath volumes.
+enum PathRules {
+    /// No `..` element (Kubernetes' validatePathNoBacksteps).
+    static func noBacksteps(_ value: String, path: FieldPath) -> [FieldError] {
+        value.split(separator: "/", omittingEmptySubsequences: false).contains("..")
+            ? [.invalid(path, .string(value), "must not contain '..'")] : []
+    }
+
+    /// podd's rule: an absolute path (a relative one would depend on the container's image
+    /// and working directory).
+    static func absolute(_ value: String, path: FieldPath) -> [FieldError] {
+        value.hasPrefix("/") ? [] : [.invalid(path, .string(value), "must be an absolute path")]
+    }
+}
