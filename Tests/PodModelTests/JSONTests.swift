@@ -1,0 +1,155 @@
+import Testing
+
+@testable import PodModel
+
+@Suite struct JSONParsingTests {
+    @Test func parsesScalarsAndKeepsIntegersApart() throws {
+        let value = try JSONValue.parse(#"{"a": 30, "b": 1.5, "c": -0, "d": 1e3, "e": true, "f": null, "g": "x", "h": 9223372036854775807}"#)
+        #expect(value["a"] == .int(30))
+        #expect(value["b"] == .double(1.5))
+        #expect(value["c"] == .int(0))
+        #expect(value["d"] == .double(1000))
+        #expect(value["e"] == .bool(true))
+        #expect(value["f"] == .null)
+        #expect(value["g"] == .string("x"))
+        #expect(value["h"] == .int(Int64.max))
+    }
+
+    @Test func integersBeyondInt64BecomeDoubles() throws {
+        #expect(try JSONValue.parse("18446744073709551616") == .double(18446744073709551616))
+    }
+
+    @Test func keepsKeyOrder() throws {
+        let value = try JSONValue.parse(#"{"z": 1, "a": 2, "m": 3}"#)
+        #expect(value.objectValue?.keys == ["z", "a", "m"])
+        #expect(value.serializedString() == #"{"z":1,"a":2,"m":3}"#)
+    }
+
+    @Test func decodesEscapes() throws {
+        let value = try JSONValue.parse(#""a\"b\\c\/d\n\t\r\b\f\u00e9\ud83d\ude00""#)
+        #expect(value == .string("a\"b\\c/d\n\t\r\u{08}\u{0C}é😀"))
+    }
+
+    @Test func loneSurrogateBecomesReplacementCharacter() throws {
+        #expect(try JSONValue.parse(#""\ud83dx""#) == .string("\u{FFFD}x"))
+    }
+
+    @Test(arguments: [
+        ("{\"a\": 1,}", "invalid character '}' looking for beginning of object key string"),
+        ("[1, 2,]", "invalid character ']' looking for beginning of value"),
+        ("{\"a\": 01}", "invalid character '1' after top-level value"),
+        ("{\"a\": 1} x", "invalid character 'x' after top-level value"),
+        ("{\"a\": 1, \"a\": 2}", "duplicate field \"a\""),
+        ("\"abc", "unexpected end of JSON input"),
+        ("\"a\tb\"", "invalid character '\\x09' in string literal"),
+        ("// comment\n{}", "invalid character '/' looking for beginning of value"),
+        ("tru", "invalid character end of input in literal true (expecting 'e')"),
+        ("1.", "invalid character end of input after decimal point in numeric literal"),
+        ("", "unexpected end of JSON input"),
+    ])
+    func rejectsMalformedJSON(text: String, message: String) {
+        #expect(throws: DocumentParseError.self) { try JSONValue.parse(text) }
+        do {
+            _ = try JSONValue.parse(text)
+        } catch {
+            #expect(error.message == message)
+        }
+    }
+
+    @Test func reportsLineAndColumn() {
+        do {
+            _ = try JSONValue.parse("{\n  \"a\": 1,\n  x\n}")
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.line == 3)
+            #expect(error.column == 3)
+            #expect(error.description == "line 3, column 3: invalid character 'x' looking for beginning of object key string")
+        }
+    }
+
+    @Test func refusesDeepNesting() {
+        let deep = String(repeating: "[", count: 600) + String(repeating: "]", count: 600)
+        #expect(throws: DocumentParseError.self) { try JSONValue.parse(deep) }
+    }
+
+    @Test func parsesStreams() throws {
+        let values = try JSONValue.parseStream(Array(#"{"a":1} {"b":2}  [3]"#.utf8))
+        #expect(values == [["a": 1], ["b": 2], [3]])
+    }
+}
+
+@Suite struct JSONSerializationTests {
+    @Test func escapesStrings() {
+        let value: JSONValue = .string("q\"b\\n\nt\tc\u{01}é")
+        #expect(value.serializedString() == #""q\"b\\n\nt\tc\u0001é""#)
+    }
+
+    @Test func writesNumbers() {
+        let value: JSONValue = [1, 1.5, 30.0, -2, .double(.nan), 1e-7]
+        #expect(value.serializedString() == "[1,1.5,30,-2,null,1e-07]")
+    }
+
+    @Test func prettyPrintsLikeKubectl() {
+        let value: JSONValue = ["kind": "Pod", "spec": ["containers": [["name": "a"]], "volumes": [], "x": [:]]]
+        let expected = """
+            {
+              "kind": "Pod",
+              "spec": {
+                "containers": [
+                  {
+                    "name": "a"
+                  }
+                ],
+                "volumes": [],
+                "x": {}
+              }
+            }
+
+            """
+        #expect(value.serializedString(pretty: true) == expected)
+    }
+
+    @Test func roundTrips() throws {
+        let text = #"{"a":[1,2.5,"x",true,false,null,{"b":{}}],"c":"\u0000é😀","d":-9223372036854775808}"#
+        let value = try JSONValue.parse(text)
+        #expect(try JSONValue.parse(value.serialized()) == value)
+        #expect(value.serializedString() == text.replacingOccurrences(of: "é😀", with: "é😀"))
+    }
+}
+
+@Suite struct JSONObjectTests {
+    @Test func equalityIgnoresOrder() {
+        #expect(JSONValue(dictionaryLiteral: ("a", 1), ("b", 2)) == JSONValue(dictionaryLiteral: ("b", 2), ("a", 1)))
+        #expect(JSONValue(dictionaryLiteral: ("a", 1)) != JSONValue(dictionaryLiteral: ("a", 1), ("b", 2)))
+    }
+
+    @Test func setReplacesInPlaceAndRemoveKeepsOrder() {
+        var object: JSONObject = ["a": 1, "b": 2, "c": 3]
+        object["b"] = 20
+        #expect(object.keys == ["a", "b", "c"])
+        object["b"] = nil
+        #expect(object.keys == ["a", "c"])
+        #expect(object["c"] == 3)
+        object["d"] = 4
+        #expect(object.keys == ["a", "c", "d"])
+        #expect(object["d"] == 4)
+    }
+
+    @Test func accessors() {
+        let value: JSONValue = ["n": 3.0, "s": "x", "list": [1, 2]]
+        #expect(value["n"]?.intValue == 3)
+        #expect(JSONValue.double(3.5).intValue == nil)
+        #expect(value["s"]?.stringValue == "x")
+        #expect(value["list"]?[1] == 2)
+        #expect(value["list"]?[5] == nil)
+        #expect(value["missing"] == nil)
+        #expect(JSONValue.array([]).isZero)
+        #expect(!JSONValue.string("x").isZero)
+    }
+}
+
+private extension String {
+    func replacingOccurrences(of target: String, with replacement: String) -> String {
+        split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
+    }
+}
