@@ -33,18 +33,23 @@ let package = Package(
         ),
         .target(
             name: "PodRuntime",
-            dependencies: ["PodModel", "PodOS", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["PodModel", "PodOS", "CPodShim", .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "PodAPI",
             dependencies: [
-                "PodModel", "PodRuntime", "PodOS",
+                "PodModel", "PodRuntime", "PodOS", "CPodShim",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        .target(
+            name: "PodDaemon",
+            dependencies: ["PodAPI", "PodRuntime", "PodModel", "PodOS", "CPodShim",
+                           .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "PodCtlKit",
@@ -57,7 +62,7 @@ let package = Package(
         .executableTarget(
             name: "podd",
             dependencies: [
-                "PodAPI", "PodRuntime", "PodModel",
+                "PodDaemon", "PodRuntime", "PodModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

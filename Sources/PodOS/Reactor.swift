@@ -81,3 +81,29 @@ private final class ReactorThread: @unchecked Sendable {
         pthread_detach(tid)
     }
 }
+
+extension Reactor {
+    /// Suspends until `fd` is readable or `timeout` seconds pass, without holding a thread.
+    public func waitReadable(_ fd: Int32, timeout: Double) async {
+        let once = Once()
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let resume: @Sendable () -> Void = { if once.claim() { self.remove(fd); c.resume() } }
+            do {
+                try add(fd, events: EPOLLIN.rawValue | EPOLLONESHOT.rawValue) { _ in resume() }
+            } catch {
+                resume()
+                return
+            }
+            Task {
+                try? await Task.sleep(for: .milliseconds(Int64(timeout * 1000)))
+                resume()
+            }
+        }
+    }
+}
+
+/// A flag that can be claimed once, from any thread.
+final class Once: Sendable {
+    private let claimed = Atomic<Bool>(false)
+    func claim() -> Bool { claimed.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged }
+}

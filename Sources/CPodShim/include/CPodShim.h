@@ -8,6 +8,8 @@
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
 #include <sys/timerfd.h>
+#include <sys/signalfd.h>
+#include <grp.h>
 
 /// pidfd_open(2): a file descriptor that refers to process `pid` (never to a later process
 /// that reuses the pid). Readable (EPOLLIN) when the process has exited.
@@ -34,3 +36,11 @@ ssize_t pod_send_message(int sock, const void *buf, size_t len, const int *fds, 
 /// Receives one message; received descriptors (at most `maxfds`) go to `fds`, their count to
 /// `*nfds`. Returns the message length, 0 at end of stream, -1 on error.
 ssize_t pod_recv_message(int sock, void *buf, size_t len, int *fds, int maxfds, int *nfds);
+
+/// struct ucred's layout, for reading SO_PEERCRED through APIs that take a value type
+/// (Glibc's module hides struct ucred behind _GNU_SOURCE).
+struct pod_ucred {
+    pid_t pid;
+    uid_t uid;
+    gid_t gid;
+};

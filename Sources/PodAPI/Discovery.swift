@@ -1,0 +1,51 @@
+import PodModel
+
+/// `GET /version` (Kubernetes' version.Info) and the discovery documents clients read first.
+public struct VersionInfo: Sendable {
+    public var gitVersion: String
+    public var gitCommit: String
+    public var buildDate: String
+
+    public init(gitVersion: String, gitCommit: String = "", buildDate: String = "") {
+        self.gitVersion = gitVersion
+        self.gitCommit = gitCommit
+        self.buildDate = buildDate
+    }
+
+    var json: JSONValue {
+        let parts = gitVersion.dropFirst().split(separator: ".")
+        return .object(JSONObject([
+            ("major", .string(parts.first.map(String.init) ?? "0")),
+            ("minor", .string(parts.count > 1 ? String(parts[1]) : "0")),
+            ("gitVersion", .string(gitVersion)), ("gitCommit", .string(gitCommit)), ("gitTreeState", "clean"),
+            ("buildDate", .string(buildDate)), ("goVersion", "swift6"), ("compiler", "swiftc"), ("platform", "linux/amd64"),
+        ]))
+    }
+}
+
+enum Discovery {
+    static let apiVersions: JSONValue = .object(JSONObject([
+        ("kind", "APIVersions"), ("versions", ["v1"]),
+        ("serverAddressByClientCIDRs", .array([])),
+    ]))
+
+    static let coreV1Resources: JSONValue = .object(JSONObject([
+        ("kind", "APIResourceList"), ("groupVersion", "v1"),
+        ("resources", .array([
+            resource("pods", "Pod", namespaced: true, verbs: ["create", "delete", "get", "list", "update", "watch"], short: ["po"]),
+            resource("pods/log", "Pod", namespaced: true, verbs: ["get"]),
+            resource("pods/ephemeralcontainers", "Pod", namespaced: true, verbs: ["get", "patch", "update"]),
+            resource("pods/exec", "PodExecOptions", namespaced: true, verbs: ["create", "get"]),
+            resource("pods/attach", "PodAttachOptions", namespaced: true, verbs: ["create", "get"]),
+            resource("events", "Event", namespaced: true, verbs: ["list", "watch"], short: ["ev"]),
+            resource("namespaces", "Namespace", namespaced: false, verbs: ["list"], short: ["ns"]),
+        ])),
+    ]))
+
+    private static func resource(_ name: String, _ kind: String, namespaced: Bool, verbs: [String], short: [String] = []) -> JSONValue {
+        var o = JSONObject([("name", .string(name)), ("singularName", ""), ("namespaced", .bool(namespaced)),
+                            ("kind", .string(kind)), ("verbs", .array(verbs.map { .string($0) }))])
+        if !short.isEmpty { o["shortNames"] = .array(short.map { .string($0) }) }
+        return .object(o)
+    }
+}

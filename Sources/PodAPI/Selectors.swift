@@ -1,0 +1,121 @@
+import PodModel
+import PodRuntime
+
+/// Kubernetes label selectors (`a=b,c!=d,e,!f,g in (x,y),h notin (z)`) for list and watch.
+struct LabelSelector: Sendable {
+    enum Requirement: Sendable {
+        case equals(String, String), notEquals(String, String), exists(String), notExists(String)
+        case isIn(String, Set<String>), notIn(String, Set<String>)
+    }
+
+    let requirements: [Requirement]
+
+    init(_ text: String) throws(APIError) {
+        var reqs: [Requirement] = []
+        var terms: [String] = []
+        var depth = 0
+        var current = ""
+        for c in text {
+            if c == "(" { depth += 1 } else if c == ")" { depth -= 1 }
+            if c == "," && depth == 0 { terms.append(current); current = "" } else { current.append(c) }
+        }
+        if !current.isEmpty { terms.append(current) }
+        for raw in terms {
+            let term = raw.trimmingSpaces
+            if term.isEmpty { continue }
+            if let r = term.firstRange(of: " notin ") {
+                reqs.append(.notIn(String(term[..<r.lowerBound]).trimmingSpaces, Self.set(term[r.upperBound...])))
+            } else if let r = term.firstRange(of: " in ") {
+                reqs.append(.isIn(String(term[..<r.lowerBound]).trimmingSpaces, Self.set(term[r.upperBound...])))
+            } else if let r = term.firstRange(of: "!=") {
+                reqs.append(.notEquals(String(term[..<r.lowerBound]), String(term[r.upperBound...])))
+            } else if let r = term.firstRange(of: "==") {
+                reqs.append(.equals(String(term[..<r.lowerBound]), String(term[r.upperBound...])))
+            } else if let r = term.firstRange(of: "=") {
+                reqs.append(.equals(String(term[..<r.lowerBound]), String(term[r.upperBound...])))
+            } else if term.hasPrefix("!") {
+                reqs.append(.notExists(String(term.dropFirst())))
+            } else if term.allSatisfy({ $0.isLetter || $0.isNumber || "-_./".contains($0) }) {
+                reqs.append(.exists(term))
+            } else {
+                throw .badRequest("unable to parse requirement \"\(term)\" of labelSelector")
+            }
+        }
+        requirements = reqs
+    }
+
+    private static func set(_ s: Substring) -> Set<String> {
+        Set(s.trimmingSpaces.trimmingCharacters("()").split(separator: ",").map { String($0).trimmingSpaces })
+    }
+
+    func matches(_ object: JSONValue) -> Bool {
+        let labels = object["metadata"]?["labels"]?.objectValue ?? JSONObject()
+        func label(_ k: String) -> String? { labels[k]?.stringValue }
+        return requirements.allSatisfy { r in
+            switch r {
+            case let .equals(k, v): return label(k) == v
+            case let .notEquals(k, v): return label(k) != v
+            case let .exists(k): return label(k) != nil
+            case let .notExists(k): return label(k) == nil
+            case let .isIn(k, vs): return label(k).map(vs.contains) ?? false
+            case let .notIn(k, vs): return label(k).map { !vs.contains($0) } ?? true
+            }
+        }
+    }
+}
+
+/// The field selectors Kubernetes supports on pods: metadata.name, metadata.namespace,
+/// status.phase, spec.nodeName (always this machine), with = == !=.
+struct FieldSelector: Sendable {
+    let terms: [(path: String, value: String, equal: Bool)]
+
+    init(_ text: String) throws(APIError) {
+        var out: [(String, String, Bool)] = []
+        for raw in text.split(separator: ",") {
+            let term = String(raw)
+            let equal = !term.contains("!=")
+            let parts = term.splitOn(equal ? (term.contains("==") ? "==" : "=") : "!=")
+            guard parts.count == 2 else { throw .badRequest("invalid field selector \"\(term)\"") }
+            guard ["metadata.name", "metadata.namespace", "status.phase", "spec.nodeName", "spec.restartPolicy"].contains(parts[0]) else {
+                throw .badRequest("field label not supported: \(parts[0])")
+            }
+            out.append((parts[0], parts[1], equal))
+        }
+        terms = out
+    }
+
+    func matches(_ object: JSONValue) -> Bool {
+        terms.allSatisfy { t in
+            var v: JSONValue? = object
+            for key in t.path.split(separator: ".") { v = v?[String(key)] }
+            return (v?.stringValue ?? "" == t.value) == t.equal
+        }
+    }
+}
+
+extension StringProtocol {
+    var trimmingSpaces: String {
+        var s = Substring(self)
+        while s.first == " " { s = s.dropFirst() }
+        while s.last == " " { s = s.dropLast() }
+        return String(s)
+    }
+
+    func trimmingCharacters(_ chars: String) -> String {
+        var s = Substring(self)
+        while let f = s.first, chars.contains(f) { s = s.dropFirst() }
+        while let l = s.last, chars.contains(l) { s = s.dropLast() }
+        return String(s)
+    }
+
+    func splitOn(_ sep: String) -> [String] {
+        var out: [String] = []
+        var rest = Substring(self)
+        while let r = rest.firstRange(of: sep) {
+            out.append(String(rest[..<r.lowerBound]))
+            rest = rest[r.upperBound...]
+        }
+        out.append(String(rest))
+        return out
+    }
+}

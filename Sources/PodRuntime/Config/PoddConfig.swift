@@ -1,0 +1,131 @@
+import PodModel
+
+/// podd's configuration: the YAML file of DESIGN.md, overridden by command-line flags.
+/// An unknown key or a bad value is an error naming it: podd must not start half-configured.
+public struct PoddConfig: Sendable, Equatable {
+    public var socket = "/run/podd/podd.sock"
+    public var stateDir = "/var/lib/podd"
+    public var runDir = "/run/podd"
+    public var manifestsDir = "/etc/podd/pods.d"
+    public var logLevel = "info"
+    public var restartBackoff = RestartBackoff.Settings.kubernetes
+    public var journal = "auto"
+    /// The image `podctl debug` uses when none is given.
+    public var debugImage = "busybox"
+    /// The group that may use the API socket besides root (created by sysusers.d).
+    public var socketGroup = "podd"
+
+    public init() {}
+
+    public static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+
+    public struct ConfigError: Error, CustomStringConvertible, Sendable {
+        public let message: String
+        public var description: String { message }
+    }
+
+    /// Parses the YAML config text. `source` names the file in messages.
+    public static func parse(_ text: String, source: String) throws(ConfigError) -> PoddConfig {
+        var config = PoddConfig()
+        let documents: [JSONValue]
+        do {
+            documents = try JSONValue.parseYAMLDocuments(text)
+        } catch {
+            throw ConfigError(message: "\(source): not valid YAML: \(error)")
+        }
+        guard documents.count <= 1 else { throw ConfigError(message: "\(source): expected one YAML document, found \(documents.count)") }
+        guard let doc = documents.first else { return config }
+        guard let object = doc.objectValue else { throw ConfigError(message: "\(source): expected a mapping of settings at the top level") }
+        for (key, value) in object {
+            func string() throws(ConfigError) -> String {
+                guard let s = value.stringValue, !s.isEmpty else {
+                    throw ConfigError(message: "\(source): \(key): expected a non-empty string, got \(value.typeName)")
+                }
+                return s
+            }
+            func path() throws(ConfigError) -> String {
+                let s = try string()
+                guard s.hasPrefix("/") else { throw ConfigError(message: "\(source): \(key): must be an absolute path, got \"\(s)\"") }
+                return s
+            }
+            switch key {
+            case "socket": config.socket = try path()
+            case "stateDir": config.stateDir = try path()
+            case "runDir": config.runDir = try path()
+            case "manifestsDir": config.manifestsDir = try path()
+            case "logLevel":
+                let level = try string()
+                guard logLevels.contains(level) else {
+                    throw ConfigError(message: "\(source): logLevel: \"\(level)\" is not one of \(logLevels.joined(separator: ", "))")
+                }
+                config.logLevel = level
+            case "journal":
+                let mode = try string()
+                guard ["auto", "on", "off"].contains(mode) else {
+                    throw ConfigError(message: "\(source): journal: \"\(mode)\" is not one of auto, on, off")
+                }
+                config.journal = mode
+            case "debugImage": config.debugImage = try string()
+            case "socketGroup": config.socketGroup = try string()
+            case "restartBackoff":
+                guard let b = value.objectValue else {
+                    throw ConfigError(message: "\(source): restartBackoff: expected a mapping with initial, max, resetAfter")
+                }
+                for (bk, bv) in b {
+                    guard let seconds = Duration.parseSeconds(bv) else {
+                        throw ConfigError(message: "\(source): restartBackoff.\(bk): \"\(bv.stringValue ?? bv.typeName)\" is not a duration (examples: 500ms, 10s, 5m, 1h)")
+                    }
+                    switch bk {
+                    case "initial": config.restartBackoff.initial = seconds
+                    case "max": config.restartBackoff.max = seconds
+                    case "resetAfter": config.restartBackoff.resetAfter = seconds
+                    default: throw ConfigError(message: "\(source): restartBackoff.\(bk): unknown key (known: initial, max, resetAfter)")
+                    }
+                }
+                if config.restartBackoff.max < config.restartBackoff.initial {
+                    throw ConfigError(message: "\(source): restartBackoff.max must not be less than restartBackoff.initial")
+                }
+            default:
+                throw ConfigError(message: "\(source): \(key): unknown key (known: socket, stateDir, runDir, manifestsDir, logLevel, restartBackoff, journal, debugImage, socketGroup)")
+            }
+        }
+        return config
+    }
+}
+
+extension Duration {
+    /// "500ms", "10s", "5m", "1h", "1m30s", or a plain number of seconds.
+    static func parseSeconds(_ value: JSONValue) -> Double? {
+        if let i = value.intValue { return i >= 0 ? Double(i) : nil }
+        guard let s = value.stringValue, !s.isEmpty else { return nil }
+        var total = 0.0
+        var number = ""
+        var chars = Array(s)[...]
+        while let c = chars.first {
+            if c.isNumber || c == "." {
+                number.append(c)
+                chars = chars.dropFirst()
+                continue
+            }
+            var unit = ""
+            while let u = chars.first, u.isLetter {
+                unit.append(u)
+                chars = chars.dropFirst()
+            }
+            guard let n = Double(number) else { return nil }
+            switch unit {
+            case "ms": total += n / 1000
+            case "s": total += n
+            case "m": total += n * 60
+            case "h": total += n * 3600
+            default: return nil
+            }
+            number = ""
+        }
+        if !number.isEmpty {
+            guard let n = Double(number), total == 0 else { return nil }
+            total = n
+        }
+        return total
+    }
+}

@@ -1,0 +1,70 @@
+import Glibc
+import PodModel
+import PodOS
+
+/// Reads the CRI-format log files the monitor writes (`TIMESTAMP STREAM TAG CONTENT`, tag F
+/// for a full line, P for part of a longer one) back into what `podctl logs` prints.
+public struct CRILogOptions: Sendable {
+    public var timestamps = false
+    public var tailLines: Int?
+    public var since: Timestamp?
+    public var limitBytes: Int?
+
+    public init() {}
+}
+
+public enum CRILog {
+    public struct Line: Sendable {
+        public var time: String
+        public var stream: String
+        public var content: Substring
+    }
+
+    /// Parses complete lines of `bytes`; returns them and how many bytes were consumed (a
+    /// trailing line without its newline is left for the next read).
+    public static func parse(_ bytes: [UInt8]) -> (lines: [(time: Substring, full: Bool, content: Substring)], consumed: Int) {
+        var out: [(Substring, Bool, Substring)] = []
+        let text = String(decoding: bytes, as: UTF8.self)
+        var consumed = 0
+        var rest = Substring(text)
+        while let nl = rest.firstIndex(of: "\n") {
+            let line = rest[..<nl]
+            consumed += line.utf8.count + 1
+            rest = rest[rest.index(after: nl)...]
+            let parts = line.split(separator: " ", maxSplits: 3, omittingEmptySubsequences: false)
+            guard parts.count >= 3 else { continue }
+            out.append((parts[0], parts[2] != "P", parts.count > 3 ? parts[3] : ""))
+        }
+        return (out, consumed)
+    }
+
+    /// Renders parsed lines per the options; partial lines are joined to their end.
+    public static func render(_ lines: [(time: Substring, full: Bool, content: Substring)], options: CRILogOptions,
+                              pending: inout String, pendingTime: inout Substring?) -> [String] {
+        var out: [String] = []
+        for l in lines {
+            if let since = options.since, let t = Timestamp(rfc3339: String(l.time)), t < since { continue }
+            if pendingTime == nil { pendingTime = l.time }
+            pending += l.content
+            if l.full {
+                out.append(options.timestamps ? "\(pendingTime ?? l.time) \(pending)\n" : pending + "\n")
+                pending = ""
+                pendingTime = nil
+            }
+        }
+        return out
+    }
+
+    /// The whole of a finished read: every line, then tail and byte limits applied.
+    public static func read(path: String, options: CRILogOptions) -> (text: [UInt8], offset: Int) {
+        guard let bytes = try? FileSystem.read(path, limit: 1 << 30) else { return ([], 0) }
+        let (lines, consumed) = parse(bytes)
+        var pending = ""
+        var pendingTime: Substring?
+        var rendered = render(lines, options: options, pending: &pending, pendingTime: &pendingTime)
+        if let tail = options.tailLines { rendered = Array(rendered.suffix(max(0, tail))) }
+        var out = Array(rendered.joined().utf8)
+        if let limit = options.limitBytes, out.count > limit { out = Array(out.prefix(limit)) }
+        return (out, consumed)
+    }
+}

@@ -1,0 +1,136 @@
+import PodModel
+import PodOS
+
+/// Turns a container of a pod spec into the monitor's `spawn` message: its image as the
+/// overlay lower layer, a fresh writable layer, the pod's files and volumes, env, argv, cwd
+/// and log file. Pure apart from preparing the directories it names.
+struct ContainerLaunch {
+    let pod: Pod
+    let layout: PodLayout
+    let images: ImageStore
+
+    enum LaunchError: Error {
+        /// The image is not in the store (reported as ErrImageNeverPull, retried).
+        case imageMissing(String)
+        case noCommand(String)
+        case io(OSError)
+    }
+
+    /// The default PATH of container runtimes, used when the container sets none.
+    static let defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+    func message(for c: ContainerDefinition, run: Int, pidNamespace: String) throws(LaunchError) -> (ControlMessage, logPath: String) {
+        guard let ref = ImageReference(c.image), let lower = images.rootfs(ref) else { throw .imageMissing(c.image) }
+        let argv = c.command + c.args
+        guard !argv.isEmpty else { throw .noCommand(c.name) }
+        let dirs = layout.containerDirectories(c.name)
+        let logPath = layout.logPath(container: c.name, run: run)
+        do {
+            // A new run gets a new writable layer, as a new container does on Kubernetes.
+            try FileSystem.removeTree(dirs.upper)
+            try FileSystem.removeTree(dirs.work)
+            for d in [dirs.upper, dirs.work, dirs.merged] { try FileSystem.makeDirectories(d) }
+            try FileSystem.makeDirectories(FileSystem.parent(logPath), mode: 0o750)
+        } catch {
+            throw .io(error)
+        }
+        var m = ControlMessage(op: "spawn")
+        m.append("name", c.name)
+        m.append("rootfs.lower", lower)
+        m.append("rootfs.upper", dirs.upper)
+        m.append("rootfs.work", dirs.work)
+        m.append("rootfs.merged", dirs.merged)
+        m.append("pidns", pidNamespace)
+        func mount(_ type: String, _ source: String, _ target: String, _ options: String) {
+            m.append("mount.type", type)
+            m.append("mount.source", source)
+            m.append("mount.target", target)
+            m.append("mount.options", options)
+        }
+        let mountPaths = Set(c.volumeMounts.map(\.mountPath))
+        for (file, target) in [("hosts", "/etc/hosts"), ("hostname", "/etc/hostname"), ("resolv.conf", "/etc/resolv.conf")]
+            where !mountPaths.contains(target) {
+            mount("bind", layout.runDirectory + "/etc/" + file, target, "")
+        }
+        mount("bind", layout.shmDirectory, "/dev/shm", "")
+        for vm in c.volumeMounts {
+            guard let volume = pod.spec.volumes.first(where: { $0.name == vm.name }) else { continue }
+            mount("bind", layout.volumeSource(volume), vm.mountPath, vm.readOnly ? "ro" : "")
+        }
+        var env: [(String, String)] = [("PATH", Self.defaultPath), ("HOSTNAME", layout.hostname)]
+        for e in c.env {
+            let value = e.value ?? e.valueFrom?.fieldRef.map { resolveField($0.fieldPath) } ?? ""
+            if let i = env.firstIndex(where: { $0.0 == e.name }) { env[i].1 = value } else { env.append((e.name, value)) }
+        }
+        for (k, v) in env { m.append("env", "\(k)=\(v)") }
+        for a in argv { m.append("arg", a) }
+        m.append("cwd", c.workingDir ?? "/")
+        m.append("log", logPath)
+        return (m, logPath)
+    }
+
+    private func resolveField(_ path: String) -> String {
+        switch path {
+        case "metadata.name": return pod.metadata.name
+        case "metadata.namespace": return pod.metadata.namespace
+        case "metadata.uid": return pod.metadata.uid ?? ""
+        default: return ""
+        }
+    }
+}
+
+/// The fields of a container podd launches, common to app, init and ephemeral containers.
+struct ContainerDefinition {
+    var name: String
+    var image: String
+    var command: [String]
+    var args: [String]
+    var env: [EnvVar]
+    var workingDir: String?
+    var volumeMounts: [VolumeMount]
+
+    init(_ c: Container) {
+        name = c.name
+        image = c.image
+        command = c.command
+        args = c.args
+        env = c.env
+        workingDir = c.workingDir
+        volumeMounts = c.volumeMounts
+    }
+}
+
+/// Where a pod's files live. Run-time files (gone at reboot, like the namespaces they go
+/// with) under the run dir; writable layers, volumes and logs under the state dir.
+public struct PodLayout: Sendable {
+    public let uid: String
+    public let hostname: String
+    public let runDirectory: String
+    public let stateDirectory: String
+    public let logDirectory: String
+
+    public init(uid: String, namespace: String, name: String, hostname: String, runDir: String, stateDir: String) {
+        self.uid = uid
+        self.hostname = hostname
+        runDirectory = runDir + "/pods/" + uid
+        stateDirectory = stateDir + "/pods/" + uid
+        logDirectory = stateDir + "/logs/\(namespace)_\(name)_\(uid)"
+    }
+
+    public var shmDirectory: String { runDirectory + "/shm" }
+
+    func containerDirectories(_ name: String) -> (upper: String, work: String, merged: String) {
+        let base = stateDirectory + "/containers/" + name
+        return (base + "/upper", base + "/work", base + "/rootfs")
+    }
+
+    public func logPath(container: String, run: Int) -> String { "\(logDirectory)/\(container)/\(run).log" }
+
+    func volumeSource(_ v: Volume) -> String {
+        switch v.source {
+        case let .hostPath(h): return h.path
+        case let .emptyDir(e) where e.medium == .memory: return runDirectory + "/volumes/" + v.name
+        case .emptyDir: return stateDirectory + "/volumes/" + v.name
+        }
+    }
+}

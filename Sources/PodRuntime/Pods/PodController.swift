@@ -1,0 +1,459 @@
+import Glibc
+import Logging
+import PodModel
+import PodOS
+
+/// Everything a pod controller needs from the daemon around it.
+public struct RuntimeContext: Sendable {
+    public var config: PoddConfig
+    public var images: ImageStore
+    public var store: PodStore
+    public var events: EventRecorder
+    public var reactor: Reactor
+    public var cgroups: CgroupHierarchy?
+    public var monitorPath: String
+    public var logger: Logger
+    /// Called with the pod after each change of it (for watchers and the registry), with the
+    /// generation of the controller that reports it.
+    public var publish: @Sendable (_ type: String, _ pod: Pod, _ generation: Int) -> Void
+
+    public init(config: PoddConfig, images: ImageStore, store: PodStore, events: EventRecorder, reactor: Reactor,
+                cgroups: CgroupHierarchy?, monitorPath: String, logger: Logger,
+                publish: @escaping @Sendable (String, Pod, Int) -> Void) {
+        self.config = config
+        self.images = images
+        self.store = store
+        self.events = events
+        self.reactor = reactor
+        self.cgroups = cgroups
+        self.monitorPath = monitorPath
+        self.logger = logger
+        self.publish = publish
+    }
+}
+
+/// Runs one pod: creates its sandbox, feeds the lifecycle state machine with what the monitor
+/// reports, and carries out the machine's decisions (start, signal, wake, tear down).
+/// An actor: monitor messages, timers and API calls for the pod are handled one at a time.
+public actor PodController {
+    public nonisolated let uid: String
+    /// Distinguishes this controller from an earlier one of the same pod (a replaced spec).
+    public nonisolated let generation: Int
+    public private(set) var pod: Pod
+    private var lifecycle: PodLifecycle
+    private var sandbox: PodSandbox?
+    private let context: RuntimeContext
+    private let layout: PodLayout
+    private var wakeTask: Task<Void, Never>?
+    private var wakeAt: Timestamp?
+    private var conditions = ConditionClock()
+    /// Per container: the current run number (for log files) and container ID.
+    private var runs: [String: RunInfo] = [:]
+    private var startTime: Timestamp?
+    private var terminalPhase: PodPhase?
+    private var gone = false
+    private var keepState = false
+    private var goneWaiters: [CheckedContinuation<Void, Never>] = []
+
+    struct RunInfo {
+        var run: Int
+        var containerID: String?
+        var logPath: String?
+        var imageID: String
+    }
+
+    public init(pod: Pod, context: RuntimeContext, generation: Int) {
+        let uid = pod.metadata.uid ?? ""
+        self.uid = uid
+        self.generation = generation
+        self.pod = pod
+        self.context = context
+        let hostname = pod.spec.hostname ?? String(pod.metadata.name.prefix(63))
+        layout = PodLayout(uid: uid, namespace: pod.metadata.namespace, name: pod.metadata.name, hostname: hostname,
+                           runDir: context.config.runDir, stateDir: context.config.stateDir)
+        lifecycle = Self.makeLifecycle(pod, backoff: context.config.restartBackoff, now: RuntimeClock.now())
+    }
+
+    static func makeLifecycle(_ pod: Pod, backoff: RestartBackoff.Settings, now: Timestamp) -> PodLifecycle {
+        var specs: [PodLifecycle.ContainerSpec] = []
+        for c in pod.spec.initContainers {
+            specs.append(.init(name: c.name, role: c.restartPolicy == .always ? .sidecar : .initContainer))
+        }
+        for c in pod.spec.containers { specs.append(.init(name: c.name, role: .app)) }
+        let scope: PodLifecycle.RestartScope = pod.metadata.annotations["podd.io/restart-scope"] == "container" ? .container : .pod
+        let policy = PodLifecycle.Policy(rawValue: pod.spec.restartPolicy.rawValue) ?? .always
+        return PodLifecycle(podName: pod.metadata.name,
+                            podRef: "\(pod.metadata.name)_\(pod.metadata.namespace)(\(pod.metadata.uid ?? ""))",
+                            containers: specs, policy: policy, scope: scope,
+                            gracePeriod: pod.spec.terminationGracePeriodSeconds ?? 30, backoff: backoff, now: now)
+    }
+
+    // MARK: - Start
+
+    /// Creates the sandbox (files, volumes, monitor) and starts the pod's first containers.
+    public func admit() {
+        let now = RuntimeClock.now()
+        startTime = now
+        do {
+            try prepareFiles()
+            let tmpfs = pod.spec.volumes.compactMap { v -> (String, Int64)? in
+                guard case let .emptyDir(e) = v.source, e.medium == .memory else { return nil }
+                return (layout.volumeSource(v), e.sizeLimit?.value ?? 0)
+            }
+            let sandbox = try PodSandbox.start(.init(monitorPath: context.monitorPath, uid: uid, runDirectory: layout.runDirectory,
+                                                     hostname: layout.hostname, sharePID: pod.spec.shareProcessNamespace ?? false,
+                                                     cgroups: context.cgroups, tmpfs: tmpfs), reactor: context.reactor)
+            attach(sandbox)
+        } catch {
+            context.logger.error("pod \(pod.metadata.namespace)/\(pod.metadata.name): sandbox failed: \(error)")
+            record(type: "Warning", reason: "FailedCreatePodSandBox", message: "Failed to create pod sandbox: \(error)", container: nil)
+            // Keep the pod, retry the sandbox after a while: the cause may be transient (a full disk).
+            scheduleSandboxRetry()
+            return
+        }
+        apply(lifecycle.handle(.admit, at: now))
+    }
+
+    private func scheduleSandboxRetry() {
+        wakeTask?.cancel()
+        wakeTask = Task { [weak self] in
+            try? await Task.sleep(for: .seconds(10))
+            guard !Task.isCancelled else { return }
+            await self?.retrySandbox()
+        }
+        publish()
+    }
+
+    private func retrySandbox() {
+        guard sandbox == nil, !lifecycle.isTerminating else { return }
+        admit()
+    }
+
+    private func attach(_ sandbox: PodSandbox) {
+        self.sandbox = sandbox
+        sandbox.listen { [weak self] message in
+            guard let self else { return }
+            Task { await self.monitorSaid(message) }
+        }
+    }
+
+    private func prepareFiles() throws {
+        for d in [layout.runDirectory + "/etc", layout.shmDirectory, layout.stateDirectory + "/containers", layout.logDirectory] {
+            try FileSystem.makeDirectories(d, mode: 0o755)
+        }
+        chmod(layout.shmDirectory, 0o1777)
+        let hosts = """
+            # Kubernetes-managed hosts file.
+            127.0.0.1\tlocalhost
+            ::1\tlocalhost ip6-localhost ip6-loopback
+            fe00::0\tip6-localnet
+            fe00::0\tip6-mcastprefix
+            fe00::1\tip6-allnodes
+            fe00::2\tip6-allrouters
+            127.0.1.1\t\(layout.hostname)
+
+            """
+        try FileSystem.writeAtomically(layout.runDirectory + "/etc/hosts", Array(hosts.utf8), mode: 0o644)
+        try FileSystem.writeAtomically(layout.runDirectory + "/etc/hostname", Array((layout.hostname + "\n").utf8), mode: 0o644)
+        let resolv = FileSystem.readString("/etc/resolv.conf") ?? ""
+        try FileSystem.writeAtomically(layout.runDirectory + "/etc/resolv.conf", Array(resolv.utf8), mode: 0o644)
+        for v in pod.spec.volumes {
+            switch v.source {
+            case .emptyDir:
+                let dir = layout.volumeSource(v)
+                try FileSystem.makeDirectories(dir, mode: 0o777)
+                chmod(dir, 0o777)   // emptyDir is world-writable, as on Kubernetes
+            case let .hostPath(h):
+                try HostPathCheck.prepare(h)
+            }
+        }
+    }
+
+    // MARK: - Monitor messages
+
+    private func monitorSaid(_ message: ControlMessage?) {
+        guard let message else {
+            // The monitor is gone: its containers are gone with it.
+            if sandbox != nil && !gone {
+                context.logger.warning("pod \(pod.metadata.namespace)/\(pod.metadata.name): monitor exited")
+                sandbox = nil
+                let now = RuntimeClock.now()
+                for c in lifecycle.containers where c.isRunning {
+                    apply(lifecycle.handle(.exited(c.spec.name, exitCode: 137, signal: 9, startedAt: nil, finishedAt: now), at: now))
+                }
+                if !lifecycle.isTerminating && !gone { admit() }
+            }
+            return
+        }
+        let now = RuntimeClock.now()
+        guard let name = message["name"] else { return }
+        switch message.op {
+        case "started":
+            let id = runs[name]?.containerID ?? ""
+            apply(lifecycle.handle(.started(name, containerID: id), at: message.timestamp("startedAt") ?? now))
+        case "failed":
+            let stage = message["stage"] ?? "start"
+            let errnoText = message.int("errno").map { String(cString: strerror(Int32($0))) } ?? ""
+            let detail = message["message"].flatMap { $0.isEmpty ? nil : $0 } ?? errnoText
+            apply(lifecycle.handle(.startFailed(name, reason: "StartError",
+                                                message: "failed to start container \"\(name)\": \(stage): \(detail)",
+                                                terminated: true), at: now))
+        case "exited":
+            apply(lifecycle.handle(.exited(name, exitCode: Int32(message.int("exitCode") ?? 255),
+                                           signal: Int32(message.int("signal") ?? 0),
+                                           startedAt: message.timestamp("startedAt"),
+                                           finishedAt: message.timestamp("finishedAt") ?? now), at: now))
+            try? sandbox?.send({ var m = ControlMessage(op: "forget"); m.append("name", name); return m }())
+        default:
+            break
+        }
+    }
+
+    // MARK: - Actions
+
+    private func apply(_ actions: [PodLifecycle.Action]) {
+        var wake: Timestamp?
+        for action in actions {
+            switch action {
+            case let .start(name): start(name)
+            case let .signal(name, sig):
+                var m = ControlMessage(op: "signal")
+                m.append("name", name)
+                m.append("signal", String(sig))
+                if sig == 15 { record(type: "Normal", reason: "Killing", message: "Stopping container \(name)", container: name) }
+                try? sandbox?.send(m)
+            case let .wake(at): wake = wake.map { min($0, at) } ?? at
+            case let .event(type, reason, message, container):
+                record(type: type, reason: reason, message: message, container: container)
+            case .stopped:
+                teardown()
+                return
+            }
+        }
+        if let wake { schedule(wake) }
+        publish()
+    }
+
+    private func start(_ name: String) {
+        guard let def = definition(name) else { return }
+        let now = RuntimeClock.now()
+        guard let sandbox else {
+            apply(lifecycle.handle(.startFailed(name, reason: "CreateContainerError", message: "the pod sandbox is not running",
+                                                terminated: false), at: now))
+            return
+        }
+        let run = (runs[name]?.run ?? -1) + 1
+        let containerID = "podd://" + ImageStore.randomHex(32)
+        let imageID = ImageReference(def.image).flatMap { context.images.image($0) }?.id ?? ""
+        runs[name] = RunInfo(run: run, containerID: containerID, logPath: nil, imageID: imageID)
+        let pidns: String
+        if let eph = pod.spec.ephemeralContainers.first(where: { $0.name == name }), let target = eph.targetContainerName {
+            pidns = "container:" + target
+        } else {
+            pidns = (pod.spec.shareProcessNamespace ?? false) ? "pod" : "own"
+        }
+        do {
+            let (message, logPath) = try ContainerLaunch(pod: pod, layout: layout, images: context.images)
+                .message(for: def, run: run, pidNamespace: pidns)
+            runs[name]?.logPath = logPath
+            // Keep this run's log and the one before it (for `logs --previous`), as kubelet does.
+            if run >= 2 { unlink(layout.logPath(container: name, run: run - 2)) }
+            try sandbox.send(message)
+            record(type: "Normal", reason: "Created", message: "Created container \(name)", container: name)
+        } catch let e as ContainerLaunch.LaunchError {
+            switch e {
+            case let .imageMissing(image):
+                apply(lifecycle.handle(.startFailed(name, reason: "ErrImageNeverPull",
+                                                    message: "Container image \"\(image)\" is not present with pull policy of Never; import it with: podctl image import \(image) ROOTFS.tar",
+                                                    terminated: false), at: now))
+            case .noCommand:
+                apply(lifecycle.handle(.startFailed(name, reason: "CreateContainerError",
+                                                    message: "container \(name): no command specified and the image has no default command",
+                                                    terminated: true), at: now))
+            case let .io(err):
+                apply(lifecycle.handle(.startFailed(name, reason: "CreateContainerError", message: "container \(name): \(err)",
+                                                    terminated: true), at: now))
+            }
+        } catch {
+            apply(lifecycle.handle(.startFailed(name, reason: "CreateContainerError", message: "container \(name): \(error)",
+                                                terminated: true), at: now))
+        }
+    }
+
+    private func definition(_ name: String) -> ContainerDefinition? {
+        if let c = pod.spec.containers.first(where: { $0.name == name }) { return ContainerDefinition(c) }
+        if let c = pod.spec.initContainers.first(where: { $0.name == name }) { return ContainerDefinition(c) }
+        if let c = pod.spec.ephemeralContainers.first(where: { $0.name == name }) { return ContainerDefinition(c.common) }
+        return nil
+    }
+
+    private func schedule(_ at: Timestamp) {
+        if let current = wakeAt, current <= at, wakeTask != nil, current > RuntimeClock.now() { return }
+        wakeTask?.cancel()
+        wakeAt = at
+        let delay = max(0, at.seconds(since: RuntimeClock.now()))
+        wakeTask = Task { [weak self] in
+            try? await Task.sleep(for: .milliseconds(Int64((delay * 1000).rounded(.up))))
+            guard !Task.isCancelled else { return }
+            await self?.tick()
+        }
+    }
+
+    private func tick() {
+        wakeTask = nil
+        wakeAt = nil
+        apply(lifecycle.handle(.tick, at: RuntimeClock.now()))
+    }
+
+    private func record(type: String, reason: String, message: String, container: String?) {
+        let pod = self.pod
+        let events = context.events
+        let uid = self.uid
+        let now = RuntimeClock.now()
+        Task { await events.record(namespace: pod.metadata.namespace, pod: pod.metadata.name, uid: uid, container: container,
+                                   type: type, reason: reason, message: message, at: now) }
+    }
+
+    // MARK: - Status
+
+    private func publish() {
+        let snapshot = current()
+        context.store.saveStatus(uid: uid, snapshot.status.json)
+        context.publish("MODIFIED", snapshot, generation)
+    }
+
+    /// The pod with its current status.
+    public func current() -> Pod {
+        var p = pod
+        let status = PodStatusBuilder.build(spec: pod.spec, lifecycle: lifecycle, startTime: startTime,
+                                            imageIDs: runs.mapValues(\.imageID), conditions: &conditions,
+                                            terminalPhase: &terminalPhase, now: RuntimeClock.now())
+        p.status = status
+        return p
+    }
+
+    /// The log file of a container's current run (or the one before, `previous`).
+    public func logFile(container: String, previous: Bool) -> (path: String, running: Bool)? {
+        guard let info = runs[container] else { return nil }
+        let run = previous ? info.run - 1 : info.run
+        guard run >= 0 else { return nil }
+        let running = !previous && (lifecycle.container(container)?.isRunning ?? false)
+        return (layout.logPath(container: container, run: run), running)
+    }
+
+    public func isRunning(container: String) -> Bool { lifecycle.container(container)?.isRunning ?? false }
+
+    /// Whether `logPath` is the log of the container's run in progress (`logs -f` stops
+    /// following when the run ends or a new run starts).
+    public func isCurrentRun(container: String, logPath: String) -> Bool {
+        guard !gone, let info = runs[container], layout.logPath(container: container, run: info.run) == logPath else { return false }
+        return isRunning(container: container)
+    }
+
+    /// Labels and annotations changed (the spec did not): nothing to restart.
+    public func updateMetadata(_ metadata: ObjectMeta) {
+        pod.metadata = metadata
+        publish()
+    }
+
+    /// Takes over a pod stored by an earlier podd. Its old monitor, if it survived, is shut
+    /// down with its containers, and the pod starts afresh.
+    // TODO(issue 5): re-adopt running containers through the monitor instead.
+    public func recover() {
+        if let old = PodSandbox.reconnect(uid: uid, runDirectory: layout.runDirectory, cgroups: context.cgroups,
+                                          reactor: context.reactor) {
+            old.shutdown()
+        }
+        try? FileSystem.removeTree(layout.runDirectory)
+        admit()
+    }
+
+    // MARK: - Stop
+
+    /// Starts graceful termination (idempotent) and returns the pod as it now is. With
+    /// `keepState` (the spec is being replaced) the pod's stored state and logs stay.
+    public func terminate(gracePeriod: Int64?, keepState: Bool) -> Pod {
+        self.keepState = keepState
+        if pod.metadata.deletionTimestamp == nil {
+            let grace = gracePeriod ?? pod.spec.terminationGracePeriodSeconds ?? 30
+            let now = RuntimeClock.now()
+            pod.metadata.deletionTimestamp = now.adding(seconds: Double(grace))
+            pod.metadata.deletionGracePeriodSeconds = grace
+            apply(lifecycle.handle(.delete(gracePeriod: grace), at: now))
+        }
+        return current()
+    }
+
+    /// Returns once the pod is torn down.
+    public func waitUntilGone() async {
+        if gone { return }
+        await withCheckedContinuation { goneWaiters.append($0) }
+    }
+
+    private func teardown() {
+        guard !gone else { return }
+        gone = true
+        wakeTask?.cancel()
+        sandbox?.shutdown()
+        sandbox = nil
+        let dirs = keepState ? [layout.runDirectory, layout.stateDirectory + "/containers"]
+                             : [layout.runDirectory, layout.logDirectory]
+        for dir in dirs {
+            do { try FileSystem.removeTree(dir) } catch { context.logger.error("removing \(dir): \(error)") }
+        }
+        if !keepState {
+            do { try context.store.remove(uid: uid) } catch { context.logger.error("removing pod state \(uid): \(error)") }
+        }
+        let events = context.events
+        let uid = self.uid
+        Task { try? await Task.sleep(for: .seconds(60)); await events.forget(uid: uid) }
+        context.publish("DELETED", current(), generation)
+        goneWaiters.forEach { $0.resume() }
+        goneWaiters = []
+    }
+}
+
+extension ControlMessage {
+    /// A time the monitor sent as nanoseconds since the epoch.
+    func timestamp(_ key: String) -> Timestamp? {
+        guard let ns = int(key), ns > 0 else { return nil }
+        return Timestamp(seconds: ns / 1_000_000_000, nanoseconds: Int32(ns % 1_000_000_000))
+    }
+}
+
+/// Checks and prepares a hostPath volume per its type, as kubelet does.
+enum HostPathCheck {
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    static func prepare(_ h: HostPathVolumeSource) throws {
+        var st = stat()
+        let exists = stat(h.path, &st) == 0
+        let kind = st.st_mode & S_IFMT
+        switch h.type.rawValue {
+        case "DirectoryOrCreate":
+            if !exists { try FileSystem.makeDirectories(h.path, mode: 0o755) }
+        case "Directory":
+            guard exists && kind == S_IFDIR else { throw Failure(description: "hostPath type check failed: \(h.path) is not a directory") }
+        case "FileOrCreate":
+            if !exists {
+                let fd = open(h.path, O_CREAT | O_WRONLY | O_CLOEXEC, 0o644)
+                guard fd >= 0 else { throw OSError.last("create(\(h.path))") }
+                close(fd)
+            }
+        case "File":
+            guard exists && kind == S_IFREG else { throw Failure(description: "hostPath type check failed: \(h.path) is not a file") }
+        case "Socket":
+            guard exists && kind == S_IFSOCK else { throw Failure(description: "hostPath type check failed: \(h.path) is not a socket") }
+        case "CharDevice":
+            guard exists && kind == S_IFCHR else { throw Failure(description: "hostPath type check failed: \(h.path) is not a character device") }
+        case "BlockDevice":
+            guard exists && kind == S_IFBLK else { throw Failure(description: "hostPath type check failed: \(h.path) is not a block device") }
+        default:
+            // Unset: no check, and a missing path is created as a directory by the bind (as
+            // container runtimes do).
+            if !exists { try FileSystem.makeDirectories(h.path, mode: 0o755) }
+        }
+    }
+}

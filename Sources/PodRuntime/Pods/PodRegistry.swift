@@ -1,0 +1,276 @@
+import Glibc
+import Logging
+import PodModel
+import PodOS
+
+/// The set of pods podd runs, by namespace and name: create, replace, get, list, delete,
+/// watch. It validates what comes in, writes desired state to disk before answering, and
+/// gives each pod a PodController.
+public actor PodRegistry {
+    public struct Key: Hashable, Sendable, Comparable {
+        public var namespace: String
+        public var name: String
+
+        public init(_ namespace: String, _ name: String) {
+            self.namespace = namespace
+            self.name = name
+        }
+
+        public static func < (a: Key, b: Key) -> Bool { (a.namespace, a.name) < (b.namespace, b.name) }
+    }
+
+    private var controllers: [Key: PodController] = [:]
+    /// Pods as last published, for cheap list and get.
+    private var snapshots: [Key: Pod] = [:]
+    private var watchers: [Int: (namespace: String?, continuation: AsyncStream<JSONValue>.Continuation)] = [:]
+    private var nextWatcher = 0
+    private var resourceVersion: Int64 = 0
+    private var context: RuntimeContext?
+    public nonisolated let features: PodFeatures
+
+    public init(features: PodFeatures) { self.features = features }
+
+    /// Late binding: the context's publish callback refers back to this registry.
+    public func bind(_ context: RuntimeContext) { self.context = context }
+
+    private var ctx: RuntimeContext {
+        guard let context else { preconditionFailure("PodRegistry used before bind(_:)") }
+        return context
+    }
+
+    // MARK: - Reads
+
+    public func get(_ key: Key) -> Pod? { snapshots[key] }
+
+    public func list(namespace: String?) -> [Pod] {
+        snapshots.filter { namespace == nil || $0.key.namespace == namespace }.sorted { $0.key < $1.key }.map(\.value)
+    }
+
+    public func controller(_ key: Key) -> PodController? { controllers[key] }
+
+    public var count: Int { controllers.count }
+
+    // MARK: - Writes
+
+    /// Checks a decoded pod against validation, the features podd implements, and the image
+    /// store. Returns the causes (empty when acceptable).
+    public func admissionErrors(_ pod: Pod) -> [APIError.Cause] {
+        let errors = PodValidation.validate(pod) + PodFeatures.unsupported(pod, supported: features)
+        var causes = errors.map { APIError.Cause(reason: $0.reason, message: $0.message, field: $0.field.description) }
+        let all: [(String, Container)] = pod.spec.initContainers.enumerated().map { ("spec.initContainers[\($0.offset)]", $0.element) }
+            + pod.spec.containers.enumerated().map { ("spec.containers[\($0.offset)]", $0.element) }
+        for (path, c) in all {
+            guard let ref = ImageReference(c.image) else {
+                causes.append(.init(reason: "FieldValueInvalid",
+                                    message: "Invalid value: \"\(c.image)\": not a valid image reference (NAME[:TAG], lowercase)",
+                                    field: path + ".image"))
+                continue
+            }
+            if ctx.images.rootfs(ref) == nil {
+                causes.append(.init(reason: "FieldValueNotFound",
+                                    message: "Not found: \"\(c.image)\": image \(ref) is not in podd's image store; import it with: podctl image import \(ref) ROOTFS.tar",
+                                    field: path + ".image"))
+            } else if c.command.isEmpty {
+                causes.append(.init(reason: "FieldValueRequired",
+                                    message: "Required value: image \(ref) has no default command (it was imported from a root filesystem); set command",
+                                    field: path + ".command"))
+            }
+        }
+        return causes
+    }
+
+    /// Creates a pod (POST). Answers 201 with the pod once it is on disk.
+    public func create(_ input: Pod) throws(APIError) -> Pod {
+        var pod = input
+        let key = Key(pod.metadata.namespace, pod.metadata.name)
+        if controllers[key] != nil { throw .alreadyExists(pod.metadata.name) }
+        let causes = admissionErrors(pod)
+        if !causes.isEmpty { throw .invalid(pod: pod.metadata.name, causes) }
+        let now = RuntimeClock.now()
+        pod.metadata.uid = Self.newUID()
+        pod.metadata.creationTimestamp = now
+        pod.metadata.deletionTimestamp = nil
+        pod.metadata.deletionGracePeriodSeconds = nil
+        pod.metadata.resourceVersion = nextResourceVersion()
+        pod.status = PodStatus()
+        do { try ctx.store.save(pod) } catch {
+            throw APIError(code: 507, reason: "InsufficientStorage", message: "cannot store pod \"\(pod.metadata.name)\": \(error)")
+        }
+        let controller = makeController(pod)
+        controllers[key] = controller
+        snapshots[key] = pod
+        broadcast("ADDED", pod)
+        Task { await controller.admit() }
+        return pod
+    }
+
+    /// Replaces a pod (PUT). A change to metadata only is applied in place; a change to the
+    /// spec stops the pod's containers and starts them again from the new spec, keeping the
+    /// pod's uid.
+    public func replace(_ input: Pod) async throws(APIError) -> Pod {
+        let key = Key(input.metadata.namespace, input.metadata.name)
+        guard let old = controllers[key], let oldPod = snapshots[key] else { throw .notFound(input.metadata.name) }
+        if let uid = input.metadata.uid, !uid.isEmpty, uid != oldPod.metadata.uid {
+            throw APIError(code: 409, reason: "Conflict",
+                           message: "Operation cannot be fulfilled on pods \"\(input.metadata.name)\": the UID in the object (\(uid)) does not match the pod's (\(oldPod.metadata.uid ?? ""))",
+                           name: input.metadata.name, kind: "pods")
+        }
+        if oldPod.metadata.deletionTimestamp != nil {
+            throw APIError(code: 409, reason: "Conflict", message: "pod \"\(input.metadata.name)\" is terminating; wait for it to go, then create it again",
+                           name: input.metadata.name, kind: "pods")
+        }
+        if let managedBy = oldPod.metadata.annotations["podd.io/source"], input.metadata.annotations["podd.io/source"] != managedBy {
+            throw APIError(code: 403, reason: "Forbidden", message: "pod \"\(input.metadata.name)\" comes from the static pod file \(managedBy); edit that file instead",
+                           name: input.metadata.name, kind: "pods")
+        }
+        let causes = admissionErrors(input)
+        if !causes.isEmpty { throw .invalid(pod: input.metadata.name, causes) }
+        var pod = input
+        pod.metadata.uid = oldPod.metadata.uid
+        pod.metadata.creationTimestamp = oldPod.metadata.creationTimestamp
+        pod.metadata.deletionTimestamp = nil
+        pod.metadata.deletionGracePeriodSeconds = nil
+        pod.metadata.resourceVersion = nextResourceVersion()
+        pod.status = PodStatus()
+        if pod.spec == oldPod.spec && pod.metadata.labels == oldPod.metadata.labels
+            && pod.metadata.annotations == oldPod.metadata.annotations {
+            return oldPod
+        }
+        do { try ctx.store.save(pod) } catch {
+            throw APIError(code: 507, reason: "InsufficientStorage", message: "cannot store pod \"\(pod.metadata.name)\": \(error)")
+        }
+        if pod.spec == oldPod.spec {
+            await old.updateMetadata(pod.metadata)
+            let current = await old.current()
+            snapshots[key] = current
+            broadcast("MODIFIED", current)
+            return current
+        }
+        // The spec changed: run the new spec in place of the old one.
+        let controller = makeController(pod)
+        controllers[key] = controller
+        snapshots[key] = pod
+        broadcast("MODIFIED", pod)
+        let grace = oldPod.spec.terminationGracePeriodSeconds
+        Task {
+            _ = await old.terminate(gracePeriod: grace, keepState: true)
+            await old.waitUntilGone()
+            await controller.admit()
+        }
+        return pod
+    }
+
+    /// Deletes a pod (DELETE): graceful termination, then removal. Answers with the pod as it
+    /// now is (deletionTimestamp set while it terminates).
+    public func delete(_ key: Key, gracePeriod: Int64?, fromSource: String? = nil) async throws(APIError) -> Pod {
+        guard let controller = controllers[key], let pod = snapshots[key] else { throw .notFound(key.name) }
+        if let source = pod.metadata.annotations["podd.io/source"], fromSource != source {
+            throw APIError(code: 403, reason: "Forbidden",
+                           message: "pod \"\(key.name)\" is a static pod from \(source); remove or edit that file to delete it",
+                           name: key.name, kind: "pods")
+        }
+        if let g = gracePeriod, g < 0 { throw .badRequest("gracePeriodSeconds must be >= 0") }
+        let result = await controller.terminate(gracePeriod: gracePeriod, keepState: false)
+        if controllers[key] === controller { snapshots[key] = result }
+        return result
+    }
+
+    /// Called by controllers (through the context) whenever a pod changes. Only the
+    /// controller now registered for the pod is heard: one being replaced is not.
+    public func published(_ type: String, _ pod: Pod, generation: Int) {
+        let key = Key(pod.metadata.namespace, pod.metadata.name)
+        guard let current = controllers[key], current.generation == generation, let existing = snapshots[key] else { return }
+        var pod = pod
+        if type == "DELETED" {
+            controllers[key] = nil
+            snapshots[key] = nil
+            broadcast("DELETED", pod)
+            return
+        }
+        if existing.status == pod.status && existing.metadata.deletionTimestamp == pod.metadata.deletionTimestamp { return }
+        pod.metadata.resourceVersion = nextResourceVersion()
+        snapshots[key] = pod
+        broadcast("MODIFIED", pod)
+    }
+
+    // MARK: - Recovery
+
+    /// Brings back the pods stored by an earlier podd. Returns how many, and errors for
+    /// entries it could not read (those stay on disk for a human to look at).
+    public func recover() async -> (count: Int, errors: [String]) {
+        var errors: [String] = []
+        var count = 0
+        for (uid, result) in ctx.store.loadAll() {
+            switch result {
+            case let .failure(e): errors.append(e.message)
+            case let .success((pod, _)):
+                let key = Key(pod.metadata.namespace, pod.metadata.name)
+                guard controllers[key] == nil else {
+                    errors.append("stored pod \(uid) duplicates \(key.namespace)/\(key.name); left on disk")
+                    continue
+                }
+                var p = pod
+                p.metadata.resourceVersion = nextResourceVersion()
+                let controller = makeController(p)
+                controllers[key] = controller
+                snapshots[key] = p
+                count += 1
+                await controller.recover()
+            }
+        }
+        return (count, errors)
+    }
+
+    // MARK: - Watch
+
+    public func watch(namespace: String?) -> AsyncStream<JSONValue> {
+        let (stream, continuation) = AsyncStream<JSONValue>.makeStream(bufferingPolicy: .bufferingNewest(10_000))
+        let id = nextWatcher
+        nextWatcher += 1
+        // Kubernetes starts a watch without resourceVersion with ADDED for every existing object.
+        for pod in list(namespace: namespace) {
+            continuation.yield(.object(JSONObject([("type", "ADDED"), ("object", pod.json)])))
+        }
+        watchers[id] = (namespace, continuation)
+        continuation.onTermination = { _ in Task { await self.unwatch(id) } }
+        return stream
+    }
+
+    private func unwatch(_ id: Int) { watchers[id] = nil }
+
+    private func broadcast(_ type: String, _ pod: Pod) {
+        guard !watchers.isEmpty else { return }
+        let event = JSONValue.object(JSONObject([("type", .string(type)), ("object", pod.json)]))
+        for (_, w) in watchers where w.namespace == nil || w.namespace == pod.metadata.namespace {
+            w.continuation.yield(event)
+        }
+    }
+
+    /// Ends every watch (shutdown).
+    public func closeWatches() {
+        for (_, w) in watchers { w.continuation.finish() }
+        watchers = [:]
+    }
+
+    private var generations = 0
+
+    private func makeController(_ pod: Pod) -> PodController {
+        generations += 1
+        return PodController(pod: pod, context: ctx, generation: generations)
+    }
+
+    private func nextResourceVersion() -> String {
+        resourceVersion += 1
+        return String(resourceVersion)
+    }
+
+    static func newUID() -> String {
+        // A random (version 4) UUID, as the API server assigns.
+        var g = SystemRandomNumberGenerator()
+        var b = (0..<16).map { _ in UInt8.random(in: 0...255, using: &g) }
+        b[6] = (b[6] & 0x0f) | 0x40
+        b[8] = (b[8] & 0x3f) | 0x80
+        let hex = b.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }
+        return hex[0..<4].joined() + "-" + hex[4..<6].joined() + "-" + hex[6..<8].joined() + "-" + hex[8..<10].joined() + "-" + hex[10..<16].joined()
+    }
+}

@@ -1,0 +1,158 @@
+import Glibc
+import PodOS
+
+/// A pod's sandbox: its monitor process (which holds the pod's namespaces and is the parent
+/// of its containers, see docs/monitor-protocol.md), the control socket to it, and its
+/// directories. Messages from the monitor are delivered to `onMessage` on the reactor thread.
+public final class PodSandbox: Sendable {
+    public let uid: String
+    public let runDirectory: String
+    public let monitorPID: pid_t
+    public let cgroup: String?
+    let socket: SeqPacketSocket
+    let pidfd: PidFD?
+    let reactor: Reactor
+
+    public enum SandboxError: Error, CustomStringConvertible, Sendable {
+        case monitorFailed(String)
+        case os(OSError)
+
+        public var description: String {
+            switch self {
+            case let .monitorFailed(m): return "the pod's monitor failed to start: \(m)"
+            case let .os(e): return e.description
+            }
+        }
+    }
+
+    init(uid: String, runDirectory: String, monitorPID: pid_t, cgroup: String?, socket: SeqPacketSocket, reactor: Reactor) {
+        self.uid = uid
+        self.runDirectory = runDirectory
+        self.monitorPID = monitorPID
+        self.cgroup = cgroup
+        self.socket = socket
+        self.pidfd = try? PidFD(pid: monitorPID)
+        self.reactor = reactor
+    }
+
+    public struct Options: Sendable {
+        public var monitorPath: String
+        public var uid: String
+        public var runDirectory: String
+        public var hostname: String
+        public var sharePID: Bool
+        public var cgroups: CgroupHierarchy?
+        /// Directories the monitor mounts a tmpfs on, in its own mount namespace, so that every
+        /// container of the pod shares them (emptyDir with medium Memory); size in bytes or 0.
+        public var tmpfs: [(path: String, size: Int64)]
+    }
+
+    /// Starts the monitor and waits for it to report ready (it has made the namespaces).
+    public static func start(_ o: Options, reactor: Reactor) throws(SandboxError) -> PodSandbox {
+        var cgroup: String?
+        if let h = o.cgroups { cgroup = try? h.createPodGroup(uid: o.uid) }
+        let (mine, theirs): (SeqPacketSocket, Int32)
+        do throws(OSError) { (mine, theirs) = try SeqPacketSocket.pair() } catch { throw .os(error) }
+        var args = ["--pod-dir", o.runDirectory, "--hostname", o.hostname]
+        if o.sharePID { args.append("--share-pid") }
+        if let cgroup { args += ["--cgroup", cgroup] }
+        for t in o.tmpfs { args += ["--tmpfs", t.size > 0 ? "\(t.path):\(t.size)" : t.path] }
+        let stub: pid_t
+        do throws(OSError) {
+            stub = try ProcessControl.spawn(o.monitorPath, arguments: args, environment: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"], fd3: theirs)
+        } catch {
+            close(theirs)
+            throw .os(error)
+        }
+        close(theirs)
+        // The stub forks the monitor proper, reports its pid and exits: reap it at once.
+        _ = ProcessControl.wait(stub)
+        var monitorPID: pid_t = 0
+        let deadline = RuntimeClock.monotonic() + 10
+        while true {
+            let remaining = deadline - RuntimeClock.monotonic()
+            guard remaining > 0 else { throw .monitorFailed("no answer within 10 s") }
+            var pfd = pollfd(fd: mine.fd, events: Int16(POLLIN), revents: 0)
+            let n = poll(&pfd, 1, Int32(remaining * 1000))
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { continue }
+            switch mine.receive() {
+            case .wouldBlock: continue
+            case .closed: throw .monitorFailed("it exited before it was ready")
+            case let .message(m, fds):
+                fds.forEach { close($0) }
+                switch m.op {
+                case "spawned": monitorPID = pid_t(m.int("pid") ?? 0)
+                case "ready":
+                    if let p = m.int("pid") { monitorPID = pid_t(p) }
+                    guard monitorPID > 0 else { throw .monitorFailed("it did not say its pid") }
+                    return PodSandbox(uid: o.uid, runDirectory: o.runDirectory, monitorPID: monitorPID,
+                                      cgroup: cgroup, socket: mine, reactor: reactor)
+                case "fatal":
+                    throw .monitorFailed("\(m["stage"] ?? "start"): \(m["message"] ?? "errno \(m["errno"] ?? "?")")")
+                default: continue
+                }
+            }
+        }
+    }
+
+    /// Reconnects to the monitor of a pod started by an earlier podd, if it still runs.
+    public static func reconnect(uid: String, runDirectory: String, cgroups: CgroupHierarchy?, reactor: Reactor) -> PodSandbox? {
+        guard let text = FileSystem.readString(runDirectory + "/monitor.pid") else { return nil }
+        let parts = text.split(whereSeparator: { $0 == " " || $0 == "\n" })
+        guard parts.count >= 2, let pid = pid_t(parts[0]), let start = UInt64(parts[1]),
+              ProcessControl.startTime(of: pid) == start,
+              let sock = try? SeqPacketSocket.connect(path: runDirectory + "/monitor.sock") else { return nil }
+        let cgroup = cgroups.map { $0.podGroup(uid: uid) }
+        return PodSandbox(uid: uid, runDirectory: runDirectory, monitorPID: pid,
+                          cgroup: cgroup.flatMap { FileSystem.isDirectory($0) ? $0 : nil }, socket: sock, reactor: reactor)
+    }
+
+    /// Delivers every message from the monitor to `handler` (on the reactor thread), and a
+    /// nil message once when the connection ends (the monitor died or was shut down).
+    public func listen(_ handler: @escaping @Sendable (ControlMessage?) -> Void) {
+        let socket = self.socket
+        let reactor = self.reactor
+        try? reactor.add(socket.fd) { _ in
+            while true {
+                switch socket.receive() {
+                case .wouldBlock: return
+                case .closed:
+                    reactor.remove(socket.fd)
+                    handler(nil)
+                    return
+                case let .message(m, fds):
+                    fds.forEach { close($0) }
+                    handler(m)
+                }
+            }
+        }
+    }
+
+    public func send(_ message: ControlMessage) throws(OSError) { try socket.send(message) }
+
+    /// Stops every container at once and ends the monitor; its namespaces and private mounts
+    /// go with it. Then removes the pod's cgroup, after killing anything left in it.
+    public func shutdown() {
+        try? socket.send(ControlMessage(op: "shutdown"))
+        reactor.remove(socket.fd)
+        // Wait (bounded) for the monitor to exit, then make sure nothing is left.
+        let deadline = RuntimeClock.monotonic() + 5
+        if let pidfd {
+            var pfd = pollfd(fd: pidfd.fd, events: Int16(POLLIN), revents: 0)
+            while RuntimeClock.monotonic() < deadline {
+                let n = poll(&pfd, 1, 100)
+                if n > 0 { break }
+            }
+            if ProcessControl.isAlive(monitorPID) { try? pidfd.signal(SIGKILL) }
+        }
+        if let cgroup {
+            for _ in 0..<50 {
+                if CgroupHierarchy.processes(in: cgroup).isEmpty { break }
+                CgroupHierarchy.killAll(in: cgroup)
+                usleep(20_000)
+            }
+            try? CgroupHierarchy.remove(cgroup)
+        }
+    }
+}

@@ -1,0 +1,115 @@
+// podd: the pod supervisor daemon. Flags override the config file; see DESIGN.md.
+import ArgumentParser
+import Glibc
+import Logging
+import PodDaemon
+import PodModel
+import PodRuntime
+
+@main
+enum Entry {
+    static func main() async {
+        // Before any thread starts: every thread inherits the mask, and the signals reach
+        // podd only through its signalfd.
+        Daemon.blockSignals()
+        await Podd.main(nil)
+    }
+}
+
+struct Podd: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "podd",
+        abstract: "Run Kubernetes-style pods on this machine, served over a Unix socket.",
+        version: Daemon.version)
+
+    @Option(help: "The config file (YAML). Default: /etc/podd/podd.yaml when it exists.")
+    var config: String?
+
+    @Option(help: "The API socket path.")
+    var socket: String?
+
+    @Option(name: .customLong("state-dir"), help: "Desired state, images and logs.")
+    var stateDir: String?
+
+    @Option(name: .customLong("run-dir"), help: "Sockets, namespace handles, per-pod runtime files.")
+    var runDir: String?
+
+    @Option(name: .customLong("manifests-dir"), help: "Static pod manifests, watched.")
+    var manifestsDir: String?
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String?
+
+    @Flag(name: .customLong("check-config"), help: "Validate the configuration and exit.")
+    var checkConfig = false
+
+    func loadConfig() throws -> PoddConfig {
+        var c = PoddConfig()
+        let path = config ?? (access("/etc/podd/podd.yaml", R_OK) == 0 ? "/etc/podd/podd.yaml" : nil)
+        if let path {
+            guard let f = fopen(path, "re") else {
+                throw ValidationError("cannot read config \(path): \(String(cString: strerror(errno)))")
+            }
+            var bytes: [UInt8] = []
+            var buf = [UInt8](repeating: 0, count: 65536)
+            while true {
+                let n = fread(&buf, 1, buf.count, f)
+                if n <= 0 { break }
+                bytes += buf[0..<n]
+            }
+            fclose(f)
+            c = try PoddConfig.parse(String(decoding: bytes, as: UTF8.self), source: path)
+        }
+        func absolute(_ flag: String, _ v: String?) throws -> String? {
+            guard let v else { return nil }
+            guard v.hasPrefix("/") else { throw ValidationError("--\(flag): must be an absolute path, got \"\(v)\"") }
+            return v
+        }
+        if let v = try absolute("socket", socket) { c.socket = v }
+        if let v = try absolute("state-dir", stateDir) { c.stateDir = v }
+        if let v = try absolute("run-dir", runDir) { c.runDir = v }
+        if let v = try absolute("manifests-dir", manifestsDir) { c.manifestsDir = v }
+        if let v = logLevel {
+            guard PoddConfig.logLevels.contains(v) else {
+                throw ValidationError("--log-level: \"\(v)\" is not one of \(PoddConfig.logLevels.joined(separator: ", "))")
+            }
+            c.logLevel = v
+        }
+        return c
+    }
+
+    func run() async throws {
+        let c: PoddConfig
+        do { c = try loadConfig() } catch {
+            FileHandleStderr.write("podd: \(error)\n")
+            throw ExitCode(2)
+        }
+        if checkConfig {
+            print("config OK: socket \(c.socket), stateDir \(c.stateDir), runDir \(c.runDir), manifestsDir \(c.manifestsDir)")
+            return
+        }
+        guard getuid() == 0 else {
+            FileHandleStderr.write("podd: must run as root (it creates namespaces and mounts)\n")
+            throw ExitCode(1)
+        }
+        LoggingSystem.bootstrap { label in
+            var h = StreamLogHandler.standardError(label: label)
+            h.logLevel = Logger.Level(rawValue: c.logLevel) ?? .info
+            return h
+        }
+        let logger = Logger(label: "podd")
+        do {
+            try await Daemon(config: c, logger: logger).run()
+        } catch {
+            logger.critical("podd cannot run: \(error)")
+            throw ExitCode(1)
+        }
+    }
+}
+
+enum FileHandleStderr {
+    static func write(_ s: String) {
+        let bytes = Array(s.utf8)
+        _ = bytes.withUnsafeBytes { Glibc.write(2, $0.baseAddress, $0.count) }
+    }
+}

@@ -1,0 +1,191 @@
+"""Multi-container pods in shared namespaces, end to end through podctl and the API."""
+import os
+import re
+import subprocess
+import time
+
+from harness import REPO, pod_manifest, wait_for
+
+
+def test_sidecar_reader_sees_writer_lines_through_emptydir(podd):
+    podd.podctl("apply", "-f", str(REPO / "config/examples/sidecar.yaml"))
+    podd.wait_running("sidecar")
+    out = wait_for(lambda: (t := podd.podctl("logs", "sidecar", "-c", "shipper").stdout) and "request 2" in t and t,
+                   what="shipper to relay the app's lines")
+    assert re.search(r"request 1 served by sidecar", out)
+
+
+def test_containers_share_network_and_report_pod_hostname(podd):
+    podd.podctl("apply", "-f", str(REPO / "config/examples/ambassador.yaml"))
+    podd.wait_running("ambassador")
+    out = wait_for(lambda: "hello from the ambassador" in (t := podd.podctl("logs", "ambassador", "-c", "app").stdout) and t,
+                   what="app to reach the ambassador on 127.0.0.1:8080")
+    assert "hello from the ambassador in ambassador" in out
+
+
+def test_both_containers_see_pod_hostname_and_loopback_only(podd):
+    m = pod_manifest("hn", [("a", "hostname; cat /etc/hostname; ls /sys/class/net; sleep 3600"),
+                            ("b", "hostname; sleep 3600")])
+    assert podd.create(m).status == 201
+    podd.wait_running("hn")
+    a = wait_for(lambda: (t := podd.logs("hn", "a").text).count("\n") >= 3 and t)
+    assert a.splitlines()[:2] == ["hn", "hn"]
+    assert "lo" in a.split() and "eth0" not in a
+    assert wait_for(lambda: podd.logs("hn", "b").text.strip()) == "hn"
+
+
+def test_spec_hostname_overrides_pod_name(podd):
+    m = pod_manifest("named", [("a", "hostname; sleep 3600")], hostname="web-1")
+    podd.create(m)
+    assert wait_for(lambda: podd.logs("named", "a").text.strip()) == "web-1"
+
+
+def test_share_process_namespace(podd):
+    shared = pod_manifest("shared", [("a", "exec sleep 3601"), ("b", "sleep 1; ps; sleep 3600")], shareProcessNamespace=True)
+    private = pod_manifest("private", [("a", "exec sleep 3602"), ("b", "sleep 1; ps; sleep 3600")])
+    podd.create(shared)
+    podd.create(private)
+    out = wait_for(lambda: (t := podd.logs("shared", "b").text) and "PID" in t and t)
+    assert "sleep 3601" in out
+    out = wait_for(lambda: (t := podd.logs("private", "b").text) and "PID" in t and t)
+    assert "sleep 3602" not in out
+
+
+def test_env_fieldref_workingdir_and_readonly_mount(podd):
+    m = pod_manifest("envpod", [{
+        "name": "a",
+        "command": ["sh", "-c", "echo name=$MY_NAME ns=$MY_NS uid=$MY_UID greeting=$GREETING; pwd; "
+                                "touch /ro/x 2>&1 || echo ro-refused; sleep 3600"],
+        "workingDir": "/tmp",
+        "env": [{"name": "GREETING", "value": "hi"},
+                {"name": "MY_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
+                {"name": "MY_NS", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}},
+                {"name": "MY_UID", "valueFrom": {"fieldRef": {"fieldPath": "metadata.uid"}}}],
+        "volumeMounts": [{"name": "v", "mountPath": "/ro", "readOnly": True}],
+    }], volumes=[{"name": "v", "emptyDir": {}}])
+    created = podd.create(m).json()
+    uid = created["metadata"]["uid"]
+    out = wait_for(lambda: (t := podd.logs("envpod", "a").text) and "ro-refused" in t and t)
+    assert f"name=envpod ns=default uid={uid} greeting=hi" in out
+    assert "/tmp" in out.splitlines()
+
+
+def test_memory_emptydir_is_tmpfs_shared_by_containers(podd):
+    m = pod_manifest("mem", [
+        {"name": "w", "command": ["sh", "-c", "grep ' /cache ' /proc/mounts; echo shared > /cache/f; sleep 3600"],
+         "volumeMounts": [{"name": "c", "mountPath": "/cache"}]},
+        {"name": "r", "command": ["sh", "-c", "while ! cat /cache/f; do sleep 0.2; done; sleep 3600"],
+         "volumeMounts": [{"name": "c", "mountPath": "/cache"}]},
+    ], volumes=[{"name": "c", "emptyDir": {"medium": "Memory", "sizeLimit": "8Mi"}}])
+    podd.create(m)
+    assert "tmpfs" in wait_for(lambda: podd.logs("mem", "w").text)
+    assert "size=8192k" in podd.logs("mem", "w").text
+    assert wait_for(lambda: podd.logs("mem", "r").text.strip()) == "shared"
+
+
+def test_exit_codes_reported_as_terminated(podd):
+    m = pod_manifest("exits", [("ok", "exit 0"), ("bad", "echo oops >&2; exit 3")], restartPolicy="Never")
+    podd.create(m)
+    p = podd.wait_phase("exits", "Failed")
+    st = {s["name"]: s["state"] for s in p["status"]["containerStatuses"]}
+    assert st["ok"]["terminated"]["exitCode"] == 0 and st["ok"]["terminated"]["reason"] == "Completed"
+    assert st["bad"]["terminated"]["exitCode"] == 3 and st["bad"]["terminated"]["reason"] == "Error"
+    for s in st.values():
+        assert s["terminated"]["startedAt"] and s["terminated"]["finishedAt"]
+    assert podd.logs("exits", "bad").text == "oops\n"
+
+
+def test_delete_kills_term_ignoring_container_after_grace(podd):
+    m = pod_manifest("stubborn", [("a", "trap '' TERM; while true; do sleep 0.1; done")], shareProcessNamespace=True)
+    podd.create(m)
+    podd.wait_running("stubborn")
+    start = time.monotonic()
+    r = podd.request("DELETE", "/api/v1/namespaces/default/pods/stubborn?gracePeriodSeconds=2")
+    assert r.status == 200 and r.json()["metadata"]["deletionTimestamp"]
+    podd.wait_gone("stubborn", timeout=20)
+    assert time.monotonic() - start >= 1.5
+
+
+def test_delete_leaves_no_trace(podd):
+    podd.podctl("apply", "-f", str(REPO / "config/examples/sidecar.yaml"))
+    p = podd.wait_running("sidecar")
+    uid = p["metadata"]["uid"]
+    pids = [int(x) for x in subprocess.run(["pgrep", "-f", "served by"], capture_output=True, text=True).stdout.split()]
+    podd.podctl("delete", "pod", "sidecar", "--grace-period", "1")
+    assert podd.pod("sidecar") is None
+    for pid in pids:
+        assert not os.path.exists(f"/proc/{pid}"), f"process {pid} survived the delete"
+    mounts = open("/proc/mounts").read()
+    assert uid not in mounts and str(podd.root) not in mounts
+    leftovers = [str(p) for d in (podd.state_dir, podd.run_dir) for p in d.rglob("*") if uid in str(p)]
+    assert leftovers == []
+    assert not any(uid in l for l in open("/proc/self/mountinfo"))
+    cg = "/sys/fs/cgroup/unified/podd/" + uid
+    assert not os.path.exists(cg)
+
+
+def test_logs_options(podd):
+    m = pod_manifest("logs", [("a", "for i in 1 2 3 4 5; do echo line$i; done; sleep 3600")])
+    podd.create(m)
+    wait_for(lambda: "line5" in podd.logs("logs", "a").text)
+    assert podd.podctl("logs", "logs", "--tail", "2").stdout == "line4\nline5\n"
+    ts = podd.podctl("logs", "logs", "--timestamps", "--tail", "1").stdout
+    assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z line5\n$", ts)
+    assert podd.logs("logs", "a", sinceSeconds=3600).text.count("line") == 5
+
+
+def test_logs_follow_streams_new_lines(podd):
+    m = pod_manifest("follow", [("a", "for i in 1 2 3; do echo tick$i; sleep 0.5; done")], restartPolicy="Never")
+    podd.create(m)
+    podd.wait_running("follow")
+    r = podd.podctl("logs", "-f", "follow", timeout=30)
+    assert r.stdout == "tick1\ntick2\ntick3\n"
+
+
+def test_pod_list_all_namespaces_and_output_formats(podd):
+    podd.create(pod_manifest("one", [("a", "sleep 3600")]))
+    m = pod_manifest("two", [("a", "sleep 3600")])
+    m["metadata"]["namespace"] = "other"
+    assert podd.create(m, namespace="other").status == 201
+    names = {p["metadata"]["namespace"] + "/" + p["metadata"]["name"] for p in podd.get("/api/v1/pods").json()["items"]}
+    assert names == {"default/one", "other/two"}
+    assert [p["metadata"]["name"] for p in podd.get("/api/v1/namespaces/other/pods").json()["items"]] == ["two"]
+    podd.wait_running("one")
+    table = podd.podctl("get", "pods").stdout.splitlines()
+    assert table[0].split() == ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]
+    assert table[1].split()[:4] == ["one", "1/1", "Running", "0"]
+    assert podd.podctl("get", "pods", "-o", "name").stdout == "pod/one\n"
+    assert podd.podctl("get", "pod", "one", "-o", "json").stdout.count('"uid"') >= 1
+
+
+def test_podd_restart_brings_pods_back(podd):
+    podd.create(pod_manifest("keep", [("a", "echo started; sleep 3600")]))
+    uid = podd.wait_running("keep")["metadata"]["uid"]
+    podd.stop()
+    podd.start()
+    p = podd.wait_running("keep")
+    assert p["metadata"]["uid"] == uid
+
+
+def test_image_import_list_remove(daemon, busybox_tar, busybox_rootfs):
+    r = daemon.podctl("image", "import", "tools:1.0", str(busybox_tar))
+    assert "tools:1.0" in r.stdout
+    daemon.podctl("image", "import", "dirimage", str(busybox_rootfs))
+    gz = daemon.root / "bb.tar.gz"
+    subprocess.run(f"gzip -c {busybox_tar} > {gz}", shell=True, check=True)
+    daemon.podctl("image", "import", "gzimage", str(gz))
+    listing = daemon.podctl("image", "ls").stdout
+    for name in ("tools", "dirimage", "gzimage"):
+        assert name in listing
+    daemon.podctl("image", "rm", "tools:1.0")
+    assert "tools" not in daemon.podctl("image", "ls").stdout
+    bad = daemon.podctl("image", "rm", "tools:1.0", check=False)
+    assert bad.returncode == 1 and "not found" in bad.stderr
+
+
+def test_version_and_health(daemon):
+    assert daemon.get("/healthz").text == "ok"
+    v = daemon.get("/version").json()
+    assert v["gitVersion"].startswith("v")
+    out = daemon.podctl("version").stdout
+    assert "Server Version: " + v["gitVersion"] in out

@@ -1,0 +1,30 @@
+#!/bin/sh
+# install-deps.sh [--bench]
+#
+# Installs what podd's build, tests and demo need on Debian 12 and is missing: the C
+# libraries, busybox-static (the test/demo image), the tools the tests drive (tar, ip, tmux,
+# systemd's tools) and pytest. With --bench, also the peers the benchmark compares with
+# (podman, crun, hyperfine, catatonit). Safe to run again: it installs only what is absent.
+set -eu
+
+packages="busybox-static libsystemd-dev pkg-config tar iproute2 tmux file procps python3 python3-yaml systemd util-linux"
+[ "${1:-}" = "--bench" ] && packages="$packages podman crun catatonit hyperfine"
+
+missing=""
+for p in $packages; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+    [ "$(id -u)" = 0 ] || { echo "install-deps: missing packages:$missing (run as root to install them)" >&2; exit 1; }
+    echo "install-deps: installing$missing"
+    export DEBIAN_FRONTEND=noninteractive
+    # A fresh machine may have empty package lists.
+    apt-get install -y --no-install-recommends $missing >/dev/null 2>&1 || {
+        apt-get update >/dev/null
+        apt-get install -y --no-install-recommends $missing >/dev/null
+    }
+fi
+python3 -c 'import pytest' 2>/dev/null || {
+    echo "install-deps: installing pytest"
+    python3 -m pip install --quiet pytest 2>/dev/null || apt-get install -y --no-install-recommends python3-pytest >/dev/null
+}
