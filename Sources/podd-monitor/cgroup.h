@@ -1,0 +1,20 @@
+/* cgroup.h - the few cgroup v2 operations the monitor needs.
+ *
+ * podd creates the pod's cgroup (CGDIR) and sets its limits; the monitor only moves
+ * processes into it and into one child group per container, and kills container groups.
+ */
+#ifndef PODD_MONITOR_CGROUP_H
+#define PODD_MONITOR_CGROUP_H
+
+#include <stddef.h>
+
+/* Move the calling process into DIR. Returns 0 or -1 with errno set. */
+int cgroup_enter(const char *dir);
+
+/* SIGKILL every process in DIR and its descendants at once (cgroup.kill, Linux 5.14). */
+int cgroup_kill(const char *dir);
+
+/* BUF = POD_DIR/NAME. Returns -1 (ENAMETOOLONG) if it does not fit. */
+int cgroup_container_dir(char *buf, size_t size, const char *pod_dir, const char *name);
+
+#endif

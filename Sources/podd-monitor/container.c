@@ -1,0 +1,333 @@
+/* container.c - see container.h.
+ *
+ * Process shapes, by PID namespace:
+ *   own            clone(CLONE_NEWPID): the workload is PID 1 of a new namespace.
+ *   pod            fork(): the workload lives in the monitor's (the pod's) namespace.
+ *   container:NAME fork() an intermediate that joins NAME's namespace with setns; setns on
+ *                  a PID namespace only applies to children, so it clones the workload with
+ *                  CLONE_PARENT (the monitor stays its parent and reaper) and _exits.
+ *
+ * Child to monitor: a close-on-exec pipe carrying fixed-size reports (each one atomic
+ * write): the workload's PID (from the intermediate), its host PID, and on failure the
+ * stage + errno + message. A successful exec closes the pipe; EOF without a failure
+ * report is the only way the monitor learns a container is "started".
+ *
+ * Between fork and exec the child is a copy of a single-threaded process, so ordinary
+ * libc calls are safe; it never returns into the monitor's code and leaves with _exit.
+ */
+#define _GNU_SOURCE
+#include "container.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "capabilities.h"
+#include "cgroup.h"
+#include "procfs.h"
+#include "rootfs.h"
+
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+enum report_kind { REPORT_PID = 1, REPORT_HOSTPID, REPORT_FAILURE };
+
+struct child_report {
+    int kind;
+    pid_t pid;
+    struct setup_error error;
+};
+
+_Static_assert(sizeof(struct child_report) <= PIPE_BUF, "a report must be one atomic write");
+
+static void send_report(int fd, const struct child_report *r)
+{
+    ssize_t n = write(fd, r, sizeof *r);
+    (void)n; /* nobody to tell if the monitor is gone */
+}
+
+static _Noreturn void report_failure(int fd, const struct setup_error *e)
+{
+    struct child_report r = {.kind = REPORT_FAILURE, .pid = 0, .error = *e};
+    send_report(fd, &r);
+    _exit(127);
+}
+
+/* Look ARGV[0] up in the container's PATH and exec it, as execvpe does (but with the
+ * container's PATH, not the monitor's). Returns only on failure. */
+static int exec_command(char *const argv[], char *const envp[], struct setup_error *e)
+{
+    const char *file = argv[0], *path = DEFAULT_PATH;
+    char candidate[PATH_MAX];
+    int denied = 0;
+
+    if (strchr(file, '/') != NULL) {
+        execve(file, argv, envp);
+        return setup_fail(e, errno, "exec", "exec %s: %s", file, strerror(errno));
+    }
+    for (char *const *env = envp; *env != NULL; env++)
+        if (strncmp(*env, "PATH=", 5) == 0)
+            path = *env + 5;
+    for (const char *p = path; *p != '\0';) {
+        size_t n = strcspn(p, ":");
+        /* An empty element would mean the current directory; like Go's exec.LookPath
+         * (which Kubernetes runtimes use), it is not searched. */
+        if (n > 0 && n + 1 + strlen(file) < sizeof candidate) {
+            snprintf(candidate, sizeof candidate, "%.*s/%s", (int)n, p, file);
+            execve(candidate, argv, envp);
+            if (errno == EACCES)
+                denied = 1;
+            else if (errno != ENOENT && errno != ENOTDIR && errno != ELOOP)
+                return setup_fail(e, errno, "exec", "exec %s: %s", candidate, strerror(errno));
+        }
+        p += n;
+        if (*p == ':')
+            p++;
+    }
+    if (denied)
+        return setup_fail(e, EACCES, "exec", "%s: found in $PATH but not executable", file);
+    return setup_fail(e, ENOENT, "exec", "%s: executable file not found in $PATH (%s)", file,
+                      path);
+}
+
+/* mkdir -p, inside the container's root (after pivot_root, so no path leaves it). */
+static int make_dirs(const char *path)
+{
+    char buf[PATH_MAX];
+    size_t len = strlen(path);
+
+    if (len >= sizeof buf) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    memcpy(buf, path, len + 1);
+    for (char *p = buf + 1; *p != '\0'; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+        return -1;
+    return 0;
+}
+
+/* Everything the workload process does from its first instruction to exec. Returns only
+ * on failure, with E filled. */
+static int prepare_and_exec(const struct spawn_spec *spec, const struct start_context *ctx,
+                            int out_w, int err_w, struct setup_error *e)
+{
+    char stage[sizeof e->stage];
+    sigset_t none;
+    int devnull;
+
+    /* If the monitor dies, nobody would reap this process, log its output or report its
+     * exit: better it dies too than run unsupervised (and it would hold the pod's ports). */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+        return setup_fail(e, errno, "prctl(pdeathsig)", "%s", strerror(errno));
+
+    /* Its own session and process group: a signal to the monitor's group (a Ctrl-C in a
+     * terminal that started podd by hand) must not reach containers. */
+    if (setsid() < 0)
+        return setup_fail(e, errno, "setsid", "%s", strerror(errno));
+
+    /* Into the container's cgroup before anything else, so all it does (and every process
+     * it forks) is accounted to it, and cgroup.kill can reach all of it. */
+    if (ctx->cgroup_dir != NULL) {
+        char dir[PATH_MAX];
+        snprintf(stage, sizeof stage, "cgroup(%s)", spec->name);
+        if (cgroup_container_dir(dir, sizeof dir, ctx->cgroup_dir, spec->name) < 0 ||
+            (mkdir(dir, 0755) < 0 && errno != EEXIST) || cgroup_enter(dir) < 0)
+            return setup_fail(e, errno, stage, "join %s/%s: %s", ctx->cgroup_dir, spec->name,
+                              strerror(errno));
+    }
+
+    /* stdin is /dev/null (the monitor offers no input stream); stdout and stderr are the
+     * pipes the monitor reads into the CRI log. dup2 clears close-on-exec on 0-2 only. */
+    devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out_w, 1) < 0 || dup2(err_w, 2) < 0)
+        return setup_fail(e, errno, "stdio", "set up stdin/stdout/stderr: %s", strerror(errno));
+    /* Every other descriptor (the monitor's sockets, other containers' pipes and logs)
+     * must not leak into the container. They are all opened close-on-exec; this makes
+     * sure of it even for one that was not. */
+    syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */);
+
+    if (rootfs_enter(spec, ctx->shm_dir, e) < 0)
+        return -1;
+
+    if (caps_limit_to_default(e) < 0)
+        return -1;
+
+    /* The working directory is created if the image lacks it, as runc does. */
+    snprintf(stage, sizeof stage, "chdir(%s)", spec->cwd);
+    if (make_dirs(spec->cwd) < 0 && errno != ENOTDIR)
+        return setup_fail(e, errno, stage, "create %s: %s", spec->cwd, strerror(errno));
+    if (chdir(spec->cwd) < 0)
+        return setup_fail(e, errno, stage, "chdir %s: %s", spec->cwd, strerror(errno));
+
+    /* Leave the monitor's process state behind: files the workload creates get the usual
+     * 022 umask; signals blocked or ignored for the monitor's signalfd are normal again. */
+    umask(022);
+    signal(SIGPIPE, SIG_DFL);
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+
+    return exec_command(spec->argv, spec->envp, e);
+}
+
+static _Noreturn void run_workload(const struct spawn_spec *spec, const struct start_context *ctx,
+                                   int report_fd, int out_w, int err_w)
+{
+    struct child_report r = {.kind = REPORT_HOSTPID, .pid = proc_self_hostpid()};
+    struct setup_error e;
+
+    /* The monitor may be PID 1 of the pod's namespace, where fork returns pod PIDs: only
+     * the child, through the host's /proc still mounted here, can tell podd's PID. */
+    if (r.pid <= 0) {
+        setup_fail(&e, errno, "readlink(/proc/self)", "%s", strerror(errno));
+        report_failure(report_fd, &e);
+    }
+    send_report(report_fd, &r);
+    memset(&e, 0, sizeof e);
+    prepare_and_exec(spec, ctx, out_w, err_w, &e);
+    report_failure(report_fd, &e);
+}
+
+static _Noreturn void run_intermediate(const struct spawn_spec *spec,
+                                       const struct start_context *ctx, int report_fd,
+                                       int out_w, int err_w)
+{
+    struct child_report r = {.kind = REPORT_PID};
+    struct setup_error e;
+    pid_t pid;
+
+    if (setns(ctx->target_pidns_fd, CLONE_NEWPID) < 0) {
+        setup_fail(&e, errno, "setns(pid)", "join the PID namespace of %s: %s",
+                   spec->pidns_target, strerror(errno));
+        report_failure(report_fd, &e);
+    }
+    /* CLONE_PARENT: the workload becomes the monitor's child, so the monitor reaps it and
+     * gets its exit status like any other container's. */
+    pid = (pid_t)syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
+    if (pid < 0) {
+        setup_fail(&e, errno, "clone", "clone into the PID namespace of %s: %s",
+                   spec->pidns_target, strerror(errno));
+        report_failure(report_fd, &e);
+    }
+    if (pid == 0)
+        run_workload(spec, ctx, report_fd, out_w, err_w);
+    /* clone returned the PID as seen from our own (the monitor's) PID namespace, which is
+     * what the monitor's waitpid will report. */
+    r.pid = pid;
+    send_report(report_fd, &r);
+    _exit(0);
+}
+
+static void close_pair(int p[2])
+{
+    if (p[0] >= 0)
+        close(p[0]);
+    if (p[1] >= 0)
+        close(p[1]);
+    p[0] = p[1] = -1;
+}
+
+int container_start(const struct spawn_spec *spec, const struct start_context *ctx,
+                    struct start_result *res)
+{
+    int report[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1};
+    pid_t child, workload;
+    int failed = 0;
+
+    memset(res, 0, sizeof *res);
+    res->stdout_fd = res->stderr_fd = -1;
+    if (pipe2(report, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
+        setup_fail(&res->error, errno, "pipe", "%s", strerror(errno));
+        goto fail;
+    }
+
+    if (spec->pidns == PIDNS_OWN)
+        child = (pid_t)syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, 0, 0, 0, 0);
+    else
+        child = fork();
+    if (child < 0) {
+        setup_fail(&res->error, errno, "clone", "%s", strerror(errno));
+        goto fail;
+    }
+    if (child == 0) {
+        close(report[0]);
+        close(out[0]);
+        close(err[0]);
+        if (spec->pidns == PIDNS_CONTAINER)
+            run_intermediate(spec, ctx, report[1], out[1], err[1]);
+        run_workload(spec, ctx, report[1], out[1], err[1]);
+    }
+
+    /* Only the child may hold the write ends now, so EOF on the report pipe means exec
+     * (or death), and EOF on the output pipes means the container closed them. */
+    close(report[1]);
+    close(out[1]);
+    close(err[1]);
+    report[1] = out[1] = err[1] = -1;
+
+    workload = spec->pidns == PIDNS_CONTAINER ? 0 : child;
+    for (;;) {
+        struct child_report r;
+        ssize_t n = read(report[0], &r, sizeof r);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        if (n != (ssize_t)sizeof r)
+            continue; /* cannot happen: reports are written whole */
+        if (r.kind == REPORT_PID) {
+            workload = r.pid;
+        } else if (r.kind == REPORT_HOSTPID) {
+            res->hostpid = r.pid;
+        } else if (r.kind == REPORT_FAILURE) {
+            res->error = r.error;
+            failed = 1;
+        }
+    }
+    close(report[0]);
+    report[0] = -1;
+
+    /* The intermediate has done its part; reap it here so the event loop never sees it. */
+    if (spec->pidns == PIDNS_CONTAINER)
+        waitpid(child, NULL, 0);
+    if (!failed && (res->hostpid <= 0 || workload <= 0)) {
+        setup_fail(&res->error, ECHILD, "spawn", "the container process ended before it reported");
+        failed = 1;
+    }
+    if (failed) {
+        /* It _exits right after its report: reap it now, so it is never taken for a
+         * container that ran and exited. */
+        if (workload > 0)
+            waitpid(workload, NULL, 0);
+        goto fail;
+    }
+
+    fcntl(out[0], F_SETFL, O_NONBLOCK);
+    fcntl(err[0], F_SETFL, O_NONBLOCK);
+    res->pid = workload;
+    res->stdout_fd = out[0];
+    res->stderr_fd = err[0];
+    return 0;
+
+fail:
+    close_pair(report);
+    close_pair(out);
+    close_pair(err);
+    return -1;
+}

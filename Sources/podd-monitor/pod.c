@@ -1,0 +1,449 @@
+/* pod.c - see pod.h. */
+#define _GNU_SOURCE
+#include "pod.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "container.h"
+#include "procfs.h"
+#include "protocol.h"
+
+static long long now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+void pod_send(struct pod *p, const struct msg_out *m)
+{
+    if (p->control < 0)
+        return;
+    /* MSG_NOSIGNAL: a podd that went away must not kill the monitor with SIGPIPE. The
+     * socket has a send timeout, so a podd that stopped reading cannot stall the pod
+     * either: it is dropped and will ask for op=status when it reconnects. */
+    if (send(p->control, m->buf, m->len, MSG_NOSIGNAL) < 0) {
+        epoll_ctl(p->epfd, EPOLL_CTL_DEL, p->control, NULL);
+        close(p->control);
+        p->control = -1;
+    }
+}
+
+void pod_send_error(struct pod *p, const char *request, const char *name, const char *message)
+{
+    struct msg_out m;
+    msg_begin(&m, "error");
+    if (request != NULL)
+        msg_add(&m, "request", request);
+    if (name != NULL)
+        msg_add(&m, "name", name);
+    msg_add(&m, "message", message);
+    pod_send(p, &m);
+}
+
+static void send_failed(struct pod *p, const char *name, const char *stage, int err,
+                        const char *message)
+{
+    struct msg_out m;
+    msg_begin(&m, "failed");
+    msg_add(&m, "name", name);
+    msg_add(&m, "stage", stage);
+    msg_addf(&m, "errno", "%d", err);
+    msg_add(&m, "message", message);
+    pod_send(p, &m);
+}
+
+static struct container *find(struct pod *p, const char *name)
+{
+    for (int i = 0; i < MAX_CONTAINERS; i++)
+        if (p->containers[i].state != SLOT_FREE && strcmp(p->containers[i].name, name) == 0)
+            return &p->containers[i];
+    return NULL;
+}
+
+/* The container's cgroup, if the pod has one; "" otherwise. */
+static void container_cgroup(const struct pod *p, const struct container *c, char *buf, size_t size)
+{
+    buf[0] = '\0';
+    if (p->cgroup_dir != NULL && cgroup_container_dir(buf, size, p->cgroup_dir, c->name) < 0)
+        buf[0] = '\0';
+}
+
+static void free_slot(struct pod *p, struct container *c)
+{
+    char cg[PATH_MAX];
+    /* The group is empty once the container is gone; removing it keeps the pod's cgroup
+     * tidy. EBUSY (a straggler still dying) just leaves it for podd to remove. */
+    container_cgroup(p, c, cg, sizeof cg);
+    if (cg[0] != '\0')
+        rmdir(cg);
+    memset(c, 0, sizeof *c);
+    c->logfd = -1;
+    c->out.fd = c->err.fd = -1;
+}
+
+static void close_stream(struct pod *p, struct container *c, struct log_stream *s)
+{
+    if (s->fd < 0)
+        return;
+    /* Deregister explicitly: epoll watches the open file, not the number. */
+    epoll_ctl(p->epfd, EPOLL_CTL_DEL, s->fd, NULL);
+    log_stream_close(s, c->logfd);
+}
+
+static void send_state(struct pod *p, const struct container *c, const char *op)
+{
+    struct msg_out m;
+    msg_begin(&m, op);
+    msg_add(&m, "name", c->name);
+    if (c->state == CONTAINER_RUNNING) {
+        if (strcmp(op, "state") == 0)
+            msg_add(&m, "state", "running");
+        msg_addf(&m, "pid", "%d", (int)c->hostpid);
+        msg_addf(&m, "starttime", "%llu", c->starttime);
+        msg_addf(&m, "startedAt", "%lld", c->started_at);
+    } else {
+        if (strcmp(op, "state") == 0)
+            msg_add(&m, "state", "exited");
+        msg_addf(&m, "pid", "%d", (int)c->hostpid);
+        msg_addf(&m, "exitCode", "%d", c->exit_code);
+        msg_addf(&m, "signal", "%d", c->signal);
+        msg_addf(&m, "startedAt", "%lld", c->started_at);
+        msg_addf(&m, "finishedAt", "%lld", c->finished_at);
+    }
+    pod_send(p, &m);
+}
+
+void pod_init(struct pod *p, const char *cgroup_dir, const char *shm_dir, int share_pid, int epfd)
+{
+    memset(p, 0, sizeof *p);
+    p->cgroup_dir = cgroup_dir;
+    p->shm_dir = shm_dir;
+    p->share_pid = share_pid;
+    p->epfd = epfd;
+    p->control = -1;
+    for (int i = 0; i < MAX_CONTAINERS; i++) {
+        p->containers[i].logfd = -1;
+        p->containers[i].out.fd = p->containers[i].err.fd = -1;
+    }
+}
+
+static void handle_spawn(struct pod *p, const struct msg *msg)
+{
+    struct spawn_spec spec;
+    struct start_context ctx = {.cgroup_dir = p->cgroup_dir, .shm_dir = p->shm_dir,
+                                .target_pidns_fd = -1};
+    struct start_result res;
+    struct container *c, *old;
+    char err[512];
+    int slot = -1;
+    struct epoll_event ev;
+
+    if (spawn_spec_parse(msg, &spec, err, sizeof err) < 0) {
+        const char *name = msg_get(msg, "name");
+        if (name != NULL && name[0] != '\0')
+            send_failed(p, name, "spawn", EINVAL, err);
+        else
+            pod_send_error(p, "spawn", NULL, err);
+        return;
+    }
+
+    if (spec.pidns == PIDNS_DEFAULT)
+        spec.pidns = p->share_pid ? PIDNS_POD : PIDNS_OWN;
+    if (spec.pidns == PIDNS_POD && !p->share_pid) {
+        send_failed(p, spec.name, "pidns", EINVAL,
+                    "pidns=pod needs the pod's PID namespace: the monitor was started without --share-pid");
+        goto out;
+    }
+
+    old = find(p, spec.name);
+    if (old != NULL && old->state == CONTAINER_RUNNING) {
+        send_failed(p, spec.name, "spawn", EEXIST, "a container of this name is running");
+        goto out;
+    }
+    /* Starting a name again (a restart) replaces its exited record: podd has seen the
+     * exit it is acting on. */
+    if (old != NULL)
+        free_slot(p, old);
+    for (int i = 0; i < MAX_CONTAINERS && slot < 0; i++)
+        if (p->containers[i].state == SLOT_FREE)
+            slot = i;
+    if (slot < 0) {
+        send_failed(p, spec.name, "spawn", ENOSPC,
+                    "too many containers in this pod (64): forget exited ones first");
+        goto out;
+    }
+    c = &p->containers[slot];
+
+    if (spec.pidns == PIDNS_CONTAINER) {
+        const struct container *target = find(p, spec.pidns_target);
+        char path[64];
+        if (target == NULL || target->state != CONTAINER_RUNNING) {
+            snprintf(err, sizeof err, "target container %s is not running", spec.pidns_target);
+            send_failed(p, spec.name, "setns(pid)", ESRCH, err);
+            goto out;
+        }
+        snprintf(path, sizeof path, "/proc/%d/ns/pid", (int)target->hostpid);
+        ctx.target_pidns_fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (ctx.target_pidns_fd < 0) {
+            snprintf(err, sizeof err, "open %s (container %s): %s", path, spec.pidns_target,
+                     strerror(errno));
+            send_failed(p, spec.name, "setns(pid)", errno, err);
+            goto out;
+        }
+    }
+
+    c->logfd = -1;
+    if (spec.log != NULL) {
+        c->logfd = open(spec.log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
+        if (c->logfd < 0) {
+            int e = errno;
+            snprintf(err, sizeof err, "open %s: %s", spec.log, strerror(e));
+            send_failed(p, spec.name, "open(log)", e, err);
+            goto out;
+        }
+    }
+
+    if (container_start(&spec, &ctx, &res) < 0) {
+        send_failed(p, spec.name, res.error.stage, res.error.err, res.error.message);
+        if (c->logfd >= 0)
+            close(c->logfd);
+        c->logfd = -1;
+        goto out;
+    }
+
+    c->state = CONTAINER_RUNNING;
+    snprintf(c->name, sizeof c->name, "%s", spec.name);
+    c->pid = res.pid;
+    c->hostpid = res.hostpid;
+    c->started_at = now_ns();
+    /* The process has exec'd but is not reaped before we return to the event loop, so
+     * /proc/HOSTPID exists even if it already exited. */
+    if (proc_starttime(res.hostpid, &c->starttime) < 0)
+        c->starttime = 0;
+    if (log_stream_open(&c->out, res.stdout_fd, "stdout") < 0) {
+        close(res.stdout_fd);
+        c->out.fd = -1;
+    }
+    if (log_stream_open(&c->err, res.stderr_fd, "stderr") < 0) {
+        close(res.stderr_fd);
+        c->err.fd = -1;
+    }
+    for (unsigned s = 0; s < 2; s++) {
+        struct log_stream *ls = s == 0 ? &c->out : &c->err;
+        if (ls->fd < 0)
+            continue;
+        ev.events = EPOLLIN;
+        ev.data.u64 = EV_STREAM_TAG(slot, s);
+        if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, ls->fd, &ev) < 0)
+            log_stream_close(ls, c->logfd); /* output lost rather than a stuck writer */
+    }
+    send_state(p, c, "started");
+
+out:
+    if (ctx.target_pidns_fd >= 0)
+        close(ctx.target_pidns_fd);
+    spawn_spec_free(&spec);
+}
+
+static void kill_container(struct pod *p, struct container *c, int sig)
+{
+    char cg[PATH_MAX];
+    container_cgroup(p, c, cg, sizeof cg);
+    /* SIGKILL with a cgroup kills every process of the container at once, including ones
+     * that left its process tree; otherwise signal the main process as a runtime does. */
+    if (sig == SIGKILL && cg[0] != '\0' && cgroup_kill(cg) == 0)
+        return;
+    kill(c->pid, sig);
+}
+
+static void handle_signal(struct pod *p, const struct msg *msg)
+{
+    const char *name = msg_get(msg, "name"), *sigtext = msg_get(msg, "signal");
+    struct container *c;
+    char *end;
+    long sig;
+
+    if (name == NULL || sigtext == NULL) {
+        pod_send_error(p, "signal", name, "signal needs name= and signal=");
+        return;
+    }
+    sig = strtol(sigtext, &end, 10);
+    if (*sigtext == '\0' || *end != '\0' || sig < 1 || sig > 64) {
+        pod_send_error(p, "signal", name, "signal= must be a signal number 1-64");
+        return;
+    }
+    c = find(p, name);
+    if (c == NULL || c->state != CONTAINER_RUNNING) {
+        pod_send_error(p, "signal", name, "no running container of this name");
+        return;
+    }
+    kill_container(p, c, (int)sig);
+}
+
+static void handle_status(struct pod *p)
+{
+    struct msg_out m;
+    for (int i = 0; i < MAX_CONTAINERS; i++)
+        if (p->containers[i].state != SLOT_FREE)
+            send_state(p, &p->containers[i], "state");
+    msg_begin(&m, "status-end");
+    pod_send(p, &m);
+}
+
+static void handle_forget(struct pod *p, const struct msg *msg)
+{
+    const char *name = msg_get(msg, "name");
+    struct container *c;
+
+    if (name == NULL) {
+        pod_send_error(p, "forget", NULL, "forget needs name=");
+        return;
+    }
+    c = find(p, name);
+    if (c == NULL)
+        return; /* already forgotten: forgetting is idempotent */
+    if (c->state == CONTAINER_RUNNING) {
+        pod_send_error(p, "forget", name, "container is running; only exited ones can be forgotten");
+        return;
+    }
+    free_slot(p, c);
+}
+
+enum pod_verdict pod_handle_message(struct pod *p, char *buf, size_t len)
+{
+    struct msg msg;
+    char err[256];
+    const char *op;
+
+    if (msg_decode(buf, len, &msg, err, sizeof err) < 0) {
+        pod_send_error(p, NULL, NULL, err);
+        return POD_CONTINUE;
+    }
+    op = msg.fields[0].value;
+    if (strcmp(op, "spawn") == 0) {
+        handle_spawn(p, &msg);
+    } else if (strcmp(op, "signal") == 0) {
+        handle_signal(p, &msg);
+    } else if (strcmp(op, "status") == 0) {
+        handle_status(p);
+    } else if (strcmp(op, "forget") == 0) {
+        handle_forget(p, &msg);
+    } else if (strcmp(op, "shutdown") == 0) {
+        msg_free(&msg);
+        return POD_SHUTDOWN;
+    } else {
+        snprintf(err, sizeof err, "unknown op \"%.64s\"", op);
+        pod_send_error(p, op, NULL, err);
+    }
+    msg_free(&msg);
+    return POD_CONTINUE;
+}
+
+void pod_stream_ready(struct pod *p, unsigned slot, unsigned stream)
+{
+    struct container *c;
+    struct log_stream *s;
+
+    if (slot >= MAX_CONTAINERS || stream > 1)
+        return;
+    c = &p->containers[slot];
+    s = stream == 0 ? &c->out : &c->err;
+    /* The event may be stale (the stream was closed earlier in the same epoll batch). */
+    if (c->state != CONTAINER_RUNNING || s->fd < 0)
+        return;
+    if (log_stream_read(s, c->logfd) == LOG_READ_EOF)
+        close_stream(p, c, s);
+}
+
+static void container_exited(struct pod *p, struct container *c, int status)
+{
+    char cg[PATH_MAX];
+
+    c->finished_at = now_ns();
+    if (WIFSIGNALED(status)) {
+        c->signal = WTERMSIG(status);
+        c->exit_code = 128 + c->signal;
+    } else {
+        c->signal = 0;
+        c->exit_code = WEXITSTATUS(status);
+    }
+    /* A container ends with its main process, as in Kubernetes: processes it left behind
+     * in its cgroup (possible when it shares the pod's PID namespace) are killed. */
+    container_cgroup(p, c, cg, sizeof cg);
+    if (cg[0] != '\0')
+        cgroup_kill(cg);
+    /* The process is gone, so whatever it wrote is in the pipes now: log it all before
+     * reporting the exit, so that podd may read the complete log on `exited`. */
+    log_stream_drain(&c->out, c->logfd);
+    log_stream_drain(&c->err, c->logfd);
+    close_stream(p, c, &c->out);
+    close_stream(p, c, &c->err);
+    if (c->logfd >= 0)
+        close(c->logfd);
+    c->logfd = -1;
+    c->state = CONTAINER_EXITED;
+    send_state(p, c, "exited");
+}
+
+void pod_reap(struct pod *p)
+{
+    int status;
+    pid_t pid;
+
+    /* waitpid(-1): the monitor is the parent of its containers and, as the pod's PID 1 or
+     * a subreaper, of every orphan they leave; those are reaped and otherwise ignored. */
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        if (!WIFEXITED(status) && !WIFSIGNALED(status))
+            continue;
+        for (int i = 0; i < MAX_CONTAINERS; i++) {
+            struct container *c = &p->containers[i];
+            if (c->state == CONTAINER_RUNNING && c->pid == pid) {
+                container_exited(p, c, status);
+                break;
+            }
+        }
+    }
+}
+
+void pod_shutdown(struct pod *p)
+{
+    struct timespec pause = {0, 5 * 1000 * 1000};
+    int running;
+
+    for (int i = 0; i < MAX_CONTAINERS; i++)
+        if (p->containers[i].state == CONTAINER_RUNNING)
+            kill_container(p, &p->containers[i], SIGKILL);
+    /* As PID 1 of the pod's namespace, kill(-1) reaches exactly the processes of that
+     * namespace, orphans included. (Without --share-pid, -1 would mean the whole host.) */
+    if (p->share_pid)
+        kill(-1, SIGKILL);
+
+    /* SIGKILL cannot be ignored, but a process in uninterruptible sleep dies late: wait up
+     * to 10 s, then leave rather than hang. */
+    for (int tries = 0; tries < 2000; tries++) {
+        pod_reap(p);
+        running = 0;
+        for (int i = 0; i < MAX_CONTAINERS; i++)
+            running += p->containers[i].state == CONTAINER_RUNNING;
+        if (running == 0 && waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD)
+            break;
+        nanosleep(&pause, NULL);
+    }
+    for (int i = 0; i < MAX_CONTAINERS; i++)
+        if (p->containers[i].state != SLOT_FREE)
+            free_slot(p, &p->containers[i]);
+}

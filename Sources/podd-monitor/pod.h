@@ -1,0 +1,73 @@
+/* pod.h - the monitor's record of the pod's containers and what podd may ask of them.
+ *
+ * Single-threaded: the event loop (main.c) calls in here when a message arrives, when a
+ * container's output is readable, and when SIGCHLD says a child changed state.
+ */
+#ifndef PODD_MONITOR_POD_H
+#define PODD_MONITOR_POD_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "logwriter.h"
+#include "spawn_spec.h"
+
+/* A pod has a handful of containers (init, app, ephemeral); 64 leaves room for many
+ * ephemeral debug containers and keeps the table a fixed, small array. */
+#define MAX_CONTAINERS 64
+
+/* epoll_event.data.u64 for the monitor's descriptors: the kind in the low byte, and for a
+ * container stream its slot and stream index above it. */
+enum event_kind { EV_LISTEN = 1, EV_CONTROL, EV_SIGNAL, EV_STREAM };
+#define EV_STREAM_TAG(slot, stream) \
+    ((uint64_t)EV_STREAM | ((uint64_t)(slot) << 8) | ((uint64_t)(stream) << 16))
+
+enum container_state { SLOT_FREE = 0, CONTAINER_RUNNING, CONTAINER_EXITED };
+
+struct container {
+    enum container_state state;
+    char name[CONTAINER_NAME_MAX + 1];
+    pid_t pid;                    /* in the monitor's PID namespace */
+    pid_t hostpid;                /* in podd's */
+    unsigned long long starttime; /* /proc/HOSTPID/stat field 22 */
+    long long started_at, finished_at; /* ns since the epoch */
+    int exit_code;                /* exit status, or 128+N when killed by signal N */
+    int signal;                   /* N, or 0 */
+    int logfd;                    /* CRI log, -1 when closed or not asked for */
+    struct log_stream out, err;   /* stdout and stderr pipes while running */
+};
+
+struct pod {
+    const char *cgroup_dir; /* NULL without --cgroup */
+    const char *shm_dir;
+    int share_pid;
+    int epfd;
+    int control; /* the current podd connection, -1 when none */
+    struct container containers[MAX_CONTAINERS];
+};
+
+enum pod_verdict { POD_CONTINUE, POD_SHUTDOWN };
+
+/* An empty pod: no containers, no connection yet. */
+void pod_init(struct pod *p, const char *cgroup_dir, const char *shm_dir, int share_pid, int epfd);
+
+/* Act on one message from podd (BUF: LEN bytes, BUF[LEN] writable). */
+enum pod_verdict pod_handle_message(struct pod *p, char *buf, size_t len);
+
+/* Send a message to podd if it is connected; a failed send drops the connection. */
+struct msg_out;
+void pod_send(struct pod *p, const struct msg_out *m);
+
+/* op=error for a message the monitor could not act on. */
+void pod_send_error(struct pod *p, const char *request, const char *name, const char *message);
+
+/* Read what a container wrote on stream STREAM (0 stdout, 1 stderr) of slot SLOT. */
+void pod_stream_ready(struct pod *p, unsigned slot, unsigned stream);
+
+/* Reap every child that has ended; report containers' exits. */
+void pod_reap(struct pod *p);
+
+/* Kill every container and wait for them (reporting their exits), for op=shutdown. */
+void pod_shutdown(struct pod *p);
+
+#endif

@@ -1,0 +1,424 @@
+/* rootfs.c - see rootfs.h.
+ *
+ * Runs in the container process between fork and exec. The monitor is single-threaded, so
+ * the child may use ordinary libc (snprintf, strerror); it must not return into the
+ * monitor's code, which is why every failure comes back as -1 + setup_error and the
+ * caller reports it and _exits.
+ *
+ * Mounting "onto an fd": targets are opened with openat2(RESOLVE_IN_ROOT) relative to the
+ * new root, and the mount is made on /proc/self/fd/N (the host's /proc is still mounted at
+ * /proc until pivot_root). This is how runc closed CVE-2021-30465.
+ */
+#define _GNU_SOURCE
+#include "rootfs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+enum node_kind { NODE_DIR, NODE_FILE };
+
+/* Open PATH (relative to ROOT) as if ROOT were "/": "..", absolute symlinks and symlinks
+ * pointing upward all stay inside ROOT. */
+static int open_in_root(int root, const char *path, int flags)
+{
+    struct open_how how = {
+        .flags = (unsigned long long)(flags | O_CLOEXEC),
+        .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+    };
+    while (*path == '/')
+        path++;
+    if (*path == '\0')
+        path = ".";
+    return (int)syscall(SYS_openat2, root, path, &how, sizeof how);
+}
+
+/* Open the mount point PATH inside ROOT as an O_PATH fd, creating it and its missing
+ * parents (directories, and the last element as KIND) the way `mkdir -p` / `touch` would.
+ * Each element is created with mkdirat/openat(O_EXCL|O_NOFOLLOW) in a parent that was
+ * itself resolved inside ROOT, so creation never follows a symlink either. */
+static int make_mount_point(int root, const char *path, enum node_kind kind,
+                            const char *stage, struct setup_error *e)
+{
+    char prefix[PATH_MAX];
+    size_t len = 0;
+    const char *p = path;
+    int parent = -1, fd;
+
+    while (*p == '/')
+        p++;
+    for (;;) {
+        size_t n = strcspn(p, "/");
+        const char *next = p + n;
+        int last;
+
+        while (*next == '/')
+            next++;
+        last = *next == '\0';
+        if (len + n + 2 > sizeof prefix) {
+            if (parent >= 0)
+                close(parent);
+            return setup_fail(e, ENAMETOOLONG, stage, "%s: path too long", path);
+        }
+        memcpy(prefix + len, p, n);
+        prefix[len + n] = '\0';
+
+        if (last && kind == NODE_FILE) {
+            fd = openat(parent >= 0 ? parent : root, prefix + len,
+                        O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+            if (fd >= 0)
+                close(fd);
+            else if (errno != EEXIST)
+                goto fail_create;
+        } else if (mkdirat(parent >= 0 ? parent : root, prefix + len, 0755) < 0 &&
+                   errno != EEXIST) {
+            goto fail_create;
+        }
+        fd = open_in_root(root, prefix, O_PATH | (last && kind == NODE_FILE ? 0 : O_DIRECTORY));
+        if (fd < 0) {
+            int err = errno;
+            if (parent >= 0)
+                close(parent);
+            return setup_fail(e, err, stage, "open /%s in the container: %s", prefix,
+                              strerror(err));
+        }
+        if (parent >= 0)
+            close(parent);
+        if (last)
+            return fd;
+        parent = fd;
+        prefix[len + n] = '/';
+        len += n + 1;
+        p = next;
+    }
+
+fail_create: {
+        int err = errno;
+        if (parent >= 0)
+            close(parent);
+        return setup_fail(e, err, stage, "create /%s in the container: %s", prefix,
+                          strerror(err));
+    }
+}
+
+static int mount_on_fd(const char *source, int fd, const char *fstype, unsigned long flags,
+                       const char *data)
+{
+    char target[40];
+    snprintf(target, sizeof target, "/proc/self/fd/%d", fd);
+    return mount(source, target, fstype, flags, data);
+}
+
+/* A bind remount to read-only keeps the per-mount flags it already had (nosuid, nodev,
+ * noexec, atime) so that "ro" only ever removes rights. */
+static int remount_readonly(int fd)
+{
+    struct statvfs sv;
+    unsigned long flags = MS_BIND | MS_REMOUNT | MS_RDONLY;
+
+    if (fstatvfs(fd, &sv) == 0) {
+        if (sv.f_flag & ST_NOSUID)
+            flags |= MS_NOSUID;
+        if (sv.f_flag & ST_NODEV)
+            flags |= MS_NODEV;
+        if (sv.f_flag & ST_NOEXEC)
+            flags |= MS_NOEXEC;
+        if (sv.f_flag & ST_NOATIME)
+            flags |= MS_NOATIME;
+        if (sv.f_flag & ST_NODIRATIME)
+            flags |= MS_NODIRATIME;
+        if (sv.f_flag & ST_RELATIME)
+            flags |= MS_RELATIME;
+    }
+    return mount_on_fd(NULL, fd, NULL, flags, NULL);
+}
+
+/* Mount a fresh filesystem of FSTYPE on PATH inside ROOT. */
+static int mount_fs(int root, const char *path, const char *fstype, unsigned long flags,
+                    const char *data, const char *stage, struct setup_error *e)
+{
+    int fd = make_mount_point(root, path, NODE_DIR, stage, e);
+    if (fd < 0)
+        return -1;
+    if (mount_on_fd(fstype, fd, fstype, flags, data) < 0) {
+        int err = errno;
+        close(fd);
+        return setup_fail(e, err, stage, "mount %s on %s: %s", fstype, path, strerror(err));
+    }
+    close(fd);
+    return 0;
+}
+
+/* The image is the read-only lower layer; the container's writes go to its own upper dir,
+ * so containers sharing an image never see each other's changes. */
+static int mount_overlay(const struct spawn_spec *spec, struct setup_error *e)
+{
+    char data[3 * PATH_MAX + 64];
+
+    if (snprintf(data, sizeof data, "lowerdir=%s,upperdir=%s,workdir=%s", spec->lower,
+                 spec->upper, spec->work) >= (int)sizeof data)
+        return setup_fail(e, ENAMETOOLONG, "mount(overlay)", "layer paths too long");
+    if (mount("overlay", spec->merged, "overlay", 0, data) < 0)
+        return setup_fail(e, errno, "mount(overlay)", "overlay %s on %s: %s", data,
+                          spec->merged, strerror(errno));
+    return 0;
+}
+
+/* A minimal /dev as Docker and runc make it: a tmpfs with the harmless host devices bound
+ * in, a private devpts instance (ptys of this container only), a /dev/shm, and the fd
+ * symlinks programs expect. No other host device is reachable. */
+static int mount_dev(int root, const char *shm_dir, struct setup_error *e)
+{
+    static const char *const devices[] = {"null", "zero", "full", "random", "urandom", "tty"};
+    static const char *const links[][2] = {
+        {"pts/ptmx", "ptmx"},          {"/proc/self/fd", "fd"},
+        {"/proc/self/fd/0", "stdin"},  {"/proc/self/fd/1", "stdout"},
+        {"/proc/self/fd/2", "stderr"},
+    };
+    int dev, fd;
+
+    if (mount_fs(root, "/dev", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k",
+                 "mount(/dev)", e) < 0)
+        return -1;
+    /* Re-open after mounting: the fd must now name the new tmpfs, not what it covers. */
+    dev = open_in_root(root, "/dev", O_PATH | O_DIRECTORY);
+    if (dev < 0)
+        return setup_fail(e, errno, "mount(/dev)", "open /dev: %s", strerror(errno));
+
+    for (size_t i = 0; i < sizeof devices / sizeof devices[0]; i++) {
+        char host[32];
+        /* A bind mount needs an existing file as its mount point. */
+        fd = openat(dev, devices[i], O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0666);
+        if (fd >= 0)
+            close(fd);
+        fd = openat(dev, devices[i], O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        snprintf(host, sizeof host, "/dev/%s", devices[i]);
+        if (fd < 0 || mount_on_fd(host, fd, NULL, MS_BIND, NULL) < 0) {
+            int err = errno;
+            if (fd >= 0)
+                close(fd);
+            close(dev);
+            return setup_fail(e, err, "mount(/dev)", "bind %s: %s", host, strerror(err));
+        }
+        close(fd);
+    }
+
+    /* newinstance: the container's ptys are its own, not the host's /dev/pts. */
+    if ((mkdirat(dev, "pts", 0755) < 0 && errno != EEXIST) ||
+        (fd = openat(dev, "pts", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
+        int err = errno;
+        close(dev);
+        return setup_fail(e, err, "mount(/dev/pts)", "mkdir /dev/pts: %s", strerror(err));
+    }
+    if (mount_on_fd("devpts", fd, "devpts", MS_NOSUID | MS_NOEXEC,
+                    "newinstance,ptmxmode=0666,mode=0620,gid=5") < 0) {
+        int err = errno;
+        close(fd);
+        close(dev);
+        return setup_fail(e, err, "mount(/dev/pts)", "devpts: %s", strerror(err));
+    }
+    close(fd);
+
+    if ((mkdirat(dev, "shm", 01777) < 0 && errno != EEXIST) ||
+        (fd = openat(dev, "shm", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
+        int err = errno;
+        close(dev);
+        return setup_fail(e, err, "mount(/dev/shm)", "mkdir /dev/shm: %s", strerror(err));
+    }
+    if ((shm_dir != NULL ? mount_on_fd(shm_dir, fd, NULL, MS_BIND, NULL)
+                         : mount_on_fd("shm", fd, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                                       "mode=1777,size=65536k")) < 0) {
+        int err = errno;
+        close(fd);
+        close(dev);
+        return setup_fail(e, err, "mount(/dev/shm)", "/dev/shm: %s", strerror(err));
+    }
+    close(fd);
+
+    /* POSIX message queues belong to the (pod's) IPC namespace; mounting mqueue here shows
+     * that namespace's queues, as Docker does. */
+    if ((mkdirat(dev, "mqueue", 0755) < 0 && errno != EEXIST) ||
+        (fd = openat(dev, "mqueue", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+        mount_on_fd("mqueue", fd, "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
+        int err = errno;
+        close(dev);
+        return setup_fail(e, err, "mount(/dev/mqueue)", "mqueue: %s", strerror(err));
+    }
+    close(fd);
+
+    for (size_t i = 0; i < sizeof links / sizeof links[0]; i++) {
+        if (symlinkat(links[i][0], dev, links[i][1]) < 0 && errno != EEXIST) {
+            int err = errno;
+            close(dev);
+            return setup_fail(e, err, "mount(/dev)", "symlink /dev/%s: %s", links[i][1],
+                              strerror(err));
+        }
+    }
+    close(dev);
+    return 0;
+}
+
+/* One mount group of the spawn message: a volume (bind) or a memory-backed dir (tmpfs). */
+static int mount_volume(int root, const struct mount_spec *ms, struct setup_error *e)
+{
+    char stage[sizeof e->stage];
+    int fd;
+
+    snprintf(stage, sizeof stage, "mount(%s)", ms->target);
+    if (ms->type == MOUNT_BIND) {
+        struct stat st;
+        /* The mount point must be of the same kind as the source: a file can only be bound
+         * on a file and a directory on a directory. */
+        if (stat(ms->source, &st) < 0)
+            return setup_fail(e, errno, stage, "bind source %s: %s", ms->source,
+                              strerror(errno));
+        fd = make_mount_point(root, ms->target, S_ISDIR(st.st_mode) ? NODE_DIR : NODE_FILE,
+                              stage, e);
+        if (fd < 0)
+            return -1;
+        if (mount_on_fd(ms->source, fd, NULL, MS_BIND | MS_REC, NULL) < 0) {
+            int err = errno;
+            close(fd);
+            return setup_fail(e, err, stage, "bind %s on %s: %s", ms->source, ms->target,
+                              strerror(err));
+        }
+        close(fd);
+        if (ms->readonly) {
+            /* MS_RDONLY is ignored on the bind itself; it takes a remount of the new mount,
+             * so re-open the target to get the bind mount rather than what it covers. */
+            fd = open_in_root(root, ms->target, O_PATH);
+            if (fd < 0 || remount_readonly(fd) < 0) {
+                int err = errno;
+                if (fd >= 0)
+                    close(fd);
+                return setup_fail(e, err, stage, "remount %s read-only: %s", ms->target,
+                                  strerror(err));
+            }
+            close(fd);
+        }
+        return 0;
+    }
+
+    char data[64] = "mode=1777";
+    if (ms->size > 0)
+        snprintf(data, sizeof data, "mode=1777,size=%llu", ms->size);
+    if (mount_fs(root, ms->target, "tmpfs",
+                 MS_NOSUID | MS_NODEV | (ms->readonly ? MS_RDONLY : 0), data, stage, e) < 0)
+        return -1;
+    return 0;
+}
+
+/* pivot_root rather than chroot: the old root is unmounted from the container's namespace
+ * entirely, so no ".." or fd trick can climb back to the host's tree. Using "." for both
+ * arguments stacks the old root on top of the new one, which umount2 then detaches,
+ * without needing a directory to park the old root in. */
+static int pivot_into(int root, struct setup_error *e)
+{
+    if (fchdir(root) < 0)
+        return setup_fail(e, errno, "pivot_root", "chdir to the new root: %s", strerror(errno));
+    if (syscall(SYS_pivot_root, ".", ".") < 0)
+        return setup_fail(e, errno, "pivot_root", "pivot_root: %s", strerror(errno));
+    if (umount2(".", MNT_DETACH) < 0)
+        return setup_fail(e, errno, "pivot_root", "detach the old root: %s", strerror(errno));
+    if (chdir("/") < 0)
+        return setup_fail(e, errno, "pivot_root", "chdir /: %s", strerror(errno));
+    return 0;
+}
+
+/* Docker's default masked and read-only paths: kernel interfaces that leak host state
+ * (kcore, keys, timers) or change the host (sysrq-trigger, /proc/sys). */
+static int mask_kernel_paths(struct setup_error *e)
+{
+    static const char *const masked[] = {
+        "/proc/acpi",      "/proc/asound",      "/proc/kcore",
+        "/proc/keys",      "/proc/latency_stats", "/proc/timer_list",
+        "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",
+        "/sys/firmware",   "/sys/devices/virtual/powercap",
+    };
+    static const char *const readonly[] = {
+        "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
+    };
+    char stage[sizeof e->stage];
+    struct stat st;
+
+    for (size_t i = 0; i < sizeof masked / sizeof masked[0]; i++) {
+        const char *p = masked[i];
+        int rc;
+        if (stat(p, &st) < 0)
+            continue; /* absent on this kernel: nothing to hide */
+        /* A directory is covered with an empty read-only tmpfs, a file with /dev/null. */
+        rc = S_ISDIR(st.st_mode) ? mount("tmpfs", p, "tmpfs", MS_RDONLY, NULL)
+                                 : mount("/dev/null", p, NULL, MS_BIND, NULL);
+        if (rc < 0) {
+            snprintf(stage, sizeof stage, "mask(%s)", p);
+            return setup_fail(e, errno, stage, "mask %s: %s", p, strerror(errno));
+        }
+    }
+    for (size_t i = 0; i < sizeof readonly / sizeof readonly[0]; i++) {
+        const char *p = readonly[i];
+        if (stat(p, &st) < 0)
+            continue;
+        if (mount(p, p, NULL, MS_BIND | MS_REC, NULL) < 0 ||
+            mount(NULL, p, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                  NULL) < 0) {
+            snprintf(stage, sizeof stage, "mask(%s)", p);
+            return setup_fail(e, errno, stage, "make %s read-only: %s", p, strerror(errno));
+        }
+    }
+    return 0;
+}
+
+int rootfs_enter(const struct spawn_spec *spec, const char *shm_dir, struct setup_error *e)
+{
+    int root;
+
+    /* A mount namespace of the container's own: its overlay, /proc and volumes must not
+     * appear in the pod's namespace or in its sibling containers. */
+    if (unshare(CLONE_NEWNS) < 0)
+        return setup_fail(e, errno, "unshare(mnt)", "unshare(CLONE_NEWNS): %s", strerror(errno));
+    /* Private: nothing mounted below propagates back, and pivot_root refuses a root whose
+     * parent mount is shared. */
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+        return setup_fail(e, errno, "mount(/ rprivate)", "make / private: %s", strerror(errno));
+
+    if (mount_overlay(spec, e) < 0)
+        return -1;
+    /* Opened after the overlay mount, so the fd is the overlay's root. */
+    root = open(spec->merged, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (root < 0)
+        return setup_fail(e, errno, "mount(overlay)", "open %s: %s", spec->merged,
+                          strerror(errno));
+
+    /* A /proc of the container's PID namespace (the clone made it current), so ps and
+     * /proc/self show the container's view, not the host's. */
+    if (mount_fs(root, "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, "mount(proc)", e) < 0)
+        goto fail;
+    /* sysfs shows the network devices of the pod's network namespace; read-only because
+     * the rest of it is the host's hardware. */
+    if (mount_fs(root, "/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL,
+                 "mount(sysfs)", e) < 0)
+        goto fail;
+    if (mount_dev(root, shm_dir, e) < 0)
+        goto fail;
+    /* In the order given, so a later mount may sit inside an earlier one. */
+    for (size_t i = 0; i < spec->mount_count; i++)
+        if (mount_volume(root, &spec->mounts[i], e) < 0)
+            goto fail;
+    if (pivot_into(root, e) < 0)
+        goto fail;
+    close(root);
+    return mask_kernel_paths(e);
+
+fail:
+    close(root);
+    return -1;
+}

@@ -1,0 +1,18 @@
+/* rootfs.h - build a container's root filesystem and make it the process's "/".
+ *
+ * Runs in the forked container process, before exec. Every path that comes from the image
+ * (mount points such as /proc, /dev, volume targets) is resolved inside the image's root,
+ * so a symlink in an image cannot make the monitor mount over a host path.
+ */
+#ifndef PODD_MONITOR_ROOTFS_H
+#define PODD_MONITOR_ROOTFS_H
+
+#include "setup_error.h"
+#include "spawn_spec.h"
+
+/* In a new private mount namespace: overlay, /proc, /sys, /dev, the spec's mounts in order,
+ * pivot_root, masked /proc paths. SHM_DIR (or NULL for a private tmpfs) is bound on
+ * /dev/shm. Returns 0 with "/" being the container's root, or -1 with E filled. */
+int rootfs_enter(const struct spawn_spec *spec, const char *shm_dir, struct setup_error *e);
+
+#endif

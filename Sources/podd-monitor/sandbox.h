@@ -1,0 +1,24 @@
+/* sandbox.h - the pod's shared namespaces, created once at monitor start-up.
+ *
+ * What Kubernetes calls the pod sandbox: the network namespace (loopback up), IPC, UTS
+ * (the pod's hostname), a private mount namespace, optionally a shared PID namespace, and
+ * a pod-wide /dev/shm. Every container of the pod joins these by being forked from the
+ * monitor, which holds them for as long as the pod lives.
+ */
+#ifndef PODD_MONITOR_SANDBOX_H
+#define PODD_MONITOR_SANDBOX_H
+
+#include "setup_error.h"
+
+struct sandbox_config {
+    const char *cgroup_dir; /* pod cgroup to join first, or NULL */
+    const char *hostname;
+    int share_pid;          /* also unshare the PID namespace (takes effect for children) */
+    const char *shm_dir;    /* where to mount the pod's /dev/shm tmpfs (in the pod's mount ns) */
+};
+
+/* Move the calling process into the pod's new namespaces, in the order the protocol
+ * documents. Returns 0, or -1 with E filled. */
+int sandbox_create(const struct sandbox_config *cfg, struct setup_error *e);
+
+#endif

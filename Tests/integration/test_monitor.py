@@ -1,0 +1,783 @@
+"""Integration tests of podd-monitor (Sources/podd-monitor), driven through its protocol.
+
+Each test starts a real monitor (real namespaces, overlayfs, cgroups) on a socketpair, as
+podd does, and talks docs/monitor-protocol.md to it. Run as root:
+
+    python3 -m pytest -q Tests/integration/test_monitor.py
+
+PODD_MONITOR=/path/to/podd-monitor tests a prebuilt binary instead of building one.
+"""
+import ctypes
+import errno
+import os
+import random
+import re
+import shutil
+import socket
+import stat
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, require_root
+
+CRI_LINE = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z) (stdout|stderr) ([FP]) (.*)$")
+TIMEOUT = 10.0
+
+# The test process becomes a subreaper: the monitor daemonizes (its stub exits), and its
+# orphaned child is then reparented to us, so we can reap it and check its exit status.
+PR_SET_CHILD_SUBREAPER = 36
+ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+# --- protocol --------------------------------------------------------------------------
+
+def encode(op, fields=()):
+    """op + [(key, value), ...] -> one datagram of NUL-terminated key=value fields."""
+    out = b"op=" + op.encode() + b"\0"
+    for key, value in fields:
+        out += f"{key}={value}".encode() + b"\0"
+    return out
+
+
+class Msg:
+    def __init__(self, data):
+        self.fields = []
+        for part in data.split(b"\0"):
+            if part:
+                key, _, value = part.decode().partition("=")
+                self.fields.append((key, value))
+        self.op = self.fields[0][1] if self.fields and self.fields[0][0] == "op" else None
+        self.d = dict(self.fields[1:])
+
+    def __getitem__(self, key):
+        return self.d[key]
+
+    def get(self, key, default=None):
+        return self.d.get(key, default)
+
+    def __repr__(self):
+        return f"Msg({self.fields})"
+
+
+# --- fixtures --------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def monitor_binary(tmp_path_factory):
+    require_root()
+    if os.environ.get("PODD_MONITOR"):
+        return Path(os.environ["PODD_MONITOR"])
+    out = tmp_path_factory.mktemp("bin") / "podd-monitor"
+    sources = sorted(str(p) for p in (REPO / "Sources" / "podd-monitor").glob("*.c"))
+    # Exactly the Makefile's command, so a warning here is a build failure there.
+    subprocess.run(["cc", "-O2", "-Wall", "-Wextra", "-Werror", "-static", "-o", str(out), *sources],
+                   check=True)
+    return out
+
+
+def proc_alive(pid):
+    """True if PID exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def wait_gone(pid, timeout=TIMEOUT):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not proc_alive(pid):
+            return True
+        time.sleep(0.01)
+    return False
+
+
+class Monitor:
+    """One running podd-monitor and podd's end of its control connection."""
+
+    def __init__(self, binary, image, workdir, share_pid=False, cgroup=None, hostname="testpod"):
+        self.image = image
+        self.workdir = workdir
+        self.pod_dir = workdir / "pod"
+        self.pod_dir.mkdir(parents=True)
+        self.logs = workdir / "logs"
+        self.logs.mkdir()
+        self.pending = []
+        self.closed = False
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        theirs_fd = theirs.fileno()
+
+        def give_fd3():
+            # The protocol's fd 3; dup2 makes it inheritable (Python fds are not).
+            if theirs_fd == 3:
+                os.set_inheritable(3, True)
+            else:
+                os.dup2(theirs_fd, 3)
+
+        args = [str(binary), "--pod-dir", str(self.pod_dir), "--hostname", hostname]
+        if share_pid:
+            args.append("--share-pid")
+        if cgroup:
+            args += ["--cgroup", str(cgroup)]
+        self.stderr_path = workdir / "monitor.stderr"
+        with open(self.stderr_path, "wb") as err:
+            stub = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                    stderr=err, preexec_fn=give_fd3, close_fds=False)
+        theirs.close()
+        self.sock = ours
+        self.sock.settimeout(TIMEOUT)
+        spawned = self.recv()
+        assert stub.wait(timeout=TIMEOUT) == 0, f"stub failed: {spawned}"
+        assert spawned.op == "spawned", spawned
+        ready = self.recv()
+        assert ready.op == "ready", f"{ready} stderr={self.stderr_path.read_text()}"
+        self.pid = int(ready["pid"])
+        assert self.pid == int(spawned["pid"])
+
+    # messages
+
+    def send(self, op, fields=()):
+        self.sock.send(encode(op, fields))
+
+    def recv(self):
+        data = self.sock.recv(65536)
+        if not data:
+            raise EOFError("monitor closed the connection")
+        return Msg(data)
+
+    def wait_for(self, op, name=None, timeout=TIMEOUT):
+        """The next message OP (for container NAME); others are kept for later waits."""
+        def match(m):
+            return m.op == op and (name is None or m.get("name") == name)
+        for i, m in enumerate(self.pending):
+            if match(m):
+                return self.pending.pop(i)
+        deadline = time.monotonic() + timeout
+        while True:
+            self.sock.settimeout(max(0.01, deadline - time.monotonic()))
+            try:
+                m = self.recv()
+            except socket.timeout:
+                raise AssertionError(f"no op={op} name={name} within {timeout}s; got {self.pending}")
+            if match(m):
+                return m
+            self.pending.append(m)
+
+    # containers
+
+    def spawn(self, name, args, env=("PATH=/bin:/sbin:/usr/bin",), mounts=(), extra=(),
+              lower=None, cwd=None, wait=True):
+        cdir = self.workdir / "containers" / name
+        for sub in ("upper", "work", "merged"):
+            (cdir / sub).mkdir(parents=True, exist_ok=True)
+        fields = [("name", name), ("rootfs.lower", lower or self.image),
+                  ("rootfs.upper", cdir / "upper"), ("rootfs.work", cdir / "work"),
+                  ("rootfs.merged", cdir / "merged")]
+        for mount in mounts:
+            fields += list(mount)
+        fields += [("env", e) for e in env]
+        fields += [("arg", a) for a in args]
+        if cwd:
+            fields.append(("cwd", cwd))
+        fields.append(("log", self.log_path(name)))
+        fields += list(extra)
+        self.send("spawn", fields)
+        if not wait:
+            return None
+        return self.wait_started_or_failed(name)
+
+    def wait_started_or_failed(self, name, timeout=TIMEOUT):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for op in ("started", "failed"):
+                try:
+                    return self.wait_for(op, name, timeout=0.02)
+                except AssertionError:
+                    pass
+        raise AssertionError(f"no started/failed for {name}: pending {self.pending}")
+
+    def start(self, name, args, **kw):
+        m = self.spawn(name, args, **kw)
+        assert m.op == "started", m
+        return m
+
+    def run(self, name, args, **kw):
+        """Start NAME, wait for it to exit; returns (exited message, stdout+stderr text)."""
+        self.start(name, args, **kw)
+        exited = self.wait_for("exited", name)
+        return exited, "\n".join(text for _, _, _, text in self.log_lines(name))
+
+    def log_path(self, name):
+        return self.logs / f"{name}.log"
+
+    def log_lines(self, name):
+        lines = []
+        path = self.log_path(name)
+        if not path.exists():
+            return lines
+        for line in path.read_text().splitlines():
+            m = CRI_LINE.match(line)
+            assert m, f"not a CRI log line: {line!r}"
+            lines.append(m.groups())
+        return lines
+
+    def output(self, name, stream=None):
+        return [text for _, s, _, text in self.log_lines(name) if stream in (None, s)]
+
+    def wait_log(self, name, needle, timeout=TIMEOUT):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(needle in line for line in self.output(name)):
+                return
+            time.sleep(0.02)
+        raise AssertionError(f"{needle!r} not in log of {name}: {self.output(name)}")
+
+    def status(self, sock=None):
+        sock = sock or self.sock
+        sock.send(encode("status"))
+        states = {}
+        while True:
+            m = Msg(sock.recv(65536))
+            if m.op == "status-end":
+                return states
+            if m.op == "state":
+                states[m["name"]] = m
+            else:
+                self.pending.append(m)
+
+    def shutdown(self):
+        """op=shutdown; returns the messages up to and including bye."""
+        self.send("shutdown")
+        msgs = []
+        while True:
+            m = self.recv()
+            msgs.append(m)
+            if m.op == "bye":
+                break
+        self.reap()
+        return msgs
+
+    def reap(self):
+        """Collect the exited monitor (we are its subreaper) and check it exited 0."""
+        deadline = time.monotonic() + TIMEOUT
+        while time.monotonic() < deadline:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                assert os.waitstatus_to_exitcode(status) == 0
+                self.closed = True
+                return
+            time.sleep(0.01)
+        raise AssertionError("monitor did not exit")
+
+    def rss_anon_kb(self):
+        with open(f"/proc/{self.pid}/status") as f:
+            for line in f:
+                if line.startswith("RssAnon:"):
+                    return int(line.split()[1])
+        raise AssertionError("no RssAnon")
+
+    def cleanup(self):
+        if not self.closed:
+            try:
+                self.shutdown()
+            except Exception:
+                # A broken monitor: make sure it and its pod are gone anyway.
+                try:
+                    os.kill(self.pid, 9)
+                    os.waitpid(self.pid, 0)
+                except (ProcessLookupError, ChildProcessError):
+                    pass
+        self.sock.close()
+
+
+@pytest.fixture
+def pod(monitor_binary, busybox_rootfs, tmp_path):
+    """A factory of monitors; every monitor is shut down and its files removed after the test."""
+    made = []
+
+    def make(**kw):
+        m = Monitor(monitor_binary, busybox_rootfs, tmp_path / f"pod{len(made)}", **kw)
+        made.append(m)
+        return m
+
+    yield make
+    for m in made:
+        m.cleanup()
+    shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def bind(source, target, options=None):
+    group = [("mount.type", "bind"), ("mount.source", source), ("mount.target", target)]
+    if options:
+        group.append(("mount.options", options))
+    return group
+
+
+# --- start, exit, logs -----------------------------------------------------------------
+
+def test_run_exit_code_hostname_and_cri_log(pod):
+    m = pod(hostname="web-1")
+    started = m.start("main", ["sh", "-c", "echo out; echo err >&2; hostname; exit 3"])
+    assert int(started["pid"]) > 0 and int(started["starttime"]) > 0
+    assert abs(int(started["startedAt"]) - time.time_ns()) < 60e9
+    exited = m.wait_for("exited", "main")
+    assert exited["exitCode"] == "3" and exited["signal"] == "0"
+    assert exited["pid"] == started["pid"]
+    assert int(exited["finishedAt"]) >= int(exited["startedAt"]) == int(started["startedAt"])
+    lines = m.log_lines("main")
+    assert [(s, tag, text) for _, s, tag, text in lines if s == "stdout"] == [
+        ("stdout", "F", "out"), ("stdout", "F", "web-1")]
+    assert [(s, tag, text) for _, s, tag, text in lines if s == "stderr"] == [("stderr", "F", "err")]
+    assert stat.S_IMODE(os.stat(m.log_path("main")).st_mode) == 0o640
+
+
+def test_long_lines_are_split_and_last_bytes_kept(pod):
+    m = pod()
+    exited, _ = m.run("long", ["sh", "-c", "head -c 20000 /dev/zero | tr '\\0' a; echo; printf tail"])
+    assert exited["exitCode"] == "0"
+    lines = [(tag, text) for _, _, tag, text in m.log_lines("long")]
+    assert lines == [("P", "a" * 16384), ("F", "a" * (20000 - 16384)), ("F", "tail")]
+
+
+def test_all_output_is_logged_before_exited(pod):
+    m = pod()
+    exited, _ = m.run("chatty", ["sh", "-c", "seq 1 20000; seq 1 5000 >&2"])
+    assert exited["exitCode"] == "0"
+    # Read once, right after `exited`: the monitor must have drained the pipes already.
+    assert m.output("chatty", "stdout") == [str(i) for i in range(1, 20001)]
+    assert m.output("chatty", "stderr") == [str(i) for i in range(1, 5001)]
+
+
+def test_environment_cwd_and_path_lookup(pod):
+    m = pod()
+    exited, out = m.run("env", ["sh", "-c", 'echo "$GREETING"; pwd'],
+                        env=["PATH=/bin", "GREETING=hello world"], cwd="/work/dir")
+    assert exited["exitCode"] == "0"
+    assert m.output("env") == ["hello world", "/work/dir"]
+
+
+# --- failures ---------------------------------------------------------------------------
+
+def children_of(pid):
+    kids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                if int(fields[1]) == pid:
+                    kids.append((int(entry), fields[0]))
+            except (FileNotFoundError, ProcessLookupError):
+                pass
+    return kids
+
+
+def test_bad_command_fails_at_exec_and_leaves_nothing(pod):
+    m = pod()
+    failed = m.spawn("abs", ["/bin/nosuch"])
+    assert failed.op == "failed" and failed["stage"] == "exec"
+    assert failed["errno"] == str(errno.ENOENT) and "/bin/nosuch" in failed["message"]
+    failed = m.spawn("rel", ["nosuch", "arg"])
+    assert failed.op == "failed" and failed["stage"] == "exec"
+    assert "not found in $PATH" in failed["message"]
+    # Never reported as started or exited, not in status, and no zombie left.
+    time.sleep(0.1)
+    assert not [p for p in m.pending if p.get("name") in ("abs", "rel")]
+    assert m.status() == {}
+    assert children_of(m.pid) == []
+
+
+def test_missing_lower_dir_fails_at_overlay_mount(pod, tmp_path):
+    m = pod()
+    failed = m.spawn("nolower", ["true"], lower=tmp_path / "does-not-exist")
+    assert failed.op == "failed" and failed["stage"] == "mount(overlay)", failed
+    assert failed["errno"] == str(errno.ENOENT)
+
+
+def test_cwd_that_is_a_file_fails_at_chdir(pod):
+    m = pod()
+    failed = m.spawn("badcwd", ["true"], cwd="/etc/passwd")
+    assert failed.op == "failed" and failed["stage"] == "chdir(/etc/passwd)", failed
+    assert failed["errno"] == str(errno.ENOTDIR)
+
+
+def test_bad_requests_get_errors_and_the_monitor_carries_on(pod):
+    m = pod()
+    m.sock.send(b"no equals sign\0")
+    assert m.wait_for("error").get("message")
+    m.sock.send(b"name=x\0op=status\0")
+    assert "op" in m.wait_for("error")["message"]
+    m.send("frobnicate")
+    assert m.wait_for("error")["request"] == "frobnicate"
+    m.send("spawn", [("arg", "true")])
+    assert m.wait_for("error")["request"] == "spawn"
+    m.send("spawn", [("name", "x"), ("arg", "true")])
+    failed = m.wait_for("failed", "x")
+    assert failed["stage"] == "spawn" and "rootfs" in failed["message"]
+    m.spawn("y", ["true"], extra=[("bogus", "1")], wait=False)
+    assert "unknown key bogus" in m.wait_for("failed", "y")["message"]
+    m.send("signal", [("name", "ghost"), ("signal", "15")])
+    assert m.wait_for("error")["name"] == "ghost"
+    m.send("signal", [("name", "ghost"), ("signal", "banana")])
+    assert m.wait_for("error")["request"] == "signal"
+    m.sock.send(b"")
+    assert m.wait_for("error")["message"] == "empty message"
+    rng = random.Random(1)
+    for _ in range(300):
+        junk = bytes(rng.choice(b"op=spawnamesignal\0xyz9") for _ in range(rng.randrange(1, 200)))
+        m.sock.send(junk)
+    m.sock.send(b"op=status")  # no final NUL: still understood
+    while Msg(m.sock.recv(65536)).op != "status-end":
+        pass  # the replies to the junk
+    m.pending.clear()
+    exited, out = m.run("ok", ["echo", "still fine"])
+    assert out == "still fine"
+
+
+def test_large_spawn_message(pod):
+    m = pod()
+    # A large ConfigMap in the environment, say: 200 kB in one datagram.
+    env = ["PATH=/bin"] + [f"V{i}={'x' * 20_000}" for i in range(10)]
+    exited, out = m.run("big", ["sh", "-c", 'echo ${#V0} ${#V9}'], env=env)
+    assert out == "20000 20000"
+    # One string over the kernel's 128 KiB limit arrives, but exec refuses it: E2BIG.
+    failed = m.spawn("huge", ["true"], env=["PATH=/bin", "BIG=" + "x" * 150_000])
+    assert failed.op == "failed" and failed["stage"] == "exec" and failed["errno"] == str(errno.E2BIG)
+
+
+def test_fatal_before_ready(monitor_binary, tmp_path):
+    """A failure during start-up is reported as op=fatal with its stage; exit status 1."""
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    fd = theirs.fileno()
+    proc = subprocess.Popen([str(monitor_binary), "--pod-dir", str(tmp_path / "missing"),
+                             "--hostname", "x"], stderr=subprocess.DEVNULL, close_fds=False,
+                            preexec_fn=lambda: os.dup2(fd, 3) if fd != 3 else os.set_inheritable(3, True))
+    theirs.close()
+    ours.settimeout(TIMEOUT)
+    m = Msg(ours.recv(65536))
+    assert proc.wait(timeout=TIMEOUT) == 1
+    assert m.op == "fatal" and m["stage"] == "mount(shm)" and m["errno"] == str(errno.ENOENT), m
+    ours.close()
+
+
+# --- mounts ------------------------------------------------------------------------------
+
+def test_shared_emptydir_between_two_containers(pod, tmp_path):
+    m = pod()
+    shared = tmp_path / "emptydir"
+    shared.mkdir()
+    exited, _ = m.run("writer", ["sh", "-c", "echo from-writer > /data/file"], mounts=[bind(shared, "/data")])
+    assert exited["exitCode"] == "0"
+    exited, out = m.run("reader", ["cat", "/data/file"], mounts=[bind(shared, "/data")])
+    assert exited["exitCode"] == "0" and out == "from-writer"
+    assert (shared / "file").read_text() == "from-writer\n"
+
+
+def test_readonly_bind_is_read_only(pod, tmp_path):
+    m = pod()
+    vol = tmp_path / "config"
+    vol.mkdir()
+    (vol / "setting").write_text("42\n")
+    conf = tmp_path / "app.conf"
+    conf.write_text("single file\n")
+    exited, out = m.run("ro", ["sh", "-c", "cat /cfg/setting; cat /etc/app.conf; "
+                                           "echo x > /cfg/new; echo rc=$?; grep ' /cfg ' /proc/mounts"],
+                        mounts=[bind(vol, "/cfg", "ro"), bind(conf, "/etc/app.conf", "ro")])
+    assert "42" in out and "single file" in out
+    assert "Read-only file system" in out and "rc=1" in out
+    assert re.search(r" /cfg \S+ ro[ ,]", out), out
+    assert not (vol / "new").exists()
+
+
+def test_tmpfs_mount_with_size(pod):
+    m = pod()
+    exited, out = m.run("tmp", ["sh", "-c", "grep ' /scratch ' /proc/mounts"],
+                        mounts=[[("mount.type", "tmpfs"), ("mount.target", "/scratch"),
+                                 ("mount.options", "size=1048576")]])
+    assert exited["exitCode"] == "0"
+    assert re.search(r"^tmpfs /scratch tmpfs rw,nosuid,nodev.*size=1024k", out), out
+
+
+def test_mount_target_symlink_cannot_escape_the_root(pod, tmp_path):
+    """Symlinks in an image resolve inside the container's root, never to host paths."""
+    m = pod()
+    upper = m.workdir / "containers" / "evil" / "upper"
+    upper.mkdir(parents=True)
+    # /escape -> /tmp: outside the root, that would be the host's /tmp.
+    os.symlink("/tmp", upper / "escape")
+    name = f"podd-escape-{os.getpid()}"
+    exited, out = m.run("evil", ["sh", "-c", f"grep ' /tmp/{name} ' /proc/mounts && echo inside"],
+                        mounts=[[("mount.type", "tmpfs"), ("mount.target", f"/escape/{name}")]])
+    assert "inside" in out, out
+    assert not Path("/tmp", name).exists(), "mount point was created on the host"
+
+    # A link to a host-only path dangles inside the root: refused, nothing made on the host.
+    host_dir = tmp_path / "host-side"
+    host_dir.mkdir()
+    upper = m.workdir / "containers" / "evil2" / "upper"
+    upper.mkdir(parents=True)
+    os.symlink(str(host_dir), upper / "escape")
+    failed = m.spawn("evil2", ["true"], mounts=[[("mount.type", "tmpfs"), ("mount.target", "/escape/mnt")]])
+    assert failed.op == "failed" and failed["stage"] == "mount(/escape/mnt)", failed
+    assert list(host_dir.iterdir()) == []
+
+
+def test_dev_proc_masks_and_capabilities(pod):
+    m = pod()
+    exited, out = m.run("sec", ["sh", "-c",
+                                "ls /dev | tr '\\n' ' '; echo; "
+                                "for f in /proc/kcore /proc/keys /proc/timer_list; do "
+                                "[ -e $f ] && echo masked $f $(wc -c < $f); done; "
+                                "echo h > /proc/sysrq-trigger; echo sysrq=$?; "
+                                "grep ' /proc/sys ' /proc/mounts; "
+                                "grep -E '^Cap(Inh|Eff|Bnd)' /proc/self/status; "
+                                "echo x > /dev/null && echo devnull-ok; "
+                                "readlink /dev/ptmx"])
+    devs = out.splitlines()[0].split()
+    for d in ("null", "zero", "full", "random", "urandom", "tty", "pts", "ptmx", "shm",
+              "mqueue", "fd", "stdin", "stdout", "stderr"):
+        assert d in devs, out
+    assert "sda" not in devs and "kmsg" not in devs
+    # Whichever of these the kernel has reads as /dev/null (empty).
+    masked = [line.split() for line in out.splitlines() if line.startswith("masked ")]
+    assert masked and all(size == "0" for _, _, size in masked), out
+    assert "sysrq=1" in out
+    assert re.search(r"proc /proc/sys proc ro,", out), out
+    # Docker's default set, 0xa80425fb; nothing inheritable.
+    assert "CapBnd:\t00000000a80425fb" in out and "CapEff:\t00000000a80425fb" in out
+    assert "CapInh:\t0000000000000000" in out
+    assert "devnull-ok" in out and "pts/ptmx" in out
+
+
+def test_clean_process_state_at_exec(pod):
+    """No descriptor of the monitor leaks in; no signal stays blocked or ignored."""
+    m = pod(share_pid=True)
+    m.start("other", ["sleep", "1000"])  # its pipes are open in the monitor meanwhile
+    exited, out = m.run("fds", ["sh", "-c", "ls /proc/self/fd | tr '\\n' ' '; echo; "
+                                           "grep -E '^Sig(Blk|Ign)' /proc/self/status; umask"])
+    assert out.splitlines()[0].split() == ["0", "1", "2", "3"], out  # 3: ls's own directory
+    assert "SigBlk:\t0000000000000000" in out and "SigIgn:\t0000000000000000" in out
+    assert out.splitlines()[-1] == "0022"
+
+
+def test_dev_shm_is_shared_by_the_pod(pod):
+    m = pod()
+    m.run("a", ["sh", "-c", "echo shm-data > /dev/shm/x"])
+    exited, out = m.run("b", ["cat", "/dev/shm/x"])
+    assert out == "shm-data"
+
+
+# --- namespaces --------------------------------------------------------------------------
+
+def test_shared_pid_namespace_sees_siblings(pod):
+    m = pod(share_pid=True)
+    m.start("sleeper", ["sleep", "1000"])
+    exited, out = m.run("ps", ["ps", "-o", "pid,args"])
+    assert "sleep 1000" in out, out
+    # The monitor is the pod's PID 1 (it reaps orphans), like catatonit for podman.
+    assert re.search(r"^\s*1 .*podd-monitor", out, re.M), out
+
+
+def test_pid_reported_is_the_host_pid(pod):
+    """As the pod's PID 1 the monitor forks pod PIDs; podd must still get its own PIDs."""
+    m = pod(share_pid=True)
+    started = m.start("sleeper", ["sleep", "1000"])
+    with open(f"/proc/{started['pid']}/cmdline") as f:
+        assert f.read() == "sleep\x001000\x00"
+
+
+def test_own_pid_namespace_sees_only_itself(pod):
+    m = pod()
+    m.start("sleeper", ["sleep", "1000"])
+    exited, out = m.run("ps", ["ps", "-o", "pid,args"])
+    assert "sleep" not in out, out
+    assert re.search(r"^\s*1 ps -o pid,args$", out, re.M), out
+
+
+def test_pidns_pod_needs_share_pid(pod):
+    m = pod()
+    failed = m.spawn("c", ["true"], extra=[("pidns", "pod")])
+    assert failed.op == "failed" and failed["stage"] == "pidns"
+
+
+def test_ephemeral_container_joins_target_pid_namespace(pod):
+    m = pod()
+    target = m.start("app", ["sleep", "1000"])
+    exited, out = m.run("debugger", ["ps", "-o", "pid,args"], extra=[("pidns", "container:app")])
+    assert exited["exitCode"] == "0"
+    assert re.search(r"^\s*1 sleep 1000$", out, re.M), out
+    # The debugger was the monitor's child (reported with its own pid), not the target's.
+    assert exited["pid"] != target["pid"]
+    failed = m.spawn("lost", ["true"], extra=[("pidns", "container:nobody")])
+    assert failed.op == "failed" and failed["stage"] == "setns(pid)"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_loopback_is_up_and_shared_by_the_pod(pod):
+    m = pod()
+    port = free_port()
+    exited, out = m.run("flags", ["cat", "/sys/class/net/lo/flags"])
+    assert int(out, 16) & 0x1, "lo is not IFF_UP"
+    m.start("server", ["nc", "-l", "-p", str(port)])
+    client = (f"for i in $(seq 1 100); do echo ping-over-lo | nc 127.0.0.1 {port} && exit 0; "
+              "sleep 0.05; done; exit 1")
+    m.start("client", ["sh", "-c", client])
+    assert m.wait_for("exited", "client")["exitCode"] == "0"
+    m.wait_log("server", "ping-over-lo")
+    # The pod's loopback is its own: the host's 127.0.0.1:PORT has nobody listening.
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+
+
+# --- control: status, reconnect, signal, shutdown ----------------------------------------
+
+def test_status_after_reconnect_and_forget(pod):
+    m = pod()
+    running = m.start("long", ["sleep", "1000"])
+    m.run("short", ["true"])
+    assert stat.S_IMODE(os.stat(m.pod_dir / "monitor.sock").st_mode) == 0o600
+    hostpid, starttime = (m.pod_dir / "monitor.pid").read_text().split()
+    assert int(hostpid) == m.pid
+    with open(f"/proc/{m.pid}/stat") as f:
+        assert f.read().rsplit(")", 1)[1].split()[19] == starttime
+
+    # podd restarts: a new connection on monitor.sock replaces the first one.
+    conn = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    conn.settimeout(TIMEOUT)
+    conn.connect(str(m.pod_dir / "monitor.sock"))
+    states = m.status(conn)
+    assert m.sock.recv(100) == b""  # the old connection was closed
+    m.sock.close()
+    m.sock = conn
+    assert set(states) == {"long", "short"}
+    assert states["long"]["state"] == "running" and states["long"]["pid"] == running["pid"]
+    assert states["long"]["starttime"] == running["starttime"]
+    assert states["short"]["state"] == "exited" and states["short"]["exitCode"] == "0"
+    assert "finishedAt" in states["short"].d
+
+    m.send("forget", [("name", "short")])
+    m.send("forget", [("name", "long")])
+    assert m.wait_for("error")["name"] == "long"  # a running container cannot be forgotten
+    assert set(m.status()) == {"long"}
+
+
+def test_signal_term_and_kill(pod):
+    m = pod(share_pid=True)
+    m.start("sleeper", ["sleep", "1000"])
+    m.send("signal", [("name", "sleeper"), ("signal", "15")])
+    exited = m.wait_for("exited", "sleeper")
+    assert exited["exitCode"] == "143" and exited["signal"] == "15"
+
+    own = pod()  # pidns own: the workload is PID 1 there; SIGKILL still ends it
+    own.start("init", ["sleep", "1000"])
+    own.send("signal", [("name", "init"), ("signal", "9")])
+    exited = own.wait_for("exited", "init")
+    assert exited["exitCode"] == "137" and exited["signal"] == "9"
+
+
+def test_sigterm_to_the_monitor_is_ignored(pod):
+    m = pod()
+    m.start("sleeper", ["sleep", "1000"])
+    for sig in (15, 2, 1):
+        os.kill(m.pid, sig)
+    time.sleep(0.2)
+    assert proc_alive(m.pid)
+    assert m.status()["sleeper"]["state"] == "running"
+
+
+@pytest.mark.parametrize("share_pid", [False, True])
+def test_shutdown_leaves_nothing(pod, share_pid):
+    m = pod(share_pid=share_pid)
+    pids = [int(m.start(n, ["sleep", "1000"])["pid"]) for n in ("a", "b")]
+    # An orphan too (sh forks a background sleep and exits).
+    m.run("orphaner", ["sh", "-c", "sleep 999 & echo $!"])
+    msgs = m.shutdown()
+    exits = {x["name"]: x for x in msgs if x.op == "exited"}
+    assert set(exits) == {"a", "b"} and all(x["exitCode"] == "137" for x in exits.values())
+    assert msgs[-1].op == "bye"
+    for pid in pids + [m.pid]:
+        assert wait_gone(pid), f"process {pid} survived shutdown"
+    assert not any("sleep 999" in open(f"/proc/{p}/cmdline").read().replace("\0", " ")
+                   for p in os.listdir("/proc") if p.isdigit() and os.path.exists(f"/proc/{p}/cmdline"))
+    assert not (m.pod_dir / "monitor.sock").exists()
+    assert not (m.pod_dir / "monitor.pid").exists()
+
+
+def cgroup2_root():
+    for line in open("/proc/self/mounts"):
+        dev, path, fstype = line.split()[:3]
+        if fstype == "cgroup2":
+            return Path(path)
+    return None
+
+
+def test_cgroups(pod):
+    root = cgroup2_root()
+    if root is None:
+        pytest.skip("no cgroup2 hierarchy mounted")
+    cg = root / f"podd-test-{os.getpid()}-{time.monotonic_ns()}"
+    cg.mkdir()
+    try:
+        m = pod(cgroup=cg)
+        rel = "/" + str(cg.relative_to(root))
+        # The monitor joined the pod's cgroup, each container its own group below it.
+        assert f"0::{rel}\n" in open(f"/proc/{m.pid}/cgroup").read()
+        exited, out = m.run("where", ["cat", "/proc/self/cgroup"])
+        assert f"0::{rel}/where" in out
+
+        # signal 9 kills the whole container cgroup, background children included.
+        m.start("tree", ["sh", "-c", "sleep 1000 & sleep 1001 & wait"])
+        procs = cg / "tree" / "cgroup.procs"
+        deadline = time.monotonic() + TIMEOUT
+        while len(procs.read_text().split()) < 3 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert len(procs.read_text().split()) == 3
+        m.send("signal", [("name", "tree"), ("signal", "9")])
+        assert m.wait_for("exited", "tree")["exitCode"] == "137"
+        m.shutdown()
+        # The monitor removes its containers' groups once they are empty.
+        assert [p.name for p in cg.iterdir() if p.is_dir()] == []
+    finally:
+        for sub in cg.iterdir():
+            if sub.is_dir():
+                sub.rmdir()
+        deadline = time.monotonic() + TIMEOUT
+        while cg.exists():
+            try:
+                cg.rmdir()
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+
+# --- cost --------------------------------------------------------------------------------
+
+def test_memory_and_start_time(pod):
+    m = pod(share_pid=True)
+    timings = []
+    for i in range(10):
+        t0 = time.perf_counter()
+        m.spawn(f"t{i}", ["true"])
+        timings.append(time.perf_counter() - t0)
+        m.wait_for("exited", f"t{i}")
+        m.send("forget", [("name", f"t{i}")])
+    timings.sort()
+    for i in range(3):
+        m.start(f"busy{i}", ["sh", "-c", "seq 1 5000; head -c 40000 /dev/zero | tr '\\0' x; echo; exec sleep 1000"])
+    for i in range(3):
+        m.wait_log(f"busy{i}", "5000")
+    time.sleep(0.2)
+    rss = m.rss_anon_kb()
+    print(f"\npodd-monitor: RssAnon {rss} kB with 3 running containers; "
+          f"spawn->started median {timings[len(timings) // 2] * 1000:.2f} ms, "
+          f"min {timings[0] * 1000:.2f} ms, max {timings[-1] * 1000:.2f} ms")
+    assert rss < 1024, f"RssAnon {rss} kB"
