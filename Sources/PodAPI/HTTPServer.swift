@@ -128,7 +128,7 @@ public final class HTTPServer: Sendable {
                 }
             }
         } catch {
-            logger.debug("API connection ended: \(error)")
+            logger.trace("API connection ended: \(error)")
         }
     }
 

@@ -4,9 +4,12 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import sys
+
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
 def require_root():
@@ -31,3 +34,40 @@ def busybox_rootfs(tmp_path_factory):
     )
     yield out
     shutil.rmtree(out, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def busybox_tar(busybox_rootfs, tmp_path_factory):
+    """The busybox image as a tarball, what `podctl image import` takes."""
+    tar = tmp_path_factory.mktemp("image-tar") / "busybox.tar"
+    subprocess.run(["tar", "-C", str(busybox_rootfs), "--numeric-owner", "-cf", str(tar), "."], check=True)
+    return tar
+
+
+def _require_binaries():
+    from harness import BIN
+    for name in ("podd", "podctl", "podd-monitor"):
+        if not (BIN / name).exists():
+            pytest.skip(f"needs {BIN / name}: build with `make build` first")
+
+
+@pytest.fixture
+def daemon():
+    """A running podd of its own (no image imported). Its root is short: Unix socket paths
+    (the API's, the monitors') must fit in 108 bytes."""
+    require_root()
+    _require_binaries()
+    import tempfile
+    from harness import Podd
+    root = tempfile.mkdtemp(prefix="podd-", dir="/tmp")
+    d = Podd(root).start()
+    yield d
+    d.cleanup()
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def podd(daemon, busybox_tar):
+    """A running podd with the busybox image imported."""
+    daemon.podctl("image", "import", "busybox", str(busybox_tar))
+    return daemon

@@ -58,6 +58,7 @@ class Podd:
 
     def __init__(self, root: Path, extra_config: str = "", args=()):
         self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
         self.socket = str(self.root / "podd.sock")
         self.state_dir = self.root / "state"
         self.run_dir = self.root / "run"
@@ -178,6 +179,11 @@ class Podd:
         q += [f"{k}={v}" for k, v in params.items()]
         path = f"/api/v1/namespaces/default/pods/{name}/log" + ("?" + "&".join(q) if q else "")
         return self.get(path)
+
+    def log(self, name, container=None, **params):
+        """The container's log text, or "" while there is none yet (the API answers 400)."""
+        r = self.logs(name, container, **params)
+        return r.text if r.status == 200 else ""
 
 
 def pod_manifest(name, containers, **spec):

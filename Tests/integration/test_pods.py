@@ -28,16 +28,16 @@ def test_both_containers_see_pod_hostname_and_loopback_only(podd):
                             ("b", "hostname; sleep 3600")])
     assert podd.create(m).status == 201
     podd.wait_running("hn")
-    a = wait_for(lambda: (t := podd.logs("hn", "a").text).count("\n") >= 3 and t)
+    a = wait_for(lambda: (t := podd.log("hn", "a")).count("\n") >= 3 and t)
     assert a.splitlines()[:2] == ["hn", "hn"]
     assert "lo" in a.split() and "eth0" not in a
-    assert wait_for(lambda: podd.logs("hn", "b").text.strip()) == "hn"
+    assert wait_for(lambda: podd.log("hn", "b").strip()) == "hn"
 
 
 def test_spec_hostname_overrides_pod_name(podd):
     m = pod_manifest("named", [("a", "hostname; sleep 3600")], hostname="web-1")
     podd.create(m)
-    assert wait_for(lambda: podd.logs("named", "a").text.strip()) == "web-1"
+    assert wait_for(lambda: podd.log("named", "a").strip()) == "web-1"
 
 
 def test_share_process_namespace(podd):
@@ -45,9 +45,9 @@ def test_share_process_namespace(podd):
     private = pod_manifest("private", [("a", "exec sleep 3602"), ("b", "sleep 1; ps; sleep 3600")])
     podd.create(shared)
     podd.create(private)
-    out = wait_for(lambda: (t := podd.logs("shared", "b").text) and "PID" in t and t)
+    out = wait_for(lambda: (t := podd.log("shared", "b")) and "PID" in t and t)
     assert "sleep 3601" in out
-    out = wait_for(lambda: (t := podd.logs("private", "b").text) and "PID" in t and t)
+    out = wait_for(lambda: (t := podd.log("private", "b")) and "PID" in t and t)
     assert "sleep 3602" not in out
 
 
@@ -65,7 +65,7 @@ def test_env_fieldref_workingdir_and_readonly_mount(podd):
     }], volumes=[{"name": "v", "emptyDir": {}}])
     created = podd.create(m).json()
     uid = created["metadata"]["uid"]
-    out = wait_for(lambda: (t := podd.logs("envpod", "a").text) and "ro-refused" in t and t)
+    out = wait_for(lambda: (t := podd.log("envpod", "a")) and "ro-refused" in t and t)
     assert f"name=envpod ns=default uid={uid} greeting=hi" in out
     assert "/tmp" in out.splitlines()
 
@@ -78,9 +78,9 @@ def test_memory_emptydir_is_tmpfs_shared_by_containers(podd):
          "volumeMounts": [{"name": "c", "mountPath": "/cache"}]},
     ], volumes=[{"name": "c", "emptyDir": {"medium": "Memory", "sizeLimit": "8Mi"}}])
     podd.create(m)
-    assert "tmpfs" in wait_for(lambda: podd.logs("mem", "w").text)
-    assert "size=8192k" in podd.logs("mem", "w").text
-    assert wait_for(lambda: podd.logs("mem", "r").text.strip()) == "shared"
+    assert "tmpfs" in wait_for(lambda: podd.log("mem", "w"))
+    assert "size=8192k" in podd.log("mem", "w")
+    assert wait_for(lambda: podd.log("mem", "r").strip()) == "shared"
 
 
 def test_exit_codes_reported_as_terminated(podd):
@@ -92,7 +92,7 @@ def test_exit_codes_reported_as_terminated(podd):
     assert st["bad"]["terminated"]["exitCode"] == 3 and st["bad"]["terminated"]["reason"] == "Error"
     for s in st.values():
         assert s["terminated"]["startedAt"] and s["terminated"]["finishedAt"]
-    assert podd.logs("exits", "bad").text == "oops\n"
+    assert podd.log("exits", "bad") == "oops\n"
 
 
 def test_delete_kills_term_ignoring_container_after_grace(podd):
@@ -127,11 +127,11 @@ def test_delete_leaves_no_trace(podd):
 def test_logs_options(podd):
     m = pod_manifest("logs", [("a", "for i in 1 2 3 4 5; do echo line$i; done; sleep 3600")])
     podd.create(m)
-    wait_for(lambda: "line5" in podd.logs("logs", "a").text)
+    wait_for(lambda: "line5" in podd.log("logs", "a"))
     assert podd.podctl("logs", "logs", "--tail", "2").stdout == "line4\nline5\n"
     ts = podd.podctl("logs", "logs", "--timestamps", "--tail", "1").stdout
     assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z line5\n$", ts)
-    assert podd.logs("logs", "a", sinceSeconds=3600).text.count("line") == 5
+    assert podd.log("logs", "a", sinceSeconds=3600).count("line") == 5
 
 
 def test_logs_follow_streams_new_lines(podd):
