@@ -10,23 +10,29 @@ extension Podctl.Image {
         )
 
         @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Output format: json, yaml or name.", valueName: "format"))
-        var output: OutputFormat?
+        var output: String?
 
         @OptionGroup var connection: ConnectionOptions
 
         public init() {}
 
+        public func validate() throws {
+            if let output, !["json", "yaml", "name"].contains(output) {
+                throw ValidationError("--output must be json, yaml or name")
+            }
+        }
+
         public func run() throws {
             let list = try connection.client.json("GET", PoddClient.imagesPath)
             let items = list["items"].array
             switch output {
-            case .json:
+            case "json":
                 Output.write(list.sortedKeys.prettyText + "\n")
-            case .yaml:
+            case "yaml":
                 Output.write(list.sortedKeys.yamlText)
-            case .name:
+            case "name":
                 for item in items { Output.write("image/\(ImageRow(item).reference)\n") }
-            case .wide, nil:
+            default:
                 var table = TabWriter.table()
                 table.row(["REPOSITORY", "TAG", "SIZE", "CREATED"])
                 let now = Clock.now()

@@ -11,14 +11,14 @@ extension Podctl {
         var client = false
 
         @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Output format: json or yaml.", valueName: "format"))
-        var output: OutputFormat?
+        var output: String?
 
         @OptionGroup var connection: ConnectionOptions
 
         public init() {}
 
         public func validate() throws {
-            if let output, output != .json && output != .yaml {
+            if let output, output != "json" && output != "yaml" {
                 throw ValidationError("--output must be 'yaml' or 'json'")
             }
         }
@@ -37,7 +37,7 @@ extension Podctl {
             if let output {
                 var document: JSON = ["clientVersion": clientInfo]
                 if let serverInfo { document["serverVersion"] = serverInfo }
-                Output.write(output == .json ? document.prettyText + "\n" : document.yamlText)
+                Output.write(output == "json" ? document.prettyText + "\n" : document.yamlText)
             } else {
                 Output.write("Client Version: \(PodctlVersion.gitVersion)\n")
                 if let serverInfo { Output.write("Server Version: \(serverInfo["gitVersion"].string)\n") }

@@ -25,8 +25,8 @@ enum YAMLWriter {
                 emitSequenceItem(item, indent: indent, into: &lines)
             }
         case .string(let text) where text.contains("\n"):
-            if let block = literalBlock(text, indent: indent) {
-                lines.append(block.header)
+            if let block = literalBlock(text, indent: indent + 2) {
+                lines.append(pad + block.header)
                 lines.append(contentsOf: block.body)
             } else {
                 lines.append(pad + doubleQuoted(text))
