@@ -626,7 +626,9 @@ def test_loopback_is_up_and_shared_by_the_pod(pod):
     port = free_port()
     exited, out = m.run("flags", ["cat", "/sys/class/net/lo/flags"])
     assert int(out, 16) & 0x1, "lo is not IFF_UP"
-    m.start("server", ["nc", "-l", "-p", str(port)])
+    # The server's stdin must stay open: on EOF (its stdin is /dev/null) busybox nc
+    # half-closes at once, and the client may then quit before it has sent anything.
+    m.start("server", ["sh", "-c", f"sleep 1000 | nc -l -p {port}"])
     client = (f"for i in $(seq 1 100); do echo ping-over-lo | nc 127.0.0.1 {port} && exit 0; "
               "sleep 0.05; done; exit 1")
     m.start("client", ["sh", "-c", client])
