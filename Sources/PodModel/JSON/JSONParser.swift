@@ -6,6 +6,7 @@ public struct DocumentParseError: Error, Sendable, Equatable, CustomStringConver
     public var line: Int?
     public var column: Int?
 
+    /// Creates a value from its fields; those left out take Kubernetes' defaults.
     public init(message: String, line: Int? = nil, column: Int? = nil) {
         self.message = message
         self.line = line

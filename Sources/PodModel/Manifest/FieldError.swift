@@ -24,6 +24,7 @@ public struct FieldError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Why, e.g. "must be no more than 63 characters"; may be empty.
     public var detail: String
 
+    /// Creates a value from its fields; those left out take Kubernetes' defaults.
     public init(type: ErrorType, field: FieldPath, badValue: JSONValue?, detail: String) {
         self.type = type
         self.field = field

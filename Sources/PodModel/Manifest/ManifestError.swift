@@ -3,6 +3,7 @@
 /// a well-formed object that breaks the rules is a 422 Invalid (`.invalid`), with one cause
 /// per field.
 public struct ManifestError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// How the API answers: 400 or 422.
     public enum Kind: Sendable, Equatable {
         /// Malformed text, an unknown field, a wrong type: 400 BadRequest.
         case decoding
@@ -10,6 +11,7 @@ public struct ManifestError: Error, Sendable, Equatable, CustomStringConvertible
         case invalid
     }
 
+    /// Malformed input (400) or invalid object (422).
     public var kind: Kind
     /// The field problems, in the order they were found.
     public var causes: [FieldError]
@@ -20,6 +22,7 @@ public struct ManifestError: Error, Sendable, Equatable, CustomStringConvertible
     /// A message that replaces the one derived from the causes (unparsable text, wrong kind).
     private var overrideMessage: String?
 
+    /// Creates a value from its fields; those left out take Kubernetes' defaults.
     public init(kind: Kind, causes: [FieldError], objectKind: String = "Pod", objectName: String = "", message: String? = nil) {
         self.kind = kind
         self.causes = causes

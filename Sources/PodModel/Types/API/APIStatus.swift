@@ -1,7 +1,9 @@
 /// A Kubernetes `Status` object: the body of every error answer of the API (and of a few
 /// successes, such as the exit status sent on an exec stream's error channel).
 public struct APIStatus: JSONConvertible, Error {
+    /// The API version this object is served under.
     public static let apiVersion = "v1"
+    /// The kind written in the object.
     public static let kind = "Status"
 
     /// Success or Failure.
@@ -18,6 +20,7 @@ public struct APIStatus: JSONConvertible, Error {
     /// The HTTP status code.
     public var code: Int32?
 
+    /// Creates a value from its fields; those left out take Kubernetes' defaults.
     public init(status: Outcome, message: String? = nil, reason: String? = nil, details: StatusDetails? = nil, code: Int32? = nil) {
         self.status = status
         self.message = message
@@ -103,6 +106,7 @@ public struct StatusDetails: JSONConvertible {
     public var causes: [StatusCause]
     public var retryAfterSeconds: Int32?
 
+    /// Creates a value from its fields; those left out take Kubernetes' defaults.
     public init(name: String? = nil, group: String? = nil, kind: String? = nil, uid: String? = nil,
                 causes: [StatusCause] = [], retryAfterSeconds: Int32? = nil) {
         self.name = name
@@ -144,6 +148,7 @@ public struct StatusCause: JSONConvertible {
     public var message: String?
     public var field: String?
 
+    /// Creates a value from its fields; those left out take Kubernetes' defaults.
     public init(reason: String? = nil, message: String? = nil, field: String? = nil) {
         self.reason = reason
         self.message = message

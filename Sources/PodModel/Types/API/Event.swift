@@ -1,7 +1,9 @@
 /// A core/v1 Event: something that happened to a pod (Created, Started, Killing, BackOff,
 /// Unhealthy, ...), as `kubectl describe` and `kubectl get events` show them.
 public struct Event: JSONConvertible {
+    /// The API version this object is served under.
     public static let apiVersion = "v1"
+    /// The kind written in the object.
     public static let kind = "Event"
 
     public var metadata: ObjectMeta
@@ -21,6 +23,7 @@ public struct Event: JSONConvertible {
     public var reportingComponent: String
     public var reportingInstance: String
 
+    /// Creates a value from its fields; those left out take Kubernetes' defaults.
     public init(
         metadata: ObjectMeta,
         involvedObject: ObjectReference,
@@ -110,6 +113,7 @@ public struct ObjectReference: JSONConvertible {
     public var resourceVersion: String?
     public var fieldPath: String?
 
+    /// Creates a value from its fields; those left out take Kubernetes' defaults.
     public init(kind: String = "Pod", namespace: String? = nil, name: String = "", uid: String? = nil,
                 apiVersion: String? = "v1", resourceVersion: String? = nil, fieldPath: String? = nil) {
         self.kind = kind
@@ -160,6 +164,7 @@ public struct EventSource: JSONConvertible {
     public var component: String?
     public var host: String?
 
+    /// Creates a value from its fields; those left out take Kubernetes' defaults.
     public init(component: String? = nil, host: String? = nil) {
         self.component = component
         self.host = host

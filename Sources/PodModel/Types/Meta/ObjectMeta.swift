@@ -20,6 +20,7 @@ public struct ObjectMeta: JSONConvertible {
     /// The namespace a manifest without one lands in.
     public static let defaultNamespace = "default"
 
+    /// Creates a value from its fields; those left out take Kubernetes' defaults.
     public init(
         name: String = "",
         namespace: String = ObjectMeta.defaultNamespace,

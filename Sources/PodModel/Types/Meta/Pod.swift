@@ -1,12 +1,15 @@
 /// A core/v1 Pod.
 public struct Pod: JSONConvertible {
+    /// The API version this object is served under.
     public static let apiVersion = "v1"
+    /// The kind written in the object.
     public static let kind = "Pod"
 
     public var metadata: ObjectMeta
     public var spec: PodSpec
     public var status: PodStatus
 
+    /// Creates a value from its fields; those left out take Kubernetes' defaults.
     public init(metadata: ObjectMeta = ObjectMeta(), spec: PodSpec = PodSpec(), status: PodStatus = PodStatus()) {
         self.metadata = metadata
         self.spec = spec

@@ -27,6 +27,7 @@ public struct Container: JSONConvertible {
     public var stdinOnce: Bool
     public var tty: Bool
 
+    /// Creates a value from its fields; those left out take Kubernetes' defaults.
     public init(
         name: String,
         image: String,

@@ -7,6 +7,7 @@ public struct ContainerPort: JSONConvertible {
     /// Defaults to TCP, as Kubernetes' defaulting does.
     public var `protocol`: PortProtocol
 
+    /// Creates a value from its fields; those left out take Kubernetes' defaults.
     public init(name: String? = nil, containerPort: Int32, protocol: PortProtocol = .tcp) {
         self.name = name
         self.containerPort = containerPort

@@ -6,6 +6,7 @@ public struct EnvVar: JSONConvertible {
     public var value: String?
     public var valueFrom: EnvVarSource?
 
+    /// Creates a value from its fields; those left out take Kubernetes' defaults.
     public init(name: String, value: String? = nil, valueFrom: EnvVarSource? = nil) {
         self.name = name
         self.value = value
@@ -35,6 +36,7 @@ public struct EnvVarSource: JSONConvertible {
     /// A field of the pod (metadata.name, metadata.namespace, metadata.uid).
     public var fieldRef: ObjectFieldSelector?
 
+    /// Creates a value from its fields; those left out take Kubernetes' defaults.
     public init(fieldRef: ObjectFieldSelector? = nil) {
         self.fieldRef = fieldRef
     }
@@ -63,6 +65,7 @@ public struct ObjectFieldSelector: JSONConvertible {
     /// The field paths podd can provide.
     public static let supportedFieldPaths = ["metadata.name", "metadata.namespace", "metadata.uid"]
 
+    /// Creates a value from its fields; those left out take Kubernetes' defaults.
     public init(apiVersion: String = "v1", fieldPath: String) {
         self.apiVersion = apiVersion
         self.fieldPath = fieldPath

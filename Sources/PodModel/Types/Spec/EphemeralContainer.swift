@@ -11,6 +11,7 @@ public struct EphemeralContainer: JSONConvertible {
     /// The app container whose PID namespace this one joins.
     public var targetContainerName: String?
 
+    /// Creates a value from its fields; those left out take Kubernetes' defaults.
     public init(_ common: Container, targetContainerName: String? = nil) {
         self.common = common
         self.targetContainerName = targetContainerName

@@ -28,6 +28,7 @@ public struct HTTPGetAction: JSONConvertible {
     public var scheme: URIScheme
     public var httpHeaders: [HTTPHeader]
 
+    /// Creates a value from its fields; those left out take Kubernetes' defaults.
     public init(path: String = "/", port: IntOrString, host: String? = nil, scheme: URIScheme = .http, httpHeaders: [HTTPHeader] = []) {
         self.path = path
         self.port = port
@@ -71,6 +72,7 @@ public struct HTTPHeader: JSONConvertible {
     public var name: String
     public var value: String
 
+    /// Creates a value from its fields; those left out take Kubernetes' defaults.
     public init(name: String, value: String) {
         self.name = name
         self.value = value
@@ -94,6 +96,7 @@ public struct TCPSocketAction: JSONConvertible {
     public var port: IntOrString
     public var host: String?
 
+    /// Creates a value from its fields; those left out take Kubernetes' defaults.
     public init(port: IntOrString, host: String? = nil) {
         self.port = port
         self.host = host
@@ -121,6 +124,7 @@ public struct GRPCAction: JSONConvertible {
     /// The service name sent in the request; empty or nil checks the server as a whole.
     public var service: String?
 
+    /// Creates a value from its fields; those left out take Kubernetes' defaults.
     public init(port: Int32, service: String? = nil) {
         self.port = port
         self.service = service

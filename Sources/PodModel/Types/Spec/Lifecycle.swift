@@ -4,6 +4,7 @@ public struct Lifecycle: JSONConvertible {
     public var postStart: LifecycleHandler?
     public var preStop: LifecycleHandler?
 
+    /// Creates a value from its fields; those left out take Kubernetes' defaults.
     public init(postStart: LifecycleHandler? = nil, preStop: LifecycleHandler? = nil) {
         self.postStart = postStart
         self.preStop = preStop

@@ -24,6 +24,7 @@ public struct PodSpec: JSONConvertible {
     /// Kubernetes' default grace period.
     public static let defaultTerminationGracePeriodSeconds: Int64 = 30
 
+    /// Creates a value from its fields; those left out take Kubernetes' defaults.
     public init(
         volumes: [Volume] = [],
         initContainers: [Container] = [],

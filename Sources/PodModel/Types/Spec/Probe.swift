@@ -14,6 +14,7 @@ public struct Probe: JSONConvertible {
     /// Consecutive failures to count as failing; default 3.
     public var failureThreshold: Int32
 
+    /// Creates a value from its fields; those left out take Kubernetes' defaults.
     public init(
         handler: ProbeHandler,
         initialDelaySeconds: Int32 = 0,

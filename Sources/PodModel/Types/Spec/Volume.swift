@@ -3,6 +3,7 @@ public struct Volume: JSONConvertible {
     public var name: String
     public var source: VolumeSource
 
+    /// Creates a value from its fields; those left out take Kubernetes' defaults.
     public init(name: String, source: VolumeSource) {
         self.name = name
         self.source = source
@@ -75,6 +76,7 @@ public struct EmptyDirVolumeSource: JSONConvertible {
     /// The most it may hold; for medium Memory, the tmpfs size.
     public var sizeLimit: Quantity?
 
+    /// Creates a value from its fields; those left out take Kubernetes' defaults.
     public init(medium: StorageMedium = .default, sizeLimit: Quantity? = nil) {
         self.medium = medium
         self.sizeLimit = sizeLimit
@@ -110,6 +112,7 @@ public struct HostPathVolumeSource: JSONConvertible {
     /// What must be at `path`; unset means no check.
     public var type: HostPathType
 
+    /// Creates a value from its fields; those left out take Kubernetes' defaults.
     public init(path: String, type: HostPathType = .unset) {
         self.path = path
         self.type = type

@@ -7,6 +7,7 @@ public struct VolumeMount: JSONConvertible {
     public var mountPath: String
     public var readOnly: Bool
 
+    /// Creates a value from its fields; those left out take Kubernetes' defaults.
     public init(name: String, mountPath: String, readOnly: Bool = false) {
         self.name = name
         self.mountPath = mountPath

@@ -5,6 +5,7 @@ public struct ContainerState: JSONConvertible {
     public var running: ContainerStateRunning?
     public var terminated: ContainerStateTerminated?
 
+    /// Creates a value from its fields; those left out take Kubernetes' defaults.
     public init(waiting: ContainerStateWaiting? = nil, running: ContainerStateRunning? = nil, terminated: ContainerStateTerminated? = nil) {
         self.waiting = waiting
         self.running = running
@@ -38,6 +39,7 @@ public struct ContainerStateWaiting: JSONConvertible {
     public var reason: String?
     public var message: String?
 
+    /// Creates a value from its fields; those left out take Kubernetes' defaults.
     public init(reason: String? = nil, message: String? = nil) {
         self.reason = reason
         self.message = message
@@ -63,6 +65,7 @@ public struct ContainerStateWaiting: JSONConvertible {
 public struct ContainerStateRunning: JSONConvertible {
     public var startedAt: Timestamp?
 
+    /// Creates a value from its fields; those left out take Kubernetes' defaults.
     public init(startedAt: Timestamp? = nil) {
         self.startedAt = startedAt
     }
@@ -92,6 +95,7 @@ public struct ContainerStateTerminated: JSONConvertible {
     public var finishedAt: Timestamp?
     public var containerID: String?
 
+    /// Creates a value from its fields; those left out take Kubernetes' defaults.
     public init(
         exitCode: Int32,
         signal: Int32? = nil,

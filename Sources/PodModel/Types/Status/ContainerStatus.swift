@@ -13,6 +13,7 @@ public struct ContainerStatus: JSONConvertible {
     /// Whether it has started (and passed its startup probe, if any); nil when unknown.
     public var started: Bool?
 
+    /// Creates a value from its fields; those left out take Kubernetes' defaults.
     public init(
         name: String,
         image: String,

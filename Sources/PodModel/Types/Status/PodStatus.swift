@@ -13,6 +13,7 @@ public struct PodStatus: JSONConvertible {
     public var qosClass: String?
     public var ephemeralContainerStatuses: [ContainerStatus]
 
+    /// Creates a value from its fields; those left out take Kubernetes' defaults.
     public init(
         phase: PodPhase = .pending,
         conditions: [PodCondition] = [],
@@ -106,6 +107,7 @@ public struct PodCondition: JSONConvertible {
     public var reason: String?
     public var message: String?
 
+    /// Creates a value from its fields; those left out take Kubernetes' defaults.
     public init(type: String, status: String, lastProbeTime: Timestamp? = nil, lastTransitionTime: Timestamp? = nil,
                 reason: String? = nil, message: String? = nil) {
         self.type = type
