@@ -396,6 +396,14 @@ import Testing
         #expect(throws: ManifestError.self) { try PodManifest.decodePod(["a", "b"]) }
     }
 
+    @Test func missingNamespaceTakesTheDefaultGiven() throws {
+        let json = try JSONValue.parseYAMLDocuments(Fixture.minimal)[0]
+        #expect(try PodManifest.decodePod(json).metadata.namespace == "default")
+        #expect(try PodManifest.decodePod(json, defaultNamespace: "team-a").metadata.namespace == "team-a")
+        let explicit = try JSONValue.parseYAMLDocuments(Fixture.minimal.replacingOccurrences(of: "name: web", with: "name: web\n  namespace: prod"))[0]
+        #expect(try PodManifest.decodePod(explicit, defaultNamespace: "team-a").metadata.namespace == "prod")
+    }
+
     @Test func namesThePodInInvalidErrors() throws {
         let error = try #require(Fixture.decodingError("""
             apiVersion: v1
@@ -497,5 +505,11 @@ import Testing
         } catch {
             #expect(error.causes.map(\.description) == [#"unknown field "spec.ephemeralContainers[2].resourcez""#])
         }
+    }
+}
+
+private extension String {
+    func replacingOccurrences(of target: String, with replacement: String) -> String {
+        split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
     }
 }

@@ -4,7 +4,11 @@ public enum PodManifest {
     /// Reads a pod for creation or replacement: apiVersion must be v1 and kind Pod; status
     /// is dropped unread (the API server ignores it on create, and it may hold fields of a
     /// newer Kubernetes when the manifest came from `kubectl get -o yaml`).
-    public static func decodePod(_ json: JSONValue) throws(ManifestError) -> Pod {
+    ///
+    /// A manifest without a namespace lands in `defaultNamespace`: "default" for a file, the
+    /// request's namespace for `POST /api/v1/namespaces/{ns}/pods` (the API server then
+    /// refuses a body naming another namespace; `json["metadata"]?["namespace"]` tells).
+    public static func decodePod(_ json: JSONValue, defaultNamespace: String = ObjectMeta.defaultNamespace) throws(ManifestError) -> Pod {
         guard case .object(var object) = json else {
             throw .decoding(message: "Object is not a Pod: expected a JSON object, got \(ObjectReader.article(json.typeName))")
         }
@@ -29,6 +33,7 @@ public enum PodManifest {
         do {
             var pod = try Pod(json: .object(object), path: .root)
             pod.status = PodStatus()
+            if (object["metadata"]?["namespace"]?.stringValue ?? "").isEmpty { pod.metadata.namespace = defaultNamespace }
             return pod
         } catch {
             var named = error
@@ -39,8 +44,9 @@ public enum PodManifest {
 
     /// Reads a pod and validates it for creation: the pod, or every problem found, as one
     /// ManifestError (400 for malformed input, 422 for invalid).
-    public static func decodeValidPod(_ json: JSONValue, allowEphemeralContainers: Bool = false) throws(ManifestError) -> Pod {
-        let pod = try decodePod(json)
+    public static func decodeValidPod(_ json: JSONValue, defaultNamespace: String = ObjectMeta.defaultNamespace,
+                                      allowEphemeralContainers: Bool = false) throws(ManifestError) -> Pod {
+        let pod = try decodePod(json, defaultNamespace: defaultNamespace)
         let errors = PodValidation.validate(pod, allowEphemeralContainers: allowEphemeralContainers)
         guard errors.isEmpty else { throw .invalid(errors, objectName: pod.metadata.name) }
         return pod
