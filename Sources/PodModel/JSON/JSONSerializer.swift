@@ -1,6 +1,7 @@
 extension JSONValue {
     /// The JSON text of this value as UTF-8 bytes: compact, or indented by two spaces per
-    /// level as `kubectl get -o json` prints. Object members keep their order.
+    /// level and ending in a newline, as `kubectl get -o json` prints. Object members keep
+    /// their order.
     /// NaN and infinities, which JSON cannot express, are written as null.
     public func serialized(pretty: Bool = false) -> [UInt8] {
         var output: [UInt8] = []
