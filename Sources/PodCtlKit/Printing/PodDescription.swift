@@ -5,16 +5,21 @@ public struct PodDescription {
     private var writer = TabWriter.describe()
     private var output = ""
     private let now: Double
+    private let localNode: String
 
     /// Renders `pod`, then its events: nil when they could not be fetched, which prints
-    /// `Events: <none>` as an empty list does.
-    public static func render(pod: JSON, events: [JSON]?, now: Double = Clock.now()) -> String {
-        var description = PodDescription(now: now)
+    /// `Events: <none>` as an empty list does. `localNode` names this machine, for a pod
+    /// without a nodeName.
+    public static func render(pod: JSON, events: [JSON]?, now: Double = Clock.now(), localNode: String = LocalHost.name) -> String {
+        var description = PodDescription(now: now, localNode: localNode)
         description.describe(pod: pod, events: events ?? [])
         return description.output + description.writer.flush()
     }
 
-    private init(now: Double) { self.now = now }
+    private init(now: Double, localNode: String) {
+        self.now = now
+        self.localNode = localNode
+    }
 
     private mutating func line(_ level: Int, _ text: String) {
         writer.write(String(repeating: "  ", count: level) + text + "\n")
@@ -30,10 +35,12 @@ public struct PodDescription {
         if !spec["priorityClassName"].string.isEmpty { line(0, "Priority Class Name:\t\(spec["priorityClassName"].string)") }
         if !spec["runtimeClassName"].string.isEmpty { line(0, "Runtime Class Name:\t\(spec["runtimeClassName"].string)") }
         if !spec["serviceAccountName"].string.isEmpty { line(0, "Service Account:\t\(spec["serviceAccountName"].string)") }
-        if spec["nodeName"].string.isEmpty {
+        var node = spec["nodeName"].string
+        if node.isEmpty && !status["hostIP"].string.isEmpty { node = localNode }
+        if node.isEmpty {
             line(0, "Node:\t<none>")
         } else {
-            line(0, "Node:\t\(spec["nodeName"].string)/\(status["hostIP"].string)")
+            line(0, "Node:\t\(node)/\(status["hostIP"].string)")
         }
         if let start = Clock.parseRFC3339(status["startTime"].string) {
             line(0, "Start Time:\t\(Clock.formatRFC1123Z(start))")

@@ -24,7 +24,8 @@ public struct PodRow: Equatable, Sendable {
         return cells
     }
 
-    public init(pod: JSON, now: Double = Clock.now()) {
+    /// `localNode` names this machine, for pods that do not carry a nodeName.
+    public init(pod: JSON, now: Double = Clock.now(), localNode: () -> String = { LocalHost.name }) {
         let spec = pod["spec"]
         let status = pod["status"]
         let metadata = pod["metadata"]
@@ -160,8 +161,10 @@ public struct PodRow: Equatable, Sendable {
         var ip = status["podIPs"][0]["ip"].string
         if ip.isEmpty { ip = status["podIP"].string }
         self.ip = ip.isEmpty ? "<none>" : ip
+        // podd runs pods on its own machine: a pod placed on a host (hostIP set) without a
+        // nodeName is on this one, named by its hostname.
         var node = spec["nodeName"].string
-        if node.isEmpty { node = status["hostIP"].string }
+        if node.isEmpty && !status["hostIP"].string.isEmpty { node = localNode() }
         self.node = node.isEmpty ? "<none>" : node
         let nominated = status["nominatedNodeName"].string
         self.nominatedNode = nominated.isEmpty ? "<none>" : nominated
