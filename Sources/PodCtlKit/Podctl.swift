@@ -13,7 +13,8 @@ public struct Podctl: ParsableCommand {
             """,
         version: PodctlVersion.gitVersion,
         subcommands: [
-            Apply.self, Get.self, Describe.self, Logs.self, Delete.self, Events.self, Image.self, Version.self,
+            Apply.self, Get.self, Describe.self, Logs.self, Exec.self, Attach.self, Debug.self, Delete.self, Events.self,
+            Image.self, Version.self,
         ]
     )
 
@@ -89,7 +90,7 @@ public struct Podctl: ParsableCommand {
         let invertible: Set<String> = ["wait"]
         let plain: Set<String> = [
             "watch", "follow", "previous", "timestamps", "all-namespaces", "ignore-not-found", "now", "force",
-            "no-headers", "client", "recursive",
+            "no-headers", "client", "stdin", "tty",
         ]
         var result: [String] = []
         var passThrough = false

@@ -58,9 +58,11 @@ final class HTTPConnection {
     /// size limit) and closes, the send fails; the response it sent is still read afterwards.
     /// Returns false when sending stopped early that way.
     @discardableResult
-    func send(method: String, target: String, headers: [(String, String)] = [], body: HTTPRequestBody) throws(PodctlError) -> Bool {
+    func send(
+        method: String, target: String, headers: [(String, String)] = [], body: HTTPRequestBody, connection: String = "close"
+    ) throws(PodctlError) -> Bool {
         var head = "\(method) \(target) HTTP/1.1\r\nHost: localhost\r\nUser-Agent: podctl/\(PodctlVersion.gitVersion)\r\n"
-        head += "Accept: application/json, */*\r\nConnection: close\r\n"
+        head += "Accept: application/json, */*\r\nConnection: \(connection)\r\n"
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
         switch body {
         case .none:
@@ -168,7 +170,7 @@ final class HTTPConnection {
         }
     }
 
-    /// Reads the status line and headers, skipping any 1xx interim responses.
+    /// Reads the status line and headers, skipping interim 1xx responses.
     func readHead() throws(PodctlError) -> HTTPResponseHead {
         while true {
             guard let statusLine = try readLine() else {
@@ -188,7 +190,8 @@ final class HTTPConnection {
                 let value = String(line[line.index(after: colon)...].drop(while: { $0 == " " || $0 == "\t" }))
                 headers.append((name, trimTrailingSpace(value)))
             }
-            if (100..<200).contains(status) { continue }
+            // Interim answers (100 Continue) are skipped; 101 Switching Protocols is the answer.
+            if (100..<200).contains(status) && status != 101 { continue }
             return HTTPResponseHead(status: status, reason: parts.count > 2 ? String(parts[2]) : "", headers: headers)
         }
     }
@@ -247,6 +250,14 @@ final class HTTPConnection {
             }
             guard let terminator = try readLine(), terminator.isEmpty else { throw malformed("a chunk is not followed by CRLF") }
         }
+    }
+
+    /// Hands the socket over to another protocol after a `101 Switching Protocols`, with the
+    /// bytes already received past the response head.
+    func takeOver() -> (socket: UnixSocket, received: [UInt8]) {
+        let received = Array(buffer[position...])
+        position = buffer.count
+        return (socket, received)
     }
 
     /// Reads the whole body (bounded, for JSON answers).

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Glibc
 
 extension Podctl {
     /// `podctl delete pod NAME...` or `podctl delete -f FILE`: stops and removes pods.
@@ -109,9 +108,7 @@ extension Podctl {
                 if Clock.now() >= deadline {
                     throw PodctlError("timed out waiting for the condition on pods/\(target.name)")
                 }
-                var pause = timespec(tv_sec: 0, tv_nsec: 100_000_000)
-                var remaining = timespec()
-                while nanosleep(&pause, &remaining) != 0 && errno == EINTR { pause = remaining }
+                pause(milliseconds: 100)
             }
         }
     }

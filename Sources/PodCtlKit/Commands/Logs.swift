@@ -61,7 +61,7 @@ extension Podctl {
                 query.append(("container", container))
             } else {
                 let object = try client.json("GET", path)
-                if let chosen = Self.defaultContainer(of: object) { query.append(("container", chosen)) }
+                if let chosen = defaultContainer(of: object) { query.append(("container", chosen)) }
             }
             if follow { query.append(("follow", "true")) }
             if previous { query.append(("previous", "true")) }
@@ -77,27 +77,7 @@ extension Podctl {
         }
 
         static func podName(_ argument: String) throws(PodctlError) -> String {
-            guard argument.contains("/") else { return argument }
-            let parts = argument.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
-            guard parts.count == 2, ResourceArguments.resource(String(parts[0])) == .pods, !parts[1].isEmpty else {
-                throw PodctlError("podctl logs takes a pod: NAME or pod/NAME, not \"\(argument)\"")
-            }
-            return String(parts[1])
-        }
-
-        /// The container to show when none is named, as kubectl picks it; notes the choice on
-        /// stderr when the pod has several.
-        static func defaultContainer(of pod: JSON) -> String? {
-            let containers = pod["spec"]["containers"].array.map { $0["name"].string }
-            guard containers.count > 1 else { return containers.first }
-            var chosen = containers[0]
-            let annotated = pod["metadata"]["annotations"]["kubectl.kubernetes.io/default-container"].string
-            if !annotated.isEmpty, containers.contains(annotated) { chosen = annotated }
-            var all = containers
-            all += pod["spec"]["initContainers"].array.map { $0["name"].string + " (init)" }
-            all += pod["spec"]["ephemeralContainers"].array.map { $0["name"].string + " (ephem)" }
-            Output.error("Defaulted container \"\(chosen)\" out of: \(all.joined(separator: ", "))")
-            return chosen
+            try PodCtlKit.podName(argument, verb: "logs")
         }
     }
 }

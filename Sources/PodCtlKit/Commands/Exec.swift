@@ -1,0 +1,75 @@
+import ArgumentParser
+import Glibc
+
+extension Podctl {
+    /// `podctl exec POD -- CMD ...`: runs a command in a container of a running pod.
+    public struct Exec: ParsableCommand {
+        public static let configuration = CommandConfiguration(
+            abstract: "Run a command in a container of a pod.",
+            discussion: """
+                Relays the command's output (and, with -i, podctl's stdin) and exits with the \
+                command's exit status. -t gives it a terminal.
+
+                Examples:
+                  podctl exec web -- cat /etc/hostname
+                  podctl exec web -c sidecar -it -- sh
+                  echo hi | podctl exec -i web -- cat
+                """
+        )
+
+        @Argument(help: ArgumentHelp("The pod (NAME or pod/NAME).", valueName: "pod"))
+        var pod: String
+
+        @Argument(parsing: .postTerminator, help: ArgumentHelp("The command and its arguments, after --.", valueName: "command"))
+        var command: [String] = []
+
+        @Option(name: [.short, .long], help: ArgumentHelp("The container (default: the only or the default one).", valueName: "container"))
+        var container: String?
+
+        @Flag(name: [.customShort("i"), .customLong("stdin")], help: "Pass podctl's stdin to the command.")
+        var stdin = false
+
+        @Flag(name: [.short, .long], help: "Give the command a terminal (stdin must be one).")
+        var tty = false
+
+        @OptionGroup var namespaceOptions: NamespaceOptions
+        @OptionGroup var connection: ConnectionOptions
+
+        public init() {}
+
+        public func validate() throws {
+            if command.isEmpty {
+                throw ValidationError("you must specify at least one command for the container, after -- (podctl exec POD -- COMMAND)")
+            }
+        }
+
+        public func run() throws {
+            let name = try podName(pod, verb: "exec")
+            let namespace = namespaceOptions.namespaceOrDefault
+            let client = connection.client
+            var chosen = container
+            if chosen == nil {
+                chosen = defaultContainer(of: try client.json("GET", PoddClient.podPath(namespace: namespace, name: name)))
+            }
+            let session = RemoteCommand(
+                client: client, namespace: namespace, pod: name, container: chosen, command: command,
+                stdin: stdin, tty: useTerminal(tty: tty, stdin: stdin))
+            let status = try session.run(.exec)
+            if status != 0 { throw ExitCode(status) }
+        }
+    }
+}
+
+/// Whether to ask for a terminal: kubectl gives one only when stdin is a terminal.
+func useTerminal(tty: Bool, stdin: Bool) -> Bool {
+    guard tty else { return false }
+    if !stdin {
+        Output.error("Unable to use a TTY - input is not connected to podctl (pass -i as well)")
+        return false
+    }
+    if !Terminal.stdinIsTerminal {
+        Output.error("Unable to use a TTY - input is not a terminal or the right kind of file")
+        return false
+    }
+    return true
+}
