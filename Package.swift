@@ -54,7 +54,6 @@ let package = Package(
         .target(
             name: "PodCtlKit",
             dependencies: [
-                "CPodShim",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
