@@ -14,7 +14,8 @@ public enum YAMLToJSON {
         var result: [JSON] = []
         do {
             // The sequence stops at a syntax error and keeps it rather than throwing it.
-            var nodes = try Yams.compose_all(yaml: text)
+            // The basic resolver leaves plain scalars to PlainScalar (go-yaml's rules).
+            var nodes = try Yams.compose_all(yaml: text, .basic)
             while let node = nodes.next() {
                 let value = try convert(node, depth: 0)
                 if !value.isNull { result.append(value) }
@@ -60,7 +61,7 @@ public enum YAMLToJSON {
             var object = JSONObject()
             var merged: [JSONObject] = []
             for (keyNode, valueNode) in mapping {
-                if Resolver.default.resolveTag(of: keyNode) == .merge {
+                if case .scalar(let keyScalar) = keyNode, keyScalar.style == .plain, keyScalar.string == "<<" {
                     // `<<: *base` or `<<: [*a, *b]`: keys of the merged mappings that this
                     // mapping does not set itself.
                     let value = try convert(valueNode, depth: depth + 1)
@@ -105,31 +106,15 @@ public enum YAMLToJSON {
     }
 
     private static func convertScalar(_ scalar: Node.Scalar, node: Node) throws -> JSON {
-        // Plain scalars resolve by their text (YAML 1.1 rules); quoted ones are strings.
-        switch Resolver.default.resolveTag(of: node) {
-        case .null:
-            return .null
-        case .bool:
-            if let value = node.bool { return .bool(value) }
-            return .string(scalar.string)
-        case .int:
-            if let value = node.int { return .number(String(value)) }
-            // Beyond 64 bits: keep the digits as they were written, if they are plain digits.
-            let text = scalar.string.replacing("_", with: "")
-            if text.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == "-" || $0 == "+") }) {
-                return .number(text.hasPrefix("+") ? String(text.dropFirst()) : text)
-            }
-            return .string(scalar.string)
-        case .float:
-            guard let value = node.float else { return .string(scalar.string) }
-            guard value.isFinite else {
-                throw ConversionError(description: "yaml: the value \(scalar.string) (infinity or NaN) cannot be represented in JSON")
-            }
-            if value == value.rounded(), abs(value) < 1e15 {
-                // 1.0 stays a float literal as Go's json.Marshal writes it: 1.
-                return .number(String(Int64(value)))
-            }
-            return .number("\(value)")
+        let tag = scalar.tag.rawValue
+        // An untagged plain scalar reads by its text; quoted and block scalars are strings.
+        if tag.isEmpty || tag == Tag.Name.implicit.rawValue {
+            return scalar.style == .plain ? PlainScalar.resolve(scalar.string) : .string(scalar.string)
+        }
+        switch Tag.Name(rawValue: tag) {
+        case .int, .float, .bool, .null:
+            // An explicit `!!int 5` and the like.
+            return PlainScalar.resolve(scalar.string)
         default:
             return .string(scalar.string)
         }
