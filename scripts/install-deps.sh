@@ -8,7 +8,7 @@
 set -eu
 
 packages="busybox-static libsystemd-dev pkg-config tar iproute2 tmux file procps python3 python3-yaml systemd util-linux"
-[ "${1:-}" = "--bench" ] && packages="$packages podman crun catatonit hyperfine"
+[ "${1:-}" = "--bench" ] && packages="$packages podman runc crun catatonit hyperfine"
 
 missing=""
 for p in $packages; do

@@ -133,3 +133,49 @@ ssize_t pod_recv_message(int sock, void *buf, size_t len, int *fds, int maxfds, 
     }
     return n;
 }
+
+#include <linux/sched.h>
+
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+#ifndef SYS_clone3
+#define SYS_clone3 435
+#endif
+
+pid_t pod_spawn_in_cgroup(const char *path, char *const argv[], char *const envp[], int fd3, int cgroup_fd) {
+    struct clone_args args;
+    memset(&args, 0, sizeof args);
+    // CLONE_VFORK: podd waits until the child has exec'd (or failed), as posix_spawn does;
+    // no CLONE_VM, so the child has its own copy of memory and may not disturb podd's.
+    args.flags = CLONE_INTO_CGROUP | CLONE_VFORK;
+    args.exit_signal = SIGCHLD;
+    args.cgroup = (unsigned long long)cgroup_fd;
+    // Everything the child needs is prepared here: after clone3 it makes raw,
+    // async-signal-safe calls only (sigaction, sigprocmask, open, dup2, fcntl, setsid,
+    // execve, _exit), never malloc: podd is multi-threaded and another thread may hold the
+    // allocator's lock at the moment of the clone.
+    long pid = syscall(SYS_clone3, &args, sizeof args);
+    if (pid != 0) return (pid_t)pid;   // parent (or -1)
+
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    for (int s = 1; s < 65; s++) {
+        if (s == SIGKILL || s == SIGSTOP) continue;
+        sigaction(s, &dfl, NULL);
+    }
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (devnull < 0 || dup2(devnull, 0) < 0) _exit(126);
+    if (fd3 == 3) {
+        if (fcntl(3, F_SETFD, 0) < 0) _exit(126);
+    } else if (fd3 >= 0) {
+        if (dup2(fd3, 3) < 0) _exit(126);   // dup2 clears FD_CLOEXEC on 3
+    }
+    setsid();
+    execve(path, argv, envp);
+    _exit(127);
+}

@@ -75,19 +75,19 @@ public final class Daemon: Sendable {
     }
 
     static func hostname() -> String {
-        var buf = [CChar](repeating: 0, count: 256)
+        var buf = [UInt8](repeating: 0, count: 256)
         gethostname(&buf, 255)
-        return String(cString: buf)
+        return String(decoding: buf.prefix { $0 != 0 }, as: UTF8.self)
     }
 
     /// The monitor is installed next to podd (build dir, /usr/local/bin) or in libexec.
     static func findMonitor() throws -> String {
         if let env = getenv("PODD_MONITOR") { return String(cString: env) }
-        var buf = [CChar](repeating: 0, count: 4096)
+        var buf = [UInt8](repeating: 0, count: 4096)
         let n = readlink("/proc/self/exe", &buf, 4095)
         var candidates: [String] = []
         if n > 0 {
-            let exe = String(cString: buf)
+            let exe = String(decoding: buf.prefix(n), as: UTF8.self)
             let dir = FileSystem.parent(exe)
             candidates += [dir + "/podd-monitor", FileSystem.parent(dir) + "/libexec/podd/podd-monitor"]
         }

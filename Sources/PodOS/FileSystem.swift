@@ -11,7 +11,7 @@ public enum FileSystem {
         guard fd >= 0 else { throw OSError.last("open(\(tmp))") }
         var written = 0
         while written < bytes.count {
-            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, $0.count - written) }
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, $0.count - written) }
             if n < 0 {
                 if errno == EINTR { continue }
                 let error = OSError.last("write(\(tmp))")
@@ -34,6 +34,23 @@ public enum FileSystem {
             throw error
         }
         try syncDirectory(of: path)
+    }
+
+    /// Writes a small file in place, without fsync: for runtime files that are recreated
+    /// when lost (a pod's /etc/hosts), where a sync would only cost start-up time.
+    public static func write(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644) throws(OSError) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+        guard fd >= 0 else { throw OSError.last("open(\(path))") }
+        defer { close(fd) }
+        var written = 0
+        while written < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, $0.count - written) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw OSError.last("write(\(path))")
+            }
+            written += n
+        }
     }
 
     /// fsync of the directory holding `path`, so that a rename or unlink in it is durable.

@@ -20,6 +20,29 @@ public enum ProcessControl {
         return pid
     }
 
+    /// Like `spawn`, but the child starts inside the cgroup directory `cgroup` (clone3
+    /// CLONE_INTO_CGROUP), falling back to a plain spawn where the kernel cannot.
+    public static func spawn(_ path: String, arguments: [String], environment: [String], fd3: Int32,
+                             inCgroup cgroup: String) throws(OSError) -> pid_t {
+        let cgfd = open(cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard cgfd >= 0 else { return try spawn(path, arguments: arguments, environment: environment, fd3: fd3) }
+        defer { close(cgfd) }
+        let argv = ([path] + arguments).map { strdup($0) } + [nil]
+        let envp = environment.map { strdup($0) } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        let pid = argv.withUnsafeBufferPointer { a in
+            envp.withUnsafeBufferPointer { e in pod_spawn_in_cgroup(path, a.baseAddress, e.baseAddress, fd3, cgfd) }
+        }
+        if pid > 0 { return pid }
+        if errno == ENOSYS || errno == E2BIG || errno == EINVAL || errno == EOPNOTSUPP {
+            return try spawn(path, arguments: arguments, environment: environment, fd3: fd3)
+        }
+        throw OSError.last("clone3(\(path))")
+    }
+
     /// Waits for a child podd itself started (never waitpid(-1): other children are not ours
     /// to reap). Returns the exit status, or 128+signal.
     public static func wait(_ pid: pid_t) -> Int32 {

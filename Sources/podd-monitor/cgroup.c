@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -29,8 +30,38 @@ static int write_control(const char *dir, const char *file, const char *value)
     return n < 0 ? -1 : 0;
 }
 
+/* Whether the calling process is already in `dir` (podd starts the monitor there with
+ * clone3(CLONE_INTO_CGROUP)). Read from /proc/self/cgroup's "0::/PATH" line: `dir` ends
+ * with PATH. */
+static int cgroup_is_current(const char *dir)
+{
+    char line[PATH_MAX + 8];
+    int found = 0;
+    FILE *f = fopen("/proc/self/cgroup", "re");
+
+    if (f == NULL)
+        return 0;
+    while (fgets(line, sizeof line, f) != NULL) {
+        size_t n, d;
+        if (strncmp(line, "0::", 3) != 0)
+            continue;
+        n = strcspn(line + 3, "\n");
+        line[3 + n] = '\0';
+        d = strlen(dir);
+        found = n > 1 && d >= n && strcmp(dir + d - n, line + 3) == 0;
+        break;
+    }
+    fclose(f);
+    return found;
+}
+
 int cgroup_enter(const char *dir)
 {
+    /* Moving a process between cgroups takes the kernel's cgroup_threadgroup_rwsem for
+     * writing, which waits for an RCU grace period: about 20 ms here. Skip it when the
+     * process is already there. */
+    if (cgroup_is_current(dir))
+        return 0;
     /* "0" means the writing process itself, whatever PID namespace it is in. */
     return write_control(dir, "cgroup.procs", "0");
 }

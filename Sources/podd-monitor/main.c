@@ -37,6 +37,9 @@ struct options {
     const char *hostname;
     const char *cgroup_dir;
     int share_pid;
+    const char *tmpfs_path[SANDBOX_MAX_TMPFS];
+    unsigned long long tmpfs_size[SANDBOX_MAX_TMPFS];
+    int tmpfs_count;
 };
 
 /* Paths under the pod directory, fixed at start-up. */
@@ -51,6 +54,7 @@ static _Noreturn void usage(const char *why)
     fprintf(stderr,
             "podd-monitor: %s\n"
             "usage: podd-monitor --pod-dir DIR --hostname NAME [--share-pid] [--cgroup CGDIR]\n"
+            "                    [--tmpfs PATH[:BYTES]]...\n"
             "       (fd 3: a SOCK_SEQPACKET connection to podd)\n",
             why);
     exit(2);
@@ -63,6 +67,7 @@ static void parse_options(int argc, char **argv, struct options *o)
         {"hostname", required_argument, NULL, 'h'},
         {"cgroup", required_argument, NULL, 'c'},
         {"share-pid", no_argument, NULL, 'p'},
+        {"tmpfs", required_argument, NULL, 't'},
         {NULL, 0, NULL, 0},
     };
     int ch;
@@ -74,6 +79,23 @@ static void parse_options(int argc, char **argv, struct options *o)
         case 'h': o->hostname = optarg; break;
         case 'c': o->cgroup_dir = optarg; break;
         case 'p': o->share_pid = 1; break;
+        case 't': {
+            char *colon = strrchr(optarg, ':');
+            if (o->tmpfs_count >= SANDBOX_MAX_TMPFS)
+                usage("too many --tmpfs");
+            if (optarg[0] != '/')
+                usage("--tmpfs needs an absolute path");
+            o->tmpfs_size[o->tmpfs_count] = 0;
+            if (colon != NULL) {
+                char *end;
+                *colon = '\0';
+                o->tmpfs_size[o->tmpfs_count] = strtoull(colon + 1, &end, 10);
+                if (*end != '\0')
+                    usage("--tmpfs PATH:BYTES needs a number of bytes");
+            }
+            o->tmpfs_path[o->tmpfs_count++] = optarg;
+            break;
+        }
         default: usage("unknown option");
         }
     }
@@ -375,7 +397,12 @@ int main(int argc, char **argv)
     umask(022);
 
     sb = (struct sandbox_config){.cgroup_dir = o.cgroup_dir, .hostname = o.hostname,
-                                 .share_pid = o.share_pid, .shm_dir = paths.shm};
+                                 .share_pid = o.share_pid, .shm_dir = paths.shm,
+                                 .tmpfs_count = o.tmpfs_count};
+    for (int i = 0; i < o.tmpfs_count; i++) {
+        sb.tmpfs_path[i] = o.tmpfs_path[i];
+        sb.tmpfs_size[i] = o.tmpfs_size[i];
+    }
     if (sandbox_create(&sb, &e) < 0)
         fatal(&e);
 

@@ -79,5 +79,21 @@ int sandbox_create(const struct sandbox_config *cfg, struct setup_error *e)
               "mode=1777,size=65536k") < 0)
         return setup_fail(e, errno, "mount(shm)", "tmpfs on %s: %s", cfg->shm_dir,
                           strerror(errno));
+
+    /* emptyDir volumes with medium Memory: one tmpfs each, shared by every container that
+     * mounts it (they bind it from here), gone with the pod's mount namespace. */
+    for (int i = 0; i < cfg->tmpfs_count; i++) {
+        char opts[64];
+        if (cfg->tmpfs_size[i] > 0)
+            snprintf(opts, sizeof opts, "mode=1777,size=%llu", cfg->tmpfs_size[i]);
+        else
+            snprintf(opts, sizeof opts, "mode=1777");
+        if (mkdir(cfg->tmpfs_path[i], 0777) < 0 && errno != EEXIST)
+            return setup_fail(e, errno, "mount(tmpfs volume)", "mkdir %s: %s", cfg->tmpfs_path[i],
+                              strerror(errno));
+        if (mount("tmpfs", cfg->tmpfs_path[i], "tmpfs", MS_NOSUID | MS_NODEV, opts) < 0)
+            return setup_fail(e, errno, "mount(tmpfs volume)", "tmpfs on %s: %s", cfg->tmpfs_path[i],
+                              strerror(errno));
+    }
     return 0;
 }

@@ -10,11 +10,17 @@
 
 #include "setup_error.h"
 
+#define SANDBOX_MAX_TMPFS 64
+
 struct sandbox_config {
     const char *cgroup_dir; /* pod cgroup to join first, or NULL */
     const char *hostname;
     int share_pid;          /* also unshare the PID namespace (takes effect for children) */
     const char *shm_dir;    /* where to mount the pod's /dev/shm tmpfs (in the pod's mount ns) */
+    /* Memory-backed emptyDir volumes: a tmpfs on each path, size in bytes (0: default). */
+    const char *tmpfs_path[SANDBOX_MAX_TMPFS];
+    unsigned long long tmpfs_size[SANDBOX_MAX_TMPFS];
+    int tmpfs_count;
 };
 
 /* Move the calling process into the pod's new namespaces, in the order the protocol

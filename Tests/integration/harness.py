@@ -72,12 +72,12 @@ class Podd:
 
     # --- life cycle -------------------------------------------------------------------
     def start(self, wait=True):
-        self.log = open(self.log_path, "ab")
+        self._logfile = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [str(BIN / "podd"), "--config", str(self.config_path), "--socket", self.socket,
              "--state-dir", str(self.state_dir), "--run-dir", str(self.run_dir),
              "--manifests-dir", str(self.manifests_dir), "--log-level", "debug", *self.args],
-            stdout=self.log, stderr=subprocess.STDOUT)
+            stdout=self._logfile, stderr=subprocess.STDOUT)
         if wait:
             wait_for(self._answers, timeout=30, what="podd to answer on its socket")
         return self
@@ -98,8 +98,8 @@ class Podd:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        if getattr(self, "log", None):
-            self.log.close()
+        if getattr(self, "_logfile", None):
+            self._logfile.close()
 
     def cleanup(self):
         """Deletes every pod (so no process or mount outlives the test), then stops podd."""

@@ -44,3 +44,9 @@ struct pod_ucred {
     uid_t uid;
     gid_t gid;
 };
+
+/// Like pod_spawn (fd 3, stdin /dev/null, new session, default signals), but the child starts
+/// inside the cgroup `cgroup_fd` (clone3 CLONE_INTO_CGROUP): no migration afterwards, which
+/// would cost an RCU grace period. Returns the pid, or -1 with errno (ENOSYS, E2BIG or EINVAL
+/// when the kernel lacks it: then fall back to pod_spawn).
+pid_t pod_spawn_in_cgroup(const char *path, char *const argv[], char *const envp[], int fd3, int cgroup_fd);

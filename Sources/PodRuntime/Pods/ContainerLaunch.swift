@@ -52,7 +52,6 @@ struct ContainerLaunch {
             where !mountPaths.contains(target) {
             mount("bind", layout.runDirectory + "/etc/" + file, target, "")
         }
-        mount("bind", layout.shmDirectory, "/dev/shm", "")
         for vm in c.volumeMounts {
             guard let volume = pod.spec.volumes.first(where: { $0.name == vm.name }) else { continue }
             mount("bind", layout.volumeSource(volume), vm.mountPath, vm.readOnly ? "ro" : "")

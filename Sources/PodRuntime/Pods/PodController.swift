@@ -60,6 +60,8 @@ public actor PodController {
         var containerID: String?
         var logPath: String?
         var imageID: String
+        /// When the spawn request went to the monitor (monotonic), for start-up timings.
+        var sentAt: Double?
     }
 
     public init(pod: Pod, context: RuntimeContext, generation: Int) {
@@ -85,7 +87,7 @@ public actor PodController {
         return PodLifecycle(podName: pod.metadata.name,
                             podRef: "\(pod.metadata.name)_\(pod.metadata.namespace)(\(pod.metadata.uid ?? ""))",
                             containers: specs, policy: policy, scope: scope,
-                            gracePeriod: pod.spec.terminationGracePeriodSeconds ?? 30, backoff: backoff, now: now)
+                            gracePeriod: pod.spec.terminationGracePeriodSeconds, backoff: backoff, now: now)
     }
 
     // MARK: - Start
@@ -94,16 +96,19 @@ public actor PodController {
     public func admit() {
         let now = RuntimeClock.now()
         startTime = now
+        let t0 = RuntimeClock.monotonic()
         do {
             try prepareFiles()
+            let t1 = RuntimeClock.monotonic()
             let tmpfs = pod.spec.volumes.compactMap { v -> (String, Int64)? in
                 guard case let .emptyDir(e) = v.source, e.medium == .memory else { return nil }
                 return (layout.volumeSource(v), e.sizeLimit?.value ?? 0)
             }
             let sandbox = try PodSandbox.start(.init(monitorPath: context.monitorPath, uid: uid, runDirectory: layout.runDirectory,
-                                                     hostname: layout.hostname, sharePID: pod.spec.shareProcessNamespace ?? false,
+                                                     hostname: layout.hostname, sharePID: pod.spec.shareProcessNamespace,
                                                      cgroups: context.cgroups, tmpfs: tmpfs), reactor: context.reactor)
             attach(sandbox)
+            context.logger.debug("pod \(pod.metadata.name): files \(Int((t1 - t0) * 1e6)) us, sandbox \(Int((RuntimeClock.monotonic() - t1) * 1e6)) us")
         } catch {
             context.logger.error("pod \(pod.metadata.namespace)/\(pod.metadata.name): sandbox failed: \(error)")
             record(type: "Warning", reason: "FailedCreatePodSandBox", message: "Failed to create pod sandbox: \(error)", container: nil)
@@ -153,10 +158,10 @@ public actor PodController {
             127.0.1.1\t\(layout.hostname)
 
             """
-        try FileSystem.writeAtomically(layout.runDirectory + "/etc/hosts", Array(hosts.utf8), mode: 0o644)
-        try FileSystem.writeAtomically(layout.runDirectory + "/etc/hostname", Array((layout.hostname + "\n").utf8), mode: 0o644)
+        try FileSystem.write(layout.runDirectory + "/etc/hosts", Array(hosts.utf8))
+        try FileSystem.write(layout.runDirectory + "/etc/hostname", Array((layout.hostname + "\n").utf8))
         let resolv = FileSystem.readString("/etc/resolv.conf") ?? ""
-        try FileSystem.writeAtomically(layout.runDirectory + "/etc/resolv.conf", Array(resolv.utf8), mode: 0o644)
+        try FileSystem.write(layout.runDirectory + "/etc/resolv.conf", Array(resolv.utf8))
         for v in pod.spec.volumes {
             switch v.source {
             case .emptyDir:
@@ -190,6 +195,9 @@ public actor PodController {
         switch message.op {
         case "started":
             let id = runs[name]?.containerID ?? ""
+            if let sent = runs[name]?.sentAt {
+                context.logger.debug("pod \(pod.metadata.name): container \(name) started \(Int((RuntimeClock.monotonic() - sent) * 1e6)) us after spawn was sent")
+            }
             apply(lifecycle.handle(.started(name, containerID: id), at: message.timestamp("startedAt") ?? now))
         case "failed":
             let stage = message["stage"] ?? "start"
@@ -250,7 +258,7 @@ public actor PodController {
         if let eph = pod.spec.ephemeralContainers.first(where: { $0.name == name }), let target = eph.targetContainerName {
             pidns = "container:" + target
         } else {
-            pidns = (pod.spec.shareProcessNamespace ?? false) ? "pod" : "own"
+            pidns = (pod.spec.shareProcessNamespace) ? "pod" : "own"
         }
         do {
             let (message, logPath) = try ContainerLaunch(pod: pod, layout: layout, images: context.images)
@@ -258,6 +266,7 @@ public actor PodController {
             runs[name]?.logPath = logPath
             // Keep this run's log and the one before it (for `logs --previous`), as kubelet does.
             if run >= 2 { unlink(layout.logPath(container: name, run: run - 2)) }
+            runs[name]?.sentAt = RuntimeClock.monotonic()
             try sandbox.send(message)
             record(type: "Normal", reason: "Created", message: "Created container \(name)", container: name)
         } catch let e as ContainerLaunch.LaunchError {
@@ -375,7 +384,7 @@ public actor PodController {
     public func terminate(gracePeriod: Int64?, keepState: Bool) -> Pod {
         self.keepState = keepState
         if pod.metadata.deletionTimestamp == nil {
-            let grace = gracePeriod ?? pod.spec.terminationGracePeriodSeconds ?? 30
+            let grace = gracePeriod ?? pod.spec.terminationGracePeriodSeconds
             let now = RuntimeClock.now()
             pod.metadata.deletionTimestamp = now.adding(seconds: Double(grace))
             pod.metadata.deletionGracePeriodSeconds = grace

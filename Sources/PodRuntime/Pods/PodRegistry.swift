@@ -93,14 +93,25 @@ public actor PodRegistry {
         pod.metadata.deletionGracePeriodSeconds = nil
         pod.metadata.resourceVersion = nextResourceVersion()
         pod.status = PodStatus()
+        let controller = makeController(pod)
+        // The pod starts while its desired state is being synced to disk (two fsyncs, the
+        // larger part of a pod's start-up otherwise); the API answers only once it is durable,
+        // and a pod that cannot be stored is stopped again and refused.
+        let admission = Task { await controller.admit() }
         do { try ctx.store.save(pod) } catch {
+            admission.cancel()
+            Task {
+                await admission.value
+                _ = await controller.terminate(gracePeriod: 0, keepState: false)
+            }
             throw APIError(code: 507, reason: "InsufficientStorage", message: "cannot store pod \"\(pod.metadata.name)\": \(error)")
         }
-        let controller = makeController(pod)
         controllers[key] = controller
         snapshots[key] = pod
         broadcast("ADDED", pod)
-        Task { await controller.admit() }
+        // What the controller reported while it was not registered yet.
+        let generation = controller.generation
+        Task { published("MODIFIED", await controller.current(), generation: generation) }
         return pod
     }
 

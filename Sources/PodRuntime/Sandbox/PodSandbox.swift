@@ -59,7 +59,12 @@ public final class PodSandbox: Sendable {
         for t in o.tmpfs { args += ["--tmpfs", t.size > 0 ? "\(t.path):\(t.size)" : t.path] }
         let stub: pid_t
         do throws(OSError) {
-            stub = try ProcessControl.spawn(o.monitorPath, arguments: args, environment: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"], fd3: theirs)
+            let env = ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]
+            if let cgroup {
+                stub = try ProcessControl.spawn(o.monitorPath, arguments: args, environment: env, fd3: theirs, inCgroup: cgroup)
+            } else {
+                stub = try ProcessControl.spawn(o.monitorPath, arguments: args, environment: env, fd3: theirs)
+            }
         } catch {
             close(theirs)
             throw .os(error)

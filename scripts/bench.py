@@ -1,0 +1,237 @@
+#!/usr/bin/env python3
+"""podd's benchmarks: medians of repeated runs, side by side with the peers installed here
+(plain `unshare`, podman). Prints a Markdown table. Run through `make bench` (release build).
+
+Env: PODD_BIN (dir with podd, podctl, podd-monitor), RUNS (default 20), PODS (default 100),
+PEER_RUNS (podman runs, default 5)."""
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(REPO / "Tests" / "integration"))
+from harness import BIN, Podd, UnixHTTPConnection, wait_for  # noqa: E402
+
+RUNS = int(os.environ.get("RUNS", "20"))
+PODS = int(os.environ.get("PODS", "100"))
+PEER_RUNS = int(os.environ.get("PEER_RUNS", "5"))
+rows = []
+
+
+def row(name, value, unit, peer="", note=""):
+    rows.append((name, value, unit, peer, note))
+    print(f"  {name}: {value} {unit}  {peer}  {note}", flush=True)
+
+
+def ms(seconds):
+    return f"{seconds * 1000:.1f}"
+
+
+def median_of(fn, runs):
+    samples = []
+    for _ in range(runs):
+        samples.append(fn())
+    return statistics.median(samples), samples
+
+
+def time_cmd(argv, runs):
+    def once():
+        t = time.perf_counter()
+        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return time.perf_counter() - t
+    once()
+    return median_of(once, runs)[0]
+
+
+class Watch:
+    """A pod watch stream: lets a run time POST -> containers running without polling."""
+
+    def __init__(self, podd):
+        self.conn = UnixHTTPConnection(podd.socket, timeout=60)
+        self.conn.request("GET", "/api/v1/namespaces/default/pods?watch=true")
+        self.resp = self.conn.getresponse()
+
+    def until(self, predicate):
+        while True:
+            line = self.resp.readline()
+            if not line:
+                raise RuntimeError("watch ended")
+            event = json.loads(line)
+            if predicate(event):
+                return event
+
+    def close(self):
+        self.conn.close()
+
+
+def all_running(name, count):
+    def check(event):
+        pod = event["object"]
+        if pod["metadata"]["name"] != name:
+            return False
+        st = pod.get("status", {}).get("containerStatuses", [])
+        return sum(1 for s in st if "running" in s.get("state", {})) == count
+    return check
+
+
+def pod(name, containers, **spec):
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
+            "spec": {"containers": [{"name": n, "image": "busybox", "command": ["sh", "-c", c]} for n, c in containers],
+                     "terminationGracePeriodSeconds": 0, **spec}}
+
+
+def delete_and_wait(podd, name):
+    podd.request("DELETE", f"/api/v1/namespaces/default/pods/{name}?gracePeriodSeconds=0")
+    podd.wait_gone(name, timeout=30)
+
+
+def bench_pod_start(podd):
+    watch = Watch(podd)
+    samples = []
+    for i in range(RUNS + 2):
+        name = f"start{i}"
+        t = time.perf_counter()
+        r = podd.create(pod(name, [("a", "exec sleep 3600"), ("b", "exec sleep 3600")]))
+        assert r.status == 201, r.text
+        watch.until(all_running(name, 2))
+        samples.append(time.perf_counter() - t)
+        delete_and_wait(podd, name)
+    watch.close()
+    return statistics.median(samples[2:])
+
+
+def bench_podctl_apply(podd, tmp):
+    f = Path(tmp) / "pod.json"
+    samples = []
+    for i in range(RUNS):
+        name = f"apply{i}"
+        f.write_text(json.dumps(pod(name, [("a", "exec sleep 3600"), ("b", "exec sleep 3600")])))
+        t = time.perf_counter()
+        subprocess.run([str(BIN / "podctl"), "apply", "-f", str(f)], check=True, stdout=subprocess.DEVNULL,
+                       env=dict(os.environ, PODD_SOCKET=podd.socket))
+        samples.append(time.perf_counter() - t)
+        delete_and_wait(podd, name)
+    return statistics.median(samples)
+
+
+def bench_memory(podd):
+    for i in range(PODS):
+        podd.create(pod(f"idle{i}", [("a", "exec sleep 100000"), ("b", "exec sleep 100000")]))
+    wait_for(lambda: all(len([s for s in p["status"].get("containerStatuses", []) if "running" in s["state"]]) == 2
+                         for p in podd.get("/api/v1/pods").json()["items"]), timeout=300, what="idle pods running")
+    time.sleep(1)
+    rss = read_status(podd.proc.pid, "VmRSS")
+    monitors = [int(p) for p in subprocess.run(["pgrep", "-x", "podd-monitor"], capture_output=True, text=True).stdout.split()]
+    anon = [read_status(p, "RssAnon") for p in monitors]
+    anon = [a for a in anon if a is not None]
+    # Idle CPU: the daemon's CPU time over 5 s with every pod up and nothing happening.
+    before = cpu_ticks(podd.proc.pid)
+    time.sleep(5)
+    idle = (cpu_ticks(podd.proc.pid) - before) / os.sysconf("SC_CLK_TCK") / 5 * 100
+    for i in range(PODS):
+        podd.request("DELETE", f"/api/v1/namespaces/default/pods/idle{i}?gracePeriodSeconds=0")
+    wait_for(lambda: not podd.get("/api/v1/pods").json()["items"], timeout=300, what="idle pods gone")
+    return rss, anon, idle
+
+
+def read_status(pid, field):
+    try:
+        for line in open(f"/proc/{pid}/status"):
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
+
+
+def cpu_ticks(pid):
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+# --- peers ------------------------------------------------------------------------------
+PODMAN_CONF = REPO / "scripts" / "bench-podman.conf"
+
+
+def podman(*args, check=True):
+    env = dict(os.environ, CONTAINERS_CONF=str(PODMAN_CONF))
+    return subprocess.run(["podman", "--cgroup-manager=cgroupfs", "--events-backend=file", *args],
+                          capture_output=True, text=True, env=env, check=check)
+
+
+def podman_ready(tar):
+    if not shutil.which("podman") or not shutil.which("runc"):
+        return False
+    try:
+        if podman("image", "exists", "localhost/busybox:latest", check=False).returncode != 0:
+            podman("import", "--change", "CMD [\"/bin/sh\"]", str(tar), "localhost/busybox:latest")
+        if podman("image", "exists", "localhost/pause:latest", check=False).returncode != 0:
+            podman("import", "--change", "ENTRYPOINT [\"/bin/sleep\",\"inf\"]", str(tar), "localhost/pause:latest")
+        podman("run", "--rm", "--network=none", "localhost/busybox", "true")
+        return True
+    except subprocess.CalledProcessError as e:
+        print(f"  podman unusable here: {e.stderr.strip()[:200]}", flush=True)
+        return False
+
+
+def bench_podman_pod():
+    def once():
+        podman("pod", "rm", "-f", "-t", "0", "bp", check=False)
+        t = time.perf_counter()
+        podman("pod", "create", "--name", "bp", "--share=ipc,uts,net", "--network=none", "--infra-image", "localhost/pause:latest")
+        podman("create", "--pod", "bp", "--name", "bp-a", "localhost/busybox", "sleep", "3600")
+        podman("create", "--pod", "bp", "--name", "bp-b", "localhost/busybox", "sleep", "3600")
+        podman("pod", "start", "bp")
+        return time.perf_counter() - t
+    m = median_of(once, PEER_RUNS)[0]
+    podman("pod", "rm", "-f", "-t", "0", "bp", check=False)
+    return m
+
+
+def main():
+    if os.geteuid() != 0:
+        sys.exit("bench: run as root (podd creates namespaces)")
+    for b in ("podd", "podctl", "podd-monitor"):
+        if not (BIN / b).exists():
+            sys.exit(f"bench: {BIN / b} missing: run `make release` first")
+    tmp = tempfile.mkdtemp(prefix="podd-bench-", dir="/tmp")
+    tar = Path(tmp) / "busybox.tar"
+    subprocess.run([str(REPO / "scripts" / "make-busybox-rootfs.sh"), str(Path(tmp) / "rootfs"), str(tar)],
+                   check=True, stdout=subprocess.DEVNULL)
+    podd = Podd(Path(tmp) / "d").start()
+    try:
+        podd.podctl("image", "import", "busybox", str(tar))
+        print(f"# podd bench: {os.cpu_count()} cpus, {RUNS} runs per figure, binaries in {BIN}", flush=True)
+        floor = time_cmd(["unshare", "--net", "--ipc", "--uts", "--mount", "--pid", "--fork", "true"], RUNS)
+        row("floor: unshare --net --ipc --uts --mount --pid --fork true", ms(floor), "ms")
+        start = bench_pod_start(podd)
+        peer = ""
+        if podman_ready(tar):
+            peer = f"podman pod (infra + 2 containers, runc): {ms(bench_podman_pod())} ms"
+        row("pod start: POST -> 2 containers running", ms(start), "ms", peer, f"{start / floor:.1f}x the unshare floor")
+        row("podctl apply -f (2-container pod, CLI round trip)", ms(bench_podctl_apply(podd, tmp)), "ms")
+        rss, anon, idle = bench_memory(podd)
+        row(f"podd resident memory with {PODS} idle 2-container pods", f"{rss / 1e6:.1f}", "MB")
+        if anon:
+            row("per-pod monitor private memory (RssAnon), median / max", f"{statistics.median(anon) / 1e3:.0f} / {max(anon) / 1e3:.0f}", "kB")
+        row(f"podd CPU while {PODS} pods idle (5 s)", f"{idle:.2f}", "%")
+    finally:
+        podd.cleanup()
+        shutil.rmtree(tmp, ignore_errors=True)
+    print()
+    print("| benchmark | podd | peer |")
+    print("|---|---|---|")
+    for name, value, unit, peer, note in rows:
+        print(f"| {name} | {value} {unit}{' (' + note + ')' if note else ''} | {peer} |")
+
+
+if __name__ == "__main__":
+    main()
