@@ -39,16 +39,16 @@ public actor PodController {
     public nonisolated let uid: String
     /// Distinguishes this controller from an earlier one of the same pod (a replaced spec).
     public nonisolated let generation: Int
-    public private(set) var pod: Pod
-    private var lifecycle: PodLifecycle
-    private var sandbox: PodSandbox?
-    private let context: RuntimeContext
-    private let layout: PodLayout
+    public internal(set) var pod: Pod
+    var lifecycle: PodLifecycle
+    var sandbox: PodSandbox?
+    let context: RuntimeContext
+    let layout: PodLayout
     private var wakeTask: Task<Void, Never>?
     private var wakeAt: Timestamp?
     private var conditions = ConditionClock()
     /// Per container: the current run number (for log files) and container ID.
-    private var runs: [String: RunInfo] = [:]
+    var runs: [String: RunInfo] = [:]
     private var startTime: Timestamp?
     private var terminalPhase: PodPhase?
     private var gone = false
@@ -191,7 +191,10 @@ public actor PodController {
             return
         }
         let now = RuntimeClock.now()
-        guard let name = message["name"] else { return }
+        guard let name = message["name"] else {
+            monitorSaidOther(message)
+            return
+        }
         switch message.op {
         case "started":
             let id = runs[name]?.containerID ?? ""
@@ -213,13 +216,13 @@ public actor PodController {
                                            finishedAt: message.timestamp("finishedAt") ?? now), at: now))
             try? sandbox?.send({ var m = ControlMessage(op: "forget"); m.append("name", name); return m }())
         default:
-            break
+            monitorSaidOther(message)
         }
     }
 
     // MARK: - Actions
 
-    private func apply(_ actions: [PodLifecycle.Action]) {
+    func apply(_ actions: [PodLifecycle.Action]) {
         var wake: Timestamp?
         for action in actions {
             switch action {
@@ -314,7 +317,7 @@ public actor PodController {
         apply(lifecycle.handle(.tick, at: RuntimeClock.now()))
     }
 
-    private func record(type: String, reason: String, message: String, container: String?) {
+    func record(type: String, reason: String, message: String, container: String?) {
         let pod = self.pod
         let events = context.events
         let uid = self.uid
@@ -325,7 +328,7 @@ public actor PodController {
 
     // MARK: - Status
 
-    private func publish() {
+    func publish() {
         let snapshot = current()
         context.store.saveStatus(uid: uid, snapshot.status.json)
         context.publish("MODIFIED", snapshot, generation)
