@@ -179,7 +179,11 @@ static int prepare_and_exec(const struct spawn_spec *spec, const struct start_co
     /* Leave the monitor's process state behind: files the workload creates get the usual
      * 022 umask; signals blocked or ignored for the monitor's signalfd are normal again. */
     umask(022);
-    signal(SIGPIPE, SIG_DFL);
+    /* Every disposition back to default, whatever the monitor inherited from the process
+     * that started podd (a CI runner may ignore real-time signals, for instance). */
+    for (int sig = 1; sig < NSIG; sig++)
+        if (sig != SIGKILL && sig != SIGSTOP)
+            signal(sig, SIG_DFL);
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
 

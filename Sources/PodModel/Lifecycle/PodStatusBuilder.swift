@@ -169,7 +169,12 @@ public enum PodStatusBuilder {
                                                    : (s?.state.terminated?.exitCode == 0)
             if !done { incomplete.append(c.name) }
         }
-        if phase == .succeeded || phase == .failed || incomplete.isEmpty {
+        // As generate.go: a pod that succeeded, or whose app containers have started before,
+        // has been initialized, whatever its init containers show now.
+        let anyAppStarted = status.containerStatuses.contains {
+            $0.state.running != nil || $0.state.terminated != nil || $0.lastState.terminated != nil
+        }
+        if phase == .succeeded || anyAppStarted || incomplete.isEmpty {
             add("Initialized", true, reason: phase == .succeeded && !spec.initContainers.isEmpty ? "PodCompleted" : nil)
         } else {
             add("Initialized", false, reason: "ContainersNotInitialized",

@@ -1,0 +1,230 @@
+"""Pod lifecycle against the real daemon: init containers, restarts with backoff, sidecars,
+termination. The daemon's backoff is shortened to 1s/4s (harness config)."""
+import json
+import time
+
+from harness import UnixHTTPConnection, pod_manifest, wait_for
+
+
+def statuses(p, kind="containerStatuses"):
+    return {s["name"]: s for s in p["status"].get(kind, [])}
+
+
+def condition(p, t):
+    return next(c for c in p["status"]["conditions"] if c["type"] == t)
+
+
+def init_pod(name, inits, apps, policy, volumes=None):
+    m = pod_manifest(name, apps, restartPolicy=policy)
+    m["spec"]["initContainers"] = [{"name": n, "image": "busybox", "command": ["sh", "-c", c]} for n, c in inits]
+    if volumes:
+        m["spec"]["volumes"] = volumes
+    return m
+
+
+# --- Kubernetes' four init-container conformance cases --------------------------------------
+
+def test_restart_never_all_inits_succeed_pod_succeeds(podd):
+    podd.create(init_pod("c1", [("init1", "true"), ("init2", "true")], [("run1", "true")], "Never"))
+    p = podd.wait_phase("c1", "Succeeded")
+    inits = statuses(p, "initContainerStatuses")
+    assert all(s["state"]["terminated"]["reason"] == "Completed" for s in inits.values())
+    assert condition(p, "Initialized")["status"] == "True"
+
+
+def test_restart_always_inits_then_running(podd):
+    podd.create(init_pod("c2", [("init1", "true"), ("init2", "true")], [("run1", "sleep 3600")], "Always"))
+    p = podd.wait_running("c2")
+    assert p["status"]["phase"] == "Running"
+    assert condition(p, "Initialized")["status"] == "True"
+    assert condition(p, "Ready")["status"] == "True"
+    assert all(s["state"]["terminated"]["exitCode"] == 0 for s in statuses(p, "initContainerStatuses").values())
+
+
+def test_restart_always_failing_init_keeps_pod_pending(podd):
+    podd.create(init_pod("c3", [("init1", "false"), ("init2", "true")], [("run1", "sleep 3600")], "Always"))
+    p = wait_for(lambda: (p := podd.pod("c3")) and statuses(p, "initContainerStatuses")["init1"]["restartCount"] >= 3 and p,
+                 timeout=40, what="init1 restarted 3 times")
+    assert p["status"]["phase"] == "Pending"
+    c = condition(p, "Initialized")
+    assert c["status"] == "False" and c["reason"] == "ContainersNotInitialized"
+    assert c["message"] == "containers with incomplete status: [init1 init2]"
+    run1 = statuses(p)["run1"]
+    assert run1["state"]["waiting"]["reason"] == "PodInitializing" and run1["restartCount"] == 0
+    assert "terminated" not in run1.get("lastState", {})
+    table = podd.podctl("get", "pods").stdout
+    assert "Init:" in table
+
+
+def test_restart_never_failing_init2_fails_pod(podd):
+    podd.create(init_pod("c4", [("init1", "true"), ("init2", "false")], [("run1", "sleep 3600")], "Never"))
+    p = podd.wait_phase("c4", "Failed")
+    inits = statuses(p, "initContainerStatuses")
+    assert inits["init2"]["state"]["terminated"]["exitCode"] == 1
+    assert "running" not in statuses(p)["run1"]["state"]
+    assert "Init:Error" in podd.podctl("get", "pods").stdout
+
+
+# --- ordering -------------------------------------------------------------------------------
+
+def test_strict_ordering_shown_with_timestamps(podd):
+    vol = [{"name": "t", "emptyDir": {}}]
+    stamp = "read u x < /proc/uptime; echo $u > /t/{0}.start; sleep 0.3; read u x < /proc/uptime; echo $u > /t/{0}.end"
+    m = init_pod("order", [("i1", stamp.format("i1")), ("i2", stamp.format("i2")), ("i3", stamp.format("i3"))],
+                 [("app", "read u x < /proc/uptime; echo $u > /t/app.start; cat /t/i1.start /t/i1.end /t/i2.start /t/i2.end /t/i3.start /t/i3.end /t/app.start; sleep 3600")],
+                 "Always", vol)
+    for c in m["spec"]["initContainers"] + m["spec"]["containers"]:
+        c["volumeMounts"] = [{"name": "t", "mountPath": "/t"}]
+    podd.create(m)
+    out = wait_for(lambda: (t := podd.log("order", "app")) and len(t.split()) == 7 and t, timeout=30)
+    times = [float(x) for x in out.split()]
+    assert times == sorted(times), f"not in order: {times}"
+
+
+# --- restart scope ----------------------------------------------------------------------------
+
+def count_init_runs(podd, name):
+    return statuses(podd.pod(name), "initContainerStatuses")["init"]["restartCount"]
+
+
+def test_pod_scope_app_failure_reruns_init(podd):
+    m = init_pod("scope-pod", [("init", "true")], [("app", "sleep 1; exit 1"), ("other", "sleep 3600")], "OnFailure")
+    m["spec"]["terminationGracePeriodSeconds"] = 1   # `other` is PID 1 of its namespace: TERM is ignored
+    podd.create(m)
+    wait_for(lambda: count_init_runs(podd, "scope-pod") >= 1, timeout=30, what="init re-run after app failure")
+    p = podd.pod("scope-pod")
+    assert statuses(p)["other"]["restartCount"] >= 1   # the pod restarted: other was stopped and started again
+
+
+def test_container_scope_app_failure_does_not_rerun_init(podd):
+    m = init_pod("scope-ctr", [("init", "true")], [("app", "sleep 0.5; exit 1"), ("other", "sleep 3600")], "OnFailure")
+    m["metadata"]["annotations"] = {"podd.io/restart-scope": "container"}
+    podd.create(m)
+    wait_for(lambda: statuses(podd.pod("scope-ctr"))["app"]["restartCount"] >= 2, timeout=30, what="app restarts")
+    p = podd.pod("scope-ctr")
+    assert count_init_runs(podd, "scope-ctr") == 0
+    assert statuses(p)["other"]["restartCount"] == 0
+
+
+# --- backoff ----------------------------------------------------------------------------------
+
+def test_backoff_schedule_and_crashloop_status(podd):
+    m = pod_manifest("crash", [("app", "read u x < /proc/uptime; echo $u >> /data/starts; exit 1")], restartPolicy="Always")
+    m["metadata"]["annotations"] = {"podd.io/restart-scope": "container"}
+    m["spec"]["volumes"] = [{"name": "d", "emptyDir": {}}]
+    m["spec"]["containers"][0]["volumeMounts"] = [{"name": "d", "mountPath": "/data"}]
+    created = podd.create(m).json()
+    seen_backoff = wait_for(lambda: (s := statuses(podd.pod("crash"))["app"]) and s["state"].get("waiting", {}).get("reason") == "CrashLoopBackOff" and s,
+                            timeout=20, what="CrashLoopBackOff")
+    assert seen_backoff["state"]["waiting"]["message"].startswith("back-off ")
+    assert "restarting failed container=app pod=crash_default(" + created["metadata"]["uid"] + ")" in seen_backoff["state"]["waiting"]["message"]
+    assert seen_backoff["lastState"]["terminated"]["exitCode"] == 1
+    wait_for(lambda: statuses(podd.pod("crash"))["app"]["restartCount"] >= 5, timeout=40, what="5 restarts")
+    vol = next(podd.state_dir.glob(f"pods/{created['metadata']['uid']}/volumes/d"))
+    starts = [float(x) for x in (vol / "starts").read_text().split()]
+    gaps = [b - a for a, b in zip(starts, starts[1:])][:5]
+    expected = [0, 1, 2, 4, 4]
+    for g, e in zip(gaps, expected):
+        assert e - 0.05 <= g <= e + 0.8, f"gaps {gaps} vs {expected}"
+    assert "CrashLoopBackOff" in podd.podctl("get", "pods").stdout or "Error" in podd.podctl("get", "pods").stdout
+
+
+# --- sidecars ---------------------------------------------------------------------------------
+
+def sidecar_pod(name, policy, app_cmd, sidecar_cmd="sleep 3600"):
+    m = pod_manifest(name, [("app", app_cmd)], restartPolicy=policy)
+    m["spec"]["initContainers"] = [{"name": "log", "image": "busybox", "command": ["sh", "-c", sidecar_cmd],
+                                    "restartPolicy": "Always"}]
+    return m
+
+
+def test_never_pod_with_sidecar_succeeds(podd):
+    podd.create(sidecar_pod("sc-done", "Never", "sleep 1; exit 0"))
+    p = podd.wait_phase("sc-done", "Succeeded", timeout=40)
+    assert statuses(p)["app"]["state"]["terminated"]["exitCode"] == 0
+    assert "running" not in statuses(p, "initContainerStatuses")["log"]["state"]
+
+
+def test_crashing_sidecar_is_restarted(podd):
+    podd.create(sidecar_pod("sc-crash", "Never", "sleep 3600", "sleep 0.5; exit 1"))
+    wait_for(lambda: statuses(podd.pod("sc-crash"), "initContainerStatuses")["log"]["restartCount"] >= 2,
+             timeout=30, what="sidecar restarts")
+    p = podd.pod("sc-crash")
+    assert "running" in statuses(p)["app"]["state"]
+    assert statuses(p)["app"]["restartCount"] == 0
+
+
+def test_sidecar_stops_after_app_in_reverse_order(podd):
+    vol = [{"name": "t", "emptyDir": {}}]
+    m = pod_manifest("sc-order", [("app", "trap 'read u x < /proc/uptime; echo $u > /t/app.stop; exit 0' TERM; while true; do sleep 0.1; done")],
+                     restartPolicy="Always", volumes=vol, shareProcessNamespace=True)
+    m["spec"]["initContainers"] = [
+        {"name": "s1", "image": "busybox", "restartPolicy": "Always",
+         "command": ["sh", "-c", "trap 'read u x < /proc/uptime; echo $u > /t/s1.stop; exit 0' TERM; while true; do sleep 0.1; done"]},
+        {"name": "s2", "image": "busybox", "restartPolicy": "Always",
+         "command": ["sh", "-c", "trap 'read u x < /proc/uptime; echo $u > /t/s2.stop; exit 0' TERM; while true; do sleep 0.1; done"]},
+    ]
+    for c in m["spec"]["initContainers"] + m["spec"]["containers"]:
+        c["volumeMounts"] = [{"name": "t", "mountPath": "/t"}]
+    uid = podd.create(m).json()["metadata"]["uid"]
+    podd.wait_running("sc-order")
+    vol_dir = podd.state_dir / "pods" / uid / "volumes" / "t"
+    podd.request("DELETE", "/api/v1/namespaces/default/pods/sc-order?gracePeriodSeconds=10")
+    wait_for(lambda: (vol_dir / "s1.stop").exists(), timeout=20, what="s1 stopped")
+    app, s1, s2 = (float((vol_dir / f).read_text()) for f in ("app.stop", "s1.stop", "s2.stop"))
+    assert app < s2 < s1
+
+
+# --- termination ------------------------------------------------------------------------------
+
+def test_delete_during_init_finishes_within_grace(podd):
+    podd.create(init_pod("slow-init", [("init", "sleep 3600")], [("app", "sleep 3600")], "Always"))
+    wait_for(lambda: "running" in statuses(podd.pod("slow-init"), "initContainerStatuses")["init"]["state"])
+    start = time.monotonic()
+    podd.request("DELETE", "/api/v1/namespaces/default/pods/slow-init?gracePeriodSeconds=2")
+    podd.wait_gone("slow-init", timeout=10)
+    assert time.monotonic() - start < 2 + 3
+
+
+def test_terminating_status_and_no_restart_while_terminating(podd):
+    podd.create(pod_manifest("term", [("a", "trap '' TERM; sleep 3600")], restartPolicy="Always", shareProcessNamespace=True))
+    podd.wait_running("term")
+    podd.request("DELETE", "/api/v1/namespaces/default/pods/term?gracePeriodSeconds=3")
+    assert "Terminating" in podd.podctl("get", "pods").stdout
+    p = podd.pod("term")
+    assert p["metadata"]["deletionTimestamp"] and statuses(p)["a"]["restartCount"] == 0
+    podd.wait_gone("term", timeout=15)
+
+
+# --- watch and events -----------------------------------------------------------------------
+
+def test_watch_streams_added_modified_deleted(podd):
+    conn = UnixHTTPConnection(podd.socket, timeout=30)
+    conn.request("GET", "/api/v1/namespaces/default/pods?watch=true")
+    resp = conn.getresponse()
+    assert resp.status == 200
+    podd.create(pod_manifest("w", [("a", "sleep 3600")], terminationGracePeriodSeconds=0))
+    types = []
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        e = json.loads(resp.readline())
+        if e["object"]["metadata"]["name"] != "w":
+            continue
+        types.append(e["type"])
+        if e["type"] == "MODIFIED" and any("running" in s["state"] for s in e["object"]["status"].get("containerStatuses", [])):
+            podd.request("DELETE", "/api/v1/namespaces/default/pods/w?gracePeriodSeconds=0")
+        if e["type"] == "DELETED":
+            break
+    conn.close()
+    assert types[0] == "ADDED" and "MODIFIED" in types and types[-1] == "DELETED"
+
+
+def test_events_recorded_and_described(podd):
+    podd.create(pod_manifest("ev", [("a", "sleep 3600")]))
+    podd.wait_running("ev")
+    events = podd.get("/api/v1/namespaces/default/events").json()["items"]
+    reasons = {e["reason"] for e in events if e["involvedObject"]["name"] == "ev"}
+    assert {"Created", "Started"} <= reasons
+    out = podd.podctl("describe", "pod", "ev").stdout
+    assert "Started" in out and "Events:" in out
+    assert "Started" in podd.podctl("events").stdout
