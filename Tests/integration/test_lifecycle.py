@@ -155,7 +155,10 @@ def test_crashing_sidecar_is_restarted(podd):
 
 
 def test_sidecar_stops_after_app_in_reverse_order(podd):
-    vol = [{"name": "t", "emptyDir": {}}]
+    # A hostPath volume: the stop times must outlive the pod (an emptyDir goes with it).
+    out = podd.root / "stops"
+    out.mkdir()
+    vol = [{"name": "t", "hostPath": {"path": str(out), "type": "Directory"}}]
     m = pod_manifest("sc-order", [("app", "trap 'read u x < /proc/uptime; echo $u > /t/app.stop; exit 0' TERM; while true; do sleep 0.1; done")],
                      restartPolicy="Always", volumes=vol, shareProcessNamespace=True)
     m["spec"]["initContainers"] = [
@@ -166,9 +169,9 @@ def test_sidecar_stops_after_app_in_reverse_order(podd):
     ]
     for c in m["spec"]["initContainers"] + m["spec"]["containers"]:
         c["volumeMounts"] = [{"name": "t", "mountPath": "/t"}]
-    uid = podd.create(m).json()["metadata"]["uid"]
+    assert podd.create(m).status == 201
     podd.wait_running("sc-order")
-    vol_dir = podd.state_dir / "pods" / uid / "volumes" / "t"
+    vol_dir = out
     podd.request("DELETE", "/api/v1/namespaces/default/pods/sc-order?gracePeriodSeconds=10")
     wait_for(lambda: (vol_dir / "s1.stop").exists(), timeout=20, what="s1 stopped")
     app, s1, s2 = (float((vol_dir / f).read_text()) for f in ("app.stop", "s1.stop", "s2.stop"))
