@@ -40,7 +40,7 @@ stop-demo:
 test: deps build unit-test integration-test
 
 unit-test:
-	$(SWIFT) test --skip-build 2>/dev/null || $(SWIFT) test
+	$(SWIFT) test
 
 integration-test:
 	PODD_BIN=$(CURDIR)/$(DEBUG_BIN) python3 -m pytest -q -ra Tests/integration

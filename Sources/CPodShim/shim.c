@@ -1,7 +1,12 @@
 #define _GNU_SOURCE
 #include "CPodShim.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sched.h>
+#include <time.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -11,6 +16,8 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#include <linux/sched.h>
 
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
@@ -134,7 +141,6 @@ ssize_t pod_recv_message(int sock, void *buf, size_t len, int *fds, int maxfds, 
     return n;
 }
 
-#include <linux/sched.h>
 
 #ifndef CLONE_INTO_CGROUP
 #define CLONE_INTO_CGROUP 0x200000000ULL
@@ -178,4 +184,98 @@ pid_t pod_spawn_in_cgroup(const char *path, char *const argv[], char *const envp
     setsid();
     execve(path, argv, envp);
     _exit(127);
+}
+
+
+static long long pod_now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int pod_connect_in_netns(int netns_fd, const char *host, int port, int timeout_ms) {
+    struct sockaddr_in6 a6;
+    struct sockaddr_in a4;
+    struct sockaddr *addr;
+    socklen_t len;
+    int domain;
+    memset(&a4, 0, sizeof a4);
+    memset(&a6, 0, sizeof a6);
+    if (inet_pton(AF_INET, host, &a4.sin_addr) == 1) {
+        a4.sin_family = AF_INET;
+        a4.sin_port = htons((unsigned short)port);
+        addr = (struct sockaddr *)&a4;
+        len = sizeof a4;
+        domain = AF_INET;
+    } else if (inet_pton(AF_INET6, host, &a6.sin6_addr) == 1) {
+        a6.sin6_family = AF_INET6;
+        a6.sin6_port = htons((unsigned short)port);
+        addr = (struct sockaddr *)&a6;
+        len = sizeof a6;
+        domain = AF_INET6;
+    } else {
+        errno = EINVAL;
+        return -1;
+    }
+    int home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    if (home < 0) return -1;
+    if (setns(netns_fd, CLONE_NEWNET) < 0) {
+        int e = errno;
+        close(home);
+        errno = e;
+        return -1;
+    }
+    int fd = socket(domain, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    int saved = errno;
+    // Back home before anything else: this thread must not stay in the pod's namespace.
+    if (setns(home, CLONE_NEWNET) < 0) abort();
+    close(home);
+    if (fd < 0) { errno = saved; return -1; }
+    if (connect(fd, addr, len) < 0) {
+        if (errno != EINPROGRESS) { saved = errno; close(fd); errno = saved; return -1; }
+        struct pollfd p = {.fd = fd, .events = POLLOUT};
+        int n;
+        do { n = poll(&p, 1, timeout_ms); } while (n < 0 && errno == EINTR);
+        if (n == 0) { close(fd); errno = ETIMEDOUT; return -1; }
+        int err = 0;
+        socklen_t el = sizeof err;
+        getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el);
+        if (n < 0 || err != 0) { close(fd); errno = err ? err : EIO; return -1; }
+    }
+    return fd;
+}
+
+int pod_http_get(int fd, const char *host_header, const char *path, const char *extra_headers, int timeout_ms) {
+    char req[8192];
+    int n = snprintf(req, sizeof req,
+                     "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: kube-probe/podd\r\nAccept: */*\r\n%sConnection: close\r\n\r\n",
+                     path, host_header, extra_headers);
+    if (n < 0 || n >= (int)sizeof req) { errno = E2BIG; return -1; }
+    long long deadline = pod_now_ms() + timeout_ms;
+    int off = 0;
+    while (off < n) {
+        struct pollfd p = {.fd = fd, .events = POLLOUT};
+        int left = (int)(deadline - pod_now_ms());
+        if (left <= 0 || poll(&p, 1, left) <= 0) { errno = ETIMEDOUT; return -1; }
+        ssize_t w = send(fd, req + off, (size_t)(n - off), MSG_NOSIGNAL);
+        if (w < 0) { if (errno == EAGAIN || errno == EINTR) continue; return -1; }
+        off += (int)w;
+    }
+    char resp[64];
+    int got = 0;
+    while (got < 12) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        int left = (int)(deadline - pod_now_ms());
+        if (left <= 0 || poll(&p, 1, left) <= 0) { errno = ETIMEDOUT; return -1; }
+        ssize_t r = recv(fd, resp + got, sizeof resp - 1 - (size_t)got, 0);
+        if (r < 0) { if (errno == EAGAIN || errno == EINTR) continue; return -1; }
+        if (r == 0) { errno = ECONNRESET; return -1; }
+        got += (int)r;
+    }
+    resp[got] = '\0';
+    // "HTTP/1.x NNN ..."
+    if (strncmp(resp, "HTTP/", 5) != 0) { errno = EPROTO; return -1; }
+    char *sp = strchr(resp, ' ');
+    if (!sp) { errno = EPROTO; return -1; }
+    return atoi(sp + 1);
 }

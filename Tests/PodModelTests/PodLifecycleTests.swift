@@ -182,3 +182,64 @@ struct PodLifecycleTests {
         #expect(wake(actions) != nil)
     }
 }
+
+/// Probes and hooks as the state machine sees them.
+struct PodLifecycleProbeTests {
+    typealias L = PodLifecycle
+    let t0 = Timestamp(seconds: 2_000_000)
+    func at(_ s: Double) -> Timestamp { t0.adding(seconds: s) }
+
+    func machine(_ specs: [L.ContainerSpec], policy: L.Policy = .always) -> L {
+        L(podName: "p", podRef: "p_default(uid)", containers: specs, policy: policy, scope: .pod, gracePeriod: 2,
+          backoff: .init(initial: 1, max: 4, resetAfter: 30), now: t0)
+    }
+
+    @Test func postStartGatesRunning() {
+        var m = machine([.init(name: "a", role: .app, hasPostStart: true)])
+        _ = m.handle(.admit, at: at(0))
+        let actions = m.handle(.started("a", containerID: "x"), at: at(0.1))
+        #expect(actions.contains(.runPostStart("a")))
+        #expect(m.container("a")?.state == .starting)
+        _ = m.handle(.postStartDone("a", ok: true, message: ""), at: at(0.5))
+        #expect(m.container("a")?.state == .running(since: at(0.1)))
+        #expect(m.container("a")?.ready == true)
+    }
+
+    @Test func failedPostStartStopsTheContainer() {
+        var m = machine([.init(name: "a", role: .app, hasPostStart: true)], policy: .never)
+        _ = m.handle(.admit, at: at(0))
+        _ = m.handle(.started("a", containerID: "x"), at: at(0.1))
+        let actions = m.handle(.postStartDone("a", ok: false, message: "boom"), at: at(0.2))
+        #expect(actions.contains(.signal("a", 15)))
+        _ = m.handle(.exited("a", exitCode: 137, signal: 9, startedAt: at(0.1), finishedAt: at(0.3)), at: at(0.3))
+        guard case let .terminated(t)? = m.container("a")?.state else {
+            Issue.record("not terminated")
+            return
+        }
+        #expect(t.reason == "PostStartHookError")
+    }
+
+    @Test func readinessAndStartupGateReadyAndStarted() {
+        var m = machine([.init(name: "a", role: .app, hasStartupProbe: true, hasReadinessProbe: true)])
+        _ = m.handle(.admit, at: at(0))
+        _ = m.handle(.started("a", containerID: "x"), at: at(0.1))
+        #expect(m.container("a")?.started == false && m.container("a")?.ready == false)
+        _ = m.handle(.readiness("a", ready: true), at: at(0.2))
+        #expect(m.container("a")?.ready == false)   // not before startup has passed
+        _ = m.handle(.startupSucceeded("a"), at: at(0.3))
+        #expect(m.container("a")?.started == true && m.container("a")?.ready == false)
+        _ = m.handle(.readiness("a", ready: true), at: at(0.4))
+        #expect(m.container("a")?.ready == true)
+        _ = m.handle(.readiness("a", ready: false), at: at(0.5))
+        #expect(m.container("a")?.ready == false)
+    }
+
+    @Test func sidecarWithStartupProbeHoldsTheInitOrderUntilItPasses() {
+        var m = machine([.init(name: "s", role: .sidecar, hasStartupProbe: true), .init(name: "a", role: .app)])
+        #expect(m.handle(.admit, at: at(0)) == [.start("s")])
+        let started = m.handle(.started("s", containerID: "x"), at: at(0.1))
+        #expect(!started.contains(.start("a")))
+        let passed = m.handle(.startupSucceeded("s"), at: at(1))
+        #expect(passed.contains(.start("a")))
+    }
+}

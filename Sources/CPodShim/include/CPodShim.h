@@ -50,3 +50,15 @@ struct pod_ucred {
 /// would cost an RCU grace period. Returns the pid, or -1 with errno (ENOSYS, E2BIG or EINVAL
 /// when the kernel lacks it: then fall back to pod_spawn).
 pid_t pod_spawn_in_cgroup(const char *path, char *const argv[], char *const envp[], int fd3, int cgroup_fd);
+
+/// Connects a TCP socket to host:port from inside the network namespace `netns_fd` (a pod's):
+/// the calling thread enters the namespace just to create the socket, then returns to its own
+/// (setns(CLONE_NEWNET) is per thread; a socket stays in the namespace it was made in).
+/// Waits at most `timeout_ms`. Returns the connected fd, or -1 with errno (ETIMEDOUT on
+/// timeout).
+int pod_connect_in_netns(int netns_fd, const char *host, int port, int timeout_ms);
+
+/// An HTTP/1.1 GET of `path` on a connected socket, as kubelet's probes do it: returns the
+/// status code (or -1 with errno), within `timeout_ms`. `extra_headers` is "Name: value\r\n"
+/// lines or "".
+int pod_http_get(int fd, const char *host_header, const char *path, const char *extra_headers, int timeout_ms);

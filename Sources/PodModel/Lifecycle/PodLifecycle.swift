@@ -29,10 +29,20 @@ public struct PodLifecycle: Sendable {
     public struct ContainerSpec: Sendable, Equatable {
         public var name: String
         public var role: Role
+        /// A startup probe gates `started` (and a sidecar's place in the init order).
+        public var hasStartupProbe: Bool
+        /// With a readiness probe a container is not ready until the probe says so.
+        public var hasReadinessProbe: Bool
+        /// A postStart hook must finish before the container counts as running.
+        public var hasPostStart: Bool
 
-        public init(name: String, role: Role) {
+        public init(name: String, role: Role, hasStartupProbe: Bool = false, hasReadinessProbe: Bool = false,
+                    hasPostStart: Bool = false) {
             self.name = name
             self.role = role
+            self.hasStartupProbe = hasStartupProbe
+            self.hasReadinessProbe = hasReadinessProbe
+            self.hasPostStart = hasPostStart
         }
     }
 
@@ -68,8 +78,14 @@ public struct PodLifecycle: Sendable {
         public var stopRequested = false
         /// Whether SIGKILL has been sent to the current run (sent once).
         var stopRequestedKill = false
-        /// Set by probes later; without a readiness probe a running container is ready.
+        /// Without a readiness probe a running container is ready; with one, once it passes.
         public var ready = false
+        /// Running and past its startup probe (if any): kubelet's `started`.
+        public var started = false
+        /// The process runs but its postStart hook has not finished: since when.
+        public var pendingSince: Timestamp?
+        /// Why the current run is being stopped by podd itself (a failed hook or probe).
+        public var stopReason: String?
         /// When a pending restart of this container (container scope, sidecars) is due.
         public var restartAt: Timestamp?
         var backoff: RestartBackoff
@@ -84,6 +100,8 @@ public struct PodLifecycle: Sendable {
 
     public enum Action: Sendable, Equatable {
         case start(String)
+        /// Run the container's postStart hook, then report `.postStartDone`.
+        case runPostStart(String)
         case signal(String, Int32)
         case wake(at: Timestamp)
         case event(type: String, reason: String, message: String, container: String?)
@@ -94,6 +112,15 @@ public struct PodLifecycle: Sendable {
     public enum Event: Sendable {
         case admit
         case started(String, containerID: String)
+        /// The postStart hook finished (`ok`) or failed (`message` says why).
+        case postStartDone(String, ok: Bool, message: String)
+        /// The startup probe succeeded.
+        case startupSucceeded(String)
+        /// The readiness probe's verdict changed.
+        case readiness(String, ready: Bool)
+        /// podd is stopping the container itself (a failed liveness or startup probe): its
+        /// coming exit is a failure, restarted per policy, with this reason recorded.
+        case killing(String, reason: String)
         /// The container could not be started: `terminated` says whether it counts as a run
         /// that ended (exec failure: StartError, exit code 128) or stays waiting (a missing
         /// image: ErrImageNeverPull) to be retried with backoff.
@@ -179,17 +206,44 @@ public struct PodLifecycle: Sendable {
             initDone = []
         case let .started(name, containerID):
             guard let i = index(name) else { return [] }
-            containers[i].state = .running(since: now)
             containers[i].containerID = containerID
-            containers[i].ready = true
             containers[i].stopRequested = false
+            containers[i].stopReason = nil
             actions.append(.event(type: "Normal", reason: "Started", message: "Started container \(name)", container: name))
-            if containers[i].spec.role == .sidecar { initDone.insert(name) }
+            if containers[i].spec.hasPostStart {
+                // Running only once its postStart hook has finished.
+                containers[i].pendingSince = now
+                actions.append(.runPostStart(name))
+            } else {
+                markRunning(i, since: now)
+            }
             if isTerminating || stage == .stoppingForRestart || stage == .finished {
                 // Started while the pod is being stopped: stop it too.
                 containers[i].stopRequested = true
                 actions.append(.signal(name, 15))
             }
+        case let .postStartDone(name, ok, message):
+            guard let i = index(name), case .starting = containers[i].state, let since = containers[i].pendingSince else { return [] }
+            containers[i].pendingSince = nil
+            markRunning(i, since: since)
+            if !ok {
+                containers[i].ready = false
+                containers[i].stopReason = "PostStartHookError"
+                actions.append(.event(type: "Warning", reason: "FailedPostStartHook", message: message, container: name))
+                actions.append(.signal(name, 15))
+            }
+        case let .startupSucceeded(name):
+            guard let i = index(name), case .running = containers[i].state else { return [] }
+            containers[i].started = true
+            if !containers[i].spec.hasReadinessProbe { containers[i].ready = true }
+            if containers[i].spec.role == .sidecar { initDone.insert(name) }
+        case let .readiness(name, ready):
+            guard let i = index(name), case .running = containers[i].state else { return [] }
+            containers[i].ready = ready && containers[i].started
+        case let .killing(name, reason):
+            guard let i = index(name), containers[i].isRunning else { return [] }
+            containers[i].stopReason = reason
+            containers[i].ready = false
         case let .startFailed(name, reason, message, terminated):
             guard let i = index(name) else { return [] }
             actions.append(.event(type: "Warning", reason: "Failed", message: message, container: name))
@@ -204,8 +258,11 @@ public struct PodLifecycle: Sendable {
             }
         case let .exited(name, exitCode, signal, startedAt, finishedAt):
             guard let i = index(name) else { return [] }
-            let t = Termination(exitCode: exitCode, signal: signal,
-                                reason: exitCode == 0 ? "Completed" : "Error", message: nil,
+            // A run podd ended itself because of a failed hook is reported with that reason,
+            // as kubelet does; otherwise the exit code decides.
+            let reason = containers[i].stopReason == "PostStartHookError" ? "PostStartHookError"
+                                                                          : (exitCode == 0 ? "Completed" : "Error")
+            let t = Termination(exitCode: exitCode, signal: signal, reason: reason, message: nil,
                                 startedAt: startedAt, finishedAt: finishedAt, containerID: containers[i].containerID)
             actions += containerEnded(i, t)
         case .tick:
@@ -223,6 +280,15 @@ public struct PodLifecycle: Sendable {
         return actions
     }
 
+    /// The process runs and any postStart hook is done: Running. `started` and `ready`
+    /// wait for the startup and readiness probes when the container has them.
+    private mutating func markRunning(_ i: Int, since: Timestamp) {
+        containers[i].state = .running(since: since)
+        containers[i].started = !containers[i].spec.hasStartupProbe
+        containers[i].ready = containers[i].started && !containers[i].spec.hasReadinessProbe
+        if containers[i].spec.role == .sidecar && containers[i].started { initDone.insert(containers[i].spec.name) }
+    }
+
     /// A container's run ended: record it and decide on a restart per policy and scope.
     private mutating func containerEnded(_ i: Int, _ t: Termination) -> [Action] {
         var actions: [Action] = []
@@ -231,6 +297,9 @@ public struct PodLifecycle: Sendable {
         let wasStopRequested = containers[i].stopRequested
         containers[i].state = .terminated(t)
         containers[i].ready = false
+        containers[i].started = false
+        containers[i].pendingSince = nil
+        containers[i].stopReason = nil
         containers[i].stopRequested = false
         if isTerminating || stage == .stoppingForRestart { return actions }
         if stage == .finished { return actions }

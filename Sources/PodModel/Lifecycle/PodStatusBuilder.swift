@@ -48,11 +48,11 @@ public enum PodStatusBuilder {
             cs.state = ContainerState(waiting: ContainerStateWaiting(reason: reason, message: message))
             cs.started = false
         case .starting:
-            cs.state = ContainerState(waiting: ContainerStateWaiting(reason: record.starts > 1 ? "ContainerCreating" : "ContainerCreating"))
+            cs.state = ContainerState(waiting: ContainerStateWaiting(reason: "ContainerCreating"))
             cs.started = false
         case let .running(since):
             cs.state = ContainerState(running: ContainerStateRunning(startedAt: since))
-            cs.started = true
+            cs.started = record.started
             cs.ready = record.ready
         case let .terminated(t):
             cs.state = ContainerState(terminated: terminated(t))

@@ -52,6 +52,14 @@ public actor PodController {
     private var startTime: Timestamp?
     private var terminalPhase: PodPhase?
     private var gone = false
+    /// The pod's network namespace, for probes and hooks that connect to the pod.
+    var netns: NetworkNamespace?
+    /// Probe loops of each container's current run.
+    var probeTasks: [String: [Task<Void, Never>]] = [:]
+    /// The run whose preStop hook has been started, per container (it runs once per run).
+    var preStopRun: [String: Int] = [:]
+    /// Runs a command in a container (exec probes and hooks), once exec is available.
+    var execHandler: (@Sendable (_ command: [String], _ timeout: Double) async -> (exitCode: Int32, output: String)?)?
     private var keepState = false
     private var goneWaiters: [CheckedContinuation<Void, Never>] = []
 
@@ -78,10 +86,12 @@ public actor PodController {
 
     static func makeLifecycle(_ pod: Pod, backoff: RestartBackoff.Settings, now: Timestamp) -> PodLifecycle {
         var specs: [PodLifecycle.ContainerSpec] = []
-        for c in pod.spec.initContainers {
-            specs.append(.init(name: c.name, role: c.restartPolicy == .always ? .sidecar : .initContainer))
+        func spec(_ c: Container, _ role: PodLifecycle.Role) -> PodLifecycle.ContainerSpec {
+            .init(name: c.name, role: role, hasStartupProbe: c.startupProbe != nil,
+                  hasReadinessProbe: c.readinessProbe != nil, hasPostStart: c.lifecycle?.postStart != nil)
         }
-        for c in pod.spec.containers { specs.append(.init(name: c.name, role: .app)) }
+        for c in pod.spec.initContainers { specs.append(spec(c, c.restartPolicy == .always ? .sidecar : .initContainer)) }
+        for c in pod.spec.containers { specs.append(spec(c, .app)) }
         let scope: PodLifecycle.RestartScope = pod.metadata.annotations["podd.io/restart-scope"] == "container" ? .container : .pod
         let policy = PodLifecycle.Policy(rawValue: pod.spec.restartPolicy.rawValue) ?? .always
         return PodLifecycle(podName: pod.metadata.name,
@@ -136,6 +146,7 @@ public actor PodController {
 
     private func attach(_ sandbox: PodSandbox) {
         self.sandbox = sandbox
+        netns = NetworkNamespace(monitorPID: sandbox.monitorPID)
         sandbox.listen { [weak self] message in
             guard let self else { return }
             Task { await self.monitorSaid(message) }
@@ -202,6 +213,7 @@ public actor PodController {
                 context.logger.debug("pod \(pod.metadata.name): container \(name) started \(Int((RuntimeClock.monotonic() - sent) * 1e6)) us after spawn was sent")
             }
             apply(lifecycle.handle(.started(name, containerID: id), at: message.timestamp("startedAt") ?? now))
+            if containerSpec(name)?.lifecycle?.postStart == nil { startProbes(name) }
         case "failed":
             let stage = message["stage"] ?? "start"
             let errnoText = message.int("errno").map { String(cString: strerror(Int32($0))) } ?? ""
@@ -210,6 +222,7 @@ public actor PodController {
                                                 message: "failed to start container \"\(name)\": \(stage): \(detail)",
                                                 terminated: true), at: now))
         case "exited":
+            stopProbes(name)
             apply(lifecycle.handle(.exited(name, exitCode: Int32(message.int("exitCode") ?? 255),
                                            signal: Int32(message.int("signal") ?? 0),
                                            startedAt: message.timestamp("startedAt"),
@@ -228,11 +241,15 @@ public actor PodController {
             switch action {
             case let .start(name): start(name)
             case let .signal(name, sig):
-                var m = ControlMessage(op: "signal")
-                m.append("name", name)
-                m.append("signal", String(sig))
-                if sig == 15 { record(type: "Normal", reason: "Killing", message: "Stopping container \(name)", container: name) }
-                try? sandbox?.send(m)
+                if sig == 15 {
+                    record(type: "Normal", reason: "Killing", message: "Stopping container \(name)", container: name)
+                    stopProbes(name)
+                    stopContainer(name)
+                } else {
+                    sendSignal(name, sig)
+                }
+            case let .runPostStart(name):
+                runPostStart(name)
             case let .wake(at): wake = wake.map { min($0, at) } ?? at
             case let .event(type, reason, message, container):
                 record(type: type, reason: reason, message: message, container: container)
@@ -406,6 +423,7 @@ public actor PodController {
         guard !gone else { return }
         gone = true
         wakeTask?.cancel()
+        for name in probeTasks.keys { stopProbes(name) }
         sandbox?.shutdown()
         sandbox = nil
         let dirs = keepState ? [layout.runDirectory, layout.stateDirectory + "/containers"]

@@ -27,8 +27,13 @@ public actor PodRegistry {
     private var resourceVersion: Int64 = 0
     private var context: RuntimeContext?
     public nonisolated let features: PodFeatures
+    /// Whether exec probes and hooks can run (they need exec into containers).
+    public nonisolated let execHandlers: Bool
 
-    public init(features: PodFeatures) { self.features = features }
+    public init(features: PodFeatures, execHandlers: Bool = false) {
+        self.features = features
+        self.execHandlers = execHandlers
+    }
 
     /// Late binding: the context's publish callback refers back to this registry.
     public func bind(_ context: RuntimeContext) { self.context = context }
@@ -60,6 +65,7 @@ public actor PodRegistry {
         let all: [(String, Container)] = pod.spec.initContainers.enumerated().map { ("spec.initContainers[\($0.offset)]", $0.element) }
             + pod.spec.containers.enumerated().map { ("spec.containers[\($0.offset)]", $0.element) }
         for (path, c) in all {
+            causes += unsupportedHandlers(c, path: path)
             guard let ref = ImageReference(c.image) else {
                 causes.append(.init(reason: "FieldValueInvalid",
                                     message: "Invalid value: \"\(c.image)\": not a valid image reference (NAME[:TAG], lowercase)",
@@ -75,6 +81,26 @@ public actor PodRegistry {
                                     message: "Required value: image \(ref) has no default command (it was imported from a root filesystem); set command",
                                     field: path + ".command"))
             }
+        }
+        return causes
+    }
+
+    /// Handlers podd cannot run are refused at admission, naming the field, rather than
+    /// accepted and failing forever: gRPC probes, and exec handlers until exec is available.
+    private func unsupportedHandlers(_ c: Container, path: String) -> [APIError.Cause] {
+        var causes: [APIError.Cause] = []
+        func forbid(_ field: String, _ what: String) {
+            causes.append(.init(reason: "FieldValueForbidden", message: "Forbidden: \(what) not supported by podd yet", field: "\(path).\(field)"))
+        }
+        for (name, probe) in [("startupProbe", c.startupProbe), ("livenessProbe", c.livenessProbe), ("readinessProbe", c.readinessProbe)] {
+            switch probe?.handler {
+            case .grpc?: forbid("\(name).grpc", "gRPC probes are")
+            case .exec? where !execHandlers: forbid("\(name).exec", "exec probes are")
+            default: break
+            }
+        }
+        for (name, hook) in [("postStart", c.lifecycle?.postStart), ("preStop", c.lifecycle?.preStop)] {
+            if case .exec? = hook, !execHandlers { forbid("lifecycle.\(name).exec", "exec hooks are") }
         }
         return causes
     }
