@@ -9,12 +9,15 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "journal.h"
+
 /* Lines are gathered into one writev (prefix, text, newline per line) so that a burst of
  * short lines costs one system call, without copying them into a second buffer. */
 #define BATCH_LINES 32
 
 struct line_batch {
     int logfd;
+    const struct log_stream *stream;
     char prefix_full[48];    /* "TIMESTAMP stdout F " */
     char prefix_partial[48]; /* "TIMESTAMP stdout P " */
     int iovcnt;
@@ -32,8 +35,9 @@ void cri_timestamp(char out[32], const struct timespec *ts)
     snprintf(out + n, 32 - n, ".%09uZ", (unsigned)(ts->tv_nsec % 1000000000));
 }
 
-static void batch_begin(struct line_batch *b, int logfd, const char *stream)
+static void batch_begin(struct line_batch *b, int logfd, const struct log_stream *s)
 {
+    const char *stream = s->name;
     struct timespec now;
     char ts[32];
 
@@ -41,6 +45,7 @@ static void batch_begin(struct line_batch *b, int logfd, const char *stream)
     clock_gettime(CLOCK_REALTIME, &now);
     cri_timestamp(ts, &now);
     b->logfd = logfd;
+    b->stream = s;
     b->iovcnt = 0;
     snprintf(b->prefix_full, sizeof b->prefix_full, "%s %s F ", ts, stream);
     snprintf(b->prefix_partial, sizeof b->prefix_partial, "%s %s P ", ts, stream);
@@ -62,6 +67,8 @@ static void batch_line(struct line_batch *b, const char *text, size_t len, int p
     static char newline[] = "\n";
     char *prefix = partial ? b->prefix_partial : b->prefix_full;
 
+    if (b->stream->journal != NULL)
+        journal_send(b->stream->journal, b->stream->priority, text, len);
     if (b->iovcnt + 3 > (int)(sizeof b->iov / sizeof b->iov[0]))
         batch_flush(b);
     b->iov[b->iovcnt++] = (struct iovec){prefix, strlen(prefix)};
@@ -95,7 +102,7 @@ enum log_read log_stream_read(struct log_stream *s, int logfd)
         return LOG_READ_EOF;
     s->len += (size_t)n;
 
-    batch_begin(&b, logfd, s->name);
+    batch_begin(&b, logfd, s);
     for (;;) {
         char *nl = memchr(s->buf + start, '\n', s->len - start);
         if (nl == NULL)
@@ -127,7 +134,7 @@ void log_stream_close(struct log_stream *s, int logfd)
         return;
     if (s->len > 0) {
         struct line_batch b;
-        batch_begin(&b, logfd, s->name);
+        batch_begin(&b, logfd, s);
         batch_line(&b, s->buf, s->len, 0);
         batch_flush(&b);
     }

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <time.h>
 
+struct journal_sink;
+
 /* Both the line-length limit and the per-stream buffer: the memory a stream costs. */
 #define LOG_LINE_MAX 16384
 
@@ -20,6 +22,8 @@ struct log_stream {
     const char *name; /* "stdout" or "stderr", as CRI spells it */
     size_t len;       /* bytes of an unfinished line at the start of buf */
     char *buf;        /* LOG_LINE_MAX bytes, allocated only while the stream is open */
+    const struct journal_sink *journal; /* lines also go to the journal, or NULL (not owned) */
+    int priority;     /* their journal PRIORITY: 6 for stdout, 3 for stderr */
 };
 
 /* Take ownership of FD. Returns -1 (and leaves FD open) if the buffer cannot be had. */

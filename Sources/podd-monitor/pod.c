@@ -18,6 +18,7 @@
 
 #include "cgroup.h"
 #include "container.h"
+#include "journal.h"
 #include "procfs.h"
 #include "protocol.h"
 
@@ -90,6 +91,7 @@ static void free_slot(struct pod *p, struct container *c)
     container_cgroup(p, c, cg, sizeof cg);
     if (cg[0] != '\0')
         rmdir(cg);
+    journal_sink_free(c->journal);
     memset(c, 0, sizeof *c);
     c->logfd = -1;
     c->out.fd = c->err.fd = -1;
@@ -242,6 +244,10 @@ static void handle_spawn(struct pod *p, const struct msg *msg)
         close(res.stderr_fd);
         c->err.fd = -1;
     }
+    c->journal = journal_sink_new(msg);
+    c->out.journal = c->err.journal = c->journal;
+    c->out.priority = 6;
+    c->err.priority = 3;
     for (unsigned s = 0; s < 2; s++) {
         struct log_stream *ls = s == 0 ? &c->out : &c->err;
         if (ls->fd < 0)

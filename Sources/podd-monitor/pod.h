@@ -35,6 +35,7 @@ struct container {
     int signal;                   /* N, or 0 */
     int logfd;                    /* CRI log, -1 when closed or not asked for */
     struct log_stream out, err;   /* stdout and stderr pipes while running */
+    struct journal_sink *journal; /* where output is forwarded too, or NULL */
 };
 
 struct pod {

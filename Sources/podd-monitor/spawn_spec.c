@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "journal.h"
+
 /* Report why a request is refused; the parse functions return its -1. */
 static int fail(char *err, size_t errlen, const char *what, const char *detail)
 {
@@ -142,6 +144,12 @@ int spawn_spec_parse(const struct msg *m, struct spawn_spec *spec, char *err, si
             spec->cwd = v;
         } else if (strcmp(k, "log") == 0) {
             spec->log = v;
+        } else if (strcmp(k, "journal") == 0) {
+            if (v[0] != '/')
+                return reject(spec, err, errlen, "journal must be an absolute socket path: ", v);
+        } else if (strcmp(k, "journal.field") == 0) {
+            if (!journal_field_valid(v))
+                return reject(spec, err, errlen, "journal.field is not KEY=VALUE (KEY of A-Z, 0-9, _; no newline): ", v);
         } else {
             return reject(spec, err, errlen, "unknown key ", k);
         }

@@ -60,6 +60,11 @@ public struct PoddConfig: Sendable, Equatable {
                 }
                 config.logLevel = level
             case "journal":
+                // YAML 1.1 reads a bare on/off (yes/no, true/false) as a boolean.
+                if let flag = value.boolValue {
+                    config.journal = flag ? "on" : "off"
+                    continue
+                }
                 let mode = try string()
                 guard ["auto", "on", "off"].contains(mode) else {
                     throw ConfigError(message: "\(source): journal: \"\(mode)\" is not one of auto, on, off")

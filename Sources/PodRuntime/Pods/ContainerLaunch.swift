@@ -19,7 +19,9 @@ struct ContainerLaunch {
     /// The default PATH of container runtimes, used when the container sets none.
     static let defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-    func message(for c: ContainerDefinition, run: Int, pidNamespace: String) throws(LaunchError) -> (ControlMessage, logPath: String) {
+    /// `containerID` goes into the journal fields when output is forwarded (JournalForwarding).
+    func message(for c: ContainerDefinition, run: Int, pidNamespace: String,
+                 containerID: String? = nil) throws(LaunchError) -> (ControlMessage, logPath: String) {
         guard let ref = ImageReference(c.image), let lower = images.rootfs(ref) else { throw .imageMissing(c.image) }
         let argv = c.command + c.args
         guard !argv.isEmpty else { throw .noCommand(c.name) }
@@ -65,6 +67,7 @@ struct ContainerLaunch {
         for a in argv { m.append("arg", a) }
         m.append("cwd", c.workingDir ?? "/")
         m.append("log", logPath)
+        for (k, v) in JournalForwarding.spawnFields(pod: pod, container: c.name, containerID: containerID) { m.append(k, v) }
         return (m, logPath)
     }
 

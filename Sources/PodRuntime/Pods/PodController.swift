@@ -282,7 +282,7 @@ public actor PodController {
         }
         do {
             let (message, logPath) = try ContainerLaunch(pod: pod, layout: layout, images: context.images)
-                .message(for: def, run: run, pidNamespace: pidns)
+                .message(for: def, run: run, pidNamespace: pidns, containerID: containerID)
             runs[name]?.logPath = logPath
             // Keep this run's log and the one before it (for `logs --previous`), as kubelet does.
             if run >= 2 { unlink(layout.logPath(container: name, run: run - 2)) }
