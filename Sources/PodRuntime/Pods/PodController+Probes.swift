@@ -42,10 +42,15 @@ extension PodController {
         if outcome.ok { startProbes(name) }
     }
 
-    /// Sends SIGTERM to a container, after its preStop hook when it has one (once per run);
-    /// the hook may use the grace period, the state machine's deadline still brings SIGKILL.
-    func stopContainer(_ name: String) {
+    /// Sends SIGTERM to a container, after its preStop hook when it has one (once per run),
+    /// and SIGKILL if it still runs when the grace period is over (the pod's, or `grace`).
+    func stopContainer(_ name: String, grace: Double? = nil) {
         guard let run = runs[name]?.run else { return }
+        let seconds = grace ?? Double(pod.metadata.deletionGracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds)
+        Task { [weak self] in
+            try? await Task.sleep(for: .seconds(max(seconds, 0)))
+            await self?.killIfStillRunning(name, run: run)
+        }
         if let c = containerSpec(name), let hook = c.lifecycle?.preStop, let handlers, preStopRun[name] != run {
             preStopRun[name] = run
             let timeout = Double(pod.metadata.deletionGracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds)
@@ -158,16 +163,10 @@ extension PodController {
     /// Stops a container whose probe failed: preStop, SIGTERM, SIGKILL after the grace period;
     /// its exit is then a failure the restart policy handles.
     private func kill(_ name: String, reason: String, grace: Int64?) {
-        guard let run = runs[name]?.run else { return }
         record(type: "Normal", reason: "Killing", message: "Container \(name) \(reason), will be restarted", container: name)
         apply(lifecycle.handle(.killing(name, reason: reason), at: RuntimeClock.now()))
         stopProbes(name)
-        stopContainer(name)
-        let seconds = Double(grace ?? pod.spec.terminationGracePeriodSeconds)
-        Task { [weak self] in
-            try? await Task.sleep(for: .seconds(max(seconds, 0)))
-            await self?.killIfStillRunning(name, run: run)
-        }
+        stopContainer(name, grace: grace.map(Double.init))
     }
 
     private func killIfStillRunning(_ name: String, run: Int) {

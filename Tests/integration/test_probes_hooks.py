@@ -1,0 +1,146 @@
+"""Probes and lifecycle hooks against the real daemon, with busybox servers inside the pod."""
+import time
+
+from harness import pod_manifest, wait_for
+
+HTTPD = "mkdir -p /www && echo ok > /www/index.html && httpd -p 127.0.0.1:8080 -h /www"
+UPTIME = "read u x < /proc/uptime; echo $u"
+
+
+def status(p, name, kind="containerStatuses"):
+    return next((s for s in p["status"].get(kind, []) if s["name"] == name), {})
+
+
+def cond(p, t):
+    return next(c["status"] for c in p["status"]["conditions"] if c["type"] == t)
+
+
+def test_readiness_http_probe_flips_ready(podd):
+    # The app serves /ready from second 2 to second 7 of its life.
+    m = pod_manifest("ready", [{
+        "name": "web",
+        "command": ["sh", "-c", f"{HTTPD}; sleep 2; echo yes > /www/ready; sleep 5; rm /www/ready; sleep 3600"],
+        "readinessProbe": {"httpGet": {"path": "/ready", "port": 8080}, "periodSeconds": 1, "failureThreshold": 1},
+    }])
+    podd.create(m)
+    p = podd.wait_running("ready")
+    assert status(p, "web")["ready"] is False and cond(p, "Ready") == "False"
+    wait_for(lambda: cond(podd.pod("ready"), "Ready") == "True", timeout=15, what="Ready True")
+    assert status(podd.pod("ready"), "web")["ready"] is True
+    wait_for(lambda: cond(podd.pod("ready"), "Ready") == "False", timeout=15, what="Ready back to False")
+    events = podd.get("/api/v1/namespaces/default/events").json()["items"]
+    assert any(e["reason"] == "Unhealthy" and "Readiness probe failed" in e["message"] for e in events)
+    assert status(podd.pod("ready"), "web")["restartCount"] == 0
+
+
+def test_tcp_readiness_against_a_server_in_the_pod(podd):
+    m = pod_manifest("tcp", [
+        {"name": "server", "command": ["sh", "-c", f"{HTTPD}; sleep 3600"]},
+        {"name": "client", "command": ["sh", "-c", "sleep 3600"],
+         "readinessProbe": {"tcpSocket": {"port": 8080}, "periodSeconds": 1}},
+    ])
+    podd.create(m)
+    wait_for(lambda: status(podd.pod("tcp"), "client").get("ready"), timeout=15, what="tcp probe to pass")
+
+
+def test_liveness_failure_restarts_the_container(podd):
+    m = pod_manifest("live", [{
+        "name": "app", "command": ["sh", "-c", "sleep 3600"],
+        "livenessProbe": {"tcpSocket": {"port": 9999}, "periodSeconds": 1, "failureThreshold": 2},
+    }], terminationGracePeriodSeconds=1)
+    m["metadata"]["annotations"] = {"podd.io/restart-scope": "container"}
+    podd.create(m)
+    wait_for(lambda: status(podd.pod("live"), "app").get("restartCount", 0) >= 1, timeout=30, what="liveness restart")
+    events = podd.get("/api/v1/namespaces/default/events").json()["items"]
+    msgs = [e["message"] for e in events if e["involvedObject"]["name"] == "live"]
+    assert any("Liveness probe failed" in m for m in msgs)
+    assert any("failed liveness probe, will be restarted" in m for m in msgs)
+
+
+def test_startup_probe_gates_liveness_and_started(podd):
+    # Serves only after 3 s; liveness would kill it before that if startup did not gate it.
+    m = pod_manifest("startup", [{
+        "name": "app",
+        "command": ["sh", "-c", f"sleep 3; {HTTPD}; sleep 3600"],
+        "startupProbe": {"httpGet": {"path": "/", "port": 8080}, "periodSeconds": 1, "failureThreshold": 10},
+        "livenessProbe": {"httpGet": {"path": "/", "port": 8080}, "periodSeconds": 1, "failureThreshold": 1},
+    }])
+    podd.create(m)
+    p = podd.wait_running("startup")
+    assert status(p, "app")["started"] is False
+    wait_for(lambda: status(podd.pod("startup"), "app")["started"] is True, timeout=20, what="startup probe to pass")
+    time.sleep(2)
+    assert status(podd.pod("startup"), "app")["restartCount"] == 0
+
+
+def test_sidecar_with_startup_probe_starts_before_app(podd):
+    out = podd.root / "order"
+    out.mkdir()
+    m = pod_manifest("sc-startup", [("app", f"{UPTIME} > /t/app; sleep 3600")])
+    m["spec"]["volumes"] = [{"name": "t", "hostPath": {"path": str(out)}}]
+    m["spec"]["initContainers"] = [{
+        "name": "proxy", "image": "busybox", "restartPolicy": "Always",
+        "command": ["sh", "-c", f"sleep 2; {HTTPD}; {UPTIME} > /t/proxy; sleep 3600"],
+        "startupProbe": {"httpGet": {"path": "/", "port": 8080}, "periodSeconds": 1, "failureThreshold": 30},
+    }]
+    for c in m["spec"]["initContainers"] + m["spec"]["containers"]:
+        c["volumeMounts"] = [{"name": "t", "mountPath": "/t"}]
+    podd.create(m)
+    wait_for(lambda: (out / "app").exists() and (out / "app").read_text().strip(), timeout=30, what="app started")
+    assert float((out / "proxy").read_text()) < float((out / "app").read_text())
+
+
+def test_poststart_finishes_before_running_and_before_next_container(podd):
+    out = podd.root / "hooks"
+    out.mkdir()
+    m = pod_manifest("post", [("app", f"{UPTIME} > /t/app; sleep 3600")])
+    m["spec"]["volumes"] = [{"name": "t", "hostPath": {"path": str(out)}}]
+    m["spec"]["initContainers"] = [{
+        "name": "side", "image": "busybox", "restartPolicy": "Always",
+        "command": ["sh", "-c", f"{UPTIME} > /t/side; sleep 3600"],
+        "lifecycle": {"postStart": {"sleep": {"seconds": 2}}},
+    }]
+    for c in m["spec"]["initContainers"] + m["spec"]["containers"]:
+        c["volumeMounts"] = [{"name": "t", "mountPath": "/t"}]
+    podd.create(m)
+    time.sleep(1)
+    p = podd.pod("post")
+    assert "running" not in status(p, "side", "initContainerStatuses")["state"]
+    wait_for(lambda: (out / "app").exists() and (out / "app").read_text().strip(), timeout=20, what="app started")
+    assert float((out / "app").read_text()) - float((out / "side").read_text()) >= 1.8
+
+
+def test_failed_poststart_kills_the_container(podd):
+    m = pod_manifest("badpost", [{
+        "name": "app", "command": ["sh", "-c", "sleep 3600"],
+        "lifecycle": {"postStart": {"httpGet": {"path": "/", "port": 9}}},
+    }], restartPolicy="Never", terminationGracePeriodSeconds=1)
+    podd.create(m)
+    p = podd.wait_phase("badpost", "Failed", timeout=20)
+    assert status(p, "app")["state"]["terminated"]["reason"] == "PostStartHookError"
+    events = podd.get("/api/v1/namespaces/default/events").json()["items"]
+    assert any(e["reason"] == "FailedPostStartHook" for e in events)
+
+
+def test_prestop_runs_before_sigterm(podd):
+    out = podd.root / "prestop"
+    out.mkdir()
+    m = pod_manifest("pre", [{
+        "name": "app",
+        "command": ["sh", "-c", f"{HTTPD}; trap '{UPTIME} > /t/term; exit 0' TERM; while true; do sleep 0.1; done"],
+        "lifecycle": {"preStop": {"sleep": {"seconds": 2}}},
+        "volumeMounts": [{"name": "t", "mountPath": "/t"}],
+    }], shareProcessNamespace=True)
+    m["spec"]["volumes"] = [{"name": "t", "hostPath": {"path": str(out)}}]
+    podd.create(m)
+    podd.wait_running("pre")
+    t0 = float(open("/proc/uptime").read().split()[0])
+    podd.request("DELETE", "/api/v1/namespaces/default/pods/pre?gracePeriodSeconds=10")
+    podd.wait_gone("pre", timeout=20)
+    assert float((out / "term").read_text()) - t0 >= 1.8
+
+
+def test_exec_and_grpc_handlers_refused_until_supported(podd):
+    m = pod_manifest("grpc", [{"name": "a", "command": ["true"], "livenessProbe": {"grpc": {"port": 9000}}}])
+    r = podd.create(m)
+    assert r.status == 422 and "spec.containers[0].livenessProbe.grpc" in r.json()["message"]
