@@ -14,7 +14,7 @@ public final class Daemon: Sendable {
 
     /// What podd implements so far; manifest fields of the other features are refused with
     /// their path (PodValidation.unsupported).
-    public static let features: PodFeatures = [.nativeSidecars]
+    public static let features: PodFeatures = [.nativeSidecars, .probes, .lifecycleHooks]
 
     let config: PoddConfig
     let logger: Logger
