@@ -231,3 +231,27 @@ def test_events_recorded_and_described(podd):
     out = podd.podctl("describe", "pod", "ev").stdout
     assert "Started" in out and "Events:" in out
     assert "Started" in podd.podctl("events").stdout
+
+
+def test_seed_manifest_init_that_cannot_start_keeps_restarting(podd):
+    from harness import REPO
+    podd.podctl("apply", "-f", str(REPO / "config/examples/init-clone.yaml"))
+    p = wait_for(lambda: (p := podd.pod("myapp")) and statuses(p, "initContainerStatuses")["init-myservice"]["restartCount"] >= 2 and p,
+                 timeout=30, what="init-myservice restarting")
+    init = statuses(p, "initContainerStatuses")["init-myservice"]
+    last = init.get("lastState", {}).get("terminated") or init["state"].get("terminated")
+    assert last["reason"] == "StartError" and last["exitCode"] == 128
+    assert "git" in last.get("message", "")
+    app = statuses(p)["myapp-container"]
+    assert app["restartCount"] == 0 and "running" not in app["state"]
+    assert p["status"]["phase"] == "Pending"
+    assert "Init:" in podd.podctl("get", "pods").stdout
+
+
+def test_seed_manifest_with_a_working_init_runs_the_app(podd):
+    from harness import REPO
+    text = (REPO / "config/examples/init-clone.yaml").read_text().replace(
+        '["git", "clone", "https://example.com/myservice.git", "/src"]', '["sh", "-c", "echo cloned > /src/README"]')
+    podd.podctl("apply", "-f", "-", input=text)
+    podd.wait_running("myapp")
+    assert wait_for(lambda: podd.log("myapp", "myapp-container")) == "The app is running!\n"
