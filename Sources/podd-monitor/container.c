@@ -125,6 +125,20 @@ static int make_dirs(const char *path)
 
 /* Everything the workload process does from its first instruction to exec. Returns only
  * on failure, with E filled. */
+/* SIG_DFL for one signal through the raw system call: glibc's signal() and sigaction()
+ * refuse the two real-time signals it reserves (32 and 33), which a parent may have left
+ * ignored and which exec would then pass on to the workload. */
+static void default_disposition(int sig)
+{
+    struct {
+        void (*handler)(int);
+        unsigned long flags;
+        void (*restorer)(void);
+        unsigned long mask;
+    } act = {SIG_DFL, 0, NULL, 0};
+    syscall(SYS_rt_sigaction, sig, &act, NULL, sizeof act.mask);
+}
+
 static int prepare_and_exec(const struct spawn_spec *spec, const struct start_context *ctx,
                             int out_w, int err_w, struct setup_error *e)
 {
@@ -183,7 +197,7 @@ static int prepare_and_exec(const struct spawn_spec *spec, const struct start_co
      * that started podd (a CI runner may ignore real-time signals, for instance). */
     for (int sig = 1; sig < NSIG; sig++)
         if (sig != SIGKILL && sig != SIGSTOP)
-            signal(sig, SIG_DFL);
+            default_disposition(sig);
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
 

@@ -92,8 +92,8 @@ def test_pod_scope_app_failure_reruns_init(podd):
     m["spec"]["terminationGracePeriodSeconds"] = 1   # `other` is PID 1 of its namespace: TERM is ignored
     podd.create(m)
     wait_for(lambda: count_init_runs(podd, "scope-pod") >= 1, timeout=30, what="init re-run after app failure")
-    p = podd.pod("scope-pod")
-    assert statuses(p)["other"]["restartCount"] >= 1   # the pod restarted: other was stopped and started again
+    # The pod restarted: `other` was stopped, and starts again after the init container.
+    wait_for(lambda: statuses(podd.pod("scope-pod"))["other"]["restartCount"] >= 1, timeout=15, what="other restarted")
 
 
 def test_container_scope_app_failure_does_not_rerun_init(podd):
