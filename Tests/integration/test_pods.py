@@ -189,3 +189,26 @@ def test_version_and_health(daemon):
     assert v["gitVersion"].startswith("v")
     out = daemon.podctl("version").stdout
     assert "Server Version: " + v["gitVersion"] in out
+
+
+def test_logs_previous_is_the_run_before(podd):
+    m = pod_manifest("prev", [("a", "read u x < /proc/uptime; echo run at $u; sleep 1; exit 1")])
+    m["metadata"]["annotations"] = {"podd.io/restart-scope": "container"}
+    podd.create(m)
+    wait_for(lambda: podd.pod("prev")["status"]["containerStatuses"][0]["restartCount"] >= 1, timeout=20)
+    wait_for(lambda: podd.log("prev", "a").startswith("run at"), timeout=10)
+    current = podd.log("prev", "a")
+    previous = podd.podctl("logs", "prev", "-p").stdout
+    assert previous.startswith("run at") and previous != current
+    r = podd.logs("logs-missing")
+    assert r.status == 404
+
+
+def test_logs_errors_name_the_container(podd):
+    podd.create(pod_manifest("two", [("a", "sleep 3600"), ("b", "sleep 3600")]))
+    r = podd.logs("two")
+    assert r.status == 400 and "choose one of: [a b]" in r.json()["message"]
+    r = podd.logs("two", "nope")
+    assert r.status == 400 and "container nope is not valid for pod two" in r.json()["message"]
+    r = podd.logs("two", "a", previous="true")
+    assert r.status == 400 and "previous terminated container" in r.json()["message"]
