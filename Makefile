@@ -9,7 +9,7 @@ MONITOR_SRC := $(wildcard Sources/podd-monitor/*.c Sources/podd-monitor/*.h)
 MONITOR_CFLAGS := -O2 -Wall -Wextra -Werror -std=gnu11 -static
 DEMO_DIR ?= /tmp/podd-demo
 
-.PHONY: all build release deps run demo stop-demo test unit-test integration-test bench install uninstall check clean
+.PHONY: all build release deps run demo stop-demo test unit-test integration-test bench install install-files install-activate uninstall check clean
 
 all: build
 
@@ -49,23 +49,53 @@ bench: release
 	@scripts/install-deps.sh --bench || echo "bench: peers could not be installed; comparing with what is present"
 	@PODD_BIN=$(CURDIR)/$(RELEASE_BIN) scripts/bench.sh
 
-install: release
+# Binaries (release, static Swift runtime), systemd units, tmpfiles/sysusers snippets, the
+# example config (kept if one is there) and example pods. Then, on a machine running systemd
+# and without DESTDIR: the podd group, the directories, and a daemon-reload. Start with
+# `systemctl enable --now podd.socket` (podd then starts on the first API call).
+install: release install-files
+	@$(MAKE) --no-print-directory install-activate
+
+# The files only, from $(BIN_DIR), nothing built: for packaging (DESTDIR) and the tests.
+BIN_DIR ?= $(RELEASE_BIN)
+UNIT_DIR ?= /etc/systemd/system
+install-files:
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/podd $(DESTDIR)/etc/podd/pods.d \
-		$(DESTDIR)/etc/systemd/system $(DESTDIR)/usr/lib/tmpfiles.d $(DESTDIR)/usr/lib/sysusers.d \
+		$(DESTDIR)$(UNIT_DIR) $(DESTDIR)/usr/lib/tmpfiles.d $(DESTDIR)/usr/lib/sysusers.d \
 		$(DESTDIR)$(PREFIX)/share/podd/examples
-	install -m 0755 $(RELEASE_BIN)/podd $(RELEASE_BIN)/podctl $(DESTDIR)$(PREFIX)/bin/
-	install -m 0755 $(RELEASE_BIN)/podd-monitor $(DESTDIR)$(PREFIX)/libexec/podd/
-	install -m 0644 systemd/podd.service systemd/podd.socket $(DESTDIR)/etc/systemd/system/
+	install -m 0755 $(BIN_DIR)/podd $(BIN_DIR)/podctl $(DESTDIR)$(PREFIX)/bin/
+	install -m 0755 $(BIN_DIR)/podd-monitor $(DESTDIR)$(PREFIX)/libexec/podd/
+	sed 's|/usr/local/bin/podd|$(PREFIX)/bin/podd|' systemd/podd.service > $(DESTDIR)$(UNIT_DIR)/podd.service
+	chmod 0644 $(DESTDIR)$(UNIT_DIR)/podd.service
+	install -m 0644 systemd/podd.socket $(DESTDIR)$(UNIT_DIR)/
 	install -m 0644 systemd/podd.tmpfiles $(DESTDIR)/usr/lib/tmpfiles.d/podd.conf
 	install -m 0644 systemd/podd.sysusers $(DESTDIR)/usr/lib/sysusers.d/podd.conf
 	[ -e $(DESTDIR)/etc/podd/podd.yaml ] || install -m 0644 config/podd.yaml $(DESTDIR)/etc/podd/podd.yaml
 	install -m 0644 config/examples/*.yaml $(DESTDIR)$(PREFIX)/share/podd/examples/
 
+# What the package manager's scripts would do, on this machine only (not with DESTDIR).
+install-activate:
+	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then \
+		systemd-sysusers /usr/lib/sysusers.d/podd.conf && \
+		systemd-tmpfiles --create /usr/lib/tmpfiles.d/podd.conf && \
+		systemctl daemon-reload && \
+		echo "podd installed: systemctl enable --now podd.socket"; \
+	else \
+		echo "podd installed$(if $(DESTDIR), under $(DESTDIR),) (systemd not running here: no daemon-reload)"; \
+	fi
+
+# Removes what install put in place, stopping the units first. Pods keep running (podd
+# leaves them, KillMode=process), and /var/lib/podd (images, pods, logs), /etc/podd and the
+# podd group stay: remove those by hand once no pod is left.
 uninstall:
+	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then \
+		systemctl disable --now podd.socket podd.service 2>/dev/null || true; \
+	fi
 	rm -f $(DESTDIR)$(PREFIX)/bin/podd $(DESTDIR)$(PREFIX)/bin/podctl
 	rm -rf $(DESTDIR)$(PREFIX)/libexec/podd $(DESTDIR)$(PREFIX)/share/podd
-	rm -f $(DESTDIR)/etc/systemd/system/podd.service $(DESTDIR)/etc/systemd/system/podd.socket
+	rm -f $(DESTDIR)$(UNIT_DIR)/podd.service $(DESTDIR)$(UNIT_DIR)/podd.socket
 	rm -f $(DESTDIR)/usr/lib/tmpfiles.d/podd.conf $(DESTDIR)/usr/lib/sysusers.d/podd.conf
+	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload; fi
 
 check: build
 	$(SWIFT) build -Xswiftc -warnings-as-errors

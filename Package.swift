@@ -4,6 +4,7 @@
 //   CPodShim (C: the syscalls Swift's Glibc lacks) -> PodOS (epoll reactor, pidfds, cgroups, files)
 //   PodRuntime (image store, pod store, supervisor driving per-pod monitors)
 //   PodAPI (HTTP/JSON API on a Unix socket)      PodCtlKit (the podctl CLI as a library)
+//   CSystemd (libsystemd, pkg-config) -> PodSystemd (sd_notify, socket activation, journal logging)
 //   podd, podctl: thin executables.  The per-pod monitor (Sources/podd-monitor) is plain C,
 //   built static by the Makefile so that it costs well under 1 MB per pod.
 import PackageDescription
@@ -19,7 +20,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.81.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
-        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        // 1.16: LogHandler.log(event:), which PodSystemd's journal handler implements.
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
     ],
     targets: [
         .target(
@@ -46,9 +48,18 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .systemLibrary(
+            name: "CSystemd",
+            pkgConfig: "libsystemd",
+            providers: [.apt(["libsystemd-dev"])]
+        ),
+        .target(
+            name: "PodSystemd",
+            dependencies: ["CSystemd", .product(name: "Logging", package: "swift-log")]
+        ),
         .target(
             name: "PodDaemon",
-            dependencies: ["PodAPI", "PodRuntime", "PodModel", "PodOS", "CPodShim",
+            dependencies: ["PodAPI", "PodRuntime", "PodModel", "PodOS", "CPodShim", "PodSystemd",
                            .product(name: "Logging", package: "swift-log")]
         ),
         .target(
@@ -61,13 +72,15 @@ let package = Package(
         .executableTarget(
             name: "podd",
             dependencies: [
-                "PodDaemon", "PodRuntime", "PodModel",
+                "PodDaemon", "PodRuntime", "PodModel", "PodSystemd",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(name: "podctl", dependencies: ["PodCtlKit"]),
         .testTarget(name: "PodModelTests", dependencies: ["PodModel"]),
+        .testTarget(name: "PodSystemdTests", dependencies: ["PodSystemd", "PodRuntime",
+                                                            .product(name: "Logging", package: "swift-log")]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,5 +1,6 @@
 import Glibc
 import PodOS
+import PodSystemd
 
 /// The API socket: inherited from systemd (socket activation) or made here, mode 0660 and
 /// owned by the podd group, so that root and that group's members may call podd.
@@ -13,10 +14,13 @@ public enum APISocket {
     }
 
     public static func make(path: String, groupName: String) throws(OSError) -> Bound {
-        if let fd = activatedSocket() {
+        if let passed = activatedSocket(path: path) {
+            // The socket unit set mode and group (podd.socket: 0660, group podd); the group
+            // allowed is the socket file's.
+            let actual = SocketActivation.boundPath(passed.fd) ?? path
             var st = stat()
-            let group: gid_t? = stat(path, &st) == 0 ? st.st_gid : lookupGroup(groupName)
-            return Bound(fd: fd, path: path, activated: true, group: group == 0 ? nil : group)
+            let group: gid_t? = stat(actual, &st) == 0 ? st.st_gid : lookupGroup(groupName)
+            return Bound(fd: passed.fd, path: actual, activated: true, group: group == 0 ? nil : group)
         }
         try FileSystem.makeDirectories(FileSystem.parent(path), mode: 0o755)
         if FileSystem.exists(path) {
@@ -52,18 +56,14 @@ public enum APISocket {
         return Bound(fd: fd, path: path, activated: false, group: group)
     }
 
-    /// LISTEN_FDS/LISTEN_PID as sd_listen_fds(3) reads them: the first passed fd (3).
-    static func activatedSocket() -> Int32? {
-        guard let pidText = getenv("LISTEN_PID").map({ String(cString: $0) }), pid_t(pidText) == getpid(),
-              let countText = getenv("LISTEN_FDS").map({ String(cString: $0) }), let count = Int(countText), count >= 1 else {
-            return nil
-        }
-        unsetenv("LISTEN_PID")
-        unsetenv("LISTEN_FDS")
-        unsetenv("LISTEN_FDNAMES")
-        let fd: Int32 = 3
-        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-        return fd
+    /// The socket systemd passed (sd_listen_fds(3)): the one bound to `path` if several were
+    /// passed, else the one named "podd" (FileDescriptorName=), else the first listening Unix
+    /// stream socket.
+    static func activatedSocket(path: String) -> SocketActivation.PassedSocket? {
+        let passed = SocketActivation.unixStreamListeners()
+        return passed.first { SocketActivation.boundPath($0.fd) == path }
+            ?? passed.first { $0.name == "podd" }
+            ?? passed.first
     }
 
     static func lookupGroup(_ name: String) -> gid_t? {

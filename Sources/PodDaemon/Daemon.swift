@@ -5,10 +5,13 @@ import PodAPI
 import PodModel
 import PodOS
 import PodRuntime
+import PodSystemd
+import Synchronization
 
 /// podd itself: wires the stores, the registry and the API server together, recovers stored
-/// pods, serves until SIGTERM/SIGINT, and leaves the pods running when it exits (their
-/// monitors are not podd's children).
+/// pods (re-adopting those whose monitors survived), serves until SIGTERM/SIGINT, and leaves
+/// the pods running when it exits (their monitors are not podd's children). Under systemd it
+/// is a `Type=notify` service: READY=1, STATUS=, RELOADING=1 on SIGHUP, STOPPING=1, WATCHDOG=1.
 public final class Daemon: Sendable {
     public static let version = "v0.1.0-podd"
 
@@ -18,10 +21,17 @@ public final class Daemon: Sendable {
 
     let config: PoddConfig
     let logger: Logger
+    /// Reads the configuration again (SIGHUP); nil: reload only re-reads static pods.
+    let reloadConfig: (@Sendable () throws -> PoddConfig)?
+    /// The log level every logger follows (a reload may change it).
+    let logLevel: LogLevelSetting?
 
-    public init(config: PoddConfig, logger: Logger) {
+    public init(config: PoddConfig, logger: Logger, reloadConfig: (@Sendable () throws -> PoddConfig)? = nil,
+                logLevel: LogLevelSetting? = nil) {
         self.config = config
         self.logger = logger
+        self.reloadConfig = reloadConfig
+        self.logLevel = logLevel
     }
 
     /// Blocks the signals podd handles itself, in every thread to come: call first thing.
@@ -35,9 +45,13 @@ public final class Daemon: Sendable {
 
     public func run() async throws {
         let start = RuntimeClock.monotonic()
+        let notifier = ServiceNotifier()
         try FileSystem.makeDirectories(config.stateDir, mode: 0o711)
         try FileSystem.makeDirectories(config.runDir, mode: 0o755)
         let monitorPath = try Self.findMonitor()
+        if let journal = JournalForwarding.configure(mode: config.journal) {
+            logger.info("container output is forwarded to the journal (\(journal))")
+        }
         let reactor = try Reactor()
         let images = try ImageStore(root: config.stateDir + "/images")
         let store = try PodStore(root: config.stateDir + "/pods")
@@ -46,10 +60,12 @@ public final class Daemon: Sendable {
         let cgroups = CgroupHierarchy.detect()
         if cgroups == nil { logger.warning("no writable cgroup v2 hierarchy found: pods run without a cgroup of their own") }
         let registry = PodRegistry(features: Self.features)
-        await registry.bind(RuntimeContext(
-            config: config, images: images, store: store, events: events, reactor: reactor, cgroups: cgroups,
-            monitorPath: monitorPath, logger: logger,
-            publish: { type, pod, generation in Task { await registry.published(type, pod, generation: generation) } }))
+        let makeContext = { @Sendable (config: PoddConfig) in
+            RuntimeContext(config: config, images: images, store: store, events: events, reactor: reactor, cgroups: cgroups,
+                           monitorPath: monitorPath, logger: self.logger,
+                           publish: { type, pod, generation in Task { await registry.published(type, pod, generation: generation) } })
+        }
+        await registry.bind(makeContext(config))
 
         let (recovered, errors) = await registry.recover()
         for e in errors { logger.error("\(e)") }
@@ -58,20 +74,80 @@ public final class Daemon: Sendable {
         let handler = PodAPIHandler(registry: registry, images: images, events: events,
                                     version: VersionInfo(gitVersion: Self.version), reactor: reactor, logger: logger)
         let server = HTTPServer(listeningSocket: socket.fd, handler: handler, allowedGroup: socket.group, logger: logger)
-        logger.info("podd \(Self.version) serving on \(config.socket)\(socket.activated ? " (socket activation)" : ""), \(recovered) pod(s) recovered, ready in \(Int((RuntimeClock.monotonic() - start) * 1000)) ms")
+        let staticPods = StaticPodSource(directory: config.manifestsDir, registry: registry, events: events,
+                                         reactor: reactor, logger: logger)
+        await staticPods.start()
+        logger.info("podd \(Self.version) serving on \(socket.path)\(socket.activated ? " (socket activation)" : ""), \(recovered) pod(s) recovered in \(Int((RuntimeClock.monotonic() - start) * 1000)) ms")
 
+        let supervision = ServiceSupervision(notifier: notifier, registry: registry, reactor: reactor, logger: logger)
         let signals = try SignalWatcher(reactor: reactor)
+        let running = RunningConfig(config)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await server.run() }
             group.addTask {
-                let sig = await signals.next()
-                self.logger.info("received signal \(sig): shutting down (pods keep running)")
+                await supervision.announceReady(socketFD: socket.fd, socketPath: socket.path, since: start)
+                await supervision.supervise()
+                // Nothing to supervise (no service manager): still, this task must not end
+                // before the others, or the group would stop serving.
+                while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
+            }
+            group.addTask {
+                while !Task.isCancelled {
+                    guard let sig = await signals.next() else { return }
+                    if sig == SIGHUP {
+                        notifier.reloading()
+                        await self.reload(running, registry: registry, staticPods: staticPods, makeContext: makeContext)
+                        notifier.ready(status: await supervision.statusLine())
+                        continue
+                    }
+                    notifier.stopping(status: "stopping: pods keep running")
+                    self.logger.info("received signal \(sig): shutting down (pods keep running)")
+                    return
+                }
             }
             _ = try await group.next()
             group.cancelAll()
         }
+        await staticPods.stop()
         await registry.closeWatches()
         if !socket.activated { unlink(config.socket) }
+    }
+
+    /// SIGHUP: reads the configuration again and applies what can change while podd runs:
+    /// the log level, journal forwarding and restart backoff (for containers and pods started
+    /// from now on) and the static pod directory (re-read, or watched anew when it moved).
+    /// Paths podd already serves or stores under take effect at the next start (a warning
+    /// says so). A configuration that does not load is reported and the running one kept.
+    func reload(_ running: RunningConfig, registry: PodRegistry, staticPods: StaticPodSource,
+                makeContext: @Sendable (PoddConfig) -> RuntimeContext) async {
+        guard let reloadConfig else {
+            logger.info("SIGHUP: re-reading static pods")
+            await staticPods.resync()
+            return
+        }
+        let new: PoddConfig
+        do {
+            new = try reloadConfig()
+        } catch {
+            logger.error("SIGHUP: configuration not reloaded, keeping the running one: \(error)")
+            return
+        }
+        let old = running.swap(new)
+        if let logLevel, let level = Logger.Level(rawValue: new.logLevel) { logLevel.level = level }
+        JournalForwarding.configure(mode: new.journal)
+        await registry.bind(makeContext(new))
+        var later: [String] = []
+        if new.socket != old.socket { later.append("socket") }
+        if new.stateDir != old.stateDir { later.append("stateDir") }
+        if new.runDir != old.runDir { later.append("runDir") }
+        if new.socketGroup != old.socketGroup { later.append("socketGroup") }
+        if !later.isEmpty { logger.warning("SIGHUP: \(later.joined(separator: ", ")) changed: takes effect when podd restarts") }
+        if new.manifestsDir != old.manifestsDir {
+            await staticPods.move(to: new.manifestsDir)
+        } else {
+            await staticPods.resync()
+        }
+        logger.info("SIGHUP: configuration reloaded (logLevel \(new.logLevel), journal \(new.journal))")
     }
 
     static func hostname() -> String {
@@ -111,16 +187,28 @@ final class SignalWatcher: Sendable {
         self.reactor = reactor
     }
 
-    /// The next SIGTERM or SIGINT (SIGHUP, the reload signal, is read and ignored for now).
-    func next() async -> Int32 {
-        while true {
-            await reactor.waitReadable(fd, timeout: 3600)
+    /// The next SIGTERM, SIGINT or SIGHUP; nil once the task is cancelled.
+    func next() async -> Int32? {
+        while !Task.isCancelled {
             var info = signalfd_siginfo()
             let n = read(fd, &info, MemoryLayout<signalfd_siginfo>.size)
             if n == MemoryLayout<signalfd_siginfo>.size {
                 let sig = Int32(info.ssi_signo)
-                if sig == SIGTERM || sig == SIGINT { return sig }
+                if sig == SIGTERM || sig == SIGINT || sig == SIGHUP { return sig }
+                continue
             }
+            // A bounded wait, so that a cancelled task (podd stopping for another reason)
+            // is noticed within a second.
+            await reactor.waitReadable(fd, timeout: 1)
         }
+        return nil
     }
+}
+
+/// The configuration in force, replaced by a reload.
+final class RunningConfig: Sendable {
+    private let current: Mutex<PoddConfig>
+    init(_ config: PoddConfig) { current = Mutex(config) }
+    /// Installs `new`, returns the one it replaces.
+    func swap(_ new: PoddConfig) -> PoddConfig { current.withLock { old in defer { old = new }; return old } }
 }

@@ -5,14 +5,22 @@ import Logging
 import PodDaemon
 import PodModel
 import PodRuntime
+import PodSystemd
 
 @main
 enum Entry {
-    static func main() async {
-        // Before any thread starts: every thread inherits the mask, and the signals reach
-        // podd only through its signalfd.
+    /// Synchronous on purpose. The signals podd handles must stay blocked in every thread,
+    /// so that they reach podd only through its signalfd; but an async main hands the main
+    /// thread to dispatch_main, which unblocks them there, and SIGTERM would then kill podd
+    /// with its default action instead of shutting it down. So the main thread blocks them
+    /// before any other thread exists, starts the daemon as a task, and only waits.
+    static func main() {
         Daemon.blockSignals()
-        await Podd.main(nil)
+        Task.detached {
+            await Podd.main(nil)   // exits by itself on an error
+            exit(0)
+        }
+        while true { pause() }
     }
 }
 
@@ -43,9 +51,53 @@ struct Podd: AsyncParsableCommand {
     @Flag(name: .customLong("check-config"), help: "Validate the configuration and exit.")
     var checkConfig = false
 
-    func loadConfig() throws -> PoddConfig {
+    func run() async throws {
+        let loader = ConfigLoader(configPath: config, socket: socket, stateDir: stateDir, runDir: runDir,
+                                  manifestsDir: manifestsDir, logLevel: logLevel)
+        let c: PoddConfig
+        do { c = try loader.load() } catch {
+            FileHandleStderr.write("podd: \(error)\n")
+            throw ExitCode(2)
+        }
+        if checkConfig {
+            print("config OK: socket \(c.socket), stateDir \(c.stateDir), runDir \(c.runDir), manifestsDir \(c.manifestsDir), logLevel \(c.logLevel), journal \(c.journal)")
+            return
+        }
+        guard getuid() == 0 else {
+            FileHandleStderr.write("podd: must run as root (it creates namespaces and mounts)\n")
+            throw ExitCode(1)
+        }
+        // Under systemd with stderr on the journal: structured entries through
+        // sd_journal_sendv; otherwise lines on stderr. Either way one shared level, so that
+        // a reload (SIGHUP) can change it.
+        let level = LogLevelSetting(Logger.Level(rawValue: c.logLevel) ?? .info)
+        let toJournal = JournalLogHandler.stderrIsJournal()
+        LoggingSystem.bootstrap { label in
+            if toJournal { return JournalLogHandler(setting: level) }
+            return SharedLevelLogHandler(StreamLogHandler.standardError(label: label), setting: level)
+        }
+        let logger = Logger(label: "podd")
+        do {
+            try await Daemon(config: c, logger: logger, reloadConfig: { try loader.load() }, logLevel: level).run()
+        } catch {
+            logger.critical("podd cannot run: \(error)")
+            throw ExitCode(1)
+        }
+    }
+}
+
+/// The config file and the flags that override it, read at start and again on SIGHUP.
+struct ConfigLoader: Sendable {
+    var configPath: String?
+    var socket: String?
+    var stateDir: String?
+    var runDir: String?
+    var manifestsDir: String?
+    var logLevel: String?
+
+    func load() throws -> PoddConfig {
         var c = PoddConfig()
-        let path = config ?? (access("/etc/podd/podd.yaml", R_OK) == 0 ? "/etc/podd/podd.yaml" : nil)
+        let path = configPath ?? (access("/etc/podd/podd.yaml", R_OK) == 0 ? "/etc/podd/podd.yaml" : nil)
         if let path {
             guard let f = fopen(path, "re") else {
                 throw ValidationError("cannot read config \(path): \(String(cString: strerror(errno)))")
@@ -76,34 +128,6 @@ struct Podd: AsyncParsableCommand {
             c.logLevel = v
         }
         return c
-    }
-
-    func run() async throws {
-        let c: PoddConfig
-        do { c = try loadConfig() } catch {
-            FileHandleStderr.write("podd: \(error)\n")
-            throw ExitCode(2)
-        }
-        if checkConfig {
-            print("config OK: socket \(c.socket), stateDir \(c.stateDir), runDir \(c.runDir), manifestsDir \(c.manifestsDir)")
-            return
-        }
-        guard getuid() == 0 else {
-            FileHandleStderr.write("podd: must run as root (it creates namespaces and mounts)\n")
-            throw ExitCode(1)
-        }
-        LoggingSystem.bootstrap { label in
-            var h = StreamLogHandler.standardError(label: label)
-            h.logLevel = Logger.Level(rawValue: c.logLevel) ?? .info
-            return h
-        }
-        let logger = Logger(label: "podd")
-        do {
-            try await Daemon(config: c, logger: logger).run()
-        } catch {
-            logger.critical("podd cannot run: \(error)")
-            throw ExitCode(1)
-        }
     }
 }
 

@@ -56,7 +56,9 @@ def wait_for(predicate, timeout=20.0, interval=0.05, what="condition"):
 class Podd:
     """One podd daemon on a temporary socket, state dir and run dir."""
 
-    def __init__(self, root: Path, extra_config: str = "", args=()):
+    def __init__(self, root: Path, extra_config: str = "", args=(), env=None, wrapper=()):
+        """`env`: extra environment for podd; `wrapper`: a command podd runs under (its argv
+        is appended), e.g. to start it in a namespace of its own."""
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
         self.socket = str(self.root / "podd.sock")
@@ -67,17 +69,21 @@ class Podd:
         self.config_path.write_text(
             "restartBackoff: {initial: 1s, max: 4s, resetAfter: 30s}\n" + extra_config)
         self.args = list(args)
+        self.env = dict(env or {})
+        self.wrapper = list(wrapper)
         self.proc = None
         self.log_path = self.root / "podd.log"
+        # Extra subprocess.Popen arguments (pass_fds for socket activation, ...).
+        self.popen_options = {}
 
     # --- life cycle -------------------------------------------------------------------
     def start(self, wait=True):
         self._logfile = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            [str(BIN / "podd"), "--config", str(self.config_path), "--socket", self.socket,
+            [*self.wrapper, str(BIN / "podd"), "--config", str(self.config_path), "--socket", self.socket,
              "--state-dir", str(self.state_dir), "--run-dir", str(self.run_dir),
              "--manifests-dir", str(self.manifests_dir), "--log-level", "debug", *self.args],
-            stdout=self._logfile, stderr=subprocess.STDOUT)
+            stdout=self._logfile, stderr=subprocess.STDOUT, env={**os.environ, **self.env}, **self.popen_options)
         if wait:
             wait_for(self._answers, timeout=30, what="podd to answer on its socket")
         return self
@@ -102,9 +108,13 @@ class Podd:
             self._logfile.close()
 
     def cleanup(self):
-        """Deletes every pod (so no process or mount outlives the test), then stops podd."""
+        """Deletes every pod (so no process or mount outlives the test), then stops podd.
+        Static pods go with their files (the API refuses to delete them)."""
         if self.proc and self.proc.poll() is None:
             try:
+                if self.manifests_dir.is_dir():
+                    for f in self.manifests_dir.iterdir():
+                        f.unlink()
                 pods = self.get("/api/v1/pods").json().get("items", [])
                 for p in pods:
                     self.request("DELETE", f"/api/v1/namespaces/{p['metadata']['namespace']}/pods/{p['metadata']['name']}?gracePeriodSeconds=0")

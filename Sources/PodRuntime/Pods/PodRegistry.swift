@@ -105,11 +105,16 @@ public actor PodRegistry {
         return causes
     }
 
-    /// Creates a pod (POST). Answers 201 with the pod once it is on disk.
-    public func create(_ input: Pod) throws(APIError) -> Pod {
+    /// Creates a pod (POST). Answers 201 with the pod once it is on disk. `source` is the
+    /// static pod file creating it (StaticPodSource); only that caller may set the
+    /// `podd.io/source` annotation, which makes the pod undeletable through the API.
+    public func create(_ input: Pod, source: String? = nil) throws(APIError) -> Pod {
         var pod = input
         let key = Key(pod.metadata.namespace, pod.metadata.name)
         if controllers[key] != nil { throw .alreadyExists(pod.metadata.name) }
+        if let claimed = pod.metadata.annotations[Self.sourceAnnotation], claimed != source {
+            throw Self.sourceReserved(pod.metadata.name)
+        }
         let causes = admissionErrors(pod)
         if !causes.isEmpty { throw .invalid(pod: pod.metadata.name, causes) }
         let now = RuntimeClock.now()
@@ -144,7 +149,9 @@ public actor PodRegistry {
     /// Replaces a pod (PUT). A change to metadata only is applied in place; a change to the
     /// spec stops the pod's containers and starts them again from the new spec, keeping the
     /// pod's uid.
-    public func replace(_ input: Pod) async throws(APIError) -> Pod {
+    /// `source`: the static pod file replacing it (StaticPodSource); a static pod is replaced
+    /// from its file only.
+    public func replace(_ input: Pod, source: String? = nil) async throws(APIError) -> Pod {
         let key = Key(input.metadata.namespace, input.metadata.name)
         guard let old = controllers[key], let oldPod = snapshots[key] else { throw .notFound(input.metadata.name) }
         if let uid = input.metadata.uid, !uid.isEmpty, uid != oldPod.metadata.uid {
@@ -156,9 +163,12 @@ public actor PodRegistry {
             throw APIError(code: 409, reason: "Conflict", message: "pod \"\(input.metadata.name)\" is terminating; wait for it to go, then create it again",
                            name: input.metadata.name, kind: "pods")
         }
-        if let managedBy = oldPod.metadata.annotations["podd.io/source"], input.metadata.annotations["podd.io/source"] != managedBy {
+        if let managedBy = oldPod.metadata.annotations[Self.sourceAnnotation], source != managedBy {
             throw APIError(code: 403, reason: "Forbidden", message: "pod \"\(input.metadata.name)\" comes from the static pod file \(managedBy); edit that file instead",
                            name: input.metadata.name, kind: "pods")
+        }
+        if let claimed = input.metadata.annotations[Self.sourceAnnotation], claimed != source {
+            throw Self.sourceReserved(input.metadata.name)
         }
         let causes = admissionErrors(input)
         if !causes.isEmpty { throw .invalid(pod: input.metadata.name, causes) }
@@ -228,6 +238,15 @@ public actor PodRegistry {
         pod.metadata.resourceVersion = nextResourceVersion()
         snapshots[key] = pod
         broadcast("MODIFIED", pod)
+    }
+
+    /// The annotation that marks a static pod with its file.
+    public static let sourceAnnotation = "podd.io/source"
+
+    static func sourceReserved(_ name: String) -> APIError {
+        .invalid(pod: name, [.init(reason: "FieldValueForbidden",
+                                   message: "Forbidden: podd sets this annotation on static pods (files in the manifests directory); remove it",
+                                   field: "metadata.annotations[\(sourceAnnotation)]")])
     }
 
     // MARK: - Recovery
