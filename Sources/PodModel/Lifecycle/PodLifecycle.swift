@@ -148,15 +148,16 @@ public struct PodLifecycle: Sendable {
     public let podRef: String
     public let policy: Policy
     public let scope: RestartScope
-    public private(set) var stage: Stage = .created
-    public private(set) var containers: [Container]
+    // internal(set), and internal below: restore() (PodLifecycle+Restore.swift) seeds them.
+    public internal(set) var stage: Stage = .created
+    public internal(set) var containers: [Container]
     public private(set) var now: Timestamp
     /// Pod-scope backoff (container scope keeps one per container).
-    private var podBackoff: RestartBackoff
+    var podBackoff: RestartBackoff
     /// When the current pod run (all app containers up) began, for the backoff reset.
-    private var podRunStartedAt: Timestamp?
+    var podRunStartedAt: Timestamp?
     /// Init containers done in the current round (a pod restart starts a new round).
-    private var initDone: Set<String> = []
+    var initDone: Set<String> = []
     private var killDeadline: Timestamp?
     private var stopTimeout: Double
     private let backoffSettings: RestartBackoff.Settings
