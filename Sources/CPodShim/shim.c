@@ -279,3 +279,20 @@ int pod_http_get(int fd, const char *host_header, const char *path, const char *
     if (!sp) { errno = EPROTO; return -1; }
     return atoi(sp + 1);
 }
+
+#include <sys/prctl.h>
+#include <sys/wait.h>
+
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
+int pod_pidfd_reap(int pidfd) {
+    siginfo_t info;
+    memset(&info, 0, sizeof info);
+    if (waitid((idtype_t)P_PIDFD, (id_t)pidfd, &info, WEXITED | WNOHANG) < 0) return -1;
+    if (info.si_pid == 0) { errno = EAGAIN; return -1; }
+    return 0;
+}
+
+int pod_set_child_subreaper(void) { return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); }

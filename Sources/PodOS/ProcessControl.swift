@@ -108,6 +108,16 @@ public final class PidFD: Sendable {
 
     deinit { close(fd) }
 
+    public enum Reaped: Sendable { case reaped, running, notOurs }
+
+    /// Reaps the process if it has exited and is podd's child (a monitor orphaned to podd,
+    /// its subreaper).
+    @discardableResult
+    public func reap() -> Reaped {
+        if pod_pidfd_reap(fd) == 0 { return .reaped }
+        return errno == EAGAIN ? .running : .notOurs
+    }
+
     public func signal(_ sig: Int32) throws(OSError) {
         guard pod_pidfd_send_signal(fd, sig) == 0 else { throw OSError.last("pidfd_send_signal(\(pid), \(sig))") }
     }

@@ -62,3 +62,10 @@ int pod_connect_in_netns(int netns_fd, const char *host, int port, int timeout_m
 /// status code (or -1 with errno), within `timeout_ms`. `extra_headers` is "Name: value\r\n"
 /// lines or "".
 int pod_http_get(int fd, const char *host_header, const char *path, const char *extra_headers, int timeout_ms);
+
+/// Reaps a child that has exited, by pidfd (waitid P_PIDFD): never another child. Returns 0,
+/// or -1 with errno (ECHILD when it is not our child, EAGAIN when it still runs).
+int pod_pidfd_reap(int pidfd);
+
+/// Makes the calling process a child subreaper (orphaned descendants become its children).
+int pod_set_child_subreaper(void);

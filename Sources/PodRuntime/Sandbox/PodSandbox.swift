@@ -1,4 +1,5 @@
 import Glibc
+import CPodShim
 import PodOS
 
 /// A pod's sandbox: its monitor process (which holds the pod's namespaces and is the parent
@@ -47,8 +48,14 @@ public final class PodSandbox: Sendable {
         public var tmpfs: [(path: String, size: Int64)]
     }
 
+    /// podd becomes the subreaper of the monitors it starts: a monitor is orphaned on purpose
+    /// (its starter exits, so it is not podd's child and outlives podd), and without a
+    /// subreaper its exit would wait on PID 1 to reap it. Done once, before the first start.
+    private static let subreaper: Bool = pod_set_child_subreaper() == 0
+
     /// Starts the monitor and waits for it to report ready (it has made the namespaces).
     public static func start(_ o: Options, reactor: Reactor) throws(SandboxError) -> PodSandbox {
+        _ = subreaper
         var cgroup: String?
         if let h = o.cgroups { cgroup = try? h.createPodGroup(uid: o.uid) }
         let (mine, theirs): (SeqPacketSocket, Int32)
@@ -136,6 +143,9 @@ public final class PodSandbox: Sendable {
 
     public func send(_ message: ControlMessage) throws(OSError) { try socket.send(message) }
 
+    /// Reaps the monitor after it died on its own (it is podd's child when podd started it).
+    public func reapExited() { _ = pidfd?.reap() }
+
     /// Stops every container at once and ends the monitor; its namespaces and private mounts
     /// go with it. Then removes the pod's cgroup, after killing anything left in it.
     public func shutdown() {
@@ -149,7 +159,10 @@ public final class PodSandbox: Sendable {
                 let n = poll(&pfd, 1, 100)
                 if n > 0 { break }
             }
-            if ProcessControl.isAlive(monitorPID) { try? pidfd.signal(SIGKILL) }
+            if pidfd.reap() == .running {
+                try? pidfd.signal(SIGKILL)
+                while RuntimeClock.monotonic() < deadline + 1, pidfd.reap() == .running { usleep(2_000) }
+            }
         }
         if let cgroup {
             for _ in 0..<50 {
