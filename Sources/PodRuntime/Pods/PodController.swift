@@ -52,8 +52,6 @@ public actor PodController {
     private var startTime: Timestamp?
     private var terminalPhase: PodPhase?
     private var gone = false
-    /// Set once everything of the pod is gone from the machine (after `gone`).
-    private var tornDownDone = false
     /// The pod's network namespace, for probes and hooks that connect to the pod.
     var netns: NetworkNamespace?
     /// Probe loops of each container's current run.
@@ -194,7 +192,6 @@ public actor PodController {
             // The monitor is gone: its containers are gone with it.
             if sandbox != nil && !gone {
                 context.logger.warning("pod \(pod.metadata.namespace)/\(pod.metadata.name): monitor exited")
-                sandbox?.reapExited()
                 sandbox = nil
                 let now = RuntimeClock.now()
                 for c in lifecycle.containers where c.isRunning {
@@ -388,15 +385,26 @@ public actor PodController {
         publish()
     }
 
-    /// Takes over a pod stored by an earlier podd. Its old monitor, if it survived, is shut
-    /// down with its containers, and the pod starts afresh.
-    // TODO(issue 5): re-adopt running containers through the monitor instead.
+    /// Takes over a pod stored by an earlier podd (PodController+Recovery.swift). When its
+    /// monitor survived, the pod is re-adopted as it runs: nothing is restarted, counts and
+    /// logs continue. Otherwise what is left of it goes and it starts afresh, its restart
+    /// counts carried over (a finished pod stays finished).
     public func recover() {
-        if let old = PodSandbox.reconnect(uid: uid, runDirectory: layout.runDirectory, cgroups: context.cgroups,
-                                          reactor: context.reactor) {
-            old.shutdown()
+        let now = RuntimeClock.now()
+        let checkpoint = loadCheckpoint()
+        startTime = checkpoint?.startTime
+        if let phase = checkpoint?.phase, phase.isTerminal { terminalPhase = phase }
+        if let checkpoint { conditions.seed(from: checkpoint.conditions) }
+        if let adoption = reconnectMonitor() {
+            attach(adoption.sandbox)
+            resume(adoption, checkpoint: checkpoint, now: now)
+            return
         }
-        try? FileSystem.removeTree(layout.runDirectory)
+        discardLeftovers(checkpoint: checkpoint, now: now)
+        if terminalPhase != nil {
+            publish()
+            return
+        }
         admit()
     }
 
@@ -418,7 +426,7 @@ public actor PodController {
 
     /// Returns once the pod is torn down.
     public func waitUntilGone() async {
-        if tornDownDone { return }
+        if gone { return }
         await withCheckedContinuation { goneWaiters.append($0) }
     }
 
@@ -427,33 +435,16 @@ public actor PodController {
         gone = true
         wakeTask?.cancel()
         for name in probeTasks.keys { stopProbes(name) }
-        let sandbox = self.sandbox
-        self.sandbox = nil
+        sandbox?.shutdown()
+        sandbox = nil
         let dirs = keepState ? [layout.runDirectory, layout.stateDirectory + "/containers"]
                              : [layout.runDirectory, layout.logDirectory]
-        let (store, logger, uid, keepState) = (context.store, context.logger, self.uid, self.keepState)
-        // Shutting the monitor down waits for it (and for the cgroup to empty), and removing
-        // the pod's files may take a while: neither holds a thread of the cooperative pool.
-        Task {
-            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-                DetachedThread.run {
-                    sandbox?.shutdown()
-                    for dir in dirs {
-                        do { try FileSystem.removeTree(dir) } catch { logger.error("removing \(dir): \(error)") }
-                    }
-                    if !keepState {
-                        do { try store.remove(uid: uid) } catch { logger.error("removing pod state \(uid): \(error)") }
-                    }
-                    done.resume()
-                }
-            }
-            self.tornDown()
+        for dir in dirs {
+            do { try FileSystem.removeTree(dir) } catch { context.logger.error("removing \(dir): \(error)") }
         }
-    }
-
-    /// The pod is gone from the machine: say so, and wake whoever waits for it.
-    private func tornDown() {
-        tornDownDone = true
+        if !keepState {
+            do { try context.store.remove(uid: uid) } catch { context.logger.error("removing pod state \(uid): \(error)") }
+        }
         let events = context.events
         let uid = self.uid
         Task { try? await Task.sleep(for: .seconds(60)); await events.forget(uid: uid) }

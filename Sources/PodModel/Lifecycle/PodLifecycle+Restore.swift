@@ -1,0 +1,192 @@
+/// Re-adoption: a new podd takes over a pod an earlier podd ran (it was restarted, upgraded or
+/// killed) and whose monitor kept the containers running. Instead of starting the pod afresh,
+/// the machine is seeded with what the earlier podd recorded (restart counts, last states) and
+/// what the monitor says now (which containers still run, since when), and carries on from
+/// there: running containers stay running, and a container that exited while podd was away is
+/// then reported with `handle(.exited...)` and goes through the restart policy as usual.
+extension PodLifecycle {
+    /// One container as the earlier podd left it, corrected by the monitor.
+    public struct RestoredContainer: Sendable, Equatable {
+        public var name: String
+        /// `.running(since:)` for a run the monitor still has (even if it has exited since:
+        /// report that exit after `restore`), `.terminated` for a run the earlier podd saw
+        /// end, `.waiting` for one not started in the current round.
+        public var state: State
+        public var lastTermination: Termination?
+        public var restartCount: Int
+        /// Whether it has been started at least once (a restartCount of 0 does not tell).
+        public var everStarted: Bool
+        public var containerID: String?
+        /// As last recorded, for a running container (probes confirm them again).
+        public var started: Bool
+        public var ready: Bool
+
+        public init(name: String, state: State, lastTermination: Termination? = nil, restartCount: Int = 0,
+                    everStarted: Bool, containerID: String? = nil, started: Bool = true, ready: Bool = true) {
+            self.name = name
+            self.state = state
+            self.lastTermination = lastTermination
+            self.restartCount = restartCount
+            self.everStarted = everStarted
+            self.containerID = containerID
+            self.started = started
+            self.ready = ready
+        }
+    }
+
+    /// Seeds a machine that has not been admitted (stage `.created`) and returns what to do
+    /// now. Containers not listed stay as they are (waiting, never started); ephemeral
+    /// containers the spec list lacks are added when listed.
+    ///
+    /// The stage follows from the containers, as it was when the earlier podd left:
+    /// - `finished`: the pod was Succeeded or Failed; nothing restarts.
+    /// - an app container running or ended in this round: `.running`, every init done;
+    /// - an init container running or done: `.initializing`, the next one starts now;
+    /// - nothing started in this round (a fresh pod, or one waiting out a pod restart's
+    ///   backoff, whose remaining time is not recorded): the init sequence starts now.
+    /// A container recorded as ended whose exit calls for a restart (the earlier podd was
+    /// stopping the pod to restart it, or waiting to restart that container) is handled again
+    /// here, so the restart happens; one whose exit calls for none stays ended.
+    public mutating func restore(_ restored: [RestoredContainer], finished: Bool, at time: Timestamp) -> [Action] {
+        guard stage == .created else { return [] }
+        let now = max(self.now, time)   // handle(..., at: now) below moves the clock
+        var reopened: [(Int, Termination)] = []
+        for r in restored {
+            var i = containers.firstIndex { $0.spec.name == r.name }
+            if i == nil {
+                // An ephemeral container of the pod, started through the API earlier.
+                containers.append(Container(spec: ContainerSpec(name: r.name, role: .ephemeral),
+                                            state: .waiting(reason: "ContainerCreating", message: nil),
+                                            backoff: RestartBackoff(podBackoff.settings)))
+                i = containers.count - 1
+            }
+            guard let i else { continue }
+            containers[i].restartCount = r.restartCount
+            containers[i].starts = r.everStarted ? r.restartCount + 1 : 0
+            containers[i].lastTermination = r.lastTermination
+            containers[i].containerID = r.containerID
+            // The container's own backoff, as far as its restarts went (container scope,
+            // sidecars); a long run resets it at the next exit anyway.
+            for _ in 0..<min(r.restartCount, 10) { _ = containers[i].backoff.next(ranFor: 0) }
+            switch r.state {
+            case let .running(since):
+                containers[i].state = .running(since: since)
+                containers[i].started = r.started
+                containers[i].ready = r.ready && r.started
+            case .starting:
+                // Asked for but never reported: it is not running (the monitor would say).
+                containers[i].state = .waiting(reason: "ContainerCreating", message: nil)
+                containers[i].restartAt = now
+            case let .terminated(t):
+                containers[i].state = .terminated(t)
+                if !finished && wantsRestart(containers[i].spec.role, exitCode: t.exitCode) {
+                    reopened.append((i, t))
+                }
+            case let .waiting(reason, message):
+                containers[i].state = .waiting(reason: reason, message: message)
+                // A container waiting out its own backoff: due now (the rest is not recorded).
+                if (reason == "CrashLoopBackOff" && scope == .container) || (containers[i].spec.role == .sidecar && r.everStarted) {
+                    containers[i].restartAt = now
+                }
+            }
+        }
+        let maxRestarts = containers.map(\.restartCount).max() ?? 0
+        for _ in 0..<min(maxRestarts, 10) { _ = podBackoff.next(ranFor: 0) }
+
+        func inRound(_ c: Container) -> Bool {
+            switch c.state {
+            case .running, .terminated: return true
+            default: return false
+            }
+        }
+        let appIndices = containers.indices.filter { containers[$0].spec.role == .app }
+        let initIndices = containers.indices.filter { [.initContainer, .sidecar].contains(containers[$0].spec.role) }
+        if finished {
+            stage = .finished
+        } else if appIndices.contains(where: { inRound(containers[$0]) }) {
+            stage = .running
+            initDone = Set(initIndices.map { containers[$0].spec.name })
+            podRunStartedAt = appIndices.compactMap { i -> Timestamp? in
+                if case let .running(since) = containers[i].state { return since }
+                return nil
+            }.min() ?? now
+        } else {
+            stage = .initializing
+            initDone = []
+            for i in initIndices {
+                let c = containers[i]
+                if case let .terminated(t) = c.state, c.spec.role == .initContainer, t.exitCode == 0 {
+                    initDone.insert(c.spec.name)
+                } else if c.spec.role == .sidecar, case .running = c.state, c.started {
+                    initDone.insert(c.spec.name)
+                }
+            }
+        }
+
+        var actions: [Action] = []
+        for (i, t) in reopened {
+            // Handled again as the exit it was: the restart policy decides what follows.
+            containers[i].state = .running(since: t.startedAt ?? now)
+            containers[i].stopRequested = false
+            actions += handle(.exited(containers[i].spec.name, exitCode: t.exitCode, signal: t.signal,
+                                      startedAt: t.startedAt, finishedAt: t.finishedAt), at: now)
+        }
+        return actions + handle(.tick, at: now)
+    }
+
+    /// Whether an exit with `exitCode` of a container in `role` leads to a restart (of it or
+    /// of the pod) under this pod's policy.
+    private func wantsRestart(_ role: Role, exitCode: Int32) -> Bool {
+        switch role {
+        case .ephemeral: return false
+        case .sidecar: return true
+        case .initContainer: return exitCode != 0 && policy != .never
+        case .app: return policy == .always || (policy == .onFailure && exitCode != 0)
+        }
+    }
+}
+
+extension PodLifecycle {
+    /// Carries restart counts and last states over to a pod that starts afresh (its monitor,
+    /// and so its containers, did not survive: a reboot, or a monitor that was killed). The
+    /// machine stays `.created`; `handle(.admit...)` then starts it, and each container's next
+    /// start counts as a restart. A container recorded as running is recorded as ended with
+    /// `lost` (it did not survive, and how it ended is unknown).
+    public mutating func carryOver(_ restored: [RestoredContainer], lost: Termination) {
+        guard stage == .created else { return }
+        for r in restored {
+            guard let i = containers.firstIndex(where: { $0.spec.name == r.name }) else { continue }
+            containers[i].restartCount = r.restartCount
+            containers[i].starts = r.everStarted ? r.restartCount + 1 : 0
+            switch r.state {
+            case let .terminated(t): containers[i].lastTermination = t
+            case .running, .starting:
+                var t = lost
+                t.containerID = r.containerID
+                containers[i].lastTermination = t
+            case .waiting: containers[i].lastTermination = r.lastTermination
+            }
+        }
+    }
+}
+
+extension ConditionClock {
+    /// Keeps the conditions' lastTransitionTime from a recorded status, so that a re-adopted
+    /// pod does not look as if its conditions had just changed.
+    public mutating func seed(from conditions: [PodCondition]) {
+        for c in conditions {
+            guard let time = c.lastTransitionTime else { continue }
+            _ = transition(c.type, c.status, now: time)
+        }
+    }
+}
+
+extension PodLifecycle.Termination {
+    /// A recorded run's end, for `restore` and `carryOver` (outside PodModel, which builds
+    /// them from a status checkpoint).
+    public static func recorded(exitCode: Int32, signal: Int32, reason: String, message: String?, startedAt: Timestamp?,
+                                finishedAt: Timestamp, containerID: String?) -> Self {
+        Self(exitCode: exitCode, signal: signal, reason: reason, message: message, startedAt: startedAt,
+             finishedAt: finishedAt, containerID: containerID)
+    }
+}

@@ -1,0 +1,244 @@
+import Glibc
+import PodModel
+import PodOS
+
+/// Taking over a pod an earlier podd ran (issue 5: podd restarted, upgraded, or killed). The
+/// pod's monitor is not podd's child and outlives it, holding the containers and their
+/// output, and recording exits while no podd listens. The new podd finds it, makes sure it is
+/// that very process (a pidfd on the recorded pid, then the recorded start time: a pid alone
+/// may have been reused), asks it for every container's state, and seeds the lifecycle
+/// machine from that and from the status checkpoint the earlier podd kept (restart counts,
+/// last states), so the pod carries on: running containers are not restarted, logs and
+/// `logs -f` continue with the same run, and a container that exited meanwhile is handled by
+/// the restart policy with its real exit code.
+extension PodController {
+    /// The monitor of this pod, reconnected, and its report.
+    struct Adoption {
+        var sandbox: PodSandbox
+        /// The monitor's `op=state` message for each container it knows, by name.
+        var states: [String: ControlMessage]
+    }
+
+    /// The status the earlier podd checkpointed (status.json), if any.
+    func loadCheckpoint() -> PodStatus? {
+        let path = context.store.directory(uid: uid) + "/status.json"
+        guard let bytes = try? FileSystem.read(path), let json = try? JSONValue.parse(bytes) else { return nil }
+        return try? PodStatus(json: json, path: .root)
+    }
+
+    // MARK: - Finding the monitor
+
+    /// Reconnects to the monitor an earlier podd left, if it still runs and is the process
+    /// monitor.pid names, and asks it for the state of every container.
+    func reconnectMonitor() -> Adoption? {
+        guard let text = FileSystem.readString(layout.runDirectory + "/monitor.pid") else { return nil }
+        let parts = text.split(whereSeparator: { $0 == " " || $0 == "\n" })
+        guard parts.count >= 2, let pid = pid_t(parts[0]), let recorded = UInt64(parts[1]) else { return nil }
+        // The pidfd first, then the start time: once the pidfd is open it names one process
+        // for good, and if that process has the recorded start time it is the monitor.
+        guard let pidfd = try? PidFD(pid: pid), ProcessControl.startTime(of: pid) == recorded, !Self.hasExited(pidfd) else {
+            return nil
+        }
+        guard let sandbox = PodSandbox.reconnect(uid: uid, runDirectory: layout.runDirectory, cgroups: context.cgroups,
+                                                 reactor: context.reactor) else { return nil }
+        guard let states = Self.queryStatus(sandbox) else {
+            context.logger.warning("pod \(pod.metadata.namespace)/\(pod.metadata.name): the monitor (pid \(pid)) did not answer op=status; starting the pod afresh")
+            sandbox.shutdown()
+            return nil
+        }
+        return Adoption(sandbox: sandbox, states: states)
+    }
+
+    /// A pidfd is readable once its process has exited.
+    static func hasExited(_ pidfd: PidFD) -> Bool {
+        var pfd = pollfd(fd: pidfd.fd, events: Int16(POLLIN), revents: 0)
+        return poll(&pfd, 1, 0) > 0
+    }
+
+    /// op=status, answered with one op=state per container and op=status-end (before the
+    /// connection is handed to the reactor: nothing else reads it yet).
+    static func queryStatus(_ sandbox: PodSandbox, timeout: Double = 2) -> [String: ControlMessage]? {
+        do { try sandbox.send(ControlMessage(op: "status")) } catch { return nil }
+        var states: [String: ControlMessage] = [:]
+        let deadline = RuntimeClock.monotonic() + timeout
+        while true {
+            let remaining = deadline - RuntimeClock.monotonic()
+            guard remaining > 0 else { return nil }
+            var pfd = pollfd(fd: sandbox.socket.fd, events: Int16(POLLIN), revents: 0)
+            let n = poll(&pfd, 1, Int32(remaining * 1000) + 1)
+            if n < 0 && errno != EINTR { return nil }
+            guard n > 0 else { continue }
+            switch sandbox.socket.receive() {
+            case .wouldBlock: continue
+            case .closed: return nil
+            case let .message(m, fds):
+                fds.forEach { close($0) }
+                if m.op == "status-end" { return states }
+                if m.op == "state", let name = m["name"] { states[name] = m }
+            }
+        }
+    }
+
+    // MARK: - Seeding
+
+    /// What the lifecycle needs of each container, from the checkpoint and the monitor, and
+    /// the exits that happened while no podd listened (to report after restoring).
+    func restoredContainers(checkpoint: PodStatus?, states: [String: ControlMessage], now: Timestamp)
+        -> (containers: [PodLifecycle.RestoredContainer], exits: [(String, ControlMessage)]) {
+        let recorded = (checkpoint?.initContainerStatuses ?? []) + (checkpoint?.containerStatuses ?? [])
+            + (checkpoint?.ephemeralContainerStatuses ?? [])
+        var names = pod.spec.initContainers.map(\.name) + pod.spec.containers.map(\.name)
+        names += pod.spec.ephemeralContainers.map(\.name).filter { n in states[n] != nil || recorded.contains { $0.name == n } }
+        var out: [PodLifecycle.RestoredContainer] = []
+        var exits: [(String, ControlMessage)] = []
+        for name in names {
+            let cs = recorded.first { $0.name == name }
+            var state = cs.map { Self.lifecycleState($0.state, now: now) } ?? .waiting(reason: "PodInitializing", message: nil)
+            let wasRunning: Bool
+            switch state {
+            case .running, .starting: wasRunning = true
+            default: wasRunning = false
+            }
+            if let st = states[name] {
+                let startedAt = st.timestamp("startedAt") ?? cs?.state.running?.startedAt ?? now
+                if st["state"] == "running" {
+                    state = .running(since: startedAt)
+                } else if wasRunning {
+                    // Ended while podd was away: restored as the run it was, its exit reported next.
+                    state = .running(since: startedAt)
+                    exits.append((name, st))
+                }
+                // else: an exit the earlier podd had already handled (it died before `forget`).
+            } else if wasRunning, case .running = state {
+                // Recorded as running, unknown to the monitor: gone without a trace.
+                var lost = ControlMessage(op: "state")
+                lost.append("name", name)
+                lost.append("state", "exited")
+                lost.append("exitCode", "137")
+                lost.append("signal", "9")
+                exits.append((name, lost))
+            }
+            let everStarted = states[name] != nil || (cs.map { $0.restartCount > 0 || $0.state.running != nil || $0.state.terminated != nil
+                || $0.lastState.terminated != nil || $0.state.waiting?.reason == "ContainerCreating" } ?? false)
+            out.append(PodLifecycle.RestoredContainer(
+                name: name, state: state,
+                lastTermination: cs?.lastState.terminated.map { Self.termination($0, now: now) },
+                restartCount: Int(cs?.restartCount ?? 0), everStarted: everStarted, containerID: cs?.containerID,
+                started: cs?.started ?? true, ready: cs?.ready ?? true))
+        }
+        return (out, exits)
+    }
+
+    static func lifecycleState(_ s: ContainerState, now: Timestamp) -> PodLifecycle.State {
+        if let r = s.running { return .running(since: r.startedAt ?? now) }
+        if let t = s.terminated { return .terminated(termination(t, now: now)) }
+        if let w = s.waiting {
+            if w.reason == "ContainerCreating" { return .starting }
+            return .waiting(reason: w.reason ?? "PodInitializing", message: w.message)
+        }
+        return .waiting(reason: "PodInitializing", message: nil)
+    }
+
+    static func termination(_ t: ContainerStateTerminated, now: Timestamp) -> PodLifecycle.Termination {
+        PodLifecycle.Termination.recorded(exitCode: t.exitCode, signal: t.signal ?? 0, reason: t.reason ?? (t.exitCode == 0 ? "Completed" : "Error"),
+                                 message: t.message, startedAt: t.startedAt, finishedAt: t.finishedAt ?? now,
+                                 containerID: t.containerID)
+    }
+
+    /// Each started container's run number (its newest log file), container ID and image.
+    func seedRuns(_ restored: [PodLifecycle.RestoredContainer], checkpoint: PodStatus?) {
+        let recorded = (checkpoint?.initContainerStatuses ?? []) + (checkpoint?.containerStatuses ?? [])
+            + (checkpoint?.ephemeralContainerStatuses ?? [])
+        for r in restored where r.everStarted {
+            let runsOnDisk = FileSystem.listDirectory(layout.logDirectory + "/" + r.name).compactMap { file -> Int? in
+                guard file.hasSuffix(".log") else { return nil }
+                return Int(file.dropLast(4))
+            }
+            let run = runsOnDisk.max() ?? r.restartCount
+            let cs = recorded.first { $0.name == r.name }
+            var containerID = r.containerID
+            if containerID == nil, case .running = r.state { containerID = "podd://" + ImageStore.randomHex(32) }
+            runs[r.name] = RunInfo(run: run, containerID: containerID, logPath: layout.logPath(container: r.name, run: run),
+                                   imageID: cs?.imageID ?? "")
+        }
+    }
+
+    // MARK: - Carrying on
+
+    /// After `attach`: seeds the lifecycle from what the earlier podd and the monitor say, then
+    /// carries on (probes for the running containers, the exits that happened meanwhile).
+    func resume(_ adoption: Adoption, checkpoint: PodStatus?, now: Timestamp) {
+        let (restored, exits) = restoredContainers(checkpoint: checkpoint, states: adoption.states, now: now)
+        seedRuns(restored, checkpoint: checkpoint)
+        var restoredWithIDs = restored
+        for i in restoredWithIDs.indices where restoredWithIDs[i].containerID == nil {
+            restoredWithIDs[i].containerID = runs[restoredWithIDs[i].name]?.containerID
+        }
+        verifyContainers(adoption.states)
+        let finished = checkpoint?.phase.isTerminal ?? false
+        apply(lifecycle.restore(restoredWithIDs, finished: finished, at: now))
+        let running = restoredWithIDs.filter {
+            if case .running = $0.state { return true }
+            return false
+        }.map(\.name)
+        for name in running where !exits.contains(where: { $0.0 == name }) && containerSpec(name) != nil {
+            startProbes(name)
+        }
+        // Exits the monitor recorded while no podd listened, in the order they happened.
+        for (name, st) in exits.sorted(by: { ($0.1.int("finishedAt") ?? 0) < ($1.1.int("finishedAt") ?? 0) }) {
+            apply(lifecycle.handle(.exited(name, exitCode: Int32(st.int("exitCode") ?? 137), signal: Int32(st.int("signal") ?? 0),
+                                           startedAt: st.timestamp("startedAt"), finishedAt: st.timestamp("finishedAt") ?? now),
+                                   at: now))
+        }
+        // Exited records are no longer needed by the monitor: podd has them now.
+        for (name, st) in adoption.states where st["state"] == "exited" {
+            try? adoption.sandbox.send({ var m = ControlMessage(op: "forget"); m.append("name", name); return m }())
+        }
+        context.logger.info("pod \(pod.metadata.namespace)/\(pod.metadata.name): re-adopted from monitor \(adoption.sandbox.monitorPID): \(running.count - exits.count) running, \(exits.count) exited while podd was away")
+    }
+
+    /// The monitor's word on each running container, checked against the process itself: a
+    /// pidfd on the reported pid, then the start time the monitor recorded at spawn. A
+    /// container that fails the check is not the one the monitor started (should never
+    /// happen): it is killed, so the restart policy replaces it.
+    func verifyContainers(_ states: [String: ControlMessage]) {
+        for (name, st) in states where st["state"] == "running" {
+            guard let pid = st.int("pid").map({ pid_t($0) }), let start = st.int("starttime").map({ UInt64($0) }) else { continue }
+            if let pidfd = try? PidFD(pid: pid), ProcessControl.startTime(of: pid) == start, !Self.hasExited(pidfd) { continue }
+            context.logger.warning("pod \(pod.metadata.namespace)/\(pod.metadata.name): container \(name): pid \(pid) is not the process the monitor started; killing it")
+            sendSignal(name, 9)
+        }
+    }
+
+    /// No monitor survived (a reboot, or it was killed): whatever is left of the pod goes, and
+    /// the restart counts and last states carry over to the fresh start.
+    func discardLeftovers(checkpoint: PodStatus?, now: Timestamp) {
+        if let group = context.cgroups?.podGroup(uid: uid), FileSystem.isDirectory(group) {
+            for _ in 0..<50 {
+                if CgroupHierarchy.processes(in: group).isEmpty { break }
+                CgroupHierarchy.killAll(in: group)
+                usleep(20_000)
+            }
+            try? CgroupHierarchy.remove(group)
+        }
+        try? FileSystem.removeTree(layout.runDirectory)
+        guard let checkpoint else { return }
+        let (restored, _) = restoredContainers(checkpoint: checkpoint, states: [:], now: now)
+        seedRuns(restored, checkpoint: checkpoint)
+        let lost = PodLifecycle.Termination.recorded(exitCode: 137, signal: 0, reason: "ContainerStatusUnknown",
+                                            message: "The container could not be located when the pod was recovered",
+                                            startedAt: nil, finishedAt: now, containerID: nil)
+        if checkpoint.phase.isTerminal {
+            // Done before: it stays done (as kubelet leaves a finished pod).
+            let ended = restored.map { r -> PodLifecycle.RestoredContainer in
+                var r = r
+                if case .running = r.state { r.state = .terminated(lost) }
+                if case .starting = r.state { r.state = .terminated(lost) }
+                return r
+            }
+            _ = lifecycle.restore(ended, finished: true, at: now)
+        } else {
+            lifecycle.carryOver(restored, lost: lost)
+        }
+    }
+}

@@ -1,0 +1,227 @@
+"""Pods outlive podd: after podd stops, is upgraded or is killed (kill -9), the next podd
+re-adopts the running containers through their monitors (same processes, same start times,
+restart counts and logs continuing) instead of restarting them; a container that exited
+while podd was away is seen with its exit code and handled by the restart policy."""
+import os
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from harness import BIN, pod_manifest, wait_for
+
+
+def proc_start(pid):
+    """Field 22 of /proc/PID/stat: with the pid, a process's identity."""
+    with open(f"/proc/{pid}/stat") as f:
+        return int(f.read().rsplit(")", 1)[1].split()[19])
+
+
+def container_procs(podd, name, container):
+    """{pid: start time} of a container's processes, from its cgroup (or, without cgroup v2,
+    from the command lines of the monitor's children)."""
+    uid = podd.pod(name)["metadata"]["uid"]
+    for base in ("/sys/fs/cgroup/unified/podd", "/sys/fs/cgroup/podd"):
+        procs = Path(base) / uid / container / "cgroup.procs"
+        if procs.exists():
+            return {int(p): proc_start(int(p)) for p in procs.read_text().split()}
+    pytest.skip("needs a cgroup v2 hierarchy to find a container's processes")
+
+
+def alive(pid, start):
+    """The process PID with that start time still runs (a zombie does not count: it is dead,
+    and reaping it is its new parent's job)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return False
+    return fields[0] != "Z" and int(fields[19]) == start
+
+
+def monitors(podd):
+    """pids of the monitors of this podd's pods (found by their --pod-dir under its run dir)."""
+    out = subprocess.run(["pgrep", "-f", f"podd-monitor --pod-dir {podd.run_dir}/"], capture_output=True, text=True).stdout
+    return sorted(int(p) for p in out.split())
+
+
+def statuses(podd, name):
+    return {s["name"]: s for s in podd.pod(name)["status"]["containerStatuses"]}
+
+
+def restart(podd, sig=signal.SIGTERM):
+    podd.stop(sig)
+    podd.start()
+
+
+def test_restart_keeps_the_same_processes_counts_and_logs(podd):
+    m = pod_manifest("keep", [("a", "i=0; while true; do echo a-$i; i=$((i+1)); sleep 0.2; done"),
+                              ("b", "exec sleep 3600")])
+    podd.create(m)
+    before = podd.wait_running("keep")
+    wait_for(lambda: "a-3" in podd.log("keep", "a"), what="some output")
+    procs = {c: container_procs(podd, "keep", c) for c in ("a", "b")}
+    ids = {n: s["containerID"] for n, s in statuses(podd, "keep").items()}
+    mons = monitors(podd)
+
+    restart(podd)
+    after = podd.wait_running("keep")
+    assert after["metadata"]["uid"] == before["metadata"]["uid"]
+    assert {c: container_procs(podd, "keep", c) for c in ("a", "b")} == procs
+    assert monitors(podd) == mons
+    st = statuses(podd, "keep")
+    assert {n: s["containerID"] for n, s in st.items()} == ids
+    assert all(s["restartCount"] == 0 and s["ready"] for s in st.values())
+    assert st["b"]["state"]["running"]["startedAt"] == before["status"]["containerStatuses"][1]["state"]["running"]["startedAt"]
+    # The log goes on: lines from before the restart, and new ones after it.
+    n = int(podd.log("keep", "a").split()[-1].split("-")[1])
+    wait_for(lambda: f"a-{n + 3}" in podd.log("keep", "a"), what="new output after the restart")
+    assert "a-0" in podd.log("keep", "a")
+    # logs -f follows the adopted run.
+    p = subprocess.Popen([str(BIN / "podctl"), "logs", "-f", "keep", "-c", "a"], stdout=subprocess.PIPE, text=True,
+                         env=dict(os.environ, PODD_SOCKET=podd.socket))
+    try:
+        seen = []
+        threading.Thread(target=lambda: [seen.append(l) for l in p.stdout], daemon=True).start()
+        wait_for(lambda: any(l.startswith(f"a-{n + 8}") for l in seen), timeout=15, what="logs -f to follow")
+    finally:
+        p.kill()
+        p.wait()
+
+
+def test_kill_9_with_20_pods_then_start_readopts_all(podd):
+    names = [f"p{i:02d}" for i in range(20)]
+    for n in names:
+        assert podd.create(pod_manifest(n, [("c", "exec sleep 3600")], terminationGracePeriodSeconds=0)).status == 201
+    for n in names:
+        podd.wait_running(n, timeout=60)
+    uids = {n: podd.pod(n)["metadata"]["uid"] for n in names}
+    procs = {n: container_procs(podd, n, "c") for n in names}
+    mons = monitors(podd)
+    assert len(mons) == 20
+
+    restart(podd, signal.SIGKILL)
+    for n in names:
+        podd.wait_running(n, timeout=60)
+    items = podd.get("/api/v1/pods").json()["items"]
+    assert sorted(p["metadata"]["name"] for p in items) == names          # none lost, none duplicated
+    assert {p["metadata"]["name"]: p["metadata"]["uid"] for p in items} == uids
+    for p in items:
+        s = p["status"]["containerStatuses"][0]
+        assert s["restartCount"] == 0 and "lastState" not in s or not s.get("lastState"), s
+    assert {n: container_procs(podd, n, "c") for n in names} == procs     # none restarted
+    assert monitors(podd) == mons                                          # no second monitor, no orphan
+    # Nothing of the pods is mounted in podd's own mount namespace (the monitors hold them).
+    assert str(podd.root) not in Path("/proc/self/mountinfo").read_text()
+
+
+def test_pod_accepted_is_on_disk_before_the_answer(podd):
+    r = podd.create(pod_manifest("durable", [("c", "exec sleep 3600")]))
+    assert r.status == 201
+    podd.stop(signal.SIGKILL)   # at once: no chance to write anything after answering
+    podd.start()
+    assert podd.wait_running("durable")["metadata"]["uid"] == r.json()["metadata"]["uid"]
+
+
+def test_exit_while_podd_was_away_goes_through_the_restart_policy(podd):
+    gate = podd.root / "gate"
+    m = pod_manifest("away", [{"name": "c", "command": ["sh", "-c", "while [ ! -e /gate/go ]; do sleep 0.1; done; echo bye; exit 3"],
+                               "volumeMounts": [{"name": "g", "mountPath": "/gate"}]}],
+                     restartPolicy="OnFailure", terminationGracePeriodSeconds=0,
+                     volumes=[{"name": "g", "hostPath": {"path": str(gate), "type": "DirectoryOrCreate"}}])
+    podd.create(m)
+    podd.wait_running("away")
+    podd.stop()
+    (gate / "go").write_text("")        # the container exits 3 while no podd runs
+    time.sleep(1)
+    (gate / "go").unlink()              # its next run waits again
+    podd.start()
+    s = wait_for(lambda: (st := statuses(podd, "away")["c"]) and st["restartCount"] == 1 and "running" in st["state"] and st,
+                 timeout=30, what="the container restarted by policy")
+    assert s["lastState"]["terminated"]["exitCode"] == 3
+    assert s["lastState"]["terminated"]["reason"] == "Error"
+    assert "bye" in podd.log("away", "c", previous="true")
+
+
+def test_exit_while_away_with_restart_never_fails_the_pod(podd):
+    gate = podd.root / "gate2"
+    m = pod_manifest("never", [{"name": "c", "command": ["sh", "-c", "while [ ! -e /gate/go ]; do sleep 0.1; done; exit 4"],
+                                "volumeMounts": [{"name": "g", "mountPath": "/gate"}]}],
+                     restartPolicy="Never", volumes=[{"name": "g", "hostPath": {"path": str(gate), "type": "DirectoryOrCreate"}}])
+    podd.create(m)
+    podd.wait_running("never")
+    podd.stop(signal.SIGKILL)
+    (gate / "go").write_text("")
+    time.sleep(1)
+    podd.start()
+    p = podd.wait_phase("never", "Failed", timeout=30)
+    s = p["status"]["containerStatuses"][0]
+    assert s["state"]["terminated"]["exitCode"] == 4 and s["restartCount"] == 0
+
+
+def test_finished_pod_stays_finished_across_restarts(podd):
+    podd.create(pod_manifest("done", [("c", "echo once")], restartPolicy="Never"))
+    podd.wait_phase("done", "Succeeded")
+    restart(podd)
+    time.sleep(1)
+    p = podd.pod("done")
+    assert p["status"]["phase"] == "Succeeded"
+    assert p["status"]["containerStatuses"][0]["restartCount"] == 0
+    assert podd.log("done", "c").count("once") == 1
+
+
+def test_monitor_killed_while_podd_away_starts_afresh_without_leftovers(podd):
+    podd.create(pod_manifest("lost", [("c", "exec sleep 3600")], terminationGracePeriodSeconds=0))
+    podd.wait_running("lost")
+    old = container_procs(podd, "lost", "c")
+    podd.stop()
+    for m in monitors(podd):
+        os.kill(m, signal.SIGKILL)
+    podd.start()
+    s = wait_for(lambda: (st := statuses(podd, "lost")["c"]) and "running" in st["state"] and st["restartCount"] == 1 and st,
+                 timeout=30, what="the pod started afresh")
+    assert s["lastState"]["terminated"]["reason"] == "ContainerStatusUnknown"
+    new = container_procs(podd, "lost", "c")
+    assert not set(new) & set(old)
+    assert not any(alive(p, t) for p, t in old.items())
+    assert len(monitors(podd)) == 1
+
+
+def test_init_containers_and_sidecar_are_not_rerun_after_a_restart(podd):
+    m = pod_manifest("seq", [("app", "exec sleep 3600")], terminationGracePeriodSeconds=0,
+                     initContainers=[{"name": "init", "image": "busybox", "command": ["sh", "-c", "echo init-ran"]},
+                                     {"name": "side", "image": "busybox", "restartPolicy": "Always",
+                                      "command": ["sh", "-c", "exec sleep 3600"]}])
+    podd.create(m)
+    podd.wait_running("seq")
+    side = container_procs(podd, "seq", "side")
+    restart(podd, signal.SIGKILL)
+    p = podd.wait_running("seq")
+    inits = {s["name"]: s for s in p["status"]["initContainerStatuses"]}
+    assert inits["init"]["state"]["terminated"]["exitCode"] == 0 and inits["init"]["restartCount"] == 0
+    assert "running" in inits["side"]["state"] and inits["side"]["restartCount"] == 0
+    assert container_procs(podd, "seq", "side") == side
+    assert podd.log("seq", "init").count("init-ran") == 1
+    assert {c["type"]: c["status"] for c in p["status"]["conditions"]}["Ready"] == "True"
+
+
+def test_app_failing_after_readoption_restarts_the_pod_with_counts_continuing(podd):
+    gate = podd.root / "gate3"
+    m = pod_manifest("flaky", [{"name": "c", "command": ["sh", "-c", "while [ ! -e /gate/go ]; do sleep 0.1; done; rm /gate/go; exit 1"],
+                                "volumeMounts": [{"name": "g", "mountPath": "/gate"}]}],
+                     terminationGracePeriodSeconds=0,
+                     volumes=[{"name": "g", "hostPath": {"path": str(gate), "type": "DirectoryOrCreate"}}])
+    podd.create(m)
+    podd.wait_running("flaky")
+    (gate / "go").write_text("")
+    wait_for(lambda: statuses(podd, "flaky")["c"]["restartCount"] == 1, timeout=30, what="a first restart")
+    podd.wait_running("flaky")
+    restart(podd)
+    podd.wait_running("flaky")
+    assert statuses(podd, "flaky")["c"]["restartCount"] == 1
+    (gate / "go").write_text("")
+    s = wait_for(lambda: (st := statuses(podd, "flaky")["c"]) and st["restartCount"] == 2 and st, timeout=30,
+                 what="the second restart, counted on from the first")
+    assert s["lastState"]["terminated"]["exitCode"] == 1
