@@ -52,6 +52,8 @@ public actor PodController {
     private var startTime: Timestamp?
     private var terminalPhase: PodPhase?
     private var gone = false
+    /// Set once everything of the pod is gone from the machine (after `gone`).
+    private var tornDownDone = false
     /// The pod's network namespace, for probes and hooks that connect to the pod.
     var netns: NetworkNamespace?
     /// Probe loops of each container's current run.
@@ -192,6 +194,7 @@ public actor PodController {
             // The monitor is gone: its containers are gone with it.
             if sandbox != nil && !gone {
                 context.logger.warning("pod \(pod.metadata.namespace)/\(pod.metadata.name): monitor exited")
+                sandbox?.reapExited()
                 sandbox = nil
                 let now = RuntimeClock.now()
                 for c in lifecycle.containers where c.isRunning {
@@ -426,7 +429,7 @@ public actor PodController {
 
     /// Returns once the pod is torn down.
     public func waitUntilGone() async {
-        if gone { return }
+        if tornDownDone { return }
         await withCheckedContinuation { goneWaiters.append($0) }
     }
 
@@ -435,16 +438,33 @@ public actor PodController {
         gone = true
         wakeTask?.cancel()
         for name in probeTasks.keys { stopProbes(name) }
-        sandbox?.shutdown()
-        sandbox = nil
+        let sandbox = self.sandbox
+        self.sandbox = nil
         let dirs = keepState ? [layout.runDirectory, layout.stateDirectory + "/containers"]
                              : [layout.runDirectory, layout.logDirectory]
-        for dir in dirs {
-            do { try FileSystem.removeTree(dir) } catch { context.logger.error("removing \(dir): \(error)") }
+        let (store, logger, uid, keepState) = (context.store, context.logger, self.uid, self.keepState)
+        // Shutting the monitor down waits for it (and for the cgroup to empty), and removing
+        // the pod's files may take a while: neither holds a thread of the cooperative pool.
+        Task {
+            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                DetachedThread.run {
+                    sandbox?.shutdown()
+                    for dir in dirs {
+                        do { try FileSystem.removeTree(dir) } catch { logger.error("removing \(dir): \(error)") }
+                    }
+                    if !keepState {
+                        do { try store.remove(uid: uid) } catch { logger.error("removing pod state \(uid): \(error)") }
+                    }
+                    done.resume()
+                }
+            }
+            self.tornDown()
         }
-        if !keepState {
-            do { try context.store.remove(uid: uid) } catch { context.logger.error("removing pod state \(uid): \(error)") }
-        }
+    }
+
+    /// The pod is gone from the machine: say so, and wake whoever waits for it.
+    private func tornDown() {
+        tornDownDone = true
         let events = context.events
         let uid = self.uid
         Task { try? await Task.sleep(for: .seconds(60)); await events.forget(uid: uid) }
