@@ -108,7 +108,7 @@ public actor PodRegistry {
     /// Creates a pod (POST). Answers 201 with the pod once it is on disk. `source` is the
     /// static pod file creating it (StaticPodSource); only that caller may set the
     /// `podd.io/source` annotation, which makes the pod undeletable through the API.
-    public func create(_ input: Pod, source: String? = nil) throws(APIError) -> Pod {
+    public func create(_ input: Pod, source: String? = nil) async throws(APIError) -> Pod {
         var pod = input
         let key = Key(pod.metadata.namespace, pod.metadata.name)
         if controllers[key] != nil { throw .alreadyExists(pod.metadata.name) }
@@ -125,25 +125,39 @@ public actor PodRegistry {
         pod.metadata.resourceVersion = nextResourceVersion()
         pod.status = PodStatus()
         let controller = makeController(pod)
-        // The pod starts while its desired state is being synced to disk (two fsyncs, the
-        // larger part of a pod's start-up otherwise); the API answers only once it is durable,
-        // and a pod that cannot be stored is stopped again and refused.
+        // The name is taken at once (a second POST gets 409) and the pod starts while its
+        // desired state is synced to disk on another thread: two fsyncs, the larger part of a
+        // pod's start-up otherwise. The API answers only once the pod is durable; a pod that
+        // cannot be stored is stopped again and refused.
+        controllers[key] = controller
+        snapshots[key] = pod
+        broadcast("ADDED", pod)
         let admission = Task { await controller.admit() }
-        do { try ctx.store.save(pod) } catch {
-            admission.cancel()
+        let store = ctx.store
+        let stored = pod
+        let saved: OSError? = await withCheckedContinuation { done in
+            DetachedThread.run {
+                do throws(OSError) {
+                    try store.save(stored)
+                    done.resume(returning: nil)
+                } catch {
+                    done.resume(returning: error)
+                }
+            }
+        }
+        if let error = saved {
+            if controllers[key] === controller {
+                controllers[key] = nil
+                snapshots[key] = nil
+                broadcast("DELETED", pod)
+            }
             Task {
                 await admission.value
                 _ = await controller.terminate(gracePeriod: 0, keepState: false)
             }
             throw APIError(code: 507, reason: "InsufficientStorage", message: "cannot store pod \"\(pod.metadata.name)\": \(error)")
         }
-        controllers[key] = controller
-        snapshots[key] = pod
-        broadcast("ADDED", pod)
-        // What the controller reported while it was not registered yet.
-        let generation = controller.generation
-        Task { published("MODIFIED", await controller.current(), generation: generation) }
-        return pod
+        return snapshots[key] ?? pod
     }
 
     /// Replaces a pod (PUT). A change to metadata only is applied in place; a change to the
