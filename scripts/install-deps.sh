@@ -28,3 +28,4 @@ python3 -c 'import pytest' 2>/dev/null || {
     echo "install-deps: installing pytest"
     python3 -m pip install --quiet pytest 2>/dev/null || apt-get install -y --no-install-recommends python3-pytest >/dev/null
 }
+python3 -c 'import openapi_spec_validator, jsonschema' 2>/dev/null || python3 -m pip install --quiet openapi-spec-validator jsonschema || echo "install-deps: could not install openapi-spec-validator and jsonschema (test_openapi.py skips without them)" >&2
