@@ -224,6 +224,7 @@ def podman(*args, check=True):
 
 def podman_ready(tar):
     if not shutil.which("podman") or not shutil.which("runc"):
+        print("  podman or runc not installed: no podman figures (make bench installs them)", flush=True)
         return False
     try:
         if podman("image", "exists", "localhost/busybox:latest", check=False).returncode != 0:

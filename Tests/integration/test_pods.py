@@ -219,3 +219,25 @@ def test_logs_errors_name_the_container(podd):
     assert r.status == 400 and "container nope is not valid for pod two" in r.json()["message"]
     r = podd.logs("two", "a", previous="true")
     assert r.status == 400 and "previous terminated container" in r.json()["message"]
+
+
+def test_apply_again_replaces_the_spec_and_keeps_the_uid(podd, tmp_path):
+    f = tmp_path / "pod.yaml"
+    f.write_text("apiVersion: v1\nkind: Pod\nmetadata: {name: repl}\nspec:\n  terminationGracePeriodSeconds: 1\n"
+                 "  containers: [{name: a, image: busybox, command: [sh, -c, 'echo v1; sleep 3600']}]\n")
+    assert "created" in podd.podctl("apply", "-f", str(f)).stdout
+    uid = podd.wait_running("repl")["metadata"]["uid"]
+    assert "unchanged" in podd.podctl("apply", "-f", str(f)).stdout
+    f.write_text(f.read_text().replace("echo v1", "echo v2"))
+    assert "configured" in podd.podctl("apply", "-f", str(f)).stdout
+    assert wait_for(lambda: podd.log("repl", "a"), timeout=20) and wait_for(lambda: podd.log("repl", "a") == "v2\n", timeout=20)
+    p = podd.wait_running("repl")
+    assert p["metadata"]["uid"] == uid
+    assert p["spec"]["containers"][0]["command"][2] == "echo v2; sleep 3600"
+    # Labels only: applied in place, nothing restarts.
+    f.write_text(f.read_text().replace("metadata: {name: repl}", "metadata: {name: repl, labels: {tier: web}}"))
+    started = p["status"]["containerStatuses"][0]["state"]["running"]["startedAt"]
+    podd.podctl("apply", "-f", str(f))
+    p = podd.pod("repl")
+    assert p["metadata"]["labels"] == {"tier": "web"}
+    assert p["status"]["containerStatuses"][0]["state"]["running"]["startedAt"] == started

@@ -440,7 +440,9 @@ public actor PodController {
         for name in probeTasks.keys { stopProbes(name) }
         let sandbox = self.sandbox
         self.sandbox = nil
-        let dirs = keepState ? [layout.runDirectory, layout.stateDirectory + "/containers"]
+        // A replaced spec (keepState) keeps the pod's stored state and volumes; its containers
+        // are new ones, so their writable layers and logs go.
+        let dirs = keepState ? [layout.runDirectory, layout.stateDirectory + "/containers", layout.logDirectory]
                              : [layout.runDirectory, layout.logDirectory]
         let (store, logger, uid, keepState) = (context.store, context.logger, self.uid, self.keepState)
         // Shutting the monitor down waits for it (and for the cgroup to empty), and removing
