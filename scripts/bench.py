@@ -212,6 +212,98 @@ def cpu_ticks(pid):
     return int(fields[11]) + int(fields[12])
 
 
+# --- start-up and re-adoption (issue 5) --------------------------------------------------
+READY_PODS = int(os.environ.get("READY_PODS", "100"))
+COLD_RUNS = int(os.environ.get("COLD_RUNS", "5"))
+
+
+class Notify:
+    """A NOTIFY_SOCKET, as systemd gives a Type=notify service: podd says READY=1 on it."""
+
+    def __init__(self, path):
+        self.path = str(path)
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(self.path)
+
+    def ready(self, timeout=120):
+        self.sock.settimeout(timeout)
+        while True:
+            if b"READY=1" in self.sock.recv(4096).split(b"\n"):
+                return time.perf_counter()
+
+
+def timed_start(d, notify):
+    """Seconds from starting podd to its READY=1."""
+    t = time.perf_counter()
+    d.start(wait=False)
+    return notify.ready() - t
+
+
+def running_count(d):
+    return sum(1 for p in d.get("/api/v1/pods").json()["items"] if p["status"].get("phase") == "Running")
+
+
+def kill_pods_behind_podd(d):
+    """What a reboot does to the pods: monitors and containers gone, run dir empty; the pods
+    stay stored."""
+    for base in ("/sys/fs/cgroup/unified/podd", "/sys/fs/cgroup/podd"):
+        for pod_dir in d.state_dir.glob("pods/*"):
+            group = Path(base) / pod_dir.name
+            if (group / "cgroup.kill").exists():
+                (group / "cgroup.kill").write_text("1")
+    out = subprocess.run(["pgrep", "-f", f"podd-monitor --pod-dir {d.run_dir}/"], capture_output=True, text=True).stdout
+    for pid in out.split():
+        try:
+            os.kill(int(pid), 9)
+        except ProcessLookupError:
+            pass
+    wait_for(lambda: not subprocess.run(["pgrep", "-f", f"podd-monitor --pod-dir {d.run_dir}/"], capture_output=True).stdout,
+             timeout=30, what="monitors gone")
+    shutil.rmtree(d.run_dir, ignore_errors=True)
+
+
+def bench_ready_and_readopt(tmp, tar):
+    """podd start -> READY=1 with no pods; with READY_PODS stored pods whose monitors run
+    (re-adoption: READY only once every pod is re-adopted); and with the same pods after a
+    "reboot" (stored, nothing running: each pod starts afresh). Medians."""
+    root = Path(tmp) / "ready"
+    root.mkdir()
+    notify = Notify(root / "notify.sock")
+    d = Podd(root / "d", env={"NOTIFY_SOCKET": notify.path})
+    empty = []
+    for _ in range(RUNS):
+        empty.append(timed_start(d, notify))
+        d.stop()
+    d.start()
+    notify.ready()
+    try:
+        d.podctl("image", "import", "busybox", str(tar))
+        for i in range(READY_PODS):
+            d.create(pod(f"r{i}", [("a", "exec sleep 100000")]))
+        wait_for(lambda: running_count(d) == READY_PODS, timeout=300, what="pods running")
+        readopt, readopt_all = [], []
+        for _ in range(RUNS):
+            d.stop()
+            r = timed_start(d, notify)
+            t = time.perf_counter()
+            wait_for(lambda: running_count(d) == READY_PODS, timeout=60, interval=0.002, what="pods re-adopted")
+            readopt.append(r)
+            readopt_all.append(r + time.perf_counter() - t)
+        cold, cold_all = [], []
+        for _ in range(COLD_RUNS):
+            d.stop()
+            kill_pods_behind_podd(d)
+            r = timed_start(d, notify)
+            t = time.perf_counter()
+            wait_for(lambda: running_count(d) == READY_PODS, timeout=300, interval=0.01, what="pods started again")
+            cold.append(r)
+            cold_all.append(r + time.perf_counter() - t)
+    finally:
+        d.cleanup()
+    med = statistics.median
+    return med(empty), med(readopt), med(readopt_all), med(cold), med(cold_all)
+
+
 # --- peers ------------------------------------------------------------------------------
 PODMAN_CONF = REPO / "scripts" / "bench-podman.conf"
 
@@ -279,6 +371,12 @@ def main():
             "", f"{ms(with5)} vs {ms(without)} ms")
         row("restart latency: exit -> replacement running (backoff 0)", ms(bench_restart_latency(tmp, tar)), "ms",
             "", "podman took ~170 ms here (reference, not measured in this run)")
+        empty, readopt, readopt_all, cold, cold_all = bench_ready_and_readopt(tmp, tar)
+        row("podd start -> READY=1, no pods", ms(empty), "ms", "", "goal < 50 ms")
+        row(f"podd start -> READY=1, {READY_PODS} stored pods running (re-adopted)", ms(readopt), "ms", "", "goal < 300 ms")
+        row(f"re-adopt {READY_PODS} running pods: podd start -> all reported Running", ms(readopt_all), "ms")
+        row(f"podd start -> READY=1, {READY_PODS} stored pods after a reboot (none running)", ms(cold), "ms", "",
+            f"all {READY_PODS} running after {ms(cold_all)} ms; median of {COLD_RUNS}")
         rss, anon, idle = bench_memory(podd)
         row(f"podd resident memory with {PODS} idle 2-container pods", f"{rss / 1e6:.1f}", "MB")
         if anon:

@@ -176,7 +176,14 @@ extension PodController {
         }
         verifyContainers(adoption.states)
         let finished = checkpoint?.phase.isTerminal ?? false
-        apply(lifecycle.restore(restoredWithIDs, finished: finished, at: now))
+        let actions = lifecycle.restore(restoredWithIDs, finished: finished, at: now)
+        if actions.isEmpty && exits.isEmpty {
+            // Nothing changed: the checkpoint on disk says it already (rewriting it for every
+            // pod is most of a re-adoption's cost); the registry still needs the status.
+            context.publish("MODIFIED", current(), generation)
+        } else {
+            apply(actions)
+        }
         let running = restoredWithIDs.filter {
             if case .running = $0.state { return true }
             return false

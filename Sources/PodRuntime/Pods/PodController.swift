@@ -404,11 +404,13 @@ public actor PodController {
             return
         }
         discardLeftovers(checkpoint: checkpoint, now: now)
-        if terminalPhase != nil {
-            publish()
-            return
+        publish()
+        guard terminalPhase == nil else { return }
+        // A fresh start costs a sandbox (a few ms) per pod: it follows recovery, so that podd
+        // is ready once every pod is back in its hands, not once every pod has started.
+        Task(priority: .utility) {
+            if self.lifecycle.stage == .created && !self.gone { self.admit() }
         }
-        admit()
     }
 
     // MARK: - Stop

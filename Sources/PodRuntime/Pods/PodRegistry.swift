@@ -270,6 +270,7 @@ public actor PodRegistry {
     public func recover() async -> (count: Int, errors: [String]) {
         var errors: [String] = []
         var count = 0
+        var recovering: [PodController] = []
         for (uid, result) in ctx.store.loadAll() {
             switch result {
             case let .failure(e): errors.append(e.message)
@@ -285,8 +286,13 @@ public actor PodRegistry {
                 controllers[key] = controller
                 snapshots[key] = p
                 count += 1
-                await controller.recover()
+                recovering.append(controller)
             }
+        }
+        // Each controller takes its pod back (re-adopts it through its monitor, or schedules a
+        // fresh start) on its own, side by side.
+        await withTaskGroup(of: Void.self) { group in
+            for controller in recovering { group.addTask { await controller.recover() } }
         }
         return (count, errors)
     }
