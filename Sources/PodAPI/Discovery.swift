@@ -12,18 +12,45 @@ public struct VersionInfo: Sendable {
         self.buildDate = buildDate
     }
 
+    /// linux/amd64, linux/arm64... as Go names the machine.
+    static let platform: String = {
+        #if arch(x86_64)
+        return "linux/amd64"
+        #elseif arch(arm64)
+        return "linux/arm64"
+        #else
+        return "linux/unknown"
+        #endif
+    }()
+
     var json: JSONValue {
         let parts = gitVersion.dropFirst().split(separator: ".")
         return .object(JSONObject([
             ("major", .string(parts.first.map(String.init) ?? "0")),
             ("minor", .string(parts.count > 1 ? String(parts[1]) : "0")),
             ("gitVersion", .string(gitVersion)), ("gitCommit", .string(gitCommit)), ("gitTreeState", "clean"),
-            ("buildDate", .string(buildDate)), ("goVersion", "swift6"), ("compiler", "swiftc"), ("platform", "linux/amd64"),
+            ("buildDate", .string(buildDate)), ("goVersion", "swift6"), ("compiler", "swiftc"), ("platform", .string(Self.platform)),
         ]))
     }
 }
 
 enum Discovery {
+    /// `/apis`: the API groups besides the core one; podd's own extension group.
+    static let apiGroups: JSONValue = .object(JSONObject([
+        ("kind", "APIGroupList"), ("apiVersion", "v1"), ("groups", .array([poddGroup])),
+    ]))
+
+    static let poddGroup: JSONValue = .object(JSONObject([
+        ("kind", "APIGroup"), ("apiVersion", "v1"), ("name", "podd.io"),
+        ("versions", .array([.object(JSONObject([("groupVersion", "podd.io/v1"), ("version", "v1")]))])),
+        ("preferredVersion", .object(JSONObject([("groupVersion", "podd.io/v1"), ("version", "v1")]))),
+    ]))
+
+    static let poddV1Resources: JSONValue = .object(JSONObject([
+        ("kind", "APIResourceList"), ("apiVersion", "v1"), ("groupVersion", "podd.io/v1"),
+        ("resources", .array([resource("images", "Image", namespaced: false, verbs: ["create", "delete", "get", "list"])])),
+    ]))
+
     static let apiVersions: JSONValue = .object(JSONObject([
         ("kind", "APIVersions"), ("versions", ["v1"]),
         ("serverAddressByClientCIDRs", .array([])),

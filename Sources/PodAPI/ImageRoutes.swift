@@ -41,8 +41,10 @@ struct ImageRoutes {
                 }
             }
             return PodAPIHandler.json(201, image.json)
-        case (.GET, 1), (.DELETE, 1):
-            guard let ref = ImageReference(s[0]) else { throw .badRequest("invalid image reference \"\(s[0])\"") }
+        case (.GET, _), (.DELETE, _):
+            // A name may have '/' in it (myorg/tool:1): it spans the rest of the path.
+            let text = s.joined(separator: "/")
+            guard let ref = ImageReference(text) else { throw .badRequest("invalid image reference \"\(text)\"") }
             if r.method == .GET {
                 guard let image = images.image(ref) else { throw .notFound(ref.description, kind: "images") }
                 return PodAPIHandler.json(200, image.json)

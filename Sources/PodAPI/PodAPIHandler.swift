@@ -53,6 +53,13 @@ public struct PodAPIHandler: APIRequestHandler {
         case (.GET, 1) where s[0] == "metrics": return await metrics()
         case (.GET, 1) where s[0] == "api": return Self.json(200, Discovery.apiVersions)
         case (.GET, 2) where s == ["api", "v1"]: return Self.json(200, Discovery.coreV1Resources)
+        case (.GET, 1) where s[0] == "apis": return Self.json(200, Discovery.apiGroups)
+        case (.GET, 2) where s == ["apis", "podd.io"]: return Self.json(200, Discovery.poddGroup)
+        case (.GET, 3) where s == ["apis", "podd.io", "v1"]: return Self.json(200, Discovery.poddV1Resources)
+        case (_, 1) where ["version", "healthz", "readyz", "livez", "metrics", "api", "apis"].contains(s[0]),
+             (_, 2) where s == ["api", "v1"] || s == ["apis", "podd.io"],
+             (_, 3) where s == ["apis", "podd.io", "v1"]:
+            throw Self.methodNotAllowed(r)
         default: break
         }
         if s.count >= 2 && s[0] == "api" && s[1] == "v1" { return try await coreV1(r, Array(s.dropFirst(2))) }
@@ -72,6 +79,10 @@ public struct PodAPIHandler: APIRequestHandler {
             try only(r, [.GET])
             return await listNamespaces()
         default: break
+        }
+        if s.count == 2 && s[0] == "namespaces" {
+            try only(r, [.GET])
+            return try await namespace(s[1])
         }
         guard s.count >= 3, s[0] == "namespaces" else {
             throw APIError(code: 404, reason: "NotFound", message: "the server could not find the requested resource (\(r.method) \(r.path))")
@@ -204,6 +215,15 @@ public struct PodAPIHandler: APIRequestHandler {
         return Self.json(200, .object(JSONObject([("kind", "NamespaceList"), ("apiVersion", "v1"), ("items", .array(items))])))
     }
 
+    /// A namespace exists in podd once a pod lives in it (and `default` always).
+    private func namespace(_ name: String) async throws(APIError) -> APIResponse {
+        let names = Set(await registry.list(namespace: nil).map(\.metadata.namespace)).union(["default"])
+        guard names.contains(name) else { throw .notFound(name, kind: "namespaces") }
+        return Self.json(200, .object(JSONObject([("kind", "Namespace"), ("apiVersion", "v1"),
+                                                  ("metadata", .object(JSONObject([("name", .string(name))]))),
+                                                  ("status", .object(JSONObject([("phase", "Active")])))])))
+    }
+
     private func metrics() async -> APIResponse {
         let pods = await registry.list(namespace: nil)
         var byPhase: [String: Int] = [:]
@@ -240,6 +260,10 @@ public struct PodAPIHandler: APIRequestHandler {
         let bytes = r.body.bytes
         guard !bytes.isEmpty else { throw .badRequest("the request body is empty; send a Pod as JSON") }
         let type = r.headers["Content-Type"].first?.lowercased() ?? "application/json"
+        guard type.hasPrefix("application/json") || type.contains("yaml") else {
+            throw APIError(code: 415, reason: "UnsupportedMediaType",
+                           message: "the body of the request was in an unknown format (\(type)): send application/json or application/yaml")
+        }
         do {
             if type.contains("yaml") {
                 let docs = try JSONValue.parseYAMLDocuments(String(decoding: bytes, as: UTF8.self))

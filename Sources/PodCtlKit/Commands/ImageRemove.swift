@@ -26,7 +26,7 @@ extension Podctl.Image {
             for text in references {
                 let image = try ImageReference(parsing: text)
                 do {
-                    _ = try client.json("DELETE", PoddClient.imagesPath + "/" + PoddClient.pathSegment(image.description))
+                    _ = try client.json("DELETE", PoddClient.imagesPath + "/" + image.description.split(separator: "/").map { PoddClient.pathSegment(String($0)) }.joined(separator: "/"))
                     Output.write("image/\(image.description) removed\n")
                 } catch let error as APIStatusError {
                     if let earlier = failure as? APIStatusError { Output.error(earlier.description) }

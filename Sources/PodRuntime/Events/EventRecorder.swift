@@ -19,9 +19,9 @@ public actor EventRecorder {
 
     public init(host: String) { self.host = host }
 
-    public func record(namespace: String, pod: String, uid: String, container: String?, type: String,
+    /// `fieldPath` names the container (`spec.initContainers{init}`), as kubelet's events do.
+    public func record(namespace: String, pod: String, uid: String, fieldPath: String?, type: String,
                        reason: String, message: String, at time: Timestamp) {
-        let fieldPath = container.map { "spec.containers{\($0)}" }
         if let i = records.lastIndex(where: { $0.namespace == namespace && $0.involvedName == pod
             && $0.json["reason"]?.stringValue == reason && $0.json["message"]?.stringValue == message
             && $0.json["involvedObject"]?["uid"]?.stringValue == uid }), case var .object(o) = records[i].json {

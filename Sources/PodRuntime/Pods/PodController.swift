@@ -225,6 +225,9 @@ public actor PodController {
                                                 message: "failed to start container \"\(name)\": \(stage): \(detail)",
                                                 terminated: true), at: now))
         case "exited":
+            if let end = message.timestamp("finishedAt") {
+                context.logger.trace("pod \(pod.metadata.name): container \(name) exit reported \(Int(now.seconds(since: end) * 1e6)) us after it ended")
+            }
             stopProbes(name)
             apply(lifecycle.handle(.exited(name, exitCode: Int32(message.int("exitCode") ?? 255),
                                            signal: Int32(message.int("signal") ?? 0),
@@ -342,7 +345,12 @@ public actor PodController {
         let events = context.events
         let uid = self.uid
         let now = RuntimeClock.now()
-        Task { await events.record(namespace: pod.metadata.namespace, pod: pod.metadata.name, uid: uid, container: container,
+        let fieldPath = container.map { name in
+            if pod.spec.initContainers.contains(where: { $0.name == name }) { return "spec.initContainers{\(name)}" }
+            if pod.spec.ephemeralContainers.contains(where: { $0.name == name }) { return "spec.ephemeralContainers{\(name)}" }
+            return "spec.containers{\(name)}"
+        }
+        Task { await events.record(namespace: pod.metadata.namespace, pod: pod.metadata.name, uid: uid, fieldPath: fieldPath,
                                    type: type, reason: reason, message: message, at: now) }
     }
 
@@ -471,7 +479,9 @@ public actor PodController {
         tornDownDone = true
         let events = context.events
         let uid = self.uid
-        Task { try? await Task.sleep(for: .seconds(60)); await events.forget(uid: uid) }
+        // A replaced spec keeps the pod (and its uid): its events stay. Those of a deleted pod
+        // go after an hour, as the API server's event TTL has it.
+        if !keepState { Task { try? await Task.sleep(for: .seconds(3600)); await events.forget(uid: uid) } }
         context.publish("DELETED", current(), generation)
         goneWaiters.forEach { $0.resume() }
         goneWaiters = []

@@ -231,8 +231,13 @@ public actor PodRegistry {
                            name: key.name, kind: "pods")
         }
         if let g = gracePeriod, g < 0 { throw .badRequest("gracePeriodSeconds must be >= 0") }
-        let result = await controller.terminate(gracePeriod: gracePeriod, keepState: false)
-        if controllers[key] === controller { snapshots[key] = result }
+        var result = await controller.terminate(gracePeriod: gracePeriod, keepState: false)
+        if controllers[key] === controller {
+            // Marking the deletion is a change of the object: a newer resourceVersion.
+            result.metadata.resourceVersion = nextResourceVersion()
+            snapshots[key] = result
+            broadcast("MODIFIED", result)
+        }
         return result
     }
 

@@ -245,7 +245,7 @@ public actor StaticPodSource {
         let namespace = raw?["metadata"]?["namespace"]?.stringValue ?? ObjectMeta.defaultNamespace
         let events = self.events
         Task {
-            await events.record(namespace: namespace, pod: name, uid: "", container: nil, type: "Warning",
+            await events.record(namespace: namespace, pod: name, uid: "", fieldPath: nil, type: "Warning",
                                 reason: "FailedStaticPod", message: message, at: RuntimeClock.now())
         }
     }
