@@ -255,3 +255,34 @@ def test_seed_manifest_with_a_working_init_runs_the_app(podd):
     podd.podctl("apply", "-f", "-", input=text)
     podd.wait_running("myapp")
     assert wait_for(lambda: podd.log("myapp", "myapp-container")) == "The app is running!\n"
+
+
+def test_pod_restart_keeps_uid_emptydir_and_network(podd):
+    # The app counts its runs in an emptyDir and notes its network namespace; it fails twice.
+    m = pod_manifest("keep", [{"name": "app", "command": ["sh", "-c",
+        "echo run >> /data/runs; readlink /proc/self/ns/net >> /data/net; "
+        "[ $(wc -l < /data/runs) -ge 3 ] && exec sleep 3600; exit 1"],
+        "volumeMounts": [{"name": "d", "mountPath": "/data"}]}],
+        volumes=[{"name": "d", "emptyDir": {}}], restartPolicy="Always")
+    m["spec"]["initContainers"] = [{"name": "init", "image": "busybox", "command": ["true"]}]
+    uid = podd.create(m).json()["metadata"]["uid"]
+    p = wait_for(lambda: (p := podd.pod("keep")) and statuses(p)["app"]["restartCount"] >= 2
+                 and "running" in statuses(p)["app"]["state"] and p, timeout=40, what="two pod restarts")
+    assert p["metadata"]["uid"] == uid
+    assert statuses(p, "initContainerStatuses")["init"]["restartCount"] >= 2   # pod scope: init re-ran
+    data = podd.state_dir / "pods" / uid / "volumes" / "d"
+    assert (data / "runs").read_text().count("run") >= 3
+    nets = set((data / "net").read_text().split())
+    assert len(nets) == 1, f"the pod's network namespace changed across restarts: {nets}"
+
+
+def test_image_removed_after_admission_leaves_container_waiting(podd, busybox_tar):
+    podd.podctl("image", "import", "tools", str(busybox_tar))
+    m = pod_manifest("noimg", [{"name": "a", "image": "tools", "command": ["sh", "-c", "exit 1"]}],
+                     restartPolicy="Always")
+    m["metadata"]["annotations"] = {"podd.io/restart-scope": "container"}
+    assert podd.create(m).status == 201
+    podd.podctl("image", "rm", "tools")
+    s = wait_for(lambda: (s := statuses(podd.pod("noimg"))["a"]) and s["state"].get("waiting", {}).get("reason") == "ErrImageNeverPull" and s,
+                 timeout=30, what="ErrImageNeverPull")
+    assert "tools" in s["state"]["waiting"]["message"]
