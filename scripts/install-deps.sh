@@ -1,14 +1,17 @@
 #!/bin/sh
-# install-deps.sh [--bench]
+# install-deps.sh [--bench | --systemd-container]
 #
 # Installs what podd's build, tests and demo need on Debian 12 and is missing: the C
 # libraries, busybox-static (the test/demo image), the tools the tests drive (tar, ip, tmux,
 # systemd's tools) and pytest. With --bench, also the peers the benchmark compares with
-# (podman, crun, hyperfine, catatonit). Safe to run again: it installs only what is absent.
+# (podman, crun, hyperfine, catatonit); with --systemd-container, what the test that boots
+# systemd in a container needs (debootstrap, systemd-nspawn). Safe to run again: it installs
+# only what is absent.
 set -eu
 
 packages="busybox-static libsystemd-dev pkg-config tar iproute2 tmux file procps python3 python3-yaml systemd util-linux"
 [ "${1:-}" = "--bench" ] && packages="$packages podman runc crun catatonit hyperfine"
+[ "${1:-}" = "--systemd-container" ] && packages="$packages debootstrap systemd-container"
 
 missing=""
 for p in $packages; do
