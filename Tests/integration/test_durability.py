@@ -225,3 +225,21 @@ def test_app_failing_after_readoption_restarts_the_pod_with_counts_continuing(po
     s = wait_for(lambda: (st := statuses(podd, "flaky")["c"]) and st["restartCount"] == 2 and st, timeout=30,
                  what="the second restart, counted on from the first")
     assert s["lastState"]["terminated"]["exitCode"] == 1
+
+
+def test_containers_the_stored_spec_lacks_are_stopped_on_readoption(podd):
+    # As if podd died while replacing the pod's spec: the stored spec names container b, the
+    # surviving monitor runs container a.
+    import json
+    podd.create(pod_manifest("swap", [("a", "exec sleep 3600")], terminationGracePeriodSeconds=0))
+    p = podd.wait_running("swap")
+    old = container_procs(podd, "swap", "a")
+    podd.stop()
+    stored = podd.state_dir / "pods" / p["metadata"]["uid"] / "pod.json"
+    spec = json.loads(stored.read_text())
+    spec["spec"]["containers"][0]["name"] = "b"
+    stored.write_text(json.dumps(spec))
+    podd.start()
+    podd.wait_running("swap", ["b"])
+    wait_for(lambda: not any(alive(pid, t) for pid, t in old.items()), timeout=15, what="container a stopped")
+    assert len(monitors(podd)) == 1

@@ -175,6 +175,13 @@ extension PodController {
             restoredWithIDs[i].containerID = runs[restoredWithIDs[i].name]?.containerID
         }
         verifyContainers(adoption.states)
+        // Containers the monitor runs that this spec does not have (podd died while replacing
+        // the pod's spec): they go, and their exit is then ignored (not in the machine).
+        let known = Set(restored.map(\.name))
+        for (name, st) in adoption.states where !known.contains(name) && st["state"] == "running" {
+            context.logger.info("pod \(pod.metadata.namespace)/\(pod.metadata.name): container \(name) is not in the pod's spec; stopping it")
+            sendSignal(name, 9)
+        }
         let finished = checkpoint?.phase.isTerminal ?? false
         let actions = lifecycle.restore(restoredWithIDs, finished: finished, at: now)
         if actions.isEmpty && exits.isEmpty {

@@ -403,7 +403,7 @@ public actor PodController {
     public func recover() {
         let now = RuntimeClock.now()
         let checkpoint = loadCheckpoint()
-        startTime = checkpoint?.startTime
+        startTime = checkpoint?.startTime ?? now
         if let phase = checkpoint?.phase, phase.isTerminal { terminalPhase = phase }
         if let checkpoint { conditions.seed(from: checkpoint.conditions) }
         if let adoption = reconnectMonitor() {
