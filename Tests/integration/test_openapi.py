@@ -96,16 +96,28 @@ class Contract:
             obj = node
         return obj
 
+    def spans_segments(self, template):
+        """Whether the template's last segment is a parameter that takes the rest of the
+        path, slashes and all (marked `x-podd-spans-segments`: an image name with `/`)."""
+        last = [s for s in template.split("/") if s][-1]
+        params = [self.resolve(p) for p in self.spec["paths"][template].get("parameters", [])]
+        return any(p.get("in") == "path" and "{%s}" % p["name"] == last and p.get("x-podd-spans-segments")
+                   for p in params)
+
     def template(self, path):
         """The document's path template for a concrete path (literal segments win)."""
         segments = [urllib.parse.unquote(s) for s in path.split("?")[0].split("/") if s]
         best, best_literals = None, -1
         for template in self.spec["paths"]:
             parts = [s for s in template.split("/") if s]
-            if len(parts) != len(segments):
+            if len(parts) < len(segments) and self.spans_segments(template):
+                segments_here = segments[:len(parts) - 1] + ["/".join(segments[len(parts) - 1:])]
+            else:
+                segments_here = segments
+            if len(parts) != len(segments_here):
                 continue
             literals = 0
-            for t, s in zip(parts, segments):
+            for t, s in zip(parts, segments_here):
                 if t.startswith("{") and t.endswith("}"):
                     continue
                 if t != s:
@@ -144,14 +156,10 @@ class Contract:
         item = self.spec["paths"][template]
         op = item.get(method.lower())
         if op is None:
-            # A method the document does not list for the path: podd must refuse it, with
-            # 405 or with what the path item says (x-podd-other-methods).
-            refusal = item.get("x-podd-other-methods", 405)
-            assert status == refusal, (f"{where}: {method} is not documented for {template}, "
-                                       f"so the answer must be {refusal}")
+            # A method the document does not list for the path: podd must refuse it with 405.
+            assert status == 405, f"{where}: {method} is not documented for {template}, so the answer must be 405"
             self.seen.add((template, method.upper(), status))
-            name = "MethodNotAllowed" if status == 405 else "NotFound"
-            return template, self.resolve({"$ref": f"#/components/responses/{name}"})
+            return template, self.resolve({"$ref": "#/components/responses/MethodNotAllowed"})
         responses = op["responses"]
         assert str(status) in responses, (
             f"{where}: status {status} is not documented for {method.upper()} {template} "
@@ -379,7 +387,7 @@ def test_document_is_valid_openapi_3(spec):
 def test_document_names_every_route_and_schema(spec):
     expected = {
         "/version": {"get"}, "/healthz": {"get"}, "/readyz": {"get"}, "/livez": {"get"}, "/metrics": {"get"},
-        "/api": {"get"}, "/api/v1": {"get"},
+        "/api": {"get"}, "/api/v1": {"get"}, "/apis": {"get"}, "/apis/podd.io": {"get"}, "/apis/podd.io/v1": {"get"},
         "/api/v1/pods": {"get"},
         "/api/v1/namespaces/{namespace}/pods": {"get", "post"},
         "/api/v1/namespaces/{namespace}/pods/{name}": {"get", "put", "delete"},
@@ -389,7 +397,7 @@ def test_document_names_every_route_and_schema(spec):
         "/api/v1/namespaces/{namespace}/pods/{name}/attach": {"get", "post"},
         "/api/v1/namespaces/{namespace}/pods/{name}/ephemeralcontainers": {"get", "put", "patch"},
         "/api/v1/events": {"get"}, "/api/v1/namespaces/{namespace}/events": {"get"},
-        "/api/v1/namespaces": {"get"},
+        "/api/v1/namespaces": {"get"}, "/api/v1/namespaces/{name}": {"get"},
         "/apis/podd.io/v1/images": {"get", "post"}, "/apis/podd.io/v1/images/{image}": {"get", "delete"},
     }
     for path, methods in expected.items():
@@ -398,7 +406,8 @@ def test_document_names_every_route_and_schema(spec):
     log_params = {p["name"] for p in spec["paths"]["/api/v1/namespaces/{namespace}/pods/{name}/log"]["get"]["parameters"]}
     assert {"container", "follow", "previous", "tailLines", "timestamps", "sinceSeconds", "sinceTime", "limitBytes"} <= log_params
     schemas = spec["components"]["schemas"]
-    for name in ("Pod", "PodList", "Event", "EventList", "WatchEvent", "Status", "Image", "ImageList", "version.Info"):
+    for name in ("Pod", "PodList", "Event", "EventList", "WatchEvent", "Status", "Image", "ImageList", "version.Info",
+                 "APIGroupList", "APIGroup", "APIResourceList"):
         assert name in schemas, name
     # What DESIGN.md promises the official clients: the fields Kubernetes requires.
     assert set(schemas["ContainerStatus"]["required"]) == {"name", "image", "imageID", "ready", "restartCount", "state"}
@@ -450,6 +459,14 @@ def test_pods_logs_events_and_images_match_the_document(api, podd, busybox_tar):
         base = "/api/v1/namespaces/{namespace}/" if res["namespaced"] else "/api/v1/"
         path = base + res["name"].replace("/", "/{name}/") if "/" in res["name"] else base + res["name"]
         assert path in api.contract.spec["paths"], f"discovery lists {res['name']}, the document lacks {path}"
+    _, groups = api.call("GET", "/apis", expect=200)
+    assert [g["name"] for g in groups["groups"]] == ["podd.io"]
+    _, group = api.call("GET", "/apis/podd.io", expect=200)
+    assert group["preferredVersion"]["groupVersion"] == "podd.io/v1"
+    _, resources = api.call("GET", "/apis/podd.io/v1", expect=200)
+    assert resources["groupVersion"] == "podd.io/v1"
+    for res in resources["resources"]:
+        assert "/apis/podd.io/v1/" + res["name"] in api.contract.spec["paths"], res
 
     # Create, and watch it come up.
     status, created = api.call("POST", f"{ns}/pods", _scenario_pod("web"), expect=201)
@@ -479,6 +496,9 @@ def test_pods_logs_events_and_images_match_the_document(api, podd, busybox_tar):
     assert [p["metadata"]["name"] for p in lst["items"]] == ["other"]
     _, nss = api.call("GET", "/api/v1/namespaces", expect=200)
     assert {n["metadata"]["name"] for n in nss["items"]} >= {"default", "tools"}
+    _, namespace = api.call("GET", "/api/v1/namespaces/tools", expect=200)
+    assert namespace["metadata"]["name"] == "tools" and namespace["status"]["phase"] == "Active"
+    api.call("GET", "/api/v1/namespaces/default", expect=200)
 
     # Watch: ADDED for what exists, then MODIFIED for a replace (labels only, in place).
     current = podd.pod("web")
@@ -518,6 +538,9 @@ def test_pods_logs_events_and_images_match_the_document(api, podd, busybox_tar):
     wait_for(lambda: any(e["reason"] == "Started" for e in podd.get(f"{ns}/events").json()["items"]), what="events")
     _, evs = api.call("GET", f"{ns}/events", expect=200)
     assert {"Created", "Started"} <= {e["reason"] for e in evs["items"]}
+    # An init container's events name it as kubelet does.
+    assert "spec.initContainers{setup}" in {e["involvedObject"].get("fieldPath") for e in evs["items"]}, evs
+    assert "spec.containers{app}" in {e["involvedObject"].get("fieldPath") for e in evs["items"]}, evs
     podd.wait_running("other", namespace="tools")
     wait_for(lambda: podd.get("/api/v1/namespaces/tools/events").json()["items"], what="events of the pod other")
     _, evs = api.call("GET", "/api/v1/events?fieldSelector=involvedObject.name%3Dother", expect=200)
@@ -526,10 +549,13 @@ def test_pods_logs_events_and_images_match_the_document(api, podd, busybox_tar):
     # Delete: answered with the pod, deletionTimestamp set, readable until gone; the
     # event watch sees the Killing events.
     deleted = []
+    before = podd.pod("web")
     watched = api.watch(f"{ns}/events?watch=true", 1, then=lambda: deleted.append(
         api.call("DELETE", f"{ns}/pods/web?gracePeriodSeconds=1", expect=200)[1]))
     assert watched[0]["type"] in ("ADDED", "MODIFIED")
     assert deleted[0]["metadata"]["deletionTimestamp"] and deleted[0]["metadata"]["deletionGracePeriodSeconds"] == 1
+    # The deletion is a change of the object: a newer resourceVersion.
+    assert int(deleted[0]["metadata"]["resourceVersion"]) > int(before["metadata"]["resourceVersion"]), (before, deleted)
     api.call("GET", f"{ns}/pods/web")   # 200 while terminating, 404 once gone: both documented
     podd.wait_gone("web")
     api.error("GET", f"{ns}/pods/web", 404, reason="NotFound")
@@ -549,6 +575,15 @@ def test_pods_logs_events_and_images_match_the_document(api, podd, busybox_tar):
     _, gone = api.call("DELETE", "/apis/podd.io/v1/images/contract:v1", expect=200)
     assert gone["status"] == "Success"
     api.error("GET", "/apis/podd.io/v1/images/contract:v1", 404, reason="NotFound")
+    # A name with '/' in it: its slashes stay in the path.
+    _, image = api.call("POST", "/apis/podd.io/v1/images?name=myorg/tool&tag=1", busybox_tar.read_bytes(),
+                        {"Content-Type": "application/x-tar"}, expect=201)
+    assert image["metadata"]["name"] == "myorg/tool:1"
+    _, image = api.call("GET", "/apis/podd.io/v1/images/myorg/tool:1", expect=200)
+    assert image["name"] == "myorg/tool" and image["tag"] == "1"
+    api.error("GET", "/apis/podd.io/v1/images/myorg%2Ftool:1", 400, text="invalid path")
+    api.call("DELETE", "/apis/podd.io/v1/images/myorg/tool:1", expect=200)
+    api.error("DELETE", "/apis/podd.io/v1/images/myorg/tool:1", 404, reason="NotFound", text="myorg/tool:1")
 
 
 def test_every_reachable_error_matches_the_document(api, podd, tmp_path):
@@ -602,19 +637,25 @@ def test_every_reachable_error_matches_the_document(api, podd, tmp_path):
         api.error(method, path, 404, reason="NotFound", text="ghost")
     ghost = pod_manifest("ghost", [("a", "true")])
     api.error("PUT", f"{ns}/pods/ghost", 404, ghost, reason="NotFound")
-    for path in ("/nope", "/apis", "/api/v1/namespaces/default", f"{ns}/configmaps", "/apis/podd.io/v1/other"):
+    api.error("GET", "/api/v1/namespaces/ghost", 404, reason="NotFound", text="ghost")
+    for path in ("/nope", "/apis/other", f"{ns}/configmaps", "/apis/podd.io/v1/other", "/apis/podd.io/v2"):
         api.error("GET", path, 404, text="could not find the requested resource")
 
     # 405.
     for method, path in (("PATCH", f"{ns}/pods/ok"), ("PUT", f"{ns}/pods/ok/status"), ("PATCH", f"{ns}/pods/ok/status"),
                          ("POST", "/api/v1/pods"), ("DELETE", f"{ns}/pods"), ("POST", f"{ns}/events"),
                          ("DELETE", "/api/v1/namespaces"), ("PUT", "/apis/podd.io/v1/images"),
-                         ("POST", f"{ns}/pods/ok/log")):
+                         ("POST", f"{ns}/pods/ok/log"), ("DELETE", "/api/v1/namespaces/default"),
+                         ("POST", "/apis/podd.io/v1/images/busybox"),
+                         ("POST", "/version"), ("DELETE", "/healthz"), ("PUT", "/readyz"), ("POST", "/livez"),
+                         ("DELETE", "/metrics"), ("POST", "/api"), ("PUT", "/api/v1"), ("POST", "/apis"),
+                         ("DELETE", "/apis/podd.io"), ("POST", "/apis/podd.io/v1")):
         api.error(method, path, 405, body={"metadata": {}} if method in ("PATCH", "PUT", "POST") else None,
                   reason="MethodNotAllowed")
-    # ... but the non-resource paths answer other methods with 404, as documented.
-    api.error("POST", "/version", 404, body={})
-    api.error("DELETE", "/healthz", 404)
+
+    # 415: a body neither JSON nor YAML.
+    for method, path in (("POST", f"{ns}/pods"), ("PUT", f"{ns}/pods/ok")):
+        api.error(method, path, 415, json.dumps(good), {"Content-Type": "text/plain"}, reason="UnsupportedMediaType")
 
     # 409.
     api.error("POST", f"{ns}/pods", 409, good, reason="AlreadyExists")
@@ -672,7 +713,7 @@ def test_every_reachable_error_matches_the_document(api, podd, tmp_path):
     _check_forbidden(api, podd, [("GET", "/api/v1/pods"), ("POST", f"{ns}/pods"), ("GET", "/version")])
 
     codes = {code for (_, _, code) in api.contract.seen}
-    assert {400, 403, 404, 405, 409, 413, 422} <= codes, sorted(codes)
+    assert {400, 403, 404, 405, 409, 413, 415, 422} <= codes, sorted(codes)
 
 
 def _check_exec_websocket(api, podd, path):
