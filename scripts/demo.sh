@@ -36,8 +36,8 @@ podctl apply -f config/examples/sidecar.yaml
 sleep 3
 echo "\$ podctl get pods"
 podctl get pods
-echo "\$ podctl logs sidecar -c app      (the app writes to a file, not stdout)"
-podctl logs sidecar -c app
+echo "\$ podctl logs sidecar -c app --tail 3"
+podctl logs sidecar -c app --tail 3
 echo "\$ podctl logs sidecar -c shipper --tail 3"
 podctl logs sidecar -c shipper --tail 3
 cat <<MSG
