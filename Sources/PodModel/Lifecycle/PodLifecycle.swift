@@ -160,6 +160,10 @@ public struct PodLifecycle: Sendable {
     var initDone: Set<String> = []
     private var killDeadline: Timestamp?
     private var stopTimeout: Double
+    /// Pod scope: the backoff before the pod's next round, and the container whose end
+    /// caused it (shown in CrashLoopBackOff while the pod waits).
+    private var pendingPodRestartDelay: Double = 0
+    private var pendingRestartCause: String?
     private let backoffSettings: RestartBackoff.Settings
 
     public init(podName: String, podRef: String, containers: [ContainerSpec], policy: Policy,
@@ -389,9 +393,6 @@ public struct PodLifecycle: Sendable {
         pendingRestartCause = failedName
         return actions
     }
-
-    private var pendingPodRestartDelay: Double = 0
-    private var pendingRestartCause: String?
 
     /// Native sidecars stop after the app containers, in reverse order: signal the last one
     /// still running; the next gets its signal when that one has exited.

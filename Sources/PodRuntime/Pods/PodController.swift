@@ -293,6 +293,7 @@ public actor PodController {
             // Keep this run's log and the one before it (for `logs --previous`), as kubelet does.
             if run >= 2 { unlink(layout.logPath(container: name, run: run - 2)) }
             runs[name]?.sentAt = RuntimeClock.monotonic()
+            context.logger.trace("pod \(pod.metadata.name): spawn \(name) sent")
             try sandbox.send(message)
             record(type: "Normal", reason: "Created", message: "Created container \(name)", container: name)
         } catch let e as ContainerLaunch.LaunchError {
