@@ -59,7 +59,7 @@ enum Discovery {
     static let coreV1Resources: JSONValue = .object(JSONObject([
         ("kind", "APIResourceList"), ("groupVersion", "v1"),
         ("resources", .array([
-            resource("pods", "Pod", namespaced: true, verbs: ["create", "delete", "get", "list", "update", "watch"], short: ["po"]),
+            resource("pods", "Pod", namespaced: true, verbs: ["create", "delete", "get", "list", "patch", "update", "watch"], short: ["po"]),
             resource("pods/log", "Pod", namespaced: true, verbs: ["get"]),
             resource("pods/ephemeralcontainers", "Pod", namespaced: true, verbs: ["get", "patch", "update"]),
             resource("pods/exec", "PodExecOptions", namespaced: true, verbs: ["create", "get"]),

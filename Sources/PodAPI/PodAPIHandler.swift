@@ -103,6 +103,7 @@ public struct PodAPIHandler: APIRequestHandler {
                 guard let pod = await registry.get(key) else { throw .notFound(key.name) }
                 return Self.json(200, pod.json)
             case .PUT: return try await replacePod(r, key: key)
+            case .PATCH: return try await patchPod(r, key: key)
             case .DELETE: return try await deletePod(r, key: key)
             default: throw Self.methodNotAllowed(r)
             }

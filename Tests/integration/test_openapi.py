@@ -390,7 +390,7 @@ def test_document_names_every_route_and_schema(spec):
         "/api": {"get"}, "/api/v1": {"get"}, "/apis": {"get"}, "/apis/podd.io": {"get"}, "/apis/podd.io/v1": {"get"},
         "/api/v1/pods": {"get"},
         "/api/v1/namespaces/{namespace}/pods": {"get", "post"},
-        "/api/v1/namespaces/{namespace}/pods/{name}": {"get", "put", "delete"},
+        "/api/v1/namespaces/{namespace}/pods/{name}": {"get", "put", "patch", "delete"},
         "/api/v1/namespaces/{namespace}/pods/{name}/status": {"get"},
         "/api/v1/namespaces/{namespace}/pods/{name}/log": {"get"},
         "/api/v1/namespaces/{namespace}/pods/{name}/exec": {"get", "post"},
@@ -513,6 +513,19 @@ def test_pods_logs_events_and_images_match_the_document(api, podd, busybox_tar):
     # The same object again: answered as it is.
     _, same = api.call("PUT", f"{ns}/pods/web", podd.pod("web"), expect=200)
     assert same["metadata"]["uid"] == current["metadata"]["uid"]
+
+    # Patches, one of each type (metadata only: the pod is not restarted).
+    _, patched = api.call("PATCH", f"{ns}/pods/web", {"metadata": {"labels": {"tier": None, "patched": "merge"}}},
+                          {"Content-Type": "application/merge-patch+json"}, expect=200)
+    assert patched["metadata"]["labels"] == {"app": "contract", "patched": "merge"}
+    _, patched = api.call("PATCH", f"{ns}/pods/web", {"metadata": {"annotations": {"$patch": "replace", "only": "this"}}},
+                          {"Content-Type": "application/strategic-merge-patch+json"}, expect=200)
+    assert patched["metadata"]["annotations"] == {"only": "this"}
+    _, patched = api.call("PATCH", f"{ns}/pods/web",
+                          [{"op": "test", "path": "/metadata/resourceVersion", "value": patched["metadata"]["resourceVersion"]},
+                           {"op": "replace", "path": "/metadata/labels/patched", "value": "json"}],
+                          {"Content-Type": "application/json-patch+json; charset=utf-8"}, expect=200)
+    assert patched["metadata"]["labels"]["patched"] == "json" and patched["metadata"]["uid"] == current["metadata"]["uid"]
 
     # Logs.
     wait_for(lambda: "started web" in podd.log("web", "app"), what="app output")
@@ -637,12 +650,14 @@ def test_every_reachable_error_matches_the_document(api, podd, tmp_path):
         api.error(method, path, 404, reason="NotFound", text="ghost")
     ghost = pod_manifest("ghost", [("a", "true")])
     api.error("PUT", f"{ns}/pods/ghost", 404, ghost, reason="NotFound")
+    api.error("PATCH", f"{ns}/pods/ghost", 404, {"metadata": {}}, {"Content-Type": "application/merge-patch+json"},
+              reason="NotFound")
     api.error("GET", "/api/v1/namespaces/ghost", 404, reason="NotFound", text="ghost")
     for path in ("/nope", "/apis/other", f"{ns}/configmaps", "/apis/podd.io/v1/other", "/apis/podd.io/v2"):
         api.error("GET", path, 404, text="could not find the requested resource")
 
     # 405.
-    for method, path in (("PATCH", f"{ns}/pods/ok"), ("PUT", f"{ns}/pods/ok/status"), ("PATCH", f"{ns}/pods/ok/status"),
+    for method, path in (("PUT", f"{ns}/pods/ok/status"), ("PATCH", f"{ns}/pods/ok/status"),
                          ("POST", "/api/v1/pods"), ("DELETE", f"{ns}/pods"), ("POST", f"{ns}/events"),
                          ("DELETE", "/api/v1/namespaces"), ("PUT", "/apis/podd.io/v1/images"),
                          ("POST", f"{ns}/pods/ok/log"), ("DELETE", "/api/v1/namespaces/default"),
@@ -653,9 +668,24 @@ def test_every_reachable_error_matches_the_document(api, podd, tmp_path):
         api.error(method, path, 405, body={"metadata": {}} if method in ("PATCH", "PUT", "POST") else None,
                   reason="MethodNotAllowed")
 
-    # 415: a body neither JSON nor YAML.
+    # 415: a body neither JSON nor YAML; a PATCH that is none of the three patch types.
     for method, path in (("POST", f"{ns}/pods"), ("PUT", f"{ns}/pods/ok")):
         api.error(method, path, 415, json.dumps(good), {"Content-Type": "text/plain"}, reason="UnsupportedMediaType")
+    for content_type in ("application/json", "application/apply-patch+yaml"):
+        api.error("PATCH", f"{ns}/pods/ok", 415, json.dumps({"metadata": {}}), {"Content-Type": content_type},
+                  reason="UnsupportedMediaType", text="application/strategic-merge-patch+json")
+
+    # PATCH: a malformed patch is 400, one that does not apply 422, a stale resourceVersion 409.
+    json_patch = {"Content-Type": "application/json-patch+json"}
+    api.error("PATCH", f"{ns}/pods/ok", 400, json.dumps({"op": "add"}), json_patch, reason="BadRequest", text="JSON array")
+    api.error("PATCH", f"{ns}/pods/ok", 400, "[{", json_patch, reason="BadRequest")
+    api.error("PATCH", f"{ns}/pods/ok", 422, json.dumps([{"op": "test", "path": "/metadata/name", "value": "x"}]), json_patch,
+              reason="Invalid", text="test failed")
+    status = api.error("PATCH", f"{ns}/pods/ok", 422, json.dumps({"spec": {"containers": [{"name": "app", "image": "nginx"}]}}),
+                       {"Content-Type": "application/strategic-merge-patch+json"}, reason="Invalid")
+    assert "podctl image import" in status["message"]
+    api.error("PATCH", f"{ns}/pods/ok", 409, json.dumps({"metadata": {"resourceVersion": "1"}}),
+              {"Content-Type": "application/merge-patch+json"}, reason="Conflict")
 
     # 409.
     api.error("POST", f"{ns}/pods", 409, good, reason="AlreadyExists")
