@@ -14,7 +14,7 @@ public struct Podctl: ParsableCommand {
         version: PodctlVersion.gitVersion,
         subcommands: [
             Apply.self, Get.self, Describe.self, Logs.self, Exec.self, Attach.self, Debug.self, Delete.self, Events.self,
-            Image.self, Version.self,
+            Label.self, Annotate.self, Image.self, Version.self,
         ]
     )
 
