@@ -9,6 +9,11 @@ extension PodAPIHandler {
     func patchPod(_ r: APIRequest, key: PodRegistry.Key) async throws(APIError) -> APIResponse {
         let type = try Self.patchType(r)
         let patch = try Self.patchBody(r)
+        if type == .json, let count = patch.arrayValue?.count, count > Self.maximumJSONPatchOperations {
+            // The API server's limit: each operation copies part of the pod.
+            throw APIError(code: 413, reason: "RequestEntityTooLarge",
+                           message: "The request entity is too large: the allowed maximum operations in a JSON patch is \(Self.maximumJSONPatchOperations), got \(count)")
+        }
         // Patches of one pod run one at a time, so that two of them (two `podctl label`)
         // both apply rather than the second undoing the first.
         await Self.patchQueue.enter(key)
@@ -79,6 +84,7 @@ extension PodAPIHandler {
     }
 
     static let patchQueue = PatchQueue()
+    static let maximumJSONPatchOperations = 10_000
 }
 
 /// One patch at a time per pod: a lock by key, waiters served in order.

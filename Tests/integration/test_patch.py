@@ -112,6 +112,10 @@ def test_json_patch(podd):
         assert r.json()["reason"] == "BadRequest" and text in r.json()["message"], r.json()
     r = podd.request("PATCH", f"{NS}/pods/web", "[{", JSON_PATCH)
     assert r.status == 400 and "not valid JSON" in r.json()["message"], r.body
+    # The API server's limit on operations.
+    r = patch(podd, "web", [{"op": "test", "path": "/kind", "value": "Pod"}] * 10001, JSON_PATCH)
+    assert r.status == 413 and "10000" in r.json()["message"], r.body
+    assert patch(podd, "web", [{"op": "test", "path": "/kind", "value": "Pod"}] * 10000, JSON_PATCH).status == 200
     # A spec change by JSON patch restarts the pod too.
     r = patch(podd, "web", [{"op": "replace", "path": "/spec/containers/1/command", "value": ["sh", "-c", "echo side-v2; sleep 3600"]}],
               JSON_PATCH)

@@ -9,8 +9,7 @@ extension Podctl {
             discussion: """
                 KEY=VALUE sets an annotation, KEY- removes one. An annotation that already has a \
                 value is changed only with --overwrite. With --resource-version, the update is made \
-                only if the pod is still at that version. Changing annotations does not restart the \
-                pod (podd.io/restart-scope is read when the pod starts again).
+                only if the pod is still at that version. Changing annotations does not restart the pod.
 
                 Examples:
                   podctl annotate pod web description='the shop front'
