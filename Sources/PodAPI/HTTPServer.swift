@@ -117,6 +117,9 @@ public final class HTTPServer: Sendable {
                         switch request {
                         case let .success(r):
                             response = await handler.handle(r)
+                            // A spooled upload the route did not take over (a wrong path or
+                            // method) must not stay behind.
+                            if case let .file(path, _) = r.body { unlink(path) }
                         case let .failure(message):
                             response = handler.failure(code: 400, reason: "BadRequest", message: message)
                         }

@@ -126,7 +126,8 @@ def test_backoff_schedule_and_crashloop_status(podd):
     expected = [0, 1, 2, 4, 4]
     for g, e in zip(gaps, expected):
         assert e - 0.05 <= g <= e + 0.8, f"gaps {gaps} vs {expected}"
-    assert "CrashLoopBackOff" in podd.podctl("get", "pods").stdout or "Error" in podd.podctl("get", "pods").stdout
+    table = podd.podctl("get", "pods").stdout
+    assert "CrashLoopBackOff" in table or "Error" in table
 
 
 # --- sidecars ---------------------------------------------------------------------------------

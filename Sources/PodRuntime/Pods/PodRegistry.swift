@@ -177,6 +177,13 @@ public actor PodRegistry {
             throw APIError(code: 409, reason: "Conflict", message: "pod \"\(input.metadata.name)\" is terminating; wait for it to go, then create it again",
                            name: input.metadata.name, kind: "pods")
         }
+        // Optimistic concurrency, as the API server does it: a replace that names the version
+        // it read is refused once the pod has changed since.
+        if let version = input.metadata.resourceVersion, !version.isEmpty, version != oldPod.metadata.resourceVersion {
+            throw APIError(code: 409, reason: "Conflict",
+                           message: "Operation cannot be fulfilled on pods \"\(input.metadata.name)\": the object has been modified; please apply your changes to the latest version and try again",
+                           name: input.metadata.name, kind: "pods")
+        }
         if let managedBy = oldPod.metadata.annotations[Self.sourceAnnotation], source != managedBy {
             throw APIError(code: 403, reason: "Forbidden", message: "pod \"\(input.metadata.name)\" comes from the static pod file \(managedBy); edit that file instead",
                            name: input.metadata.name, kind: "pods")
@@ -200,7 +207,10 @@ public actor PodRegistry {
         do { try ctx.store.save(pod) } catch {
             throw APIError(code: 507, reason: "InsufficientStorage", message: "cannot store pod \"\(pod.metadata.name)\": \(error)")
         }
-        if pod.spec == oldPod.spec {
+        // The restart scope is read when the pod's state machine is made: changing it is
+        // applied like a change of the spec.
+        let scopeKey = "podd.io/restart-scope"
+        if pod.spec == oldPod.spec && pod.metadata.annotations[scopeKey] == oldPod.metadata.annotations[scopeKey] {
             await old.updateMetadata(pod.metadata)
             let current = await old.current()
             snapshots[key] = current
