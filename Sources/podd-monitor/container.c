@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <linux/sched.h>
@@ -37,6 +38,7 @@
 #include "cgroup.h"
 #include "procfs.h"
 #include "rootfs.h"
+#include "terminal.h"
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -63,9 +65,15 @@ static _Noreturn void report_failure(int fd, const struct setup_error *e)
     _exit(127);
 }
 
-/* Look ARGV[0] up in the container's PATH and exec it, as execvpe does (but with the
- * container's PATH, not the monitor's). Returns only on failure. */
-static int exec_command(char *const argv[], char *const envp[], struct setup_error *e)
+/* The descriptors a container process starts from: what becomes its stdin, stdout and
+ * stderr (the monitor's pipes, or /dev/null), and for a terminal the socket it sends the
+ * pty's master over. */
+struct child_stdio {
+    int in, out, err; /* -1: /dev/null */
+    int pty_sock;     /* tty: socket to the monitor, else -1 */
+};
+
+int exec_command(char *const argv[], char *const envp[], struct setup_error *e)
 {
     const char *file = argv[0], *path = DEFAULT_PATH;
     char candidate[PATH_MAX];
@@ -141,7 +149,7 @@ static void default_disposition(int sig)
 }
 
 static int prepare_and_exec(const struct spawn_spec *spec, const struct start_context *ctx,
-                            int out_w, int err_w, struct setup_error *e)
+                            const struct child_stdio *io, struct setup_error *e)
 {
     char stage[sizeof e->stage];
     sigset_t none;
@@ -168,10 +176,13 @@ static int prepare_and_exec(const struct spawn_spec *spec, const struct start_co
                               strerror(errno));
     }
 
-    /* stdin is /dev/null (the monitor offers no input stream); stdout and stderr are the
-     * pipes the monitor reads into the CRI log. dup2 clears close-on-exec on 0-2 only. */
-    devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out_w, 1) < 0 || dup2(err_w, 2) < 0)
+    /* stdin is /dev/null unless the container asked for stdin (a pipe the monitor holds
+     * open for attach); stdout and stderr are the pipes the monitor reads into the CRI log.
+     * With a terminal, all three become the pty once the container's /dev exists (below).
+     * dup2 clears close-on-exec on 0-2 only. */
+    devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (devnull < 0 || dup2(io->in >= 0 ? io->in : devnull, 0) < 0 ||
+        dup2(io->out >= 0 ? io->out : devnull, 1) < 0 || dup2(io->err >= 0 ? io->err : devnull, 2) < 0)
         return setup_fail(e, errno, "stdio", "set up stdin/stdout/stderr: %s", strerror(errno));
     /* Every other descriptor (the monitor's sockets, other containers' pipes and logs)
      * must not leak into the container. They are all opened close-on-exec; this makes
@@ -180,6 +191,24 @@ static int prepare_and_exec(const struct spawn_spec *spec, const struct start_co
 
     if (rootfs_enter(spec, ctx->shm_dir, e) < 0)
         return -1;
+
+    /* The terminal comes from the container's own devpts, mounted by rootfs_enter: the
+     * master goes to the monitor (which logs what it reads and lends it to attach), the
+     * terminal becomes stdio and the controlling terminal of this session. */
+    if (io->pty_sock >= 0) {
+        int master, slave;
+        if (pty_open(-1, &master, &slave, e) < 0)
+            return -1;
+        if (fd_send(io->pty_sock, master) < 0) {
+            int err = errno;
+            close(master);
+            close(slave);
+            return setup_fail(e, err, "tty", "pass the pty to the monitor: %s", strerror(err));
+        }
+        close(master);
+        if (pty_become_controlling(slave, e) < 0)
+            return -1;
+    }
 
     if (caps_limit_to_default(e) < 0)
         return -1;
@@ -206,7 +235,7 @@ static int prepare_and_exec(const struct spawn_spec *spec, const struct start_co
 }
 
 static _Noreturn void run_workload(const struct spawn_spec *spec, const struct start_context *ctx,
-                                   int report_fd, int out_w, int err_w)
+                                   int report_fd, const struct child_stdio *io)
 {
     struct child_report r = {.kind = REPORT_HOSTPID, .pid = proc_self_hostpid()};
     struct setup_error e;
@@ -219,13 +248,13 @@ static _Noreturn void run_workload(const struct spawn_spec *spec, const struct s
     }
     send_report(report_fd, &r);
     memset(&e, 0, sizeof e);
-    prepare_and_exec(spec, ctx, out_w, err_w, &e);
+    prepare_and_exec(spec, ctx, io, &e);
     report_failure(report_fd, &e);
 }
 
 static _Noreturn void run_intermediate(const struct spawn_spec *spec,
                                        const struct start_context *ctx, int report_fd,
-                                       int out_w, int err_w)
+                                       const struct child_stdio *io)
 {
     struct child_report r = {.kind = REPORT_PID};
     struct setup_error e;
@@ -245,7 +274,7 @@ static _Noreturn void run_intermediate(const struct spawn_spec *spec,
         report_failure(report_fd, &e);
     }
     if (pid == 0)
-        run_workload(spec, ctx, report_fd, out_w, err_w);
+        run_workload(spec, ctx, report_fd, io);
     /* clone returned the PID as seen from our own (the monitor's) PID namespace, which is
      * what the monitor's waitpid will report. */
     r.pid = pid;
@@ -302,16 +331,31 @@ static pid_t clone_into_cgroup(const struct spawn_spec *spec, const struct start
 int container_start(const struct spawn_spec *spec, const struct start_context *ctx,
                     struct start_result *res)
 {
-    int report[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1};
+    int report[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1}, in[2] = {-1, -1};
+    int pty[2] = {-1, -1};
+    struct child_stdio io;
     pid_t child, workload;
     int failed = 0;
 
     memset(res, 0, sizeof *res);
-    res->stdout_fd = res->stderr_fd = -1;
-    if (pipe2(report, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
+    res->stdout_fd = res->stderr_fd = res->stdin_fd = -1;
+    if (pipe2(report, O_CLOEXEC) < 0) {
         setup_fail(&res->error, errno, "pipe", "%s", strerror(errno));
         goto fail;
     }
+    /* A terminal replaces all three pipes: its master is both the output the monitor logs
+     * and the input attach writes to. */
+    if (spec->tty) {
+        if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, pty) < 0) {
+            setup_fail(&res->error, errno, "socketpair", "%s", strerror(errno));
+            goto fail;
+        }
+    } else if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 ||
+               (spec->stdin_open && pipe2(in, O_CLOEXEC) < 0)) {
+        setup_fail(&res->error, errno, "pipe", "%s", strerror(errno));
+        goto fail;
+    }
+    io = (struct child_stdio){.in = in[0], .out = out[1], .err = err[1], .pty_sock = pty[1]};
 
     child = clone_into_cgroup(spec, ctx);
     if (child < 0) {
@@ -320,19 +364,32 @@ int container_start(const struct spawn_spec *spec, const struct start_context *c
     }
     if (child == 0) {
         close(report[0]);
-        close(out[0]);
-        close(err[0]);
+        if (out[0] >= 0)
+            close(out[0]);
+        if (err[0] >= 0)
+            close(err[0]);
+        if (in[1] >= 0)
+            close(in[1]);
+        if (pty[0] >= 0)
+            close(pty[0]);
         if (spec->pidns == PIDNS_CONTAINER)
-            run_intermediate(spec, ctx, report[1], out[1], err[1]);
-        run_workload(spec, ctx, report[1], out[1], err[1]);
+            run_intermediate(spec, ctx, report[1], &io);
+        run_workload(spec, ctx, report[1], &io);
     }
 
     /* Only the child may hold the write ends now, so EOF on the report pipe means exec
      * (or death), and EOF on the output pipes means the container closed them. */
     close(report[1]);
-    close(out[1]);
-    close(err[1]);
-    report[1] = out[1] = err[1] = -1;
+    report[1] = -1;
+    if (out[1] >= 0)
+        close(out[1]);
+    if (err[1] >= 0)
+        close(err[1]);
+    if (in[0] >= 0)
+        close(in[0]);
+    if (pty[1] >= 0)
+        close(pty[1]);
+    out[1] = err[1] = in[0] = pty[1] = -1;
 
     workload = spec->pidns == PIDNS_CONTAINER ? 0 : child;
     for (;;) {
@@ -363,6 +420,15 @@ int container_start(const struct spawn_spec *spec, const struct start_context *c
         setup_fail(&res->error, ECHILD, "spawn", "the container process ended before it reported");
         failed = 1;
     }
+    if (!failed && spec->tty) {
+        /* Sent before exec, so it is queued by now. */
+        out[0] = fd_recv(pty[0]);
+        if (out[0] < 0) {
+            setup_fail(&res->error, EPROTO, "tty", "the container did not pass its terminal");
+            failed = 1;
+            kill(workload, SIGKILL);
+        }
+    }
     if (failed) {
         /* It _exits right after its report: reap it now, so it is never taken for a
          * container that ran and exited. */
@@ -371,16 +437,22 @@ int container_start(const struct spawn_spec *spec, const struct start_context *c
         goto fail;
     }
 
+    if (pty[0] >= 0)
+        close(pty[0]);
     fcntl(out[0], F_SETFL, O_NONBLOCK);
-    fcntl(err[0], F_SETFL, O_NONBLOCK);
+    if (err[0] >= 0)
+        fcntl(err[0], F_SETFL, O_NONBLOCK);
     res->pid = workload;
     res->stdout_fd = out[0];
     res->stderr_fd = err[0];
+    res->stdin_fd = spec->tty ? -1 : in[1];
     return 0;
 
 fail:
     close_pair(report);
     close_pair(out);
     close_pair(err);
+    close_pair(in);
+    close_pair(pty);
     return -1;
 }

@@ -23,7 +23,8 @@ struct start_result {
     pid_t pid;         /* in the monitor's PID namespace: for waitpid and kill */
     pid_t hostpid;     /* in podd's PID namespace: for podd */
     int stdout_fd;     /* non-blocking, close-on-exec read ends of the container's output */
-    int stderr_fd;
+    int stderr_fd;     /* -1 with a terminal: stdout_fd is then the pty's master */
+    int stdin_fd;      /* stdin=1 without tty: the write end of the container's stdin, else -1 */
     struct setup_error error; /* why, when container_start returns -1 */
 };
 
@@ -31,5 +32,9 @@ struct start_result {
  * workload has exec'd, or -1 with RES->error filled and no process left behind. */
 int container_start(const struct spawn_spec *spec, const struct start_context *ctx,
                     struct start_result *res);
+
+/* Look ARGV[0] up in the PATH of ENVP (the container's, not the monitor's) and exec it, as
+ * execvpe does. Returns only on failure, with E filled (stage "exec"). */
+int exec_command(char *const argv[], char *const envp[], struct setup_error *e);
 
 #endif

@@ -100,6 +100,8 @@ enum log_read log_stream_read(struct log_stream *s, int logfd)
         return (errno == EAGAIN || errno == EINTR) ? LOG_READ_EMPTY : LOG_READ_EOF;
     if (n == 0)
         return LOG_READ_EOF;
+    if (s->tee != NULL)
+        s->tee(s->tee_ctx, s, s->buf + s->len, (size_t)n);
     s->len += (size_t)n;
 
     batch_begin(&b, logfd, s);

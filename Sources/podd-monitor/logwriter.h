@@ -24,6 +24,9 @@ struct log_stream {
     char *buf;        /* LOG_LINE_MAX bytes, allocated only while the stream is open */
     const struct journal_sink *journal; /* lines also go to the journal, or NULL (not owned) */
     int priority;     /* their journal PRIORITY: 6 for stdout, 3 for stderr */
+    /* Sees every byte read, before it is cut into lines (attach sessions), or NULL. */
+    void (*tee)(void *ctx, const struct log_stream *s, const char *data, size_t len);
+    void *tee_ctx;
 };
 
 /* Take ownership of FD. Returns -1 (and leaves FD open) if the buffer cannot be had. */

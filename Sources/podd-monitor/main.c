@@ -218,9 +218,40 @@ static void drop_control(struct pod *p)
     p->control = -1;
 }
 
+/* recv of one datagram, with the descriptors passed along with it (exec and attach send
+ * the session's socket and stdio). Close-on-exec at once, so no container inherits them. */
+static ssize_t recv_with_fds(int sock, char *buf, size_t len, struct msg_fds *fds)
+{
+    struct iovec iov = {.iov_base = buf, .iov_len = len};
+    char control[CMSG_SPACE(sizeof(int) * MSG_FDS_MAX)];
+    struct msghdr hdr = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
+                         .msg_controllen = sizeof control};
+    ssize_t n;
+
+    fds->count = 0;
+    n = recvmsg(sock, &hdr, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+    if (n < 0)
+        return n;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&hdr); c != NULL; c = CMSG_NXTHDR(&hdr, c)) {
+        int count, *passed;
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+            continue;
+        count = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+        passed = (int *)CMSG_DATA(c);
+        for (int i = 0; i < count; i++) {
+            if (fds->count < MSG_FDS_MAX)
+                fds->fd[fds->count++] = passed[i];
+            else
+                close(passed[i]);
+        }
+    }
+    return n;
+}
+
 /* Read one datagram from podd and act on it. EVENTS are epoll's flags for the connection. */
 static enum pod_verdict read_control(struct pod *p, uint32_t events)
 {
+    struct msg_fds fds = {.count = 0};
     enum pod_verdict verdict;
     ssize_t size, n;
     char *buf;
@@ -256,15 +287,17 @@ static enum pod_verdict read_control(struct pod *p, uint32_t events)
         pod_send_error(p, NULL, NULL, "out of memory receiving a message");
         return POD_CONTINUE;
     }
-    n = recv(p->control, buf, (size_t)size, MSG_DONTWAIT);
+    n = recv_with_fds(p->control, buf, (size_t)size, &fds);
     if (n <= 0) {
         free(buf);
+        msg_fds_close(&fds);
         if (n < 0 && (errno == EAGAIN || errno == EINTR))
             return POD_CONTINUE;
         drop_control(p);
         return POD_CONTINUE;
     }
-    verdict = pod_handle_message(p, buf, (size_t)n);
+    verdict = pod_handle_message(p, buf, (size_t)n, &fds);
+    msg_fds_close(&fds); /* the ones the handler did not take */
     free(buf);
     return verdict;
 }
@@ -332,6 +365,9 @@ static _Noreturn void run(struct pod *p, int listen_fd, int sfd, const struct po
                 break;
             case EV_STREAM:
                 pod_stream_ready(p, (unsigned)((tag >> 8) & 0xff), (unsigned)((tag >> 16) & 0xff));
+                break;
+            case EV_SESSION:
+                pod_session_ready(p, (unsigned)((tag >> 8) & 0xff), events[i].events);
                 break;
             }
         }

@@ -21,6 +21,7 @@
 #include "journal.h"
 #include "procfs.h"
 #include "protocol.h"
+#include "session.h"
 
 static long long now_ns(void)
 {
@@ -92,9 +93,11 @@ static void free_slot(struct pod *p, struct container *c)
     if (cg[0] != '\0')
         rmdir(cg);
     journal_sink_free(c->journal);
+    if (c->stdin_fd >= 0)
+        close(c->stdin_fd);
     memset(c, 0, sizeof *c);
     c->logfd = -1;
-    c->out.fd = c->err.fd = -1;
+    c->out.fd = c->err.fd = c->stdin_fd = -1;
 }
 
 static void close_stream(struct pod *p, struct container *c, struct log_stream *s)
@@ -139,8 +142,9 @@ void pod_init(struct pod *p, const char *cgroup_dir, const char *shm_dir, int sh
     p->control = -1;
     for (int i = 0; i < MAX_CONTAINERS; i++) {
         p->containers[i].logfd = -1;
-        p->containers[i].out.fd = p->containers[i].err.fd = -1;
+        p->containers[i].out.fd = p->containers[i].err.fd = p->containers[i].stdin_fd = -1;
     }
+    sessions_init(p);
 }
 
 static void handle_spawn(struct pod *p, const struct msg *msg)
@@ -236,11 +240,15 @@ static void handle_spawn(struct pod *p, const struct msg *msg)
      * /proc/HOSTPID exists even if it already exited. */
     if (proc_starttime(res.hostpid, &c->starttime) < 0)
         c->starttime = 0;
+    c->stdin_fd = res.stdin_fd;
+    c->tty = spec.tty;
+    c->stdin_once = spec.stdin_once;
     if (log_stream_open(&c->out, res.stdout_fd, "stdout") < 0) {
         close(res.stdout_fd);
         c->out.fd = -1;
     }
-    if (log_stream_open(&c->err, res.stderr_fd, "stderr") < 0) {
+    /* A terminal has one output, the pty's master: no stderr stream. */
+    if (res.stderr_fd >= 0 && log_stream_open(&c->err, res.stderr_fd, "stderr") < 0) {
         close(res.stderr_fd);
         c->err.fd = -1;
     }
@@ -329,7 +337,7 @@ static void handle_forget(struct pod *p, const struct msg *msg)
     free_slot(p, c);
 }
 
-enum pod_verdict pod_handle_message(struct pod *p, char *buf, size_t len)
+enum pod_verdict pod_handle_message(struct pod *p, char *buf, size_t len, struct msg_fds *fds)
 {
     struct msg msg;
     char err[256];
@@ -348,6 +356,10 @@ enum pod_verdict pod_handle_message(struct pod *p, char *buf, size_t len)
         handle_status(p);
     } else if (strcmp(op, "forget") == 0) {
         handle_forget(p, &msg);
+    } else if (strcmp(op, "exec") == 0) {
+        session_handle_exec(p, &msg, fds);
+    } else if (strcmp(op, "attach") == 0) {
+        session_handle_attach(p, &msg, fds);
     } else if (strcmp(op, "shutdown") == 0) {
         msg_free(&msg);
         return POD_SHUTDOWN;
@@ -398,6 +410,10 @@ static void container_exited(struct pod *p, struct container *c, int status)
     log_stream_drain(&c->err, c->logfd);
     close_stream(p, c, &c->out);
     close_stream(p, c, &c->err);
+    if (c->stdin_fd >= 0)
+        close(c->stdin_fd);
+    c->stdin_fd = -1;
+    session_container_exited(p, c);
     if (c->logfd >= 0)
         close(c->logfd);
     c->logfd = -1;
@@ -415,6 +431,8 @@ void pod_reap(struct pod *p)
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
         if (!WIFEXITED(status) && !WIFSIGNALED(status))
             continue;
+        if (session_reaped(p, pid, status))
+            continue;
         for (int i = 0; i < MAX_CONTAINERS; i++) {
             struct container *c = &p->containers[i];
             if (c->state == CONTAINER_RUNNING && c->pid == pid) {
@@ -430,6 +448,7 @@ void pod_shutdown(struct pod *p)
     struct timespec pause = {0, 5 * 1000 * 1000};
     int running;
 
+    session_shutdown(p);
     for (int i = 0; i < MAX_CONTAINERS; i++)
         if (p->containers[i].state == CONTAINER_RUNNING)
             kill_container(p, &p->containers[i], SIGKILL);

@@ -18,9 +18,13 @@
 
 /* epoll_event.data.u64 for the monitor's descriptors: the kind in the low byte, and for a
  * container stream its slot and stream index above it. */
-enum event_kind { EV_LISTEN = 1, EV_CONTROL, EV_SIGNAL, EV_STREAM };
+enum event_kind { EV_LISTEN = 1, EV_CONTROL, EV_SIGNAL, EV_STREAM, EV_SESSION };
 #define EV_STREAM_TAG(slot, stream) \
     ((uint64_t)EV_STREAM | ((uint64_t)(slot) << 8) | ((uint64_t)(stream) << 16))
+#define EV_SESSION_TAG(index) ((uint64_t)EV_SESSION | ((uint64_t)(index) << 8))
+
+/* Exec and attach sessions at once: each holds a socket and a few descriptors. */
+#define MAX_SESSIONS 64
 
 enum container_state { SLOT_FREE = 0, CONTAINER_RUNNING, CONTAINER_EXITED };
 
@@ -34,8 +38,29 @@ struct container {
     int exit_code;                /* exit status, or 128+N when killed by signal N */
     int signal;                   /* N, or 0 */
     int logfd;                    /* CRI log, -1 when closed or not asked for */
-    struct log_stream out, err;   /* stdout and stderr pipes while running */
+    struct log_stream out, err;   /* stdout and stderr pipes while running (tty: out is the
+                                     pty's master, err unused) */
     struct journal_sink *journal; /* where output is forwarded too, or NULL */
+    int stdin_fd;                 /* stdin=1: the write end of its stdin pipe, else -1 */
+    int tty, stdin_once;          /* as spawned */
+};
+
+enum session_kind { SESSION_FREE = 0, SESSION_EXEC, SESSION_ATTACH };
+
+/* An exec or attach session: podd's end is a socket of its own (passed with the request),
+ * on which the monitor answers; podd closing it ends the session (an exec's processes are
+ * killed). */
+struct session {
+    enum session_kind kind;
+    char id[32];   /* podd's id for it */
+    int sock;      /* -1 once podd has closed it */
+    int slot;      /* the container (index in containers) */
+    /* exec */
+    pid_t pid, hostpid; /* the command's process, session leader; 0 once reaped */
+    int exited;         /* exec-exited was sent */
+    /* attach: where the container's output is copied (podd's pipes), -1 if not wanted */
+    int out_w, err_w;
+    int wrote_stdin;    /* was given the container's stdin (for stdinOnce) */
 };
 
 struct pod {
@@ -45,6 +70,7 @@ struct pod {
     int epfd;
     int control; /* the current podd connection, -1 when none */
     struct container containers[MAX_CONTAINERS];
+    struct session sessions[MAX_SESSIONS];
 };
 
 enum pod_verdict { POD_CONTINUE, POD_SHUTDOWN };
@@ -52,8 +78,13 @@ enum pod_verdict { POD_CONTINUE, POD_SHUTDOWN };
 /* An empty pod: no containers, no connection yet. */
 void pod_init(struct pod *p, const char *cgroup_dir, const char *shm_dir, int share_pid, int epfd);
 
-/* Act on one message from podd (BUF: LEN bytes, BUF[LEN] writable). */
-enum pod_verdict pod_handle_message(struct pod *p, char *buf, size_t len);
+/* Act on one message from podd (BUF: LEN bytes, BUF[LEN] writable), which came with FDS:
+ * the handler takes those it keeps, the caller closes the rest. */
+struct msg_fds;
+enum pod_verdict pod_handle_message(struct pod *p, char *buf, size_t len, struct msg_fds *fds);
+
+/* podd wrote to, or closed, the socket of session INDEX. */
+void pod_session_ready(struct pod *p, unsigned index, uint32_t events);
 
 /* Send a message to podd if it is connected; a failed send drops the connection. */
 struct msg_out;

@@ -2,6 +2,8 @@
 #include "protocol.h"
 
 #include <stdarg.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,4 +111,44 @@ void msg_addf(struct msg_out *m, const char *key, const char *fmt, ...)
     vsnprintf(value, sizeof value, fmt, ap);
     va_end(ap);
     msg_add(m, key, value);
+}
+
+int msg_fds_take(struct msg_fds *f, int index)
+{
+    int fd;
+    if (index < 0 || index >= f->count)
+        return -1;
+    fd = f->fd[index];
+    f->fd[index] = -1;
+    return fd;
+}
+
+void msg_fds_close(struct msg_fds *f)
+{
+    for (int i = 0; i < f->count; i++)
+        if (f->fd[i] >= 0)
+            close(f->fd[i]);
+    f->count = 0;
+}
+
+long msg_send_fds(int fd, const struct msg_out *m, const int *fds, int nfds)
+{
+    struct iovec iov = {.iov_base = (void *)m->buf, .iov_len = m->len};
+    struct msghdr hdr = {.msg_iov = &iov, .msg_iovlen = 1};
+    char control[CMSG_SPACE(sizeof(int) * MSG_FDS_MAX)];
+
+    if (nfds > MSG_FDS_MAX)
+        nfds = MSG_FDS_MAX;
+    if (nfds > 0) {
+        struct cmsghdr *c;
+        memset(control, 0, sizeof control);
+        hdr.msg_control = control;
+        hdr.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
+        c = CMSG_FIRSTHDR(&hdr);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
+        memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t)nfds);
+    }
+    return (long)sendmsg(fd, &hdr, MSG_NOSIGNAL | MSG_DONTWAIT);
 }

@@ -45,4 +45,21 @@ void msg_add(struct msg_out *m, const char *key, const char *value);
 __attribute__((format(printf, 3, 4))) void msg_addf(struct msg_out *m, const char *key,
                                                     const char *fmt, ...);
 
+/* Descriptors that came with a message (SCM_RIGHTS), in the order the sender gave them.
+ * A handler takes the ones it keeps (msg_fds_take); the rest are closed after it. */
+#define MSG_FDS_MAX 8
+struct msg_fds {
+    int fd[MSG_FDS_MAX];
+    int count;
+};
+
+/* The descriptor at INDEX, now the caller's to close; -1 if there is none. */
+int msg_fds_take(struct msg_fds *f, int index);
+/* Close every descriptor not taken. */
+void msg_fds_close(struct msg_fds *f);
+
+/* Send M on FD with descriptors FDS (NFDS of them, 0 for none), without blocking and
+ * without SIGPIPE. Returns what sendmsg returns. */
+long msg_send_fds(int fd, const struct msg_out *m, const int *fds, int nfds);
+
 #endif

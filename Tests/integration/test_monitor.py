@@ -783,3 +783,277 @@ def test_memory_and_start_time(pod):
           f"spawn->started median {timings[len(timings) // 2] * 1000:.2f} ms, "
           f"min {timings[0] * 1000:.2f} ms, max {timings[-1] * 1000:.2f} ms")
     assert rss < 1024, f"RssAnon {rss} kB"
+
+
+# --- exec and attach sessions ------------------------------------------------------------
+
+class Session:
+    """podd's end of an exec or attach session: the socket the monitor answers on, and the
+    pipes (or pty master) of its stdio."""
+
+    def __init__(self, monitor, op, fields, fds, keep):
+        self.sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.sock.settimeout(TIMEOUT)
+        monitor.sock.sendmsg([encode(op, fields)],
+                             [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array_of([theirs.fileno(), *fds]))])
+        theirs.close()
+        for fd in fds:
+            os.close(fd)
+        self.keep = keep  # our ends: name -> fd
+        self.passed = []
+
+    def recv(self):
+        data, ancdata, _, _ = self.sock.recvmsg(65536, socket.CMSG_SPACE(4 * 8))
+        if not data:
+            raise EOFError("the monitor closed the session")
+        for level, kind, payload in ancdata:
+            if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+                self.passed += list(memoryview(payload).cast("i"))
+        return Msg(data)
+
+    def read_all(self, name, timeout=TIMEOUT):
+        fd, out = self.keep[name], b""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError as e:  # a pty master reads EIO once its terminal is closed
+                if e.errno == errno.EIO:
+                    break
+                raise
+            if not chunk:
+                break
+            out += chunk
+        return out.decode(errors="replace")
+
+    def close(self):
+        self.sock.close()
+        for fd in list(self.keep.values()) + self.passed:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
+def array_of(fds):
+    import array
+    return array.array("i", fds)
+
+
+def exec_session(m, container, args, tty=False, stdin=None, session_id="1", env=("PATH=/bin",), cwd=None):
+    fields = [("id", session_id), ("name", container), ("tty", "1" if tty else "0")]
+    fields += [("env", e) for e in env] + [("arg", a) for a in args]
+    if cwd:
+        fields.append(("cwd", cwd))
+    if tty:
+        return Session(m, "exec", fields, [], {})
+    in_r, in_w = os.pipe()
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    s = Session(m, "exec", fields, [in_r, out_w, err_w], {"stdin": in_w, "stdout": out_r, "stderr": err_r})
+    if stdin is not None:
+        os.write(in_w, stdin)
+        os.close(in_w)
+        del s.keep["stdin"]
+    return s
+
+
+def session_processes(needle):
+    """Host PIDs whose command line contains NEEDLE."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    if needle.encode() in f.read():
+                        found.append(int(entry))
+            except OSError:
+                pass
+    return found
+
+
+@pytest.mark.parametrize("share_pid", [False, True])
+def test_exec_runs_in_the_container_with_its_root_env_and_cwd(pod, share_pid):
+    m = pod(share_pid=share_pid, hostname="exec-pod")
+    app = m.start("app", ["sh", "-c", "echo secret > /app-file; exec sleep 1000"])
+    time.sleep(0.2)
+    s = exec_session(m, "app", ["sh", "-c", "cat /app-file; hostname; echo $GREETING; pwd; "
+                                "cat /proc/1/cmdline | tr '\\0' ' '; echo; echo oops >&2; exit 5"],
+                     env=("PATH=/bin", "GREETING=hello"), cwd="/tmp")
+    started = s.recv()
+    assert started.op == "exec-started" and started["id"] == "1", started
+    assert int(started["pid"]) > 0 and int(started["pid"]) != int(app["pid"])
+    exited = s.recv()
+    assert exited.op == "exec-exited" and exited["exitCode"] == "5" and exited["signal"] == "0", exited
+    out = s.read_all("stdout").splitlines()
+    assert out[:4] == ["secret", "exec-pod", "hello", "/tmp"], out
+    # Its PID namespace is the container's: PID 1 is the app (own namespace) or the monitor.
+    if not share_pid:
+        assert out[4].strip() == "sleep 1000", out
+    assert s.read_all("stderr") == "oops\n"
+    s.close()
+    # The app is untouched, and exec output is not in the container's log.
+    assert m.status()["app"]["state"] == "running"
+    assert "oops" not in "".join(m.output("app"))
+
+
+def test_exec_stdin_and_failures(pod):
+    m = pod()
+    m.start("app", ["sleep", "1000"])
+    s = exec_session(m, "app", ["tr", "a-z", "A-Z"], stdin=b"shout\n", env=("PATH=/bin:/usr/bin",))
+    started = s.recv()
+    assert started.op == "exec-started", started
+    assert s.recv()["exitCode"] == "0"
+    assert s.read_all("stdout") == "SHOUT\n"
+    s.close()
+
+    s = exec_session(m, "app", ["no-such-command"], session_id="2")
+    failed = s.recv()
+    assert failed.op == "exec-failed" and failed["stage"] == "exec" and failed["id"] == "2", failed
+    assert "no-such-command" in failed["message"] and "not found" in failed["message"]
+    s.close()
+    s = exec_session(m, "nobody", ["true"], session_id="3")
+    failed = s.recv()
+    assert failed.op == "exec-failed" and "nobody is not running" in failed["message"], failed
+    s.close()
+    s = exec_session(m, "app", ["true"], session_id="4", cwd="/no/such/dir")
+    failed = s.recv()
+    assert failed.op == "exec-failed" and failed["stage"] == "chdir(/no/such/dir)", failed
+    s.close()
+    # Without its session socket, the request is refused on the control connection.
+    m.send("exec", [("id", "5"), ("name", "app"), ("arg", "true")])
+    assert "session's socket" in m.wait_for("error")["message"]
+
+
+def test_exec_with_a_tty_from_the_containers_devpts(pod):
+    m = pod()
+    m.start("app", ["sleep", "1000"])
+    s = exec_session(m, "app", ["sh", "-c", "tty; stty size; ls /dev/pts; exit 4"], tty=True)
+    started = s.recv()
+    assert started.op == "exec-started" and len(s.passed) == 1, (started, s.passed)
+    master = s.passed[0]
+    import fcntl, struct, termios
+    fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", 33, 101, 0, 0))
+    exited = s.recv()
+    assert exited["exitCode"] == "4"
+    s.keep["tty"] = master
+    s.passed = []
+    out = s.read_all("tty").replace("\r", "").splitlines()
+    # /dev/pts/0 of the container's own devpts instance (the host has others).
+    assert out[0] == "/dev/pts/0", out
+    assert out[2].split() == ["0", "ptmx"], out
+    s.close()
+
+
+def test_closing_the_session_kills_the_command_and_its_jobs(pod):
+    m = pod()
+    m.start("app", ["sleep", "1000"])
+    tag = f"{random.randint(10**6, 10**7)}"
+    s = exec_session(m, "app", ["sh", "-c", f"sleep 2{tag} & setsid=no sleep 3{tag} & sleep 1{tag}"])
+    assert s.recv().op == "exec-started"
+    wait_for_pids = time.monotonic() + TIMEOUT
+    while len(session_processes(tag)) < 3 and time.monotonic() < wait_for_pids:
+        time.sleep(0.02)
+    assert len(session_processes(tag)) == 3
+    s.sock.close()  # the client went away
+    deadline = time.monotonic() + TIMEOUT
+    while session_processes(tag) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert session_processes(tag) == []
+    s.close()
+    assert m.status()["app"]["state"] == "running"
+    # The monitor carries on: another session works.
+    s = exec_session(m, "app", ["echo", "still here"], session_id="9")
+    assert s.recv().op == "exec-started" and s.recv().op == "exec-exited"
+    assert s.read_all("stdout") == "still here\n"
+    s.close()
+
+
+def attach_session(m, container, stdin=False, stdout=True, stderr=True, session_id="a1"):
+    fields = [("id", session_id), ("name", container), ("stdin", "1" if stdin else "0"),
+              ("stdout", "1" if stdout else "0"), ("stderr", "1" if stderr else "0")]
+    fds, keep = [], {}
+    for name, wanted in (("stdout", stdout), ("stderr", stderr)):
+        if wanted:
+            r, w = os.pipe()
+            fds.append(w)
+            keep[name] = r
+    return Session(m, "attach", fields, fds, keep)
+
+
+def test_attach_to_a_container_with_stdin(pod):
+    m = pod()
+    m.start("app", ["sh", "-c", "while read line; do echo got $line; echo err $line >&2; done; echo bye; exit 6"],
+            extra=[("stdin", "1"), ("stdinOnce", "1")])
+    s = attach_session(m, "app", stdin=True)
+    started = s.recv()
+    assert started.op == "attach-started" and started["tty"] == "0" and len(s.passed) == 1, started
+    stdin = s.passed.pop()
+    os.write(stdin, b"one\ntwo\n")
+    os.close(stdin)
+    m.wait_log("app", "got two")
+    # stdinOnce: closing stdin (v5) closes the container's stdin, and it ends; the session
+    # sees all of its output and its exit.
+    s.sock.send(encode("close-stdin"))
+    exited = s.recv()
+    assert exited.op == "attach-exited" and exited["exitCode"] == "6", exited
+    assert s.read_all("stdout") == "got one\ngot two\nbye\n"
+    assert s.read_all("stderr") == "err one\nerr two\n"
+    assert m.wait_for("exited", "app")["exitCode"] == "6"
+    assert m.output("app", "stdout") == ["got one", "got two", "bye"]
+    s.close()
+    # Without stdinOnce, a session's end leaves the container running.
+    m.start("cat", ["cat"], extra=[("stdin", "1")])
+    s = attach_session(m, "cat", stdin=True, session_id="a2")
+    assert s.recv().op == "attach-started"
+    os.write(s.passed[0], b"meow\n")
+    m.wait_log("cat", "meow")
+    s.close()
+    time.sleep(0.2)
+    assert m.status()["cat"]["state"] == "running"
+    # stdinOnce, and the client goes: the container's stdin closes with the session.
+    m.start("once", ["sh", "-c", "cat; echo done"], extra=[("stdin", "1"), ("stdinOnce", "1")])
+    s = attach_session(m, "once", stdin=True, session_id="a3")
+    assert s.recv().op == "attach-started"
+    s.close()
+    assert m.wait_for("exited", "once")["exitCode"] == "0"
+    assert m.output("once") == ["done"]
+
+
+def test_attach_to_a_tty_container_and_its_exit(pod):
+    m = pod()
+    m.start("app", ["sh"], extra=[("stdin", "1"), ("tty", "1")])
+    s = attach_session(m, "app", stdin=True, stderr=False)
+    started = s.recv()
+    assert started.op == "attach-started" and started["tty"] == "1"
+    master = s.passed.pop()
+    os.write(master, b"tty; exit 7\n")
+    exited = s.recv()
+    assert exited.op == "attach-exited" and exited["exitCode"] == "7", exited
+    out = s.read_all("stdout").replace("\r", "")
+    assert "/dev/pts/0\n" in out, out
+    os.close(master)
+    assert m.wait_for("exited", "app")["exitCode"] == "7"
+    assert any("/dev/pts/0" in line for line in m.output("app"))
+    # Attach to a container without stdin, with stdin: refused.
+    m.start("plain", ["sleep", "1000"])
+    s2 = attach_session(m, "plain", stdin=True, session_id="a2")
+    failed = s2.recv()
+    assert failed.op == "attach-failed" and "stdin: true" in failed["message"], failed
+    s.close()
+    s2.close()
+
+
+def test_tty_container_hangs_up_when_its_stdin_once_session_ends(pod):
+    m = pod()
+    m.start("app", ["sh"], extra=[("stdin", "1"), ("stdinOnce", "1"), ("tty", "1")])
+    s = attach_session(m, "app", stdin=True, stderr=False)
+    assert s.recv().op == "attach-started"
+    master = s.passed.pop()
+    os.write(master, b"echo hi\n")
+    m.wait_log("app", "hi")
+    os.close(master)
+    s.sock.close()
+    exited = m.wait_for("exited", "app")
+    assert exited["signal"] in ("0", "1"), exited  # SIGHUP, or the shell's exit on EOF
+    s.close()
