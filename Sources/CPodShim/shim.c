@@ -296,3 +296,7 @@ int pod_pidfd_reap(int pidfd) {
 }
 
 int pod_set_child_subreaper(void) { return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); }
+
+int pod_pipe_cloexec(int fds[2]) {
+    return pipe2(fds, O_CLOEXEC);
+}

@@ -4,6 +4,8 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOWebSocket
+import Synchronization
 
 /// What the HTTP layer asks of the API: answer a request; say where a large upload may be
 /// spooled; and render an error.
@@ -13,6 +15,71 @@ public protocol APIRequestHandler: Sendable {
     /// spool it to, and the limit there. nil: the body is held in memory.
     func uploadSpool(method: HTTPMethod, path: String) -> (directory: String, limit: Int)?
     func failure(code: Int, reason: String, message: String) -> APIResponse
+    /// Whether to upgrade a request to a WebSocket (exec, attach): the session to run on it,
+    /// or nil to handle the request as plain HTTP (whose answer then says what is wrong).
+    func webSocket(_ request: APIRequest) async -> WebSocketSession?
+}
+
+extension APIRequestHandler {
+    public func webSocket(_ request: APIRequest) async -> WebSocketSession? { nil }
+}
+
+/// A WebSocket session the API has accepted: the subprotocol it chose, and what runs on the
+/// connection once it is upgraded (the server closes it when `run` returns).
+public struct WebSocketSession: Sendable {
+    public typealias Run = @Sendable (NIOAsyncChannelInboundStream<WebSocketFrame>, NIOAsyncChannelOutboundWriter<WebSocketFrame>) async -> Void
+    public var subprotocol: String
+    public var run: Run
+
+    public init(subprotocol: String, run: @escaping Run) {
+        self.subprotocol = subprotocol
+        self.run = run
+    }
+}
+
+/// What a connection turned out to be: plain HTTP, or a WebSocket after an upgrade.
+enum Connection: Sendable {
+    /// Plain HTTP; with the head of a refused upgrade request, to be answered first.
+    case http(NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, refused: HTTPRequestHead?)
+    case webSocket(NIOAsyncChannel<WebSocketFrame, WebSocketFrame>, WebSocketSession)
+}
+
+/// The session accepted during one connection's upgrade handshake, for its pipeline handler.
+private final class AcceptedSession: Sendable {
+    private let value = Mutex<WebSocketSession?>(nil)
+    func set(_ session: WebSocketSession) { value.withLock { $0 = session } }
+    var session: WebSocketSession? { value.withLock { $0 } }
+}
+
+/// Keeps the head of a connection's first request when it asks for an upgrade. NIO's typed
+/// upgrade handler consumes such a request; when the upgrade is refused, the request is
+/// served from this copy, so that the client gets the answer that says why (404, 400...).
+private final class UpgradeRequestRecorder: ChannelInboundHandler, RemovableChannelHandler, Sendable {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+
+    private let recorded = Mutex<(head: HTTPRequestHead?, done: Bool)>((nil, false))
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if case let .head(head) = unwrapInboundIn(data) {
+            recorded.withLock { state in
+                if !state.done, head.headers.contains(name: "Upgrade") { state.head = head }
+                state.done = true
+            }
+        }
+        context.fireChannelRead(data)
+        // Only the first request matters; after an upgrade, bytes that are not HTTP parts
+        // must not reach this handler.
+        context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+    }
+
+    /// The recorded head, once.
+    func take() -> HTTPRequestHead? {
+        recorded.withLock { state in
+            defer { state.head = nil }
+            return state.head
+        }
+    }
 }
 
 /// HTTP/1.1 on the API socket, over SwiftNIO. podd binds (or receives from systemd) the
@@ -40,18 +107,73 @@ public final class HTTPServer: Sendable {
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(ChannelOptions.backlog, value: 256)
             .bind(socketFD) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: channel)
-                }
+                channel.eventLoop.makeCompletedFuture { try self.configure(channel) }
             }
         try await withThrowingDiscardingTaskGroup { group in
             try await server.executeThenClose { connections in
                 for try await connection in connections {
-                    group.addTask { await self.serve(connection) }
+                    group.addTask {
+                        switch try? await connection.get() {
+                        case let .http(http, refused)?: await self.serve(http, refused: refused)
+                        case let .webSocket(ws, session)?:
+                            do {
+                                try await ws.executeThenClose { inbound, outbound in await session.run(inbound, outbound) }
+                            } catch {
+                                self.logger.trace("WebSocket session ended: \(error)")
+                            }
+                        case nil: break
+                        }
+                    }
                 }
             }
         }
+    }
+
+    /// HTTP/1.1 with one possible upgrade, to a WebSocket (Kubernetes' exec and attach): the
+    /// handler decides in `webSocket(_:)`, after the caller's credentials are checked. A
+    /// refused upgrade goes on as a plain request, and its answer says why.
+    private func configure(_ channel: Channel) throws -> EventLoopFuture<Connection> {
+        let accepted = AcceptedSession()
+        let recorder = UpgradeRequestRecorder()
+        let upgrader = NIOTypedWebSocketServerUpgrader<Connection>(
+            maxFrameSize: 1 << 20,
+            shouldUpgrade: { channel, head in
+                let promise = channel.eventLoop.makePromise(of: HTTPHeaders?.self)
+                promise.completeWithTask {
+                    guard let caller = await self.peer(of: channel), self.isAllowed(caller),
+                          case let .success(request) = self.makeRequest(head, body: .bytes([]), peer: caller),
+                          let session = await self.handler.webSocket(request) else { return nil }
+                    accepted.set(session)
+                    var headers = HTTPHeaders()
+                    if !session.subprotocol.isEmpty { headers.add(name: "Sec-WebSocket-Protocol", value: session.subprotocol) }
+                    return headers
+                }
+                return promise.futureResult
+            },
+            upgradePipelineHandler: { channel, _ in
+                channel.eventLoop.makeCompletedFuture {
+                    guard let session = accepted.session else { throw ChannelError.inappropriateOperationForState }
+                    // Clients may fragment a message; the relay sees whole ones.
+                    try channel.pipeline.syncOperations.addHandler(
+                        NIOWebSocketFrameAggregator(minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 1024,
+                                                    maxAccumulatedFrameSize: 1 << 20))
+                    let ws = try NIOAsyncChannel<WebSocketFrame, WebSocketFrame>(wrappingChannelSynchronously: channel)
+                    return Connection.webSocket(ws, session)
+                }
+            })
+        let configuration = NIOUpgradableHTTPServerPipelineConfiguration(
+            upgradeConfiguration: NIOTypedHTTPServerUpgradeConfiguration(
+                upgraders: [upgrader],
+                notUpgradingCompletionHandler: { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        Connection.http(try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: channel),
+                                        refused: recorder.take())
+                    }
+                }))
+        let result = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: configuration)
+        let upgradeHandler = try channel.pipeline.syncOperations.handler(type: NIOTypedHTTPServerUpgradeHandler<Connection>.self)
+        try channel.pipeline.syncOperations.addHandler(recorder, position: .before(upgradeHandler))
+        return result
     }
 
     private func peer(of channel: Channel) async -> PeerCredentials? {
@@ -70,7 +192,7 @@ public final class HTTPServer: Sendable {
         return ProcessGroups.contains(pid: peer.pid, gid: group)
     }
 
-    private func serve(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>) async {
+    private func serve(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, refused: HTTPRequestHead? = nil) async {
         let caller = await peer(of: connection.channel)
         do {
             try await connection.executeThenClose { inbound, outbound in
@@ -78,7 +200,17 @@ public final class HTTPServer: Sendable {
                 var body: [UInt8] = []
                 var spool: SpoolFile?
                 var tooLarge = false
-                for try await part in inbound {
+                // A refused upgrade request comes first (without its body: exec and attach have none).
+                var replay: [HTTPServerRequestPart] = refused.map { [.head($0), .end(nil)] } ?? []
+                var parts = inbound.makeAsyncIterator()
+                while true {
+                    let part: HTTPServerRequestPart
+                    if !replay.isEmpty {
+                        part = replay.removeFirst()
+                    } else {
+                        guard let next = try await parts.next() else { break }
+                        part = next
+                    }
                     switch part {
                     case let .head(h):
                         head = h

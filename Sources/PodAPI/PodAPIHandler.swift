@@ -35,6 +35,10 @@ public struct PodAPIHandler: APIRequestHandler {
         Self.error(APIError(code: code, reason: reason, message: message))
     }
 
+    public func webSocket(_ request: APIRequest) async -> WebSocketSession? {
+        await StreamRoutes(registry: registry, logger: logger).accept(request)
+    }
+
     public func handle(_ r: APIRequest) async -> APIResponse {
         do {
             return try await route(r)
@@ -110,6 +114,11 @@ public struct PodAPIHandler: APIRequestHandler {
         case ("pods", 5) where s[4] == "log":
             try only(r, [.GET])
             return try await PodLogs.respond(r, registry: registry, reactor: reactor, key: PodRegistry.Key(namespace, s[3]))
+        case ("pods", 5) where s[4] == "exec" || s[4] == "attach":
+            return try await StreamRoutes(registry: registry, logger: logger)
+                .respond(r, key: PodRegistry.Key(namespace, s[3]), kind: s[4] == "exec" ? .exec : .attach)
+        case ("pods", 5) where s[4] == "ephemeralcontainers":
+            return try await EphemeralContainerRoutes(registry: registry).respond(r, key: PodRegistry.Key(namespace, s[3]))
         case ("pods", 5) where s[4] == "status":
             try only(r, [.GET])
             guard let pod = await registry.get(PodRegistry.Key(namespace, s[3])) else { throw .notFound(s[3]) }
@@ -123,6 +132,12 @@ public struct PodAPIHandler: APIRequestHandler {
     }
 
     private func podd(_ r: APIRequest, _ s: [String]) async throws(APIError) -> APIResponse {
+        // The prune extension: .../namespaces/{ns}/pods/{name}/ephemeralcontainers[/{container}].
+        if (s.count == 5 || s.count == 6), s[0] == "namespaces", s[2] == "pods", s[4] == "ephemeralcontainers" {
+            guard DNS1123.isLabel(s[1]) else { throw .badRequest("invalid namespace \"\(s[1])\"") }
+            return try await EphemeralContainerRoutes(registry: registry)
+                .prune(r, key: PodRegistry.Key(s[1], s[3]), container: s.count == 6 ? s[5] : nil)
+        }
         guard let first = s.first, first == "images" else {
             throw APIError(code: 404, reason: "NotFound", message: "the server could not find the requested resource (\(r.method) \(r.path))")
         }

@@ -40,6 +40,17 @@ enum PodLogs {
             guard let n = Int(l), n > 0 else { throw .badRequest("limitBytes: invalid value \"\(l)\": must be greater than 0") }
             options.limitBytes = n
         }
+        // PodLogOptions.stream (Kubernetes 1.32): one stream only, as podctl debug follows
+        // stdout and stderr apart.
+        switch r.queryValue("stream") {
+        case nil, "", "All": break
+        case "Stdout": options.stream = "stdout"
+        case "Stderr": options.stream = "stderr"
+        case let other?: throw .badRequest("stream: Unsupported value: \"\(other)\": supported values: \"All\", \"Stdout\", \"Stderr\"")
+        }
+        if options.stream != nil && options.tailLines != nil {
+            throw .badRequest("tailLines: Forbidden: tailLines is not supported when stream is Stdout or Stderr")
+        }
         let previous = r.queryBool("previous")
         guard let file = await controller.logFile(container: container, previous: previous), FileSystem.exists(file.path) else {
             if previous {
@@ -80,13 +91,24 @@ enum PodLogs {
         var pending = ""
         var pendingTime: Substring?
         var buffer = [UInt8](repeating: 0, count: 65536)
-        let watcher = FileChangeWatcher(path: path, reactor: reactor)
+        // Made only when the follow lasts (see below), and let go on a thread of its own:
+        // closing an inotify instance waits for an SRCU grace period, several milliseconds
+        // that would hold up the end of the stream and a thread of the cooperative pool.
+        var watcher: FileChangeWatcher?
+        defer { if let watcher { DetachedThread.run { withExtendedLifetime(watcher) {} } } }
+        // How long to wait for a change before looking again whether the run goes on: short
+        // at first and after any change (the monitor closes the log as the run ends, just
+        // before it reports the exit, and a run may end before the follow begins), growing to
+        // a second while nothing happens. So a follow ends within milliseconds of its run.
+        // The first waits are plain sleeps; inotify wakes the longer ones.
+        var wait = 0.002
         while !Task.isCancelled {
             let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, offset) }
             if n > 0 {
+                wait = 0.002
                 offset += off_t(n)
                 carry += buffer[0..<n]
-                let (lines, consumed) = CRILog.parse(carry)
+                let (lines, consumed) = CRILog.parse(carry, stream: options.stream)
                 carry.removeFirst(consumed)
                 let out = CRILog.render(lines, options: options, pending: &pending, pendingTime: &pendingTime)
                 if !out.isEmpty { continuation.yield(Array(out.joined().utf8)) }
@@ -99,7 +121,15 @@ enum PodLogs {
                 if m > 0 { continue }
                 return
             }
-            await watcher.waitForChange(timeout: 1.0)
+            let started = RuntimeClock.monotonic()
+            if wait < 0.1 {
+                try? await Task.sleep(for: .milliseconds(Int64(wait * 1000)))
+                wait *= 4
+                continue
+            }
+            if watcher == nil { watcher = FileChangeWatcher(path: path, reactor: reactor) }
+            await watcher?.waitForChange(timeout: wait)
+            wait = RuntimeClock.monotonic() - started < wait * 0.9 ? 0.002 : min(1.0, wait * 4)
         }
     }
 }

@@ -17,7 +17,7 @@ public final class Daemon: Sendable {
 
     /// What podd implements so far; manifest fields of the other features are refused with
     /// their path (PodValidation.unsupported).
-    public static let features: PodFeatures = [.nativeSidecars, .probes, .lifecycleHooks]
+    public static let features: PodFeatures = [.nativeSidecars, .probes, .lifecycleHooks, .ephemeralContainers, .stdinTTY]
 
     let config: PoddConfig
     let logger: Logger

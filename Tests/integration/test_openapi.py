@@ -399,12 +399,15 @@ def test_document_names_every_route_and_schema(spec):
         "/api/v1/events": {"get"}, "/api/v1/namespaces/{namespace}/events": {"get"},
         "/api/v1/namespaces": {"get"}, "/api/v1/namespaces/{name}": {"get"},
         "/apis/podd.io/v1/images": {"get", "post"}, "/apis/podd.io/v1/images/{image}": {"get", "delete"},
+        "/apis/podd.io/v1/namespaces/{namespace}/pods/{name}/ephemeralcontainers": {"delete"},
+        "/apis/podd.io/v1/namespaces/{namespace}/pods/{name}/ephemeralcontainers/{container}": {"delete"},
     }
     for path, methods in expected.items():
         assert path in spec["paths"], f"docs/openapi.yaml lacks {path}"
         assert methods <= set(spec["paths"][path]), f"{path}: lacks {methods - set(spec['paths'][path])}"
     log_params = {p["name"] for p in spec["paths"]["/api/v1/namespaces/{namespace}/pods/{name}/log"]["get"]["parameters"]}
-    assert {"container", "follow", "previous", "tailLines", "timestamps", "sinceSeconds", "sinceTime", "limitBytes"} <= log_params
+    assert {"container", "follow", "previous", "tailLines", "timestamps", "sinceSeconds", "sinceTime", "limitBytes",
+            "stream"} <= log_params
     schemas = spec["components"]["schemas"]
     for name in ("Pod", "PodList", "Event", "EventList", "WatchEvent", "Status", "Image", "ImageList", "version.Info",
                  "APIGroupList", "APIGroup", "APIResourceList"):

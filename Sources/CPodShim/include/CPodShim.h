@@ -69,3 +69,7 @@ int pod_pidfd_reap(int pidfd);
 
 /// Makes the calling process a child subreaper (orphaned descendants become its children).
 int pod_set_child_subreaper(void);
+
+/// pipe2(O_CLOEXEC): a pipe whose ends no concurrently spawned child inherits (Glibc's module
+/// lacks pipe2). fds[0] is the read end.
+int pod_pipe_cloexec(int fds[2]);

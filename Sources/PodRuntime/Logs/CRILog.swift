@@ -9,6 +9,8 @@ public struct CRILogOptions: Sendable {
     public var tailLines: Int?
     public var since: Timestamp?
     public var limitBytes: Int?
+    /// "stdout" or "stderr" for one stream only (PodLogOptions.stream), nil for both.
+    public var stream: String?
 
     public init() {}
 }
@@ -22,17 +24,20 @@ public enum CRILog {
 
     /// Parses complete lines of `bytes`; returns them and how many bytes were consumed (a
     /// trailing line without its newline is left for the next read).
-    public static func parse(_ bytes: [UInt8]) -> (lines: [(time: Substring, full: Bool, content: Substring)], consumed: Int) {
+    public static func parse(_ bytes: [UInt8], stream: String? = nil) -> (lines: [(time: Substring, full: Bool, content: Substring)], consumed: Int) {
         var out: [(Substring, Bool, Substring)] = []
         let text = String(decoding: bytes, as: UTF8.self)
         var consumed = 0
         var rest = Substring(text)
-        while let nl = rest.firstIndex(of: "\n") {
+        // Newlines are found among the bytes, not the Characters: a terminal's "\r\n" is one
+        // Character, and its "\n" would not be seen.
+        while let nl = rest.utf8.firstIndex(of: UInt8(ascii: "\n")) {
             let line = rest[..<nl]
             consumed += line.utf8.count + 1
-            rest = rest[rest.index(after: nl)...]
+            rest = rest[rest.utf8.index(after: nl)...]
             let parts = line.split(separator: " ", maxSplits: 3, omittingEmptySubsequences: false)
             guard parts.count >= 3 else { continue }
+            if let stream, parts[1] != stream { continue }
             out.append((parts[0], parts[2] != "P", parts.count > 3 ? parts[3] : ""))
         }
         return (out, consumed)
@@ -58,7 +63,7 @@ public enum CRILog {
     /// The whole of a finished read: every line, then tail and byte limits applied.
     public static func read(path: String, options: CRILogOptions) -> (text: [UInt8], offset: Int) {
         guard let bytes = try? FileSystem.read(path, limit: 1 << 30) else { return ([], 0) }
-        let (lines, consumed) = parse(bytes)
+        let (lines, consumed) = parse(bytes, stream: options.stream)
         var pending = ""
         var pendingTime: Substring?
         var rendered = render(lines, options: options, pending: &pending, pendingTime: &pendingTime)

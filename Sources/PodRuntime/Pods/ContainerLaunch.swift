@@ -58,17 +58,27 @@ struct ContainerLaunch {
             guard let volume = pod.spec.volumes.first(where: { $0.name == vm.name }) else { continue }
             mount("bind", layout.volumeSource(volume), vm.mountPath, vm.readOnly ? "ro" : "")
         }
+        for variable in environment(c) { m.append("env", variable) }
+        for a in argv { m.append("arg", a) }
+        m.append("cwd", c.workingDir ?? "/")
+        m.append("log", logPath)
+        if c.stdin { m.append("stdin", "1") }
+        if c.stdinOnce { m.append("stdinOnce", "1") }
+        if c.tty { m.append("tty", "1") }
+        for (k, v) in JournalForwarding.spawnFields(pod: pod, container: c.name, containerID: containerID) { m.append(k, v) }
+        return (m, logPath)
+    }
+
+    /// The container's environment as `KEY=VALUE`: the runtime's PATH and HOSTNAME, then its
+    /// env in order (a later entry replaces an earlier one). exec uses it too, as the CRI
+    /// runtimes give an exec the container's configured environment.
+    func environment(_ c: ContainerDefinition) -> [String] {
         var env: [(String, String)] = [("PATH", Self.defaultPath), ("HOSTNAME", layout.hostname)]
         for e in c.env {
             let value = e.value ?? e.valueFrom?.fieldRef.map { resolveField($0.fieldPath) } ?? ""
             if let i = env.firstIndex(where: { $0.0 == e.name }) { env[i].1 = value } else { env.append((e.name, value)) }
         }
-        for (k, v) in env { m.append("env", "\(k)=\(v)") }
-        for a in argv { m.append("arg", a) }
-        m.append("cwd", c.workingDir ?? "/")
-        m.append("log", logPath)
-        for (k, v) in JournalForwarding.spawnFields(pod: pod, container: c.name, containerID: containerID) { m.append(k, v) }
-        return (m, logPath)
+        return env.map { "\($0.0)=\($0.1)" }
     }
 
     private func resolveField(_ path: String) -> String {
@@ -90,6 +100,9 @@ struct ContainerDefinition {
     var env: [EnvVar]
     var workingDir: String?
     var volumeMounts: [VolumeMount]
+    var stdin: Bool
+    var stdinOnce: Bool
+    var tty: Bool
 
     init(_ c: Container) {
         name = c.name
@@ -99,6 +112,9 @@ struct ContainerDefinition {
         env = c.env
         workingDir = c.workingDir
         volumeMounts = c.volumeMounts
+        stdin = c.stdin
+        stdinOnce = c.stdinOnce
+        tty = c.tty
     }
 }
 

@@ -19,9 +19,9 @@ public actor PodRegistry {
         public static func < (a: Key, b: Key) -> Bool { (a.namespace, a.name) < (b.namespace, b.name) }
     }
 
-    private var controllers: [Key: PodController] = [:]
+    var controllers: [Key: PodController] = [:]
     /// Pods as last published, for cheap list and get.
-    private var snapshots: [Key: Pod] = [:]
+    var snapshots: [Key: Pod] = [:]
     private var watchers: [Int: (namespace: String?, continuation: AsyncStream<JSONValue>.Continuation)] = [:]
     private var nextWatcher = 0
     private var resourceVersion: Int64 = 0
@@ -38,7 +38,7 @@ public actor PodRegistry {
     /// Late binding: the context's publish callback refers back to this registry.
     public func bind(_ context: RuntimeContext) { self.context = context }
 
-    private var ctx: RuntimeContext {
+    var ctx: RuntimeContext {
         guard let context else { preconditionFailure("PodRegistry used before bind(_:)") }
         return context
     }
@@ -59,8 +59,9 @@ public actor PodRegistry {
 
     /// Checks a decoded pod against validation, the features podd implements, and the image
     /// store. Returns the causes (empty when acceptable).
-    public func admissionErrors(_ pod: Pod) -> [APIError.Cause] {
-        let errors = PodValidation.validate(pod) + PodFeatures.unsupported(pod, supported: features)
+    public func admissionErrors(_ pod: Pod, allowEphemeralContainers: Bool = false) -> [APIError.Cause] {
+        let errors = PodValidation.validate(pod, allowEphemeralContainers: allowEphemeralContainers)
+            + PodFeatures.unsupported(pod, supported: features)
         var causes = errors.map { APIError.Cause(reason: $0.reason, message: $0.message, field: $0.field.description) }
         let all: [(String, Container)] = pod.spec.initContainers.enumerated().map { ("spec.initContainers[\($0.offset)]", $0.element) }
             + pod.spec.containers.enumerated().map { ("spec.containers[\($0.offset)]", $0.element) }
@@ -168,6 +169,10 @@ public actor PodRegistry {
     public func replace(_ input: Pod, source: String? = nil) async throws(APIError) -> Pod {
         let key = Key(input.metadata.namespace, input.metadata.name)
         guard let old = controllers[key], let oldPod = snapshots[key] else { throw .notFound(input.metadata.name) }
+        // Ephemeral containers change only through their subresource: a replace (or a patch
+        // of the pod) keeps them as they are, as the API server does.
+        var input = input
+        input.spec.ephemeralContainers = oldPod.spec.ephemeralContainers
         if let uid = input.metadata.uid, !uid.isEmpty, uid != oldPod.metadata.uid {
             throw APIError(code: 409, reason: "Conflict",
                            message: "Operation cannot be fulfilled on pods \"\(input.metadata.name)\": the UID in the object (\(uid)) does not match the pod's (\(oldPod.metadata.uid ?? ""))",
@@ -191,7 +196,7 @@ public actor PodRegistry {
         if let claimed = input.metadata.annotations[Self.sourceAnnotation], claimed != source {
             throw Self.sourceReserved(input.metadata.name)
         }
-        let causes = admissionErrors(input)
+        let causes = admissionErrors(input, allowEphemeralContainers: true)
         if !causes.isEmpty { throw .invalid(pod: input.metadata.name, causes) }
         var pod = input
         pod.metadata.uid = oldPod.metadata.uid
@@ -329,7 +334,7 @@ public actor PodRegistry {
 
     private func unwatch(_ id: Int) { watchers[id] = nil }
 
-    private func broadcast(_ type: String, _ pod: Pod) {
+    func broadcast(_ type: String, _ pod: Pod) {
         guard !watchers.isEmpty else { return }
         let event = JSONValue.object(JSONObject([("type", .string(type)), ("object", pod.json)]))
         for (_, w) in watchers where w.namespace == nil || w.namespace == pod.metadata.namespace {
@@ -350,7 +355,7 @@ public actor PodRegistry {
         return PodController(pod: pod, context: ctx, generation: generations)
     }
 
-    private func nextResourceVersion() -> String {
+    func nextResourceVersion() -> String {
         resourceVersion += 1
         return String(resourceVersion)
     }

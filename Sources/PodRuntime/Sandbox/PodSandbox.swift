@@ -146,6 +146,9 @@ public final class PodSandbox: Sendable {
     /// Reaps the monitor after it died on its own (it is podd's child when podd started it).
     public func reapExited() { _ = pidfd?.reap() }
 
+    /// Sends a message with descriptors (an exec or attach session's socket and stdio).
+    public func send(_ message: ControlMessage, fds: [Int32]) throws(OSError) { try socket.send(message, fds: fds) }
+
     /// Stops every container at once and ends the monitor; its namespaces and private mounts
     /// go with it. Then removes the pod's cgroup, after killing anything left in it.
     public func shutdown() {

@@ -1,0 +1,328 @@
+import Glibc
+import Logging
+import NIOCore
+import NIOPosix
+import NIOWebSocket
+import PodModel
+import PodOS
+import PodRuntime
+import Synchronization
+
+/// `GET|POST /api/v1/namespaces/{ns}/pods/{name}/exec` and `.../attach`: Kubernetes' remote
+/// command over a WebSocket (StreamProtocol). The request is checked before the upgrade,
+/// so that a missing pod or a stopped container is an HTTP error with a Status body; what
+/// goes wrong after it (a command not found) comes as the Status on channel 3, as kubelet
+/// sends it.
+struct StreamRoutes: Sendable {
+    let registry: PodRegistry
+    let logger: Logger
+
+    /// A request's pod, kind and PodExecOptions / PodAttachOptions.
+    struct Request: Sendable {
+        var key: PodRegistry.Key
+        var kind: StreamSession.Kind
+        var container: String?
+        var command: [String]
+        var options: PodController.StreamOptions
+    }
+
+    /// The exec or attach request `r` is, if its path names one.
+    static func target(_ r: APIRequest) -> (key: PodRegistry.Key, kind: StreamSession.Kind)? {
+        let s = r.segments
+        guard s.count == 7, s[0] == "api", s[1] == "v1", s[2] == "namespaces", s[4] == "pods",
+              let kind = StreamSession.Kind(rawValue: s[6]) else { return nil }
+        return (PodRegistry.Key(s[3], s[5]), kind)
+    }
+
+    static func parse(_ r: APIRequest, key: PodRegistry.Key, kind: StreamSession.Kind) throws(APIError) -> Request {
+        guard r.method == .GET || r.method == .POST else { throw PodAPIHandler.methodNotAllowed(r) }
+        let options = PodController.StreamOptions(stdin: r.queryBool("stdin"), stdout: r.queryBool("stdout"),
+                                                  stderr: r.queryBool("stderr"), tty: r.queryBool("tty"))
+        if !options.stdin && !options.stdout && !options.stderr {
+            throw .badRequest("you must specify at least 1 of stdin, stdout, stderr")
+        }
+        if kind == .exec && options.tty && options.stderr {
+            throw .badRequest("stderr cannot be used with tty: a terminal has one output (ask for stdout)")
+        }
+        let command = r.query["command"] ?? []
+        if kind == .exec && (command.isEmpty || command[0].isEmpty) {
+            throw .badRequest("you must specify at least one command for the container")
+        }
+        return Request(key: key, kind: kind, container: r.queryValue("container"), command: command, options: options)
+    }
+
+    /// Checks the pod and container; returns the pod's controller.
+    func check(_ request: Request) async throws(APIError) -> PodController {
+        guard let controller = await registry.controller(request.key) else { throw .notFound(request.key.name) }
+        _ = try await controller.streamContainer(request.container, kind: request.kind, options: request.options)
+        return controller
+    }
+
+    /// The WebSocket session for an upgrade request, or nil (the plain route then answers).
+    func accept(_ r: APIRequest) async -> WebSocketSession? {
+        guard let (key, kind) = Self.target(r), let request = try? Self.parse(r, key: key, kind: kind),
+              let proto = ChannelProtocol.negotiate(r.headers["Sec-WebSocket-Protocol"]),
+              let controller = try? await check(request) else { return nil }
+        let logger = self.logger
+        return WebSocketSession(subprotocol: proto.rawValue) { inbound, outbound in
+            let relay = StreamRelay(request: request, proto: proto, outbound: outbound, logger: logger)
+            await relay.run(controller: controller, inbound: inbound)
+        }
+    }
+
+    /// The answer to an exec or attach request that was not upgraded: why.
+    func respond(_ r: APIRequest, key: PodRegistry.Key, kind: StreamSession.Kind) async throws(APIError) -> APIResponse {
+        let request = try Self.parse(r, key: key, kind: kind)
+        _ = try await check(request)
+        let upgrade = r.headers["Upgrade"].contains { $0.lowercased().contains("websocket") }
+        if upgrade && ChannelProtocol.negotiate(r.headers["Sec-WebSocket-Protocol"]) == nil {
+            throw .badRequest(ChannelProtocol.unsupportedMessage)
+        }
+        if upgrade {
+            throw .badRequest("the WebSocket handshake is incomplete (Sec-WebSocket-Key and Sec-WebSocket-Version: 13 are required)")
+        }
+        throw .badRequest("Upgrade request required: \(ChannelProtocol.unsupportedMessage)")
+    }
+}
+
+/// One session's relay between the WebSocket and the process: client frames to its stdin
+/// and terminal size, its output to frames, and its end as the Status on channel 3. A
+/// client that goes away ends the session, and the monitor kills what an exec left.
+final class StreamRelay: Sendable {
+    let request: StreamRoutes.Request
+    let proto: ChannelProtocol
+    let outbound: NIOAsyncChannelOutboundWriter<WebSocketFrame>
+    let logger: Logger
+    /// When output was last relayed (monotonic ns), to tell a drained stream from a busy one.
+    private let lastOutput = Atomic<UInt64>(0)
+
+    /// How long (ns) output may stay quiet after the process has ended before the session
+    /// ends anyway (a background process may hold its pipes open).
+    static let drainIdle: UInt64 = 250_000_000
+
+    init(request: StreamRoutes.Request, proto: ChannelProtocol, outbound: NIOAsyncChannelOutboundWriter<WebSocketFrame>, logger: Logger) {
+        self.request = request
+        self.proto = proto
+        self.outbound = outbound
+        self.logger = logger
+    }
+
+    private enum Event: Sendable {
+        case clientGone
+        case exited(StreamSession.Exit?)
+        case outputDone
+        case drained
+    }
+
+    func run(controller: PodController, inbound: NIOAsyncChannelInboundStream<WebSocketFrame>) async {
+        let session: StreamSession
+        do {
+            switch request.kind {
+            case .exec: session = try await controller.openExec(container: request.container, command: request.command, options: request.options)
+            case .attach: session = try await controller.openAttach(container: request.container, options: request.options)
+            }
+        } catch {
+            await finish(status: ChannelProtocol.failure(error.message, reason: error.reason, code: error.code))
+            return
+        }
+        defer { session.close() }
+        let io: StreamSession.IO
+        let tty: Bool
+        do {
+            (io, tty) = try await session.start()
+        } catch {
+            await startFailed(error, container: session.container)
+            return
+        }
+        let group = MultiThreadedEventLoopGroup.singleton
+        let input = await Self.outputChannel(io.input, wanted: request.options.stdin, group: group)
+        var sources: [(UInt8, NIOAsyncChannel<ByteBuffer, Never>)] = []
+        if let out = await Self.inputChannel(io.output, group: group) { sources.append((ChannelProtocol.stdout, out)) }
+        if let err = await Self.inputChannel(io.errors, group: group) { sources.append((ChannelProtocol.stderr, err)) }
+        let terminal = io.terminal
+        defer { if let terminal { Glibc.close(terminal) } }
+
+        var exit: StreamSession.Exit??
+        var outputsLeft = sources.count
+        var clientGone = false
+        await withTaskGroup(of: Event.self) { tasks in
+            tasks.addTask { await self.readClient(inbound, input: input, terminal: terminal, session: session, tty: tty) }
+            tasks.addTask { .exited(await session.exit()) }
+            for (channel, source) in sources {
+                tasks.addTask { await self.pump(source, channel: channel) }
+            }
+            while let event = await tasks.next() {
+                switch event {
+                case .clientGone:
+                    clientGone = true
+                case let .exited(e):
+                    exit = .some(e)
+                    if outputsLeft > 0 { tasks.addTask { await self.waitDrained() } }
+                case .outputDone:
+                    outputsLeft -= 1
+                case .drained:
+                    outputsLeft = 0
+                }
+                if clientGone || (exit != nil && outputsLeft == 0) { break }
+            }
+            tasks.cancelAll()
+        }
+        try? await input?.close()
+        for (_, source) in sources { try? await source.channel.close() }
+        if clientGone {
+            logger.debug("\(request.kind.rawValue) session in \(request.key.namespace)/\(request.key.name): the client went away; ending it")
+            return
+        }
+        guard case let .some(.some(end)) = exit else {
+            await finish(status: ChannelProtocol.failure("the pod's monitor ended the \(request.kind.rawValue) session before the process ended"))
+            return
+        }
+        await finish(status: ChannelProtocol.exitStatus(end.exitCode, command: request.kind == .exec ? request.command : ["(container \(session.container))"]))
+    }
+
+    // MARK: - Client to process
+
+    private func readClient(_ inbound: NIOAsyncChannelInboundStream<WebSocketFrame>, input: Channel?, terminal: Int32?,
+                            session: StreamSession, tty: Bool) async -> Event {
+        var input = input
+        do {
+            for try await frame in inbound {
+                switch frame.opcode {
+                case .binary, .text:
+                    var data = frame.unmaskedData
+                    guard let channel: UInt8 = data.readInteger() else { continue }
+                    switch channel {
+                    case ChannelProtocol.stdin:
+                        if let input, data.readableBytes > 0 {
+                            // A process that has stopped reading fails the write: its input is dropped.
+                            try? await input.writeAndFlush(data)
+                        }
+                    case ChannelProtocol.resize:
+                        if let terminal { Self.resize(terminal, data) }
+                    case ChannelProtocol.close where proto == .v5:
+                        if data.readInteger(as: UInt8.self) == ChannelProtocol.stdin {
+                            try? await input?.close()
+                            input = nil
+                            if request.kind == .attach { session.closeStdin() }
+                        }
+                    default:
+                        continue
+                    }
+                case .ping:
+                    try await outbound.write(WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData))
+                case .connectionClose:
+                    return .clientGone
+                default:
+                    continue
+                }
+            }
+        } catch {
+            logger.trace("exec/attach client stream: \(error)")
+        }
+        return .clientGone
+    }
+
+    /// `{"Width":80,"Height":24}` on channel 4: the terminal's new size.
+    static func resize(_ terminal: Int32, _ data: ByteBuffer) {
+        guard let json = try? JSONValue.parse(Array(data.readableBytesView)),
+              let width = json["Width"]?.intValue, let height = json["Height"]?.intValue,
+              (0...65535).contains(width), (0...65535).contains(height) else { return }
+        var size = winsize(ws_row: UInt16(height), ws_col: UInt16(width), ws_xpixel: 0, ws_ypixel: 0)
+        _ = ioctl(terminal, UInt(TIOCSWINSZ), &size)
+    }
+
+    // MARK: - Process to client
+
+    private func pump(_ source: NIOAsyncChannel<ByteBuffer, Never>, channel: UInt8) async -> Event {
+        do {
+            try await source.executeThenClose { inbound in
+                for try await chunk in inbound {
+                    lastOutput.store(Self.now(), ordering: .relaxed)
+                    try await send(channel, chunk)
+                }
+            }
+        } catch {
+            // A terminal's master reads EIO once nothing holds the terminal: its end of file.
+        }
+        return .outputDone
+    }
+
+    /// After the process ended: returns once its output has been quiet for `drainIdle`.
+    private func waitDrained() async -> Event {
+        lastOutput.store(Self.now(), ordering: .relaxed)
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(50))
+            if Self.now() - lastOutput.load(ordering: .relaxed) > Self.drainIdle {
+                return .drained
+            }
+        }
+        return .drained
+    }
+
+    private func send(_ channel: UInt8, _ payload: ByteBuffer) async throws {
+        var buffer = ByteBuffer()
+        buffer.reserveCapacity(payload.readableBytes + 1)
+        buffer.writeInteger(channel)
+        buffer.writeImmutableBuffer(payload)
+        try await outbound.write(WebSocketFrame(fin: true, opcode: .binary, data: buffer))
+    }
+
+    /// The status on channel 3, then the closing handshake.
+    private func finish(status: JSONValue) async {
+        try? await send(ChannelProtocol.status, ByteBuffer(bytes: status.serialized()))
+        var code = ByteBuffer()
+        code.writeInteger(UInt16(1000))
+        try? await outbound.write(WebSocketFrame(fin: true, opcode: .connectionClose, data: code))
+    }
+
+    private func startFailed(_ failure: StreamSession.StartFailure, container: String) async {
+        let what = request.kind == .exec ? "exec" : "attach"
+        let tty = request.options.tty
+        if request.kind == .exec && failure.commandNotRunnable {
+            // As a shell says it: on the command's stderr (its terminal with a tty), with
+            // the shell's exit status, 127 not found or 126 not executable.
+            let line = "podd: \(failure.message)\n"
+            let channel = tty || !request.options.stderr ? ChannelProtocol.stdout : ChannelProtocol.stderr
+            if request.options.stdout || request.options.stderr { try? await send(channel, ByteBuffer(string: line)) }
+            await finish(status: ChannelProtocol.exitStatus(failure.code == ENOENT ? 127 : 126, command: request.command))
+            return
+        }
+        await finish(status: ChannelProtocol.failure("\(what) in container \(container) of pod \(request.key.name) failed: \(failure.stage): \(failure.message)"))
+    }
+
+    // MARK: - Descriptors as channels
+
+    /// A pipe (or terminal) end podd writes to, as a NIO channel; nil (and closed) if unwanted.
+    static func outputChannel(_ fd: Int32?, wanted: Bool, group: EventLoopGroup) async -> Channel? {
+        guard let fd else { return nil }
+        guard wanted else {
+            Glibc.close(fd)
+            return nil
+        }
+        do {
+            return try await NIOPipeBootstrap(group: group).takingOwnershipOfDescriptor(output: fd).get()
+        } catch {
+            Glibc.close(fd)
+            return nil
+        }
+    }
+
+    /// A pipe (or terminal) end podd reads from, as an async channel.
+    static func inputChannel(_ fd: Int32?, group: EventLoopGroup) async -> NIOAsyncChannel<ByteBuffer, Never>? {
+        guard let fd else { return nil }
+        do {
+            return try await NIOPipeBootstrap(group: group).takingOwnershipOfDescriptor(input: fd) { channel in
+                channel.eventLoop.makeCompletedFuture { try NIOAsyncChannel<ByteBuffer, Never>(wrappingChannelSynchronously: channel) }
+            }
+        } catch {
+            Glibc.close(fd)
+            return nil
+        }
+    }
+
+    static func now() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+}

@@ -1,0 +1,107 @@
+import PodModel
+import PodOS
+
+/// The ephemeralcontainers subresource (PUT and PATCH end here) and podd's prune extension.
+extension PodRegistry {
+    /// Replaces a pod's list of ephemeral containers, as Kubernetes' ephemeralcontainers
+    /// subresource does: append-only (existing ones may be neither changed nor removed),
+    /// validated as Kubernetes validates them, images checked against the store. The pod is
+    /// stored before the answer, then the new containers start. A new container without an
+    /// image gets the configured debug image (podd's default for `podctl debug`).
+    public func updateEphemeralContainers(_ key: Key, _ requested: [EphemeralContainer]) async throws(APIError) -> Pod {
+        guard let controller = controllers[key], snapshots[key] != nil else { throw .notFound(key.name) }
+        if let refusal = await controller.ephemeralContainerRefusal() {
+            throw APIError(code: 409, reason: "Conflict", message: refusal, name: key.name, kind: "pods")
+        }
+        // Read after the await: a concurrent update must be seen, not overwritten.
+        guard controllers[key] === controller, let old = snapshots[key] else { throw .notFound(key.name) }
+        let existing = Set(old.spec.ephemeralContainers.map(\.name))
+        var list = requested
+        for i in list.indices where !existing.contains(list[i].name) && list[i].image.isEmpty {
+            list[i].image = ctx.config.debugImage
+        }
+        if list == old.spec.ephemeralContainers { return old }
+
+        var updated = old
+        updated.spec.ephemeralContainers = list
+        let errors = PodValidation.validateEphemeralUpdate(old: old, new: list) + PodFeatures.unsupported(updated, supported: features)
+        var causes = errors.map { APIError.Cause(reason: $0.reason, message: $0.message, field: $0.field.description) }
+        for (index, c) in list.enumerated() where !existing.contains(c.name) {
+            causes += imageCauses(c.common, path: "spec.ephemeralContainers[\(index)]")
+        }
+        if !causes.isEmpty { throw .invalid(pod: key.name, causes) }
+        // Append-only: the existing ones keep their places, the new ones come after them in
+        // the order given (a strategic merge patch may list a new one first).
+        list = old.spec.ephemeralContainers + list.filter { !existing.contains($0.name) }
+        updated.spec.ephemeralContainers = list
+
+        updated.metadata.resourceVersion = nextResourceVersion()
+        do { try ctx.store.save(updated) } catch {
+            throw APIError(code: 507, reason: "InsufficientStorage", message: "cannot store pod \"\(key.name)\": \(error)")
+        }
+        // The new spec is visible at once, so that the next update starts from it.
+        snapshots[key] = updated
+        var pod = await controller.setEphemeralContainers(list)
+        pod.metadata.resourceVersion = updated.metadata.resourceVersion
+        if controllers[key] === controller {
+            snapshots[key] = pod
+            broadcast("MODIFIED", pod)
+        }
+        return pod
+    }
+
+    /// Removes ephemeral containers that have ended from a pod (podd's extension, so that
+    /// debug containers do not pile up): the one named, or with nil every one that has
+    /// ended. A running one is refused (409); the pod is stored before the answer.
+    public func pruneEphemeralContainers(_ key: Key, name: String?) async throws(APIError) -> Pod {
+        guard let controller = controllers[key], let pod = snapshots[key] else { throw .notFound(key.name) }
+        let names = name.map { [$0] } ?? pod.spec.ephemeralContainers.map(\.name)
+        var pruned = 0
+        for n in names {
+            switch await controller.pruneEphemeralContainer(n) {
+            case .pruned: pruned += 1
+            case .notFound:
+                if name != nil {
+                    throw APIError(code: 404, reason: "NotFound", message: "ephemeral container \"\(n)\" not found in pod \"\(key.name)\"",
+                                   name: key.name, kind: "pods")
+                }
+            case .running:
+                if name != nil {
+                    throw APIError(code: 409, reason: "Conflict",
+                                   message: "ephemeral container \"\(n)\" of pod \"\(key.name)\" is still running; it can be pruned once it has exited",
+                                   name: key.name, kind: "pods")
+                }
+            }
+        }
+        var current = await controller.current()
+        guard pruned > 0 else { return current }
+        current.metadata.resourceVersion = nextResourceVersion()
+        do { try ctx.store.save(current) } catch {
+            throw APIError(code: 507, reason: "InsufficientStorage", message: "cannot store pod \"\(key.name)\": \(error)")
+        }
+        if controllers[key] === controller {
+            snapshots[key] = current
+            broadcast("MODIFIED", current)
+        }
+        return current
+    }
+
+    /// The image of a container to be started: it must be in the store, and have a command.
+    func imageCauses(_ c: Container, path: String) -> [APIError.Cause] {
+        guard let ref = ImageReference(c.image) else {
+            return [.init(reason: "FieldValueInvalid", message: "Invalid value: \"\(c.image)\": not a valid image reference (NAME[:TAG], lowercase)",
+                          field: path + ".image")]
+        }
+        if ctx.images.rootfs(ref) == nil {
+            return [.init(reason: "FieldValueNotFound",
+                          message: "Not found: \"\(c.image)\": image \(ref) is not in podd's image store; import it with: podctl image import \(ref) ROOTFS.tar",
+                          field: path + ".image")]
+        }
+        if c.command.isEmpty {
+            return [.init(reason: "FieldValueRequired",
+                          message: "Required value: image \(ref) has no default command (it was imported from a root filesystem); set command",
+                          field: path + ".command")]
+        }
+        return []
+    }
+}
