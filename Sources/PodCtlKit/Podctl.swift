@@ -29,8 +29,12 @@ public struct Podctl: ParsableCommand {
     public static func main(_ arguments: [String]) -> Never {
         let arguments = moveLeadingGlobalOptions(normalizeBooleanFlags(arguments))
         do {
-            var command = try parseAsRoot(arguments)
-            try command.run()
+            if let quick = QuickExec(arguments) {
+                try quick.run()
+            } else {
+                var command = try parseAsRoot(arguments)
+                try command.run()
+            }
             Glibc.exit(0)
         } catch let error as PodctlError {
             Output.error(error.line)

@@ -38,6 +38,12 @@ final class HTTPConnection {
     /// for podd: the moment for a watch to print what it has gathered.
     var beforeWaiting: (() -> Void)?
 
+    /// The socket, to wait for it with poll.
+    var fd: Int32 { socket.fd }
+
+    /// Whether bytes received are waiting to be read.
+    var hasBufferedData: Bool { position < buffer.count }
+
     init(socketPath: String) throws(PodctlError) {
         socket = try UnixSocket(connectingTo: socketPath)
     }
@@ -250,6 +256,32 @@ final class HTTPConnection {
             }
             guard let terminator = try readLine(), terminator.isEmpty else { throw malformed("a chunk is not followed by CRLF") }
         }
+    }
+
+    /// The next chunk of a chunked body as it arrives, or nil after the last one: for a
+    /// watch read an event at a time, between other requests.
+    func nextChunk() throws(PodctlError) -> [UInt8]? {
+        guard let sizeLine = try readLine() else {
+            throw PodctlError("podd at \(path) closed the connection in the middle of the response")
+        }
+        let sizeText = sizeLine.split(separator: ";", maxSplits: 1).first.map(String.init)?.trimmingSpaces ?? ""
+        guard let size = Int(sizeText, radix: 16), size >= 0 else { throw malformed("bad chunk size \"\(sizeLine.prefix(20))\"") }
+        if size == 0 {
+            while let line = try readLine(), !line.isEmpty {}
+            return nil
+        }
+        var chunk: [UInt8] = []
+        chunk.reserveCapacity(size)
+        while chunk.count < size {
+            if position == buffer.count {
+                guard try fill() else { throw PodctlError("podd at \(path) closed the connection in the middle of the response") }
+            }
+            let count = min(size - chunk.count, buffer.count - position)
+            chunk += buffer[position..<(position + count)]
+            position += count
+        }
+        guard let terminator = try readLine(), terminator.isEmpty else { throw malformed("a chunk is not followed by CRLF") }
+        return chunk
     }
 
     /// Hands the socket over to another protocol after a `101 Switching Protocols`, with the

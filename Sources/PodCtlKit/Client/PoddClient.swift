@@ -1,3 +1,5 @@
+import Glibc
+
 /// podd's API as podctl uses it: Kubernetes paths, JSON bodies, failures as `Status` objects.
 struct PoddClient {
     let socketPath: String
@@ -77,7 +79,17 @@ struct PoddClient {
         }
     }
 
-    private static func watchEvent(_ line: ArraySlice<UInt8>) throws -> JSON {
+    /// Opens a watch to read its events one at a time (`WatchStream.next()`), in between
+    /// other requests.
+    func openWatch(_ path: String, query: [(String, String)] = []) throws -> WatchStream {
+        let (connection, head) = try open("GET", path, query: query + [("watch", "true")], body: .none)
+        guard head.header("Transfer-Encoding")?.lowercased().contains("chunked") == true else {
+            throw PodctlError("podd answered the watch of \(path) without a stream")
+        }
+        return WatchStream(connection: connection)
+    }
+
+    static func watchEvent(_ line: ArraySlice<UInt8>) throws -> JSON {
         let event: JSON
         do {
             event = try JSON.parse(line)
@@ -111,6 +123,11 @@ struct PoddClient {
 
     static let imagesPath = "/apis/podd.io/v1/images"
 
+    /// podd's prune extension for a pod's ephemeral containers.
+    static func ephemeralContainersPath(namespace: String, pod: String) -> String {
+        "/apis/podd.io/v1/namespaces/\(pathSegment(namespace))/pods/\(pathSegment(pod))/ephemeralcontainers"
+    }
+
     /// `?a=b&c=d`, percent-encoded, or `""` when there is nothing to send.
     static func queryString(_ query: [(String, String)]) -> String {
         guard !query.isEmpty else { return "" }
@@ -141,5 +158,48 @@ struct PoddClient {
             }
         }
         return out
+    }
+}
+
+/// A watch read one event at a time.
+final class WatchStream {
+    private let connection: HTTPConnection
+    private var pending: [UInt8] = []
+
+    init(connection: HTTPConnection) { self.connection = connection }
+
+    /// The next event (`{"type": ..., "object": ...}`), blocking until it comes; nil when
+    /// podd ends the watch.
+    func next() throws -> JSON? {
+        while true {
+            if let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                let line = pending[..<newline]
+                defer { pending.removeFirst(newline + 1) }
+                if line.allSatisfy({ $0 == 0x20 || $0 == 0x0D || $0 == 0x09 }) { continue }
+                return try PoddClient.watchEvent(line)
+            }
+            guard let chunk = try connection.nextChunk() else { return nil }
+            pending += chunk
+        }
+    }
+
+    /// The next event, or nil when none came within `timeout` seconds (or the watch ended).
+    func next(timeout: Double) throws -> JSON? {
+        while pending.firstIndex(of: UInt8(ascii: "\n")) == nil && !connection.hasBufferedData {
+            var fd = pollfd(fd: connection.fd, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&fd, 1, Int32(max(0, timeout) * 1000))
+            if ready < 0 && errno == EINTR { continue }
+            if ready <= 0 { return nil }
+            break
+        }
+        return try next()
+    }
+
+    /// Reads events until `done` returns a value for one of them.
+    func wait<T>(what: String, until done: (JSON) throws -> T?) throws -> T {
+        while let event = try next() {
+            if let result = try done(event["object"]) { return result }
+        }
+        throw PodctlError("podd ended the watch while waiting for \(what)")
     }
 }

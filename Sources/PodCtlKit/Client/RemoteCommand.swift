@@ -34,17 +34,33 @@ struct RemoteCommand {
     /// Runs the session to its end and returns the remote command's exit status (0 when
     /// podd reports success or nothing). A failure Status other than an exit code throws.
     func run(_ kind: Kind) throws -> Int32 {
+        try session(kind) ?? 0
+    }
+
+    /// Runs the session; without a container named, first as podd picks it (the only one),
+    /// and when the pod has several, again with the one kubectl would choose (the
+    /// default-container annotation, else the first), saying so.
+    mutating func runChoosingContainer(_ kind: Kind) throws -> Int32 {
+        guard container == nil else { return try run(kind) }
+        do {
+            return try run(kind)
+        } catch let error as APIStatusError where error.code == 400 && error.message.hasPrefix("a container name must be specified") {
+            container = defaultContainer(of: try client.json("GET", PoddClient.podPath(namespace: namespace, name: pod)))
+            return try run(kind)
+        }
+    }
+
+    /// Runs the session to its end: the exit status podd reported, or nil when the session
+    /// ended without one (an attach the user left). `quiet`: no "command terminated" line.
+    func session(_ kind: Kind, quiet: Bool = false) throws -> Int32? {
         let path = PoddClient.podPath(namespace: namespace, name: pod) + "/" + kind.rawValue
         let socket = try WebSocket.connect(socketPath: client.socketPath, path: path, query: query, protocols: Self.protocols)
-        var terminal = Terminal()
-        if tty {
-            terminal.makeRaw()
-            watchTerminalResizes()
-        }
-        defer { terminal.restore() }
+        if tty { Terminal.enterRaw() }
+        defer { Terminal.restoreSaved() }
         let status = try relay(socket)
-        terminal.restore()
-        return try Self.exitStatus(from: status)
+        Terminal.restoreSaved()
+        if status.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D }) { return nil }
+        return try Self.exitStatus(from: status, quiet: quiet)
     }
 
     /// Copies stdin to channel 0 and channels 1 and 2 to stdout and stderr until podd closes
@@ -116,7 +132,7 @@ struct RemoteCommand {
     }
 
     /// kubectl's reading of the final Status: success, an exit code, or an error.
-    static func exitStatus(from bytes: [UInt8]) throws -> Int32 {
+    static func exitStatus(from bytes: [UInt8], quiet: Bool = false) throws -> Int32 {
         guard !bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D }) else { return 0 }
         guard let status = try? JSON.parse(bytes) else {
             throw PodctlError(String(decoding: bytes, as: UTF8.self).trimmingSpaces)
@@ -125,7 +141,7 @@ struct RemoteCommand {
         if status["reason"].string == "NonZeroExitCode",
            let cause = status["details"]["causes"].array.first(where: { $0["reason"].string == "ExitCode" }),
            let code = Int32(cause["message"].string) {
-            Output.error("command terminated with exit code \(code)")
+            if !quiet { Output.error("command terminated with exit code \(code)") }
             return code
         }
         let message = status["message"].string

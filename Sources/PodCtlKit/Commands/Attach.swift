@@ -36,15 +36,11 @@ extension Podctl {
             let name = try podName(pod, verb: "attach")
             let namespace = namespaceOptions.namespaceOrDefault
             let client = connection.client
-            var chosen = container
-            if chosen == nil {
-                chosen = defaultContainer(of: try client.json("GET", PoddClient.podPath(namespace: namespace, name: name)))
-            }
             let terminal = useTerminal(tty: tty, stdin: stdin)
             if terminal { Output.error("If you don't see a command prompt, try pressing enter.") }
-            let session = RemoteCommand(
-                client: client, namespace: namespace, pod: name, container: chosen, stdin: stdin, tty: terminal)
-            let status = try session.run(.attach)
+            var session = RemoteCommand(
+                client: client, namespace: namespace, pod: name, container: container, stdin: stdin, tty: terminal)
+            let status = try session.runChoosingContainer(.attach)
             if status != 0 { throw ExitCode(status) }
         }
     }

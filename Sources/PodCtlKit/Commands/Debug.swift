@@ -3,21 +3,56 @@ import Glibc
 
 extension Podctl {
     /// `podctl debug POD -- CMD ...`: adds an ephemeral container to a pod (running or
-    /// crashed: it joins the pod's namespaces) and runs CMD in it.
+    /// crash-looping: it joins the pod's namespaces) and runs CMD in it; `podctl debug prune
+    /// POD` removes the ones that have ended.
     public struct Debug: ParsableCommand {
         public static let configuration = CommandConfiguration(
             abstract: "Run a command in a new ephemeral container inside a pod.",
+            usage: """
+                podctl debug POD [--image IMAGE] [--target CONTAINER] [--name NAME] [-i] [-t] [--env KEY=VALUE]... [--rm] [-- COMMAND [ARG...]]
+                podctl debug prune POD [-c NAME]
+                """,
             discussion: """
-                The debug container shares the pod's network, IPC and UTS namespaces, and with \
-                --target the process namespace of that container. podctl waits for the command, \
-                relays its output (with -i, attached to podctl's stdin; -t for a terminal) and exits \
-                with its exit status. Without --image, the target's (else the first container's) \
-                image is used; without a command, sh.
+                The debug container shares the pod's network, IPC and UTS namespaces and its \
+                volumes, and with --target the process namespace of that container (its files are \
+                then under /proc/PID/root). podctl relays the command's output (with -i, attached \
+                to podctl's stdin; -t for a terminal) and exits with its exit status. Without \
+                --image, podd's debug image (config debugImage, busybox out of the box); without a \
+                command, sh. --rm removes the container when the command has ended; `podctl debug \
+                prune POD` removes every one that has ended.
+
+                Options of a debug session:
+                  --image IMAGE            the debug container's image
+                  --target CONTAINER       share the process namespace of this container
+                  -c, --name NAME          the debug container's name (default: debugger-XXXXX)
+                  -i, --stdin              attach podctl's stdin (closed for it when podctl ends)
+                  -t, --tty                give it a terminal (with -i)
+                  --env KEY=VALUE          an environment variable (repeatable)
+                  --rm                     remove the container when its command has ended
+                  -n, --namespace NS       the pod's namespace
+                  --socket PATH            podd's API socket
 
                 Examples:
                   podctl debug web -it --target app -- sh
                   podctl debug web --image busybox -- wget -qO- 127.0.0.1:8080
-                """
+                  podctl debug web --rm -- cat /proc/1/root/etc/app.conf
+                  podctl debug prune web
+                """,
+            subcommands: [Session.self, Prune.self],
+            defaultSubcommand: Session.self
+        )
+
+        public init() {}
+    }
+}
+
+extension Podctl.Debug {
+    /// The debug session itself (the default: `podctl debug POD ...`).
+    public struct Session: ParsableCommand {
+        public static let configuration = CommandConfiguration(
+            commandName: "session",
+            abstract: "Run a command in a new ephemeral container (the default of podctl debug).",
+            shouldDisplay: false
         )
 
         @Argument(help: ArgumentHelp("The pod (NAME or pod/NAME).", valueName: "pod"))
@@ -26,7 +61,7 @@ extension Podctl {
         @Argument(parsing: .postTerminator, help: ArgumentHelp("The command and its arguments, after -- (default: sh).", valueName: "command"))
         var command: [String] = []
 
-        @Option(name: .long, help: ArgumentHelp("The image of the debug container (default: the target's).", valueName: "image"))
+        @Option(name: .long, help: ArgumentHelp("The image of the debug container (default: podd's debugImage).", valueName: "image"))
         var image: String?
 
         @Option(name: .long, help: ArgumentHelp("Share the process namespace of this container.", valueName: "container"))
@@ -44,6 +79,9 @@ extension Podctl {
         @Option(name: .long, help: ArgumentHelp("An environment variable for the debug container (repeatable).", valueName: "key=value"))
         var env: [String] = []
 
+        @Flag(name: .customLong("rm"), help: "Remove the debug container from the pod when its command has ended.")
+        var remove = false
+
         @OptionGroup var namespaceOptions: NamespaceOptions
         @OptionGroup var connection: ConnectionOptions
 
@@ -60,80 +98,72 @@ extension Podctl {
             let namespace = namespaceOptions.namespaceOrDefault
             let client = connection.client
             let path = PoddClient.podPath(namespace: namespace, name: podName)
-            let current = try client.json("GET", path)
-
-            let existing = Set(
-                (current["spec"]["containers"].array + current["spec"]["initContainers"].array
-                    + current["spec"]["ephemeralContainers"].array).map { $0["name"].string })
-            var containerName = name ?? ""
-            if containerName.isEmpty {
-                repeat {
-                    containerName = "debugger-" + String((0..<5).map { _ in "bcdfghjklmnpqrstvwxz2456789".randomElement()! })
-                } while existing.contains(containerName)
-                Output.error("Defaulting debug container name to \(containerName).")
-            }
             let terminal = useTerminal(tty: tty, stdin: stdin)
-            let container = ephemeralContainer(named: containerName, pod: current, tty: terminal)
-            try addEphemeralContainer(container, to: current, path: path, client: client)
+            let containerName = try addContainer(path: path, client: client, tty: terminal)
 
-            guard try waitUntilStarted(containerName, path: path, client: client) else {
-                // It ran and ended before it could be attached to: show what it wrote.
-                try client.stream("GET", path + "/log", query: [("container", containerName)]) { Output.write($0) }
-                throw ExitCode(try exitCode(of: containerName, path: path, client: client, wait: 0))
+            // The pod's changes as they happen, from its current state on.
+            let watch = try client.openWatch(
+                PoddClient.podsPath(namespace: namespace), query: [("fieldSelector", "metadata.name=\(podName)")])
+            let started = try watch.wait(what: "the debug container \(containerName) to start") {
+                try Self.startState(of: containerName, in: $0)
             }
-            if stdin {
+
+            var status: Int32?
+            if case let .ended(exitCode) = started { status = exitCode }
+            if stdin && started == .running {
                 if terminal { Output.error("If you don't see a command prompt, try pressing enter.") }
                 let session = RemoteCommand(
                     client: client, namespace: namespace, pod: podName, container: containerName, stdin: true, tty: terminal)
-                _ = try session.run(.attach)
-                let status = try exitCode(of: containerName, path: path, client: client, wait: 3)
-                if status != 0 { throw ExitCode(status) }
-            } else {
-                // The whole output, from the first line, until the container ends.
-                try client.stream("GET", path + "/log", query: [("container", containerName), ("follow", "true")]) {
-                    Output.write($0)
+                do {
+                    status = try session.session(.attach, quiet: true)
+                } catch let error as APIStatusError where error.code == 400 && error.message.contains("is not running") {
+                    // It ended before the attach: its output is in its log.
+                    try followLogs(containerName, path: path, client: client)
                 }
-                let status = try exitCode(of: containerName, path: path, client: client, wait: 10)
-                if status != 0 { throw ExitCode(status) }
+            } else {
+                // The whole output from the first line, stdout and stderr apart, until it ends.
+                try followLogs(containerName, path: path, client: client)
             }
+            if status == nil {
+                // A session the user left may leave the command running: wait a little.
+                status = try waitForExit(containerName, watch: watch, wait: stdin ? 3 : 30)
+            }
+            if remove {
+                if status != nil {
+                    _ = try client.json("DELETE", PoddClient.ephemeralContainersPath(namespace: namespace, pod: podName) + "/" + PoddClient.pathSegment(containerName))
+                } else {
+                    Output.error("debug container \(containerName) is still running: not removed; prune it once it has ended (podctl debug prune \(podName))")
+                }
+            }
+            if let status, status != 0 { throw ExitCode(status) }
         }
 
-        private func ephemeralContainer(named containerName: String, pod: JSON, tty terminal: Bool) -> JSON {
-            var container: JSON = ["name": .string(containerName)]
-            var imageName = image ?? ""
-            if imageName.isEmpty {
-                let containers = pod["spec"]["containers"].array
-                let targetContainer = containers.first { $0["name"].string == target } ?? containers.first
-                imageName = targetContainer?["image"].string ?? ""
-            }
-            container["image"] = .string(imageName)
-            container["command"] = .array((command.isEmpty ? ["sh"] : command).map { .string($0) })
-            if !env.isEmpty {
-                container["env"] = .array(env.map { variable in
-                    let parts = variable.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-                    return ["name": .string(String(parts[0])), "value": .string(parts.count > 1 ? String(parts[1]) : "")]
-                })
-            }
-            if stdin { container["stdin"] = true }
-            if terminal { container["tty"] = true }
-            if let target { container["targetContainerName"] = .string(target) }
-            return container
+        enum StartState: Equatable {
+            case running
+            /// It has run already, with this exit code.
+            case ended(Int32)
         }
 
-        /// PATCH .../ephemeralcontainers with a strategic merge patch (ephemeral containers
-        /// merge by name), as kubectl debug does; a server without PATCH gets the pod with the
-        /// container appended by PUT.
-        private func addEphemeralContainer(_ container: JSON, to pod: JSON, path: String, client: PoddClient) throws {
-            let patch: JSON = ["spec": ["ephemeralContainers": [container]]]
-            do {
-                _ = try client.json(
-                    "PATCH", path + "/ephemeralcontainers",
-                    requestBody: .bytes(patch.compactBytes, contentType: "application/strategic-merge-patch+json"))
-            } catch let error as APIStatusError where error.code == 405 || error.code == 415 {
-                var updated = pod
-                updated["spec"]["ephemeralContainers"] = .array(pod["spec"]["ephemeralContainers"].array + [container])
-                _ = try client.json("PUT", path + "/ephemeralcontainers", body: updated)
+        /// Whether the container in `pod` runs or has ended (nil: not yet); throws when it
+        /// could not start.
+        static func startState(of name: String, in pod: JSON) throws -> StartState? {
+            guard let status = pod["status"]["ephemeralContainerStatuses"].array.first(where: { $0["name"].string == name }) else {
+                return nil
             }
+            let state = status["state"]
+            if state["running"].isObject { return .running }
+            if state["terminated"].isObject {
+                if state["terminated"]["reason"].string == "StartError" {
+                    throw PodctlError("the debug container \(name) could not start: \(state["terminated"]["message"].string)")
+                }
+                return .ended(Int32(truncatingIfNeeded: state["terminated"]["exitCode"].int))
+            }
+            let reason = state["waiting"]["reason"].string
+            if failedToStart.contains(reason) {
+                let message = state["waiting"]["message"].string
+                throw PodctlError("the debug container \(name) could not start: \(reason)\(message.isEmpty ? "" : ": " + message)")
+            }
+            return nil
         }
 
         private static let failedToStart: Set<String> = [
@@ -141,38 +171,115 @@ extension Podctl {
             "CreateContainerConfigError", "RunContainerError", "StartError",
         ]
 
-        /// Waits until the debug container runs (true) or has already ended (false).
-        private func waitUntilStarted(_ containerName: String, path: String, client: PoddClient) throws -> Bool {
-            let deadline = Clock.now() + 120
-            while true {
+        /// Adds the container with a strategic merge patch (ephemeral containers merge by name),
+        /// as kubectl debug does. Returns its name; a generated one that collides is drawn again.
+        private func addContainer(path: String, client: PoddClient, tty terminal: Bool) throws -> String {
+            if let name {
+                // The same spec again would be a valid (empty) patch: say that the name is taken.
                 let pod = try client.json("GET", path)
-                let status = pod["status"]["ephemeralContainerStatuses"].array.first { $0["name"].string == containerName }
-                let state = status?["state"] ?? .null
-                if state["running"].isObject { return true }
-                if state["terminated"].isObject { return false }
-                let reason = state["waiting"]["reason"].string
-                if Self.failedToStart.contains(reason) {
-                    let message = state["waiting"]["message"].string
-                    throw PodctlError("the debug container \(containerName) could not start: \(reason)\(message.isEmpty ? "" : ": " + message)")
+                if pod["spec"]["ephemeralContainers"].array.contains(where: { $0["name"].string == name }) {
+                    throw PodctlError("ephemeral container \"\(name)\" already exists in pod \"\(pod["metadata"]["name"].string)\"; choose another --name, or remove it first (podctl debug prune \(pod["metadata"]["name"].string))")
                 }
-                if Clock.now() > deadline {
-                    throw PodctlError("timed out waiting for the debug container \(containerName) to start\(reason.isEmpty ? "" : " (\(reason))")")
-                }
-                pause(milliseconds: 100)
             }
+            for attempt in 0..<3 {
+                let containerName = name ?? "debugger-" + String((0..<5).map { _ in "bcdfghjklmnpqrstvwxz2456789".randomElement()! })
+                let patch: JSON = ["spec": ["ephemeralContainers": [ephemeralContainer(named: containerName, tty: terminal)]]]
+                do {
+                    _ = try client.json(
+                        "PATCH", path + "/ephemeralcontainers",
+                        requestBody: .bytes(patch.compactBytes, contentType: "application/strategic-merge-patch+json"))
+                    if name == nil { Output.error("Defaulting debug container name to \(containerName).") }
+                    return containerName
+                } catch let error as APIStatusError where name == nil && attempt < 2 && error.code == 422
+                    && (error.message.contains("Duplicate value") || error.message.contains("may not be changed")) {
+                    continue
+                }
+            }
+            throw PodctlError("could not find a free name for the debug container; name one with --name")
         }
 
-        /// The debug container's exit code, waiting up to `wait` seconds for it to end
-        /// (0 if it still runs then: the user detached).
-        private func exitCode(of containerName: String, path: String, client: PoddClient, wait: Double) throws -> Int32 {
+        private func ephemeralContainer(named containerName: String, tty terminal: Bool) -> JSON {
+            var container: JSON = ["name": .string(containerName)]
+            // No image: podd gives its debug image.
+            if let image, !image.isEmpty { container["image"] = .string(image) }
+            container["command"] = .array((command.isEmpty ? ["sh"] : command).map { .string($0) })
+            if !env.isEmpty {
+                container["env"] = .array(env.map { variable in
+                    let parts = variable.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                    return ["name": .string(String(parts[0])), "value": .string(parts.count > 1 ? String(parts[1]) : "")]
+                })
+            }
+            if stdin {
+                container["stdin"] = true
+                // The session's end closes its stdin (a terminal hangs up): a shell left by its
+                // user ends, and nothing keeps running in the pod.
+                container["stdinOnce"] = true
+            }
+            if terminal { container["tty"] = true }
+            if let target { container["targetContainerName"] = .string(target) }
+            return container
+        }
+
+        private func followLogs(_ containerName: String, path: String, client: PoddClient) throws {
+            let query: [(String, String)] = [("container", containerName), ("follow", "true")]
+            try concurrently([
+                { try client.stream("GET", path + "/log", query: query + [("stream", "Stdout")]) { Output.write($0) } },
+                { try client.stream("GET", path + "/log", query: query + [("stream", "Stderr")]) { Output.writeAll(fd: 2, $0) } },
+            ])
+        }
+
+        /// The container's exit code once it has ended; nil if it still runs after `wait` s.
+        private func waitForExit(_ containerName: String, watch: WatchStream, wait: Double) throws -> Int32? {
             let deadline = Clock.now() + wait
             while true {
-                let pod = try client.json("GET", path)
-                let status = pod["status"]["ephemeralContainerStatuses"].array.first { $0["name"].string == containerName }
+                guard let event = try watch.next(timeout: max(0, deadline - Clock.now())) else { return nil }
+                let status = event["object"]["status"]["ephemeralContainerStatuses"].array.first { $0["name"].string == containerName }
                 let terminated = status?["state"]["terminated"] ?? .null
                 if terminated.isObject { return Int32(truncatingIfNeeded: terminated["exitCode"].int) }
-                if Clock.now() >= deadline { return 0 }
-                pause(milliseconds: 100)
+            }
+        }
+    }
+
+    /// `podctl debug prune POD`: removes the pod's ephemeral containers that have ended.
+    public struct Prune: ParsableCommand {
+        public static let configuration = CommandConfiguration(
+            abstract: "Remove the ephemeral containers of a pod that have ended (podd's extension).",
+            discussion: """
+                Kubernetes keeps every ephemeral container in the pod's spec for good; podd removes \
+                the ones that have ended, with their logs, when asked.
+
+                Examples:
+                  podctl debug prune web
+                  podctl debug prune web -c debugger-x7k2p
+                """
+        )
+
+        @Argument(help: ArgumentHelp("The pod (NAME or pod/NAME).", valueName: "pod"))
+        var pod: String
+
+        @Option(name: [.customShort("c"), .customLong("container")], help: ArgumentHelp("Only this ephemeral container.", valueName: "name"))
+        var container: String?
+
+        @OptionGroup var namespaceOptions: NamespaceOptions
+        @OptionGroup var connection: ConnectionOptions
+
+        public init() {}
+
+        public func run() throws {
+            let podName = try PodCtlKit.podName(pod, verb: "debug prune")
+            let namespace = namespaceOptions.namespaceOrDefault
+            let client = connection.client
+            let before = try client.json("GET", PoddClient.podPath(namespace: namespace, name: podName))
+            var path = PoddClient.ephemeralContainersPath(namespace: namespace, pod: podName)
+            if let container { path += "/" + PoddClient.pathSegment(container) }
+            let after = try client.json("DELETE", path)
+            let left = Set(after["spec"]["ephemeralContainers"].array.map { $0["name"].string })
+            let pruned = before["spec"]["ephemeralContainers"].array.map { $0["name"].string }.filter { !left.contains($0) }
+            for name in pruned { Output.write("ephemeral container \(name) pruned\n") }
+            if pruned.isEmpty { Output.write("pod/\(podName): no ephemeral container to prune\n") }
+            let running = after["spec"]["ephemeralContainers"].array.map { $0["name"].string }
+            if container == nil && !running.isEmpty {
+                Output.error("still running, not pruned: \(running.joined(separator: ", "))")
             }
         }
     }

@@ -1,10 +1,7 @@
 import Glibc
 
 /// The local terminal, for `-t`: raw mode while a remote shell owns it, and its size.
-struct Terminal {
-    private var saved = termios()
-    private var isRaw = false
-
+enum Terminal {
     static var stdinIsTerminal: Bool { isatty(0) == 1 }
 
     /// The size of the terminal on stdout (else stdin), if there is one.
@@ -18,20 +15,36 @@ struct Terminal {
         return nil
     }
 
-    /// Puts stdin in raw mode: keys, Ctrl-C included, go to the remote side as typed.
-    mutating func makeRaw() {
-        guard Self.stdinIsTerminal, tcgetattr(0, &saved) == 0 else { return }
-        var raw = saved
+    /// Raw mode for a session with a terminal (`-t`): keys, Ctrl-C and Ctrl-D included, go to
+    /// the remote side as typed. Restored on every way out: a normal end (`restoreSaved`),
+    /// and SIGTERM, SIGHUP, SIGINT or SIGQUIT sent to podctl, whose handlers restore the
+    /// terminal and exit 128+N. Window size changes are watched (SIGWINCH).
+    static func enterRaw() {
+        guard stdinIsTerminal, tcgetattr(0, &savedTerminal) == 0 else { return }
+        for sig in [SIGTERM, SIGHUP, SIGINT, SIGQUIT] {
+            signal(sig) { received in
+                // Async-signal-safe: tcsetattr and _exit only.
+                if terminalIsRaw != 0 { tcsetattr(0, TCSANOW, &savedTerminal) }
+                _exit(128 + received)
+            }
+        }
+        var raw = savedTerminal
         cfmakeraw(&raw)
-        if tcsetattr(0, TCSANOW, &raw) == 0 { isRaw = true }
+        if tcsetattr(0, TCSANOW, &raw) == 0 { terminalIsRaw = 1 }
+        watchTerminalResizes()
     }
 
-    mutating func restore() {
-        guard isRaw else { return }
-        tcsetattr(0, TCSANOW, &saved)
-        isRaw = false
+    /// Puts the terminal back as it was before `enterRaw` (idempotent).
+    static func restoreSaved() {
+        guard terminalIsRaw != 0 else { return }
+        tcsetattr(0, TCSANOW, &savedTerminal)
+        terminalIsRaw = 0
     }
 }
+
+/// The terminal's settings before raw mode, for the signal handlers that restore them.
+nonisolated(unsafe) private var savedTerminal = termios()
+nonisolated(unsafe) private var terminalIsRaw: sig_atomic_t = 0
 
 /// Set by the SIGWINCH handler, read by the session loop (whose poll the signal interrupts).
 nonisolated(unsafe) var terminalResized: sig_atomic_t = 0
