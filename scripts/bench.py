@@ -42,10 +42,10 @@ def median_of(fn, runs):
     return statistics.median(samples), samples
 
 
-def time_cmd(argv, runs):
+def time_cmd(argv, runs, env=None):
     def once():
         t = time.perf_counter()
-        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
         return time.perf_counter() - t
     once()
     return median_of(once, runs)[0]
@@ -304,6 +304,55 @@ def bench_ready_and_readopt(tmp, tar):
     return med(empty), med(readopt), med(readopt_all), med(cold), med(cold_all)
 
 
+# --- exec and debug ---------------------------------------------------------------------
+
+def bench_exec_and_debug(podd):
+    """Round trips of `podctl exec POD -- true` and `podctl debug POD -- true` (an ephemeral
+    container added, started, its output followed and its exit code relayed), as a user
+    sees them: the whole podctl process, medians of RUNS."""
+    r = podd.create(pod("dbg", [("app", "exec sleep 3600")]))
+    assert r.status == 201, r.text
+    podd.wait_running("dbg")
+    env = dict(os.environ, PODD_SOCKET=podd.socket)
+
+    def podctl(*args):
+        def once():
+            t = time.perf_counter()
+            subprocess.run([str(BIN / "podctl"), *args], check=True, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, env=env)
+            return time.perf_counter() - t
+        once()
+        return median_of(once, RUNS)[0]
+
+    exec_time = podctl("exec", "dbg", "--", "true")
+    debug_time = podctl("debug", "dbg", "--", "true")
+    podd.podctl("debug", "prune", "dbg")
+    delete_and_wait(podd, "dbg")
+    return exec_time, debug_time
+
+
+def bench_podman_exec_and_debug():
+    """podman's counterparts, in the same run: `podman exec` of `true` into a running
+    container, and a container running `true` that joins a running pod (`podman run --rm
+    --pod`, what a debug container is there)."""
+    podman("rm", "-f", "-t", "0", "bench-exec", check=False)
+    podman("pod", "rm", "-f", "-t", "0", "bench-debug", check=False)
+    podman("run", "-d", "--name", "bench-exec", "--network=none", "localhost/busybox", "sleep", "3600")
+    podman("pod", "create", "--name", "bench-debug", "--share=ipc,uts,net", "--network=none",
+           "--infra-image", "localhost/pause:latest")
+    podman("run", "-d", "--pod", "bench-debug", "--name", "bench-debug-app", "localhost/busybox", "sleep", "3600")
+    try:
+        exec_time = time_cmd(["podman", "--cgroup-manager=cgroupfs", "--events-backend=file", "exec", "bench-exec", "true"],
+                             PEER_RUNS, env=dict(os.environ, CONTAINERS_CONF=str(PODMAN_CONF)))
+        debug_time = time_cmd(["podman", "--cgroup-manager=cgroupfs", "--events-backend=file", "run", "--rm", "--pod",
+                               "bench-debug", "localhost/busybox", "true"],
+                              PEER_RUNS, env=dict(os.environ, CONTAINERS_CONF=str(PODMAN_CONF)))
+    finally:
+        podman("rm", "-f", "-t", "0", "bench-exec", check=False)
+        podman("pod", "rm", "-f", "-t", "0", "bench-debug", check=False)
+    return exec_time, debug_time
+
+
 # --- peers ------------------------------------------------------------------------------
 PODMAN_CONF = REPO / "scripts" / "bench-podman.conf"
 
@@ -362,9 +411,19 @@ def main():
         row("floor: unshare --net --ipc --uts --mount --pid --fork true", ms(floor), "ms")
         start = bench_pod_start(podd)
         peer = ""
-        if podman_ready(tar):
+        podman_ok = podman_ready(tar)
+        if podman_ok:
             peer = f"podman pod (infra + 2 containers, runc): {ms(bench_podman_pod())} ms"
         row("pod start: POST -> 2 containers running", ms(start), "ms", peer, f"{start / floor:.1f}x the unshare floor")
+        exec_time, debug_time = bench_exec_and_debug(podd)
+        exec_peer = debug_peer = ""
+        if podman_ok:
+            podman_exec, podman_debug = bench_podman_exec_and_debug()
+            exec_peer = f"podman exec (runc): {ms(podman_exec)} ms"
+            debug_peer = f"podman run --rm --pod (joins a running pod): {ms(podman_debug)} ms"
+        row("exec: podctl exec POD -- true (CLI round trip)", ms(exec_time), "ms", exec_peer, "goal < 10 ms")
+        row("debug: podctl debug POD -- true (ephemeral container, CLI round trip)", ms(debug_time), "ms", debug_peer,
+            "goal < 20 ms")
         row("podctl apply -f (2-container pod, CLI round trip)", ms(bench_podctl_apply(podd, tmp)), "ms")
         without, with5 = bench_init_overhead(podd)
         row("per init container (pod with 5 `true` init containers vs none)", ms((with5 - without) / 5), "ms",
