@@ -222,7 +222,9 @@ public struct PodLifecycle: Sendable {
             } else {
                 markRunning(i, since: now)
             }
-            if isTerminating || stage == .stoppingForRestart || stage == .finished {
+            // An ephemeral container may start while the pod stops its others for a restart
+            // (debugging a crash-looping pod): the restart leaves it alone.
+            if isTerminating || ((stage == .stoppingForRestart || stage == .finished) && containers[i].spec.role != .ephemeral) {
                 // Started while the pod is being stopped: stop it too.
                 containers[i].stopRequested = true
                 actions.append(.signal(name, 15))
