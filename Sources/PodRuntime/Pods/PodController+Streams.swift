@@ -82,7 +82,10 @@ extension PodController {
 
     /// The container a request names, as the API server picks it: the named one, or the
     /// only one; and checks that it runs. Throws the error the API answers with.
-    public func streamContainer(_ requested: String?, kind: StreamSession.Kind, options: StreamOptions) throws(APIError) -> String {
+    /// `whileStarting`: a container whose process runs while its postStart hook has not
+    /// finished counts as running (the hook's own exec runs then).
+    public func streamContainer(_ requested: String?, kind: StreamSession.Kind, options: StreamOptions,
+                                whileStarting: Bool = false) throws(APIError) -> String {
         let podName = pod.metadata.name
         let names = pod.spec.containers.map(\.name)
         let all = names + pod.spec.initContainers.map(\.name) + pod.spec.ephemeralContainers.map(\.name)
@@ -99,7 +102,15 @@ extension PodController {
         if phase == .succeeded || phase == .failed {
             throw .badRequest("cannot \(kind.rawValue) into a container in a completed pod; current phase is \(phase.rawValue)")
         }
-        guard let record = lifecycle.container(name), case .running = record.state, sandbox != nil else {
+        var runs = false
+        if let record = lifecycle.container(name) {
+            switch record.state {
+            case .running: runs = true
+            case .starting: runs = whileStarting && record.pendingSince != nil
+            default: break
+            }
+        }
+        guard runs, sandbox != nil else {
             var why = ""
             if case let .waiting(reason, _)? = lifecycle.container(name)?.state { why = " (waiting: \(reason))" }
             if case let .terminated(t)? = lifecycle.container(name)?.state { why = " (terminated: \(t.reason), exit code \(t.exitCode))" }
@@ -114,8 +125,9 @@ extension PodController {
     /// Starts `command` in a running container (exec). The process runs in the container's
     /// namespaces and root with its environment and working directory, as a child of the
     /// pod's monitor. The caller awaits `start()` on the session.
-    public func openExec(container requested: String?, command: [String], options: StreamOptions) throws(APIError) -> StreamSession {
-        let name = try streamContainer(requested, kind: .exec, options: options)
+    public func openExec(container requested: String?, command: [String], options: StreamOptions,
+                         whileStarting: Bool = false) throws(APIError) -> StreamSession {
+        let name = try streamContainer(requested, kind: .exec, options: options, whileStarting: whileStarting)
         guard !command.isEmpty, !command[0].isEmpty else { throw .badRequest("you must specify at least one command for the container") }
         guard let def = streamDefinition(name) else { throw .badRequest("container \(name) is not valid for pod \(pod.metadata.name)") }
         var message = ControlMessage(op: "exec")
@@ -186,15 +198,15 @@ extension PodController {
         }
     }
 
-    /// Runs `command` in a running container and collects what it writes (for exec probes
-    /// and hooks): its exit code and the first 10 KiB of stdout and stderr together; nil
+    /// Runs `command` in a running container (or one whose postStart hook is running) and
+    /// collects what it writes (for exec probes and hooks): its exit code and the first 10 KiB of stdout and stderr together; nil
     /// when it has not ended after `timeout` seconds (it is killed then, with what it
     /// started). A command that cannot run reads as exit code 126 or 127, as from a shell.
     public func runInContainer(_ container: String, command: [String], timeout: Double) async -> (exitCode: Int32, output: String)? {
         let options = StreamOptions(stdin: false, stdout: true, stderr: true, tty: false)
         let session: StreamSession
         do {
-            session = try openExec(container: container, command: command, options: options)
+            session = try openExec(container: container, command: command, options: options, whileStarting: true)
         } catch {
             return (126, error.message)
         }
