@@ -59,7 +59,7 @@ public final class Daemon: Sendable {
         let events = EventRecorder(host: host)
         let cgroups = CgroupHierarchy.detect()
         if cgroups == nil { logger.warning("no writable cgroup v2 hierarchy found: pods run without a cgroup of their own") }
-        let registry = PodRegistry(features: Self.features)
+        let registry = PodRegistry(features: Self.features, execHandlers: true)
         let makeContext = { @Sendable (config: PoddConfig) in
             RuntimeContext(config: config, images: images, store: store, events: events, reactor: reactor, cgroups: cgroups,
                            monitorPath: monitorPath, logger: self.logger,

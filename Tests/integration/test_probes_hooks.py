@@ -140,7 +140,44 @@ def test_prestop_runs_before_sigterm(podd):
     assert float((out / "term").read_text()) - t0 >= 1.8
 
 
-def test_exec_and_grpc_handlers_refused_until_supported(podd):
+def test_exec_liveness_probe_as_in_kubernetes_docs(podd):
+    # Kubernetes' liveness-exec example: healthy for a while, then `cat` fails and the
+    # container is restarted.
+    m = pod_manifest("liveness-exec", [{
+        "name": "liveness",
+        "command": ["sh", "-c", "touch /tmp/healthy; sleep 3; rm -f /tmp/healthy; sleep 3600"],
+        "livenessProbe": {"exec": {"command": ["cat", "/tmp/healthy"]}, "initialDelaySeconds": 1, "periodSeconds": 1, "failureThreshold": 1},
+    }], terminationGracePeriodSeconds=1)
+    m["metadata"]["annotations"] = {"podd.io/restart-scope": "container"}
+    podd.create(m)
+    p = podd.wait_running("liveness-exec")
+    time.sleep(1.5)
+    assert status(podd.pod("liveness-exec"), "liveness")["restartCount"] == 0   # healthy while the file is there
+    wait_for(lambda: status(podd.pod("liveness-exec"), "liveness").get("restartCount", 0) >= 1, timeout=30,
+             what="restart after the exec probe fails")
+    events = podd.get("/api/v1/namespaces/default/events").json()["items"]
+    assert any("Liveness probe failed" in e["message"] and "cat" in e["message"] for e in events)
+
+
+def test_exec_poststart_and_prestop_run_in_the_container(podd):
+    out = podd.root / "exechooks"
+    out.mkdir()
+    m = pod_manifest("exechooks", [{
+        "name": "app",
+        "command": ["sh", "-c", "while [ ! -f /tmp/poststart ]; do sleep 0.05; done; cat /tmp/poststart; "
+                                "trap 'exit 0' TERM; while true; do sleep 0.1; done"],
+        "lifecycle": {"postStart": {"exec": {"command": ["sh", "-c", "hostname > /tmp/poststart"]}},
+                      "preStop": {"exec": {"command": ["sh", "-c", "echo prestop-ran > /t/prestop"]}}},
+        "volumeMounts": [{"name": "t", "mountPath": "/t"}],
+    }], shareProcessNamespace=True, volumes=[{"name": "t", "hostPath": {"path": str(out)}}])
+    podd.create(m)
+    assert wait_for(lambda: podd.log("exechooks", "app"), timeout=20) == "exechooks\n"
+    podd.request("DELETE", "/api/v1/namespaces/default/pods/exechooks?gracePeriodSeconds=5")
+    podd.wait_gone("exechooks", timeout=20)
+    assert (out / "prestop").read_text() == "prestop-ran\n"
+
+
+def test_grpc_probes_refused(podd):
     m = pod_manifest("grpc", [{"name": "a", "command": ["true"], "livenessProbe": {"grpc": {"port": 9000}}}])
     r = podd.create(m)
     assert r.status == 422 and "spec.containers[0].livenessProbe.grpc" in r.json()["message"]

@@ -9,8 +9,8 @@ import PodOS
 struct ContainerHandlers: Sendable {
     /// The pod's network namespace (an fd on /proc/MONITOR/ns/net).
     let netns: NetworkNamespace
-    /// Runs a command in the container; nil when exec is not available.
-    let exec: (@Sendable (_ command: [String], _ timeout: Double) async -> (exitCode: Int32, output: String)?)?
+    /// Runs a command in the container: its exit code and output, nil on timeout.
+    let exec: @Sendable (_ command: [String], _ timeout: Double) async -> (exitCode: Int32, output: String)?
 
     struct Outcome: Sendable {
         var ok: Bool
@@ -44,7 +44,6 @@ struct ContainerHandlers: Sendable {
     }
 
     private func runExec(_ command: [String], timeout: Double) async -> Outcome {
-        guard let exec else { return Outcome(ok: false, message: "exec handlers are not available") }
         guard let result = await exec(command, timeout) else {
             return Outcome(ok: false, message: "command \(command) timed out after \(Int(timeout))s")
         }

@@ -16,15 +16,20 @@ extension PodController {
         pod.spec.containers.first { $0.name == name } ?? pod.spec.initContainers.first { $0.name == name }
     }
 
-    var handlers: ContainerHandlers? {
+    /// The handlers of one container: httpGet and tcpSocket in the pod's network namespace,
+    /// exec in the container (through an exec session of its monitor).
+    func handlers(for name: String) -> ContainerHandlers? {
         guard let netns else { return nil }
-        return ContainerHandlers(netns: netns, exec: execHandler)
+        return ContainerHandlers(netns: netns, exec: { [weak self] command, timeout in
+            guard let self else { return nil }
+            return await self.runInContainer(name, command: command, timeout: timeout)
+        })
     }
 
     // MARK: - Hooks
 
     func runPostStart(_ name: String) {
-        guard let c = containerSpec(name), let hook = c.lifecycle?.postStart, let handlers, let run = runs[name]?.run else {
+        guard let c = containerSpec(name), let hook = c.lifecycle?.postStart, let handlers = handlers(for: name), let run = runs[name]?.run else {
             apply(lifecycle.handle(.postStartDone(name, ok: true, message: ""), at: RuntimeClock.now()))
             return
         }
@@ -51,7 +56,7 @@ extension PodController {
             try? await Task.sleep(for: .seconds(max(seconds, 0)))
             await self?.killIfStillRunning(name, run: run)
         }
-        if let c = containerSpec(name), let hook = c.lifecycle?.preStop, let handlers, preStopRun[name] != run {
+        if let c = containerSpec(name), let hook = c.lifecycle?.preStop, let handlers = handlers(for: name), preStopRun[name] != run {
             preStopRun[name] = run
             let timeout = Double(pod.metadata.deletionGracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds)
             Task { [weak self] in
@@ -83,7 +88,7 @@ extension PodController {
     /// Starts the probes of a container's run once it is running (after postStart).
     func startProbes(_ name: String) {
         stopProbes(name)
-        guard let c = containerSpec(name), let run = runs[name]?.run, handlers != nil else { return }
+        guard let c = containerSpec(name), let run = runs[name]?.run, handlers(for: name) != nil else { return }
         if let startup = c.startupProbe {
             probeTasks[name] = [loop(name, run: run, kind: .startup, probe: startup, container: c)]
         } else {
@@ -107,7 +112,7 @@ extension PodController {
     /// ends or the probe's job is done (startup passed, or the container was stopped). Timers
     /// only: nothing runs between two due probes.
     private func loop(_ name: String, run: Int, kind: ProbeKind, probe: Probe, container c: Container) -> Task<Void, Never> {
-        guard let handlers else { return Task {} }
+        guard let handlers = handlers(for: name) else { return Task {} }
         return Task { [weak self] in
             try? await Task.sleep(for: .seconds(Double(probe.initialDelaySeconds)))
             var successes = 0

@@ -60,8 +60,6 @@ public actor PodController {
     var probeTasks: [String: [Task<Void, Never>]] = [:]
     /// The run whose preStop hook has been started, per container (it runs once per run).
     var preStopRun: [String: Int] = [:]
-    /// Runs a command in a container (exec probes and hooks), once exec is available.
-    var execHandler: (@Sendable (_ command: [String], _ timeout: Double) async -> (exitCode: Int32, output: String)?)?
     private var keepState = false
     private var goneWaiters: [CheckedContinuation<Void, Never>] = []
 
