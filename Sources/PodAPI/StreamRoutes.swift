@@ -135,10 +135,14 @@ final class StreamRelay: Sendable {
             return
         }
         let group = MultiThreadedEventLoopGroup.singleton
-        let input = await Self.outputChannel(io.input, wanted: request.options.stdin, group: group)
+        // The three channels are set up side by side: each is a round trip to an event loop.
+        async let inputChannel = Self.outputChannel(io.input, wanted: request.options.stdin, group: group)
+        async let outChannel = Self.inputChannel(io.output, group: group)
+        async let errChannel = Self.inputChannel(io.errors, group: group)
+        let input = await inputChannel
         var sources: [(UInt8, NIOAsyncChannel<ByteBuffer, Never>)] = []
-        if let out = await Self.inputChannel(io.output, group: group) { sources.append((ChannelProtocol.stdout, out)) }
-        if let err = await Self.inputChannel(io.errors, group: group) { sources.append((ChannelProtocol.stderr, err)) }
+        if let out = await outChannel { sources.append((ChannelProtocol.stdout, out)) }
+        if let err = await errChannel { sources.append((ChannelProtocol.stderr, err)) }
         let terminal = io.terminal
         defer { if let terminal { Glibc.close(terminal) } }
 

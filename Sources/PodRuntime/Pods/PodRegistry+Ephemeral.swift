@@ -6,7 +6,7 @@ extension PodRegistry {
     /// Replaces a pod's list of ephemeral containers, as Kubernetes' ephemeralcontainers
     /// subresource does: append-only (existing ones may be neither changed nor removed),
     /// validated as Kubernetes validates them, images checked against the store. The pod is
-    /// stored before the answer, then the new containers start. A new container without an
+    /// stored before the answer; the new containers start meanwhile. A new container without an
     /// image gets the configured debug image (podd's default for `podctl debug`).
     public func updateEphemeralContainers(_ key: Key, _ requested: [EphemeralContainer]) async throws(APIError) -> Pod {
         guard let controller = controllers[key], snapshots[key] != nil else { throw .notFound(key.name) }
@@ -36,12 +36,17 @@ extension PodRegistry {
         updated.spec.ephemeralContainers = list
 
         updated.metadata.resourceVersion = nextResourceVersion()
-        do { try ctx.store.save(updated) } catch {
-            throw APIError(code: 507, reason: "InsufficientStorage", message: "cannot store pod \"\(key.name)\": \(error)")
-        }
         // The new spec is visible at once, so that the next update starts from it.
         snapshots[key] = updated
-        var pod = await controller.setEphemeralContainers(list)
+        // The new containers start while the pod is synced to disk, as a created pod does;
+        // the answer waits for both.
+        let starting = Task { await controller.setEphemeralContainers(list) }
+        do { try ctx.store.save(updated) } catch {
+            _ = await starting.value
+            throw APIError(code: 507, reason: "InsufficientStorage",
+                           message: "cannot store pod \"\(key.name)\": \(error); its new ephemeral containers run, but would not be known to podd after a restart")
+        }
+        var pod = await starting.value
         pod.metadata.resourceVersion = updated.metadata.resourceVersion
         if controllers[key] === controller {
             snapshots[key] = pod
