@@ -29,8 +29,8 @@ public struct Podctl: ParsableCommand {
     public static func main(_ arguments: [String]) -> Never {
         let arguments = moveLeadingGlobalOptions(normalizeBooleanFlags(arguments))
         do {
-            if let quick = QuickExec(arguments) {
-                try quick.run()
+            if let quick = QuickExec(arguments)?.run ?? QuickDebug(arguments)?.run {
+                try quick()
             } else {
                 var command = try parseAsRoot(arguments)
                 try command.run()

@@ -94,149 +94,9 @@ extension Podctl.Debug {
         }
 
         public func run() throws {
-            let podName = try PodCtlKit.podName(pod, verb: "debug")
-            let namespace = namespaceOptions.namespaceOrDefault
-            let client = connection.client
-            let path = PoddClient.podPath(namespace: namespace, name: podName)
-            let terminal = useTerminal(tty: tty, stdin: stdin)
-            let containerName = try addContainer(path: path, client: client, tty: terminal)
-
-            // The pod's changes as they happen, from its current state on.
-            let watch = try client.openWatch(
-                PoddClient.podsPath(namespace: namespace), query: [("fieldSelector", "metadata.name=\(podName)")])
-            let started = try watch.wait(what: "the debug container \(containerName) to start") {
-                try Self.startState(of: containerName, in: $0)
-            }
-
-            var status: Int32?
-            if case let .ended(exitCode) = started { status = exitCode }
-            if stdin && started == .running {
-                if terminal { Output.error("If you don't see a command prompt, try pressing enter.") }
-                let session = RemoteCommand(
-                    client: client, namespace: namespace, pod: podName, container: containerName, stdin: true, tty: terminal)
-                do {
-                    status = try session.session(.attach, quiet: true)
-                } catch let error as APIStatusError where error.code == 400 && error.message.contains("is not running") {
-                    // It ended before the attach: its output is in its log.
-                    try followLogs(containerName, path: path, client: client)
-                }
-            } else {
-                // The whole output from the first line, stdout and stderr apart, until it ends.
-                try followLogs(containerName, path: path, client: client)
-            }
-            if status == nil {
-                // A session the user left may leave the command running: wait a little.
-                status = try waitForExit(containerName, watch: watch, wait: stdin ? 3 : 30)
-            }
-            if remove {
-                if status != nil {
-                    _ = try client.json("DELETE", PoddClient.ephemeralContainersPath(namespace: namespace, pod: podName) + "/" + PoddClient.pathSegment(containerName))
-                } else {
-                    Output.error("debug container \(containerName) is still running: not removed; prune it once it has ended (podctl debug prune \(podName))")
-                }
-            }
-            if let status, status != 0 { throw ExitCode(status) }
-        }
-
-        enum StartState: Equatable {
-            case running
-            /// It has run already, with this exit code.
-            case ended(Int32)
-        }
-
-        /// Whether the container in `pod` runs or has ended (nil: not yet); throws when it
-        /// could not start.
-        static func startState(of name: String, in pod: JSON) throws -> StartState? {
-            guard let status = pod["status"]["ephemeralContainerStatuses"].array.first(where: { $0["name"].string == name }) else {
-                return nil
-            }
-            let state = status["state"]
-            if state["running"].isObject { return .running }
-            if state["terminated"].isObject {
-                if state["terminated"]["reason"].string == "StartError" {
-                    throw PodctlError("the debug container \(name) could not start: \(state["terminated"]["message"].string)")
-                }
-                return .ended(Int32(truncatingIfNeeded: state["terminated"]["exitCode"].int))
-            }
-            let reason = state["waiting"]["reason"].string
-            if failedToStart.contains(reason) {
-                let message = state["waiting"]["message"].string
-                throw PodctlError("the debug container \(name) could not start: \(reason)\(message.isEmpty ? "" : ": " + message)")
-            }
-            return nil
-        }
-
-        private static let failedToStart: Set<String> = [
-            "ErrImageNeverPull", "ErrImagePull", "ImagePullBackOff", "InvalidImageName", "CreateContainerError",
-            "CreateContainerConfigError", "RunContainerError", "StartError",
-        ]
-
-        /// Adds the container with a strategic merge patch (ephemeral containers merge by name),
-        /// as kubectl debug does. Returns its name; a generated one that collides is drawn again.
-        private func addContainer(path: String, client: PoddClient, tty terminal: Bool) throws -> String {
-            if let name {
-                // The same spec again would be a valid (empty) patch: say that the name is taken.
-                let pod = try client.json("GET", path)
-                if pod["spec"]["ephemeralContainers"].array.contains(where: { $0["name"].string == name }) {
-                    throw PodctlError("ephemeral container \"\(name)\" already exists in pod \"\(pod["metadata"]["name"].string)\"; choose another --name, or remove it first (podctl debug prune \(pod["metadata"]["name"].string))")
-                }
-            }
-            for attempt in 0..<3 {
-                let containerName = name ?? "debugger-" + String((0..<5).map { _ in "bcdfghjklmnpqrstvwxz2456789".randomElement()! })
-                let patch: JSON = ["spec": ["ephemeralContainers": [ephemeralContainer(named: containerName, tty: terminal)]]]
-                do {
-                    _ = try client.json(
-                        "PATCH", path + "/ephemeralcontainers",
-                        requestBody: .bytes(patch.compactBytes, contentType: "application/strategic-merge-patch+json"))
-                    if name == nil { Output.error("Defaulting debug container name to \(containerName).") }
-                    return containerName
-                } catch let error as APIStatusError where name == nil && attempt < 2 && error.code == 422
-                    && (error.message.contains("Duplicate value") || error.message.contains("may not be changed")) {
-                    continue
-                }
-            }
-            throw PodctlError("could not find a free name for the debug container; name one with --name")
-        }
-
-        private func ephemeralContainer(named containerName: String, tty terminal: Bool) -> JSON {
-            var container: JSON = ["name": .string(containerName)]
-            // No image: podd gives its debug image.
-            if let image, !image.isEmpty { container["image"] = .string(image) }
-            container["command"] = .array((command.isEmpty ? ["sh"] : command).map { .string($0) })
-            if !env.isEmpty {
-                container["env"] = .array(env.map { variable in
-                    let parts = variable.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-                    return ["name": .string(String(parts[0])), "value": .string(parts.count > 1 ? String(parts[1]) : "")]
-                })
-            }
-            if stdin {
-                container["stdin"] = true
-                // The session's end closes its stdin (a terminal hangs up): a shell left by its
-                // user ends, and nothing keeps running in the pod.
-                container["stdinOnce"] = true
-            }
-            if terminal { container["tty"] = true }
-            if let target { container["targetContainerName"] = .string(target) }
-            return container
-        }
-
-        private func followLogs(_ containerName: String, path: String, client: PoddClient) throws {
-            let query: [(String, String)] = [("container", containerName), ("follow", "true")]
-            try concurrently([
-                { try client.stream("GET", path + "/log", query: query + [("stream", "Stdout")]) { Output.write($0) } },
-                { try client.stream("GET", path + "/log", query: query + [("stream", "Stderr")]) { Output.writeAll(fd: 2, $0) } },
-            ])
-        }
-
-        /// The container's exit code once it has ended; nil if it still runs after `wait` s.
-        private func waitForExit(_ containerName: String, watch: WatchStream, wait: Double) throws -> Int32? {
-            let deadline = Clock.now() + wait
-            while true {
-                guard let event = try watch.next(timeout: max(0, deadline - Clock.now())) else { return nil }
-                let status = event["object"]["status"]["ephemeralContainerStatuses"].array.first { $0["name"].string == containerName }
-                let terminated = status?["state"]["terminated"] ?? .null
-                if terminated.isObject { return Int32(truncatingIfNeeded: terminated["exitCode"].int) }
-            }
+            try DebugSession(pod: pod, command: command, image: image, target: target, name: name, stdin: stdin, tty: tty,
+                             env: env, remove: remove, namespace: namespaceOptions.namespaceOrDefault,
+                             client: connection.client).run()
         }
     }
 
@@ -289,4 +149,192 @@ func pause(milliseconds: Int) {
     var request = timespec(tv_sec: milliseconds / 1000, tv_nsec: (milliseconds % 1000) * 1_000_000)
     var remaining = timespec()
     while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
+}
+
+/// One `podctl debug` session, whichever parser read its arguments.
+struct DebugSession {
+    var pod: String
+    var command: [String]
+    var image: String?
+    var target: String?
+    var name: String?
+    var stdin: Bool
+    var tty: Bool
+    var env: [String]
+    var remove: Bool
+    var namespace: String
+    var client: PoddClient
+
+    func run() throws {
+        let podName = try PodCtlKit.podName(pod, verb: "debug")
+        let path = PoddClient.podPath(namespace: namespace, name: podName)
+        let terminal = useTerminal(tty: tty, stdin: stdin)
+        let containerName = try addContainer(path: path, client: client, tty: terminal)
+
+        // The pod's changes as they happen, from its current state on.
+        let watch = try client.openWatch(
+            PoddClient.podsPath(namespace: namespace), query: [("fieldSelector", "metadata.name=\(podName)")])
+        let started = try watch.wait(what: "the debug container \(containerName) to start") {
+            try Self.startState(of: containerName, in: $0)
+        }
+
+        var status: Int32?
+        if case let .ended(exitCode) = started { status = exitCode }
+        if stdin && started == .running {
+            if terminal { Output.error("If you don't see a command prompt, try pressing enter.") }
+            let session = RemoteCommand(
+                client: client, namespace: namespace, pod: podName, container: containerName, stdin: true, tty: terminal)
+            do {
+                status = try session.session(.attach, quiet: true)
+            } catch let error as APIStatusError where error.code == 400 && error.message.contains("is not running") {
+                // It ended before the attach: its output is in its log.
+                try followLogs(containerName, path: path, client: client)
+            }
+        } else {
+            // The whole output from the first line, stdout and stderr apart, until it ends.
+            try followLogs(containerName, path: path, client: client)
+        }
+        if status == nil {
+            // A session the user left may leave the command running: wait a little.
+            status = try waitForExit(containerName, watch: watch, wait: stdin ? 3 : 30)
+        }
+        if remove {
+            if status != nil {
+                _ = try client.json("DELETE", PoddClient.ephemeralContainersPath(namespace: namespace, pod: podName) + "/" + PoddClient.pathSegment(containerName))
+            } else {
+                Output.error("debug container \(containerName) is still running: not removed; prune it once it has ended (podctl debug prune \(podName))")
+            }
+        }
+        if let status, status != 0 { throw ExitCode(status) }
+    }
+
+    enum StartState: Equatable {
+        case running
+        /// It has run already, with this exit code.
+        case ended(Int32)
+    }
+
+    /// Whether the container in `pod` runs or has ended (nil: not yet); throws when it
+    /// could not start.
+    static func startState(of name: String, in pod: JSON) throws -> StartState? {
+        guard let status = pod["status"]["ephemeralContainerStatuses"].array.first(where: { $0["name"].string == name }) else {
+            return nil
+        }
+        let state = status["state"]
+        if state["running"].isObject { return .running }
+        if state["terminated"].isObject {
+            if state["terminated"]["reason"].string == "StartError" {
+                throw PodctlError("the debug container \(name) could not start: \(state["terminated"]["message"].string)")
+            }
+            return .ended(Int32(truncatingIfNeeded: state["terminated"]["exitCode"].int))
+        }
+        let reason = state["waiting"]["reason"].string
+        if failedToStart.contains(reason) {
+            let message = state["waiting"]["message"].string
+            throw PodctlError("the debug container \(name) could not start: \(reason)\(message.isEmpty ? "" : ": " + message)")
+        }
+        return nil
+    }
+
+    private static let failedToStart: Set<String> = [
+        "ErrImageNeverPull", "ErrImagePull", "ImagePullBackOff", "InvalidImageName", "CreateContainerError",
+        "CreateContainerConfigError", "RunContainerError", "StartError",
+    ]
+
+    /// Adds the container with a strategic merge patch (ephemeral containers merge by name),
+    /// as kubectl debug does. Returns its name; a generated one that collides is drawn again.
+    private func addContainer(path: String, client: PoddClient, tty terminal: Bool) throws -> String {
+        if let name {
+            // The same spec again would be a valid (empty) patch: say that the name is taken.
+            let pod = try client.json("GET", path)
+            if pod["spec"]["ephemeralContainers"].array.contains(where: { $0["name"].string == name }) {
+                throw PodctlError("ephemeral container \"\(name)\" already exists in pod \"\(pod["metadata"]["name"].string)\"; choose another --name, or remove it first (podctl debug prune \(pod["metadata"]["name"].string))")
+            }
+        }
+        for attempt in 0..<3 {
+            let containerName = name ?? "debugger-" + String((0..<5).map { _ in "bcdfghjklmnpqrstvwxz2456789".randomElement()! })
+            let patch: JSON = ["spec": ["ephemeralContainers": [ephemeralContainer(named: containerName, tty: terminal)]]]
+            do {
+                _ = try client.json(
+                    "PATCH", path + "/ephemeralcontainers",
+                    requestBody: .bytes(patch.compactBytes, contentType: "application/strategic-merge-patch+json"))
+                if name == nil { Output.error("Defaulting debug container name to \(containerName).") }
+                return containerName
+            } catch let error as APIStatusError where name == nil && attempt < 2 && error.code == 422
+                && (error.message.contains("Duplicate value") || error.message.contains("may not be changed")) {
+                continue
+            }
+        }
+        throw PodctlError("could not find a free name for the debug container; name one with --name")
+    }
+
+    private func ephemeralContainer(named containerName: String, tty terminal: Bool) -> JSON {
+        var container: JSON = ["name": .string(containerName)]
+        // No image: podd gives its debug image.
+        if let image, !image.isEmpty { container["image"] = .string(image) }
+        container["command"] = .array((command.isEmpty ? ["sh"] : command).map { .string($0) })
+        if !env.isEmpty {
+            container["env"] = .array(env.map { variable in
+                let parts = variable.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                return ["name": .string(String(parts[0])), "value": .string(parts.count > 1 ? String(parts[1]) : "")]
+            })
+        }
+        if stdin {
+            container["stdin"] = true
+            // The session's end closes its stdin (a terminal hangs up): a shell left by its
+            // user ends, and nothing keeps running in the pod.
+            container["stdinOnce"] = true
+        }
+        if terminal { container["tty"] = true }
+        if let target { container["targetContainerName"] = .string(target) }
+        return container
+    }
+
+    private func followLogs(_ containerName: String, path: String, client: PoddClient) throws {
+        let query: [(String, String)] = [("container", containerName), ("follow", "true")]
+        try concurrently([
+            { try client.stream("GET", path + "/log", query: query + [("stream", "Stdout")]) { Output.write($0) } },
+            { try client.stream("GET", path + "/log", query: query + [("stream", "Stderr")]) { Output.writeAll(fd: 2, $0) } },
+        ])
+    }
+
+    /// The container's exit code once it has ended; nil if it still runs after `wait` s.
+    private func waitForExit(_ containerName: String, watch: WatchStream, wait: Double) throws -> Int32? {
+        let deadline = Clock.now() + wait
+        while true {
+            guard let event = try watch.next(timeout: max(0, deadline - Clock.now())) else { return nil }
+            let status = event["object"]["status"]["ephemeralContainerStatuses"].array.first { $0["name"].string == containerName }
+            let terminated = status?["state"]["terminated"] ?? .null
+            if terminated.isObject { return Int32(truncatingIfNeeded: terminated["exitCode"].int) }
+        }
+    }
+}
+
+/// `podctl debug POD [--image I] [--target C] [--name N] [-i] [-t] [--env K=V]... [--rm]
+/// [-n NS] [--socket S] [-- CMD...]` read without ArgumentParser (QuickArguments).
+struct QuickDebug {
+    var run: () throws -> Void
+
+    /// `arguments` as Podctl.main has normalized them, starting with "debug".
+    init?(_ arguments: [String]) {
+        guard arguments.first == "debug",
+              let parsed = QuickArguments(
+                arguments.dropFirst(),
+                booleans: ["-i": "stdin", "--stdin": "stdin", "-t": "tty", "--tty": "tty", "--rm": "rm"],
+                options: ["--image": "image", "--target": "target", "-c": "name", "--name": "name", "--container": "name",
+                          "--env": "env"].merging(QuickArguments.connection) { a, _ in a }),
+              parsed.positionals.count == 1,
+              // The subcommands' names (a pod called so is written pod/NAME).
+              !["prune", "session", "help"].contains(parsed.positionals[0]) else { return nil }
+        let image = parsed.single("image"), target = parsed.single("target"), name = parsed.single("name")
+        let namespace = parsed.single("namespace"), socket = parsed.single("socket")
+        let env = parsed.values["env"] ?? []
+        guard image.ok, target.ok, name.ok, namespace.ok, socket.ok,
+              env.allSatisfy({ $0.contains("=") && !$0.hasPrefix("=") }) else { return nil }
+        let session = DebugSession(
+            pod: parsed.positionals[0], command: parsed.command, image: image.value, target: target.value, name: name.value,
+            stdin: parsed.flags.contains("stdin"), tty: parsed.flags.contains("tty"), env: env, remove: parsed.flags.contains("rm"),
+            namespace: namespace.value ?? "default", client: parsed.client(socket: socket.value))
+        run = { try session.run() }
+    }
 }

@@ -61,76 +61,26 @@ func runExec(pod: String, container: String?, namespace: String, client: PoddCli
     if status != 0 { throw ExitCode(status) }
 }
 
-/// The arguments of the usual `podctl exec` read without ArgumentParser, whose reflection
-/// costs a few milliseconds at every start: a good part of an exec's whole round trip.
-/// Anything unusual (help, an unknown flag, a missing command) goes to ArgumentParser,
-/// which also gives the error messages.
+/// `podctl exec POD [-c C] [-i] [-t] [-n NS] [--socket S] -- CMD...` read without
+/// ArgumentParser (QuickArguments).
 struct QuickExec {
-    var pod = ""
-    var container: String?
-    var namespace: String?
-    var socket: String?
-    var stdin = false
-    var tty = false
-    var command: [String] = []
+    var run: () throws -> Void
 
     /// `arguments` as Podctl.main has normalized them, starting with "exec".
     init?(_ arguments: [String]) {
-        guard arguments.first == "exec" else { return nil }
-        var index = 1
-        /// The value of `--long=value`.
-        func inline(_ argument: String, _ long: String) -> String? {
-            argument.hasPrefix(long + "=") ? String(argument.dropFirst(long.count + 1)) : nil
+        guard arguments.first == "exec",
+              let parsed = QuickArguments(arguments.dropFirst(),
+                                          booleans: ["-i": "stdin", "--stdin": "stdin", "-t": "tty", "--tty": "tty"],
+                                          options: ["-c": "container", "--container": "container"].merging(QuickArguments.connection) { a, _ in a }),
+              parsed.positionals.count == 1, !parsed.command.isEmpty else { return nil }
+        let container = parsed.single("container"), namespace = parsed.single("namespace"), socket = parsed.single("socket")
+        guard container.ok, namespace.ok, socket.ok else { return nil }
+        let client = parsed.client(socket: socket.value)
+        run = {
+            try runExec(pod: parsed.positionals[0], container: container.value, namespace: namespace.value ?? "default",
+                        client: client, stdin: parsed.flags.contains("stdin"), tty: parsed.flags.contains("tty"),
+                        command: parsed.command)
         }
-        while index < arguments.count {
-            let argument = arguments[index]
-            index += 1
-            if argument == "--" {
-                command = Array(arguments[index...])
-                break
-            }
-            func next() -> String? {
-                guard index < arguments.count, arguments[index] != "--" else { return nil }
-                index += 1
-                return arguments[index - 1]
-            }
-            switch argument {
-            case "-i", "--stdin": stdin = true
-            case "-t", "--tty": tty = true
-            case "-it", "-ti":
-                stdin = true
-                tty = true
-            case "-c", "--container":
-                guard let v = next() else { return nil }
-                container = v
-            case "-n", "--namespace":
-                guard let v = next() else { return nil }
-                namespace = v
-            case "--socket":
-                guard let v = next() else { return nil }
-                socket = v
-            default:
-                if let v = inline(argument, "--container") {
-                    container = v
-                } else if let v = inline(argument, "--namespace") {
-                    namespace = v
-                } else if let v = inline(argument, "--socket") {
-                    socket = v
-                } else if argument.hasPrefix("-") || !pod.isEmpty {
-                    return nil
-                } else {
-                    pod = argument
-                }
-            }
-        }
-        guard !pod.isEmpty, !command.isEmpty, container != "", namespace != "" else { return nil }
-    }
-
-    func run() throws {
-        var connection = ConnectionOptions()
-        connection.socket = socket
-        try runExec(pod: pod, container: container, namespace: namespace ?? "default", client: connection.client,
-                    stdin: stdin, tty: tty, command: command)
     }
 }
 
