@@ -72,17 +72,7 @@ public enum APISocket {
     }
 
     static func address(_ path: String) throws(OSError) -> sockaddr_un {
-        var addr = sockaddr_un()
-        addr.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else {
-            throw OSError("bind(\(path)): path longer than \(MemoryLayout.size(ofValue: addr.sun_path) - 1) bytes", code: ENAMETOOLONG)
-        }
-        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
-            raw.copyBytes(from: bytes)
-            raw[bytes.count] = 0
-        }
-        return addr
+        try UnixSocketAddress.make(path, stage: "bind(\(path))")
     }
 
     static func connectStream(_ path: String) throws(OSError) -> Int32 {

@@ -7,15 +7,7 @@ public enum ProcessControl {
     /// stdout/stderr to `logFD` when given. Uses posix_spawn (safe in a threaded process).
     public static func spawn(_ path: String, arguments: [String], environment: [String],
                              fd3: Int32 = -1, logFD: Int32 = -1) throws(OSError) -> pid_t {
-        let argv = ([path] + arguments).map { strdup($0) } + [nil]
-        let envp = environment.map { strdup($0) } + [nil]
-        defer {
-            argv.forEach { free($0) }
-            envp.forEach { free($0) }
-        }
-        let pid = argv.withUnsafeBufferPointer { a in
-            envp.withUnsafeBufferPointer { e in pod_spawn(path, a.baseAddress, e.baseAddress, fd3, logFD) }
-        }
+        let pid = withCArrays([path] + arguments, environment) { argv, envp in pod_spawn(path, argv, envp, fd3, logFD) }
         guard pid > 0 else { throw OSError.last("spawn(\(path))") }
         return pid
     }
@@ -27,20 +19,25 @@ public enum ProcessControl {
         let cgfd = open(cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard cgfd >= 0 else { return try spawn(path, arguments: arguments, environment: environment, fd3: fd3) }
         defer { close(cgfd) }
-        let argv = ([path] + arguments).map { strdup($0) } + [nil]
-        let envp = environment.map { strdup($0) } + [nil]
-        defer {
-            argv.forEach { free($0) }
-            envp.forEach { free($0) }
-        }
-        let pid = argv.withUnsafeBufferPointer { a in
-            envp.withUnsafeBufferPointer { e in pod_spawn_in_cgroup(path, a.baseAddress, e.baseAddress, fd3, cgfd) }
-        }
+        let pid = withCArrays([path] + arguments, environment) { argv, envp in pod_spawn_in_cgroup(path, argv, envp, fd3, cgfd) }
         if pid > 0 { return pid }
         if errno == ENOSYS || errno == E2BIG || errno == EINVAL || errno == EOPNOTSUPP {
             return try spawn(path, arguments: arguments, environment: environment, fd3: fd3)
         }
         throw OSError.last("clone3(\(path))")
+    }
+
+    /// argv and envp as C arrays of C strings (NULL-terminated), for the spawn calls; built
+    /// before the fork, so the child never allocates.
+    private static func withCArrays<R>(_ argv: [String], _ envp: [String],
+                                       _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>?, UnsafePointer<UnsafeMutablePointer<CChar>?>?) -> R) -> R {
+        let a = argv.map { strdup($0) } + [nil]
+        let e = envp.map { strdup($0) } + [nil]
+        defer {
+            a.forEach { free($0) }
+            e.forEach { free($0) }
+        }
+        return a.withUnsafeBufferPointer { ap in e.withUnsafeBufferPointer { ep in body(ap.baseAddress, ep.baseAddress) } }
     }
 
     /// Waits for a child podd itself started (never waitpid(-1): other children are not ours

@@ -24,8 +24,9 @@ public final class Reactor: Sendable {
         wakeFD = wake
         var ev = epoll_event(events: EPOLLIN.rawValue, data: epoll_data_t(fd: wake))
         epoll_ctl(ep, EPOLL_CTL_ADD, wake, &ev)
-        let thread = ReactorThread(reactor: self)
-        thread.start()
+        // A thread of its own: the reactor blocks in epoll_wait and must not occupy a thread
+        // of Swift's cooperative pool.
+        DetachedThread.run { [self] in self.run() }
     }
 
     /// Watches `fd` for `events` (EPOLLIN by default) until `remove(fd)`.
@@ -45,7 +46,7 @@ public final class Reactor: Sendable {
         epoll_ctl(epollFD, EPOLL_CTL_DEL, fd, nil)
     }
 
-    fileprivate func run() {
+    private func run() {
         var events = [epoll_event](repeating: epoll_event(), count: 64)
         while true {
             let n = events.withUnsafeMutableBufferPointer { epoll_wait(epollFD, $0.baseAddress, 64, -1) }
@@ -60,25 +61,6 @@ public final class Reactor: Sendable {
                 handler?(events[i].events)
             }
         }
-    }
-}
-
-/// A plain pthread: the reactor blocks in epoll_wait and must not occupy a thread of Swift's
-/// cooperative pool.
-private final class ReactorThread: @unchecked Sendable {
-    let reactor: Reactor
-    init(reactor: Reactor) { self.reactor = reactor }
-
-    func start() {
-        var tid = pthread_t()
-        let box = Unmanaged.passRetained(self)
-        pthread_create(&tid, nil, { arg in
-            guard let arg else { return nil }
-            let me = Unmanaged<ReactorThread>.fromOpaque(arg).takeRetainedValue()
-            me.reactor.run()
-            return nil
-        }, box.toOpaque())
-        pthread_detach(tid)
     }
 }
 

@@ -22,16 +22,10 @@ public final class SeqPacketSocket: Sendable {
     public static func connect(path: String) throws(OSError) -> SeqPacketSocket {
         let fd = socket(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw OSError.last("socket") }
-        var addr = sockaddr_un()
-        addr.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else {
+        var addr: sockaddr_un
+        do throws(OSError) { addr = try UnixSocketAddress.make(path, stage: "connect(\(path))") } catch {
             close(fd)
-            throw OSError("connect(\(path))", code: ENAMETOOLONG)
-        }
-        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
-            raw.copyBytes(from: bytes)
-            raw[bytes.count] = 0
+            throw error
         }
         let rc = withUnsafePointer(to: &addr) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {

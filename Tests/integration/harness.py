@@ -196,6 +196,20 @@ class Podd:
         return r.text if r.status == 200 else ""
 
 
+def processes_with(tag):
+    """Pids of the processes whose command line contains `tag`."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    if tag.encode() in f.read():
+                        found.append(int(entry))
+            except OSError:
+                pass
+    return found
+
+
 def pod_manifest(name, containers, **spec):
     """A Pod manifest dict; containers are (name, command) pairs or dicts."""
     cs = []

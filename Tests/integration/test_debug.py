@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from harness import BIN, pod_manifest, wait_for
+from harness import BIN, pod_manifest, wait_for, processes_with
 
 SMP = "application/strategic-merge-patch+json"
 
@@ -200,19 +200,6 @@ def test_interactive_session_under_tmux(web, tmux, tmp_path, verb):
     if verb == "debug":
         status = wait_ephemeral(web, "web", "shell", "terminated")
         assert status["state"]["terminated"]["exitCode"] == 3
-
-
-def processes_with(tag):
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/cmdline", "rb") as f:
-                    if tag.encode() in f.read():
-                        found.append(int(entry))
-            except OSError:
-                pass
-    return found
 
 
 def test_killing_the_client_mid_session_leaves_nothing(web, tmux):

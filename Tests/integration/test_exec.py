@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from harness import BIN, pod_manifest, wait_for
+from harness import BIN, pod_manifest, wait_for, processes_with
 from wsclient import HandshakeRefused, attach_session, exec_session
 
 
@@ -25,19 +25,6 @@ def web(podd):
     assert r.status == 201, r.text
     podd.wait_running("web")
     return podd
-
-
-def processes_with(tag):
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/cmdline", "rb") as f:
-                    if tag.encode() in f.read():
-                        found.append(int(entry))
-            except OSError:
-                pass
-    return found
 
 
 def test_exec_runs_in_the_container_with_its_env_cwd_and_root(web):
