@@ -42,8 +42,12 @@ test: deps build unit-test integration-test
 unit-test:
 	$(SWIFT) test
 
+# Test files run side by side (pytest-xdist, one file per worker at a time: a file's tests
+# may share a fixture such as the systemd container); each test has its own podd.
+TEST_JOBS ?= 4
 integration-test:
-	PODD_BIN=$(CURDIR)/$(DEBUG_BIN) python3 -m pytest -q -ra Tests/integration
+	PODD_BIN=$(CURDIR)/$(DEBUG_BIN) python3 -m pytest -q -ra \
+		$$(python3 -c 'import xdist' 2>/dev/null && echo "-n $(TEST_JOBS) --dist loadfile") Tests/integration
 
 bench: release
 	@scripts/install-deps.sh --bench || echo "bench: peers could not be installed; comparing with what is present"

@@ -31,4 +31,7 @@ python3 -c 'import pytest' 2>/dev/null || {
     echo "install-deps: installing pytest"
     python3 -m pip install --quiet pytest 2>/dev/null || apt-get install -y --no-install-recommends python3-pytest >/dev/null
 }
+# pytest-xdist: `make integration-test` runs the test files side by side (each test has its
+# own podd, socket, state dir and cgroups).
+python3 -c 'import xdist' 2>/dev/null || python3 -m pip install --quiet pytest-xdist || echo "install-deps: could not install pytest-xdist (make integration-test then runs the tests one by one)" >&2
 python3 -c 'import openapi_spec_validator, jsonschema' 2>/dev/null || python3 -m pip install --quiet openapi-spec-validator jsonschema || echo "install-deps: could not install openapi-spec-validator and jsonschema (test_openapi.py skips without them)" >&2

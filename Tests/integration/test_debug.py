@@ -124,13 +124,13 @@ def test_debug_a_crash_looping_pod(podd):
 
 
 def test_target_that_is_not_running_says_so(podd):
-    podd.create(pod_manifest("crashy", [("app", "exit 1")]))
-    wait_for(lambda: "waiting" in podd.pod("crashy")["status"]["containerStatuses"][0]["state"],
-             timeout=30, what="the app waiting for its restart")
-    r = podd.podctl("debug", "crashy", "--target", "app", "--", "ps", check=False)
-    if r.returncode == 0:
-        pytest.skip("the app happened to be running at that moment")
-    assert r.returncode == 1 and "could not start" in r.stderr and "app is not running" in r.stderr
+    # `app` completes and, with OnFailure, stays terminated while `side` keeps the pod running:
+    # no restart can race the debug request (a crash-looping target may be up at that moment).
+    podd.create(pod_manifest("done", [("app", "exit 0"), ("side", "exec sleep 3600")], restartPolicy="OnFailure"))
+    wait_for(lambda: "terminated" in {c["name"]: c for c in podd.pod("done")["status"]["containerStatuses"]}["app"]["state"],
+             timeout=30, what="the app to complete")
+    r = podd.podctl("debug", "done", "--target", "app", "--", "ps", check=False)
+    assert r.returncode == 1 and "could not start" in r.stderr and "app is not running" in r.stderr, r
 
 
 # --- an interactive session ---------------------------------------------------------------

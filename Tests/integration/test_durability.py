@@ -21,13 +21,22 @@ def proc_start(pid):
 
 
 def container_procs(podd, name, container):
-    """{pid: start time} of a container's processes, from its cgroup (or, without cgroup v2,
-    from the command lines of the monitor's children)."""
+    """{pid: start time} of a container's main process (the first one started in its
+    cgroup): the children it starts and ends on its own (a `sleep` of a loop) come and go."""
     uid = podd.pod(name)["metadata"]["uid"]
     for base in ("/sys/fs/cgroup/unified/podd", "/sys/fs/cgroup/podd"):
         procs = Path(base) / uid / container / "cgroup.procs"
         if procs.exists():
-            return {int(p): proc_start(int(p)) for p in procs.read_text().split()}
+            started = {}
+            for p in procs.read_text().split():
+                try:
+                    started[int(p)] = proc_start(int(p))
+                except FileNotFoundError:   # ended between the listing and the read
+                    pass
+            if not started:
+                return {}
+            main = min(started, key=lambda pid: (started[pid], pid))
+            return {main: started[main]}
     pytest.skip("needs a cgroup v2 hierarchy to find a container's processes")
 
 
