@@ -102,10 +102,10 @@ extension PodController {
             if let st = states[name] {
                 let startedAt = st.timestamp("startedAt") ?? cs?.state.running?.startedAt ?? now
                 if st["state"] == "running" {
-                    state = .running(since: startedAt)
+                    state = .running(since: startedAt, started: true, ready: true)
                 } else if wasRunning {
                     // Ended while podd was away: restored as the run it was, its exit reported next.
-                    state = .running(since: startedAt)
+                    state = .running(since: startedAt, started: true, ready: true)
                     exits.append((name, st))
                 }
                 // else: an exit the earlier podd had already handled (it died before `forget`).
@@ -130,7 +130,7 @@ extension PodController {
     }
 
     static func lifecycleState(_ s: ContainerState, now: Timestamp) -> PodLifecycle.State {
-        if let r = s.running { return .running(since: r.startedAt ?? now) }
+        if let r = s.running { return .running(since: r.startedAt ?? now, started: true, ready: true) }
         if let t = s.terminated { return .terminated(termination(t, now: now)) }
         if let w = s.waiting {
             if w.reason == "ContainerCreating" { return .starting }
@@ -167,7 +167,8 @@ extension PodController {
 
     /// After `attach`: seeds the lifecycle from what the earlier podd and the monitor say, then
     /// carries on (probes for the running containers, the exits that happened meanwhile).
-    func resume(_ adoption: Adoption, checkpoint: PodStatus?, now: Timestamp) {
+    /// `deletion`: the pod's deletionTimestamp, when it was being deleted.
+    func resume(_ adoption: Adoption, checkpoint: PodStatus?, deletion: Timestamp?, now: Timestamp) {
         let (restored, exits) = restoredContainers(checkpoint: checkpoint, states: adoption.states, now: now)
         seedRuns(restored, checkpoint: checkpoint)
         var restoredWithIDs = restored
@@ -178,16 +179,17 @@ extension PodController {
         // Containers the monitor runs that this spec does not have (podd died while replacing
         // the pod's spec): they go, and their exit is then ignored (not in the machine).
         let known = Set(restored.map(\.name))
-        for (name, st) in adoption.states where !known.contains(name) && st["state"] == "running" {
+        let strangers = adoption.states.filter { !known.contains($0.key) && $0.value["state"] == "running" }.map(\.key).sorted()
+        for name in strangers {
             context.logger.info("pod \(pod.metadata.namespace)/\(pod.metadata.name): container \(name) is not in the pod's spec; stopping it")
-            sendSignal(name, 9)
         }
         let finished = checkpoint?.phase.isTerminal ?? false
-        let actions = lifecycle.restore(restoredWithIDs, finished: finished, at: now)
-        if actions.isEmpty && exits.isEmpty {
+        let actions = lifecycle.restore(restoredWithIDs, finished: finished, strangers: strangers, deletion: deletion, at: now)
+        if actions.allSatisfy(Self.changesNothing) && exits.isEmpty {
             // Nothing changed: the checkpoint on disk says it already (rewriting it for every
             // pod is most of a re-adoption's cost); the registry still needs the status.
-            context.publish("MODIFIED", current(), generation)
+            for case let .probes(name, kinds) in actions { runProbes(name, kinds) }
+            announce("MODIFIED", current())
         } else {
             apply(actions)
         }
@@ -195,9 +197,6 @@ extension PodController {
             if case .running = $0.state { return true }
             return false
         }.map(\.name)
-        for name in running where !exits.contains(where: { $0.0 == name }) && containerSpec(name) != nil {
-            startProbes(name)
-        }
         // Exits the monitor recorded while no podd listened, in the order they happened.
         for (name, st) in exits.sorted(by: { ($0.1.int("finishedAt") ?? 0) < ($1.1.int("finishedAt") ?? 0) }) {
             apply(lifecycle.handle(.exited(name, exitCode: Int32(st.int("exitCode") ?? 137), signal: Int32(st.int("signal") ?? 0),
@@ -209,6 +208,12 @@ extension PodController {
             try? adoption.sandbox.send({ var m = ControlMessage(op: "forget"); m.append("name", name); return m }())
         }
         context.logger.info("pod \(pod.metadata.namespace)/\(pod.metadata.name): re-adopted from monitor \(adoption.sandbox.monitorPID): \(running.count - exits.count) running, \(exits.count) exited while podd was away")
+    }
+
+    /// Whether an action leaves the pod's status as it is (probes only begin).
+    static func changesNothing(_ action: PodLifecycle.Action) -> Bool {
+        if case .probes = action { return true }
+        return false
     }
 
     /// The monitor's word on each running container, checked against the process itself: a
@@ -246,8 +251,8 @@ extension PodController {
             // Done before: it stays done (as kubelet leaves a finished pod).
             let ended = restored.map { r -> PodLifecycle.RestoredContainer in
                 var r = r
+                if r.state == .starting { r.state = .terminated(lost) }
                 if case .running = r.state { r.state = .terminated(lost) }
-                if case .starting = r.state { r.state = .terminated(lost) }
                 return r
             }
             _ = lifecycle.restore(ended, finished: true, at: now)
