@@ -486,7 +486,8 @@ public actor PodController {
         } else {
             self.keepState = keepState
             let grace = gracePeriod ?? pod.spec.terminationGracePeriodSeconds
-            pod.metadata.deletionTimestamp = now.adding(seconds: Double(grace))
+            // Whole seconds, as it is stored and shown: a restarted podd finds the same deadline.
+            pod.metadata.deletionTimestamp = Timestamp(seconds: now.adding(seconds: Double(grace)).seconds)
             pod.metadata.deletionGracePeriodSeconds = grace
         }
         if !self.keepState { storeDeletion() }
