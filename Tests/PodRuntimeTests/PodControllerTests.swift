@@ -68,6 +68,11 @@ struct PodControllerTests {
         #expect(await registry.get(key)?.status.message == "newer")
         await registry.published("MODIFIED", older, generation: generation, sequence: 1001)
         #expect(await registry.get(key)?.status.message == "older")
+        // A snapshot taken before the deletion was marked does not take the mark away.
+        let deleting = try await registry.delete(key, gracePeriod: 30)
+        #expect(deleting.metadata.deletionTimestamp != nil)
+        await registry.published("MODIFIED", older, generation: generation, sequence: 1002)
+        #expect(await registry.get(key)?.metadata.deletionTimestamp == deleting.metadata.deletionTimestamp)
         _ = try await registry.delete(key, gracePeriod: 0)
     }
 

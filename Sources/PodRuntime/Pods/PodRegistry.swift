@@ -275,6 +275,9 @@ public actor PodRegistry {
             broadcast("DELETED", pod)
             return
         }
+        // A deletion, once recorded here (delete() answers with it), only ever moves earlier:
+        // a snapshot taken before it was marked is stale.
+        if let marked = existing.metadata.deletionTimestamp, pod.metadata.deletionTimestamp.map({ $0 > marked }) ?? true { return }
         if existing.status == pod.status && existing.metadata.deletionTimestamp == pod.metadata.deletionTimestamp { return }
         pod.metadata.resourceVersion = nextResourceVersion()
         snapshots[key] = pod
