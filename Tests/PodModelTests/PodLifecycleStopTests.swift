@@ -262,6 +262,17 @@ struct PodLifecycleStopTests {
         #expect(m.handle(.tick, at: at(10)).contains(.kill("a")))
     }
 
+    /// f9c72a9: a container recorded as running that the surviving monitor does not know is
+    /// gone: its run ended (137) and the restart policy follows.
+    @Test func restoreEndsARunTheMonitorDoesNotKnow() {
+        var m = machine([app("a", liveness: .init())], scope: .container)
+        let actions = m.restore([.init(name: "a", state: .running(since: at(0), started: true, ready: true), everStarted: true)],
+                                finished: false, vanished: ["a"], at: at(5))
+        #expect(m.container("a")?.lastTermination?.exitCode == 137)
+        #expect(actions.contains(.start("a")))
+        #expect(!actions.contains(.probes("a", [.liveness])))
+    }
+
     // MARK: - A deletion resumed by a new podd (issue 9, items 4 and 14)
 
     @Test func restoreResumesADeletionWithTheTimeLeft() {

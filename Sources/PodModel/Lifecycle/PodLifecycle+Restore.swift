@@ -50,11 +50,13 @@ extension PodLifecycle {
     /// here, so the restart happens; one whose exit calls for none stays ended.
     ///
     /// `strangers`: containers the monitor runs that the pod does not have (podd died while
-    /// replacing the pod's spec): they are killed. `deletion`: the pod was being deleted (its
+    /// replacing the pod's spec): they are killed. `vanished`: containers restored as
+    /// running that the monitor does not know: their runs ended (137, as killed) and go
+    /// through the restart policy. `deletion`: the pod was being deleted (its
     /// deletionTimestamp): the termination resumes with the time that is left, before any
     /// restart is considered (a deadline that has passed kills at once).
     public mutating func restore(_ restored: [RestoredContainer], finished: Bool, strangers: [String] = [],
-                                 deletion: Timestamp? = nil, at time: Timestamp) -> [Action] {
+                                 vanished: [String] = [], deletion: Timestamp? = nil, at time: Timestamp) -> [Action] {
         guard stage == .created else { return [] }
         let now = max(self.now, time)   // handle(..., at: now) below moves the clock
         var reopened: [(Int, Termination)] = []
@@ -131,13 +133,20 @@ extension PodLifecycle {
 
         // The probes of the runs that go on: startup first, unless it had passed.
         var actions: [Action] = []
-        for c in containers where c.spec.hasProbes {
+        for c in containers where c.spec.hasProbes && !vanished.contains(c.spec.name) {
             if case let .running(_, started, _) = c.state {
                 actions.append(.probes(c.spec.name, started ? c.spec.steadyProbes : [.startup]))
             }
         }
         actions += strangers.map { .kill($0) }
         if let deletion { actions += handle(.delete(deadline: deletion), at: now) }
+        for name in vanished {
+            guard let i = index(name), containers[i].isRunning else { continue }
+            let t = Termination(exitCode: 137, signal: 9, reason: "Error",
+                                message: "the container could not be located when the pod was recovered",
+                                startedAt: containers[i].runningSince, finishedAt: now, containerID: containers[i].containerID)
+            actions += runEnded(i, t, expected: false)
+        }
         for (i, t) in reopened {
             // Handled again as the exit it was: the restart policy decides what follows.
             containers[i].state = .running(since: t.startedAt ?? now, started: false, ready: false)

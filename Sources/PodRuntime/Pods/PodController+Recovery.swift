@@ -81,16 +81,18 @@ extension PodController {
 
     // MARK: - Seeding
 
-    /// What the lifecycle needs of each container, from the checkpoint and the monitor, and
-    /// the exits that happened while no podd listened (to report after restoring).
+    /// What the lifecycle needs of each container, from the checkpoint and the monitor, the
+    /// exits that happened while no podd listened (to report after restoring), and the
+    /// containers recorded as running that the monitor does not know (`vanished`).
     func restoredContainers(checkpoint: PodStatus?, states: [String: ControlMessage], now: Timestamp)
-        -> (containers: [PodLifecycle.RestoredContainer], exits: [(String, ControlMessage)]) {
+        -> (containers: [PodLifecycle.RestoredContainer], exits: [(String, ControlMessage)], vanished: [String]) {
         let recorded = (checkpoint?.initContainerStatuses ?? []) + (checkpoint?.containerStatuses ?? [])
             + (checkpoint?.ephemeralContainerStatuses ?? [])
         var names = pod.spec.initContainers.map(\.name) + pod.spec.containers.map(\.name)
         names += pod.spec.ephemeralContainers.map(\.name).filter { n in states[n] != nil || recorded.contains { $0.name == n } }
         var out: [PodLifecycle.RestoredContainer] = []
         var exits: [(String, ControlMessage)] = []
+        var vanished: [String] = []
         for name in names {
             let cs = recorded.first { $0.name == name }
             var state = cs.map { Self.lifecycleState($0.state, now: now) } ?? .waiting(reason: "PodInitializing", message: nil)
@@ -111,12 +113,7 @@ extension PodController {
                 // else: an exit the earlier podd had already handled (it died before `forget`).
             } else if wasRunning, case .running = state {
                 // Recorded as running, unknown to the monitor: gone without a trace.
-                var lost = ControlMessage(op: "state")
-                lost.append("name", name)
-                lost.append("state", "exited")
-                lost.append("exitCode", "137")
-                lost.append("signal", "9")
-                exits.append((name, lost))
+                vanished.append(name)
             }
             let everStarted = states[name] != nil || (cs.map { $0.restartCount > 0 || $0.state.running != nil || $0.state.terminated != nil
                 || $0.lastState.terminated != nil || $0.state.waiting?.reason == "ContainerCreating" } ?? false)
@@ -126,7 +123,7 @@ extension PodController {
                 restartCount: Int(cs?.restartCount ?? 0), everStarted: everStarted, containerID: cs?.containerID,
                 started: cs?.started ?? true, ready: cs?.ready ?? true))
         }
-        return (out, exits)
+        return (out, exits, vanished)
     }
 
     static func lifecycleState(_ s: ContainerState, now: Timestamp) -> PodLifecycle.State {
@@ -169,7 +166,7 @@ extension PodController {
     /// carries on (probes for the running containers, the exits that happened meanwhile).
     /// `deletion`: the pod's deletionTimestamp, when it was being deleted.
     func resume(_ adoption: Adoption, checkpoint: PodStatus?, deletion: Timestamp?, now: Timestamp) {
-        let (restored, exits) = restoredContainers(checkpoint: checkpoint, states: adoption.states, now: now)
+        let (restored, exits, vanished) = restoredContainers(checkpoint: checkpoint, states: adoption.states, now: now)
         seedRuns(restored, checkpoint: checkpoint)
         var restoredWithIDs = restored
         for i in restoredWithIDs.indices where restoredWithIDs[i].containerID == nil {
@@ -184,7 +181,8 @@ extension PodController {
             context.logger.info("pod \(pod.metadata.namespace)/\(pod.metadata.name): container \(name) is not in the pod's spec; stopping it")
         }
         let finished = checkpoint?.phase.isTerminal ?? false
-        let actions = lifecycle.restore(restoredWithIDs, finished: finished, strangers: strangers, deletion: deletion, at: now)
+        let actions = lifecycle.restore(restoredWithIDs, finished: finished, strangers: strangers, vanished: vanished,
+                                        deletion: deletion, at: now)
         if actions.allSatisfy(Self.changesNothing) && exits.isEmpty {
             // Nothing changed: the checkpoint on disk says it already (rewriting it for every
             // pod is most of a re-adoption's cost); the registry still needs the status.
@@ -242,7 +240,7 @@ extension PodController {
         }
         try? FileSystem.removeTree(layout.runDirectory)
         guard let checkpoint else { return }
-        let (restored, _) = restoredContainers(checkpoint: checkpoint, states: [:], now: now)
+        let (restored, _, _) = restoredContainers(checkpoint: checkpoint, states: [:], now: now)
         seedRuns(restored, checkpoint: checkpoint)
         let lost = PodLifecycle.Termination.recorded(exitCode: 137, signal: 0, reason: "ContainerStatusUnknown",
                                             message: "The container could not be located when the pod was recovered",

@@ -55,6 +55,9 @@ public actor PodController {
     let context: RuntimeContext
     let layout: PodLayout
     private var wakeTask: Task<Void, Never>?
+    /// The next attempt at a sandbox that could not be made (not a lifecycle decision: the
+    /// machine only hears that starts fail meanwhile).
+    private var sandboxRetry: Task<Void, Never>?
     private var wakeAt: Timestamp?
     /// The sequence number of the last status published.
     private var publishedSequence = 0
@@ -151,8 +154,8 @@ public actor PodController {
     }
 
     private func scheduleSandboxRetry() {
-        wakeTask?.cancel()
-        wakeTask = Task { [weak self] in
+        sandboxRetry?.cancel()
+        sandboxRetry = Task { [weak self] in
             try? await Task.sleep(for: .seconds(10))
             guard !Task.isCancelled else { return }
             await self?.retrySandbox()
@@ -302,7 +305,7 @@ public actor PodController {
     private func start(_ name: String) -> PodLifecycle.Event? {
         guard let def = definition(name) else {
             return .startFailed(name, reason: "CreateContainerError", message: "container \(name) is not in the pod's spec",
-                                terminated: true)
+                                terminated: false)
         }
         guard let sandbox else {
             return .startFailed(name, reason: "CreateContainerError", message: "the pod sandbox is not running", terminated: false)
@@ -516,6 +519,7 @@ public actor PodController {
         guard !gone else { return }
         gone = true
         wakeTask?.cancel()
+        sandboxRetry?.cancel()
         monitorLoop?.cancel()
         for name in probeTasks.keys { stopProbes(name) }
         let sandbox = self.sandbox
