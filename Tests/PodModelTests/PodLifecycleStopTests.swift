@@ -215,6 +215,21 @@ struct PodLifecycleStopTests {
         #expect(m.handle(.sandboxLost, at: at(2)).filter { $0 == .recreateSandbox }.isEmpty)
     }
 
+    @Test func aSandboxThatCannotBeMadeIsTriedAgainLater() {
+        var m = machine([app("a")])
+        let failed = m.handle(.sandboxFailed(message: "disk full"), at: at(0))
+        #expect(events(failed) == ["FailedCreatePodSandBox: Failed to create pod sandbox: disk full"])
+        #expect(wake(failed) == at(L.sandboxRetryDelay))
+        #expect(!m.handle(.tick, at: at(5)).contains(.recreateSandbox))
+        #expect(m.handle(.tick, at: at(L.sandboxRetryDelay)).contains(.recreateSandbox))
+        #expect(m.handle(.admit, at: at(L.sandboxRetryDelay)).contains(.start("a")))
+        // A deleted pod is not retried.
+        var n = machine([app("a")])
+        _ = n.handle(.sandboxFailed(message: "disk full"), at: at(0))
+        #expect(n.handle(.delete(deadline: at(1)), at: at(1)).contains(.stopped))
+        #expect(!n.handle(.tick, at: at(20)).contains(.recreateSandbox))
+    }
+
     // MARK: - Bugs fixed before
 
     /// d654fc8: a hook's exec runs while the container's postStart hook does (the container

@@ -51,6 +51,8 @@ final class RuntimeFixture: Sendable {
     let root: String
     let context: RuntimeContext
     let sandboxes = Locked<[FakeSandbox]>([])
+    /// How many of the next sandboxes fail to be made.
+    let sandboxFailures = Locked<Int>(0)
     let published = Locked<[(type: String, pod: Pod, generation: Int, sequence: Int)]>([])
 
     init() throws {
@@ -72,7 +74,14 @@ final class RuntimeFixture: Sendable {
                                      publish: { type, pod, generation, sequence in
                                          published.withLock { $0.append((type, pod, generation, sequence)) }
                                      })
+        let failures = self.sandboxFailures
         context.makeSandbox = { _, _ in
+            if failures.withLock({ count in
+                defer { count = max(count - 1, 0) }
+                return count > 0
+            }) {
+                throw OSError("the test's sandbox", code: ENOSPC)
+            }
             let sandbox = FakeSandbox()
             sandboxes.withLock { $0.append(sandbox) }
             return sandbox

@@ -95,6 +95,17 @@ struct PodControllerTests {
         #expect(cs?.lastState.terminated?.message == "the pod's monitor exited")
     }
 
+    /// A sandbox that cannot be made is tried again when the machine says (10 s later), and
+    /// the pod then starts.
+    @Test func aFailedSandboxIsTriedAgainAndThePodStarts() async throws {
+        let fixture = try RuntimeFixture()
+        fixture.sandboxFailures.withLock { $0 = 1 }
+        let controller = PodController(pod: try RuntimeFixture.pod("p", uid: "uid-1"), context: fixture.context, generation: 1)
+        await controller.admit()
+        #expect(fixture.lastSandbox == nil)
+        #expect(await eventually(timeout: 30) { fixture.lastSandbox?.spawns == ["c"] })
+    }
+
     /// Issue 9, items 4, 13, 14: a deletion is stored before it is answered, and a shorter
     /// one shortens it (SIGKILL at once for 0).
     @Test func aDeletionIsStoredBeforeItIsAnsweredAndCanBeShortened() async throws {

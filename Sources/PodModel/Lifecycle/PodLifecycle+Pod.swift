@@ -127,6 +127,10 @@ extension PodLifecycle {
     mutating func advance() -> [Action] {
         var actions: [Action] = []
         for i in containers.indices { actions += expireStop(i) }
+        if let at = sandboxRetryAt, now >= at {
+            sandboxRetryAt = nil
+            if !isTerminating { actions.append(.recreateSandbox) }
+        }
         switch stage {
         case .created, .stopped:
             break
@@ -228,6 +232,7 @@ extension PodLifecycle {
     func nextDue() -> Timestamp? {
         var due: Timestamp?
         func consider(_ t: Timestamp) { due = due.map { Swift.min($0, t) } ?? t }
+        if let at = sandboxRetryAt, !isTerminating { consider(at) }
         let restarting: Bool
         switch stage {
         case .initializing, .running: restarting = true

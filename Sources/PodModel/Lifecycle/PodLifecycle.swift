@@ -241,8 +241,9 @@ public struct PodLifecycle: Sendable {
         /// Run exactly these probes for the container's current run (none: stop its probes),
         /// each reporting `.probeResult` at its period; the machine counts the results.
         case probes(String, [ProbeKind])
-        /// The pod's monitor is gone and the pod runs on: make a new sandbox before the starts
-        /// that follow.
+        /// The pod's monitor is gone and the pod runs on, or a sandbox could not be made and
+        /// its retry is due: make a new sandbox (before the starts that follow), then report
+        /// `.admit` or `.sandboxFailed`.
         case recreateSandbox
         /// Call back with `.tick` at this time (one timer: the latest wake replaces it).
         case wake(at: Timestamp)
@@ -252,7 +253,11 @@ public struct PodLifecycle: Sendable {
     }
 
     public enum Event: Sendable {
+        /// The pod's sandbox is up: the first time, the init sequence starts; after a new
+        /// sandbox, the starts that are due follow.
         case admit
+        /// The pod's sandbox could not be made: tried again in `sandboxRetryDelay`.
+        case sandboxFailed(message: String)
         case started(String, containerID: String)
         /// The postStart hook finished (`ok`) or failed (`message` says why).
         case postStartDone(String, ok: Bool, message: String)
@@ -304,6 +309,11 @@ public struct PodLifecycle: Sendable {
     var podRunStartedAt: Timestamp?
     /// Init containers done in the current round (a pod restart starts a new round).
     var initDone: Set<String> = []
+    /// When to try again to make the pod's sandbox, after a failure.
+    var sandboxRetryAt: Timestamp?
+    /// How long after a failed sandbox the next try comes (the cause may be passing: a full
+    /// disk).
+    public static let sandboxRetryDelay = 10.0
     let backoffSettings: RestartBackoff.Settings
 
     public init(podName: String, podRef: String, containers: [ContainerSpec], policy: Policy,
@@ -362,9 +372,15 @@ public struct PodLifecycle: Sendable {
         var actions: [Action] = []
         switch event {
         case .admit:
-            guard stage == .created else { return [] }
-            stage = .initializing
-            initDone = []
+            sandboxRetryAt = nil
+            if stage == .created {
+                stage = .initializing
+                initDone = []
+            }
+        case let .sandboxFailed(message):
+            sandboxRetryAt = now.adding(seconds: Self.sandboxRetryDelay)
+            actions.append(.event(type: "Warning", reason: "FailedCreatePodSandBox",
+                                  message: "Failed to create pod sandbox: \(message)", container: nil))
         case let .started(name, containerID):
             guard let i = index(name) else { return [] }
             actions += containerStarted(i, containerID: containerID)

@@ -55,9 +55,6 @@ public actor PodController {
     let context: RuntimeContext
     let layout: PodLayout
     private var wakeTask: Task<Void, Never>?
-    /// The next attempt at a sandbox that could not be made (not a lifecycle decision: the
-    /// machine only hears that starts fail meanwhile).
-    private var sandboxRetry: Task<Void, Never>?
     private var wakeAt: Timestamp?
     /// The sequence number of the last status published.
     private var publishedSequence = 0
@@ -123,13 +120,12 @@ public actor PodController {
     public func admit() {
         let now = RuntimeClock.now()
         startTime = now
-        guard makeSandbox() else { return }
-        apply(lifecycle.handle(.admit, at: now))
+        apply(lifecycle.handle(makeSandbox(), at: now))
     }
 
-    /// Creates the pod's files and sandbox; on failure, says so and tries again later.
-    @discardableResult
-    private func makeSandbox() -> Bool {
+    /// Creates the pod's files and sandbox; says how that went, for the machine (which
+    /// starts the pod, or asks again later).
+    private func makeSandbox() -> PodLifecycle.Event {
         let t0 = RuntimeClock.monotonic()
         do {
             try prepareFiles()
@@ -143,34 +139,10 @@ public actor PodController {
                                                         cgroups: context.cgroups, tmpfs: tmpfs), context.reactor)
             attach(sandbox)
             context.logger.debug("pod \(pod.metadata.name): files \(Int((t1 - t0) * 1e6)) us, sandbox \(Int((RuntimeClock.monotonic() - t1) * 1e6)) us")
-            return true
+            return .admit
         } catch {
             context.logger.error("pod \(pod.metadata.namespace)/\(pod.metadata.name): sandbox failed: \(error)")
-            record(type: "Warning", reason: "FailedCreatePodSandBox", message: "Failed to create pod sandbox: \(error)", container: nil)
-            // Keep the pod, retry the sandbox after a while: the cause may be transient (a full disk).
-            scheduleSandboxRetry()
-            return false
-        }
-    }
-
-    private func scheduleSandboxRetry() {
-        sandboxRetry?.cancel()
-        sandboxRetry = Task { [weak self] in
-            try? await Task.sleep(for: .seconds(10))
-            guard !Task.isCancelled else { return }
-            await self?.retrySandbox()
-        }
-        publish()
-    }
-
-    private func retrySandbox() {
-        guard sandbox == nil, !lifecycle.isTerminating, !gone else { return }
-        if lifecycle.stage == .created {
-            admit()
-        } else if makeSandbox() {
-            // A sandbox lost and not re-created at once: the starts it missed come again
-            // with their backoff.
-            apply(lifecycle.handle(.tick, at: RuntimeClock.now()))
+            return .sandboxFailed(message: "\(error)")
         }
     }
 
@@ -287,7 +259,7 @@ public actor PodController {
             case let .terminate(name): sendSignal(name, SIGTERM)
             case let .kill(name): sendSignal(name, SIGKILL)
             case let .probes(name, kinds): runProbes(name, kinds)
-            case .recreateSandbox: makeSandbox()
+            case .recreateSandbox: reply = makeSandbox()
             case let .wake(at): schedule(at)
             case let .event(type, reason, message, container):
                 record(type: type, reason: reason, message: message, container: container)
@@ -519,7 +491,6 @@ public actor PodController {
         guard !gone else { return }
         gone = true
         wakeTask?.cancel()
-        sandboxRetry?.cancel()
         monitorLoop?.cancel()
         for name in probeTasks.keys { stopProbes(name) }
         let sandbox = self.sandbox
