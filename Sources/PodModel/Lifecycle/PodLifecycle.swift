@@ -206,6 +206,14 @@ public struct PodLifecycle: Sendable {
             }
         }
 
+        /// Why it waits, as shown in its status (waiting, or backing off).
+        public var waitingReason: String? {
+            switch state {
+            case let .waiting(reason, _), let .backoff(_, reason, _): return reason
+            default: return nil
+            }
+        }
+
         /// When the process of the current run started (once reported).
         public var runningSince: Timestamp? {
             switch state {

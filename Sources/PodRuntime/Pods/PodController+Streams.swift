@@ -105,7 +105,7 @@ extension PodController {
         let runs = lifecycle.container(name)?.acceptsExec(duringPostStart: whileStarting) ?? false
         guard runs, sandbox != nil else {
             var why = ""
-            if case let .waiting(reason, _)? = lifecycle.container(name)?.state { why = " (waiting: \(reason))" }
+            if let reason = lifecycle.container(name)?.waitingReason { why = " (waiting: \(reason))" }
             if case let .terminated(t)? = lifecycle.container(name)?.state { why = " (terminated: \(t.reason), exit code \(t.exitCode))" }
             throw .badRequest("container \(name) in pod \(podName) is not running\(why)")
         }
