@@ -63,7 +63,9 @@ public final class Daemon: Sendable {
         let makeContext = { @Sendable (config: PoddConfig) in
             RuntimeContext(config: config, images: images, store: store, events: events, reactor: reactor, cgroups: cgroups,
                            monitorPath: monitorPath, logger: self.logger,
-                           publish: { type, pod, generation in Task { await registry.published(type, pod, generation: generation) } })
+                           publish: { type, pod, generation, sequence in
+                               Task { await registry.published(type, pod, generation: generation, sequence: sequence) }
+                           })
         }
         await registry.bind(makeContext(config))
 

@@ -21,7 +21,13 @@ struct EphemeralLifecycleTests {
     }
 
     func signals(_ actions: [L.Action]) -> [String] {
-        actions.compactMap { if case let .signal(n, s) = $0 { return "\(n):\(s)" } else { return nil } }
+        actions.compactMap {
+            switch $0 {
+            case let .terminate(n): return "\(n):15"
+            case let .kill(n): return "\(n):9"
+            default: return nil
+            }
+        }
     }
 
     @Test func startsAtOnceAndIsNeverRestarted() {
@@ -44,7 +50,7 @@ struct EphemeralLifecycleTests {
         var m = running()
         let crash = m.handle(.exited("app", exitCode: 1, signal: 0, startedAt: at(0.1), finishedAt: at(1)), at: at(1))
         #expect(signals(crash) == ["side:15"])
-        #expect(m.stage == .stoppingForRestart)
+        #expect(m.isStoppingForRestart)
         _ = m.addEphemeral("dbg", at: at(1.5))
         let started = m.handle(.started("dbg", containerID: "d"), at: at(1.6))
         #expect(signals(started).isEmpty)
@@ -58,7 +64,7 @@ struct EphemeralLifecycleTests {
         var m = running()
         _ = m.addEphemeral("dbg", at: at(1))
         _ = m.handle(.started("dbg", containerID: "d"), at: at(1.1))
-        let delete = m.handle(.delete(gracePeriod: 5), at: at(2))
+        let delete = m.handle(.delete(deadline: at(7.0)), at: at(2))
         #expect(signals(delete).contains("dbg:15"))
         let late = m.addEphemeral("late", at: at(3))
         #expect(late.isEmpty)

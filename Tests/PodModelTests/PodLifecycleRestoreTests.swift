@@ -31,9 +31,9 @@ struct PodLifecycleRestoreTests {
         var m = machine(inits: ["i"], sidecars: ["s"], apps: ["a", "b"])
         let actions = m.restore([
             R(name: "i", state: .terminated(ended(0, 0, 1)), everStarted: true),
-            R(name: "s", state: .running(since: at(1)), restartCount: 2, everStarted: true, containerID: "s3"),
-            R(name: "a", state: .running(since: at(2)), restartCount: 1, everStarted: true, containerID: "a2"),
-            R(name: "b", state: .running(since: at(2)), everStarted: true, containerID: "b1"),
+            R(name: "s", state: .running(since: at(1), started: true, ready: true), restartCount: 2, everStarted: true, containerID: "s3"),
+            R(name: "a", state: .running(since: at(2), started: true, ready: true), restartCount: 1, everStarted: true, containerID: "a2"),
+            R(name: "b", state: .running(since: at(2), started: true, ready: true), everStarted: true, containerID: "b1"),
         ], finished: false, at: at(100))
         #expect(starts(actions).isEmpty)
         #expect(m.stage == .running)
@@ -42,8 +42,8 @@ struct PodLifecycleRestoreTests {
         #expect(m.container("b")?.isRunning == true && m.container("b")?.ready == true)
         // An exit reported afterwards goes through the policy: pod scope restarts the pod.
         let next = m.handle(.exited("a", exitCode: 1, signal: 0, startedAt: at(2), finishedAt: at(101)), at: at(101))
-        #expect(next.contains(.signal("b", 15)))
-        #expect(m.stage == .stoppingForRestart)
+        #expect(next.contains(.terminate("b")))
+        #expect(m.isStoppingForRestart)
     }
 
     @Test func initSequenceResumesAtTheNextInitContainer() {
@@ -61,7 +61,7 @@ struct PodLifecycleRestoreTests {
         var m = machine(inits: ["i1", "i2"], apps: ["a"])
         let actions = m.restore([
             R(name: "i1", state: .terminated(ended(0, 0, 1)), everStarted: true),
-            R(name: "i2", state: .running(since: at(1)), everStarted: true),
+            R(name: "i2", state: .running(since: at(1), started: true, ready: true), everStarted: true),
         ], finished: false, at: at(3))
         #expect(starts(actions).isEmpty)
         #expect(starts(m.handle(.exited("i2", exitCode: 0, signal: 0, startedAt: at(1), finishedAt: at(4)), at: at(4))) == ["a"])
@@ -77,17 +77,17 @@ struct PodLifecycleRestoreTests {
         var m = machine(apps: ["a", "b"], policy: .always)
         let actions = m.restore([
             R(name: "a", state: .terminated(ended(2, 0, 5)), everStarted: true),
-            R(name: "b", state: .running(since: at(0)), everStarted: true),
+            R(name: "b", state: .running(since: at(0), started: true, ready: true), everStarted: true),
         ], finished: false, at: at(6))
-        #expect(actions.contains(.signal("b", 15)))
-        #expect(m.stage == .stoppingForRestart)
+        #expect(actions.contains(.terminate("b")))
+        #expect(m.isStoppingForRestart)
     }
 
     @Test func endedAppUnderNeverStaysEnded() {
         var m = machine(apps: ["a", "b"], policy: .never)
         let actions = m.restore([
             R(name: "a", state: .terminated(ended(0, 0, 5)), everStarted: true),
-            R(name: "b", state: .running(since: at(0)), everStarted: true),
+            R(name: "b", state: .running(since: at(0), started: true, ready: true), everStarted: true),
         ], finished: false, at: at(6))
         #expect(actions.isEmpty || starts(actions).isEmpty)
         #expect(m.stage == .running)
@@ -112,8 +112,8 @@ struct PodLifecycleRestoreTests {
 
     @Test func ephemeralContainerIsAddedAndNeverRestarted() {
         var m = machine(apps: ["a"])
-        _ = m.restore([R(name: "a", state: .running(since: at(0)), everStarted: true),
-                       R(name: "debug", state: .running(since: at(1)), everStarted: true)], finished: false, at: at(2))
+        _ = m.restore([R(name: "a", state: .running(since: at(0), started: true, ready: true), everStarted: true),
+                       R(name: "debug", state: .running(since: at(1), started: true, ready: true), everStarted: true)], finished: false, at: at(2))
         #expect(m.container("debug")?.spec.role == .ephemeral)
         let actions = m.handle(.exited("debug", exitCode: 1, signal: 0, startedAt: at(1), finishedAt: at(3)), at: at(3))
         #expect(starts(actions).isEmpty && m.stage == .running)
@@ -124,7 +124,7 @@ struct PodLifecycleRestoreTests {
         let lost = L.Termination.recorded(exitCode: 137, signal: 0, reason: "ContainerStatusUnknown", message: nil,
                                           startedAt: nil, finishedAt: at(5), containerID: nil)
         m.carryOver([R(name: "i", state: .terminated(ended(0, 0, 1)), everStarted: true),
-                     R(name: "a", state: .running(since: at(1)), restartCount: 2, everStarted: true, containerID: "a3")], lost: lost)
+                     R(name: "a", state: .running(since: at(1), started: true, ready: true), restartCount: 2, everStarted: true, containerID: "a3")], lost: lost)
         #expect(m.stage == .created)
         #expect(starts(m.handle(.admit, at: at(6))) == ["i"])
         #expect(m.container("i")?.restartCount == 1)

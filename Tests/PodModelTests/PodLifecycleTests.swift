@@ -20,7 +20,13 @@ struct PodLifecycleTests {
     }
 
     func signals(_ actions: [L.Action]) -> [String] {
-        actions.compactMap { if case let .signal(n, s) = $0 { return "\(n):\(s)" } else { return nil } }
+        actions.compactMap {
+            switch $0 {
+            case let .terminate(n): return "\(n):15"
+            case let .kill(n): return "\(n):9"
+            default: return nil
+            }
+        }
     }
 
     func wake(_ actions: [L.Action]) -> Timestamp? {
@@ -113,10 +119,11 @@ struct PodLifecycleTests {
         _ = m.handle(.started("a", containerID: "a2"), at: at(1))
         let actions = m.handle(.exited("a", exitCode: 1, signal: 0, startedAt: at(1), finishedAt: at(2)), at: at(2))
         #expect(wake(actions) == at(3))
-        guard case let .waiting(reason, message)? = m.container("a")?.state else {
-            Issue.record("not waiting")
+        guard case let .backoff(until, reason, message)? = m.container("a")?.state else {
+            Issue.record("not backing off")
             return
         }
+        #expect(until == at(3))
         #expect(reason == "CrashLoopBackOff")
         #expect(message == "back-off 1s restarting failed container=a pod=p_default(uid)")
     }
@@ -132,7 +139,7 @@ struct PodLifecycleTests {
         var m = machine(apps: ["a"])
         _ = m.handle(.admit, at: at(0))
         _ = m.handle(.started("a", containerID: "a1"), at: at(0))
-        let term = m.handle(.delete(gracePeriod: 2), at: at(1))
+        let term = m.handle(.delete(deadline: at(3.0)), at: at(1))
         #expect(signals(term) == ["a:15"])
         #expect(wake(term) == at(3))
         let kill = m.handle(.tick, at: at(3))
@@ -146,7 +153,7 @@ struct PodLifecycleTests {
         _ = m.handle(.admit, at: at(0))
         _ = m.handle(.started("a", containerID: "a1"), at: at(0))
         _ = m.handle(.started("b", containerID: "b1"), at: at(0))
-        _ = m.handle(.delete(gracePeriod: 30), at: at(1))
+        _ = m.handle(.delete(deadline: at(31.0)), at: at(1))
         let a = m.handle(.exited("a", exitCode: 143, signal: 15, startedAt: at(0), finishedAt: at(1.1)), at: at(1.1))
         #expect(starts(a).isEmpty)
         let b = m.handle(.exited("b", exitCode: 143, signal: 15, startedAt: at(0), finishedAt: at(1.2)), at: at(1.2))
@@ -174,8 +181,8 @@ struct PodLifecycleTests {
         var m = machine(apps: ["a"])
         _ = m.handle(.admit, at: at(0))
         let actions = m.handle(.startFailed("a", reason: "ErrImageNeverPull", message: "no image", terminated: false), at: at(0))
-        guard case let .waiting(reason, _)? = m.container("a")?.state else {
-            Issue.record("not waiting")
+        guard case let .backoff(_, reason, _)? = m.container("a")?.state else {
+            Issue.record("not backing off")
             return
         }
         #expect(reason == "ErrImageNeverPull")
@@ -199,9 +206,9 @@ struct PodLifecycleProbeTests {
         _ = m.handle(.admit, at: at(0))
         let actions = m.handle(.started("a", containerID: "x"), at: at(0.1))
         #expect(actions.contains(.runPostStart("a")))
-        #expect(m.container("a")?.state == .starting)
+        #expect(m.container("a")?.state == .postStart(since: at(0.1)))
         _ = m.handle(.postStartDone("a", ok: true, message: ""), at: at(0.5))
-        #expect(m.container("a")?.state == .running(since: at(0.1)))
+        #expect(m.container("a")?.state == .running(since: at(0.1), started: true, ready: true))
         #expect(m.container("a")?.ready == true)
     }
 
@@ -210,7 +217,7 @@ struct PodLifecycleProbeTests {
         _ = m.handle(.admit, at: at(0))
         _ = m.handle(.started("a", containerID: "x"), at: at(0.1))
         let actions = m.handle(.postStartDone("a", ok: false, message: "boom"), at: at(0.2))
-        #expect(actions.contains(.signal("a", 15)))
+        #expect(actions.contains(.terminate("a")))
         _ = m.handle(.exited("a", exitCode: 137, signal: 9, startedAt: at(0.1), finishedAt: at(0.3)), at: at(0.3))
         guard case let .terminated(t)? = m.container("a")?.state else {
             Issue.record("not terminated")
@@ -220,26 +227,26 @@ struct PodLifecycleProbeTests {
     }
 
     @Test func readinessAndStartupGateReadyAndStarted() {
-        var m = machine([.init(name: "a", role: .app, hasStartupProbe: true, hasReadinessProbe: true)])
+        var m = machine([.init(name: "a", role: .app, startupProbe: .init(success: 1, failure: 1), readinessProbe: .init(success: 1, failure: 1))])
         _ = m.handle(.admit, at: at(0))
         _ = m.handle(.started("a", containerID: "x"), at: at(0.1))
         #expect(m.container("a")?.started == false && m.container("a")?.ready == false)
-        _ = m.handle(.readiness("a", ready: true), at: at(0.2))
+        _ = m.handle(.probeResult("a", kind: .readiness, ok: true, message: ""), at: at(0.2))
         #expect(m.container("a")?.ready == false)   // not before startup has passed
-        _ = m.handle(.startupSucceeded("a"), at: at(0.3))
+        _ = m.handle(.probeResult("a", kind: .startup, ok: true, message: ""), at: at(0.3))
         #expect(m.container("a")?.started == true && m.container("a")?.ready == false)
-        _ = m.handle(.readiness("a", ready: true), at: at(0.4))
+        _ = m.handle(.probeResult("a", kind: .readiness, ok: true, message: ""), at: at(0.4))
         #expect(m.container("a")?.ready == true)
-        _ = m.handle(.readiness("a", ready: false), at: at(0.5))
+        _ = m.handle(.probeResult("a", kind: .readiness, ok: false, message: ""), at: at(0.5))
         #expect(m.container("a")?.ready == false)
     }
 
     @Test func sidecarWithStartupProbeHoldsTheInitOrderUntilItPasses() {
-        var m = machine([.init(name: "s", role: .sidecar, hasStartupProbe: true), .init(name: "a", role: .app)])
+        var m = machine([.init(name: "s", role: .sidecar, startupProbe: .init(success: 1, failure: 1)), .init(name: "a", role: .app)])
         #expect(m.handle(.admit, at: at(0)) == [.start("s")])
         let started = m.handle(.started("s", containerID: "x"), at: at(0.1))
         #expect(!started.contains(.start("a")))
-        let passed = m.handle(.startupSucceeded("s"), at: at(1))
+        let passed = m.handle(.probeResult("s", kind: .startup, ok: true, message: ""), at: at(1))
         #expect(passed.contains(.start("a")))
     }
 }

@@ -8,9 +8,10 @@ extension PodLifecycle {
     /// One container as the earlier podd left it, corrected by the monitor.
     public struct RestoredContainer: Sendable, Equatable {
         public var name: String
-        /// `.running(since:)` for a run the monitor still has (even if it has exited since:
-        /// report that exit after `restore`), `.terminated` for a run the earlier podd saw
-        /// end, `.waiting` for one not started in the current round.
+        /// `.running` for a run the monitor still has (even if it has exited since: report
+        /// that exit after `restore`; its `started` and `ready` are taken from the fields
+        /// below), `.terminated` for a run the earlier podd saw end, `.waiting` for one not
+        /// started in the current round.
         public var state: State
         public var lastTermination: Termination?
         public var restartCount: Int
@@ -47,7 +48,15 @@ extension PodLifecycle {
     /// A container recorded as ended whose exit calls for a restart (the earlier podd was
     /// stopping the pod to restart it, or waiting to restart that container) is handled again
     /// here, so the restart happens; one whose exit calls for none stays ended.
-    public mutating func restore(_ restored: [RestoredContainer], finished: Bool, at time: Timestamp) -> [Action] {
+    ///
+    /// `strangers`: containers the monitor runs that the pod does not have (podd died while
+    /// replacing the pod's spec): they are killed. `vanished`: containers restored as
+    /// running that the monitor does not know: their runs ended (137, as killed) and go
+    /// through the restart policy. `deletion`: the pod was being deleted (its
+    /// deletionTimestamp): the termination resumes with the time that is left, before any
+    /// restart is considered (a deadline that has passed kills at once).
+    public mutating func restore(_ restored: [RestoredContainer], finished: Bool, strangers: [String] = [],
+                                 vanished: [String] = [], deletion: Timestamp? = nil, at time: Timestamp) -> [Action] {
         guard stage == .created else { return [] }
         let now = max(self.now, time)   // handle(..., at: now) below moves the clock
         var reopened: [(Int, Termination)] = []
@@ -69,24 +78,23 @@ extension PodLifecycle {
             // sidecars); a long run resets it at the next exit anyway.
             for _ in 0..<min(r.restartCount, 10) { _ = containers[i].backoff.next(ranFor: 0) }
             switch r.state {
-            case let .running(since):
-                containers[i].state = .running(since: since)
-                containers[i].started = r.started
-                containers[i].ready = r.ready && r.started
+            case let .running(since, _, _), let .postStart(since):
+                containers[i].state = .running(since: since, started: r.started, ready: r.ready && r.started)
+            case let .stopping(stop):
+                containers[i].state = .running(since: stop.since, started: r.started, ready: r.ready && r.started)
             case .starting:
                 // Asked for but never reported: it is not running (the monitor would say).
-                containers[i].state = .waiting(reason: "ContainerCreating", message: nil)
-                containers[i].restartAt = now
+                containers[i].state = .backoff(until: now, reason: "ContainerCreating", message: nil)
             case let .terminated(t):
                 containers[i].state = .terminated(t)
                 if !finished && wantsRestart(containers[i].spec.role, exitCode: t.exitCode) {
                     reopened.append((i, t))
                 }
-            case let .waiting(reason, message):
+            case let .waiting(reason, message), let .backoff(_, reason, message):
                 containers[i].state = .waiting(reason: reason, message: message)
                 // A container waiting out its own backoff: due now (the rest is not recorded).
                 if (reason == "CrashLoopBackOff" && scope == .container) || (containers[i].spec.role == .sidecar && r.everStarted) {
-                    containers[i].restartAt = now
+                    containers[i].state = .backoff(until: now, reason: reason, message: message)
                 }
             }
         }
@@ -99,15 +107,15 @@ extension PodLifecycle {
             default: return false
             }
         }
-        let appIndices = containers.indices.filter { containers[$0].spec.role == .app }
-        let initIndices = containers.indices.filter { [.initContainer, .sidecar].contains(containers[$0].spec.role) }
+        let appIndices = apps
+        let initIndices = inits
         if finished {
             stage = .finished
         } else if appIndices.contains(where: { inRound(containers[$0]) }) {
             stage = .running
             initDone = Set(initIndices.map { containers[$0].spec.name })
             podRunStartedAt = appIndices.compactMap { i -> Timestamp? in
-                if case let .running(since) = containers[i].state { return since }
+                if case let .running(since, _, _) = containers[i].state { return since }
                 return nil
             }.min() ?? now
         } else {
@@ -117,17 +125,31 @@ extension PodLifecycle {
                 let c = containers[i]
                 if case let .terminated(t) = c.state, c.spec.role == .initContainer, t.exitCode == 0 {
                     initDone.insert(c.spec.name)
-                } else if c.spec.role == .sidecar, case .running = c.state, c.started {
+                } else if c.spec.role == .sidecar, c.started {
                     initDone.insert(c.spec.name)
                 }
             }
         }
 
+        // The probes of the runs that go on: startup first, unless it had passed.
         var actions: [Action] = []
+        for c in containers where c.spec.hasProbes && !vanished.contains(c.spec.name) {
+            if case let .running(_, started, _) = c.state {
+                actions.append(.probes(c.spec.name, started ? c.spec.steadyProbes : [.startup]))
+            }
+        }
+        actions += strangers.map { .kill($0) }
+        if let deletion { actions += handle(.delete(deadline: deletion), at: now) }
+        for name in vanished {
+            guard let i = index(name), containers[i].isRunning else { continue }
+            let t = Termination(exitCode: 137, signal: 9, reason: "Error",
+                                message: "the container could not be located when the pod was recovered",
+                                startedAt: containers[i].runningSince, finishedAt: now, containerID: containers[i].containerID)
+            actions += runEnded(i, t, expected: false)
+        }
         for (i, t) in reopened {
             // Handled again as the exit it was: the restart policy decides what follows.
-            containers[i].state = .running(since: t.startedAt ?? now)
-            containers[i].stopRequested = false
+            containers[i].state = .running(since: t.startedAt ?? now, started: false, ready: false)
             actions += handle(.exited(containers[i].spec.name, exitCode: t.exitCode, signal: t.signal,
                                       startedAt: t.startedAt, finishedAt: t.finishedAt), at: now)
         }
@@ -160,11 +182,11 @@ extension PodLifecycle {
             containers[i].starts = r.everStarted ? r.restartCount + 1 : 0
             switch r.state {
             case let .terminated(t): containers[i].lastTermination = t
-            case .running, .starting:
+            case .running, .starting, .postStart, .stopping:
                 var t = lost
                 t.containerID = r.containerID
                 containers[i].lastTermination = t
-            case .waiting: containers[i].lastTermination = r.lastTermination
+            case .waiting, .backoff: containers[i].lastTermination = r.lastTermination
             }
         }
     }

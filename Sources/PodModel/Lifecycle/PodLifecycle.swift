@@ -1,8 +1,9 @@
-/// The pod lifecycle as a pure state machine: which container to start, stop or kill next,
-/// when to wake up, and what each container's state is. It does no I/O and reads no clock:
-/// the runtime feeds it events stamped with the time and carries out the actions it returns,
-/// so every rule (init order, restart policy and scope, backoff, termination) is tested with
-/// a fake clock and no processes.
+/// The pod lifecycle as a pure state machine, and the one place where lifecycle decisions are
+/// made: which container to start, stop or kill next, when a probe result counts, when a hook
+/// has had its time, when to wake up, and what each container's state is. It does no I/O and
+/// reads no clock: the runtime feeds it events stamped with the time and carries out the
+/// actions it returns, so every rule (init order, restart policy and scope, backoff, probes,
+/// hooks, termination) is tested with a fake clock and no processes.
 ///
 /// The rules follow DESIGN.md ("Pod restart semantics") and kubelet:
 /// - init containers run one at a time, in order, each to completion; a native sidecar (an
@@ -14,8 +15,13 @@
 ///   container`): only that container restarts, as kubelet does;
 /// - sidecars are restarted whatever the pod's policy, and are stopped after the app
 ///   containers, in reverse order;
-/// - deletion: SIGTERM to the app containers, then the sidecars in reverse order, SIGKILL to
-///   whatever still runs when the grace period ends; no restarts while terminating.
+/// - every stop is preStop (when the container has one), SIGTERM, then SIGKILL at one
+///   deadline (the grace period of the pod, or of its deletion);
+/// - deletion: the app containers stop first, then the sidecars in reverse order, and
+///   whatever still runs at the deadline is killed; no restarts while terminating.
+///
+/// Each container's state is one `State` value; docs/lifecycle.md has its transitions as a
+/// table, which PodLifecycleTableTests drive against this code.
 public struct PodLifecycle: Sendable {
     public enum RestartScope: String, Sendable { case pod, container }
 
@@ -26,23 +32,60 @@ public struct PodLifecycle: Sendable {
         case ephemeral
     }
 
+    public enum ProbeKind: String, Sendable, CaseIterable {
+        case startup = "Startup", liveness = "Liveness", readiness = "Readiness"
+    }
+
+    /// How many results in a row make a probe pass or fail (Kubernetes' successThreshold and
+    /// failureThreshold).
+    public struct ProbeThresholds: Sendable, Equatable {
+        public var success: Int
+        public var failure: Int
+
+        public init(success: Int = 1, failure: Int = 3) {
+            self.success = Swift.max(success, 1)
+            self.failure = Swift.max(failure, 1)
+        }
+    }
+
     public struct ContainerSpec: Sendable, Equatable {
         public var name: String
         public var role: Role
-        /// A startup probe gates `started` (and a sidecar's place in the init order).
-        public var hasStartupProbe: Bool
+        /// A startup probe gates `started` (and a sidecar's place in the init order), and the
+        /// liveness and readiness probes.
+        public var startupProbe: ProbeThresholds?
+        public var livenessProbe: ProbeThresholds?
         /// With a readiness probe a container is not ready until the probe says so.
-        public var hasReadinessProbe: Bool
+        public var readinessProbe: ProbeThresholds?
         /// A postStart hook must finish before the container counts as running.
         public var hasPostStart: Bool
+        /// A preStop hook runs before SIGTERM.
+        public var hasPreStop: Bool
 
-        public init(name: String, role: Role, hasStartupProbe: Bool = false, hasReadinessProbe: Bool = false,
-                    hasPostStart: Bool = false) {
+        public init(name: String, role: Role, startupProbe: ProbeThresholds? = nil, livenessProbe: ProbeThresholds? = nil,
+                    readinessProbe: ProbeThresholds? = nil, hasPostStart: Bool = false, hasPreStop: Bool = false) {
             self.name = name
             self.role = role
-            self.hasStartupProbe = hasStartupProbe
-            self.hasReadinessProbe = hasReadinessProbe
+            self.startupProbe = startupProbe
+            self.livenessProbe = livenessProbe
+            self.readinessProbe = readinessProbe
             self.hasPostStart = hasPostStart
+            self.hasPreStop = hasPreStop
+        }
+
+        func thresholds(_ kind: ProbeKind) -> ProbeThresholds? {
+            switch kind {
+            case .startup: return startupProbe
+            case .liveness: return livenessProbe
+            case .readiness: return readinessProbe
+            }
+        }
+
+        var hasProbes: Bool { startupProbe != nil || livenessProbe != nil || readinessProbe != nil }
+
+        /// The probes of a run past its startup probe.
+        var steadyProbes: [ProbeKind] {
+            [ProbeKind.liveness, .readiness].filter { thresholds($0) != nil }
         }
     }
 
@@ -58,11 +101,70 @@ public struct PodLifecycle: Sendable {
         public var containerID: String?
     }
 
+    /// A stop of a container's run in progress.
+    public struct Stop: Sendable, Equatable {
+        public enum Phase: String, Sendable {
+            /// The preStop hook runs; SIGTERM follows when it is done.
+            case preStop
+            /// SIGTERM was sent.
+            case term
+            /// SIGKILL was sent (the deadline passed).
+            case kill
+        }
+
+        /// Who stops it, which decides what its exit means.
+        public enum Cause: String, Sendable {
+            /// The pod stops it (deletion, a pod restart, the end of the pod): its exit is
+            /// expected and restarts nothing.
+            case pod
+            /// podd stops a failed run (its exit goes through the restart policy).
+            case postStartHookFailed = "PostStartHookError"
+            case livenessFailed = "liveness"
+            case startupFailed = "startup"
+        }
+
+        public var phase: Phase
+        /// SIGKILL when the run is still there at this time.
+        public var deadline: Timestamp
+        public var cause: Cause
+        /// When the run started (it shows as running until it exits).
+        public var since: Timestamp
+        public var started: Bool
+        public var ready: Bool
+    }
+
+    /// A container's state: one value, no flags beside it. The transitions (docs/lifecycle.md
+    /// has them as a table):
+    ///
+    ///     waiting    --start-->                   starting      (action start)
+    ///     backoff    --tick at until-->           starting      (start)
+    ///     starting   --started-->                 postStart     (runPostStart) | running (probes)
+    ///     starting   --startFailed image-->       backoff       (retried)
+    ///     starting   --startFailed exec-->        terminated    (exit 128, then the restart policy)
+    ///     postStart  --postStartDone ok-->        running       (probes)
+    ///     postStart  --postStartDone failed-->    stopping      (preStop or SIGTERM)
+    ///     running    --probe results-->           running       (started, ready counted)
+    ///     running    --liveness/startup failed--> stopping      (Killing, will be restarted)
+    ///     running    --stop (pod)-->              stopping      (runPreStop | terminate)
+    ///     stopping   --preStopDone-->             stopping(term)  (terminate)
+    ///     stopping   --deadline-->                stopping(kill)  (kill)
+    ///     any run    --exited / sandboxLost-->    terminated    (then the restart policy:
+    ///                                                            starting | backoff | stays)
     public enum State: Sendable, Equatable {
+        /// Not started in this round (PodInitializing), or waiting for the pod's restart
+        /// (CrashLoopBackOff of the container that caused it).
         case waiting(reason: String, message: String?)
+        /// Started again at `until` (the container's own backoff, or a retry of a start that
+        /// could not be made); shown as waiting with `reason`.
+        case backoff(until: Timestamp, reason: String, message: String?)
         /// Start requested; the runtime has not reported the outcome yet.
         case starting
-        case running(since: Timestamp)
+        /// The process runs; its postStart hook has not finished.
+        case postStart(since: Timestamp)
+        /// The process runs. `started`: past its startup probe; `ready`: its readiness probe
+        /// passes (both true at once for a container without those probes).
+        case running(since: Timestamp, started: Bool, ready: Bool)
+        case stopping(Stop)
         case terminated(Termination)
     }
 
@@ -74,35 +176,84 @@ public struct PodLifecycle: Sendable {
         /// How many times it has been started (restartCount = starts - 1 once started).
         public var starts: Int = 0
         public var containerID: String?
-        /// Whether a stop signal has been sent to the current run.
-        public var stopRequested = false
-        /// Whether SIGKILL has been sent to the current run (sent once).
-        var stopRequestedKill = false
-        /// Without a readiness probe a running container is ready; with one, once it passes.
-        public var ready = false
-        /// Running and past its startup probe (if any): kubelet's `started`.
-        public var started = false
-        /// The process runs but its postStart hook has not finished: since when.
-        public var pendingSince: Timestamp?
-        /// Why the current run is being stopped by podd itself (a failed hook or probe).
-        public var stopReason: String?
-        /// When a pending restart of this container (container scope, sidecars) is due.
-        public var restartAt: Timestamp?
         var backoff: RestartBackoff
+        /// Consecutive results of each probe in the current run: > 0 successes, < 0 failures.
+        var probeStreaks: [ProbeKind: Int] = [:]
 
+        /// Whether a process of the container exists (or is being made): from the start
+        /// request to the reported exit.
         public var isRunning: Bool {
             switch state {
-            case .running, .starting: return true
+            case .starting, .postStart, .running, .stopping: return true
+            case .waiting, .backoff, .terminated: return false
+            }
+        }
+
+        /// Running and past its startup probe (if any): kubelet's `started`.
+        public var started: Bool {
+            switch state {
+            case let .running(_, started, _): return started
+            case let .stopping(s): return s.started
+            default: return false
+            }
+        }
+
+        public var ready: Bool {
+            switch state {
+            case let .running(_, _, ready): return ready
+            case let .stopping(s): return s.ready
+            default: return false
+            }
+        }
+
+        /// Why it waits, as shown in its status (waiting, or backing off).
+        public var waitingReason: String? {
+            switch state {
+            case let .waiting(reason, _), let .backoff(_, reason, _): return reason
+            default: return nil
+            }
+        }
+
+        /// When the process of the current run started (once reported).
+        public var runningSince: Timestamp? {
+            switch state {
+            case let .postStart(since), let .running(since, _, _): return since
+            case let .stopping(s): return s.since
+            default: return nil
+            }
+        }
+
+        /// Whether a command may be run in the container now: a running process, including one
+        /// being stopped (a preStop hook runs then); with `duringPostStart`, also while its
+        /// postStart hook runs (the hook's own exec runs then).
+        public func acceptsExec(duringPostStart: Bool) -> Bool {
+            switch state {
+            case .running, .stopping: return true
+            case .postStart: return duringPostStart
             default: return false
             }
         }
     }
 
     public enum Action: Sendable, Equatable {
+        /// Start the container's next run; `.started` or `.startFailed` follows.
         case start(String)
         /// Run the container's postStart hook, then report `.postStartDone`.
         case runPostStart(String)
-        case signal(String, Int32)
+        /// Run the container's preStop hook, then report `.preStopDone`.
+        case runPreStop(String)
+        /// Send SIGTERM to the container.
+        case terminate(String)
+        /// Send SIGKILL to the container.
+        case kill(String)
+        /// Run exactly these probes for the container's current run (none: stop its probes),
+        /// each reporting `.probeResult` at its period; the machine counts the results.
+        case probes(String, [ProbeKind])
+        /// The pod's monitor is gone and the pod runs on, or a sandbox could not be made and
+        /// its retry is due: make a new sandbox (before the starts that follow), then report
+        /// `.admit` or `.sandboxFailed`.
+        case recreateSandbox
+        /// Call back with `.tick` at this time (one timer: the latest wake replaces it).
         case wake(at: Timestamp)
         case event(type: String, reason: String, message: String, container: String?)
         /// Every container has stopped after a delete: the runtime may tear the pod down.
@@ -110,32 +261,38 @@ public struct PodLifecycle: Sendable {
     }
 
     public enum Event: Sendable {
+        /// The pod's sandbox is up: the first time, the init sequence starts; after a new
+        /// sandbox, the starts that are due follow.
         case admit
+        /// The pod's sandbox could not be made: tried again in `sandboxRetryDelay`.
+        case sandboxFailed(message: String)
         case started(String, containerID: String)
         /// The postStart hook finished (`ok`) or failed (`message` says why).
         case postStartDone(String, ok: Bool, message: String)
-        /// The startup probe succeeded.
-        case startupSucceeded(String)
-        /// The readiness probe's verdict changed.
-        case readiness(String, ready: Bool)
-        /// podd is stopping the container itself (a failed liveness or startup probe): its
-        /// coming exit is a failure, restarted per policy, with this reason recorded.
-        case killing(String, reason: String)
+        /// The preStop hook finished or failed.
+        case preStopDone(String, ok: Bool, message: String)
+        /// One result of one of the container's probes.
+        case probeResult(String, kind: ProbeKind, ok: Bool, message: String)
         /// The container could not be started: `terminated` says whether it counts as a run
         /// that ended (exec failure: StartError, exit code 128) or stays waiting (a missing
         /// image: ErrImageNeverPull) to be retried with backoff.
         case startFailed(String, reason: String, message: String, terminated: Bool)
         case exited(String, exitCode: Int32, signal: Int32, startedAt: Timestamp?, finishedAt: Timestamp)
+        /// The pod's monitor is gone, and every container with it.
+        case sandboxLost
         case tick
-        case delete(gracePeriod: Int64)
+        /// Delete the pod: everything stopped by `deadline` (its deletionTimestamp). A later
+        /// delete can move the deadline earlier, never later.
+        case delete(deadline: Timestamp)
     }
 
     public enum Stage: Sendable, Equatable {
         case created
         case initializing
         case running
-        /// Pod scope: stopping every container before the pod restarts.
-        case stoppingForRestart
+        /// Pod scope: stopping every container (by `deadline`) before the pod restarts after
+        /// `delay`; `cause` is the container whose end caused it.
+        case stoppingForRestart(deadline: Timestamp, delay: Double, cause: String)
         /// Pod scope: all stopped; init containers run again at `at`.
         case restartingAt(Timestamp)
         /// No container will run again (the pod is Succeeded or Failed).
@@ -148,23 +305,24 @@ public struct PodLifecycle: Sendable {
     public let podRef: String
     public let policy: Policy
     public let scope: RestartScope
+    /// The pod's terminationGracePeriodSeconds: the time a stop podd starts itself may take.
+    public let gracePeriod: Double
     // internal(set), and internal below: restore() (PodLifecycle+Restore.swift) seeds them.
     public internal(set) var stage: Stage = .created
     public internal(set) var containers: [Container]
-    public private(set) var now: Timestamp
+    public internal(set) var now: Timestamp
     /// Pod-scope backoff (container scope keeps one per container).
     var podBackoff: RestartBackoff
     /// When the current pod run (all app containers up) began, for the backoff reset.
     var podRunStartedAt: Timestamp?
     /// Init containers done in the current round (a pod restart starts a new round).
     var initDone: Set<String> = []
-    private var killDeadline: Timestamp?
-    private var stopTimeout: Double
-    /// Pod scope: the backoff before the pod's next round, and the container whose end
-    /// caused it (shown in CrashLoopBackOff while the pod waits).
-    private var pendingPodRestartDelay: Double = 0
-    private var pendingRestartCause: String?
-    private let backoffSettings: RestartBackoff.Settings
+    /// When to try again to make the pod's sandbox, after a failure.
+    var sandboxRetryAt: Timestamp?
+    /// How long after a failed sandbox the next try comes (the cause may be passing: a full
+    /// disk).
+    public static let sandboxRetryDelay = 10.0
+    let backoffSettings: RestartBackoff.Settings
 
     public init(podName: String, podRef: String, containers: [ContainerSpec], policy: Policy,
                 scope: RestartScope, gracePeriod: Int64, backoff: RestartBackoff.Settings, now: Timestamp) {
@@ -175,7 +333,7 @@ public struct PodLifecycle: Sendable {
         self.now = now
         self.backoffSettings = backoff
         self.podBackoff = RestartBackoff(backoff)
-        self.stopTimeout = Double(gracePeriod)
+        self.gracePeriod = Double(Swift.max(gracePeriod, 0))
         self.containers = containers.map {
             Container(spec: $0, state: .waiting(reason: "PodInitializing", message: nil), backoff: RestartBackoff(backoff))
         }
@@ -185,387 +343,79 @@ public struct PodLifecycle: Sendable {
 
     public func container(_ name: String) -> Container? { containers.first { $0.spec.name == name } }
 
+    /// Deleted: terminating, or stopped.
     public var isTerminating: Bool {
-        if case .terminating = stage { return true }
-        return stage == .stopped
+        switch stage {
+        case .terminating, .stopped: return true
+        default: return false
+        }
     }
 
     public var isFinished: Bool { stage == .finished }
 
-    private func index(_ name: String) -> Int? { containers.firstIndex { $0.spec.name == name } }
+    /// Pod scope: stopping its containers to restart.
+    public var isStoppingForRestart: Bool {
+        if case .stoppingForRestart = stage { return true }
+        return false
+    }
 
-    private var apps: [Int] { containers.indices.filter { containers[$0].spec.role == .app } }
-    private var inits: [Int] { containers.indices.filter { containers[$0].spec.role == .initContainer || containers[$0].spec.role == .sidecar } }
-    private var sidecars: [Int] { containers.indices.filter { containers[$0].spec.role == .sidecar } }
+    /// The deadline of the pod's deletion, once deleted.
+    public var deletionDeadline: Timestamp? {
+        if case let .terminating(deadline) = stage { return deadline }
+        return nil
+    }
+
+    func index(_ name: String) -> Int? { containers.firstIndex { $0.spec.name == name } }
+
+    var apps: [Int] { containers.indices.filter { containers[$0].spec.role == .app } }
+    var inits: [Int] { containers.indices.filter { containers[$0].spec.role == .initContainer || containers[$0].spec.role == .sidecar } }
+    var sidecars: [Int] { containers.indices.filter { containers[$0].spec.role == .sidecar } }
 
     // MARK: - Events
 
-    /// Applies one event at time `at` and returns what the runtime must do, in order.
+    /// Applies one event at time `at` and returns what the runtime must do, in order; the
+    /// last action is the wake-up for the next due time, if there is one.
     public mutating func handle(_ event: Event, at time: Timestamp) -> [Action] {
         now = max(now, time)
         var actions: [Action] = []
         switch event {
         case .admit:
-            guard stage == .created else { return [] }
-            stage = .initializing
-            initDone = []
-        case let .started(name, containerID):
-            guard let i = index(name) else { return [] }
-            containers[i].containerID = containerID
-            containers[i].stopRequested = false
-            containers[i].stopReason = nil
-            actions.append(.event(type: "Normal", reason: "Started", message: "Started container \(name)", container: name))
-            if containers[i].spec.hasPostStart {
-                // Running only once its postStart hook has finished.
-                containers[i].pendingSince = now
-                actions.append(.runPostStart(name))
-            } else {
-                markRunning(i, since: now)
-            }
-            // An ephemeral container may start while the pod stops its others for a restart
-            // (debugging a crash-looping pod): the restart leaves it alone.
-            if isTerminating || ((stage == .stoppingForRestart || stage == .finished) && containers[i].spec.role != .ephemeral) {
-                // Started while the pod is being stopped: stop it too.
-                containers[i].stopRequested = true
-                actions.append(.signal(name, 15))
-            }
-        case let .postStartDone(name, ok, message):
-            guard let i = index(name), case .starting = containers[i].state, let since = containers[i].pendingSince else { return [] }
-            containers[i].pendingSince = nil
-            markRunning(i, since: since)
-            if !ok {
-                containers[i].ready = false
-                containers[i].stopReason = "PostStartHookError"
-                actions.append(.event(type: "Warning", reason: "FailedPostStartHook", message: message, container: name))
-                actions.append(.signal(name, 15))
-            }
-        case let .startupSucceeded(name):
-            guard let i = index(name), case .running = containers[i].state else { return [] }
-            containers[i].started = true
-            if !containers[i].spec.hasReadinessProbe { containers[i].ready = true }
-            if containers[i].spec.role == .sidecar { initDone.insert(name) }
-        case let .readiness(name, ready):
-            guard let i = index(name), case .running = containers[i].state else { return [] }
-            containers[i].ready = ready && containers[i].started
-        case let .killing(name, reason):
-            guard let i = index(name), containers[i].isRunning else { return [] }
-            containers[i].stopReason = reason
-            containers[i].ready = false
-        case let .startFailed(name, reason, message, terminated):
-            guard let i = index(name) else { return [] }
-            actions.append(.event(type: "Warning", reason: "Failed", message: message, container: name))
-            if terminated {
-                let t = Termination(exitCode: 128, signal: 0, reason: reason, message: message, startedAt: nil,
-                                    finishedAt: now, containerID: nil)
-                actions += containerEnded(i, t)
-            } else {
-                containers[i].state = .waiting(reason: reason, message: message)
-                let delay = containers[i].backoff.next(ranFor: 0)
-                containers[i].restartAt = now.adding(seconds: Swift.max(delay, backoffSettings.initial))
-            }
-        case let .exited(name, exitCode, signal, startedAt, finishedAt):
-            guard let i = index(name) else { return [] }
-            // A run podd ended itself because of a failed hook is reported with that reason,
-            // as kubelet does; otherwise the exit code decides.
-            let reason = containers[i].stopReason == "PostStartHookError" ? "PostStartHookError"
-                                                                          : (exitCode == 0 ? "Completed" : "Error")
-            let t = Termination(exitCode: exitCode, signal: signal, reason: reason, message: nil,
-                                startedAt: startedAt, finishedAt: finishedAt, containerID: containers[i].containerID)
-            actions += containerEnded(i, t)
-        case .tick:
-            break
-        case let .delete(grace):
-            if case .terminating = stage { break }
-            if stage == .stopped { break }
-            stopTimeout = Double(grace)
-            stage = .terminating(deadline: now.adding(seconds: Double(grace)))
-            killDeadline = now.adding(seconds: Double(grace))
-            for i in containers.indices { containers[i].restartAt = nil }
-            actions.append(.event(type: "Normal", reason: "Killing", message: "Stopping pod \(podName)", container: nil))
-        }
-        actions += advance()
-        return actions
-    }
-
-    /// The process runs and any postStart hook is done: Running. `started` and `ready`
-    /// wait for the startup and readiness probes when the container has them.
-    private mutating func markRunning(_ i: Int, since: Timestamp) {
-        containers[i].state = .running(since: since)
-        containers[i].started = !containers[i].spec.hasStartupProbe
-        containers[i].ready = containers[i].started && !containers[i].spec.hasReadinessProbe
-        if containers[i].spec.role == .sidecar && containers[i].started { initDone.insert(containers[i].spec.name) }
-    }
-
-    /// A container's run ended: record it and decide on a restart per policy and scope.
-    private mutating func containerEnded(_ i: Int, _ t: Termination) -> [Action] {
-        var actions: [Action] = []
-        let name = containers[i].spec.name
-        let ranFor = t.startedAt.map { t.finishedAt.seconds(since: $0) } ?? 0
-        let wasStopRequested = containers[i].stopRequested
-        containers[i].state = .terminated(t)
-        containers[i].ready = false
-        containers[i].started = false
-        containers[i].pendingSince = nil
-        containers[i].stopReason = nil
-        containers[i].stopRequested = false
-        if isTerminating || stage == .stoppingForRestart { return actions }
-        if stage == .finished { return actions }
-        if wasStopRequested { return actions }
-        switch containers[i].spec.role {
-        case .ephemeral:
-            break
-        case .sidecar:
-            // Sidecars restart whatever the policy, on their own backoff.
-            actions += scheduleContainerRestart(i, ranFor: ranFor)
-        case .initContainer:
-            if t.exitCode == 0 {
-                initDone.insert(name)
-                actions.append(.event(type: "Normal", reason: "Completed", message: "Container \(name) completed", container: name))
-            } else if policy == .never {
-                stage = .finished
-                actions.append(.event(type: "Warning", reason: "Failed", message: "Init container \(name) failed with exit code \(t.exitCode); restartPolicy is Never", container: name))
-                actions += stopSidecars()
-            } else if scope == .container {
-                actions += scheduleContainerRestart(i, ranFor: ranFor)
-            } else {
-                actions += beginPodRestart(failed: i, ranFor: ranFor)
-            }
-        case .app:
-            let restart = policy == .always || (policy == .onFailure && t.exitCode != 0)
-            if t.exitCode != 0 {
-                actions.append(.event(type: "Warning", reason: "Failed", message: "Container \(name) exited with code \(t.exitCode)", container: name))
-            }
-            if restart {
-                if scope == .container {
-                    actions += scheduleContainerRestart(i, ranFor: ranFor)
-                } else {
-                    let podRan = podRunStartedAt.map { t.finishedAt.seconds(since: $0) } ?? ranFor
-                    actions += beginPodRestart(failed: i, ranFor: podRan)
-                }
-            } else if apps.allSatisfy({ !containers[$0].isRunning && containers[$0].restartAt == nil }) {
-                stage = .finished
-                actions += stopSidecars()
-            }
-        }
-        return actions
-    }
-
-    private mutating func scheduleContainerRestart(_ i: Int, ranFor: Double) -> [Action] {
-        let delay = containers[i].backoff.next(ranFor: ranFor)
-        containers[i].lastTermination = terminationOf(containers[i].state) ?? containers[i].lastTermination
-        let name = containers[i].spec.name
-        if delay > 0 {
-            containers[i].state = .waiting(reason: "CrashLoopBackOff", message: backoffMessage(delay, name))
-            containers[i].restartAt = now.adding(seconds: delay)
-            return [.event(type: "Warning", reason: "BackOff", message: "Back-off restarting failed container \(name) in pod \(podRef)", container: name)]
-        }
-        containers[i].restartAt = now
-        return []
-    }
-
-    private func backoffMessage(_ delay: Double, _ name: String) -> String {
-        "back-off \(Self.formatDelay(delay)) restarting failed container=\(name) pod=\(podRef)"
-    }
-
-    /// "10s", "1m20s", "5m0s" as Go's time.Duration prints whole seconds.
-    static func formatDelay(_ seconds: Double) -> String {
-        let s = Int(seconds.rounded())
-        if s < 60 { return "\(s)s" }
-        if s < 3600 { return "\(s / 60)m\(s % 60)s" }
-        return "\(s / 3600)h\(s % 3600 / 60)m\(s % 60)s"
-    }
-
-    /// Pod scope: stop everything, then (after the backoff) run the init containers again.
-    private mutating func beginPodRestart(failed i: Int, ranFor: Double) -> [Action] {
-        var actions: [Action] = []
-        let delay = podBackoff.next(ranFor: ranFor)
-        let failedName = containers[i].spec.name
-        stage = .stoppingForRestart
-        podRunStartedAt = nil
-        actions.append(.event(type: "Normal", reason: "Killing", message: "Container \(failedName) ended: restarting pod \(podName)", container: nil))
-        for j in containers.indices where containers[j].spec.role != .ephemeral {
-            containers[j].restartAt = nil
-            if containers[j].isRunning && !containers[j].stopRequested {
-                containers[j].stopRequested = true
-                if case .running = containers[j].state { actions.append(.signal(containers[j].spec.name, 15)) }
-            }
-        }
-        killDeadline = now.adding(seconds: stopTimeout)
-        pendingPodRestartDelay = delay
-        pendingRestartCause = failedName
-        return actions
-    }
-
-    /// Native sidecars stop after the app containers, in reverse order: signal the last one
-    /// still running; the next gets its signal when that one has exited.
-    private mutating func stopSidecars() -> [Action] {
-        for i in sidecars.reversed() where containers[i].isRunning {
-            if containers[i].stopRequested { return [] }
-            containers[i].stopRequested = true
-            containers[i].restartAt = nil
-            killDeadline = now.adding(seconds: stopTimeout)
-            if case .running = containers[i].state { return [.signal(containers[i].spec.name, 15)] }
-            return []
-        }
-        return []
-    }
-
-    private func terminationOf(_ state: State) -> Termination? {
-        if case let .terminated(t) = state { return t }
-        return nil
-    }
-
-    /// Starts a container's next run (its previous termination becomes lastState).
-    private mutating func start(_ i: Int) -> [Action] {
-        if let t = terminationOf(containers[i].state) { containers[i].lastTermination = t }
-        if containers[i].starts > 0 { containers[i].restartCount += 1 }
-        containers[i].starts += 1
-        containers[i].state = .starting
-        containers[i].restartAt = nil
-        containers[i].stopRequested = false
-        containers[i].stopRequestedKill = false
-        return [.start(containers[i].spec.name)]
-    }
-
-    // MARK: - Progress
-
-    /// Moves the pod forward as far as it can go now, and asks to be woken for the next due
-    /// time (a restart after backoff, the end of a grace period).
-    private mutating func advance() -> [Action] {
-        var actions: [Action] = []
-        switch stage {
-        case .created, .stopped:
-            return []
-        case .terminating:
-            actions += advanceTermination()
-        case .stoppingForRestart:
-            if containers.allSatisfy({ $0.spec.role == .ephemeral || !$0.isRunning }) {
-                let at = now.adding(seconds: pendingPodRestartDelay)
-                stage = .restartingAt(at)
-                killDeadline = nil
-                if let cause = pendingRestartCause, let i = index(cause), pendingPodRestartDelay > 0 {
-                    containers[i].lastTermination = terminationOf(containers[i].state) ?? containers[i].lastTermination
-                    containers[i].state = .waiting(reason: "CrashLoopBackOff", message: backoffMessage(pendingPodRestartDelay, cause))
-                    actions.append(.event(type: "Warning", reason: "BackOff", message: "Back-off restarting failed container \(cause) in pod \(podRef)", container: cause))
-                }
-                for j in containers.indices where containers[j].spec.role == .app && j != pendingRestartCause.flatMap(index) {
-                    if let t = terminationOf(containers[j].state) {
-                        containers[j].lastTermination = t
-                        containers[j].state = .waiting(reason: "PodInitializing", message: nil)
-                    }
-                }
-                return actions + advance()
-            } else if let deadline = killDeadline {
-                if now >= deadline {
-                    for j in containers.indices where containers[j].isRunning {
-                        if case .running = containers[j].state { actions.append(.signal(containers[j].spec.name, 9)) }
-                    }
-                    killDeadline = nil
-                } else {
-                    actions.append(.wake(at: deadline))
-                }
-            }
-        case let .restartingAt(at):
-            if now >= at {
+            sandboxRetryAt = nil
+            if stage == .created {
                 stage = .initializing
                 initDone = []
-                actions += advance()
-            } else {
-                actions.append(.wake(at: at))
             }
-        case .initializing:
-            actions += advanceInit()
-        case .running:
-            actions += restartDueContainers()
-        case .finished:
-            actions += advanceFinished()
+        case let .sandboxFailed(message):
+            sandboxRetryAt = now.adding(seconds: Self.sandboxRetryDelay)
+            actions.append(.event(type: "Warning", reason: "FailedCreatePodSandBox",
+                                  message: "Failed to create pod sandbox: \(message)", container: nil))
+        case let .started(name, containerID):
+            guard let i = index(name) else { return [] }
+            actions += containerStarted(i, containerID: containerID)
+        case let .postStartDone(name, ok, message):
+            guard let i = index(name) else { return [] }
+            actions += postStartDone(i, ok: ok, message: message)
+        case let .preStopDone(name, ok, message):
+            guard let i = index(name) else { return [] }
+            actions += preStopDone(i, ok: ok, message: message)
+        case let .probeResult(name, kind, ok, message):
+            guard let i = index(name) else { return [] }
+            actions += probeResult(i, kind: kind, ok: ok, message: message)
+        case let .startFailed(name, reason, message, terminated):
+            guard let i = index(name) else { return [] }
+            actions += startFailed(i, reason: reason, message: message, terminated: terminated)
+        case let .exited(name, exitCode, signal, startedAt, finishedAt):
+            guard let i = index(name) else { return [] }
+            actions += exited(i, exitCode: exitCode, signal: signal, startedAt: startedAt, finishedAt: finishedAt)
+        case .sandboxLost:
+            actions += sandboxLost()
+        case .tick:
+            break
+        case let .delete(deadline):
+            actions += beginTermination(deadline: deadline)
         }
-        return actions
-    }
-
-    private mutating func advanceInit() -> [Action] {
-        var actions: [Action] = []
-        for i in inits {
-            let c = containers[i]
-            if initDone.contains(c.spec.name) { continue }
-            if c.isRunning { return actions + restartDueContainers() }   // wait for it to finish / start
-            if let due = c.restartAt {
-                if now >= due { return actions + start(i) }
-                return actions + [.wake(at: due)]
-            }
-            return actions + start(i)
-        }
-        // Every init container is done: start the app containers together.
-        stage = .running
-        podRunStartedAt = now
-        for i in apps { actions += start(i) }
-        return actions + restartDueContainers()
-    }
-
-    /// Starts containers whose own (container-scope or sidecar) backoff has expired.
-    private mutating func restartDueContainers() -> [Action] {
-        var actions: [Action] = []
-        var earliest: Timestamp?
-        for i in containers.indices {
-            guard let due = containers[i].restartAt, !containers[i].isRunning else { continue }
-            if now >= due {
-                actions += start(i)
-            } else {
-                earliest = earliest.map { min($0, due) } ?? due
-            }
-        }
-        if let earliest { actions.append(.wake(at: earliest)) }
-        return actions
-    }
-
-    /// After the app containers are done for good: wait for sidecars to stop in reverse order.
-    private mutating func advanceFinished() -> [Action] {
-        var actions: [Action] = []
-        if sidecars.contains(where: { containers[$0].isRunning }) {
-            actions += stopSidecars()
-            if let deadline = killDeadline {
-                if now >= deadline {
-                    for i in sidecars where containers[i].isRunning {
-                        if case .running = containers[i].state { actions.append(.signal(containers[i].spec.name, 9)) }
-                    }
-                    killDeadline = nil
-                } else {
-                    actions.append(.wake(at: deadline))
-                }
-            }
-        }
-        return actions
-    }
-
-    private mutating func advanceTermination() -> [Action] {
-        var actions: [Action] = []
-        guard case let .terminating(deadline) = stage else { return [] }
-        let running = containers.indices.filter { containers[$0].isRunning }
-        if running.isEmpty {
-            stage = .stopped
-            return [.stopped]
-        }
-        if now >= deadline {
-            for i in running where !containers[i].stopRequestedKill {
-                if case .running = containers[i].state {
-                    containers[i].stopRequestedKill = true
-                    actions.append(.signal(containers[i].spec.name, 9))
-                }
-            }
-            return actions
-        }
-        // App and ephemeral containers first, then sidecars in reverse order.
-        let first = running.filter { containers[$0].spec.role != .sidecar }
-        if !first.isEmpty {
-            for i in first where !containers[i].stopRequested {
-                containers[i].stopRequested = true
-                if case .running = containers[i].state { actions.append(.signal(containers[i].spec.name, 15)) }
-            }
-        } else if let last = running.last(where: { containers[$0].spec.role == .sidecar }), !containers[last].stopRequested {
-            containers[last].stopRequested = true
-            if case .running = containers[last].state { actions.append(.signal(containers[last].spec.name, 15)) }
-        }
-        actions.append(.wake(at: deadline))
+        actions += advance()
+        if let due = nextDue() { actions.append(.wake(at: due)) }
         return actions
     }
 }

@@ -44,16 +44,21 @@ public enum PodStatusBuilder {
         cs.restartCount = Int32(record.restartCount)
         cs.containerID = record.containerID
         switch record.state {
-        case let .waiting(reason, message):
+        case let .waiting(reason, message), let .backoff(_, reason, message):
             cs.state = ContainerState(waiting: ContainerStateWaiting(reason: reason, message: message))
             cs.started = false
-        case .starting:
+        case .starting, .postStart:
             cs.state = ContainerState(waiting: ContainerStateWaiting(reason: "ContainerCreating"))
             cs.started = false
-        case let .running(since):
+        case let .running(since, started, ready):
             cs.state = ContainerState(running: ContainerStateRunning(startedAt: since))
-            cs.started = record.started
-            cs.ready = record.ready
+            cs.started = started
+            cs.ready = ready
+        case let .stopping(stop):
+            // Running until it has exited, as kubelet shows it.
+            cs.state = ContainerState(running: ContainerStateRunning(startedAt: stop.since))
+            cs.started = stop.started
+            cs.ready = stop.ready
         case let .terminated(t):
             cs.state = ContainerState(terminated: terminated(t))
             cs.started = false

@@ -81,16 +81,18 @@ extension PodController {
 
     // MARK: - Seeding
 
-    /// What the lifecycle needs of each container, from the checkpoint and the monitor, and
-    /// the exits that happened while no podd listened (to report after restoring).
+    /// What the lifecycle needs of each container, from the checkpoint and the monitor, the
+    /// exits that happened while no podd listened (to report after restoring), and the
+    /// containers recorded as running that the monitor does not know (`vanished`).
     func restoredContainers(checkpoint: PodStatus?, states: [String: ControlMessage], now: Timestamp)
-        -> (containers: [PodLifecycle.RestoredContainer], exits: [(String, ControlMessage)]) {
+        -> (containers: [PodLifecycle.RestoredContainer], exits: [(String, ControlMessage)], vanished: [String]) {
         let recorded = (checkpoint?.initContainerStatuses ?? []) + (checkpoint?.containerStatuses ?? [])
             + (checkpoint?.ephemeralContainerStatuses ?? [])
         var names = pod.spec.initContainers.map(\.name) + pod.spec.containers.map(\.name)
         names += pod.spec.ephemeralContainers.map(\.name).filter { n in states[n] != nil || recorded.contains { $0.name == n } }
         var out: [PodLifecycle.RestoredContainer] = []
         var exits: [(String, ControlMessage)] = []
+        var vanished: [String] = []
         for name in names {
             let cs = recorded.first { $0.name == name }
             var state = cs.map { Self.lifecycleState($0.state, now: now) } ?? .waiting(reason: "PodInitializing", message: nil)
@@ -102,21 +104,16 @@ extension PodController {
             if let st = states[name] {
                 let startedAt = st.timestamp("startedAt") ?? cs?.state.running?.startedAt ?? now
                 if st["state"] == "running" {
-                    state = .running(since: startedAt)
+                    state = .running(since: startedAt, started: true, ready: true)
                 } else if wasRunning {
                     // Ended while podd was away: restored as the run it was, its exit reported next.
-                    state = .running(since: startedAt)
+                    state = .running(since: startedAt, started: true, ready: true)
                     exits.append((name, st))
                 }
                 // else: an exit the earlier podd had already handled (it died before `forget`).
             } else if wasRunning, case .running = state {
                 // Recorded as running, unknown to the monitor: gone without a trace.
-                var lost = ControlMessage(op: "state")
-                lost.append("name", name)
-                lost.append("state", "exited")
-                lost.append("exitCode", "137")
-                lost.append("signal", "9")
-                exits.append((name, lost))
+                vanished.append(name)
             }
             let everStarted = states[name] != nil || (cs.map { $0.restartCount > 0 || $0.state.running != nil || $0.state.terminated != nil
                 || $0.lastState.terminated != nil || $0.state.waiting?.reason == "ContainerCreating" } ?? false)
@@ -126,11 +123,11 @@ extension PodController {
                 restartCount: Int(cs?.restartCount ?? 0), everStarted: everStarted, containerID: cs?.containerID,
                 started: cs?.started ?? true, ready: cs?.ready ?? true))
         }
-        return (out, exits)
+        return (out, exits, vanished)
     }
 
     static func lifecycleState(_ s: ContainerState, now: Timestamp) -> PodLifecycle.State {
-        if let r = s.running { return .running(since: r.startedAt ?? now) }
+        if let r = s.running { return .running(since: r.startedAt ?? now, started: true, ready: true) }
         if let t = s.terminated { return .terminated(termination(t, now: now)) }
         if let w = s.waiting {
             if w.reason == "ContainerCreating" { return .starting }
@@ -167,8 +164,9 @@ extension PodController {
 
     /// After `attach`: seeds the lifecycle from what the earlier podd and the monitor say, then
     /// carries on (probes for the running containers, the exits that happened meanwhile).
-    func resume(_ adoption: Adoption, checkpoint: PodStatus?, now: Timestamp) {
-        let (restored, exits) = restoredContainers(checkpoint: checkpoint, states: adoption.states, now: now)
+    /// `deletion`: the pod's deletionTimestamp, when it was being deleted.
+    func resume(_ adoption: Adoption, checkpoint: PodStatus?, deletion: Timestamp?, now: Timestamp) {
+        let (restored, exits, vanished) = restoredContainers(checkpoint: checkpoint, states: adoption.states, now: now)
         seedRuns(restored, checkpoint: checkpoint)
         var restoredWithIDs = restored
         for i in restoredWithIDs.indices where restoredWithIDs[i].containerID == nil {
@@ -178,16 +176,18 @@ extension PodController {
         // Containers the monitor runs that this spec does not have (podd died while replacing
         // the pod's spec): they go, and their exit is then ignored (not in the machine).
         let known = Set(restored.map(\.name))
-        for (name, st) in adoption.states where !known.contains(name) && st["state"] == "running" {
+        let strangers = adoption.states.filter { !known.contains($0.key) && $0.value["state"] == "running" }.map(\.key).sorted()
+        for name in strangers {
             context.logger.info("pod \(pod.metadata.namespace)/\(pod.metadata.name): container \(name) is not in the pod's spec; stopping it")
-            sendSignal(name, 9)
         }
         let finished = checkpoint?.phase.isTerminal ?? false
-        let actions = lifecycle.restore(restoredWithIDs, finished: finished, at: now)
-        if actions.isEmpty && exits.isEmpty {
+        let actions = lifecycle.restore(restoredWithIDs, finished: finished, strangers: strangers, vanished: vanished,
+                                        deletion: deletion, at: now)
+        if actions.allSatisfy(Self.changesNothing) && exits.isEmpty {
             // Nothing changed: the checkpoint on disk says it already (rewriting it for every
             // pod is most of a re-adoption's cost); the registry still needs the status.
-            context.publish("MODIFIED", current(), generation)
+            for case let .probes(name, kinds) in actions { runProbes(name, kinds) }
+            announce("MODIFIED", current())
         } else {
             apply(actions)
         }
@@ -195,9 +195,6 @@ extension PodController {
             if case .running = $0.state { return true }
             return false
         }.map(\.name)
-        for name in running where !exits.contains(where: { $0.0 == name }) && containerSpec(name) != nil {
-            startProbes(name)
-        }
         // Exits the monitor recorded while no podd listened, in the order they happened.
         for (name, st) in exits.sorted(by: { ($0.1.int("finishedAt") ?? 0) < ($1.1.int("finishedAt") ?? 0) }) {
             apply(lifecycle.handle(.exited(name, exitCode: Int32(st.int("exitCode") ?? 137), signal: Int32(st.int("signal") ?? 0),
@@ -209,6 +206,12 @@ extension PodController {
             try? adoption.sandbox.send({ var m = ControlMessage(op: "forget"); m.append("name", name); return m }())
         }
         context.logger.info("pod \(pod.metadata.namespace)/\(pod.metadata.name): re-adopted from monitor \(adoption.sandbox.monitorPID): \(running.count - exits.count) running, \(exits.count) exited while podd was away")
+    }
+
+    /// Whether an action leaves the pod's status as it is (probes only begin).
+    static func changesNothing(_ action: PodLifecycle.Action) -> Bool {
+        if case .probes = action { return true }
+        return false
     }
 
     /// The monitor's word on each running container, checked against the process itself: a
@@ -237,7 +240,7 @@ extension PodController {
         }
         try? FileSystem.removeTree(layout.runDirectory)
         guard let checkpoint else { return }
-        let (restored, _) = restoredContainers(checkpoint: checkpoint, states: [:], now: now)
+        let (restored, _, _) = restoredContainers(checkpoint: checkpoint, states: [:], now: now)
         seedRuns(restored, checkpoint: checkpoint)
         let lost = PodLifecycle.Termination.recorded(exitCode: 137, signal: 0, reason: "ContainerStatusUnknown",
                                             message: "The container could not be located when the pod was recovered",
@@ -246,8 +249,8 @@ extension PodController {
             // Done before: it stays done (as kubelet leaves a finished pod).
             let ended = restored.map { r -> PodLifecycle.RestoredContainer in
                 var r = r
+                if r.state == .starting { r.state = .terminated(lost) }
                 if case .running = r.state { r.state = .terminated(lost) }
-                if case .starting = r.state { r.state = .terminated(lost) }
                 return r
             }
             _ = lifecycle.restore(ended, finished: true, at: now)

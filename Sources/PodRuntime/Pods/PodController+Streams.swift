@@ -102,17 +102,10 @@ extension PodController {
         if phase == .succeeded || phase == .failed {
             throw .badRequest("cannot \(kind.rawValue) into a container in a completed pod; current phase is \(phase.rawValue)")
         }
-        var runs = false
-        if let record = lifecycle.container(name) {
-            switch record.state {
-            case .running: runs = true
-            case .starting: runs = whileStarting && record.pendingSince != nil
-            default: break
-            }
-        }
+        let runs = lifecycle.container(name)?.acceptsExec(duringPostStart: whileStarting) ?? false
         guard runs, sandbox != nil else {
             var why = ""
-            if case let .waiting(reason, _)? = lifecycle.container(name)?.state { why = " (waiting: \(reason))" }
+            if let reason = lifecycle.container(name)?.waitingReason { why = " (waiting: \(reason))" }
             if case let .terminated(t)? = lifecycle.container(name)?.state { why = " (terminated: \(t.reason), exit code \(t.exitCode))" }
             throw .badRequest("container \(name) in pod \(podName) is not running\(why)")
         }

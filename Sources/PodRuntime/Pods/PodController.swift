@@ -14,12 +14,18 @@ public struct RuntimeContext: Sendable {
     public var monitorPath: String
     public var logger: Logger
     /// Called with the pod after each change of it (for watchers and the registry), with the
-    /// generation of the controller that reports it.
-    public var publish: @Sendable (_ type: String, _ pod: Pod, _ generation: Int) -> Void
+    /// generation of the controller that reports it and a sequence number that grows with
+    /// each call of that controller: calls may arrive out of order (each is its own task), and
+    /// a snapshot older than one already taken must be dropped.
+    public var publish: @Sendable (_ type: String, _ pod: Pod, _ generation: Int, _ sequence: Int) -> Void
+    /// Makes a pod's sandbox: the monitor, by default; tests put a fake one in its place.
+    public var makeSandbox: @Sendable (PodSandbox.Options, Reactor) throws -> any SandboxChannel = { options, reactor in
+        try PodSandbox.start(options, reactor: reactor)
+    }
 
     public init(config: PoddConfig, images: ImageStore, store: PodStore, events: EventRecorder, reactor: Reactor,
                 cgroups: CgroupHierarchy?, monitorPath: String, logger: Logger,
-                publish: @escaping @Sendable (String, Pod, Int) -> Void) {
+                publish: @escaping @Sendable (String, Pod, Int, Int) -> Void) {
         self.config = config
         self.images = images
         self.store = store
@@ -32,20 +38,26 @@ public struct RuntimeContext: Sendable {
     }
 }
 
-/// Runs one pod: creates its sandbox, feeds the lifecycle state machine with what the monitor
-/// reports, and carries out the machine's decisions (start, signal, wake, tear down).
-/// An actor: monitor messages, timers and API calls for the pod are handled one at a time.
+/// Runs one pod: creates its sandbox, feeds the lifecycle state machine with what the monitor,
+/// the hooks and the probes report, and carries out the machine's actions (start, hooks,
+/// signals, probes, wake, tear down). It decides nothing about the lifecycle itself.
+/// An actor: monitor messages (read by one task, in the order the monitor sent them), timers
+/// and API calls for the pod are handled one at a time.
 public actor PodController {
     public nonisolated let uid: String
     /// Distinguishes this controller from an earlier one of the same pod (a replaced spec).
     public nonisolated let generation: Int
     public internal(set) var pod: Pod
     var lifecycle: PodLifecycle
-    var sandbox: PodSandbox?
+    var sandbox: (any SandboxChannel)?
+    /// Reads the current sandbox's messages, one after another.
+    private var monitorLoop: Task<Void, Never>?
     let context: RuntimeContext
     let layout: PodLayout
     private var wakeTask: Task<Void, Never>?
     private var wakeAt: Timestamp?
+    /// The sequence number of the last status published.
+    private var publishedSequence = 0
     private var conditions = ConditionClock()
     /// Per container: the current run number (for log files) and container ID.
     var runs: [String: RunInfo] = [:]
@@ -58,8 +70,6 @@ public actor PodController {
     var netns: NetworkNamespace?
     /// Probe loops of each container's current run.
     var probeTasks: [String: [Task<Void, Never>]] = [:]
-    /// The run whose preStop hook has been started, per container (it runs once per run).
-    var preStopRun: [String: Int] = [:]
     private var keepState = false
     private var goneWaiters: [CheckedContinuation<Void, Never>] = []
 
@@ -86,9 +96,13 @@ public actor PodController {
 
     static func makeLifecycle(_ pod: Pod, backoff: RestartBackoff.Settings, now: Timestamp) -> PodLifecycle {
         var specs: [PodLifecycle.ContainerSpec] = []
+        func thresholds(_ p: Probe?) -> PodLifecycle.ProbeThresholds? {
+            p.map { .init(success: Int($0.successThreshold), failure: Int($0.failureThreshold)) }
+        }
         func spec(_ c: Container, _ role: PodLifecycle.Role) -> PodLifecycle.ContainerSpec {
-            .init(name: c.name, role: role, hasStartupProbe: c.startupProbe != nil,
-                  hasReadinessProbe: c.readinessProbe != nil, hasPostStart: c.lifecycle?.postStart != nil)
+            .init(name: c.name, role: role, startupProbe: thresholds(c.startupProbe), livenessProbe: thresholds(c.livenessProbe),
+                  readinessProbe: thresholds(c.readinessProbe), hasPostStart: c.lifecycle?.postStart != nil,
+                  hasPreStop: c.lifecycle?.preStop != nil)
         }
         for c in pod.spec.initContainers { specs.append(spec(c, c.restartPolicy == .always ? .sidecar : .initContainer)) }
         for c in pod.spec.containers { specs.append(spec(c, .app)) }
@@ -106,6 +120,12 @@ public actor PodController {
     public func admit() {
         let now = RuntimeClock.now()
         startTime = now
+        apply(lifecycle.handle(makeSandbox(), at: now))
+    }
+
+    /// Creates the pod's files and sandbox; says how that went, for the machine (which
+    /// starts the pod, or asks again later).
+    private func makeSandbox() -> PodLifecycle.Event {
         let t0 = RuntimeClock.monotonic()
         do {
             try prepareFiles()
@@ -114,42 +134,32 @@ public actor PodController {
                 guard case let .emptyDir(e) = v.source, e.medium == .memory else { return nil }
                 return (layout.volumeSource(v), e.sizeLimit?.value ?? 0)
             }
-            let sandbox = try PodSandbox.start(.init(monitorPath: context.monitorPath, uid: uid, runDirectory: layout.runDirectory,
-                                                     hostname: layout.hostname, sharePID: pod.spec.shareProcessNamespace,
-                                                     cgroups: context.cgroups, tmpfs: tmpfs), reactor: context.reactor)
+            let sandbox = try context.makeSandbox(.init(monitorPath: context.monitorPath, uid: uid, runDirectory: layout.runDirectory,
+                                                        hostname: layout.hostname, sharePID: pod.spec.shareProcessNamespace,
+                                                        cgroups: context.cgroups, tmpfs: tmpfs), context.reactor)
             attach(sandbox)
             context.logger.debug("pod \(pod.metadata.name): files \(Int((t1 - t0) * 1e6)) us, sandbox \(Int((RuntimeClock.monotonic() - t1) * 1e6)) us")
+            return .admit
         } catch {
             context.logger.error("pod \(pod.metadata.namespace)/\(pod.metadata.name): sandbox failed: \(error)")
-            record(type: "Warning", reason: "FailedCreatePodSandBox", message: "Failed to create pod sandbox: \(error)", container: nil)
-            // Keep the pod, retry the sandbox after a while: the cause may be transient (a full disk).
-            scheduleSandboxRetry()
-            return
+            return .sandboxFailed(message: "\(error)")
         }
-        apply(lifecycle.handle(.admit, at: now))
     }
 
-    private func scheduleSandboxRetry() {
-        wakeTask?.cancel()
-        wakeTask = Task { [weak self] in
-            try? await Task.sleep(for: .seconds(10))
-            guard !Task.isCancelled else { return }
-            await self?.retrySandbox()
-        }
-        publish()
-    }
-
-    private func retrySandbox() {
-        guard sandbox == nil, !lifecycle.isTerminating else { return }
-        admit()
-    }
-
-    private func attach(_ sandbox: PodSandbox) {
+    /// Takes `sandbox` as the pod's, and reads its messages in one task, one after another:
+    /// each is handled before the next is read, so "exited" never overtakes "started".
+    func attach(_ sandbox: any SandboxChannel) {
         self.sandbox = sandbox
         netns = NetworkNamespace(monitorPID: sandbox.monitorPID)
-        sandbox.listen { [weak self] message in
-            guard let self else { return }
-            Task { await self.monitorSaid(message) }
+        let messages = sandbox.messages()
+        monitorLoop?.cancel()
+        monitorLoop = Task { [weak self] in
+            for await message in messages {
+                guard let self else { return }
+                await self.monitorSaid(message)
+            }
+            guard !Task.isCancelled else { return }
+            await self?.monitorLost(sandbox)
         }
     }
 
@@ -187,21 +197,18 @@ public actor PodController {
 
     // MARK: - Monitor messages
 
-    private func monitorSaid(_ message: ControlMessage?) {
-        guard let message else {
-            // The monitor is gone: its containers are gone with it.
-            if sandbox != nil && !gone {
-                context.logger.warning("pod \(pod.metadata.namespace)/\(pod.metadata.name): monitor exited")
-                sandbox?.reapExited()
-                sandbox = nil
-                let now = RuntimeClock.now()
-                for c in lifecycle.containers where c.isRunning {
-                    apply(lifecycle.handle(.exited(c.spec.name, exitCode: 137, signal: 9, startedAt: nil, finishedAt: now), at: now))
-                }
-                if !lifecycle.isTerminating && !gone { admit() }
-            }
-            return
-        }
+    /// The monitor's connection ended without podd closing it: the monitor died, and the
+    /// containers with it. The machine decides what follows.
+    private func monitorLost(_ lost: any SandboxChannel) {
+        guard let current = sandbox, current === lost, !gone else { return }
+        context.logger.warning("pod \(pod.metadata.namespace)/\(pod.metadata.name): monitor exited")
+        lost.reapExited()
+        sandbox = nil
+        netns = nil
+        apply(lifecycle.handle(.sandboxLost, at: RuntimeClock.now()))
+    }
+
+    func monitorSaid(_ message: ControlMessage) {
         let now = RuntimeClock.now()
         guard let name = message["name"] else {
             monitorSaidOther(message)
@@ -214,7 +221,6 @@ public actor PodController {
                 context.logger.debug("pod \(pod.metadata.name): container \(name) started \(Int((RuntimeClock.monotonic() - sent) * 1e6)) us after spawn was sent")
             }
             apply(lifecycle.handle(.started(name, containerID: id), at: message.timestamp("startedAt") ?? now))
-            if containerSpec(name)?.lifecycle?.postStart == nil { startProbes(name) }
         case "failed":
             let stage = message["stage"] ?? "start"
             let errnoText = message.int("errno").map { String(cString: strerror(Int32($0))) } ?? ""
@@ -226,7 +232,6 @@ public actor PodController {
             if let end = message.timestamp("finishedAt") {
                 context.logger.trace("pod \(pod.metadata.name): container \(name) exit reported \(Int(now.seconds(since: end) * 1e6)) us after it ended")
             }
-            stopProbes(name)
             apply(lifecycle.handle(.exited(name, exitCode: Int32(message.int("exitCode") ?? 255),
                                            signal: Int32(message.int("signal") ?? 0),
                                            startedAt: message.timestamp("startedAt"),
@@ -239,40 +244,43 @@ public actor PodController {
 
     // MARK: - Actions
 
+    /// Carries out the machine's actions in order. What an action's execution reports back
+    /// (a start that could not be made, a hook with nothing to run) goes to the machine at
+    /// once, and its actions join the queue.
     func apply(_ actions: [PodLifecycle.Action]) {
-        var wake: Timestamp?
-        for action in actions {
+        var queue = actions[...]
+        while let action = queue.popFirst() {
+            if gone { break }
+            var reply: PodLifecycle.Event?
             switch action {
-            case let .start(name): start(name)
-            case let .signal(name, sig):
-                if sig == 15 {
-                    record(type: "Normal", reason: "Killing", message: "Stopping container \(name)", container: name)
-                    stopProbes(name)
-                    stopContainer(name)
-                } else {
-                    sendSignal(name, sig)
-                }
-            case let .runPostStart(name):
-                runPostStart(name)
-            case let .wake(at): wake = wake.map { min($0, at) } ?? at
+            case let .start(name): reply = start(name)
+            case let .runPostStart(name): reply = runHook(.postStart, container: name)
+            case let .runPreStop(name): reply = runHook(.preStop, container: name)
+            case let .terminate(name): sendSignal(name, SIGTERM)
+            case let .kill(name): sendSignal(name, SIGKILL)
+            case let .probes(name, kinds): runProbes(name, kinds)
+            case .recreateSandbox: reply = makeSandbox()
+            case let .wake(at): schedule(at)
             case let .event(type, reason, message, container):
                 record(type: type, reason: reason, message: message, container: container)
             case .stopped:
                 teardown()
                 return
             }
+            if let reply { queue += lifecycle.handle(reply, at: RuntimeClock.now()) }
         }
-        if let wake { schedule(wake) }
         publish()
     }
 
-    private func start(_ name: String) {
-        guard let def = definition(name) else { return }
-        let now = RuntimeClock.now()
+    /// Sends the container's spawn to the monitor; returns what the machine must hear when
+    /// it cannot be sent.
+    private func start(_ name: String) -> PodLifecycle.Event? {
+        guard let def = definition(name) else {
+            return .startFailed(name, reason: "CreateContainerError", message: "container \(name) is not in the pod's spec",
+                                terminated: false)
+        }
         guard let sandbox else {
-            apply(lifecycle.handle(.startFailed(name, reason: "CreateContainerError", message: "the pod sandbox is not running",
-                                                terminated: false), at: now))
-            return
+            return .startFailed(name, reason: "CreateContainerError", message: "the pod sandbox is not running", terminated: false)
         }
         let run = (runs[name]?.run ?? -1) + 1
         let containerID = "podd://" + ImageStore.randomHex(32)
@@ -294,23 +302,22 @@ public actor PodController {
             context.logger.trace("pod \(pod.metadata.name): spawn \(name) sent")
             try sandbox.send(message)
             record(type: "Normal", reason: "Created", message: "Created container \(name)", container: name)
+            return nil
         } catch let e as ContainerLaunch.LaunchError {
             switch e {
             case let .imageMissing(image):
-                apply(lifecycle.handle(.startFailed(name, reason: "ErrImageNeverPull",
-                                                    message: "Container image \"\(image)\" is not present with pull policy of Never; import it with: podctl image import \(image) ROOTFS.tar",
-                                                    terminated: false), at: now))
+                return .startFailed(name, reason: "ErrImageNeverPull",
+                                    message: "Container image \"\(image)\" is not present with pull policy of Never; import it with: podctl image import \(image) ROOTFS.tar",
+                                    terminated: false)
             case .noCommand:
-                apply(lifecycle.handle(.startFailed(name, reason: "CreateContainerError",
-                                                    message: "container \(name): no command specified and the image has no default command",
-                                                    terminated: true), at: now))
+                return .startFailed(name, reason: "CreateContainerError",
+                                    message: "container \(name): no command specified and the image has no default command",
+                                    terminated: true)
             case let .io(err):
-                apply(lifecycle.handle(.startFailed(name, reason: "CreateContainerError", message: "container \(name): \(err)",
-                                                    terminated: true), at: now))
+                return .startFailed(name, reason: "CreateContainerError", message: "container \(name): \(err)", terminated: true)
             }
         } catch {
-            apply(lifecycle.handle(.startFailed(name, reason: "CreateContainerError", message: "container \(name): \(error)",
-                                                terminated: true), at: now))
+            return .startFailed(name, reason: "CreateContainerError", message: "container \(name): \(error)", terminated: true)
         }
     }
 
@@ -358,7 +365,13 @@ public actor PodController {
     func publish() {
         let snapshot = current()
         context.store.saveStatus(uid: uid, snapshot.status.json)
-        context.publish("MODIFIED", snapshot, generation)
+        announce("MODIFIED", snapshot)
+    }
+
+    /// Hands a snapshot of the pod to the registry, numbered.
+    func announce(_ type: String, _ snapshot: Pod) {
+        publishedSequence += 1
+        context.publish(type, snapshot, generation, publishedSequence)
     }
 
     /// The pod with its current status.
@@ -405,12 +418,19 @@ public actor PodController {
         startTime = checkpoint?.startTime ?? now
         if let phase = checkpoint?.phase, phase.isTerminal { terminalPhase = phase }
         if let checkpoint { conditions.seed(from: checkpoint.conditions) }
+        // A deletion answered before podd stopped goes on, with the time it has left.
+        let deletion = pod.metadata.deletionTimestamp
         if let adoption = reconnectMonitor() {
             attach(adoption.sandbox)
-            resume(adoption, checkpoint: checkpoint, now: now)
+            resume(adoption, checkpoint: checkpoint, deletion: deletion, now: now)
             return
         }
         discardLeftovers(checkpoint: checkpoint, now: now)
+        if let deletion {
+            // Nothing of the pod runs any more: it goes now.
+            apply(lifecycle.handle(.delete(deadline: deletion), at: now))
+            return
+        }
         publish()
         guard terminalPhase == nil else { return }
         // A fresh start costs a sandbox (a few ms) per pod: it follows recovery, so that podd
@@ -424,16 +444,41 @@ public actor PodController {
 
     /// Starts graceful termination (idempotent) and returns the pod as it now is. With
     /// `keepState` (the spec is being replaced) the pod's stored state and logs stay.
+    /// A later call with a shorter grace period shortens a deletion in progress, as the API
+    /// server does: deletionGracePeriodSeconds becomes the shorter one, deletionTimestamp
+    /// moves earlier by the difference; a longer one changes nothing.
+    /// A deletion (not a replace) is stored (fsynced) before this returns, so that a podd
+    /// restarted meanwhile carries it on instead of running the pod again.
     public func terminate(gracePeriod: Int64?, keepState: Bool) -> Pod {
-        self.keepState = keepState
-        if pod.metadata.deletionTimestamp == nil {
-            let grace = gracePeriod ?? pod.spec.terminationGracePeriodSeconds
-            let now = RuntimeClock.now()
-            pod.metadata.deletionTimestamp = now.adding(seconds: Double(grace))
+        guard !gone else { return current() }
+        let now = RuntimeClock.now()
+        if let since = pod.metadata.deletionTimestamp {
+            guard let grace = gracePeriod, let granted = pod.metadata.deletionGracePeriodSeconds, grace < granted else {
+                return current()
+            }
+            pod.metadata.deletionTimestamp = since.adding(seconds: Double(grace - granted))
             pod.metadata.deletionGracePeriodSeconds = grace
-            apply(lifecycle.handle(.delete(gracePeriod: grace), at: now))
+        } else {
+            self.keepState = keepState
+            let grace = gracePeriod ?? pod.spec.terminationGracePeriodSeconds
+            // Whole seconds, as it is stored and shown: a restarted podd finds the same deadline.
+            pod.metadata.deletionTimestamp = Timestamp(seconds: now.adding(seconds: Double(grace)).seconds)
+            pod.metadata.deletionGracePeriodSeconds = grace
         }
+        if !self.keepState { storeDeletion() }
+        guard let deadline = pod.metadata.deletionTimestamp else { return current() }
+        apply(lifecycle.handle(.delete(deadline: deadline), at: now))
         return current()
+    }
+
+    /// Writes the pod with its deletion marks to the store, before the deletion is answered.
+    private func storeDeletion() {
+        do {
+            try context.store.save(pod)
+        } catch {
+            context.logger.error("pod \(pod.metadata.namespace)/\(pod.metadata.name): cannot store its deletion: \(error); a podd restarted before the pod is gone would run it again")
+            record(type: "Warning", reason: "FailedToStoreDeletion", message: "The pod's deletion could not be stored: \(error)", container: nil)
+        }
     }
 
     /// Returns once the pod is torn down.
@@ -446,6 +491,7 @@ public actor PodController {
         guard !gone else { return }
         gone = true
         wakeTask?.cancel()
+        monitorLoop?.cancel()
         for name in probeTasks.keys { stopProbes(name) }
         let sandbox = self.sandbox
         self.sandbox = nil
@@ -481,7 +527,7 @@ public actor PodController {
         // A replaced spec keeps the pod (and its uid): its events stay. Those of a deleted pod
         // go after an hour, as the API server's event TTL has it.
         if !keepState { Task { try? await Task.sleep(for: .seconds(3600)); await events.forget(uid: uid) } }
-        context.publish("DELETED", current(), generation)
+        announce("DELETED", current())
         goneWaiters.forEach { $0.resume() }
         goneWaiters = []
     }

@@ -22,6 +22,8 @@ public actor PodRegistry {
     var controllers: [Key: PodController] = [:]
     /// Pods as last published, for cheap list and get.
     var snapshots: [Key: Pod] = [:]
+    /// The controller generation and sequence number of each pod's last published snapshot.
+    private var publishedSequences: [Key: (generation: Int, sequence: Int)] = [:]
     private var watchers: [Int: (namespace: String?, continuation: AsyncStream<JSONValue>.Continuation)] = [:]
     private var nextWatcher = 0
     private var resourceVersion: Int64 = 0
@@ -257,17 +259,25 @@ public actor PodRegistry {
     }
 
     /// Called by controllers (through the context) whenever a pod changes. Only the
-    /// controller now registered for the pod is heard: one being replaced is not.
-    public func published(_ type: String, _ pod: Pod, generation: Int) {
+    /// controller now registered for the pod is heard: one being replaced is not. Calls come
+    /// in their own tasks, in any order: a snapshot older (by `sequence`) than one already
+    /// taken from that controller is dropped.
+    public func published(_ type: String, _ pod: Pod, generation: Int, sequence: Int) {
         let key = Key(pod.metadata.namespace, pod.metadata.name)
         guard let current = controllers[key], current.generation == generation, let existing = snapshots[key] else { return }
+        if let last = publishedSequences[key], last.generation == generation, last.sequence >= sequence { return }
+        publishedSequences[key] = (generation, sequence)
         var pod = pod
         if type == "DELETED" {
             controllers[key] = nil
             snapshots[key] = nil
+            publishedSequences[key] = nil
             broadcast("DELETED", pod)
             return
         }
+        // A deletion, once recorded here (delete() answers with it), only ever moves earlier:
+        // a snapshot taken before it was marked is stale.
+        if let marked = existing.metadata.deletionTimestamp, pod.metadata.deletionTimestamp.map({ $0 > marked }) ?? true { return }
         if existing.status == pod.status && existing.metadata.deletionTimestamp == pod.metadata.deletionTimestamp { return }
         pod.metadata.resourceVersion = nextResourceVersion()
         snapshots[key] = pod

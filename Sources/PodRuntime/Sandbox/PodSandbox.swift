@@ -2,10 +2,27 @@ import Glibc
 import CPodShim
 import PodOS
 
+/// What a pod's controller needs of its sandbox: the monitor's messages in order, a way to
+/// send it requests, and its end. PodSandbox is the real one; tests put a fake monitor in its
+/// place (RuntimeContext.makeSandbox).
+public protocol SandboxChannel: AnyObject, Sendable {
+    var monitorPID: pid_t { get }
+    /// Every message from the monitor, in the order it sent them; the stream ends when the
+    /// connection does (the monitor died, or was shut down).
+    func messages() -> AsyncStream<ControlMessage>
+    func send(_ message: ControlMessage) throws(OSError)
+    /// Sends a message with descriptors (an exec or attach session's socket and stdio).
+    func send(_ message: ControlMessage, fds: [Int32]) throws(OSError)
+    /// Reaps the monitor after it died on its own.
+    func reapExited()
+    /// Stops every container at once and ends the monitor and what is left of the pod.
+    func shutdown()
+}
+
 /// A pod's sandbox: its monitor process (which holds the pod's namespaces and is the parent
 /// of its containers, see docs/monitor-protocol.md), the control socket to it, and its
 /// directories. Messages from the monitor are delivered to `onMessage` on the reactor thread.
-public final class PodSandbox: Sendable {
+public final class PodSandbox: SandboxChannel {
     public let uid: String
     public let runDirectory: String
     public let monitorPID: pid_t
@@ -139,6 +156,16 @@ public final class PodSandbox: Sendable {
                 }
             }
         }
+    }
+
+    /// The monitor's messages as one ordered stream (read on the reactor thread, consumed by
+    /// one task of the controller). Call once.
+    public func messages() -> AsyncStream<ControlMessage> {
+        let (stream, continuation) = AsyncStream<ControlMessage>.makeStream()
+        listen { message in
+            if let message { continuation.yield(message) } else { continuation.finish() }
+        }
+        return stream
     }
 
     public func send(_ message: ControlMessage) throws(OSError) { try socket.send(message) }

@@ -1,0 +1,137 @@
+import PodModel
+import PodOS
+import Testing
+@testable import PodRuntime
+
+/// PodController against a fake monitor: it carries out the lifecycle machine's actions, hears
+/// the monitor's messages in order, and numbers what it publishes.
+struct PodControllerTests {
+    func status(_ controller: PodController) async -> ContainerStatus? {
+        await controller.current().status.containerStatuses.first { $0.name == "c" }
+    }
+
+    /// "started" then "exited" at once, for many pods: each exit is handled after its start,
+    /// so no container is left Running by a start handled last; each pod restarts its
+    /// container exactly once.
+    @Test func monitorMessagesAreHandledInTheOrderSent() async throws {
+        let fixture = try RuntimeFixture()
+        var pairs: [(PodController, FakeSandbox)] = []
+        for i in 0..<20 {
+            let controller = PodController(pod: try RuntimeFixture.pod("p\(i)", uid: "uid-\(i)"), context: fixture.context, generation: i)
+            await controller.admit()
+            let sandbox = try #require(fixture.lastSandbox)
+            pairs.append((controller, sandbox))
+        }
+        for (_, sandbox) in pairs {
+            #expect(sandbox.spawns == ["c"])
+            let now = RuntimeClock.now()
+            sandbox.say("started", "c", [("startedAt", nanoseconds(now))])
+            sandbox.say("exited", "c", [("exitCode", "1"), ("signal", "0"), ("startedAt", nanoseconds(now)),
+                                         ("finishedAt", nanoseconds(now))])
+        }
+        for (controller, sandbox) in pairs {
+            #expect(await eventually { sandbox.spawns.count == 2 }, "the container is started again after its exit")
+            let cs = await status(controller)
+            #expect(cs?.state.running == nil, "left running: \(String(describing: cs?.state))")
+            #expect(cs?.state.waiting?.reason == "ContainerCreating")
+            #expect(cs?.restartCount == 1)
+            #expect(cs?.lastState.terminated?.exitCode == 1)
+        }
+    }
+
+    @Test func publishedStatusesAreNumberedInOrder() async throws {
+        let fixture = try RuntimeFixture()
+        let controller = PodController(pod: try RuntimeFixture.pod("p", uid: "uid-1"), context: fixture.context, generation: 7)
+        await controller.admit()
+        let sandbox = try #require(fixture.lastSandbox)
+        sandbox.say("started", "c")
+        #expect(await eventually { await status(controller)?.state.running != nil })
+        let sequences = fixture.published.withLock { $0.filter { $0.generation == 7 }.map(\.sequence) }
+        #expect(sequences.count >= 2)
+        #expect(sequences == sequences.sorted() && Set(sequences).count == sequences.count)
+    }
+
+    /// The registry keeps the newest snapshot of a pod when an older one arrives after it.
+    @Test func theRegistryDropsAStaleSnapshot() async throws {
+        let fixture = try RuntimeFixture()
+        let registry = PodRegistry(features: .all)
+        await registry.bind(fixture.context)
+        let created = try await registry.create(try RuntimeFixture.pod("p"))
+        let key = PodRegistry.Key("default", "p")
+        let generation = try #require(await registry.controller(key)).generation
+        var newer = created
+        newer.status.message = "newer"
+        var older = created
+        older.status.message = "older"
+        await registry.published("MODIFIED", newer, generation: generation, sequence: 1000)
+        await registry.published("MODIFIED", older, generation: generation, sequence: 999)
+        #expect(await registry.get(key)?.status.message == "newer")
+        await registry.published("MODIFIED", older, generation: generation, sequence: 1001)
+        #expect(await registry.get(key)?.status.message == "older")
+        // A snapshot taken before the deletion was marked does not take the mark away.
+        let deleting = try await registry.delete(key, gracePeriod: 30)
+        #expect(deleting.metadata.deletionTimestamp != nil)
+        await registry.published("MODIFIED", older, generation: generation, sequence: 1002)
+        #expect(await registry.get(key)?.metadata.deletionTimestamp == deleting.metadata.deletionTimestamp)
+        _ = try await registry.delete(key, gracePeriod: 0)
+    }
+
+    /// A dead monitor is the machine's `sandboxLost`: the containers ended with it (137,
+    /// "the pod's monitor exited"), a new sandbox is made and the pod starts again in it.
+    @Test func aLostMonitorIsReplacedAndThePodRestarts() async throws {
+        let fixture = try RuntimeFixture()
+        let controller = PodController(pod: try RuntimeFixture.pod("p", uid: "uid-1"), context: fixture.context, generation: 1)
+        await controller.admit()
+        let first = try #require(fixture.lastSandbox)
+        first.say("started", "c")
+        #expect(await eventually { await status(controller)?.state.running != nil })
+        first.lose()
+        #expect(await eventually { fixture.sandboxes.withLock { $0.count } == 2 })
+        let second = try #require(fixture.lastSandbox)
+        #expect(await eventually { second.spawns == ["c"] })
+        let cs = await status(controller)
+        #expect(cs?.restartCount == 1)
+        #expect(cs?.lastState.terminated?.exitCode == 137)
+        #expect(cs?.lastState.terminated?.message == "the pod's monitor exited")
+    }
+
+    /// A sandbox that cannot be made is tried again when the machine says (10 s later), and
+    /// the pod then starts.
+    @Test func aFailedSandboxIsTriedAgainAndThePodStarts() async throws {
+        let fixture = try RuntimeFixture()
+        fixture.sandboxFailures.withLock { $0 = 1 }
+        let controller = PodController(pod: try RuntimeFixture.pod("p", uid: "uid-1"), context: fixture.context, generation: 1)
+        await controller.admit()
+        #expect(fixture.lastSandbox == nil)
+        #expect(await eventually(timeout: 30) { fixture.lastSandbox?.spawns == ["c"] })
+    }
+
+    /// Issue 9, items 4, 13, 14: a deletion is stored before it is answered, and a shorter
+    /// one shortens it (SIGKILL at once for 0).
+    @Test func aDeletionIsStoredBeforeItIsAnsweredAndCanBeShortened() async throws {
+        let fixture = try RuntimeFixture()
+        let pod = try RuntimeFixture.pod("p", uid: "uid-1", grace: 60)
+        try fixture.context.store.save(pod)
+        let controller = PodController(pod: pod, context: fixture.context, generation: 1)
+        await controller.admit()
+        let sandbox = try #require(fixture.lastSandbox)
+        sandbox.say("started", "c")
+        #expect(await eventually { await status(controller)?.state.running != nil })
+
+        let answered = await controller.terminate(gracePeriod: 30, keepState: false)
+        let stored = try #require(fixture.context.store.loadAll().first?.result.get().0)
+        #expect(stored.metadata.deletionTimestamp == answered.metadata.deletionTimestamp)
+        #expect(stored.metadata.deletionGracePeriodSeconds == 30)
+        #expect(sandbox.signals == ["c:15"])
+
+        let longer = await controller.terminate(gracePeriod: 45, keepState: false)
+        #expect(longer.metadata.deletionGracePeriodSeconds == 30)
+        let shorter = await controller.terminate(gracePeriod: 0, keepState: false)
+        #expect(shorter.metadata.deletionGracePeriodSeconds == 0)
+        let first = try #require(answered.metadata.deletionTimestamp)
+        #expect(shorter.metadata.deletionTimestamp.map { $0 < first } == true)
+        #expect(sandbox.signals == ["c:15", "c:9"])
+        let restored = try #require(fixture.context.store.loadAll().first?.result.get().0)
+        #expect(restored.metadata.deletionGracePeriodSeconds == 0)
+    }
+}

@@ -1,0 +1,125 @@
+"""Deletion is durable and can be shortened (issue 9, items 4, 13 and 14): once a DELETE is
+answered, the pod is stored with its deletionTimestamp and deletionGracePeriodSeconds, so a
+podd restarted (or killed) meanwhile carries the termination on with the time that is left
+instead of running the pod again; a second DELETE with a shorter grace period wins, as on
+Kubernetes."""
+import json
+import signal
+import subprocess
+import time
+
+from harness import pod_manifest, wait_for
+
+# A container that ignores SIGTERM: only the grace period's end (SIGKILL) stops it.
+STUBBORN = "trap '' TERM; while true; do sleep 0.2; done"
+
+
+def delete(podd, name, grace=None):
+    q = "" if grace is None else f"?gracePeriodSeconds={grace}"
+    r = podd.request("DELETE", f"/api/v1/namespaces/default/pods/{name}{q}")
+    assert r.status == 200, r.text
+    return r.json()
+
+
+def stored(podd, uid):
+    """The pod as podd stored it (what a restarted podd reads)."""
+    return json.loads((podd.state_dir / "pods" / uid / "pod.json").read_text())
+
+
+def restart(podd, sig=signal.SIGTERM):
+    podd.stop(sig)
+    podd.start()
+
+
+def monitors(podd):
+    out = subprocess.run(["pgrep", "-f", f"podd-monitor --pod-dir {podd.run_dir}/"], capture_output=True, text=True).stdout
+    return sorted(int(p) for p in out.split())
+
+
+def never_running_undeleted(podd, name, seconds):
+    """For `seconds`, the pod is either gone or still marked for deletion: never back to
+    Running without its deletionTimestamp."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        p = podd.pod(name)
+        if p is None:
+            return
+        assert p["metadata"].get("deletionTimestamp"), f"pod {name} is back without its deletion: {p['status']}"
+        time.sleep(0.1)
+
+
+def test_a_graceful_deletion_survives_a_restart_of_podd(podd):
+    podd.create(pod_manifest("slow", [("c", STUBBORN)], terminationGracePeriodSeconds=60))
+    uid = podd.wait_running("slow")["metadata"]["uid"]
+    answered = delete(podd, "slow", 60)
+    assert answered["metadata"]["deletionGracePeriodSeconds"] == 60
+    # Stored before the answer.
+    on_disk = stored(podd, uid)["metadata"]
+    assert on_disk["deletionTimestamp"] == answered["metadata"]["deletionTimestamp"]
+    assert on_disk["deletionGracePeriodSeconds"] == 60
+
+    restart(podd)
+    p = podd.pod("slow")
+    assert p is not None and p["metadata"]["uid"] == uid
+    assert p["metadata"]["deletionTimestamp"] == answered["metadata"]["deletionTimestamp"]
+    assert p["metadata"]["deletionGracePeriodSeconds"] == 60
+    never_running_undeleted(podd, "slow", 2)
+    # The deletion goes on: a shorter one ends it now.
+    delete(podd, "slow", 0)
+    podd.wait_gone("slow", timeout=20)
+    assert not (podd.state_dir / "pods" / uid).exists()
+
+
+def test_the_time_left_is_kept_across_a_restart(podd):
+    podd.create(pod_manifest("short", [("c", STUBBORN)], terminationGracePeriodSeconds=60))
+    podd.wait_running("short")
+    delete(podd, "short", 4)
+    restart(podd)
+    assert podd.pod("short")["metadata"]["deletionGracePeriodSeconds"] == 4
+    # SIGKILL at the deadline, not a new grace period of 60 s.
+    podd.wait_gone("short", timeout=30)
+    assert monitors(podd) == []
+
+
+def test_a_shorter_grace_period_shortens_a_pending_deletion(podd):
+    podd.create(pod_manifest("shorten", [("c", STUBBORN)], terminationGracePeriodSeconds=60))
+    podd.wait_running("shorten")
+    first = delete(podd, "shorten", 60)["metadata"]
+    # A longer grace period changes nothing.
+    again = delete(podd, "shorten", 120)["metadata"]
+    assert again["deletionGracePeriodSeconds"] == 60
+    assert again["deletionTimestamp"] == first["deletionTimestamp"]
+    time.sleep(1)
+    assert podd.pod("shorten") is not None
+    # A shorter one wins: the deletion moves earlier and the container is killed.
+    shorter = delete(podd, "shorten", 0)["metadata"]
+    assert shorter["deletionGracePeriodSeconds"] == 0
+    assert shorter["deletionTimestamp"] < first["deletionTimestamp"]
+    podd.wait_gone("shorten", timeout=20)
+
+
+def test_a_fast_deletion_followed_by_sigterm_to_podd_stays_deleted(podd):
+    for i in range(3):
+        name = f"fast{i}"
+        podd.create(pod_manifest(name, [("c", STUBBORN)], terminationGracePeriodSeconds=60))
+        podd.wait_running(name)
+        delete(podd, name, 0)
+        restart(podd, signal.SIGTERM if i < 2 else signal.SIGKILL)
+        never_running_undeleted(podd, name, 1)
+        podd.wait_gone(name, timeout=20)
+    assert monitors(podd) == []
+
+
+def test_a_deletion_whose_monitor_is_gone_ends_at_the_restart(podd):
+    podd.create(pod_manifest("orphan", [("c", STUBBORN)], terminationGracePeriodSeconds=60))
+    uid = podd.wait_running("orphan")["metadata"]["uid"]
+    delete(podd, "orphan", 60)
+    podd.stop(signal.SIGKILL)
+    for pid in monitors(podd):
+        subprocess.run(["kill", "-9", str(pid)])
+    wait_for(lambda: monitors(podd) == [], what="the monitor to go")
+    podd.start()
+    # Nothing of it runs any more: it goes without starting again.
+    never_running_undeleted(podd, "orphan", 1)
+    podd.wait_gone("orphan", timeout=20)
+    assert not (podd.state_dir / "pods" / uid).exists()
