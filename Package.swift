@@ -39,8 +39,9 @@ let package = Package(
         ),
         .target(
             name: "PodAPI",
+            // HTTP lives here alone; every OS job (files, sockets, terminals) is PodRuntime's.
             dependencies: [
-                "PodModel", "PodRuntime", "PodOS", "CPodShim",
+                "PodModel", "PodRuntime",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -79,6 +80,8 @@ let package = Package(
         ),
         .executableTarget(name: "podctl", dependencies: ["PodCtlKit"]),
         .testTarget(name: "PodModelTests", dependencies: ["PodModel"]),
+        .testTarget(name: "PodAPITests", dependencies: ["PodAPI", "PodRuntime", "PodModel",
+                                                        .product(name: "NIOHTTP1", package: "swift-nio")]),
         .testTarget(name: "PodSystemdTests", dependencies: ["PodSystemd", "PodRuntime",
                                                             .product(name: "Logging", package: "swift-log")]),
     ],
