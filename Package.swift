@@ -80,7 +80,8 @@ let package = Package(
         ),
         .executableTarget(name: "podctl", dependencies: ["PodCtlKit"]),
         .testTarget(name: "PodModelTests", dependencies: ["PodModel"]),
-        .testTarget(name: "PodAPITests", dependencies: ["PodAPI", "PodRuntime", "PodModel",
+        // PodOS only for the reactor a log stream takes: the tests read real files.
+        .testTarget(name: "PodAPITests", dependencies: ["PodAPI", "PodRuntime", "PodModel", "PodOS",
                                                         .product(name: "NIOHTTP1", package: "swift-nio")]),
         .testTarget(name: "PodSystemdTests", dependencies: ["PodSystemd", "PodRuntime",
                                                             .product(name: "Logging", package: "swift-log")]),

@@ -351,8 +351,16 @@ public actor PodRegistry {
 
     // MARK: - Watch
 
+    /// Events a watcher may have waiting before it counts as too slow.
+    static let watchBacklog = 10_000
+
+    /// The changes of pods (of one namespace, or all), starting with ADDED for each existing
+    /// pod, as Kubernetes starts a watch without resourceVersion. A watcher that falls
+    /// `watchBacklog` events behind is ended (after the events it has) rather than buffered
+    /// for without bound or silently skipped: its client watches again, as Kubernetes
+    /// clients do when the server closes a watch.
     public func watch(namespace: String?) -> AsyncStream<JSONValue> {
-        let (stream, continuation) = AsyncStream<JSONValue>.makeStream(bufferingPolicy: .bufferingNewest(10_000))
+        let (stream, continuation) = AsyncStream<JSONValue>.makeStream(bufferingPolicy: .bufferingOldest(Self.watchBacklog))
         let id = nextWatcher
         nextWatcher += 1
         // Kubernetes starts a watch without resourceVersion with ADDED for every existing object.
@@ -369,8 +377,11 @@ public actor PodRegistry {
     func broadcast(_ type: String, _ pod: Pod) {
         guard !watchers.isEmpty else { return }
         let event = JSONValue.object(JSONObject([("type", .string(type)), ("object", pod.json)]))
-        for (_, w) in watchers where w.namespace == nil || w.namespace == pod.metadata.namespace {
-            w.continuation.yield(event)
+        for (id, w) in watchers where w.namespace == nil || w.namespace == pod.metadata.namespace {
+            if case .dropped = w.continuation.yield(event) {
+                w.continuation.finish()
+                watchers[id] = nil
+            }
         }
     }
 

@@ -42,7 +42,14 @@ public struct PodStore: Sendable {
         var out: [(String, Result<(Pod, JSONValue?), RuntimeError>)] = []
         for uid in FileSystem.listDirectory(root) {
             let path = directory(uid: uid) + "/pod.json"
-            guard FileSystem.exists(path) else { continue }
+            // A write that did not finish (podd killed, a full disk) leaves its temporary file.
+            unlink(path + ".tmp")
+            guard FileSystem.exists(path) else {
+                // No pod.json: a pod whose first write never completed, so never acknowledged
+                // (the API answers after the rename), or one whose removal was cut short.
+                try? remove(uid: uid)
+                continue
+            }
             do {
                 let json = try JSONValue.parse(try FileSystem.read(path))
                 let pod = try PodManifest.decodePod(json)
