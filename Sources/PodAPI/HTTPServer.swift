@@ -228,7 +228,7 @@ public final class HTTPServer: Sendable {
                     case let .head(h):
                         deadline.requestHeadRead()
                         // The caller is checked before any of the body is read (or spooled).
-                        guard allowed, let caller else {
+                        guard allowed, caller != nil else {
                             try await write(StatusError.forbidden(CallerCheck.refusal(caller)).response, to: outbound, keepAlive: false)
                             return
                         }
@@ -241,7 +241,7 @@ public final class HTTPServer: Sendable {
                     case let .body(buffer):
                         deadline.bodyRead()
                         if let s = spool {
-                            buffer.withUnsafeReadableBytes { s.append($0) }
+                            _ = buffer.withUnsafeReadableBytes { s.append($0) }
                         } else if body.count + buffer.readableBytes > limits.maxBody {
                             tooLarge = true
                         } else if !tooLarge {

@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -318,3 +319,40 @@ def test_connections_over_the_limit_get_429_and_podd_stays_responsive(make_podd)
 def cpu_seconds(pid):
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_kill_9_during_creates_loses_no_acknowledged_pod_and_leaves_no_orphan(make_podd, busybox_tar):
+    d = make_podd()
+    d.podctl("image", "import", "busybox", str(busybox_tar))
+    acknowledged = []
+
+    def create(i):
+        try:
+            if d.create(pod_manifest(f"p{i}", [("app", "sleep 3600")])).status == 201:
+                acknowledged.append(f"p{i}")
+        except (OSError, http_client_errors()):
+            pass   # podd died under the request: not acknowledged
+
+    threads = [threading.Thread(target=create, args=(i,)) for i in range(30)]
+    for t in threads:
+        t.start()
+    wait_for(lambda: len(acknowledged) >= 3, timeout=30, what="a few creates to be answered")
+    d.stop(signal.SIGKILL)
+    for t in threads:
+        t.join(60)
+    d.start()
+    pods = d.state_dir / "pods"
+    # Every stored pod is whole (no dir without pod.json, no temporary file).
+    for directory in pods.iterdir():
+        assert (directory / "pod.json").exists(), directory
+        assert not (directory / "pod.json.tmp").exists(), directory
+    names = {p["metadata"]["name"] for p in d.get("/api/v1/pods").json()["items"]}
+    assert set(acknowledged) <= names
+    assert len(names) == len(list(pods.iterdir()))
+    for name in names:
+        d.wait_running(name, timeout=60)
+
+
+def http_client_errors():
+    import http.client
+    return http.client.HTTPException
