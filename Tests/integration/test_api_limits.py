@@ -356,3 +356,34 @@ def test_kill_9_during_creates_loses_no_acknowledged_pod_and_leaves_no_orphan(ma
 def http_client_errors():
     import http.client
     return http.client.HTTPException
+
+
+# --- issue 9.7: slow readers of exec and attach --------------------------------------------
+
+def vm_rss(pid):
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def test_exec_and_attach_clients_that_never_read_do_not_grow_podd(make_podd, busybox_tar):
+    from wsclient import attach_session, exec_session
+    d = make_podd()
+    d.podctl("image", "import", "busybox", str(busybox_tar))
+    assert d.create(pod_manifest("loud", [("app", "sleep 2; yes 0123456789abcdefghijklmnopqrstuvwxyz > /dev/stdout")])).status == 201
+    d.wait_running("loud")
+    baseline = vm_rss(d.proc.pid)
+    sessions = [exec_session(d, "loud", ["yes", "x" * 200]), attach_session(d, "loud")]
+    for s in sessions:
+        s.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    # Neither session reads; the command and the container write as fast as they can.
+    peak = baseline
+    deadline = time.monotonic() + 6
+    while time.monotonic() < deadline:
+        peak = max(peak, vm_rss(d.proc.pid))
+        time.sleep(0.05)
+    assert peak - baseline < 48 << 20, (baseline, peak)
+    for s in sessions:
+        s.sock.close()
+    assert d.request("GET", "/healthz", timeout=10).status == 200
