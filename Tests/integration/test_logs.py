@@ -188,3 +188,37 @@ def test_follow_goes_on_when_the_live_file_is_rotated(podd):
     wait_for(lambda: "and after that" in lines, timeout=15, what="the follower to go on in the new file")
     stop.set()
     assert lines == [f"tick {i}" for i in range(1, 6)] + ["after rotation", "and after that"]
+
+
+def test_followers_that_go_away_from_a_quiet_log_leave_nothing_open(podd):
+    podd.create(pod_manifest("quiet", [("app", "echo hello; sleep 3600")]))
+    podd.wait_running("quiet")
+    wait_for(lambda: podd.log("quiet") == "hello\n", what="the log")
+    directory = log_dir(podd, "quiet", "app")
+
+    def held():
+        count = 0
+        for fd in os.listdir(f"/proc/{podd.proc.pid}/fd"):
+            try:
+                if os.readlink(f"/proc/{podd.proc.pid}/fd/{fd}").startswith(str(directory)):
+                    count += 1
+            except OSError:
+                pass
+        return count
+
+    followers = []
+    for _ in range(20):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(10)
+        s.connect(podd.socket)
+        s.sendall(b"GET /api/v1/namespaces/default/pods/quiet/log?follow=true HTTP/1.1\r\nHost: podd\r\n\r\n")
+        followers.append(s)
+    for s in followers:
+        data = b""
+        while b"hello" not in data:
+            data += s.recv(4096)
+    assert held() == 20
+    for s in followers:
+        s.close()
+    # Nothing more is written: podd notices each client's departure on its own.
+    wait_for(lambda: held() == 0, timeout=15, what="podd to close the log files of departed followers")
