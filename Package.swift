@@ -39,8 +39,9 @@ let package = Package(
         ),
         .target(
             name: "PodAPI",
+            // HTTP lives here alone; every OS job (files, sockets, terminals) is PodRuntime's.
             dependencies: [
-                "PodModel", "PodRuntime", "PodOS", "CPodShim",
+                "PodModel", "PodRuntime",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -81,6 +82,9 @@ let package = Package(
         .testTarget(name: "PodModelTests", dependencies: ["PodModel"]),
         .testTarget(name: "PodRuntimeTests", dependencies: ["PodRuntime", "PodModel", "PodOS",
                                                             .product(name: "Logging", package: "swift-log")]),
+        // PodOS only for the reactor a log stream takes: the tests read real files.
+        .testTarget(name: "PodAPITests", dependencies: ["PodAPI", "PodRuntime", "PodModel", "PodOS",
+                                                        .product(name: "NIOHTTP1", package: "swift-nio")]),
         .testTarget(name: "PodSystemdTests", dependencies: ["PodSystemd", "PodRuntime",
                                                             .product(name: "Logging", package: "swift-log")]),
     ],

@@ -9,7 +9,7 @@ import PodRuntime
 struct EphemeralContainerRoutes {
     let registry: PodRegistry
 
-    func respond(_ r: APIRequest, key: PodRegistry.Key) async throws(APIError) -> APIResponse {
+    func respond(_ r: APIRequest, key: PodRegistry.Key) async throws(StatusError) -> APIResponse {
         switch r.method {
         case .GET:
             guard let pod = await registry.get(key) else { throw .notFound(key.name) }
@@ -20,7 +20,10 @@ struct EphemeralContainerRoutes {
             guard pod.metadata.name == key.name else {
                 throw .badRequest("the name of the object (\(pod.metadata.name)) does not match the name on the URL (\(key.name))")
             }
-            return PodAPIHandler.json(200, try await registry.updateEphemeralContainers(key, pod.spec.ephemeralContainers).json)
+            let containers = pod.spec.ephemeralContainers
+            return PodAPIHandler.json(200, try await runtime { () async throws(RuntimeError) in
+                try await registry.updateEphemeralContainers(key, containers)
+            }.json)
         case .PATCH:
             // The pod's patch formats (PodPatch.swift), applied to the pod without its status.
             let type = try PodAPIHandler.patchType(r)
@@ -38,15 +41,20 @@ struct EphemeralContainerRoutes {
                 throw PodAPIHandler.patchFailure(error, name: key.name)
             }
             let updated = try PodAPIHandler.decodePod(patched, namespace: key.namespace)
-            return PodAPIHandler.json(200, try await registry.updateEphemeralContainers(key, updated.spec.ephemeralContainers).json)
+            let containers = updated.spec.ephemeralContainers
+            return PodAPIHandler.json(200, try await runtime { () async throws(RuntimeError) in
+                try await registry.updateEphemeralContainers(key, containers)
+            }.json)
         default:
-            throw PodAPIHandler.methodNotAllowed(r)
+            throw .methodNotAllowed(r.method, r.path)
         }
     }
 
     /// The prune extension: one container, or (without a name) every one that has ended.
-    func prune(_ r: APIRequest, key: PodRegistry.Key, container: String?) async throws(APIError) -> APIResponse {
-        guard r.method == .DELETE else { throw PodAPIHandler.methodNotAllowed(r) }
-        return PodAPIHandler.json(200, try await registry.pruneEphemeralContainers(key, name: container).json)
+    func prune(_ r: APIRequest, key: PodRegistry.Key, container: String?) async throws(StatusError) -> APIResponse {
+        guard r.method == .DELETE else { throw .methodNotAllowed(r.method, r.path) }
+        return PodAPIHandler.json(200, try await runtime { () async throws(RuntimeError) in
+            try await registry.pruneEphemeralContainers(key, name: container)
+        }.json)
     }
 }

@@ -1,20 +1,18 @@
-import CPodShim
-import Glibc
 import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOWebSocket
+import PodRuntime
 import Synchronization
 
-/// What the HTTP layer asks of the API: answer a request; say where a large upload may be
-/// spooled; and render an error.
+/// What the HTTP layer asks of the API: answer a request; and say where a large upload may
+/// be spooled.
 public protocol APIRequestHandler: Sendable {
     func handle(_ request: APIRequest) async -> APIResponse
     /// For requests whose body may exceed the in-memory limit (image uploads): a directory to
     /// spool it to, and the limit there. nil: the body is held in memory.
     func uploadSpool(method: HTTPMethod, path: String) -> (directory: String, limit: Int)?
-    func failure(code: Int, reason: String, message: String) -> APIResponse
     /// Whether to upgrade a request to a WebSocket (exec, attach): the session to run on it,
     /// or nil to handle the request as plain HTTP (whose answer then says what is wrong).
     func webSocket(_ request: APIRequest) async -> WebSocketSession?
@@ -40,8 +38,10 @@ public struct WebSocketSession: Sendable {
 /// What a connection turned out to be: plain HTTP, or a WebSocket after an upgrade.
 enum Connection: Sendable {
     /// Plain HTTP; with the head of a refused upgrade request, to be answered first.
-    case http(NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, refused: HTTPRequestHead?)
+    case http(NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, refused: HTTPRequestHead?, deadline: ConnectionDeadline)
     case webSocket(NIOAsyncChannel<WebSocketFrame, WebSocketFrame>, WebSocketSession)
+    /// Over the connection limit: answered 429 and closed by its pipeline.
+    case refused
 }
 
 /// The session accepted during one connection's upgrade handshake, for its pipeline handler.
@@ -84,21 +84,23 @@ private final class UpgradeRequestRecorder: ChannelInboundHandler, RemovableChan
 
 /// HTTP/1.1 on the API socket, over SwiftNIO. podd binds (or receives from systemd) the
 /// listening socket itself and hands it over, so that its mode and group are podd's to set.
-/// Every connection's caller is checked with SO_PEERCRED: root, or a member of the socket's
-/// group, else 403.
+/// Every connection's caller is checked with SO_PEERCRED before any of its request's body is
+/// read: root, or a member of the socket's group, else 403. Connections are bounded in
+/// number and in how long they may stay idle or take to send a request (`ConnectionLimits`).
 public final class HTTPServer: Sendable {
     let socketFD: Int32
     let handler: any APIRequestHandler
-    let allowedGroup: gid_t?
-    let maxBody: Int
+    let callers: CallerCheck
+    let limits: ConnectionLimits
     let logger: Logger
+    private let open = Atomic<Int>(0)
 
-    public init(listeningSocket fd: Int32, handler: any APIRequestHandler, allowedGroup: gid_t?,
-                maxBody: Int = 3 << 20, logger: Logger) {
+    public init(listeningSocket fd: Int32, handler: any APIRequestHandler, allowedGroup: UInt32?,
+                limits: ConnectionLimits = ConnectionLimits(), logger: Logger) {
         self.socketFD = fd
         self.handler = handler
-        self.allowedGroup = allowedGroup
-        self.maxBody = maxBody
+        self.callers = CallerCheck(allowedGroup: allowedGroup)
+        self.limits = limits
         self.logger = logger
     }
 
@@ -107,6 +109,8 @@ public final class HTTPServer: Sendable {
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(ChannelOptions.backlog, value: 256)
             .bind(socketFD) { channel in
+                // The connection's kind is known once its first request is read: the server
+                // takes the future of it, so that accepting goes on meanwhile.
                 channel.eventLoop.makeCompletedFuture { try self.configure(channel) }
             }
         try await withThrowingDiscardingTaskGroup { group in
@@ -114,14 +118,14 @@ public final class HTTPServer: Sendable {
                 for try await connection in connections {
                     group.addTask {
                         switch try? await connection.get() {
-                        case let .http(http, refused)?: await self.serve(http, refused: refused)
+                        case let .http(http, refused, deadline)?: await self.serve(http, refused: refused, deadline: deadline)
                         case let .webSocket(ws, session)?:
                             do {
                                 try await ws.executeThenClose { inbound, outbound in await session.run(inbound, outbound) }
                             } catch {
                                 self.logger.trace("WebSocket session ended: \(error)")
                             }
-                        case nil: break
+                        case .refused?, nil: break
                         }
                     }
                 }
@@ -131,19 +135,31 @@ public final class HTTPServer: Sendable {
 
     /// HTTP/1.1 with one possible upgrade, to a WebSocket (Kubernetes' exec and attach): the
     /// handler decides in `webSocket(_:)`, after the caller's credentials are checked. A
-    /// refused upgrade goes on as a plain request, and its answer says why.
+    /// refused upgrade goes on as a plain request, and its answer says why. A connection over
+    /// the limit is answered 429 at once and closed, without reading from it.
     private func configure(_ channel: Channel) throws -> EventLoopFuture<Connection> {
+        let count = open.wrappingAdd(1, ordering: .relaxed).newValue
+        channel.closeFuture.whenComplete { _ in self.open.wrappingSubtract(1, ordering: .relaxed) }
+        if count > limits.maxConnections {
+            let refusal = StatusError.tooManyConnections(limit: limits.maxConnections)
+            try channel.pipeline.syncOperations.addHandler(ConnectionRefusal(refusal))
+            return channel.eventLoop.makeSucceededFuture(.refused)
+        }
+        let deadline = ConnectionDeadline(limits: limits)
+        try channel.pipeline.syncOperations.addHandler(deadline)
         let accepted = AcceptedSession()
         let recorder = UpgradeRequestRecorder()
         let upgrader = NIOTypedWebSocketServerUpgrader<Connection>(
             maxFrameSize: 1 << 20,
             shouldUpgrade: { channel, head in
+                deadline.requestHeadRead()
                 let promise = channel.eventLoop.makePromise(of: HTTPHeaders?.self)
                 promise.completeWithTask {
-                    guard let caller = await self.peer(of: channel), self.isAllowed(caller),
+                    guard let caller = await self.peer(of: channel), self.callers.allows(caller),
                           case let .success(request) = self.makeRequest(head, body: .bytes([]), peer: caller),
                           let session = await self.handler.webSocket(request) else { return nil }
                     accepted.set(session)
+                    deadline.upgraded()
                     var headers = HTTPHeaders()
                     if !session.subprotocol.isEmpty { headers.add(name: "Sec-WebSocket-Protocol", value: session.subprotocol) }
                     return headers
@@ -167,7 +183,7 @@ public final class HTTPServer: Sendable {
                 notUpgradingCompletionHandler: { channel in
                     channel.eventLoop.makeCompletedFuture {
                         Connection.http(try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: channel),
-                                        refused: recorder.take())
+                                        refused: recorder.take(), deadline: deadline)
                     }
                 }))
         let result = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: configuration)
@@ -178,27 +194,24 @@ public final class HTTPServer: Sendable {
 
     private func peer(of channel: Channel) async -> PeerCredentials? {
         guard let provider = channel as? SocketOptionProvider else { return nil }
-        let cred: pod_ucred? = try? await provider.unsafeGetSocketOption(
-            level: NIOBSDSocket.OptionLevel(rawValue: SOL_SOCKET),
-            name: NIOBSDSocket.Option(rawValue: SO_PEERCRED)).get()
-        guard let cred else { return nil }
-        return PeerCredentials(pid: cred.pid, uid: cred.uid, gid: cred.gid)
+        let option = CallerCheck.peerCredentialsOption
+        let raw: RawPeerCredentials? = try? await provider.unsafeGetSocketOption(
+            level: NIOBSDSocket.OptionLevel(rawValue: option.level),
+            name: NIOBSDSocket.Option(rawValue: option.name)).get()
+        return raw.map(CallerCheck.credentials)
     }
 
-    private func isAllowed(_ peer: PeerCredentials) -> Bool {
-        if peer.uid == 0 { return true }
-        guard let group = allowedGroup else { return false }
-        if peer.gid == group { return true }
-        return ProcessGroups.contains(pid: peer.pid, gid: group)
-    }
-
-    private func serve(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, refused: HTTPRequestHead? = nil) async {
+    private func serve(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, refused: HTTPRequestHead?,
+                       deadline: ConnectionDeadline) async {
         let caller = await peer(of: connection.channel)
+        let allowed = caller.map(callers.allows) ?? false
+        // A spool is removed when its request fails or the client goes mid-body.
+        var spool: UploadSpool?
+        defer { spool?.discard() }
         do {
             try await connection.executeThenClose { inbound, outbound in
                 var head: HTTPRequestHead?
                 var body: [UInt8] = []
-                var spool: SpoolFile?
                 var tooLarge = false
                 // A refused upgrade request comes first (without its body: exec and attach have none).
                 var replay: [HTTPServerRequestPart] = refused.map { [.head($0), .end(nil)] } ?? []
@@ -213,50 +226,70 @@ public final class HTTPServer: Sendable {
                     }
                     switch part {
                     case let .head(h):
+                        deadline.requestHeadRead()
+                        // The caller is checked before any of the body is read (or spooled).
+                        guard allowed, caller != nil else {
+                            try await write(StatusError.forbidden(CallerCheck.refusal(caller)).response, to: outbound, keepAlive: false)
+                            return
+                        }
                         head = h
                         body = []
                         tooLarge = false
-                        spool = nil
                         if let target = handler.uploadSpool(method: h.method, path: h.uri) {
-                            spool = SpoolFile(directory: target.directory, limit: target.limit)
+                            spool = UploadSpool(directory: target.directory, limit: target.limit)
                         }
-                    case var .body(buffer):
+                    case let .body(buffer):
+                        deadline.bodyRead()
                         if let s = spool {
-                            if !s.append(buffer.readBytes(length: buffer.readableBytes) ?? []) { tooLarge = true }
-                        } else if body.count + buffer.readableBytes > maxBody {
+                            _ = buffer.withUnsafeReadableBytes { s.append($0) }
+                        } else if body.count + buffer.readableBytes > limits.maxBody {
                             tooLarge = true
                         } else if !tooLarge {
-                            body += buffer.readBytes(length: buffer.readableBytes) ?? []
+                            body += buffer.readableBytesView
                         }
                     case .end:
-                        guard let h = head else { continue }
-                        let response: APIResponse
-                        guard let caller, isAllowed(caller) else {
-                            spool?.discard()
-                            response = handler.failure(code: 403, reason: "Forbidden",
-                                message: "forbidden: the caller (uid \(caller?.uid ?? 0)) is neither root nor in the podd socket's group")
-                            try await write(response, to: outbound, keepAlive: false)
+                        guard let h = head, let caller else { continue }
+                        deadline.requestRead()
+                        if let failure = spool?.failure {
+                            spool = nil
+                            switch failure {
+                            case let .tooLarge(limit):
+                                try await write(StatusError.tooLarge("the request body is larger than the limit of \(limit) bytes (images.maxUploadBytes)").response,
+                                                to: outbound, keepAlive: false)
+                            case let .storage(error):
+                                try await write(StatusError(error).response, to: outbound, keepAlive: false)
+                            }
                             return
                         }
                         if tooLarge {
-                            spool?.discard()
-                            response = handler.failure(code: 413, reason: "RequestEntityTooLarge",
-                                message: "the request body is larger than the limit of \(spool?.limit ?? maxBody) bytes")
-                            try await write(response, to: outbound, keepAlive: false)
+                            try await write(StatusError.tooLarge("the request body is larger than the limit of \(limits.maxBody) bytes").response,
+                                            to: outbound, keepAlive: false)
                             return
                         }
-                        let request = makeRequest(h, body: spool.map { $0.finish() } ?? .bytes(body), peer: caller)
-                        switch request {
+                        let requestBody: RequestBody
+                        if let s = spool {
+                            let (path, size) = s.take()
+                            spool = nil
+                            requestBody = .file(path: path, size: size)
+                        } else {
+                            requestBody = .bytes(body)
+                        }
+                        let response: APIResponse
+                        switch makeRequest(h, body: requestBody, peer: caller) {
                         case let .success(r):
                             response = await handler.handle(r)
                             // A spooled upload the route did not take over (a wrong path or
                             // method) must not stay behind.
-                            if case let .file(path, _) = r.body { unlink(path) }
+                            if case let .file(path, _) = r.body { UploadSpool.remove(path) }
                         case let .failure(message):
-                            response = handler.failure(code: 400, reason: "BadRequest", message: message)
+                            if case let .file(path, _) = requestBody { UploadSpool.remove(path) }
+                            response = StatusError.badRequest(message).response
                         }
-                        try await write(response, to: outbound, keepAlive: h.isKeepAlive)
-                        if !h.isKeepAlive { return }
+                        // A refused request may leave the connection in any state: close it.
+                        let keepAlive = h.isKeepAlive && response.code != 400
+                        try await write(response, to: outbound, keepAlive: keepAlive, closeFuture: connection.channel.closeFuture)
+                        if !keepAlive { return }
+                        deadline.responseWritten()
                         head = nil
                         body = []
                     }
@@ -288,12 +321,13 @@ public final class HTTPServer: Sendable {
     }
 
     private func write(_ response: APIResponse, to out: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>,
-                       keepAlive: Bool) async throws {
+                       keepAlive: Bool, closeFuture: EventLoopFuture<Void>? = nil) async throws {
         switch response {
-        case let .full(status, contentType, bytes):
+        case let .full(status, contentType, bytes, extra):
             var headers = HTTPHeaders()
             headers.add(name: "Content-Type", value: contentType)
             headers.add(name: "Content-Length", value: String(bytes.count))
+            for (name, value) in extra { headers.add(name: name, value: value) }
             if !keepAlive { headers.add(name: "Connection", value: "close") }
             try await out.write(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers)))
             if !bytes.isEmpty { try await out.write(.body(.byteBuffer(ByteBuffer(bytes: bytes)))) }
@@ -303,59 +337,38 @@ public final class HTTPServer: Sendable {
             headers.add(name: "Content-Type", value: contentType)
             headers.add(name: "Transfer-Encoding", value: "chunked")
             headers.add(name: "Cache-Control", value: "no-cache")
+            if !keepAlive { headers.add(name: "Connection", value: "close") }
             try await out.write(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers)))
-            for await chunk in chunks where !chunk.isEmpty {
-                try await out.write(.body(.byteBuffer(ByteBuffer(bytes: chunk))))
+            // The next chunk is pulled once the previous one is written: the writer waits
+            // while the channel is not writable (the client does not read), so a slow client
+            // holds up its stream, not podd's memory. A client that goes away while the
+            // stream waits for more (a quiet `logs -f`) ends it.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    while let chunk = await chunks.next() {
+                        try Task.checkCancellation()
+                        if chunk.isEmpty { continue }
+                        try await out.write(.body(.byteBuffer(ByteBuffer(bytes: chunk))))
+                    }
+                    try await out.write(.end(nil))
+                }
+                if let closeFuture {
+                    // A future's wait cannot be cancelled; a stream's can (when the chunks end first).
+                    let (closed, closing) = AsyncStream<Void>.makeStream()
+                    closeFuture.whenComplete { _ in closing.finish() }
+                    group.addTask {
+                        for await _ in closed {}
+                        throw CancellationError()
+                    }
+                }
+                defer { group.cancelAll() }
+                do {
+                    try await group.next()
+                } catch {
+                    chunks.cancel()
+                    throw error
+                }
             }
-            try await out.write(.end(nil))
         }
-    }
-}
-
-/// A large request body written to a file as it arrives (image uploads).
-final class SpoolFile: @unchecked Sendable {
-    let path: String
-    let limit: Int
-    private var fd: Int32
-    private var size = 0
-
-    init(directory: String, limit: Int) {
-        self.limit = limit
-        var template = Array((directory + "/upload-XXXXXX").utf8CString)
-        let opened = template.withUnsafeMutableBufferPointer { buf -> Int32 in
-            guard let base = buf.baseAddress else { return -1 }
-            return mkstemp(base)
-        }
-        if opened >= 0 { _ = fcntl(opened, F_SETFD, FD_CLOEXEC) }
-        fd = opened
-        path = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
-
-    /// Appends; false once over the limit or on a write error (the file is then dropped).
-    func append(_ bytes: [UInt8]) -> Bool {
-        guard fd >= 0 else { return false }
-        size += bytes.count
-        if size > limit { discard(); return false }
-        var off = 0
-        while off < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + off, $0.count - off) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                discard()
-                return false
-            }
-            off += n
-        }
-        return true
-    }
-
-    func finish() -> RequestBody {
-        if fd >= 0 { close(fd); fd = -1 }
-        return .file(path: path, size: size)
-    }
-
-    func discard() {
-        if fd >= 0 { close(fd); fd = -1 }
-        unlink(path)
     }
 }

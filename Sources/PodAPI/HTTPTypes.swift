@@ -1,4 +1,5 @@
 import NIOHTTP1
+import PodRuntime
 
 /// A request as the routes see it: method, path split into segments, query, headers, body.
 public struct APIRequest: Sendable {
@@ -21,7 +22,7 @@ public struct APIRequest: Sendable {
 
 public enum RequestBody: Sendable {
     case bytes([UInt8])
-    /// A large upload (an image) spooled to a file the route takes over.
+    /// A large upload (an image) spooled to a file (`UploadSpool`) the route takes over.
     case file(path: String, size: Int)
 
     public var bytes: [UInt8] {
@@ -30,17 +31,54 @@ public enum RequestBody: Sendable {
     }
 }
 
-public struct PeerCredentials: Sendable, Equatable {
-    public var pid: Int32
-    public var uid: UInt32
-    public var gid: UInt32
+/// What a route answers: a whole body, or a body the server pulls a chunk at a time (watch,
+/// logs) and writes with chunked transfer encoding, pulling the next chunk only once the
+/// previous one is on its way to the client: a slow client slows its producer down instead
+/// of making podd buffer for it.
+public enum APIResponse: Sendable {
+    case full(status: HTTPResponseStatus, contentType: String, body: [UInt8], headers: [(String, String)] = [])
+    case stream(status: HTTPResponseStatus, contentType: String, body: ResponseChunks)
+
+    /// The HTTP status code.
+    public var code: Int {
+        switch self {
+        case let .full(status, _, _, _), let .stream(status, _, _): return Int(status.code)
+        }
+    }
 }
 
-/// What a route answers: a whole body, or a stream of chunks (watch, `logs -f`) written with
-/// chunked transfer encoding as they come.
-public enum APIResponse: Sendable {
-    case full(status: HTTPResponseStatus, contentType: String, body: [UInt8])
-    case stream(status: HTTPResponseStatus, contentType: String, chunks: AsyncStream<[UInt8]>)
+/// The body of a streamed answer: `next` gives the next chunk, or nil at its end. `cancel`
+/// is called when the client has gone before the end.
+public struct ResponseChunks: Sendable {
+    public let next: @Sendable () async -> [UInt8]?
+    public let cancel: @Sendable () -> Void
+
+    public init(next: @escaping @Sendable () async -> [UInt8]?, cancel: @escaping @Sendable () -> Void = {}) {
+        self.next = next
+        self.cancel = cancel
+    }
+
+    /// The elements of `stream`, each made into a chunk by `render` (nil: skipped). The
+    /// stream's own buffer bounds what waits for a slow client.
+    public static func from<Element: Sendable>(_ stream: AsyncStream<Element>, render: @escaping @Sendable (Element) -> [UInt8]?) -> ResponseChunks {
+        let iterator = SharedIterator(stream.makeAsyncIterator())
+        return ResponseChunks(next: {
+            while let element = await iterator.next() {
+                if let chunk = render(element) { return chunk }
+            }
+            return nil
+        })
+    }
+}
+
+/// An async iterator pulled by one consumer at a time (the connection writing a response),
+/// shared as a reference so that a Sendable closure can advance it.
+private final class SharedIterator<Element: Sendable>: @unchecked Sendable {
+    private var iterator: AsyncStream<Element>.Iterator
+
+    init(_ iterator: AsyncStream<Element>.Iterator) { self.iterator = iterator }
+
+    func next() async -> Element? { await iterator.next() }
 }
 
 /// Splits a path into percent-decoded segments; nil when a segment decodes to something

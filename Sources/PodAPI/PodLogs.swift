@@ -1,13 +1,11 @@
-import Glibc
 import PodModel
-import PodOS
 import PodRuntime
 
-/// `GET .../pods/NAME/log`: a container's output from its CRI log file, with Kubernetes'
-/// options and error messages. With follow, the response streams until the container's run
-/// ends or the client goes away.
+/// `GET .../pods/NAME/log`: a container's output from its CRI log files, with Kubernetes'
+/// options and error messages, streamed from disk as the client reads it. With follow, the
+/// response goes on until the container's run ends or the client goes away.
 enum PodLogs {
-    static func respond(_ r: APIRequest, registry: PodRegistry, reactor: Reactor, key: PodRegistry.Key) async throws(APIError) -> APIResponse {
+    static func respond(_ r: APIRequest, registry: PodRegistry, key: PodRegistry.Key) async throws(StatusError) -> APIResponse {
         guard let pod = await registry.get(key), let controller = await registry.controller(key) else { throw .notFound(key.name) }
         let names = pod.spec.containers.map(\.name)
         let all = names + pod.spec.initContainers.map(\.name) + pod.spec.ephemeralContainers.map(\.name)
@@ -52,7 +50,8 @@ enum PodLogs {
             throw .badRequest("tailLines: Forbidden: tailLines is not supported when stream is Stdout or Stderr")
         }
         let previous = r.queryBool("previous")
-        guard let file = await controller.logFile(container: container, previous: previous), FileSystem.exists(file.path) else {
+        let follow = r.queryBool("follow")
+        guard let log = await controller.openLog(container: container, previous: previous, options: options, follow: follow) else {
             if previous {
                 throw .badRequest("previous terminated container \"\(container)\" in pod \"\(key.name)\" not found")
             }
@@ -60,76 +59,7 @@ enum PodLogs {
                 .first { $0.name == container }?.state.waiting?.reason ?? "ContainerCreating"
             throw .badRequest("container \"\(container)\" in pod \"\(key.name)\" is waiting to start: \(waiting)")
         }
-        let (text, offset) = CRILog.read(path: file.path, options: options)
-        guard r.queryBool("follow") else {
-            return .full(status: .ok, contentType: "text/plain", body: text)
-        }
-        var followOptions = options
-        followOptions.tailLines = nil
-        followOptions.limitBytes = nil
-        let (stream, continuation) = AsyncStream<[UInt8]>.makeStream()
-        continuation.yield(text)
-        let path = file.path
-        let task = Task {
-            await follow(path: path, from: offset, options: followOptions, controller: controller, reactor: reactor,
-                         container: container, continuation: continuation)
-            continuation.finish()
-        }
-        continuation.onTermination = { _ in task.cancel() }
-        return .stream(status: .ok, contentType: "text/plain", chunks: stream)
-    }
-
-    /// Streams what is appended to the log file, until the container's run has ended and its
-    /// last bytes are out. Waits with inotify (no polling while nothing is written).
-    static func follow(path: String, from start: Int, options: CRILogOptions, controller: PodController, reactor: Reactor,
-                       container: String, continuation: AsyncStream<[UInt8]>.Continuation) async {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return }
-        defer { close(fd) }
-        var offset = off_t(start)
-        var carry: [UInt8] = []
-        var pending = ""
-        var pendingTime: Substring?
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        // Made only when the follow lasts (see below), and let go on a thread of its own:
-        // closing an inotify instance waits for an SRCU grace period, several milliseconds
-        // that would hold up the end of the stream and a thread of the cooperative pool.
-        var watcher: FileChangeWatcher?
-        defer { if let watcher { DetachedThread.run { withExtendedLifetime(watcher) {} } } }
-        // How long to wait for a change before looking again whether the run goes on: short
-        // at first and after any change (the monitor closes the log as the run ends, just
-        // before it reports the exit, and a run may end before the follow begins), growing to
-        // a second while nothing happens. So a follow ends within milliseconds of its run.
-        // The first waits are plain sleeps; inotify wakes the longer ones.
-        var wait = 0.002
-        while !Task.isCancelled {
-            let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, offset) }
-            if n > 0 {
-                wait = 0.002
-                offset += off_t(n)
-                carry += buffer[0..<n]
-                let (lines, consumed) = CRILog.parse(carry, stream: options.stream)
-                carry.removeFirst(consumed)
-                let out = CRILog.render(lines, options: options, pending: &pending, pendingTime: &pendingTime)
-                if !out.isEmpty { continuation.yield(Array(out.joined().utf8)) }
-                continue
-            }
-            // At the end of the file: done if the run is over, else wait for more.
-            if !(await controller.isCurrentRun(container: container, logPath: path)) {
-                // One last read: the monitor drains the pipes before it reports the exit.
-                let m = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, offset) }
-                if m > 0 { continue }
-                return
-            }
-            let started = RuntimeClock.monotonic()
-            if wait < 0.1 {
-                try? await Task.sleep(for: .milliseconds(Int64(wait * 1000)))
-                wait *= 4
-                continue
-            }
-            if watcher == nil { watcher = FileChangeWatcher(path: path, reactor: reactor) }
-            await watcher?.waitForChange(timeout: wait)
-            wait = RuntimeClock.monotonic() - started < wait * 0.9 ? 0.002 : min(1.0, wait * 4)
-        }
+        // Read from disk a block at a time as the client takes it (ContainerLogStream).
+        return .stream(status: .ok, contentType: "text/plain", body: ResponseChunks(next: { await log.next() }))
     }
 }

@@ -10,7 +10,7 @@ struct LabelSelector: Sendable {
 
     let requirements: [Requirement]
 
-    init(_ text: String) throws(APIError) {
+    init(_ text: String) throws(StatusError) {
         var reqs: [Requirement] = []
         var terms: [String] = []
         var depth = 0
@@ -69,7 +69,7 @@ struct LabelSelector: Sendable {
 struct FieldSelector: Sendable {
     let terms: [(path: String, value: String, equal: Bool)]
 
-    init(_ text: String) throws(APIError) {
+    init(_ text: String) throws(StatusError) {
         var out: [(String, String, Bool)] = []
         for raw in text.split(separator: ",") {
             let term = String(raw)

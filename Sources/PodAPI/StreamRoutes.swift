@@ -1,10 +1,8 @@
-import Glibc
 import Logging
 import NIOCore
 import NIOPosix
 import NIOWebSocket
 import PodModel
-import PodOS
 import PodRuntime
 import Synchronization
 
@@ -34,8 +32,8 @@ struct StreamRoutes: Sendable {
         return (PodRegistry.Key(s[3], s[5]), kind)
     }
 
-    static func parse(_ r: APIRequest, key: PodRegistry.Key, kind: StreamSession.Kind) throws(APIError) -> Request {
-        guard r.method == .GET || r.method == .POST else { throw PodAPIHandler.methodNotAllowed(r) }
+    static func parse(_ r: APIRequest, key: PodRegistry.Key, kind: StreamSession.Kind) throws(StatusError) -> Request {
+        guard r.method == .GET || r.method == .POST else { throw .methodNotAllowed(r.method, r.path) }
         let options = PodController.StreamOptions(stdin: r.queryBool("stdin"), stdout: r.queryBool("stdout"),
                                                   stderr: r.queryBool("stderr"), tty: r.queryBool("tty"))
         if !options.stdin && !options.stdout && !options.stderr {
@@ -52,9 +50,11 @@ struct StreamRoutes: Sendable {
     }
 
     /// Checks the pod and container; returns the pod's controller.
-    func check(_ request: Request) async throws(APIError) -> PodController {
+    func check(_ request: Request) async throws(StatusError) -> PodController {
         guard let controller = await registry.controller(request.key) else { throw .notFound(request.key.name) }
-        _ = try await controller.streamContainer(request.container, kind: request.kind, options: request.options)
+        _ = try await runtime { () async throws(RuntimeError) in
+            try await controller.streamContainer(request.container, kind: request.kind, options: request.options)
+        }
         return controller
     }
 
@@ -71,7 +71,7 @@ struct StreamRoutes: Sendable {
     }
 
     /// The answer to an exec or attach request that was not upgraded: why.
-    func respond(_ r: APIRequest, key: PodRegistry.Key, kind: StreamSession.Kind) async throws(APIError) -> APIResponse {
+    func respond(_ r: APIRequest, key: PodRegistry.Key, kind: StreamSession.Kind) async throws(StatusError) -> APIResponse {
         let request = try Self.parse(r, key: key, kind: kind)
         _ = try await check(request)
         let upgrade = r.headers["Upgrade"].contains { $0.lowercased().contains("websocket") }
@@ -122,7 +122,8 @@ final class StreamRelay: Sendable {
             case .attach: session = try await controller.openAttach(container: request.container, options: request.options)
             }
         } catch {
-            await finish(status: ChannelProtocol.failure(error.message, reason: error.reason, code: error.code))
+            let status = StatusError(error)
+            await finish(status: ChannelProtocol.failure(status.message, reason: status.reason, code: status.code))
             return
         }
         defer { session.close() }
@@ -144,7 +145,7 @@ final class StreamRelay: Sendable {
         if let out = await outChannel { sources.append((ChannelProtocol.stdout, out)) }
         if let err = await errChannel { sources.append((ChannelProtocol.stderr, err)) }
         let terminal = io.terminal
-        defer { if let terminal { Glibc.close(terminal) } }
+        defer { if let terminal { StreamSession.IO.close(terminal) } }
 
         var exit: StreamSession.Exit??
         var outputsLeft = sources.count
@@ -231,8 +232,7 @@ final class StreamRelay: Sendable {
         guard let json = try? JSONValue.parse(Array(data.readableBytesView)),
               let width = json["Width"]?.intValue, let height = json["Height"]?.intValue,
               (0...65535).contains(width), (0...65535).contains(height) else { return }
-        var size = winsize(ws_row: UInt16(height), ws_col: UInt16(width), ws_xpixel: 0, ws_ypixel: 0)
-        _ = ioctl(terminal, UInt(TIOCSWINSZ), &size)
+        TerminalSize(width: UInt16(width), height: UInt16(height)).apply(toTerminal: terminal)
     }
 
     // MARK: - Process to client
@@ -288,7 +288,7 @@ final class StreamRelay: Sendable {
             let line = "podd: \(failure.message)\n"
             let channel = tty || !request.options.stderr ? ChannelProtocol.stdout : ChannelProtocol.stderr
             if request.options.stdout || request.options.stderr { try? await send(channel, ByteBuffer(string: line)) }
-            await finish(status: ChannelProtocol.exitStatus(failure.code == ENOENT ? 127 : 126, command: request.command))
+            await finish(status: ChannelProtocol.exitStatus(failure.shellExitStatus, command: request.command))
             return
         }
         await finish(status: ChannelProtocol.failure("\(what) in container \(container) of pod \(request.key.name) failed: \(failure.stage): \(failure.message)"))
@@ -300,13 +300,13 @@ final class StreamRelay: Sendable {
     static func outputChannel(_ fd: Int32?, wanted: Bool, group: EventLoopGroup) async -> Channel? {
         guard let fd else { return nil }
         guard wanted else {
-            Glibc.close(fd)
+            StreamSession.IO.close(fd)
             return nil
         }
         do {
             return try await NIOPipeBootstrap(group: group).takingOwnershipOfDescriptor(output: fd).get()
         } catch {
-            Glibc.close(fd)
+            StreamSession.IO.close(fd)
             return nil
         }
     }
@@ -319,14 +319,13 @@ final class StreamRelay: Sendable {
                 channel.eventLoop.makeCompletedFuture { try NIOAsyncChannel<ByteBuffer, Never>(wrappingChannelSynchronously: channel) }
             }
         } catch {
-            Glibc.close(fd)
+            StreamSession.IO.close(fd)
             return nil
         }
     }
 
+    /// Monotonic nanoseconds.
     static func now() -> UInt64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+        UInt64(NIODeadline.now().uptimeNanoseconds)
     }
 }

@@ -73,9 +73,11 @@ public final class Daemon: Sendable {
         for e in errors { logger.error("\(e)") }
 
         let socket = try APISocket.make(path: config.socket, groupName: config.socketGroup)
-        let handler = PodAPIHandler(registry: registry, images: images, events: events,
-                                    version: VersionInfo(gitVersion: Self.version), reactor: reactor, logger: logger)
-        let server = HTTPServer(listeningSocket: socket.fd, handler: handler, allowedGroup: socket.group, logger: logger)
+        var handler = PodAPIHandler(registry: registry, images: images, events: events,
+                                    version: VersionInfo(gitVersion: Self.version), logger: logger)
+        handler.imageUploadLimit = config.maxImageUploadBytes
+        let server = HTTPServer(listeningSocket: socket.fd, handler: handler, allowedGroup: socket.group,
+                                limits: ConnectionLimits(config.api), logger: logger)
         let staticPods = StaticPodSource(directory: config.manifestsDir, registry: registry, events: events,
                                          reactor: reactor, logger: logger)
         await staticPods.start()

@@ -14,6 +14,20 @@ public struct PoddConfig: Sendable, Equatable {
     public var debugImage = "busybox"
     /// The group that may use the API socket besides root (created by sysusers.d).
     public var socketGroup = "podd"
+    /// The API server's connection limits (`api:`).
+    public var api = APISettings()
+    /// The largest image upload podd takes, in bytes (`images: {maxUploadBytes: N}`).
+    public var maxImageUploadBytes = 16 << 30
+
+    /// How many connections the API serves at a time, and how long one may stay idle or take
+    /// to send a request's head (seconds).
+    public struct APISettings: Sendable, Equatable {
+        public var maxConnections = 1024
+        public var idleTimeout = 120.0
+        public var requestHeaderTimeout = 10.0
+
+        public init() {}
+    }
 
     public init() {}
 
@@ -90,11 +104,51 @@ public struct PoddConfig: Sendable, Equatable {
                 if config.restartBackoff.max < config.restartBackoff.initial {
                     throw ConfigError(message: "\(source): restartBackoff.max must not be less than restartBackoff.initial")
                 }
+            case "api":
+                config.api = try parseAPISettings(value, source: source)
+            case "images":
+                guard let settings = value.objectValue else {
+                    throw ConfigError(message: "\(source): images: expected a mapping with maxUploadBytes")
+                }
+                for (ik, iv) in settings {
+                    guard ik == "maxUploadBytes" else { throw ConfigError(message: "\(source): images.\(ik): unknown key (known: maxUploadBytes)") }
+                    guard let bytes = iv.intValue, bytes > 0, bytes <= Int64(Int.max) else {
+                        throw ConfigError(message: "\(source): images.maxUploadBytes: expected a positive number of bytes, got \(iv.stringValue ?? iv.typeName)")
+                    }
+                    config.maxImageUploadBytes = Int(bytes)
+                }
             default:
-                throw ConfigError(message: "\(source): \(key): unknown key (known: socket, stateDir, runDir, manifestsDir, logLevel, restartBackoff, journal, debugImage, socketGroup)")
+                throw ConfigError(message: "\(source): \(key): unknown key (known: socket, stateDir, runDir, manifestsDir, logLevel, restartBackoff, journal, debugImage, socketGroup, api, images)")
             }
         }
         return config
+    }
+}
+
+extension PoddConfig {
+    /// `api: {maxConnections: N, idleTimeout: DURATION, requestHeaderTimeout: DURATION}`.
+    static func parseAPISettings(_ value: JSONValue, source: String) throws(ConfigError) -> APISettings {
+        var settings = APISettings()
+        guard let object = value.objectValue else {
+            throw ConfigError(message: "\(source): api: expected a mapping with maxConnections, idleTimeout, requestHeaderTimeout")
+        }
+        for (key, v) in object {
+            switch key {
+            case "maxConnections":
+                guard let n = v.intValue, n >= 1, n <= 1_000_000 else {
+                    throw ConfigError(message: "\(source): api.maxConnections: expected a number from 1 to 1000000, got \(v.stringValue ?? v.typeName)")
+                }
+                settings.maxConnections = Int(n)
+            case "idleTimeout", "requestHeaderTimeout":
+                guard let seconds = Duration.parseSeconds(v), seconds > 0 else {
+                    throw ConfigError(message: "\(source): api.\(key): \"\(v.stringValue ?? v.typeName)\" is not a positive duration (examples: 500ms, 10s, 2m)")
+                }
+                if key == "idleTimeout" { settings.idleTimeout = seconds } else { settings.requestHeaderTimeout = seconds }
+            default:
+                throw ConfigError(message: "\(source): api.\(key): unknown key (known: maxConnections, idleTimeout, requestHeaderTimeout)")
+            }
+        }
+        return settings
     }
 }
 

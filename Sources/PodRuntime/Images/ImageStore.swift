@@ -37,6 +37,11 @@ public final class ImageStore: Sendable {
         self.root = root
         try FileSystem.makeDirectories(root, mode: 0o700)
         try FileSystem.makeDirectories(root + "/.incoming", mode: 0o700)
+        // Whatever is in the incoming directory belongs to an upload, unpack or removal of
+        // an earlier podd that ended before finishing it: nobody will finish it now.
+        for leftover in FileSystem.listDirectory(incomingDirectory) {
+            try? FileSystem.removeTree(incomingDirectory + "/" + leftover)
+        }
     }
 
     /// Where uploads are spooled before unpacking (same filesystem as the store).

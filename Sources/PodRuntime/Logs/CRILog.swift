@@ -1,6 +1,4 @@
-import Glibc
 import PodModel
-import PodOS
 
 /// Reads the CRI-format log files the monitor writes (`TIMESTAMP STREAM TAG CONTENT`, tag F
 /// for a full line, P for part of a longer one) back into what `podctl logs` prints.
@@ -58,18 +56,5 @@ public enum CRILog {
             }
         }
         return out
-    }
-
-    /// The whole of a finished read: every line, then tail and byte limits applied.
-    public static func read(path: String, options: CRILogOptions) -> (text: [UInt8], offset: Int) {
-        guard let bytes = try? FileSystem.read(path, limit: 1 << 30) else { return ([], 0) }
-        let (lines, consumed) = parse(bytes, stream: options.stream)
-        var pending = ""
-        var pendingTime: Substring?
-        var rendered = render(lines, options: options, pending: &pending, pendingTime: &pendingTime)
-        if let tail = options.tailLines { rendered = Array(rendered.suffix(max(0, tail))) }
-        var out = Array(rendered.joined().utf8)
-        if let limit = options.limitBytes, out.count > limit { out = Array(out.prefix(limit)) }
-        return (out, consumed)
     }
 }

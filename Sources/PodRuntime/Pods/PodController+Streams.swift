@@ -63,6 +63,19 @@ extension PodController {
         return .pruned
     }
 
+    // MARK: - Logs
+
+    /// A container's log, current run (or the one before, `previous`), as a stream read
+    /// from disk a block at a time; nil when the run has written no log file. Following
+    /// ends when the run ends.
+    public func openLog(container: String, previous: Bool, options: CRILogOptions, follow: Bool) -> ContainerLogStream? {
+        guard let file = logFile(container: container, previous: previous) else { return nil }
+        let path = file.path
+        return ContainerLogStream(path: path, options: options, follow: follow, reactor: context.reactor) { [weak self] in
+            await self?.isCurrentRun(container: container, logPath: path) ?? false
+        }
+    }
+
     // MARK: - exec and attach
 
     /// What an exec or attach request asks for (Kubernetes' PodExecOptions and PodAttachOptions).
@@ -85,32 +98,32 @@ extension PodController {
     /// `whileStarting`: a container whose process runs while its postStart hook has not
     /// finished counts as running (the hook's own exec runs then).
     public func streamContainer(_ requested: String?, kind: StreamSession.Kind, options: StreamOptions,
-                                whileStarting: Bool = false) throws(APIError) -> String {
+                                whileStarting: Bool = false) throws(RuntimeError) -> String {
         let podName = pod.metadata.name
         let names = pod.spec.containers.map(\.name)
         let all = names + pod.spec.initContainers.map(\.name) + pod.spec.ephemeralContainers.map(\.name)
         let name: String
         if let requested, !requested.isEmpty {
-            guard all.contains(requested) else { throw .badRequest("container \(requested) is not valid for pod \(podName)") }
+            guard all.contains(requested) else { throw .invalidRequest("container \(requested) is not valid for pod \(podName)") }
             name = requested
         } else if names.count == 1, let only = names.first {
             name = only
         } else {
-            throw .badRequest("a container name must be specified for pod \(podName), choose one of: [\(all.joined(separator: " "))]")
+            throw .invalidRequest("a container name must be specified for pod \(podName), choose one of: [\(all.joined(separator: " "))]")
         }
         let phase = current().status.phase
         if phase == .succeeded || phase == .failed {
-            throw .badRequest("cannot \(kind.rawValue) into a container in a completed pod; current phase is \(phase.rawValue)")
+            throw .invalidRequest("cannot \(kind.rawValue) into a container in a completed pod; current phase is \(phase.rawValue)")
         }
         let runs = lifecycle.container(name)?.acceptsExec(duringPostStart: whileStarting) ?? false
         guard runs, sandbox != nil else {
             var why = ""
             if let reason = lifecycle.container(name)?.waitingReason { why = " (waiting: \(reason))" }
             if case let .terminated(t)? = lifecycle.container(name)?.state { why = " (terminated: \(t.reason), exit code \(t.exitCode))" }
-            throw .badRequest("container \(name) in pod \(podName) is not running\(why)")
+            throw .invalidRequest("container \(name) in pod \(podName) is not running\(why)")
         }
         if kind == .attach, options.stdin, let def = streamDefinition(name), !def.stdin && !def.tty {
-            throw .badRequest("container \(name) in pod \(podName) was not started with stdin: true, so it takes no input; attach without -i (stdin=false)")
+            throw .invalidRequest("container \(name) in pod \(podName) was not started with stdin: true, so it takes no input; attach without -i (stdin=false)")
         }
         return name
     }
@@ -119,10 +132,10 @@ extension PodController {
     /// namespaces and root with its environment and working directory, as a child of the
     /// pod's monitor. The caller awaits `start()` on the session.
     public func openExec(container requested: String?, command: [String], options: StreamOptions,
-                         whileStarting: Bool = false) throws(APIError) -> StreamSession {
+                         whileStarting: Bool = false) throws(RuntimeError) -> StreamSession {
         let name = try streamContainer(requested, kind: .exec, options: options, whileStarting: whileStarting)
-        guard !command.isEmpty, !command[0].isEmpty else { throw .badRequest("you must specify at least one command for the container") }
-        guard let def = streamDefinition(name) else { throw .badRequest("container \(name) is not valid for pod \(pod.metadata.name)") }
+        guard !command.isEmpty, !command[0].isEmpty else { throw .invalidRequest("you must specify at least one command for the container") }
+        guard let def = streamDefinition(name) else { throw .invalidRequest("container \(name) is not valid for pod \(pod.metadata.name)") }
         var message = ControlMessage(op: "exec")
         let id = Self.nextSessionID()
         message.append("id", id)
@@ -158,7 +171,7 @@ extension PodController {
 
     /// Connects to a running container's stdio (attach): its output as it is written (it
     /// still goes to the log), and with `stdin` its input.
-    public func openAttach(container requested: String?, options: StreamOptions) throws(APIError) -> StreamSession {
+    public func openAttach(container requested: String?, options: StreamOptions) throws(RuntimeError) -> StreamSession {
         let name = try streamContainer(requested, kind: .attach, options: options)
         let tty = streamDefinition(name)?.tty ?? false
         var message = ControlMessage(op: "attach")

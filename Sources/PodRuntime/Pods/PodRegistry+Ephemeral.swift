@@ -8,13 +8,15 @@ extension PodRegistry {
     /// validated as Kubernetes validates them, images checked against the store. The pod is
     /// stored before the answer; the new containers start meanwhile. A new container without an
     /// image gets the configured debug image (podd's default for `podctl debug`).
-    public func updateEphemeralContainers(_ key: Key, _ requested: [EphemeralContainer]) async throws(APIError) -> Pod {
-        guard let controller = controllers[key], snapshots[key] != nil else { throw .notFound(key.name) }
+    public func updateEphemeralContainers(_ key: Key, _ requested: [EphemeralContainer]) async throws(RuntimeError) -> Pod {
+        await lockPod(key)
+        defer { unlockPod(key) }
+        guard let controller = controllers[key], snapshots[key] != nil else { throw .notFound(kind: "pods", name: key.name) }
         if let refusal = await controller.ephemeralContainerRefusal() {
-            throw APIError(code: 409, reason: "Conflict", message: refusal, name: key.name, kind: "pods")
+            throw .conflict(kind: "pods", name: key.name, reason: refusal)
         }
-        // Read after the await: a concurrent update must be seen, not overwritten.
-        guard controllers[key] === controller, let old = snapshots[key] else { throw .notFound(key.name) }
+        // Read after the await: a replaced controller must be seen.
+        guard controllers[key] === controller, let old = snapshots[key] else { throw .notFound(kind: "pods", name: key.name) }
         let existing = Set(old.spec.ephemeralContainers.map(\.name))
         var list = requested
         for i in list.indices where !existing.contains(list[i].name) && list[i].image.isEmpty {
@@ -25,11 +27,11 @@ extension PodRegistry {
         var updated = old
         updated.spec.ephemeralContainers = list
         let errors = PodValidation.validateEphemeralUpdate(old: old, new: list) + PodFeatures.unsupported(updated, supported: features)
-        var causes = errors.map { APIError.Cause(reason: $0.reason, message: $0.message, field: $0.field.description) }
+        var causes = errors.map(RuntimeError.Cause.init)
         for (index, c) in list.enumerated() where !existing.contains(c.name) {
             causes += imageCauses(c.common, path: "spec.ephemeralContainers[\(index)]")
         }
-        if !causes.isEmpty { throw .invalid(pod: key.name, causes) }
+        if !causes.isEmpty { throw .invalid(kind: "pods", name: key.name, causes: causes) }
         // Append-only: the existing ones keep their places, the new ones come after them in
         // the order given (a strategic merge patch may list a new one first).
         list = old.spec.ephemeralContainers + list.filter { !existing.contains($0.name) }
@@ -43,8 +45,8 @@ extension PodRegistry {
         let starting = Task { await controller.setEphemeralContainers(list) }
         do { try ctx.store.save(updated) } catch {
             _ = await starting.value
-            throw APIError(code: 507, reason: "InsufficientStorage",
-                           message: "cannot store pod \"\(key.name)\": \(error); its new ephemeral containers run, but would not be known to podd after a restart")
+            throw .insufficientStorage(what: "cannot store pod \"\(key.name)\"",
+                                       reason: "\(error); its new ephemeral containers run, but would not be known to podd after a restart")
         }
         var pod = await starting.value
         pod.metadata.resourceVersion = updated.metadata.resourceVersion
@@ -58,8 +60,10 @@ extension PodRegistry {
     /// Removes ephemeral containers that have ended from a pod (podd's extension, so that
     /// debug containers do not pile up): the one named, or with nil every one that has
     /// ended. A running one is refused (409); the pod is stored before the answer.
-    public func pruneEphemeralContainers(_ key: Key, name: String?) async throws(APIError) -> Pod {
-        guard let controller = controllers[key], let pod = snapshots[key] else { throw .notFound(key.name) }
+    public func pruneEphemeralContainers(_ key: Key, name: String?) async throws(RuntimeError) -> Pod {
+        await lockPod(key)
+        defer { unlockPod(key) }
+        guard let controller = controllers[key], let pod = snapshots[key] else { throw .notFound(kind: "pods", name: key.name) }
         let names = name.map { [$0] } ?? pod.spec.ephemeralContainers.map(\.name)
         var pruned = 0
         for n in names {
@@ -67,14 +71,12 @@ extension PodRegistry {
             case .pruned: pruned += 1
             case .notFound:
                 if name != nil {
-                    throw APIError(code: 404, reason: "NotFound", message: "ephemeral container \"\(n)\" not found in pod \"\(key.name)\"",
-                                   name: key.name, kind: "pods")
+                    throw .notFound(kind: "pods", name: key.name, detail: "ephemeral container \"\(n)\" not found in pod \"\(key.name)\"")
                 }
             case .running:
                 if name != nil {
-                    throw APIError(code: 409, reason: "Conflict",
-                                   message: "ephemeral container \"\(n)\" of pod \"\(key.name)\" is still running; it can be pruned once it has exited",
-                                   name: key.name, kind: "pods")
+                    throw .conflict(kind: "pods", name: key.name,
+                                    reason: "ephemeral container \"\(n)\" of pod \"\(key.name)\" is still running; it can be pruned once it has exited")
                 }
             }
         }
@@ -82,7 +84,7 @@ extension PodRegistry {
         guard pruned > 0 else { return current }
         current.metadata.resourceVersion = nextResourceVersion()
         do { try ctx.store.save(current) } catch {
-            throw APIError(code: 507, reason: "InsufficientStorage", message: "cannot store pod \"\(key.name)\": \(error)")
+            throw .insufficientStorage(what: "cannot store pod \"\(key.name)\"", reason: "\(error)")
         }
         if controllers[key] === controller {
             snapshots[key] = current
@@ -92,7 +94,7 @@ extension PodRegistry {
     }
 
     /// The image of a container to be started: it must be in the store, and have a command.
-    func imageCauses(_ c: Container, path: String) -> [APIError.Cause] {
+    func imageCauses(_ c: Container, path: String) -> [RuntimeError.Cause] {
         guard let ref = ImageReference(c.image) else {
             return [.init(reason: "FieldValueInvalid", message: "Invalid value: \"\(c.image)\": not a valid image reference (NAME[:TAG], lowercase)",
                           field: path + ".image")]

@@ -27,6 +27,9 @@ public actor PodRegistry {
     private var watchers: [Int: (namespace: String?, continuation: AsyncStream<JSONValue>.Continuation)] = [:]
     private var nextWatcher = 0
     private var resourceVersion: Int64 = 0
+    /// Read-modify-write of a pod (PUT, PATCH, ephemeral containers, delete) runs one at a
+    /// time per pod, so that two of them both apply rather than the second undoing the first.
+    var podLocks = PodLocks<Key>()
     private var context: RuntimeContext?
     public nonisolated let features: PodFeatures
     /// Whether exec probes and hooks can run (they need exec into containers).
@@ -45,6 +48,15 @@ public actor PodRegistry {
         return context
     }
 
+    /// Takes the update lock of a pod (see `podLocks`), waiting for it while another update
+    /// of the pod runs.
+    func lockPod(_ key: Key) async {
+        if podLocks.tryLock(key) { return }
+        await withCheckedContinuation { podLocks.enqueue(key, $0) }
+    }
+
+    func unlockPod(_ key: Key) { podLocks.unlock(key) }
+
     // MARK: - Reads
 
     public func get(_ key: Key) -> Pod? { snapshots[key] }
@@ -61,10 +73,10 @@ public actor PodRegistry {
 
     /// Checks a decoded pod against validation, the features podd implements, and the image
     /// store. Returns the causes (empty when acceptable).
-    public func admissionErrors(_ pod: Pod, allowEphemeralContainers: Bool = false) -> [APIError.Cause] {
+    public func admissionErrors(_ pod: Pod, allowEphemeralContainers: Bool = false) -> [RuntimeError.Cause] {
         let errors = PodValidation.validate(pod, allowEphemeralContainers: allowEphemeralContainers)
             + PodFeatures.unsupported(pod, supported: features)
-        var causes = errors.map { APIError.Cause(reason: $0.reason, message: $0.message, field: $0.field.description) }
+        var causes = errors.map(RuntimeError.Cause.init)
         let all: [(String, Container)] = pod.spec.initContainers.enumerated().map { ("spec.initContainers[\($0.offset)]", $0.element) }
             + pod.spec.containers.enumerated().map { ("spec.containers[\($0.offset)]", $0.element) }
         for (path, c) in all {
@@ -90,8 +102,8 @@ public actor PodRegistry {
 
     /// Handlers podd cannot run are refused at admission, naming the field, rather than
     /// accepted and failing forever: gRPC probes, and exec handlers until exec is available.
-    private func unsupportedHandlers(_ c: Container, path: String) -> [APIError.Cause] {
-        var causes: [APIError.Cause] = []
+    private func unsupportedHandlers(_ c: Container, path: String) -> [RuntimeError.Cause] {
+        var causes: [RuntimeError.Cause] = []
         func forbid(_ field: String, _ what: String) {
             causes.append(.init(reason: "FieldValueForbidden", message: "Forbidden: \(what) not supported by podd yet", field: "\(path).\(field)"))
         }
@@ -108,18 +120,18 @@ public actor PodRegistry {
         return causes
     }
 
-    /// Creates a pod (POST). Answers 201 with the pod once it is on disk. `source` is the
-    /// static pod file creating it (StaticPodSource); only that caller may set the
-    /// `podd.io/source` annotation, which makes the pod undeletable through the API.
-    public func create(_ input: Pod, source: String? = nil) async throws(APIError) -> Pod {
+    /// Creates a pod (POST). Returns the pod once it is on disk. `source` is the static pod
+    /// file creating it (StaticPodSource); only that caller may set the `podd.io/source`
+    /// annotation, which makes the pod undeletable through the API.
+    public func create(_ input: Pod, source: String? = nil) async throws(RuntimeError) -> Pod {
         var pod = input
         let key = Key(pod.metadata.namespace, pod.metadata.name)
-        if controllers[key] != nil { throw .alreadyExists(pod.metadata.name) }
+        if controllers[key] != nil { throw .alreadyExists(kind: "pods", name: pod.metadata.name) }
         if let claimed = pod.metadata.annotations[Self.sourceAnnotation], claimed != source {
             throw Self.sourceReserved(pod.metadata.name)
         }
         let causes = admissionErrors(pod)
-        if !causes.isEmpty { throw .invalid(pod: pod.metadata.name, causes) }
+        if !causes.isEmpty { throw .invalid(kind: "pods", name: pod.metadata.name, causes: causes) }
         let now = RuntimeClock.now()
         pod.metadata.uid = Self.newUID()
         pod.metadata.creationTimestamp = now
@@ -128,14 +140,11 @@ public actor PodRegistry {
         pod.metadata.resourceVersion = nextResourceVersion()
         pod.status = PodStatus()
         let controller = makeController(pod)
-        // The name is taken at once (a second POST gets 409) and the pod starts while its
-        // desired state is synced to disk on another thread: two fsyncs, the larger part of a
-        // pod's start-up otherwise. The API answers only once the pod is durable; a pod that
-        // cannot be stored is stopped again and refused.
+        // The name is taken at once (a second POST gets 409), but nothing of the pod starts
+        // before its desired state is durable: a pod that cannot be stored must leave no
+        // monitor, container, cgroup or file behind (a 507 that still ran one did). The sync
+        // runs on a thread of its own, off the cooperative pool.
         controllers[key] = controller
-        snapshots[key] = pod
-        broadcast("ADDED", pod)
-        let admission = Task { await controller.admit() }
         let store = ctx.store
         let stored = pod
         let saved: OSError? = await withCheckedContinuation { done in
@@ -144,80 +153,101 @@ public actor PodRegistry {
                     try store.save(stored)
                     done.resume(returning: nil)
                 } catch {
+                    // What the failed write left (the pod's directory, a temporary file) goes.
+                    try? store.remove(uid: stored.metadata.uid ?? "")
                     done.resume(returning: error)
                 }
             }
         }
         if let error = saved {
-            if controllers[key] === controller {
-                controllers[key] = nil
-                snapshots[key] = nil
-                broadcast("DELETED", pod)
-            }
-            Task {
-                await admission.value
-                _ = await controller.terminate(gracePeriod: 0, keepState: false)
-            }
-            throw APIError(code: 507, reason: "InsufficientStorage", message: "cannot store pod \"\(pod.metadata.name)\": \(error)")
+            if controllers[key] === controller { controllers[key] = nil }
+            throw .insufficientStorage(what: "cannot store pod \"\(pod.metadata.name)\"", reason: "\(error)")
         }
+        snapshots[key] = pod
+        broadcast("ADDED", pod)
+        await controller.admit()
         return snapshots[key] ?? pod
     }
 
-    /// Replaces a pod (PUT). A change to metadata only is applied in place; a change to the
-    /// spec stops the pod's containers and starts them again from the new spec, keeping the
-    /// pod's uid.
+    /// Replaces a pod (PUT). What changes decides what happens (`PodUpdate.classify`): a
+    /// change of labels or annotations is applied in place; a change of the spec stops the
+    /// pod's containers and starts them again from the new spec, keeping the pod's uid.
     /// `source`: the static pod file replacing it (StaticPodSource); a static pod is replaced
     /// from its file only.
-    public func replace(_ input: Pod, source: String? = nil) async throws(APIError) -> Pod {
+    public func replace(_ input: Pod, source: String? = nil) async throws(RuntimeError) -> Pod {
         let key = Key(input.metadata.namespace, input.metadata.name)
-        guard let old = controllers[key], let oldPod = snapshots[key] else { throw .notFound(input.metadata.name) }
+        do {
+            return try await update(key, source: source) { (_: Pod) throws(RuntimeError) -> Pod in input }
+        } catch {
+            switch error {
+            case let .change(e), let .runtime(e): throw e
+            }
+        }
+    }
+
+    /// Read-modify-write of a pod (PATCH, label, annotate, and PUT through `replace`): `change`
+    /// gets the pod as it is now (with its status) and returns the new version, which is then
+    /// checked and applied as a replace. Updates of one pod run one at a time, so `change`
+    /// always sees the outcome of the previous one.
+    public func update<Failure: Error>(_ key: Key, source: String? = nil,
+                                       _ change: @Sendable (Pod) throws(Failure) -> Pod) async throws(PodUpdateError<Failure>) -> Pod {
+        await lockPod(key)
+        defer { unlockPod(key) }
+        guard controllers[key] != nil, let current = snapshots[key] else {
+            throw .runtime(.notFound(kind: "pods", name: key.name))
+        }
+        let input: Pod
+        do { input = try change(current) } catch { throw .change(error) }
+        guard input.metadata.namespace == key.namespace, input.metadata.name == key.name else {
+            throw .runtime(.invalidRequest("the name of the object (\(input.metadata.name)) does not match the name on the URL (\(key.name))"))
+        }
+        do { return try await applyReplacement(input, source: source) } catch { throw .runtime(error) }
+    }
+
+    /// A replace, with the pod's update lock held.
+    private func applyReplacement(_ input: Pod, source: String?) async throws(RuntimeError) -> Pod {
+        let key = Key(input.metadata.namespace, input.metadata.name)
+        guard let old = controllers[key], let oldPod = snapshots[key] else { throw .notFound(kind: "pods", name: input.metadata.name) }
         // Ephemeral containers change only through their subresource: a replace (or a patch
         // of the pod) keeps them as they are, as the API server does.
         var input = input
         input.spec.ephemeralContainers = oldPod.spec.ephemeralContainers
         if let uid = input.metadata.uid, !uid.isEmpty, uid != oldPod.metadata.uid {
-            throw APIError(code: 409, reason: "Conflict",
-                           message: "Operation cannot be fulfilled on pods \"\(input.metadata.name)\": the UID in the object (\(uid)) does not match the pod's (\(oldPod.metadata.uid ?? ""))",
-                           name: input.metadata.name, kind: "pods")
+            throw .conflict(kind: "pods", name: input.metadata.name,
+                            reason: "Operation cannot be fulfilled on pods \"\(input.metadata.name)\": the UID in the object (\(uid)) does not match the pod's (\(oldPod.metadata.uid ?? ""))")
         }
         if oldPod.metadata.deletionTimestamp != nil {
-            throw APIError(code: 409, reason: "Conflict", message: "pod \"\(input.metadata.name)\" is terminating; wait for it to go, then create it again",
-                           name: input.metadata.name, kind: "pods")
+            throw .conflict(kind: "pods", name: input.metadata.name,
+                            reason: "pod \"\(input.metadata.name)\" is terminating; wait for it to go, then create it again")
         }
-        // Optimistic concurrency, as the API server does it: a replace that names the version
-        // it read is refused once the pod has changed since.
+        // Optimistic concurrency, as the API server does it, checked here only: a new version
+        // that names the version it was made from (a PUT of what was read, a patch applied
+        // to the pod as stored, or one that sets it) is refused once the pod has changed since.
         if let version = input.metadata.resourceVersion, !version.isEmpty, version != oldPod.metadata.resourceVersion {
-            throw APIError(code: 409, reason: "Conflict",
-                           message: "Operation cannot be fulfilled on pods \"\(input.metadata.name)\": the object has been modified; please apply your changes to the latest version and try again",
-                           name: input.metadata.name, kind: "pods")
+            throw .modified(pod: input.metadata.name)
         }
         if let managedBy = oldPod.metadata.annotations[Self.sourceAnnotation], source != managedBy {
-            throw APIError(code: 403, reason: "Forbidden", message: "pod \"\(input.metadata.name)\" comes from the static pod file \(managedBy); edit that file instead",
-                           name: input.metadata.name, kind: "pods")
+            throw .forbidden(kind: "pods", name: input.metadata.name,
+                             reason: "pod \"\(input.metadata.name)\" comes from the static pod file \(managedBy); edit that file instead")
         }
         if let claimed = input.metadata.annotations[Self.sourceAnnotation], claimed != source {
             throw Self.sourceReserved(input.metadata.name)
         }
         let causes = admissionErrors(input, allowEphemeralContainers: true)
-        if !causes.isEmpty { throw .invalid(pod: input.metadata.name, causes) }
+        if !causes.isEmpty { throw .invalid(kind: "pods", name: input.metadata.name, causes: causes) }
         var pod = input
         pod.metadata.uid = oldPod.metadata.uid
         pod.metadata.creationTimestamp = oldPod.metadata.creationTimestamp
         pod.metadata.deletionTimestamp = nil
         pod.metadata.deletionGracePeriodSeconds = nil
-        pod.metadata.resourceVersion = nextResourceVersion()
         pod.status = PodStatus()
-        if pod.spec == oldPod.spec && pod.metadata.labels == oldPod.metadata.labels
-            && pod.metadata.annotations == oldPod.metadata.annotations {
-            return oldPod
-        }
+        let change = PodUpdate.classify(old: oldPod, new: pod)
+        if change == .unchanged { return oldPod }
+        pod.metadata.resourceVersion = nextResourceVersion()
         do { try ctx.store.save(pod) } catch {
-            throw APIError(code: 507, reason: "InsufficientStorage", message: "cannot store pod \"\(pod.metadata.name)\": \(error)")
+            throw .insufficientStorage(what: "cannot store pod \"\(pod.metadata.name)\"", reason: "\(error)")
         }
-        // The restart scope is read when the pod's state machine is made: changing it is
-        // applied like a change of the spec.
-        let scopeKey = "podd.io/restart-scope"
-        if pod.spec == oldPod.spec && pod.metadata.annotations[scopeKey] == oldPod.metadata.annotations[scopeKey] {
+        if change == .metadataOnly {
             await old.updateMetadata(pod.metadata)
             let current = await old.current()
             snapshots[key] = current
@@ -240,14 +270,15 @@ public actor PodRegistry {
 
     /// Deletes a pod (DELETE): graceful termination, then removal. Answers with the pod as it
     /// now is (deletionTimestamp set while it terminates).
-    public func delete(_ key: Key, gracePeriod: Int64?, fromSource: String? = nil) async throws(APIError) -> Pod {
-        guard let controller = controllers[key], let pod = snapshots[key] else { throw .notFound(key.name) }
+    public func delete(_ key: Key, gracePeriod: Int64?, fromSource: String? = nil) async throws(RuntimeError) -> Pod {
+        await lockPod(key)
+        defer { unlockPod(key) }
+        guard let controller = controllers[key], let pod = snapshots[key] else { throw .notFound(kind: "pods", name: key.name) }
         if let source = pod.metadata.annotations["podd.io/source"], fromSource != source {
-            throw APIError(code: 403, reason: "Forbidden",
-                           message: "pod \"\(key.name)\" is a static pod from \(source); remove or edit that file to delete it",
-                           name: key.name, kind: "pods")
+            throw .forbidden(kind: "pods", name: key.name,
+                             reason: "pod \"\(key.name)\" is a static pod from \(source); remove or edit that file to delete it")
         }
-        if let g = gracePeriod, g < 0 { throw .badRequest("gracePeriodSeconds must be >= 0") }
+        if let g = gracePeriod, g < 0 { throw .invalidRequest("gracePeriodSeconds must be >= 0") }
         var result = await controller.terminate(gracePeriod: gracePeriod, keepState: false)
         if controllers[key] === controller {
             // Marking the deletion is a change of the object: a newer resourceVersion.
@@ -287,10 +318,11 @@ public actor PodRegistry {
     /// The annotation that marks a static pod with its file.
     public static let sourceAnnotation = "podd.io/source"
 
-    static func sourceReserved(_ name: String) -> APIError {
-        .invalid(pod: name, [.init(reason: "FieldValueForbidden",
-                                   message: "Forbidden: podd sets this annotation on static pods (files in the manifests directory); remove it",
-                                   field: "metadata.annotations[\(sourceAnnotation)]")])
+    static func sourceReserved(_ name: String) -> RuntimeError {
+        .invalid(kind: "pods", name: name,
+                 causes: [.init(reason: "FieldValueForbidden",
+                                message: "Forbidden: podd sets this annotation on static pods (files in the manifests directory); remove it",
+                                field: "metadata.annotations[\(sourceAnnotation)]")])
     }
 
     // MARK: - Recovery
@@ -303,7 +335,7 @@ public actor PodRegistry {
         var recovering: [PodController] = []
         for (uid, result) in ctx.store.loadAll() {
             switch result {
-            case let .failure(e): errors.append(e.message)
+            case let .failure(e): errors.append(e.description)
             case let .success((pod, _)):
                 let key = Key(pod.metadata.namespace, pod.metadata.name)
                 guard controllers[key] == nil else {
@@ -329,8 +361,16 @@ public actor PodRegistry {
 
     // MARK: - Watch
 
+    /// Events a watcher may have waiting before it counts as too slow.
+    static let watchBacklog = 10_000
+
+    /// The changes of pods (of one namespace, or all), starting with ADDED for each existing
+    /// pod, as Kubernetes starts a watch without resourceVersion. A watcher that falls
+    /// `watchBacklog` events behind is ended (after the events it has) rather than buffered
+    /// for without bound or silently skipped: its client watches again, as Kubernetes
+    /// clients do when the server closes a watch.
     public func watch(namespace: String?) -> AsyncStream<JSONValue> {
-        let (stream, continuation) = AsyncStream<JSONValue>.makeStream(bufferingPolicy: .bufferingNewest(10_000))
+        let (stream, continuation) = AsyncStream<JSONValue>.makeStream(bufferingPolicy: .bufferingOldest(Self.watchBacklog))
         let id = nextWatcher
         nextWatcher += 1
         // Kubernetes starts a watch without resourceVersion with ADDED for every existing object.
@@ -347,8 +387,11 @@ public actor PodRegistry {
     func broadcast(_ type: String, _ pod: Pod) {
         guard !watchers.isEmpty else { return }
         let event = JSONValue.object(JSONObject([("type", .string(type)), ("object", pod.json)]))
-        for (_, w) in watchers where w.namespace == nil || w.namespace == pod.metadata.namespace {
-            w.continuation.yield(event)
+        for (id, w) in watchers where w.namespace == nil || w.namespace == pod.metadata.namespace {
+            if case .dropped = w.continuation.yield(event) {
+                w.continuation.finish()
+                watchers[id] = nil
+            }
         }
     }
 

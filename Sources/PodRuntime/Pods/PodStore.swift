@@ -38,18 +38,25 @@ public struct PodStore: Sendable {
 
     /// Every stored pod, with its checkpointed status when there is one. Unreadable entries
     /// are returned as errors so podd can report them, never silently dropped.
-    public func loadAll() -> [(uid: String, result: Result<(Pod, JSONValue?), APIError>)] {
-        var out: [(String, Result<(Pod, JSONValue?), APIError>)] = []
+    public func loadAll() -> [(uid: String, result: Result<(Pod, JSONValue?), RuntimeError>)] {
+        var out: [(String, Result<(Pod, JSONValue?), RuntimeError>)] = []
         for uid in FileSystem.listDirectory(root) {
             let path = directory(uid: uid) + "/pod.json"
-            guard FileSystem.exists(path) else { continue }
+            // A write that did not finish (podd killed, a full disk) leaves its temporary file.
+            unlink(path + ".tmp")
+            guard FileSystem.exists(path) else {
+                // No pod.json: a pod whose first write never completed, so never acknowledged
+                // (the API answers after the rename), or one whose removal was cut short.
+                try? remove(uid: uid)
+                continue
+            }
             do {
                 let json = try JSONValue.parse(try FileSystem.read(path))
                 let pod = try PodManifest.decodePod(json)
                 let status = (try? FileSystem.read(directory(uid: uid) + "/status.json")).flatMap { try? JSONValue.parse($0) }
                 out.append((uid, .success((pod, status))))
             } catch {
-                out.append((uid, .failure(APIError.internalError("stored pod \(path) is unreadable: \(error)"))))
+                out.append((uid, .failure(RuntimeError.internalError("stored pod \(path) is unreadable: \(error)"))))
             }
         }
         return out

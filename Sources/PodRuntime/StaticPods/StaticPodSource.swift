@@ -229,9 +229,9 @@ public actor StaticPodSource {
 
     /// An API error with its causes spelled out (field: message), as the API would say them.
     static func describe(_ error: Error) -> String {
-        guard let e = error as? APIError else { return "\(error)" }
-        let causes = e.causes.map { c in c.field.map { "\($0): \(c.message)" } ?? c.message }
-        return causes.isEmpty ? e.message : causes.joined(separator: "; ")
+        guard let e = error as? RuntimeError else { return "\(error)" }
+        guard case let .invalid(_, _, causes) = e, !causes.isEmpty else { return e.message }
+        return causes.map { c in c.field.map { "\($0): \(c.message)" } ?? c.message }.joined(separator: "; ")
     }
 
     /// A log line and a Warning event on the pod the file names (or would name).

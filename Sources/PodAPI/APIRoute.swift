@@ -1,0 +1,108 @@
+import NIOHTTP1
+import PodModel
+import PodRuntime
+
+/// What a request's path names, and the methods it takes: the API's whole URL space in one
+/// pure function (`match`), so that routing is tested without a daemon.
+enum APIRoute: Sendable, Equatable {
+    case version
+    case health
+    case metrics
+    case apiVersions
+    case coreResources
+    case apiGroups
+    case poddGroup
+    case poddResources
+    /// `/api/v1/pods` (nil: all namespaces) and `/api/v1/namespaces/NS/pods`.
+    case pods(namespace: String?)
+    case pod(PodRegistry.Key)
+    case podLog(PodRegistry.Key)
+    case podExec(PodRegistry.Key)
+    case podAttach(PodRegistry.Key)
+    case podEphemeralContainers(PodRegistry.Key)
+    case podStatus(PodRegistry.Key)
+    case events(namespace: String?)
+    case namespaces
+    case namespace(String)
+    /// podd's prune extension: `/apis/podd.io/v1/namespaces/NS/pods/NAME/ephemeralcontainers[/C]`.
+    case pruneEphemeralContainers(PodRegistry.Key, container: String?)
+    case images
+    /// `/apis/podd.io/v1/images/REF` (a reference may hold '/': it spans the rest of the path).
+    case image(String)
+
+    /// The methods the resource takes; any other is 405.
+    var methods: [HTTPMethod] {
+        switch self {
+        case .pods(namespace: nil): return [.GET]
+        case .pods: return [.GET, .POST]
+        case .pod: return [.GET, .PUT, .PATCH, .DELETE]
+        case .podExec, .podAttach: return [.GET, .POST]
+        case .podEphemeralContainers: return [.GET, .PUT, .PATCH]
+        case .pruneEphemeralContainers: return [.DELETE]
+        case .images: return [.GET, .POST]
+        case .image: return [.GET, .DELETE]
+        default: return [.GET]
+        }
+    }
+
+    /// The resource the percent-decoded path `segments` name: nil when none (404), 400 for a
+    /// namespace that cannot be one.
+    static func match(_ s: [String]) throws(StatusError) -> APIRoute? {
+        switch s.count {
+        case 1:
+            switch s[0] {
+            case "version": return .version
+            case "healthz", "readyz", "livez": return .health
+            case "metrics": return .metrics
+            case "api": return .apiVersions
+            case "apis": return .apiGroups
+            default: break
+            }
+        case 2 where s == ["api", "v1"]: return .coreResources
+        case 2 where s == ["apis", "podd.io"]: return .poddGroup
+        case 3 where s == ["apis", "podd.io", "v1"]: return .poddResources
+        default: break
+        }
+        if s.count >= 3, s[0] == "api", s[1] == "v1" { return try coreV1(Array(s.dropFirst(2))) }
+        if s.count >= 4, s[0] == "apis", s[1] == "podd.io", s[2] == "v1" { return try podd(Array(s.dropFirst(3))) }
+        return nil
+    }
+
+    private static func coreV1(_ s: [String]) throws(StatusError) -> APIRoute? {
+        switch s.count {
+        case 1 where s[0] == "pods": return .pods(namespace: nil)
+        case 1 where s[0] == "events": return .events(namespace: nil)
+        case 1 where s[0] == "namespaces": return .namespaces
+        case 2 where s[0] == "namespaces": return .namespace(s[1])
+        default: break
+        }
+        guard s.count >= 3, s[0] == "namespaces" else { return nil }
+        let namespace = s[1]
+        guard DNS1123.isLabel(namespace) else { throw .badRequest("invalid namespace \"\(namespace)\"") }
+        switch (s[2], s.count) {
+        case ("pods", 3): return .pods(namespace: namespace)
+        case ("events", 3): return .events(namespace: namespace)
+        case ("pods", 4): return .pod(PodRegistry.Key(namespace, s[3]))
+        case ("pods", 5):
+            let key = PodRegistry.Key(namespace, s[3])
+            switch s[4] {
+            case "log": return .podLog(key)
+            case "exec": return .podExec(key)
+            case "attach": return .podAttach(key)
+            case "ephemeralcontainers": return .podEphemeralContainers(key)
+            case "status": return .podStatus(key)
+            default: return nil
+            }
+        default: return nil
+        }
+    }
+
+    private static func podd(_ s: [String]) throws(StatusError) -> APIRoute? {
+        if s.count == 5 || s.count == 6, s[0] == "namespaces", s[2] == "pods", s[4] == "ephemeralcontainers" {
+            guard DNS1123.isLabel(s[1]) else { throw .badRequest("invalid namespace \"\(s[1])\"") }
+            return .pruneEphemeralContainers(PodRegistry.Key(s[1], s[3]), container: s.count == 6 ? s[5] : nil)
+        }
+        guard s.first == "images" else { return nil }
+        return s.count == 1 ? .images : .image(s.dropFirst().joined(separator: "/"))
+    }
+}

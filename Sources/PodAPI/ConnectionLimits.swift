@@ -1,0 +1,155 @@
+import NIOCore
+import PodRuntime
+
+/// How many connections the API serves at a time, and how long one may stay idle or take to
+/// send a request's head, so that neither idle nor half-sent connections can use up podd's
+/// descriptors (issue 9). The daemon's `api:` config key sets them.
+public struct ConnectionLimits: Sendable, Equatable {
+    /// Connections served at a time; one more is answered 429 (Retry-After) and closed.
+    public var maxConnections: Int
+    /// Seconds a connection may wait for its next request, or between two parts of a
+    /// request's body, before it is closed.
+    public var idleTimeout: Double
+    /// Seconds a request's head (request line and headers) may take to arrive once its
+    /// first byte has.
+    public var requestHeaderTimeout: Double
+    /// Bytes of a request body held in memory (uploads are spooled to disk instead).
+    public var maxBody: Int
+
+    public init(maxConnections: Int = 1024, idleTimeout: Double = 120, requestHeaderTimeout: Double = 10, maxBody: Int = 3 << 20) {
+        self.maxConnections = maxConnections
+        self.idleTimeout = idleTimeout
+        self.requestHeaderTimeout = requestHeaderTimeout
+        self.maxBody = maxBody
+    }
+
+    /// The limits of podd's configuration.
+    public init(_ config: PoddConfig.APISettings) {
+        self.init(maxConnections: config.maxConnections, idleTimeout: config.idleTimeout,
+                  requestHeaderTimeout: config.requestHeaderTimeout)
+    }
+}
+
+/// Closes a connection that stays idle too long, or takes too long to send a request's
+/// head. It sits first in the pipeline and sees the raw bytes; the server tells it where the
+/// connection is in its request (`requestHeadRead`, `requestRead`, `responseWritten`). A
+/// request being answered (a watch, a `logs -f`, an exec session) has no deadline.
+final class ConnectionDeadline: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+
+    private enum Phase {
+        /// Waiting for a request (idle timeout).
+        case idle
+        /// A request's head has begun (header timeout).
+        case readingHead
+        /// Its body is coming (idle timeout between parts).
+        case readingBody
+        /// It is being answered: no deadline.
+        case answering
+    }
+
+    private let limits: ConnectionLimits
+    // Touched on the channel's event loop only.
+    private var phase = Phase.idle
+    private var timer: Scheduled<Void>?
+    private var context: ChannelHandlerContext?
+
+    init(limits: ConnectionLimits) {
+        self.limits = limits
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        arm(limits.idleTimeout)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        timer?.cancel()
+        timer = nil
+        self.context = nil
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch phase {
+        case .idle:
+            phase = .readingHead
+            arm(limits.requestHeaderTimeout)
+        case .readingBody:
+            arm(limits.idleTimeout)
+        case .readingHead, .answering:
+            break
+        }
+        context.fireChannelRead(data)
+    }
+
+    /// The request's head is complete.
+    func requestHeadRead() { onLoop { $0.move(to: .readingBody, deadline: $0.limits.idleTimeout) } }
+
+    /// A part of the body arrived.
+    func bodyRead() { onLoop { $0.move(to: .readingBody, deadline: $0.limits.idleTimeout) } }
+
+    /// The whole request is in: it is being answered.
+    func requestRead() { onLoop { $0.move(to: .answering, deadline: nil) } }
+
+    /// The answer is out: the connection waits for the next request.
+    func responseWritten() { onLoop { $0.move(to: .idle, deadline: $0.limits.idleTimeout) } }
+
+    /// The connection became a WebSocket session: no deadline from now on.
+    func upgraded() { onLoop { $0.move(to: .answering, deadline: nil) } }
+
+    private func move(to phase: Phase, deadline: Double?) {
+        self.phase = phase
+        if let deadline { arm(deadline) } else { timer?.cancel(); timer = nil }
+    }
+
+    private func onLoop(_ body: @escaping @Sendable (ConnectionDeadline) -> Void) {
+        guard let loop = context?.eventLoop else { return }
+        if loop.inEventLoop { body(self) } else { loop.execute { body(self) } }
+    }
+
+    private func arm(_ seconds: Double) {
+        timer?.cancel()
+        guard let context else { return }
+        let nanoseconds = Int64(max(0.001, seconds) * 1e9)
+        timer = context.eventLoop.scheduleTask(in: .nanoseconds(nanoseconds)) { [weak self] in
+            self?.context?.close(promise: nil)
+        }
+    }
+}
+
+/// The whole of a connection over the limit: the 429 Status, written as soon as the
+/// connection is up, then the close. Nothing is read from it.
+final class ConnectionRefusal: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+
+    private let response: [UInt8]
+    // Touched on the channel's event loop only.
+    private var sent = false
+
+    init(_ refusal: StatusError) {
+        let body = refusal.status.json.serialized()
+        var head = "HTTP/1.1 \(refusal.code) Too Many Requests\r\n"
+        head += "Content-Type: application/json\r\nContent-Length: \(body.count)\r\n"
+        if let retryAfter = refusal.retryAfter { head += "Retry-After: \(retryAfter)\r\n" }
+        head += "Connection: close\r\n\r\n"
+        response = Array(head.utf8) + body
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { refuse(context) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        refuse(context)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
+
+    private func refuse(_ context: ChannelHandlerContext) {
+        guard !sent else { return }
+        sent = true
+        let channel = context.channel
+        context.writeAndFlush(NIOAny(ByteBuffer(bytes: response))).whenComplete { _ in channel.close(promise: nil) }
+    }
+}
