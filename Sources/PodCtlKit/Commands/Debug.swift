@@ -1,3 +1,4 @@
+import PodModel
 import ArgumentParser
 import Glibc
 
@@ -216,7 +217,7 @@ struct DebugSession {
 
     /// Whether the container in `pod` runs or has ended (nil: not yet); throws when it
     /// could not start.
-    static func startState(of name: String, in pod: JSON) throws -> StartState? {
+    static func startState(of name: String, in pod: JSONValue) throws -> StartState? {
         guard let status = pod["status"]["ephemeralContainerStatuses"].array.first(where: { $0["name"].string == name }) else {
             return nil
         }
@@ -253,7 +254,7 @@ struct DebugSession {
         }
         for attempt in 0..<3 {
             let containerName = name ?? "debugger-" + String((0..<5).map { _ in "bcdfghjklmnpqrstvwxz2456789".randomElement()! })
-            let patch: JSON = ["spec": ["ephemeralContainers": [ephemeralContainer(named: containerName, tty: terminal)]]]
+            let patch: JSONValue = ["spec": ["ephemeralContainers": [ephemeralContainer(named: containerName, tty: terminal)]]]
             do {
                 _ = try client.json(
                     "PATCH", path + "/ephemeralcontainers",
@@ -268,8 +269,8 @@ struct DebugSession {
         throw PodctlError("could not find a free name for the debug container; name one with --name")
     }
 
-    private func ephemeralContainer(named containerName: String, tty terminal: Bool) -> JSON {
-        var container: JSON = ["name": .string(containerName)]
+    private func ephemeralContainer(named containerName: String, tty terminal: Bool) -> JSONValue {
+        var container: JSONValue = ["name": .string(containerName)]
         // No image: podd gives its debug image.
         if let image, !image.isEmpty { container["image"] = .string(image) }
         container["command"] = .array((command.isEmpty ? ["sh"] : command).map { .string($0) })
