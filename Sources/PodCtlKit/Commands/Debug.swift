@@ -95,9 +95,13 @@ extension Podctl.Debug {
         }
 
         public func run() throws {
-            try DebugSession(pod: pod, command: command, image: image, target: target, name: name, stdin: stdin, tty: tty,
-                             env: env, remove: remove, namespace: namespaceOptions.namespaceOrDefault,
-                             client: connection.client).run()
+            try session.run()
+        }
+
+        /// What was asked, as the quick path reads it too.
+        var session: DebugSession {
+            DebugSession(pod: pod, command: command, image: image, target: target, name: name, stdin: stdin, tty: tty,
+                         env: env, remove: remove, namespace: namespaceOptions.namespaceOrDefault, socket: connection.socket)
         }
     }
 
@@ -153,7 +157,7 @@ func pause(milliseconds: Int) {
 }
 
 /// One `podctl debug` session, whichever parser read its arguments.
-struct DebugSession {
+struct DebugSession: Equatable {
     var pod: String
     var command: [String]
     var image: String?
@@ -164,9 +168,11 @@ struct DebugSession {
     var env: [String]
     var remove: Bool
     var namespace: String
-    var client: PoddClient
+    /// `--socket`, if given (else $PODD_SOCKET, else the default).
+    var socket: String?
 
     func run() throws {
+        let client = ConnectionOptions.client(socket: socket)
         let podName = try PodCtlKit.podName(pod, verb: "debug")
         let path = PoddClient.podPath(namespace: namespace, name: podName)
         let terminal = useTerminal(tty: tty, stdin: stdin)
@@ -312,12 +318,12 @@ struct DebugSession {
 }
 
 /// `podctl debug POD [--image I] [--target C] [--name N] [-i] [-t] [--env K=V]... [--rm]
-/// [-n NS] [--socket S] [-- CMD...]` read without ArgumentParser (QuickArguments).
-struct QuickDebug {
-    var run: () throws -> Void
-
-    /// `arguments` as Podctl.main has normalized them, starting with "debug".
-    init?(_ arguments: [String]) {
+/// [-n NS] [--socket S] [-- CMD...]` read without ArgumentParser (QuickArguments), tested to
+/// agree with `Podctl.parseAsRoot` (ArgumentParserAgreementTests).
+enum QuickDebug {
+    /// `arguments` as Podctl.main has normalized them, starting with "debug"; nil for any
+    /// other form, which ArgumentParser then reads.
+    static func parse(_ arguments: [String]) -> DebugSession? {
         guard arguments.first == "debug",
               let parsed = QuickArguments(
                 arguments.dropFirst(),
@@ -332,10 +338,9 @@ struct QuickDebug {
         let env = parsed.values["env"] ?? []
         guard image.ok, target.ok, name.ok, namespace.ok, socket.ok,
               env.allSatisfy({ $0.contains("=") && !$0.hasPrefix("=") }) else { return nil }
-        let session = DebugSession(
+        return DebugSession(
             pod: parsed.positionals[0], command: parsed.command, image: image.value, target: target.value, name: name.value,
             stdin: parsed.flags.contains("stdin"), tty: parsed.flags.contains("tty"), env: env, remove: parsed.flags.contains("rm"),
-            namespace: namespace.value ?? "default", client: parsed.client(socket: socket.value))
-        run = { try session.run() }
+            namespace: namespace.value ?? "default", socket: socket.value)
     }
 }
