@@ -257,3 +257,22 @@ private let webPod: JSONValue = [
             """)
     }
 }
+
+/// podctl reads times with podd's parser: the cases the two used to disagree on.
+@Suite struct ClockTests {
+    @Test(arguments: [
+        "2026-11-25T14:11:12Z", "2026-11-25T14:11:12.123456789123Z", "2026-11-25t14:11:12z", "2026-11-25T16:11:12+02:00",
+        "2026-11-25T14:11:12,5Z", "2026-11-25 14:11:12Z", "2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z",
+        "2026-11-25T14:11:12.Z", "2026-11-25T14:11:12+2:00", "2026-11-25T25:00:00Z", "", "<unknown>",
+    ])
+    func agreesWithTimestamp(text: String) {
+        let expected = Timestamp(rfc3339: text).map { Double($0.seconds) + Double($0.nanoseconds) / 1e9 }
+        #expect(Clock.parseRFC3339(text) == expected)
+    }
+
+    @Test func ageOfUnreadableTimesIsUnknown() {
+        #expect(Clock.age(since: "2026-11-25 14:11:12Z", now: now) == "<unknown>")
+        #expect(Clock.age(since: "2026-11-25T14:11:02Z", now: now) == "10s")
+        #expect(Clock.age(since: "", now: now) == "<unknown>")
+    }
+}
