@@ -41,7 +41,7 @@ public struct APIStatusError: Error, CustomStringConvertible, Sendable {
         if let status = try? JSONValue.parse(body), status["kind"].string == "Status" {
             reason = status["reason"].string
             message = status["message"].string
-            if let statusCode = status["code"].intValue, statusCode != 0 { self.code = statusCode }
+            if let statusCode = status["code"].lenientInt, statusCode != 0 { self.code = statusCode }
             if message.isEmpty { message = Self.defaultMessage(code: code) }
             return
         }

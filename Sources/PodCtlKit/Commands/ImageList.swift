@@ -64,7 +64,7 @@ struct ImageRow {
         }
         self.name = name
         self.tag = tag.isEmpty ? "<none>" : tag
-        sizeBytes = item["size"].intValue
+        sizeBytes = item["size"].lenientInt
         creationTimestamp = item["metadata"]["creationTimestamp"].string
     }
 

@@ -33,7 +33,7 @@ public struct PodDescription {
         let status = pod["status"]
         line(0, "Name:\t\(metadata["name"].string)")
         line(0, "Namespace:\t\(metadata["namespace"].string)")
-        if let priority = spec["priority"].intValue { line(0, "Priority:\t\(priority)") }
+        if let priority = spec["priority"].lenientInt { line(0, "Priority:\t\(priority)") }
         if !spec["priorityClassName"].string.isEmpty { line(0, "Priority Class Name:\t\(spec["priorityClassName"].string)") }
         if !spec["runtimeClassName"].string.isEmpty { line(0, "Runtime Class Name:\t\(spec["runtimeClassName"].string)") }
         if !spec["serviceAccountName"].string.isEmpty { line(0, "Service Account:\t\(spec["serviceAccountName"].string)") }
@@ -228,9 +228,9 @@ public struct PodDescription {
 
     private mutating func probe(_ title: String, _ probe: JSONValue?) {
         guard probe.isObject else { return }
-        let attributes = "delay=\(probe["initialDelaySeconds"].int)s timeout=\(probe["timeoutSeconds"].intValue ?? 1)s "
-            + "period=\(probe["periodSeconds"].intValue ?? 10)s #success=\(probe["successThreshold"].intValue ?? 1) "
-            + "#failure=\(probe["failureThreshold"].intValue ?? 3)"
+        let attributes = "delay=\(probe["initialDelaySeconds"].int)s timeout=\(probe["timeoutSeconds"].lenientInt ?? 1)s "
+            + "period=\(probe["periodSeconds"].lenientInt ?? 10)s #success=\(probe["successThreshold"].lenientInt ?? 1) "
+            + "#failure=\(probe["failureThreshold"].lenientInt ?? 3)"
         let text: String
         if probe["exec"].isObject {
             text = "exec [" + probe["exec"]["command"].array.map(\.string).joined(separator: " ") + "] " + attributes
@@ -362,7 +362,7 @@ public struct PodDescription {
             if !toleration["value"].string.isEmpty { text += "=" + toleration["value"].string }
             if !toleration["effect"].string.isEmpty { text += ":" + toleration["effect"].string }
             if !toleration["operator"].string.isEmpty { text += " op=" + toleration["operator"].string }
-            if let seconds = toleration["tolerationSeconds"].intValue { text += " for \(seconds)s" }
+            if let seconds = toleration["tolerationSeconds"].lenientInt { text += " for \(seconds)s" }
             line(0, (index == 0 ? "Tolerations:\t" : "\t") + text)
         }
     }

@@ -33,7 +33,7 @@ extension Optional where Wrapped == JSONValue {
     /// The members, if this is an object.
     var objectValue: JSONObject? { self?.objectValue }
     /// The integer, if the field holds one (or a string of one).
-    var intValue: Int? { self?.lenientInt }
+    var lenientInt: Int? { self?.lenientInt }
     /// See `JSONValue.stringMap`.
     var stringMap: [(key: String, value: String)] { self?.stringMap ?? [] }
 }
