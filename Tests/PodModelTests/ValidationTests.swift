@@ -290,6 +290,26 @@ private func manifest(spec: String, metadata: String = "  name: web") -> String 
         ])
     }
 
+    /// Numbers beyond Int64 (JSON reads them as floats) or beyond a field's int32 are refused
+    /// while decoding, never wrapped or trapped on.
+    @Test(arguments: [
+        ("terminationGracePeriodSeconds: 1e19", "spec.terminationGracePeriodSeconds"),
+        ("terminationGracePeriodSeconds: 18446744073709551615", "spec.terminationGracePeriodSeconds"),
+        ("terminationGracePeriodSeconds: .inf", ""),
+        ("containers: [{name: app, image: busybox, livenessProbe: {exec: {command: [x]}, periodSeconds: 2147483648}}]",
+         "spec.containers[0].livenessProbe.periodSeconds"),
+        ("containers: [{name: app, image: busybox, ports: [{containerPort: 4294967376}]}]", "spec.containers[0].ports[0].containerPort"),
+    ])
+    func numbersBeyondTheirTypeAreRefused(line: String, field: String) throws {
+        let spec = line.hasPrefix("containers") ? "  \(line)" : "  \(line)\n  containers: [{name: app, image: busybox}]"
+        let error = try #require(Fixture.decodingError(manifest(spec: spec)))
+        if field.isEmpty {
+            #expect(error.message.contains("cannot be represented in JSON"))
+        } else {
+            #expect(error.causes.map(\.field.description) == [field])
+        }
+    }
+
     @Test func theLargestGracePeriodIsAccepted() throws {
         #expect(try Fixture.validationMessages(manifest(spec: """
               terminationGracePeriodSeconds: 2147483647
