@@ -24,9 +24,14 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
     ],
     targets: [
+        // JSON and YAML for podd and podctl alike: one parser, one writer, one YAML reading.
+        .target(
+            name: "PodJSON",
+            dependencies: [.product(name: "Yams", package: "Yams")]
+        ),
         .target(
             name: "PodModel",
-            dependencies: [.product(name: "Yams", package: "Yams")]
+            dependencies: ["PodJSON"]
         ),
         .target(name: "CPodShim"),
         .target(
@@ -66,7 +71,7 @@ let package = Package(
         .target(
             name: "PodCtlKit",
             dependencies: [
-                .product(name: "Yams", package: "Yams"),
+                "PodModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -79,12 +84,13 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "podctl", dependencies: ["PodCtlKit"]),
-        .testTarget(name: "PodModelTests", dependencies: ["PodModel"]),
+        .testTarget(name: "PodModelTests", dependencies: ["PodModel", "PodJSON"]),
         .testTarget(name: "PodRuntimeTests", dependencies: ["PodRuntime", "PodModel", "PodOS",
                                                             .product(name: "Logging", package: "swift-log")]),
         // PodOS only for the reactor a log stream takes: the tests read real files.
         .testTarget(name: "PodAPITests", dependencies: ["PodAPI", "PodRuntime", "PodModel", "PodOS",
                                                         .product(name: "NIOHTTP1", package: "swift-nio")]),
+        .testTarget(name: "PodCtlKitTests", dependencies: ["PodCtlKit", "PodModel"]),
         .testTarget(name: "PodSystemdTests", dependencies: ["PodSystemd", "PodRuntime",
                                                             .product(name: "Logging", package: "swift-log")]),
     ],

@@ -135,6 +135,10 @@ public struct PodAPIHandler: APIRequestHandler {
             guard let options = try? JSONValue.parse(r.body.bytes) else { throw .badRequest("the request body is not a valid DeleteOptions object") }
             if let g = options["gracePeriodSeconds"]?.intValue { grace = grace ?? g }
         }
+        // A grace podd cannot turn into a deadline (Int64.max crashed it) is refused.
+        if let grace {
+            do { try DeleteValidation.gracePeriod(grace) } catch { throw .badRequest(error.description) }
+        }
         let deleted = grace
         let pod = try await runtime { () async throws(RuntimeError) in try await registry.delete(key, gracePeriod: deleted) }
         return Self.json(200, pod.json)

@@ -19,6 +19,13 @@ public struct ConnectionOptions: ParsableArguments {
     }
 
     var client: PoddClient { PoddClient(socketPath: socketPath) }
+
+    /// The client for `socket` (else $PODD_SOCKET, else the default).
+    static func client(socket: String?) -> PoddClient {
+        var options = ConnectionOptions()
+        options.socket = socket
+        return options.client
+    }
 }
 
 /// `-n/--namespace`, for the commands that work on namespaced objects.

@@ -29,8 +29,14 @@ public struct Podctl: ParsableCommand {
     public static func main(_ arguments: [String]) -> Never {
         let arguments = moveLeadingGlobalOptions(normalizeBooleanFlags(arguments))
         do {
-            if let quick = QuickExec(arguments)?.run ?? QuickDebug(arguments)?.run {
-                try quick()
+            // The usual forms of exec and debug skip ArgumentParser's start-up cost.
+            if let request = QuickExec.parse(arguments) {
+                try request.run()
+            } else if let session = QuickDebug.parse(arguments) {
+                try session.run()
+            } else if let message = unknownCommandMessage(arguments) {
+                Output.error(message)
+                Glibc.exit(1)
             } else {
                 var command = try parseAsRoot(arguments)
                 try command.run()
@@ -59,6 +65,45 @@ public struct Podctl: ParsableCommand {
             Output.error(message)
             Glibc.exit(1)
         }
+    }
+
+    /// The names podctl answers to as a verb: its subcommands, and ArgumentParser's `help`.
+    /// Spelled out rather than asked of ArgumentParser, whose type-name reflection costs a
+    /// millisecond at start; UnknownCommandTests check the two lists agree.
+    static let verbs = [
+        "apply", "get", "describe", "logs", "exec", "attach", "debug", "delete", "events", "label", "annotate", "image",
+        "version", "help",
+    ]
+
+    /// kubectl's (cobra's) answer to a verb it does not have, or nil when the first argument
+    /// is a verb or a flag:
+    ///
+    ///     error: unknown command "port-forward" for "podctl"
+    ///     Run 'podctl --help' for usage.
+    ///
+    /// with cobra's "Did you mean this?" list of verbs within two edits or starting with it.
+    static func unknownCommandMessage(_ arguments: [String]) -> String? {
+        guard let verb = arguments.first, !verb.hasPrefix("-"), !verbs.contains(verb) else { return nil }
+        var message = "error: unknown command \"\(verb)\" for \"podctl\""
+        let suggestions = verbs.filter { $0 != "help" && (editDistance($0, verb.lowercased()) <= 2 || $0.hasPrefix(verb.lowercased())) }
+        if !suggestions.isEmpty {
+            message += "\n\nDid you mean this?\n" + suggestions.map { "\t" + $0 + "\n" }.joined()
+        }
+        return message + "\nRun 'podctl --help' for usage."
+    }
+
+    /// Levenshtein distance, as cobra's suggestions measure it.
+    static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a.unicodeScalars), b = Array(b.unicodeScalars)
+        var previous = Array(0...b.count)
+        for (i, x) in a.enumerated() {
+            var current = [i + 1]
+            for (j, y) in b.enumerated() {
+                current.append(min(previous[j + 1] + 1, current[j] + 1, previous[j] + (x == y ? 0 : 1)))
+            }
+            previous = current
+        }
+        return previous[b.count]
     }
 
     /// kubectl takes its global flags before the verb too (`podctl --socket S get pods`);

@@ -1,5 +1,6 @@
 import Testing
 
+@testable import PodJSON
 @testable import PodModel
 
 @Suite struct JSONParsingTests {
@@ -86,7 +87,32 @@ import Testing
 
     @Test func writesNumbers() {
         let value: JSONValue = [1, 1.5, 30.0, -2, .double(.nan), 1e-7]
-        #expect(value.serializedString() == "[1,1.5,30,-2,null,1e-07]")
+        #expect(value.serializedString() == "[1,1.5,30,-2,null,1e-7]")
+    }
+
+    /// Go's encoding/json: plain decimal in [1e-6, 1e21), exponent form outside it, with
+    /// e-07 shortened to e-7 and e+21 kept.
+    @Test(arguments: [
+        (1.0, "1"), (-0.5, "-0.5"), (0.000001, "0.000001"), (0.0000001, "1e-7"), (1.5e-10, "1.5e-10"),
+        (1e20, "100000000000000000000"), (1.5e20, "150000000000000000000"), (1e21, "1e+21"),
+        (-1.25e22, "-1.25e+22"), (123456.789, "123456.789"), (1e15, "1000000000000000"), (0.1, "0.1"),
+        (5e-324, "5e-324"), (1.7976931348623157e308, "1.7976931348623157e+308"), (Double.infinity, "null"),
+    ])
+    func formatsDoublesAsGo(number: Double, text: String) {
+        #expect(JSONSerializer.format(number) == text)
+    }
+
+    @Test func kubectlLayoutIndentsByFourAndEscapesHTML() {
+        let value: JSONValue = ["a": ["<b>&\u{2028}", 1], "c": [:]]
+        #expect(value.serializedString(layout: .kubectl) == """
+            {
+                "a": [
+                    "\\u003cb\\u003e\\u0026\\u2028",
+                    1
+                ],
+                "c": {}
+            }
+            """)
     }
 
     @Test func prettyPrintsLikeKubectl() {

@@ -278,6 +278,96 @@ private func manifest(spec: String, metadata: String = "  name: web") -> String 
     }
 }
 
+/// Issue 9: numbers bounded as the API server bounds them, NUL bytes refused.
+@Suite struct InputBoundsValidationTests {
+    @Test(arguments: ["9223372036854775807", "1000000000000", "2147483648"])
+    func gracePeriodsBeyondInt32AreRefused(value: String) throws {
+        #expect(try Fixture.validationMessages(manifest(spec: """
+              terminationGracePeriodSeconds: \(value)
+              containers: [{name: app, image: busybox}]
+            """)) == [
+            "spec.terminationGracePeriodSeconds: Invalid value: \(value): must be between 0 and 2147483647, inclusive",
+        ])
+    }
+
+    /// Numbers beyond Int64 (JSON reads them as floats) or beyond a field's int32 are refused
+    /// while decoding, never wrapped or trapped on.
+    @Test(arguments: [
+        ("terminationGracePeriodSeconds: 1e19", "spec.terminationGracePeriodSeconds"),
+        ("terminationGracePeriodSeconds: 18446744073709551615", "spec.terminationGracePeriodSeconds"),
+        ("terminationGracePeriodSeconds: .inf", ""),
+        ("containers: [{name: app, image: busybox, livenessProbe: {exec: {command: [x]}, periodSeconds: 2147483648}}]",
+         "spec.containers[0].livenessProbe.periodSeconds"),
+        ("containers: [{name: app, image: busybox, ports: [{containerPort: 4294967376}]}]", "spec.containers[0].ports[0].containerPort"),
+    ])
+    func numbersBeyondTheirTypeAreRefused(line: String, field: String) throws {
+        let spec = line.hasPrefix("containers") ? "  \(line)" : "  \(line)\n  containers: [{name: app, image: busybox}]"
+        let error = try #require(Fixture.decodingError(manifest(spec: spec)))
+        if field.isEmpty {
+            #expect(error.message.contains("cannot be represented in JSON"))
+        } else {
+            #expect(error.causes.map(\.field.description) == [field])
+        }
+    }
+
+    @Test func theLargestGracePeriodIsAccepted() throws {
+        #expect(try Fixture.validationMessages(manifest(spec: """
+              terminationGracePeriodSeconds: 2147483647
+              containers: [{name: app, image: busybox, lifecycle: {preStop: {sleep: {seconds: 2147483647}}}}]
+            """)).isEmpty)
+    }
+
+    @Test func deleteGracePeriods() throws {
+        try DeleteValidation.gracePeriod(0)
+        try DeleteValidation.gracePeriod(2_147_483_647)
+        for bad: Int64 in [-1, 2_147_483_648, .max, .min] {
+            #expect(throws: FieldError.self) { try DeleteValidation.gracePeriod(bad) }
+        }
+        do {
+            try DeleteValidation.gracePeriod(.max)
+        } catch {
+            #expect(error.description == "gracePeriodSeconds: Invalid value: 9223372036854775807: must be between 0 and 2147483647, inclusive")
+        }
+    }
+
+    @Test func portsAreOneTo65535() throws {
+        #expect(try Fixture.validationMessages(manifest(spec: """
+              containers: [{name: app, image: busybox, ports: [{containerPort: 65536}, {containerPort: -1}, {containerPort: 65535}]}]
+            """)) == [
+            "spec.containers[0].ports[0].containerPort: Invalid value: 65536: must be between 1 and 65535, inclusive",
+            "spec.containers[0].ports[1].containerPort: Invalid value: -1: must be between 1 and 65535, inclusive",
+        ])
+    }
+
+    /// `/tmp\0/etc` used to mount /tmp: the kernel stops at the NUL.
+    @Test func nulBytesInPathsAndArgvAreRefused() throws {
+        let messages = try Fixture.validationMessages(#"""
+            {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web"},
+             "spec": {"volumes": [{"name": "h", "hostPath": {"path": "/tmp\u0000/etc"}}],
+                      "containers": [{"name": "app", "image": "busybox\u0000x", "workingDir": "/w\u0000",
+                                      "command": ["sh", "-c\u0000"], "args": ["a\u0000b"],
+                                      "env": [{"name": "A", "value": "x\u0000y"}],
+                                      "volumeMounts": [{"name": "h", "mountPath": "/m\u0000nt"}],
+                                      "lifecycle": {"preStop": {"exec": {"command": ["k\u0000"]}}},
+                                      "livenessProbe": {"exec": {"command": ["p\u0000"]}}}]}}
+            """#)
+        let nul = "must not contain a NUL byte (\\x00)"
+        #expect(messages == [
+            #"spec.volumes[0].hostPath.path: Invalid value: "/tmp\x00/etc": "# + nul,
+            #"spec.containers[0].image: Invalid value: "busybox\x00x": "# + nul,
+            #"spec.containers[0].command[1]: Invalid value: "-c\x00": "# + nul,
+            #"spec.containers[0].args[0]: Invalid value: "a\x00b": "# + nul,
+            #"spec.containers[0].workingDir: Invalid value: "/w\x00": "# + nul,
+            #"spec.containers[0].env[0].value: Invalid value: "x\x00y": "# + nul,
+            // The volume is invalid, so its mount names no volume, as Kubernetes reports it.
+            #"spec.containers[0].volumeMounts[0].name: Not found: "h""#,
+            #"spec.containers[0].volumeMounts[0].mountPath: Invalid value: "/m\x00nt": "# + nul,
+            #"spec.containers[0].lifecycle.preStop.exec.command[0]: Invalid value: "k\x00": "# + nul,
+            #"spec.containers[0].livenessProbe.exec.command[0]: Invalid value: "p\x00": "# + nul,
+        ])
+    }
+}
+
 @Suite struct ProbeAndHookValidationTests {
     @Test func probeRules() throws {
         #expect(try Fixture.validationMessages(manifest(spec: """

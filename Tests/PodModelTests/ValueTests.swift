@@ -55,6 +55,40 @@ import Testing
     }
 }
 
+/// Issue 9, item 1: a huge grace period used to trap in `adding` and kill podd.
+@Suite struct TimestampSaturationTests {
+    let start = Timestamp(seconds: 1_795_615_872, nanoseconds: 5)
+
+    @Test func movesBeyondTheRangeStopAtItsEnds() {
+        #expect(start.adding(seconds: Double(Int64.max)) == .latest)
+        #expect(start.adding(seconds: .infinity) == .latest)
+        #expect(start.adding(seconds: 1e12) == .latest)
+        #expect(start.adding(seconds: -Double(Int64.max)) == .earliest)
+        #expect(start.adding(seconds: -.infinity) == .earliest)
+        #expect(start.adding(seconds: .nan) == start)
+        #expect(Timestamp.latest.adding(seconds: 1) == .latest)
+        #expect(Timestamp.earliest.adding(seconds: -1) == .earliest)
+        #expect(start + .seconds(Int64.max) == .latest)
+        #expect(start + .seconds(Int64.min) == .earliest)
+    }
+
+    @Test func theEndsAreYearsOneAndNineThousandNineHundredNinetyNine() {
+        #expect(Timestamp.latest.rfc3339Nano == "9999-12-31T23:59:59.999999999Z")
+        #expect(Timestamp.earliest.rfc3339 == "0001-01-01T00:00:00Z")
+        #expect(Timestamp(seconds: .max).rfc3339 == "9999-12-31T23:59:59Z")
+        #expect(Timestamp(seconds: .min, nanoseconds: -1).rfc3339 == "0001-01-01T00:00:00Z")
+        // What podd writes, it reads back.
+        #expect(Timestamp(rfc3339: start.adding(seconds: 1e12).rfc3339Nano) == .latest)
+        #expect(Timestamp(rfc3339: Timestamp.latest.rfc3339) == Timestamp(seconds: 253_402_300_799))
+    }
+
+    @Test func theLargestGracePeriodStaysAReadableTime() {
+        let deadline = start.adding(seconds: Double(SecondsLimits.maximumGracePeriod))
+        #expect(deadline < .latest)
+        #expect(Timestamp(rfc3339: deadline.rfc3339) == Timestamp(seconds: deadline.seconds))
+    }
+}
+
 @Suite struct QuantityTests {
     @Test(arguments: [
         ("0", Int64(0)), ("1", 1), ("+5", 5), ("-5", -5), ("1.5", 2), ("100m", 1), ("0.1", 1),

@@ -1,3 +1,4 @@
+import PodModel
 import Glibc
 
 /// The body of a request.
@@ -292,7 +293,7 @@ final class HTTPConnection {
         return (socket, received)
     }
 
-    /// Reads the whole body (bounded, for JSON answers).
+    /// Reads the whole body (bounded, for JSONValue answers).
     func readWholeBody(of head: HTTPResponseHead, method: String, limit: Int = 256 * 1024 * 1024) throws -> [UInt8] {
         var body: [UInt8] = []
         try readBody(of: head, method: method) { chunk in

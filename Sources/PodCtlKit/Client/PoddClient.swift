@@ -1,6 +1,7 @@
+import PodModel
 import Glibc
 
-/// podd's API as podctl uses it: Kubernetes paths, JSON bodies, failures as `Status` objects.
+/// podd's API as podctl uses it: Kubernetes paths, JSONValue bodies, failures as `Status` objects.
 struct PoddClient {
     let socketPath: String
 
@@ -19,25 +20,25 @@ struct PoddClient {
         return (connection, head)
     }
 
-    /// A request whose answer is a JSON object.
-    func json(_ method: String, _ path: String, query: [(String, String)] = [], body: JSON? = nil) throws -> JSON {
+    /// A request whose answer is a JSONValue object.
+    func json(_ method: String, _ path: String, query: [(String, String)] = [], body: JSONValue? = nil) throws -> JSONValue {
         let requestBody: HTTPRequestBody = body.map { .bytes($0.compactBytes, contentType: "application/json") } ?? .none
         return try json(method, path, query: query, requestBody: requestBody)
     }
 
-    func json(_ method: String, _ path: String, query: [(String, String)] = [], requestBody: HTTPRequestBody) throws -> JSON {
+    func json(_ method: String, _ path: String, query: [(String, String)] = [], requestBody: HTTPRequestBody) throws -> JSONValue {
         let (connection, head) = try open(method, path, query: query, body: requestBody)
         let bytes = try connection.readWholeBody(of: head, method: method)
         if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) { return .null }
         do {
-            return try JSON.parse(bytes)
+            return try JSONValue.parse(bytes)
         } catch {
             throw PodctlError("podd answered \(method) \(path) with a body that is not JSON (\(error))")
         }
     }
 
     /// GET of an object that may not exist: nil on NotFound.
-    func getIfPresent(_ path: String) throws -> JSON? {
+    func getIfPresent(_ path: String) throws -> JSONValue? {
         do {
             return try json("GET", path)
         } catch let error as APIStatusError where error.isNotFound {
@@ -55,11 +56,11 @@ struct PoddClient {
         try connection.readBody(of: head, method: method, onData: onData)
     }
 
-    /// Follows a watch: newline-delimited JSON `WatchEvent`s, each handed to `onEvent` as soon
+    /// Follows a watch: newline-delimited JSONValue `WatchEvent`s, each handed to `onEvent` as soon
     /// as its line is complete; `onIdle` runs whenever everything received has been handed
     /// over and podctl waits for more. Returns when podd ends the stream.
     func watch(
-        _ path: String, query: [(String, String)] = [], onIdle: (() -> Void)? = nil, onEvent: (JSON) throws -> Void
+        _ path: String, query: [(String, String)] = [], onIdle: (() -> Void)? = nil, onEvent: (JSONValue) throws -> Void
     ) throws {
         var pending: [UInt8] = []
         defer { onIdle?() }
@@ -89,10 +90,10 @@ struct PoddClient {
         return WatchStream(connection: connection)
     }
 
-    static func watchEvent(_ line: ArraySlice<UInt8>) throws -> JSON {
-        let event: JSON
+    static func watchEvent(_ line: ArraySlice<UInt8>) throws -> JSONValue {
+        let event: JSONValue
         do {
-            event = try JSON.parse(line)
+            event = try JSONValue.parse(Array(line))
         } catch {
             throw PodctlError("podd sent a watch event that is not JSON (\(error))")
         }
@@ -170,7 +171,7 @@ final class WatchStream {
 
     /// The next event (`{"type": ..., "object": ...}`), blocking until it comes; nil when
     /// podd ends the watch.
-    func next() throws -> JSON? {
+    func next() throws -> JSONValue? {
         while true {
             if let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
                 let line = pending[..<newline]
@@ -184,7 +185,7 @@ final class WatchStream {
     }
 
     /// The next event, or nil when none came within `timeout` seconds (or the watch ended).
-    func next(timeout: Double) throws -> JSON? {
+    func next(timeout: Double) throws -> JSONValue? {
         while pending.firstIndex(of: UInt8(ascii: "\n")) == nil && !connection.hasBufferedData {
             var fd = pollfd(fd: connection.fd, events: Int16(POLLIN), revents: 0)
             let ready = poll(&fd, 1, Int32(max(0, timeout) * 1000))
@@ -196,9 +197,9 @@ final class WatchStream {
     }
 
     /// Reads events until `done` returns a value for one of them.
-    func wait<T>(what: String, until done: (JSON) throws -> T?) throws -> T {
+    func wait<T>(what: String, until done: (JSONValue) throws -> T?) throws -> T {
         while let event = try next() {
-            if let result = try done(event["object"]) { return result }
+            if let result = try done(event["object"] ?? .null) { return result }
         }
         throw PodctlError("podd ended the watch while waiting for \(what)")
     }

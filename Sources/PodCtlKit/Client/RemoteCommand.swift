@@ -1,3 +1,4 @@
+import PodModel
 import Glibc
 
 /// A Kubernetes remote command session (exec, attach) over a WebSocket with the channel
@@ -127,14 +128,14 @@ struct RemoteCommand {
 
     private func sendResize(_ socket: WebSocket) {
         guard let size = Terminal.size() else { return }
-        let message: JSON = ["Width": .int(size.width), "Height": .int(size.height)]
+        let message: JSONValue = ["Width": .int(Int64(size.width)), "Height": .int(Int64(size.height))]
         try? socket.sendBinary([4] + message.compactBytes)
     }
 
     /// kubectl's reading of the final Status: success, an exit code, or an error.
     static func exitStatus(from bytes: [UInt8], quiet: Bool = false) throws -> Int32 {
         guard !bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D }) else { return 0 }
-        guard let status = try? JSON.parse(bytes) else {
+        guard let status = try? JSONValue.parse(bytes) else {
             throw PodctlError(String(decoding: bytes, as: UTF8.self).trimmingSpaces)
         }
         if status["status"].string == "Success" { return 0 }

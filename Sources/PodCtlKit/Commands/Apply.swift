@@ -1,3 +1,4 @@
+import PodModel
 import ArgumentParser
 
 extension Podctl {
@@ -79,7 +80,7 @@ extension Podctl {
 
         /// The object's namespace, else -n, else default; an object and -n that disagree are
         /// refused, as kubectl refuses them.
-        static func namespace(of object: JSON, flag: String?) throws(PodctlError) -> String {
+        static func namespace(of object: JSONValue, flag: String?) throws(PodctlError) -> String {
             let own = object["metadata"]["namespace"].string
             if !own.isEmpty, let flag, flag != own {
                 throw PodctlError("the namespace from the provided object \"\(own)\" does not match the namespace \"\(flag)\". You must pass '--namespace=\(own)' to perform this operation.")
@@ -89,10 +90,10 @@ extension Podctl {
 
         /// Whether a replace changed nothing a user wrote: the spec, labels and annotations
         /// podd returns are the same as before (compared key-order-independently).
-        static func isUnchanged(_ before: JSON, _ after: JSON) -> Bool {
-            let fields: [(JSON) -> JSON] = [{ $0["spec"] }, { $0["metadata"]["labels"] }, { $0["metadata"]["annotations"] }]
-            func normalized(_ value: JSON) -> JSON {
-                if let object = value.objectValue, object.isEmpty { return .null }
+        static func isUnchanged(_ before: JSONValue, _ after: JSONValue) -> Bool {
+            let fields: [(JSONValue) -> JSONValue?] = [{ $0["spec"] }, { $0["metadata"]["labels"] }, { $0["metadata"]["annotations"] }]
+            func normalized(_ value: JSONValue?) -> JSONValue {
+                guard let value, value.objectValue?.isEmpty != true else { return .null }
                 return value.sortedKeys
             }
             return fields.allSatisfy { normalized($0(before)) == normalized($0(after)) }

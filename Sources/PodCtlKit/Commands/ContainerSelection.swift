@@ -1,3 +1,5 @@
+import PodModel
+
 /// The pod named by `NAME` or `pod/NAME`, as logs, exec, attach and debug take it.
 func podName(_ argument: String, verb: String) throws(PodctlError) -> String {
     guard argument.contains("/") else { return argument }
@@ -11,7 +13,7 @@ func podName(_ argument: String, verb: String) throws(PodctlError) -> String {
 /// The container to use when none is named, as kubectl picks it: the only one; else the one
 /// the kubectl.kubernetes.io/default-container annotation names; else the first, with a
 /// note on stderr.
-func defaultContainer(of pod: JSON) -> String? {
+func defaultContainer(of pod: JSONValue) -> String? {
     let containers = pod["spec"]["containers"].array.map { $0["name"].string }
     guard containers.count > 1 else { return containers.first }
     var chosen = containers[0]

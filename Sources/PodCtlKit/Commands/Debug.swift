@@ -1,3 +1,4 @@
+import PodModel
 import ArgumentParser
 import Glibc
 
@@ -94,9 +95,13 @@ extension Podctl.Debug {
         }
 
         public func run() throws {
-            try DebugSession(pod: pod, command: command, image: image, target: target, name: name, stdin: stdin, tty: tty,
-                             env: env, remove: remove, namespace: namespaceOptions.namespaceOrDefault,
-                             client: connection.client).run()
+            try session.run()
+        }
+
+        /// What was asked, as the quick path reads it too.
+        var session: DebugSession {
+            DebugSession(pod: pod, command: command, image: image, target: target, name: name, stdin: stdin, tty: tty,
+                         env: env, remove: remove, namespace: namespaceOptions.namespaceOrDefault, socket: connection.socket)
         }
     }
 
@@ -152,7 +157,7 @@ func pause(milliseconds: Int) {
 }
 
 /// One `podctl debug` session, whichever parser read its arguments.
-struct DebugSession {
+struct DebugSession: Equatable {
     var pod: String
     var command: [String]
     var image: String?
@@ -163,9 +168,11 @@ struct DebugSession {
     var env: [String]
     var remove: Bool
     var namespace: String
-    var client: PoddClient
+    /// `--socket`, if given (else $PODD_SOCKET, else the default).
+    var socket: String?
 
     func run() throws {
+        let client = ConnectionOptions.client(socket: socket)
         let podName = try PodCtlKit.podName(pod, verb: "debug")
         let path = PoddClient.podPath(namespace: namespace, name: podName)
         let terminal = useTerminal(tty: tty, stdin: stdin)
@@ -216,7 +223,7 @@ struct DebugSession {
 
     /// Whether the container in `pod` runs or has ended (nil: not yet); throws when it
     /// could not start.
-    static func startState(of name: String, in pod: JSON) throws -> StartState? {
+    static func startState(of name: String, in pod: JSONValue) throws -> StartState? {
         guard let status = pod["status"]["ephemeralContainerStatuses"].array.first(where: { $0["name"].string == name }) else {
             return nil
         }
@@ -253,7 +260,7 @@ struct DebugSession {
         }
         for attempt in 0..<3 {
             let containerName = name ?? "debugger-" + String((0..<5).map { _ in "bcdfghjklmnpqrstvwxz2456789".randomElement()! })
-            let patch: JSON = ["spec": ["ephemeralContainers": [ephemeralContainer(named: containerName, tty: terminal)]]]
+            let patch: JSONValue = ["spec": ["ephemeralContainers": [ephemeralContainer(named: containerName, tty: terminal)]]]
             do {
                 _ = try client.json(
                     "PATCH", path + "/ephemeralcontainers",
@@ -268,8 +275,8 @@ struct DebugSession {
         throw PodctlError("could not find a free name for the debug container; name one with --name")
     }
 
-    private func ephemeralContainer(named containerName: String, tty terminal: Bool) -> JSON {
-        var container: JSON = ["name": .string(containerName)]
+    private func ephemeralContainer(named containerName: String, tty terminal: Bool) -> JSONValue {
+        var container: JSONValue = ["name": .string(containerName)]
         // No image: podd gives its debug image.
         if let image, !image.isEmpty { container["image"] = .string(image) }
         container["command"] = .array((command.isEmpty ? ["sh"] : command).map { .string($0) })
@@ -311,12 +318,12 @@ struct DebugSession {
 }
 
 /// `podctl debug POD [--image I] [--target C] [--name N] [-i] [-t] [--env K=V]... [--rm]
-/// [-n NS] [--socket S] [-- CMD...]` read without ArgumentParser (QuickArguments).
-struct QuickDebug {
-    var run: () throws -> Void
-
-    /// `arguments` as Podctl.main has normalized them, starting with "debug".
-    init?(_ arguments: [String]) {
+/// [-n NS] [--socket S] [-- CMD...]` read without ArgumentParser (QuickArguments), tested to
+/// agree with `Podctl.parseAsRoot` (ArgumentParserAgreementTests).
+enum QuickDebug {
+    /// `arguments` as Podctl.main has normalized them, starting with "debug"; nil for any
+    /// other form, which ArgumentParser then reads.
+    static func parse(_ arguments: [String]) -> DebugSession? {
         guard arguments.first == "debug",
               let parsed = QuickArguments(
                 arguments.dropFirst(),
@@ -331,10 +338,9 @@ struct QuickDebug {
         let env = parsed.values["env"] ?? []
         guard image.ok, target.ok, name.ok, namespace.ok, socket.ok,
               env.allSatisfy({ $0.contains("=") && !$0.hasPrefix("=") }) else { return nil }
-        let session = DebugSession(
+        return DebugSession(
             pod: parsed.positionals[0], command: parsed.command, image: image.value, target: target.value, name: name.value,
             stdin: parsed.flags.contains("stdin"), tty: parsed.flags.contains("tty"), env: env, remove: parsed.flags.contains("rm"),
-            namespace: namespace.value ?? "default", client: parsed.client(socket: socket.value))
-        run = { try session.run() }
+            namespace: namespace.value ?? "default", socket: socket.value)
     }
 }

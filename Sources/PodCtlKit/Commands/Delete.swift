@@ -1,3 +1,4 @@
+import PodModel
 import ArgumentParser
 
 extension Podctl {

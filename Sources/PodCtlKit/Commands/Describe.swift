@@ -1,3 +1,4 @@
+import PodModel
 import ArgumentParser
 
 extension Podctl {
@@ -26,7 +27,7 @@ extension Podctl {
             let resource = try ResourceArguments.parse(arguments, verb: "describe")
             let client = connection.client
             let namespace = namespaceOptions.namespaceOrDefault
-            var pods: [JSON] = []
+            var pods: [JSONValue] = []
             if resource.names.isEmpty {
                 pods = try client.json("GET", PoddClient.podsPath(namespace: namespace))["items"].array
                 if pods.isEmpty {
@@ -47,7 +48,7 @@ extension Podctl {
 
         /// The pod's events, or nil when podd cannot list them. The field selector narrows the
         /// list on the server; the filter here keeps the answer right if podd ignores it.
-        static func events(of pod: JSON, client: PoddClient) -> [JSON]? {
+        static func events(of pod: JSONValue, client: PoddClient) -> [JSONValue]? {
             let name = pod["metadata"]["name"].string
             let namespace = pod["metadata"]["namespace"].stringValue ?? "default"
             let uid = pod["metadata"]["uid"].string

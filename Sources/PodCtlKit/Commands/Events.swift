@@ -1,3 +1,4 @@
+import PodModel
 import ArgumentParser
 
 extension Podctl {
@@ -41,12 +42,12 @@ extension Podctl {
                 objectName = name
                 query.append(("fieldSelector", "involvedObject.name=\(name)"))
             }
-            let matches: (JSON) -> Bool = { event in
+            let matches: (JSONValue) -> Bool = { event in
                 objectName == nil || event["involvedObject"]["name"].string == objectName
             }
             var table = TabWriter.table()
             var printedHeader = noHeaders
-            func addRows(_ events: [JSON]) {
+            func addRows(_ events: [JSONValue]) {
                 guard !events.isEmpty else { return }
                 if !printedHeader { table.row(EventFormat.headers(withNamespace: allNamespaces)) }
                 printedHeader = true
@@ -59,7 +60,7 @@ extension Podctl {
                 try client.watch(path, query: query, onIdle: { Output.write(table.flush()) }) { event in
                     let type = event["type"].string
                     guard type == "ADDED" || type == "MODIFIED" else { return }
-                    if matches(event["object"]) { addRows([event["object"]]) }
+                    if let object = event["object"], matches(object) { addRows([object]) }
                 }
                 return
             }

@@ -44,30 +44,45 @@ extension Podctl {
         }
 
         public func run() throws {
-            try runExec(pod: pod, container: container, namespace: namespaceOptions.namespaceOrDefault,
-                        client: connection.client, stdin: stdin, tty: tty, command: command)
+            try request.run()
+        }
+
+        /// What was asked, as the quick path reads it too.
+        var request: ExecRequest {
+            ExecRequest(pod: pod, container: container, namespace: namespaceOptions.namespaceOrDefault, socket: connection.socket,
+                        stdin: stdin, tty: tty, command: command)
         }
     }
 }
 
-/// `podctl exec`, whichever parser read its arguments.
-func runExec(pod: String, container: String?, namespace: String, client: PoddClient, stdin: Bool, tty: Bool,
-             command: [String]) throws {
-    let name = try podName(pod, verb: "exec")
-    var session = RemoteCommand(
-        client: client, namespace: namespace, pod: name, container: container, command: command,
-        stdin: stdin, tty: useTerminal(tty: tty, stdin: stdin))
-    let status = try session.runChoosingContainer(.exec)
-    if status != 0 { throw ExitCode(status) }
+/// What `podctl exec` is asked to do, whichever parser read its arguments.
+struct ExecRequest: Equatable {
+    var pod: String
+    var container: String?
+    var namespace: String
+    /// `--socket`, if given (else $PODD_SOCKET, else the default).
+    var socket: String?
+    var stdin: Bool
+    var tty: Bool
+    var command: [String]
+
+    func run() throws {
+        let name = try podName(pod, verb: "exec")
+        var session = RemoteCommand(
+            client: ConnectionOptions.client(socket: socket), namespace: namespace, pod: name, container: container,
+            command: command, stdin: stdin, tty: useTerminal(tty: tty, stdin: stdin))
+        let status = try session.runChoosingContainer(.exec)
+        if status != 0 { throw ExitCode(status) }
+    }
 }
 
 /// `podctl exec POD [-c C] [-i] [-t] [-n NS] [--socket S] -- CMD...` read without
-/// ArgumentParser (QuickArguments).
-struct QuickExec {
-    var run: () throws -> Void
-
-    /// `arguments` as Podctl.main has normalized them, starting with "exec".
-    init?(_ arguments: [String]) {
+/// ArgumentParser (QuickArguments); ArgumentParserAgreementTests check it reads every such
+/// form as `Podctl.parseAsRoot` does.
+enum QuickExec {
+    /// `arguments` as Podctl.main has normalized them, starting with "exec"; nil for any
+    /// other form, which ArgumentParser then reads.
+    static func parse(_ arguments: [String]) -> ExecRequest? {
         guard arguments.first == "exec",
               let parsed = QuickArguments(arguments.dropFirst(),
                                           booleans: ["-i": "stdin", "--stdin": "stdin", "-t": "tty", "--tty": "tty"],
@@ -75,12 +90,9 @@ struct QuickExec {
               parsed.positionals.count == 1, !parsed.command.isEmpty else { return nil }
         let container = parsed.single("container"), namespace = parsed.single("namespace"), socket = parsed.single("socket")
         guard container.ok, namespace.ok, socket.ok else { return nil }
-        let client = parsed.client(socket: socket.value)
-        run = {
-            try runExec(pod: parsed.positionals[0], container: container.value, namespace: namespace.value ?? "default",
-                        client: client, stdin: parsed.flags.contains("stdin"), tty: parsed.flags.contains("tty"),
-                        command: parsed.command)
-        }
+        return ExecRequest(pod: parsed.positionals[0], container: container.value, namespace: namespace.value ?? "default",
+                           socket: socket.value, stdin: parsed.flags.contains("stdin"), tty: parsed.flags.contains("tty"),
+                           command: parsed.command)
     }
 }
 

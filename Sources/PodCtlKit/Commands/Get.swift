@@ -1,3 +1,4 @@
+import PodModel
 import ArgumentParser
 
 extension Podctl {
@@ -63,12 +64,12 @@ extension Podctl {
                     Output.error(namespace.map { "No resources found in \($0) namespace." } ?? "No resources found")
                     return
                 }
-                Output.write(printer.render(items, asList: true))
+                Output.write(try printer.render(items, asList: true))
                 return
             }
 
             // Named objects: print those found, then fail on the first that was not.
-            var found: [JSON] = []
+            var found: [JSONValue] = []
             var failure: Error?
             for name in resource.names {
                 let path: String
@@ -83,7 +84,7 @@ extension Podctl {
                 }
             }
             if !found.isEmpty {
-                Output.write(printer.render(found, asList: resource.names.count > 1))
+                Output.write(try printer.render(found, asList: resource.names.count > 1))
             }
             if let failure { throw failure }
         }
@@ -98,9 +99,9 @@ extension Podctl {
             try client.watch(path, onIdle: { Output.write(printer.takeWatched()) }) { event in
                 let type = event["type"].string
                 guard type == "ADDED" || type == "MODIFIED" || type == "DELETED" else { return }
-                let object = event["object"]
+                guard let object = event["object"] else { return }
                 if !names.isEmpty && !names.contains(object["metadata"]["name"].string) { return }
-                printer.addWatched(object)
+                try printer.addWatched(object)
             }
         }
     }
@@ -128,11 +129,11 @@ struct ObjectPrinter {
 
     /// Items as a whole answer: a table, or the objects (a `List` when `asList`, as kubectl
     /// prints a list or several names).
-    func render(_ items: [JSON], asList: Bool) -> String {
+    func render(_ items: [JSONValue], asList: Bool) throws(PodctlError) -> String {
         switch format {
         case .json, .yaml:
             let value = asList ? list(items) : withKind(items[0])
-            return format == .json ? value.sortedKeys.prettyText + "\n" : value.sortedKeys.yamlText
+            return format == .json ? value.sortedKeys.kubectlJSONText : try value.sortedKeys.kubectlYAMLText()
         case .name:
             return items.map { "\(resource == .pods ? "pod" : "event")/\($0["metadata"]["name"].string)\n" }.joined()
         case .wide, nil:
@@ -145,13 +146,13 @@ struct ObjectPrinter {
     }
 
     /// Adds one object of a watch: a row (under a header printed once), or the object.
-    mutating func addWatched(_ object: JSON) {
+    mutating func addWatched(_ object: JSONValue) throws(PodctlError) {
         defer { printedObjects += 1 }
         switch format {
         case .json:
-            pending += withKind(object).sortedKeys.prettyText + "\n"
+            pending += withKind(object).sortedKeys.kubectlJSONText
         case .yaml:
-            pending += (printedObjects > 0 ? "---\n" : "") + withKind(object).sortedKeys.yamlText
+            pending += (printedObjects > 0 ? "---\n" : "") + (try withKind(object).sortedKeys.kubectlYAMLText())
         case .name:
             pending += "\(resource == .pods ? "pod" : "event")/\(object["metadata"]["name"].string)\n"
         case .wide, nil:
@@ -176,7 +177,7 @@ struct ObjectPrinter {
         }
     }
 
-    private func cells(_ object: JSON, now: Double) -> [String] {
+    private func cells(_ object: JSONValue, now: Double) -> [String] {
         switch resource {
         case .pods: return PodRow(pod: object, now: now).cells(wide: format == .wide, withNamespace: withNamespace)
         case .events: return EventFormat.cells(object, withNamespace: withNamespace, now: now)
@@ -184,14 +185,14 @@ struct ObjectPrinter {
     }
 
     /// Items of a list carry no kind; kubectl adds it when it prints them.
-    private func withKind(_ object: JSON) -> JSON {
+    private func withKind(_ object: JSONValue) -> JSONValue {
         var object = object
         if object["kind"].isNull { object["kind"] = .string(kind) }
         if object["apiVersion"].isNull { object["apiVersion"] = "v1" }
         return object
     }
 
-    private func list(_ items: [JSON]) -> JSON {
+    private func list(_ items: [JSONValue]) -> JSONValue {
         [
             "apiVersion": "v1",
             "items": .array(items.map(withKind)),

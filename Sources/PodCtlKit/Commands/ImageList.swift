@@ -1,3 +1,4 @@
+import PodModel
 import ArgumentParser
 
 extension Podctl.Image {
@@ -27,9 +28,9 @@ extension Podctl.Image {
             let items = list["items"].array
             switch output {
             case "json":
-                Output.write(list.sortedKeys.prettyText + "\n")
+                Output.write(list.sortedKeys.kubectlJSONText)
             case "yaml":
-                Output.write(list.sortedKeys.yamlText)
+                Output.write(try list.sortedKeys.kubectlYAMLText())
             case "name":
                 for item in items { Output.write("image/\(ImageRow(item).reference)\n") }
             default:
@@ -53,7 +54,7 @@ struct ImageRow {
     var sizeBytes: Int?
     var creationTimestamp: String
 
-    init(_ item: JSON) {
+    init(_ item: JSONValue) {
         var name = item["name"].string
         var tag = item["tag"].string
         // Fall back on metadata.name (NAME:TAG) for a server that sends only that.
@@ -63,7 +64,7 @@ struct ImageRow {
         }
         self.name = name
         self.tag = tag.isEmpty ? "<none>" : tag
-        sizeBytes = item["size"].intValue
+        sizeBytes = item["size"].lenientInt
         creationTimestamp = item["metadata"]["creationTimestamp"].string
     }
 

@@ -1,3 +1,4 @@
+import PodModel
 import ArgumentParser
 
 extension Podctl {
@@ -147,14 +148,14 @@ struct MetadataMapEdit {
 
         var changes = JSONObject()
         for (key, text) in set { changes[key] = .string(text) }
-        for key in remove { changes[key] = JSON.null }
+        for key in remove { changes[key] = JSONValue.null }
         var metadata = JSONObject([(key: field.key, value: .object(changes))])
         if let resourceVersion { metadata["resourceVersion"] = .string(resourceVersion) }
-        let patch = JSON.object(JSONObject([(key: "metadata", value: .object(metadata))]))
+        let patch = JSONValue.object(JSONObject([(key: "metadata", value: .object(metadata))]))
         let patched = try client.json("PATCH", path, requestBody: .bytes(patch.compactBytes, contentType: "application/merge-patch+json"))
 
         if let output {
-            Output.write(ObjectPrinter(resource: .pods, format: output, withNamespace: false, noHeaders: false).render([patched], asList: false))
+            Output.write(try ObjectPrinter(resource: .pods, format: output, withNamespace: false, noHeaders: false).render([patched], asList: false))
             return
         }
         let changed = set.contains { value($0.key) != $0.value } || remove.contains { value($0) != nil }

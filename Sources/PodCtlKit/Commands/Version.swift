@@ -1,3 +1,4 @@
+import PodModel
 import ArgumentParser
 
 extension Podctl {
@@ -24,8 +25,8 @@ extension Podctl {
         }
 
         public func run() throws {
-            let clientInfo: JSON = ["gitVersion": .string(PodctlVersion.gitVersion), "platform": .string("linux/\(Self.architecture)")]
-            var serverInfo: JSON?
+            let clientInfo: JSONValue = ["gitVersion": .string(PodctlVersion.gitVersion), "platform": .string("linux/\(Self.architecture)")]
+            var serverInfo: JSONValue?
             var failure: Error?
             if !client {
                 do {
@@ -35,9 +36,9 @@ extension Podctl {
                 }
             }
             if let output {
-                var document: JSON = ["clientVersion": clientInfo]
+                var document: JSONValue = ["clientVersion": clientInfo]
                 if let serverInfo { document["serverVersion"] = serverInfo }
-                Output.write(output == "json" ? document.prettyText + "\n" : document.yamlText)
+                Output.write(output == "json" ? document.kubectlJSONText : try document.kubectlYAMLText())
             } else {
                 Output.write("Client Version: \(PodctlVersion.gitVersion)\n")
                 if let serverInfo { Output.write("Server Version: \(serverInfo["gitVersion"].string)\n") }

@@ -1,6 +1,8 @@
+import PodModel
+
 /// An object read from a manifest, with where it came from for error messages.
 public struct ManifestObject: Sendable {
-    public var object: JSON
+    public var object: JSONValue
     public var source: String
 
     public var kind: String { object["kind"].string }
@@ -9,7 +11,7 @@ public struct ManifestObject: Sendable {
 
 /// Reads the manifests named by `-f`: files, directories (their `.yaml`, `.yml` and `.json`
 /// files, sorted by name, as kubectl reads them) and `-` for stdin. Each file may hold several
-/// YAML documents or JSON values; a `kind: List` (or any `...List` with `items`) is expanded
+/// YAML documents or JSONValue values; a `kind: List` (or any `...List` with `items`) is expanded
 /// into its items.
 public enum ManifestReader {
     static let extensions = [".yaml", ".yml", ".json"]
@@ -50,23 +52,26 @@ public enum ManifestReader {
         }
     }
 
-    /// Parses one file's bytes: JSON when it starts with `{`, else YAML.
+    /// Parses one file's bytes: JSON when it starts with `{`, else YAML, with podd's own
+    /// readers (PodJSON), so that podctl and podd read a manifest the same way.
     public static func parse(_ bytes: [UInt8], source: String) throws(PodctlError) -> [ManifestObject] {
-        var documents: [JSON]
+        var documents: [JSONValue]
         var content = bytes[...]
         if content.starts(with: [0xEF, 0xBB, 0xBF]) { content = content.dropFirst(3) }  // UTF-8 BOM
         let firstSignificant = content.first { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }
         if firstSignificant == UInt8(ascii: "{") {
             do {
-                documents = try JSON.parseSequence(Array(content))
+                documents = try JSONValue.parseStream(Array(content))
             } catch {
                 throw PodctlError("error parsing \(source): \(error)")
             }
         } else {
             do {
-                documents = try YAMLToJSON.documents(String(decoding: content, as: UTF8.self))
+                documents = try JSONValue.parseYAMLDocuments(String(decoding: content, as: UTF8.self))
             } catch {
-                throw PodctlError("error parsing \(source): error converting YAML to JSON: \(error)")
+                // kubectl's wording: "yaml: line 3: mapping values are not allowed in this context".
+                let line = error.line.map { "line \($0): " } ?? ""
+                throw PodctlError("error parsing \(source): error converting YAML to JSON: yaml: \(line)\(error.message)")
             }
         }
         var objects: [ManifestObject] = []
@@ -76,7 +81,7 @@ public enum ManifestReader {
         return objects
     }
 
-    private static func expand(_ document: JSON, source: String, into objects: inout [ManifestObject], depth: Int) throws(PodctlError) {
+    private static func expand(_ document: JSONValue, source: String, into objects: inout [ManifestObject], depth: Int) throws(PodctlError) {
         guard document.isObject else {
             throw PodctlError("error parsing \(source): a manifest must be an object with apiVersion and kind, not \(describeKind(document))")
         }
@@ -86,16 +91,16 @@ public enum ManifestReader {
             return
         }
         guard !kind.isEmpty else {
-            throw PodctlError("error validating \(source): Object 'Kind' is missing in '\(document.compactText.prefix(120))'")
+            throw PodctlError("error validating \(source): Object 'Kind' is missing in '\(document.description.prefix(120))'")
         }
         objects.append(ManifestObject(object: document, source: source))
     }
 
-    private static func describeKind(_ value: JSON) -> String {
+    private static func describeKind(_ value: JSONValue) -> String {
         switch value {
         case .array: return "a list"
         case .string: return "a string"
-        case .number: return "a number"
+        case .int, .double: return "a number"
         case .bool: return "a boolean"
         case .null: return "null"
         case .object: return "an object"

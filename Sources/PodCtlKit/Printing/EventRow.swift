@@ -1,8 +1,10 @@
+import PodModel
+
 /// How kubectl presents core/v1 Events: their order, their "last seen" interval, their source.
 public enum EventFormat {
     /// The time an event is sorted by (kubectl's `SortableEvents`): the series' last
     /// observation, else lastTimestamp, else eventTime.
-    public static func sortTime(_ event: JSON) -> Double {
+    public static func sortTime(_ event: JSONValue) -> Double {
         if event["series"].isObject, let time = Clock.parseRFC3339(event["series"]["lastObservedTime"].string) {
             return time
         }
@@ -10,7 +12,7 @@ public enum EventFormat {
         return Clock.parseRFC3339(event["eventTime"].string) ?? 0
     }
 
-    public static func sorted(_ events: [JSON]) -> [JSON] {
+    public static func sorted(_ events: [JSONValue]) -> [JSONValue] {
         events.enumerated()
             .sorted { lhs, rhs in
                 let (left, right) = (sortTime(lhs.element), sortTime(rhs.element))
@@ -21,7 +23,7 @@ public enum EventFormat {
 
     /// `5s`, or `5s (x3 over 2m)` for a repeated event, as kubectl's events table and
     /// describe print it.
-    public static func interval(_ event: JSON, now: Double = Clock.now()) -> String {
+    public static func interval(_ event: JSONValue, now: Double = Clock.now()) -> String {
         var firstSeen = Clock.age(since: event["eventTime"].string, now: now)
         if event["eventTime"].string.isEmpty || Clock.parseRFC3339(event["eventTime"].string) == nil {
             firstSeen = Clock.age(since: event["firstTimestamp"].string, now: now)
@@ -38,7 +40,7 @@ public enum EventFormat {
     }
 
     /// The component that reported the event.
-    public static func source(_ event: JSON) -> String {
+    public static func source(_ event: JSONValue) -> String {
         let component = event["source"]["component"].string
         return component.isEmpty ? event["reportingController"].string : component
     }
@@ -49,7 +51,7 @@ public enum EventFormat {
         (withNamespace ? ["NAMESPACE"] : []) + ["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]
     }
 
-    public static func cells(_ event: JSON, withNamespace: Bool, now: Double = Clock.now()) -> [String] {
+    public static func cells(_ event: JSONValue, withNamespace: Bool, now: Double = Clock.now()) -> [String] {
         let object = event["involvedObject"]
         var cells = withNamespace ? [event["metadata"]["namespace"].string] : []
         cells += [

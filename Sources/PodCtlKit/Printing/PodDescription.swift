@@ -1,3 +1,5 @@
+import PodModel
+
 /// The text of `podctl describe pod`, laid out as kubectl's pod describer lays it out
 /// (k8s.io/kubectl pkg/describe/describe.go `describePod`): tab-aligned blocks, nested by
 /// two spaces per level.
@@ -10,7 +12,7 @@ public struct PodDescription {
     /// Renders `pod`, then its events: nil when they could not be fetched, which prints
     /// `Events: <none>` as an empty list does. `localNode` names this machine, for a pod
     /// without a nodeName.
-    public static func render(pod: JSON, events: [JSON]?, now: Double = Clock.now(), localNode: String = LocalHost.name) -> String {
+    public static func render(pod: JSONValue, events: [JSONValue]?, now: Double = Clock.now(), localNode: String = LocalHost.name) -> String {
         var description = PodDescription(now: now, localNode: localNode)
         description.describe(pod: pod, events: events ?? [])
         return description.output + description.writer.flush()
@@ -25,13 +27,13 @@ public struct PodDescription {
         writer.write(String(repeating: "  ", count: level) + text + "\n")
     }
 
-    private mutating func describe(pod: JSON, events: [JSON]) {
+    private mutating func describe(pod: JSONValue, events: [JSONValue]) {
         let metadata = pod["metadata"]
         let spec = pod["spec"]
         let status = pod["status"]
         line(0, "Name:\t\(metadata["name"].string)")
         line(0, "Namespace:\t\(metadata["namespace"].string)")
-        if let priority = spec["priority"].intValue { line(0, "Priority:\t\(priority)") }
+        if let priority = spec["priority"].lenientInt { line(0, "Priority:\t\(priority)") }
         if !spec["priorityClassName"].string.isEmpty { line(0, "Priority Class Name:\t\(spec["priorityClassName"].string)") }
         if !spec["runtimeClassName"].string.isEmpty { line(0, "Runtime Class Name:\t\(spec["runtimeClassName"].string)") }
         if !spec["serviceAccountName"].string.isEmpty { line(0, "Service Account:\t\(spec["serviceAccountName"].string)") }
@@ -106,7 +108,7 @@ public struct PodDescription {
 
     // MARK: Labels and annotations
 
-    private mutating func labels(_ title: String, _ labels: JSON) {
+    private mutating func labels(_ title: String, _ labels: JSONValue?) {
         let pairs = labels.stringMap.sorted { $0.key < $1.key }
         guard !pairs.isEmpty else {
             line(0, "\(title):\t<none>")
@@ -119,7 +121,7 @@ public struct PodDescription {
 
     private static let maxAnnotationLength = 140
 
-    private mutating func annotations(_ annotations: JSON) {
+    private mutating func annotations(_ annotations: JSONValue?) {
         let pairs = annotations.stringMap
             .filter { $0.key != "kubectl.kubernetes.io/last-applied-configuration" }
             .sorted { $0.key < $1.key }
@@ -147,7 +149,7 @@ public struct PodDescription {
 
     // MARK: Containers
 
-    private mutating func containers(_ label: String, _ containers: [JSON], _ statuses: [JSON], _ fieldValues: FieldValues) {
+    private mutating func containers(_ label: String, _ containers: [JSONValue], _ statuses: [JSONValue], _ fieldValues: FieldValues) {
         line(0, label + ":" + (containers.isEmpty ? " <none>" : ""))
         for container in containers {
             let name = container["name"].string
@@ -188,7 +190,7 @@ public struct PodDescription {
         }
     }
 
-    private mutating func state(_ title: String, _ state: JSON) {
+    private mutating func state(_ title: String, _ state: JSONValue?) {
         if state["running"].isObject {
             line(2, "\(title):\tRunning")
             line(3, "Started:\t\(time(state["running"]["startedAt"]))")
@@ -210,12 +212,12 @@ public struct PodDescription {
     }
 
     /// Go prints a zero time as `Mon, 01 Jan 0001 00:00:00 +0000`.
-    private func time(_ value: JSON) -> String {
+    private func time(_ value: JSONValue?) -> String {
         guard let seconds = Clock.parseRFC3339(value.string) else { return "Mon, 01 Jan 0001 00:00:00 +0000" }
         return Clock.formatRFC1123Z(seconds)
     }
 
-    private mutating func resources(_ resources: JSON) {
+    private mutating func resources(_ resources: JSONValue?) {
         for kind in ["limits", "requests"] {
             let quantities = resources[kind].stringMap.sorted { $0.key < $1.key }
             guard !quantities.isEmpty else { continue }
@@ -224,11 +226,11 @@ public struct PodDescription {
         }
     }
 
-    private mutating func probe(_ title: String, _ probe: JSON) {
+    private mutating func probe(_ title: String, _ probe: JSONValue?) {
         guard probe.isObject else { return }
-        let attributes = "delay=\(probe["initialDelaySeconds"].int)s timeout=\(probe["timeoutSeconds"].intValue ?? 1)s "
-            + "period=\(probe["periodSeconds"].intValue ?? 10)s #success=\(probe["successThreshold"].intValue ?? 1) "
-            + "#failure=\(probe["failureThreshold"].intValue ?? 3)"
+        let attributes = "delay=\(probe["initialDelaySeconds"].int)s timeout=\(probe["timeoutSeconds"].lenientInt ?? 1)s "
+            + "period=\(probe["periodSeconds"].lenientInt ?? 10)s #success=\(probe["successThreshold"].lenientInt ?? 1) "
+            + "#failure=\(probe["failureThreshold"].lenientInt ?? 3)"
         let text: String
         if probe["exec"].isObject {
             text = "exec [" + probe["exec"]["command"].array.map(\.string).joined(separator: " ") + "] " + attributes
@@ -249,12 +251,12 @@ public struct PodDescription {
         line(2, "\(title):\t\(text)")
     }
 
-    private static func portText(_ port: JSON) -> String {
-        if case .number(let text) = port { return text }
+    private static func portText(_ port: JSONValue?) -> String {
+        if let number = port?.intValue { return String(number) }
         return port.string
     }
 
-    private mutating func environment(_ variables: [JSON], _ fieldValues: FieldValues) {
+    private mutating func environment(_ variables: [JSONValue], _ fieldValues: FieldValues) {
         line(2, "Environment:" + (variables.isEmpty ? "\t<none>" : ""))
         for variable in variables {
             let name = variable["name"].string
@@ -282,7 +284,7 @@ public struct PodDescription {
         }
     }
 
-    private mutating func mounts(_ mounts: [JSON]) {
+    private mutating func mounts(_ mounts: [JSONValue]) {
         line(2, "Mounts:" + (mounts.isEmpty ? "\t<none>" : ""))
         for mount in mounts.sorted(by: { $0["mountPath"].string < $1["mountPath"].string }) {
             var flags = [mount["readOnly"].bool ? "ro" : "rw"]
@@ -293,7 +295,7 @@ public struct PodDescription {
 
     // MARK: Volumes, QoS, tolerations
 
-    private mutating func volumes(_ volumes: [JSON]) {
+    private mutating func volumes(_ volumes: [JSONValue]) {
         guard !volumes.isEmpty else {
             line(0, "Volumes:\t<none>")
             return
@@ -332,7 +334,7 @@ public struct PodDescription {
     }
 
     /// Kubernetes' QoS class, for a server that does not report status.qosClass.
-    static func qosClass(_ spec: JSON) -> String {
+    static func qosClass(_ spec: JSONValue?) -> String {
         let containers = spec["containers"].array + spec["initContainers"].array
         var anySet = false
         var guaranteed = true
@@ -350,7 +352,7 @@ public struct PodDescription {
         return guaranteed ? "Guaranteed" : "Burstable"
     }
 
-    private mutating func tolerations(_ tolerations: [JSON]) {
+    private mutating func tolerations(_ tolerations: [JSONValue]) {
         guard !tolerations.isEmpty else {
             line(0, "Tolerations:\t<none>")
             return
@@ -360,14 +362,14 @@ public struct PodDescription {
             if !toleration["value"].string.isEmpty { text += "=" + toleration["value"].string }
             if !toleration["effect"].string.isEmpty { text += ":" + toleration["effect"].string }
             if !toleration["operator"].string.isEmpty { text += " op=" + toleration["operator"].string }
-            if let seconds = toleration["tolerationSeconds"].intValue { text += " for \(seconds)s" }
+            if let seconds = toleration["tolerationSeconds"].lenientInt { text += " for \(seconds)s" }
             line(0, (index == 0 ? "Tolerations:\t" : "\t") + text)
         }
     }
 
     // MARK: Events
 
-    private mutating func events(_ events: [JSON]) {
+    private mutating func events(_ events: [JSONValue]) {
         guard !events.isEmpty else {
             line(0, "Events:\t<none>")
             return
@@ -388,7 +390,7 @@ public struct PodDescription {
 
 /// The values `valueFrom.fieldRef` refers to, as describe shows them beside the variable.
 struct FieldValues {
-    let pod: JSON
+    let pod: JSONValue
 
     func value(of path: String) -> String {
         let metadata = pod["metadata"]

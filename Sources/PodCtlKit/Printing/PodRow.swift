@@ -1,3 +1,5 @@
+import PodModel
+
 /// One row of `podctl get pods`, computed as kubectl's `printPod` computes it
 /// (k8s.io/kubernetes pkg/printers/internalversion/printers.go).
 public struct PodRow: Equatable, Sendable {
@@ -25,7 +27,7 @@ public struct PodRow: Equatable, Sendable {
     }
 
     /// `localNode` names this machine, for pods that do not carry a nodeName.
-    public init(pod: JSON, now: Double = Clock.now(), localNode: () -> String = { LocalHost.name }) {
+    public init(pod: JSONValue, now: Double = Clock.now(), localNode: () -> String = { LocalHost.name }) {
         let spec = pod["spec"]
         let status = pod["status"]
         let metadata = pod["metadata"]
@@ -55,7 +57,7 @@ public struct PodRow: Equatable, Sendable {
             totalContainers += 1
         }
 
-        func finishedAt(_ containerStatus: JSON) -> Double? {
+        func finishedAt(_ containerStatus: JSONValue?) -> Double? {
             let terminated = containerStatus["lastState"]["terminated"]
             guard terminated.isObject else { return nil }
             // A terminated state without a time counts as the zero time, which never wins.
@@ -183,7 +185,7 @@ public struct PodRow: Equatable, Sendable {
         }
     }
 
-    static func hasCondition(_ status: JSON, _ type: String) -> Bool {
+    static func hasCondition(_ status: JSONValue?, _ type: String) -> Bool {
         status["conditions"].array.contains { $0["type"].string == type && $0["status"].string == "True" }
     }
 }

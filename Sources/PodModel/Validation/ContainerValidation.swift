@@ -92,6 +92,12 @@ struct ContainerValidation {
             }
         }
         if container.image.isEmpty { errors.append(.required(path.child("image"))) }
+        errors += ArgvRules.noNUL(container.image, path: path.child("image"))
+        errors += ArgvRules.noNUL(container.command, path: path.child("command"))
+        errors += ArgvRules.noNUL(container.args, path: path.child("args"))
+        if let workingDir = container.workingDir {
+            errors += ArgvRules.noNUL(workingDir, path: path.child("workingDir"))
+        }
         errors += validatePorts(container.ports, path: path.child("ports"))
         errors += validateEnv(container.env, path: path.child("env"))
         errors += validateVolumeMounts(container.volumeMounts, path: path.child("volumeMounts"))
@@ -140,6 +146,9 @@ struct ContainerValidation {
                     errors.append(.invalid(variablePath.child("name"), .string(variable.name), message))
                 }
             }
+            if let value = variable.value {
+                errors += ArgvRules.noNUL(value, path: variablePath.child("value"))
+            }
             if let source = variable.valueFrom {
                 errors += validateEnvSource(source, value: variable.value, path: variablePath.child("valueFrom"))
             }
@@ -180,6 +189,7 @@ struct ContainerValidation {
             } else {
                 errors += PathRules.absolute(mount.mountPath, path: mountPath.child("mountPath"))
                 errors += PathRules.noBacksteps(mount.mountPath, path: mountPath.child("mountPath"))
+                errors += ArgvRules.noNUL(mount.mountPath, path: mountPath.child("mountPath"))
             }
             if !mountPoints.insert(mount.mountPath).inserted {
                 errors.append(.invalid(mountPath.child("mountPath"), .string(mount.mountPath), "must be unique"))
@@ -244,7 +254,7 @@ struct ContainerValidation {
     }
 
     private func validateExec(_ command: [String], path: FieldPath) -> [FieldError] {
-        command.isEmpty ? [.required(path.child("command"))] : []
+        command.isEmpty ? [.required(path.child("command"))] : ArgvRules.noNUL(command, path: path.child("command"))
     }
 
     private func validateHTTPGet(_ action: HTTPGetAction, path: FieldPath) -> [FieldError] {

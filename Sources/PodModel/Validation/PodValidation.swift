@@ -106,10 +106,7 @@ public enum PodValidation {
                 errors.append(.invalid(path.child("hostname"), .string(hostname), message))
             }
         }
-        if spec.terminationGracePeriodSeconds < 0 {
-            errors.append(.invalid(path.child("terminationGracePeriodSeconds"), .int(spec.terminationGracePeriodSeconds),
-                                   "must be greater than or equal to 0"))
-        }
+        errors += SecondsLimits.gracePeriodErrors(spec.terminationGracePeriodSeconds, path: path.child("terminationGracePeriodSeconds"))
         // Image whitespace is checked for pods, not templates; Kubernetes does it last.
         for (label, list) in [("containers", spec.containers), ("initContainers", spec.initContainers)] {
             for (index, container) in list.enumerated() {
@@ -166,6 +163,7 @@ public enum PodValidation {
             } else {
                 errors += PathRules.noBacksteps(hostPath.path, path: pathPath)
                 errors += PathRules.absolute(hostPath.path, path: pathPath)
+                errors += ArgvRules.noNUL(hostPath.path, path: pathPath)
             }
         }
         return errors

@@ -16,17 +16,39 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     /// Nanoseconds within the second, 0 ..< 1_000_000_000.
     public var nanoseconds: Int32
 
-    /// A timestamp; nanoseconds outside 0 ..< 1e9 carry into the seconds.
+    /// A timestamp; nanoseconds outside 0 ..< 1e9 carry into the seconds. A time outside
+    /// `earliest...latest` (years 0001-9999, all RFC 3339 can write) is clamped to it.
     public init(seconds: Int64, nanoseconds: Int32 = 0) {
         let carry = Int64(nanoseconds) / 1_000_000_000
         var nanos = Int64(nanoseconds) % 1_000_000_000
-        var secs = seconds + carry
+        var secs = Self.saturatingSum(seconds, carry)
         if nanos < 0 {
             nanos += 1_000_000_000
-            secs -= 1
+            secs = Self.saturatingSum(secs, -1)
+        }
+        if secs < Self.earliestSeconds {
+            (secs, nanos) = (Self.earliestSeconds, 0)
+        } else if secs > Self.latestSeconds {
+            (secs, nanos) = (Self.latestSeconds, 999_999_999)
         }
         self.seconds = secs
         self.nanoseconds = Int32(nanos)
+    }
+
+    /// 0001-01-01T00:00:00Z, the earliest time a Timestamp holds.
+    public static let earliest = Timestamp(seconds: earliestSeconds)
+    /// 9999-12-31T23:59:59.999999999Z, the latest time a Timestamp holds.
+    public static let latest = Timestamp(seconds: latestSeconds, nanoseconds: 999_999_999)
+
+    /// Seconds of 0001-01-01T00:00:00Z and of 9999-12-31T23:59:59Z since the epoch.
+    static let earliestSeconds: Int64 = -62_135_596_800
+    static let latestSeconds: Int64 = 253_402_300_799
+
+    /// `a + b`, or the Int64 bound it would pass.
+    static func saturatingSum(_ a: Int64, _ b: Int64) -> Int64 {
+        let (sum, overflow) = a.addingReportingOverflow(b)
+        guard overflow else { return sum }
+        return b > 0 ? .max : .min
     }
 
     /// The current wall-clock time. Code that must be testable takes the time as a
@@ -37,11 +59,18 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         return Timestamp(seconds: Int64(spec.tv_sec), nanoseconds: Int32(spec.tv_nsec))
     }
 
-    /// This time moved by `seconds` (fractions kept to the nanosecond).
+    /// This time moved by `seconds` (fractions kept to the nanosecond). Never traps: a move
+    /// beyond year 9999 or before year 1 (Double.infinity, Int64.max seconds) stops at
+    /// `latest` or `earliest`, and NaN moves nothing.
     public func adding(seconds delta: Double) -> Timestamp {
+        guard !delta.isNaN else { return self }
+        // Any larger move leaves the representable range whatever the start.
+        let span = Double(Self.latestSeconds - Self.earliestSeconds) + 1
+        if delta > span { return .latest }
+        if delta < -span { return .earliest }
         let whole = delta.rounded(.down)
         let nanos = ((delta - whole) * 1_000_000_000).rounded()
-        return Timestamp(seconds: seconds + Int64(whole), nanoseconds: nanoseconds + Int32(nanos))
+        return Timestamp(seconds: Self.saturatingSum(seconds, Int64(whole)), nanoseconds: nanoseconds + Int32(nanos))
     }
 
     /// Seconds elapsed from `earlier` to this time (negative if `earlier` is later).
@@ -49,10 +78,10 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         Double(seconds - earlier.seconds) + Double(nanoseconds - earlier.nanoseconds) / 1_000_000_000
     }
 
-    /// This time moved by a Duration.
+    /// This time moved by a Duration, clamped to `earliest...latest` as `adding` is.
     public static func + (lhs: Timestamp, rhs: Duration) -> Timestamp {
         let (secs, attoseconds) = rhs.components
-        return Timestamp(seconds: lhs.seconds + secs, nanoseconds: lhs.nanoseconds + Int32(attoseconds / 1_000_000_000))
+        return Timestamp(seconds: saturatingSum(lhs.seconds, secs), nanoseconds: lhs.nanoseconds + Int32(attoseconds / 1_000_000_000))
     }
 
     /// The Duration from `rhs` to `lhs`.
@@ -133,8 +162,11 @@ extension Timestamp {
 // MARK: - Parsing
 
 extension Timestamp {
-    /// Parses RFC 3339: "2026-11-25T14:11:12Z", with optional fractional seconds
-    /// ("...12.5Z") and a numeric offset ("...12+02:00"); nil if the text is not one.
+    /// Parses RFC 3339 as Go's time.Parse(time.RFC3339, ...) reads Kubernetes' times:
+    /// "2026-11-25T14:11:12Z", with fractional seconds of any length after a `.` or `,`
+    /// ("...12.5Z", digits past nanoseconds truncated), `Z` or a numeric offset
+    /// ("...12+02:00", "...12-07:30"). RFC 3339 also allows a lowercase `t` and `z`; they are
+    /// accepted. nil if the text is not such a time.
     public init?(rfc3339 text: String) {
         let bytes = Array(text.utf8)
         var index = 0

@@ -1,3 +1,5 @@
+import PodModel
+
 /// An error podctl reports to its user: one line on stderr, then exit status 1.
 ///
 /// `line` is the whole line as printed, so client-side errors read `error: ...` and errors
@@ -36,10 +38,10 @@ public struct APIStatusError: Error, CustomStringConvertible, Sendable {
     /// assigns to the bare HTTP code when the body is not a Status.
     public init(code: Int, body: [UInt8]) {
         self.code = code
-        if let status = try? JSON.parse(body), status["kind"].string == "Status" {
+        if let status = try? JSONValue.parse(body), status["kind"].string == "Status" {
             reason = status["reason"].string
             message = status["message"].string
-            if let statusCode = status["code"].intValue, statusCode != 0 { self.code = statusCode }
+            if let statusCode = status["code"].lenientInt, statusCode != 0 { self.code = statusCode }
             if message.isEmpty { message = Self.defaultMessage(code: code) }
             return
         }

@@ -1,7 +1,9 @@
+import PodModel
 import Glibc
 
 /// Wall-clock time as seconds since the Unix epoch; Foundation's Date is not needed for the
-/// little podctl does with time.
+/// little podctl does with time. RFC 3339 is read and written by PodModel's `Timestamp`, the
+/// one parser podd uses too.
 public enum Clock {
     public static func now() -> Double {
         var spec = timespec()
@@ -9,79 +11,17 @@ public enum Clock {
         return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
     }
 
-    /// Parses an RFC 3339 timestamp as Kubernetes writes them (`2024-05-01T10:00:00Z`,
-    /// optionally with a fraction and a numeric offset).
+    /// Parses an RFC 3339 timestamp as Kubernetes writes them, with podd's own parser
+    /// (PodModel's `Timestamp`), to seconds since the epoch.
     public static func parseRFC3339(_ text: String) -> Double? {
-        let bytes = Array(text.utf8)
-        var index = 0
-        func number(_ digits: Int) -> Int? {
-            guard index + digits <= bytes.count else { return nil }
-            var value = 0
-            for _ in 0..<digits {
-                let byte = bytes[index]
-                guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
-                value = value * 10 + Int(byte - UInt8(ascii: "0"))
-                index += 1
-            }
-            return value
-        }
-        func expect(_ characters: String) -> Bool {
-            guard index < bytes.count, characters.utf8.contains(bytes[index]) else { return false }
-            index += 1
-            return true
-        }
-        guard let year = number(4), expect("-"), let month = number(2), expect("-"), let day = number(2),
-              expect("Tt "), let hour = number(2), expect(":"), let minute = number(2), expect(":"),
-              let second = number(2)
-        else { return nil }
-        var fraction = 0.0
-        if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
-            index += 1
-            var scale = 0.1
-            while index < bytes.count, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") {
-                fraction += Double(bytes[index] - UInt8(ascii: "0")) * scale
-                scale /= 10
-                index += 1
-            }
-        }
-        var offset = 0
-        if expect("Zz") {
-            offset = 0
-        } else if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
-            let sign = bytes[index] == UInt8(ascii: "-") ? -1 : 1
-            index += 1
-            guard let offsetHours = number(2), expect(":"), let offsetMinutes = number(2) else { return nil }
-            offset = sign * (offsetHours * 3600 + offsetMinutes * 60)
-        } else {
-            return nil
-        }
-        guard index == bytes.count else { return nil }
-        return Double(daysFromCivil(year: year, month: month, day: day) * 86400 + hour * 3600 + minute * 60 + second - offset)
-            + fraction
-    }
-
-    /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-    static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yearOfEra = y - era * 400
-        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146097 + dayOfEra - 719468
+        guard let time = Timestamp(rfc3339: text) else { return nil }
+        return Double(time.seconds) + Double(time.nanoseconds) / 1e9
     }
 
     /// Formats a time as Go's RFC1123Z in the local time zone (`Mon, 02 Jan 2006 15:04:05
     /// -0700`), as `kubectl describe` prints times.
     public static func formatRFC1123Z(_ seconds: Double) -> String {
         format(seconds, "%a, %d %b %Y %H:%M:%S %z")
-    }
-
-    /// An RFC 3339 timestamp in UTC with whole seconds, as Kubernetes writes them.
-    public static func formatRFC3339(_ seconds: Double) -> String {
-        var time = time_t(seconds.rounded(.down))
-        var parts = tm()
-        gmtime_r(&time, &parts)
-        return strftime(&parts, "%Y-%m-%dT%H:%M:%SZ")
     }
 
     static func format(_ seconds: Double, _ pattern: String) -> String {

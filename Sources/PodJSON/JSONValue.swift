@@ -17,9 +17,19 @@ public enum JSONValue: Sendable, Equatable {
 
 extension JSONValue {
     /// The member `key` of an object; nil for a missing key or a value that is not an object.
+    /// Setting a member of an object adds, replaces or (with nil) removes it; setting one on
+    /// a value that is not an object changes nothing.
     public subscript(key: String) -> JSONValue? {
-        guard case .object(let object) = self else { return nil }
-        return object[key]
+        get {
+            guard case .object(let object) = self else { return nil }
+            return object[key]
+        }
+        set {
+            guard case .object(var object) = self else { return }
+            self = .null  // drop the reference so that `object` is mutated in place
+            object[key] = newValue
+            self = .object(object)
+        }
     }
 
     /// The element at `index` of an array; nil when out of range or not an array.

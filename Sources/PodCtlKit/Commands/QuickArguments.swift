@@ -25,7 +25,8 @@ struct QuickArguments {
             if let flag = booleans[argument] {
                 flags.insert(flag)
             } else if let option = options[argument] {
-                guard index < arguments.endIndex, arguments[index] != "--" else { return nil }
+                // ArgumentParser refuses a value that looks like a flag ("-c -i"); so does this.
+                guard index < arguments.endIndex, !arguments[index].hasPrefix("-") else { return nil }
                 values[option, default: []].append(arguments[index])
                 index += 1
             } else if argument.hasPrefix("--"), let equals = argument.firstIndex(of: "="),
@@ -50,11 +51,4 @@ struct QuickArguments {
     }
 
     static let connection: [String: String] = ["-n": "namespace", "--namespace": "namespace", "--socket": "socket"]
-
-    /// The client for `--socket` (else $PODD_SOCKET, else the default).
-    func client(socket: String?) -> PoddClient {
-        var connection = ConnectionOptions()
-        connection.socket = socket
-        return connection.client
-    }
 }

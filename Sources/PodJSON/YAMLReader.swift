@@ -2,11 +2,13 @@ import Yams
 
 extension JSONValue {
     /// Parses a YAML stream into one JSON value per document, as Kubernetes converts YAML to
-    /// JSON (sigs.k8s.io/yaml over go-yaml): YAML 1.1 scalars (`yes`/`on` are booleans,
-    /// `0755` is octal, `1_000` is 1000), timestamps kept as strings, non-string keys turned
-    /// into strings, `<<` merge keys applied. Empty documents (nothing, or only comments)
-    /// are skipped. Floats that JSON cannot express (.inf, .nan), repeated keys and
-    /// alias bombs are errors.
+    /// JSON (sigs.k8s.io/yaml over go-yaml v2): plain scalars resolved by `YAMLScalar`
+    /// (`yes`/`on`/`y` are booleans, `0755` is octal, `1_000` is 1000, timestamps stay
+    /// strings), non-string keys turned into strings, `<<` merge keys applied. Empty
+    /// documents (nothing, or only comments) are skipped. Floats that JSON cannot express
+    /// (.inf, .nan), repeated keys, nesting deeper than 512 and alias bombs are errors.
+    /// podd (manifests, static pods, its config) and podctl read YAML through this one
+    /// function.
     public static func parseYAMLDocuments(_ text: String) throws(DocumentParseError) -> [JSONValue] {
         try parseYAMLDocuments(text, maximumValues: YAMLConverter.maximumValues)
     }
@@ -14,7 +16,8 @@ extension JSONValue {
     static func parseYAMLDocuments(_ text: String, maximumValues: Int) throws(DocumentParseError) -> [JSONValue] {
         var documents: [JSONValue] = []
         do {
-            let parser = try Parser(yaml: text)
+            // The basic resolver leaves every plain scalar untagged, for YAMLScalar to read.
+            let parser = try Parser(yaml: text, resolver: .basic)
             while let node = try parser.nextRoot() {
                 var converter = YAMLConverter(maximumValues: maximumValues)
                 let value = try converter.convert(node)
@@ -33,6 +36,9 @@ extension JSONValue {
 
 /// Turns a Yams node tree into a JSONValue.
 struct YAMLConverter {
+    /// Deeper nesting than this is refused, as the JSON parser refuses it.
+    static let maximumDepth = 512
+
     /// Aliases can make a small text expand exponentially ("billion laughs"); stop well
     /// beyond any real manifest.
     static let maximumValues = 1_000_000
@@ -42,7 +48,8 @@ struct YAMLConverter {
 
     init(maximumValues: Int = YAMLConverter.maximumValues) { self.maximumValues = maximumValues }
 
-    mutating func convert(_ node: Node) throws -> JSONValue {
+    mutating func convert(_ node: Node, depth: Int = 0) throws -> JSONValue {
+        guard depth < Self.maximumDepth else { throw error("exceeded max depth of \(Self.maximumDepth)", at: node) }
         visited += 1
         guard visited <= maximumValues else {
             throw DocumentParseError(message: "document expands to more than \(maximumValues) values (alias expansion?)",
@@ -50,14 +57,14 @@ struct YAMLConverter {
         }
         switch node {
         case .scalar(let scalar):
-            return try convertScalar(scalar, tag: node.tag.rawValue, node: node)
+            return try convertScalar(scalar, node: node)
         case .sequence(let sequence):
             var elements: [JSONValue] = []
             elements.reserveCapacity(sequence.count)
-            for element in sequence { elements.append(try convert(element)) }
+            for element in sequence { elements.append(try convert(element, depth: depth + 1)) }
             return .array(elements)
         case .mapping(let mapping):
-            return .object(try convertMapping(mapping, node: node))
+            return .object(try convertMapping(mapping, node: node, depth: depth + 1))
         case .alias:
             // Yams resolves aliases to the anchored node while parsing; an alias left in the
             // tree means the document refers to an anchor it never defined.
@@ -65,13 +72,13 @@ struct YAMLConverter {
         }
     }
 
-    private mutating func convertMapping(_ mapping: Node.Mapping, node: Node) throws -> JSONObject {
+    private mutating func convertMapping(_ mapping: Node.Mapping, node: Node, depth: Int) throws -> JSONObject {
         var object = JSONObject()
         var merged: [JSONObject] = []
         for (keyNode, valueNode) in mapping {
-            if case .scalar(let keyScalar) = keyNode, keyNode.tag.rawValue == Tag.Name.merge.rawValue || (keyScalar.string == "<<" && keyScalar.style == .plain) {
+            if case .scalar(let keyScalar) = keyNode, Tag.Name(rawValue: keyScalar.tag.rawValue) == .merge || (keyScalar.string == "<<" && Self.isPlainKey(keyScalar)) {
                 // `<<: *base` or `<<: [*a, *b]`: the mapping(s) supply keys this one lacks.
-                switch try convert(valueNode) {
+                switch try convert(valueNode, depth: depth) {
                 case .object(let base):
                     merged.append(base)
                 case .array(let bases):
@@ -90,7 +97,7 @@ struct YAMLConverter {
             guard !object.contains(key) else {
                 throw error("mapping key \"\(key)\" already defined", at: keyNode)
             }
-            object[key] = try convert(valueNode)
+            object[key] = try convert(valueNode, depth: depth)
         }
         // Explicit keys win over merged ones; earlier merge sources win over later ones.
         for base in merged {
@@ -99,13 +106,14 @@ struct YAMLConverter {
         return object
     }
 
-    /// A mapping key as JSON needs it: a string. Scalars keep their text (`1: x` gives "1",
-    /// `true: x` gives "true"), as sigs.k8s.io/yaml does.
+    /// A mapping key as JSON needs it: a string, as sigs.k8s.io/yaml makes it from the
+    /// resolved key: `1: x` and `0x1: x` give "1", `yes: x` gives "true", `1.5: x` "1.5".
+    /// A null key (`~: x`, `null: x`) gives "null".
     private mutating func keyString(_ node: Node) throws -> String {
         guard case .scalar(let scalar) = node else {
             throw error("mapping keys must be scalars, not \(node.isMapping ? "a mapping" : "a sequence")", at: node)
         }
-        switch try convertScalar(scalar, tag: node.tag.rawValue, node: node) {
+        switch try convertScalar(scalar, node: node, isPlainKey: Self.isPlainKey(scalar)) {
         case .string(let text): return text
         case .int(let number): return String(number)
         case .bool(let flag): return flag ? "true" : "false"
@@ -115,27 +123,38 @@ struct YAMLConverter {
         }
     }
 
-    private func convertScalar(_ scalar: Node.Scalar, tag: String, node: Node) throws -> JSONValue {
-        switch tag {
-        case Tag.Name.null.rawValue:
-            return .null
-        case Tag.Name.bool.rawValue:
-            guard let flag = Bool.construct(from: scalar) else { throw error("cannot read \(scalar.string) as a boolean", at: node) }
-            return .bool(flag)
-        case Tag.Name.int.rawValue:
-            if let number = Int64.construct(from: scalar) { return .int(number) }
-            // Beyond Int64: a float, as go-yaml gives for such integers.
-            if let number = Double.construct(from: scalar), number.isFinite { return .double(number) }
-            throw error("cannot read \(scalar.string) as an integer", at: node)
-        case Tag.Name.float.rawValue:
-            guard let number = Double.construct(from: scalar) else { throw error("cannot read \(scalar.string) as a number", at: node) }
-            guard number.isFinite else { throw error("\(scalar.string) cannot be represented in JSON", at: node) }
-            return .double(number)
-        default:
-            // str, timestamp (Kubernetes keeps timestamps as strings), binary and any
-            // explicit custom tag: the text.
+    /// A scalar's value: plain untagged scalars by `YAMLScalar`'s table; quoted and block
+    /// scalars, `!!str`, `!!timestamp`, `!!binary` and custom tags as their text; `!!int`,
+    /// `!!float`, `!!bool` and `!!null` must resolve to their kind, as go-yaml requires.
+    private func convertScalar(_ scalar: Node.Scalar, node: Node, isPlainKey: Bool = false) throws -> JSONValue {
+        let tag = isPlainKey ? .implicit : Tag.Name(rawValue: scalar.tag.rawValue)
+        guard tag == .implicit || [Tag.Name.int, .float, .bool, .null].contains(tag) else {
             return .string(scalar.string)
         }
+        if tag == .implicit && scalar.style != .plain && scalar.style != .any { return .string(scalar.string) }
+        let value: JSONValue
+        switch YAMLScalar.resolvePlain(scalar.string) {
+        case .value(let resolved): value = resolved
+        case .nonFiniteFloat: throw error("\(scalar.string) cannot be represented in JSON", at: node)
+        }
+        if tag == .implicit { return value }
+        switch value {
+        case .int(let number) where tag == .float:
+            return .double(Double(number))
+        case .int where tag == .int, .bool where tag == .bool, .null where tag == .null, .double where tag == .float:
+            return value
+        default:
+            let shortTag = "!!" + (tag.rawValue.split(separator: ":").last.map(String.init) ?? tag.rawValue)
+            throw error("cannot decode `\(scalar.string)` as a \(shortTag)", at: node)
+        }
+    }
+
+    /// Whether a mapping key is a plain scalar without a tag of its own. Yams' duplicate-key
+    /// check resolves every key's tag in place (to `!!str` with the basic resolver), so a
+    /// plain key tagged `!!str` reads as untagged: `!!str 0777: x` gives "511", not "0777".
+    static func isPlainKey(_ scalar: Node.Scalar) -> Bool {
+        let tag = Tag.Name(rawValue: scalar.tag.rawValue)
+        return scalar.style == .plain && (tag == .implicit || tag == .str)
     }
 
     private func error(_ message: String, at node: Node) -> DocumentParseError {

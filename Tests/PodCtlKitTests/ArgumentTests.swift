@@ -1,0 +1,256 @@
+import ArgumentParser
+import Testing
+
+@testable import PodCtlKit
+
+/// The arguments as `Podctl.main` hands them to a parser.
+private func normalized(_ arguments: [String]) -> [String] {
+    Podctl.moveLeadingGlobalOptions(Podctl.normalizeBooleanFlags(arguments))
+}
+
+/// The command ArgumentParser reads from `arguments`, as `Podctl.main` would.
+private func parsed(_ arguments: [String]) throws -> ParsableCommand {
+    try Podctl.parseAsRoot(normalized(arguments))
+}
+
+/// Every verb DESIGN.md lists that podctl has, with kubectl's spelling of its flags.
+@Suite struct VerbParsingTests {
+    @Test func apply() throws {
+        let command = try #require(try parsed(["apply", "-f", "a.yaml", "--filename", "dir", "-f", "-", "-n", "ns", "--socket", "/s"]) as? Podctl.Apply)
+        #expect(command.filenames == ["a.yaml", "dir", "-"])
+        #expect(command.namespaceOptions.namespace == "ns")
+        #expect(command.connection.socket == "/s")
+        #expect(try parsed(["apply", "--filename=x.yaml"]) is Podctl.Apply)
+    }
+
+    @Test func get() throws {
+        let command = try #require(try parsed(["get", "pods", "web", "-o", "wide", "-w", "--no-headers", "-A"]) as? Podctl.Get)
+        #expect(command.arguments == ["pods", "web"])
+        #expect(command.output == .wide)
+        #expect(command.watch && command.noHeaders && command.allNamespaces)
+        let json = try #require(try parsed(["get", "pod/web", "--output=json", "--watch=false"]) as? Podctl.Get)
+        #expect(json.output == .json && !json.watch)
+        for format in ["yaml", "name"] {
+            #expect((try parsed(["get", "po", "-o", format]) as? Podctl.Get)?.output?.rawValue == format)
+        }
+        #expect(throws: (any Error).self) { try parsed(["get", "pods", "-o", "table"]) }
+    }
+
+    @Test func describe() throws {
+        let command = try #require(try parsed(["describe", "pod", "web", "-n", "team"]) as? Podctl.Describe)
+        #expect(command.arguments == ["pod", "web"])
+        #expect(command.namespaceOptions.namespace == "team")
+    }
+
+    @Test func logs() throws {
+        let command = try #require(try parsed([
+            "logs", "web", "-c", "app", "-f", "-p", "--tail", "10", "--timestamps", "--since", "5m",
+        ]) as? Podctl.Logs)
+        #expect(command.pod == "web" && command.container == "app")
+        #expect(command.follow && command.previous && command.timestamps)
+        #expect(command.tail == 10 && command.since == "5m")
+        let long = try #require(try parsed(["logs", "pod/web", "--container=app", "--follow=true", "--previous=false"]) as? Podctl.Logs)
+        #expect(long.container == "app" && long.follow && !long.previous && long.tail == -1)
+    }
+
+    @Test func exec() throws {
+        let command = try #require(try parsed(["exec", "web", "-c", "app", "-it", "--", "sh", "-c", "echo hi"]) as? Podctl.Exec)
+        #expect(command.request == ExecRequest(pod: "web", container: "app", namespace: "default", socket: nil,
+                                               stdin: true, tty: true, command: ["sh", "-c", "echo hi"]))
+        #expect(throws: (any Error).self) { try parsed(["exec", "web"]) }
+    }
+
+    @Test func attach() throws {
+        let command = try #require(try parsed(["attach", "web", "-c", "app", "-i", "-t"]) as? Podctl.Attach)
+        #expect(command.pod == "web" && command.container == "app" && command.stdin && command.tty)
+    }
+
+    @Test func debug() throws {
+        let command = try #require(try parsed([
+            "debug", "web", "--image", "busybox", "--target", "app", "--name", "dbg", "-it", "--env", "A=1", "--env", "B=2", "--rm",
+            "--", "sh",
+        ]) as? Podctl.Debug.Session)
+        #expect(command.session == DebugSession(pod: "web", command: ["sh"], image: "busybox", target: "app", name: "dbg",
+                                                stdin: true, tty: true, env: ["A=1", "B=2"], remove: true, namespace: "default",
+                                                socket: nil))
+        let prune = try #require(try parsed(["debug", "prune", "web", "-c", "dbg"]) as? Podctl.Debug.Prune)
+        #expect(prune.pod == "web")
+        #expect(throws: (any Error).self) { try parsed(["debug", "web", "--env", "novalue"]) }
+    }
+
+    @Test func delete() throws {
+        let command = try #require(try parsed([
+            "delete", "pod", "web", "--grace-period", "5", "--wait=false", "--timeout", "30s", "--ignore-not-found",
+        ]) as? Podctl.Delete)
+        #expect(command.arguments == ["pod", "web"])
+        #expect(command.gracePeriod == 5 && !command.wait && command.timeout == "30s" && command.ignoreNotFound)
+        let byFile = try #require(try parsed(["delete", "-f", "pods.yaml", "--now"]) as? Podctl.Delete)
+        #expect(byFile.filenames == ["pods.yaml"] && byFile.now && byFile.wait)
+    }
+
+    @Test func events() throws {
+        let command = try #require(try parsed(["events", "-w", "-A", "--for", "pod/web", "--no-headers"]) as? Podctl.Events)
+        #expect(command.watch && command.allNamespaces && command.forObject == "pod/web" && command.noHeaders)
+    }
+
+    @Test func labelAndAnnotate() throws {
+        let label = try #require(try parsed(["label", "pod", "web", "tier=front", "old-", "--overwrite", "-o", "name"]) as? Podctl.Label)
+        #expect(label.arguments == ["pod", "web", "tier=front", "old-"] && label.overwrite)
+        let annotate = try #require(try parsed(["annotate", "pods", "--all", "note=x", "-l", "app=web"]) as? Podctl.Annotate)
+        #expect(annotate.arguments == ["pods", "note=x"])
+    }
+
+    @Test func image() throws {
+        #expect(try parsed(["image", "import", "busybox", "rootfs.tar"]) is Podctl.Image.Import)
+        #expect(try parsed(["image", "load", "-i", "archive.tar", "--name", "x:1"]) is Podctl.Image.Load)
+        #expect(try parsed(["image", "ls", "-o", "json"]) is Podctl.Image.List)
+        #expect(try parsed(["image", "list"]) is Podctl.Image.List)
+        #expect(try parsed(["image", "rm", "a", "b"]) is Podctl.Image.Remove)
+    }
+
+    @Test func version() throws {
+        let command = try #require(try parsed(["version", "--client", "-o", "yaml"]) as? Podctl.Version)
+        #expect(command.client && command.output == "yaml")
+    }
+
+    /// kubectl takes the global flags before the verb as well.
+    @Test func globalFlagsBeforeTheVerb() throws {
+        let command = try #require(try parsed(["--socket", "/s", "-n", "ns", "get", "pods"]) as? Podctl.Get)
+        #expect(command.connection.socket == "/s" && command.namespaceOptions.namespace == "ns")
+        let exec = try #require(try parsed(["--socket=/s", "exec", "web", "--", "ls", "-n", "x"]) as? Podctl.Exec)
+        #expect(exec.request.socket == "/s" && exec.request.command == ["ls", "-n", "x"])
+    }
+}
+
+/// The quick argv path of exec and debug (QuickArguments) must read every argument list it
+/// accepts exactly as ArgumentParser does, and hand everything else to ArgumentParser.
+@Suite struct QuickArgumentsAgreementTests {
+    /// Argument lists of exec; `quick` says whether the fast path takes them.
+    static let execCases: [(arguments: [String], quick: Bool)] = [
+        (["exec", "web", "--", "true"], true),
+        (["exec", "web", "-c", "app", "--", "sh", "-c", "echo hi"], true),
+        (["exec", "web", "--container", "app", "--", "ls"], true),
+        (["exec", "web", "--container=app", "--", "ls"], true),
+        (["exec", "-it", "web", "--", "sh"], true),
+        (["exec", "web", "-ti", "--", "sh"], true),
+        (["exec", "web", "-i", "-t", "--", "sh"], true),
+        (["exec", "web", "--stdin", "--tty", "--", "sh"], true),
+        (["exec", "web", "--stdin=true", "--tty=false", "--", "sh"], true),
+        (["exec", "-n", "team", "web", "--", "ls"], true),
+        (["exec", "web", "--namespace=team", "--socket", "/run/x.sock", "--", "ls"], true),
+        (["--socket", "/s", "-n", "ns", "exec", "web", "--", "ls"], true),
+        (["exec", "pod/web", "--", "ls", "-l", "--", "-x"], true),
+        (["exec", "web", "--", "-c", "--container", "x"], true),
+        // Handed to ArgumentParser: unknown or unusual flags, missing values, repeated
+        // options, no command.
+        (["exec", "web", "--quiet", "--", "ls"], false),
+        (["exec", "web", "-c=app", "--", "ls"], false),
+        (["exec", "web", "-itc", "app", "--", "ls"], false),
+        (["exec", "web", "-c", "--", "ls"], false),
+        (["exec", "web", "-c", "-i", "--", "ls"], false),
+        (["exec", "web", "--socket", "--", "ls"], false),
+        (["exec", "web", "-c", "a", "-c", "b", "--", "ls"], false),
+        (["exec", "web", "-c", "", "--", "ls"], false),
+        (["exec", "web"], false),
+        (["exec", "web", "--"], false),
+        (["exec", "--", "ls"], false),
+        (["exec", "web", "extra", "--", "ls"], false),
+        (["exec", "-h"], false),
+        (["exec", "--help"], false),
+        (["get", "pods"], false),
+    ]
+
+    @Test(arguments: execCases)
+    func execAgrees(arguments: [String], quick: Bool) throws {
+        let fast = QuickExec.parse(normalized(arguments))
+        #expect((fast != nil) == quick, "quick path for \(arguments)")
+        guard let fast else { return }
+        let command = try #require(try parsed(arguments) as? Podctl.Exec, "ArgumentParser refuses \(arguments)")
+        #expect(fast == command.request)
+    }
+
+    static let debugCases: [(arguments: [String], quick: Bool)] = [
+        (["debug", "web"], true),
+        (["debug", "web", "--", "sh"], true),
+        (["debug", "web", "-it", "--target", "app", "--", "sh"], true),
+        (["debug", "web", "--image", "busybox", "--", "wget", "-qO-", "127.0.0.1"], true),
+        (["debug", "web", "--image=busybox", "--target=app", "--name=dbg", "--", "ls"], true),
+        (["debug", "web", "-c", "dbg", "--rm", "--", "cat", "/etc/hostname"], true),
+        (["debug", "web", "--container", "dbg", "--", "ls"], true),
+        (["debug", "web", "--env", "A=1", "--env", "B=x=y", "--env=C=", "--", "env"], true),
+        (["debug", "-i", "--stdin", "web"], true),
+        (["debug", "web", "--stdin=false", "--tty=true"], true),
+        (["debug", "-n", "team", "--socket", "/s", "web", "--", "ls"], true),
+        (["--socket", "/s", "debug", "pod/web"], true),
+        // Handed to ArgumentParser.
+        (["debug", "prune", "web"], false),
+        (["debug", "session", "web"], false),
+        (["debug", "help"], false),
+        (["debug", "web", "--env", "novalue"], false),
+        (["debug", "web", "--env", "=x"], false),
+        (["debug", "web", "--image"], false),
+        (["debug", "web", "--image", "-i"], false),
+        (["debug", "web", "--name", "a", "--name", "b"], false),
+        (["debug", "web", "--profile", "general"], false),
+        (["debug", "web", "other"], false),
+        (["debug"], false),
+        (["debug", "--help"], false),
+    ]
+
+    @Test(arguments: debugCases)
+    func debugAgrees(arguments: [String], quick: Bool) throws {
+        let fast = QuickDebug.parse(normalized(arguments))
+        #expect((fast != nil) == quick, "quick path for \(arguments)")
+        guard let fast else { return }
+        let command = try #require(try parsed(arguments) as? Podctl.Debug.Session, "ArgumentParser refuses \(arguments)")
+        #expect(fast == command.session)
+    }
+
+    /// Whatever the fast path refuses is still read, or refused with a message, by
+    /// ArgumentParser: the fast path never accepts what ArgumentParser refuses.
+    @Test func refusedByArgumentParserMeansNotQuick() {
+        for (arguments, _) in Self.execCases + Self.debugCases {
+            let refused = (try? parsed(arguments)) == nil
+            if refused {
+                #expect(QuickExec.parse(normalized(arguments)) == nil && QuickDebug.parse(normalized(arguments)) == nil,
+                        "\(arguments)")
+            }
+        }
+    }
+}
+
+/// kubectl's (cobra's) answer to a verb it does not have.
+@Suite struct UnknownCommandTests {
+    @Test func unknownVerbIsNamed() {
+        #expect(Podctl.unknownCommandMessage(["port-forward", "web", "8080:80", "--socket", "/s"]) == """
+            error: unknown command "port-forward" for "podctl"
+            Run 'podctl --help' for usage.
+            """)
+        #expect(Podctl.unknownCommandMessage(normalized(["--socket", "/s", "top", "pod"]))?.hasPrefix(
+            #"error: unknown command "top" for "podctl""#) == true)
+    }
+
+    @Test func closeVerbsAreSuggested() {
+        #expect(Podctl.unknownCommandMessage(["gte", "pods"]) == """
+            error: unknown command "gte" for "podctl"
+
+            Did you mean this?
+            \tget
+
+            Run 'podctl --help' for usage.
+            """)
+        #expect(Podctl.unknownCommandMessage(["desc"])?.contains("\tdescribe\n") == true)
+    }
+
+    @Test func verbsAndFlagsAreNotUnknown() {
+        for verb in Podctl.verbs {
+            #expect(Podctl.unknownCommandMessage([verb]) == nil)
+        }
+        #expect(Podctl.unknownCommandMessage(["--help"]) == nil)
+        #expect(Podctl.unknownCommandMessage(["--version"]) == nil)
+        #expect(Podctl.unknownCommandMessage([]) == nil)
+        // The list podctl checks is ArgumentParser's own.
+        let subcommands = Podctl.configuration.subcommands.map { $0.configuration.commandName ?? $0._commandName }
+        #expect(Podctl.verbs == subcommands + ["help"])
+    }
+}
