@@ -57,7 +57,7 @@ public final class Daemon: Sendable {
         let store = try PodStore(root: config.stateDir + "/pods")
         let host = Self.hostname()
         let events = EventRecorder(host: host)
-        let cgroups = CgroupHierarchy.detect()
+        let cgroups = CgroupHierarchy.detect(name: config.cgroupParent)
         if cgroups == nil { logger.warning("no writable cgroup v2 hierarchy found: pods run without a cgroup of their own") }
         let registry = PodRegistry(features: Self.features, execHandlers: true)
         let makeContext = { @Sendable (config: PoddConfig) in

@@ -285,7 +285,7 @@ public actor PodController {
             pidns = (pod.spec.shareProcessNamespace) ? "pod" : "own"
         }
         do {
-            let (message, logPath) = try ContainerLaunch(pod: pod, layout: layout, images: context.images)
+            let (message, logPath) = try ContainerLaunch(pod: pod, layout: layout, images: context.images, logs: context.config.logs)
                 .message(for: def, run: run, pidNamespace: pidns, containerID: containerID)
             runs[name]?.logPath = logPath
             // Keep this run's log and the one before it (for `logs --previous`), as kubelet does.
