@@ -295,6 +295,13 @@ int pod_pidfd_reap(int pidfd) {
     return 0;
 }
 
+int pod_reap_if_exited(pid_t pid) {
+    siginfo_t info;
+    memset(&info, 0, sizeof info);
+    if (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG) < 0) return -1;
+    return info.si_pid == 0 ? 0 : 1;
+}
+
 int pod_set_child_subreaper(void) { return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); }
 
 int pod_pipe_cloexec(int fds[2]) {

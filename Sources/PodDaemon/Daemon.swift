@@ -38,7 +38,8 @@ public final class Daemon: Sendable {
     public static func blockSignals() {
         var set = sigset_t()
         sigemptyset(&set)
-        for s in [SIGTERM, SIGINT, SIGHUP] { sigaddset(&set, s) }
+        // SIGCHLD too: only then is it queued for ChildReaper's signalfd.
+        for s in [SIGTERM, SIGINT, SIGHUP, SIGCHLD] { sigaddset(&set, s) }
         pthread_sigmask(SIG_BLOCK, &set, nil)
         signal(SIGPIPE, SIG_IGN)
     }
@@ -53,6 +54,9 @@ public final class Daemon: Sendable {
             logger.info("container output is forwarded to the journal (\(journal))")
         }
         let reactor = try Reactor()
+        try ChildReaper.shared.watch(reactor: reactor) { [logger] pids in
+            logger.debug("reaped orphaned processes \(pids) (left by a monitor that died)")
+        }
         let images = try ImageStore(root: config.stateDir + "/images")
         let store = try PodStore(root: config.stateDir + "/pods")
         let host = Self.hostname()

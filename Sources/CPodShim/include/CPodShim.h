@@ -67,6 +67,10 @@ int pod_http_get(int fd, const char *host_header, const char *path, const char *
 /// or -1 with errno (ECHILD when it is not our child, EAGAIN when it still runs).
 int pod_pidfd_reap(int pidfd);
 
+/// Reaps child `pid` if it has exited (waitid P_PID, WEXITED|WNOHANG). Returns 1 when it
+/// was reaped, 0 when it still runs, -1 with errno (ECHILD: not a child).
+int pod_reap_if_exited(pid_t pid);
+
 /// Makes the calling process a child subreaper (orphaned descendants become its children).
 int pod_set_child_subreaper(void);
 

@@ -143,8 +143,12 @@ public final class PodSandbox: Sendable {
 
     public func send(_ message: ControlMessage) throws(OSError) { try socket.send(message) }
 
-    /// Reaps the monitor after it died on its own (it is podd's child when podd started it).
-    public func reapExited() { _ = pidfd?.reap() }
+    /// Reaps the monitor after it died on its own (it is podd's child when podd started it),
+    /// and kills what of the pod it left behind (container processes, orphaned to podd).
+    public func reapExited() {
+        _ = pidfd?.reap()
+        if let cgroup { CgroupHierarchy.killEach(in: cgroup) }
+    }
 
     /// Sends a message with descriptors (an exec or attach session's socket and stdio).
     public func send(_ message: ControlMessage, fds: [Int32]) throws(OSError) { try socket.send(message, fds: fds) }
