@@ -79,6 +79,7 @@ let package = Package(
         ),
         .executableTarget(name: "podctl", dependencies: ["PodCtlKit"]),
         .testTarget(name: "PodModelTests", dependencies: ["PodModel"]),
+        .testTarget(name: "PodOSTests", dependencies: ["PodOS", "CPodShim"]),
         .testTarget(name: "PodSystemdTests", dependencies: ["PodSystemd", "PodRuntime",
                                                             .product(name: "Logging", package: "swift-log")]),
     ],

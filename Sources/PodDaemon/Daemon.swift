@@ -53,7 +53,13 @@ public final class Daemon: Sendable {
         if let journal = JournalForwarding.configure(mode: config.journal) {
             logger.info("container output is forwarded to the journal (\(journal))")
         }
-        let reactor = try Reactor()
+        let reactor = try Reactor(onFailure: { [logger] error in
+            // Monitor messages and exits would no longer be heard of: a podd that carried on
+            // would look alive and supervise nothing. Exit non-zero at once (the pods keep
+            // running); systemd (Restart=on-failure) starts a podd that re-adopts them.
+            logger.critical("the reactor thread stopped: \(error); exiting so that podd is restarted (pods keep running and are re-adopted)")
+            _exit(70)
+        })
         try ChildReaper.shared.watch(reactor: reactor) { [logger] pids in
             logger.debug("reaped orphaned processes \(pids) (left by a monitor that died)")
         }

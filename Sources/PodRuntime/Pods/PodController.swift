@@ -117,7 +117,12 @@ public actor PodController {
             let sandbox = try PodSandbox.start(.init(monitorPath: context.monitorPath, uid: uid, runDirectory: layout.runDirectory,
                                                      hostname: layout.hostname, sharePID: pod.spec.shareProcessNamespace,
                                                      cgroups: context.cgroups, tmpfs: tmpfs), reactor: context.reactor)
-            attach(sandbox)
+            try attach(sandbox)
+            if let e = sandbox.cgroupError {
+                context.logger.error("pod \(pod.metadata.namespace)/\(pod.metadata.name): no cgroup of its own: \(e)")
+                record(type: "Warning", reason: "FailedCgroup",
+                       message: "Failed to create the pod's cgroup (\(e)): the pod runs without one (no resource accounting; its processes are found through its monitor only)", container: nil)
+            }
             context.logger.debug("pod \(pod.metadata.name): files \(Int((t1 - t0) * 1e6)) us, sandbox \(Int((RuntimeClock.monotonic() - t1) * 1e6)) us")
         } catch {
             context.logger.error("pod \(pod.metadata.namespace)/\(pod.metadata.name): sandbox failed: \(error)")
@@ -144,13 +149,21 @@ public actor PodController {
         admit()
     }
 
-    private func attach(_ sandbox: PodSandbox) {
+    /// Takes `sandbox` as the pod's, listening to its monitor. When the monitor cannot be
+    /// listened to, the sandbox is shut down and the error thrown (an unheard pod is worse
+    /// than none).
+    private func attach(_ sandbox: PodSandbox) throws(OSError) {
+        do throws(OSError) {
+            try sandbox.listen { [weak self] message in
+                guard let self else { return }
+                Task { await self.monitorSaid(message) }
+            }
+        } catch {
+            sandbox.shutdown()
+            throw OSError("listen to the pod's monitor: \(error.stage)", code: error.code)
+        }
         self.sandbox = sandbox
         netns = NetworkNamespace(monitorPID: sandbox.monitorPID)
-        sandbox.listen { [weak self] message in
-            guard let self else { return }
-            Task { await self.monitorSaid(message) }
-        }
     }
 
     private func prepareFiles() throws {
@@ -406,9 +419,14 @@ public actor PodController {
         if let phase = checkpoint?.phase, phase.isTerminal { terminalPhase = phase }
         if let checkpoint { conditions.seed(from: checkpoint.conditions) }
         if let adoption = reconnectMonitor() {
-            attach(adoption.sandbox)
-            resume(adoption, checkpoint: checkpoint, now: now)
-            return
+            do throws(OSError) {
+                try attach(adoption.sandbox)
+                resume(adoption, checkpoint: checkpoint, now: now)
+                return
+            } catch {
+                context.logger.error("pod \(pod.metadata.namespace)/\(pod.metadata.name): not re-adopted, started afresh: \(error)")
+                record(type: "Warning", reason: "FailedCreatePodSandBox", message: "Failed to re-adopt the pod's sandbox: \(error)", container: nil)
+            }
         }
         discardLeftovers(checkpoint: checkpoint, now: now)
         publish()

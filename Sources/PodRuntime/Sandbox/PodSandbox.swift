@@ -10,6 +10,9 @@ public final class PodSandbox: Sendable {
     public let runDirectory: String
     public let monitorPID: pid_t
     public let cgroup: String?
+    /// Why the pod has no cgroup of its own although the machine has cgroup v2 (the pod runs
+    /// without: the caller must tell the user), or nil.
+    public let cgroupError: OSError?
     let socket: SeqPacketSocket
     let pidfd: PidFD?
     let reactor: Reactor
@@ -26,11 +29,13 @@ public final class PodSandbox: Sendable {
         }
     }
 
-    init(uid: String, runDirectory: String, monitorPID: pid_t, cgroup: String?, socket: SeqPacketSocket, reactor: Reactor) {
+    init(uid: String, runDirectory: String, monitorPID: pid_t, cgroup: String?, cgroupError: OSError? = nil,
+         socket: SeqPacketSocket, reactor: Reactor) {
         self.uid = uid
         self.runDirectory = runDirectory
         self.monitorPID = monitorPID
         self.cgroup = cgroup
+        self.cgroupError = cgroupError
         self.socket = socket
         self.pidfd = try? PidFD(pid: monitorPID)
         self.reactor = reactor
@@ -57,7 +62,10 @@ public final class PodSandbox: Sendable {
     public static func start(_ o: Options, reactor: Reactor) throws(SandboxError) -> PodSandbox {
         _ = subreaper
         var cgroup: String?
-        if let h = o.cgroups { cgroup = try? h.createPodGroup(uid: o.uid) }
+        var cgroupError: OSError?
+        if let h = o.cgroups {
+            do throws(OSError) { cgroup = try h.createPodGroup(uid: o.uid) } catch { cgroupError = error }
+        }
         let (mine, theirs): (SeqPacketSocket, Int32)
         do throws(OSError) { (mine, theirs) = try SeqPacketSocket.pair() } catch { throw .os(error) }
         var args = ["--pod-dir", o.runDirectory, "--hostname", o.hostname]
@@ -99,7 +107,7 @@ public final class PodSandbox: Sendable {
                     if let p = m.int("pid") { monitorPID = pid_t(p) }
                     guard monitorPID > 0 else { throw .monitorFailed("it did not say its pid") }
                     return PodSandbox(uid: o.uid, runDirectory: o.runDirectory, monitorPID: monitorPID,
-                                      cgroup: cgroup, socket: mine, reactor: reactor)
+                                      cgroup: cgroup, cgroupError: cgroupError, socket: mine, reactor: reactor)
                 case "fatal":
                     throw .monitorFailed("\(m["stage"] ?? "start"): \(m["message"] ?? "errno \(m["errno"] ?? "?")")")
                 default: continue
@@ -121,11 +129,13 @@ public final class PodSandbox: Sendable {
     }
 
     /// Delivers every message from the monitor to `handler` (on the reactor thread), and a
-    /// nil message once when the connection ends (the monitor died or was shut down).
-    public func listen(_ handler: @escaping @Sendable (ControlMessage?) -> Void) {
+    /// nil message once when the connection ends (the monitor died or was shut down). Throws
+    /// when the reactor cannot watch the connection: the pod would never hear from its
+    /// monitor, so the caller must not use this sandbox.
+    public func listen(_ handler: @escaping @Sendable (ControlMessage?) -> Void) throws(OSError) {
         let socket = self.socket
         let reactor = self.reactor
-        try? reactor.add(socket.fd) { _ in
+        try reactor.add(socket.fd) { _ in
             while true {
                 switch socket.receive() {
                 case .wouldBlock: return
