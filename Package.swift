@@ -35,7 +35,11 @@ let package = Package(
         ),
         .target(
             name: "PodRuntime",
-            dependencies: ["PodModel", "PodOS", "CPodShim", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["PodModel", "PodOS", "CPodShim", .product(name: "Logging", package: "swift-log"),
+                           // DaemonHTTPClient: probes', hooks' and healthz's HTTP (Net/).
+                           .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOPosix", package: "swift-nio"),
+                           .product(name: "NIOHTTP1", package: "swift-nio")]
         ),
         .target(
             name: "PodAPI",

@@ -187,11 +187,6 @@ pid_t pod_spawn_in_cgroup(const char *path, char *const argv[], char *const envp
 }
 
 
-static long long pod_now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int pod_connect_in_netns(int netns_fd, const char *host, int port, int timeout_ms) {
     struct sockaddr_in6 a6;
@@ -243,41 +238,6 @@ int pod_connect_in_netns(int netns_fd, const char *host, int port, int timeout_m
         if (n < 0 || err != 0) { close(fd); errno = err ? err : EIO; return -1; }
     }
     return fd;
-}
-
-int pod_http_get(int fd, const char *host_header, const char *path, const char *extra_headers, int timeout_ms) {
-    char req[8192];
-    int n = snprintf(req, sizeof req,
-                     "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: kube-probe/podd\r\nAccept: */*\r\n%sConnection: close\r\n\r\n",
-                     path, host_header, extra_headers);
-    if (n < 0 || n >= (int)sizeof req) { errno = E2BIG; return -1; }
-    long long deadline = pod_now_ms() + timeout_ms;
-    int off = 0;
-    while (off < n) {
-        struct pollfd p = {.fd = fd, .events = POLLOUT};
-        int left = (int)(deadline - pod_now_ms());
-        if (left <= 0 || poll(&p, 1, left) <= 0) { errno = ETIMEDOUT; return -1; }
-        ssize_t w = send(fd, req + off, (size_t)(n - off), MSG_NOSIGNAL);
-        if (w < 0) { if (errno == EAGAIN || errno == EINTR) continue; return -1; }
-        off += (int)w;
-    }
-    char resp[64];
-    int got = 0;
-    while (got < 12) {
-        struct pollfd p = {.fd = fd, .events = POLLIN};
-        int left = (int)(deadline - pod_now_ms());
-        if (left <= 0 || poll(&p, 1, left) <= 0) { errno = ETIMEDOUT; return -1; }
-        ssize_t r = recv(fd, resp + got, sizeof resp - 1 - (size_t)got, 0);
-        if (r < 0) { if (errno == EAGAIN || errno == EINTR) continue; return -1; }
-        if (r == 0) { errno = ECONNRESET; return -1; }
-        got += (int)r;
-    }
-    resp[got] = '\0';
-    // "HTTP/1.x NNN ..."
-    if (strncmp(resp, "HTTP/", 5) != 0) { errno = EPROTO; return -1; }
-    char *sp = strchr(resp, ' ');
-    if (!sp) { errno = EPROTO; return -1; }
-    return atoi(sp + 1);
 }
 
 #include <sys/prctl.h>

@@ -58,11 +58,6 @@ pid_t pod_spawn_in_cgroup(const char *path, char *const argv[], char *const envp
 /// timeout).
 int pod_connect_in_netns(int netns_fd, const char *host, int port, int timeout_ms);
 
-/// An HTTP/1.1 GET of `path` on a connected socket, as kubelet's probes do it: returns the
-/// status code (or -1 with errno), within `timeout_ms`. `extra_headers` is "Name: value\r\n"
-/// lines or "".
-int pod_http_get(int fd, const char *host_header, const char *path, const char *extra_headers, int timeout_ms);
-
 /// Reaps a child that has exited, by pidfd (waitid P_PIDFD): never another child. Returns 0,
 /// or -1 with errno (ECHILD when it is not our child, EAGAIN when it still runs).
 int pod_pidfd_reap(int pidfd);
