@@ -92,6 +92,8 @@ public final class HTTPServer: Sendable {
     let allowedGroup: gid_t?
     let maxBody: Int
     let logger: Logger
+    /// The listening channel once bound, and whether accepting should stop (stopAccepting).
+    private let listener = Mutex<(channel: Channel?, stopped: Bool)>((nil, false))
 
     public init(listeningSocket fd: Int32, handler: any APIRequestHandler, allowedGroup: gid_t?,
                 maxBody: Int = 3 << 20, logger: Logger) {
@@ -102,13 +104,19 @@ public final class HTTPServer: Sendable {
         self.logger = logger
     }
 
-    /// Serves until the task is cancelled.
+    /// Serves until the task is cancelled, or until `stopAccepting` and the end of every
+    /// connection in flight.
     public func run() async throws {
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(ChannelOptions.backlog, value: 256)
             .bind(socketFD) { channel in
                 channel.eventLoop.makeCompletedFuture { try self.configure(channel) }
             }
+        let stopped = listener.withLock { state in
+            state.channel = server.channel
+            return state.stopped
+        }
+        if stopped { server.channel.close(promise: nil) }
         try await withThrowingDiscardingTaskGroup { group in
             try await server.executeThenClose { connections in
                 for try await connection in connections {
@@ -127,6 +135,16 @@ public final class HTTPServer: Sendable {
                 }
             }
         }
+    }
+
+    /// Stops accepting connections (the listening channel closes; the socket file stays, for
+    /// the next podd): `run` returns once the connections in flight end. Graceful shutdown.
+    public func stopAccepting() {
+        let channel: Channel? = listener.withLock { state in
+            state.stopped = true
+            return state.channel
+        }
+        channel?.close(promise: nil)
     }
 
     /// HTTP/1.1 with one possible upgrade, to a WebSocket (Kubernetes' exec and attach): the

@@ -6,6 +6,7 @@ import PodModel
 import PodOS
 import PodRuntime
 import PodSystemd
+import ServiceLifecycle
 import Synchronization
 
 /// podd itself: wires the stores, the registry and the API server together, recovers stored
@@ -92,34 +93,24 @@ public final class Daemon: Sendable {
         let supervision = ServiceSupervision(notifier: notifier, registry: registry, reactor: reactor, logger: logger)
         let signals = try SignalWatcher(reactor: reactor)
         let running = RunningConfig(config)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await server.run() }
-            group.addTask {
-                await supervision.announceReady(socketFD: socket.fd, socketPath: socket.path, since: start)
-                await supervision.supervise()
-                // Nothing to supervise (no service manager): still, this task must not end
-                // before the others, or the group would stop serving.
-                while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
-            }
-            group.addTask {
-                while !Task.isCancelled {
-                    guard let sig = await signals.next() else { return }
-                    if sig == SIGHUP {
-                        notifier.reloading()
-                        await self.reload(running, registry: registry, staticPods: staticPods, makeContext: makeContext)
-                        notifier.ready(status: await supervision.statusLine())
-                        continue
-                    }
-                    notifier.stopping(status: "stopping: pods keep running")
-                    self.logger.info("received signal \(sig): shutting down (pods keep running)")
-                    return
-                }
-            }
-            _ = try await group.next()
-            group.cancelAll()
-        }
-        await staticPods.stop()
-        await registry.closeWatches()
+        // Started in this order, shut down in the reverse one (DaemonServices.swift).
+        let services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: SupervisionService(supervision: supervision, notifier: notifier, socket: socket, start: start),
+                  serviceName: "supervision"),
+            .init(service: StaticPodService(staticPods: staticPods), serviceName: "static-pods"),
+            .init(service: APIServerService(server: server, registry: registry, drain: .seconds(5), logger: logger),
+                  serviceName: "api-server"),
+            .init(service: SignalService(signals: signals, logger: logger, reload: {
+                notifier.reloading()
+                await self.reload(running, registry: registry, staticPods: staticPods, makeContext: makeContext)
+                notifier.ready(status: await supervision.statusLine())
+            }), successTerminationBehavior: .gracefullyShutdownGroup, serviceName: "signals"),
+        ]
+        // podd reads its signals itself (signalfd, blocked in every thread): none for the group.
+        var group = ServiceGroupConfiguration(services: services, logger: logger)
+        group.maximumGracefulShutdownDuration = .seconds(10)
+        group.maximumCancellationDuration = .seconds(5)
+        try await ServiceGroup(configuration: group).run()
         if !socket.activated { unlink(config.socket) }
     }
 
