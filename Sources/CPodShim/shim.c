@@ -94,6 +94,10 @@ pid_t pod_spawn(const char *path, char *const argv[], char *const envp[], int fd
     } else if (fd3 >= 0) {
         posix_spawn_file_actions_adddup2(&actions, fd3, 3);
     }
+    // Nothing else reaches the child, even a descriptor another thread of podd made without
+    // close-on-exec a moment ago (NIO accepts API connections with accept4 and no
+    // SOCK_CLOEXEC): it would stay open in a monitor as long as the pod runs.
+    posix_spawn_file_actions_addclosefrom_np(&actions, fd3 >= 0 ? 4 : 3);
     rc = posix_spawn(&pid, path, &actions, &attr, argv, envp);
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attr);
@@ -181,6 +185,8 @@ pid_t pod_spawn_in_cgroup(const char *path, char *const argv[], char *const envp
     } else if (fd3 >= 0) {
         if (dup2(fd3, 3) < 0) _exit(126);   // dup2 clears FD_CLOEXEC on 3
     }
+    // As in pod_spawn: 0-2 and 3 only, whatever another thread opened without close-on-exec.
+    syscall(SYS_close_range, fd3 >= 0 ? 4U : 3U, ~0U, 0U);
     setsid();
     execve(path, argv, envp);
     _exit(127);

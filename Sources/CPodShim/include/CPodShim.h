@@ -26,8 +26,8 @@ int pod_peer_credentials(int fd, pid_t *pid, uid_t *uid, gid_t *gid);
 int pod_process_in_group(pid_t pid, gid_t gid);
 
 /// posix_spawn `path` with `argv`/`envp`, with `fd3` (if >= 0) as the child's fd 3, stdin
-/// from /dev/null and stdout/stderr to `logfd` (or inherited when -1); all other fds are
-/// close-on-exec in podd. Returns the pid or -1.
+/// from /dev/null and stdout/stderr to `logfd` (or inherited when -1); every other fd is
+/// closed in the child (closefrom), so none of podd's reaches it. Returns the pid or -1.
 pid_t pod_spawn(const char *path, char *const argv[], char *const envp[], int fd3, int logfd);
 
 /// Sends one SOCK_SEQPACKET message, optionally passing file descriptors (SCM_RIGHTS).
