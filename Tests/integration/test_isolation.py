@@ -155,3 +155,26 @@ def test_no_descriptor_of_podd_reaches_a_monitor_or_container(podd):
     finally:
         for s in idle:
             s.close()
+
+
+def test_api_clients_see_the_close_when_podd_is_killed(podd):
+    """Connections open while monitors are spawned are podd's alone: once podd dies (kill -9),
+    each client sees its connection end, instead of hanging until its own timeout."""
+    import signal as _signal
+    clients = []
+    for _ in range(8):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(podd.socket)
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")  # half a request: in flight
+        clients.append(s)
+    for i in range(3):
+        assert podd.create(pod_manifest(f"k{i}", [("app", "exec sleep 100000")], terminationGracePeriodSeconds=0)).status == 201
+    for i in range(3):
+        podd.wait_running(f"k{i}")
+    podd.proc.send_signal(_signal.SIGKILL)
+    podd.proc.wait(10)
+    for s in clients:
+        s.settimeout(10)
+        assert s.recv(100) == b"", "the connection must end with podd"
+        s.close()
+    podd.start()  # so that cleanup deletes the pods
