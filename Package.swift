@@ -86,6 +86,7 @@ let package = Package(
         .executableTarget(name: "podctl", dependencies: ["PodCtlKit"]),
         .testTarget(name: "PodModelTests", dependencies: ["PodModel"]),
         .testTarget(name: "PodOSTests", dependencies: ["PodOS", "CPodShim"]),
+        .testTarget(name: "PodDaemonTests", dependencies: ["PodDaemon", "PodRuntime", "PodOS", "PodModel"]),
         .testTarget(name: "PodSystemdTests", dependencies: ["PodSystemd", "PodRuntime",
                                                             .product(name: "Logging", package: "swift-log")]),
     ],
