@@ -104,6 +104,7 @@ extension Reactor {
                 return
             }
             Task {
+                // Cancelled or not, the wait ends here at the latest (a timeout is the answer).
                 try? await Task.sleep(for: .milliseconds(Int64(timeout * 1000)))
                 resume()
             }
