@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         // 1.16: LogHandler.log(event:), which PodSystemd's journal handler implements.
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.0.0"),
     ],
     targets: [
         // JSON and YAML for podd and podctl alike: one parser, one writer, one YAML reading.
@@ -40,7 +41,11 @@ let package = Package(
         ),
         .target(
             name: "PodRuntime",
-            dependencies: ["PodModel", "PodOS", "CPodShim", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["PodModel", "PodOS", "CPodShim", .product(name: "Logging", package: "swift-log"),
+                           // DaemonHTTPClient: probes', hooks' and healthz's HTTP (Net/).
+                           .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOPosix", package: "swift-nio"),
+                           .product(name: "NIOHTTP1", package: "swift-nio")]
         ),
         .target(
             name: "PodAPI",
@@ -66,7 +71,8 @@ let package = Package(
         .target(
             name: "PodDaemon",
             dependencies: ["PodAPI", "PodRuntime", "PodModel", "PodOS", "CPodShim", "PodSystemd",
-                           .product(name: "Logging", package: "swift-log")]
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
         ),
         .target(
             name: "PodCtlKit",
@@ -91,6 +97,8 @@ let package = Package(
         .testTarget(name: "PodAPITests", dependencies: ["PodAPI", "PodRuntime", "PodModel", "PodOS",
                                                         .product(name: "NIOHTTP1", package: "swift-nio")]),
         .testTarget(name: "PodCtlKitTests", dependencies: ["PodCtlKit", "PodModel"]),
+        .testTarget(name: "PodOSTests", dependencies: ["PodOS", "CPodShim"]),
+        .testTarget(name: "PodDaemonTests", dependencies: ["PodDaemon", "PodRuntime", "PodOS", "PodModel"]),
         .testTarget(name: "PodSystemdTests", dependencies: ["PodSystemd", "PodRuntime",
                                                             .product(name: "Logging", package: "swift-log")]),
     ],

@@ -94,6 +94,10 @@ pid_t pod_spawn(const char *path, char *const argv[], char *const envp[], int fd
     } else if (fd3 >= 0) {
         posix_spawn_file_actions_adddup2(&actions, fd3, 3);
     }
+    // Nothing else reaches the child, even a descriptor another thread of podd made without
+    // close-on-exec a moment ago (NIO accepts API connections with accept4 and no
+    // SOCK_CLOEXEC): it would stay open in a monitor as long as the pod runs.
+    posix_spawn_file_actions_addclosefrom_np(&actions, fd3 >= 0 ? 4 : 3);
     rc = posix_spawn(&pid, path, &actions, &attr, argv, envp);
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attr);
@@ -181,17 +185,14 @@ pid_t pod_spawn_in_cgroup(const char *path, char *const argv[], char *const envp
     } else if (fd3 >= 0) {
         if (dup2(fd3, 3) < 0) _exit(126);   // dup2 clears FD_CLOEXEC on 3
     }
+    // As in pod_spawn: 0-2 and 3 only, whatever another thread opened without close-on-exec.
+    syscall(SYS_close_range, fd3 >= 0 ? 4U : 3U, ~0U, 0U);
     setsid();
     execve(path, argv, envp);
     _exit(127);
 }
 
 
-static long long pod_now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int pod_connect_in_netns(int netns_fd, const char *host, int port, int timeout_ms) {
     struct sockaddr_in6 a6;
@@ -245,41 +246,6 @@ int pod_connect_in_netns(int netns_fd, const char *host, int port, int timeout_m
     return fd;
 }
 
-int pod_http_get(int fd, const char *host_header, const char *path, const char *extra_headers, int timeout_ms) {
-    char req[8192];
-    int n = snprintf(req, sizeof req,
-                     "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: kube-probe/podd\r\nAccept: */*\r\n%sConnection: close\r\n\r\n",
-                     path, host_header, extra_headers);
-    if (n < 0 || n >= (int)sizeof req) { errno = E2BIG; return -1; }
-    long long deadline = pod_now_ms() + timeout_ms;
-    int off = 0;
-    while (off < n) {
-        struct pollfd p = {.fd = fd, .events = POLLOUT};
-        int left = (int)(deadline - pod_now_ms());
-        if (left <= 0 || poll(&p, 1, left) <= 0) { errno = ETIMEDOUT; return -1; }
-        ssize_t w = send(fd, req + off, (size_t)(n - off), MSG_NOSIGNAL);
-        if (w < 0) { if (errno == EAGAIN || errno == EINTR) continue; return -1; }
-        off += (int)w;
-    }
-    char resp[64];
-    int got = 0;
-    while (got < 12) {
-        struct pollfd p = {.fd = fd, .events = POLLIN};
-        int left = (int)(deadline - pod_now_ms());
-        if (left <= 0 || poll(&p, 1, left) <= 0) { errno = ETIMEDOUT; return -1; }
-        ssize_t r = recv(fd, resp + got, sizeof resp - 1 - (size_t)got, 0);
-        if (r < 0) { if (errno == EAGAIN || errno == EINTR) continue; return -1; }
-        if (r == 0) { errno = ECONNRESET; return -1; }
-        got += (int)r;
-    }
-    resp[got] = '\0';
-    // "HTTP/1.x NNN ..."
-    if (strncmp(resp, "HTTP/", 5) != 0) { errno = EPROTO; return -1; }
-    char *sp = strchr(resp, ' ');
-    if (!sp) { errno = EPROTO; return -1; }
-    return atoi(sp + 1);
-}
-
 #include <sys/prctl.h>
 #include <sys/wait.h>
 
@@ -293,6 +259,13 @@ int pod_pidfd_reap(int pidfd) {
     if (waitid((idtype_t)P_PIDFD, (id_t)pidfd, &info, WEXITED | WNOHANG) < 0) return -1;
     if (info.si_pid == 0) { errno = EAGAIN; return -1; }
     return 0;
+}
+
+int pod_reap_if_exited(pid_t pid) {
+    siginfo_t info;
+    memset(&info, 0, sizeof info);
+    if (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG) < 0) return -1;
+    return info.si_pid == 0 ? 0 : 1;
 }
 
 int pod_set_child_subreaper(void) { return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); }

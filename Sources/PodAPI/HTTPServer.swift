@@ -94,6 +94,8 @@ public final class HTTPServer: Sendable {
     let limits: ConnectionLimits
     let logger: Logger
     private let open = Atomic<Int>(0)
+    /// The listening channel once bound, and whether accepting should stop (stopAccepting).
+    private let listener = Mutex<(channel: Channel?, stopped: Bool)>((nil, false))
 
     public init(listeningSocket fd: Int32, handler: any APIRequestHandler, allowedGroup: UInt32?,
                 limits: ConnectionLimits = ConnectionLimits(), logger: Logger) {
@@ -104,7 +106,8 @@ public final class HTTPServer: Sendable {
         self.logger = logger
     }
 
-    /// Serves until the task is cancelled.
+    /// Serves until the task is cancelled, or until `stopAccepting` and the end of every
+    /// connection in flight.
     public func run() async throws {
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(ChannelOptions.backlog, value: 256)
@@ -113,6 +116,11 @@ public final class HTTPServer: Sendable {
                 // takes the future of it, so that accepting goes on meanwhile.
                 channel.eventLoop.makeCompletedFuture { try self.configure(channel) }
             }
+        let stopped = listener.withLock { state in
+            state.channel = server.channel
+            return state.stopped
+        }
+        if stopped { server.channel.close(promise: nil) }
         try await withThrowingDiscardingTaskGroup { group in
             try await server.executeThenClose { connections in
                 for try await connection in connections {
@@ -131,6 +139,16 @@ public final class HTTPServer: Sendable {
                 }
             }
         }
+    }
+
+    /// Stops accepting connections (the listening channel closes; the socket file stays, for
+    /// the next podd): `run` returns once the connections in flight end. Graceful shutdown.
+    public func stopAccepting() {
+        let channel: Channel? = listener.withLock { state in
+            state.stopped = true
+            return state.channel
+        }
+        channel?.close(promise: nil)
     }
 
     /// HTTP/1.1 with one possible upgrade, to a WebSocket (Kubernetes' exec and attach): the

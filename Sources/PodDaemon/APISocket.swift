@@ -24,7 +24,8 @@ public enum APISocket {
         }
         try FileSystem.makeDirectories(FileSystem.parent(path), mode: 0o755)
         if FileSystem.exists(path) {
-            // A live podd answers on it: refuse to steal its socket. A stale file is removed.
+            // A live podd answers on it: refuse to steal its socket. A stale file is removed
+            // (a failed connect is the answer "nobody serves here", not an error).
             if let probe = try? connectStream(path) {
                 close(probe)
                 throw OSError("bind(\(path)): another podd is already serving on this socket", code: EADDRINUSE)

@@ -6,6 +6,7 @@ import PodModel
 import PodOS
 import PodRuntime
 import PodSystemd
+import ServiceLifecycle
 import Synchronization
 
 /// podd itself: wires the stores, the registry and the API server together, recovers stored
@@ -38,7 +39,8 @@ public final class Daemon: Sendable {
     public static func blockSignals() {
         var set = sigset_t()
         sigemptyset(&set)
-        for s in [SIGTERM, SIGINT, SIGHUP] { sigaddset(&set, s) }
+        // SIGCHLD too: only then is it queued for ChildReaper's signalfd.
+        for s in [SIGTERM, SIGINT, SIGHUP, SIGCHLD] { sigaddset(&set, s) }
         pthread_sigmask(SIG_BLOCK, &set, nil)
         signal(SIGPIPE, SIG_IGN)
     }
@@ -52,12 +54,21 @@ public final class Daemon: Sendable {
         if let journal = JournalForwarding.configure(mode: config.journal) {
             logger.info("container output is forwarded to the journal (\(journal))")
         }
-        let reactor = try Reactor()
+        let reactor = try Reactor(onFailure: { [logger] error in
+            // Monitor messages and exits would no longer be heard of: a podd that carried on
+            // would look alive and supervise nothing. Exit non-zero at once (the pods keep
+            // running); systemd (Restart=on-failure) starts a podd that re-adopts them.
+            logger.critical("the reactor thread stopped: \(error); exiting so that podd is restarted (pods keep running and are re-adopted)")
+            _exit(70)
+        })
+        try ChildReaper.shared.watch(reactor: reactor) { [logger] pids in
+            logger.debug("reaped orphaned processes \(pids) (left by a monitor that died)")
+        }
         let images = try ImageStore(root: config.stateDir + "/images")
         let store = try PodStore(root: config.stateDir + "/pods")
         let host = Self.hostname()
         let events = EventRecorder(host: host)
-        let cgroups = CgroupHierarchy.detect()
+        let cgroups = CgroupHierarchy.detect(name: config.cgroupParent)
         if cgroups == nil { logger.warning("no writable cgroup v2 hierarchy found: pods run without a cgroup of their own") }
         let registry = PodRegistry(features: Self.features, execHandlers: true)
         let makeContext = { @Sendable (config: PoddConfig) in
@@ -86,34 +97,24 @@ public final class Daemon: Sendable {
         let supervision = ServiceSupervision(notifier: notifier, registry: registry, reactor: reactor, logger: logger)
         let signals = try SignalWatcher(reactor: reactor)
         let running = RunningConfig(config)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await server.run() }
-            group.addTask {
-                await supervision.announceReady(socketFD: socket.fd, socketPath: socket.path, since: start)
-                await supervision.supervise()
-                // Nothing to supervise (no service manager): still, this task must not end
-                // before the others, or the group would stop serving.
-                while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
-            }
-            group.addTask {
-                while !Task.isCancelled {
-                    guard let sig = await signals.next() else { return }
-                    if sig == SIGHUP {
-                        notifier.reloading()
-                        await self.reload(running, registry: registry, staticPods: staticPods, makeContext: makeContext)
-                        notifier.ready(status: await supervision.statusLine())
-                        continue
-                    }
-                    notifier.stopping(status: "stopping: pods keep running")
-                    self.logger.info("received signal \(sig): shutting down (pods keep running)")
-                    return
-                }
-            }
-            _ = try await group.next()
-            group.cancelAll()
-        }
-        await staticPods.stop()
-        await registry.closeWatches()
+        // Started in this order, shut down in the reverse one (DaemonServices.swift).
+        let services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: SupervisionService(supervision: supervision, notifier: notifier, socket: socket, start: start),
+                  serviceName: "supervision"),
+            .init(service: StaticPodService(staticPods: staticPods), serviceName: "static-pods"),
+            .init(service: APIServerService(server: server, registry: registry, drain: .seconds(5), logger: logger),
+                  serviceName: "api-server"),
+            .init(service: SignalService(signals: signals, logger: logger, reload: {
+                notifier.reloading()
+                await self.reload(running, registry: registry, staticPods: staticPods, makeContext: makeContext)
+                notifier.ready(status: await supervision.statusLine())
+            }), successTerminationBehavior: .gracefullyShutdownGroup, serviceName: "signals"),
+        ]
+        // podd reads its signals itself (signalfd, blocked in every thread): none for the group.
+        var group = ServiceGroupConfiguration(services: services, logger: logger)
+        group.maximumGracefulShutdownDuration = .seconds(10)
+        group.maximumCancellationDuration = .seconds(5)
+        try await ServiceGroup(configuration: group).run()
         if !socket.activated { unlink(config.socket) }
     }
 

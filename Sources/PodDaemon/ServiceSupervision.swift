@@ -11,8 +11,8 @@ import Synchronization
 /// READY=1 once the API answers, STATUS= with pod counts kept current, WATCHDOG=1 pings.
 ///
 /// A ping goes out only after a round trip through the parts that do podd's work: the reactor
-/// thread (every monitor message passes through it) and the pod registry actor (every API call
-/// and pod change). A supervisor stuck in either stops pinging, and systemd restarts it; the
+/// thread (every monitor message passes through it), the HTTP API (GET /healthz on its own
+/// socket) and the pod registry actor (every API call and pod change). A supervisor stuck in either stops pinging, and systemd restarts it; the
 /// pods keep running and the next podd re-adopts them.
 final class ServiceSupervision: Sendable {
     let notifier: ServiceNotifier
@@ -20,6 +20,8 @@ final class ServiceSupervision: Sendable {
     let reactor: Reactor
     let logger: Logger
     private let lastStatus = Mutex<String>("")
+    /// The API socket's path, for the watchdog's /healthz round trip.
+    private let apiPath = Mutex<String?>(nil)
 
     init(notifier: ServiceNotifier, registry: PodRegistry, reactor: Reactor, logger: Logger) {
         self.notifier = notifier
@@ -33,13 +35,15 @@ final class ServiceSupervision: Sendable {
     /// 10 s and says READY anyway (with a warning): the manager would otherwise kill podd.
     func announceReady(socketFD: Int32, socketPath: String, since start: Double) async {
         let path = SocketActivation.boundPath(socketFD) ?? socketPath
+        apiPath.withLock { $0 = path }
         let deadline = RuntimeClock.monotonic() + 10
         var answered = false
         while RuntimeClock.monotonic() < deadline {
-            if await APIProbe.healthz(path: path, reactor: reactor, timeout: 1) {
+            if await APIProbe.healthz(path: path, timeout: 1) {
                 answered = true
                 break
             }
+            // Cancelled: the check below ends the wait.
             try? await Task.sleep(for: .milliseconds(5))
             if Task.isCancelled { return }
         }
@@ -75,16 +79,23 @@ final class ServiceSupervision: Sendable {
                 logger.warning("watchdog: the reactor thread did not answer; no ping")
                 continue
             }
+            if let path = apiPath.withLock({ $0 }), !(await APIProbe.healthz(path: path, timeout: seconds)) {
+                logger.warning("watchdog: the API did not answer GET /healthz; no ping")
+                // Not at once again: a ping is due every interval, and a miss waits one too.
+                try? await Task.sleep(for: interval)
+                continue
+            }
             _ = await registry.count
             notifier.watchdog()
             let elapsed = ContinuousClock.now - started
+            // Cancelled: the loop's condition ends the watchdog.
             if elapsed < interval { try? await Task.sleep(for: interval - elapsed) }
         }
     }
 
     private func refreshStatus(every interval: Duration) async {
         while !Task.isCancelled {
-            try? await Task.sleep(for: interval)
+            try? await Task.sleep(for: interval)   // cancelled: the loop ends
             await publishStatus()
         }
     }
@@ -148,6 +159,7 @@ final class ReactorProbe: Sendable {
             var one: UInt64 = 1
             _ = write(fd, &one, 8)
             Task {
+                // Cancelled or not, the outcome is decided once: false if nothing came first.
                 try? await Task.sleep(for: .milliseconds(Int64(timeout * 1000)))
                 outcome.finish(false)
             }
@@ -173,31 +185,14 @@ final class ReactorProbe: Sendable {
     }
 }
 
-/// podd asking itself GET /healthz on its API socket, without blocking a thread: the proof
-/// that the HTTP server accepts and answers before READY=1 goes out.
+/// podd asking itself GET /healthz on its API socket, through its one HTTP client
+/// (DaemonHTTPClient): the proof that the HTTP server accepts and answers, before READY=1
+/// goes out and before each watchdog ping.
 enum APIProbe {
-    static func healthz(path: String, reactor: Reactor, timeout: Double) async -> Bool {
-        guard let fd = try? APISocket.connectStream(path) else { return false }
-        defer { close(fd) }
-        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
-        let request = Array("GET /healthz HTTP/1.1\r\nHost: podd\r\nConnection: close\r\n\r\n".utf8)
-        let sent = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-        guard sent == request.count else { return false }
-        var reply: [UInt8] = []
-        let deadline = RuntimeClock.monotonic() + timeout
-        while RuntimeClock.monotonic() < deadline {
-            var buf = [UInt8](repeating: 0, count: 512)
-            let n = buf.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n > 0 {
-                reply += buf[0..<n]
-                if reply.count >= 12 { break }
-                continue
-            }
-            if n == 0 { break }
-            guard errno == EAGAIN || errno == EINTR else { return false }
-            await reactor.waitReadable(fd, timeout: max(0.001, deadline - RuntimeClock.monotonic()))
-        }
-        // "HTTP/1.1 200": any complete status line means the server is serving.
-        return reply.count >= 12 && reply.starts(with: Array("HTTP/1.".utf8))
+    static func healthz(path: String, timeout: Double) async -> Bool {
+        let request = DaemonHTTPClient.Request(path: "/healthz", host: "podd")
+        // Any failure is an answer: the API does not serve (the caller says so, or retries).
+        guard let response = try? await DaemonHTTPClient.get(request, unixSocket: path, timeout: timeout) else { return false }
+        return response.status == 200
     }
 }

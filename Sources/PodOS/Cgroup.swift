@@ -61,6 +61,13 @@ public struct CgroupHierarchy: Sendable {
         for pid in processes(in: group) { kill(pid, SIGKILL) }
     }
 
+    /// SIGKILLs, one by one, the processes in the group and its children now: unlike
+    /// cgroup.kill, it cannot reach a process that joins the group right after (a pod's
+    /// next monitor, started at once when the last one died).
+    public static func killEach(in group: String) {
+        for pid in processes(in: group) { kill(pid, SIGKILL) }
+    }
+
     /// Removes the group and its children, bottom up; a group still holding processes stays
     /// (EBUSY) and the error is returned.
     public static func remove(_ group: String) throws(OSError) {

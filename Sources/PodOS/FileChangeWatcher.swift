@@ -18,6 +18,8 @@ public final class FileChangeWatcher: Sendable {
     /// Returns when the file changed or after `timeout` seconds.
     public func waitForChange(timeout: Double) async {
         guard fd >= 0 else {
+            // No inotify instance (out of them): the caller looks again after the timeout,
+            // which is all a wait for a change promises. Cancelled: it looks at once.
             try? await Task.sleep(for: .milliseconds(Int64(timeout * 1000)))
             return
         }

@@ -85,6 +85,8 @@ public enum FileSystem {
         return out
     }
 
+    /// The file's text, or nil when it cannot be read: for files whose absence is an answer
+    /// (/proc entries of a process that is gone, a pidfile); use `read` where it is an error.
     public static func readString(_ path: String) -> String? {
         guard let bytes = try? read(path) else { return nil }
         return String(decoding: bytes, as: UTF8.self)

@@ -7,7 +7,10 @@ public enum ProcessControl {
     /// stdout/stderr to `logFD` when given. Uses posix_spawn (safe in a threaded process).
     public static func spawn(_ path: String, arguments: [String], environment: [String],
                              fd3: Int32 = -1, logFD: Int32 = -1) throws(OSError) -> pid_t {
-        let pid = withCArrays([path] + arguments, environment) { argv, envp in pod_spawn(path, argv, envp, fd3, logFD) }
+        // Claimed (ChildReaper): whoever spawns it waits for it with `wait`.
+        let pid = ChildReaper.shared.spawning {
+            withCArrays([path] + arguments, environment) { argv, envp in pod_spawn(path, argv, envp, fd3, logFD) }
+        }
         guard pid > 0 else { throw OSError.last("spawn(\(path))") }
         return pid
     }
@@ -19,7 +22,9 @@ public enum ProcessControl {
         let cgfd = open(cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard cgfd >= 0 else { return try spawn(path, arguments: arguments, environment: environment, fd3: fd3) }
         defer { close(cgfd) }
-        let pid = withCArrays([path] + arguments, environment) { argv, envp in pod_spawn_in_cgroup(path, argv, envp, fd3, cgfd) }
+        let pid = ChildReaper.shared.spawning {
+            withCArrays([path] + arguments, environment) { argv, envp in pod_spawn_in_cgroup(path, argv, envp, fd3, cgfd) }
+        }
         if pid > 0 { return pid }
         if errno == ENOSYS || errno == E2BIG || errno == EINVAL || errno == EOPNOTSUPP {
             return try spawn(path, arguments: arguments, environment: environment, fd3: fd3)
@@ -44,6 +49,7 @@ public enum ProcessControl {
     /// to reap). Returns the exit status, or 128+signal.
     public static func wait(_ pid: pid_t) -> Int32 {
         var status: Int32 = 0
+        defer { ChildReaper.shared.release(pid) }
         while waitpid(pid, &status, 0) < 0 {
             if errno != EINTR { return -1 }
         }
@@ -101,9 +107,17 @@ public final class PidFD: Sendable {
         guard fd >= 0 else { throw OSError.last("pidfd_open(\(pid))") }
         self.fd = fd
         self.pid = pid
+        // A monitor is podd's child (podd is its subreaper): its exit is this handle's to reap.
+        ChildReaper.shared.claim(pid)
     }
 
-    deinit { close(fd) }
+    deinit {
+        // Nobody will reap it through this handle any more: if it has ended, reap it now (a
+        // no-op for a process that is not podd's child); if not, the orphan reaper will.
+        _ = pod_pidfd_reap(fd)
+        ChildReaper.shared.release(pid)
+        close(fd)
+    }
 
     public enum Reaped: Sendable { case reaped, running, notOurs }
 

@@ -11,11 +11,16 @@ import Synchronization
 public final class Reactor: Sendable {
     public typealias Handler = @Sendable (_ events: UInt32) -> Void
 
-    private let epollFD: Int32
-    private let wakeFD: Int32
+    let epollFD: Int32
+    let wakeFD: Int32
     private let handlers = Mutex<[Int32: Handler]>([:])
+    private let onFailure: @Sendable (OSError) -> Void
 
-    public init() throws(OSError) {
+    /// `onFailure` hears, once, of an error that ended the reactor's loop (epoll_wait failing
+    /// other than with EINTR): nothing podd watches is heard of after it, so the daemon exits
+    /// and its service manager starts a new one, which re-adopts the pods.
+    public init(onFailure: @escaping @Sendable (OSError) -> Void) throws(OSError) {
+        self.onFailure = onFailure
         let ep = epoll_create1(Int32(EPOLL_CLOEXEC))
         guard ep >= 0 else { throw OSError.last("epoll_create1") }
         let wake = eventfd(0, Int32(EFD_CLOEXEC | EFD_NONBLOCK))
@@ -23,10 +28,27 @@ public final class Reactor: Sendable {
         epollFD = ep
         wakeFD = wake
         var ev = epoll_event(events: EPOLLIN.rawValue, data: epoll_data_t(fd: wake))
-        epoll_ctl(ep, EPOLL_CTL_ADD, wake, &ev)
+        guard epoll_ctl(ep, EPOLL_CTL_ADD, wake, &ev) == 0 else {
+            let error = OSError.last("epoll_ctl(add eventfd)")
+            close(ep)
+            close(wake)
+            throw error
+        }
         // A thread of its own: the reactor blocks in epoll_wait and must not occupy a thread
         // of Swift's cooperative pool.
-        DetachedThread.run { [self] in self.run() }
+        do throws(OSError) {
+            try DetachedThread.start { [self] in self.run() }
+        } catch {
+            close(ep)
+            close(wake)
+            throw error
+        }
+    }
+
+    /// Wakes the loop (its thread runs once round, handling nothing).
+    func wake() {
+        var one: UInt64 = 1
+        _ = write(wakeFD, &one, 8)
     }
 
     /// Watches `fd` for `events` (EPOLLIN by default) until `remove(fd)`.
@@ -52,11 +74,16 @@ public final class Reactor: Sendable {
             let n = events.withUnsafeMutableBufferPointer { epoll_wait(epollFD, $0.baseAddress, 64, -1) }
             if n < 0 {
                 if errno == EINTR { continue }
+                onFailure(OSError.last("epoll_wait"))
                 return
             }
             for i in 0..<Int(n) {
                 let fd = events[i].data.fd
-                if fd == wakeFD { continue }
+                if fd == wakeFD {
+                    var drain: UInt64 = 0
+                    _ = read(wakeFD, &drain, 8)
+                    continue
+                }
                 let handler = handlers.withLock { $0[fd] }
                 handler?(events[i].events)
             }
@@ -77,6 +104,7 @@ extension Reactor {
                 return
             }
             Task {
+                // Cancelled or not, the wait ends here at the latest (a timeout is the answer).
                 try? await Task.sleep(for: .milliseconds(Int64(timeout * 1000)))
                 resume()
             }

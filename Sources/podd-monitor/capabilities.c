@@ -19,8 +19,9 @@ static const uint64_t default_caps =
     CAP_BIT(CAP_NET_BIND_SERVICE) | CAP_BIT(CAP_SYS_CHROOT) | CAP_BIT(CAP_KILL) |
     CAP_BIT(CAP_AUDIT_WRITE);
 
-int caps_limit_to_default(struct setup_error *e)
+int caps_limit_to_default(int keep_mknod, struct setup_error *e)
 {
+    uint64_t allowed = keep_mknod ? default_caps : default_caps & ~CAP_BIT(CAP_MKNOD);
     struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
     struct __user_cap_data_struct data[2];
 
@@ -31,7 +32,7 @@ int caps_limit_to_default(struct setup_error *e)
     for (int cap = 0; cap < 64; cap++) {
         if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) < 0)
             break;
-        if (!(default_caps & CAP_BIT(cap)) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
+        if (!(allowed & CAP_BIT(cap)) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
             return setup_fail(e, errno, "capabilities", "drop capability %d from the bounding set: %s",
                               cap, strerror(errno));
     }
@@ -42,8 +43,8 @@ int caps_limit_to_default(struct setup_error *e)
     /* Effective and permitted as the default set; inheritable empty (as Docker since 20.10,
      * CVE-2022-24769), so nothing is inherited through exec of a file with capabilities. */
     memset(data, 0, sizeof data);
-    data[0].effective = data[0].permitted = (uint32_t)default_caps;
-    data[1].effective = data[1].permitted = (uint32_t)(default_caps >> 32);
+    data[0].effective = data[0].permitted = (uint32_t)allowed;
+    data[1].effective = data[1].permitted = (uint32_t)(allowed >> 32);
     if (syscall(SYS_capset, &hdr, data) < 0)
         return setup_fail(e, errno, "capabilities", "capset: %s", strerror(errno));
     return 0;

@@ -36,8 +36,10 @@
 
 #include "capabilities.h"
 #include "cgroup.h"
+#include "devices.h"
 #include "procfs.h"
 #include "rootfs.h"
+#include "seccomp.h"
 #include "terminal.h"
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -174,6 +176,8 @@ static int prepare_and_exec(const struct spawn_spec *spec, const struct start_co
             (mkdir(dir, 0755) < 0 && errno != EEXIST) || cgroup_enter(dir) < 0)
             return setup_fail(e, errno, stage, "join %s/%s: %s", ctx->cgroup_dir, spec->name,
                               strerror(errno));
+    } else if (ctx->devices_v1_dir != NULL && devices_v1_enter(ctx->devices_v1_dir, e) < 0) {
+        return -1;
     }
 
     /* stdin is /dev/null unless the container asked for stdin (a pipe the monitor holds
@@ -210,7 +214,12 @@ static int prepare_and_exec(const struct spawn_spec *spec, const struct start_co
             return -1;
     }
 
-    if (caps_limit_to_default(e) < 0)
+    /* Last while the process still has CAP_SYS_ADMIN, which installing a filter without
+     * no_new_privs needs; everything after it (capset, chdir, execve) is allowed by it. */
+    if (seccomp_install_default(e) < 0)
+        return -1;
+    /* The monitor attached the device allowlist to the container's cgroup (devices.h). */
+    if (caps_limit_to_default(ctx->cgroup_dir != NULL || ctx->devices_v1_dir != NULL, e) < 0)
         return -1;
 
     /* The working directory is created if the image lacks it, as runc does. */

@@ -17,6 +17,7 @@ struct start_context {
     const char *cgroup_dir; /* the pod's cgroup; the container goes into cgroup_dir/NAME */
     const char *shm_dir;    /* the pod's /dev/shm, or NULL */
     int target_pidns_fd;    /* PIDNS_CONTAINER: the target's /proc/PID/ns/pid, else -1 */
+    const char *devices_v1_dir; /* without cgroup_dir: the v1 devices group to join, or NULL */
 };
 
 struct start_result {

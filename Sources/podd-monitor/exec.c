@@ -34,7 +34,9 @@
 #include "capabilities.h"
 #include "cgroup.h"
 #include "container.h"
+#include "devices.h"
 #include "procfs.h"
+#include "seccomp.h"
 #include "terminal.h"
 
 #ifndef CLONE_INTO_CGROUP
@@ -126,6 +128,8 @@ struct exec_child {
     int slave;          /* tty: the terminal, else -1 */
     const int *stdio;   /* non-tty: stdin, stdout, stderr (-1: /dev/null) */
     const char *enter_cgroup; /* the cgroup to join by hand (clone3 could not), or NULL */
+    const char *devices_v1_dir; /* the v1 devices group to join, or NULL */
+    int covered;        /* a device allowlist applies (the container's cgroup, or v1's) */
     int report;
 };
 
@@ -151,6 +155,8 @@ static int child_prepare(const struct exec_child *c, struct setup_error *e)
         return setup_fail(e, errno, "setsid", "%s", strerror(errno));
     if (c->enter_cgroup != NULL && cgroup_enter(c->enter_cgroup) < 0)
         return setup_fail(e, errno, "cgroup", "join %s: %s", c->enter_cgroup, strerror(errno));
+    if (c->devices_v1_dir != NULL && devices_v1_enter(c->devices_v1_dir, e) < 0)
+        return -1;
 
     if (c->slave >= 0) {
         if (pty_become_controlling(c->slave, e) < 0)
@@ -172,7 +178,11 @@ static int child_prepare(const struct exec_child *c, struct setup_error *e)
                           strerror(errno));
     if (fchdir(c->root) < 0 || chroot(".") < 0)
         return setup_fail(e, errno, "chroot", "enter the root of %s: %s", c->spec->container, strerror(errno));
-    if (caps_limit_to_default(e) < 0)
+    /* As a container's first process does (container.c): seccomp while CAP_SYS_ADMIN is
+     * still held, then the capabilities. */
+    if (seccomp_install_default(e) < 0)
+        return -1;
+    if (caps_limit_to_default(c->covered, e) < 0)
         return -1;
     snprintf(stage, sizeof stage, "chdir(%s)", c->spec->cwd);
     if (chdir(c->spec->cwd) < 0)
@@ -285,7 +295,9 @@ int exec_start(const struct exec_spec *spec, const struct exec_target *target, c
         switched = 1;
     }
     child = (struct exec_child){.spec = spec, .mntns = mntns, .root = root, .slave = slave, .stdio = stdio,
-                                .report = report[1]};
+                                .report = report[1],
+                                .devices_v1_dir = target->cgroup_dir == NULL ? target->devices_v1_dir : NULL,
+                                .covered = target->cgroup_dir != NULL || target->devices_v1_dir != NULL};
     pid = fork_into(cgroup, &into);
     if (pid == 0) {
         close(report[0]);

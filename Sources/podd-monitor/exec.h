@@ -32,6 +32,7 @@ void exec_spec_free(struct exec_spec *spec);
 struct exec_target {
     pid_t hostpid;          /* the container's main process, for /proc/HOSTPID/{ns,root} */
     const char *cgroup_dir; /* the container's cgroup, or NULL */
+    const char *devices_v1_dir; /* without cgroup_dir: the pod's v1 devices group, or NULL */
 };
 
 struct exec_result {

@@ -10,6 +10,7 @@
 #define PODD_MONITOR_LOGWRITER_H
 
 #include <stddef.h>
+#include <sys/types.h>
 #include <time.h>
 
 struct journal_sink;
@@ -29,6 +30,27 @@ struct log_stream {
     void *tee_ctx;
 };
 
+/* A container run's CRI log file, rotated as kubelet rotates it (containerLogMaxSize,
+ * containerLogMaxFiles): before a line would take PATH past MAX_SIZE bytes, PATH is renamed
+ * to PATH.YYYYMMDD-HHMMSS.ffffff (UTC: name order is time order) and a new PATH started, and
+ * the oldest rotated files are deleted so that at most MAX_FILES files of the run remain,
+ * PATH included. A single line longer than MAX_SIZE still goes whole into one file. */
+struct log_file {
+    int fd;                       /* O_APPEND; -1 when closed or not asked for */
+    char *path;                   /* allocated */
+    unsigned long long size;      /* bytes in the current file */
+    unsigned long long max_size;  /* 0: never rotate */
+    int max_files;                /* at least 2 when max_size is set */
+};
+
+/* An unopened log (fd -1): output is discarded. */
+void log_file_init(struct log_file *f);
+
+/* Open (create, append to) PATH. Returns 0, or -1 with errno. */
+int log_file_open(struct log_file *f, const char *path, unsigned long long max_size, int max_files);
+
+void log_file_close(struct log_file *f);
+
 /* Take ownership of FD. Returns -1 (and leaves FD open) if the buffer cannot be had. */
 int log_stream_open(struct log_stream *s, int fd, const char *name);
 
@@ -38,14 +60,15 @@ enum log_read {
     LOG_READ_EOF,   /* the writer side is closed (or the pipe failed): close the stream */
 };
 
-/* One read() from the pipe, writing every complete line to LOGFD (-1 to discard). */
-enum log_read log_stream_read(struct log_stream *s, int logfd);
+/* One read() from the pipe, writing every complete line to LOG (whose fd may be -1: then
+ * lines are discarded). */
+enum log_read log_stream_read(struct log_stream *s, struct log_file *log);
 
 /* Read until the pipe is empty or closed: what a container wrote before it ended. */
-void log_stream_drain(struct log_stream *s, int logfd);
+void log_stream_drain(struct log_stream *s, struct log_file *log);
 
 /* Write what is still buffered as a final F line, close the pipe and free the buffer. */
-void log_stream_close(struct log_stream *s, int logfd);
+void log_stream_close(struct log_stream *s, struct log_file *log);
 
 /* RFC 3339 UTC with nanoseconds, "2026-11-25T14:11:12.123456789Z": 30 chars + NUL. */
 void cri_timestamp(char out[32], const struct timespec *ts);

@@ -20,10 +20,12 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "devices.h"
 #include "pod.h"
 #include "procfs.h"
 #include "protocol.h"
@@ -408,6 +410,13 @@ int main(int argc, char **argv)
     if (fcntl(CONTROL_FD, F_GETFD) < 0)
         usage("fd 3 must be a SOCK_SEQPACKET connection to podd");
     fcntl(CONTROL_FD, F_SETFD, FD_CLOEXEC);
+    /* The monitor outlives podd: a descriptor podd let slip through (one made without
+     * close-on-exec by another of its threads while it spawned this one, say an API
+     * connection) would stay open as long as the pod runs, and its client would never see
+     * it close. Only 0-2 and the control connection are the monitor's. */
+    if (syscall(SYS_close_range, CONTROL_FD + 1, ~0U, 0) < 0)
+        for (int fd = CONTROL_FD + 1; fd < 1024; fd++)
+            close(fd);
     settle_stdio();
     memset(&e, 0, sizeof e);
     if (snprintf(paths.pidfile, sizeof paths.pidfile, "%s/monitor.pid", o.pod_dir) >= PATH_MAX ||
@@ -506,6 +515,17 @@ int main(int argc, char **argv)
         fatal_after_files(&paths, &e);
     }
     pod_init(&pod, o.cgroup_dir, paths.shm, o.share_pid, epfd);
+    /* No cgroup v2 group: the v1 devices controller holds the device allowlist (devices.h).
+     * Without either, containers run without CAP_MKNOD. */
+    if (o.cgroup_dir == NULL) {
+        static char devices_dir[PATH_MAX];
+        const char *uid = strrchr(o.pod_dir, '/');
+        if (devices_v1_prepare(devices_dir, sizeof devices_dir, uid != NULL ? uid + 1 : o.pod_dir) == 0)
+            pod.devices_v1_dir = devices_dir;
+        else
+            fprintf(stderr, "podd-monitor: no device cgroup for the pod (%s): containers run without CAP_MKNOD\n",
+                    strerror(errno));
+    }
     ev.events = EPOLLIN;
     ev.data.u64 = EV_LISTEN;
     if (epoll_ctl(epfd, EPOLL_CTL_ADD, listen_fd, &ev) < 0) {

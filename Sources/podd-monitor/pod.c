@@ -18,6 +18,7 @@
 
 #include "cgroup.h"
 #include "container.h"
+#include "devices.h"
 #include "journal.h"
 #include "procfs.h"
 #include "protocol.h"
@@ -95,8 +96,9 @@ static void free_slot(struct pod *p, struct container *c)
     journal_sink_free(c->journal);
     if (c->stdin_fd >= 0)
         close(c->stdin_fd);
+    log_file_close(&c->log);
     memset(c, 0, sizeof *c);
-    c->logfd = -1;
+    log_file_init(&c->log);
     c->out.fd = c->err.fd = c->stdin_fd = -1;
 }
 
@@ -106,7 +108,7 @@ static void close_stream(struct pod *p, struct container *c, struct log_stream *
         return;
     /* Deregister explicitly: epoll watches the open file, not the number. */
     epoll_ctl(p->epfd, EPOLL_CTL_DEL, s->fd, NULL);
-    log_stream_close(s, c->logfd);
+    log_stream_close(s, &c->log);
 }
 
 static void send_state(struct pod *p, const struct container *c, const char *op)
@@ -141,7 +143,7 @@ void pod_init(struct pod *p, const char *cgroup_dir, const char *shm_dir, int sh
     p->epfd = epfd;
     p->control = -1;
     for (int i = 0; i < MAX_CONTAINERS; i++) {
-        p->containers[i].logfd = -1;
+        log_file_init(&p->containers[i].log);
         p->containers[i].out.fd = p->containers[i].err.fd = p->containers[i].stdin_fd = -1;
     }
     sessions_init(p);
@@ -151,7 +153,7 @@ static void handle_spawn(struct pod *p, const struct msg *msg)
 {
     struct spawn_spec spec;
     struct start_context ctx = {.cgroup_dir = p->cgroup_dir, .shm_dir = p->shm_dir,
-                                .target_pidns_fd = -1};
+                                .target_pidns_fd = -1, .devices_v1_dir = p->devices_v1_dir};
     struct start_result res;
     struct container *c, *old;
     char err[512];
@@ -212,10 +214,25 @@ static void handle_spawn(struct pod *p, const struct msg *msg)
         }
     }
 
-    c->logfd = -1;
+    /* The device allowlist goes on the container's cgroup before any process is in it. */
+    if (p->cgroup_dir != NULL) {
+        char dir[PATH_MAX];
+        struct setup_error e;
+        if (cgroup_container_dir(dir, sizeof dir, p->cgroup_dir, spec.name) < 0 ||
+            (mkdir(dir, 0755) < 0 && errno != EEXIST)) {
+            snprintf(err, sizeof err, "create the cgroup %s/%s: %s", p->cgroup_dir, spec.name, strerror(errno));
+            send_failed(p, spec.name, "cgroup", errno, err);
+            goto out;
+        }
+        if (devices_attach_cgroup2(dir, &e) < 0) {
+            send_failed(p, spec.name, e.stage, e.err, e.message);
+            goto out;
+        }
+    }
+
+    log_file_init(&c->log);
     if (spec.log != NULL) {
-        c->logfd = open(spec.log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
-        if (c->logfd < 0) {
+        if (log_file_open(&c->log, spec.log, spec.log_max_size, spec.log_max_files) < 0) {
             int e = errno;
             snprintf(err, sizeof err, "open %s: %s", spec.log, strerror(e));
             send_failed(p, spec.name, "open(log)", e, err);
@@ -225,9 +242,7 @@ static void handle_spawn(struct pod *p, const struct msg *msg)
 
     if (container_start(&spec, &ctx, &res) < 0) {
         send_failed(p, spec.name, res.error.stage, res.error.err, res.error.message);
-        if (c->logfd >= 0)
-            close(c->logfd);
-        c->logfd = -1;
+        log_file_close(&c->log);
         goto out;
     }
 
@@ -263,7 +278,7 @@ static void handle_spawn(struct pod *p, const struct msg *msg)
         ev.events = EPOLLIN;
         ev.data.u64 = EV_STREAM_TAG(slot, s);
         if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, ls->fd, &ev) < 0)
-            log_stream_close(ls, c->logfd); /* output lost rather than a stuck writer */
+            log_stream_close(ls, &c->log); /* output lost rather than a stuck writer */
     }
     send_state(p, c, "started");
 
@@ -383,7 +398,7 @@ void pod_stream_ready(struct pod *p, unsigned slot, unsigned stream)
     /* The event may be stale (the stream was closed earlier in the same epoll batch). */
     if (c->state != CONTAINER_RUNNING || s->fd < 0)
         return;
-    if (log_stream_read(s, c->logfd) == LOG_READ_EOF)
+    if (log_stream_read(s, &c->log) == LOG_READ_EOF)
         close_stream(p, c, s);
 }
 
@@ -406,17 +421,15 @@ static void container_exited(struct pod *p, struct container *c, int status)
         cgroup_kill(cg);
     /* The process is gone, so whatever it wrote is in the pipes now: log it all before
      * reporting the exit, so that podd may read the complete log on `exited`. */
-    log_stream_drain(&c->out, c->logfd);
-    log_stream_drain(&c->err, c->logfd);
+    log_stream_drain(&c->out, &c->log);
+    log_stream_drain(&c->err, &c->log);
     close_stream(p, c, &c->out);
     close_stream(p, c, &c->err);
     if (c->stdin_fd >= 0)
         close(c->stdin_fd);
     c->stdin_fd = -1;
     session_container_exited(p, c);
-    if (c->logfd >= 0)
-        close(c->logfd);
-    c->logfd = -1;
+    log_file_close(&c->log);
     c->state = CONTAINER_EXITED;
     send_state(p, c, "exited");
 }
@@ -471,4 +484,6 @@ void pod_shutdown(struct pod *p)
     for (int i = 0; i < MAX_CONTAINERS; i++)
         if (p->containers[i].state != SLOT_FREE)
             free_slot(p, &p->containers[i]);
+    if (p->devices_v1_dir != NULL)
+        devices_v1_remove(p->devices_v1_dir);
 }

@@ -37,7 +37,7 @@ struct container {
     long long started_at, finished_at; /* ns since the epoch */
     int exit_code;                /* exit status, or 128+N when killed by signal N */
     int signal;                   /* N, or 0 */
-    int logfd;                    /* CRI log, -1 when closed or not asked for */
+    struct log_file log;          /* CRI log (fd -1 when closed or not asked for) */
     struct log_stream out, err;   /* stdout and stderr pipes while running (tty: out is the
                                      pty's master, err unused) */
     struct journal_sink *journal; /* where output is forwarded too, or NULL */
@@ -65,6 +65,7 @@ struct session {
 
 struct pod {
     const char *cgroup_dir; /* NULL without --cgroup */
+    const char *devices_v1_dir; /* without --cgroup: the pod's v1 devices group, or NULL */
     const char *shm_dir;
     int share_pid;
     int epfd;

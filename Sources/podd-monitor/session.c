@@ -170,9 +170,9 @@ static void close_container_stdin(struct pod *p, struct container *c)
             pid_t foreground = 0;
             if (ioctl(c->out.fd, TIOCGPGRP, &foreground) < 0)
                 foreground = 0;
-            log_stream_drain(&c->out, c->logfd);
+            log_stream_drain(&c->out, &c->log);
             epoll_ctl(p->epfd, EPOLL_CTL_DEL, c->out.fd, NULL);
-            log_stream_close(&c->out, c->logfd);
+            log_stream_close(&c->out, &c->log);
             if (foreground > 0 && foreground != c->pid) {
                 kill(-foreground, SIGHUP);
                 kill(-foreground, SIGCONT);
@@ -222,6 +222,7 @@ void session_handle_exec(struct pod *p, const struct msg *msg, struct msg_fds *f
 
     target.hostpid = c->hostpid;
     target.cgroup_dir = NULL;
+    target.devices_v1_dir = p->devices_v1_dir;
     if (p->cgroup_dir != NULL && cgroup_container_dir(cgroup, sizeof cgroup, p->cgroup_dir, c->name) == 0)
         target.cgroup_dir = cgroup;
     if (exec_start(&spec, &target, stdio, &res) < 0) {

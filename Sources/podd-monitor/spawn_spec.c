@@ -71,6 +71,7 @@ int spawn_spec_parse(const struct msg *m, struct spawn_spec *spec, char *err, si
     struct mount_spec *cur = NULL;
 
     memset(spec, 0, sizeof *spec);
+    spec->log_max_files = 5; /* kubelet's containerLogMaxFiles default, if only a size is given */
     spec->cwd = "/";
     for (size_t i = 1; i < m->count; i++) {
         const char *k = m->fields[i].key;
@@ -144,6 +145,20 @@ int spawn_spec_parse(const struct msg *m, struct spawn_spec *spec, char *err, si
             spec->cwd = v;
         } else if (strcmp(k, "log") == 0) {
             spec->log = v;
+        } else if (strcmp(k, "log.maxSize") == 0 || strcmp(k, "log.maxFiles") == 0) {
+            char *end;
+            unsigned long long n;
+            errno = 0;
+            n = strtoull(v, &end, 10);
+            if (v[0] < '0' || v[0] > '9' || *end != '\0' || errno != 0)
+                return reject(spec, err, errlen, "log.maxSize and log.maxFiles take a number, not ", v);
+            if (strcmp(k, "log.maxSize") == 0) {
+                spec->log_max_size = n;
+            } else {
+                if (n < 2 || n > 1000)
+                    return reject(spec, err, errlen, "log.maxFiles must be 2-1000, not ", v);
+                spec->log_max_files = (int)n;
+            }
         } else if (strcmp(k, "journal") == 0) {
             if (v[0] != '/')
                 return reject(spec, err, errlen, "journal must be an absolute socket path: ", v);

@@ -42,6 +42,8 @@ struct spawn_spec {
     char **envp; /* NULL-terminated */
     const char *cwd; /* "/" when not given */
     const char *log; /* CRI log file, NULL to discard output */
+    unsigned long long log_max_size; /* log.maxSize: rotate past this many bytes; 0 never */
+    int log_max_files;               /* log.maxFiles: files kept per run, current included */
     int stdin_open;  /* stdin=1: stdin is a pipe the monitor holds open (for attach) */
     int stdin_once;  /* stdinOnce=1: closed when the first attach session that wrote ends */
     int tty;         /* tty=1: stdin/stdout/stderr are a terminal of the container's devpts */

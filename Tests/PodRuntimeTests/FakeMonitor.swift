@@ -9,6 +9,7 @@ import Synchronization
 /// for the monitor (`say`), or ends it (`lose`).
 final class FakeSandbox: SandboxChannel {
     let monitorPID: pid_t = getpid()
+    let cgroupError: OSError? = nil
     private let stream: AsyncStream<ControlMessage>
     private let continuation: AsyncStream<ControlMessage>.Continuation
     private let sent = Mutex<[ControlMessage]>([])

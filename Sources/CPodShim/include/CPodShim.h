@@ -26,8 +26,8 @@ int pod_peer_credentials(int fd, pid_t *pid, uid_t *uid, gid_t *gid);
 int pod_process_in_group(pid_t pid, gid_t gid);
 
 /// posix_spawn `path` with `argv`/`envp`, with `fd3` (if >= 0) as the child's fd 3, stdin
-/// from /dev/null and stdout/stderr to `logfd` (or inherited when -1); all other fds are
-/// close-on-exec in podd. Returns the pid or -1.
+/// from /dev/null and stdout/stderr to `logfd` (or inherited when -1); every other fd is
+/// closed in the child (closefrom), so none of podd's reaches it. Returns the pid or -1.
 pid_t pod_spawn(const char *path, char *const argv[], char *const envp[], int fd3, int logfd);
 
 /// Sends one SOCK_SEQPACKET message, optionally passing file descriptors (SCM_RIGHTS).
@@ -58,14 +58,13 @@ pid_t pod_spawn_in_cgroup(const char *path, char *const argv[], char *const envp
 /// timeout).
 int pod_connect_in_netns(int netns_fd, const char *host, int port, int timeout_ms);
 
-/// An HTTP/1.1 GET of `path` on a connected socket, as kubelet's probes do it: returns the
-/// status code (or -1 with errno), within `timeout_ms`. `extra_headers` is "Name: value\r\n"
-/// lines or "".
-int pod_http_get(int fd, const char *host_header, const char *path, const char *extra_headers, int timeout_ms);
-
 /// Reaps a child that has exited, by pidfd (waitid P_PIDFD): never another child. Returns 0,
 /// or -1 with errno (ECHILD when it is not our child, EAGAIN when it still runs).
 int pod_pidfd_reap(int pidfd);
+
+/// Reaps child `pid` if it has exited (waitid P_PID, WEXITED|WNOHANG). Returns 1 when it
+/// was reaped, 0 when it still runs, -1 with errno (ECHILD: not a child).
+int pod_reap_if_exited(pid_t pid);
 
 /// Makes the calling process a child subreaper (orphaned descendants become its children).
 int pod_set_child_subreaper(void);

@@ -29,6 +29,20 @@ public struct PoddConfig: Sendable, Equatable {
         public init() {}
     }
 
+    /// Container log rotation, as kubelet's containerLogMaxSize and containerLogMaxFiles.
+    public var logs = LogRotation()
+    /// The cgroup (v2) under which pod groups are made, relative to the cgroup2 mount.
+    public var cgroupParent = "podd"
+
+    /// When the monitor rotates a container's log file (kubelet's defaults: 10Mi, 5 files).
+    public struct LogRotation: Sendable, Equatable {
+        /// Bytes a log file may reach before it is rotated.
+        public var containerLogMaxSize: Int64 = 10 << 20
+        /// Files kept per container run, the current one included (at least 2).
+        public var containerLogMaxFiles = 5
+        public init() {}
+    }
+
     public init() {}
 
     public static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
@@ -85,6 +99,13 @@ public struct PoddConfig: Sendable, Equatable {
                 }
                 config.journal = mode
             case "debugImage": config.debugImage = try string()
+            case "cgroupParent":
+                let parent = try string()
+                guard !parent.hasPrefix("/"), !parent.split(separator: "/").contains(where: { $0 == ".." || $0 == "." }) else {
+                    throw ConfigError(message: "\(source): cgroupParent: \"\(parent)\" must be a relative path under the cgroup2 mount, without . or .. (example: podd)")
+                }
+                config.cgroupParent = parent
+            case "logs": config.logs = try LogRotation.parse(value, source: source)
             case "socketGroup": config.socketGroup = try string()
             case "restartBackoff":
                 guard let b = value.objectValue else {
@@ -118,7 +139,7 @@ public struct PoddConfig: Sendable, Equatable {
                     config.maxImageUploadBytes = Int(bytes)
                 }
             default:
-                throw ConfigError(message: "\(source): \(key): unknown key (known: socket, stateDir, runDir, manifestsDir, logLevel, restartBackoff, journal, debugImage, socketGroup, api, images)")
+                throw ConfigError(message: "\(source): \(key): unknown key (known: socket, stateDir, runDir, manifestsDir, logLevel, restartBackoff, journal, debugImage, socketGroup, api, images, logs, cgroupParent)")
             }
         }
         return config
@@ -149,6 +170,38 @@ extension PoddConfig {
             }
         }
         return settings
+    }
+}
+
+extension PoddConfig.LogRotation {
+    static func parse(_ value: JSONValue, source: String) throws(PoddConfig.ConfigError) -> Self {
+        guard let object = value.objectValue else {
+            throw PoddConfig.ConfigError(message: "\(source): logs: expected a mapping with containerLogMaxSize, containerLogMaxFiles")
+        }
+        var rotation = Self()
+        for (key, v) in object {
+            switch key {
+            case "containerLogMaxSize":
+                // A quantity as Kubernetes writes one: 10Mi, 512Ki, 1G, or a plain number of bytes.
+                let text = v.stringValue ?? v.intValue.map { String($0) } ?? ""
+                let size: Quantity
+                do { size = try Quantity(parsing: text) } catch {
+                    throw PoddConfig.ConfigError(message: "\(source): logs.containerLogMaxSize: \"\(text)\" is not a quantity (examples: 10Mi, 512Ki, 1G): \(error)")
+                }
+                guard size.value >= 1024 else {
+                    throw PoddConfig.ConfigError(message: "\(source): logs.containerLogMaxSize: \(text) is less than 1Ki; give a size such as 10Mi")
+                }
+                rotation.containerLogMaxSize = size.value
+            case "containerLogMaxFiles":
+                guard let n = v.intValue, n >= 2, n <= 1000 else {
+                    throw PoddConfig.ConfigError(message: "\(source): logs.containerLogMaxFiles: must be a whole number from 2 to 1000 (the current file and at least one rotated), got \(v.stringValue ?? v.typeName)")
+                }
+                rotation.containerLogMaxFiles = Int(n)
+            default:
+                throw PoddConfig.ConfigError(message: "\(source): logs.\(key): unknown key (known: containerLogMaxSize, containerLogMaxFiles)")
+            }
+        }
+        return rotation
     }
 }
 

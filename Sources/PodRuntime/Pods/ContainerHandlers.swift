@@ -5,7 +5,8 @@ import PodOS
 
 /// Runs probe and lifecycle-hook handlers against a container, as kubelet does: httpGet and
 /// tcpSocket connect from inside the pod's network namespace (so 127.0.0.1 is the pod's
-/// loopback), exec runs a command in the container, sleep waits.
+/// loopback; httpGet then speaks HTTP through DaemonHTTPClient), exec runs a command in the
+/// container, sleep waits.
 struct ContainerHandlers: Sendable {
     /// The pod's network namespace (an fd on /proc/MONITOR/ns/net).
     let netns: NetworkNamespace
@@ -20,7 +21,7 @@ struct ContainerHandlers: Sendable {
     func probe(_ handler: ProbeHandler, container: Container, timeout: Double) async -> Outcome {
         switch handler {
         case let .exec(command): return await runExec(command, timeout: timeout)
-        case let .httpGet(h): return await httpGet(h, container: container, timeout: timeout)
+        case let .httpGet(h): return await httpGet(h, container: container, timeout: timeout, userAgent: Self.probeUserAgent)
         case let .tcpSocket(t):
             guard let port = resolvePort(t.port, container) else {
                 return Outcome(ok: false, message: "port \(t.port) is not a port of the container")
@@ -34,8 +35,9 @@ struct ContainerHandlers: Sendable {
     func hook(_ handler: LifecycleHandler, container: Container, timeout: Double) async -> Outcome {
         switch handler {
         case let .exec(command): return await runExec(command, timeout: timeout)
-        case let .httpGet(h): return await httpGet(h, container: container, timeout: timeout)
+        case let .httpGet(h): return await httpGet(h, container: container, timeout: timeout, userAgent: Self.hookUserAgent)
         case let .sleep(seconds):
+            // Cancelled: the hook's wait is over early, which is what cancellation asks.
             try? await Task.sleep(for: .seconds(min(Double(seconds), timeout)))
             return Outcome(ok: true, message: "")
         default:
@@ -59,53 +61,134 @@ struct ContainerHandlers: Sendable {
         }
     }
 
-    private func httpGet(_ h: HTTPGetAction, container: Container, timeout: Double) async -> Outcome {
+    /// kubelet's User-Agent for probes and for lifecycle hooks (the Kubernetes version podd
+    /// follows).
+    static let probeUserAgent = "kube-probe/1.32"
+    static let hookUserAgent = "kube-lifecycle/1.32"
+
+    /// An httpGet as kubelet's prober does it (pkg/probe/http): `Host` from the probe's host
+    /// and port unless a Host header is given, the probe's headers, its User-Agent and
+    /// `Accept: */*` unless set; 2xx and 3xx succeed; a redirect to the same host (any port)
+    /// is followed, at most 10 times, one to another host is not (kubelet then reports a
+    /// warning, which counts as success); at most 10 KiB of body is read; the timeout covers
+    /// every hop. Each connection is made inside the pod's network namespace.
+    private func httpGet(_ h: HTTPGetAction, container: Container, timeout: Double, userAgent: String) async -> Outcome {
         guard h.scheme == .http else { return Outcome(ok: false, message: "HTTPS probes are not supported by podd") }
         guard let port = resolvePort(h.port, container) else {
             return Outcome(ok: false, message: "port \(h.port) is not a port of the container")
         }
-        let host = h.host ?? "127.0.0.1"
-        let path = h.path.isEmpty ? "/" : h.path
         // Header names and values come from a validated manifest; CR and LF are still cut so
         // nothing can inject lines into the request.
         func clean(_ s: String) -> String { s.filter { $0 != "\r" && $0 != "\n" } }
-        var hostHeader = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
-        var extra = ""
+        var target = ProbeTarget(host: h.host ?? "127.0.0.1", port: port, path: clean(h.path.isEmpty ? "/" : h.path))
+        var hostOverride: String?
+        var headers: [(name: String, value: String)] = []
         for header in h.httpHeaders {
-            if header.name.lowercased() == "host" { hostHeader = clean(header.value); continue }
-            extra += "\(clean(header.name)): \(clean(header.value))\r\n"
+            if header.name.lowercased() == "host" { hostOverride = clean(header.value); continue }
+            headers.append((clean(header.name), clean(header.value)))
         }
-        let url = "http://\(hostHeader)\(path)"
-        let (finalHost, finalExtra, finalPath) = (hostHeader, extra, clean(path))
-        let netns = self.netns
-        let code: Int32 = await blocking {
-            let fd = pod_connect_in_netns(netns.fd, host, port, Int32(timeout * 1000))
-            guard fd >= 0 else { return -errno }
-            defer { close(fd) }
-            let status = pod_http_get(fd, finalHost, finalPath, finalExtra, Int32(timeout * 1000))
-            return status < 0 ? -errno : status
+        if !headers.contains(where: { $0.name.lowercased() == "user-agent" }) { headers.append(("User-Agent", userAgent)) }
+        if !headers.contains(where: { $0.name.lowercased() == "accept" }) { headers.append(("Accept", "*/*")) }
+        let deadline = RuntimeClock.monotonic() + timeout
+        var hops = 0
+        while true {
+            let remaining = deadline - RuntimeClock.monotonic()
+            guard remaining > 0 else { return Outcome(ok: false, message: "Get \"\(target.url)\": context deadline exceeded") }
+            let request = DaemonHTTPClient.Request(path: target.path, host: hostOverride ?? target.hostHeader, headers: headers)
+            let response: DaemonHTTPClient.Response
+            do {
+                let fd = try await connectInPod(host: target.host, port: target.port, timeout: remaining)
+                response = try await DaemonHTTPClient.get(request, connectedSocket: fd, timeout: remaining)
+            } catch {
+                return Outcome(ok: false, message: "Get \"\(target.url)\": \(error)")
+            }
+            if (300..<400).contains(response.status), let location = response.header("Location") {
+                switch target.redirect(to: location) {
+                case let .follow(next)?:
+                    hops += 1
+                    guard hops <= 10 else { return Outcome(ok: false, message: "Get \"\(next.url)\": stopped after 10 redirects") }
+                    target = next
+                    continue
+                case let .otherScheme(url)?:
+                    return Outcome(ok: false, message: "Get \"\(url)\": HTTPS is not supported by podd")
+                case nil:
+                    // To another host: not followed; kubelet's "Probe terminated redirects"
+                    // warning, which a probe counts as success.
+                    return Outcome(ok: true, message: "Probe terminated redirects, Response body: \(String(decoding: response.body, as: UTF8.self))")
+                }
+            }
+            if (200..<400).contains(response.status) { return Outcome(ok: true, message: "") }
+            return Outcome(ok: false, message: "HTTP probe failed with statuscode: \(response.status)")
         }
-        if code < 0 { return Outcome(ok: false, message: "Get \"\(url)\": \(String(cString: strerror(-code)))") }
-        if (200..<400).contains(code) { return Outcome(ok: true, message: "") }
-        return Outcome(ok: false, message: "HTTP probe failed with statuscode: \(code)")
     }
 
     private func tcp(host: String, port: Int32, timeout: Double) async -> Outcome {
-        let netns = self.netns
-        let err: Int32 = await blocking {
-            let fd = pod_connect_in_netns(netns.fd, host, port, Int32(timeout * 1000))
-            guard fd >= 0 else { return errno }
-            close(fd)
-            return 0
+        do {
+            close(try await connectInPod(host: host, port: port, timeout: timeout))
+            return Outcome(ok: true, message: "")
+        } catch {
+            return Outcome(ok: false, message: "dial tcp \(host):\(port): \(String(cString: strerror(error.code)))")
         }
-        if err == 0 { return Outcome(ok: true, message: "") }
-        return Outcome(ok: false, message: "dial tcp \(host):\(port): \(String(cString: strerror(err)))")
     }
 
-    /// Blocking socket work on its own thread: it waits on the network, and the thread briefly
-    /// enters the pod's network namespace, which no pool thread should ever do.
-    private func blocking(_ body: @escaping @Sendable () -> Int32) async -> Int32 {
-        await withCheckedContinuation { c in DetachedThread.run { c.resume(returning: body()) } }
+    /// A TCP connection made inside the pod's network namespace, on a thread of its own: it
+    /// waits on the network, and the thread briefly enters the namespace, which no thread of
+    /// the cooperative pool should ever do.
+    private func connectInPod(host: String, port: Int32, timeout: Double) async throws(OSError) -> Int32 {
+        let netns = self.netns
+        let result = try await DetachedThread.value { () -> (fd: Int32, error: Int32) in
+            let fd = pod_connect_in_netns(netns.fd, host, port, Int32(max(timeout, 0.001) * 1000))
+            return (fd, fd < 0 ? errno : 0)
+        }
+        guard result.fd >= 0 else { throw OSError("connect(\(host):\(port))", code: result.error) }
+        return result.fd
+    }
+}
+
+/// Where a probe's request goes, and where a redirect sends it next (kubelet's
+/// RedirectChecker with followNonLocalRedirects false: only to the same host name).
+struct ProbeTarget: Sendable, Equatable {
+    var host: String
+    var port: Int32
+    var path: String
+
+    var hostHeader: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+    var url: String { "http://\(hostHeader)\(path)" }
+
+    enum Redirect: Equatable {
+        case follow(ProbeTarget)
+        /// To https (or another scheme) on the same host: podd cannot follow it.
+        case otherScheme(String)
+    }
+
+    /// The next target for a `Location`, or nil when it leaves this host.
+    func redirect(to location: String) -> Redirect? {
+        if location.hasPrefix("//") { return redirect(to: "http:" + location) }
+        if let schemeEnd = location.range(of: "://") {
+            let scheme = location[..<schemeEnd.lowerBound].lowercased()
+            let rest = location[schemeEnd.upperBound...]
+            let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+            var path = String(rest.dropFirst(authority.count))
+            if path.isEmpty || path.hasPrefix("?") { path = "/" + path }
+            var name = String(authority)
+            var port: Int32 = scheme == "https" ? 443 : 80
+            if name.hasPrefix("["), let close = name.firstIndex(of: "]") {
+                let after = name[name.index(after: close)...]
+                if after.hasPrefix(":"), let p = Int32(after.dropFirst()) { port = p }
+                name = String(name[name.index(after: name.startIndex)..<close])
+            } else if let colon = name.lastIndex(of: ":"), let p = Int32(name[name.index(after: colon)...]) {
+                port = p
+                name = String(name[..<colon])
+            }
+            guard name.lowercased() == host.lowercased() else { return nil }
+            guard scheme == "http" else { return .otherScheme(location) }
+            return .follow(ProbeTarget(host: host, port: port, path: path))
+        }
+        if location.hasPrefix("/") { return .follow(ProbeTarget(host: host, port: port, path: location)) }
+        // Relative to the current path's directory.
+        let directory = path.split(separator: "?", maxSplits: 1).first.map(String.init) ?? "/"
+        let base = directory.hasSuffix("/") ? directory : String(directory[...(directory.lastIndex(of: "/") ?? directory.startIndex)])
+        return .follow(ProbeTarget(host: host, port: port, path: (base.hasPrefix("/") ? base : "/" + base) + location))
     }
 }
 

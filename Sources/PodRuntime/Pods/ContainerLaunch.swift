@@ -8,6 +8,8 @@ struct ContainerLaunch {
     let pod: Pod
     let layout: PodLayout
     let images: ImageStore
+    /// When the monitor rotates the container's log (config `logs:`).
+    var logs = PoddConfig.LogRotation()
 
     enum LaunchError: Error {
         /// The image is not in the store (reported as ErrImageNeverPull, retried).
@@ -62,6 +64,8 @@ struct ContainerLaunch {
         for a in argv { m.append("arg", a) }
         m.append("cwd", c.workingDir ?? "/")
         m.append("log", logPath)
+        m.append("log.maxSize", String(logs.containerLogMaxSize))
+        m.append("log.maxFiles", String(logs.containerLogMaxFiles))
         if c.stdin { m.append("stdin", "1") }
         if c.stdinOnce { m.append("stdinOnce", "1") }
         if c.tty { m.append("tty", "1") }

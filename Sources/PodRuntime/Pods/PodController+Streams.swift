@@ -141,7 +141,7 @@ extension PodController {
         message.append("id", id)
         message.append("name", name)
         message.append("tty", options.tty ? "1" : "0")
-        let launch = ContainerLaunch(pod: pod, layout: layout, images: context.images)
+        let launch = ContainerLaunch(pod: pod, layout: layout, images: context.images, logs: context.config.logs)
         for variable in launch.environment(def) { message.append("env", variable) }
         for a in command { message.append("arg", a) }
         message.append("cwd", def.workingDir ?? "/")

@@ -137,7 +137,12 @@ public actor PodController {
             let sandbox = try context.makeSandbox(.init(monitorPath: context.monitorPath, uid: uid, runDirectory: layout.runDirectory,
                                                         hostname: layout.hostname, sharePID: pod.spec.shareProcessNamespace,
                                                         cgroups: context.cgroups, tmpfs: tmpfs), context.reactor)
-            attach(sandbox)
+            try attach(sandbox)
+            if let e = sandbox.cgroupError {
+                context.logger.error("pod \(pod.metadata.namespace)/\(pod.metadata.name): no cgroup of its own: \(e)")
+                record(type: "Warning", reason: "FailedCgroup",
+                       message: "Failed to create the pod's cgroup (\(e)): the pod runs without one (no resource accounting; its processes are found through its monitor only)", container: nil)
+            }
             context.logger.debug("pod \(pod.metadata.name): files \(Int((t1 - t0) * 1e6)) us, sandbox \(Int((RuntimeClock.monotonic() - t1) * 1e6)) us")
             return .admit
         } catch {
@@ -147,11 +152,17 @@ public actor PodController {
     }
 
     /// Takes `sandbox` as the pod's, and reads its messages in one task, one after another:
-    /// each is handled before the next is read, so "exited" never overtakes "started".
-    func attach(_ sandbox: any SandboxChannel) {
+    /// each is handled before the next is read, so "exited" never overtakes "started". When
+    /// the monitor cannot be listened to, the sandbox is shut down and the error thrown (an
+    /// unheard pod is worse than none).
+    func attach(_ sandbox: any SandboxChannel) throws(OSError) {
+        let messages: AsyncStream<ControlMessage>
+        do throws(OSError) { messages = try sandbox.messages() } catch {
+            sandbox.shutdown()
+            throw OSError("listen to the pod's monitor: \(error.stage)", code: error.code)
+        }
         self.sandbox = sandbox
         netns = NetworkNamespace(monitorPID: sandbox.monitorPID)
-        let messages = sandbox.messages()
         monitorLoop?.cancel()
         monitorLoop = Task { [weak self] in
             for await message in messages {
@@ -293,7 +304,7 @@ public actor PodController {
             pidns = (pod.spec.shareProcessNamespace) ? "pod" : "own"
         }
         do {
-            let (message, logPath) = try ContainerLaunch(pod: pod, layout: layout, images: context.images)
+            let (message, logPath) = try ContainerLaunch(pod: pod, layout: layout, images: context.images, logs: context.config.logs)
                 .message(for: def, run: run, pidNamespace: pidns, containerID: containerID)
             runs[name]?.logPath = logPath
             // Keep this run's log and the one before it (for `logs --previous`), as kubelet does.
@@ -421,9 +432,14 @@ public actor PodController {
         // A deletion answered before podd stopped goes on, with the time it has left.
         let deletion = pod.metadata.deletionTimestamp
         if let adoption = reconnectMonitor() {
-            attach(adoption.sandbox)
-            resume(adoption, checkpoint: checkpoint, deletion: deletion, now: now)
-            return
+            do throws(OSError) {
+                try attach(adoption.sandbox)
+                resume(adoption, checkpoint: checkpoint, deletion: deletion, now: now)
+                return
+            } catch {
+                context.logger.error("pod \(pod.metadata.namespace)/\(pod.metadata.name): not re-adopted, started afresh: \(error)")
+                record(type: "Warning", reason: "FailedCreatePodSandBox", message: "Failed to re-adopt the pod's sandbox: \(error)", container: nil)
+            }
         }
         discardLeftovers(checkpoint: checkpoint, now: now)
         if let deletion {

@@ -9,7 +9,9 @@ public protocol SandboxChannel: AnyObject, Sendable {
     var monitorPID: pid_t { get }
     /// Every message from the monitor, in the order it sent them; the stream ends when the
     /// connection does (the monitor died, or was shut down).
-    func messages() -> AsyncStream<ControlMessage>
+    func messages() throws(OSError) -> AsyncStream<ControlMessage>
+    /// Why the pod has no cgroup of its own, when it could not be made (the pod runs anyway).
+    var cgroupError: OSError? { get }
     func send(_ message: ControlMessage) throws(OSError)
     /// Sends a message with descriptors (an exec or attach session's socket and stdio).
     func send(_ message: ControlMessage, fds: [Int32]) throws(OSError)
@@ -27,6 +29,9 @@ public final class PodSandbox: SandboxChannel {
     public let runDirectory: String
     public let monitorPID: pid_t
     public let cgroup: String?
+    /// Why the pod has no cgroup of its own although the machine has cgroup v2 (the pod runs
+    /// without: the caller must tell the user), or nil.
+    public let cgroupError: OSError?
     let socket: SeqPacketSocket
     let pidfd: PidFD?
     let reactor: Reactor
@@ -43,11 +48,13 @@ public final class PodSandbox: SandboxChannel {
         }
     }
 
-    init(uid: String, runDirectory: String, monitorPID: pid_t, cgroup: String?, socket: SeqPacketSocket, reactor: Reactor) {
+    init(uid: String, runDirectory: String, monitorPID: pid_t, cgroup: String?, cgroupError: OSError? = nil,
+         socket: SeqPacketSocket, reactor: Reactor) {
         self.uid = uid
         self.runDirectory = runDirectory
         self.monitorPID = monitorPID
         self.cgroup = cgroup
+        self.cgroupError = cgroupError
         self.socket = socket
         self.pidfd = try? PidFD(pid: monitorPID)
         self.reactor = reactor
@@ -74,7 +81,10 @@ public final class PodSandbox: SandboxChannel {
     public static func start(_ o: Options, reactor: Reactor) throws(SandboxError) -> PodSandbox {
         _ = subreaper
         var cgroup: String?
-        if let h = o.cgroups { cgroup = try? h.createPodGroup(uid: o.uid) }
+        var cgroupError: OSError?
+        if let h = o.cgroups {
+            do throws(OSError) { cgroup = try h.createPodGroup(uid: o.uid) } catch { cgroupError = error }
+        }
         let (mine, theirs): (SeqPacketSocket, Int32)
         do throws(OSError) { (mine, theirs) = try SeqPacketSocket.pair() } catch { throw .os(error) }
         var args = ["--pod-dir", o.runDirectory, "--hostname", o.hostname]
@@ -116,7 +126,7 @@ public final class PodSandbox: SandboxChannel {
                     if let p = m.int("pid") { monitorPID = pid_t(p) }
                     guard monitorPID > 0 else { throw .monitorFailed("it did not say its pid") }
                     return PodSandbox(uid: o.uid, runDirectory: o.runDirectory, monitorPID: monitorPID,
-                                      cgroup: cgroup, socket: mine, reactor: reactor)
+                                      cgroup: cgroup, cgroupError: cgroupError, socket: mine, reactor: reactor)
                 case "fatal":
                     throw .monitorFailed("\(m["stage"] ?? "start"): \(m["message"] ?? "errno \(m["errno"] ?? "?")")")
                 default: continue
@@ -138,11 +148,13 @@ public final class PodSandbox: SandboxChannel {
     }
 
     /// Delivers every message from the monitor to `handler` (on the reactor thread), and a
-    /// nil message once when the connection ends (the monitor died or was shut down).
-    public func listen(_ handler: @escaping @Sendable (ControlMessage?) -> Void) {
+    /// nil message once when the connection ends (the monitor died or was shut down). Throws
+    /// when the reactor cannot watch the connection: the pod would never hear from its
+    /// monitor, so the caller must not use this sandbox.
+    public func listen(_ handler: @escaping @Sendable (ControlMessage?) -> Void) throws(OSError) {
         let socket = self.socket
         let reactor = self.reactor
-        try? reactor.add(socket.fd) { _ in
+        try reactor.add(socket.fd) { _ in
             while true {
                 switch socket.receive() {
                 case .wouldBlock: return
@@ -160,9 +172,9 @@ public final class PodSandbox: SandboxChannel {
 
     /// The monitor's messages as one ordered stream (read on the reactor thread, consumed by
     /// one task of the controller). Call once.
-    public func messages() -> AsyncStream<ControlMessage> {
+    public func messages() throws(OSError) -> AsyncStream<ControlMessage> {
         let (stream, continuation) = AsyncStream<ControlMessage>.makeStream()
-        listen { message in
+        try listen { message in
             if let message { continuation.yield(message) } else { continuation.finish() }
         }
         return stream
@@ -170,8 +182,12 @@ public final class PodSandbox: SandboxChannel {
 
     public func send(_ message: ControlMessage) throws(OSError) { try socket.send(message) }
 
-    /// Reaps the monitor after it died on its own (it is podd's child when podd started it).
-    public func reapExited() { _ = pidfd?.reap() }
+    /// Reaps the monitor after it died on its own (it is podd's child when podd started it),
+    /// and kills what of the pod it left behind (container processes, orphaned to podd).
+    public func reapExited() {
+        _ = pidfd?.reap()
+        if let cgroup { CgroupHierarchy.killEach(in: cgroup) }
+    }
 
     /// Sends a message with descriptors (an exec or attach session's socket and stdio).
     public func send(_ message: ControlMessage, fds: [Int32]) throws(OSError) { try socket.send(message, fds: fds) }

@@ -1,0 +1,35 @@
+/* devices.h - which device nodes a container may create and use: runc's default allowlist.
+ *
+ *     c *:* m, b *:* m        any node may be created (mknod)...
+ *     c 1:3 null, 1:5 zero, 1:7 full, 1:8 random, 1:9 urandom, 5:0 tty, 5:2 ptmx,
+ *     c 136:* (the container's own pts)          ...but only these read or written.
+ *
+ * On cgroup v2 the list is a BPF_PROG_TYPE_CGROUP_DEVICE program attached to each
+ * container's cgroup (cgroup2 has no devices controller; the program works whatever
+ * controllers the hierarchy has, on this hybrid machine too). Without a cgroup v2 group the
+ * v1 devices controller enforces the same list; without either, containers lose CAP_MKNOD
+ * so at least no new node can be made (reported by the caller).
+ */
+#ifndef PODD_MONITOR_DEVICES_H
+#define PODD_MONITOR_DEVICES_H
+
+#include <stddef.h>
+
+#include "setup_error.h"
+
+/* Attach the allowlist program to the cgroup v2 directory DIR (loaded once per monitor, the
+ * program fd is kept close-on-exec). Returns 0 or -1 with E filled (stage "devices"). */
+int devices_attach_cgroup2(const char *dir, struct setup_error *e);
+
+/* Find the v1 devices hierarchy and make the pod's group there, POD_UID under
+ * MOUNT/podd, holding the allowlist (everything denied, then the rules allowed). BUF gets
+ * its path. Returns 0, or -1 with errno when there is no such hierarchy or it fails. */
+int devices_v1_prepare(char *buf, size_t size, const char *pod_uid);
+
+/* Move the calling process into the v1 group DIR made by devices_v1_prepare. */
+int devices_v1_enter(const char *dir, struct setup_error *e);
+
+/* Remove the v1 group (at shutdown, once every process has gone). */
+void devices_v1_remove(const char *dir);
+
+#endif
