@@ -24,7 +24,7 @@ import Testing
         deinit { try? FileSystem.removeTree(path) }
     }
 
-    private static let reactor: Reactor? = try? Reactor()
+    private static let reactor: Reactor? = try? Reactor(onFailure: { _ in })
 
     private func line(_ second: Int, _ text: String, tag: String = "F", stream: String = "stdout") -> String {
         "2026-12-03T10:00:\(second < 10 ? "0" : "")\(second).000000000Z \(stream) \(tag) \(text)"

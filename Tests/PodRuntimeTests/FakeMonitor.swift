@@ -70,7 +70,7 @@ final class RuntimeFixture: Sendable {
         let sandboxes = self.sandboxes
         let published = self.published
         var context = RuntimeContext(config: config, images: images, store: store, events: EventRecorder(host: "test"),
-                                     reactor: try Reactor(), cgroups: nil, monitorPath: "/nonexistent",
+                                     reactor: try Reactor(onFailure: { _ in }), cgroups: nil, monitorPath: "/nonexistent",
                                      logger: Logger(label: "test"),
                                      publish: { type, pod, generation, sequence in
                                          published.withLock { $0.append((type, pod, generation, sequence)) }
