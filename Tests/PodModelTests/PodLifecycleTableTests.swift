@@ -16,10 +16,13 @@ struct PodLifecycleTableTests {
         var description: String { "\(from) | \(events.joined(separator: "; ")) | \(to) | \(actions.joined(separator: ", "))" }
     }
 
-    static func rows() throws -> [Row] {
+    static func rows() throws -> [Row] { try rows(header: "| From | Event | To | Actions |") }
+
+    /// The rows of the table of docs/lifecycle.md under `header`.
+    static func rows(header: String) throws -> [Row] {
         let path = String(#filePath).split(separator: "/").dropLast(3).joined(separator: "/")
         let text = try #require(readText("/" + path + "/docs/lifecycle.md"), "docs/lifecycle.md not found")
-        guard let start = text.range(of: "| From | Event | To | Actions |") else { return [] }
+        guard let start = text.range(of: header) else { return [] }
         var rows: [Row] = []
         for line in text[start.upperBound...].split(separator: "\n", omittingEmptySubsequences: false).dropFirst(2) {
             guard line.hasPrefix("|") else { break }
@@ -176,6 +179,123 @@ struct PodLifecycleTableTests {
             actions = try #require(apply(word, to: &m, clock: &clock), "unknown event \(word)")
         }
         #expect(Self.token(try #require(m.container("c")?.state)) == row.to, "\(row)")
+        #expect(actions.compactMap(Self.token) == row.actions, "\(row)")
+    }
+}
+
+/// docs/lifecycle.md's table of the pod's stages, driven against the machine row by row.
+struct PodStageTableTests {
+    typealias L = PodLifecycle
+    typealias Row = PodLifecycleTableTests.Row
+    let t0 = Timestamp(seconds: 3_500_000)
+
+    static func rows() throws -> [Row] {
+        try PodLifecycleTableTests.rows(header: "| From stage | Event | To stage | Actions |")
+    }
+
+    /// The table's pod: init container i, sidecar s, apps a and b.
+    func machine() -> L {
+        L(podName: "p", podRef: "p_default(uid)",
+          containers: [.init(name: "i", role: .initContainer), .init(name: "s", role: .sidecar),
+                       .init(name: "a", role: .app), .init(name: "b", role: .app)],
+          policy: .onFailure, scope: .pod, gracePeriod: 30, backoff: .init(initial: 10, max: 300, resetAfter: 600), now: t0)
+    }
+
+    static let running = ["admit", "started(i)", "exited(i,0)", "started(s)", "started(a)", "started(b)"]
+    static let paths: [String: [String]] = [
+        "created": [],
+        "initializing": ["admit"],
+        "running": running,
+        "stoppingForRestart": running + ["exited(a,1)"],
+        // The second restart waits out the backoff.
+        "restartingAt": running + ["exited(a,1)", "exited(b,143)", "exited(s,143)"] + running.dropFirst()
+            + ["exited(a,1)", "exited(b,143)", "exited(s,143)"],
+        "finished": running + ["exited(a,0)", "exited(b,0)"],
+        "terminating": running + ["delete"],
+        "stopped": running + ["delete", "exited(a,143)", "exited(b,143)", "exited(s,143)"],
+    ]
+
+    static func token(_ stage: L.Stage) -> String {
+        switch stage {
+        case .created: return "created"
+        case .initializing: return "initializing"
+        case .running: return "running"
+        case .stoppingForRestart: return "stoppingForRestart"
+        case .restartingAt: return "restartingAt"
+        case .finished: return "finished"
+        case .terminating: return "terminating"
+        case .stopped: return "stopped"
+        }
+    }
+
+    static func token(_ action: L.Action) -> String? {
+        switch action {
+        case let .start(c): return "start(\(c))"
+        case let .runPostStart(c): return "runPostStart(\(c))"
+        case let .runPreStop(c): return "runPreStop(\(c))"
+        case let .terminate(c): return "terminate(\(c))"
+        case let .kill(c): return "kill(\(c))"
+        case let .probes(c, kinds): return "probes(\(c):\(kinds.map(\.rawValue).joined(separator: ",")))"
+        case .recreateSandbox: return "recreateSandbox"
+        case .wake: return nil
+        case let .event(_, reason, _, _): return "event:\(reason)"
+        case .stopped: return "stopped"
+        }
+    }
+
+    /// "name(x,y)" -> ["x", "y"]
+    static func arguments(_ word: String, _ name: String) -> [String]? {
+        guard word.hasPrefix(name + "("), word.hasSuffix(")") else { return nil }
+        return word.dropFirst(name.count + 1).dropLast().split(separator: ",").map(String.init)
+    }
+
+    func apply(_ word: String, to m: inout L, clock: inout Timestamp) -> [L.Action]? {
+        clock = clock.adding(seconds: 0.1)
+        switch word {
+        case "admit": return m.handle(.admit, at: clock)
+        case "sandboxFailed": return m.handle(.sandboxFailed(message: "no space"), at: clock)
+        case "sandboxLost": return m.handle(.sandboxLost, at: clock)
+        case "delete": return m.handle(.delete(deadline: clock.adding(seconds: 30)), at: clock)
+        case "delete(0)": return m.handle(.delete(deadline: clock), at: clock)
+        case "tick(deadline)":
+            switch m.stage {
+            case let .terminating(deadline), let .stoppingForRestart(deadline, _, _): clock = deadline
+            default: return nil
+            }
+            return m.handle(.tick, at: clock)
+        case "tick(restart)":
+            guard case let .restartingAt(at) = m.stage else { return nil }
+            clock = at
+            return m.handle(.tick, at: clock)
+        default:
+            if let args = Self.arguments(word, "started"), args.count == 1 {
+                return m.handle(.started(args[0], containerID: args[0]), at: clock)
+            }
+            if let args = Self.arguments(word, "exited"), args.count == 2, let code = Int32(args[1]) {
+                return m.handle(.exited(args[0], exitCode: code, signal: 0, startedAt: nil, finishedAt: clock), at: clock)
+            }
+            return nil
+        }
+    }
+
+    @Test func theTableHasRows() throws {
+        #expect(try Self.rows().count >= 15)
+    }
+
+    @Test(arguments: try rows())
+    func row(_ row: Row) throws {
+        var m = machine()
+        var clock = t0
+        let path = try #require(Self.paths[row.from], "no way to reach \"\(row.from)\" in the test")
+        for word in path {
+            _ = try #require(apply(word, to: &m, clock: &clock), "unknown event \(word)")
+        }
+        #expect(Self.token(m.stage) == row.from, "setting up \(row.from)")
+        var actions: [L.Action] = []
+        for word in row.events {
+            actions = try #require(apply(word, to: &m, clock: &clock), "unknown event \(word)")
+        }
+        #expect(Self.token(m.stage) == row.to, "\(row)")
         #expect(actions.compactMap(Self.token) == row.actions, "\(row)")
     }
 }

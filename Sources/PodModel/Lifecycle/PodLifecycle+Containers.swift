@@ -211,13 +211,18 @@ extension PodLifecycle {
         guard stage != .created else { return [] }
         var actions: [Action] = [.event(type: "Normal", reason: "SandboxChanged",
                                         message: "Pod sandbox changed, it will be killed and re-created.", container: nil)]
+        // Every run has ended before any restart is decided: a pod restart stops no container
+        // that is already gone.
+        var ended: [(Int, Termination)] = []
         for i in containers.indices where containers[i].isRunning {
             var cause: Stop.Cause?
             if case let .stopping(stop) = containers[i].state { cause = stop.cause }
             let t = Termination(exitCode: 137, signal: 9, reason: "Error", message: "the pod's monitor exited",
                                 startedAt: containers[i].runningSince, finishedAt: now, containerID: containers[i].containerID)
-            actions += runEnded(i, t, expected: cause == .pod)
+            actions += runEnded(i, t, expected: true)
+            if cause != .pod { ended.append((i, t)) }
         }
+        for (i, t) in ended { actions += afterEnd(i, t) }
         switch stage {
         case .terminating, .stopped, .finished: break
         default: actions.append(.recreateSandbox)

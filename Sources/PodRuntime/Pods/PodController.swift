@@ -468,21 +468,26 @@ public actor PodController {
     public func terminate(gracePeriod: Int64?, keepState: Bool) -> Pod {
         guard !gone else { return current() }
         let now = RuntimeClock.now()
+        let deadline: Timestamp
         if let since = pod.metadata.deletionTimestamp {
             guard let grace = gracePeriod, let granted = pod.metadata.deletionGracePeriodSeconds, grace < granted else {
                 return current()
             }
-            pod.metadata.deletionTimestamp = since.adding(seconds: Double(grace - granted))
+            let shortened = since.adding(seconds: Double(grace - granted))
+            pod.metadata.deletionTimestamp = shortened
             pod.metadata.deletionGracePeriodSeconds = grace
+            // Never later than the new grace period from now (deletionTimestamp is rounded up).
+            deadline = min(shortened, now.adding(seconds: Double(grace)))
         } else {
             self.keepState = keepState
             let grace = gracePeriod ?? pod.spec.terminationGracePeriodSeconds
-            // Whole seconds, as it is stored and shown: a restarted podd finds the same deadline.
-            pod.metadata.deletionTimestamp = Timestamp(seconds: now.adding(seconds: Double(grace)).seconds)
+            deadline = now.adding(seconds: Double(grace))
+            // Whole seconds, as it is stored and shown, rounded up: a restarted podd, which
+            // takes it as the deadline, never cuts the grace period short.
+            pod.metadata.deletionTimestamp = Timestamp(seconds: deadline.seconds + (deadline.nanoseconds > 0 ? 1 : 0))
             pod.metadata.deletionGracePeriodSeconds = grace
         }
         if !self.keepState { storeDeletion() }
-        guard let deadline = pod.metadata.deletionTimestamp else { return current() }
         apply(lifecycle.handle(.delete(deadline: deadline), at: now))
         return current()
     }
