@@ -38,7 +38,10 @@ extension PodController {
         }
         // The machine's deadline ends a hook that takes too long (SIGKILL); the handler's own
         // timeout only bounds the request.
-        let timeout = Double(max(pod.metadata.deletionGracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds, 30))
+        // Clamped: a pod stored before grace periods were bounded may carry one no Duration
+        // can hold (Task.sleep would trap on it).
+        let grace = pod.metadata.deletionGracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds
+        let timeout = Double(min(max(grace, 30), SecondsLimits.maximumGracePeriod))
         Task { [weak self] in
             let outcome = await handlers.hook(handler, container: c, timeout: timeout)
             await self?.hookFinished(hook, container: name, run: run, outcome)
