@@ -118,15 +118,15 @@ struct PodControllerTests {
         sandbox.say("started", "c")
         #expect(await eventually { await status(controller)?.state.running != nil })
 
-        let answered = await controller.terminate(gracePeriod: 30, keepState: false)
+        let answered = try await controller.delete(gracePeriod: 30)
         let stored = try #require(fixture.context.store.loadAll().first?.result.get().0)
         #expect(stored.metadata.deletionTimestamp == answered.metadata.deletionTimestamp)
         #expect(stored.metadata.deletionGracePeriodSeconds == 30)
         #expect(sandbox.signals == ["c:15"])
 
-        let longer = await controller.terminate(gracePeriod: 45, keepState: false)
+        let longer = try await controller.delete(gracePeriod: 45)
         #expect(longer.metadata.deletionGracePeriodSeconds == 30)
-        let shorter = await controller.terminate(gracePeriod: 0, keepState: false)
+        let shorter = try await controller.delete(gracePeriod: 0)
         #expect(shorter.metadata.deletionGracePeriodSeconds == 0)
         let first = try #require(answered.metadata.deletionTimestamp)
         #expect(shorter.metadata.deletionTimestamp.map { $0 < first } == true)

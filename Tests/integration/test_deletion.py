@@ -123,3 +123,30 @@ def test_a_deletion_whose_monitor_is_gone_ends_at_the_restart(podd):
     never_running_undeleted(podd, "orphan", 1)
     podd.wait_gone("orphan", timeout=20)
     assert not (podd.state_dir / "pods" / uid).exists()
+
+
+# A deletion that cannot be stored is refused, and changes nothing.
+from test_api_limits import fill, make_podd, on_small_tmpfs  # noqa: E402,F401  (fixture)
+
+
+def test_a_deletion_that_cannot_be_stored_is_refused_with_507_and_changes_nothing(make_podd, busybox_tar):
+    d = make_podd(before_start=on_small_tmpfs("32m"))
+    d.podctl("image", "import", "busybox", str(busybox_tar))
+    assert d.create(pod_manifest("kept", [("app", "exec sleep 3600")])).status == 201
+    before = d.wait_running("kept")
+    uid = before["metadata"]["uid"]
+    filler = fill(d.state_dir)
+    r = d.request("DELETE", "/api/v1/namespaces/default/pods/kept?gracePeriodSeconds=0")
+    assert r.status == 507, r.text
+    assert r.json()["reason"] == "InsufficientStorage"
+    assert "deletion of pod \"kept\"" in r.json()["message"]
+    # Nothing changed: not marked, still running, the stored pod as it was.
+    time.sleep(1)
+    now = d.pod("kept")
+    assert now["metadata"].get("deletionTimestamp") is None
+    assert now["status"]["phase"] == "Running"
+    assert "deletionTimestamp" not in stored(d, uid)["metadata"]
+    # With room again, the deletion goes through.
+    filler.unlink()
+    delete(d, "kept", grace=0)
+    d.wait_gone("kept", timeout=20)

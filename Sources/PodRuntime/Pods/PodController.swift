@@ -458,48 +458,60 @@ public actor PodController {
 
     // MARK: - Stop
 
-    /// Starts graceful termination (idempotent) and returns the pod as it now is. With
-    /// `keepState` (the spec is being replaced) the pod's stored state and logs stay.
+    /// Deletes the pod: graceful termination (idempotent), answered with the pod as it now is.
     /// A later call with a shorter grace period shortens a deletion in progress, as the API
     /// server does: deletionGracePeriodSeconds becomes the shorter one, deletionTimestamp
     /// moves earlier by the difference; a longer one changes nothing.
-    /// A deletion (not a replace) is stored (fsynced) before this returns, so that a podd
-    /// restarted meanwhile carries it on instead of running the pod again.
-    public func terminate(gracePeriod: Int64?, keepState: Bool) -> Pod {
+    /// The deletion is stored (fsynced) before anything changes, so that a podd restarted
+    /// meanwhile carries it on instead of running the pod again; when it cannot be stored
+    /// (a full disk) nothing changes and the deletion is refused.
+    public func delete(gracePeriod: Int64?) throws(RuntimeError) -> Pod {
         guard !gone else { return current() }
-        let now = RuntimeClock.now()
+        guard let (marked, deadline) = markDeletion(gracePeriod: gracePeriod, now: RuntimeClock.now()) else { return current() }
+        if !keepState {
+            do throws(OSError) { try context.store.save(marked) } catch {
+                context.logger.error("pod \(pod.metadata.namespace)/\(pod.metadata.name): cannot store its deletion: \(error)")
+                throw .insufficientStorage(what: "cannot store the deletion of pod \"\(pod.metadata.name)\"", reason: "\(error)")
+            }
+        }
+        pod = marked
+        apply(lifecycle.handle(.delete(deadline: deadline), at: RuntimeClock.now()))
+        return current()
+    }
+
+    /// Stops the pod because its spec is being replaced: its stored state, volumes and events
+    /// stay for the controller of the new spec, so nothing is written here.
+    public func stopForReplacement(gracePeriod: Int64) {
+        guard !gone, pod.metadata.deletionTimestamp == nil,
+              let (marked, deadline) = markDeletion(gracePeriod: gracePeriod, now: RuntimeClock.now()) else { return }
+        keepState = true
+        pod = marked
+        apply(lifecycle.handle(.delete(deadline: deadline), at: RuntimeClock.now()))
+    }
+
+    /// The pod with its deletion marked and the machine's deadline, or nil when a deletion in
+    /// progress is not shortened by `gracePeriod`.
+    private func markDeletion(gracePeriod: Int64?, now: Timestamp) -> (Pod, Timestamp)? {
+        var marked = pod
         let deadline: Timestamp
         if let since = pod.metadata.deletionTimestamp {
             guard let grace = gracePeriod, let granted = pod.metadata.deletionGracePeriodSeconds, grace < granted else {
-                return current()
+                return nil
             }
             let shortened = since.adding(seconds: Double(grace - granted))
-            pod.metadata.deletionTimestamp = shortened
-            pod.metadata.deletionGracePeriodSeconds = grace
+            marked.metadata.deletionTimestamp = shortened
+            marked.metadata.deletionGracePeriodSeconds = grace
             // Never later than the new grace period from now (deletionTimestamp is rounded up).
             deadline = min(shortened, now.adding(seconds: Double(grace)))
         } else {
-            self.keepState = keepState
             let grace = gracePeriod ?? pod.spec.terminationGracePeriodSeconds
             deadline = now.adding(seconds: Double(grace))
             // Whole seconds, as it is stored and shown, rounded up: a restarted podd, which
             // takes it as the deadline, never cuts the grace period short.
-            pod.metadata.deletionTimestamp = Timestamp(seconds: deadline.seconds + (deadline.nanoseconds > 0 ? 1 : 0))
-            pod.metadata.deletionGracePeriodSeconds = grace
+            marked.metadata.deletionTimestamp = Timestamp(seconds: deadline.seconds + (deadline.nanoseconds > 0 ? 1 : 0))
+            marked.metadata.deletionGracePeriodSeconds = grace
         }
-        if !self.keepState { storeDeletion() }
-        apply(lifecycle.handle(.delete(deadline: deadline), at: now))
-        return current()
-    }
-
-    /// Writes the pod with its deletion marks to the store, before the deletion is answered.
-    private func storeDeletion() {
-        do {
-            try context.store.save(pod)
-        } catch {
-            context.logger.error("pod \(pod.metadata.namespace)/\(pod.metadata.name): cannot store its deletion: \(error); a podd restarted before the pod is gone would run it again")
-            record(type: "Warning", reason: "FailedToStoreDeletion", message: "The pod's deletion could not be stored: \(error)", container: nil)
-        }
+        return (marked, deadline)
     }
 
     /// Returns once the pod is torn down.

@@ -261,7 +261,7 @@ public actor PodRegistry {
         broadcast("MODIFIED", pod)
         let grace = oldPod.spec.terminationGracePeriodSeconds
         Task {
-            _ = await old.terminate(gracePeriod: grace, keepState: true)
+            await old.stopForReplacement(gracePeriod: grace)
             await old.waitUntilGone()
             await controller.admit()
         }
@@ -279,7 +279,7 @@ public actor PodRegistry {
                              reason: "pod \"\(key.name)\" is a static pod from \(source); remove or edit that file to delete it")
         }
         if let g = gracePeriod, g < 0 { throw .invalidRequest("gracePeriodSeconds must be >= 0") }
-        var result = await controller.terminate(gracePeriod: gracePeriod, keepState: false)
+        var result = try await controller.delete(gracePeriod: gracePeriod)
         if controllers[key] === controller {
             // Marking the deletion is a change of the object: a newer resourceVersion.
             result.metadata.resourceVersion = nextResourceVersion()
