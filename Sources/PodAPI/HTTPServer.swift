@@ -351,6 +351,11 @@ public final class HTTPServer: Sendable {
                         try Task.checkCancellation()
                         if chunk.isEmpty { continue }
                         try await out.write(.body(.byteBuffer(ByteBuffer(bytes: chunk))))
+                        // A write to a writable channel returns without suspending: without
+                        // this, a stream that a fast client keeps up with holds its thread of
+                        // the (small) cooperative pool, and a few of them starve every other
+                        // request, /healthz included.
+                        await Task.yield()
                     }
                     try await out.write(.end(nil))
                 }
