@@ -207,6 +207,8 @@ public final class HTTPServer: Sendable {
         let result = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: configuration)
         let upgradeHandler = try channel.pipeline.syncOperations.handler(type: NIOTypedHTTPServerUpgradeHandler<Connection>.self)
         try channel.pipeline.syncOperations.addHandler(recorder, position: .before(upgradeHandler))
+        let errorHandler = try channel.pipeline.syncOperations.handler(type: HTTPServerProtocolErrorHandler.self)
+        try channel.pipeline.syncOperations.addHandler(CloseAfterProtocolError(), position: .after(errorHandler))
         return result
     }
 
@@ -367,6 +369,11 @@ public final class HTTPServer: Sendable {
                         try Task.checkCancellation()
                         if chunk.isEmpty { continue }
                         try await out.write(.body(.byteBuffer(ByteBuffer(bytes: chunk))))
+                        // A write to a writable channel returns without suspending: without
+                        // this, a stream that a fast client keeps up with holds its thread of
+                        // the (small) cooperative pool, and a few of them starve every other
+                        // request, /healthz included.
+                        await Task.yield()
                     }
                     try await out.write(.end(nil))
                 }
@@ -388,5 +395,17 @@ public final class HTTPServer: Sendable {
                 }
             }
         }
+    }
+}
+
+/// Closes a connection whose bytes are not HTTP, once NIO's protocol error handler (just before
+/// it) has answered 400 with `Connection: close`: nothing more can be read from it, and left
+/// open it would wait for the idle timeout.
+private final class CloseAfterProtocolError: ChannelInboundHandler, Sendable {
+    typealias InboundIn = HTTPServerRequestPart
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        if error is HTTPParserError { context.close(promise: nil) }
+        context.fireErrorCaught(error)
     }
 }

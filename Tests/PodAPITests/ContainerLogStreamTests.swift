@@ -13,7 +13,7 @@ import Testing
 
         init(_ files: [String: [String]]) throws {
             var template = Array("/tmp/podd-logtest-XXXXXX".utf8CString)
-            let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
+            let made = template.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress.flatMap { mkdtemp($0) } }
             try #require(made != nil)
             path = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
             for (name, lines) in files {

@@ -222,3 +222,29 @@ def test_followers_that_go_away_from_a_quiet_log_leave_nothing_open(podd):
         s.close()
     # Nothing more is written: podd notices each client's departure on its own.
     wait_for(lambda: held() == 0, timeout=15, what="podd to close the log files of departed followers")
+
+
+def test_since_time_filters_lines_across_rotated_files(podd):
+    podd.create(pod_manifest("dated", [("app", "echo now")], restartPolicy="Never"))
+    podd.wait_phase("dated", "Succeeded")
+    wait_for(lambda: podd.log("dated") == "now\n", what="the log")
+    directory = log_dir(podd, "dated", "app")
+    os.rename(directory / "0.log", directory / "0.log.20261203-100000.000000")
+    (directory / "0.log").write_text(cri("later", when="2999-01-01T00:00:00.000000000Z")
+                                     + cri("latest", when="2999-01-02T00:00:00.000000000Z"))
+    assert podd.log("dated") == "now\nlater\nlatest\n"
+    assert podd.log("dated", sinceTime="2998-12-31T00:00:00Z") == "later\nlatest\n"
+    assert podd.log("dated", sinceTime="2999-01-01T12:00:00Z") == "latest\n"
+
+
+def test_previous_reads_the_rotated_files_of_the_run_before(podd):
+    podd.create(pod_manifest("crashy", [("app", "echo run; sleep 4; exit 1")]))
+    wait_for(lambda: (p := podd.pod("crashy")) and p["status"]["containerStatuses"][0]["restartCount"] >= 1,
+             timeout=60, what="a restart")
+    directory = log_dir(podd, "crashy", "app")
+    wait_for(lambda: podd.log("crashy", previous="true") == "run\n", what="the previous run's log")
+    # The run before had its live file rotated away, and one more rotated part.
+    os.rename(directory / "0.log", directory / "0.log.20261203-100001.000000")
+    (directory / "0.log.20261203-100000.000000").write_text(cri("older part"))
+    assert podd.log("crashy", previous="true") == "older part\nrun\n"
+    assert podd.log("crashy", previous="true", tailLines=1) == "run\n"

@@ -83,6 +83,8 @@ public actor ContainerLogStream {
             if n > 0 {
                 wait = 0.002
                 if let chunk = render(count: n) { return chunk }
+                // Blocks whose lines are all filtered out (since, stream): let others run.
+                await Task.yield()
                 continue
             }
             // At the end of a file: an older one goes on with the next; the live one may
