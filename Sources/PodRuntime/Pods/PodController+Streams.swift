@@ -30,7 +30,8 @@ extension PodController {
 
     /// Takes the pod's new list of ephemeral containers (validated and stored by the
     /// registry) and starts the ones that are new. Returns the pod as it now is.
-    public func setEphemeralContainers(_ containers: [EphemeralContainer]) -> Pod {
+    /// Returns the pod as it now is, and the sequence number it was published with.
+    public func setEphemeralContainers(_ containers: [EphemeralContainer]) -> (pod: Pod, sequence: Int) {
         let known = Set(pod.spec.ephemeralContainers.map(\.name))
         pod.spec.ephemeralContainers = containers
         let now = RuntimeClock.now()
@@ -39,7 +40,7 @@ extension PodController {
             actions += lifecycle.addEphemeral(c.name, at: now)
         }
         apply(actions)
-        return current()
+        return (current(), publishedSequence)
     }
 
     public enum PruneOutcome: Sendable, Equatable {

@@ -57,7 +57,7 @@ public actor PodController {
     private var wakeTask: Task<Void, Never>?
     private var wakeAt: Timestamp?
     /// The sequence number of the last status published.
-    private var publishedSequence = 0
+    private(set) var publishedSequence = 0
     private var conditions = ConditionClock()
     /// Per container: the current run number (for log files) and container ID.
     var runs: [String: RunInfo] = [:]

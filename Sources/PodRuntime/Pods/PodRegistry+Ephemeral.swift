@@ -48,13 +48,11 @@ extension PodRegistry {
             throw .insufficientStorage(what: "cannot store pod \"\(key.name)\"",
                                        reason: "\(error); its new ephemeral containers run, but would not be known to podd after a restart")
         }
-        var pod = await starting.value
-        pod.metadata.resourceVersion = updated.metadata.resourceVersion
-        if controllers[key] === controller {
-            snapshots[key] = pod
-            broadcast("MODIFIED", pod)
-        }
-        return pod
+        // Taken as any publication of the controller is: a status it published meanwhile (the
+        // new container started, or could not) is newer than this one and stays.
+        let (pod, sequence) = await starting.value
+        published("MODIFIED", pod, generation: controller.generation, sequence: sequence)
+        return snapshots[key] ?? pod
     }
 
     /// Removes ephemeral containers that have ended from a pod (podd's extension, so that
