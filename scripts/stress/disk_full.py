@@ -1,0 +1,3 @@
+from outcome import Outcome
+def run(scale, tar):
+    return Outcome('disk_full')
