@@ -32,3 +32,6 @@ python3 -c 'import pytest' 2>/dev/null || {
     python3 -m pip install --quiet pytest 2>/dev/null || apt-get install -y --no-install-recommends python3-pytest >/dev/null
 }
 python3 -c 'import openapi_spec_validator, jsonschema' 2>/dev/null || python3 -m pip install --quiet openapi-spec-validator jsonschema || echo "install-deps: could not install openapi-spec-validator and jsonschema (test_openapi.py skips without them)" >&2
+# The stress suite and its tests: Hypothesis and hypothesis-jsonschema (fuzz from
+# docs/openapi.yaml), pytest-xdist (the integration tests run in parallel).
+python3 -c 'import hypothesis, hypothesis_jsonschema, xdist' 2>/dev/null || python3 -m pip install --quiet hypothesis hypothesis-jsonschema pytest-xdist || echo "install-deps: could not install hypothesis, hypothesis-jsonschema and pytest-xdist (the fuzz case skips without them)" >&2

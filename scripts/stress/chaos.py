@@ -101,6 +101,19 @@ def run(scale, tar):
     with Stand(tar, "chaos") as podd:
         fd_baseline = Sample.of(podd).fds
         desired = {}  # name -> "present" | "absent" | "either"
+        # A pod created while another client holds a connection (a watch): the monitor podd
+        # starts must not inherit it (issue 9 item 15).
+        from harness import UnixHTTPConnection
+        conn = UnixHTTPConnection(podd.socket, timeout=30)
+        conn.request("GET", "/api/v1/namespaces/default/pods?watch=true")
+        conn.getresponse()
+        out.expect(podd.create(sleep_pod("watched")).status == 201, "create refused")
+        podd.wait_running("watched")
+        inherited = inherited_api_sockets(podd)
+        out.expect(not inherited, f"{len(inherited)} API socket(s) held by a pod's processes: {inherited[:2]}")
+        conn.close()
+        podd.request("DELETE", "/api/v1/namespaces/default/pods/watched?gracePeriodSeconds=0")
+        podd.wait_gone("watched")
         for i in range(initial):
             if podd.create(sleep_pod(f"chaos-{i}")).status == 201:
                 desired[f"chaos-{i}"] = "present"
@@ -146,7 +159,8 @@ def run(scale, tar):
                 desired[name] = "present" if r.answer == 201 else ("either" if r.answer is None else "absent")
             elif action == "delete":
                 desired[name] = "absent" if r.answer == 200 else ("either" if r.answer is None else "present")
-            _settle(podd, desired, n, lost, doubled, stuck, resurrected, timeout=scale.pick(30, 45))
+            _settle(podd, desired, f"{n} ({action} {name}, {target} killed)", lost, doubled, stuck, resurrected,
+                    timeout=scale.pick(30, 45))
         out.figure("rounds", rounds)
         out.figure("kills podd/monitor/container", "/".join(str(kills[t]) for t in TARGETS))
         out.figure("pods at end", sum(v == "present" for v in desired.values()))
@@ -163,7 +177,7 @@ def run(scale, tar):
             zombies = zombie_children(podd.proc.pid)
             out.expect(not zombies, f"{len(zombies)} zombie child(ren) of podd with the pods settled (issue 9 item 5)")
             inherited = inherited_api_sockets(podd)
-            out.expect(not inherited, f"{len(inherited)} inherited fd(s): {inherited[:3]}")
+            out.expect(not inherited, f"{len(inherited)} inherited fd(s) after the rounds: {inherited[:3]}")
         try:
             podd.delete_all()
         except AssertionError as e:

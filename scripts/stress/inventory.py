@@ -42,9 +42,11 @@ def _pids():
 
 
 def processes_under(run_dir):
-    """Monitors of this podd: `podd-monitor --pod-dir RUN_DIR/pods/UID`."""
+    """Monitors of this podd: `podd-monitor --pod-dir RUN_DIR/pods/UID`. A monitor's child
+    between its fork and the container's exec still carries that command line: not counted."""
     tag = f"--pod-dir\0{run_dir}/".encode()
-    return [p for p in _pids() if tag in _cmdline(p)]
+    found = [p for p in _pids() if tag in _cmdline(p)]
+    return [p for p in found if (s := _stat(p)) and s[1] not in found]
 
 
 def monitors_of(podd):
