@@ -117,17 +117,29 @@ class Sample:
                       zombies=len(zombie_children(pid)), monitors=len(monitors_of(podd)))
 
 
+def pod_uids(podd):
+    """The uids a podd held: those seen in its answers (a StressPodd counts them) and those on
+    disk (state and run dirs)."""
+    uids = set(getattr(podd, "uids", set()))
+    for d in (podd.state_dir / "pods", podd.run_dir / "pods"):
+        if d.is_dir():
+            uids.update(p.name for p in d.iterdir() if not p.name.startswith("."))
+    if hasattr(podd, "uids"):
+        podd.uids.update(uids)
+    return uids
+
+
 def leaks(podd, fd_baseline=None, ignore_mounts=()):
     """Everything a podd with no pods should not hold or have left: a list of sentences, empty
     when clean. `fd_baseline`: podd's fd count when it started with no pod (a few fds of slack
     for NIO's lazily made ones)."""
     found = []
-    podd.note_stored_uids()
+    uids = pod_uids(podd)
     mons = monitors_of(podd)
     if mons:
         found.append(f"{len(mons)} monitor process(es) left: {mons[:5]}")
     base = cgroup_base()
-    for uid in sorted(podd.uids):
+    for uid in sorted(uids):
         pids = cgroup_processes(uid)
         if pids:
             found.append(f"{len(pids)} process(es) left in cgroup of pod {uid}: {pids[:5]}")
@@ -162,9 +174,8 @@ def inherited_api_sockets(podd):
     (issue 9 item 15: fds podd opens must be close-on-exec), or an fd into podd's state dir."""
     found = []
     inodes = api_socket_inodes(podd.socket)
-    podd.note_stored_uids()
     pids = set(monitors_of(podd))
-    for uid in podd.uids:
+    for uid in pod_uids(podd):
         pids.update(cgroup_processes(uid))
     for pid in sorted(pids):
         for target in fd_targets(pid):
