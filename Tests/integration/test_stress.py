@@ -43,20 +43,20 @@ def test_churn(tar):
     check(churn.run(SMALL, tar))
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9 items 9, 15: after kill -9 mid-create a pod stays Running but "
-                                       "not ready, and monitors inherit podd's accepted API connections")
+# Random kills at random moments: on today's code most runs find one of the faults below, but
+# not every run, so a pass is not a surprise (strict=False). Run `make stress` (80 rounds) or
+# STRESS_SEED=N to reproduce one.
+@pytest.mark.xfail(strict=False, reason="kill -9 of a container and at once of its monitor can leave the pod in "
+                                        "CrashLoopBackOff, never running again; a deleted pod's cgroup can stay "
+                                        "behind after kills of podd (issue 9 item 9)")
 def test_chaos(tar):
     check(chaos.run(SMALL, tar))
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9 items 3, 10: a 507 create leaves its monitor, cgroup and pod "
-                                       "dir running; a full disk on import answers 413")
 def test_disk_full(tar):
     check(disk_full.run(SMALL, tar))
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9 items 1, 12, 13: DELETE with grace 2^63-1 kills podd; NUL "
-                                       "bytes in path fields accepted; grace 0 does not shorten a deletion")
 def test_fuzz(tar):
     pytest.importorskip("hypothesis")
     pytest.importorskip("hypothesis_jsonschema")
@@ -64,7 +64,8 @@ def test_fuzz(tar):
     check(fuzz.run(SMALL, tar))
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9 item 11: no connection cap, a 400 keeps its connection, "
-                                       "oversized headers answered 400, a 1 PiB upload not answered 413")
+@pytest.mark.xfail(strict=True, reason="issue 9 item 11: a 400 keeps its connection open, oversized headers "
+                                       "are answered 400 (not 431/413), an image upload announced as 1 PiB gets "
+                                       "no answer (not 413)")
 def test_limits(tar):
     check(limits.run(SMALL, tar))

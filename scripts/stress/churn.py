@@ -6,7 +6,7 @@ nothing left once the pods are deleted."""
 import statistics
 import time
 
-from inventory import Sample, leaks
+from inventory import Sample, leaks_after
 from outcome import Outcome
 from stand import NO_BACKOFF, Stand, pod_manifest, wait_for
 
@@ -73,7 +73,7 @@ def run(scale, tar):
             out.expect(False, str(e).splitlines()[0])
         out.figure("5xx", len(podd.server_errors))
         out.expect(not podd.server_errors, f"{len(podd.server_errors)} 5xx: {podd.server_errors[:3]}")
-        found = leaks(podd, fd_baseline)
+        found = leaks_after(podd, fd_baseline)
         out.figure("leaks", len(found))
         for f in found:
             out.expect(False, f"leak: {f}")

@@ -8,7 +8,7 @@ import re
 import subprocess
 import time
 
-from inventory import leaks, monitors_of
+from inventory import leaks_after, monitors_of
 from outcome import Outcome
 from stand import Stand, pod_manifest, sleep_pod, wait_for
 
@@ -132,7 +132,7 @@ def run(scale, tar):
             podd.delete_all()
         except AssertionError as e:
             out.expect(False, str(e).splitlines()[0])
-        found = leaks(podd, ignore_mounts=(str(podd.state_dir),))
+        found = leaks_after(podd, ignore_mounts=(str(podd.state_dir),))
         out.figure("leaks", len(found))
         for f in found:
             out.expect(False, f"leak: {f}")

@@ -169,6 +169,18 @@ def leaks(podd, fd_baseline=None, ignore_mounts=()):
     return found
 
 
+def leaks_after(podd, fd_baseline=None, ignore_mounts=(), wait=10.0):
+    """leaks(), given `wait` seconds for what podd removes after a pod is gone (cgroups,
+    dirs) to go: only what is still there then counts."""
+    import time
+    deadline = time.monotonic() + wait
+    while True:
+        found = leaks(podd, fd_baseline, ignore_mounts)
+        if not found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.2)
+
+
 def inherited_api_sockets(podd):
     """Processes of this podd's pods (monitors, containers) holding a socket of podd's API
     (issue 9 item 15: fds podd opens must be close-on-exec), or an fd into podd's state dir."""
