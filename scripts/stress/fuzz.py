@@ -133,6 +133,7 @@ class Fuzzer:
         self.state_changes = []
         self.slowest = []
         self.stuck = 0
+        self.target = self._target()
         self.snapshot = self._state()
 
     def _state(self):
@@ -178,16 +179,30 @@ class Fuzzer:
                 import shutil
                 shutil.rmtree(self.podd.state_dir / "pods", ignore_errors=True)
                 self.podd.start()
+            self._undo("POST", "images", None)
             self.snapshot = self._state()
+
+    def _target(self):
+        p = self.podd.pod("target")
+        return p and not p["metadata"].get("deletionTimestamp") and (p["metadata"]["uid"], p["metadata"].get("resourceVersion"))
 
     def _undo(self, method, path, r):
         """What a request that succeeded made or changed is undone, so that the fuzz goes on
-        from one state: the busybox image, the target pod as created, running, nothing else."""
+        from one state: the busybox image, the target pod as first created and running,
+        nothing else. Only what changed is redone (a create costs one delete)."""
+        target_changed = False
         for p in self.podd.pods():
             m = p["metadata"]
+            if m["name"] == "target" and m["namespace"] == "default" and self._target() == self.target:
+                continue
+            target_changed |= m["name"] == "target"
             self.podd.request("DELETE", f"/api/v1/namespaces/{m['namespace']}/pods/{m['name']}?gracePeriodSeconds=0")
+        target_changed |= self._target() != self.target
+
+        def settled():
+            return all(p["metadata"]["name"] == "target" and not target_changed for p in self.podd.pods())
         try:
-            wait_for(lambda: not self.podd.pods(), timeout=10, interval=0.05, what="pods gone")
+            wait_for(settled, timeout=10, interval=0.02, what="pods gone")
         except AssertionError:
             # A graceful deletion that a grace-0 DELETE does not shorten (issue 9 item 13):
             # recorded, then cleared the hard way so that the fuzz goes on.
@@ -198,13 +213,19 @@ class Fuzzer:
             for d in (self.podd.state_dir / "pods", self.podd.run_dir / "pods"):
                 shutil.rmtree(d, ignore_errors=True)
             self.podd.start()
-        images = self.podd.get("/apis/podd.io/v1/images").json().get("items", [])
-        for image in images:
-            if image.get("name") != "busybox" or image.get("tag") != "latest":
-                ref = urllib.parse.quote(f"{image.get('name')}:{image.get('tag')}", safe="")
-                self.podd.request("DELETE", f"/apis/podd.io/v1/images/{ref}")
-        if not any(i.get("name") == "busybox" and i.get("tag") == "latest" for i in images):
-            self.podd.podctl("image", "import", "busybox", str(self.tar))
+            target_changed = True
+        if "images" in path:
+            images = self.podd.get("/apis/podd.io/v1/images").json().get("items", [])
+            for image in images:
+                if image.get("name") != "busybox" or image.get("tag") != "latest":
+                    ref = urllib.parse.quote(f"{image.get('name')}:{image.get('tag')}", safe="")
+                    self.podd.request("DELETE", f"/apis/podd.io/v1/images/{ref}")
+            if not any(i.get("name") == "busybox" and i.get("tag") == "latest" for i in images):
+                self.podd.podctl("image", "import", "busybox", str(self.tar))
+        if target_changed or self.podd.pod("target") is None:
+            self.make_target()
+
+    def make_target(self):
         self.podd.create(sleep_pod("target"))
         try:
             # Settled: its status changes (and so its resourceVersion) until it runs.
@@ -212,6 +233,7 @@ class Fuzzer:
             time.sleep(0.2)
         except AssertionError:
             self.stuck += 1
+        self.target = self._target()
 
 
 def _fill_path(template, values):
@@ -395,7 +417,7 @@ def _raw(fuzzer, examples, rng):
         if now != fuzzer.snapshot and not head.startswith(b"HTTP/1.1 2"):
             fuzzer.state_changes.append(f"raw {msg[:60]!r} answered {head[:20]!r} yet changed the state")
         if now != fuzzer.snapshot:
-            fuzzer._undo("POST", "", None)
+            fuzzer._undo("POST", "images", None)
             fuzzer.snapshot = fuzzer._state()
     return silent
 
