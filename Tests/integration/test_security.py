@@ -48,9 +48,9 @@ def test_host_device_cannot_be_made_and_opened(podd, node, kind, major, minor):
     name = node.rsplit("/", 1)[1]
     running_pod(podd)
     # Made with mknod (refused without CAP_MKNOD) or, if made, not openable (device filter).
+    # Opening is the test (a read or write may fail for other reasons: kvm takes only ioctls).
     status, out = sh(podd, "sec", f"mknod /tmp/{name} {kind} {major} {minor} && echo MADE; "
-                                  f"dd if=/tmp/{name} of=/dev/null bs=512 count=1 && echo OPENED; "
-                                  f"echo x > /tmp/{name} && echo WROTE; true")
+                                  f"(exec 3</tmp/{name}) && echo OPENED; (exec 3<>/tmp/{name}) && echo WROTE; true")
     assert status == 0, out
     assert "OPENED" not in out and "WROTE" not in out, f"/dev/{name} ({kind} {major}:{minor}) reachable from a pod:\n{out}"
 
