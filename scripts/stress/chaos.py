@@ -221,8 +221,9 @@ def _settle(podd, desired, n, lost, doubled, stuck, resurrected, timeout):
             desired[name] = "absent"
         elif want in ("present", "either") and name in pods and not _ready(pods[name]):
             st = pods[name]["status"]
-            stuck.append(f"round {n}: {name} {st.get('phase')} "
-                         f"{[list(s.get('state', {})) + [s.get('ready')] for s in st.get('containerStatuses', [])]}")
+            stuck.append(f"round {n}: {name} {st.get('phase')} " + "; ".join(
+                f"{s['name']} restarts {s.get('restartCount')} ready {s.get('ready')} {s.get('state')} "
+                f"last {s.get('lastState')}"[:300] for s in st.get("containerStatuses", [])))
             # Recorded once: from now on it must just not be lost.
             podd.request("DELETE", f"/api/v1/namespaces/default/pods/{name}?gracePeriodSeconds=0")
             desired[name] = "absent"
