@@ -204,7 +204,9 @@ def _settle(podd, desired, n, lost, doubled, stuck, resurrected, timeout):
                 return False
             if want == "absent" and name in pods:
                 return False
-            if want == "either" and name in pods and not _ready(pods[name]):
+            if want == "either" and name in pods and (pods[name]["metadata"].get("deletionTimestamp")
+                                                       or not _ready(pods[name])):
+                # An unanswered delete may still be under way: settled once gone or running.
                 return False
         return len(monitors_of(podd)) == len(names)
     try:
@@ -215,7 +217,11 @@ def _settle(podd, desired, n, lost, doubled, stuck, resurrected, timeout):
     names, pods = listed()
     for name, want in list(desired.items()):
         if want == "either":
-            desired[name] = "present" if name in pods else "absent"
+            terminating = name in pods and pods[name]["metadata"].get("deletionTimestamp")
+            desired[name] = "present" if name in pods and not terminating else "absent"
+            want = desired[name]
+            if terminating:
+                continue
         if want == "present" and name not in pods:
             lost.append(f"round {n}: {name}")
             desired[name] = "absent"
@@ -223,7 +229,7 @@ def _settle(podd, desired, n, lost, doubled, stuck, resurrected, timeout):
             st = pods[name]["status"]
             stuck.append(f"round {n}: {name} {st.get('phase')} " + "; ".join(
                 f"{s['name']} restarts {s.get('restartCount')} ready {s.get('ready')} {s.get('state')} "
-                f"last {s.get('lastState')}"[:300] for s in st.get("containerStatuses", [])))
+                f"last {s.get('lastState')}"[:600] for s in st.get("containerStatuses", [])))
             # Recorded once: from now on it must just not be lost.
             podd.request("DELETE", f"/api/v1/namespaces/default/pods/{name}?gracePeriodSeconds=0")
             desired[name] = "absent"
