@@ -9,7 +9,7 @@ MONITOR_SRC := $(wildcard Sources/podd-monitor/*.c Sources/podd-monitor/*.h)
 MONITOR_CFLAGS := -O2 -Wall -Wextra -Werror -std=gnu11 -static
 DEMO_DIR ?= /tmp/podd-demo
 
-.PHONY: all build release deps run demo stop-demo test unit-test integration-test bench install install-files install-activate uninstall check clean
+.PHONY: all build release deps run demo stop-demo test unit-test integration-test bench stress install install-files install-activate uninstall check clean
 
 all: build
 
@@ -52,6 +52,14 @@ integration-test:
 bench: release
 	@scripts/install-deps.sh --bench || echo "bench: peers could not be installed; comparing with what is present"
 	@PODD_BIN=$(CURDIR)/$(RELEASE_BIN) scripts/bench.sh
+
+# The stress suite (scripts/stress, issue 9): load, churn, chaos, disk full, fuzz, limits, each
+# against a podd of its own; prints a table and fails when a goal is missed. STRESS_SCALE=small
+# runs the short version (what `make test` runs); PODD_BIN=DIR uses binaries built elsewhere.
+STRESS_SCALE ?= full
+stress: $(if $(PODD_BIN),,build)
+	@scripts/install-deps.sh
+	PODD_BIN=$(or $(PODD_BIN),$(CURDIR)/$(DEBUG_BIN)) STRESS_SCALE=$(STRESS_SCALE) python3 scripts/stress/run.py
 
 # Binaries (release, static Swift runtime), systemd units, tmpfiles/sysusers snippets, the
 # example config (kept if one is there) and example pods. Then, on a machine running systemd

@@ -3,7 +3,8 @@
 (plain `unshare`, podman). Prints a Markdown table. Run through `make bench` (release build).
 
 Env: PODD_BIN (dir with podd, podctl, podd-monitor), RUNS (default 20), PODS (default 100),
-PEER_RUNS (podman runs, default 5)."""
+PEER_RUNS (podman runs, default 5), THOUSAND (the many-pods figures, default 1000; 0 skips
+them), ONLY=thousand (those figures alone)."""
 import json
 import os
 import shutil
@@ -304,6 +305,118 @@ def bench_ready_and_readopt(tmp, tar):
     return med(empty), med(readopt), med(readopt_all), med(cold), med(cold_all)
 
 
+# --- 1,000 pods (issue 9) ----------------------------------------------------------------
+THOUSAND = int(os.environ.get("THOUSAND", "1000"))
+THOUSAND_RUNS = int(os.environ.get("THOUSAND_RUNS", "5"))
+
+
+def monitor_anon(d):
+    """RssAnon of each monitor of daemon `d` (its private memory)."""
+    out = subprocess.run(["pgrep", "-f", f"podd-monitor --pod-dir {d.run_dir}/"], capture_output=True, text=True).stdout
+    return [a for a in (read_status(int(p), "RssAnon") for p in out.split()) if a is not None]
+
+
+def timed_list(d):
+    t = time.perf_counter()
+    r = d.request("GET", "/api/v1/pods", timeout=120)
+    assert r.status == 200
+    return time.perf_counter() - t
+
+
+def timed_first_watch_event(d):
+    t = time.perf_counter()
+    conn = UnixHTTPConnection(d.socket, timeout=120)
+    conn.request("GET", "/api/v1/namespaces/default/pods?watch=true")
+    resp = conn.getresponse()
+    resp.readline()
+    first = time.perf_counter() - t
+    conn.close()
+    return first
+
+
+def bench_thousand(tmp, tar):
+    """THOUSAND busybox `sleep` pods on one podd: how fast they are created (16 clients), podd's
+    resident memory and each monitor's private memory with all of them idle, a list and the
+    first watch event, idle CPU over 5 s, and podd start -> READY=1 with them all running
+    (re-adopted; median of THOUSAND_RUNS) and after a "reboot" (stored, none running; once)."""
+    from concurrent.futures import ThreadPoolExecutor
+    root = Path(tmp) / "thousand"
+    root.mkdir()
+    notify = Notify(root / "notify.sock")
+    d = Podd(root / "d", env={"NOTIFY_SOCKET": notify.path})
+    d.start()
+    notify.ready()
+    figures = {}
+    try:
+        d.podctl("image", "import", "busybox", str(tar))
+        t = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            answers = list(pool.map(lambda i: d.create(pod(f"k{i:04d}", [("a", "exec sleep 1000000")])).status,
+                                    range(THOUSAND)))
+        figures["create"] = THOUSAND / (time.perf_counter() - t)
+        assert answers.count(201) == THOUSAND, f"creates answered {sorted(set(answers))}"
+        t = time.perf_counter()
+        wait_for(lambda: running_count(d) == THOUSAND, timeout=900, interval=1, what=f"{THOUSAND} pods running")
+        figures["all running"] = time.perf_counter() - t
+        time.sleep(2)
+        figures["rss"] = read_status(d.proc.pid, "VmRSS")
+        figures["anon"] = monitor_anon(d)
+        figures["list"] = median_of(lambda: timed_list(d), THOUSAND_RUNS)[0]
+        figures["watch"] = median_of(lambda: timed_first_watch_event(d), THOUSAND_RUNS)[0]
+        before = cpu_ticks(d.proc.pid)
+        time.sleep(5)
+        figures["idle"] = (cpu_ticks(d.proc.pid) - before) / os.sysconf("SC_CLK_TCK") / 5 * 100
+        readopt, readopt_all = [], []
+        for _ in range(THOUSAND_RUNS):
+            d.stop()
+            r = timed_start(d, notify)
+            t = time.perf_counter()
+            wait_for(lambda: running_count(d) == THOUSAND, timeout=300, interval=0.01, what="pods re-adopted")
+            readopt.append(r)
+            readopt_all.append(r + time.perf_counter() - t)
+        figures["readopt"] = statistics.median(readopt)
+        figures["readopt all"] = statistics.median(readopt_all)
+        d.stop()
+        kill_pods_behind_podd(d)
+        figures["cold"] = timed_start(d, notify)
+        t = time.perf_counter()
+        wait_for(lambda: running_count(d) == THOUSAND, timeout=900, interval=0.05, what="pods started again")
+        figures["cold all"] = figures["cold"] + time.perf_counter() - t
+    finally:
+        for p in d.get("/api/v1/pods").json().get("items", []) if d.proc and d.proc.poll() is None else []:
+            d.request("DELETE", f"/api/v1/namespaces/default/pods/{p['metadata']['name']}?gracePeriodSeconds=0")
+        try:
+            wait_for(lambda: not d.get("/api/v1/pods").json()["items"], timeout=600, interval=1, what="pods gone")
+        except AssertionError:
+            pass
+        d.stop()
+    return figures
+
+
+def thousand_rows():
+    tmp = tempfile.mkdtemp(prefix="podd-bench-", dir="/tmp")
+    try:
+        tar = Path(tmp) / "busybox.tar"
+        subprocess.run([str(REPO / "scripts" / "make-busybox-rootfs.sh"), str(Path(tmp) / "rootfs"), str(tar)],
+                       check=True, stdout=subprocess.DEVNULL)
+        f = bench_thousand(tmp, tar)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    n = THOUSAND
+    row(f"create {n} pods (16 clients)", f"{f['create']:.0f}", "pods/s", "", f"all running {f['all running']:.1f} s after the last answer; goal 200/s")
+    row(f"podd resident memory with {n} idle pods", f"{f['rss'] / 1e6:.1f}", "MB", "", "goal < 100 MB")
+    if f["anon"]:
+        row(f"per-pod monitor private memory (RssAnon) with {n} pods, median / max",
+            f"{statistics.median(f['anon']) / 1e3:.0f} / {max(f['anon']) / 1e3:.0f}", "kB", "", "goal < 150 kB")
+    row(f"GET /api/v1/pods with {n} pods", ms(f["list"]), "ms", "", f"median of {THOUSAND_RUNS}")
+    row(f"first watch event with {n} pods", ms(f["watch"]), "ms", "", f"median of {THOUSAND_RUNS}")
+    row(f"podd CPU while {n} pods idle (5 s)", f"{f['idle']:.2f}", "%", "", "goal 0")
+    row(f"podd start -> READY=1, {n} pods running (re-adopted)", ms(f["readopt"]), "ms", "",
+        f"all reported Running after {ms(f['readopt all'])} ms; median of {THOUSAND_RUNS}; goal < 500 ms")
+    row(f"podd start -> READY=1, {n} stored pods after a reboot (none running)", ms(f["cold"]), "ms", "",
+        f"all {n} running after {ms(f['cold all'])} ms; once")
+
+
 # --- exec and debug ---------------------------------------------------------------------
 
 def bench_exec_and_debug(podd):
@@ -399,6 +512,11 @@ def main():
     for b in ("podd", "podctl", "podd-monitor"):
         if not (BIN / b).exists():
             sys.exit(f"bench: {BIN / b} missing: run `make release` first")
+    if os.environ.get("ONLY") == "thousand":
+        print(f"# podd bench: {THOUSAND} pods, binaries in {BIN}", flush=True)
+        thousand_rows()
+        print_table()
+        return
     tmp = tempfile.mkdtemp(prefix="podd-bench-", dir="/tmp")
     tar = Path(tmp) / "busybox.tar"
     subprocess.run([str(REPO / "scripts" / "make-busybox-rootfs.sh"), str(Path(tmp) / "rootfs"), str(tar)],
@@ -444,6 +562,13 @@ def main():
     finally:
         podd.cleanup()
         shutil.rmtree(tmp, ignore_errors=True)
+    if THOUSAND:
+        # Last: it loads the machine for minutes.
+        thousand_rows()
+    print_table()
+
+
+def print_table():
     print()
     print("| benchmark | podd | peer |")
     print("|---|---|---|")

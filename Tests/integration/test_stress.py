@@ -1,0 +1,70 @@
+"""The stress cases of `make stress` (scripts/stress/, issue 9) at STRESS_SCALE=small: load,
+churn, chaos, disk full, fuzz and limits, each against a podd of its own on a temporary
+state dir and socket (so they run side by side under pytest-xdist). Each asserts its goals:
+0 pods lost or doubled, 0 leaked processes, mounts, cgroups, fds or files, 0 crashes, 0 5xx
+for bad input, clear refusals. `make stress` runs the same cases at full scale."""
+import os
+import sys
+
+import pytest
+
+from harness import REPO
+
+sys.path.insert(0, str(REPO / "scripts" / "stress"))
+import chaos  # noqa: E402
+import churn  # noqa: E402
+import disk_full  # noqa: E402
+import load  # noqa: E402
+import limits  # noqa: E402
+from outcome import Scale  # noqa: E402
+
+SMALL = Scale(os.environ.get("STRESS_SCALE", "small"))
+
+
+@pytest.fixture
+def tar(busybox_tar):
+    """The busybox image tarball; each case starts its own podd with it."""
+    from conftest import _require_binaries, require_root
+    require_root()
+    _require_binaries()
+    return busybox_tar
+
+
+def check(outcome):
+    print(outcome.summary())
+    assert outcome.passed, outcome.summary()
+
+
+def test_load(tar):
+    check(load.run(SMALL, tar))
+
+
+def test_churn(tar):
+    check(churn.run(SMALL, tar))
+
+
+# Random kills at random moments: on today's code most runs find one of the faults below, but
+# not every run, so a pass is not a surprise (strict=False). Run `make stress` (80 rounds) or
+# STRESS_SEED=N to reproduce one.
+@pytest.mark.xfail(strict=False, reason="kill -9 of a container and at once of its monitor can leave the pod in "
+                                        "CrashLoopBackOff, never running again; a deleted pod's cgroup can stay "
+                                        "behind after kills of podd (issue 9 item 9)")
+def test_chaos(tar):
+    check(chaos.run(SMALL, tar))
+
+
+def test_disk_full(tar):
+    check(disk_full.run(SMALL, tar))
+
+
+def test_fuzz(tar):
+    pytest.importorskip("hypothesis")
+    pytest.importorskip("hypothesis_jsonschema")
+    import fuzz
+    check(fuzz.run(SMALL, tar))
+
+
+@pytest.mark.xfail(strict=True, reason="issue 9 items 10, 11: oversized headers are answered 400 (not 431 "
+                                       "or 413), an image upload announced as 1 PiB gets no answer (not 413)")
+def test_limits(tar):
+    check(limits.run(SMALL, tar))
