@@ -208,8 +208,19 @@ public final class HTTPServer: Sendable {
         let upgradeHandler = try channel.pipeline.syncOperations.handler(type: NIOTypedHTTPServerUpgradeHandler<Connection>.self)
         try channel.pipeline.syncOperations.addHandler(recorder, position: .before(upgradeHandler))
         let errorHandler = try channel.pipeline.syncOperations.handler(type: HTTPServerProtocolErrorHandler.self)
+        try channel.pipeline.syncOperations.addHandler(HeaderOverflowAnswer(), position: .before(errorHandler))
         try channel.pipeline.syncOperations.addHandler(CloseAfterProtocolError(), position: .after(errorHandler))
         return result
+    }
+
+    /// How much of a refused body is read (and dropped) after its early answer before the
+    /// connection is closed.
+    static let drainLimit = 16 << 20
+
+    /// 413 for a request body over its limit: an image upload's (config images.maxUploadBytes)
+    /// or any other request's.
+    static func bodyTooLarge(upload: Bool, limit: Int) -> StatusError {
+        .tooLarge("the request body is larger than the limit of \(limit) bytes\(upload ? " (images.maxUploadBytes)" : "")")
     }
 
     private func peer(of channel: Channel) async -> PeerCredentials? {
@@ -232,7 +243,8 @@ public final class HTTPServer: Sendable {
             try await connection.executeThenClose { inbound, outbound in
                 var head: HTTPRequestHead?
                 var body: [UInt8] = []
-                var tooLarge = false
+                // Bytes of a refused body read after its early answer (see `drainLimit`).
+                var draining: Int?
                 // A refused upgrade request comes first (without its body: exec and attach have none).
                 var replay: [HTTPServerRequestPart] = refused.map { [.head($0), .end(nil)] } ?? []
                 var parts = inbound.makeAsyncIterator()
@@ -254,38 +266,55 @@ public final class HTTPServer: Sendable {
                         }
                         head = h
                         body = []
-                        tooLarge = false
-                        if let target = handler.uploadSpool(method: h.method, path: h.uri) {
-                            spool = UploadSpool(directory: target.directory, limit: target.limit)
+                        let upload = handler.uploadSpool(method: h.method, path: h.uri)
+                        // A body announced larger than the limit is refused before any of it
+                        // is read (the client may be sending a terabyte).
+                        if let announced = h.headers.first(name: "content-length").flatMap({ Int($0) }),
+                           announced > upload?.limit ?? limits.maxBody {
+                            try await write(Self.bodyTooLarge(upload: upload != nil, limit: upload?.limit ?? limits.maxBody).response,
+                                            to: outbound, keepAlive: false)
+                            draining = 0
+                            continue
+                        }
+                        if let upload {
+                            spool = UploadSpool(directory: upload.directory, limit: upload.limit)
                         }
                     case let .body(buffer):
                         deadline.bodyRead()
+                        if let drained = draining {
+                            // After an early refusal the rest of the body is read and dropped,
+                            // up to a bound, so that a client still sending it can read the
+                            // answer (closing at once makes its write fail first); then closed.
+                            draining = drained + buffer.readableBytes
+                            if drained + buffer.readableBytes > Self.drainLimit { return }
+                            continue
+                        }
+                        // A body that grows past its limit, or that the disk cannot hold, is
+                        // answered at once: reading the rest would only cost time and memory.
                         if let s = spool {
                             _ = buffer.withUnsafeReadableBytes { s.append($0) }
+                            if let failure = s.failure {
+                                spool = nil
+                                s.discard()
+                                switch failure {
+                                case let .tooLarge(limit):
+                                    try await write(Self.bodyTooLarge(upload: true, limit: limit).response, to: outbound, keepAlive: false)
+                                case let .storage(error):
+                                    try await write(StatusError(error).response, to: outbound, keepAlive: false)
+                                }
+                                draining = 0
+                            }
                         } else if body.count + buffer.readableBytes > limits.maxBody {
-                            tooLarge = true
-                        } else if !tooLarge {
+                            try await write(Self.bodyTooLarge(upload: false, limit: limits.maxBody).response, to: outbound, keepAlive: false)
+                            body = []
+                            draining = 0
+                        } else {
                             body += buffer.readableBytesView
                         }
                     case .end:
+                        if draining != nil { return }
                         guard let h = head, let caller else { continue }
                         deadline.requestRead()
-                        if let failure = spool?.failure {
-                            spool = nil
-                            switch failure {
-                            case let .tooLarge(limit):
-                                try await write(StatusError.tooLarge("the request body is larger than the limit of \(limit) bytes (images.maxUploadBytes)").response,
-                                                to: outbound, keepAlive: false)
-                            case let .storage(error):
-                                try await write(StatusError(error).response, to: outbound, keepAlive: false)
-                            }
-                            return
-                        }
-                        if tooLarge {
-                            try await write(StatusError.tooLarge("the request body is larger than the limit of \(limits.maxBody) bytes").response,
-                                            to: outbound, keepAlive: false)
-                            return
-                        }
                         let requestBody: RequestBody
                         if let s = spool {
                             let (path, size) = s.take()
@@ -407,5 +436,24 @@ private final class CloseAfterProtocolError: ChannelInboundHandler, Sendable {
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         if error is HTTPParserError { context.close(promise: nil) }
         context.fireErrorCaught(error)
+    }
+}
+
+/// Answers a request whose head is too large (NIO's decoder stops at 80 KiB of headers) with
+/// 431 Request Header Fields Too Large, as RFC 6585 has it, instead of the 400 NIO's protocol
+/// error handler (after this one) gives every parse error, then closes the connection.
+private final class HeaderOverflowAnswer: ChannelInboundHandler, Sendable {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        guard let parse = error as? HTTPParserError, parse == .headerOverflow else {
+            context.fireErrorCaught(error)
+            return
+        }
+        let headers = HTTPHeaders([("Connection", "close"), ("Content-Length", "0")])
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .requestHeaderFieldsTooLarge, headers: headers))),
+                      promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
     }
 }

@@ -64,7 +64,5 @@ def test_fuzz(tar):
     check(fuzz.run(SMALL, tar))
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9 items 10, 11: oversized headers are answered 400 (not 431 "
-                                       "or 413), an image upload announced as 1 PiB gets no answer (not 413)")
 def test_limits(tar):
     check(limits.run(SMALL, tar))
