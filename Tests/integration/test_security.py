@@ -95,8 +95,6 @@ def _refused_or_not_running(podd, m):
     return None
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9: hostPathAllow (default allow, but never / or podd's own "
-                                       "dirs, symlinks resolved) is not implemented: the pod runs with the mount")
 def test_hostpath_of_root_is_refused(podd):
     m = pod_manifest("root", [("c", "exec sleep 3600")], terminationGracePeriodSeconds=0,
                      volumes=[{"name": "h", "hostPath": {"path": "/"}}])
@@ -104,8 +102,6 @@ def test_hostpath_of_root_is_refused(podd):
     assert _refused_or_not_running(podd, m) is not None, "a pod mounting the host's / runs"
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9: hostPathAllow (default allow, but never / or podd's own "
-                                       "dirs, symlinks resolved) is not implemented: the pod runs with the mount")
 def test_hostpath_through_a_symlink_to_root_is_refused(podd, tmp_path):
     link = tmp_path / "innocent"
     link.symlink_to("/")
@@ -117,8 +113,6 @@ def test_hostpath_through_a_symlink_to_root_is_refused(podd, tmp_path):
         pytest.fail(f"a hostPath through a symlink to / mounts the host's root:\n{out}")
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9: hostPathAllow (default allow, but never / or podd's own "
-                                       "dirs, symlinks resolved) is not implemented: the pod runs with the mount")
 def test_hostpath_of_podds_own_dirs_is_refused(podd, tmp_path):
     link = tmp_path / "state-link"
     link.symlink_to(podd.state_dir)

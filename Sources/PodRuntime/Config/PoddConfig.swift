@@ -33,6 +33,9 @@ public struct PoddConfig: Sendable, Equatable {
     public var logs = LogRotation()
     /// The cgroup (v2) under which pod groups are made, relative to the cgroup2 mount.
     public var cgroupParent = "podd"
+    /// Host directories hostPath volumes may mount (below them); empty: any but the host's
+    /// root and podd's own directories, which are never allowed (HostPathPolicy).
+    public var hostPathAllow: [String] = []
 
     /// When the monitor rotates a container's log file (kubelet's defaults: 10Mi, 5 files).
     public struct LogRotation: Sendable, Equatable {
@@ -105,6 +108,16 @@ public struct PoddConfig: Sendable, Equatable {
                     throw ConfigError(message: "\(source): cgroupParent: \"\(parent)\" must be a relative path under the cgroup2 mount, without . or .. (example: podd)")
                 }
                 config.cgroupParent = parent
+            case "hostPathAllow":
+                guard let list = value.arrayValue else {
+                    throw ConfigError(message: "\(source): hostPathAllow: expected a list of absolute directories, such as [/srv/data, /var/log]")
+                }
+                config.hostPathAllow = try list.map { (entry: JSONValue) throws(ConfigError) -> String in
+                    guard let path = entry.stringValue, path.hasPrefix("/"), !path.utf8.contains(0) else {
+                        throw ConfigError(message: "\(source): hostPathAllow: \"\(entry.stringValue ?? entry.typeName)\" is not an absolute path")
+                    }
+                    return path
+                }
             case "logs": config.logs = try LogRotation.parse(value, source: source)
             case "socketGroup": config.socketGroup = try string()
             case "restartBackoff":
@@ -139,7 +152,7 @@ public struct PoddConfig: Sendable, Equatable {
                     config.maxImageUploadBytes = Int(bytes)
                 }
             default:
-                throw ConfigError(message: "\(source): \(key): unknown key (known: socket, stateDir, runDir, manifestsDir, logLevel, restartBackoff, journal, debugImage, socketGroup, api, images, logs, cgroupParent)")
+                throw ConfigError(message: "\(source): \(key): unknown key (known: socket, stateDir, runDir, manifestsDir, logLevel, restartBackoff, journal, debugImage, socketGroup, api, images, logs, cgroupParent, hostPathAllow)")
             }
         }
         return config

@@ -202,8 +202,26 @@ public actor PodController {
                 chmod(dir, 0o777)   // emptyDir is world-writable, as on Kubernetes
             case let .hostPath(h):
                 try HostPathCheck.prepare(h)
+                // Again here: a symlink in the path may have changed since admission (a pod
+                // can write one into a directory another pod mounts), and a stored pod was
+                // admitted under an older config.
+                if let why = HostPathPolicy(config: context.config).refusal(h.path) {
+                    throw HostPathCheck.Failure(description: "hostPath volume \(v.name) refused: \(why)")
+                }
             }
         }
+    }
+
+    /// Why a hostPath volume `def` mounts may not be mounted now (a symlink in its path
+    /// changed since the pod was admitted), or nil.
+    private func hostPathRefusal(_ def: ContainerDefinition) -> String? {
+        let policy = HostPathPolicy(config: context.config)
+        for mount in def.volumeMounts {
+            guard let volume = pod.spec.volumes.first(where: { $0.name == mount.name }),
+                  case let .hostPath(h) = volume.source, let why = policy.refusal(h.path) else { continue }
+            return "hostPath volume \(volume.name) refused: \(why)"
+        }
+        return nil
     }
 
     // MARK: - Monitor messages
@@ -302,6 +320,9 @@ public actor PodController {
             pidns = "container:" + target
         } else {
             pidns = (pod.spec.shareProcessNamespace) ? "pod" : "own"
+        }
+        if let why = hostPathRefusal(def) {
+            return .startFailed(name, reason: "CreateContainerConfigError", message: why, terminated: false)
         }
         do {
             let (message, logPath) = try ContainerLaunch(pod: pod, layout: layout, images: context.images, logs: context.config.logs)
