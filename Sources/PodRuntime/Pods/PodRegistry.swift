@@ -248,8 +248,16 @@ public actor PodRegistry {
             throw .insufficientStorage(what: "cannot store pod \"\(pod.metadata.name)\"", reason: "\(error)")
         }
         if change == .metadataOnly {
-            await old.updateMetadata(pod.metadata)
-            let current = await old.current()
+            // Taken as the controller's snapshot of that sequence number: older ones still
+            // on their way are dropped, and one newer (already taken while this waited for
+            // the controller) has the new metadata already and stays.
+            let (current, sequence) = await old.updateMetadata(pod.metadata)
+            guard controllers[key] === old else { return current }
+            if let last = publishedSequences[key], last.generation == old.generation, last.sequence >= sequence,
+               let newer = snapshots[key] {
+                return newer
+            }
+            publishedSequences[key] = (old.generation, sequence)
             snapshots[key] = current
             broadcast("MODIFIED", current)
             return current
