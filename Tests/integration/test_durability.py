@@ -309,3 +309,48 @@ def test_kill_9_during_parallel_creates_readopts_every_pod_running_and_ready(pod
         assert s["restartCount"] == 0, s
     assert {n: container_procs(podd, n, "c") for n in stored} == procs     # none restarted
     assert len(monitors(podd)) == len(stored)
+
+
+def test_prestop_runs_once_when_podd_is_killed_during_a_deletion(podd):
+    """The preStop hook of a pod being deleted ran (and still runs) when podd is killed: the
+    next podd resumes the deletion with SIGTERM instead of running the hook a second time."""
+    out = podd.root / "prestop-once"
+    out.mkdir()
+    m = pod_manifest("once", [{
+        "name": "c",
+        "command": ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"],
+        "lifecycle": {"preStop": {"exec": {"command": ["sh", "-c", "echo ran >> /t/prestop; sleep 3"]}}},
+        "volumeMounts": [{"name": "t", "mountPath": "/t"}],
+    }], terminationGracePeriodSeconds=30, volumes=[{"name": "t", "hostPath": {"path": str(out)}}])
+    podd.create(m)
+    podd.wait_running("once")
+    podd.request("DELETE", "/api/v1/namespaces/default/pods/once")
+    wait_for(lambda: (out / "prestop").exists(), timeout=20, what="the preStop hook to run")
+    restart(podd, signal.SIGKILL)
+    podd.wait_gone("once", timeout=40)
+    assert (out / "prestop").read_text() == "ran\n"
+
+
+@pytest.mark.parametrize("scope", ["pod", "container"])
+def test_pending_backoff_is_not_cut_short_by_a_restart(podd, scope):
+    """A container waiting out a 30 s restart backoff (of the pod, or of the container alone)
+    is not restarted at once by a restarted podd: it keeps waiting (restartCount stays)."""
+    podd.stop()
+    podd.config_path.write_text("restartBackoff: {initial: 30s, max: 60s, resetAfter: 300s}\n")
+    podd.start()
+    containers = [("c", "exit 1")] + ([("keep", "exec sleep 3600")] if scope == "container" else [])
+    m = pod_manifest("crash", containers, terminationGracePeriodSeconds=0)
+    if scope == "container":
+        m["metadata"]["annotations"] = {"podd.io/restart-scope": "container"}
+    podd.create(m)
+    # The first restart comes at once, the next one after 30 s.
+    wait_for(lambda: (s := statuses(podd, "crash")["c"]) and s["restartCount"] == 1
+             and s["state"].get("waiting", {}).get("reason") == "CrashLoopBackOff",
+             timeout=30, what="c waiting out its backoff")
+    restart(podd, signal.SIGKILL)
+    # Were the backoff lost, c would run (and fail) again at once: restartCount 2.
+    for _ in range(20):
+        s = statuses(podd, "crash")["c"]
+        assert s["restartCount"] == 1, s
+        time.sleep(0.1)
+    assert s["state"].get("waiting", {}).get("reason") == "CrashLoopBackOff", s
