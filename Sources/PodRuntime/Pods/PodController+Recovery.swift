@@ -84,6 +84,13 @@ extension PodController {
         let notes = RecoveryNotes(lifecycle)
         guard notes != savedRecoveryNotes else { return }
         let path = recoveryNotesPath
+        if savedRecoveryNotes == nil && notes == RecoveryNotes() {
+            // Nothing to note yet: no file (one an earlier controller of a replaced spec
+            // left would be about other runs).
+            unlink(path)
+            savedRecoveryNotes = notes
+            return
+        }
         let bytes = Array(notes.text.utf8)
         let tmp = path + ".tmp"
         do throws(OSError) {

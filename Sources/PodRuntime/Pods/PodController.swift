@@ -71,8 +71,9 @@ public actor PodController {
     /// Probe loops of each container's current run.
     var probeTasks: [String: [Task<Void, Never>]] = [:]
     private var keepState = false
-    /// The recovery notes as last saved (PodController+Recovery.swift).
-    var savedRecoveryNotes = RecoveryNotes()
+    /// The recovery notes as last saved (PodController+Recovery.swift); nil before the first
+    /// save.
+    var savedRecoveryNotes: RecoveryNotes?
     private var goneWaiters: [CheckedContinuation<Void, Never>] = []
 
     struct RunInfo {
