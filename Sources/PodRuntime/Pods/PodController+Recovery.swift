@@ -79,7 +79,7 @@ extension PodController {
     }
 
     /// Saves the notes when they changed since last saved (best effort and no fsync, as the
-    /// status checkpoint: a pod stopped with them on disk).
+    /// status checkpoint: they serve a podd restarted while the machine runs on).
     func saveRecoveryNotes() {
         let notes = RecoveryNotes(lifecycle)
         guard notes != savedRecoveryNotes else { return }
@@ -160,8 +160,8 @@ extension PodController {
     /// What the lifecycle needs of each container, from the checkpoint and the monitor, the
     /// exits that happened while no podd listened (to report after restoring), and the
     /// containers recorded as running that the monitor does not know (`vanished`).
-    func restoredContainers(checkpoint: PodStatus?, states: [String: ControlMessage], notes: RecoveryNotes = RecoveryNotes(),
-                            now: Timestamp)
+    func restoredContainers(checkpoint: PodStatus?, states: [String: ControlMessage], monitorAnswered: Bool = true,
+                            notes: RecoveryNotes = RecoveryNotes(), now: Timestamp)
         -> (containers: [PodLifecycle.RestoredContainer], exits: [(String, ControlMessage)], vanished: [String]) {
         let recorded = (checkpoint?.initContainerStatuses ?? []) + (checkpoint?.containerStatuses ?? [])
             + (checkpoint?.ephemeralContainerStatuses ?? [])
@@ -192,8 +192,11 @@ extension PodController {
                 // Recorded as running, unknown to the monitor: gone without a trace.
                 vanished.append(name)
             }
+            // A spawn recorded as sent (ContainerCreating) that a live monitor does not know
+            // never ran: it makes no run (nor log file) of its own. Without a monitor to ask,
+            // it may have run.
             let everStarted = states[name] != nil || (cs.map { $0.restartCount > 0 || $0.state.running != nil || $0.state.terminated != nil
-                || $0.lastState.terminated != nil || $0.state.waiting?.reason == "ContainerCreating" } ?? false)
+                || $0.lastState.terminated != nil || (!monitorAnswered && $0.state.waiting?.reason == "ContainerCreating") } ?? false)
             // A run podd never saw start (recorded as ContainerCreating) is neither started nor
             // ready as recorded: the machine computes both from the container's probes.
             let recordedRunning = cs?.state.running != nil
@@ -324,7 +327,7 @@ extension PodController {
         }
         try? FileSystem.removeTree(layout.runDirectory)
         guard let checkpoint else { return }
-        let (restored, _, _) = restoredContainers(checkpoint: checkpoint, states: [:], now: now)
+        let (restored, _, _) = restoredContainers(checkpoint: checkpoint, states: [:], monitorAnswered: false, now: now)
         seedRuns(restored, checkpoint: checkpoint)
         let lost = PodLifecycle.Termination.recorded(exitCode: 137, signal: 0, reason: "ContainerStatusUnknown",
                                             message: "The container could not be located when the pod was recovered",
