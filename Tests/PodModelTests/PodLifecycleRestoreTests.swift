@@ -135,4 +135,117 @@ struct PodLifecycleRestoreTests {
         #expect(m.container("a")?.lastTermination?.reason == "ContainerStatusUnknown")
         #expect(m.container("a")?.lastTermination?.containerID == "a3")
     }
+
+    // MARK: - Issue 9, item 9: re-adoption after a kill -9 during creates
+
+    func machine(_ specs: [L.ContainerSpec], scope: L.RestartScope = .pod) -> L {
+        L(podName: "p", podRef: "p_default(uid)", containers: specs, policy: .always, scope: scope,
+          gracePeriod: 30, backoff: .init(initial: 10, max: 40, resetAfter: 300), now: t0)
+    }
+
+    /// A run the earlier podd never saw start (recorded as ContainerCreating: neither started
+    /// nor ready) that the monitor runs: without a startup probe it is started, without a
+    /// readiness probe ready, as kubelet computes them.
+    @Test func runningContainerWithoutProbesIsStartedAndReady() {
+        var m = machine(apps: ["a"])
+        let actions = m.restore([R(name: "a", state: .running(since: at(1), started: false, ready: false), everStarted: true,
+                                   started: false, ready: false)], finished: false, at: at(5))
+        #expect(starts(actions).isEmpty)
+        #expect(m.container("a")?.started == true && m.container("a")?.ready == true)
+    }
+
+    /// With a readiness probe it is started but not ready until the probe passes; with a
+    /// startup probe neither, and its probes begin with the startup probe.
+    @Test func runningContainerWithProbesWaitsForThem() {
+        var m = machine([.init(name: "r", role: .app, readinessProbe: .init()),
+                         .init(name: "s", role: .app, startupProbe: .init(), livenessProbe: .init())])
+        let actions = m.restore([
+            R(name: "r", state: .running(since: at(1), started: false, ready: false), everStarted: true, started: false, ready: false),
+            R(name: "s", state: .running(since: at(1), started: false, ready: false), everStarted: true, started: false, ready: false),
+        ], finished: false, at: at(5))
+        #expect(m.container("r")?.started == true && m.container("r")?.ready == false)
+        #expect(m.container("s")?.started == false && m.container("s")?.ready == false)
+        #expect(actions.contains(.probes("r", [.readiness])))
+        #expect(actions.contains(.probes("s", [.startup])))
+        _ = m.handle(.probeResult("r", kind: .readiness, ok: true, message: ""), at: at(6))
+        #expect(m.container("r")?.ready == true)
+    }
+
+    /// A container past its startup probe goes on with liveness and readiness, not with the
+    /// startup probe again.
+    @Test func startedContainerContinuesWithItsSteadyProbes() {
+        var m = machine([.init(name: "a", role: .app, startupProbe: .init(), livenessProbe: .init(), readinessProbe: .init())])
+        let actions = m.restore([R(name: "a", state: .running(since: at(1), started: true, ready: true), everStarted: true,
+                                   started: true, ready: true)], finished: false, at: at(5))
+        #expect(actions.contains(.probes("a", [.liveness, .readiness])))
+        #expect(m.container("a")?.started == true && m.container("a")?.ready == true)
+    }
+
+    /// A spawn that was sent but that the monitor never ran (recorded ContainerCreating,
+    /// unknown to the monitor) is started now, and the start that never happened is no
+    /// restart.
+    @Test func spawnNeverRunIsStartedWithoutCountingARestart() {
+        var m = machine(apps: ["a"])
+        let actions = m.restore([R(name: "a", state: .starting, everStarted: true)], finished: false, at: at(5))
+        #expect(starts(actions) == ["a"])
+        #expect(m.container("a")?.restartCount == 0)
+        var again = machine(apps: ["a"])
+        _ = again.restore([R(name: "a", state: .starting, restartCount: 2, everStarted: true)], finished: false, at: at(5))
+        #expect(again.container("a")?.restartCount == 2)
+    }
+
+    /// A pod being deleted whose preStop hook already ran in this run: its stop resumes with
+    /// SIGTERM, the hook does not run again; one whose hook had not run gets it.
+    @Test func preStopRunsOncePerRunAcrossARestoredDeletion() {
+        let specs: [L.ContainerSpec] = [.init(name: "a", role: .app, hasPreStop: true), .init(name: "b", role: .app, hasPreStop: true)]
+        var m = machine(specs)
+        let actions = m.restore([
+            R(name: "a", state: .running(since: at(1), started: true, ready: true), everStarted: true, containerID: "a1", preStopRan: true),
+            R(name: "b", state: .running(since: at(1), started: true, ready: true), everStarted: true, containerID: "b1"),
+        ], finished: false, deletion: at(30), at: at(5))
+        #expect(!actions.contains(.runPreStop("a")))
+        #expect(actions.contains(.terminate("a")))
+        #expect(actions.contains(.runPreStop("b")))
+        // A later, shorter delete does not run it again either.
+        let shorter = m.handle(.delete(deadline: at(6)), at: at(6))
+        #expect(!shorter.contains(.runPreStop("a")) && !shorter.contains(.runPreStop("b")))
+    }
+
+    /// In one machine as well: a run's preStop hook runs once, a new run's again.
+    @Test func preStopRunsOncePerRun() {
+        var m = machine([.init(name: "a", role: .app, hasPreStop: true)], scope: .container)
+        _ = m.handle(.admit, at: at(0))
+        _ = m.handle(.started("a", containerID: "a1"), at: at(0))
+        #expect(m.handle(.delete(deadline: at(30)), at: at(1)).contains(.runPreStop("a")))
+        #expect(m.container("a")?.preStopRan == true)
+    }
+
+    /// Container scope: a container waiting out its backoff keeps waiting until the recorded
+    /// time, instead of starting at once.
+    @Test func pendingContainerBackoffIsRestoredFromItsRecordedTime() {
+        var m = machine([.init(name: "a", role: .app), .init(name: "b", role: .app)], scope: .container)
+        let actions = m.restore([
+            R(name: "a", state: .waiting(reason: "CrashLoopBackOff", message: nil), lastTermination: ended(1, 0, 4),
+              restartCount: 1, everStarted: true, backoffUntil: at(14)),
+            R(name: "b", state: .running(since: at(0), started: true, ready: true), everStarted: true),
+        ], finished: false, at: at(5))
+        #expect(starts(actions).isEmpty)
+        #expect(actions.last == .wake(at: at(14)))
+        #expect(starts(m.handle(.tick, at: at(14))) == ["a"])
+        #expect(m.container("a")?.restartCount == 2)
+    }
+
+    /// Pod scope: a pod waiting out its restart backoff runs its init sequence again at the
+    /// recorded time, not at once.
+    @Test func pendingPodRestartIsRestoredFromItsRecordedTime() {
+        var m = machine(inits: ["i"], apps: ["a"])
+        let actions = m.restore([
+            R(name: "i", state: .terminated(ended(0, 0, 1)), everStarted: true),
+            R(name: "a", state: .waiting(reason: "CrashLoopBackOff", message: nil), lastTermination: ended(1, 1, 4),
+              restartCount: 1, everStarted: true),
+        ], finished: false, podRestartAt: at(6), at: at(5))
+        #expect(starts(actions).isEmpty)
+        #expect(m.stage == .restartingAt(at(6)))
+        #expect(starts(m.handle(.tick, at: at(6))) == ["i"])
+    }
 }

@@ -76,6 +76,38 @@ struct PodControllerTests {
         _ = try await registry.delete(key, gracePeriod: 0)
     }
 
+    /// Issue 9, item 9: a change of labels only is published by the controller with its next
+    /// sequence number, so a snapshot the controller published before it (with the old
+    /// labels) and that reaches the registry only afterwards does not take the labels back.
+    @Test func aMetadataUpdateIsNotOverwrittenByAnOlderSnapshot() async throws {
+        let fixture = try RuntimeFixture()
+        let registry = PodRegistry(features: .all)
+        await registry.bind(fixture.context)
+        _ = try await registry.create(try RuntimeFixture.pod("p"))
+        let key = PodRegistry.Key("default", "p")
+        let generation = try #require(await registry.controller(key)).generation
+        let before = try #require(await registry.get(key))
+        var relabelled = before
+        relabelled.metadata.labels["tier"] = "web"
+        let answered = try await registry.replace(relabelled)
+        #expect(answered.metadata.labels["tier"] == "web")
+        // The controller's publishes before the relabel, delivered late (the fixture's
+        // context records them instead of delivering them).
+        let sequence = try #require(fixture.published.withLock { $0.filter { $0.generation == generation }.map(\.sequence).max() })
+        var stale = before
+        stale.status.message = "stale"
+        await registry.published("MODIFIED", stale, generation: generation, sequence: sequence - 1)
+        let now = try #require(await registry.get(key))
+        #expect(now.metadata.labels["tier"] == "web")
+        #expect(now.status.message != "stale")
+        // A later snapshot of the controller is taken as usual.
+        var later = answered
+        later.status.message = "later"
+        await registry.published("MODIFIED", later, generation: generation, sequence: sequence + 1)
+        #expect(await registry.get(key)?.status.message == "later")
+        _ = try await registry.delete(key, gracePeriod: 0)
+    }
+
     /// A dead monitor is the machine's `sandboxLost`: the containers ended with it (137,
     /// "the pod's monitor exited"), a new sandbox is made and the pod starts again in it.
     @Test func aLostMonitorIsReplacedAndThePodRestarts() async throws {

@@ -252,3 +252,105 @@ def test_containers_the_stored_spec_lacks_are_stopped_on_readoption(podd):
     podd.wait_running("swap", ["b"])
     wait_for(lambda: not any(alive(pid, t) for pid, t in old.items()), timeout=15, what="container a stopped")
     assert len(monitors(podd)) == 1
+
+
+def _ready_1_of_1(podd, name):
+    """The pod runs with its one container running, started and ready (READY 1/1)."""
+    p = podd.pod(name)
+    if not p or p["status"].get("phase") != "Running":
+        return None
+    ss = p["status"].get("containerStatuses", [])
+    return p if len(ss) == 1 and "running" in ss[0].get("state", {}) and ss[0].get("started") is True \
+        and ss[0].get("ready") is True else None
+
+
+def test_kill_9_during_parallel_creates_readopts_every_pod_running_and_ready(podd):
+    """podd is killed while 30 creates are in flight (some pods stored, some with their spawn
+    sent but not reported, some running): after a restart every pod it acknowledged runs
+    with READY 1/1, one monitor each, and stays so across a second restart."""
+    names = [f"r{i:02d}" for i in range(30)]
+    acknowledged = []
+    lock = threading.Lock()
+
+    def create(n):
+        try:
+            r = podd.create(pod_manifest(n, [("c", "exec sleep 3600")], terminationGracePeriodSeconds=0))
+        except OSError:
+            return   # podd died before answering
+        if r.status == 201:
+            with lock:
+                acknowledged.append(n)
+
+    threads = [threading.Thread(target=create, args=(n,)) for n in names]
+    for t in threads:
+        t.start()
+    # Kill podd once some creates are answered and others are still in flight.
+    wait_for(lambda: len(acknowledged) >= 8, timeout=60, what="some creates answered")
+    podd.stop(signal.SIGKILL)
+    for t in threads:
+        t.join(60)
+    podd.start()
+
+    stored = {p["metadata"]["name"] for p in podd.get("/api/v1/pods").json()["items"]}
+    assert set(acknowledged) <= stored                                     # none acknowledged lost
+    for n in sorted(stored):
+        wait_for(lambda: _ready_1_of_1(podd, n), timeout=90, what=f"pod {n} running with READY 1/1")
+    assert len(monitors(podd)) == len(stored)                              # one monitor per pod, no orphan
+    procs = {n: container_procs(podd, n, "c") for n in stored}
+    assert all(len(p) == 1 for p in procs.values())
+
+    restart(podd, signal.SIGKILL)
+    for n in sorted(stored):
+        wait_for(lambda: _ready_1_of_1(podd, n), timeout=90, what=f"pod {n} READY 1/1 after a second restart")
+    items = podd.get("/api/v1/pods").json()["items"]
+    assert sorted(p["metadata"]["name"] for p in items) == sorted(stored)  # none doubled
+    for p in items:
+        s = p["status"]["containerStatuses"][0]
+        assert s["restartCount"] == 0, s
+    assert {n: container_procs(podd, n, "c") for n in stored} == procs     # none restarted
+    assert len(monitors(podd)) == len(stored)
+
+
+def test_prestop_runs_once_when_podd_is_killed_during_a_deletion(podd):
+    """The preStop hook of a pod being deleted ran (and still runs) when podd is killed: the
+    next podd resumes the deletion with SIGTERM instead of running the hook a second time."""
+    out = podd.root / "prestop-once"
+    out.mkdir()
+    m = pod_manifest("once", [{
+        "name": "c",
+        "command": ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"],
+        "lifecycle": {"preStop": {"exec": {"command": ["sh", "-c", "echo ran >> /t/prestop; sleep 3"]}}},
+        "volumeMounts": [{"name": "t", "mountPath": "/t"}],
+    }], terminationGracePeriodSeconds=30, volumes=[{"name": "t", "hostPath": {"path": str(out)}}])
+    podd.create(m)
+    podd.wait_running("once")
+    podd.request("DELETE", "/api/v1/namespaces/default/pods/once")
+    wait_for(lambda: (out / "prestop").exists(), timeout=20, what="the preStop hook to run")
+    restart(podd, signal.SIGKILL)
+    podd.wait_gone("once", timeout=40)
+    assert (out / "prestop").read_text() == "ran\n"
+
+
+@pytest.mark.parametrize("scope", ["pod", "container"])
+def test_pending_backoff_is_not_cut_short_by_a_restart(podd, scope):
+    """A container waiting out a 30 s restart backoff (of the pod, or of the container alone)
+    is not restarted at once by a restarted podd: it keeps waiting (restartCount stays)."""
+    podd.stop()
+    podd.config_path.write_text("restartBackoff: {initial: 30s, max: 60s, resetAfter: 300s}\n")
+    podd.start()
+    containers = [("c", "exit 1")] + ([("keep", "exec sleep 3600")] if scope == "container" else [])
+    m = pod_manifest("crash", containers, terminationGracePeriodSeconds=0)
+    if scope == "container":
+        m["metadata"]["annotations"] = {"podd.io/restart-scope": "container"}
+    podd.create(m)
+    # The first restart comes at once, the next one after 30 s.
+    wait_for(lambda: (s := statuses(podd, "crash")["c"]) and s["restartCount"] == 1
+             and s["state"].get("waiting", {}).get("reason") == "CrashLoopBackOff",
+             timeout=30, what="c waiting out its backoff")
+    restart(podd, signal.SIGKILL)
+    # Were the backoff lost, c would run (and fail) again at once: restartCount 2.
+    for _ in range(20):
+        s = statuses(podd, "crash")["c"]
+        assert s["restartCount"] == 1, s
+        time.sleep(0.1)
+    assert s["state"].get("waiting", {}).get("reason") == "CrashLoopBackOff", s

@@ -9,6 +9,7 @@ extension PodLifecycle {
         containers[i].starts += 1
         containers[i].state = .starting
         containers[i].probeStreaks = [:]
+        containers[i].preStopRan = false
         return [.start(containers[i].spec.name)]
     }
 
@@ -159,7 +160,8 @@ extension PodLifecycle {
             containers[i].state = .stopping(stop)
             return actions + [.kill(spec.name)]
         }
-        if spec.hasPreStop {
+        if spec.hasPreStop && !containers[i].preStopRan {
+            containers[i].preStopRan = true
             stop.phase = .preStop
             containers[i].state = .stopping(stop)
             return actions + [.runPreStop(spec.name)]

@@ -18,12 +18,22 @@ extension PodLifecycle {
         /// Whether it has been started at least once (a restartCount of 0 does not tell).
         public var everStarted: Bool
         public var containerID: String?
-        /// As last recorded, for a running container (probes confirm them again).
+        /// As last recorded, for a running container (probes confirm them again). A container
+        /// without a startup probe is started, and one without a readiness probe is ready once
+        /// started, whatever was recorded (a run the earlier podd never saw start was recorded
+        /// as neither).
         public var started: Bool
         public var ready: Bool
+        /// The preStop hook of the running run has been run already (a stop of it resumes
+        /// with SIGTERM, not with the hook again).
+        public var preStopRan: Bool
+        /// For a container waiting out its own backoff: when it was due to start again (due
+        /// at once when not recorded).
+        public var backoffUntil: Timestamp?
 
         public init(name: String, state: State, lastTermination: Termination? = nil, restartCount: Int = 0,
-                    everStarted: Bool, containerID: String? = nil, started: Bool = true, ready: Bool = true) {
+                    everStarted: Bool, containerID: String? = nil, started: Bool = true, ready: Bool = true,
+                    preStopRan: Bool = false, backoffUntil: Timestamp? = nil) {
             self.name = name
             self.state = state
             self.lastTermination = lastTermination
@@ -32,6 +42,8 @@ extension PodLifecycle {
             self.containerID = containerID
             self.started = started
             self.ready = ready
+            self.preStopRan = preStopRan
+            self.backoffUntil = backoffUntil
         }
     }
 
@@ -54,9 +66,12 @@ extension PodLifecycle {
     /// running that the monitor does not know: their runs ended (137, as killed) and go
     /// through the restart policy. `deletion`: the pod was being deleted (its
     /// deletionTimestamp): the termination resumes with the time that is left, before any
-    /// restart is considered (a deadline that has passed kills at once).
+    /// restart is considered (a deadline that has passed kills at once). `podRestartAt`: the
+    /// pod (pod scope) was waiting out its backoff to run its init sequence again at that
+    /// time; when nothing of this round has started yet, it waits on until then.
     public mutating func restore(_ restored: [RestoredContainer], finished: Bool, strangers: [String] = [],
-                                 vanished: [String] = [], deletion: Timestamp? = nil, at time: Timestamp) -> [Action] {
+                                 vanished: [String] = [], deletion: Timestamp? = nil, podRestartAt: Timestamp? = nil,
+                                 at time: Timestamp) -> [Action] {
         guard stage == .created else { return [] }
         let now = max(self.now, time)   // handle(..., at: now) below moves the clock
         var reopened: [(Int, Termination)] = []
@@ -77,14 +92,23 @@ extension PodLifecycle {
             // The container's own backoff, as far as its restarts went (container scope,
             // sidecars); a long run resets it at the next exit anyway.
             for _ in 0..<min(r.restartCount, 10) { _ = containers[i].backoff.next(ranFor: 0) }
+            let spec = containers[i].spec
+            // kubelet's rule: no startup probe, started; no readiness probe, ready once started.
+            let started = r.started || spec.startupProbe == nil
+            let ready = started && (r.ready || spec.readinessProbe == nil)
             switch r.state {
             case let .running(since, _, _), let .postStart(since):
-                containers[i].state = .running(since: since, started: r.started, ready: r.ready && r.started)
+                containers[i].state = .running(since: since, started: started, ready: ready)
+                containers[i].preStopRan = r.preStopRan
             case let .stopping(stop):
-                containers[i].state = .running(since: stop.since, started: r.started, ready: r.ready && r.started)
+                containers[i].state = .running(since: stop.since, started: started, ready: ready)
+                containers[i].preStopRan = r.preStopRan
             case .starting:
-                // Asked for but never reported: it is not running (the monitor would say).
+                // Asked for but never reported, and not running (the monitor would say): the
+                // start did not happen, so it neither counts as a start nor as a restart.
                 containers[i].state = .backoff(until: now, reason: "ContainerCreating", message: nil)
+                containers[i].starts = r.restartCount
+                containers[i].restartCount = Swift.max(r.restartCount - 1, 0)
             case let .terminated(t):
                 containers[i].state = .terminated(t)
                 if !finished && wantsRestart(containers[i].spec.role, exitCode: t.exitCode) {
@@ -92,9 +116,10 @@ extension PodLifecycle {
                 }
             case let .waiting(reason, message), let .backoff(_, reason, message):
                 containers[i].state = .waiting(reason: reason, message: message)
-                // A container waiting out its own backoff: due now (the rest is not recorded).
+                // A container waiting out its own backoff: due when it was (now when that is
+                // not recorded).
                 if (reason == "CrashLoopBackOff" && scope == .container) || (containers[i].spec.role == .sidecar && r.everStarted) {
-                    containers[i].state = .backoff(until: now, reason: reason, message: message)
+                    containers[i].state = .backoff(until: r.backoffUntil ?? now, reason: reason, message: message)
                 }
             }
         }
@@ -118,6 +143,10 @@ extension PodLifecycle {
                 if case let .running(since, _, _) = containers[i].state { return since }
                 return nil
             }.min() ?? now
+        } else if let at = podRestartAt, at > now, !containers.contains(where: { $0.spec.role != .ephemeral && $0.isRunning }) {
+            // Waiting out the pod's restart backoff: the init sequence runs again then.
+            stage = .restartingAt(at)
+            initDone = []
         } else {
             stage = .initializing
             initDone = []

@@ -179,6 +179,9 @@ public struct PodLifecycle: Sendable {
         var backoff: RestartBackoff
         /// Consecutive results of each probe in the current run: > 0 successes, < 0 failures.
         var probeStreaks: [ProbeKind: Int] = [:]
+        /// Whether the preStop hook of the current run has been run: it runs once per run,
+        /// also when a re-adopted pod's stop carries on (a restored run says so).
+        public internal(set) var preStopRan = false
 
         /// Whether a process of the container exists (or is being made): from the start
         /// request to the reported exit.

@@ -26,6 +26,82 @@ extension PodController {
         return try? PodStatus(json: json, path: .root)
     }
 
+    // MARK: - Recovery notes
+
+    /// What a re-adoption needs that the status checkpoint cannot say: which runs have had
+    /// their preStop hook (it runs once per run, also when a stop carries on after a
+    /// restart), and when a pending backoff ends (a container's, or the pod's restart), so
+    /// that it is neither cut short nor started over. Saved beside status.json whenever it
+    /// changes, in lines of `prestop NAME CONTAINERID`, `backoff NAME SECONDS NANOS` and
+    /// `podrestart SECONDS NANOS`.
+    struct RecoveryNotes: Equatable {
+        /// Container name to the container ID of the run whose preStop hook was run.
+        var preStopRan: [String: String] = [:]
+        var backoffUntil: [String: Timestamp] = [:]
+        var podRestartAt: Timestamp?
+
+        init() {}
+
+        init(_ lifecycle: PodLifecycle) {
+            for c in lifecycle.containers {
+                if c.preStopRan, let id = c.containerID { preStopRan[c.spec.name] = id }
+                if case let .backoff(until, _, _) = c.state { backoffUntil[c.spec.name] = until }
+            }
+            if case let .restartingAt(at) = lifecycle.stage { podRestartAt = at }
+        }
+
+        init(text: String) {
+            for line in text.split(separator: "\n") {
+                let f = line.split(separator: " ").map(String.init)
+                switch (f.first, f.count) {
+                case ("prestop", 3): preStopRan[f[1]] = f[2]
+                case ("backoff", 4):
+                    if let s = Int64(f[2]), let n = Int32(f[3]) { backoffUntil[f[1]] = Timestamp(seconds: s, nanoseconds: n) }
+                case ("podrestart", 3):
+                    if let s = Int64(f[1]), let n = Int32(f[2]) { podRestartAt = Timestamp(seconds: s, nanoseconds: n) }
+                default: continue
+                }
+            }
+        }
+
+        var text: String {
+            var lines = preStopRan.sorted { $0.key < $1.key }.map { "prestop \($0.key) \($0.value)" }
+            lines += backoffUntil.sorted { $0.key < $1.key }.map { "backoff \($0.key) \($0.value.seconds) \($0.value.nanoseconds)" }
+            if let at = podRestartAt { lines.append("podrestart \(at.seconds) \(at.nanoseconds)") }
+            return lines.map { $0 + "\n" }.joined()
+        }
+    }
+
+    var recoveryNotesPath: String { context.store.directory(uid: uid) + "/recovery-notes" }
+
+    func loadRecoveryNotes() -> RecoveryNotes {
+        FileSystem.readString(recoveryNotesPath).map { RecoveryNotes(text: $0) } ?? RecoveryNotes()
+    }
+
+    /// Saves the notes when they changed since last saved (best effort and no fsync, as the
+    /// status checkpoint: they serve a podd restarted while the machine runs on).
+    func saveRecoveryNotes() {
+        let notes = RecoveryNotes(lifecycle)
+        guard notes != savedRecoveryNotes else { return }
+        let path = recoveryNotesPath
+        if savedRecoveryNotes == nil && notes == RecoveryNotes() {
+            // Nothing to note yet: no file (one an earlier controller of a replaced spec
+            // left would be about other runs).
+            unlink(path)
+            savedRecoveryNotes = notes
+            return
+        }
+        let bytes = Array(notes.text.utf8)
+        let tmp = path + ".tmp"
+        do throws(OSError) {
+            try FileSystem.write(tmp, bytes)
+        } catch {
+            return
+        }
+        guard rename(tmp, path) == 0 else { return }
+        savedRecoveryNotes = notes
+    }
+
     // MARK: - Finding the monitor
 
     /// Reconnects to the monitor an earlier podd left, if it still runs and is the process
@@ -84,7 +160,8 @@ extension PodController {
     /// What the lifecycle needs of each container, from the checkpoint and the monitor, the
     /// exits that happened while no podd listened (to report after restoring), and the
     /// containers recorded as running that the monitor does not know (`vanished`).
-    func restoredContainers(checkpoint: PodStatus?, states: [String: ControlMessage], now: Timestamp)
+    func restoredContainers(checkpoint: PodStatus?, states: [String: ControlMessage], monitorAnswered: Bool = true,
+                            notes: RecoveryNotes = RecoveryNotes(), now: Timestamp)
         -> (containers: [PodLifecycle.RestoredContainer], exits: [(String, ControlMessage)], vanished: [String]) {
         let recorded = (checkpoint?.initContainerStatuses ?? []) + (checkpoint?.containerStatuses ?? [])
             + (checkpoint?.ephemeralContainerStatuses ?? [])
@@ -115,13 +192,21 @@ extension PodController {
                 // Recorded as running, unknown to the monitor: gone without a trace.
                 vanished.append(name)
             }
+            // A spawn recorded as sent (ContainerCreating) that a live monitor does not know
+            // never ran: it makes no run (nor log file) of its own. Without a monitor to ask,
+            // it may have run.
             let everStarted = states[name] != nil || (cs.map { $0.restartCount > 0 || $0.state.running != nil || $0.state.terminated != nil
-                || $0.lastState.terminated != nil || $0.state.waiting?.reason == "ContainerCreating" } ?? false)
+                || $0.lastState.terminated != nil || (!monitorAnswered && $0.state.waiting?.reason == "ContainerCreating") } ?? false)
+            // A run podd never saw start (recorded as ContainerCreating) is neither started nor
+            // ready as recorded: the machine computes both from the container's probes.
+            let recordedRunning = cs?.state.running != nil
+            let preStopRan = cs?.containerID.map { notes.preStopRan[name] == $0 } ?? false
             out.append(PodLifecycle.RestoredContainer(
                 name: name, state: state,
                 lastTermination: cs?.lastState.terminated.map { Self.termination($0, now: now) },
                 restartCount: Int(cs?.restartCount ?? 0), everStarted: everStarted, containerID: cs?.containerID,
-                started: cs?.started ?? true, ready: cs?.ready ?? true))
+                started: recordedRunning && cs?.started == true, ready: recordedRunning && cs?.ready == true,
+                preStopRan: recordedRunning && preStopRan, backoffUntil: notes.backoffUntil[name]))
         }
         return (out, exits, vanished)
     }
@@ -166,7 +251,8 @@ extension PodController {
     /// carries on (probes for the running containers, the exits that happened meanwhile).
     /// `deletion`: the pod's deletionTimestamp, when it was being deleted.
     func resume(_ adoption: Adoption, checkpoint: PodStatus?, deletion: Timestamp?, now: Timestamp) {
-        let (restored, exits, vanished) = restoredContainers(checkpoint: checkpoint, states: adoption.states, now: now)
+        let notes = loadRecoveryNotes()
+        let (restored, exits, vanished) = restoredContainers(checkpoint: checkpoint, states: adoption.states, notes: notes, now: now)
         seedRuns(restored, checkpoint: checkpoint)
         var restoredWithIDs = restored
         for i in restoredWithIDs.indices where restoredWithIDs[i].containerID == nil {
@@ -182,7 +268,8 @@ extension PodController {
         }
         let finished = checkpoint?.phase.isTerminal ?? false
         let actions = lifecycle.restore(restoredWithIDs, finished: finished, strangers: strangers, vanished: vanished,
-                                        deletion: deletion, at: now)
+                                        deletion: deletion, podRestartAt: notes.podRestartAt, at: now)
+        savedRecoveryNotes = notes
         if actions.allSatisfy(Self.changesNothing) && exits.isEmpty {
             // Nothing changed: the checkpoint on disk says it already (rewriting it for every
             // pod is most of a re-adoption's cost); the registry still needs the status.
@@ -240,7 +327,7 @@ extension PodController {
         }
         try? FileSystem.removeTree(layout.runDirectory)
         guard let checkpoint else { return }
-        let (restored, _, _) = restoredContainers(checkpoint: checkpoint, states: [:], now: now)
+        let (restored, _, _) = restoredContainers(checkpoint: checkpoint, states: [:], monitorAnswered: false, now: now)
         seedRuns(restored, checkpoint: checkpoint)
         let lost = PodLifecycle.Termination.recorded(exitCode: 137, signal: 0, reason: "ContainerStatusUnknown",
                                             message: "The container could not be located when the pod was recovered",

@@ -71,6 +71,9 @@ public actor PodController {
     /// Probe loops of each container's current run.
     var probeTasks: [String: [Task<Void, Never>]] = [:]
     private var keepState = false
+    /// The recovery notes as last saved (PodController+Recovery.swift); nil before the first
+    /// save.
+    var savedRecoveryNotes: RecoveryNotes?
     private var goneWaiters: [CheckedContinuation<Void, Never>] = []
 
     struct RunInfo {
@@ -284,7 +287,10 @@ public actor PodController {
             switch action {
             case let .start(name): reply = start(name)
             case let .runPostStart(name): reply = runHook(.postStart, container: name)
-            case let .runPreStop(name): reply = runHook(.preStop, container: name)
+            case let .runPreStop(name):
+                // Noted before it runs: a podd restarted meanwhile does not run it again.
+                saveRecoveryNotes()
+                reply = runHook(.preStop, container: name)
             case let .terminate(name): sendSignal(name, SIGTERM)
             case let .kill(name): sendSignal(name, SIGKILL)
             case let .probes(name, kinds): runProbes(name, kinds)
@@ -397,6 +403,7 @@ public actor PodController {
     func publish() {
         let snapshot = current()
         context.store.saveStatus(uid: uid, snapshot.status.json)
+        saveRecoveryNotes()
         announce("MODIFIED", snapshot)
     }
 
@@ -434,10 +441,15 @@ public actor PodController {
         return isRunning(container: container)
     }
 
-    /// Labels and annotations changed (the spec did not): nothing to restart.
-    public func updateMetadata(_ metadata: ObjectMeta) {
+    /// Labels and annotations changed (the spec did not): nothing to restart. Published like
+    /// every change, and returned with the sequence number it was published with, so that
+    /// the registry orders it with this controller's other snapshots (one published before
+    /// it, with the old metadata, must not overwrite it).
+    @discardableResult
+    public func updateMetadata(_ metadata: ObjectMeta) -> (pod: Pod, sequence: Int) {
         pod.metadata = metadata
         publish()
+        return (current(), publishedSequence)
     }
 
     /// Takes over a pod stored by an earlier podd (PodController+Recovery.swift). When its

@@ -248,11 +248,24 @@ public actor PodRegistry {
             throw .insufficientStorage(what: "cannot store pod \"\(pod.metadata.name)\"", reason: "\(error)")
         }
         if change == .metadataOnly {
-            await old.updateMetadata(pod.metadata)
-            let current = await old.current()
-            snapshots[key] = current
-            broadcast("MODIFIED", current)
-            return current
+            // Taken as the controller's snapshot of that sequence number: older ones still
+            // on their way are dropped. A newer one taken while this waited for the
+            // controller keeps its status, with the new metadata (`published` may have
+            // dropped it as an unchanged status).
+            let (current, sequence) = await old.updateMetadata(pod.metadata)
+            guard controllers[key] === old else { return current }
+            var taken = current
+            if let last = publishedSequences[key], last.generation == old.generation, last.sequence > sequence,
+               let newer = snapshots[key] {
+                taken = newer
+                taken.metadata = current.metadata
+                taken.metadata.resourceVersion = newer.metadata.resourceVersion
+            } else {
+                publishedSequences[key] = (old.generation, sequence)
+            }
+            snapshots[key] = taken
+            broadcast("MODIFIED", taken)
+            return taken
         }
         // The spec changed: run the new spec in place of the old one.
         let controller = makeController(pod)
