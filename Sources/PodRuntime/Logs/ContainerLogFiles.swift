@@ -23,13 +23,12 @@ public enum ContainerLogFiles {
     /// from their ends for newlines, so a tail of a large log reads only its last blocks.
     /// A line is one CRI record ending a log line (tag F); the partial records (tag P) that
     /// lead up to it belong to the same line.
-    public static func tailStart(_ files: [String], lines count: Int) -> (file: Int, offset: Int) {
+    /// `files` are open descriptors (-1 for one that vanished), so that the offset found is
+    /// in the very file that is read next, whatever the monitor renames meanwhile.
+    public static func tailStart(_ files: [Int32], lines count: Int) -> (file: Int, offset: Int) {
         var fullLines = 0
-        for index in files.indices.reversed() {
-            let fd = open(files[index], O_RDONLY | O_CLOEXEC)
-            guard fd >= 0 else { continue }
-            defer { close(fd) }
-            if let offset = scanBackwards(fd, count: count, seen: &fullLines) { return (index, offset) }
+        for index in files.indices.reversed() where files[index] >= 0 {
+            if let offset = scanBackwards(files[index], count: count, seen: &fullLines) { return (index, offset) }
         }
         return (0, 0)
     }

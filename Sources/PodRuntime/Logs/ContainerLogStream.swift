@@ -19,6 +19,16 @@ public actor ContainerLogStream {
     private var files: [String]
     private var fileIndex: Int
     private var fd: Int32 = -1
+    /// The files of the log opened when the read began, by index of `files` (-1: vanished
+    /// before it could be opened): rotation renames and deletes files by name, so each is
+    /// read through the descriptor taken then. Handed to `fd` as the read reaches it.
+    private var opened: [Int32]
+    /// Without follow, where the open file ends for this read: its size when it was opened
+    /// (a live file goes on growing; what is written after the request is not part of it).
+    private var readEnd: Int?
+    /// The sizes of the `opened` files when the read began.
+    private var sizes: [Int]
+    private var position = 0
     /// The identity of the open file (device, inode), to notice that the live path now
     /// names another file (rotation).
     private var openedFile: (dev: UInt64, ino: UInt64)?
@@ -44,8 +54,22 @@ public actor ContainerLogStream {
     /// files do). nil when the run has no log at all.
     public init?(path: String, options: CRILogOptions, follow: Bool, reactor: Reactor,
                  isLive: @escaping @Sendable () async -> Bool) {
-        let files = ContainerLogFiles.list(path)
-        guard !files.isEmpty else { return nil }
+        // The list and the descriptors must agree: a rotation between listing the files and
+        // opening them renames the live one away (then it is looked for again, a few times).
+        var files: [String] = []
+        var opened: [Int32] = []
+        for _ in 0..<5 {
+            files = ContainerLogFiles.list(path)
+            opened = files.map { open($0, O_RDONLY | O_CLOEXEC) }
+            if ContainerLogFiles.list(path) == files { break }
+            opened.forEach { if $0 >= 0 { close($0) } }
+            opened = []
+        }
+        if opened.isEmpty { opened = files.map { open($0, O_RDONLY | O_CLOEXEC) } }
+        guard !files.isEmpty else {
+            opened.forEach { if $0 >= 0 { close($0) } }
+            return nil
+        }
         self.path = path
         self.files = files
         self.options = options
@@ -54,8 +78,13 @@ public actor ContainerLogStream {
         self.reactor = reactor
         self.bytesLeft = follow ? nil : options.limitBytes
         self.block = [UInt8](repeating: 0, count: Self.blockSize)
+        self.opened = opened
+        self.sizes = opened.map { descriptor in
+            var st = stat()
+            return descriptor >= 0 && fstat(descriptor, &st) == 0 ? Int(st.st_size) : 0
+        }
         var start = (file: 0, offset: 0)
-        if let tail = options.tailLines { start = ContainerLogFiles.tailStart(files, lines: tail) }
+        if let tail = options.tailLines { start = ContainerLogFiles.tailStart(opened, lines: tail) }
         self.fileIndex = start.file
         // Only the first read honours the tail: lines written later all count.
         self.options.tailLines = nil
@@ -65,6 +94,7 @@ public actor ContainerLogStream {
 
     deinit {
         if fd >= 0 { close(fd) }
+        for descriptor in opened where descriptor >= 0 { close(descriptor) }
         // Closing an inotify instance waits for an SRCU grace period (milliseconds): not
         // on a thread of the cooperative pool.
         if let watcher { DetachedThread.run { withExtendedLifetime(watcher) {} } }
@@ -122,9 +152,12 @@ public actor ContainerLogStream {
     /// Reads the next block of the open file into `block`; the byte count (0 at its end).
     private func readBlock() -> Int {
         guard fd >= 0 else { return 0 }
+        let wanted = readEnd.map { min(block.count, max(0, $0 - position)) } ?? block.count
+        guard wanted > 0 else { return 0 }
         while true {
-            let n = block.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            let n = block.withUnsafeMutableBytes { read(fd, $0.baseAddress, wanted) }
             if n < 0 && errno == EINTR { continue }
+            position += max(0, n)
             return max(0, n)
         }
     }
@@ -149,12 +182,23 @@ public actor ContainerLogStream {
         fd = -1
         openedFile = nil
         watcher = nil
+        readEnd = nil
         guard fileIndex < files.count else { return false }
-        fd = open(files[fileIndex], O_RDONLY | O_CLOEXEC)
+        if fileIndex < opened.count {
+            // Taken when the read began (see `opened`).
+            fd = opened[fileIndex]
+            opened[fileIndex] = -1
+        } else {
+            fd = open(files[fileIndex], O_RDONLY | O_CLOEXEC)
+        }
         guard fd >= 0 else { return false }
         var st = stat()
-        if fstat(fd, &st) == 0 { openedFile = (UInt64(st.st_dev), UInt64(st.st_ino)) }
-        if offset > 0 { lseek(fd, off_t(offset), SEEK_SET) }
+        if fstat(fd, &st) == 0 {
+            openedFile = (UInt64(st.st_dev), UInt64(st.st_ino))
+            if !follow { readEnd = fileIndex < sizes.count ? sizes[fileIndex] : Int(st.st_size) }
+        }
+        position = offset
+        lseek(fd, off_t(offset), SEEK_SET)
         return true
     }
 
