@@ -35,6 +35,6 @@ python3 -c 'import pytest' 2>/dev/null || {
 # own podd, socket, state dir and cgroups).
 python3 -c 'import xdist' 2>/dev/null || python3 -m pip install --quiet pytest-xdist || echo "install-deps: could not install pytest-xdist (make integration-test then runs the tests one by one)" >&2
 python3 -c 'import openapi_spec_validator, jsonschema' 2>/dev/null || python3 -m pip install --quiet openapi-spec-validator jsonschema || echo "install-deps: could not install openapi-spec-validator and jsonschema (test_openapi.py skips without them)" >&2
-# The stress suite and its tests: Hypothesis and hypothesis-jsonschema (fuzz from
-# docs/openapi.yaml), pytest-xdist (the integration tests run in parallel).
-python3 -c 'import hypothesis, hypothesis_jsonschema, xdist' 2>/dev/null || python3 -m pip install --quiet hypothesis hypothesis-jsonschema pytest-xdist || echo "install-deps: could not install hypothesis, hypothesis-jsonschema and pytest-xdist (the fuzz case skips without them)" >&2
+# The stress suite's fuzz case: Hypothesis and hypothesis-jsonschema (requests generated
+# from docs/openapi.yaml).
+python3 -c 'import hypothesis, hypothesis_jsonschema' 2>/dev/null || python3 -m pip install --quiet hypothesis hypothesis-jsonschema || echo "install-deps: could not install hypothesis and hypothesis-jsonschema (the fuzz case skips without them)" >&2
