@@ -121,9 +121,29 @@ public actor PodController {
 
     /// Creates the sandbox (files, volumes, monitor) and starts the pod's first containers.
     public func admit() {
+        let made = prepared ?? makeSandbox()
+        prepared = nil
         let now = RuntimeClock.now()
         startTime = now
-        apply(lifecycle.handle(makeSandbox(), at: now))
+        apply(lifecycle.handle(made, at: now))
+    }
+
+    /// What `prepare` made of the sandbox, for the `admit` that follows it.
+    private var prepared: PodLifecycle.Event?
+
+    /// Creates the pod's files and sandbox (monitor, namespaces, cgroup) without starting any
+    /// container: a create does this while the pod's desired state is being stored, and then
+    /// either `admit`s the pod (stored) or `abandon`s it (not stored).
+    public func prepare() {
+        if prepared == nil && sandbox == nil { prepared = makeSandbox() }
+    }
+
+    /// The pod could not be stored: what `prepare` made (monitor, cgroup, files) goes, and
+    /// this returns once it has.
+    public func abandon() async {
+        prepared = nil
+        teardown()
+        await waitUntilGone()
     }
 
     /// Creates the pod's files and sandbox; says how that went, for the machine (which

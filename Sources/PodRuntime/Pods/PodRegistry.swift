@@ -140,14 +140,23 @@ public actor PodRegistry {
         pod.metadata.resourceVersion = nextResourceVersion()
         pod.status = PodStatus()
         let controller = makeController(pod)
-        // The name is taken at once (a second POST gets 409), but nothing of the pod starts
-        // before its desired state is durable: a pod that cannot be stored must leave no
-        // monitor, container, cgroup or file behind (a 507 that still ran one did). The sync
-        // runs on a thread of its own, off the cooperative pool.
+        // The name is taken at once (a second POST gets 409), but no container of the pod
+        // starts before its desired state is durable: a pod that cannot be stored must leave
+        // no monitor, container, cgroup or file behind (a 507 that still ran one did). The
+        // sync (two fsyncs, most of a create's time) runs on a thread of its own, off the
+        // cooperative pool, while the controller makes the sandbox (files, monitor,
+        // namespaces), which it tears down again if the write fails.
         controllers[key] = controller
         let store = ctx.store
         let stored = pod
-        let saved: OSError? = await withCheckedContinuation { done in
+        // The pod's state directory first, with its own mode: the sandbox's files go below it.
+        do throws(OSError) {
+            try FileSystem.makeDirectories(store.directory(uid: pod.metadata.uid ?? ""), mode: 0o700)
+        } catch {
+            if controllers[key] === controller { controllers[key] = nil }
+            throw .insufficientStorage(what: "cannot store pod \"\(pod.metadata.name)\"", reason: "\(error)")
+        }
+        async let saving: OSError? = withCheckedContinuation { done in
             DetachedThread.run {
                 do throws(OSError) {
                     try store.save(stored)
@@ -159,7 +168,9 @@ public actor PodRegistry {
                 }
             }
         }
-        if let error = saved {
+        await controller.prepare()
+        if let error = await saving {
+            await controller.abandon()
             if controllers[key] === controller { controllers[key] = nil }
             throw .insufficientStorage(what: "cannot store pod \"\(pod.metadata.name)\"", reason: "\(error)")
         }
