@@ -219,7 +219,7 @@ static int prepare_and_exec(const struct spawn_spec *spec, const struct start_co
     if (seccomp_install_default(e) < 0)
         return -1;
     /* The monitor attached the device allowlist to the container's cgroup (devices.h). */
-    if (caps_limit_to_default(ctx->cgroup_dir != NULL || ctx->devices_v1_dir != NULL, e) < 0)
+    if (caps_limit_to_default(devices_filtered(ctx->cgroup_dir, ctx->devices_v1_dir), e) < 0)
         return -1;
 
     /* The working directory is created if the image lacks it, as runc does. */

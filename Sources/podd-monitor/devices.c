@@ -154,13 +154,29 @@ loaded:
     return 0;
 }
 
+/* Set when the kernel refuses BPF to this monitor (EPERM: podd itself runs where bpf(2) is
+ * not allowed, such as a systemd-nspawn container): containers then go without the program
+ * and without CAP_MKNOD (devices_filtered), so /dev stays what the monitor made. */
+static int bpf_refused;
+
+int devices_filtered(const char *cgroup_dir, const char *devices_v1_dir)
+{
+    return (cgroup_dir != NULL && !bpf_refused) || devices_v1_dir != NULL;
+}
+
 int devices_attach_cgroup2(const char *dir, struct setup_error *e)
 {
     union bpf_attr attr;
     int cg, rc, err;
 
-    if (program_fd < 0 && load_program(e) < 0)
-        return -1;
+    if (bpf_refused)
+        return 0;
+    if (program_fd < 0 && load_program(e) < 0) {
+        if (e->err != EPERM)
+            return -1;
+        bpf_refused = 1;
+        return 0;
+    }
     cg = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (cg < 0)
         return setup_fail(e, errno, "devices", "open %s: %s", dir, strerror(errno));
@@ -172,6 +188,10 @@ int devices_attach_cgroup2(const char *dir, struct setup_error *e)
     rc = (int)syscall(SYS_bpf, BPF_PROG_ATTACH, &attr, sizeof attr);
     err = errno;
     close(cg);
+    if (rc < 0 && err == EPERM) {
+        bpf_refused = 1;
+        return 0;
+    }
     if (rc < 0)
         return setup_fail(e, err, "devices", "attach the device allowlist to %s: %s", dir, strerror(err));
     return 0;

@@ -21,6 +21,11 @@
  * program fd is kept close-on-exec). Returns 0 or -1 with E filled (stage "devices"). */
 int devices_attach_cgroup2(const char *dir, struct setup_error *e);
 
+/* Whether a container in CGROUP_DIR (or, without it, the v1 group DEVICES_V1_DIR) has the
+ * allowlist enforced: if not, it must not keep CAP_MKNOD. Where the kernel refuses bpf(2) to
+ * the monitor (EPERM), devices_attach_cgroup2 succeeds without attaching and this says no. */
+int devices_filtered(const char *cgroup_dir, const char *devices_v1_dir);
+
 /* Find the v1 devices hierarchy and make the pod's group there, POD_UID under
  * MOUNT/podd, holding the allowlist (everything denied, then the rules allowed). BUF gets
  * its path. Returns 0, or -1 with errno when there is no such hierarchy or it fails. */

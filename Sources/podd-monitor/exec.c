@@ -297,7 +297,7 @@ int exec_start(const struct exec_spec *spec, const struct exec_target *target, c
     child = (struct exec_child){.spec = spec, .mntns = mntns, .root = root, .slave = slave, .stdio = stdio,
                                 .report = report[1],
                                 .devices_v1_dir = target->cgroup_dir == NULL ? target->devices_v1_dir : NULL,
-                                .covered = target->cgroup_dir != NULL || target->devices_v1_dir != NULL};
+                                .covered = devices_filtered(target->cgroup_dir, target->devices_v1_dir)};
     pid = fork_into(cgroup, &into);
     if (pid == 0) {
         close(report[0]);
