@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static int write_control(const char *dir, const char *file, const char *value)
+int cgroup_write(const char *dir, const char *file, const char *value)
 {
     char path[PATH_MAX];
     int fd, saved;
@@ -63,12 +63,12 @@ int cgroup_enter(const char *dir)
     if (cgroup_is_current(dir))
         return 0;
     /* "0" means the writing process itself, whatever PID namespace it is in. */
-    return write_control(dir, "cgroup.procs", "0");
+    return cgroup_write(dir, "cgroup.procs", "0");
 }
 
 int cgroup_kill(const char *dir)
 {
-    return write_control(dir, "cgroup.kill", "1");
+    return cgroup_write(dir, "cgroup.kill", "1");
 }
 
 int cgroup_container_dir(char *buf, size_t size, const char *pod_dir, const char *name)

@@ -8,6 +8,9 @@
 
 #include <stddef.h>
 
+/* Write VALUE to the control file DIR/FILE (v1 or v2). Returns 0 or -1 with errno set. */
+int cgroup_write(const char *dir, const char *file, const char *value);
+
 /* Move the calling process into DIR. Returns 0 or -1 with errno set. */
 int cgroup_enter(const char *dir);
 

@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include "devices.h"
+#include "cgroup.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -197,26 +198,6 @@ int devices_attach_cgroup2(const char *dir, struct setup_error *e)
     return 0;
 }
 
-static int write_file(const char *dir, const char *file, const char *value)
-{
-    char path[PATH_MAX];
-    int fd, saved;
-    ssize_t n;
-
-    if (snprintf(path, sizeof path, "%s/%s", dir, file) >= (int)sizeof path) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    fd = open(path, O_WRONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    n = write(fd, value, strlen(value));
-    saved = errno;
-    close(fd);
-    errno = saved;
-    return n < 0 ? -1 : 0;
-}
-
 /* The mount point of the v1 hierarchy that has the devices controller, from mountinfo:
  * "... MOUNTPOINT ... - cgroup SOURCE rw,devices". */
 static int find_v1_devices(char *buf, size_t size)
@@ -260,7 +241,7 @@ int devices_v1_prepare(char *buf, size_t size, const char *pod_uid)
     }
     if ((mkdir(parent, 0755) < 0 && errno != EEXIST) || (mkdir(buf, 0755) < 0 && errno != EEXIST))
         return -1;
-    if (write_file(buf, "devices.deny", "a") < 0)
+    if (cgroup_write(buf, "devices.deny", "a") < 0)
         return -1;
     for (size_t r = 0; r < RULE_COUNT; r++) {
         char major[16] = "*", minor[16] = "*";
@@ -269,7 +250,7 @@ int devices_v1_prepare(char *buf, size_t size, const char *pod_uid)
         if (allowed[r].minor != ANY)
             snprintf(minor, sizeof minor, "%d", allowed[r].minor);
         snprintf(rule, sizeof rule, "%c %s:%s %s", allowed[r].type, major, minor, allowed[r].access);
-        if (write_file(buf, "devices.allow", rule) < 0)
+        if (cgroup_write(buf, "devices.allow", rule) < 0)
             return -1;
     }
     return 0;
@@ -277,7 +258,7 @@ int devices_v1_prepare(char *buf, size_t size, const char *pod_uid)
 
 int devices_v1_enter(const char *dir, struct setup_error *e)
 {
-    if (write_file(dir, "cgroup.procs", "0") < 0)
+    if (cgroup_write(dir, "cgroup.procs", "0") < 0)
         return setup_fail(e, errno, "devices", "join the devices cgroup %s: %s", dir, strerror(errno));
     return 0;
 }
