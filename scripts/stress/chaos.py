@@ -11,7 +11,7 @@ import subprocess
 import threading
 import time
 
-from inventory import Sample, cgroup_base, inherited_api_sockets, leaks_after, monitors_of, zombie_children
+from inventory import Sample, cgroup_base, expect_no_errors_nor_leaks, inherited_api_sockets, monitors_of, zombie_children
 from outcome import Outcome
 from stand import BIN, Stand, sleep_pod, wait_for
 
@@ -182,12 +182,7 @@ def run(scale, tar):
             podd.delete_all()
         except AssertionError as e:
             out.expect(False, str(e).splitlines()[0])
-        out.figure("5xx", len(podd.server_errors))
-        out.expect(not podd.server_errors, f"{len(podd.server_errors)} 5xx: {podd.server_errors[:3]}")
-        found = leaks_after(podd, fd_baseline)
-        out.figure("leaks", len(found))
-        for f in found:
-            out.expect(False, f"leak: {f}")
+        expect_no_errors_nor_leaks(out, podd, fd_baseline)
     return out
 
 

@@ -7,7 +7,7 @@ import os
 import statistics
 import time
 
-from inventory import Sample, leaks_after
+from inventory import Sample, expect_no_errors_nor_leaks
 from outcome import Outcome
 from stand import NO_BACKOFF, Stand, pod_manifest, wait_for
 
@@ -78,10 +78,5 @@ def run(scale, tar):
             podd.delete_all()
         except AssertionError as e:
             out.expect(False, str(e).splitlines()[0])
-        out.figure("5xx", len(podd.server_errors))
-        out.expect(not podd.server_errors, f"{len(podd.server_errors)} 5xx: {podd.server_errors[:3]}")
-        found = leaks_after(podd, fd_baseline)
-        out.figure("leaks", len(found))
-        for f in found:
-            out.expect(False, f"leak: {f}")
+        expect_no_errors_nor_leaks(out, podd, fd_baseline)
     return out

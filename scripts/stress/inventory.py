@@ -197,3 +197,13 @@ def inherited_api_sockets(podd):
             elif target.startswith(str(podd.state_dir) + "/pods") or target == str(podd.socket):
                 found.append(f"process {pid} holds {target}")
     return found
+
+
+def expect_no_errors_nor_leaks(out, podd, fd_baseline):
+    """The end of every case: no 5xx was answered, and nothing of the pods is left behind."""
+    out.figure("5xx", len(podd.server_errors))
+    out.expect(not podd.server_errors, f"{len(podd.server_errors)} 5xx: {podd.server_errors[:3]}")
+    found = leaks_after(podd, fd_baseline)
+    out.figure("leaks", len(found))
+    for f in found:
+        out.expect(False, f"leak: {f}")

@@ -9,7 +9,7 @@ import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from inventory import Sample, leaks_after
+from inventory import Sample, expect_no_errors_nor_leaks
 from outcome import Outcome
 from stand import BIN, Stand, sleep_pod, wait_for
 
@@ -104,11 +104,6 @@ def run(scale, tar):
         podd.delete_all()
         after = Sample.of(podd)
         out.figure("RSS before/peak/after", f"{before.rss / 1e6:.0f}/{peak.rss / 1e6:.0f}/{after.rss / 1e6:.0f} MB")
-        out.figure("5xx", len(podd.server_errors))
-        out.expect(not podd.server_errors, f"{len(podd.server_errors)} 5xx: {podd.server_errors[:3]}")
-        found = leaks_after(podd, fd_baseline)
-        out.figure("leaks", len(found))
-        for f in found:
-            out.expect(False, f"leak: {f}")
+        expect_no_errors_nor_leaks(out, podd, fd_baseline)
         out.expect(podd.alive(), f"podd died (exit {podd.crashed()})")
     return out
