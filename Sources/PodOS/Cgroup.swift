@@ -68,6 +68,19 @@ public struct CgroupHierarchy: Sendable {
         for pid in processes(in: group) { kill(pid, SIGKILL) }
     }
 
+    /// Kills what is left in the group and its children, waiting (bounded, about a second)
+    /// for them to empty, then removes them: the end of a pod's teardown, whether its monitor
+    /// still ran or died before (then nothing else would ever remove the group).
+    public static func killAndRemove(_ group: String) throws(OSError) {
+        guard FileSystem.isDirectory(group) else { return }
+        for _ in 0..<50 {
+            if processes(in: group).isEmpty { break }
+            killAll(in: group)
+            usleep(20_000)
+        }
+        try remove(group)
+    }
+
     /// Removes the group and its children, bottom up; a group still holding processes stays
     /// (EBUSY) and the error is returned.
     public static func remove(_ group: String) throws(OSError) {

@@ -41,6 +41,12 @@ def _container_pid(uid):
     return pids[0] if pids else None
 
 
+def _restarts(podd, name):
+    pod = podd.pod(name)
+    st = (pod or {}).get("status", {}).get("containerStatuses", [])
+    return sum(s.get("restartCount", 0) for s in st) if pod else None
+
+
 def _ready(pod):
     st = pod["status"].get("containerStatuses", [])
     return bool(st) and all("running" in s.get("state", {}) and s.get("ready") for s in st)
@@ -136,6 +142,12 @@ def run(scale, tar):
                 victim = _monitor_of(podd, victim_uid)
             elif target == "container" and victim_uid:
                 victim = _container_pid(victim_uid)
+            # A kill's effect reaches the pod's status a moment later: settling must not take
+            # the ready status from before it for the outcome (then see the restart's backoff
+            # and call the pod stuck). The restart count of each pod killed into says when.
+            hit = {p for p in (name if action == "restart" else None,
+                               victim_pod if target != "podd" and victim else None) if p}
+            restarts_before = {p: _restarts(podd, p) for p in hit}
             r = Round(podd, action, name, uid)
             r.start()
             time.sleep(rng.uniform(0, 0.03))
@@ -159,6 +171,13 @@ def run(scale, tar):
                 desired[name] = "present" if r.answer == 201 else ("either" if r.answer is None else "absent")
             elif action == "delete":
                 desired[name] = "absent" if r.answer == 200 else ("either" if r.answer is None else "present")
+            for p, before in restarts_before.items():
+                if before is not None and desired.get(p) == "present":
+                    try:
+                        wait_for(lambda p=p, before=before: (_restarts(podd, p) or 0) > before or podd.pod(p) is None,
+                                 timeout=10, interval=0.05, what=f"the kill in {p} seen")
+                    except AssertionError:
+                        pass  # the settling below says what is wrong
             _settle(podd, desired, f"{n} ({action} {name}, {target} killed)", lost, doubled, stuck, resurrected,
                     timeout=scale.pick(30, 45))
         out.figure("rounds", rounds)

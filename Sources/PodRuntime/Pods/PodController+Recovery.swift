@@ -317,14 +317,7 @@ extension PodController {
     /// No monitor survived (a reboot, or it was killed): whatever is left of the pod goes, and
     /// the restart counts and last states carry over to the fresh start.
     func discardLeftovers(checkpoint: PodStatus?, now: Timestamp) {
-        if let group = context.cgroups?.podGroup(uid: uid), FileSystem.isDirectory(group) {
-            for _ in 0..<50 {
-                if CgroupHierarchy.processes(in: group).isEmpty { break }
-                CgroupHierarchy.killAll(in: group)
-                usleep(20_000)
-            }
-            try? CgroupHierarchy.remove(group)
-        }
+        if let group = context.cgroups?.podGroup(uid: uid) { try? CgroupHierarchy.killAndRemove(group) }
         try? FileSystem.removeTree(layout.runDirectory)
         guard let checkpoint else { return }
         let (restored, _, _) = restoredContainers(checkpoint: checkpoint, states: [:], monitorAnswered: false, now: now)

@@ -586,12 +586,20 @@ public actor PodController {
         let dirs = keepState ? [layout.runDirectory, layout.stateDirectory + "/containers", layout.logDirectory]
                              : [layout.runDirectory, layout.logDirectory]
         let (store, logger, uid, keepState) = (context.store, context.logger, self.uid, self.keepState)
+        // Without a sandbox (its monitor died while the pod was stopping) nothing else removes
+        // the pod's cgroup.
+        let orphanGroup = sandbox == nil ? context.cgroups?.podGroup(uid: uid) : nil
         // Shutting the monitor down waits for it (and for the cgroup to empty), and removing
         // the pod's files may take a while: neither holds a thread of the cooperative pool.
         Task {
             await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
                 DetachedThread.run {
                     sandbox?.shutdown()
+                    if let orphanGroup {
+                        do throws(OSError) { try CgroupHierarchy.killAndRemove(orphanGroup) } catch {
+                            logger.error("removing the cgroup of pod \(uid): \(error)")
+                        }
+                    }
                     for dir in dirs {
                         do { try FileSystem.removeTree(dir) } catch { logger.error("removing \(dir): \(error)") }
                     }
