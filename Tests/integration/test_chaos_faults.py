@@ -3,23 +3,16 @@ moment later, its monitor must not leave the pod in CrashLoopBackOff for good; a
 pod's cgroup must go, whatever kill of podd or of the monitor came in between."""
 import os
 import signal
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from harness import pod_manifest, wait_for
+from harness import REPO, pod_manifest, wait_for
 
-
-def cgroup_base():
-    """podd's cgroup directory (`<cgroup2 mount>/podd`), as Sources/PodOS/Cgroup.swift finds it."""
-    for line in Path("/proc/self/mountinfo").read_text().splitlines():
-        parts = line.split()
-        if "-" in parts:
-            dash = parts.index("-")
-            if parts[dash + 1] == "cgroup2" and os.access(parts[4], os.W_OK):
-                return Path(parts[4]) / "podd"
-    return None
+sys.path.insert(0, str(REPO / "scripts" / "stress"))
+from inventory import cgroup_base  # noqa: E402  (podd's cgroup dir, as the stress cases find it)
 
 
 def monitor_pid(podd, uid):
