@@ -60,7 +60,18 @@ struct Podd: AsyncParsableCommand {
             throw ExitCode(2)
         }
         if checkConfig {
-            print("config OK: socket \(c.socket), stateDir \(c.stateDir), runDir \(c.runDir), manifestsDir \(c.manifestsDir), logLevel \(c.logLevel), journal \(c.journal)")
+            // Every key, as it will be used (defaults filled in).
+            let b = c.restartBackoff
+            print("""
+                config OK: socket \(c.socket), stateDir \(c.stateDir), runDir \(c.runDir), \
+                manifestsDir \(c.manifestsDir), logLevel \(c.logLevel), journal \(c.journal), \
+                restartBackoff {initial \(b.initial)s, max \(b.max)s, resetAfter \(b.resetAfter)s}, \
+                debugImage \(c.debugImage), socketGroup \(c.socketGroup), \
+                api {maxConnections \(c.api.maxConnections), idleTimeout \(c.api.idleTimeout)s, \
+                requestHeaderTimeout \(c.api.requestHeaderTimeout)s}, images {maxUploadBytes \(c.maxImageUploadBytes)}, \
+                logs {containerLogMaxSize \(c.logs.containerLogMaxSize), containerLogMaxFiles \(c.logs.containerLogMaxFiles)}, \
+                cgroupParent \(c.cgroupParent), hostPathAllow [\(c.hostPathAllow.joined(separator: ", "))]
+                """)
             return
         }
         guard getuid() == 0 else {

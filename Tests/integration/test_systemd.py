@@ -248,6 +248,15 @@ def test_check_config_accepts_the_example_and_yaml_booleans(tmp_path):
     assert r.returncode == 0 and "journal on" in r.stdout, r.stderr
 
 
+def test_check_config_shows_every_key_as_it_will_be_used(tmp_path):
+    r = check_config("hostPathAllow: [/srv/data]\nlogs: {containerLogMaxSize: 1Mi, containerLogMaxFiles: 3}\n"
+                     "api: {maxConnections: 10}\nimages: {maxUploadBytes: 1000}\ncgroupParent: pods\n", tmp_path)
+    assert r.returncode == 0, r.stderr
+    for shown in ("hostPathAllow [/srv/data]", "containerLogMaxSize 1048576", "containerLogMaxFiles 3",
+                  "maxConnections 10", "maxUploadBytes 1000", "cgroupParent pods", "restartBackoff {initial 10.0s"):
+        assert shown in r.stdout, (shown, r.stdout)
+
+
 def test_bad_config_stops_podd_at_start_naming_it(tmp_path):
     require_root()
     d = Podd(tmp_path / "d", extra_config="manifestDir: /etc/podd/pods.d\n")
