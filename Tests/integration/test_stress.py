@@ -47,8 +47,8 @@ def test_churn(tar):
 # not every run, so a pass is not a surprise (strict=False). Run `make stress` (80 rounds) or
 # STRESS_SEED=N to reproduce one.
 @pytest.mark.xfail(strict=False, reason="kill -9 of a container and at once of its monitor can leave the pod in "
-                                        "CrashLoopBackOff, never running again; a deleted pod's cgroup can stay "
-                                        "behind after kills of podd (issue 9 item 9)")
+                                        "CrashLoopBackOff, never running again (new starts SIGKILLed at once; see "
+                                        "test_chaos_faults.py)")
 def test_chaos(tar):
     check(chaos.run(SMALL, tar))
 
