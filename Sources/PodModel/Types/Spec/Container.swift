@@ -99,8 +99,16 @@ public struct Container: JSONConvertible {
             tty: reader.bool("tty") ?? false
         )
         reader.reject(
-            ["envFrom", "resources", "resizePolicy", "restartPolicyRules", "volumeDevices", "terminationMessagePath",
-             "terminationMessagePolicy", "securityContext"],
+            [
+                "envFrom",
+                "resources",
+                "resizePolicy",
+                "restartPolicyRules",
+                "volumeDevices",
+                "terminationMessagePath",
+                "terminationMessagePolicy",
+                "securityContext",
+            ],
             unlessEqual: ["terminationMessagePath": "/dev/termination-log", "terminationMessagePolicy": "File"]
         )
         return container
