@@ -10,6 +10,14 @@
 set -eu
 
 packages="busybox-static libsystemd-dev pkg-config tar iproute2 tmux file procps python3 python3-yaml systemd util-linux"
+# Real images (issue 10): a registry to pull from, skopeo/umoci to build and push test images,
+# zlib and zstd for layers, htpasswd for the registry's auth.
+packages="$packages docker-registry skopeo umoci zlib1g-dev libzstd-dev apache2-utils"
+# Isolation (issue 12): libseccomp for RuntimeDefault. Networking (issue 11): the CNI
+# reference plugins (/usr/lib/cni) and iptables, which bridge/portmap drive.
+packages="$packages libseccomp-dev containernetworking-plugins iptables"
+# kubectl for the kubectl tests: the machine's own if it has one, else Debian's.
+command -v kubectl >/dev/null 2>&1 || packages="$packages kubernetes-client"
 [ "${1:-}" = "--bench" ] && packages="$packages podman runc crun catatonit hyperfine"
 [ "${1:-}" = "--systemd-container" ] && packages="$packages debootstrap systemd-container"
 
@@ -34,6 +42,9 @@ python3 -c 'import pytest' 2>/dev/null || {
 # pytest-xdist: `make integration-test` runs the test files side by side (each test has its
 # own podd, socket, state dir and cgroups).
 python3 -c 'import xdist' 2>/dev/null || python3 -m pip install --quiet pytest-xdist || echo "install-deps: could not install pytest-xdist (make integration-test then runs the tests one by one)" >&2
+# prometheus_client parses /metrics; the Kubernetes Python client and websocket-client drive
+# watches, exec and port-forward as non-Go clients do.
+python3 -c 'import prometheus_client, kubernetes, websocket' 2>/dev/null || python3 -m pip install --quiet prometheus-client kubernetes websocket-client || echo "install-deps: could not install prometheus-client, kubernetes and websocket-client (tests that need them skip)" >&2
 python3 -c 'import openapi_spec_validator, jsonschema' 2>/dev/null || python3 -m pip install --quiet openapi-spec-validator jsonschema || echo "install-deps: could not install openapi-spec-validator and jsonschema (test_openapi.py skips without them)" >&2
 # The stress suite's fuzz case: Hypothesis and hypothesis-jsonschema (requests generated
 # from docs/openapi.yaml).
