@@ -35,13 +35,19 @@ let package = Package(
             dependencies: ["PodJSON"]
         ),
         .target(name: "CPodShim"),
+        // What images need from C libraries Debian ships (the -dev packages): libcrypto's
+        // SHA-256, zlib and zstd.
+        .target(name: "CImageCodecs",
+                linkerSettings: [.linkedLibrary("crypto"), .linkedLibrary("z"), .linkedLibrary("zstd")]),
+        // Images: references, OCI documents and layouts, the store, archives, registries.
+        .target(name: "PodImages", dependencies: ["PodJSON", "CImageCodecs"]),
         .target(
             name: "PodOS",
             dependencies: ["CPodShim", .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "PodRuntime",
-            dependencies: ["PodModel", "PodOS", "CPodShim", .product(name: "Logging", package: "swift-log"),
+            dependencies: ["PodModel", "PodOS", "CPodShim", "PodImages", .product(name: "Logging", package: "swift-log"),
                            // DaemonHTTPClient: probes', hooks' and healthz's HTTP (Net/).
                            .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOPosix", package: "swift-nio"),
@@ -95,6 +101,7 @@ let package = Package(
         .executableTarget(name: "podctl", dependencies: ["PodCtlKit"],
                           linkerSettings: [.unsafeFlags(["-static-executable"], .when(configuration: .release))]),
         .testTarget(name: "PodModelTests", dependencies: ["PodModel", "PodJSON"]),
+        .testTarget(name: "PodImagesTests", dependencies: ["PodImages", "PodJSON"]),
         .testTarget(name: "PodRuntimeTests", dependencies: ["PodRuntime", "PodModel", "PodOS",
                                                             .product(name: "Logging", package: "swift-log")]),
         // PodOS only for the reactor a log stream takes: the tests read real files.
