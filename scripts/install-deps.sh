@@ -11,8 +11,8 @@ set -eu
 
 packages="busybox-static libsystemd-dev pkg-config tar iproute2 tmux file procps python3 python3-yaml systemd util-linux"
 # Real images (issue 10): a registry to pull from, skopeo/umoci to build and push test images,
-# zlib and zstd for layers, htpasswd for the registry's auth.
-packages="$packages docker-registry skopeo umoci zlib1g-dev libzstd-dev apache2-utils"
+# libcrypto (SHA-256), zlib and zstd for blobs and layers, htpasswd for the registry's auth.
+packages="$packages docker-registry skopeo umoci libssl-dev zlib1g-dev libzstd-dev apache2-utils"
 # Isolation (issue 12): libseccomp for RuntimeDefault. Networking (issue 11): the CNI
 # reference plugins (/usr/lib/cni) and iptables, which bridge/portmap drive.
 packages="$packages libseccomp-dev containernetworking-plugins iptables"
