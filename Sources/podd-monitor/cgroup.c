@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 int cgroup_write(const char *dir, const char *file, const char *value)
@@ -69,6 +71,30 @@ int cgroup_enter(const char *dir)
 int cgroup_kill(const char *dir)
 {
     return cgroup_write(dir, "cgroup.kill", "1");
+}
+
+int cgroup_make_fresh(const char *dir)
+{
+    struct timespec pause = {0, 10 * 1000 * 1000};
+
+    if (mkdir(dir, 0755) == 0)
+        return 0;
+    if (errno != EEXIST)
+        return -1;
+    /* Up to a second for leftovers to die (SIGKILL is quick unless a process is in
+     * uninterruptible sleep). */
+    for (int tries = 0; tries < 100; tries++) {
+        if (rmdir(dir) == 0)
+            return mkdir(dir, 0755);
+        if (errno == ENOENT)
+            return mkdir(dir, 0755);
+        if (errno != EBUSY)
+            return -1;
+        cgroup_kill(dir);
+        nanosleep(&pause, NULL);
+    }
+    errno = EBUSY;
+    return -1;
 }
 
 int cgroup_container_dir(char *buf, size_t size, const char *pod_dir, const char *name)

@@ -17,6 +17,13 @@ int cgroup_enter(const char *dir);
 /* SIGKILL every process in DIR and its descendants at once (cgroup.kill, Linux 5.14). */
 int cgroup_kill(const char *dir);
 
+/* Makes DIR a new, empty group: one left there by an earlier monitor of the pod (killed
+ * before it could remove it) is emptied (cgroup.kill: what runs there is unsupervised) and
+ * made again, because Linux 6.x kills at birth every process cloned into a group that had
+ * cgroup.kill written to it (CLONE_INTO_CGROUP compares the kill count of the parent's group
+ * with the target's). Returns 0, or -1 with errno set when DIR could not be made anew. */
+int cgroup_make_fresh(const char *dir);
+
 /* BUF = POD_DIR/NAME. Returns -1 (ENAMETOOLONG) if it does not fit. */
 int cgroup_container_dir(char *buf, size_t size, const char *pod_dir, const char *name);
 
