@@ -202,9 +202,8 @@ final class SignalWatcher: Sendable {
                 if sig == SIGTERM || sig == SIGINT || sig == SIGHUP { return sig }
                 continue
             }
-            // A bounded wait, so that a cancelled task (podd stopping for another reason)
-            // is noticed within a second.
-            await reactor.waitReadable(fd, timeout: 1)
+            // Ends early when the task is cancelled (podd stopping for another reason).
+            await reactor.waitReadable(fd)
         }
         return nil
     }

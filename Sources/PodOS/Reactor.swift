@@ -92,6 +92,32 @@ public final class Reactor: Sendable {
 }
 
 extension Reactor {
+    /// Suspends until `fd` is readable or the task is cancelled, without holding a thread and
+    /// without a timer: an idle daemon must not wake up (a wait with a timeout, looped, costs
+    /// a wake-up per round).
+    public func waitReadable(_ fd: Int32) async {
+        let once = Once()
+        let resumeOnCancel = Mutex<(@Sendable () -> Void)?>(nil)
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                let resume: @Sendable () -> Void = { if once.claim() { self.remove(fd); c.resume() } }
+                resumeOnCancel.withLock { $0 = resume }
+                // Cancelled before the handler could be stored: it found nothing to call.
+                if Task.isCancelled {
+                    resume()
+                    return
+                }
+                do {
+                    try add(fd, events: EPOLLIN.rawValue | EPOLLONESHOT.rawValue) { _ in resume() }
+                } catch {
+                    resume()
+                }
+            }
+        } onCancel: {
+            resumeOnCancel.withLock { $0 }?()
+        }
+    }
+
     /// Suspends until `fd` is readable or `timeout` seconds pass, without holding a thread.
     public func waitReadable(_ fd: Int32, timeout: Double) async {
         let once = Once()
