@@ -16,7 +16,8 @@ extension PodAPIHandler {
         let table = try Self.tableBuilder(r, form: form, kind: .pods(node: node))
         if r.queryBool("watch") {
             let options = try WatchOptions(r)
-            return await WatchRoute(source: registry, kind: "Pod", render: { $0.json }, matches: matches)
+            let selective = !selector.requirements.isEmpty || !fieldSelector.terms.isEmpty
+            return await WatchRoute(source: registry, kind: "Pod", render: { $0.json }, matches: matches, selective: selective)
                 .respond(namespace: namespace, options: options, table: table)
         }
         let (pods, version) = await registry.listWithVersion(namespace: namespace)
@@ -47,7 +48,8 @@ extension PodAPIHandler {
         let table = try Self.tableBuilder(r, form: form, kind: .events)
         if r.queryBool("watch") {
             let options = try WatchOptions(r)
-            return await WatchRoute(source: events, kind: "Event", render: { $0 }, matches: matches)
+            let selective = !selector.requirements.isEmpty || !fieldTerms.isEmpty
+            return await WatchRoute(source: events, kind: "Event", render: { $0 }, matches: matches, selective: selective)
                 .respond(namespace: namespace, options: options, table: table)
         }
         let (items, version) = await events.listWithVersion(namespace: namespace)

@@ -47,6 +47,9 @@ struct WatchRoute<Source: WatchSource>: Sendable {
     let render: @Sendable (Source.Object) -> JSONValue
     /// Whether an object (as JSON) is one the client watches (its label and field selectors).
     let matches: @Sendable (JSONValue) -> Bool
+    /// Whether the client gave a selector: then a change is judged against the object before
+    /// it too.
+    var selective = true
 
     func respond(namespace: String?, options: WatchOptions, table: TableBuilder?) async -> APIResponse {
         let subscription: WatchSubscription<Source.Object>
@@ -68,7 +71,7 @@ struct WatchRoute<Source: WatchSource>: Sendable {
         let id = subscription.id
         let source = self.source
         let timer = Self.timer(source: source, id: id, options: options)
-        let render = self.render, matches = self.matches, kind = self.kind
+        let render = self.render, matches = self.matches, kind = self.kind, selective = self.selective
         let columnsSent = Mutex(false)
         let chunks = ResponseChunks.from(subscription.changes) { change -> [UInt8]? in
             let event: JSONValue
@@ -86,16 +89,16 @@ struct WatchRoute<Source: WatchSource>: Sendable {
                 }
                 event = .object(JSONObject([("type", "BOOKMARK"), ("object", object)]))
             } else {
-                guard let object = change.object.map(render), matches(object) else { return nil }
+                guard let (type, object) = Self.selected(change, render: render, matches: matches, selective: selective) else { return nil }
                 if let table {
                     let first = columnsSent.withLock { sent in
                         defer { sent = true }
                         return !sent
                     }
-                    event = .object(JSONObject([("type", .string(change.type)),
+                    event = .object(JSONObject([("type", .string(type)),
                                                 ("object", table.table([object], resourceVersion: String(change.resourceVersion), withColumns: first))]))
                 } else {
-                    event = .object(JSONObject([("type", .string(change.type)), ("object", object)]))
+                    event = .object(JSONObject([("type", .string(type)), ("object", object)]))
                 }
             }
             return event.serialized() + [UInt8(ascii: "\n")]
@@ -111,6 +114,30 @@ struct WatchRoute<Source: WatchSource>: Sendable {
             chunks.cancel()
             Task { await source.endWatch(id) }
         }))
+    }
+
+    /// The event a watcher with a selector gets for a change, as the API server's watch cache
+    /// decides it: an object that starts matching is ADDED, one that stops matching is
+    /// DELETED (its previous state, at the change's version), one that matches neither
+    /// before nor after is not sent.
+    static func selected(_ change: WatchChange<Source.Object>, render: (Source.Object) -> JSONValue,
+                         matches: (JSONValue) -> Bool, selective: Bool) -> (type: String, object: JSONValue)? {
+        guard let current = change.object else { return nil }
+        let object = render(current)
+        guard selective else { return (change.type, object) }
+        let now = matches(object)
+        guard change.type != "ADDED", let previousObject = change.previous else { return now ? (change.type, object) : nil }
+        var previous = render(previousObject)
+        let before = matches(previous)
+        switch (change.type, before, now) {
+        case ("DELETED", true, _), ("DELETED", _, true): return ("DELETED", object)
+        case (_, true, true): return (change.type, object)
+        case (_, false, true): return ("ADDED", object)
+        case (_, true, false):
+            previous["metadata"]?["resourceVersion"] = .string(String(change.resourceVersion))
+            return ("DELETED", previous)
+        default: return nil
+        }
     }
 
     /// The task that sends a watch its bookmarks and ends it at its timeout; nil when it

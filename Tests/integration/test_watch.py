@@ -148,3 +148,20 @@ def test_python_client_stream_sees_every_change_once(podd):
         assert versions == sorted(set(versions)) and versions[0] > int(version)
     finally:
         relay.close()
+
+
+def test_label_selector_watch_sees_objects_enter_and_leave(podd):
+    podd.create(pod_manifest("sel", [("app", "sleep 3600")], terminationGracePeriodSeconds=0))
+    version = podd.get(NS).json()["metadata"]["resourceVersion"]
+    merge = {"Content-Type": "application/merge-patch+json"}
+    podd.request("PATCH", f"{NS}/sel", {"metadata": {"labels": {"tier": "front"}}}, merge)
+    podd.request("PATCH", f"{NS}/sel", {"metadata": {"labels": {"note": "x"}}}, merge)
+    podd.request("PATCH", f"{NS}/sel", {"metadata": {"labels": {"tier": None}}}, merge)
+    events = watch_lines(podd, f"{NS}?watch=true&labelSelector=tier%3Dfront&resourceVersion={version}&timeoutSeconds=2",
+                         until=lambda ev: False)
+    types = [e["type"] for e in events]
+    # Enters: ADDED; changes while matching: MODIFIED (status changes too); leaves: DELETED,
+    # the last state it matched in, at the change's version.
+    assert types[0] == "ADDED" and types[-1] == "DELETED" and set(types[1:-1]) <= {"MODIFIED"}, types
+    assert events[-1]["object"]["metadata"]["labels"]["tier"] == "front"
+    assert int(events[-1]["object"]["metadata"]["resourceVersion"]) > int(events[-2]["object"]["metadata"]["resourceVersion"])

@@ -26,10 +26,11 @@ public actor EventRecorder {
         if let i = records.lastIndex(where: { $0.namespace == namespace && $0.involvedName == pod
             && $0.json["reason"]?.stringValue == reason && $0.json["message"]?.stringValue == message
             && $0.json["involvedObject"]?["uid"]?.stringValue == uid }), case var .object(o) = records[i].json {
+            let previous = records[i].json
             o["count"] = .int((o["count"]?.intValue ?? 1) + 1)
             o["lastTimestamp"] = .string(time.description)
             records[i].json = .object(o)
-            records[i].json = commit(records[i], type: "MODIFIED")
+            records[i].json = commit(records[i], type: "MODIFIED", previous: previous)
             return
         }
         sequence += 1
@@ -56,11 +57,11 @@ public actor EventRecorder {
 
     /// Stamps a change of an event with the next resourceVersion and sends it to watchers
     /// (see `WatchHub`); returns the event as stamped.
-    private func commit(_ record: Record, type: String) -> JSONValue {
+    private func commit(_ record: Record, type: String, previous: JSONValue? = nil) -> JSONValue {
         let version = hub.nextVersion()
         var json = record.json
         json["metadata"]?["resourceVersion"] = .string(String(version))
-        hub.record(WatchChange(type: type, resourceVersion: version, namespace: record.namespace, object: json))
+        hub.record(WatchChange(type: type, resourceVersion: version, namespace: record.namespace, object: json, previous: previous))
         return json
     }
 

@@ -406,8 +406,9 @@ public actor PodRegistry {
         let version = hub.nextVersion()
         pod.metadata.resourceVersion = String(version)
         let key = Key(pod.metadata.namespace, pod.metadata.name)
+        let previous = snapshots[key]
         snapshots[key] = type == "DELETED" ? nil : pod
-        hub.record(WatchChange(type: type, resourceVersion: version, namespace: pod.metadata.namespace, object: pod))
+        hub.record(WatchChange(type: type, resourceVersion: version, namespace: pod.metadata.namespace, object: pod, previous: previous))
         return pod
     }
 

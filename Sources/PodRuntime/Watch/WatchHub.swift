@@ -9,15 +9,20 @@ public struct WatchChange<Object: Sendable>: Sendable {
     public var namespace: String?
     /// nil for a bookmark.
     public var object: Object?
+    /// The object before this change (MODIFIED, DELETED): a watch with a selector sends an
+    /// object that stops matching as DELETED and one that starts matching as ADDED, as the
+    /// API server's watch cache does.
+    public var previous: Object?
     /// A bookmark that ends the initial events of a `sendInitialEvents` watch (Kubernetes
     /// marks it with the annotation `k8s.io/initial-events-end: "true"`).
     public var endsInitialEvents = false
 
-    public init(type: String, resourceVersion: Int64, namespace: String?, object: Object?) {
+    public init(type: String, resourceVersion: Int64, namespace: String?, object: Object?, previous: Object? = nil) {
         self.type = type
         self.resourceVersion = resourceVersion
         self.namespace = namespace
         self.object = object
+        self.previous = previous
     }
 }
 
