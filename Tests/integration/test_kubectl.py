@@ -207,3 +207,35 @@ def test_debug_through_a_pty(kubectl, podd, tmp_path):
             pass
         os.waitpid(pid, 0)
         os.close(fd)
+
+
+def test_attach(kubectl, podd, tmp_path):
+    path = tmp_path / "talker.yaml"
+    path.write_text("""apiVersion: v1
+kind: Pod
+metadata: {name: talker}
+spec:
+  terminationGracePeriodSeconds: 0
+  containers:
+  - name: app
+    image: busybox
+    stdin: true
+    command: [sh, -c, "while read line; do echo got:$line; done"]
+""")
+    kubectl.run("apply", "-f", str(path))
+    running(podd, "talker")
+    attach = kubectl.popen("attach", "-i", "talker", "-c", "app", stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 20
+        line = ""
+        while time.monotonic() < deadline and not line.startswith("got:"):
+            attach.stdin.write("hello\n")
+            attach.stdin.flush()
+            ready, _, _ = select.select([attach.stdout], [], [], 1)
+            if ready:
+                line = attach.stdout.readline().strip()
+        assert line == "got:hello", (line, attach.poll())
+    finally:
+        attach.kill()
+        attach.wait(10)
