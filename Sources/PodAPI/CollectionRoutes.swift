@@ -20,9 +20,10 @@ extension PodAPIHandler {
             return await WatchRoute(source: registry, kind: "Pod", render: { $0.json }, matches: matches, selective: selective)
                 .respond(namespace: namespace, options: options, table: table)
         }
-        let (pods, version) = await registry.listWithVersion(namespace: namespace)
-        // Each pod is made JSON once, for the selectors and the answer alike.
-        let items = pods.map(\.json).filter(matches)
+        // Each pod's JSON is made once per change (PodRegistry.listJSON), for the selectors
+        // and the answer alike.
+        let (all, version) = await registry.listJSON(namespace: namespace)
+        let items = all.filter(matches)
         return Self.list(items, kind: "PodList", resourceVersion: version, form: form, table: table)
     }
 

@@ -26,6 +26,9 @@ public actor PodRegistry {
     private var publishedSequences: [Key: (generation: Int, sequence: Int)] = [:]
     /// The resourceVersion counter, the recent changes and the watches of pods.
     var hub = WatchHub<Pod>()
+    /// Each snapshot as JSON with the resourceVersion it was made at, made when a list first
+    /// needs it after the pod changed (a change always takes a new resourceVersion).
+    var snapshotJSON: [Key: (version: String?, json: JSONValue)] = [:]
     /// Read-modify-write of a pod (PUT, PATCH, ephemeral containers, delete) runs one at a
     /// time per pod, so that two of them both apply rather than the second undoing the first.
     var podLocks = PodLocks<Key>()
@@ -390,12 +393,6 @@ public actor PodRegistry {
     /// version to watch from to see every change after it.
     public var listResourceVersion: String { String(hub.resourceVersion) }
 
-    /// Pods (of one namespace, or all) with the resourceVersion they were read at, in one
-    /// step: a watch from that version misses nothing.
-    public func listWithVersion(namespace: String?) -> (pods: [Pod], resourceVersion: String) {
-        (list(namespace: namespace), listResourceVersion)
-    }
-
     /// Stamps a change of a pod with the next resourceVersion, takes it as the pod's
     /// snapshot (a DELETED one removes it), keeps it for watches that start at an older
     /// version and sends it to the open ones, all in one step of the actor: changes reach
@@ -408,6 +405,7 @@ public actor PodRegistry {
         let key = Key(pod.metadata.namespace, pod.metadata.name)
         let previous = snapshots[key]
         snapshots[key] = type == "DELETED" ? nil : pod
+        if type == "DELETED" { snapshotJSON[key] = nil }
         hub.record(WatchChange(type: type, resourceVersion: version, namespace: pod.metadata.namespace, object: pod, previous: previous))
         return pod
     }

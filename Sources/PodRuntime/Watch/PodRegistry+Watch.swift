@@ -15,6 +15,24 @@ extension PodRegistry: WatchSource {
 
     private func unwatch(_ id: Int) { hub.remove(id) }
 
+    /// The pods (of one namespace, or all) as JSON, with the resourceVersion they were read
+    /// at. A pod's JSON is made once per change of it, not at every list: `kubectl get pods`
+    /// of pods that do not change costs their serialization only.
+    public func listJSON(namespace: String?) -> (items: [JSONValue], resourceVersion: String) {
+        var items: [JSONValue] = []
+        for key in snapshots.keys.sorted() where namespace == nil || key.namespace == namespace {
+            guard let pod = snapshots[key] else { continue }
+            if let cached = snapshotJSON[key], cached.version == pod.metadata.resourceVersion {
+                items.append(cached.json)
+            } else {
+                let json = pod.json
+                snapshotJSON[key] = (pod.metadata.resourceVersion, json)
+                items.append(json)
+            }
+        }
+        return (items, listResourceVersion)
+    }
+
     public func bookmark(watch id: Int) { hub.bookmark(id) }
 
     public func endWatch(_ id: Int) { hub.end(id) }
