@@ -63,8 +63,12 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            // docs/openapi.yaml, embedded: /openapi/v2 and /openapi/v3 are made from it.
+            plugins: ["EmbedOpenAPI"]
         ),
+        .executableTarget(name: "OpenAPIEmbedder"),
+        .plugin(name: "EmbedOpenAPI", capability: .buildTool(), dependencies: ["OpenAPIEmbedder"]),
         .systemLibrary(
             name: "CSystemd",
             pkgConfig: "libsystemd",

@@ -188,6 +188,7 @@ def bench_memory(podd):
     monitors = [int(p) for p in subprocess.run(["pgrep", "-x", "podd-monitor"], capture_output=True, text=True).stdout.split()]
     anon = [read_status(p, "RssAnon") for p in monitors]
     anon = [a for a in anon if a is not None]
+    table_seconds = bench_pod_table(podd)
     # Idle CPU: the daemon's CPU time over 5 s with every pod up and nothing happening.
     before = cpu_ticks(podd.proc.pid)
     time.sleep(5)
@@ -195,7 +196,23 @@ def bench_memory(podd):
     for i in range(PODS):
         podd.request("DELETE", f"/api/v1/namespaces/default/pods/idle{i}?gracePeriodSeconds=0")
     wait_for(lambda: not podd.get("/api/v1/pods").json()["items"], timeout=300, what="idle pods gone")
-    return rss, anon, idle
+    return rss, anon, idle, table_seconds
+
+
+KUBECTL_TABLE_ACCEPT = ("application/json;as=Table;v=v1;g=meta.k8s.io,"
+                        "application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json")
+
+
+def bench_pod_table(podd):
+    """podd's answer to `kubectl get pods` (the Table of every pod, kubectl's Accept), round
+    trip on the Unix socket: the server's time plus a local socket's."""
+    def once():
+        start = time.perf_counter()
+        r = podd.request("GET", "/api/v1/namespaces/default/pods", headers={"Accept": KUBECTL_TABLE_ACCEPT})
+        elapsed = time.perf_counter() - start
+        assert r.status == 200 and len(r.json()["rows"]) == PODS
+        return elapsed
+    return median_of(once, RUNS)[0]
 
 
 def read_status(pid, field):
@@ -584,8 +601,9 @@ def main():
         row(f"re-adopt {READY_PODS} running pods: podd start -> all reported Running", ms(readopt_all), "ms")
         row(f"podd start -> READY=1, {READY_PODS} stored pods after a reboot (none running)", ms(cold), "ms", "",
             f"all {READY_PODS} running after {ms(cold_all)} ms; median of {COLD_RUNS}")
-        rss, anon, idle = bench_memory(podd)
+        rss, anon, idle, table_seconds = bench_memory(podd)
         row(f"podd resident memory with {PODS} idle 2-container pods", f"{rss / 1e6:.1f}", "MB")
+        row(f"`kubectl get pods` with {PODS} pods: podd's Table answer", ms(table_seconds), "ms", "", "goal < 5 ms")
         if anon:
             row("per-pod monitor private memory (RssAnon), median / max", f"{statistics.median(anon) / 1e3:.0f} / {max(anon) / 1e3:.0f}", "kB")
         row(f"podd CPU while {PODS} pods idle (5 s)", f"{idle:.2f}", "%")

@@ -29,6 +29,10 @@ enum APIRoute: Sendable, Equatable {
     case images
     /// `/apis/podd.io/v1/images/REF` (a reference may hold '/': it spans the rest of the path).
     case image(String)
+    /// `/openapi/v2`, `/openapi/v3` and `/openapi/v3/GROUP/VERSION` (OpenAPIDocuments).
+    case openAPIV2
+    case openAPIV3
+    case openAPIV3GroupVersion(String)
 
     /// The methods the resource takes; any other is 405.
     var methods: [HTTPMethod] {
@@ -58,11 +62,14 @@ enum APIRoute: Sendable, Equatable {
             case "apis": return .apiGroups
             default: break
             }
+        case 2 where s == ["openapi", "v2"]: return .openAPIV2
+        case 2 where s == ["openapi", "v3"]: return .openAPIV3
         case 2 where s == ["api", "v1"]: return .coreResources
         case 2 where s == ["apis", "podd.io"]: return .poddGroup
         case 3 where s == ["apis", "podd.io", "v1"]: return .poddResources
         default: break
         }
+        if s.count >= 3, s[0] == "openapi", s[1] == "v3" { return .openAPIV3GroupVersion(s.dropFirst(2).joined(separator: "/")) }
         if s.count >= 3, s[0] == "api", s[1] == "v1" { return try coreV1(Array(s.dropFirst(2))) }
         if s.count >= 4, s[0] == "apis", s[1] == "podd.io", s[2] == "v1" { return try podd(Array(s.dropFirst(3))) }
         return nil

@@ -62,7 +62,7 @@ public struct PodAPIHandler: APIRequestHandler {
             case .DELETE: return try await deletePod(r, key: key)
             default:
                 guard let pod = await registry.get(key) else { throw .notFound(key.name) }
-                return Self.json(200, pod.json)
+                return try podAnswer(r, pod)
             }
         case let .podStatus(key):
             guard let pod = await registry.get(key) else { throw .notFound(key.name) }
@@ -77,55 +77,44 @@ public struct PodAPIHandler: APIRequestHandler {
             return try await EphemeralContainerRoutes(registry: registry).respond(r, key: key)
         case let .pruneEphemeralContainers(key, container):
             return try await EphemeralContainerRoutes(registry: registry).prune(r, key: key, container: container)
-        case let .events(namespace): return await listEvents(r, namespace: namespace)
+        case let .events(namespace): return try await listEvents(r, namespace: namespace)
         case .namespaces: return await listNamespaces()
         case let .namespace(name): return try await namespace(name)
         case .images: return try await ImageRoutes(images: images).respondToList(r)
         case let .image(reference): return try await ImageRoutes(images: images).respond(r, reference: reference)
+        case .openAPIV2: return try OpenAPIDocuments.respondV2(accept: r.headers["Accept"].joined(separator: ","))
+        case .openAPIV3: return OpenAPIDocuments.respondV3Discovery()
+        case let .openAPIV3GroupVersion(groupVersion): return try OpenAPIDocuments.respondV3(groupVersion)
         }
     }
 
     // MARK: - Pods
 
-    private func listPods(_ r: APIRequest, namespace: String?) async throws(StatusError) -> APIResponse {
-        let selector = try LabelSelector(r.queryValue("labelSelector") ?? "")
-        let fieldSelector = try FieldSelector(r.queryValue("fieldSelector") ?? "")
-        if r.queryBool("watch") {
-            let stream = await registry.watch(namespace: namespace)
-            return .stream(status: .ok, contentType: "application/json", body: Self.lines(stream) { event in
-                guard let pod = event["object"] else { return true }
-                return selector.matches(pod) && fieldSelector.matches(pod)
-            })
-        }
-        let pods = await registry.list(namespace: namespace).filter { selector.matches($0.json) && fieldSelector.matches($0.json) }
-        return Self.json(200, .object(JSONObject([
-            ("kind", "PodList"), ("apiVersion", "v1"), ("metadata", .object(JSONObject([("resourceVersion", "")]))),
-            ("items", .array(pods.map(\.json))),
-        ])))
-    }
-
     private func createPod(_ r: APIRequest, namespace: String) async throws(StatusError) -> APIResponse {
         let raw = try Self.body(r)
-        var pod = try Self.decodePod(raw, namespace: namespace)
+        let dryRun = try DryRun.requested(r)
+        var (pod, warnings) = try FieldValidation(r).decodePod(raw, namespace: namespace)
         if pod.metadata.name.isEmpty, let generate = raw["metadata"]?["generateName"]?.stringValue {
             pod.metadata.name = generate + String(UInt32.random(in: 0...UInt32.max), radix: 36).prefix(5)
         }
-        let created = try await runtime { () async throws(RuntimeError) in try await registry.create(pod) }
-        return Self.json(201, created.json)
+        let created = try await runtime { () async throws(RuntimeError) in try await registry.create(pod, dryRun: dryRun) }
+        return Self.json(201, created.json).warning(warnings)
     }
 
     private func replacePod(_ r: APIRequest, key: PodRegistry.Key) async throws(StatusError) -> APIResponse {
         let raw = try Self.body(r)
-        let pod = try Self.decodePod(raw, namespace: key.namespace)
+        let dryRun = try DryRun.requested(r)
+        let (pod, warnings) = try FieldValidation(r).decodePod(raw, namespace: key.namespace)
         guard pod.metadata.name == key.name else {
             throw .badRequest("the name of the object (\(pod.metadata.name)) does not match the name on the URL (\(key.name))")
         }
-        let replaced = try await runtime { () async throws(RuntimeError) in try await registry.replace(pod) }
-        return Self.json(200, replaced.json)
+        let replaced = try await runtime { () async throws(RuntimeError) in try await registry.replace(pod, dryRun: dryRun) }
+        return Self.json(200, replaced.json).warning(warnings)
     }
 
     private func deletePod(_ r: APIRequest, key: PodRegistry.Key) async throws(StatusError) -> APIResponse {
         var grace: Int64?
+        var dryRun = try DryRun.requested(r)
         if let g = r.queryValue("gracePeriodSeconds") {
             guard let v = Int64(g), v >= 0 else { throw .badRequest("gracePeriodSeconds: invalid value \"\(g)\": must be a non-negative integer") }
             grace = v
@@ -134,37 +123,18 @@ public struct PodAPIHandler: APIRequestHandler {
             // DeleteOptions in the body, as kubectl sends it.
             guard let options = try? JSONValue.parse(r.body.bytes) else { throw .badRequest("the request body is not a valid DeleteOptions object") }
             if let g = options["gracePeriodSeconds"]?.intValue { grace = grace ?? g }
+            if let values = options["dryRun"]?.arrayValue, values.contains(.string("All")) { dryRun = true }
         }
         // A grace podd cannot turn into a deadline (Int64.max crashed it) is refused.
         if let grace {
             do { try DeleteValidation.gracePeriod(grace) } catch { throw .badRequest(error.description) }
         }
-        let deleted = grace
-        let pod = try await runtime { () async throws(RuntimeError) in try await registry.delete(key, gracePeriod: deleted) }
+        let deleted = grace, dry = dryRun
+        let pod = try await runtime { () async throws(RuntimeError) in try await registry.delete(key, gracePeriod: deleted, dryRun: dry) }
         return Self.json(200, pod.json)
     }
 
     // MARK: - Events, namespaces, metrics
-
-    private func listEvents(_ r: APIRequest, namespace: String?) async -> APIResponse {
-        var involved: String?
-        if let fs = r.queryValue("fieldSelector") {
-            for term in fs.split(separator: ",") where term.hasPrefix("involvedObject.name=") {
-                involved = String(term.dropFirst("involvedObject.name=".count))
-            }
-        }
-        if r.queryBool("watch") {
-            let stream = await events.watch(namespace: namespace)
-            let name = involved
-            return .stream(status: .ok, contentType: "application/json", body: Self.lines(stream) { event in
-                name == nil || event["object"]?["involvedObject"]?["name"]?.stringValue == name
-            })
-        }
-        let items = await events.list(namespace: namespace, involvedName: involved)
-        return Self.json(200, .object(JSONObject([
-            ("kind", "EventList"), ("apiVersion", "v1"), ("metadata", .object(JSONObject())), ("items", .array(items)),
-        ])))
-    }
 
     private func listNamespaces() async -> APIResponse {
         var names = Set(await registry.list(namespace: nil).map(\.metadata.namespace))
@@ -251,10 +221,5 @@ public struct PodAPIHandler: APIRequestHandler {
 
     static func json(_ code: Int, _ value: JSONValue) -> APIResponse {
         .full(status: HTTPResponseStatus(statusCode: code), contentType: "application/json", body: value.serialized())
-    }
-
-    /// A watch stream as newline-delimited JSON, as the API server sends it.
-    static func lines(_ events: AsyncStream<JSONValue>, filter: @escaping @Sendable (JSONValue) -> Bool) -> ResponseChunks {
-        ResponseChunks.from(events) { event in filter(event) ? event.serialized() + [UInt8(ascii: "\n")] : nil }
     }
 }

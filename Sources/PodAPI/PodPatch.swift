@@ -1,5 +1,6 @@
 import PodModel
 import PodRuntime
+import Synchronization
 
 /// `PATCH /api/v1/namespaces/{ns}/pods/{name}`, as the API server does it: the patch (JSON
 /// Patch, JSON Merge Patch or strategic merge patch, by Content-Type) is applied to the pod as
@@ -15,8 +16,11 @@ extension PodAPIHandler {
             // The API server's limit: each operation copies part of the pod.
             throw .tooLarge("The request entity is too large: the allowed maximum operations in a JSON patch is \(Self.maximumJSONPatchOperations), got \(count)")
         }
+        let validation = try FieldValidation(r)
+        let dryRun = try DryRun.requested(r)
+        let warnings = Mutex<[String]>([])
         do throws(PodUpdateError<StatusError>) {
-            let pod = try await registry.update(key) { (current: Pod) throws(StatusError) -> Pod in
+            let pod = try await registry.update(key, dryRun: dryRun) { (current: Pod) throws(StatusError) -> Pod in
                 let document: JSONValue
                 do throws(PatchError) {
                     document = try type.apply(patch, to: current.json, schema: .pod)
@@ -25,9 +29,11 @@ extension PodAPIHandler {
                 }
                 // The patched document keeps the stored resourceVersion unless the patch sets
                 // one: the registry's check then makes it a precondition, as in Kubernetes.
-                return try Self.decodePod(document, namespace: key.namespace)
+                let (pod, unknown) = try validation.decodePod(document, namespace: key.namespace)
+                warnings.withLock { $0 = unknown }
+                return pod
             }
-            return Self.json(200, pod.json)
+            return Self.json(200, pod.json).warning(warnings.withLock { $0 })
         } catch {
             switch error {
             case let .change(failure): throw failure

@@ -35,9 +35,11 @@ def test_invalid_yaml(podd, tmp_path):
 
 
 def test_unknown_field_named_with_its_path(podd):
+    # Refused with fieldValidation=Strict (what kubectl and podctl apply send); the API
+    # server's default, Warn, is tested in test_table.py.
     m = pod_manifest("bad", [("a", "true")])
     m["spec"]["containers"][0]["colour"] = "blue"
-    r = podd.create(m)
+    r = podd.request("POST", "/api/v1/namespaces/default/pods?fieldValidation=Strict", m)
     assert r.status == 400
     assert "spec.containers[0].colour" in status_of(r)["message"]
     assert_nothing_created(podd)

@@ -617,7 +617,7 @@ def test_every_reachable_error_matches_the_document(api, podd, tmp_path):
     api.error("POST", f"{ns}/pods", 400, "a: 1\n---\nb: 2\n", {"Content-Type": "application/yaml"})
     unknown = pod_manifest("bad", [("a", "true")])
     unknown["spec"]["containers"][0]["colour"] = "blue"
-    api.error("POST", f"{ns}/pods", 400, unknown, text="spec.containers[0].colour")
+    api.error("POST", f"{ns}/pods?fieldValidation=Strict", 400, unknown, text="spec.containers[0].colour")
     elsewhere = pod_manifest("bad", [("a", "true")])
     elsewhere["metadata"]["namespace"] = "elsewhere"
     api.error("POST", f"{ns}/pods", 400, elsewhere, text="namespace")

@@ -71,10 +71,11 @@ extension Podctl {
 
             let path = PoddClient.podPath(namespace: namespace, name: name)
             guard let existing = try client.getIfPresent(path) else {
-                _ = try client.json("POST", PoddClient.podsPath(namespace: namespace), body: pod)
+                // Strict, as kubectl's default validation: an unknown field is refused, not dropped.
+                _ = try client.json("POST", PoddClient.podsPath(namespace: namespace), query: [("fieldValidation", "Strict")], body: pod)
                 return "pod/\(name) created"
             }
-            let updated = try client.json("PUT", path, body: pod)
+            let updated = try client.json("PUT", path, query: [("fieldValidation", "Strict")], body: pod)
             return Self.isUnchanged(existing, updated) ? "pod/\(name) unchanged" : "pod/\(name) configured"
         }
 

@@ -45,37 +45,6 @@ public enum Clock {
     }
 }
 
-/// kubectl's rendering of a duration (apimachinery `duration.HumanDuration`): about two
-/// significant units (`5s`, `3m2s`, `15m`, `5h3m`, `2d3h`, `200d`, `3y20d`).
-public func humanDuration(_ seconds: Double) -> String {
-    let totalSeconds = Int(seconds.rounded(.towardZero))
-    if totalSeconds < -1 { return "<invalid>" }
-    if totalSeconds < 0 { return "0s" }
-    if totalSeconds < 60 * 2 { return "\(totalSeconds)s" }
-    let minutes = totalSeconds / 60
-    if minutes < 10 {
-        let rest = totalSeconds % 60
-        return rest == 0 ? "\(minutes)m" : "\(minutes)m\(rest)s"
-    }
-    if minutes < 60 * 3 { return "\(minutes)m" }
-    let hours = totalSeconds / 3600
-    if hours < 8 {
-        let rest = minutes % 60
-        return rest == 0 ? "\(hours)h" : "\(hours)h\(rest)m"
-    }
-    if hours < 48 { return "\(hours)h" }
-    if hours < 24 * 8 {
-        let rest = hours % 24
-        return rest == 0 ? "\(hours / 24)d" : "\(hours / 24)d\(rest)h"
-    }
-    if hours < 24 * 365 * 2 { return "\(hours / 24)d" }
-    if hours < 24 * 365 * 8 {
-        let rest = (hours / 24) % 365
-        return rest == 0 ? "\(hours / 24 / 365)y" : "\(hours / 24 / 365)y\(rest)d"
-    }
-    return "\(hours / 24 / 365)y"
-}
-
 /// Parses a Go duration (`time.ParseDuration`: `30s`, `1.5h`, `2h45m`, `300ms`) into seconds,
 /// as kubectl's `--since` and `--timeout` take them.
 public func parseGoDuration(_ text: String) -> Double? {

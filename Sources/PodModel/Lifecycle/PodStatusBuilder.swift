@@ -13,6 +13,11 @@ public enum PodStatusBuilder {
         }
         var status = PodStatus()
         status.initContainerStatuses = statuses(spec.initContainers.map { ($0.name, $0.image) })
+        // An init container that completed (exit 0) is ready, as kubelet's prober manager
+        // reports it (UpdatePodStatus); a native sidecar keeps the readiness of its run.
+        for (index, c) in spec.initContainers.enumerated() where c.restartPolicy != .always {
+            if status.initContainerStatuses[index].state.terminated?.exitCode == 0 { status.initContainerStatuses[index].ready = true }
+        }
         status.containerStatuses = statuses(spec.containers.map { ($0.name, $0.image) })
         status.ephemeralContainerStatuses = spec.ephemeralContainers.compactMap { e in
             // An ephemeral container appears once podd has tried to start it.

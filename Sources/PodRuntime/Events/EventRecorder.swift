@@ -11,10 +11,11 @@ public actor EventRecorder {
     }
 
     private var records: [Record] = []
-    private var watchers: [Int: (namespace: String?, continuation: AsyncStream<JSONValue>.Continuation)] = [:]
-    private var nextWatcher = 0
+    /// The resourceVersion counter, recent changes and watches of events.
+    private var hub = WatchHub<JSONValue>(capacity: 1000)
     private var sequence: Int64 = 0
-    private let host: String
+    /// This machine's name (the events' source host, and the node of every pod).
+    public nonisolated let host: String
     private let limit = 1000
 
     public init(host: String) { self.host = host }
@@ -25,10 +26,11 @@ public actor EventRecorder {
         if let i = records.lastIndex(where: { $0.namespace == namespace && $0.involvedName == pod
             && $0.json["reason"]?.stringValue == reason && $0.json["message"]?.stringValue == message
             && $0.json["involvedObject"]?["uid"]?.stringValue == uid }), case var .object(o) = records[i].json {
+            let previous = records[i].json
             o["count"] = .int((o["count"]?.intValue ?? 1) + 1)
             o["lastTimestamp"] = .string(time.description)
             records[i].json = .object(o)
-            broadcast(records[i], type: "MODIFIED")
+            records[i].json = commit(records[i], type: "MODIFIED", previous: previous)
             return
         }
         sequence += 1
@@ -39,7 +41,7 @@ public actor EventRecorder {
         let event = JSONValue.object(JSONObject([
             ("kind", "Event"), ("apiVersion", "v1"),
             ("metadata", .object(JSONObject([("name", .string(name)), ("namespace", .string(namespace)),
-                                             ("resourceVersion", .string(String(sequence))),
+                                             ("resourceVersion", ""),
                                              ("creationTimestamp", .string(time.description))]))),
             ("involvedObject", .object(involved)),
             ("reason", .string(reason)), ("message", .string(message)),
@@ -47,18 +49,24 @@ public actor EventRecorder {
             ("firstTimestamp", .string(time.description)), ("lastTimestamp", .string(time.description)),
             ("count", 1), ("type", .string(type)), ("reportingComponent", "podd"), ("reportingInstance", .string(host)),
         ]))
-        let record = Record(namespace: namespace, involvedName: pod, json: event)
+        var record = Record(namespace: namespace, involvedName: pod, json: event)
+        record.json = commit(record, type: "ADDED")
         records.append(record)
         if records.count > limit { records.removeFirst(records.count - limit) }
-        broadcast(record, type: "ADDED")
     }
 
-    private func broadcast(_ record: Record, type: String) {
-        let event = JSONValue.object(JSONObject([("type", .string(type)), ("object", record.json)]))
-        for (_, w) in watchers where w.namespace == nil || w.namespace == record.namespace {
-            w.continuation.yield(event)
-        }
+    /// Stamps a change of an event with the next resourceVersion and sends it to watchers
+    /// (see `WatchHub`); returns the event as stamped.
+    private func commit(_ record: Record, type: String, previous: JSONValue? = nil) -> JSONValue {
+        let version = hub.nextVersion()
+        var json = record.json
+        json["metadata"]?["resourceVersion"] = .string(String(version))
+        hub.record(WatchChange(type: type, resourceVersion: version, namespace: record.namespace, object: json, previous: previous))
+        return json
     }
+
+    /// The resourceVersion of the latest change, for lists.
+    public var listResourceVersion: String { String(hub.resourceVersion) }
 
     /// Events in a namespace (all when nil), oldest first, optionally about one pod.
     public func list(namespace: String?, involvedName: String? = nil) -> [JSONValue] {
@@ -71,14 +79,28 @@ public actor EventRecorder {
         records.removeAll { $0.json["involvedObject"]?["uid"]?.stringValue == uid }
     }
 
-    public func watch(namespace: String?) -> AsyncStream<JSONValue> {
-        let (stream, continuation) = AsyncStream<JSONValue>.makeStream(bufferingPolicy: .bufferingNewest(1000))
-        let id = nextWatcher
-        nextWatcher += 1
-        watchers[id] = (namespace, continuation)
-        continuation.onTermination = { _ in Task { await self.unwatch(id) } }
-        return stream
+    /// Events in a namespace (all when nil) with the resourceVersion they were read at.
+    public func listWithVersion(namespace: String?, involvedName: String? = nil) -> (events: [JSONValue], resourceVersion: String) {
+        (list(namespace: namespace, involvedName: involvedName), listResourceVersion)
     }
 
-    private func unwatch(_ id: Int) { watchers[id] = nil }
+    /// Ends every watch (shutdown).
+    public func closeWatches() { hub.endAll() }
+}
+
+extension EventRecorder: WatchSource {
+    public typealias Object = JSONValue
+
+    public func watch(namespace: String?, from start: WatchStart, initialEventsEnd: Bool = false) throws(WatchExpired) -> WatchSubscription<JSONValue> {
+        let events = records.filter { namespace == nil || $0.namespace == namespace }.map { ($0.namespace, $0.json) }
+        return try hub.watch(namespace: namespace, from: start, current: { events }, initialEventsEnd: initialEventsEnd) { id in
+            Task { await self.unwatch(id) }
+        }
+    }
+
+    private func unwatch(_ id: Int) { hub.remove(id) }
+
+    public func bookmark(watch id: Int) { hub.bookmark(id) }
+
+    public func endWatch(_ id: Int) { hub.end(id) }
 }

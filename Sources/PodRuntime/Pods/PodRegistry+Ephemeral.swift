@@ -78,17 +78,13 @@ extension PodRegistry {
                 }
             }
         }
-        var current = await controller.current()
+        let current = await controller.current()
         guard pruned > 0 else { return current }
-        current.metadata.resourceVersion = nextResourceVersion()
         do { try ctx.store.save(current) } catch {
             throw .insufficientStorage(what: "cannot store pod \"\(key.name)\"", reason: "\(error)")
         }
-        if controllers[key] === controller {
-            snapshots[key] = current
-            broadcast("MODIFIED", current)
-        }
-        return current
+        guard controllers[key] === controller else { return current }
+        return commit("MODIFIED", current)
     }
 
     /// The image of a container to be started: it must be in the store, and have a command.

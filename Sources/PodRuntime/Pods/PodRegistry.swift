@@ -24,9 +24,11 @@ public actor PodRegistry {
     var snapshots: [Key: Pod] = [:]
     /// The controller generation and sequence number of each pod's last published snapshot.
     private var publishedSequences: [Key: (generation: Int, sequence: Int)] = [:]
-    private var watchers: [Int: (namespace: String?, continuation: AsyncStream<JSONValue>.Continuation)] = [:]
-    private var nextWatcher = 0
-    private var resourceVersion: Int64 = 0
+    /// The resourceVersion counter, the recent changes and the watches of pods.
+    var hub = WatchHub<Pod>()
+    /// Each snapshot as JSON with the resourceVersion it was made at, made when a list first
+    /// needs it after the pod changed (a change always takes a new resourceVersion).
+    var snapshotJSON: [Key: (version: String?, json: JSONValue)] = [:]
     /// Read-modify-write of a pod (PUT, PATCH, ephemeral containers, delete) runs one at a
     /// time per pod, so that two of them both apply rather than the second undoing the first.
     var podLocks = PodLocks<Key>()
@@ -123,7 +125,9 @@ public actor PodRegistry {
     /// Creates a pod (POST). Returns the pod once it is on disk. `source` is the static pod
     /// file creating it (StaticPodSource); only that caller may set the `podd.io/source`
     /// annotation, which makes the pod undeletable through the API.
-    public func create(_ input: Pod, source: String? = nil) async throws(RuntimeError) -> Pod {
+    /// With `dryRun` the pod is checked alike and answered as it would be created, but
+    /// nothing is stored or started.
+    public func create(_ input: Pod, source: String? = nil, dryRun: Bool = false) async throws(RuntimeError) -> Pod {
         var pod = input
         let key = Key(pod.metadata.namespace, pod.metadata.name)
         if controllers[key] != nil { throw .alreadyExists(kind: "pods", name: pod.metadata.name) }
@@ -137,8 +141,9 @@ public actor PodRegistry {
         pod.metadata.creationTimestamp = now
         pod.metadata.deletionTimestamp = nil
         pod.metadata.deletionGracePeriodSeconds = nil
-        pod.metadata.resourceVersion = nextResourceVersion()
+        pod.metadata.resourceVersion = String(hub.resourceVersion)
         pod.status = PodStatus()
+        if dryRun { return pod }
         let controller = makeController(pod)
         // The name is taken at once (a second POST gets 409), but no container of the pod
         // starts before its desired state is durable: a pod that cannot be stored must leave
@@ -174,8 +179,7 @@ public actor PodRegistry {
             if controllers[key] === controller { controllers[key] = nil }
             throw .insufficientStorage(what: "cannot store pod \"\(pod.metadata.name)\"", reason: "\(error)")
         }
-        snapshots[key] = pod
-        broadcast("ADDED", pod)
+        commit("ADDED", pod)
         await controller.admit()
         return snapshots[key] ?? pod
     }
@@ -185,10 +189,10 @@ public actor PodRegistry {
     /// pod's containers and starts them again from the new spec, keeping the pod's uid.
     /// `source`: the static pod file replacing it (StaticPodSource); a static pod is replaced
     /// from its file only.
-    public func replace(_ input: Pod, source: String? = nil) async throws(RuntimeError) -> Pod {
+    public func replace(_ input: Pod, source: String? = nil, dryRun: Bool = false) async throws(RuntimeError) -> Pod {
         let key = Key(input.metadata.namespace, input.metadata.name)
         do {
-            return try await update(key, source: source) { (_: Pod) throws(RuntimeError) -> Pod in input }
+            return try await update(key, source: source, dryRun: dryRun) { (_: Pod) throws(RuntimeError) -> Pod in input }
         } catch {
             switch error {
             case let .change(e), let .runtime(e): throw e
@@ -200,7 +204,8 @@ public actor PodRegistry {
     /// gets the pod as it is now (with its status) and returns the new version, which is then
     /// checked and applied as a replace. Updates of one pod run one at a time, so `change`
     /// always sees the outcome of the previous one.
-    public func update<Failure: Error>(_ key: Key, source: String? = nil,
+    /// With `dryRun` the new version is checked and answered, not applied.
+    public func update<Failure: Error>(_ key: Key, source: String? = nil, dryRun: Bool = false,
                                        _ change: @Sendable (Pod) throws(Failure) -> Pod) async throws(PodUpdateError<Failure>) -> Pod {
         await lockPod(key)
         defer { unlockPod(key) }
@@ -212,11 +217,11 @@ public actor PodRegistry {
         guard input.metadata.namespace == key.namespace, input.metadata.name == key.name else {
             throw .runtime(.invalidRequest("the name of the object (\(input.metadata.name)) does not match the name on the URL (\(key.name))"))
         }
-        do { return try await applyReplacement(input, source: source) } catch { throw .runtime(error) }
+        do { return try await applyReplacement(input, source: source, dryRun: dryRun) } catch { throw .runtime(error) }
     }
 
     /// A replace, with the pod's update lock held.
-    private func applyReplacement(_ input: Pod, source: String?) async throws(RuntimeError) -> Pod {
+    private func applyReplacement(_ input: Pod, source: String?, dryRun: Bool) async throws(RuntimeError) -> Pod {
         let key = Key(input.metadata.namespace, input.metadata.name)
         guard let old = controllers[key], let oldPod = snapshots[key] else { throw .notFound(kind: "pods", name: input.metadata.name) }
         // Ephemeral containers change only through their subresource: a replace (or a patch
@@ -254,6 +259,11 @@ public actor PodRegistry {
         pod.status = PodStatus()
         let change = PodUpdate.classify(old: oldPod, new: pod)
         if change == .unchanged { return oldPod }
+        if dryRun {
+            pod.status = oldPod.status
+            pod.metadata.resourceVersion = oldPod.metadata.resourceVersion
+            return pod
+        }
         pod.metadata.resourceVersion = nextResourceVersion()
         do { try ctx.store.save(pod) } catch {
             throw .insufficientStorage(what: "cannot store pod \"\(pod.metadata.name)\"", reason: "\(error)")
@@ -274,15 +284,12 @@ public actor PodRegistry {
             } else {
                 publishedSequences[key] = (old.generation, sequence)
             }
-            snapshots[key] = taken
-            broadcast("MODIFIED", taken)
-            return taken
+            return commit("MODIFIED", taken)
         }
         // The spec changed: run the new spec in place of the old one.
         let controller = makeController(pod)
         controllers[key] = controller
-        snapshots[key] = pod
-        broadcast("MODIFIED", pod)
+        pod = commit("MODIFIED", pod)
         let grace = oldPod.spec.terminationGracePeriodSeconds
         Task {
             await old.stopForReplacement(gracePeriod: grace)
@@ -294,7 +301,8 @@ public actor PodRegistry {
 
     /// Deletes a pod (DELETE): graceful termination, then removal. Answers with the pod as it
     /// now is (deletionTimestamp set while it terminates).
-    public func delete(_ key: Key, gracePeriod: Int64?, fromSource: String? = nil) async throws(RuntimeError) -> Pod {
+    /// With `dryRun` the deletion is checked and the pod answered as it is.
+    public func delete(_ key: Key, gracePeriod: Int64?, fromSource: String? = nil, dryRun: Bool = false) async throws(RuntimeError) -> Pod {
         await lockPod(key)
         defer { unlockPod(key) }
         guard let controller = controllers[key], let pod = snapshots[key] else { throw .notFound(kind: "pods", name: key.name) }
@@ -303,12 +311,11 @@ public actor PodRegistry {
                              reason: "pod \"\(key.name)\" is a static pod from \(source); remove or edit that file to delete it")
         }
         if let g = gracePeriod, g < 0 { throw .invalidRequest("gracePeriodSeconds must be >= 0") }
+        if dryRun { return pod }
         var result = try await controller.delete(gracePeriod: gracePeriod)
         if controllers[key] === controller {
             // Marking the deletion is a change of the object: a newer resourceVersion.
-            result.metadata.resourceVersion = nextResourceVersion()
-            snapshots[key] = result
-            broadcast("MODIFIED", result)
+            result = commit("MODIFIED", result)
         }
         return result
     }
@@ -325,18 +332,15 @@ public actor PodRegistry {
         var pod = pod
         if type == "DELETED" {
             controllers[key] = nil
-            snapshots[key] = nil
             publishedSequences[key] = nil
-            broadcast("DELETED", pod)
+            commit("DELETED", pod)
             return
         }
         // A deletion, once recorded here (delete() answers with it), only ever moves earlier:
         // a snapshot taken before it was marked is stale.
         if let marked = existing.metadata.deletionTimestamp, pod.metadata.deletionTimestamp.map({ $0 > marked }) ?? true { return }
         if existing.status == pod.status && existing.metadata.deletionTimestamp == pod.metadata.deletionTimestamp { return }
-        pod.metadata.resourceVersion = nextResourceVersion()
-        snapshots[key] = pod
-        broadcast("MODIFIED", pod)
+        commit("MODIFIED", pod)
     }
 
     /// The annotation that marks a static pod with its file.
@@ -385,45 +389,29 @@ public actor PodRegistry {
 
     // MARK: - Watch
 
-    /// Events a watcher may have waiting before it counts as too slow.
-    static let watchBacklog = 10_000
+    /// The resourceVersion of the latest change: what a list answered now carries, and the
+    /// version to watch from to see every change after it.
+    public var listResourceVersion: String { String(hub.resourceVersion) }
 
-    /// The changes of pods (of one namespace, or all), starting with ADDED for each existing
-    /// pod, as Kubernetes starts a watch without resourceVersion. A watcher that falls
-    /// `watchBacklog` events behind is ended (after the events it has) rather than buffered
-    /// for without bound or silently skipped: its client watches again, as Kubernetes
-    /// clients do when the server closes a watch.
-    public func watch(namespace: String?) -> AsyncStream<JSONValue> {
-        let (stream, continuation) = AsyncStream<JSONValue>.makeStream(bufferingPolicy: .bufferingOldest(Self.watchBacklog))
-        let id = nextWatcher
-        nextWatcher += 1
-        // Kubernetes starts a watch without resourceVersion with ADDED for every existing object.
-        for pod in list(namespace: namespace) {
-            continuation.yield(.object(JSONObject([("type", "ADDED"), ("object", pod.json)])))
-        }
-        watchers[id] = (namespace, continuation)
-        continuation.onTermination = { _ in Task { await self.unwatch(id) } }
-        return stream
-    }
-
-    private func unwatch(_ id: Int) { watchers[id] = nil }
-
-    func broadcast(_ type: String, _ pod: Pod) {
-        guard !watchers.isEmpty else { return }
-        let event = JSONValue.object(JSONObject([("type", .string(type)), ("object", pod.json)]))
-        for (id, w) in watchers where w.namespace == nil || w.namespace == pod.metadata.namespace {
-            if case .dropped = w.continuation.yield(event) {
-                w.continuation.finish()
-                watchers[id] = nil
-            }
-        }
+    /// Stamps a change of a pod with the next resourceVersion, takes it as the pod's
+    /// snapshot (a DELETED one removes it), keeps it for watches that start at an older
+    /// version and sends it to the open ones, all in one step of the actor: changes reach
+    /// watchers in version order. Returns the pod as stamped.
+    @discardableResult
+    func commit(_ type: String, _ input: Pod) -> Pod {
+        var pod = input
+        let version = hub.nextVersion()
+        pod.metadata.resourceVersion = String(version)
+        let key = Key(pod.metadata.namespace, pod.metadata.name)
+        let previous = snapshots[key]
+        snapshots[key] = type == "DELETED" ? nil : pod
+        if type == "DELETED" { snapshotJSON[key] = nil }
+        hub.record(WatchChange(type: type, resourceVersion: version, namespace: pod.metadata.namespace, object: pod, previous: previous))
+        return pod
     }
 
     /// Ends every watch (shutdown).
-    public func closeWatches() {
-        for (_, w) in watchers { w.continuation.finish() }
-        watchers = [:]
-    }
+    public func closeWatches() { hub.endAll() }
 
     private var generations = 0
 
@@ -433,8 +421,7 @@ public actor PodRegistry {
     }
 
     func nextResourceVersion() -> String {
-        resourceVersion += 1
-        return String(resourceVersion)
+        String(hub.nextVersion())
     }
 
     static func newUID() -> String {

@@ -1,7 +1,6 @@
-import PodModel
-
-/// One row of `podctl get pods`, computed as kubectl's `printPod` computes it
-/// (k8s.io/kubernetes pkg/printers/internalversion/printers.go).
+/// One row of a pod table, computed as the API server's `printPod` computes it
+/// (k8s.io/kubernetes pkg/printers/internalversion/printers.go): podctl prints it, and podd
+/// serves it as a `Table` row to kubectl, so the two show the same strings.
 public struct PodRow: Equatable, Sendable {
     public var namespace: String
     public var name: String
@@ -26,8 +25,9 @@ public struct PodRow: Equatable, Sendable {
         return cells
     }
 
-    /// `localNode` names this machine, for pods that do not carry a nodeName.
-    public init(pod: JSONValue, now: Double = Clock.now(), localNode: () -> String = { LocalHost.name }) {
+    /// `now` is the time in seconds since the epoch; `localNode` names this machine, for pods
+    /// that do not carry a nodeName.
+    public init(pod: JSONValue, now: Double, localNode: () -> String) {
         let spec = pod["spec"]
         let status = pod["status"]
         let metadata = pod["metadata"]
@@ -61,7 +61,7 @@ public struct PodRow: Equatable, Sendable {
             let terminated = containerStatus["lastState"]["terminated"]
             guard terminated.isObject else { return nil }
             // A terminated state without a time counts as the zero time, which never wins.
-            return Clock.parseRFC3339(terminated["finishedAt"].string)
+            return PrintedTime.seconds(terminated["finishedAt"].string)
         }
 
         var initializing = false
@@ -158,7 +158,7 @@ public struct PodRow: Equatable, Sendable {
         self.ready = "\(readyContainers)/\(totalContainers)"
         self.status = reason
         self.restarts = restartsText
-        self.age = Clock.age(since: metadata["creationTimestamp"].string, now: now)
+        self.age = PrintedTime.age(since: metadata["creationTimestamp"].string, now: now)
 
         var ip = status["podIPs"][0]["ip"].string
         if ip.isEmpty { ip = status["podIP"].string }

@@ -1,0 +1,145 @@
+import PodModel
+
+/// A column of a server-side `Table` (meta.k8s.io TableColumnDefinition). Priority 0 columns
+/// are printed by default, higher ones with `-o wide`.
+struct TableColumn: Sendable {
+    var name: String
+    var type = "string"
+    var format = ""
+    var description: String
+    var priority = 0
+
+    var json: JSONValue {
+        .object(JSONObject([("name", .string(name)), ("type", .string(type)), ("format", .string(format)),
+                            ("description", .string(description)), ("priority", .int(Int64(priority)))]))
+    }
+}
+
+/// How one kind of object is printed as a table: its columns, and a row's cells from an
+/// object (as JSON, so that every kind, typed or not, can be printed). A new kind adds a
+/// value here (`TableKind.pods`, `.events`, ...) and the list, get and watch routes serve
+/// tables of it.
+struct TableKind: Sendable {
+    /// The kind of the objects (`Pod`), for bookmarks of a table watch.
+    var kind: String
+    var columns: [TableColumn]
+    /// The cells of one object's row, `now` in seconds since the epoch (ages are computed
+    /// by the server, as the API server does).
+    var cells: @Sendable (_ object: JSONValue, _ now: Double) -> [JSONValue]
+}
+
+/// What a row of a table carries of its object (`?includeObject=`).
+enum TableObjectPolicy: String, Sendable {
+    /// Nothing.
+    case none = "None"
+    /// The object's metadata as a `PartialObjectMetadata` (the default, as the API server).
+    case metadata = "Metadata"
+    /// The whole object.
+    case object = "Object"
+
+    init(_ r: APIRequest) throws(StatusError) {
+        guard let value = r.queryValue("includeObject"), !value.isEmpty else {
+            self = .metadata
+            return
+        }
+        guard let policy = TableObjectPolicy(rawValue: value) else {
+            throw .badRequest("includeObject: Unsupported value: \"\(value)\": supported values: \"None\", \"Metadata\", \"Object\"")
+        }
+        self = policy
+    }
+}
+
+/// Builds `meta.k8s.io` Tables: one per list or get, one (of one row) per watch event.
+struct TableBuilder: Sendable {
+    let kind: TableKind
+    /// `meta.k8s.io/v1` or `meta.k8s.io/v1beta1`, as the client asked.
+    let apiVersion: String
+    let include: TableObjectPolicy
+    let now: Double
+
+    /// A table of `objects` read at `resourceVersion` (nil for a watch event's table).
+    /// `withColumns: false` leaves out the column definitions (watch events after the
+    /// first: kubectl keeps the last ones it saw, as the API server expects).
+    func table(_ objects: [JSONValue], resourceVersion: String?, withColumns: Bool = true) -> JSONValue {
+        var table = JSONObject([("kind", "Table"), ("apiVersion", .string(apiVersion))])
+        var metadata = JSONObject()
+        if let resourceVersion { metadata["resourceVersion"] = .string(resourceVersion) }
+        table["metadata"] = .object(metadata)
+        if withColumns { table["columnDefinitions"] = .array(kind.columns.map(\.json)) }
+        table["rows"] = .array(objects.map(row))
+        return .object(table)
+    }
+
+    func row(_ object: JSONValue) -> JSONValue {
+        var row = JSONObject([("cells", .array(kind.cells(object, now)))])
+        switch include {
+        case .none: break
+        case .metadata: row["object"] = Self.partialMetadata(object)
+        case .object: row["object"] = object
+        }
+        return .object(row)
+    }
+
+    /// A `PartialObjectMetadata`: the object's metadata under its own kind.
+    static func partialMetadata(_ object: JSONValue) -> JSONValue {
+        .object(JSONObject([("kind", "PartialObjectMetadata"), ("apiVersion", "meta.k8s.io/v1"),
+                            ("metadata", object["metadata"] ?? .object(JSONObject()))]))
+    }
+
+    /// The table of a watch BOOKMARK: no rows, the version reached.
+    func bookmark(resourceVersion: String) -> JSONValue {
+        .object(JSONObject([("kind", "Table"), ("apiVersion", .string(apiVersion)),
+                            ("metadata", .object(JSONObject([("resourceVersion", .string(resourceVersion))]))),
+                            ("rows", .array([]))]))
+    }
+}
+
+/// The form of an answer the client asked for in its Accept header: the object itself, a
+/// Table of it, or its metadata only. kubectl sends a list with fallbacks
+/// (`application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json`):
+/// the first form podd serves wins.
+enum ResponseForm: Equatable, Sendable {
+    case object
+    /// A Table of the given meta.k8s.io version.
+    case table(apiVersion: String)
+    /// PartialObjectMetadata (a get) or PartialObjectMetadataList (a list).
+    case metadata(apiVersion: String)
+
+    /// The form for an Accept header; 406 when it names only forms podd does not serve.
+    init(accept: String?) throws(StatusError) {
+        guard let accept, !accept.isEmpty else {
+            self = .object
+            return
+        }
+        for range in accept.split(separator: ",") {
+            let parts = range.split(separator: ";").map { $0.trimmingSpaces }
+            guard let type = parts.first?.lowercased() else { continue }
+            var parameters: [String: String] = [:]
+            for parameter in parts.dropFirst() {
+                let pair = parameter.split(separator: "=", maxSplits: 1).map { String($0).trimmingSpaces }
+                if pair.count == 2 { parameters[pair[0].lowercased()] = pair[1] }
+            }
+            guard type == "application/json" || type == "application/*" || type == "*/*" else { continue }
+            guard let asKind = parameters["as"] else {
+                self = .object
+                return
+            }
+            guard parameters["g"] == "meta.k8s.io", let version = parameters["v"], version == "v1" || version == "v1beta1" else { continue }
+            switch asKind {
+            case "Table":
+                self = .table(apiVersion: "meta.k8s.io/" + version)
+                return
+            case "PartialObjectMetadata", "PartialObjectMetadataList":
+                self = .metadata(apiVersion: "meta.k8s.io/" + version)
+                return
+            default: continue
+            }
+        }
+        throw StatusError(code: 406, reason: "NotAcceptable",
+                          message: "only the following media types are accepted: application/json, application/json;as=Table;v=v1;g=meta.k8s.io, application/json;as=Table;v=v1beta1;g=meta.k8s.io, application/json;as=PartialObjectMetadata;v=v1;g=meta.k8s.io")
+    }
+
+    init(_ r: APIRequest) throws(StatusError) {
+        try self.init(accept: r.headers["Accept"].joined(separator: ","))
+    }
+}

@@ -1,0 +1,66 @@
+import PodModel
+
+/// The tables of the kinds podd serves, with the API server's columns
+/// (k8s.io/kubernetes pkg/printers/internalversion/printers.go). Every column is filled, as
+/// the API server does (it prints wide): kubectl shows priority 1 columns with `-o wide`.
+extension TableKind {
+    /// Pods: NAME READY STATUS RESTARTS AGE, and IP NODE NOMINATED NODE READINESS GATES at
+    /// priority 1. The cells are `PodRow`'s, the strings `podctl get pods` prints. `node` names
+    /// this machine, for pods that do not carry a nodeName.
+    static func pods(node: String) -> TableKind {
+        TableKind(kind: "Pod", columns: [
+            TableColumn(name: "Name", format: "name", description: Self.nameDescription),
+            TableColumn(name: "Ready", description: "The aggregate readiness state of this pod for accepting traffic."),
+            TableColumn(name: "Status", description: "The aggregate status of the containers in this pod."),
+            TableColumn(name: "Restarts", description: "The number of times the containers in this pod have been restarted and when the last container in this pod has restarted."),
+            TableColumn(name: "Age", description: Self.ageDescription),
+            TableColumn(name: "IP", description: "podIP address allocated to the pod. Routable at least within the cluster. Empty if not yet allocated.", priority: 1),
+            TableColumn(name: "Node", description: "NodeName indicates in which node this pod is scheduled.", priority: 1),
+            TableColumn(name: "Nominated Node", description: "nominatedNodeName is set only when this pod preempts other pods on the node, but it cannot be scheduled right away as preemption victims receive their graceful termination periods.", priority: 1),
+            TableColumn(name: "Readiness Gates", description: "If specified, all readiness gates will be evaluated for pod readiness.", priority: 1),
+        ], cells: { pod, now in
+            let row = PodRow(pod: pod, now: now, localNode: { node })
+            return [row.name, row.ready, row.status, row.restarts, row.age, row.ip, row.node, row.nominatedNode, row.readinessGates]
+                .map { .string($0) }
+        })
+    }
+
+    /// Events, as the API server's `printEvent`: LAST SEEN TYPE REASON OBJECT MESSAGE, and
+    /// SUBOBJECT SOURCE FIRST SEEN COUNT NAME at priority 1.
+    static let events = TableKind(kind: "Event", columns: [
+        TableColumn(name: "Last Seen", description: "The time at which the most recent occurrence of this event was recorded."),
+        TableColumn(name: "Type", description: "Type of this event (Normal, Warning), new types could be added in the future"),
+        TableColumn(name: "Reason", description: "This should be a short, machine understandable string that gives the reason for the transition into the object's current status."),
+        TableColumn(name: "Object", description: "The object that this event is about."),
+        TableColumn(name: "Subobject", description: "If referring to a piece of an object instead of an entire object, this string should contain a valid JSON/Go field access statement, such as desiredState.manifest.containers[2].", priority: 1),
+        TableColumn(name: "Source", description: "The component reporting this event. Should be a short machine understandable string.", priority: 1),
+        TableColumn(name: "Message", description: "A human-readable description of the status of this operation."),
+        TableColumn(name: "First Seen", description: "The time at which the event was first recorded. (Time of server receipt is in TypeMeta.)", priority: 1),
+        TableColumn(name: "Count", description: "The number of times this event has occurred.", priority: 1),
+        TableColumn(name: "Name", format: "name", description: Self.nameDescription, priority: 1),
+    ], cells: { event, now in
+        func text(_ value: JSONValue?) -> String { value?.stringValue ?? "" }
+        var firstSeen = PrintedTime.age(since: text(event["firstTimestamp"]), now: now)
+        if text(event["firstTimestamp"]).isEmpty { firstSeen = PrintedTime.age(since: text(event["eventTime"]), now: now) }
+        var lastSeen = text(event["lastTimestamp"]).isEmpty ? firstSeen : PrintedTime.age(since: text(event["lastTimestamp"]), now: now)
+        var count = event["count"]?.intValue ?? 0
+        if let series = event["series"], series.objectValue != nil {
+            lastSeen = PrintedTime.age(since: text(series["lastObservedTime"]), now: now)
+            count = series["count"]?.intValue ?? 0
+        } else if count == 0 {
+            count = 1
+        }
+        let involved = event["involvedObject"]
+        let kind = text(involved?["kind"]).lowercased()
+        let name = text(involved?["name"])
+        let component = text(event["source"]?["component"]).isEmpty ? text(event["reportingController"]) : text(event["source"]?["component"])
+        let instance = text(event["source"]?["host"]).isEmpty ? text(event["reportingInstance"]) : text(event["source"]?["host"])
+        let source = component.isEmpty ? "" : (instance.isEmpty ? component : component + ", " + instance)
+        return [.string(lastSeen), .string(text(event["type"])), .string(text(event["reason"])),
+                .string(name.isEmpty ? kind : kind + "/" + name), .string(text(involved?["fieldPath"])), .string(source),
+                .string(text(event["message"]).trimmingSpaces), .string(firstSeen), .int(count), .string(text(event["metadata"]?["name"]))]
+    })
+
+    static let nameDescription = "Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names"
+    static let ageDescription = "CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata"
+}

@@ -1,0 +1,61 @@
+import PodModel
+import Testing
+
+@testable import PodAPI
+
+/// Server-side printing and field validation, without a daemon.
+@Suite struct TableTests {
+    @Test func theFormAnAcceptHeaderAsksFor() throws {
+        let kubectl = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json"
+        #expect(try ResponseForm(accept: kubectl) == .table(apiVersion: "meta.k8s.io/v1"))
+        #expect(try ResponseForm(accept: "application/json;as=Table;v=v1beta1;g=meta.k8s.io") == .table(apiVersion: "meta.k8s.io/v1beta1"))
+        #expect(try ResponseForm(accept: "application/json; as=Table; g=meta.k8s.io; v=v1") == .table(apiVersion: "meta.k8s.io/v1"))
+        #expect(try ResponseForm(accept: "application/json;as=Table;v=v2;g=meta.k8s.io,application/json") == .object)
+        #expect(try ResponseForm(accept: nil) == .object)
+        #expect(try ResponseForm(accept: "*/*") == .object)
+        #expect(try ResponseForm(accept: "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io") == .metadata(apiVersion: "meta.k8s.io/v1"))
+        #expect(throws: StatusError.self) { try ResponseForm(accept: "application/json;as=Table;v=v2;g=meta.k8s.io") }
+        #expect(throws: StatusError.self) { try ResponseForm(accept: "application/vnd.kubernetes.protobuf") }
+    }
+
+    @Test func aPodRowHasTheAPIServersCells() throws {
+        let pod = try JSONValue.parse(Array("""
+            {"metadata": {"name": "web", "namespace": "default", "creationTimestamp": "2026-01-01T00:00:00Z"},
+             "spec": {"containers": [{"name": "a"}, {"name": "b"}]},
+             "status": {"phase": "Running", "hostIP": "127.0.0.1", "conditions": [{"type": "Ready", "status": "True"}],
+                        "containerStatuses": [{"name": "a", "ready": true, "restartCount": 0, "state": {"running": {}}},
+                                              {"name": "b", "ready": false, "restartCount": 2, "state": {"waiting": {"reason": "CrashLoopBackOff"}}}]}}
+            """.utf8))
+        let now = 1_767_225_600.0 + 90  // 90 s after creation
+        let builder = TableBuilder(kind: .pods(node: "box"), apiVersion: "meta.k8s.io/v1", include: .metadata, now: now)
+        let table = builder.table([pod], resourceVersion: "5")
+        let row = try #require(table["rows"]?[0])
+        #expect(row["cells"] == ["web", "1/2", "CrashLoopBackOff", "2", "90s", "<none>", "box", "<none>", "<none>"])
+        #expect(row["object"]?["kind"] == "PartialObjectMetadata")
+        #expect(table["columnDefinitions"]?.arrayValue?.count == 9)
+        #expect(builder.table([pod], resourceVersion: nil, withColumns: false)["columnDefinitions"] == nil)
+    }
+
+    @Test func unknownFieldsAreFoundAndDropped() throws {
+        let steps = try #require(FieldValidation.steps("spec.containers[0].colour"))
+        #expect(steps.count == 4)
+        #expect(FieldValidation.steps("spec..x") == nil)
+        let pod = try JSONValue.parse(Array("""
+            {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "colour": "red"},
+             "spec": {"containers": [{"name": "a", "image": "busybox", "shade": 1}]}}
+            """.utf8))
+        let (document, dropped) = FieldValidation.droppingUnknownFields(pod)
+        #expect(Set(dropped) == ["metadata.colour", "spec.containers[0].shade"])
+        #expect(document["metadata"]?["colour"] == nil && document["spec"]?["containers"]?[0]?["shade"] == nil)
+        #expect(document["spec"]?["containers"]?[0]?["image"] == "busybox")
+    }
+
+    @Test func theServedOpenAPIDocumentsReadTheEmbeddedFile() throws {
+        #expect(OpenAPIDocuments.source != nil)
+        let v3 = try JSONValue.parse(try #require(OpenAPIDocuments.v3ByGroupVersion["api/v1"]).bytes)
+        let patch = try #require(v3["paths"]?["/api/v1/namespaces/{namespace}/pods/{name}"]?["patch"])
+        #expect(patch["parameters"]?.arrayValue?.contains { $0["name"] == "fieldValidation" && $0["in"] == "query" } == true)
+        let v2 = try JSONValue.parse(try #require(OpenAPIDocuments.v2).bytes)
+        #expect(v2["definitions"]?["Pod"] != nil && v2["swagger"] == "2.0")
+    }
+}

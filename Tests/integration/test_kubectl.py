@@ -1,0 +1,241 @@
+"""The real kubectl against podd (through a TCP relay to its socket): what a new user would
+try. Skipped, loudly, when kubectl is not installed."""
+import json
+import os
+import pty
+import select
+import subprocess
+import time
+
+import pytest
+
+from harness import wait_for
+from kubectl_fixture import Kubectl, kubectl_binary
+
+POD = """apiVersion: v1
+kind: Pod
+metadata:
+  name: {name}
+  labels: {{app: {name}}}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: app
+    image: busybox
+    command: [sh, -c, "rm -f /tmp/stop; echo started; while [ ! -e /tmp/stop ]; do sleep 0.2; done"]
+{extra}"""
+
+
+@pytest.fixture
+def kubectl(podd, tmp_path):
+    kubectl_binary()
+    k = Kubectl(podd, tmp_path)
+    yield k
+    k.relay.close()
+
+
+def manifest(tmp_path, name, extra=""):
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(POD.format(name=name, extra=extra))
+    return str(path)
+
+
+def running(podd, name):
+    podd.wait_running(name)
+
+
+def test_get_table_wide_and_outputs(kubectl, podd, tmp_path):
+    kubectl.run("apply", "-f", manifest(tmp_path, "web"))
+    running(podd, "web")
+    out = kubectl.run("get", "pods").stdout.splitlines()
+    assert out[0].split() == ["NAME", "READY", "STATUS", "RESTARTS", "AGE"], out
+    assert out[1].split()[:4] == ["web", "1/1", "Running", "0"], out
+    wide = kubectl.run("get", "pods", "-o", "wide").stdout.splitlines()
+    assert wide[0].split()[:9] == ["NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP", "NODE", "NOMINATED", "NODE"], wide
+    # The same strings podctl prints.
+    podctl = podd.podctl("get", "pods").stdout.splitlines()
+    assert [l.split()[:4] for l in podctl] == [l.split()[:4] for l in out]
+    assert kubectl.run("get", "pods", "-A").stdout.splitlines()[0].split()[0] == "NAMESPACE"
+    assert "app=web" in kubectl.run("get", "pods", "--show-labels").stdout
+    assert json.loads(kubectl.run("get", "pod", "web", "-o", "json").stdout)["metadata"]["name"] == "web"
+    assert "name: web" in kubectl.run("get", "pod", "web", "-o", "yaml").stdout
+    assert kubectl.run("get", "pod", "web", "-o", "jsonpath={.status.phase}").stdout == "Running"
+    assert kubectl.run("get", "pods", "-o", "name").stdout.strip() == "pod/web"
+    events = kubectl.run("get", "events").stdout.splitlines()
+    assert events[0].split() == ["LAST", "SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"], events
+    assert any("pod/web" in l and "Started" in l for l in events), events
+    assert "Started" in kubectl.run("events").stdout
+
+
+def test_get_watch_prints_rows(kubectl, podd, tmp_path):
+    kubectl.run("apply", "-f", manifest(tmp_path, "web"))
+    running(podd, "web")
+    watch = kubectl.popen("get", "pods", "-w", stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(1.5)
+        kubectl.run("label", "pod", "web", "seen=yes")
+        kubectl.run("delete", "pod", "web", "--wait=false")
+        wait_for(lambda: podd.pod("web") is None, what="web to go")
+        time.sleep(0.5)
+    finally:
+        watch.terminate()
+        out, err = watch.communicate(timeout=10)
+    lines = out.splitlines()
+    assert lines[0].split() == ["NAME", "READY", "STATUS", "RESTARTS", "AGE"], (out, err)
+    # The header once; then a row per change, no repeat of the list's row first.
+    assert sum(1 for l in lines if l.startswith("NAME")) == 1, out
+    assert len(lines) >= 3 and all(l.split()[0] == "web" for l in lines[1:]), out
+    assert any("Terminating" in l for l in lines), out
+
+
+def test_apply_validates_and_configures(kubectl, podd, tmp_path):
+    path = manifest(tmp_path, "web")
+    assert kubectl.run("apply", "-f", path).stdout.strip() == "pod/web created"
+    running(podd, "web")
+    # Validation is on by default: an unknown field is refused, and nothing is created.
+    bad = manifest(tmp_path, "typo", extra="    colour: blue\n")
+    r = kubectl.run("apply", "-f", bad, check=False)
+    assert r.returncode != 0 and 'unknown field "spec.containers[0].colour"' in r.stderr, r.stderr
+    assert "openapi" not in r.stderr, r.stderr
+    assert podd.pod("typo") is None
+    # --validate=warn: dropped with a warning.
+    r = kubectl.run("apply", "--validate=warn", "-f", bad)
+    assert 'Warning: unknown field "spec.containers[0].colour"' in r.stderr, r.stderr
+    # A second apply is a strategic merge patch computed from podd's OpenAPI (no fallback warning).
+    labelled = tmp_path / "web2.yaml"
+    labelled.write_text(open(path).read().replace("labels: {app: web}", "labels: {app: web, tier: front}"))
+    r = kubectl.run("apply", "-f", str(labelled))
+    assert r.stdout.strip() == "pod/web configured" and "warning" not in r.stderr.lower(), r
+    assert podd.pod("web")["metadata"]["labels"] == {"app": "web", "tier": "front"}
+    assert kubectl.run("apply", "-f", str(labelled)).stdout.strip() == "pod/web unchanged"
+
+
+def test_create_replace_patch_label_annotate_dry_run(kubectl, podd, tmp_path):
+    path = manifest(tmp_path, "web")
+    kubectl.run("create", "-f", path)
+    assert "AlreadyExists" in kubectl.run("create", "-f", path, check=False).stderr
+    kubectl.run("label", "pod", "web", "a=1")
+    kubectl.run("annotate", "pod", "web", "note=hi")
+    kubectl.run("patch", "pod", "web", "-p", '{"metadata":{"labels":{"b":"2"}}}')
+    kubectl.run("patch", "pod", "web", "--type=json", "-p", '[{"op":"add","path":"/metadata/labels/c","value":"3"}]')
+    pod = podd.pod("web")
+    assert pod["metadata"]["labels"] == {"app": "web", "a": "1", "b": "2", "c": "3"}
+    assert pod["metadata"]["annotations"]["note"] == "hi"
+    current = json.loads(kubectl.run("get", "pod", "web", "-o", "json").stdout)
+    current["metadata"]["labels"]["d"] = "4"
+    kubectl.run("replace", "-f", "-", input=json.dumps(current))
+    assert podd.pod("web")["metadata"]["labels"]["d"] == "4"
+    # Server-side dry runs change nothing.
+    assert "(server dry run)" in kubectl.run("delete", "pod", "web", "--dry-run=server").stdout
+    assert podd.pod("web") is not None
+    kubectl.run("create", "-f", manifest(tmp_path, "ghost"), "--dry-run=server")
+    assert podd.pod("ghost") is None
+
+
+def test_describe_explain_wait_delete(kubectl, podd, tmp_path):
+    kubectl.run("apply", "-f", manifest(tmp_path, "web"))
+    kubectl.run("wait", "--for=condition=Ready", "pod/web", "--timeout=30s")
+    described = kubectl.run("describe", "pod", "web").stdout
+    assert "Name:" in described and "web" in described and "Started" in described, described
+    explained = kubectl.run("explain", "pod.spec.containers").stdout
+    assert "KIND:       Pod" in explained and "FIELD: containers <[]Container>" in explained, explained
+    assert "image" in explained
+    # kubectl delete waits for the pod to go by watching from the list's resourceVersion:
+    # it must never hang.
+    for i in range(5):
+        name = f"del{i}"
+        kubectl.run("apply", "-f", manifest(tmp_path, name))
+        running(podd, name)
+        r = kubectl.run("delete", "pod", name, timeout=30)
+        assert r.stdout.strip() == f'pod "{name}" deleted'
+        assert podd.pod(name) is None
+
+
+def test_logs_exec_cp_attach(kubectl, podd, tmp_path):
+    kubectl.run("apply", "-f", manifest(tmp_path, "web"))
+    running(podd, "web")
+    wait_for(lambda: "started" in kubectl.run("logs", "web").stdout, what="the first log line")
+    assert "started" in kubectl.run("logs", "web", "-c", "app").stdout
+    follow = kubectl.popen("logs", "-f", "web", stdout=subprocess.PIPE, text=True)
+    try:
+        assert follow.stdout.readline().strip() == "started"
+    finally:
+        follow.terminate()
+        follow.wait(10)
+    r = kubectl.run("exec", "web", "--", "sh", "-c", "echo out; exit 3", check=False)
+    assert r.returncode == 3 and r.stdout.strip() == "out", r
+    src = tmp_path / "in.txt"
+    src.write_text("hello podd\n")
+    kubectl.run("cp", str(src), "web:/tmp/in.txt")
+    assert kubectl.run("exec", "web", "--", "cat", "/tmp/in.txt").stdout == "hello podd\n"
+    back = tmp_path / "back.txt"
+    kubectl.run("cp", "web:/tmp/in.txt", str(back))
+    assert back.read_text() == "hello podd\n"
+    # --previous: the run before a restart.
+    kubectl.run("exec", "web", "--", "touch", "/tmp/stop")
+    wait_for(lambda: podd.pod("web")["status"]["containerStatuses"][0]["restartCount"] >= 1, what="a restart")
+    assert "started" in kubectl.run("logs", "web", "--previous").stdout
+
+
+def test_debug_through_a_pty(kubectl, podd, tmp_path):
+    kubectl.run("apply", "-f", manifest(tmp_path, "web"))
+    running(podd, "web")
+    r = kubectl.run("debug", "web", "--image=busybox", "--target=app", "--", "sh", "-c", "echo debugged")
+    assert "debugger" in r.stderr or "debugger" in r.stdout, r
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execve(kubectl.binary, [kubectl.binary, "debug", "web", "-it", "--image=busybox", "--", "sh"], kubectl.env)
+    out = b""
+    try:
+        deadline = time.monotonic() + 30
+        sent = False
+        while time.monotonic() < deadline and b"pty-ok" not in out.replace(b"echo pty-ok", b""):
+            ready, _, _ = select.select([fd], [], [], 0.5)
+            if ready:
+                try:
+                    out += os.read(fd, 4096)
+                except OSError:
+                    break
+            if not sent and (b"#" in out or b"If you don't see a command prompt" in out):
+                os.write(fd, b"echo pty-ok; exit\r")
+                sent = True
+        assert b"pty-ok" in out.replace(b"echo pty-ok", b""), out[-2000:]
+    finally:
+        try:
+            os.kill(pid, 9)
+        except ProcessLookupError:
+            pass
+        os.waitpid(pid, 0)
+        os.close(fd)
+
+
+def test_attach(kubectl, podd, tmp_path):
+    path = tmp_path / "talker.yaml"
+    path.write_text("""apiVersion: v1
+kind: Pod
+metadata: {name: talker}
+spec:
+  terminationGracePeriodSeconds: 0
+  containers:
+  - name: app
+    image: busybox
+    stdin: true
+    command: [sh, -c, "while read line; do echo got:$line; done"]
+""")
+    kubectl.run("apply", "-f", str(path))
+    running(podd, "talker")
+    attach = kubectl.popen("attach", "-i", "talker", "-c", "app", stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 20
+        line = ""
+        while time.monotonic() < deadline and not line.startswith("got:"):
+            attach.stdin.write("hello\n")
+            attach.stdin.flush()
+            ready, _, _ = select.select([attach.stdout], [], [], 1)
+            if ready:
+                line = attach.stdout.readline().strip()
+        assert line == "got:hello", (line, attach.poll())
+    finally:
+        attach.kill()
+        attach.wait(10)

@@ -1,0 +1,94 @@
+"""Server-side printing, OpenAPI documents, fieldValidation and dryRun through raw HTTP."""
+import json
+
+from harness import pod_manifest
+
+NS = "/api/v1/namespaces/default/pods"
+TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io"
+KUBECTL_ACCEPT = f"{TABLE},application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json"
+
+
+def test_pod_and_event_tables(podd):
+    podd.create(pod_manifest("web", [("app", "sleep 3600")], terminationGracePeriodSeconds=0))
+    podd.wait_running("web")
+    r = podd.request("GET", NS, headers={"Accept": KUBECTL_ACCEPT})
+    table = r.json()
+    assert table["kind"] == "Table" and table["apiVersion"] == "meta.k8s.io/v1"
+    assert table["metadata"]["resourceVersion"]
+    columns = [(c["name"], c["priority"]) for c in table["columnDefinitions"]]
+    assert columns == [("Name", 0), ("Ready", 0), ("Status", 0), ("Restarts", 0), ("Age", 0),
+                       ("IP", 1), ("Node", 1), ("Nominated Node", 1), ("Readiness Gates", 1)]
+    row = table["rows"][0]
+    assert row["cells"][:4] == ["web", "1/1", "Running", "0"]
+    # includeObject: Metadata (default) is a PartialObjectMetadata; None, Object.
+    assert row["object"]["kind"] == "PartialObjectMetadata" and row["object"]["metadata"]["name"] == "web"
+    assert "spec" not in row["object"]
+    assert "object" not in podd.request("GET", NS + "?includeObject=None", headers={"Accept": TABLE}).json()["rows"][0]
+    assert podd.request("GET", NS + "?includeObject=Object", headers={"Accept": TABLE}).json()["rows"][0]["object"]["kind"] == "Pod"
+    assert podd.request("GET", NS + "?includeObject=Some", headers={"Accept": TABLE}).status == 400
+    beta = podd.request("GET", f"{NS}/web", headers={"Accept": "application/json;as=Table;v=v1beta1;g=meta.k8s.io"}).json()
+    assert beta["apiVersion"] == "meta.k8s.io/v1beta1" and len(beta["rows"]) == 1
+    # An Accept of forms podd does not serve only: 406.
+    assert podd.request("GET", NS, headers={"Accept": "application/json;as=Table;v=v2;g=meta.k8s.io"}).status == 406
+    events = podd.request("GET", "/api/v1/namespaces/default/events", headers={"Accept": TABLE}).json()
+    assert [c["name"] for c in events["columnDefinitions"] if c["priority"] == 0] == ["Last Seen", "Type", "Reason", "Object", "Message"]
+    assert any(r["cells"][2] == "Started" and r["cells"][3] == "pod/web" for r in events["rows"])
+    metadata = podd.request("GET", NS, headers={"Accept": "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io"}).json()
+    assert metadata["kind"] == "PartialObjectMetadataList" and metadata["items"][0]["metadata"]["name"] == "web"
+
+
+def test_field_validation_and_dry_run(podd):
+    m = pod_manifest("warned", [("app", "sleep 3600")], terminationGracePeriodSeconds=0)
+    m["spec"]["containers"][0]["colour"] = "blue"
+    # The API server's default, Warn: created, the field dropped and named in a Warning.
+    r = podd.request("POST", NS, m)
+    assert r.status == 201, r.body
+    assert r.headers.get("Warning") == '299 - "unknown field \\"spec.containers[0].colour\\""', r.headers
+    assert "colour" not in json.dumps(podd.pod("warned"))
+    m["metadata"]["name"] = "ignored"
+    r = podd.request("POST", NS + "?fieldValidation=Ignore", m)
+    assert r.status == 201 and r.headers.get("Warning") is None
+    m["metadata"]["name"] = "strict"
+    r = podd.request("POST", NS + "?fieldValidation=Strict", m)
+    assert r.status == 400 and "strict decoding error" in r.json()["message"]
+    assert podd.request("POST", NS + "?fieldValidation=Loose", m).status == 400
+    # A field podd knows but does not implement is refused whatever the directive.
+    unsupported = pod_manifest("hostport", [{"name": "a", "command": ["true"], "ports": [{"containerPort": 80, "hostPort": 80}]}])
+    assert podd.request("POST", NS + "?fieldValidation=Ignore", unsupported).status == 422
+    # dryRun=All: checked, answered, nothing done.
+    dry = pod_manifest("dry", [("app", "sleep 3600")])
+    assert podd.request("POST", NS + "?dryRun=All", dry).status == 201
+    assert podd.pod("dry") is None
+    assert podd.request("POST", NS + "?dryRun=All", pod_manifest("Bad_Name", [("a", "true")])).status == 422
+    assert podd.request("POST", NS + "?dryRun=Some", dry).status == 400
+    r = podd.request("PATCH", f"{NS}/warned?dryRun=All", {"metadata": {"labels": {"x": "y"}}},
+                     {"Content-Type": "application/merge-patch+json"})
+    assert r.status == 200 and r.json()["metadata"]["labels"]["x"] == "y"
+    assert "x" not in (podd.pod("warned")["metadata"].get("labels") or {})
+    assert podd.request("DELETE", f"{NS}/warned?dryRun=All").status == 200
+    assert podd.pod("warned") is not None and not podd.pod("warned")["metadata"].get("deletionTimestamp")
+
+
+def test_openapi_documents_come_from_docs_openapi_yaml(podd):
+    import yaml
+    from harness import REPO
+    source = yaml.safe_load((REPO / "docs" / "openapi.yaml").read_text())
+    discovery = podd.get("/openapi/v3").json()
+    url = discovery["paths"]["api/v1"]["serverRelativeURL"]
+    assert url.startswith("/openapi/v3/api/v1?hash=")
+    v3 = podd.get(url).json()
+    # The served schemas are the file's; the pod's PATCH carries the GVK and fieldValidation.
+    assert v3["components"]["schemas"] == source["components"]["schemas"]
+    assert set(v3["paths"]) == {p for p in source["paths"] if p == "/api/v1" or p.startswith("/api/v1/")}
+    patch = v3["paths"]["/api/v1/namespaces/{namespace}/pods/{name}"]["patch"]
+    assert patch["x-kubernetes-group-version-kind"] == {"group": "", "kind": "Pod", "version": "v1"}
+    assert "fieldValidation" in [p.get("name") for p in patch["parameters"]]
+    container = v3["components"]["schemas"]["PodSpec"]["properties"]["containers"]
+    assert container["x-kubernetes-patch-merge-key"] == "name"
+    # v2: JSON for a JSON client, 406 for kubectl's protobuf-only Accept.
+    v2 = podd.request("GET", "/openapi/v2", headers={"Accept": "application/json"})
+    assert v2.status == 200 and v2.json()["swagger"] == "2.0"
+    assert v2.json()["definitions"]["Pod"]["x-kubernetes-group-version-kind"][0]["kind"] == "Pod"
+    proto = podd.request("GET", "/openapi/v2", headers={"Accept": "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"})
+    assert proto.status == 406
+    assert podd.get("/openapi/v3/apis/nope/v1").status == 404
