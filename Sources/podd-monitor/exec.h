@@ -13,6 +13,7 @@
 
 #include "protocol.h"
 #include "setup_error.h"
+#include "spawn_spec.h"
 
 struct exec_spec {
     const char *id;        /* podd's session id, echoed in replies */
@@ -21,6 +22,7 @@ struct exec_spec {
     char **argv;           /* NULL-terminated, at least one element */
     char **envp;           /* NULL-terminated */
     const char *cwd;       /* "/" when not given */
+    struct security_spec security; /* the container's (podd sends its spawn's keys again) */
 };
 
 /* Decode an op=exec message. On error returns -1 with a reason in ERR. All strings point

@@ -214,7 +214,8 @@ static void handle_spawn(struct pod *p, const struct msg *msg)
         }
     }
 
-    /* The device allowlist goes on the container's cgroup before any process is in it. */
+    /* The device allowlist goes on the container's cgroup before any process is in it (a
+     * privileged container has every device: no list). */
     if (p->cgroup_dir != NULL) {
         char dir[PATH_MAX];
         struct setup_error e;
@@ -224,7 +225,7 @@ static void handle_spawn(struct pod *p, const struct msg *msg)
             send_failed(p, spec.name, "cgroup", errno, err);
             goto out;
         }
-        if (devices_attach_cgroup2(dir, &e) < 0) {
+        if (!spec.security.privileged && devices_attach_cgroup2(dir, &e) < 0) {
             send_failed(p, spec.name, e.stage, e.err, e.message);
             goto out;
         }

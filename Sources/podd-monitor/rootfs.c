@@ -12,6 +12,8 @@
 #define _GNU_SOURCE
 #include "rootfs.h"
 
+#include "hostdev.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -176,7 +178,7 @@ static int mount_overlay(const struct spawn_spec *spec, struct setup_error *e)
 /* A minimal /dev as Docker and runc make it: a tmpfs with the harmless host devices bound
  * in, a private devpts instance (ptys of this container only), a /dev/shm, and the fd
  * symlinks programs expect. No other host device is reachable. */
-static int mount_dev(int root, const char *shm_dir, struct setup_error *e)
+static int mount_dev(int root, const char *shm_dir, int privileged, struct setup_error *e)
 {
     static const char *const devices[] = {"null", "zero", "full", "random", "urandom", "tty"};
     static const char *const links[][2] = {
@@ -255,6 +257,10 @@ static int mount_dev(int root, const char *shm_dir, struct setup_error *e)
     }
     close(fd);
 
+    if (privileged && hostdev_populate(dev, e) < 0) {
+        close(dev);
+        return -1;
+    }
     for (size_t i = 0; i < sizeof links / sizeof links[0]; i++) {
         if (symlinkat(links[i][0], dev, links[i][1]) < 0 && errno != EEXIST) {
             int err = errno;
@@ -404,18 +410,27 @@ int rootfs_enter(const struct spawn_spec *spec, const char *shm_dir, struct setu
         goto fail;
     /* sysfs shows the network devices of the pod's network namespace; read-only because
      * the rest of it is the host's hardware. */
-    if (mount_fs(root, "/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL,
-                 "mount(sysfs)", e) < 0)
+    if (mount_fs(root, "/sys", "sysfs", (spec->security.privileged ? 0 : MS_RDONLY) | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                 NULL, "mount(sysfs)", e) < 0)
         goto fail;
-    if (mount_dev(root, shm_dir, e) < 0)
+    if (mount_dev(root, shm_dir, spec->security.privileged, e) < 0)
         goto fail;
     /* In the order given, so a later mount may sit inside an earlier one. */
     for (size_t i = 0; i < spec->mount_count; i++)
         if (mount_volume(root, &spec->mounts[i], e) < 0)
             goto fail;
+    /* readOnlyRootFilesystem: the image's root only; /dev, /proc and the volumes are mounts
+     * of their own and keep their modes. */
+    if (spec->security.readonly_root && remount_readonly(root) < 0) {
+        setup_fail(e, errno, "mount(/ ro)", "remount the root read-only: %s", strerror(errno));
+        goto fail;
+    }
     if (pivot_into(root, e) < 0)
         goto fail;
     close(root);
+    /* procMount Unmasked and privileged containers see /proc and /sys as they are. */
+    if (spec->security.privileged || spec->security.proc_unmasked)
+        return 0;
     return mask_kernel_paths(e);
 
 fail:
