@@ -37,6 +37,33 @@ public struct PoddConfig: Sendable, Equatable {
     /// root and podd's own directories, which are never allowed (HostPathPolicy).
     public var hostPathAllow: [String] = []
 
+    /// Container security defaults, as kubelet's flags of the same names.
+    public var security = SecuritySettings()
+
+    /// `seccompDefault` and `seccompProfileRoot`.
+    public struct SecuritySettings: Sendable, Equatable {
+        /// The seccomp profile of a container that sets none (nor its pod): RuntimeDefault when
+        /// true, Unconfined when false (kubelet's seccompDefault; podd's default is true).
+        public var seccompDefault = true
+        /// Where `Localhost` profiles are looked up; nil: `<stateDir>/seccomp`, as kubelet
+        /// uses `<root-dir>/seccomp`.
+        public var seccompProfileRoot: String?
+        public init() {}
+
+        mutating func parse(_ key: String, _ value: JSONValue, source: String) throws(ConfigError) {
+            switch key {
+            case "seccompDefault":
+                guard let flag = value.boolValue else { throw ConfigError(message: "\(source): seccompDefault: expected true or false") }
+                seccompDefault = flag
+            default:
+                guard let path = value.stringValue, path.hasPrefix("/") else {
+                    throw ConfigError(message: "\(source): seccompProfileRoot: must be an absolute path, such as /var/lib/podd/seccomp")
+                }
+                seccompProfileRoot = path
+            }
+        }
+    }
+
     /// When the monitor rotates a container's log file (kubelet's defaults: 10Mi, 5 files).
     public struct LogRotation: Sendable, Equatable {
         /// Bytes a log file may reach before it is rotated.
@@ -119,6 +146,7 @@ public struct PoddConfig: Sendable, Equatable {
                     return path
                 }
             case "logs": config.logs = try LogRotation.parse(value, source: source)
+            case "seccompDefault", "seccompProfileRoot": try config.security.parse(key, value, source: source)
             case "socketGroup": config.socketGroup = try string()
             case "restartBackoff":
                 guard let b = value.objectValue else {
@@ -152,7 +180,7 @@ public struct PoddConfig: Sendable, Equatable {
                     config.maxImageUploadBytes = Int(bytes)
                 }
             default:
-                throw ConfigError(message: "\(source): \(key): unknown key (known: socket, stateDir, runDir, manifestsDir, logLevel, restartBackoff, journal, debugImage, socketGroup, api, images, logs, cgroupParent, hostPathAllow)")
+                throw ConfigError(message: "\(source): \(key): unknown key (known: socket, stateDir, runDir, manifestsDir, logLevel, restartBackoff, journal, debugImage, socketGroup, api, images, logs, cgroupParent, hostPathAllow, seccompDefault, seccompProfileRoot)")
             }
         }
         return config

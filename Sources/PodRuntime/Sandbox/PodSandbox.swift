@@ -70,6 +70,12 @@ public final class PodSandbox: SandboxChannel {
         /// Directories the monitor mounts a tmpfs on, in its own mount namespace, so that every
         /// container of the pod shares them (emptyDir with medium Memory); size in bytes or 0.
         public var tmpfs: [(path: String, size: Int64)]
+        /// hostIPC: the pod keeps the host's IPC namespace.
+        public var hostIPC = false
+        /// The pod's sysctls as `name=value` (names dotted), written in its namespaces.
+        public var sysctls: [String] = []
+        /// fsGroup: the group of the memory-backed volumes (`tmpfs`).
+        public var fsGroup: Int64?
     }
 
     /// podd becomes the subreaper of the monitors it starts: a monitor is orphaned on purpose
@@ -91,6 +97,9 @@ public final class PodSandbox: SandboxChannel {
         if o.sharePID { args.append("--share-pid") }
         if let cgroup { args += ["--cgroup", cgroup] }
         for t in o.tmpfs { args += ["--tmpfs", t.size > 0 ? "\(t.path):\(t.size)" : t.path] }
+        if o.hostIPC { args.append("--host-ipc") }
+        for s in o.sysctls { args += ["--sysctl", s] }
+        if let g = o.fsGroup { args += ["--fs-group", String(g)] }
         let stub: pid_t
         do throws(OSError) {
             let env = ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]
