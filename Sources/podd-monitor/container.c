@@ -194,7 +194,7 @@ static int prepare_and_exec(const struct spawn_spec *spec, const struct start_co
      * sure of it even for one that was not. */
     syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */);
 
-    if (rootfs_enter(spec, ctx->shm_dir, e) < 0)
+    if (rootfs_enter(spec, ctx->shm_dir, ctx->userns_fd, ctx->userns_root, e) < 0)
         return -1;
 
     /* The terminal comes from the container's own devpts, mounted by rootfs_enter: the
@@ -214,6 +214,11 @@ static int prepare_and_exec(const struct spawn_spec *spec, const struct start_co
         if (pty_become_controlling(slave, e) < 0)
             return -1;
     }
+
+    /* hostUsers: false: into the pod's user namespace once every mount is made (they needed
+     * the host's root); the user and capabilities below are then the namespace's. */
+    if (ctx->userns_fd >= 0 && setns(ctx->userns_fd, CLONE_NEWUSER) < 0)
+        return setup_fail(e, errno, "setns(user)", "join the pod's user namespace: %s", strerror(errno));
 
     /* The working directory is created if the image lacks it, as runc does; as root, and
      * entered before the user changes, so that a directory the user may not search still

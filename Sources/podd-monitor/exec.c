@@ -135,6 +135,7 @@ struct exec_child {
     const char *enter_cgroup; /* the cgroup to join by hand (clone3 could not), or NULL */
     const char *devices_v1_dir; /* the v1 devices group to join, or NULL */
     int covered;        /* a device allowlist applies (the container's cgroup, or v1's) */
+    int userns_fd;      /* the pod's user namespace, or -1 */
     int report;
 };
 
@@ -187,6 +188,8 @@ static int child_prepare(const struct exec_child *c, struct setup_error *e)
     snprintf(stage, sizeof stage, "chdir(%s)", c->spec->cwd);
     if (chdir(c->spec->cwd) < 0)
         return setup_fail(e, errno, stage, "chdir %s: %s", c->spec->cwd, strerror(errno));
+    if (c->userns_fd >= 0 && setns(c->userns_fd, CLONE_NEWUSER) < 0)
+        return setup_fail(e, errno, "setns(user)", "join the pod's user namespace: %s", strerror(errno));
     /* As a container's first process does (container.c): its user, capabilities and
      * seccomp filter (before the user changes unless no_new_privs puts it last). */
     cred = credentials_of(&c->spec->security, c->covered);
@@ -306,7 +309,8 @@ int exec_start(const struct exec_spec *spec, const struct exec_target *target, c
     child = (struct exec_child){.spec = spec, .mntns = mntns, .root = root, .slave = slave, .stdio = stdio,
                                 .report = report[1],
                                 .devices_v1_dir = target->cgroup_dir == NULL ? target->devices_v1_dir : NULL,
-                                .covered = devices_filtered(target->cgroup_dir, target->devices_v1_dir)};
+                                .covered = devices_filtered(target->cgroup_dir, target->devices_v1_dir),
+                                .userns_fd = target->userns_fd};
     pid = fork_into(cgroup, &into);
     if (pid == 0) {
         close(report[0]);

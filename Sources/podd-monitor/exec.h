@@ -35,6 +35,7 @@ struct exec_target {
     pid_t hostpid;          /* the container's main process, for /proc/HOSTPID/{ns,root} */
     const char *cgroup_dir; /* the container's cgroup, or NULL */
     const char *devices_v1_dir; /* without cgroup_dir: the pod's v1 devices group, or NULL */
+    int userns_fd;          /* hostUsers: false: the pod's user namespace, else -1 */
 };
 
 struct exec_result {

@@ -28,6 +28,7 @@
 #include "devices.h"
 #include "pod.h"
 #include "podsecurity.h"
+#include "usernamespace.h"
 #include "procfs.h"
 #include "protocol.h"
 #include "sandbox.h"
@@ -44,6 +45,7 @@ struct options {
     unsigned long long tmpfs_size[SANDBOX_MAX_TMPFS];
     int tmpfs_count;
     int host_ipc;
+    unsigned long userns_base, userns_count; /* --userns BASE:COUNT, count 0: none */
     struct pod_security security;
 };
 
@@ -60,7 +62,7 @@ static _Noreturn void usage(const char *why)
             "podd-monitor: %s\n"
             "usage: podd-monitor --pod-dir DIR --hostname NAME [--share-pid] [--cgroup CGDIR]\n"
             "                    [--tmpfs PATH[:BYTES]]... [--host-ipc] [--sysctl NAME=VALUE]...\n"
-            "                    [--fs-group GID]\n"
+            "                    [--fs-group GID] [--userns BASE:COUNT]\n"
             "       (fd 3: a SOCK_SEQPACKET connection to podd)\n",
             why);
     exit(2);
@@ -77,6 +79,7 @@ static void parse_options(int argc, char **argv, struct options *o)
         {"host-ipc", no_argument, NULL, 'i'},
         {"sysctl", required_argument, NULL, 's'},
         {"fs-group", required_argument, NULL, 'g'},
+        {"userns", required_argument, NULL, 'u'},
         {NULL, 0, NULL, 0},
     };
     int ch;
@@ -107,6 +110,16 @@ static void parse_options(int argc, char **argv, struct options *o)
             break;
         }
         case 'i': o->host_ipc = 1; break;
+        case 'u': {
+            char *end;
+            o->userns_base = strtoul(optarg, &end, 10);
+            if (*end != ':' || optarg[0] < '0' || optarg[0] > '9')
+                usage("--userns takes BASE:COUNT");
+            o->userns_count = strtoul(end + 1, &end, 10);
+            if (*end != '\0' || o->userns_count == 0 || o->userns_base + o->userns_count > 0xffffffffUL)
+                usage("--userns takes BASE:COUNT within 32-bit IDs");
+            break;
+        }
         case 's':
             if (o->security.sysctl_count >= POD_MAX_SYSCTLS || !pod_sysctl_valid(optarg))
                 usage("--sysctl takes NAME=VALUE (at most 64)");
@@ -538,6 +551,12 @@ int main(int argc, char **argv)
         fatal_after_files(&paths, &e);
     }
     pod_init(&pod, o.cgroup_dir, paths.shm, o.share_pid, epfd);
+    if (o.userns_count > 0) {
+        pod.userns_root = o.userns_base;
+        pod.userns_fd = userns_create(o.userns_base, o.userns_count, &e);
+        if (pod.userns_fd < 0)
+            fatal_after_files(&paths, &e);
+    }
     /* No cgroup v2 group: the v1 devices controller holds the device allowlist (devices.h).
      * Without either, containers run without CAP_MKNOD. */
     if (o.cgroup_dir == NULL) {

@@ -13,6 +13,7 @@
 #include "rootfs.h"
 
 #include "hostdev.h"
+#include "usernamespace.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -162,12 +163,43 @@ static int mount_fs(int root, const char *path, const char *fstype, unsigned lon
 
 /* The image is the read-only lower layer; the container's writes go to its own upper dir,
  * so containers sharing an image never see each other's changes. */
-static int mount_overlay(const struct spawn_spec *spec, struct setup_error *e)
+static int mount_overlay(const struct spawn_spec *spec, int userns_fd, unsigned long userns_root,
+                         struct setup_error *e)
 {
     char data[3 * PATH_MAX + 64];
+    const char *lower = spec->lower;
+    char idlower[PATH_MAX];
 
-    if (snprintf(data, sizeof data, "lowerdir=%s,upperdir=%s,workdir=%s", spec->lower,
-                 spec->upper, spec->work) >= (int)sizeof data)
+    /* In a user namespace the image (lower layer) is an idmapped mount on a directory beside
+     * the mount point, in this container's own mount namespace: its files owned by 0 belong to
+     * the namespace's root. The writable layer is not idmapped (overlayfs makes its work dir
+     * with the mounter's IDs, which such a mapping cannot hold): what the container writes is
+     * stored under the host IDs of the namespace, and its root directory is the namespace's
+     * root's, so that the container's root may write there. */
+    if (userns_fd >= 0) {
+        int mnt, fd;
+        snprintf(idlower, sizeof idlower, "%s.lower", spec->merged);
+        if (mkdir(idlower, 0700) < 0 && errno != EEXIST)
+            return setup_fail(e, errno, "mount(overlay)", "mkdir %s: %s", idlower, strerror(errno));
+        mnt = userns_idmapped_clone(spec->lower, userns_fd, 0, "mount(overlay)", e);
+        if (mnt < 0)
+            return -1;
+        fd = open(idlower, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0 || userns_attach(mnt, fd, "mount(overlay)", e) < 0) {
+            int err = errno;
+            close(mnt);
+            if (fd >= 0)
+                close(fd);
+            return fd < 0 ? setup_fail(e, err, "mount(overlay)", "open %s: %s", idlower, strerror(err)) : -1;
+        }
+        close(fd);
+        close(mnt);
+        if (chown(spec->upper, (uid_t)userns_root, (gid_t)userns_root) < 0)
+            return setup_fail(e, errno, "mount(overlay)", "chown %s to the pod's root (%lu): %s", spec->upper,
+                              userns_root, strerror(errno));
+        lower = idlower;
+    }
+    if (snprintf(data, sizeof data, "lowerdir=%s,upperdir=%s,workdir=%s", lower, spec->upper, spec->work) >= (int)sizeof data)
         return setup_fail(e, ENAMETOOLONG, "mount(overlay)", "layer paths too long");
     if (mount("overlay", spec->merged, "overlay", 0, data) < 0)
         return setup_fail(e, errno, "mount(overlay)", "overlay %s on %s: %s", data,
@@ -274,7 +306,7 @@ static int mount_dev(int root, const char *shm_dir, int privileged, struct setup
 }
 
 /* One mount group of the spawn message: a volume (bind) or a memory-backed dir (tmpfs). */
-static int mount_volume(int root, const struct mount_spec *ms, struct setup_error *e)
+static int mount_volume(int root, const struct mount_spec *ms, int userns_fd, struct setup_error *e)
 {
     char stage[sizeof e->stage];
     int fd;
@@ -291,7 +323,18 @@ static int mount_volume(int root, const struct mount_spec *ms, struct setup_erro
                               stage, e);
         if (fd < 0)
             return -1;
-        if (mount_on_fd(ms->source, fd, NULL, MS_BIND | MS_REC, NULL) < 0) {
+        if (userns_fd >= 0) {
+            /* hostUsers: false: the volume's files keep their owners, seen from the pod's
+             * user namespace (usernamespace.h). */
+            int mnt = userns_idmapped_clone(ms->source, userns_fd, 1, stage, e);
+            if (mnt < 0 || userns_attach(mnt, fd, stage, e) < 0) {
+                if (mnt >= 0)
+                    close(mnt);
+                close(fd);
+                return -1;
+            }
+            close(mnt);
+        } else if (mount_on_fd(ms->source, fd, NULL, MS_BIND | MS_REC, NULL) < 0) {
             int err = errno;
             close(fd);
             return setup_fail(e, err, stage, "bind %s on %s: %s", ms->source, ms->target,
@@ -383,7 +426,8 @@ static int mask_kernel_paths(struct setup_error *e)
     return 0;
 }
 
-int rootfs_enter(const struct spawn_spec *spec, const char *shm_dir, struct setup_error *e)
+int rootfs_enter(const struct spawn_spec *spec, const char *shm_dir, int userns_fd, unsigned long userns_root,
+                 struct setup_error *e)
 {
     int root;
 
@@ -396,7 +440,7 @@ int rootfs_enter(const struct spawn_spec *spec, const char *shm_dir, struct setu
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
         return setup_fail(e, errno, "mount(/ rprivate)", "make / private: %s", strerror(errno));
 
-    if (mount_overlay(spec, e) < 0)
+    if (mount_overlay(spec, userns_fd, userns_root, e) < 0)
         return -1;
     /* Opened after the overlay mount, so the fd is the overlay's root. */
     root = open(spec->merged, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -417,7 +461,7 @@ int rootfs_enter(const struct spawn_spec *spec, const char *shm_dir, struct setu
         goto fail;
     /* In the order given, so a later mount may sit inside an earlier one. */
     for (size_t i = 0; i < spec->mount_count; i++)
-        if (mount_volume(root, &spec->mounts[i], e) < 0)
+        if (mount_volume(root, &spec->mounts[i], userns_fd, e) < 0)
             goto fail;
     /* readOnlyRootFilesystem: the image's root only; /dev, /proc and the volumes are mounts
      * of their own and keep their modes. */

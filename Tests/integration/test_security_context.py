@@ -10,7 +10,7 @@ import tarfile
 
 import pytest
 
-from harness import pod_manifest, wait_for
+from harness import pod_manifest, processes_with, wait_for
 
 # A dry way to test CAP_SYS_TIME: settimeofday(NULL, NULL) checks the capability (and the
 # seccomp filter's rule for it) and changes nothing, so the host's clock never moves.
@@ -285,6 +285,33 @@ def test_host_pid_and_host_ipc(sc_podd):
     run_pod(sc_podd, "ownns", "true")
     status, out = sh(sc_podd, "ownns", "readlink /proc/self/ns/pid; readlink /proc/self/ns/ipc")
     assert os.readlink("/proc/self/ns/pid") not in out and os.readlink("/proc/self/ns/ipc") not in out, out
+
+
+def test_host_users_false_runs_the_pod_in_its_own_user_namespace(sc_podd):
+    volumes = [{"name": "disk", "emptyDir": {}}, {"name": "mem", "emptyDir": {"medium": "Memory"}}]
+    c = {"name": "c", "image": "busybox", "command": ["sh", "-c", "exec sleep 3601"],
+         "volumeMounts": [{"name": "disk", "mountPath": "/disk"}, {"name": "mem", "mountPath": "/mem"}]}
+    m = pod_manifest("userns", [c], terminationGracePeriodSeconds=0, volumes=volumes, hostUsers=False)
+    r = sc_podd.create(m)
+    assert r.status == 201, r.text
+    sc_podd.wait_running("userns")
+    status, out = sh(sc_podd, "userns", "cat /proc/self/uid_map /proc/self/gid_map; id -u; "
+                                        "stat -c '%u %g' /etc/passwd /disk /mem; touch /x /disk/f /mem/f && echo WROTE")
+    assert status == 0, out
+    lines = out.split("\n")
+    uid_map, gid_map = lines[0].split(), lines[1].split()
+    assert uid_map[0] == "0" and uid_map[2] == "65536" and int(uid_map[1]) >= 65536, out
+    assert gid_map == uid_map, out
+    # Root inside, its image and volumes its own (idmapped mounts), and it can write them.
+    assert lines[2] == "0" and lines[3:6] == ["0 0", "0 0", "0 0"] and "WROTE" in out, out
+    # From the host, the same process is an unprivileged ID of the pod's range.
+    pids = processes_with("sleep\x003601")
+    assert pids, "the container's process is not visible from the host"
+    with open(f"/proc/{pids[0]}/status") as f:
+        assert status_fields(f.read())["Uid"].split()[0] == uid_map[1]
+    # The default seccomp filter applies in the namespace as outside it.
+    status, out = sh(sc_podd, "userns", "cat /proc/self/status")
+    assert status_fields(out)["Seccomp"] == "2", out
 
 
 # --- bad input ----------------------------------------------------------------------------
