@@ -71,7 +71,8 @@ struct Podd: AsyncParsableCommand {
                 requestHeaderTimeout \(c.api.requestHeaderTimeout)s}, images {maxUploadBytes \(c.maxImageUploadBytes)}, \
                 logs {containerLogMaxSize \(c.logs.containerLogMaxSize), containerLogMaxFiles \(c.logs.containerLogMaxFiles)}, \
                 cgroupParent \(c.cgroupParent), hostPathAllow [\(c.hostPathAllow.joined(separator: ", "))], \
-                seccompDefault \(c.security.seccompDefault), seccompProfileRoot \(c.security.seccompProfileRoot ?? c.stateDir + "/seccomp")
+                seccompDefault \(c.security.seccompDefault), seccompProfileRoot \(c.security.seccompProfileRoot ?? c.stateDir + "/seccomp"), \
+                userNamespaces {firstID \(c.userNamespaces.firstID), maxPods \(c.userNamespaces.maxPods)}
                 """)
             return
         }

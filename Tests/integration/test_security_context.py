@@ -338,3 +338,44 @@ def test_run_as_non_root_with_a_root_image_starts_nothing(sc_podd):
     assert w["message"].startswith("container's runAsUser breaks non-root policy"), w
     # With a non-root runAsUser it runs.
     run_pod(sc_podd, "nonrootuid", "true", securityContext={"runAsNonRoot": True, "runAsUser": 1000})
+
+
+# --- config -----------------------------------------------------------------------------------
+
+def check_config(text, tmp_path):
+    from harness import BIN
+    cfg = tmp_path / "podd.yaml"
+    cfg.write_text(text)
+    return subprocess.run([str(BIN / "podd"), "--config", str(cfg), "--check-config"], capture_output=True, text=True, timeout=30)
+
+
+def test_security_config_keys(tmp_path):
+    r = check_config("seccompDefault: false\nseccompProfileRoot: /etc/podd/seccomp\n"
+                     "userNamespaces: {firstID: 2000000, maxPods: 8}\n", tmp_path)
+    assert r.returncode == 0, r.stderr
+    for shown in ("seccompDefault false", "seccompProfileRoot /etc/podd/seccomp", "userNamespaces {firstID 2000000, maxPods 8}"):
+        assert shown in r.stdout, (shown, r.stdout)
+    for text, named in (("seccompDefault: maybe\n", "seccompDefault: expected true or false"),
+                        ("seccompProfileRoot: seccomp\n", "seccompProfileRoot: must be an absolute path"),
+                        ("userNamespaces: {firstID: 4294000000, maxPods: 100}\n", "userNamespaces: firstID + maxPods"),
+                        ("userNamespaces: {base: 1}\n", "userNamespaces.base: unknown key")):
+        r = check_config(text, tmp_path)
+        assert r.returncode != 0 and named in r.stderr, (text, r.stderr)
+
+
+def test_seccomp_default_off_means_unconfined(busybox_tar, tmp_path):
+    import tempfile
+    from harness import Podd
+    root = tempfile.mkdtemp(prefix="podd-", dir="/tmp")
+    d = Podd(root, extra_config="seccompDefault: false\n").start()
+    try:
+        d.podctl("image", "import", "busybox", str(busybox_tar))
+        run_pod(d, "unset", "true")
+        f = status_fields(sh(d, "unset", "cat /proc/1/status")[1])
+        assert f["Seccomp"] == "0", f
+        run_pod(d, "rd", "true", securityContext={"seccompProfile": {"type": "RuntimeDefault"}})
+        f = status_fields(sh(d, "rd", "cat /proc/1/status")[1])
+        assert f["Seccomp"] == "2", f
+    finally:
+        d.cleanup()
+        shutil.rmtree(root, ignore_errors=True)
