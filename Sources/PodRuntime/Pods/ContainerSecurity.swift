@@ -17,8 +17,8 @@ struct ContainerSecurity {
         case create(String)
     }
 
-    /// kubelet's format.Pod: `name_namespace(uid)`.
-    var podDescription: String { "\(pod.metadata.name)_\(pod.metadata.namespace)(\(pod.metadata.uid ?? ""))" }
+    /// kubelet's format.Pod, quoted as kubelet's %q prints it: `"name_namespace(uid)"`.
+    var podDescription: String { "\"\(pod.metadata.name)_\(pod.metadata.namespace)(\(pod.metadata.uid ?? ""))\"" }
 
     func fields(for c: ContainerDefinition, rootfs: String, imageUser: String?) throws(Failure) -> [(String, String)] {
         let effective = EffectiveSecurityContext(pod: pod.spec.securityContext, container: c.securityContext)
@@ -50,17 +50,17 @@ struct ContainerSecurity {
         guard effective.runAsNonRoot else { return }
         if let uid = effective.runAsUser {
             if uid == 0 {
-                throw .config("container's runAsUser breaks non-root policy (pod: \("\"\(podDescription)\""), container: \(container))")
+                throw .config("container's runAsUser breaks non-root policy (pod: \(podDescription), container: \(container))")
             }
             return
         }
         let user = (imageUser ?? "").split(separator: ":", maxSplits: 1).first.map(String.init) ?? ""
         if user.isEmpty || UInt32(user) == 0 {
             // No user in the image config: the runtime runs it as root (uid 0).
-            throw .config("container has runAsNonRoot and image will run as root (pod: \("\"\(podDescription)\""), container: \(container))")
+            throw .config("container has runAsNonRoot and image will run as root (pod: \(podDescription), container: \(container))")
         }
         if UInt32(user) == nil {
-            throw .config("container has runAsNonRoot and image has non-numeric user (\(user)), cannot verify user is non-root (pod: \("\"\(podDescription)\""), container: \(container))")
+            throw .config("container has runAsNonRoot and image has non-numeric user (\(user)), cannot verify user is non-root (pod: \(podDescription), container: \(container))")
         }
     }
 
