@@ -7,6 +7,8 @@ DEBUG_BIN := .build/debug
 RELEASE_BIN := .build/release
 MONITOR_SRC := $(wildcard Sources/podd-monitor/*.c Sources/podd-monitor/*.h)
 MONITOR_CFLAGS := -O2 -Wall -Wextra -Werror -std=gnu11 -static
+# libseccomp compiles the containers' seccomp filters (Debian's libseccomp-dev has the .a).
+MONITOR_LIBS := -lseccomp
 DEMO_DIR ?= /tmp/podd-demo
 
 .PHONY: all build release deps run demo stop-demo test unit-test integration-test bench stress install install-files install-activate uninstall check clean
@@ -23,7 +25,7 @@ build:
 
 $(DEBUG_BIN)/podd-monitor $(RELEASE_BIN)/podd-monitor: $(MONITOR_SRC)
 	@mkdir -p $(dir $@)
-	$(CC) $(MONITOR_CFLAGS) -o $@ Sources/podd-monitor/*.c
+	$(CC) $(MONITOR_CFLAGS) -o $@ Sources/podd-monitor/*.c $(MONITOR_LIBS)
 
 # Release binaries with the static Swift runtime: what install and bench use (start-up time).
 # podctl is a fully static executable in release (Package.swift: -static-executable): no

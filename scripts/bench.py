@@ -4,7 +4,7 @@
 
 Env: PODD_BIN (dir with podd, podctl, podd-monitor), RUNS (default 20), PODS (default 100),
 PEER_RUNS (podman runs, default 5), THOUSAND (the many-pods figures, default 1000; 0 skips
-them), ONLY=thousand (those figures alone)."""
+them), ONLY=thousand (those figures alone), ONLY=secure (the securityContext start figure alone)."""
 import json
 import os
 import shutil
@@ -107,6 +107,41 @@ def bench_pod_start(podd):
         delete_and_wait(podd, name)
     watch.close()
     return statistics.median(samples[2:])
+
+
+# Every securityContext feature of issue 12 at once (limits are measured with resources).
+SECURE_POD = {"securityContext": {"runAsUser": 1000, "runAsGroup": 1000, "runAsNonRoot": True, "fsGroup": 2000,
+                                  "supplementalGroups": [3000], "seccompProfile": {"type": "RuntimeDefault"}}}
+SECURE_CONTAINER = {"capabilities": {"drop": ["ALL"]}, "readOnlyRootFilesystem": True, "allowPrivilegeEscalation": False}
+
+
+def bench_secure_pod_start(podd):
+    """POST -> 2 containers running, the plain pod and the same pod with SECURE_POD, runs
+    interleaved so that both see the same machine; medians."""
+    watch = Watch(podd)
+    plain, secure = [], []
+    for i in range(RUNS + 2):
+        for kind, samples in (("plain", plain), ("secure", secure)):
+            name = f"{kind}{i}"
+            m = pod(name, [("a", "exec sleep 3600"), ("b", "exec sleep 3600")])
+            if kind == "secure":
+                m["spec"].update(SECURE_POD)
+                for c in m["spec"]["containers"]:
+                    c["securityContext"] = SECURE_CONTAINER
+            t = time.perf_counter()
+            r = podd.create(m)
+            assert r.status == 201, r.text
+            watch.until(all_running(name, 2))
+            samples.append(time.perf_counter() - t)
+            delete_and_wait(podd, name)
+    watch.close()
+    return statistics.median(plain[2:]), statistics.median(secure[2:])
+
+
+def secure_row(podd):
+    plain, secure = bench_secure_pod_start(podd)
+    row("pod start with every securityContext feature (non-root, caps dropped, RuntimeDefault, read-only root, no_new_privs, fsGroup)",
+        ms(secure), "ms", "", f"{secure / plain:.2f}x the plain pod's {ms(plain)} ms; goal < 1.3x")
 
 
 def bench_podctl_apply(podd, tmp):
@@ -571,6 +606,10 @@ def main():
     try:
         podd.podctl("image", "import", "busybox", str(tar))
         print(f"# podd bench: {os.cpu_count()} cpus, {RUNS} runs per figure, binaries in {BIN}", flush=True)
+        if os.environ.get("ONLY") == "secure":
+            secure_row(podd)
+            print_table()
+            return
         floor = time_cmd(["unshare", "--net", "--ipc", "--uts", "--mount", "--pid", "--fork", "true"], RUNS)
         row("floor: unshare --net --ipc --uts --mount --pid --fork true", ms(floor), "ms")
         start = bench_pod_start(podd)
@@ -579,6 +618,7 @@ def main():
         if podman_ok:
             peer = f"podman pod (infra + 2 containers, runc): {ms(bench_podman_pod())} ms"
         row("pod start: POST -> 2 containers running", ms(start), "ms", peer, f"{start / floor:.1f}x the unshare floor, goal 2.5x")
+        secure_row(podd)
         exec_time, debug_time = bench_exec_and_debug(podd)
         exec_peer = debug_peer = ""
         if podman_ok:

@@ -3,8 +3,8 @@
 #include "capabilities.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <linux/capability.h>
-#include <stdint.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -12,40 +12,92 @@
 
 #define CAP_BIT(c) ((uint64_t)1 << (c))
 
-static const uint64_t default_caps =
-    CAP_BIT(CAP_CHOWN) | CAP_BIT(CAP_DAC_OVERRIDE) | CAP_BIT(CAP_FSETID) |
-    CAP_BIT(CAP_FOWNER) | CAP_BIT(CAP_MKNOD) | CAP_BIT(CAP_NET_RAW) | CAP_BIT(CAP_SETGID) |
-    CAP_BIT(CAP_SETUID) | CAP_BIT(CAP_SETFCAP) | CAP_BIT(CAP_SETPCAP) |
-    CAP_BIT(CAP_NET_BIND_SERVICE) | CAP_BIT(CAP_SYS_CHROOT) | CAP_BIT(CAP_KILL) |
-    CAP_BIT(CAP_AUDIT_WRITE);
-
-int caps_limit_to_default(int keep_mknod, struct setup_error *e)
+uint64_t caps_runtime_default(void)
 {
-    uint64_t allowed = keep_mknod ? default_caps : default_caps & ~CAP_BIT(CAP_MKNOD);
+    return CAP_BIT(CAP_CHOWN) | CAP_BIT(CAP_DAC_OVERRIDE) | CAP_BIT(CAP_FSETID) |
+           CAP_BIT(CAP_FOWNER) | CAP_BIT(CAP_MKNOD) | CAP_BIT(CAP_NET_RAW) | CAP_BIT(CAP_SETGID) |
+           CAP_BIT(CAP_SETUID) | CAP_BIT(CAP_SETFCAP) | CAP_BIT(CAP_SETPCAP) |
+           CAP_BIT(CAP_NET_BIND_SERVICE) | CAP_BIT(CAP_SYS_CHROOT) | CAP_BIT(CAP_KILL) |
+           CAP_BIT(CAP_AUDIT_WRITE);
+}
+
+uint64_t caps_all(void)
+{
+    /* What the monitor itself holds (podd may run with fewer than the kernel knows, in a
+     * container of its own): a privileged container gets all of that, as with containerd. */
+    struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+    struct __user_cap_data_struct data[2];
+    uint64_t all = 0;
+
+    memset(data, 0, sizeof data);
+    if (syscall(SYS_capget, &hdr, data) == 0)
+        all = (uint64_t)data[0].permitted | (uint64_t)data[1].permitted << 32;
+    for (int cap = 0; cap < 64; cap++)
+        if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) != 1)
+            all &= ~CAP_BIT(cap);
+    return all;
+}
+
+struct credentials credentials_of(const struct security_spec *s, int devices_covered)
+{
+    struct credentials c = {.uid = s->uid, .gid = s->gid, .groups = s->groups,
+                            .group_count = s->group_count, .no_new_privs = s->no_new_privs};
+    /* Never more than the monitor holds itself: capset could not grant it. */
+    c.caps = (s->privileged ? ~(uint64_t)0 : s->caps_given ? s->caps : caps_runtime_default()) & caps_all();
+    if (!s->privileged && !devices_covered)
+        c.caps &= ~CAP_BIT(CAP_MKNOD);
+    return c;
+}
+
+int credentials_apply(const struct credentials *c, struct setup_error *e)
+{
     struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
     struct __user_cap_data_struct data[2];
 
     /* The bounding set is what root gets back at exec (a root exec gains every capability
      * in it), so it is the limit that matters. It is dropped first: dropping needs
-     * CAP_SETPCAP, which the capset below keeps but whose effect we use now. The loop ends
-     * at the first capability this kernel does not know. */
+     * CAP_SETPCAP, which the process still has. The loop ends at the first capability this
+     * kernel does not know. */
     for (int cap = 0; cap < 64; cap++) {
         if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) < 0)
             break;
-        if (!(allowed & CAP_BIT(cap)) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
+        if (!(c->caps & CAP_BIT(cap)) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
             return setup_fail(e, errno, "capabilities", "drop capability %d from the bounding set: %s",
                               cap, strerror(errno));
     }
-    /* Ambient capabilities would survive exec for a non-root user; the container gets none. */
+
+    /* Groups first (setgroups needs CAP_SETGID, gone once the uid is not 0), then the gid,
+     * then the uid; KEEPCAPS keeps the permitted set across the uid change so that capset
+     * below can still grant the container's set. */
+    if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+        return setup_fail(e, errno, "prctl(keepcaps)", "%s", strerror(errno));
+    if (setgroups(c->group_count, c->groups) < 0)
+        return setup_fail(e, errno, "setgroups", "setgroups(%zu groups): %s", c->group_count,
+                          strerror(errno));
+    if (setresgid(c->gid, c->gid, c->gid) < 0)
+        return setup_fail(e, errno, "setresgid", "setresgid(%u): %s", (unsigned)c->gid, strerror(errno));
+    if (setresuid(c->uid, c->uid, c->uid) < 0)
+        return setup_fail(e, errno, "setresuid", "setresuid(%u): %s", (unsigned)c->uid, strerror(errno));
+    if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
+        return setup_fail(e, errno, "prctl(keepcaps)", "%s", strerror(errno));
+
+    /* Ambient capabilities would survive exec for a non-root user; the container gets none
+     * (as with containerd: a non-root process keeps only what its files' capabilities give). */
     if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
         return setup_fail(e, errno, "capabilities", "clear ambient capabilities: %s",
                           strerror(errno));
-    /* Effective and permitted as the default set; inheritable empty (as Docker since 20.10,
-     * CVE-2022-24769), so nothing is inherited through exec of a file with capabilities. */
+    /* Effective and permitted as the container's set; inheritable empty (as Docker since
+     * 20.10, CVE-2022-24769), so nothing is inherited through exec of a file with
+     * capabilities. */
     memset(data, 0, sizeof data);
-    data[0].effective = data[0].permitted = (uint32_t)allowed;
-    data[1].effective = data[1].permitted = (uint32_t)(allowed >> 32);
+    data[0].effective = data[0].permitted = (uint32_t)c->caps;
+    data[1].effective = data[1].permitted = (uint32_t)(c->caps >> 32);
     if (syscall(SYS_capset, &hdr, data) < 0)
         return setup_fail(e, errno, "capabilities", "capset: %s", strerror(errno));
+
+    /* allowPrivilegeEscalation: false. After the uid change (which no_new_privs would not
+     * forbid anyway, but a setuid binary run afterwards could not regain what was dropped). */
+    if (c->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        return setup_fail(e, errno, "prctl(no_new_privs)", "%s", strerror(errno));
     return 0;
 }

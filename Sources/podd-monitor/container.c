@@ -156,6 +156,7 @@ static int prepare_and_exec(const struct spawn_spec *spec, const struct start_co
     char stage[sizeof e->stage];
     sigset_t none;
     int devnull;
+    struct credentials cred;
 
     /* If the monitor dies, nobody would reap this process, log its output or report its
      * exit: better it dies too than run unsupervised (and it would hold the pod's ports). */
@@ -176,7 +177,7 @@ static int prepare_and_exec(const struct spawn_spec *spec, const struct start_co
             (mkdir(dir, 0755) < 0 && errno != EEXIST) || cgroup_enter(dir) < 0)
             return setup_fail(e, errno, stage, "join %s/%s: %s", ctx->cgroup_dir, spec->name,
                               strerror(errno));
-    } else if (ctx->devices_v1_dir != NULL && devices_v1_enter(ctx->devices_v1_dir, e) < 0) {
+    } else if (ctx->devices_v1_dir != NULL && !spec->security.privileged && devices_v1_enter(ctx->devices_v1_dir, e) < 0) {
         return -1;
     }
 
@@ -193,7 +194,7 @@ static int prepare_and_exec(const struct spawn_spec *spec, const struct start_co
      * sure of it even for one that was not. */
     syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */);
 
-    if (rootfs_enter(spec, ctx->shm_dir, e) < 0)
+    if (rootfs_enter(spec, ctx->shm_dir, ctx->userns_fd, ctx->userns_root, e) < 0)
         return -1;
 
     /* The terminal comes from the container's own devpts, mounted by rootfs_enter: the
@@ -214,20 +215,28 @@ static int prepare_and_exec(const struct spawn_spec *spec, const struct start_co
             return -1;
     }
 
-    /* Last while the process still has CAP_SYS_ADMIN, which installing a filter without
-     * no_new_privs needs; everything after it (capset, chdir, execve) is allowed by it. */
-    if (seccomp_install_default(e) < 0)
-        return -1;
-    /* The monitor attached the device allowlist to the container's cgroup (devices.h). */
-    if (caps_limit_to_default(devices_filtered(ctx->cgroup_dir, ctx->devices_v1_dir), e) < 0)
-        return -1;
+    /* hostUsers: false: into the pod's user namespace once every mount is made (they needed
+     * the host's root); the user and capabilities below are then the namespace's. */
+    if (ctx->userns_fd >= 0 && setns(ctx->userns_fd, CLONE_NEWUSER) < 0)
+        return setup_fail(e, errno, "setns(user)", "join the pod's user namespace: %s", strerror(errno));
 
-    /* The working directory is created if the image lacks it, as runc does. */
+    /* The working directory is created if the image lacks it, as runc does; as root, and
+     * entered before the user changes, so that a directory the user may not search still
+     * works as it does with runc. */
     snprintf(stage, sizeof stage, "chdir(%s)", spec->cwd);
     if (make_dirs(spec->cwd) < 0 && errno != ENOTDIR)
         return setup_fail(e, errno, stage, "create %s: %s", spec->cwd, strerror(errno));
     if (chdir(spec->cwd) < 0)
         return setup_fail(e, errno, stage, "chdir %s: %s", spec->cwd, strerror(errno));
+
+    /* The monitor attached the device allowlist to the container's cgroup (devices.h). */
+    cred = credentials_of(&spec->security, devices_filtered(ctx->cgroup_dir, ctx->devices_v1_dir));
+    /* Without no_new_privs the filter goes on while the process still has CAP_SYS_ADMIN,
+     * which installing one then needs (runc's order); with it, as late as possible, below. */
+    if (!spec->security.no_new_privs && seccomp_install(&spec->security.seccomp, cred.caps, 0, e) < 0)
+        return -1;
+    if (credentials_apply(&cred, e) < 0)
+        return -1;
 
     /* Leave the monitor's process state behind: files the workload creates get the usual
      * 022 umask; signals blocked or ignored for the monitor's signalfd are normal again. */
@@ -240,6 +249,8 @@ static int prepare_and_exec(const struct spawn_spec *spec, const struct start_co
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
 
+    if (spec->security.no_new_privs && seccomp_install(&spec->security.seccomp, cred.caps, 1, e) < 0)
+        return -1;
     return exec_command(spec->argv, spec->envp, e);
 }
 

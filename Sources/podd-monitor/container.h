@@ -18,6 +18,8 @@ struct start_context {
     const char *shm_dir;    /* the pod's /dev/shm, or NULL */
     int target_pidns_fd;    /* PIDNS_CONTAINER: the target's /proc/PID/ns/pid, else -1 */
     const char *devices_v1_dir; /* without cgroup_dir: the v1 devices group to join, or NULL */
+    int userns_fd;          /* hostUsers: false: the pod's user namespace, else -1 */
+    unsigned long userns_root; /* the host ID of its root */
 };
 
 struct start_result {

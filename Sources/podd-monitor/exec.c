@@ -81,9 +81,13 @@ int exec_spec_parse(const struct msg *m, struct exec_spec *spec, char *err, size
         } else if (strcmp(k, "cwd") == 0) {
             spec->cwd = v;
         } else {
-            exec_spec_free(spec);
-            snprintf(err, errlen, "unknown key %.64s", k);
-            return -1;
+            int known = security_spec_key(&spec->security, k, v, err, errlen);
+            if (known <= 0) {
+                if (known == 0)
+                    snprintf(err, errlen, "unknown key %.64s", k);
+                exec_spec_free(spec);
+                return -1;
+            }
         }
     }
     if (spec->id == NULL || spec->id[0] == '\0' || spec->container == NULL) {
@@ -109,6 +113,7 @@ void exec_spec_free(struct exec_spec *spec)
     free(spec->argv);
     free(spec->envp);
     spec->argv = spec->envp = NULL;
+    security_spec_free(&spec->security);
 }
 
 enum report_kind { REPORT_HOSTPID = 1, REPORT_FAILURE };
@@ -130,6 +135,7 @@ struct exec_child {
     const char *enter_cgroup; /* the cgroup to join by hand (clone3 could not), or NULL */
     const char *devices_v1_dir; /* the v1 devices group to join, or NULL */
     int covered;        /* a device allowlist applies (the container's cgroup, or v1's) */
+    int userns_fd;      /* the pod's user namespace, or -1 */
     int report;
 };
 
@@ -145,6 +151,7 @@ static int child_prepare(const struct exec_child *c, struct setup_error *e)
 {
     char stage[sizeof e->stage];
     sigset_t none;
+    struct credentials cred;
 
     /* Dies with the monitor, like a container: nobody else would reap it or report it. */
     if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
@@ -155,7 +162,7 @@ static int child_prepare(const struct exec_child *c, struct setup_error *e)
         return setup_fail(e, errno, "setsid", "%s", strerror(errno));
     if (c->enter_cgroup != NULL && cgroup_enter(c->enter_cgroup) < 0)
         return setup_fail(e, errno, "cgroup", "join %s: %s", c->enter_cgroup, strerror(errno));
-    if (c->devices_v1_dir != NULL && devices_v1_enter(c->devices_v1_dir, e) < 0)
+    if (c->devices_v1_dir != NULL && !c->spec->security.privileged && devices_v1_enter(c->devices_v1_dir, e) < 0)
         return -1;
 
     if (c->slave >= 0) {
@@ -178,21 +185,26 @@ static int child_prepare(const struct exec_child *c, struct setup_error *e)
                           strerror(errno));
     if (fchdir(c->root) < 0 || chroot(".") < 0)
         return setup_fail(e, errno, "chroot", "enter the root of %s: %s", c->spec->container, strerror(errno));
-    /* As a container's first process does (container.c): seccomp while CAP_SYS_ADMIN is
-     * still held, then the capabilities. */
-    if (seccomp_install_default(e) < 0)
-        return -1;
-    if (caps_limit_to_default(c->covered, e) < 0)
-        return -1;
     snprintf(stage, sizeof stage, "chdir(%s)", c->spec->cwd);
     if (chdir(c->spec->cwd) < 0)
         return setup_fail(e, errno, stage, "chdir %s: %s", c->spec->cwd, strerror(errno));
+    if (c->userns_fd >= 0 && setns(c->userns_fd, CLONE_NEWUSER) < 0)
+        return setup_fail(e, errno, "setns(user)", "join the pod's user namespace: %s", strerror(errno));
+    /* As a container's first process does (container.c): its user, capabilities and
+     * seccomp filter (before the user changes unless no_new_privs puts it last). */
+    cred = credentials_of(&c->spec->security, c->covered);
+    if (!cred.no_new_privs && seccomp_install(&c->spec->security.seccomp, cred.caps, 0, e) < 0)
+        return -1;
+    if (credentials_apply(&cred, e) < 0)
+        return -1;
 
     /* Leave the monitor's process state behind, as a container does. */
     umask(022);
     signal(SIGPIPE, SIG_DFL);
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
+    if (cred.no_new_privs && seccomp_install(&c->spec->security.seccomp, cred.caps, 1, e) < 0)
+        return -1;
     return exec_command(c->spec->argv, c->spec->envp, e);
 }
 
@@ -297,7 +309,8 @@ int exec_start(const struct exec_spec *spec, const struct exec_target *target, c
     child = (struct exec_child){.spec = spec, .mntns = mntns, .root = root, .slave = slave, .stdio = stdio,
                                 .report = report[1],
                                 .devices_v1_dir = target->cgroup_dir == NULL ? target->devices_v1_dir : NULL,
-                                .covered = devices_filtered(target->cgroup_dir, target->devices_v1_dir)};
+                                .covered = devices_filtered(target->cgroup_dir, target->devices_v1_dir),
+                                .userns_fd = target->userns_fd};
     pid = fork_into(cgroup, &into);
     if (pid == 0) {
         close(report[0]);

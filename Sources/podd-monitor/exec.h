@@ -13,6 +13,7 @@
 
 #include "protocol.h"
 #include "setup_error.h"
+#include "spawn_spec.h"
 
 struct exec_spec {
     const char *id;        /* podd's session id, echoed in replies */
@@ -21,6 +22,7 @@ struct exec_spec {
     char **argv;           /* NULL-terminated, at least one element */
     char **envp;           /* NULL-terminated */
     const char *cwd;       /* "/" when not given */
+    struct security_spec security; /* the container's (podd sends its spawn's keys again) */
 };
 
 /* Decode an op=exec message. On error returns -1 with a reason in ERR. All strings point
@@ -33,6 +35,7 @@ struct exec_target {
     pid_t hostpid;          /* the container's main process, for /proc/HOSTPID/{ns,root} */
     const char *cgroup_dir; /* the container's cgroup, or NULL */
     const char *devices_v1_dir; /* without cgroup_dir: the pod's v1 devices group, or NULL */
+    int userns_fd;          /* hostUsers: false: the pod's user namespace, else -1 */
 };
 
 struct exec_result {

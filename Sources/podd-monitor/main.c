@@ -27,6 +27,8 @@
 
 #include "devices.h"
 #include "pod.h"
+#include "podsecurity.h"
+#include "usernamespace.h"
 #include "procfs.h"
 #include "protocol.h"
 #include "sandbox.h"
@@ -42,6 +44,9 @@ struct options {
     const char *tmpfs_path[SANDBOX_MAX_TMPFS];
     unsigned long long tmpfs_size[SANDBOX_MAX_TMPFS];
     int tmpfs_count;
+    int host_ipc;
+    unsigned long userns_base, userns_count; /* --userns BASE:COUNT, count 0: none */
+    struct pod_security security;
 };
 
 /* Paths under the pod directory, fixed at start-up. */
@@ -56,7 +61,8 @@ static _Noreturn void usage(const char *why)
     fprintf(stderr,
             "podd-monitor: %s\n"
             "usage: podd-monitor --pod-dir DIR --hostname NAME [--share-pid] [--cgroup CGDIR]\n"
-            "                    [--tmpfs PATH[:BYTES]]...\n"
+            "                    [--tmpfs PATH[:BYTES]]... [--host-ipc] [--sysctl NAME=VALUE]...\n"
+            "                    [--fs-group GID] [--userns BASE:COUNT]\n"
             "       (fd 3: a SOCK_SEQPACKET connection to podd)\n",
             why);
     exit(2);
@@ -70,11 +76,16 @@ static void parse_options(int argc, char **argv, struct options *o)
         {"cgroup", required_argument, NULL, 'c'},
         {"share-pid", no_argument, NULL, 'p'},
         {"tmpfs", required_argument, NULL, 't'},
+        {"host-ipc", no_argument, NULL, 'i'},
+        {"sysctl", required_argument, NULL, 's'},
+        {"fs-group", required_argument, NULL, 'g'},
+        {"userns", required_argument, NULL, 'u'},
         {NULL, 0, NULL, 0},
     };
     int ch;
 
     memset(o, 0, sizeof *o);
+    o->security.fs_group = -1;
     while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (ch) {
         case 'd': o->pod_dir = optarg; break;
@@ -96,6 +107,29 @@ static void parse_options(int argc, char **argv, struct options *o)
                     usage("--tmpfs PATH:BYTES needs a number of bytes");
             }
             o->tmpfs_path[o->tmpfs_count++] = optarg;
+            break;
+        }
+        case 'i': o->host_ipc = 1; break;
+        case 'u': {
+            char *end;
+            o->userns_base = strtoul(optarg, &end, 10);
+            if (*end != ':' || optarg[0] < '0' || optarg[0] > '9')
+                usage("--userns takes BASE:COUNT");
+            o->userns_count = strtoul(end + 1, &end, 10);
+            if (*end != '\0' || o->userns_count == 0 || o->userns_base + o->userns_count > 0xffffffffUL)
+                usage("--userns takes BASE:COUNT within 32-bit IDs");
+            break;
+        }
+        case 's':
+            if (o->security.sysctl_count >= POD_MAX_SYSCTLS || !pod_sysctl_valid(optarg))
+                usage("--sysctl takes NAME=VALUE (at most 64)");
+            o->security.sysctl[o->security.sysctl_count++] = optarg;
+            break;
+        case 'g': {
+            char *end;
+            o->security.fs_group = strtoll(optarg, &end, 10);
+            if (*end != '\0' || optarg[0] < '0' || optarg[0] > '9' || o->security.fs_group > 0xfffffffeLL)
+                usage("--fs-group takes a numeric group ID");
             break;
         }
         default: usage("unknown option");
@@ -442,13 +476,15 @@ int main(int argc, char **argv)
     umask(022);
 
     sb = (struct sandbox_config){.cgroup_dir = o.cgroup_dir, .hostname = o.hostname,
-                                 .share_pid = o.share_pid, .shm_dir = paths.shm,
+                                 .share_pid = o.share_pid, .host_ipc = o.host_ipc, .shm_dir = paths.shm,
                                  .tmpfs_count = o.tmpfs_count};
     for (int i = 0; i < o.tmpfs_count; i++) {
         sb.tmpfs_path[i] = o.tmpfs_path[i];
         sb.tmpfs_size[i] = o.tmpfs_size[i];
     }
     if (sandbox_create(&sb, &e) < 0)
+        fatal(&e);
+    if (pod_security_apply(&o.security, o.tmpfs_path, o.tmpfs_count, &e) < 0)
         fatal(&e);
 
     /* Daemonize: the stub (this process) exits so podd can reap it at once, and the
@@ -515,6 +551,12 @@ int main(int argc, char **argv)
         fatal_after_files(&paths, &e);
     }
     pod_init(&pod, o.cgroup_dir, paths.shm, o.share_pid, epfd);
+    if (o.userns_count > 0) {
+        pod.userns_root = o.userns_base;
+        pod.userns_fd = userns_create(o.userns_base, o.userns_count, &e);
+        if (pod.userns_fd < 0)
+            fatal_after_files(&paths, &e);
+    }
     /* No cgroup v2 group: the v1 devices controller holds the device allowlist (devices.h).
      * Without either, containers run without CAP_MKNOD. */
     if (o.cgroup_dir == NULL) {

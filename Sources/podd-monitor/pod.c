@@ -140,6 +140,7 @@ void pod_init(struct pod *p, const char *cgroup_dir, const char *shm_dir, int sh
     p->cgroup_dir = cgroup_dir;
     p->shm_dir = shm_dir;
     p->share_pid = share_pid;
+    p->userns_fd = -1;
     p->epfd = epfd;
     p->control = -1;
     for (int i = 0; i < MAX_CONTAINERS; i++) {
@@ -153,7 +154,8 @@ static void handle_spawn(struct pod *p, const struct msg *msg)
 {
     struct spawn_spec spec;
     struct start_context ctx = {.cgroup_dir = p->cgroup_dir, .shm_dir = p->shm_dir,
-                                .target_pidns_fd = -1, .devices_v1_dir = p->devices_v1_dir};
+                                .target_pidns_fd = -1, .devices_v1_dir = p->devices_v1_dir,
+                                .userns_fd = p->userns_fd, .userns_root = p->userns_root};
     struct start_result res;
     struct container *c, *old;
     char err[512];
@@ -214,7 +216,8 @@ static void handle_spawn(struct pod *p, const struct msg *msg)
         }
     }
 
-    /* The device allowlist goes on the container's cgroup before any process is in it. */
+    /* The device allowlist goes on the container's cgroup before any process is in it (a
+     * privileged container has every device: no list). */
     if (p->cgroup_dir != NULL) {
         char dir[PATH_MAX];
         struct setup_error e;
@@ -224,7 +227,7 @@ static void handle_spawn(struct pod *p, const struct msg *msg)
             send_failed(p, spec.name, "cgroup", errno, err);
             goto out;
         }
-        if (devices_attach_cgroup2(dir, &e) < 0) {
+        if (!spec.security.privileged && devices_attach_cgroup2(dir, &e) < 0) {
             send_failed(p, spec.name, e.stage, e.err, e.message);
             goto out;
         }

@@ -68,6 +68,8 @@ struct pod {
     const char *devices_v1_dir; /* without --cgroup: the pod's v1 devices group, or NULL */
     const char *shm_dir;
     int share_pid;
+    int userns_fd; /* hostUsers: false: the pod's user namespace, else -1 */
+    unsigned long userns_root; /* the host ID its root maps to */
     int epfd;
     int control; /* the current podd connection, -1 when none */
     struct container containers[MAX_CONTAINERS];

@@ -12,6 +12,9 @@
 #define _GNU_SOURCE
 #include "rootfs.h"
 
+#include "hostdev.h"
+#include "usernamespace.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -160,12 +163,43 @@ static int mount_fs(int root, const char *path, const char *fstype, unsigned lon
 
 /* The image is the read-only lower layer; the container's writes go to its own upper dir,
  * so containers sharing an image never see each other's changes. */
-static int mount_overlay(const struct spawn_spec *spec, struct setup_error *e)
+static int mount_overlay(const struct spawn_spec *spec, int userns_fd, unsigned long userns_root,
+                         struct setup_error *e)
 {
     char data[3 * PATH_MAX + 64];
+    const char *lower = spec->lower;
+    char idlower[PATH_MAX];
 
-    if (snprintf(data, sizeof data, "lowerdir=%s,upperdir=%s,workdir=%s", spec->lower,
-                 spec->upper, spec->work) >= (int)sizeof data)
+    /* In a user namespace the image (lower layer) is an idmapped mount on a directory beside
+     * the mount point, in this container's own mount namespace: its files owned by 0 belong to
+     * the namespace's root. The writable layer is not idmapped (overlayfs makes its work dir
+     * with the mounter's IDs, which such a mapping cannot hold): what the container writes is
+     * stored under the host IDs of the namespace, and its root directory is the namespace's
+     * root's, so that the container's root may write there. */
+    if (userns_fd >= 0) {
+        int mnt, fd;
+        snprintf(idlower, sizeof idlower, "%s.lower", spec->merged);
+        if (mkdir(idlower, 0700) < 0 && errno != EEXIST)
+            return setup_fail(e, errno, "mount(overlay)", "mkdir %s: %s", idlower, strerror(errno));
+        mnt = userns_idmapped_clone(spec->lower, userns_fd, 0, "mount(overlay)", e);
+        if (mnt < 0)
+            return -1;
+        fd = open(idlower, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0 || userns_attach(mnt, fd, "mount(overlay)", e) < 0) {
+            int err = errno;
+            close(mnt);
+            if (fd >= 0)
+                close(fd);
+            return fd < 0 ? setup_fail(e, err, "mount(overlay)", "open %s: %s", idlower, strerror(err)) : -1;
+        }
+        close(fd);
+        close(mnt);
+        if (chown(spec->upper, (uid_t)userns_root, (gid_t)userns_root) < 0)
+            return setup_fail(e, errno, "mount(overlay)", "chown %s to the pod's root (%lu): %s", spec->upper,
+                              userns_root, strerror(errno));
+        lower = idlower;
+    }
+    if (snprintf(data, sizeof data, "lowerdir=%s,upperdir=%s,workdir=%s", lower, spec->upper, spec->work) >= (int)sizeof data)
         return setup_fail(e, ENAMETOOLONG, "mount(overlay)", "layer paths too long");
     if (mount("overlay", spec->merged, "overlay", 0, data) < 0)
         return setup_fail(e, errno, "mount(overlay)", "overlay %s on %s: %s", data,
@@ -176,7 +210,7 @@ static int mount_overlay(const struct spawn_spec *spec, struct setup_error *e)
 /* A minimal /dev as Docker and runc make it: a tmpfs with the harmless host devices bound
  * in, a private devpts instance (ptys of this container only), a /dev/shm, and the fd
  * symlinks programs expect. No other host device is reachable. */
-static int mount_dev(int root, const char *shm_dir, struct setup_error *e)
+static int mount_dev(int root, const char *shm_dir, int privileged, struct setup_error *e)
 {
     static const char *const devices[] = {"null", "zero", "full", "random", "urandom", "tty"};
     static const char *const links[][2] = {
@@ -255,6 +289,10 @@ static int mount_dev(int root, const char *shm_dir, struct setup_error *e)
     }
     close(fd);
 
+    if (privileged && hostdev_populate(dev, e) < 0) {
+        close(dev);
+        return -1;
+    }
     for (size_t i = 0; i < sizeof links / sizeof links[0]; i++) {
         if (symlinkat(links[i][0], dev, links[i][1]) < 0 && errno != EEXIST) {
             int err = errno;
@@ -268,7 +306,7 @@ static int mount_dev(int root, const char *shm_dir, struct setup_error *e)
 }
 
 /* One mount group of the spawn message: a volume (bind) or a memory-backed dir (tmpfs). */
-static int mount_volume(int root, const struct mount_spec *ms, struct setup_error *e)
+static int mount_volume(int root, const struct mount_spec *ms, int userns_fd, struct setup_error *e)
 {
     char stage[sizeof e->stage];
     int fd;
@@ -285,7 +323,18 @@ static int mount_volume(int root, const struct mount_spec *ms, struct setup_erro
                               stage, e);
         if (fd < 0)
             return -1;
-        if (mount_on_fd(ms->source, fd, NULL, MS_BIND | MS_REC, NULL) < 0) {
+        if (userns_fd >= 0) {
+            /* hostUsers: false: the volume's files keep their owners, seen from the pod's
+             * user namespace (usernamespace.h). */
+            int mnt = userns_idmapped_clone(ms->source, userns_fd, 1, stage, e);
+            if (mnt < 0 || userns_attach(mnt, fd, stage, e) < 0) {
+                if (mnt >= 0)
+                    close(mnt);
+                close(fd);
+                return -1;
+            }
+            close(mnt);
+        } else if (mount_on_fd(ms->source, fd, NULL, MS_BIND | MS_REC, NULL) < 0) {
             int err = errno;
             close(fd);
             return setup_fail(e, err, stage, "bind %s on %s: %s", ms->source, ms->target,
@@ -377,7 +426,8 @@ static int mask_kernel_paths(struct setup_error *e)
     return 0;
 }
 
-int rootfs_enter(const struct spawn_spec *spec, const char *shm_dir, struct setup_error *e)
+int rootfs_enter(const struct spawn_spec *spec, const char *shm_dir, int userns_fd, unsigned long userns_root,
+                 struct setup_error *e)
 {
     int root;
 
@@ -390,7 +440,7 @@ int rootfs_enter(const struct spawn_spec *spec, const char *shm_dir, struct setu
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
         return setup_fail(e, errno, "mount(/ rprivate)", "make / private: %s", strerror(errno));
 
-    if (mount_overlay(spec, e) < 0)
+    if (mount_overlay(spec, userns_fd, userns_root, e) < 0)
         return -1;
     /* Opened after the overlay mount, so the fd is the overlay's root. */
     root = open(spec->merged, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -404,18 +454,27 @@ int rootfs_enter(const struct spawn_spec *spec, const char *shm_dir, struct setu
         goto fail;
     /* sysfs shows the network devices of the pod's network namespace; read-only because
      * the rest of it is the host's hardware. */
-    if (mount_fs(root, "/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL,
-                 "mount(sysfs)", e) < 0)
+    if (mount_fs(root, "/sys", "sysfs", (spec->security.privileged ? 0 : MS_RDONLY) | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                 NULL, "mount(sysfs)", e) < 0)
         goto fail;
-    if (mount_dev(root, shm_dir, e) < 0)
+    if (mount_dev(root, shm_dir, spec->security.privileged, e) < 0)
         goto fail;
     /* In the order given, so a later mount may sit inside an earlier one. */
     for (size_t i = 0; i < spec->mount_count; i++)
-        if (mount_volume(root, &spec->mounts[i], e) < 0)
+        if (mount_volume(root, &spec->mounts[i], userns_fd, e) < 0)
             goto fail;
+    /* readOnlyRootFilesystem: the image's root only; /dev, /proc and the volumes are mounts
+     * of their own and keep their modes. */
+    if (spec->security.readonly_root && remount_readonly(root) < 0) {
+        setup_fail(e, errno, "mount(/ ro)", "remount the root read-only: %s", strerror(errno));
+        goto fail;
+    }
     if (pivot_into(root, e) < 0)
         goto fail;
     close(root);
+    /* procMount Unmasked and privileged containers see /proc and /sys as they are. */
+    if (spec->security.privileged || spec->security.proc_unmasked)
+        return 0;
     return mask_kernel_paths(e);
 
 fail:

@@ -42,7 +42,7 @@ static int loopback_up(struct setup_error *e)
 
 int sandbox_create(const struct sandbox_config *cfg, struct setup_error *e)
 {
-    int flags = CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNS;
+    int flags = CLONE_NEWNET | (cfg->host_ipc ? 0 : CLONE_NEWIPC) | CLONE_NEWUTS | CLONE_NEWNS;
 
     /* First, so that the namespaces' kernel objects and everything after are charged to
      * the pod, not to podd. */

@@ -1,77 +1,409 @@
-/* seccomp.c - see seccomp.h. A classic BPF program over struct seccomp_data. */
+/* seccomp.c - see seccomp.h. */
 #define _GNU_SOURCE
 #include "seccomp.h"
 
 #include <errno.h>
-#include <linux/audit.h>
-#include <linux/filter.h>
-#include <linux/sched.h>
-#include <linux/seccomp.h>
+#include <linux/capability.h>
 #include <sched.h>
-#include <stddef.h>
+#include <seccomp.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/syscall.h>
-#include <unistd.h>
+#include <sys/socket.h>
 
+#define CAP_BIT(c) ((uint64_t)1 << (c))
+
+/* containerd's default allowlist (no conditions), as of containerd 2.x. */
+static const char *const default_allowed[] = {
+    "accept", "accept4", "access", "adjtimex", "alarm", "bind", "brk", "cachestat", "capget",
+    "capset", "chdir", "chmod", "chown", "chown32", "clock_adjtime", "clock_adjtime64",
+    "clock_getres", "clock_getres_time64", "clock_gettime", "clock_gettime64", "clock_nanosleep",
+    "clock_nanosleep_time64", "close", "close_range", "connect", "copy_file_range", "creat", "dup",
+    "dup2", "dup3", "epoll_create", "epoll_create1", "epoll_ctl", "epoll_ctl_old", "epoll_pwait",
+    "epoll_pwait2", "epoll_wait", "epoll_wait_old", "eventfd", "eventfd2", "execve", "execveat",
+    "exit", "exit_group", "faccessat", "faccessat2", "fadvise64", "fadvise64_64", "fallocate",
+    "fanotify_mark", "fchdir", "fchmod", "fchmodat", "fchmodat2", "fchown", "fchown32", "fchownat",
+    "fcntl", "fcntl64", "fdatasync", "fgetxattr", "flistxattr", "flock", "fork", "fremovexattr",
+    "fsetxattr", "fstat", "fstat64", "fstatat64", "fstatfs", "fstatfs64", "fsync", "ftruncate",
+    "ftruncate64", "futex", "futex_requeue", "futex_time64", "futex_wait", "futex_waitv",
+    "futex_wake", "futimesat", "getcpu", "getcwd", "getdents", "getdents64", "getegid",
+    "getegid32", "geteuid", "geteuid32", "getgid", "getgid32", "getgroups", "getgroups32",
+    "getitimer", "getpeername", "getpgid", "getpgrp", "getpid", "getppid", "getpriority",
+    "getrandom", "getresgid", "getresgid32", "getresuid", "getresuid32", "getrlimit",
+    "get_robust_list", "getrusage", "getsid", "getsockname", "getsockopt", "get_thread_area",
+    "gettid", "gettimeofday", "getuid", "getuid32", "getxattr", "inotify_add_watch",
+    "inotify_init", "inotify_init1", "inotify_rm_watch", "io_cancel", "ioctl", "io_destroy",
+    "io_getevents", "io_pgetevents", "io_pgetevents_time64", "ioprio_get", "ioprio_set",
+    "io_setup", "io_submit", "ipc", "kill", "landlock_add_rule", "landlock_create_ruleset",
+    "landlock_restrict_self", "lchown", "lchown32", "lgetxattr", "link", "linkat", "listen",
+    "listxattr", "llistxattr", "_llseek", "lremovexattr", "lseek", "lsetxattr", "lstat", "lstat64",
+    "madvise", "membarrier", "memfd_create", "memfd_secret", "mincore", "mkdir", "mkdirat", "mknod",
+    "mknodat", "mlock", "mlock2", "mlockall", "map_shadow_stack", "mmap", "mmap2", "mprotect",
+    "mq_getsetattr", "mq_notify", "mq_open", "mq_timedreceive", "mq_timedreceive_time64",
+    "mq_timedsend", "mq_timedsend_time64", "mq_unlink", "mremap", "msgctl", "msgget", "msgrcv",
+    "msgsnd", "msync", "munlock", "munlockall", "munmap", "name_to_handle_at", "nanosleep",
+    "newfstatat", "_newselect", "open", "openat", "openat2", "pause", "pidfd_open",
+    "pidfd_send_signal", "pipe", "pipe2", "pkey_alloc", "pkey_free", "pkey_mprotect", "poll",
+    "ppoll", "ppoll_time64", "prctl", "pread64", "preadv", "preadv2", "prlimit64",
+    "process_mrelease", "pselect6", "pselect6_time64", "pwrite64", "pwritev", "pwritev2", "read",
+    "readahead", "readlink", "readlinkat", "readv", "recv", "recvfrom", "recvmmsg",
+    "recvmmsg_time64", "recvmsg", "remap_file_pages", "removexattr", "rename", "renameat",
+    "renameat2", "restart_syscall", "rmdir", "rseq", "rt_sigaction", "rt_sigpending",
+    "rt_sigprocmask", "rt_sigqueueinfo", "rt_sigreturn", "rt_sigsuspend", "rt_sigtimedwait",
+    "rt_sigtimedwait_time64", "rt_tgsigqueueinfo", "sched_getaffinity", "sched_getattr",
+    "sched_getparam", "sched_get_priority_max", "sched_get_priority_min", "sched_getscheduler",
+    "sched_rr_get_interval", "sched_rr_get_interval_time64", "sched_setaffinity", "sched_setattr",
+    "sched_setparam", "sched_setscheduler", "sched_yield", "seccomp", "select", "semctl", "semget",
+    "semop", "semtimedop", "semtimedop_time64", "send", "sendfile", "sendfile64", "sendmmsg",
+    "sendmsg", "sendto", "setfsgid", "setfsgid32", "setfsuid", "setfsuid32", "setgid", "setgid32",
+    "setgroups", "setgroups32", "setitimer", "setpgid", "setpriority", "setregid", "setregid32",
+    "setresgid", "setresgid32", "setresuid", "setresuid32", "setreuid", "setreuid32", "setrlimit",
+    "set_robust_list", "setsid", "setsockopt", "set_thread_area", "set_tid_address", "setuid",
+    "setuid32", "setxattr", "shmat", "shmctl", "shmdt", "shmget", "shutdown", "sigaltstack",
+    "signalfd", "signalfd4", "sigprocmask", "sigreturn", "socketcall", "socketpair", "splice",
+    "stat", "stat64", "statfs", "statfs64", "statx", "symlink", "symlinkat", "sync",
+    "sync_file_range", "syncfs", "sysinfo", "tee", "tgkill", "time", "timer_create",
+    "timer_delete", "timer_getoverrun", "timer_gettime", "timer_gettime64", "timer_settime",
+    "timer_settime64", "timerfd_create", "timerfd_gettime", "timerfd_gettime64",
+    "timerfd_settime", "timerfd_settime64", "times", "tkill", "truncate", "truncate64",
+    "ugetrlimit", "umask", "uname", "unlink", "unlinkat", "utime", "utimensat", "utimensat_time64",
+    "utimes", "vfork", "vmsplice", "wait4", "waitid", "waitpid", "write", "writev",
+    /* kernel >= 4.8 */
+    "process_vm_readv", "process_vm_writev", "ptrace",
 #if defined(__x86_64__)
-#define NATIVE_ARCH AUDIT_ARCH_X86_64
-#define X32_SYSCALL_BIT 0x40000000
+    "arch_prctl", "modify_ldt",
 #elif defined(__aarch64__)
-#define NATIVE_ARCH AUDIT_ARCH_AARCH64
-#define X32_SYSCALL_BIT 0
-#else
-#error "podd-monitor's seccomp filter knows x86_64 and aarch64"
+    "arm_fadvise64_64", "arm_sync_file_range", "sync_file_range2", "breakpoint", "cacheflush",
+    "set_tls",
 #endif
+    NULL,
+};
 
-#ifndef CLONE_NEWTIME
-#define CLONE_NEWTIME 0x00000080
+/* Calls allowed when the bounding set holds a capability (containerd's list). */
+static const struct {
+    int cap;
+    const char *names[24];
+} cap_allowed[] = {
+    {CAP_DAC_READ_SEARCH, {"open_by_handle_at"}},
+    {CAP_SYS_ADMIN, {"bpf", "clone", "clone3", "fanotify_init", "fsconfig", "fsmount", "fsopen",
+                     "fspick", "lookup_dcookie", "mount", "mount_setattr", "move_mount",
+                     "open_tree", "perf_event_open", "quotactl", "quotactl_fd", "setdomainname",
+                     "sethostname", "setns", "syslog", "umount", "umount2", "unshare"}},
+    {CAP_SYS_BOOT, {"reboot"}},
+    {CAP_SYS_CHROOT, {"chroot"}},
+    {CAP_SYS_MODULE, {"delete_module", "init_module", "finit_module"}},
+    {CAP_SYS_PACCT, {"acct"}},
+    {CAP_SYS_PTRACE, {"kcmp", "pidfd_getfd", "process_madvise", "process_vm_readv",
+                      "process_vm_writev", "ptrace"}},
+    {CAP_SYS_RAWIO, {"iopl", "ioperm"}},
+    {CAP_SYS_TIME, {"settimeofday", "stime", "clock_settime", "clock_settime64"}},
+    {CAP_SYS_TTY_CONFIG, {"vhangup"}},
+    {CAP_SYS_NICE, {"get_mempolicy", "mbind", "set_mempolicy", "set_mempolicy_home_node"}},
+    {CAP_SYSLOG, {"syslog"}},
+    {CAP_BPF, {"bpf"}},
+    {CAP_PERFMON, {"perf_event_open"}},
+};
+
+#ifndef CLONE_NEWCGROUP
+#define CLONE_NEWCGROUP 0x02000000
 #endif
 #define NAMESPACE_FLAGS (CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | \
-                         CLONE_NEWNET | CLONE_NEWCGROUP | CLONE_NEWTIME)
+                         CLONE_NEWNET | CLONE_NEWCGROUP)
 
-#define RET(action) BPF_STMT(BPF_RET | BPF_K, (action))
-#define DENY(err) RET(SECCOMP_RET_ERRNO | ((err) & SECCOMP_RET_DATA))
-#define LOAD(field) BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, field))
-/* If the syscall number is NR, return ACTION; else go on (two instructions). */
-#define REFUSE(nr, action) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 1), RET(action)
-
-/* Calls refused whatever their arguments, with EPERM as a process lacking the capability
- * would get. */
-#define REFUSED_CALLS(X)                                                                          \
-    X(__NR_setns) X(__NR_keyctl) X(__NR_add_key) X(__NR_request_key) X(__NR_bpf)                  \
-    X(__NR_perf_event_open) X(__NR_kexec_load) X(__NR_kexec_file_load) X(__NR_init_module)       \
-    X(__NR_finit_module) X(__NR_delete_module) X(__NR_mount) X(__NR_umount2) X(__NR_pivot_root)  \
-    X(__NR_open_by_handle_at) X(__NR_fsopen) X(__NR_fsconfig) X(__NR_fsmount) X(__NR_fspick)    \
-    X(__NR_open_tree) X(__NR_move_mount) X(__NR_mount_setattr) X(__NR_userfaultfd)               \
-    X(__NR_quotactl) X(__NR_swapon) X(__NR_swapoff) X(__NR_reboot) X(__NR_syslog) X(__NR_acct)
-
-#define REFUSE_EPERM(nr) REFUSE(nr, SECCOMP_RET_ERRNO | EPERM),
-
-int seccomp_install_default(struct setup_error *e)
-{
-    struct sock_filter filter[] = {
-        LOAD(arch),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, NATIVE_ARCH, 1, 0),
-        DENY(ENOSYS),
-        LOAD(nr),
-#if X32_SYSCALL_BIT
-        BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, X32_SYSCALL_BIT, 0, 1),
-        DENY(ENOSYS),
+#ifndef AF_VSOCK
+#define AF_VSOCK 40
 #endif
-        REFUSED_CALLS(REFUSE_EPERM)
-        REFUSE(__NR_clone3, SECCOMP_RET_ERRNO | ENOSYS),
-        /* unshare(flags) and clone(flags, ...): refused when a flag makes a namespace. */
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_unshare, 1, 0),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone, 0, 3),
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0])),
-        BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, NAMESPACE_FLAGS, 0, 1),
-        DENY(EPERM),
-        RET(SECCOMP_RET_ALLOW),
-    };
-    struct sock_fprog prog = {.len = (unsigned short)(sizeof filter / sizeof filter[0]), .filter = filter};
 
-    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
-        return setup_fail(e, errno, "seccomp", "install the container's seccomp filter: %s", strerror(errno));
+static int parse_action(const char *text, size_t len, uint32_t *action)
+{
+    char buf[32];
+    char *end;
+    unsigned long n;
+
+    if (len >= sizeof buf)
+        return -1;
+    memcpy(buf, text, len);
+    buf[len] = '\0';
+    if (strcmp(buf, "allow") == 0) {
+        *action = SCMP_ACT_ALLOW;
+    } else if (strcmp(buf, "errno") == 0) {
+        *action = SCMP_ACT_ERRNO(EPERM);
+    } else if (strncmp(buf, "errno:", 6) == 0) {
+        errno = 0;
+        n = strtoul(buf + 6, &end, 10);
+        if (buf[6] == '\0' || *end != '\0' || errno != 0 || n > 0xffff)
+            return -1;
+        *action = SCMP_ACT_ERRNO((uint32_t)n);
+    } else if (strcmp(buf, "kill") == 0) {
+        *action = SCMP_ACT_KILL_THREAD;
+    } else if (strcmp(buf, "kill_process") == 0) {
+        *action = SCMP_ACT_KILL_PROCESS;
+    } else if (strcmp(buf, "trap") == 0) {
+        *action = SCMP_ACT_TRAP;
+    } else if (strcmp(buf, "log") == 0) {
+        *action = SCMP_ACT_LOG;
+    } else {
+        return -1;
+    }
     return 0;
+}
+
+static int parse_op(const char *text, size_t len, enum scmp_compare *op)
+{
+    static const struct {
+        const char *name;
+        enum scmp_compare op;
+    } ops[] = {{"ne", SCMP_CMP_NE}, {"lt", SCMP_CMP_LT}, {"le", SCMP_CMP_LE},
+               {"eq", SCMP_CMP_EQ}, {"ge", SCMP_CMP_GE}, {"gt", SCMP_CMP_GT},
+               {"masked_eq", SCMP_CMP_MASKED_EQ}};
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
+        if (strlen(ops[i].name) == len && strncmp(ops[i].name, text, len) == 0) {
+            *op = ops[i].op;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* One "INDEX:OP:VALUE[:VALUE2]" condition. */
+static int parse_condition(const char *text, size_t len, struct scmp_arg_cmp *cmp)
+{
+    char buf[96], *p, *end, *fields[4];
+    int n = 0;
+    unsigned long long index;
+
+    if (len >= sizeof buf)
+        return -1;
+    memcpy(buf, text, len);
+    buf[len] = '\0';
+    for (p = buf; n < 4;) {
+        fields[n++] = p;
+        p = strchr(p, ':');
+        if (p == NULL)
+            break;
+        *p++ = '\0';
+    }
+    if (p != NULL || n < 3)
+        return -1;
+    memset(cmp, 0, sizeof *cmp);
+    errno = 0;
+    index = strtoull(fields[0], &end, 10);
+    if (*end != '\0' || fields[0][0] == '\0' || index > 5)
+        return -1;
+    cmp->arg = (unsigned)index;
+    if (parse_op(fields[1], strlen(fields[1]), &cmp->op) < 0)
+        return -1;
+    cmp->datum_a = strtoull(fields[2], &end, 0);
+    if (*end != '\0' || fields[2][0] == '\0' || errno != 0)
+        return -1;
+    if (n == 4) {
+        cmp->datum_b = strtoull(fields[3], &end, 0);
+        if (*end != '\0' || fields[3][0] == '\0' || errno != 0)
+            return -1;
+    }
+    return 0;
+}
+
+#define MAX_CONDITIONS 6
+
+struct parsed_rule {
+    uint32_t action;
+    char name[64];
+    struct scmp_arg_cmp args[MAX_CONDITIONS];
+    unsigned nargs;
+};
+
+static int parse_rule(const char *rule, struct parsed_rule *r)
+{
+    const char *p = rule;
+    size_t n = strcspn(p, " ");
+
+    memset(r, 0, sizeof *r);
+    if (n == 0 || parse_action(p, n, &r->action) < 0)
+        return -1;
+    p += n;
+    while (*p == ' ')
+        p++;
+    n = strcspn(p, " ");
+    if (n == 0 || n >= sizeof r->name)
+        return -1;
+    memcpy(r->name, p, n);
+    p += n;
+    while (*p != '\0') {
+        while (*p == ' ')
+            p++;
+        n = strcspn(p, " ");
+        if (n == 0)
+            break;
+        if (r->nargs == MAX_CONDITIONS || parse_condition(p, n, &r->args[r->nargs++]) < 0)
+            return -1;
+        p += n;
+    }
+    return 0;
+}
+
+int seccomp_rule_valid(const char *rule)
+{
+    struct parsed_rule r;
+    return parse_rule(rule, &r) == 0;
+}
+
+int seccomp_action_valid(const char *action)
+{
+    uint32_t a;
+    return parse_action(action, strlen(action), &a) == 0;
+}
+
+/* Add a rule; a name libseccomp does not know (a newer call, another architecture's) is
+ * skipped, as runc and crun skip it. Conditions on the same argument go in separate rules,
+ * which libseccomp requires (and which is how runc reads such a profile). */
+static int add_rule(scmp_filter_ctx ctx, uint32_t def, const struct parsed_rule *r,
+                    struct setup_error *e)
+{
+    int nr = seccomp_syscall_resolve_name(r->name);
+    int rc, repeated = 0;
+
+    if (nr == __NR_SCMP_ERROR || r->action == def)
+        return 0;
+    for (unsigned i = 0; i < r->nargs; i++)
+        for (unsigned j = i + 1; j < r->nargs; j++)
+            repeated |= r->args[i].arg == r->args[j].arg;
+    if (repeated) {
+        for (unsigned i = 0; i < r->nargs; i++) {
+            rc = seccomp_rule_add_array(ctx, r->action, nr, 1, &r->args[i]);
+            if (rc < 0)
+                return setup_fail(e, -rc, "seccomp", "rule for %s: %s", r->name, strerror(-rc));
+        }
+        return 0;
+    }
+    rc = seccomp_rule_add_array(ctx, r->action, nr, r->nargs, r->args);
+    if (rc < 0)
+        return setup_fail(e, -rc, "seccomp", "rule for %s: %s", r->name, strerror(-rc));
+    return 0;
+}
+
+static int add_names(scmp_filter_ctx ctx, uint32_t def, uint32_t action, const char *const *names,
+                     size_t count, struct setup_error *e)
+{
+    struct parsed_rule r;
+    for (size_t i = 0; i < count && names[i] != NULL; i++) {
+        memset(&r, 0, sizeof r);
+        r.action = action;
+        snprintf(r.name, sizeof r.name, "%s", names[i]);
+        if (add_rule(ctx, def, &r, e) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int add_arch(scmp_filter_ctx ctx, const char *name, struct setup_error *e)
+{
+    uint32_t arch = seccomp_arch_resolve_name(name);
+    int rc;
+    if (arch == 0)
+        return setup_fail(e, EINVAL, "seccomp", "unknown architecture %s", name);
+    rc = seccomp_arch_add(ctx, arch);
+    if (rc < 0 && rc != -EEXIST)
+        return setup_fail(e, -rc, "seccomp", "add architecture %s: %s", name, strerror(-rc));
+    return 0;
+}
+
+static int build_runtime_default(scmp_filter_ctx ctx, uint32_t def, uint64_t caps, struct setup_error *e)
+{
+    static const unsigned personalities[] = {0x0, 0x0008, 0x20000, 0x20008, 0xffffffff};
+    struct parsed_rule r;
+
+#if defined(__x86_64__)
+    if (add_arch(ctx, "x86", e) < 0 || add_arch(ctx, "x32", e) < 0)
+        return -1;
+#elif defined(__aarch64__)
+    if (add_arch(ctx, "arm", e) < 0)
+        return -1;
+#endif
+    if (add_names(ctx, def, SCMP_ACT_ALLOW, default_allowed, sizeof default_allowed / sizeof default_allowed[0], e) < 0)
+        return -1;
+
+    memset(&r, 0, sizeof r);
+    r.action = SCMP_ACT_ALLOW;
+    snprintf(r.name, sizeof r.name, "socket");
+    r.nargs = 1;
+    r.args[0] = (struct scmp_arg_cmp)SCMP_A0(SCMP_CMP_NE, AF_VSOCK);
+    if (add_rule(ctx, def, &r, e) < 0)
+        return -1;
+    snprintf(r.name, sizeof r.name, "personality");
+    for (size_t i = 0; i < sizeof personalities / sizeof personalities[0]; i++) {
+        r.args[0] = (struct scmp_arg_cmp)SCMP_A0(SCMP_CMP_EQ, personalities[i]);
+        if (add_rule(ctx, def, &r, e) < 0)
+            return -1;
+    }
+
+    for (size_t i = 0; i < sizeof cap_allowed / sizeof cap_allowed[0]; i++)
+        if ((caps & CAP_BIT(cap_allowed[i].cap)) &&
+            add_names(ctx, def, SCMP_ACT_ALLOW, cap_allowed[i].names, 24, e) < 0)
+            return -1;
+
+    if (!(caps & CAP_BIT(CAP_SYS_ADMIN))) {
+        /* clone without a namespace flag; clone3 hides its flags in memory the filter cannot
+         * read, so it answers ENOSYS and libc falls back to clone. */
+        snprintf(r.name, sizeof r.name, "clone");
+        r.args[0] = (struct scmp_arg_cmp)SCMP_A0(SCMP_CMP_MASKED_EQ, NAMESPACE_FLAGS, 0);
+        if (add_rule(ctx, def, &r, e) < 0)
+            return -1;
+        memset(&r, 0, sizeof r);
+        r.action = SCMP_ACT_ERRNO(ENOSYS);
+        snprintf(r.name, sizeof r.name, "clone3");
+        if (add_rule(ctx, def, &r, e) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int seccomp_install(const struct seccomp_spec *spec, uint64_t caps, int no_new_privs,
+                    struct setup_error *e)
+{
+    uint32_t def = SCMP_ACT_ERRNO(EPERM);
+    scmp_filter_ctx ctx;
+    int rc;
+
+    if (spec->mode == SECCOMP_UNCONFINED)
+        return 0;
+    if (spec->mode == SECCOMP_PROFILE && spec->default_action != NULL &&
+        parse_action(spec->default_action, strlen(spec->default_action), &def) < 0)
+        return setup_fail(e, EINVAL, "seccomp", "bad default action %s", spec->default_action);
+    ctx = seccomp_init(def);
+    if (ctx == NULL)
+        return setup_fail(e, ENOMEM, "seccomp", "seccomp_init failed");
+    /* libseccomp sets no_new_privs on load unless told not to; it is the container's
+     * allowPrivilegeEscalation that decides, and without it the monitor still holds
+     * CAP_SYS_ADMIN, which loading a filter then needs instead. */
+    seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, no_new_privs ? 1 : 0);
+
+    if (spec->mode == SECCOMP_RUNTIME_DEFAULT) {
+        if (build_runtime_default(ctx, def, caps, e) < 0)
+            goto fail;
+    } else {
+        for (size_t i = 0; i < spec->arch_count; i++)
+            if (add_arch(ctx, spec->archs[i], e) < 0)
+                goto fail;
+        for (size_t i = 0; i < spec->rule_count; i++) {
+            struct parsed_rule r;
+            if (parse_rule(spec->rules[i], &r) < 0) {
+                setup_fail(e, EINVAL, "seccomp", "bad rule %s", spec->rules[i]);
+                goto fail;
+            }
+            if (add_rule(ctx, def, &r, e) < 0)
+                goto fail;
+        }
+    }
+    rc = seccomp_load(ctx);
+    if (rc < 0) {
+        setup_fail(e, -rc, "seccomp", "load the container's seccomp filter: %s", strerror(-rc));
+        goto fail;
+    }
+    seccomp_release(ctx);
+    return 0;
+
+fail:
+    seccomp_release(ctx);
+    return -1;
 }

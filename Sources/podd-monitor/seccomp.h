@@ -1,21 +1,46 @@
-/* seccomp.h - the system calls a container may not make.
+/* seccomp.h - the system calls a container may make, compiled with libseccomp.
  *
- * A minimal filter in the spirit of Docker's default profile for a process without
- * CAP_SYS_ADMIN: no new namespaces (unshare, setns, clone with a CLONE_NEW* flag; clone3
- * answers ENOSYS so that libc falls back to clone, whose flags the filter can read), no
- * kernel keyrings, BPF, perf events, kexec, module loading, mounts or handle-based opens.
- * Every other call is allowed. A foreign ABI (i386 or x32 calls from an x86_64 process)
- * is refused outright: its numbers would slip past the checks. The coming isolation issue's
- * default profile replaces this list.
+ * Three kinds, as Kubernetes names them:
+ *   RuntimeDefault  containerd's default profile (contrib/seccomp/seccomp_default.go): an
+ *                   allowlist, EPERM for the rest; a few calls allowed only when the
+ *                   container's bounding set holds the capability they need (SYS_TIME:
+ *                   settimeofday, clock_settime; SYS_ADMIN: mount, unshare, setns, clone
+ *                   with namespace flags, ...); without SYS_ADMIN, clone3 answers ENOSYS so
+ *                   that libc falls back to clone, whose flags the filter can read.
+ *   Unconfined      no filter.
+ *   Localhost       a profile podd read from its profiles dir (OCI/Docker JSON) and sent as
+ *                   a default action, architectures and one rule per line (spawn_spec.h).
  */
 #ifndef PODD_MONITOR_SECCOMP_H
 #define PODD_MONITOR_SECCOMP_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include "setup_error.h"
 
-/* Install the filter on the calling process (inherited by its children and kept across
- * exec). It must still hold CAP_SYS_ADMIN (the container's capabilities are dropped after),
- * so no_new_privs is not needed. Returns 0 or -1 with E filled (stage "seccomp"). */
-int seccomp_install_default(struct setup_error *e);
+enum seccomp_mode { SECCOMP_RUNTIME_DEFAULT = 0, SECCOMP_UNCONFINED, SECCOMP_PROFILE };
+
+struct seccomp_spec {
+    enum seccomp_mode mode;
+    /* SECCOMP_PROFILE: "allow", "errno[:N]", "kill", "kill_process", "trap", "log" */
+    const char *default_action;
+    const char **archs; /* extra architectures: "x86", "x32", ... */
+    size_t arch_count;
+    /* "ACTION NAME [INDEX:OP:VALUE[:VALUE2]]..." with OP one of ne lt le eq ge gt masked_eq */
+    const char **rules;
+    size_t rule_count;
+};
+
+/* Check a rule's or action's syntax (spawn_spec_parse refuses bad ones before forking). */
+int seccomp_rule_valid(const char *rule);
+int seccomp_action_valid(const char *action);
+
+/* Install the filter SPEC asks for on the calling process (inherited across fork and exec).
+ * CAPS is the container's bounding set (RuntimeDefault allows more with more capabilities).
+ * Without NO_NEW_PRIVS the caller must still hold CAP_SYS_ADMIN. Returns 0 or -1 with E
+ * filled (stage "seccomp"). */
+int seccomp_install(const struct seccomp_spec *spec, uint64_t caps, int no_new_privs,
+                    struct setup_error *e);
 
 #endif

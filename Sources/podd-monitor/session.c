@@ -223,6 +223,7 @@ void session_handle_exec(struct pod *p, const struct msg *msg, struct msg_fds *f
     target.hostpid = c->hostpid;
     target.cgroup_dir = NULL;
     target.devices_v1_dir = p->devices_v1_dir;
+    target.userns_fd = p->userns_fd;
     if (p->cgroup_dir != NULL && cgroup_container_dir(cgroup, sizeof cgroup, p->cgroup_dir, c->name) == 0)
         target.cgroup_dir = cgroup;
     if (exec_start(&spec, &target, stdio, &res) < 0) {

@@ -65,6 +65,114 @@ static int parse_mount_options(struct mount_spec *ms, const char *options, char 
     return 0;
 }
 
+/* A decimal ID (uid or gid) up to 2^32 - 2 ((uid_t)-1 means "unchanged" to the kernel). */
+static int parse_id(const char *v, unsigned long long *out)
+{
+    char *end;
+    errno = 0;
+    *out = strtoull(v, &end, 10);
+    return v[0] >= '0' && v[0] <= '9' && *end == '\0' && errno == 0 && *out < 0xffffffffULL ? 0 : -1;
+}
+
+static int parse_flag(const char *v, int *flag)
+{
+    if (strcmp(v, "0") != 0 && strcmp(v, "1") != 0)
+        return -1;
+    *flag = v[0] == '1';
+    return 0;
+}
+
+/* The securityContext keys (spawn_spec.h); any other key is refused as unknown. */
+/* Append V to the growing list LIST of COUNT strings. */
+static int append(const char ***list, size_t *count, const char *v)
+{
+    const char **grown = realloc(*list, (*count + 1) * sizeof *grown);
+    if (grown == NULL)
+        return -1;
+    grown[(*count)++] = v;
+    *list = grown;
+    return 0;
+}
+
+int security_spec_key(struct security_spec *spec, const char *k, const char *v, char *err, size_t errlen)
+{
+    unsigned long long n;
+
+    if (strcmp(k, "user") == 0 || strcmp(k, "group") == 0) {
+        if (parse_id(v, &n) < 0)
+            return fail(err, errlen, "user and group take a numeric ID, not ", v);
+        if (k[0] == 'u')
+            spec->uid = (uid_t)n;
+        else
+            spec->gid = (gid_t)n;
+    } else if (strcmp(k, "groups") == 0) {
+        size_t count = v[0] == '\0' ? 0 : 1;
+        for (const char *p = v; *p != '\0'; p++)
+            count += *p == ',';
+        free(spec->groups);
+        spec->groups = calloc(count ? count : 1, sizeof *spec->groups);
+        if (spec->groups == NULL)
+            return fail(err, errlen, "out of memory", NULL);
+        spec->group_count = 0;
+        for (const char *p = v; count > 0;) {
+            char id[24];
+            size_t len = strcspn(p, ",");
+            if (len == 0 || len >= sizeof id)
+                return fail(err, errlen, "groups takes numeric IDs separated by ',', not ", v);
+            memcpy(id, p, len);
+            id[len] = '\0';
+            if (parse_id(id, &n) < 0)
+                return fail(err, errlen, "groups takes numeric IDs separated by ',', not ", v);
+            spec->groups[spec->group_count++] = (gid_t)n;
+            p += len;
+            if (*p == '\0')
+                break;
+            p++;
+        }
+        if (spec->group_count > 65536)
+            return fail(err, errlen, "too many groups (the kernel allows 65536)", NULL);
+    } else if (strcmp(k, "caps") == 0) {
+        char *end;
+        errno = 0;
+        spec->caps = strtoull(v, &end, 10);
+        if (v[0] < '0' || v[0] > '9' || *end != '\0' || errno != 0)
+            return fail(err, errlen, "caps takes a decimal bit mask, not ", v);
+        spec->caps_given = 1;
+    } else if (strcmp(k, "privileged") == 0 || strcmp(k, "noNewPrivs") == 0 || strcmp(k, "readOnlyRoot") == 0) {
+        int *flag = k[0] == 'p' ? &spec->privileged : k[0] == 'n' ? &spec->no_new_privs : &spec->readonly_root;
+        if (parse_flag(v, flag) < 0)
+            return fail(err, errlen, "privileged, noNewPrivs and readOnlyRoot take 0 or 1, not ", v);
+    } else if (strcmp(k, "procMount") == 0) {
+        if (strcmp(v, "default") != 0 && strcmp(v, "unmasked") != 0)
+            return fail(err, errlen, "procMount must be default or unmasked, not ", v);
+        spec->proc_unmasked = v[0] == 'u';
+    } else if (strcmp(k, "seccomp") == 0) {
+        if (strcmp(v, "runtime-default") == 0)
+            spec->seccomp.mode = SECCOMP_RUNTIME_DEFAULT;
+        else if (strcmp(v, "unconfined") == 0)
+            spec->seccomp.mode = SECCOMP_UNCONFINED;
+        else if (strcmp(v, "profile") == 0)
+            spec->seccomp.mode = SECCOMP_PROFILE;
+        else
+            return fail(err, errlen, "seccomp must be runtime-default, unconfined or profile, not ", v);
+    } else if (strcmp(k, "seccomp.default") == 0) {
+        if (!seccomp_action_valid(v))
+            return fail(err, errlen, "seccomp.default: unknown action ", v);
+        spec->seccomp.default_action = v;
+    } else if (strcmp(k, "seccomp.arch") == 0) {
+        if (append(&spec->seccomp.archs, &spec->seccomp.arch_count, v) < 0)
+            return fail(err, errlen, "out of memory", NULL);
+    } else if (strcmp(k, "seccomp.rule") == 0) {
+        if (!seccomp_rule_valid(v))
+            return fail(err, errlen, "seccomp.rule is not ACTION NAME [INDEX:OP:VALUE[:VALUE2]]...: ", v);
+        if (append(&spec->seccomp.rules, &spec->seccomp.rule_count, v) < 0)
+            return fail(err, errlen, "out of memory", NULL);
+    } else {
+        return 0;
+    }
+    return 1;
+}
+
 int spawn_spec_parse(const struct msg *m, struct spawn_spec *spec, char *err, size_t errlen)
 {
     size_t nargs = 0, nenv = 0, nmounts = 0;
@@ -101,13 +209,15 @@ int spawn_spec_parse(const struct msg *m, struct spawn_spec *spec, char *err, si
         } else if (strcmp(k, "pidns") == 0) {
             if (strcmp(v, "pod") == 0) {
                 spec->pidns = PIDNS_POD;
+            } else if (strcmp(v, "host") == 0) {
+                spec->pidns = PIDNS_HOST;
             } else if (strcmp(v, "own") == 0) {
                 spec->pidns = PIDNS_OWN;
             } else if (strncmp(v, "container:", 10) == 0 && valid_name(v + 10)) {
                 spec->pidns = PIDNS_CONTAINER;
                 spec->pidns_target = v + 10;
             } else {
-                return reject(spec, err, errlen, "pidns must be pod, own or container:NAME, not ", v);
+                return reject(spec, err, errlen, "pidns must be pod, own, host or container:NAME, not ", v);
             }
         } else if (strcmp(k, "mount.type") == 0) {
             cur = &spec->mounts[spec->mount_count++];
@@ -171,7 +281,13 @@ int spawn_spec_parse(const struct msg *m, struct spawn_spec *spec, char *err, si
                 return reject(spec, err, errlen, "stdin, stdinOnce and tty take 0 or 1, not ", v);
             *flag = v[0] == '1';
         } else {
-            return reject(spec, err, errlen, "unknown key ", k);
+            int known = security_spec_key(&spec->security, k, v, err, errlen);
+            if (known < 0) {
+                spawn_spec_free(spec);
+                return -1; /* security_spec_key said why */
+            }
+            if (known == 0)
+                return reject(spec, err, errlen, "unknown key ", k);
         }
     }
 
@@ -203,6 +319,16 @@ void spawn_spec_free(struct spawn_spec *spec)
     free(spec->argv);
     free(spec->envp);
     free(spec->mounts);
+    security_spec_free(&spec->security);
     spec->argv = spec->envp = NULL;
     spec->mounts = NULL;
+}
+
+void security_spec_free(struct security_spec *s)
+{
+    free(s->groups);
+    free(s->seccomp.rules);
+    free(s->seccomp.archs);
+    s->groups = NULL;
+    s->seccomp.rules = s->seccomp.archs = NULL;
 }

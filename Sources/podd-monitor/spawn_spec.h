@@ -8,7 +8,11 @@
 
 #include <stddef.h>
 
+#include <stdint.h>
+#include <sys/types.h>
+
 #include "protocol.h"
+#include "seccomp.h"
 
 /* Kubernetes container names are DNS-1123 labels: at most 63 characters. */
 #define CONTAINER_NAME_MAX 63
@@ -18,6 +22,7 @@ enum pidns_mode {
     PIDNS_POD,       /* the pod's shared PID namespace (monitor started with --share-pid) */
     PIDNS_OWN,       /* a new PID namespace, the workload is its PID 1 */
     PIDNS_CONTAINER, /* the PID namespace of another running container (ephemeral target) */
+    PIDNS_HOST,      /* the monitor's own: the host's, for hostPID pods */
 };
 
 enum mount_type { MOUNT_BIND, MOUNT_TMPFS };
@@ -29,6 +34,28 @@ struct mount_spec {
     int readonly;
     unsigned long long size; /* tmpfs size in bytes, 0 = kernel default */
 };
+
+/* A container's securityContext, as podd resolved it: the monitor does not interpret
+ * Kubernetes. All zero: root, the runtime's default capabilities and seccomp filter. Strings
+ * point into the decoded message. */
+struct security_spec {
+    uid_t uid;          /* user=UID, default 0 */
+    gid_t gid;          /* group=GID, default 0 */
+    gid_t *groups;      /* groups=G1,G2,... supplementary groups */
+    size_t group_count;
+    int caps_given;     /* caps=MASK given: the bounding set; else the runtime default */
+    uint64_t caps;
+    int privileged;     /* privileged=1: every capability and device, nothing masked */
+    int no_new_privs;   /* noNewPrivs=1 */
+    int readonly_root;  /* readOnlyRoot=1: the image's root mounted read-only */
+    int proc_unmasked;  /* procMount=unmasked: no masked or read-only /proc paths */
+    struct seccomp_spec seccomp; /* seccomp=runtime-default|unconfined|profile, seccomp.* */
+};
+
+/* If K is a security key, decode V into S and return 1 (or -1 with ERR filled when V is
+ * bad); 0 when K is not one. Used by op=spawn and op=exec (an exec runs as its container). */
+int security_spec_key(struct security_spec *s, const char *k, const char *v, char *err, size_t errlen);
+void security_spec_free(struct security_spec *s);
 
 /* All strings point into the decoded message, which must outlive the spec. */
 struct spawn_spec {
@@ -47,6 +74,7 @@ struct spawn_spec {
     int stdin_open;  /* stdin=1: stdin is a pipe the monitor holds open (for attach) */
     int stdin_once;  /* stdinOnce=1: closed when the first attach session that wrote ends */
     int tty;         /* tty=1: stdin/stdout/stderr are a terminal of the container's devpts */
+    struct security_spec security; /* the securityContext keys */
 };
 
 /* Decode an op=spawn message into SPEC. On error returns -1 with a reason in ERR. */

@@ -287,7 +287,6 @@ import Testing
               - name: app
                 image: busybox
                 resources: {limits: {memory: 64Mi}}
-                securityContext: {privileged: true}
                 envFrom: [{configMapRef: {name: x}}]
                 env: [{name: A, valueFrom: {secretKeyRef: {name: s, key: k}}}]
                 volumeMounts: [{name: cfg, mountPath: /cfg, subPath: a}]
@@ -311,7 +310,6 @@ import Testing
             "spec.containers[0].envFrom: Forbidden: not supported by podd",
             "spec.containers[0].resources: Forbidden: not supported by podd",
             "spec.containers[0].terminationMessagePath: Forbidden: not supported by podd",
-            "spec.containers[0].securityContext: Forbidden: not supported by podd",
             "spec.containers[1].ports[0].hostPort: Forbidden: not supported by podd",
             "spec.containers[1].ports[0].hostIP: Forbidden: not supported by podd",
             "spec.containers[1].livenessProbe.terminationGracePeriodSeconds: Forbidden: not supported by podd",

@@ -106,6 +106,7 @@ public enum PodValidation {
                 errors.append(.invalid(path.child("hostname"), .string(hostname), message))
             }
         }
+        errors += SecurityContextValidation.validate(spec, path: path)
         errors += SecondsLimits.gracePeriodErrors(spec.terminationGracePeriodSeconds, path: path.child("terminationGracePeriodSeconds"))
         // Image whitespace is checked for pods, not templates; Kubernetes does it last.
         for (label, list) in [("containers", spec.containers), ("initContainers", spec.initContainers)] {

@@ -37,6 +37,66 @@ public struct PoddConfig: Sendable, Equatable {
     /// root and podd's own directories, which are never allowed (HostPathPolicy).
     public var hostPathAllow: [String] = []
 
+    /// Container security defaults, as kubelet's flags of the same names.
+    public var security = SecuritySettings()
+
+    /// hostUsers: false pods: the host IDs their user namespaces map to.
+    public var userNamespaces = UserNamespaceSettings()
+
+    /// `userNamespaces: {firstID, maxPods}`: pod N of those running with hostUsers: false maps
+    /// its IDs 0-65535 to firstID + N*65536 onwards.
+    public struct UserNamespaceSettings: Sendable, Equatable {
+        /// The first host ID given to pods (default 1048576 = 16 * 65536, above the IDs of
+        /// regular users and of /etc/subuid's usual 100000-165535).
+        public var firstID: UInt32 = 1 << 20
+        /// How many such pods may run at once (default 1024).
+        public var maxPods = 1024
+        public init() {}
+
+        static func parse(_ value: JSONValue, source: String) throws(ConfigError) -> UserNamespaceSettings {
+            var settings = UserNamespaceSettings()
+            guard let object = value.objectValue else {
+                throw ConfigError(message: "\(source): userNamespaces: expected a mapping with firstID, maxPods")
+            }
+            for (key, v) in object {
+                guard let n = v.intValue, n > 0 else { throw ConfigError(message: "\(source): userNamespaces.\(key): expected a positive integer") }
+                switch key {
+                case "firstID": settings.firstID = UInt32(clamping: n)
+                case "maxPods": settings.maxPods = Int(clamping: n)
+                default: throw ConfigError(message: "\(source): userNamespaces.\(key): unknown key (known: firstID, maxPods)")
+                }
+            }
+            guard UInt64(settings.firstID) + UInt64(settings.maxPods) * 65536 <= UInt64(UInt32.max) else {
+                throw ConfigError(message: "\(source): userNamespaces: firstID + maxPods * 65536 must stay below 4294967295")
+            }
+            return settings
+        }
+    }
+
+    /// `seccompDefault` and `seccompProfileRoot`.
+    public struct SecuritySettings: Sendable, Equatable {
+        /// The seccomp profile of a container that sets none (nor its pod): RuntimeDefault when
+        /// true, Unconfined when false (kubelet's seccompDefault; podd's default is true).
+        public var seccompDefault = true
+        /// Where `Localhost` profiles are looked up; nil: `<stateDir>/seccomp`, as kubelet
+        /// uses `<root-dir>/seccomp`.
+        public var seccompProfileRoot: String?
+        public init() {}
+
+        mutating func parse(_ key: String, _ value: JSONValue, source: String) throws(ConfigError) {
+            switch key {
+            case "seccompDefault":
+                guard let flag = value.boolValue else { throw ConfigError(message: "\(source): seccompDefault: expected true or false") }
+                seccompDefault = flag
+            default:
+                guard let path = value.stringValue, path.hasPrefix("/") else {
+                    throw ConfigError(message: "\(source): seccompProfileRoot: must be an absolute path, such as /var/lib/podd/seccomp")
+                }
+                seccompProfileRoot = path
+            }
+        }
+    }
+
     /// When the monitor rotates a container's log file (kubelet's defaults: 10Mi, 5 files).
     public struct LogRotation: Sendable, Equatable {
         /// Bytes a log file may reach before it is rotated.
@@ -119,6 +179,8 @@ public struct PoddConfig: Sendable, Equatable {
                     return path
                 }
             case "logs": config.logs = try LogRotation.parse(value, source: source)
+            case "seccompDefault", "seccompProfileRoot": try config.security.parse(key, value, source: source)
+            case "userNamespaces": config.userNamespaces = try UserNamespaceSettings.parse(value, source: source)
             case "socketGroup": config.socketGroup = try string()
             case "restartBackoff":
                 guard let b = value.objectValue else {
@@ -152,7 +214,7 @@ public struct PoddConfig: Sendable, Equatable {
                     config.maxImageUploadBytes = Int(bytes)
                 }
             default:
-                throw ConfigError(message: "\(source): \(key): unknown key (known: socket, stateDir, runDir, manifestsDir, logLevel, restartBackoff, journal, debugImage, socketGroup, api, images, logs, cgroupParent, hostPathAllow)")
+                throw ConfigError(message: "\(source): \(key): unknown key (known: socket, stateDir, runDir, manifestsDir, logLevel, restartBackoff, journal, debugImage, socketGroup, api, images, logs, cgroupParent, hostPathAllow, seccompDefault, seccompProfileRoot, userNamespaces)")
             }
         }
         return config

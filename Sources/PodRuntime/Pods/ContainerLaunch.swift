@@ -10,12 +10,21 @@ struct ContainerLaunch {
     let images: ImageStore
     /// When the monitor rotates the container's log (config `logs:`).
     var logs = PoddConfig.LogRotation()
+    /// seccompDefault and the Localhost profiles' directory (config).
+    var security = PoddConfig.SecuritySettings()
+    /// podd's state dir: the default home of Localhost seccomp profiles.
+    var stateDir = "/var/lib/podd"
 
     enum LaunchError: Error {
         /// The image is not in the store (reported as ErrImageNeverPull, retried).
         case imageMissing(String)
         case noCommand(String)
         case io(OSError)
+        /// The securityContext cannot be honoured (runAsNonRoot with a root image):
+        /// CreateContainerConfigError, nothing started.
+        case securityConfig(String)
+        /// A Localhost seccomp profile missing or unreadable: CreateContainerError.
+        case securityProfile(String)
     }
 
     /// The default PATH of container runtimes, used when the container sets none.
@@ -27,6 +36,7 @@ struct ContainerLaunch {
         guard let ref = ImageReference(c.image), let lower = images.rootfs(ref) else { throw .imageMissing(c.image) }
         let argv = c.command + c.args
         guard !argv.isEmpty else { throw .noCommand(c.name) }
+        let securityFields = try self.securityFields(c, rootfs: lower)
         let dirs = layout.containerDirectories(c.name)
         let logPath = layout.logPath(container: c.name, run: run)
         do {
@@ -69,8 +79,23 @@ struct ContainerLaunch {
         if c.stdin { m.append("stdin", "1") }
         if c.stdinOnce { m.append("stdinOnce", "1") }
         if c.tty { m.append("tty", "1") }
+        for (k, v) in securityFields { m.append(k, v) }
         for (k, v) in JournalForwarding.spawnFields(pod: pod, container: c.name, containerID: containerID) { m.append(k, v) }
         return (m, logPath)
+    }
+
+    /// The securityContext keys of the container's spawn, which every exec into it repeats.
+    func securityFields(_ c: ContainerDefinition, rootfs: String? = nil) throws(LaunchError) -> [(String, String)] {
+        let root = rootfs ?? ImageReference(c.image).flatMap { images.rootfs($0) } ?? "/nonexistent"
+        let imageUser = ImageUser.configuredUser(image: c.image, store: images)
+        do {
+            return try ContainerSecurity(pod: pod, settings: security, stateDir: stateDir).fields(for: c, rootfs: root, imageUser: imageUser)
+        } catch {
+            switch error {
+            case let .config(why): throw .securityConfig(why)
+            case let .create(why): throw .securityProfile(why)
+            }
+        }
     }
 
     /// The container's environment as `KEY=VALUE`: the runtime's PATH and HOSTNAME, then its
@@ -107,6 +132,7 @@ struct ContainerDefinition {
     var stdin: Bool
     var stdinOnce: Bool
     var tty: Bool
+    var securityContext: SecurityContext?
 
     init(_ c: Container) {
         name = c.name
@@ -119,6 +145,7 @@ struct ContainerDefinition {
         stdin = c.stdin
         stdinOnce = c.stdinOnce
         tty = c.tty
+        securityContext = c.securityContext
     }
 }
 

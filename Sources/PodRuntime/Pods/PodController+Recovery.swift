@@ -116,7 +116,9 @@ extension PodController {
             return nil
         }
         guard let sandbox = PodSandbox.reconnect(uid: uid, runDirectory: layout.runDirectory, cgroups: context.cgroups,
-                                                 reactor: context.reactor) else { return nil }
+                                                 reactor: context.reactor,
+                                                 userNamespaces: pod.spec.hostUsers == false ? context.config.userNamespaces : nil)
+        else { return nil }
         guard let states = Self.queryStatus(sandbox) else {
             context.logger.warning("pod \(pod.metadata.namespace)/\(pod.metadata.name): the monitor (pid \(pid)) did not answer op=status; starting the pod afresh")
             sandbox.shutdown()

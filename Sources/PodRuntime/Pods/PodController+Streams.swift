@@ -142,10 +142,17 @@ extension PodController {
         message.append("id", id)
         message.append("name", name)
         message.append("tty", options.tty ? "1" : "0")
-        let launch = ContainerLaunch(pod: pod, layout: layout, images: context.images, logs: context.config.logs)
+        let launch = ContainerLaunch(pod: pod, layout: layout, images: context.images, logs: context.config.logs,
+                                     security: context.config.security, stateDir: context.config.stateDir)
         for variable in launch.environment(def) { message.append("env", variable) }
         for a in command { message.append("arg", a) }
         message.append("cwd", def.workingDir ?? "/")
+        // An exec runs as its container: the same user, capabilities and seccomp filter.
+        do throws(ContainerLaunch.LaunchError) {
+            for (k, v) in try launch.securityFields(def) { message.append(k, v) }
+        } catch {
+            throw .invalidRequest("container \(name): its securityContext cannot be applied to an exec: \(error)")
+        }
         var io = StreamSession.IO()
         var passed: [Int32] = []
         defer { passed.forEach { Glibc.close($0) } }

@@ -157,9 +157,14 @@ public actor PodController {
                 guard case let .emptyDir(e) = v.source, e.medium == .memory else { return nil }
                 return (layout.volumeSource(v), e.sizeLimit?.value ?? 0)
             }
-            let sandbox = try context.makeSandbox(.init(monitorPath: context.monitorPath, uid: uid, runDirectory: layout.runDirectory,
-                                                        hostname: layout.hostname, sharePID: pod.spec.shareProcessNamespace,
-                                                        cgroups: context.cgroups, tmpfs: tmpfs), context.reactor)
+            var options = PodSandbox.Options(monitorPath: context.monitorPath, uid: uid, runDirectory: layout.runDirectory,
+                                             hostname: layout.hostname, sharePID: pod.spec.shareProcessNamespace,
+                                             cgroups: context.cgroups, tmpfs: tmpfs)
+            options.hostIPC = pod.spec.hostIPC
+            options.sysctls = (pod.spec.securityContext?.sysctls ?? []).map { "\(SecurityContextValidation.normalizedSysctl($0.name))=\($0.value)" }
+            options.fsGroup = pod.spec.securityContext?.fsGroup
+            if pod.spec.hostUsers == false { options.userNamespaces = context.config.userNamespaces }
+            let sandbox = try context.makeSandbox(options, context.reactor)
             try attach(sandbox)
             if let e = sandbox.cgroupError {
                 context.logger.error("pod \(pod.metadata.namespace)/\(pod.metadata.name): no cgroup of its own: \(e)")
@@ -223,6 +228,9 @@ public actor PodController {
                 let dir = layout.volumeSource(v)
                 try FileSystem.makeDirectories(dir, mode: 0o777)
                 chmod(dir, 0o777)   // emptyDir is world-writable, as on Kubernetes
+                if let gid = pod.spec.securityContext?.fsGroup {
+                    try VolumeOwnership.apply(dir, gid: gid, policy: pod.spec.securityContext?.fsGroupChangePolicy)
+                }
             case let .hostPath(h):
                 try HostPathCheck.prepare(h)
                 // Again here: a symlink in the path may have changed since admission (a pod
@@ -345,13 +353,14 @@ public actor PodController {
         if let eph = pod.spec.ephemeralContainers.first(where: { $0.name == name }), let target = eph.targetContainerName {
             pidns = "container:" + target
         } else {
-            pidns = (pod.spec.shareProcessNamespace) ? "pod" : "own"
+            pidns = pod.spec.hostPID ? "host" : pod.spec.shareProcessNamespace ? "pod" : "own"
         }
         if let why = hostPathRefusal(def) {
             return .startFailed(name, reason: "CreateContainerConfigError", message: why, terminated: false)
         }
         do {
-            let (message, logPath) = try ContainerLaunch(pod: pod, layout: layout, images: context.images, logs: context.config.logs)
+            let (message, logPath) = try ContainerLaunch(pod: pod, layout: layout, images: context.images, logs: context.config.logs,
+                                                         security: context.config.security, stateDir: context.config.stateDir)
                 .message(for: def, run: run, pidNamespace: pidns, containerID: containerID)
             runs[name]?.logPath = logPath
             // Keep this run's log and the one before it (for `logs --previous`), as kubelet does.
@@ -373,6 +382,10 @@ public actor PodController {
                                     terminated: true)
             case let .io(err):
                 return .startFailed(name, reason: "CreateContainerError", message: "container \(name): \(err)", terminated: true)
+            case let .securityConfig(why):
+                return .startFailed(name, reason: "CreateContainerConfigError", message: why, terminated: false)
+            case let .securityProfile(why):
+                return .startFailed(name, reason: "CreateContainerError", message: why, terminated: false)
             }
         } catch {
             return .startFailed(name, reason: "CreateContainerError", message: "container \(name): \(error)", terminated: true)

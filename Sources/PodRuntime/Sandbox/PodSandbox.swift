@@ -70,6 +70,14 @@ public final class PodSandbox: SandboxChannel {
         /// Directories the monitor mounts a tmpfs on, in its own mount namespace, so that every
         /// container of the pod shares them (emptyDir with medium Memory); size in bytes or 0.
         public var tmpfs: [(path: String, size: Int64)]
+        /// hostIPC: the pod keeps the host's IPC namespace.
+        public var hostIPC = false
+        /// The pod's sysctls as `name=value` (names dotted), written in its namespaces.
+        public var sysctls: [String] = []
+        /// fsGroup: the group of the memory-backed volumes (`tmpfs`).
+        public var fsGroup: Int64?
+        /// hostUsers: false: the host IDs to map the pod's user namespace to.
+        public var userNamespaces: PoddConfig.UserNamespaceSettings?
     }
 
     /// podd becomes the subreaper of the monitors it starts: a monitor is orphaned on purpose
@@ -91,6 +99,24 @@ public final class PodSandbox: SandboxChannel {
         if o.sharePID { args.append("--share-pid") }
         if let cgroup { args += ["--cgroup", cgroup] }
         for t in o.tmpfs { args += ["--tmpfs", t.size > 0 ? "\(t.path):\(t.size)" : t.path] }
+        if o.hostIPC { args.append("--host-ipc") }
+        for s in o.sysctls { args += ["--sysctl", s] }
+        if let g = o.fsGroup { args += ["--fs-group", String(g)] }
+        if let settings = o.userNamespaces {
+            guard let base = UserNamespaceRanges.shared.allocate(uid: o.uid, settings: settings) else {
+                throw .monitorFailed("userns: all \(settings.maxPods) user namespace ranges of userNamespaces are in use")
+            }
+            do throws(OSError) {
+                try FileSystem.write(UserNamespaceRanges.recordPath(o.runDirectory), Array("\(base)\n".utf8))
+            } catch {
+                UserNamespaceRanges.shared.release(uid: o.uid)
+                throw .os(error)
+            }
+            args += ["--userns", "\(base):\(UserNamespaceRanges.idsPerPod)"]
+        }
+        // Until the monitor is ready, a failure gives the pod's ID range back.
+        var started = false
+        defer { if !started && o.userNamespaces != nil { UserNamespaceRanges.shared.release(uid: o.uid) } }
         let stub: pid_t
         do throws(OSError) {
             let env = ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]
@@ -125,6 +151,7 @@ public final class PodSandbox: SandboxChannel {
                 case "ready":
                     if let p = m.int("pid") { monitorPID = pid_t(p) }
                     guard monitorPID > 0 else { throw .monitorFailed("it did not say its pid") }
+                    started = true
                     return PodSandbox(uid: o.uid, runDirectory: o.runDirectory, monitorPID: monitorPID,
                                       cgroup: cgroup, cgroupError: cgroupError, socket: mine, reactor: reactor)
                 case "fatal":
@@ -136,13 +163,17 @@ public final class PodSandbox: SandboxChannel {
     }
 
     /// Reconnects to the monitor of a pod started by an earlier podd, if it still runs.
-    public static func reconnect(uid: String, runDirectory: String, cgroups: CgroupHierarchy?, reactor: Reactor) -> PodSandbox? {
+    public static func reconnect(uid: String, runDirectory: String, cgroups: CgroupHierarchy?, reactor: Reactor,
+                                 userNamespaces: PoddConfig.UserNamespaceSettings? = nil) -> PodSandbox? {
         guard let text = FileSystem.readString(runDirectory + "/monitor.pid") else { return nil }
         let parts = text.split(whereSeparator: { $0 == " " || $0 == "\n" })
         guard parts.count >= 2, let pid = pid_t(parts[0]), let start = UInt64(parts[1]),
               ProcessControl.startTime(of: pid) == start,
               let sock = try? SeqPacketSocket.connect(path: runDirectory + "/monitor.sock") else { return nil }
         let cgroup = cgroups.map { $0.podGroup(uid: uid) }
+        if let userNamespaces {
+            UserNamespaceRanges.shared.claim(uid: uid, runDirectory: runDirectory, settings: userNamespaces)
+        }
         return PodSandbox(uid: uid, runDirectory: runDirectory, monitorPID: pid,
                           cgroup: cgroup.flatMap { FileSystem.isDirectory($0) ? $0 : nil }, socket: sock, reactor: reactor)
     }
@@ -195,6 +226,7 @@ public final class PodSandbox: SandboxChannel {
     /// Stops every container at once and ends the monitor; its namespaces and private mounts
     /// go with it. Then removes the pod's cgroup, after killing anything left in it.
     public func shutdown() {
+        defer { UserNamespaceRanges.shared.release(uid: uid) }
         try? socket.send(ControlMessage(op: "shutdown"))
         reactor.remove(socket.fd)
         // Wait (bounded) for the monitor to exit, then make sure nothing is left.

@@ -26,6 +26,8 @@ public struct Container: JSONConvertible {
     public var stdin: Bool
     public var stdinOnce: Bool
     public var tty: Bool
+    /// Who the container runs as and what it may do (over the pod's securityContext).
+    public var securityContext: SecurityContext?
 
     /// Creates a value from its fields; those left out take Kubernetes' defaults.
     public init(
@@ -45,7 +47,8 @@ public struct Container: JSONConvertible {
         lifecycle: Lifecycle? = nil,
         stdin: Bool = false,
         stdinOnce: Bool = false,
-        tty: Bool = false
+        tty: Bool = false,
+        securityContext: SecurityContext? = nil
     ) {
         self.name = name
         self.image = image
@@ -64,6 +67,7 @@ public struct Container: JSONConvertible {
         self.stdin = stdin
         self.stdinOnce = stdinOnce
         self.tty = tty
+        self.securityContext = securityContext
     }
 
     /// Whether this, as an init container, is a native sidecar (restartPolicy Always).
@@ -96,7 +100,8 @@ public struct Container: JSONConvertible {
             lifecycle: reader.decode("lifecycle", as: Lifecycle.self),
             stdin: reader.bool("stdin") ?? false,
             stdinOnce: reader.bool("stdinOnce") ?? false,
-            tty: reader.bool("tty") ?? false
+            tty: reader.bool("tty") ?? false,
+            securityContext: reader.decode("securityContext", as: SecurityContext.self)
         )
         reader.reject(
             [
@@ -107,7 +112,6 @@ public struct Container: JSONConvertible {
                 "volumeDevices",
                 "terminationMessagePath",
                 "terminationMessagePolicy",
-                "securityContext",
             ],
             unlessEqual: ["terminationMessagePath": "/dev/termination-log", "terminationMessagePolicy": "File"]
         )
@@ -136,6 +140,7 @@ public struct Container: JSONConvertible {
         writer.set("stdin", ifTrue: stdin)
         writer.set("stdinOnce", ifTrue: stdinOnce)
         writer.set("tty", ifTrue: tty)
+        writer.set("securityContext", securityContext)
         return writer
     }
 }

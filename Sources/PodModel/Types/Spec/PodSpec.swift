@@ -20,6 +20,14 @@ public struct PodSpec: JSONConvertible {
     public var shareProcessNamespace: Bool
     /// The pod's hostname; defaults to the pod's name.
     public var hostname: String?
+    /// Defaults for every container's securityContext, and the pod's own (groups, sysctls).
+    public var securityContext: PodSecurityContext?
+    /// The host's PID namespace instead of the pod's or the container's own.
+    public var hostPID: Bool
+    /// The host's IPC namespace instead of the pod's.
+    public var hostIPC: Bool
+    /// false: the pod in a user namespace of its own (nil and true: the host's).
+    public var hostUsers: Bool?
 
     /// Kubernetes' default grace period.
     public static let defaultTerminationGracePeriodSeconds: Int64 = 30
@@ -33,7 +41,11 @@ public struct PodSpec: JSONConvertible {
         restartPolicy: RestartPolicy = .always,
         terminationGracePeriodSeconds: Int64 = PodSpec.defaultTerminationGracePeriodSeconds,
         shareProcessNamespace: Bool = false,
-        hostname: String? = nil
+        hostname: String? = nil,
+        securityContext: PodSecurityContext? = nil,
+        hostPID: Bool = false,
+        hostIPC: Bool = false,
+        hostUsers: Bool? = nil
     ) {
         self.volumes = volumes
         self.initContainers = initContainers
@@ -43,6 +55,10 @@ public struct PodSpec: JSONConvertible {
         self.terminationGracePeriodSeconds = terminationGracePeriodSeconds
         self.shareProcessNamespace = shareProcessNamespace
         self.hostname = hostname
+        self.securityContext = securityContext
+        self.hostPID = hostPID
+        self.hostIPC = hostIPC
+        self.hostUsers = hostUsers
     }
 
     /// Kubernetes PodSpec fields podd does not implement, with the defaults that mean "unset".
@@ -55,9 +71,6 @@ public struct PodSpec: JSONConvertible {
         "automountServiceAccountToken",
         "nodeName",
         "hostNetwork",
-        "hostPID",
-        "hostIPC",
-        "securityContext",
         "imagePullSecrets",
         "subdomain",
         "affinity",
@@ -75,7 +88,6 @@ public struct PodSpec: JSONConvertible {
         "topologySpreadConstraints",
         "setHostnameAsFQDN",
         "os",
-        "hostUsers",
         "schedulingGates",
         "resourceClaims",
         "resources",
@@ -85,7 +97,6 @@ public struct PodSpec: JSONConvertible {
         "schedulerName": "default-scheduler",
         "enableServiceLinks": true,
         "preemptionPolicy": "PreemptLowerPriority",
-        "hostUsers": true,
         "serviceAccountName": "default",
         "serviceAccount": "default",
     ]
@@ -100,6 +111,10 @@ public struct PodSpec: JSONConvertible {
         let grace = reader.int64("terminationGracePeriodSeconds") ?? Self.defaultTerminationGracePeriodSeconds
         let shareProcessNamespace = reader.bool("shareProcessNamespace") ?? false
         let hostname = reader.string("hostname")
+        let securityContext = reader.decode("securityContext", as: PodSecurityContext.self)
+        let hostPID = reader.bool("hostPID") ?? false
+        let hostIPC = reader.bool("hostIPC") ?? false
+        let hostUsers = reader.bool("hostUsers")
         reader.reject(Self.unsupportedFields, unlessEqual: Self.serverDefaults)
         try reader.finish()
         self.init(
@@ -110,7 +125,11 @@ public struct PodSpec: JSONConvertible {
             restartPolicy: restartPolicy,
             terminationGracePeriodSeconds: grace,
             shareProcessNamespace: shareProcessNamespace,
-            hostname: hostname
+            hostname: hostname,
+            securityContext: securityContext,
+            hostPID: hostPID,
+            hostIPC: hostIPC,
+            hostUsers: hostUsers
         )
     }
 
@@ -124,6 +143,10 @@ public struct PodSpec: JSONConvertible {
         writer.set("terminationGracePeriodSeconds", .int(terminationGracePeriodSeconds))
         writer.set("shareProcessNamespace", ifTrue: shareProcessNamespace)
         writer.set("hostname", nonEmpty: hostname)
+        writer.set("securityContext", securityContext)
+        writer.set("hostPID", ifTrue: hostPID)
+        writer.set("hostIPC", ifTrue: hostIPC)
+        writer.set("hostUsers", hostUsers)
         return writer.json
     }
 }
