@@ -324,10 +324,10 @@ static pid_t clone_into_cgroup(const struct spawn_spec *spec, const struct start
     if (ctx->cgroup_dir != NULL && spec->pidns != PIDNS_CONTAINER) {
         char dir[PATH_MAX];
         int cgfd = -1;
-        /* A group that cannot be made anew is joined the plain way below (a migration is
-         * not subject to the kill at birth; see cgroup_make_fresh). */
+        /* The spawn made the group anew and put the device allowlist on it (pod.c): it is
+         * only made here when missing. */
         if (cgroup_container_dir(dir, sizeof dir, ctx->cgroup_dir, spec->name) == 0 &&
-            cgroup_make_fresh(dir) == 0)
+            (mkdir(dir, 0755) == 0 || errno == EEXIST))
             cgfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (cgfd >= 0) {
             struct clone_args args;

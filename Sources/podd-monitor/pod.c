@@ -216,13 +216,13 @@ static void handle_spawn(struct pod *p, const struct msg *msg)
         }
     }
 
-    /* The device allowlist goes on the container's cgroup before any process is in it (a
-     * privileged container has every device: no list). */
+    /* The container's cgroup is made anew (one an earlier monitor left may kill every
+     * process cloned into it: cgroup_make_fresh), and the device allowlist goes on it before
+     * any process is in it (a privileged container has every device: no list). */
     if (p->cgroup_dir != NULL) {
         char dir[PATH_MAX];
         struct setup_error e;
-        if (cgroup_container_dir(dir, sizeof dir, p->cgroup_dir, spec.name) < 0 ||
-            (mkdir(dir, 0755) < 0 && errno != EEXIST)) {
+        if (cgroup_container_dir(dir, sizeof dir, p->cgroup_dir, spec.name) < 0 || cgroup_make_fresh(dir) < 0) {
             snprintf(err, sizeof err, "create the cgroup %s/%s: %s", p->cgroup_dir, spec.name, strerror(errno));
             send_failed(p, spec.name, "cgroup", errno, err);
             goto out;
