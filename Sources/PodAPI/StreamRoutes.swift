@@ -60,6 +60,7 @@ struct StreamRoutes: Sendable {
 
     /// The WebSocket session for an upgrade request, or nil (the plain route then answers).
     func accept(_ r: APIRequest) async -> WebSocketSession? {
+        if PortForwardRoutes.target(r) != nil { return await PortForwardRoutes(registry: registry, logger: logger).acceptWebSocket(r) }
         guard let (key, kind) = Self.target(r), let request = try? Self.parse(r, key: key, kind: kind),
               let proto = ChannelProtocol.negotiate(r.headers["Sec-WebSocket-Protocol"]),
               let controller = try? await check(request) else { return nil }
@@ -68,6 +69,12 @@ struct StreamRoutes: Sendable {
             let relay = StreamRelay(request: request, proto: proto, outbound: outbound, logger: logger)
             await relay.run(controller: controller, inbound: inbound)
         }
+    }
+
+    /// The SPDY/3.1 session for an upgrade request (older kubectl), or nil.
+    func acceptSPDY(_ r: APIRequest) async -> SPDYSession? {
+        if PortForwardRoutes.target(r) != nil { return await PortForwardRoutes(registry: registry, logger: logger).acceptSPDY(r) }
+        return nil
     }
 
     /// The answer to an exec or attach request that was not upgraded: why.
