@@ -63,19 +63,22 @@ struct PortForwardOverSPDY: Sendable {
             try await pod.executeThenClose { inbound, outbound in
                 await withTaskGroup(of: Void.self) { copies in
                     copies.addTask {
-                        // Client to pod; the client's FIN half-closes the pod's socket.
+                        // Client to pod; the client's FIN half-closes the pod's socket, and
+                        // the pod's answer still comes back.
                         while let chunk = await data.read() {
                             do { try await outbound.write(chunk) } catch { break }
                         }
                         outbound.finish()
                     }
-                    copies.addTask {
-                        // Pod to client; the pod's end of file is the stream's FIN.
-                        do {
-                            for try await chunk in inbound { try await data.write(chunk) }
-                        } catch {}
-                        await data.finish()
-                    }
+                    // Pod to client; the pod's end of file ends the request, as kubelet's: the
+                    // data and error streams are finished (kubectl waits for both before it
+                    // closes its local connection) and what the client still sends is dropped.
+                    do {
+                        for try await chunk in inbound { try await data.write(chunk) }
+                    } catch {}
+                    await data.finish()
+                    await errorStream.finish()
+                    data.abandon()
                 }
             }
         } catch {

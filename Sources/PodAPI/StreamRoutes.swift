@@ -74,7 +74,18 @@ struct StreamRoutes: Sendable {
     /// The SPDY/3.1 session for an upgrade request (older kubectl), or nil.
     func acceptSPDY(_ r: APIRequest) async -> SPDYSession? {
         if PortForwardRoutes.target(r) != nil { return await PortForwardRoutes(registry: registry, logger: logger).acceptSPDY(r) }
-        return nil
+        guard let (key, kind) = Self.target(r), let request = try? Self.parse(r, key: key, kind: kind),
+              SPDYSession.negotiate(r.headers["X-Stream-Protocol-Version"], supported: [SPDYRemoteCommand.streamProtocol]) != nil,
+              let controller = try? await check(request) else { return nil }
+        let command = SPDYRemoteCommand(request: request, controller: controller, logger: logger)
+        return SPDYSession(streamProtocol: SPDYRemoteCommand.streamProtocol) { inbound, outbound in
+            guard let connection = try? SPDYConnection(transport: RawSPDYTransport(outbound: outbound)) else { return }
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await RawSPDYTransport.pump(inbound, into: connection) }
+                await command.serve(connection)
+                group.cancelAll()
+            }
+        }
     }
 
     /// The answer to an exec or attach request that was not upgraded: why.

@@ -46,6 +46,9 @@ final class SPDYConnection: Sendable {
         /// The peer has shown that it keeps SPDY/3.1 flow-control windows.
         var peerKeepsWindows = false
         var initialSendWindow = SPDYConnection.defaultWindow
+        /// Waiting for the connection's end (`waitEnded`).
+        var endWaiters: [Int: CheckedContinuation<Void, Never>] = [:]
+        var nextWaiter = 0
     }
 
     init(transport: any SPDYTransport) throws(SPDYCompressionError) {
@@ -80,13 +83,35 @@ final class SPDYConnection: Sendable {
 
     /// The transport's input ended (the client closed, or went away): every stream ends.
     func inputEnded() {
-        let streams = state.withLock { s -> [SPDYStream] in
+        let (streams, waiters) = state.withLock { s -> ([SPDYStream], [CheckedContinuation<Void, Never>]) in
             s.closed = true
-            defer { s.streams = [:] }
-            return Array(s.streams.values)
+            defer { s.streams = [:]; s.endWaiters = [:] }
+            return (Array(s.streams.values), Array(s.endWaiters.values))
         }
         for stream in streams { stream.remoteReset() }
         newStreamsInput.finish()
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Returns once the connection's input has ended (the client closed or went away), or
+    /// the task is cancelled.
+    func waitEnded() async {
+        let id = state.withLock { s -> Int in
+            defer { s.nextWaiter += 1 }
+            return s.nextWaiter
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                let ended = state.withLock { s -> Bool in
+                    if s.closed || Task.isCancelled { return true }
+                    s.endWaiters[id] = c
+                    return false
+                }
+                if ended { c.resume() }
+            }
+        } onCancel: {
+            state.withLock { $0.endWaiters.removeValue(forKey: id) }?.resume()
+        }
     }
 
     /// Ends the connection for a protocol error: GOAWAY PROTOCOL_ERROR, then close.

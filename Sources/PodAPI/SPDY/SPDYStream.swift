@@ -146,6 +146,13 @@ final class SPDYStream: Sendable {
         waiter?.resume()
     }
 
+    /// podd stops reading the stream (its reader is done with it): reads end, and what the
+    /// client still sends on it is refused.
+    func abandon() {
+        remoteReset()
+        connection.forget(id)
+    }
+
     /// The peer granted more window (WINDOW_UPDATE).
     func windowGranted(_ delta: Int) {
         let waiter = outbound.withLock { o -> CheckedContinuation<Void, Never>? in
