@@ -211,6 +211,13 @@ def test_kubectl_port_forward(web, kubeconfig):
         assert refused(dead) == b""
         assert forward.wait_err("error forwarding port 81 to pod web_default"), forward.err
         assert b"connect: connection refused" in forward.err
+        # kubectl since 1.29 (client-go) closes its whole connection after any error on an
+        # error stream and exits; podd's side goes on (test_old_kubectl_speaks_spdy, with a
+        # kubectl that keeps its connection, shows it).
+        if forward.proc.poll() is not None or forward.wait_err("lost connection to pod", timeout=5):
+            assert b"lost connection to pod" in forward.err
+        else:
+            assert hashlib.sha256(download(local)).hexdigest() == checksum(web, "/www/big")
     finally:
         forward.stop()
 
@@ -287,10 +294,16 @@ def test_python_client_port_forward(web):
                     reason=f"needs an old kubectl at {OLD_KUBECTL} (scripts/install-deps.sh unpacks Debian's 1.20 there)")
 def test_old_kubectl_speaks_spdy(web, kubeconfig):
     base = [OLD_KUBECTL, "--kubeconfig", str(kubeconfig)]
-    local = free_port()
-    forward = Forward(base + ["port-forward", "pod/web", f"{local}:8080"])
+    local, dead = free_port(), free_port()
+    forward = Forward(base + ["port-forward", "pod/web", f"{local}:8080", f"{dead}:81"])
     try:
         exercise(web, local, parallel=2)
+        # A port nobody listens on: kubelet's error, and the same SPDY connection goes on
+        # serving the other port.
+        assert refused(dead) == b""
+        assert forward.wait_err("error forwarding port 81 to pod web_default"), forward.err
+        assert forward.proc.poll() is None
+        assert hashlib.sha256(download(local)).hexdigest() == checksum(web, "/www/big")
     finally:
         forward.stop()
     # exec over SPDY/3.1: output, stdin, and the exit code relayed.
