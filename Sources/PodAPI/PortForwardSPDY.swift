@@ -110,6 +110,10 @@ enum PortForwardTarget {
         // NIO owns the descriptor from here (it closes it with the channel).
         try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
+            // Reads of up to 256 KiB (NIO starts at 2 KiB): each read is a frame to the
+            // client, and a frame costs the same whatever its size.
+            .channelOption(ChannelOptions.recvAllocator,
+                           value: AdaptiveRecvByteBufferAllocator(minimum: 16 << 10, initial: 64 << 10, maximum: 256 << 10))
             .withConnectedSocket(fd) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try NIOAsyncChannel<ByteBuffer, ByteBuffer>(

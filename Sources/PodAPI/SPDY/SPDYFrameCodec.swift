@@ -13,9 +13,10 @@ struct SPDYProtocolError: Error, Sendable, CustomStringConvertible {
 final class SPDYFrameParser {
     private var buffer = ByteBuffer()
     private let inflater: SPDYHeaderInflater
-    /// The largest frame accepted: control frames are small; DATA frames of kubectl are at
-    /// most 32 KiB, of other clients up to the 24-bit limit.
+    /// The largest frames accepted (a frame is held whole before it is handled): control
+    /// frames are small, and kubectl's DATA frames at most 32 KiB.
     static let maxControlLength = 1 << 20
+    static let maxDataLength = 1 << 20
 
     init() throws(SPDYCompressionError) {
         inflater = try SPDYHeaderInflater()
@@ -36,8 +37,8 @@ final class SPDYFrameParser {
             let length = Int(second & 0x00ff_ffff)
             let flags = UInt8(second >> 24)
             let control = first & 0x8000_0000 != 0
-            if control && length > Self.maxControlLength {
-                throw SPDYProtocolError(reason: "a control frame of \(length) bytes (at most \(Self.maxControlLength))")
+            if length > (control ? Self.maxControlLength : Self.maxDataLength) {
+                throw SPDYProtocolError(reason: "a \(control ? "control" : "DATA") frame of \(length) bytes (at most \(control ? Self.maxControlLength : Self.maxDataLength))")
             }
             guard buffer.readableBytes >= 8 + length else { return nil }
             buffer.moveReaderIndex(forwardBy: 8)

@@ -12,7 +12,7 @@ final class SPDYStream: Sendable {
 
     /// Bytes a stream holds for its reader before the connection stops reading (and so the
     /// client, through TCP): one slow pod socket cannot make podd buffer more than this.
-    static let inboundLimit = 1 << 20
+    static let inboundLimit = 256 << 10
     /// The largest DATA frame podd writes.
     static let maxFrame = 64 << 10
 

@@ -68,7 +68,7 @@ struct PortListener {
 
 /// One local connection carried to the pod: a WebSocket to podd's portforward with
 /// `?ports=REMOTE`; channel 0 carries the data, channel 1 podd's error, and each channel's
-/// first message is the port. The local end of file closes the WebSocket (podd then
+/// first message is the port. The local end of file sends the WebSocket's Close (podd then
 /// half-closes the pod's socket) and the relay goes on until podd closes it.
 final class ForwardedConnection: @unchecked Sendable {
     let local: Int32
@@ -105,9 +105,8 @@ final class ForwardedConnection: @unchecked Sendable {
     func run() {
         defer { close(local) }
         do {
-            let socket = try WebSocket.connect(socketPath: target.socketPath, path: target.path,
-                                               query: [("ports", String(remote))], protocols: ["v4.channel.k8s.io"])
-            try relay(socket)
+            let (socket, received) = try Self.open(target, port: remote)
+            try relay(socket, received: received)
         } catch let error as APIStatusError {
             Output.error("error: \(error.description)")
         } catch let error as PodctlError {
@@ -117,39 +116,70 @@ final class ForwardedConnection: @unchecked Sendable {
         }
     }
 
-    private func relay(_ socket: WebSocket) throws(PodctlError) {
+    /// The WebSocket handshake (as `WebSocket.connect`), keeping the socket and the bytes
+    /// that came with the answer: the relay reads frames in place, without a copy per frame.
+    private static func open(_ target: ForwardTarget, port: UInt16) throws -> (UnixSocket, [UInt8]) {
+        let connection = try HTTPConnection(socketPath: target.socketPath)
+        let key = Base64.encode((0..<16).map { _ in UInt8.random(in: 0...255) })
+        let headers = [("Upgrade", "websocket"), ("Sec-WebSocket-Version", "13"), ("Sec-WebSocket-Key", key),
+                       ("Sec-WebSocket-Protocol", "v4.channel.k8s.io")]
+        try connection.send(method: "GET", target: target.path + PoddClient.queryString([("ports", String(port))]),
+                            headers: headers, body: .none, connection: "Upgrade")
+        let head = try connection.readHead()
+        guard head.status == 101 else {
+            let body = (try? connection.readWholeBody(of: head, method: "GET", limit: 1024 * 1024)) ?? []
+            throw APIStatusError(code: head.status, body: body)
+        }
+        let expected = Base64.encode(SHA1.digest(Array((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").utf8)))
+        guard head.header("Sec-WebSocket-Accept")?.trimmingSpaces == expected else {
+            throw PodctlError("podd's WebSocket handshake for \(target.path) carries a wrong Sec-WebSocket-Accept")
+        }
+        return connection.takeOver()
+    }
+
+    private func relay(_ socket: UnixSocket, received: [UInt8]) throws(PodctlError) {
         var seenPrefix = [false, false]
         var errorText: [UInt8] = []
         var readingLocal = true
-        var buffer = [UInt8](repeating: 0, count: 128 * 1024)
+        var sentClose = false
+        var output = [UInt8](repeating: 0, count: 128 * 1024)
+        let frames = FrameReader(initial: received)
         defer {
             if !errorText.isEmpty {
                 Output.error("error: an error occurred forwarding \(localPort) -> \(remote): \(String(decoding: errorText, as: UTF8.self))")
             }
         }
-        func handle(_ message: WebSocket.Message) -> Bool {
-            switch message {
-            case .close:
-                return false
-            case let .binary(data), let .text(data):
-                guard let channel = data.first, channel < 2 else { return true }
-                let index = Int(channel)
-                if !seenPrefix[index] {
-                    // The port, little-endian, before anything else on the channel.
-                    seenPrefix[index] = true
-                    return true
+        func lost(_ code: Int32) -> PodctlError {
+            PodctlError("lost the connection to podd at \(target.socketPath): \(PodCtlKit.errorText(code))")
+        }
+        /// Handles the frames read so far; false once podd has closed the session.
+        func drain() throws(PodctlError) -> Bool {
+            while let frame = frames.next() {
+                switch frame.opcode {
+                case 0x1, 0x2:
+                    guard frame.payload.count > 0 else { continue }
+                    let channel = frame.payload[0]
+                    guard channel < 2 else { continue }
+                    if !seenPrefix[Int(channel)] {
+                        // The port, little-endian, before anything else on the channel.
+                        seenPrefix[Int(channel)] = true
+                    } else if channel == 0 {
+                        Self.writeAll(local, UnsafeRawBufferPointer(rebasing: frame.payload.dropFirst()))
+                    } else {
+                        errorText += frame.payload.dropFirst()
+                    }
+                case 0x8:
+                    if !sentClose { try? MaskedFrame.sendControl(0x8, [0x03, 0xE8], on: socket) }
+                    return false
+                case 0x9:
+                    do { try MaskedFrame.sendControl(0xA, Array(frame.payload), on: socket) } catch { throw lost(error.code) }
+                default:
+                    continue
                 }
-                if channel == 0 {
-                    data.withUnsafeBytes { Self.writeAll(local, UnsafeRawBufferPointer(rebasing: $0.dropFirst())) }
-                } else {
-                    errorText += data.dropFirst()
-                }
-                return true
             }
+            return true
         }
-        while let message = try socket.nextMessage() {
-            if !handle(message) { return }
-        }
+        guard try drain() else { return }
         while true {
             var fds = [pollfd(fd: socket.fd, events: Int16(POLLIN), revents: 0)]
             if readingLocal { fds.append(pollfd(fd: local, events: Int16(POLLIN), revents: 0)) }
@@ -159,28 +189,27 @@ final class ForwardedConnection: @unchecked Sendable {
                 throw PodctlError("poll failed: \(PodCtlKit.errorText(errno))")
             }
             if fds[0].revents != 0 {
-                guard try socket.receive() else { return }
-                while let message = try socket.nextMessage() {
-                    if !handle(message) { return }
-                }
+                let count = frames.receive(from: socket.fd)
+                if count < 0 && (errno == EINTR || errno == EAGAIN) { continue }
+                if count <= 0 { return }
+                guard try drain() else { return }
             }
             if readingLocal, fds.count > 1, fds[1].revents != 0 {
                 // Channel 0, then the data, in one masked frame built in place.
-                let count = buffer.withUnsafeMutableBytes { raw -> Int in
+                let count = output.withUnsafeMutableBytes { raw -> Int in
                     guard let base = raw.baseAddress else { return -1 }
                     return read(local, base + MaskedFrame.headroom + 1, raw.count - MaskedFrame.headroom - 1)
                 }
                 if count < 0 && errno == EINTR { continue }
                 if count <= 0 {
+                    // The local end of file: podd half-closes the pod's socket and sends what
+                    // the pod still answers, then its own Close.
                     readingLocal = false
-                    socket.close()
+                    sentClose = true
+                    do { try MaskedFrame.sendControl(0x8, [0x03, 0xE8], on: socket) } catch { throw lost(error.code) }
                     continue
                 }
-                do {
-                    try MaskedFrame.send(&buffer, channel: 0, count: count, on: socket.socket)
-                } catch {
-                    throw PodctlError("lost the connection to podd at \(target.socketPath): \(PodCtlKit.errorText(error.code))")
-                }
+                do { try MaskedFrame.send(&output, channel: 0, count: count, on: socket) } catch { throw lost(error.code) }
             }
         }
     }
@@ -206,6 +235,14 @@ final class ForwardedConnection: @unchecked Sendable {
 enum MaskedFrame {
     /// Room before the payload: the longest header (2 + 8 length + 4 mask).
     static let headroom = 14
+
+    /// Sends a small control frame (Close, Pong), masked.
+    static func sendControl(_ opcode: UInt8, _ payload: [UInt8], on socket: UnixSocket) throws(UnixSocket.IOError) {
+        let mask = (0..<4).map { _ in UInt8.random(in: 0...255) }
+        var frame: [UInt8] = [0x80 | opcode, 0x80 | UInt8(min(payload.count, 125))] + mask
+        for (i, byte) in payload.prefix(125).enumerated() { frame.append(byte ^ mask[i & 3]) }
+        try socket.send(frame)
+    }
 
     /// Sends `buffer[headroom]` (the channel byte, set here) and the `count` bytes after it.
     static func send(_ buffer: inout [UInt8], channel: UInt8, count: Int, on socket: UnixSocket) throws(UnixSocket.IOError) {
@@ -252,5 +289,81 @@ enum MaskedFrame {
             }
         }
         if let failure { throw failure }
+    }
+}
+
+/// podd's WebSocket frames read in place from one buffer: a payload is handed out as a view
+/// of the buffer (valid until the next `receive`), so a 100 MB transfer costs no copy per
+/// frame. Frames from a server are not masked; a masked one is unmasked in place.
+final class FrameReader {
+    private var buffer: UnsafeMutableRawBufferPointer
+    private var start = 0
+    private var end = 0
+
+    struct Frame {
+        var opcode: UInt8
+        var payload: UnsafeRawBufferPointer
+    }
+
+    init(initial: [UInt8]) {
+        buffer = .allocate(byteCount: max(512 * 1024, initial.count * 2), alignment: 8)
+        initial.withUnsafeBytes { raw in
+            if let base = raw.baseAddress, let to = buffer.baseAddress { to.copyMemory(from: base, byteCount: raw.count) }
+        }
+        end = initial.count
+    }
+
+    deinit { buffer.deallocate() }
+
+    /// recv(2) into the free room (made by moving what is left of a frame to the front, or
+    /// by growing the buffer for a frame larger than it): its result.
+    func receive(from fd: Int32) -> Int {
+        guard let base = buffer.baseAddress else { return -1 }
+        if start > 0 {
+            memmove(base, base + start, end - start)
+            end -= start
+            start = 0
+        }
+        if end == buffer.count {
+            let bigger = UnsafeMutableRawBufferPointer.allocate(byteCount: buffer.count * 2, alignment: 8)
+            if let to = bigger.baseAddress { to.copyMemory(from: base, byteCount: end) }
+            buffer.deallocate()
+            buffer = bigger
+        }
+        guard let room = buffer.baseAddress else { return -1 }
+        let count = recv(fd, room + end, buffer.count - end, 0)
+        if count > 0 { end += count }
+        return count
+    }
+
+    /// The next whole frame among the bytes received, or nil.
+    func next() -> Frame? {
+        guard let base = buffer.baseAddress, end - start >= 2 else { return nil }
+        let at = base + start
+        let first = at.load(as: UInt8.self)
+        let second = at.load(fromByteOffset: 1, as: UInt8.self)
+        var header = 2
+        var length = Int(second & 0x7F)
+        if length == 126 {
+            guard end - start >= 4 else { return nil }
+            length = Int(UInt16(bigEndian: at.loadUnaligned(fromByteOffset: 2, as: UInt16.self)))
+            header = 4
+        } else if length == 127 {
+            guard end - start >= 10 else { return nil }
+            length = Int(truncatingIfNeeded: UInt64(bigEndian: at.loadUnaligned(fromByteOffset: 2, as: UInt64.self)) & 0x7FFF_FFFF)
+            header = 10
+        }
+        let masked = second & 0x80 != 0
+        if masked { header += 4 }
+        guard end - start >= header + length else { return nil }
+        let payload = at + header
+        if masked {
+            for i in 0..<length {
+                let key = at.load(fromByteOffset: header - 4 + (i & 3), as: UInt8.self)
+                payload.storeBytes(of: payload.load(fromByteOffset: i, as: UInt8.self) ^ key, toByteOffset: i, as: UInt8.self)
+            }
+        }
+        start += header + length
+        return Frame(opcode: first & 0x0F, payload: UnsafeRawBufferPointer(start: payload, count: length))
     }
 }
