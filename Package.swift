@@ -57,7 +57,7 @@ let package = Package(
             name: "PodAPI",
             // HTTP lives here alone; every OS job (files, sockets, terminals) is PodRuntime's.
             dependencies: [
-                "PodModel", "PodRuntime",
+                "PodModel", "PodRuntime", "CZlib",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -69,6 +69,8 @@ let package = Package(
         ),
         .executableTarget(name: "OpenAPIEmbedder"),
         .plugin(name: "EmbedOpenAPI", capability: .buildTool(), dependencies: ["OpenAPIEmbedder"]),
+        // zlib, for SPDY/3's compressed header blocks (kubectl's port-forward, exec and attach).
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(
             name: "CSystemd",
             pkgConfig: "libsystemd",

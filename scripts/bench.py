@@ -4,7 +4,8 @@
 
 Env: PODD_BIN (dir with podd, podctl, podd-monitor), RUNS (default 20), PODS (default 100),
 PEER_RUNS (podman runs, default 5), THOUSAND (the many-pods figures, default 1000; 0 skips
-them), ONLY=thousand (those figures alone), ONLY=secure (the securityContext start figure alone)."""
+them), ONLY=thousand (those figures alone), ONLY=secure (the securityContext start figure alone),
+ONLY=portforward (port-forward throughput alone)."""
 import json
 import os
 import shutil
@@ -20,6 +21,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(REPO / "Tests" / "integration"))
 from harness import BIN, Podd, UnixHTTPConnection, wait_for  # noqa: E402
+from bench_portforward import portforward_rows  # noqa: E402
 
 RUNS = int(os.environ.get("RUNS", "20"))
 PODS = int(os.environ.get("PODS", "100"))
@@ -591,6 +593,20 @@ def main():
     for b in ("podd", "podctl", "podd-monitor"):
         if not (BIN / b).exists():
             sys.exit(f"bench: {BIN / b} missing: run `make release` first")
+    if os.environ.get("ONLY") == "portforward":
+        tmp = tempfile.mkdtemp(prefix="podd-bench-", dir="/tmp")
+        tar = Path(tmp) / "busybox.tar"
+        subprocess.run([str(REPO / "scripts" / "make-busybox-rootfs.sh"), str(Path(tmp) / "rootfs"), str(tar)],
+                       check=True, stdout=subprocess.DEVNULL)
+        podd = Podd(Path(tmp) / "d").start()
+        try:
+            podd.podctl("image", "import", "busybox", str(tar))
+            portforward_rows(podd, row)
+        finally:
+            podd.cleanup()
+            shutil.rmtree(tmp, ignore_errors=True)
+        print_table()
+        return
     if os.environ.get("ONLY") == "thousand":
         print(f"# podd bench: {THOUSAND} pods, binaries in {BIN}", flush=True)
         thousand_rows()
@@ -647,6 +663,7 @@ def main():
         if anon:
             row("per-pod monitor private memory (RssAnon), median / max", f"{statistics.median(anon) / 1e3:.0f} / {max(anon) / 1e3:.0f}", "kB")
         row(f"podd CPU while {PODS} pods idle (5 s)", f"{idle:.2f}", "%")
+        portforward_rows(podd, row)
     finally:
         podd.cleanup()
         if run_mount is not None:

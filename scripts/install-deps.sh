@@ -18,6 +18,8 @@ packages="$packages docker-registry skopeo umoci libssl-dev zlib1g-dev libzstd-d
 packages="$packages libseccomp-dev containernetworking-plugins iptables"
 # kubectl for the kubectl tests: the machine's own if it has one, else Debian's.
 command -v kubectl >/dev/null 2>&1 || packages="$packages kubernetes-client"
+# socat: the port-forward tests and bench reach podd's Unix socket from kubectl over TCP.
+packages="$packages socat"
 [ "${1:-}" = "--bench" ] && packages="$packages podman runc crun catatonit hyperfine"
 [ "${1:-}" = "--systemd-container" ] && packages="$packages debootstrap systemd-container"
 
@@ -49,3 +51,17 @@ python3 -c 'import openapi_spec_validator, jsonschema' 2>/dev/null || python3 -m
 # The stress suite's fuzz case: Hypothesis and hypothesis-jsonschema (requests generated
 # from docs/openapi.yaml).
 python3 -c 'import hypothesis, hypothesis_jsonschema' 2>/dev/null || python3 -m pip install --quiet hypothesis hypothesis-jsonschema || echo "install-deps: could not install hypothesis and hypothesis-jsonschema (the fuzz case skips without them)" >&2
+# An old kubectl (Debian's 1.20, SPDY/3.1 for exec, attach and port-forward) beside a new
+# one, for test_portforward.py's old-client case: unpacked, not installed (it would replace
+# the machine's kubectl).
+oldkubectl=/var/cache/podd-test/kubectl-1.20
+if [ ! -x "$oldkubectl" ] && [ "$(id -u)" = 0 ]; then
+    work=$(mktemp -d)
+    if (cd "$work" && apt-get download kubernetes-client >/dev/null 2>&1) && dpkg -x "$work"/kubernetes-client_*.deb "$work/x" &&
+        [ -x "$work/x/usr/bin/kubectl" ]; then
+        mkdir -p /var/cache/podd-test && cp "$work/x/usr/bin/kubectl" "$oldkubectl"
+    else
+        echo "install-deps: could not fetch Debian's kubernetes-client for $oldkubectl (the old-kubectl tests skip)" >&2
+    fi
+    rm -rf "$work"
+fi

@@ -19,6 +19,7 @@ enum APIRoute: Sendable, Equatable {
     case podLog(PodRegistry.Key)
     case podExec(PodRegistry.Key)
     case podAttach(PodRegistry.Key)
+    case podPortForward(PodRegistry.Key)
     case podEphemeralContainers(PodRegistry.Key)
     case podStatus(PodRegistry.Key)
     case events(namespace: String?)
@@ -40,7 +41,7 @@ enum APIRoute: Sendable, Equatable {
         case .pods(namespace: nil): return [.GET]
         case .pods: return [.GET, .POST]
         case .pod: return [.GET, .PUT, .PATCH, .DELETE]
-        case .podExec, .podAttach: return [.GET, .POST]
+        case .podExec, .podAttach, .podPortForward: return [.GET, .POST]
         case .podEphemeralContainers: return [.GET, .PUT, .PATCH]
         case .pruneEphemeralContainers: return [.DELETE]
         case .images: return [.GET, .POST]
@@ -96,6 +97,7 @@ enum APIRoute: Sendable, Equatable {
             case "log": return .podLog(key)
             case "exec": return .podExec(key)
             case "attach": return .podAttach(key)
+            case "portforward": return .podPortForward(key)
             case "ephemeralcontainers": return .podEphemeralContainers(key)
             case "status": return .podStatus(key)
             default: return nil

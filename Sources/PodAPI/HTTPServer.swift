@@ -16,10 +16,13 @@ public protocol APIRequestHandler: Sendable {
     /// Whether to upgrade a request to a WebSocket (exec, attach): the session to run on it,
     /// or nil to handle the request as plain HTTP (whose answer then says what is wrong).
     func webSocket(_ request: APIRequest) async -> WebSocketSession?
+    /// Whether to upgrade a request to SPDY/3.1 (kubectl's older port-forward, exec, attach).
+    func spdy(_ request: APIRequest) async -> SPDYSession?
 }
 
 extension APIRequestHandler {
     public func webSocket(_ request: APIRequest) async -> WebSocketSession? { nil }
+    public func spdy(_ request: APIRequest) async -> SPDYSession? { nil }
 }
 
 /// A WebSocket session the API has accepted: the subprotocol it chose, and what runs on the
@@ -40,6 +43,7 @@ enum Connection: Sendable {
     /// Plain HTTP; with the head of a refused upgrade request, to be answered first.
     case http(NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, refused: HTTPRequestHead?, deadline: ConnectionDeadline)
     case webSocket(NIOAsyncChannel<WebSocketFrame, WebSocketFrame>, WebSocketSession)
+    case spdy(NIOAsyncChannel<ByteBuffer, ByteBuffer>, SPDYSession)
     /// Over the connection limit: answered 429 and closed by its pipeline.
     case refused
 }
@@ -133,6 +137,12 @@ public final class HTTPServer: Sendable {
                             } catch {
                                 self.logger.trace("WebSocket session ended: \(error)")
                             }
+                        case let .spdy(connection, session)?:
+                            do {
+                                try await connection.executeThenClose { inbound, outbound in await session.run(inbound, outbound) }
+                            } catch {
+                                self.logger.trace("SPDY session ended: \(error)")
+                            }
                         case .refused?, nil: break
                         }
                     }
@@ -195,9 +205,30 @@ public final class HTTPServer: Sendable {
                     return Connection.webSocket(ws, session)
                 }
             })
+        let acceptedSPDY = AcceptedSPDYSession()
+        let spdyUpgrader = SPDYServerUpgrader<Connection>(
+            shouldUpgrade: { channel, head in
+                deadline.requestHeadRead()
+                let promise = channel.eventLoop.makePromise(of: HTTPHeaders?.self)
+                promise.completeWithTask {
+                    guard let caller = await self.peer(of: channel), self.callers.allows(caller),
+                          case let .success(request) = self.makeRequest(head, body: .bytes([]), peer: caller),
+                          let session = await self.handler.spdy(request) else { return nil }
+                    acceptedSPDY.set(session)
+                    deadline.upgraded()
+                    return HTTPHeaders([("X-Stream-Protocol-Version", session.streamProtocol)])
+                }
+                return promise.futureResult
+            },
+            upgradePipelineHandler: { channel, _ in
+                channel.eventLoop.makeCompletedFuture {
+                    guard let session = acceptedSPDY.session else { throw ChannelError.inappropriateOperationForState }
+                    return Connection.spdy(try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel), session)
+                }
+            })
         let configuration = NIOUpgradableHTTPServerPipelineConfiguration(
             upgradeConfiguration: NIOTypedHTTPServerUpgradeConfiguration(
-                upgraders: [upgrader],
+                upgraders: [upgrader, spdyUpgrader],
                 notUpgradingCompletionHandler: { channel in
                     channel.eventLoop.makeCompletedFuture {
                         Connection.http(try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: channel),

@@ -31,6 +31,10 @@ public struct PodAPIHandler: APIRequestHandler {
         await StreamRoutes(registry: registry, logger: logger).accept(request)
     }
 
+    public func spdy(_ request: APIRequest) async -> SPDYSession? {
+        await StreamRoutes(registry: registry, logger: logger).acceptSPDY(request)
+    }
+
     public func handle(_ r: APIRequest) async -> APIResponse {
         do {
             return try await route(r)
@@ -73,6 +77,8 @@ public struct PodAPIHandler: APIRequestHandler {
             return try await StreamRoutes(registry: registry, logger: logger).respond(r, key: key, kind: .exec)
         case let .podAttach(key):
             return try await StreamRoutes(registry: registry, logger: logger).respond(r, key: key, kind: .attach)
+        case let .podPortForward(key):
+            return try await PortForwardRoutes(registry: registry, logger: logger).respond(r, key: key)
         case let .podEphemeralContainers(key):
             return try await EphemeralContainerRoutes(registry: registry).respond(r, key: key)
         case let .pruneEphemeralContainers(key, container):

@@ -29,7 +29,7 @@ enum ChannelProtocol: String, Sendable, CaseIterable {
 
     /// The refusal when the client offers none of them (SPDY clients, older channel protocols).
     static var unsupportedMessage: String {
-        "podd speaks Kubernetes' \(ChannelProtocol.allCases.map(\.rawValue).joined(separator: " and ")) WebSocket subprotocols for exec and attach (no SPDY): upgrade with Connection: Upgrade, Upgrade: websocket and Sec-WebSocket-Protocol offering one of them"
+        "podd speaks Kubernetes' \(ChannelProtocol.allCases.map(\.rawValue).joined(separator: " and ")) WebSocket subprotocols for exec and attach (and SPDY/3.1 with X-Stream-Protocol-Version: v4.channel.k8s.io): upgrade with Connection: Upgrade, Upgrade: websocket and Sec-WebSocket-Protocol offering one of them"
     }
 
     /// The status message kubelet sends on channel 3 when a command succeeded.

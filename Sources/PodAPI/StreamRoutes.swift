@@ -60,6 +60,7 @@ struct StreamRoutes: Sendable {
 
     /// The WebSocket session for an upgrade request, or nil (the plain route then answers).
     func accept(_ r: APIRequest) async -> WebSocketSession? {
+        if PortForwardRoutes.target(r) != nil { return await PortForwardRoutes(registry: registry, logger: logger).acceptWebSocket(r) }
         guard let (key, kind) = Self.target(r), let request = try? Self.parse(r, key: key, kind: kind),
               let proto = ChannelProtocol.negotiate(r.headers["Sec-WebSocket-Protocol"]),
               let controller = try? await check(request) else { return nil }
@@ -67,6 +68,23 @@ struct StreamRoutes: Sendable {
         return WebSocketSession(subprotocol: proto.rawValue) { inbound, outbound in
             let relay = StreamRelay(request: request, proto: proto, outbound: outbound, logger: logger)
             await relay.run(controller: controller, inbound: inbound)
+        }
+    }
+
+    /// The SPDY/3.1 session for an upgrade request (older kubectl), or nil.
+    func acceptSPDY(_ r: APIRequest) async -> SPDYSession? {
+        if PortForwardRoutes.target(r) != nil { return await PortForwardRoutes(registry: registry, logger: logger).acceptSPDY(r) }
+        guard let (key, kind) = Self.target(r), let request = try? Self.parse(r, key: key, kind: kind),
+              SPDYSession.negotiate(r.headers["X-Stream-Protocol-Version"], supported: [SPDYRemoteCommand.streamProtocol]) != nil,
+              let controller = try? await check(request) else { return nil }
+        let command = SPDYRemoteCommand(request: request, controller: controller, logger: logger)
+        return SPDYSession(streamProtocol: SPDYRemoteCommand.streamProtocol) { inbound, outbound in
+            guard let connection = try? SPDYConnection(transport: RawSPDYTransport(outbound: outbound)) else { return }
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await RawSPDYTransport.pump(inbound, into: connection) }
+                await command.serve(connection)
+                group.cancelAll()
+            }
         }
     }
 
