@@ -57,7 +57,7 @@ let package = Package(
             name: "PodAPI",
             // HTTP lives here alone; every OS job (files, sockets, terminals) is PodRuntime's.
             dependencies: [
-                "PodModel", "PodRuntime",
+                "PodModel", "PodRuntime", "PodImages",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -76,7 +76,7 @@ let package = Package(
         ),
         .target(
             name: "PodDaemon",
-            dependencies: ["PodAPI", "PodRuntime", "PodModel", "PodOS", "CPodShim", "PodSystemd",
+            dependencies: ["PodAPI", "PodRuntime", "PodModel", "PodOS", "CPodShim", "PodSystemd", "PodImages",
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
         ),

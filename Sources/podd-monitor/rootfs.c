@@ -158,15 +158,54 @@ static int mount_fs(int root, const char *path, const char *fstype, unsigned lon
     return 0;
 }
 
-/* The image is the read-only lower layer; the container's writes go to its own upper dir,
- * so containers sharing an image never see each other's changes. */
+/* The image's layers, top first ("A:B:C"), are the read-only lower layers; the container's
+ * writes go to its own upper dir, so containers sharing an image never see each other's
+ * changes. The mount data must fit in a page: when a deep image's absolute paths do not,
+ * and its layers share one directory (the store's layers dir), the mount is made from
+ * inside that directory with relative names (this process's cwd is the container's to
+ * set later, at pivot_root). */
+static int relative_lowers(const char *lower, char *out, size_t outlen, char *dir, size_t dirlen)
+{
+    const char *end = strchr(lower, ':');
+    size_t first = end ? (size_t)(end - lower) : strlen(lower);
+    size_t cut = first, used = 0;
+
+    while (cut > 0 && lower[cut - 1] != '/')
+        cut--;
+    if (cut <= 1 || cut >= dirlen)
+        return -1;
+    memcpy(dir, lower, cut - 1);
+    dir[cut - 1] = '\0';
+    for (const char *p = lower; *p != '\0';) {
+        size_t n = strcspn(p, ":");
+        if (n <= cut || strncmp(p, lower, cut) != 0 || used + (n - cut) + 2 > outlen)
+            return -1;
+        if (used > 0)
+            out[used++] = ':';
+        memcpy(out + used, p + cut, n - cut);
+        used += n - cut;
+        p += n;
+        if (*p == ':')
+            p++;
+    }
+    out[used] = '\0';
+    return 0;
+}
+
 static int mount_overlay(const struct spawn_spec *spec, struct setup_error *e)
 {
-    char data[3 * PATH_MAX + 64];
+    char data[4096], rel[4096], dir[PATH_MAX];
 
     if (snprintf(data, sizeof data, "lowerdir=%s,upperdir=%s,workdir=%s", spec->lower,
-                 spec->upper, spec->work) >= (int)sizeof data)
-        return setup_fail(e, ENAMETOOLONG, "mount(overlay)", "layer paths too long");
+                 spec->upper, spec->work) >= (int)sizeof data) {
+        if (relative_lowers(spec->lower, rel, sizeof rel, dir, sizeof dir) < 0 ||
+            snprintf(data, sizeof data, "lowerdir=%s,upperdir=%s,workdir=%s", rel, spec->upper,
+                     spec->work) >= (int)sizeof data)
+            return setup_fail(e, ENAMETOOLONG, "mount(overlay)",
+                              "the image has too many layers for one overlay mount");
+        if (chdir(dir) < 0)
+            return setup_fail(e, errno, "mount(overlay)", "chdir %s: %s", dir, strerror(errno));
+    }
     if (mount("overlay", spec->merged, "overlay", 0, data) < 0)
         return setup_fail(e, errno, "mount(overlay)", "overlay %s on %s: %s", data,
                           spec->merged, strerror(errno));

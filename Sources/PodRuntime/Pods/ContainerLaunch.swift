@@ -1,3 +1,4 @@
+import PodImages
 import PodModel
 import PodOS
 
@@ -24,9 +25,15 @@ struct ContainerLaunch {
     /// `containerID` goes into the journal fields when output is forwarded (JournalForwarding).
     func message(for c: ContainerDefinition, run: Int, pidNamespace: String,
                  containerID: String? = nil) throws(LaunchError) -> (ControlMessage, logPath: String) {
-        guard let ref = ImageReference(c.image), let lower = images.rootfs(ref) else { throw .imageMissing(c.image) }
-        let argv = c.command + c.args
-        guard !argv.isEmpty else { throw .noCommand(c.name) }
+        guard let name = try? ImageName(parsing: c.image), let image = images.resolve(name) else { throw .imageMissing(c.image) }
+        let defaults = image.configuration.config
+        let argv: [String]
+        do {
+            argv = try ImageRunDefaults.argv(command: c.command, args: c.args, entrypoint: defaults.entrypoint, cmd: defaults.cmd,
+                                             env: Dictionary(containerEnvironment(c), uniquingKeysWith: { $1 }))
+        } catch {
+            throw .noCommand(c.name)
+        }
         let dirs = layout.containerDirectories(c.name)
         let logPath = layout.logPath(container: c.name, run: run)
         do {
@@ -40,7 +47,7 @@ struct ContainerLaunch {
         }
         var m = ControlMessage(op: "spawn")
         m.append("name", c.name)
-        m.append("rootfs.lower", lower)
+        m.append("rootfs.lower", images.lowerDirectories(image).joined(separator: ":"))
         m.append("rootfs.upper", dirs.upper)
         m.append("rootfs.work", dirs.work)
         m.append("rootfs.merged", dirs.merged)
@@ -60,9 +67,9 @@ struct ContainerLaunch {
             guard let volume = pod.spec.volumes.first(where: { $0.name == vm.name }) else { continue }
             mount("bind", layout.volumeSource(volume), vm.mountPath, vm.readOnly ? "ro" : "")
         }
-        for variable in environment(c) { m.append("env", variable) }
+        for variable in environment(c, image: defaults.env) { m.append("env", variable) }
         for a in argv { m.append("arg", a) }
-        m.append("cwd", c.workingDir ?? "/")
+        m.append("cwd", ImageRunDefaults.workingDirectory(container: c.workingDir, image: defaults.workingDir))
         m.append("log", logPath)
         m.append("log.maxSize", String(logs.containerLogMaxSize))
         m.append("log.maxFiles", String(logs.containerLogMaxFiles))
@@ -73,16 +80,31 @@ struct ContainerLaunch {
         return (m, logPath)
     }
 
-    /// The container's environment as `KEY=VALUE`: the runtime's PATH and HOSTNAME, then its
-    /// env in order (a later entry replaces an earlier one). exec uses it too, as the CRI
-    /// runtimes give an exec the container's configured environment.
-    func environment(_ c: ContainerDefinition) -> [String] {
-        var env: [(String, String)] = [("PATH", Self.defaultPath), ("HOSTNAME", layout.hostname)]
-        for e in c.env {
-            let value = e.value ?? e.valueFrom?.fieldRef.map { resolveField($0.fieldPath) } ?? ""
-            if let i = env.firstIndex(where: { $0.0 == e.name }) { env[i].1 = value } else { env.append((e.name, value)) }
-        }
-        return env.map { "\($0.0)=\($0.1)" }
+    /// The container's environment as `KEY=VALUE`: the runtime's PATH and HOSTNAME, the
+    /// image's Env over them, then the container's env in order (a later entry replaces an
+    /// earlier one). exec uses it too, as the CRI runtimes give an exec the container's
+    /// configured environment.
+    func environment(_ c: ContainerDefinition, image: [String]? = nil) -> [String] {
+        let imageEnv = image ?? (try? ImageName(parsing: c.image)).flatMap { images.resolve($0) }?.configuration.config.env ?? []
+        return ImageRunDefaults.environment(defaults: [("PATH", Self.defaultPath), ("HOSTNAME", layout.hostname)], image: imageEnv,
+                                            container: containerEnvironment(c)).map { "\($0.0)=\($0.1)" }
+    }
+
+    /// The container's own env entries, resolved.
+    func containerEnvironment(_ c: ContainerDefinition) -> [(String, String)] {
+        c.env.map { e in (e.name, e.value ?? e.valueFrom?.fieldRef.map { resolveField($0.fieldPath) } ?? "") }
+    }
+
+    /// The user the container's image says it runs as (config `User`, resolved in the
+    /// image's /etc/passwd and /etc/group); nil when the image names none (root). For the
+    /// pod's securityContext to override: it wins when it sets runAsUser.
+    func imageUser(for c: ContainerDefinition) throws(ImageUser.Failure) -> ImageUser? {
+        guard let name = try? ImageName(parsing: c.image), let image = images.resolve(name),
+              !image.configuration.config.user.isEmpty else { return nil }
+        let lowers = images.lowerDirectories(image)
+        return try ImageUser.resolve(image.configuration.config.user,
+                                     passwd: ImageUser.imageFile("passwd", lowerDirectories: lowers),
+                                     group: ImageUser.imageFile("group", lowerDirectories: lowers))
     }
 
     private func resolveField(_ path: String) -> String {
