@@ -40,7 +40,7 @@ struct ImageRoutes {
             throw StatusError(code: 422, reason: "Invalid",
                               message: "Image \"\(text)\" is invalid: name: Invalid value: \"\(full)\": must be NAME[:TAG], a lowercase name (letters, digits, '.', '_', '-', '/') and a tag of letters, digits, '_', '.', '-'")
         }
-        if name.isShortName, let local = name.localCandidate { name = local }
+        if let local = ImageStore.localName(name) { name = local }
         let image = try await runtime { () async throws(RuntimeError) in try await images.importUpload(name, path: path) }
         return PodAPIHandler.json(201, image.json)
     }
@@ -71,7 +71,7 @@ struct ImageRoutes {
         var deleted = false
         do throws(ImageStoreError) {
             let name = (try? ImageName(parsing: text)).map { n in
-                n.localCandidate.flatMap { local in image.names.contains(local) ? local : nil } ?? n
+                ImageStore.localName(n).flatMap { local in image.names.contains(local) ? local : nil } ?? n
             }
             if let name, image.names.contains(name) {
                 untagged.append(name.description)
@@ -109,7 +109,7 @@ struct ImageRoutes {
         guard var name = try? ImageName(parsing: target), name.digest == nil else {
             throw .badRequest("invalid target image name \"\(target)\": expected [REGISTRY/]NAME[:TAG]")
         }
-        if name.isShortName, let local = name.localCandidate { name = local }
+        if let local = ImageStore.localName(name) { name = local }
         do { try images.tag(image.id, as: name) } catch { throw StatusError(error.runtimeError) }
         return PodAPIHandler.json(201, images.find(name.description)?.json ?? image.json)
     }
@@ -167,14 +167,22 @@ struct ImageRoutes {
         }
     }
 
-    /// For each image in use, the pods (`NAMESPACE/NAME`) whose containers use it.
+    /// For each image in use, the pods (`NAMESPACE/NAME`) whose containers use it: by the
+    /// images their containers run (status imageID: an image untagged since still counts),
+    /// and by the names in their spec.
     private func podsUsing() async -> [Digest: [String]] {
         var out: [Digest: [String]] = [:]
+        let all = images.list()
         for pod in await registry.list(namespace: nil) {
             let refs = pod.spec.containers.map(\.image) + pod.spec.initContainers.map(\.image) + pod.spec.ephemeralContainers.map(\.common.image)
             var ids = Set<Digest>()
             for ref in refs {
                 if let name = try? ImageName(parsing: ref), let image = images.resolve(name) { ids.insert(image.id) }
+            }
+            let status = pod.status
+            for s in status.containerStatuses + status.initContainerStatuses + status.ephemeralContainerStatuses {
+                guard let at = s.imageID.lastIndex(of: "@"), let digest = Digest(s.imageID[s.imageID.index(after: at)...]) else { continue }
+                for image in all where image.repoDigest == digest || image.manifestDigest == digest { ids.insert(image.id) }
             }
             for id in ids { out[id, default: []].append("\(pod.metadata.namespace)/\(pod.metadata.name)") }
         }

@@ -157,8 +157,7 @@ extension ImageStore {
         do { name = try ImageName(parsing: text) } catch {
             throw ImageStoreError.invalid("\(what): its name \"\(text)\" is not a valid image reference: \(error)")
         }
-        if name.isShortName, let local = name.localCandidate { return local }
-        return name
+        return localName(name) ?? name
     }
 
     /// A file named by manifest.json, inside the archive only.

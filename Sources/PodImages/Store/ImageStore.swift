@@ -68,8 +68,17 @@ public final class ImageStore: Sendable {
     /// The image a pod's or a user's reference means: a short name matching a local image
     /// (`busybox` -> `localhost/busybox:latest`) uses it; else the name itself.
     public func resolve(_ name: ImageName) -> StoredImage? {
-        if let local = name.localCandidate, let image = image(named: local) { return image }
+        if let local = Self.localName(name), let image = image(named: local) { return image }
         return image(named: name)
+    }
+
+    /// The local name a short name means (`busybox` -> `localhost/busybox:latest`,
+    /// `team/app:1` -> `localhost/team/app:1`), as podman looks short names up; nil for a
+    /// name that gave a registry.
+    public static func localName(_ name: ImageName) -> ImageName? {
+        guard name.isShortName else { return name.isLocal ? name : nil }
+        if let candidate = name.localCandidate { return candidate }
+        return try? ImageName(domain: ImageName.localDomain, path: name.path, tag: name.tag, digest: name.digest)
     }
 
     /// The image `text` means: a name, a full or short (>= 3 hex digits) image ID, or

@@ -28,7 +28,7 @@ extension ImageStore {
     /// The image a container's reference resolves to, the name it matched (a short name's
     /// local image, or the name itself) and kubelet's `imageID` for it (`REPO@sha256:...`).
     public func resolveForStatus(_ name: ImageName) -> (name: ImageName, imageID: String)? {
-        if let local = name.localCandidate, let image = image(named: local) { return (local, image.imageID(for: local)) }
+        if let local = Self.localName(name), let image = image(named: local) { return (local, image.imageID(for: local)) }
         guard let image = image(named: name) else { return nil }
         return (name, image.imageID(for: name))
     }
