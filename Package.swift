@@ -102,7 +102,7 @@ let package = Package(
                           linkerSettings: [.unsafeFlags(["-static-executable"], .when(configuration: .release))]),
         .testTarget(name: "PodModelTests", dependencies: ["PodModel", "PodJSON"]),
         .testTarget(name: "PodImagesTests", dependencies: ["PodImages", "PodJSON"]),
-        .testTarget(name: "PodRuntimeTests", dependencies: ["PodRuntime", "PodModel", "PodOS",
+        .testTarget(name: "PodRuntimeTests", dependencies: ["PodRuntime", "PodModel", "PodOS", "PodImages",
                                                             .product(name: "Logging", package: "swift-log")]),
         // PodOS only for the reactor a log stream takes: the tests read real files.
         .testTarget(name: "PodAPITests", dependencies: ["PodAPI", "PodRuntime", "PodModel", "PodOS",

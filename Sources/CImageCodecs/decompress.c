@@ -86,3 +86,7 @@ void pod_decompressor_free(pod_decompressor *d) {
 int pod_fsetxattr(int fd, const char *name, const void *value, size_t size) {
     return fsetxattr(fd, name, value, size, 0);
 }
+
+long pod_getxattr(const char *path, const char *name, void *value, size_t size) {
+    return (long)getxattr(path, name, value, size);
+}

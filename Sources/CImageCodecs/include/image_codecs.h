@@ -34,4 +34,7 @@ void pod_decompressor_free(pod_decompressor *d);
 /// overlayfs's opaque marker.
 int pod_fsetxattr(int fd, const char *name, const void *value, size_t size);
 
+/// getxattr(2), likewise (tests read the markers the unpacker set).
+long pod_getxattr(const char *path, const char *name, void *value, size_t size);
+
 #endif
