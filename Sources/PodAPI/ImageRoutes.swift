@@ -55,10 +55,17 @@ struct ImageRoutes {
             case "prune": return try await prune(r)
             default:
                 discardBody(r)
-                throw .badRequest("POST \(r.path): expected images/load, images/pull, images/tag or images/prune")
+                throw StatusError(code: 405, reason: "MethodNotAllowed",
+                                  message: "the server does not allow this method on the requested resource (POST goes to images/load, images/pull, images/tag or images/prune)")
             }
         }
-        guard let image = images.find(text) else { throw .notFound(text, kind: "images") }
+        guard let image = images.find(text) else {
+            let hex = text.hasPrefix("sha256:") ? String(text.dropFirst(7)) : text
+            if (try? ImageName(parsing: text)) == nil, !hex.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }) {
+                throw .badRequest("invalid image reference \"\(text)\": expected [REGISTRY/]NAME[:TAG][@DIGEST] or an image ID")
+            }
+            throw .notFound(text, kind: "images")
+        }
         if r.method == .GET { return PodAPIHandler.json(200, image.json) }
         let users = await podsUsing()[image.id] ?? []
         let force = r.queryBool("force")
