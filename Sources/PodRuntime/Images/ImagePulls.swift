@@ -11,8 +11,7 @@ public actor ImagePulls {
     /// How a pull ended.
     public struct Outcome: Sendable {
         public var image: StoredImage
-        /// Seconds the fetch and unpack took, and seconds this caller waited (more when it
-        /// joined a pull already under way... or less: it joined late).
+        /// Seconds the fetch, verification and unpacking took.
         public var pullSeconds: Double
     }
 
@@ -81,7 +80,7 @@ public actor ImagePulls {
                                               progress: { progress.send($0) })
         } catch {
             var diskFull = false
-            if case let .storage(code) = error.kind { diskFull = code == 28 || code == 122 }
+            if case let .storage(code) = error.kind { diskFull = code == ENOSPC || code == EDQUOT }
             return .failure(Failure(message: error.message, diskFull: diskFull))
         }
         let now = RuntimeClock.now().description

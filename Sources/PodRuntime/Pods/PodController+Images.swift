@@ -37,8 +37,7 @@ extension PodController {
         let present = context.images.resolve(imageName)
         // A local image (imported or loaded) is never pulled: there is nowhere to pull it from.
         let isLocal = imageName.isLocal || (imageName.localCandidate.map { context.images.image(named: $0) != nil } ?? false)
-        if let present, policy != .always || isLocal {
-            _ = present
+        if present != nil, policy != .always || isLocal {
             record(type: "Normal", reason: "Pulled", message: "Container image \"\(text)\" already present on machine", container: name)
             return .ready
         }
@@ -84,7 +83,8 @@ extension PodController {
         }
     }
 
-    /// Cancels the pod's pulls' waits (the pulls themselves go on for other pods).
+    /// Drops the pod's waits for its pulls (the pulls themselves go on: other pods and the
+    /// store may want the image; their outcome no longer reaches this pod).
     func cancelImageWaits() {
         for task in containerImages.tasks.values { task.cancel() }
         containerImages.tasks = [:]

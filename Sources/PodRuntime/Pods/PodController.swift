@@ -592,6 +592,7 @@ public actor PodController {
         wakeTask?.cancel()
         monitorLoop?.cancel()
         for name in probeTasks.keys { stopProbes(name) }
+        cancelImageWaits()
         let sandbox = self.sandbox
         self.sandbox = nil
         // A replaced spec (keepState) keeps the pod's stored state and volumes; its containers
