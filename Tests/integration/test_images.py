@@ -416,3 +416,29 @@ def test_pull_route_streams_progress(imaged, base_layer):
     r = imaged.request("POST", "/apis/podd.io/v1/images/pull?image=registry.test:5000/missing:1")
     last = json.loads(r.body.decode().splitlines()[-1])
     assert last["type"] == "error" and "not found" in last["message"]
+
+
+def test_full_disk_during_a_pull_leaves_nothing(busybox_tar, base_layer, tmp_path):
+    from conftest import require_root, _require_binaries
+    require_root()
+    _require_binaries()
+    root = Path(tempfile.mkdtemp(prefix="podd-", dir="/tmp"))
+    state = root / "state"
+    state.mkdir()
+    registry = root / "registry"
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=6m", "tmpfs", str(state)], check=True)
+    d = Podd(root, env={"PODD_IMAGE_LAYOUT_REGISTRY": str(registry)}).start()
+    try:
+        d.podctl("image", "import", "busybox", str(busybox_tar))
+        before = store_files(d)
+        write_image(registry / "registry.test" / "big", "1", [base_layer, tar_layer([("big", "file", os.urandom(5 << 20))])],
+                    compress=False)
+        d.create(pod("big", [{"name": "app", "image": "registry.test/big:1"}]))
+        wait_for(lambda: waiting_reason(d, "big") == "ErrImagePull", timeout=30, what="ErrImagePull")
+        msg = statuses(d.pod("big"))["app"]["state"]["waiting"]["message"]
+        assert "No space left on device" in msg, msg
+        assert store_files(d) == before
+    finally:
+        d.cleanup()
+        subprocess.run(["umount", "-l", str(state)], check=False)
+        shutil.rmtree(root, ignore_errors=True)
