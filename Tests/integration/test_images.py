@@ -442,3 +442,15 @@ def test_full_disk_during_a_pull_leaves_nothing(busybox_tar, base_layer, tmp_pat
         d.cleanup()
         subprocess.run(["umount", "-l", str(state)], check=False)
         shutil.rmtree(root, ignore_errors=True)
+
+
+def test_deep_image_over_a_page_of_mount_options(imaged, base_layer, tmp_path):
+    """45 layers: their absolute paths overflow overlay's one-page mount data, so the monitor
+    mounts them by names relative to the store's layers directory."""
+    layers = [base_layer] + [tar_layer([(f"layer{k}", "file", f"{k}\n")]) for k in range(44)]
+    write_image(tmp_path / "deep", "deep:45", layers)
+    imaged.podctl("image", "load", "-i", str(tmp_path / "deep"))
+    paths = sum(len(str(imaged.state_dir / "images" / "layers")) + 66 for _ in layers)
+    assert paths > 4096
+    imaged.create(pod("deep", [{"name": "app", "image": "deep:45", "command": ["sh", "-c", "cat /layer0 /layer43; ls / | grep -c layer"]}]))
+    assert finished_log(imaged, "deep") == "0\n43\n44\n"
