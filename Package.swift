@@ -57,7 +57,7 @@ let package = Package(
             name: "PodAPI",
             // HTTP lives here alone; every OS job (files, sockets, terminals) is PodRuntime's.
             dependencies: [
-                "PodModel", "PodRuntime", "CZlib",
+                "PodModel", "PodRuntime", "PodImages", "CZlib",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -82,7 +82,7 @@ let package = Package(
         ),
         .target(
             name: "PodDaemon",
-            dependencies: ["PodAPI", "PodRuntime", "PodModel", "PodOS", "CPodShim", "PodSystemd",
+            dependencies: ["PodAPI", "PodRuntime", "PodModel", "PodOS", "CPodShim", "PodSystemd", "PodImages",
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
         ),
@@ -108,7 +108,7 @@ let package = Package(
                           linkerSettings: [.unsafeFlags(["-static-executable"], .when(configuration: .release))]),
         .testTarget(name: "PodModelTests", dependencies: ["PodModel", "PodJSON"]),
         .testTarget(name: "PodImagesTests", dependencies: ["PodImages", "PodJSON"]),
-        .testTarget(name: "PodRuntimeTests", dependencies: ["PodRuntime", "PodModel", "PodOS",
+        .testTarget(name: "PodRuntimeTests", dependencies: ["PodRuntime", "PodModel", "PodOS", "PodImages",
                                                             .product(name: "Logging", package: "swift-log")]),
         // PodOS only for the reactor a log stream takes: the tests read real files.
         .testTarget(name: "PodAPITests", dependencies: ["PodAPI", "PodRuntime", "PodModel", "PodOS",

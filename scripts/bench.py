@@ -85,9 +85,9 @@ def all_running(name, count):
     return check
 
 
-def pod(name, containers, **spec):
+def pod(name, containers, image="busybox", **spec):
     return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
-            "spec": {"containers": [{"name": n, "image": "busybox", "command": ["sh", "-c", c]} for n, c in containers],
+            "spec": {"containers": [{"name": n, "image": image, "command": ["sh", "-c", c]} for n, c in containers],
                      "terminationGracePeriodSeconds": 0, **spec}}
 
 
@@ -96,13 +96,13 @@ def delete_and_wait(podd, name):
     podd.wait_gone(name, timeout=30)
 
 
-def bench_pod_start(podd):
+def bench_pod_start(podd, image="busybox"):
     watch = Watch(podd)
     samples = []
     for i in range(RUNS + 2):
         name = f"start{i}"
         t = time.perf_counter()
-        r = podd.create(pod(name, [("a", "exec sleep 3600"), ("b", "exec sleep 3600")]))
+        r = podd.create(pod(name, [("a", "exec sleep 3600"), ("b", "exec sleep 3600")], image=image))
         assert r.status == 201, r.text
         watch.until(all_running(name, 2))
         samples.append(time.perf_counter() - t)
@@ -144,6 +144,36 @@ def secure_row(podd):
     plain, secure = bench_secure_pod_start(podd)
     row("pod start with every securityContext feature (non-root, caps dropped, RuntimeDefault, read-only root, no_new_privs, fsGroup)",
         ms(secure), "ms", "", f"{secure / plain:.2f}x the plain pod's {ms(plain)} ms; goal < 1.3x")
+def load_layered_image(podd, tar, tmp):
+    """A 5-layer image (busybox and four layers of 200 small files each), loaded from an OCI
+    layout: what a real image's layer stack costs a pod start."""
+    from test_images import tar_layer, write_image
+    layers = [Path(tar).read_bytes()] + [
+        tar_layer([(f"l{k}", "dir")] + [(f"l{k}/f{i}", "file", f"{k}.{i}\n") for i in range(200)]) for k in range(4)]
+    write_image(Path(tmp) / "layered", "layered:5", layers)
+    podd.podctl("image", "load", "-i", str(Path(tmp) / "layered"))
+
+
+def du_bytes(path):
+    out = subprocess.run(["du", "-sxb", str(path)], capture_output=True, text=True).stdout.split()
+    return int(out[0]) if out else 0
+
+
+def bench_disk_of_ten_pods(podd):
+    """Disk used by 10 running pods of the 5-layer image: the store's layers (counted once)
+    and the pods' own writable layers."""
+    store_before = du_bytes(podd.state_dir / "images")
+    watch = Watch(podd)
+    for i in range(10):
+        podd.create(pod(f"disk{i}", [("a", "exec sleep 3600")], image="layered:5"))
+    for i in range(10):
+        watch.until(all_running(f"disk{i}", 1))
+    watch.close()
+    store_after = du_bytes(podd.state_dir / "images")
+    pods = du_bytes(podd.state_dir / "pods")
+    for i in range(10):
+        delete_and_wait(podd, f"disk{i}")
+    return store_before, store_after, pods
 
 
 def bench_podctl_apply(podd, tmp):
@@ -635,6 +665,13 @@ def main():
             peer = f"podman pod (infra + 2 containers, runc): {ms(bench_podman_pod())} ms"
         row("pod start: POST -> 2 containers running", ms(start), "ms", peer, f"{start / floor:.1f}x the unshare floor, goal 2.5x")
         secure_row(podd)
+        load_layered_image(podd, tar, tmp)
+        layered = bench_pod_start(podd, image="layered:5")
+        row("pod start, 5-layer image: POST -> 2 containers running", ms(layered), "ms", "",
+            f"{layered / start:.2f}x the one-layer busybox pod, goal 1.5x")
+        store_before, store_after, pod_bytes = bench_disk_of_ten_pods(podd)
+        row("disk used by 10 running pods of the 5-layer image", f"{(store_after + pod_bytes) / 1e6:.1f}", "MB", "",
+            f"image store {store_after / 1e6:.1f} MB (before the pods: {store_before / 1e6:.1f} MB), pods' own layers {pod_bytes / 1e6:.2f} MB")
         exec_time, debug_time = bench_exec_and_debug(podd)
         exec_peer = debug_peer = ""
         if podman_ok:

@@ -45,7 +45,7 @@ enum APIRoute: Sendable, Equatable {
         case .podEphemeralContainers: return [.GET, .PUT, .PATCH]
         case .pruneEphemeralContainers: return [.DELETE]
         case .images: return [.GET, .POST]
-        case .image: return [.GET, .DELETE]
+        case .image: return [.GET, .DELETE, .POST]
         default: return [.GET]
         }
     }

@@ -1,5 +1,6 @@
 import Logging
 import NIOHTTP1
+import PodImages
 import PodModel
 import PodRuntime
 
@@ -13,6 +14,8 @@ public struct PodAPIHandler: APIRequestHandler {
     public let logger: Logger
     /// Limit of an image upload (config `images.maxUploadBytes`).
     public var imageUploadLimit = 16 << 30
+    /// The daemon's image pulls (`POST images/pull`).
+    public var pulls: ImagePulls?
 
     public init(registry: PodRegistry, images: ImageStore, events: EventRecorder, version: VersionInfo, logger: Logger) {
         self.registry = registry
@@ -86,8 +89,8 @@ public struct PodAPIHandler: APIRequestHandler {
         case let .events(namespace): return try await listEvents(r, namespace: namespace)
         case .namespaces: return await listNamespaces()
         case let .namespace(name): return try await namespace(name)
-        case .images: return try await ImageRoutes(images: images).respondToList(r)
-        case let .image(reference): return try await ImageRoutes(images: images).respond(r, reference: reference)
+        case .images: return try await ImageRoutes(images: images, registry: registry, pulls: pulls).respondToList(r)
+        case let .image(reference): return try await ImageRoutes(images: images, registry: registry, pulls: pulls).respond(r, reference: reference)
         case .openAPIV2: return try OpenAPIDocuments.respondV2(accept: r.headers["Accept"].joined(separator: ","))
         case .openAPIV3: return OpenAPIDocuments.respondV3Discovery()
         case let .openAPIV3GroupVersion(groupVersion): return try OpenAPIDocuments.respondV3(groupVersion)

@@ -2,6 +2,7 @@ import CPodShim
 import Glibc
 import Logging
 import PodAPI
+import PodImages
 import PodModel
 import PodOS
 import PodRuntime
@@ -65,6 +66,10 @@ public final class Daemon: Sendable {
             logger.debug("reaped orphaned processes \(pids) (left by a monitor that died)")
         }
         let images = try ImageStore(root: config.stateDir + "/images")
+        // No registry client yet: a pull fails saying so, unless PODD_IMAGE_LAYOUT_REGISTRY
+        // names a directory of OCI layouts served as a registry (tests, offline mirrors).
+        let fetcher: (any ImageFetching)? = getenv("PODD_IMAGE_LAYOUT_REGISTRY").map { LayoutDirectoryFetcher(root: String(cString: $0)) }
+        let pulls = ImagePulls(store: images, fetcher: fetcher)
         let store = try PodStore(root: config.stateDir + "/pods")
         let host = Self.hostname()
         let events = EventRecorder(host: host)
@@ -72,11 +77,13 @@ public final class Daemon: Sendable {
         if cgroups == nil { logger.warning("no writable cgroup v2 hierarchy found: pods run without a cgroup of their own") }
         let registry = PodRegistry(features: Self.features, execHandlers: true)
         let makeContext = { @Sendable (config: PoddConfig) in
-            RuntimeContext(config: config, images: images, store: store, events: events, reactor: reactor, cgroups: cgroups,
-                           monitorPath: monitorPath, logger: self.logger,
-                           publish: { type, pod, generation, sequence in
-                               Task { await registry.published(type, pod, generation: generation, sequence: sequence) }
-                           })
+            var context = RuntimeContext(config: config, images: images, store: store, events: events, reactor: reactor, cgroups: cgroups,
+                                         monitorPath: monitorPath, logger: self.logger,
+                                         publish: { type, pod, generation, sequence in
+                                             Task { await registry.published(type, pod, generation: generation, sequence: sequence) }
+                                         })
+            context.pulls = pulls
+            return context
         }
         await registry.bind(makeContext(config))
 
@@ -87,6 +94,7 @@ public final class Daemon: Sendable {
         var handler = PodAPIHandler(registry: registry, images: images, events: events,
                                     version: VersionInfo(gitVersion: Self.version), logger: logger)
         handler.imageUploadLimit = config.maxImageUploadBytes
+        handler.pulls = pulls
         let server = HTTPServer(listeningSocket: socket.fd, handler: handler, allowedGroup: socket.group,
                                 limits: ConnectionLimits(config.api), logger: logger)
         let staticPods = StaticPodSource(directory: config.manifestsDir, registry: registry, events: events,

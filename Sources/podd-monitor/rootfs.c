@@ -161,27 +161,69 @@ static int mount_fs(int root, const char *path, const char *fstype, unsigned lon
     return 0;
 }
 
-/* The image is the read-only lower layer; the container's writes go to its own upper dir,
- * so containers sharing an image never see each other's changes. */
-static int mount_overlay(const struct spawn_spec *spec, int userns_fd, unsigned long userns_root,
-                         struct setup_error *e)
+/* The image's layers, top first ("A:B:C"), are the read-only lower layers; the container's
+ * writes go to its own upper dir, so containers sharing an image never see each other's
+ * changes. The mount data must fit in a page: when a deep image's absolute paths do not,
+ * and its layers share one directory (the store's layers dir), the mount is made from
+ * inside that directory with relative names (this process's cwd is the container's to
+ * set later, at pivot_root). */
+static int relative_lowers(const char *lower, char *out, size_t outlen, char *dir, size_t dirlen)
 {
-    char data[3 * PATH_MAX + 64];
-    const char *lower = spec->lower;
-    char idlower[PATH_MAX];
+    const char *end = strchr(lower, ':');
+    size_t first = end ? (size_t)(end - lower) : strlen(lower);
+    size_t cut = first, used = 0;
 
-    /* In a user namespace the image (lower layer) is an idmapped mount on a directory beside
-     * the mount point, in this container's own mount namespace: its files owned by 0 belong to
-     * the namespace's root. The writable layer is not idmapped (overlayfs makes its work dir
-     * with the mounter's IDs, which such a mapping cannot hold): what the container writes is
-     * stored under the host IDs of the namespace, and its root directory is the namespace's
-     * root's, so that the container's root may write there. */
-    if (userns_fd >= 0) {
+    while (cut > 0 && lower[cut - 1] != '/')
+        cut--;
+    if (cut <= 1 || cut >= dirlen)
+        return -1;
+    memcpy(dir, lower, cut - 1);
+    dir[cut - 1] = '\0';
+    for (const char *p = lower; *p != '\0';) {
+        size_t n = strcspn(p, ":");
+        if (n <= cut || strncmp(p, lower, cut) != 0 || used + (n - cut) + 2 > outlen)
+            return -1;
+        if (used > 0)
+            out[used++] = ':';
+        memcpy(out + used, p + cut, n - cut);
+        used += n - cut;
+        p += n;
+        if (*p == ':')
+            p++;
+    }
+    out[used] = '\0';
+    return 0;
+}
+
+/* In a user namespace each layer of the image is an idmapped mount on a directory beside the
+ * mount point, in this container's own mount namespace: its files owned by 0 belong to the
+ * namespace's root. The writable layer is not idmapped (overlayfs makes its work dir with the
+ * mounter's IDs, which such a mapping cannot hold): what the container writes is stored
+ * under the host IDs of the namespace, and its root directory is the namespace's root's, so
+ * that the container's root may write there. OUT gets the idmapped layers, top first. */
+static int idmapped_lowers(const struct spawn_spec *spec, int userns_fd, unsigned long userns_root,
+                           char *out, size_t outlen, struct setup_error *e)
+{
+    size_t used = 0;
+    int index = 0;
+
+    out[0] = '\0';
+    for (const char *p = spec->lower; *p != '\0'; index++) {
+        char layer[PATH_MAX], idlower[PATH_MAX];
+        size_t n = strcspn(p, ":");
         int mnt, fd;
-        snprintf(idlower, sizeof idlower, "%s.lower", spec->merged);
+
+        if (n >= sizeof layer)
+            return setup_fail(e, ENAMETOOLONG, "mount(overlay)", "layer path too long");
+        memcpy(layer, p, n);
+        layer[n] = '\0';
+        p += n;
+        if (*p == ':')
+            p++;
+        snprintf(idlower, sizeof idlower, "%s.lower%d", spec->merged, index);
         if (mkdir(idlower, 0700) < 0 && errno != EEXIST)
             return setup_fail(e, errno, "mount(overlay)", "mkdir %s: %s", idlower, strerror(errno));
-        mnt = userns_idmapped_clone(spec->lower, userns_fd, 0, "mount(overlay)", e);
+        mnt = userns_idmapped_clone(layer, userns_fd, 0, "mount(overlay)", e);
         if (mnt < 0)
             return -1;
         fd = open(idlower, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -194,13 +236,41 @@ static int mount_overlay(const struct spawn_spec *spec, int userns_fd, unsigned 
         }
         close(fd);
         close(mnt);
-        if (chown(spec->upper, (uid_t)userns_root, (gid_t)userns_root) < 0)
-            return setup_fail(e, errno, "mount(overlay)", "chown %s to the pod's root (%lu): %s", spec->upper,
-                              userns_root, strerror(errno));
-        lower = idlower;
+        if (used + strlen(idlower) + 2 > outlen)
+            return setup_fail(e, ENAMETOOLONG, "mount(overlay)",
+                              "the image has too many layers for one overlay mount in a user namespace");
+        if (used > 0)
+            out[used++] = ':';
+        memcpy(out + used, idlower, strlen(idlower) + 1);
+        used += strlen(idlower);
     }
-    if (snprintf(data, sizeof data, "lowerdir=%s,upperdir=%s,workdir=%s", lower, spec->upper, spec->work) >= (int)sizeof data)
-        return setup_fail(e, ENAMETOOLONG, "mount(overlay)", "layer paths too long");
+    if (chown(spec->upper, (uid_t)userns_root, (gid_t)userns_root) < 0)
+        return setup_fail(e, errno, "mount(overlay)", "chown %s to the pod's root (%lu): %s", spec->upper,
+                          userns_root, strerror(errno));
+    return 0;
+}
+
+static int mount_overlay(const struct spawn_spec *spec, int userns_fd, unsigned long userns_root,
+                         struct setup_error *e)
+{
+    char data[4096], rel[4096], dir[PATH_MAX], idmapped[4096];
+    const char *lower = spec->lower;
+
+    if (userns_fd >= 0) {
+        if (idmapped_lowers(spec, userns_fd, userns_root, idmapped, sizeof idmapped, e) < 0)
+            return -1;
+        lower = idmapped;
+    }
+    if (snprintf(data, sizeof data, "lowerdir=%s,upperdir=%s,workdir=%s", lower,
+                 spec->upper, spec->work) >= (int)sizeof data) {
+        if (relative_lowers(lower, rel, sizeof rel, dir, sizeof dir) < 0 ||
+            snprintf(data, sizeof data, "lowerdir=%s,upperdir=%s,workdir=%s", rel, spec->upper,
+                     spec->work) >= (int)sizeof data)
+            return setup_fail(e, ENAMETOOLONG, "mount(overlay)",
+                              "the image has too many layers for one overlay mount");
+        if (chdir(dir) < 0)
+            return setup_fail(e, errno, "mount(overlay)", "chdir %s: %s", dir, strerror(errno));
+    }
     if (mount("overlay", spec->merged, "overlay", 0, data) < 0)
         return setup_fail(e, errno, "mount(overlay)", "overlay %s on %s: %s", data,
                           spec->merged, strerror(errno));

@@ -39,6 +39,21 @@ static int valid_layer(const char *path)
     return path[0] == '/' && strpbrk(path, ",:\\") == NULL;
 }
 
+/* The lower layers: absolute paths, top first, joined by ':' (overlay's own separator). */
+static int valid_lowers(const char *list)
+{
+    for (const char *p = list;; p++) {
+        if (*p != '/')
+            return 0;
+        size_t n = strcspn(p, ":");
+        if (n == 0 || strcspn(p, ",\\") < n)
+            return 0;
+        p += n;
+        if (*p == '\0')
+            return 1;
+    }
+}
+
 static int parse_mount_options(struct mount_spec *ms, const char *options, char *err,
                                size_t errlen)
 {
@@ -295,7 +310,7 @@ int spawn_spec_parse(const struct msg *m, struct spawn_spec *spec, char *err, si
         return reject(spec, err, errlen, "name missing or not a DNS-1123 label", NULL);
     if (spec->lower == NULL || spec->upper == NULL || spec->work == NULL || spec->merged == NULL)
         return reject(spec, err, errlen, "rootfs.lower, rootfs.upper, rootfs.work and rootfs.merged are required", NULL);
-    if (!valid_layer(spec->lower) || !valid_layer(spec->upper) || !valid_layer(spec->work) ||
+    if (!valid_lowers(spec->lower) || !valid_layer(spec->upper) || !valid_layer(spec->work) ||
         spec->merged[0] != '/')
         return reject(spec, err, errlen, "rootfs paths must be absolute and free of ',' ':' '\\'", NULL);
     if (nargs == 0 || spec->argv[0][0] == '\0')

@@ -77,7 +77,7 @@ import Testing
         #expect(APIRoute.podEphemeralContainers(web).methods == [.GET, .PUT, .PATCH])
         #expect(APIRoute.pruneEphemeralContainers(web, container: nil).methods == [.DELETE])
         #expect(APIRoute.images.methods == [.GET, .POST])
-        #expect(APIRoute.image("busybox").methods == [.GET, .DELETE])
+        #expect(APIRoute.image("busybox").methods == [.GET, .DELETE, .POST])   // POST: images/load, pull, tag, prune
         #expect(APIRoute.version.methods == [.GET])
     }
 }

@@ -106,6 +106,13 @@ private func parsed(_ arguments: [String]) throws -> ParsableCommand {
         #expect(try parsed(["image", "ls", "-o", "json"]) is Podctl.Image.List)
         #expect(try parsed(["image", "list"]) is Podctl.Image.List)
         #expect(try parsed(["image", "rm", "a", "b"]) is Podctl.Image.Remove)
+        let remove = try #require(try parsed(["image", "rm", "--force", "a"]) as? Podctl.Image.Remove)
+        #expect(remove.force && remove.references == ["a"])
+        #expect(try parsed(["image", "load", "-i", "oci-dir/"]) is Podctl.Image.Load)
+        #expect((try parsed(["image", "ls", "--digests"]) as? Podctl.Image.List)?.digests == true)
+        #expect(try parsed(["image", "inspect", "busybox", "nginx:1.27"]) is Podctl.Image.Inspect)
+        #expect(try parsed(["image", "tag", "busybox", "mine:1"]) is Podctl.Image.Tag)
+        #expect((try parsed(["image", "prune", "-a"]) as? Podctl.Image.Prune)?.all == true)
     }
 
     @Test func version() throws {

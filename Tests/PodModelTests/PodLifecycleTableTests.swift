@@ -133,6 +133,8 @@ struct PodLifecycleTableTests {
             return m.handle(.startFailed(c, reason: "ErrImageNeverPull", message: "no image", terminated: false), at: clock)
         case "startFailed(exec)":
             return m.handle(.startFailed(c, reason: "StartError", message: "exec failed", terminated: true), at: clock)
+        case "imagePulled": return m.handle(.imagePulled(c), at: clock)
+        case "imagePullFailed": return m.handle(.imagePullFailed(c, image: "x", message: "connection refused"), at: clock)
         case "postStartDone(ok)": return m.handle(.postStartDone(c, ok: true, message: ""), at: clock)
         case "postStartDone(fail)": return m.handle(.postStartDone(c, ok: false, message: "boom"), at: clock)
         case "preStopDone(ok)": return m.handle(.preStopDone(c, ok: true, message: ""), at: clock)

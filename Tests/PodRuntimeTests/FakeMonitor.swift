@@ -1,5 +1,6 @@
 import Glibc
 import Logging
+import PodImages
 import PodModel
 import PodOS
 import Synchronization
@@ -65,7 +66,11 @@ final class RuntimeFixture: Sendable {
         config.runDir = root + "/run"
         config.restartBackoff = .init(initial: 1, max: 4, resetAfter: 30)
         let images = try ImageStore(root: root + "/state/images")
-        try FileSystem.makeDirectories(root + "/state/images/busybox/latest/rootfs", mode: 0o755)
+        // A one-file root filesystem imported as localhost/busybox (what `image: busybox` means).
+        try FileSystem.makeDirectories(root + "/rootfs/bin", mode: 0o755)
+        guard system("tar -C \(root)/rootfs -cf \(root)/state/images/.incoming/rootfs.tar .") == 0 else { throw OSError.last("tar") }
+        _ = try images.importRootfs(tarPath: root + "/state/images/.incoming/rootfs.tar",
+                                    name: try ImageName(parsing: "localhost/busybox"), now: "2026-01-01T00:00:00Z")
         let store = try PodStore(root: root + "/state/pods")
         let sandboxes = self.sandboxes
         let published = self.published

@@ -88,13 +88,16 @@ def test_bad_name(podd):
     assert_nothing_created(podd, "Bad_Name")
 
 
-def test_missing_image_says_how_to_import(podd):
+def test_missing_image_is_accepted_and_waits_as_kubelet_shows_it(podd):
+    """As the Kubernetes API: a pod is accepted whatever its image's state; its container
+    then waits with the pull's failure (issue 10)."""
     m = pod_manifest("bad", [{"name": "a", "image": "nginx:1.25", "command": ["true"]}])
-    r = podd.create(m)
-    assert r.status == 422
-    msg = status_of(r)["message"]
-    assert "nginx:1.25" in msg and "podctl image import" in msg
-    assert_nothing_created(podd)
+    assert podd.create(m).status == 201
+    from harness import wait_for
+    waiting = wait_for(lambda: podd.pod("bad")["status"]["containerStatuses"][0]["state"].get("waiting", {})
+                       if podd.pod("bad")["status"]["containerStatuses"][0]["state"].get("waiting", {}).get("reason")
+                       in ("ErrImagePull", "ImagePullBackOff") else None, timeout=30, what="ErrImagePull")
+    assert waiting["message"]
 
 
 def test_post_existing_pod_conflicts(podd):

@@ -279,11 +279,11 @@ def test_pod_restart_keeps_uid_emptydir_and_network(podd):
 
 def test_image_removed_after_admission_leaves_container_waiting(podd, busybox_tar):
     podd.podctl("image", "import", "tools", str(busybox_tar))
-    m = pod_manifest("noimg", [{"name": "a", "image": "tools", "command": ["sh", "-c", "exit 1"]}],
+    m = pod_manifest("noimg", [{"name": "a", "image": "tools", "imagePullPolicy": "Never", "command": ["sh", "-c", "exit 1"]}],
                      restartPolicy="Always")
     m["metadata"]["annotations"] = {"podd.io/restart-scope": "container"}
     assert podd.create(m).status == 201
-    podd.podctl("image", "rm", "tools")
+    podd.podctl("image", "rm", "--force", "tools")   # in use: refused without --force
     s = wait_for(lambda: (s := statuses(podd.pod("noimg"))["a"]) and s["state"].get("waiting", {}).get("reason") == "ErrImageNeverPull" and s,
                  timeout=30, what="ErrImageNeverPull")
     assert "tools" in s["state"]["waiting"]["message"]

@@ -1,3 +1,4 @@
+import PodModel
 import ArgumentParser
 import Glibc
 
@@ -35,12 +36,15 @@ extension Podctl.Image {
         }
 
         static func importImage(_ image: ImageReference, from source: String, client: PoddClient) throws {
-            let query = [("name", image.name), ("tag", image.tag)]
+            _ = try upload(source, to: PoddClient.imagesPath, query: [("name", image.name), ("tag", image.tag)], client: client)
+        }
+
+        /// POSTs `source` (a file, a directory sent as a tar stream, or - for stdin) to `path`.
+        static func upload(_ source: String, to path: String, query: [(String, String)], client: PoddClient) throws -> JSONValue {
             let contentType = "application/x-tar"
             if source == "-" {
                 let body = HTTPRequestBody.stream(fd: 0, contentType: contentType, beforeEnd: {})
-                _ = try client.json("POST", PoddClient.imagesPath, query: query, requestBody: body)
-                return
+                return try client.json("POST", path, query: query, requestBody: body)
             }
             switch FileSystem.kind(of: source) {
             case nil:
@@ -51,8 +55,9 @@ extension Podctl.Image {
                     let body = HTTPRequestBody.stream(fd: tar.output, contentType: contentType, beforeEnd: { () throws(PodctlError) in
                         try tar.finish()
                     })
-                    _ = try client.json("POST", PoddClient.imagesPath, query: query, requestBody: body)
+                    let answer = try client.json("POST", path, query: query, requestBody: body)
                     tar.abandon()
+                    return answer
                 } catch {
                     tar.abandon()
                     throw error
@@ -70,7 +75,7 @@ extension Podctl.Image {
                     // A pipe or a device: its size is unknown until it ends.
                     body = .stream(fd: fd, contentType: contentType, beforeEnd: {})
                 }
-                _ = try client.json("POST", PoddClient.imagesPath, query: query, requestBody: body)
+                return try client.json("POST", path, query: query, requestBody: body)
             }
         }
     }

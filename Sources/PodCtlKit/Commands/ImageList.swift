@@ -2,13 +2,16 @@ import PodModel
 import ArgumentParser
 
 extension Podctl.Image {
-    /// `podctl image ls`: the images in podd's store.
+    /// `podctl image ls`: the images in podd's store, one row per name, as `podman images`.
     public struct List: ParsableCommand {
         public static let configuration = CommandConfiguration(
             commandName: "ls",
-            abstract: "List images: REPOSITORY, TAG, SIZE, CREATED.",
+            abstract: "List images: REPOSITORY, TAG, IMAGE ID, CREATED, SIZE.",
             aliases: ["list"]
         )
+
+        @Flag(name: .long, help: "Show each image's digest (the manifest or index it was resolved to).")
+        var digests = false
 
         @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Output format: json, yaml or name.", valueName: "format"))
         var output: String?
@@ -32,14 +35,19 @@ extension Podctl.Image {
             case "yaml":
                 Output.write(try list.sortedKeys.kubectlYAMLText())
             case "name":
-                for item in items { Output.write("image/\(ImageRow(item).reference)\n") }
+                for item in items { for row in ImageRow.rows(item) { Output.write("image/\(row.reference)\n") } }
             default:
                 var table = TabWriter.table()
-                table.row(["REPOSITORY", "TAG", "SIZE", "CREATED"])
+                table.row(digests ? ["REPOSITORY", "TAG", "DIGEST", "IMAGE ID", "CREATED", "SIZE"]
+                                  : ["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"])
                 let now = Clock.now()
                 for item in items {
-                    let row = ImageRow(item)
-                    table.row([row.name, row.tag, row.size, row.created(now: now)])
+                    for row in ImageRow.rows(item) {
+                        var cells = [row.repository, row.tag]
+                        if digests { cells.append(row.digest) }
+                        cells += [row.shortID, row.created(now: now), row.size]
+                        table.row(cells)
+                    }
                 }
                 Output.write(table.flush())
             }
@@ -47,33 +55,48 @@ extension Podctl.Image {
     }
 }
 
-/// One image of `image ls`.
+/// One row of `image ls`: one name of an image (or `<none>` for an image without one).
 struct ImageRow {
-    var name: String
+    var repository: String
     var tag: String
+    var id: String
+    var digest: String
     var sizeBytes: Int?
-    var creationTimestamp: String
+    var createdAt: String
 
-    init(_ item: JSONValue) {
-        var name = item["name"].string
-        var tag = item["tag"].string
-        // Fall back on metadata.name (NAME:TAG) for a server that sends only that.
-        if name.isEmpty, let reference = try? ImageReference(parsing: item["metadata"]["name"].string) {
-            name = reference.name
-            if tag.isEmpty { tag = reference.tag }
+    static func rows(_ item: JSONValue) -> [ImageRow] {
+        let tags = item["RepoTags"].array.map(\.string)
+        let names: [(String, String)] = tags.isEmpty ? [("<none>", "<none>")] : tags.map { tag in
+            // The tag follows the last ':' after the last '/' (a registry's port stays).
+            if let colon = tag.lastIndex(of: ":"), !tag[colon...].contains("/") {
+                return (String(tag[..<colon]), String(tag[tag.index(after: colon)...]))
+            }
+            return (tag, "<none>")
         }
-        self.name = name
-        self.tag = tag.isEmpty ? "<none>" : tag
-        sizeBytes = item["size"].lenientInt
-        creationTimestamp = item["metadata"]["creationTimestamp"].string
+        return names.map { repository, tag in
+            ImageRow(repository: repository, tag: tag, id: item["Id"].string, digest: item["Digest"].string,
+                     sizeBytes: item["Size"].lenientInt, createdAt: item["Created"].string)
+        }
     }
 
-    var reference: String { "\(name):\(tag)" }
+    var reference: String { tag == "<none>" ? shortID : "\(repository):\(tag)" }
 
-    var size: String { sizeBytes.map(humanSize) ?? "<unknown>" }
+    /// The first 12 hex digits of the config digest, as docker and podman show image IDs.
+    var shortID: String {
+        let hex = id.hasPrefix("sha256:") ? String(id.dropFirst(7)) : id
+        return String(hex.prefix(12))
+    }
+
+    /// podman's SIZE: three significant digits, SI units, a space before the unit.
+    var size: String {
+        guard let sizeBytes else { return "<unknown>" }
+        let text = humanSize(sizeBytes)
+        guard let unit = text.firstIndex(where: { $0.isLetter }) else { return text }
+        return text[..<unit] + " " + text[unit...]
+    }
 
     func created(now: Double) -> String {
-        guard let then = Clock.parseRFC3339(creationTimestamp) else { return "<unknown>" }
+        guard let then = Clock.parseRFC3339(createdAt) else { return "<unknown>" }
         return dockerHumanDuration(now - then) + " ago"
     }
 }

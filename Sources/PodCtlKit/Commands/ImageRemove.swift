@@ -1,16 +1,19 @@
 import ArgumentParser
 
 extension Podctl.Image {
-    /// `podctl image rm NAME[:TAG]...`: removes images from podd's store.
+    /// `podctl image rm IMAGE...`: untags images (an image goes with its last name).
     public struct Remove: ParsableCommand {
         public static let configuration = CommandConfiguration(
             commandName: "rm",
-            abstract: "Remove images.",
+            abstract: "Remove images (by name or ID); refused while a pod uses one, unless --force.",
             aliases: ["remove"]
         )
 
-        @Argument(help: ArgumentHelp("The images to remove (the tag defaults to latest).", valueName: "name[:tag]"))
+        @Argument(help: ArgumentHelp("The images to remove: names (the tag defaults to latest) or IDs.", valueName: "image"))
         var references: [String]
+
+        @Flag(name: [.short, .long], help: "Untag an image even when a pod uses it (it stays until no pod does).")
+        var force = false
 
         @OptionGroup var connection: ConnectionOptions
 
@@ -24,10 +27,11 @@ extension Podctl.Image {
             let client = connection.client
             var failure: Error?
             for text in references {
-                let image = try ImageReference(parsing: text)
                 do {
-                    _ = try client.json("DELETE", PoddClient.imagesPath + "/" + image.description.split(separator: "/").map { PoddClient.pathSegment(String($0)) }.joined(separator: "/"))
-                    Output.write("image/\(image.description) removed\n")
+                    let answer = try client.json("DELETE", PoddClient.imagesPath + "/" + text.split(separator: "/").map { PoddClient.pathSegment(String($0)) }.joined(separator: "/"),
+                                                 query: force ? [("force", "true")] : [])
+                    for name in answer["untagged"].array { Output.write("Untagged: \(name.string)\n") }
+                    for id in answer["deleted"].array { Output.write("Deleted: \(id.string)\n") }
                 } catch let error as APIStatusError {
                     if let earlier = failure as? APIStatusError { Output.error(earlier.description) }
                     failure = error

@@ -182,6 +182,9 @@ public struct PodLifecycle: Sendable {
         /// Whether the preStop hook of the current run has been run: it runs once per run,
         /// also when a re-adopted pod's stop carries on (a restored run says so).
         public internal(set) var preStopRan = false
+        /// Failed pulls of its image in a row (the first shows ErrImagePull, later ones
+        /// ImagePullBackOff); a pulled image resets it.
+        var imagePullFailures = 0
 
         /// Whether a process of the container exists (or is being made): from the start
         /// request to the reported exit.
@@ -280,6 +283,11 @@ public struct PodLifecycle: Sendable {
         /// that ended (exec failure: StartError, exit code 128) or stays waiting (a missing
         /// image: ErrImageNeverPull) to be retried with backoff.
         case startFailed(String, reason: String, message: String, terminated: Bool)
+        /// The image a starting container waited for has been pulled: the start goes on.
+        case imagePulled(String)
+        /// The pull of a starting container's `image` failed: ErrImagePull, then
+        /// ImagePullBackOff, retried on the restart backoff (PodLifecycle+Images.swift).
+        case imagePullFailed(String, image: String, message: String)
         case exited(String, exitCode: Int32, signal: Int32, startedAt: Timestamp?, finishedAt: Timestamp)
         /// The pod's monitor is gone, and every container with it.
         case sandboxLost
@@ -407,6 +415,12 @@ public struct PodLifecycle: Sendable {
         case let .startFailed(name, reason, message, terminated):
             guard let i = index(name) else { return [] }
             actions += startFailed(i, reason: reason, message: message, terminated: terminated)
+        case let .imagePulled(name):
+            guard let i = index(name) else { return [] }
+            actions += imagePulled(i)
+        case let .imagePullFailed(name, image, message):
+            guard let i = index(name) else { return [] }
+            actions += imagePullFailed(i, image: image, message: message)
         case let .exited(name, exitCode, signal, startedAt, finishedAt):
             guard let i = index(name) else { return [] }
             actions += exited(i, exitCode: exitCode, signal: signal, startedAt: startedAt, finishedAt: finishedAt)

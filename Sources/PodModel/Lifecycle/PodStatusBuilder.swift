@@ -3,12 +3,12 @@
 /// (getPhase, terminal phases sticky) and the conditions (pkg/kubelet/status/generate.go).
 public enum PodStatusBuilder {
     public static func build(spec: PodSpec, lifecycle: PodLifecycle, startTime: Timestamp?,
-                             imageIDs: [String: String], conditions clock: inout ConditionClock,
+                             imageIDs: [String: String], images: [String: String] = [:], conditions clock: inout ConditionClock,
                              terminalPhase: inout PodPhase?, now: Timestamp) -> PodStatus {
         func statuses(_ containers: [(name: String, image: String)]) -> [ContainerStatus] {
             containers.map { c in
                 let record = lifecycle.container(c.name)
-                return containerStatus(name: c.name, image: c.image, imageID: imageIDs[c.name] ?? "", record: record)
+                return containerStatus(name: c.name, image: images[c.name] ?? c.image, imageID: imageIDs[c.name] ?? "", record: record)
             }
         }
         var status = PodStatus()
@@ -22,7 +22,7 @@ public enum PodStatusBuilder {
         status.ephemeralContainerStatuses = spec.ephemeralContainers.compactMap { e in
             // An ephemeral container appears once podd has tried to start it.
             guard let record = lifecycle.container(e.name) else { return nil }
-            return containerStatus(name: e.name, image: e.image, imageID: imageIDs[e.name] ?? "", record: record)
+            return containerStatus(name: e.name, image: images[e.name] ?? e.image, imageID: imageIDs[e.name] ?? "", record: record)
         }
         var phase = getPhase(spec: spec, statuses: status.initContainerStatuses + status.containerStatuses,
                              podIsTerminal: lifecycle.isFinished)

@@ -1,3 +1,4 @@
+import PodImages
 import PodModel
 import PodOS
 
@@ -33,10 +34,16 @@ struct ContainerLaunch {
     /// `containerID` goes into the journal fields when output is forwarded (JournalForwarding).
     func message(for c: ContainerDefinition, run: Int, pidNamespace: String,
                  containerID: String? = nil) throws(LaunchError) -> (ControlMessage, logPath: String) {
-        guard let ref = ImageReference(c.image), let lower = images.rootfs(ref) else { throw .imageMissing(c.image) }
-        let argv = c.command + c.args
-        guard !argv.isEmpty else { throw .noCommand(c.name) }
-        let securityFields = try self.securityFields(c, rootfs: lower)
+        guard let name = try? ImageName(parsing: c.image), let image = images.resolve(name) else { throw .imageMissing(c.image) }
+        let defaults = image.configuration.config
+        let argv: [String]
+        do {
+            argv = try ImageRunDefaults.argv(command: c.command, args: c.args, entrypoint: defaults.entrypoint, cmd: defaults.cmd,
+                                             env: Dictionary(containerEnvironment(c), uniquingKeysWith: { $1 }))
+        } catch {
+            throw .noCommand(c.name)
+        }
+        let securityFields = try self.securityFields(c, image: image)
         let dirs = layout.containerDirectories(c.name)
         let logPath = layout.logPath(container: c.name, run: run)
         do {
@@ -50,7 +57,7 @@ struct ContainerLaunch {
         }
         var m = ControlMessage(op: "spawn")
         m.append("name", c.name)
-        m.append("rootfs.lower", lower)
+        m.append("rootfs.lower", images.lowerDirectories(image).joined(separator: ":"))
         m.append("rootfs.upper", dirs.upper)
         m.append("rootfs.work", dirs.work)
         m.append("rootfs.merged", dirs.merged)
@@ -70,9 +77,9 @@ struct ContainerLaunch {
             guard let volume = pod.spec.volumes.first(where: { $0.name == vm.name }) else { continue }
             mount("bind", layout.volumeSource(volume), vm.mountPath, vm.readOnly ? "ro" : "")
         }
-        for variable in environment(c) { m.append("env", variable) }
+        for variable in environment(c, image: defaults.env) { m.append("env", variable) }
         for a in argv { m.append("arg", a) }
-        m.append("cwd", c.workingDir ?? "/")
+        m.append("cwd", ImageRunDefaults.workingDirectory(container: c.workingDir, image: defaults.workingDir))
         m.append("log", logPath)
         m.append("log.maxSize", String(logs.containerLogMaxSize))
         m.append("log.maxFiles", String(logs.containerLogMaxFiles))
@@ -85,11 +92,14 @@ struct ContainerLaunch {
     }
 
     /// The securityContext keys of the container's spawn, which every exec into it repeats.
-    func securityFields(_ c: ContainerDefinition, rootfs: String? = nil) throws(LaunchError) -> [(String, String)] {
-        let root = rootfs ?? ImageReference(c.image).flatMap { images.rootfs($0) } ?? "/nonexistent"
-        let imageUser = ImageUser.configuredUser(image: c.image, store: images)
+    /// The user is the securityContext's, else the image's (its config `User`, resolved in its
+    /// own /etc/passwd and /etc/group).
+    func securityFields(_ c: ContainerDefinition, image: StoredImage? = nil) throws(LaunchError) -> [(String, String)] {
+        let image = image ?? (try? ImageName(parsing: c.image)).flatMap { images.resolve($0) }
+        let lowers = image.map { images.lowerDirectories($0) } ?? []
         do {
-            return try ContainerSecurity(pod: pod, settings: security, stateDir: stateDir).fields(for: c, rootfs: root, imageUser: imageUser)
+            return try ContainerSecurity(pod: pod, settings: security, stateDir: stateDir)
+                .fields(for: c, lowerDirectories: lowers, imageUser: image?.configuration.config.user ?? "")
         } catch {
             switch error {
             case let .config(why): throw .securityConfig(why)
@@ -98,16 +108,19 @@ struct ContainerLaunch {
         }
     }
 
-    /// The container's environment as `KEY=VALUE`: the runtime's PATH and HOSTNAME, then its
-    /// env in order (a later entry replaces an earlier one). exec uses it too, as the CRI
-    /// runtimes give an exec the container's configured environment.
-    func environment(_ c: ContainerDefinition) -> [String] {
-        var env: [(String, String)] = [("PATH", Self.defaultPath), ("HOSTNAME", layout.hostname)]
-        for e in c.env {
-            let value = e.value ?? e.valueFrom?.fieldRef.map { resolveField($0.fieldPath) } ?? ""
-            if let i = env.firstIndex(where: { $0.0 == e.name }) { env[i].1 = value } else { env.append((e.name, value)) }
-        }
-        return env.map { "\($0.0)=\($0.1)" }
+    /// The container's environment as `KEY=VALUE`: the runtime's PATH and HOSTNAME, the
+    /// image's Env over them, then the container's env in order (a later entry replaces an
+    /// earlier one). exec uses it too, as the CRI runtimes give an exec the container's
+    /// configured environment.
+    func environment(_ c: ContainerDefinition, image: [String]? = nil) -> [String] {
+        let imageEnv = image ?? (try? ImageName(parsing: c.image)).flatMap { images.resolve($0) }?.configuration.config.env ?? []
+        return ImageRunDefaults.environment(defaults: [("PATH", Self.defaultPath), ("HOSTNAME", layout.hostname)], image: imageEnv,
+                                            container: containerEnvironment(c)).map { "\($0.0)=\($0.1)" }
+    }
+
+    /// The container's own env entries, resolved.
+    func containerEnvironment(_ c: ContainerDefinition) -> [(String, String)] {
+        c.env.map { e in (e.name, e.value ?? e.valueFrom?.fieldRef.map { resolveField($0.fieldPath) } ?? "") }
     }
 
     private func resolveField(_ path: String) -> String {

@@ -20,10 +20,17 @@ struct ContainerSecurity {
     /// kubelet's format.Pod, quoted as kubelet's %q prints it: `"name_namespace(uid)"`.
     var podDescription: String { "\"\(pod.metadata.name)_\(pod.metadata.namespace)(\(pod.metadata.uid ?? ""))\"" }
 
-    func fields(for c: ContainerDefinition, rootfs: String, imageUser: String?) throws(Failure) -> [(String, String)] {
+    /// `lowerDirectories`: the image's layers, top first; `imageUser`: its config `User`.
+    func fields(for c: ContainerDefinition, lowerDirectories: [String], imageUser: String) throws(Failure) -> [(String, String)] {
         let effective = EffectiveSecurityContext(pod: pod.spec.securityContext, container: c.securityContext)
         try verifyRunAsNonRoot(effective, container: c.name, imageUser: imageUser)
-        let user = ImageUser.resolve(rootfs: rootfs, runAsUser: effective.runAsUser, runAsGroup: effective.runAsGroup, imageUser: imageUser)
+        let user: ContainerUser
+        do {
+            user = try ContainerUser.resolve(lowerDirectories: lowerDirectories, runAsUser: effective.runAsUser,
+                                             runAsGroup: effective.runAsGroup, imageUser: imageUser)
+        } catch {
+            throw .create(error.description)
+        }
         var groups = effective.strictSupplementalGroups ? [] : user.groups
         for g in effective.supplementalGroups {
             let id = UInt32(clamping: g)

@@ -1,4 +1,5 @@
 import Glibc
+import PodImages
 import PodModel
 import PodOS
 

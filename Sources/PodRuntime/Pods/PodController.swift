@@ -1,5 +1,6 @@
 import Glibc
 import Logging
+import PodImages
 import PodModel
 import PodOS
 
@@ -7,6 +8,8 @@ import PodOS
 public struct RuntimeContext: Sendable {
     public var config: PoddConfig
     public var images: ImageStore
+    /// The pulls in progress, shared by every pod (one download per image).
+    public var pulls: ImagePulls
     public var store: PodStore
     public var events: EventRecorder
     public var reactor: Reactor
@@ -28,6 +31,7 @@ public struct RuntimeContext: Sendable {
                 publish: @escaping @Sendable (String, Pod, Int, Int) -> Void) {
         self.config = config
         self.images = images
+        pulls = ImagePulls(store: images, fetcher: nil)
         self.store = store
         self.events = events
         self.reactor = reactor
@@ -75,12 +79,16 @@ public actor PodController {
     /// save.
     var savedRecoveryNotes: RecoveryNotes?
     private var goneWaiters: [CheckedContinuation<Void, Never>] = []
+    /// Image pulls of the containers (PodController+Images.swift).
+    var containerImages = ContainerImages()
 
     struct RunInfo {
         var run: Int
         var containerID: String?
         var logPath: String?
         var imageID: String
+        /// The container's image, normalised (status `image`).
+        var image: String?
         /// When the spawn request went to the monitor (monotonic), for start-up timings.
         var sentAt: Double?
     }
@@ -345,10 +353,15 @@ public actor PodController {
         guard let sandbox else {
             return .startFailed(name, reason: "CreateContainerError", message: "the pod sandbox is not running", terminated: false)
         }
+        switch imageReadiness(name, def) {
+        case .ready: break
+        case .pulling: return nil
+        case let .refused(event): return event
+        }
         let run = (runs[name]?.run ?? -1) + 1
         let containerID = "podd://" + ImageStore.randomHex(32)
-        let imageID = ImageReference(def.image).flatMap { context.images.image($0) }?.id ?? ""
-        runs[name] = RunInfo(run: run, containerID: containerID, logPath: nil, imageID: imageID)
+        let resolved = (try? ImageName(parsing: def.image)).flatMap { context.images.resolveForStatus($0) }
+        runs[name] = RunInfo(run: run, containerID: containerID, logPath: nil, imageID: resolved?.imageID ?? "", image: resolved?.name.description)
         let pidns: String
         if let eph = pod.spec.ephemeralContainers.first(where: { $0.name == name }), let target = eph.targetContainerName {
             pidns = "container:" + target
@@ -374,11 +387,11 @@ public actor PodController {
             switch e {
             case let .imageMissing(image):
                 return .startFailed(name, reason: "ErrImageNeverPull",
-                                    message: "Container image \"\(image)\" is not present with pull policy of Never; import it with: podctl image import \(image) ROOTFS.tar",
+                                    message: "Container image \"\(image)\" is not present with pull policy of Never",
                                     terminated: false)
             case .noCommand:
                 return .startFailed(name, reason: "CreateContainerError",
-                                    message: "container \(name): no command specified and the image has no default command",
+                                    message: "container \(name): no command specified",
                                     terminated: true)
             case let .io(err):
                 return .startFailed(name, reason: "CreateContainerError", message: "container \(name): \(err)", terminated: true)
@@ -450,7 +463,7 @@ public actor PodController {
     public func current() -> Pod {
         var p = pod
         let status = PodStatusBuilder.build(spec: pod.spec, lifecycle: lifecycle, startTime: startTime,
-                                            imageIDs: runs.mapValues(\.imageID), conditions: &conditions,
+                                            imageIDs: runs.mapValues(\.imageID), images: runs.compactMapValues(\.image), conditions: &conditions,
                                             terminalPhase: &terminalPhase, now: RuntimeClock.now())
         p.status = status
         return p
@@ -592,6 +605,7 @@ public actor PodController {
         wakeTask?.cancel()
         monitorLoop?.cancel()
         for name in probeTasks.keys { stopProbes(name) }
+        cancelImageWaits()
         let sandbox = self.sandbox
         self.sandbox = nil
         // A replaced spec (keepState) keeps the pod's stored state and volumes; its containers

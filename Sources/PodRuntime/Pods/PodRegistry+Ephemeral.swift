@@ -1,3 +1,4 @@
+import PodImages
 import PodModel
 import PodOS
 
@@ -89,18 +90,20 @@ extension PodRegistry {
 
     /// The image of a container to be started: it must be in the store, and have a command.
     func imageCauses(_ c: Container, path: String) -> [RuntimeError.Cause] {
-        guard let ref = ImageReference(c.image) else {
-            return [.init(reason: "FieldValueInvalid", message: "Invalid value: \"\(c.image)\": not a valid image reference (NAME[:TAG], lowercase)",
+        guard let name = try? ImageName(parsing: c.image) else {
+            return [.init(reason: "FieldValueInvalid", message: "Invalid value: \"\(c.image)\": not a valid image reference",
                           field: path + ".image")]
         }
-        if ctx.images.rootfs(ref) == nil {
+        // An ephemeral container starts at once or not at all: its image must be here.
+        guard let image = ctx.images.resolve(name) else {
             return [.init(reason: "FieldValueNotFound",
-                          message: "Not found: \"\(c.image)\": image \(ref) is not in podd's image store; import it with: podctl image import \(ref) ROOTFS.tar",
+                          message: "Not found: \"\(c.image)\": image \(name.familiar) is not in podd's image store; load it with: podctl image load -i ARCHIVE, or import a root filesystem with: podctl image import \(name.familiar) ROOTFS.tar",
                           field: path + ".image")]
         }
-        if c.command.isEmpty {
+        let run = image.configuration.config
+        if c.command.isEmpty, c.args.isEmpty, run.entrypoint.isEmpty, run.cmd.isEmpty {
             return [.init(reason: "FieldValueRequired",
-                          message: "Required value: image \(ref) has no default command (it was imported from a root filesystem); set command",
+                          message: "Required value: image \(name.familiar) has no default command (Entrypoint or Cmd); set command",
                           field: path + ".command")]
         }
         return []

@@ -1,5 +1,6 @@
 import Glibc
 import Logging
+import PodImages
 import PodModel
 import PodOS
 
@@ -73,8 +74,8 @@ public actor PodRegistry {
 
     // MARK: - Writes
 
-    /// Checks a decoded pod against validation, the features podd implements, and the image
-    /// store. Returns the causes (empty when acceptable).
+    /// Checks a decoded pod against validation and the features podd implements. Returns the
+    /// causes (empty when acceptable).
     public func admissionErrors(_ pod: Pod, allowEphemeralContainers: Bool = false) -> [RuntimeError.Cause] {
         let errors = PodValidation.validate(pod, allowEphemeralContainers: allowEphemeralContainers)
             + PodFeatures.unsupported(pod, supported: features)
@@ -83,21 +84,9 @@ public actor PodRegistry {
             + pod.spec.containers.enumerated().map { ("spec.containers[\($0.offset)]", $0.element) }
         for (path, c) in all {
             causes += unsupportedHandlers(c, path: path)
-            guard let ref = ImageReference(c.image) else {
-                causes.append(.init(reason: "FieldValueInvalid",
-                                    message: "Invalid value: \"\(c.image)\": not a valid image reference (NAME[:TAG], lowercase)",
-                                    field: path + ".image"))
-                continue
-            }
-            if ctx.images.rootfs(ref) == nil {
-                causes.append(.init(reason: "FieldValueNotFound",
-                                    message: "Not found: \"\(c.image)\": image \(ref) is not in podd's image store; import it with: podctl image import \(ref) ROOTFS.tar",
-                                    field: path + ".image"))
-            } else if c.command.isEmpty {
-                causes.append(.init(reason: "FieldValueRequired",
-                                    message: "Required value: image \(ref) has no default command (it was imported from a root filesystem); set command",
-                                    field: path + ".command"))
-            }
+            // The image is not checked here: a pod is accepted whatever its image's state
+            // (missing, to be pulled, or not even a valid reference), as by the Kubernetes
+            // API; its containers report ErrImagePull, ErrImageNeverPull or InvalidImageName.
         }
         return causes
     }
@@ -143,6 +132,7 @@ public actor PodRegistry {
         pod.metadata.deletionGracePeriodSeconds = nil
         pod.metadata.resourceVersion = String(hub.resourceVersion)
         pod.status = PodStatus()
+        pod.spec = ImagePullPolicyDefaults.applied(to: pod.spec)
         if dryRun { return pod }
         let controller = makeController(pod)
         // The name is taken at once (a second POST gets 409), but no container of the pod
@@ -257,6 +247,7 @@ public actor PodRegistry {
         pod.metadata.deletionTimestamp = nil
         pod.metadata.deletionGracePeriodSeconds = nil
         pod.status = PodStatus()
+        pod.spec = ImagePullPolicyDefaults.applied(to: pod.spec)
         let change = PodUpdate.classify(old: oldPod, new: pod)
         if change == .unchanged { return oldPod }
         if dryRun {

@@ -1,0 +1,138 @@
+import Glibc
+import PodImages
+import PodModel
+import Synchronization
+
+/// The pulls in progress, one per image name: a second pod (or `podctl image pull`) asking
+/// for an image already being pulled waits for that pull instead of fetching it again. The
+/// fetch goes through the injected `ImageFetching` (the registry client); with none, a
+/// pull fails at once saying so.
+public actor ImagePulls {
+    /// How a pull ended.
+    public struct Outcome: Sendable {
+        public var image: StoredImage
+        /// Seconds the fetch, verification and unpacking took.
+        public var pullSeconds: Double
+    }
+
+    /// Why a pull failed, as ErrImagePull's message.
+    public struct Failure: Error, Sendable, Equatable, CustomStringConvertible {
+        public var message: String
+        /// Whether the store's disk was full (the API answers 507).
+        public var diskFull: Bool = false
+        public var description: String { message }
+    }
+
+    public let store: ImageStore
+    public let fetcher: (any ImageFetching)?
+    private var inFlight: [ImageName: (task: Task<Result<Outcome, Failure>, Never>, progress: ProgressFanout)] = [:]
+    /// Fetches started (for tests: two pods of one image pull it once).
+    public private(set) var fetchesStarted = 0
+
+    public init(store: ImageStore, fetcher: (any ImageFetching)?) {
+        self.store = store
+        self.fetcher = fetcher
+    }
+
+    /// Pulls `name` (or joins its pull in progress); `progress` hears how it goes.
+    public func pull(_ name: ImageName, progress: (@Sendable (PullProgress) -> Void)? = nil) async -> Result<Outcome, Failure> {
+        if let current = inFlight[name] {
+            let id = current.progress.add(progress)
+            let result = await current.task.value
+            current.progress.remove(id)
+            return result
+        }
+        let fanout = ProgressFanout()
+        let id = fanout.add(progress)
+        fetchesStarted += 1
+        let store = self.store
+        let fetcher = self.fetcher
+        let task = Task { await Self.fetch(name, store: store, fetcher: fetcher, progress: fanout) }
+        inFlight[name] = (task, fanout)
+        let result = await task.value
+        fanout.remove(id)
+        inFlight[name] = nil
+        return result
+    }
+
+    private static func fetch(_ name: ImageName, store: ImageStore, fetcher: (any ImageFetching)?,
+                              progress: ProgressFanout) async -> Result<Outcome, Failure> {
+        guard let fetcher else {
+            return .failure(Failure(message: "pulling images from registries is not available in this podd (no registry client); load the image with: podctl image load -i ARCHIVE"))
+        }
+        let started = RuntimeClock.monotonic()
+        let staging: ImageStaging
+        let layout: OCILayout
+        do {
+            staging = try store.makeStaging("pull")
+        } catch {
+            return .failure(Failure(message: "cannot pull \(name): \(error)", diskFull: error.isDiskFull))
+        }
+        defer { staging.close() }
+        do {
+            layout = try OCILayout.create(at: staging.directory + "/layout")
+        } catch {
+            return .failure(Failure(message: "cannot pull \(name): \(error)"))
+        }
+        let fetched: FetchedImage
+        do {
+            fetched = try await fetcher.fetch(name, platform: .host, into: layout, alreadyStored: { store.hasBlob($0) },
+                                              progress: { progress.send($0) })
+        } catch {
+            var diskFull = false
+            if case let .storage(code) = error.kind { diskFull = code == ENOSPC || code == EDQUOT }
+            return .failure(Failure(message: error.message, diskFull: diskFull))
+        }
+        let now = RuntimeClock.now().description
+        let committed: Result<StoredImage, ImageStoreError> = await ImageStore.offPool {
+            do throws(ImageStoreError) {
+                let staged = try staging.stage(layout: layout, manifestDigest: fetched.manifestDigest, indexDigest: fetched.indexDigest,
+                                               what: "image \(name)") { digest in
+                    let fetchedPath = layout.blobPath(digest)
+                    return StoreFilesProbe.exists(fetchedPath) ? fetchedPath : store.blobPath(digest)
+                }
+                return .success(try store.commit(staged, names: [name], now: now))
+            } catch {
+                return .failure(error)
+            }
+        }
+        switch committed {
+        case let .success(image):
+            return .success(Outcome(image: image, pullSeconds: RuntimeClock.monotonic() - started))
+        case let .failure(error):
+            return .failure(Failure(message: "cannot store \(name): \(error.message)", diskFull: error.isDiskFull))
+        }
+    }
+}
+
+/// Whether a path exists (no symlink followed).
+enum StoreFilesProbe {
+    static func exists(_ path: String) -> Bool {
+        var st = stat()
+        return lstat(path, &st) == 0
+    }
+}
+
+/// Hands a pull's progress to everyone waiting for it.
+final class ProgressFanout: Sendable {
+    private let listeners = Mutex<(next: Int, all: [Int: @Sendable (PullProgress) -> Void])>((0, [:]))
+
+    func add(_ listener: (@Sendable (PullProgress) -> Void)?) -> Int? {
+        guard let listener else { return nil }
+        return listeners.withLock { l in
+            l.next += 1
+            l.all[l.next] = listener
+            return l.next
+        }
+    }
+
+    func remove(_ id: Int?) {
+        guard let id else { return }
+        _ = listeners.withLock { $0.all.removeValue(forKey: id) }
+    }
+
+    func send(_ progress: PullProgress) {
+        let all = listeners.withLock { Array($0.all.values) }
+        for listener in all { listener(progress) }
+    }
+}

@@ -1,0 +1,104 @@
+import PodImages
+import PodModel
+
+/// A container's image before it starts, as kubelet's image manager does it: present
+/// images are used (a short name matching a local image whatever the policy), missing ones
+/// (or all, for `Always`) are pulled through the daemon's `ImagePulls` while the container
+/// waits in ContainerCreating; the outcome goes to the lifecycle (`imagePulled`,
+/// `imagePullFailed`), which decides what follows.
+extension PodController {
+    /// Where a container's image stands for the start being made.
+    enum ImageReadiness {
+        case ready
+        /// A pull is under way; the lifecycle hears when it ends.
+        case pulling
+        /// The start cannot be made: this event tells the lifecycle why.
+        case refused(PodLifecycle.Event)
+    }
+
+    /// The pulls of the pod's containers in progress, and the containers whose image has
+    /// just been pulled for the start being made (so that `Always` does not pull again).
+    struct ContainerImages {
+        var pulling: Set<String> = []
+        var pulled: Set<String> = []
+        var tasks: [String: Task<Void, Never>] = [:]
+    }
+
+    func imageReadiness(_ name: String, _ def: ContainerDefinition) -> ImageReadiness {
+        let text = def.image
+        guard let imageName = try? ImageName(parsing: text) else {
+            return .refused(.startFailed(name, reason: "InvalidImageName",
+                                         message: "Failed to apply default image tag \"\(text)\": couldn't parse image name \"\(text)\": invalid reference format",
+                                         terminated: false))
+        }
+        if containerImages.pulling.contains(name) { return .pulling }
+        if containerImages.pulled.remove(name) != nil, context.images.resolve(imageName) != nil { return .ready }
+        let policy = pullPolicy(name) ?? ImagePullPolicyDefaults.policy(for: text)
+        let present = context.images.resolve(imageName)
+        // A local image (imported or loaded) is never pulled: there is nowhere to pull it from.
+        let isLocal = imageName.isLocal || (imageName.localCandidate.map { context.images.image(named: $0) != nil } ?? false)
+        if present != nil, policy != .always || isLocal {
+            record(type: "Normal", reason: "Pulled", message: "Container image \"\(text)\" already present on machine", container: name)
+            return .ready
+        }
+        if policy == .never {
+            return .refused(.startFailed(name, reason: "ErrImageNeverPull",
+                                         message: "Container image \"\(text)\" is not present with pull policy of Never",
+                                         terminated: false))
+        }
+        startPull(name, image: text, imageName)
+        return .pulling
+    }
+
+    private func pullPolicy(_ name: String) -> ImagePullPolicy? {
+        if let c = pod.spec.containers.first(where: { $0.name == name }) { return c.imagePullPolicy }
+        if let c = pod.spec.initContainers.first(where: { $0.name == name }) { return c.imagePullPolicy }
+        if let c = pod.spec.ephemeralContainers.first(where: { $0.name == name }) { return c.common.imagePullPolicy }
+        return nil
+    }
+
+    private func startPull(_ name: String, image: String, _ imageName: ImageName) {
+        containerImages.pulling.insert(name)
+        record(type: "Normal", reason: "Pulling", message: "Pulling image \"\(image)\"", container: name)
+        let pulls = context.pulls
+        let asked = RuntimeClock.monotonic()
+        containerImages.tasks[name] = Task { [weak self] in
+            let result = await pulls.pull(imageName)
+            await self?.pullEnded(name, image: image, result, waited: RuntimeClock.monotonic() - asked)
+        }
+    }
+
+    private func pullEnded(_ name: String, image: String, _ result: Result<ImagePulls.Outcome, ImagePulls.Failure>, waited: Double) {
+        containerImages.pulling.remove(name)
+        containerImages.tasks[name] = nil
+        switch result {
+        case let .success(outcome):
+            containerImages.pulled.insert(name)
+            record(type: "Normal", reason: "Pulled",
+                   message: "Successfully pulled image \"\(image)\" in \(Self.goDuration(outcome.pullSeconds)) (\(Self.goDuration(waited)) including waiting). Image size: \(outcome.image.size) bytes.",
+                   container: name)
+            apply(lifecycle.handle(.imagePulled(name), at: RuntimeClock.now()))
+        case let .failure(failure):
+            apply(lifecycle.handle(.imagePullFailed(name, image: image, message: failure.message), at: RuntimeClock.now()))
+        }
+    }
+
+    /// Drops the pod's waits for its pulls (the pulls themselves go on: other pods and the
+    /// store may want the image; their outcome no longer reaches this pod).
+    func cancelImageWaits() {
+        for task in containerImages.tasks.values { task.cancel() }
+        containerImages.tasks = [:]
+    }
+
+    /// A duration as Go prints one (`1.234s`, `512ms`), as kubelet's events show them.
+    static func goDuration(_ seconds: Double) -> String {
+        if seconds < 1 { return "\(Int((seconds * 1000).rounded()))ms" }
+        var text = String(Int((seconds * 1000).rounded()))
+        while text.count < 4 { text = "0" + text }
+        var whole = String(text.dropLast(3))
+        var fraction = String(text.suffix(3))
+        while fraction.hasSuffix("0") { fraction.removeLast() }
+        if whole.isEmpty { whole = "0" }
+        return fraction.isEmpty ? "\(whole)s" : "\(whole).\(fraction)s"
+    }
+}
