@@ -42,7 +42,7 @@ static int loopback_up(struct setup_error *e)
 
 int sandbox_create(const struct sandbox_config *cfg, struct setup_error *e)
 {
-    int flags = CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNS;
+    int flags = CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNS;
 
     /* First, so that the namespaces' kernel objects and everything after are charged to
      * the pod, not to podd. */
@@ -53,9 +53,12 @@ int sandbox_create(const struct sandbox_config *cfg, struct setup_error *e)
      * which is why the monitor proper is the child forked after this. */
     if (cfg->share_pid)
         flags |= CLONE_NEWPID;
+    /* A hostNetwork pod keeps the host's network namespace (podd's), as kubelet's do. */
+    if (!cfg->host_network)
+        flags |= CLONE_NEWNET;
     if (unshare(flags) < 0)
-        return setup_fail(e, errno, "unshare", "unshare(net|ipc|uts|mnt%s): %s",
-                          cfg->share_pid ? "|pid" : "", strerror(errno));
+        return setup_fail(e, errno, "unshare", "unshare(%sipc|uts|mnt%s): %s",
+                          cfg->host_network ? "" : "net|", cfg->share_pid ? "|pid" : "", strerror(errno));
 
     /* Slave, not private: host mounts made later (a volume podd mounts) still propagate
      * in, while nothing the pod mounts leaks out to the host. */
@@ -67,7 +70,7 @@ int sandbox_create(const struct sandbox_config *cfg, struct setup_error *e)
         return setup_fail(e, errno, "sethostname", "sethostname(%s): %s", cfg->hostname,
                           strerror(errno));
 
-    if (loopback_up(e) < 0)
+    if (!cfg->host_network && loopback_up(e) < 0)
         return -1;
 
     /* Kubernetes gives all containers of a pod one /dev/shm (POSIX shared memory goes with

@@ -36,6 +36,8 @@ public struct PoddConfig: Sendable, Equatable {
     /// Host directories hostPath volumes may mount (below them); empty: any but the host's
     /// root and podd's own directories, which are never allowed (HostPathPolicy).
     public var hostPathAllow: [String] = []
+    /// `network:`: the pods' CNI network, or `none` (NetworkSettings.swift).
+    public var network = NetworkSettings()
 
     /// When the monitor rotates a container's log file (kubelet's defaults: 10Mi, 5 files).
     public struct LogRotation: Sendable, Equatable {
@@ -119,6 +121,7 @@ public struct PoddConfig: Sendable, Equatable {
                     return path
                 }
             case "logs": config.logs = try LogRotation.parse(value, source: source)
+            case "network": config.network = try NetworkSettings.parse(value, source: source)
             case "socketGroup": config.socketGroup = try string()
             case "restartBackoff":
                 guard let b = value.objectValue else {
@@ -152,7 +155,7 @@ public struct PoddConfig: Sendable, Equatable {
                     config.maxImageUploadBytes = Int(bytes)
                 }
             default:
-                throw ConfigError(message: "\(source): \(key): unknown key (known: socket, stateDir, runDir, manifestsDir, logLevel, restartBackoff, journal, debugImage, socketGroup, api, images, logs, cgroupParent, hostPathAllow)")
+                throw ConfigError(message: "\(source): \(key): unknown key (known: socket, stateDir, runDir, manifestsDir, logLevel, restartBackoff, journal, debugImage, socketGroup, api, images, logs, cgroupParent, hostPathAllow, network)")
             }
         }
         return config

@@ -1,6 +1,7 @@
 import Glibc
 import Logging
 import PodModel
+import PodNetwork
 import PodOS
 
 /// Everything a pod controller needs from the daemon around it.
@@ -19,6 +20,10 @@ public struct RuntimeContext: Sendable {
     /// a snapshot older than one already taken must be dropped.
     public var publish: @Sendable (_ type: String, _ pod: Pod, _ generation: Int, _ sequence: Int) -> Void
     /// Makes a pod's sandbox: the monitor, by default; tests put a fake one in its place.
+    /// The pods' CNI network; nil with `network: none` (loopback-only pods).
+    public var network: PodAttachments?
+    /// Pod names to addresses, kept in every networked pod's /etc/hosts.
+    public var podNames: PodNameTable?
     public var makeSandbox: @Sendable (PodSandbox.Options, Reactor) throws -> any SandboxChannel = { options, reactor in
         try PodSandbox.start(options, reactor: reactor)
     }
@@ -75,6 +80,9 @@ public actor PodController {
     /// save.
     var savedRecoveryNotes: RecoveryNotes?
     private var goneWaiters: [CheckedContinuation<Void, Never>] = []
+    /// The pod's addresses (its CNI result's), and the host's (PodController+Network.swift).
+    var podIPs: [String] = []
+    let hostIP: String? = HostAddress.primaryIPv4()
 
     struct RunInfo {
         var run: Int
@@ -159,8 +167,18 @@ public actor PodController {
             }
             let sandbox = try context.makeSandbox(.init(monitorPath: context.monitorPath, uid: uid, runDirectory: layout.runDirectory,
                                                         hostname: layout.hostname, sharePID: pod.spec.shareProcessNamespace,
-                                                        cgroups: context.cgroups, tmpfs: tmpfs), context.reactor)
+                                                        cgroups: context.cgroups, tmpfs: tmpfs,
+                                                        hostNetwork: pod.spec.hostNetwork), context.reactor)
             try attach(sandbox)
+            do throws(CNIError) { try setUpNetwork(monitorPID: sandbox.monitorPID) } catch {
+                // Nothing of the network is left (attach undoes itself); the sandbox goes too,
+                // and the machine tries again later.
+                monitorLoop?.cancel()
+                self.sandbox = nil
+                netns = nil
+                sandbox.shutdown()
+                throw error
+            }
             if let e = sandbox.cgroupError {
                 context.logger.error("pod \(pod.metadata.namespace)/\(pod.metadata.name): no cgroup of its own: \(e)")
                 record(type: "Warning", reason: "FailedCgroup",
@@ -202,21 +220,7 @@ public actor PodController {
             try FileSystem.makeDirectories(d, mode: 0o755)
         }
         chmod(layout.shmDirectory, 0o1777)
-        let hosts = """
-            # Kubernetes-managed hosts file.
-            127.0.0.1\tlocalhost
-            ::1\tlocalhost ip6-localhost ip6-loopback
-            fe00::0\tip6-localnet
-            fe00::0\tip6-mcastprefix
-            fe00::1\tip6-allnodes
-            fe00::2\tip6-allrouters
-            127.0.1.1\t\(layout.hostname)
-
-            """
-        try FileSystem.write(layout.runDirectory + "/etc/hosts", Array(hosts.utf8))
-        try FileSystem.write(layout.runDirectory + "/etc/hostname", Array((layout.hostname + "\n").utf8))
-        let resolv = FileSystem.readString("/etc/resolv.conf") ?? ""
-        try FileSystem.write(layout.runDirectory + "/etc/resolv.conf", Array(resolv.utf8))
+        try writeNetworkFiles()
         for v in pod.spec.volumes {
             switch v.source {
             case .emptyDir:
@@ -440,6 +444,7 @@ public actor PodController {
                                             imageIDs: runs.mapValues(\.imageID), conditions: &conditions,
                                             terminalPhase: &terminalPhase, now: RuntimeClock.now())
         p.status = status
+        (p.status.podIP, p.status.hostIP) = networkAddresses()
         return p
     }
 
@@ -487,6 +492,7 @@ public actor PodController {
         if let adoption = reconnectMonitor() {
             do throws(OSError) {
                 try attach(adoption.sandbox)
+                resumeNetwork(monitorPID: adoption.sandbox.monitorPID)
                 resume(adoption, checkpoint: checkpoint, deletion: deletion, now: now)
                 return
             } catch {
@@ -589,11 +595,14 @@ public actor PodController {
         // Without a sandbox (its monitor died while the pod was stopping) nothing else removes
         // the pod's cgroup.
         let orphanGroup = sandbox == nil ? context.cgroups?.podGroup(uid: uid) : nil
+        let (network, names, podKey) = (context.network, context.podNames, "\(pod.metadata.namespace)/\(pod.metadata.name)")
         // Shutting the monitor down waits for it (and for the cgroup to empty), and removing
         // the pod's files may take a while: neither holds a thread of the cooperative pool.
         Task {
             await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
                 DetachedThread.run {
+                    // DEL while the pod's namespace is there (its pin keeps it past the monitor).
+                    Self.tearDownNetwork(uid: uid, network: network, names: names, logger: logger, pod: podKey)
                     sandbox?.shutdown()
                     if let orphanGroup {
                         do throws(OSError) { try CgroupHierarchy.killAndRemove(orphanGroup) } catch {

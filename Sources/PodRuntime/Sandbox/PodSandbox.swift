@@ -70,6 +70,8 @@ public final class PodSandbox: SandboxChannel {
         /// Directories the monitor mounts a tmpfs on, in its own mount namespace, so that every
         /// container of the pod shares them (emptyDir with medium Memory); size in bytes or 0.
         public var tmpfs: [(path: String, size: Int64)]
+        /// The pod shares the host's network namespace (hostNetwork): the monitor makes none.
+        public var hostNetwork = false
     }
 
     /// podd becomes the subreaper of the monitors it starts: a monitor is orphaned on purpose
@@ -89,6 +91,7 @@ public final class PodSandbox: SandboxChannel {
         do throws(OSError) { (mine, theirs) = try SeqPacketSocket.pair() } catch { throw .os(error) }
         var args = ["--pod-dir", o.runDirectory, "--hostname", o.hostname]
         if o.sharePID { args.append("--share-pid") }
+        if o.hostNetwork { args.append("--host-network") }
         if let cgroup { args += ["--cgroup", cgroup] }
         for t in o.tmpfs { args += ["--tmpfs", t.size > 0 ? "\(t.path):\(t.size)" : t.path] }
         let stub: pid_t

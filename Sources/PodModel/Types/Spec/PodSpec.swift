@@ -20,6 +20,13 @@ public struct PodSpec: JSONConvertible {
     public var shareProcessNamespace: Bool
     /// The pod's hostname; defaults to the pod's name.
     public var hostname: String?
+    /// The pod uses the host's network namespace (podIP is the host's).
+    public var hostNetwork = false
+    public var dnsPolicy = DNSPolicy.clusterFirst
+    public var dnsConfig: PodDNSConfig?
+    public var hostAliases: [HostAlias] = []
+    /// With a subdomain, the pod's FQDN is HOSTNAME.SUBDOMAIN.NAMESPACE.svc.cluster.local.
+    public var subdomain: String?
 
     /// Kubernetes' default grace period.
     public static let defaultTerminationGracePeriodSeconds: Int64 = 30
@@ -48,25 +55,20 @@ public struct PodSpec: JSONConvertible {
     /// Kubernetes PodSpec fields podd does not implement, with the defaults that mean "unset".
     static let unsupportedFields = [
         "activeDeadlineSeconds",
-        "dnsPolicy",
         "nodeSelector",
         "serviceAccountName",
         "serviceAccount",
         "automountServiceAccountToken",
         "nodeName",
-        "hostNetwork",
         "hostPID",
         "hostIPC",
         "securityContext",
         "imagePullSecrets",
-        "subdomain",
         "affinity",
         "schedulerName",
         "tolerations",
-        "hostAliases",
         "priorityClassName",
         "priority",
-        "dnsConfig",
         "readinessGates",
         "runtimeClassName",
         "enableServiceLinks",
@@ -100,6 +102,11 @@ public struct PodSpec: JSONConvertible {
         let grace = reader.int64("terminationGracePeriodSeconds") ?? Self.defaultTerminationGracePeriodSeconds
         let shareProcessNamespace = reader.bool("shareProcessNamespace") ?? false
         let hostname = reader.string("hostname")
+        let hostNetwork = reader.bool("hostNetwork") ?? false
+        let dnsPolicy = reader.enumeration("dnsPolicy", DNSPolicy.self) ?? .clusterFirst
+        let dnsConfig = reader.decode("dnsConfig", as: PodDNSConfig.self)
+        let hostAliases = reader.list("hostAliases", of: HostAlias.self)
+        let subdomain = reader.string("subdomain")
         reader.reject(Self.unsupportedFields, unlessEqual: Self.serverDefaults)
         try reader.finish()
         self.init(
@@ -112,6 +119,11 @@ public struct PodSpec: JSONConvertible {
             shareProcessNamespace: shareProcessNamespace,
             hostname: hostname
         )
+        self.hostNetwork = hostNetwork
+        self.dnsPolicy = dnsPolicy
+        self.dnsConfig = dnsConfig
+        self.hostAliases = hostAliases
+        self.subdomain = subdomain
     }
 
     public var json: JSONValue {
@@ -124,6 +136,11 @@ public struct PodSpec: JSONConvertible {
         writer.set("terminationGracePeriodSeconds", .int(terminationGracePeriodSeconds))
         writer.set("shareProcessNamespace", ifTrue: shareProcessNamespace)
         writer.set("hostname", nonEmpty: hostname)
+        writer.set("hostNetwork", ifTrue: hostNetwork)
+        if dnsPolicy != .clusterFirst { writer.set("dnsPolicy", .string(dnsPolicy.rawValue)) }
+        writer.set("dnsConfig", dnsConfig)
+        writer.set("hostAliases", list: hostAliases)
+        writer.set("subdomain", nonEmpty: subdomain)
         return writer.json
     }
 }
