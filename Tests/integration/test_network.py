@@ -288,3 +288,160 @@ def test_default_dns_is_the_hosts_resolvers(netpodd):
     got = [l.split()[1] for l in conf.splitlines() if l.startswith("nameserver")]
     assert got == servers[:3], conf
     assert "extra.example" in next(l for l in conf.splitlines() if l.startswith("search")), conf
+
+
+# --- nothing outlives a pod -----------------------------------------------------------------
+
+def leftovers(d, nets, uid, ip):
+    """What of a pod's network is still on the host: veths, bridge ports, iptables rules
+    naming it, its IPAM lease, its saved attachment or pin."""
+    found = []
+    links = nets.run(nets.host, "ip", "-o", "link").stdout
+    found += [l for l in links.splitlines() if "veth" in l]
+    found += [l for l in nets.run(nets.host, "bridge", "link").stdout.splitlines() if l.strip()]
+    rules = nets.run(nets.host, "iptables-save").stdout
+    found += [l for l in rules.splitlines() if uid in l or (ip and f"{ip}/32" in l)]
+    ipam = d.run_dir / "cni" / "ipam"
+    if ipam.is_dir():
+        found += [str(p) for p in ipam.rglob("*") if p.is_file() and p.name not in ("lock",) and not p.name.startswith("last_reserved_ip")]
+    found += [str(p) for p in (d.run_dir / "cni" / "attachments").glob("*")]
+    found += [str(p) for p in (d.run_dir / "cni" / "netns").glob("*")] if (d.run_dir / "cni" / "netns").is_dir() else []
+    with open("/proc/self/mountinfo") as f:
+        found += [l for l in f if str(d.run_dir) in l]
+    return found
+
+
+def test_deleting_a_pod_leaves_no_veth_bridge_port_rule_or_lease(netpodd, nets):
+    d = netpodd
+    m = server("brief", "x")
+    m["spec"]["containers"][0]["ports"] = [{"containerPort": 8080, "hostPort": 18083}]
+    d.create(m)
+    d.wait_running("brief")
+    ip = pod_ip(d, "brief")
+    uid = d.pod("brief")["metadata"]["uid"]
+    # While it runs, all of it is there.
+    assert leftovers(d, nets, uid, ip), "the pod's network should exist while it runs"
+    assert (d.run_dir / "cni" / "ipam" / "podd" / ip).exists()
+    d.request("DELETE", "/api/v1/namespaces/default/pods/brief?gracePeriodSeconds=0")
+    d.wait_gone("brief")
+    wait_for(lambda: not leftovers(d, nets, uid, ip), timeout=15, what="no leftovers")
+    assert "18083" not in nets.run(nets.host, "iptables-save", "-t", "nat").stdout
+
+
+def test_kill_9_and_restart_keep_ips_and_host_ports_and_clean_a_pod_deleted_meanwhile(nets, busybox_tar):
+    _require_binaries()
+    root = tempfile.mkdtemp(prefix="poddn-", dir="/tmp")
+    d = make_podd(nets, root, busybox_tar)
+    try:
+        keep = server("keeper", "still-here")
+        keep["spec"]["containers"][0]["ports"] = [{"containerPort": 8080, "hostPort": 18084}]
+        d.create(keep)
+        # A static pod: its file goes while podd is down, so the pod is gone when podd returns.
+        d.manifests_dir.mkdir(exist_ok=True)
+        static = server("static", "static-one")
+        (d.manifests_dir / "static.json").write_text(json.dumps(static))
+        d.wait_running("keeper")
+        wait_for(lambda: d.pod("static-" + "podd") or [p for p in d.get("/api/v1/pods").json()["items"]
+                                                       if p["metadata"]["name"].startswith("static")], what="static pod")
+        static_pod = wait_for(lambda: next((p for p in d.get("/api/v1/pods").json()["items"]
+                                            if p["metadata"]["name"].startswith("static") and p["status"].get("podIP")), None),
+                              what="static pod with an IP")
+        static_name, static_uid, static_ip = static_pod["metadata"]["name"], static_pod["metadata"]["uid"], static_pod["status"]["podIP"]
+        ip = pod_ip(d, "keeper")
+        assert wait_for(lambda: fetch(nets, nets.outside, f"http://{HOST_ADDR}:18084/"), timeout=15) == "still-here\n"
+
+        d.stop(signal.SIGKILL)
+        (d.manifests_dir / "static.json").unlink()
+        # While podd is down, the pods' network works on.
+        assert fetch(nets, nets.outside, f"http://{HOST_ADDR}:18084/") == "still-here\n"
+        d.start()
+        assert pod_ip(d, "keeper") == ip
+        assert d.pod("keeper")["status"]["containerStatuses"][0]["restartCount"] == 0
+        assert fetch(nets, nets.outside, f"http://{HOST_ADDR}:18084/") == "still-here\n"
+        # The static pod deleted while podd was down: gone, and its network with it.
+        wait_for(lambda: d.pod(static_name) is None, timeout=30, what="the static pod gone")
+        wait_for(lambda: not [l for l in leftovers(d, nets, static_uid, static_ip)
+                              if static_uid in l or static_ip in l or "bridge" in l],
+                 timeout=15, what="the static pod's network gone")
+        rules = nets.run(nets.host, "iptables-save").stdout
+        assert static_uid not in rules and f"{static_ip}/32" not in rules
+        assert not (d.run_dir / "cni" / "ipam" / "podd" / static_ip).exists()
+        # The kept pod's CHECK passed: no warning about it.
+        events = d.get("/api/v1/namespaces/default/events").json()["items"]
+        assert not [e["message"] for e in events if e["reason"] == "NetworkNotReady"]
+    finally:
+        d.cleanup()
+        unmount_under(root)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+# --- failures: clear errors, nothing leaked -------------------------------------------------
+
+def sandbox_failure(d, name):
+    """The FailedCreatePodSandBox event of pod `name`, once there is one."""
+    def event():
+        items = d.get("/api/v1/namespaces/default/events").json()["items"]
+        return next((e for e in items if e["involvedObject"]["name"] == name and e["reason"] == "FailedCreatePodSandBox"), None)
+    return wait_for(event, timeout=30, what=f"FailedCreatePodSandBox for {name}")
+
+
+@pytest.mark.parametrize("case", ["missing-plugin", "broken-conflist"])
+def test_a_bad_network_configuration_is_reported_and_leaves_nothing(nets, busybox_tar, case):
+    _require_binaries()
+    root = Path(tempfile.mkdtemp(prefix="poddn-", dir="/tmp"))
+    (root / "cni").mkdir()
+    if case == "missing-plugin":
+        (root / "cni" / "10-podd.conflist").write_text(json.dumps({
+            "cniVersion": "1.0.0", "name": "podd", "plugins": [
+                {"type": "bridge", "bridge": "podd0", "ipam": {"type": "host-local", "subnet": "10.89.0.0/24",
+                                                             "dataDir": str(root / "ipam")}},
+                {"type": "no-such-plugin"}]}))
+        expected = 'failed to find plugin "no-such-plugin"'
+    else:
+        (root / "cni" / "10-podd.conflist").write_text('{"cniVersion": "1.0.0", "name": "podd", "plugins": [')
+        expected = "10-podd.conflist: not valid JSON"
+    d = make_podd(nets, str(root), busybox_tar)
+    try:
+        d.create(pod_manifest("victim", [("app", "exec sleep 3600")], terminationGracePeriodSeconds=0))
+        event = sandbox_failure(d, "victim")
+        assert event["type"] == "Warning"
+        assert expected in event["message"], event["message"]
+        pod = d.pod("victim")
+        assert pod["status"]["phase"] == "Pending"
+        assert not pod["status"].get("podIP")
+        waiting = pod["status"]["containerStatuses"][0]["state"]["waiting"]
+        # Not started: waiting, as kubelet shows a pod whose sandbox it cannot make.
+        assert waiting["reason"] in ("ContainerCreating", "PodInitializing"), waiting
+        # Nothing of the failed ADD is left, nor a sandbox.
+        assert not leftovers(d, nets, pod["metadata"]["uid"], None)
+        assert not (d.run_dir / "pods" / pod["metadata"]["uid"] / "monitor.pid").exists()
+    finally:
+        d.cleanup()
+        unmount_under(root)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def test_an_exhausted_subnet_is_reported_and_the_failed_add_undone(nets, busybox_tar):
+    _require_binaries()
+    root = tempfile.mkdtemp(prefix="poddn-", dir="/tmp")
+    # A /30: the gateway and one pod.
+    d = make_podd(nets, root, busybox_tar, extra="  subnet: 10.77.0.0/30\n")
+    try:
+        d.create(pod_manifest("first", [("app", "exec sleep 3600")], terminationGracePeriodSeconds=0))
+        d.wait_running("first")
+        first_ip = pod_ip(d, "first")
+        assert first_ip == "10.77.0.2"
+        d.create(pod_manifest("second", [("app", "exec sleep 3600")], terminationGracePeriodSeconds=0))
+        event = sandbox_failure(d, "second")
+        assert 'plugin type="bridge" failed (add)' in event["message"], event["message"]
+        assert "no IP addresses available" in event["message"], event["message"]
+        uid = d.pod("second")["metadata"]["uid"]
+        # Only the first pod's veth; nothing of the second.
+        veths = [l for l in nets.run(nets.host, "ip", "-o", "link").stdout.splitlines() if "veth" in l]
+        assert len(veths) == 1, veths
+        assert uid not in nets.run(nets.host, "iptables-save").stdout
+        assert not (d.run_dir / "cni" / "attachments" / f"{uid}.json").exists()
+    finally:
+        d.cleanup()
+        unmount_under(root)
+        shutil.rmtree(root, ignore_errors=True)
