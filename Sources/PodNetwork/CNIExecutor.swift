@@ -32,12 +32,13 @@ public final class CNIExecutor: Sendable {
     /// a crash mid-ADD still leaves a DEL to run).
     public func add(_ attachment: CNIAttachment, onResult: (JSONValue) -> Void = { _ in }) throws(CNIError) -> CNIResult {
         try exclusively(attachment.containerID) { () throws(CNIError) -> CNIResult in
-            let paths = try attachment.config.types.map { type throws(CNIError) -> String in
-                guard let path = findPlugin(type) else { throw .pluginMissing(type: type, directories: binDirectories) }
-                return path
-            }
+            let steps = try attachment.config.types.enumerated().filter { !Self.passesOver($0.element, attachment) }
+                .map { step throws(CNIError) -> (Int, String) in
+                    guard let path = findPlugin(step.element) else { throw .pluginMissing(type: step.element, directories: binDirectories) }
+                    return (step.offset, path)
+                }
             var previous: JSONValue? = nil
-            for (i, path) in paths.enumerated() {
+            for (i, path) in steps {
                 do throws(CNIError) {
                     let output = try invoke(path, type: attachment.config.types[i], command: "ADD", attachment: attachment,
                                             stdin: attachment.config.stdinConfig(plugin: i, runtimeConfig: attachment.runtimeConfig,
@@ -76,7 +77,7 @@ public final class CNIExecutor: Sendable {
         guard !attachment.config.disableCheck, let result = attachment.result,
               attachment.config.cniVersion != "0.3.0", attachment.config.cniVersion != "0.3.1" else { return }
         try exclusively(attachment.containerID) { () throws(CNIError) in
-            for (i, type) in attachment.config.types.enumerated() {
+            for (i, type) in attachment.config.types.enumerated() where !Self.passesOver(type, attachment) {
                 guard let path = findPlugin(type) else { throw .pluginMissing(type: type, directories: binDirectories) }
                 do throws(CNIError) {
                     _ = try invoke(path, type: type, command: "CHECK", attachment: attachment,
@@ -89,6 +90,14 @@ public final class CNIExecutor: Sendable {
         }
     }
 
+    /// portmap with no port to map: its ADD hands back the previous result unchanged and its
+    /// DEL finds nothing of its own, but each costs a process start (and the DEL a few
+    /// iptables runs) on every pod's path, so a pod without hostPorts passes it over, ADD,
+    /// CHECK and DEL alike (the decision rests on the saved runtimeConfig, so all three agree).
+    static func passesOver(_ type: String, _ attachment: CNIAttachment) -> Bool {
+        type == "portmap" && (attachment.runtimeConfig["portMappings"]?.arrayValue ?? []).isEmpty
+    }
+
     /// portmap up to 1.2 (Debian 12 ships 1.1.1) checks IPv6 rules that its ADD never made
     /// for a pod without an IPv6 address, and fails every CHECK of a pod with hostPorts
     /// (containernetworking/plugins#819): that one answer is not a broken network.
@@ -99,7 +108,7 @@ public final class CNIExecutor: Sendable {
 
     private func runDelete(_ attachment: CNIAttachment) -> CNIError? {
         var first: CNIError?
-        for (i, type) in attachment.config.types.enumerated().reversed() {
+        for (i, type) in attachment.config.types.enumerated().reversed() where !Self.passesOver(type, attachment) {
             guard let path = findPlugin(type) else { continue }
             do throws(CNIError) {
                 _ = try invoke(path, type: type, command: "DEL", attachment: attachment,

@@ -1,6 +1,7 @@
 import Glibc
 import PodJSON
 import PodOS
+import Synchronization
 
 /// A hostPort published for a pod (CNI's `portMappings` capability argument).
 public struct PortMapping: Sendable, Equatable {
@@ -49,6 +50,8 @@ public final class PodAttachments: Sendable {
 
     public let settings: Settings
     public let executor: CNIExecutor
+    /// Whether the default network needs the firewall plugin (decided by `prepare`).
+    private let defaultNeedsFirewall = Atomic<Bool>(false)
 
     public init(settings: Settings) {
         self.settings = settings
@@ -72,13 +75,24 @@ public final class PodAttachments: Sendable {
         }
         if conflistFiles().isEmpty {
             let path = settings.confDir + "/" + DefaultNetworkConfig.fileName
-            let list = try defaultConfig()
+            let firewall = DefaultNetworkConfig.forwardingIsDropped(scratchFile: settings.stateDirectory + "/iptables-forward.txt")
+            defaultNeedsFirewall.store(firewall, ordering: .relaxed)
+            if firewall { notes.append("the FORWARD chain drops by default: the default network includes the firewall plugin") }
+            let list = try defaultConfig(firewall: firewall)
             do throws(OSError) {
                 try FileSystem.makeDirectories(settings.confDir, mode: 0o755)
                 try FileSystem.writeAtomically(path, list.json.serialized(pretty: true), mode: 0o644)
                 notes.append("wrote the default CNI network \(settings.networkName) (bridge \(DefaultNetworkConfig.bridgeName), \(settings.subnet)) to \(path)")
             } catch {
                 notes.append("no CNI network configuration in \(settings.confDir) and none can be written there (\(error)): using the default network \(settings.networkName) (bridge \(DefaultNetworkConfig.bridgeName), \(settings.subnet)) from memory")
+            }
+        }
+        if usesDefaultNetwork {
+            do throws(CNIError) {
+                try DefaultNetworkConfig.ensureOutboundNAT(subnet: settings.subnet, network: settings.networkName,
+                                                           scratchFile: settings.stateDirectory + "/iptables.txt")
+            } catch {
+                notes.append("outbound NAT for \(settings.subnet) not set up: \(error)")
             }
         }
         do throws(OSError) {
@@ -89,10 +103,17 @@ public final class PodAttachments: Sendable {
         return notes
     }
 
+    /// Whether the pods' network is podd's default one (the file podd wrote, or the list from
+    /// memory when it could not): its outbound NAT is podd's to keep.
+    var usesDefaultNetwork: Bool {
+        let files = conflistFiles()
+        return files.isEmpty || files.contains(settings.confDir + "/" + DefaultNetworkConfig.fileName)
+    }
+
     /// podd's default list (DefaultNetworkConfig) for the configured name and subnet.
-    public func defaultConfig() throws(CNIError) -> CNIConfigList {
+    public func defaultConfig(firewall: Bool = false) throws(CNIError) -> CNIConfigList {
         let json = DefaultNetworkConfig.json(name: settings.networkName, subnet: settings.subnet,
-                                             ipamDataDir: settings.stateDirectory + "/ipam")
+                                             ipamDataDir: settings.stateDirectory + "/ipam", firewall: firewall)
         return try CNIConfigList(json: json, source: "podd's default network")
     }
 
@@ -109,7 +130,7 @@ public final class PodAttachments: Sendable {
         let files = conflistFiles()
         if files.isEmpty && !FileSystem.exists(settings.confDir + "/" + DefaultNetworkConfig.fileName) {
             // The directory could not be written: podd's default, from memory.
-            return try defaultConfig()
+            return try defaultConfig(firewall: defaultNeedsFirewall.load(ordering: .relaxed))
         }
         var problems: [String] = []
         for path in files {

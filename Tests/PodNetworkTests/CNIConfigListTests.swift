@@ -59,11 +59,13 @@ import Testing
     @Test func defaultListIsPodmansBridgeWithPoddsNames() throws {
         let json = DefaultNetworkConfig.json(name: "podd", subnet: .poddDefault, ipamDataDir: "/run/podd/cni/ipam")
         let list = try CNIConfigList(json: json, source: "default")
-        #expect(list.types == ["bridge", "portmap", "firewall"])
+        #expect(list.types == ["bridge", "portmap"])
+        let guarded = DefaultNetworkConfig.json(name: "podd", subnet: .poddDefault, ipamDataDir: "/x", firewall: true)
+        #expect(try CNIConfigList(json: guarded, source: "default").types == ["bridge", "portmap", "firewall"])
         let bridge = list.plugins[0]
         #expect(bridge["bridge"]?.stringValue == "podd0")
         #expect(bridge["isGateway"]?.boolValue == true)
-        #expect(bridge["ipMasq"]?.boolValue == true)
+        #expect(bridge["ipMasq"]?.boolValue == false)   // podd's one subnet-wide rule instead
         #expect(bridge["hairpinMode"]?.boolValue == true)
         #expect(bridge["ipam"]?["ranges"]?[0]?[0]?["subnet"]?.stringValue == "10.88.0.0/16")
         #expect(bridge["ipam"]?["ranges"]?[0]?[0]?["gateway"]?.stringValue == "10.88.0.1")
