@@ -445,3 +445,23 @@ def test_an_exhausted_subnet_is_reported_and_the_failed_add_undone(nets, busybox
         d.cleanup()
         unmount_under(root)
         shutil.rmtree(root, ignore_errors=True)
+
+
+def test_the_ambassador_example_reaches_a_server_outside_the_pod(netpodd, nets, tmp_path):
+    """config/examples/ambassador-outside.yaml as shipped: its ambassador relays the app's
+    localhost connections to a server on the host (the pods' gateway, 10.88.0.1:8000)."""
+    from harness import REPO
+    d = netpodd
+    (tmp_path / "index.html").write_text("served-outside-the-pod\n")
+    log = open(tmp_path / "server.log", "w")
+    srv = subprocess.Popen([*nets.wrapper(), "python3", "-m", "http.server", "--bind", "0.0.0.0", "8000", "-d", str(tmp_path)],
+                           stdout=log, stderr=subprocess.STDOUT)
+    try:
+        d.podctl("apply", "-f", str(REPO / "config" / "examples" / "ambassador-outside.yaml"))
+        d.wait_running("ambassador-outside")
+        wait_for(lambda: "served-outside-the-pod" in d.log("ambassador-outside", "app"), timeout=30,
+                 what="the app's log to show the outside server's answer")
+    finally:
+        srv.terminate()
+        srv.wait()
+        log.close()
