@@ -5,6 +5,13 @@ import PodOS
 /// IPv4 address of the interface that holds the default route in podd's network namespace,
 /// else the first non-loopback IPv4 address, as kubelet picks a node's address.
 public enum HostAddress {
+    /// The host's name (gethostname), for a hostNetwork pod.
+    public static func hostname() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "localhost" }
+        return String(cString: buffer)
+    }
+
     public static func primaryIPv4() -> String? {
         let defaultInterface = FileSystem.readString("/proc/net/route").flatMap { table in
             table.split(separator: "\n").dropFirst().compactMap { line -> String? in

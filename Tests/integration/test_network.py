@@ -242,6 +242,8 @@ def test_host_network_pods_see_the_hosts_interfaces(netpodd, nets):
     assert status["podIP"] == HOST_ADDR and status["hostIP"] == HOST_ADDR
     hosts = exec_out(d, "hostnet", "cat", "/etc/hosts").stdout
     assert hosts.startswith("# Kubernetes-managed hosts file (host network).\n"), hosts
+    # The host's UTS namespace too: its hostname is the host's.
+    assert exec_out(d, "hostnet", "hostname").stdout.strip() == os.uname().nodename
     # No veth was made for it.
     assert "veth" not in nets.run(nets.host, "ip", "-o", "link").stdout
 

@@ -99,7 +99,8 @@ public actor PodController {
         self.generation = generation
         self.pod = pod
         self.context = context
-        let hostname = pod.spec.hostname ?? String(pod.metadata.name.prefix(63))
+        // A hostNetwork pod has the host's UTS namespace, so the host's name, as with kubelet.
+        let hostname = pod.spec.hostNetwork ? HostAddress.hostname() : pod.spec.hostname ?? String(pod.metadata.name.prefix(63))
         layout = PodLayout(uid: uid, namespace: pod.metadata.namespace, name: pod.metadata.name, hostname: hostname,
                            runDir: context.config.runDir, stateDir: context.config.stateDir)
         lifecycle = Self.makeLifecycle(pod, backoff: context.config.restartBackoff, now: RuntimeClock.now())
