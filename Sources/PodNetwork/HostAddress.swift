@@ -1,10 +1,23 @@
 import Glibc
 import PodOS
+import Synchronization
 
 /// The host's own address, for `status.hostIP` (and the podIP of a hostNetwork pod): the
 /// IPv4 address of the interface that holds the default route in podd's network namespace,
 /// else the first non-loopback IPv4 address, as kubelet picks a node's address.
 public enum HostAddress {
+    private static let cache = Mutex<(address: String?, at: Double)>((nil, -1e9))
+
+    /// `primaryIPv4()`, read again at most every 10 s: every pod's status carries it, and a
+    /// podd re-adopting a thousand pods must not read the interfaces a thousand times.
+    public static func current() -> String? {
+        let now = RuntimeMonotonic.now()
+        if let hit = cache.withLock({ now - $0.at < 10 ? $0.address : nil }) { return hit }
+        let address = primaryIPv4()
+        cache.withLock { $0 = (address, now) }
+        return address
+    }
+
     /// The host's name (gethostname), for a hostNetwork pod.
     public static func hostname() -> String {
         var buffer = [CChar](repeating: 0, count: 256)

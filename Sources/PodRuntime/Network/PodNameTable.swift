@@ -71,9 +71,11 @@ public final class PodNameTable: Sendable {
         }
     }
 
-    /// Writes `text` over the file in place, padded to its old length.
+    /// Writes `text` over the file in place, padded to its old length. Never creates it: a
+    /// pod's file exists from its sandbox on, and one gone goes with its pod (a late write
+    /// must not put a file back into a directory being removed).
     static func rewrite(_ path: String, _ text: String) {
-        let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
+        let fd = open(path, O_WRONLY | O_CLOEXEC)
         guard fd >= 0 else { return }
         defer { close(fd) }
         var st = stat()

@@ -19,11 +19,11 @@ public struct RuntimeContext: Sendable {
     /// each call of that controller: calls may arrive out of order (each is its own task), and
     /// a snapshot older than one already taken must be dropped.
     public var publish: @Sendable (_ type: String, _ pod: Pod, _ generation: Int, _ sequence: Int) -> Void
-    /// Makes a pod's sandbox: the monitor, by default; tests put a fake one in its place.
     /// The pods' CNI network; nil with `network: none` (loopback-only pods).
     public var network: PodAttachments?
     /// Pod names to addresses, kept in every networked pod's /etc/hosts.
     public var podNames: PodNameTable?
+    /// Makes a pod's sandbox: the monitor, by default; tests put a fake one in its place.
     public var makeSandbox: @Sendable (PodSandbox.Options, Reactor) throws -> any SandboxChannel = { options, reactor in
         try PodSandbox.start(options, reactor: reactor)
     }
@@ -82,7 +82,7 @@ public actor PodController {
     private var goneWaiters: [CheckedContinuation<Void, Never>] = []
     /// The pod's addresses (its CNI result's), and the host's (PodController+Network.swift).
     var podIPs: [String] = []
-    let hostIP: String? = HostAddress.primaryIPv4()
+    let hostIP: String? = HostAddress.current()
 
     struct RunInfo {
         var run: Int
