@@ -467,3 +467,16 @@ def test_the_ambassador_example_reaches_a_server_outside_the_pod(netpodd, nets, 
         srv.terminate()
         srv.wait()
         log.close()
+
+
+def test_a_pod_restart_keeps_its_address(netpodd):
+    """A pod restart (its app failed) stops and starts containers only: the sandbox, and so
+    the network namespace, its address and its veth, stay."""
+    d = netpodd
+    d.create(pod_manifest("flaky", [("app", "sleep 1; exit 1")], terminationGracePeriodSeconds=0))
+    ip = pod_ip(d, "flaky")
+    wait_for(lambda: d.pod("flaky")["status"]["containerStatuses"][0]["restartCount"] >= 2, timeout=60,
+             what="two restarts")
+    assert d.pod("flaky")["status"]["podIP"] == ip
+    events = d.get("/api/v1/namespaces/default/events").json()["items"]
+    assert not [e for e in events if e["reason"] == "FailedCreatePodSandBox"]
