@@ -45,9 +45,14 @@ let package = Package(
             name: "PodOS",
             dependencies: ["CPodShim", .product(name: "Logging", package: "swift-log")]
         ),
+        // CNI: the pods' network (plugins run as the CNI spec says, attachments saved per pod).
+        .target(
+            name: "PodNetwork",
+            dependencies: ["PodJSON", "PodOS", "CPodShim"]
+        ),
         .target(
             name: "PodRuntime",
-            dependencies: ["PodModel", "PodOS", "CPodShim", "PodImages", .product(name: "Logging", package: "swift-log"),
+            dependencies: ["PodModel", "PodOS", "PodNetwork", "CPodShim", "PodImages", .product(name: "Logging", package: "swift-log"),
                            // DaemonHTTPClient: probes', hooks' and healthz's HTTP (Net/).
                            .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOPosix", package: "swift-nio"),
@@ -82,7 +87,7 @@ let package = Package(
         ),
         .target(
             name: "PodDaemon",
-            dependencies: ["PodAPI", "PodRuntime", "PodModel", "PodOS", "CPodShim", "PodSystemd", "PodImages",
+            dependencies: ["PodAPI", "PodRuntime", "PodNetwork", "PodModel", "PodOS", "CPodShim", "PodSystemd", "PodImages",
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
         ),
@@ -114,6 +119,7 @@ let package = Package(
         .testTarget(name: "PodAPITests", dependencies: ["PodAPI", "PodRuntime", "PodModel", "PodOS",
                                                         .product(name: "NIOHTTP1", package: "swift-nio")]),
         .testTarget(name: "PodCtlKitTests", dependencies: ["PodCtlKit", "PodModel"]),
+        .testTarget(name: "PodNetworkTests", dependencies: ["PodNetwork", "PodJSON"]),
         .testTarget(name: "PodOSTests", dependencies: ["PodOS", "CPodShim"]),
         .testTarget(name: "PodDaemonTests", dependencies: ["PodDaemon", "PodRuntime", "PodOS", "PodModel"]),
         .testTarget(name: "PodSystemdTests", dependencies: ["PodSystemd", "PodRuntime",

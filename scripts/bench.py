@@ -603,6 +603,57 @@ def podman_ready(tar):
         return False
 
 
+def bench_network_pod_start(tmp, tar, podman_ok):
+    """Pod start with podd's default CNI network (bridge, host-local, portmap) against
+    `network: none` and podman's bridge pod, each in a network namespace of the bench's own
+    (the bridges and iptables rules never touch the machine's network). Returns
+    (podd with network, podd without, podman bridge or None, median CNI ADD from podd's log)."""
+    from test_network import NetworkPair, unmount_under
+    nets = NetworkPair()
+    results, adds = [], []
+    try:
+        for network in ("default", "none"):
+            root = Path(tmp) / f"net-{network}"
+            config = f"network:\n  cniConfDir: {root}/cni\n" if network == "default" else "network: none\n"
+            d = Podd(root, extra_config=config, wrapper=nets.wrapper())
+            run_dir_on_tmpfs(d)
+            d.start()
+            try:
+                d.podctl("image", "import", "busybox", str(tar))
+                results.append(bench_pod_start(d))
+                if network == "default":
+                    adds = [int(line.split("CNI ADD ")[1].split(" us")[0]) for line in d.log_text().splitlines() if "CNI ADD " in line]
+            finally:
+                d.cleanup()
+                unmount_under(root)   # the pins, and the run dir's tmpfs
+        podman_bridge = None
+        if podman_ok:
+            def once():
+                podman_in(nets, "pod", "rm", "-f", "-t", "0", "bpn", check=False)
+                t = time.perf_counter()
+                podman_in(nets, "pod", "create", "--name", "bpn", "--share=ipc,uts,net", "--network=bridge",
+                          "--infra-image", "localhost/pause:latest")
+                podman_in(nets, "create", "--pod", "bpn", "--name", "bpn-a", "localhost/busybox", "sleep", "3600")
+                podman_in(nets, "create", "--pod", "bpn", "--name", "bpn-b", "localhost/busybox", "sleep", "3600")
+                podman_in(nets, "pod", "start", "bpn")
+                return time.perf_counter() - t
+            try:
+                podman_bridge = median_of(once, PEER_RUNS)[0]
+            except subprocess.CalledProcessError as e:
+                print(f"  podman bridge pod failed here: {(e.stderr or '').strip()[:200]}", flush=True)
+            podman_in(nets, "pod", "rm", "-f", "-t", "0", "bpn", check=False)
+    finally:
+        nets.delete()
+    return results[0], results[1], podman_bridge, (statistics.median(adds) / 1e6 if adds else None)
+
+
+def podman_in(nets, *args, check=True):
+    env = dict(os.environ, CONTAINERS_CONF=str(PODMAN_CONF))
+    # nsenter: `ip netns exec` remounts /sys, and podman finds no cgroups there.
+    return subprocess.run([*nets.wrapper(), "podman", "--cgroup-manager=cgroupfs", "--events-backend=file", *args],
+                          check=check, capture_output=True, text=True, env=env)
+
+
 def bench_podman_pod():
     def once():
         podman("pod", "rm", "-f", "-t", "0", "bp", check=False)
@@ -672,6 +723,10 @@ def main():
         store_before, store_after, pod_bytes = bench_disk_of_ten_pods(podd)
         row("disk used by 10 running pods of the 5-layer image", f"{(store_after + pod_bytes) / 1e6:.1f}", "MB", "",
             f"image store {store_after / 1e6:.1f} MB (before the pods: {store_before / 1e6:.1f} MB), pods' own layers {pod_bytes / 1e6:.2f} MB")
+        with_net, without_net, podman_bridge, cni_add = bench_network_pod_start(tmp, tar, podman_ok)
+        row("pod start with the default CNI network (bridge, host-local, portmap)", ms(with_net), "ms",
+            f"podman bridge pod (infra + 2 containers): {ms(podman_bridge)} ms" if podman_bridge else "",
+            f"network: none {ms(without_net)} ms; CNI ADD alone {ms(cni_add) if cni_add else '?'} ms; goal < 40 ms")
         exec_time, debug_time = bench_exec_and_debug(podd)
         exec_peer = debug_peer = ""
         if podman_ok:

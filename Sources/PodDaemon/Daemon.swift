@@ -76,6 +76,8 @@ public final class Daemon: Sendable {
         let cgroups = CgroupHierarchy.detect(name: config.cgroupParent)
         if cgroups == nil { logger.warning("no writable cgroup v2 hierarchy found: pods run without a cgroup of their own") }
         let registry = PodRegistry(features: Self.features, execHandlers: true)
+        let network = Self.startNetwork(config, logger: logger)
+        let podNames = PodNameTable()
         let makeContext = { @Sendable (config: PoddConfig) in
             var context = RuntimeContext(config: config, images: images, store: store, events: events, reactor: reactor, cgroups: cgroups,
                                          monitorPath: monitorPath, logger: self.logger,
@@ -83,12 +85,15 @@ public final class Daemon: Sendable {
                                              Task { await registry.published(type, pod, generation: generation, sequence: sequence) }
                                          })
             context.pulls = pulls
+            context.network = network
+            context.podNames = podNames
             return context
         }
         await registry.bind(makeContext(config))
 
         let (recovered, errors) = await registry.recover()
         for e in errors { logger.error("\(e)") }
+        if let network { await Self.collectStaleAttachments(network, registry: registry, logger: logger) }
 
         let socket = try APISocket.make(path: config.socket, groupName: config.socketGroup)
         var handler = PodAPIHandler(registry: registry, images: images, events: events,

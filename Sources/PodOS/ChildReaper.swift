@@ -24,7 +24,7 @@ public final class ChildReaper: Sendable {
 
     /// Runs `spawn` (which starts a child and returns its pid) and claims that child, with no
     /// scan in between.
-    func spawning(_ spawn: () -> pid_t) -> pid_t {
+    public func spawning(_ spawn: () -> pid_t) -> pid_t {
         claimed.withLock { claimed in
             let pid = spawn()
             if pid > 0 { claimed[pid, default: 0] += 1 }

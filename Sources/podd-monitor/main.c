@@ -41,6 +41,7 @@ struct options {
     const char *hostname;
     const char *cgroup_dir;
     int share_pid;
+    int host_network;
     const char *tmpfs_path[SANDBOX_MAX_TMPFS];
     unsigned long long tmpfs_size[SANDBOX_MAX_TMPFS];
     int tmpfs_count;
@@ -60,7 +61,7 @@ static _Noreturn void usage(const char *why)
 {
     fprintf(stderr,
             "podd-monitor: %s\n"
-            "usage: podd-monitor --pod-dir DIR --hostname NAME [--share-pid] [--cgroup CGDIR]\n"
+            "usage: podd-monitor --pod-dir DIR --hostname NAME [--share-pid] [--host-network] [--cgroup CGDIR]\n"
             "                    [--tmpfs PATH[:BYTES]]... [--host-ipc] [--sysctl NAME=VALUE]...\n"
             "                    [--fs-group GID] [--userns BASE:COUNT]\n"
             "       (fd 3: a SOCK_SEQPACKET connection to podd)\n",
@@ -75,6 +76,7 @@ static void parse_options(int argc, char **argv, struct options *o)
         {"hostname", required_argument, NULL, 'h'},
         {"cgroup", required_argument, NULL, 'c'},
         {"share-pid", no_argument, NULL, 'p'},
+        {"host-network", no_argument, NULL, 'n'},
         {"tmpfs", required_argument, NULL, 't'},
         {"host-ipc", no_argument, NULL, 'i'},
         {"sysctl", required_argument, NULL, 's'},
@@ -92,6 +94,7 @@ static void parse_options(int argc, char **argv, struct options *o)
         case 'h': o->hostname = optarg; break;
         case 'c': o->cgroup_dir = optarg; break;
         case 'p': o->share_pid = 1; break;
+        case 'n': o->host_network = 1; break;
         case 't': {
             char *colon = strrchr(optarg, ':');
             if (o->tmpfs_count >= SANDBOX_MAX_TMPFS)
@@ -476,7 +479,8 @@ int main(int argc, char **argv)
     umask(022);
 
     sb = (struct sandbox_config){.cgroup_dir = o.cgroup_dir, .hostname = o.hostname,
-                                 .share_pid = o.share_pid, .host_ipc = o.host_ipc, .shm_dir = paths.shm,
+                                 .share_pid = o.share_pid, .host_ipc = o.host_ipc, .host_network = o.host_network,
+                                 .shm_dir = paths.shm,
                                  .tmpfs_count = o.tmpfs_count};
     for (int i = 0; i < o.tmpfs_count; i++) {
         sb.tmpfs_path[i] = o.tmpfs_path[i];

@@ -42,7 +42,7 @@ static int loopback_up(struct setup_error *e)
 
 int sandbox_create(const struct sandbox_config *cfg, struct setup_error *e)
 {
-    int flags = CLONE_NEWNET | (cfg->host_ipc ? 0 : CLONE_NEWIPC) | CLONE_NEWUTS | CLONE_NEWNS;
+    int flags = (cfg->host_ipc ? 0 : CLONE_NEWIPC) | CLONE_NEWNS;
 
     /* First, so that the namespaces' kernel objects and everything after are charged to
      * the pod, not to podd. */
@@ -53,9 +53,13 @@ int sandbox_create(const struct sandbox_config *cfg, struct setup_error *e)
      * which is why the monitor proper is the child forked after this. */
     if (cfg->share_pid)
         flags |= CLONE_NEWPID;
+    /* A hostNetwork pod keeps the host's network and UTS namespaces (podd's), as kubelet's
+     * do: its hostname is the host's. */
+    if (!cfg->host_network)
+        flags |= CLONE_NEWNET | CLONE_NEWUTS;
     if (unshare(flags) < 0)
-        return setup_fail(e, errno, "unshare", "unshare(net|ipc|uts|mnt%s): %s",
-                          cfg->share_pid ? "|pid" : "", strerror(errno));
+        return setup_fail(e, errno, "unshare", "unshare(%sipc|mnt%s): %s",
+                          cfg->host_network ? "" : "net|uts|", cfg->share_pid ? "|pid" : "", strerror(errno));
 
     /* Slave, not private: host mounts made later (a volume podd mounts) still propagate
      * in, while nothing the pod mounts leaks out to the host. */
@@ -63,11 +67,11 @@ int sandbox_create(const struct sandbox_config *cfg, struct setup_error *e)
         return setup_fail(e, errno, "mount(/ rslave)", "make / a recursive slave: %s",
                           strerror(errno));
 
-    if (sethostname(cfg->hostname, strlen(cfg->hostname)) < 0)
+    if (!cfg->host_network && sethostname(cfg->hostname, strlen(cfg->hostname)) < 0)
         return setup_fail(e, errno, "sethostname", "sethostname(%s): %s", cfg->hostname,
                           strerror(errno));
 
-    if (loopback_up(e) < 0)
+    if (!cfg->host_network && loopback_up(e) < 0)
         return -1;
 
     /* Kubernetes gives all containers of a pod one /dev/shm (POSIX shared memory goes with

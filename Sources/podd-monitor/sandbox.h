@@ -17,6 +17,7 @@ struct sandbox_config {
     const char *hostname;
     int share_pid;          /* also unshare the PID namespace (takes effect for children) */
     int host_ipc;           /* hostIPC: keep the host's IPC namespace */
+    int host_network;       /* keep the host's network namespace (hostNetwork pods) */
     const char *shm_dir;    /* where to mount the pod's /dev/shm tmpfs (in the pod's mount ns) */
     /* Memory-backed emptyDir volumes: a tmpfs on each path, size in bytes (0: default). */
     const char *tmpfs_path[SANDBOX_MAX_TMPFS];

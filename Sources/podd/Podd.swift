@@ -72,7 +72,8 @@ struct Podd: AsyncParsableCommand {
                 logs {containerLogMaxSize \(c.logs.containerLogMaxSize), containerLogMaxFiles \(c.logs.containerLogMaxFiles)}, \
                 cgroupParent \(c.cgroupParent), hostPathAllow [\(c.hostPathAllow.joined(separator: ", "))], \
                 seccompDefault \(c.security.seccompDefault), seccompProfileRoot \(c.security.seccompProfileRoot ?? c.stateDir + "/seccomp"), \
-                userNamespaces {firstID \(c.userNamespaces.firstID), maxPods \(c.userNamespaces.maxPods)}
+                userNamespaces {firstID \(c.userNamespaces.firstID), maxPods \(c.userNamespaces.maxPods)}, \
+                \(c.network.summary)
                 """)
             return
         }

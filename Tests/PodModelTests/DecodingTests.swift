@@ -310,12 +310,8 @@ import Testing
             "spec.containers[0].envFrom: Forbidden: not supported by podd",
             "spec.containers[0].resources: Forbidden: not supported by podd",
             "spec.containers[0].terminationMessagePath: Forbidden: not supported by podd",
-            "spec.containers[1].ports[0].hostPort: Forbidden: not supported by podd",
-            "spec.containers[1].ports[0].hostIP: Forbidden: not supported by podd",
             "spec.containers[1].livenessProbe.terminationGracePeriodSeconds: Forbidden: not supported by podd",
-            "spec.dnsPolicy: Forbidden: not supported by podd",
             "spec.nodeName: Forbidden: not supported by podd",
-            "spec.hostNetwork: Forbidden: not supported by podd",
         ])
         #expect(error.causes.allSatisfy { $0.reason == "FieldValueForbidden" })
         #expect(error.message.hasPrefix(#"Pod "web" is invalid: [metadata.generateName: Forbidden: not supported by podd, "#))

@@ -66,6 +66,11 @@ class Podd:
         self.run_dir = self.root / "run"
         self.manifests_dir = self.root / "pods.d"
         self.config_path = self.root / "podd.yaml"
+        # Loopback-only pods unless the test asks for a network: daemons run side by side
+        # here, and only a test that gives podd a network namespace of its own (test_network)
+        # may let it make bridges, veths and iptables rules.
+        if "network:" not in extra_config:
+            extra_config = "network: none\n" + extra_config
         self.config_path.write_text(
             "restartBackoff: {initial: 1s, max: 4s, resetAfter: 30s}\n" + extra_config)
         self.args = list(args)

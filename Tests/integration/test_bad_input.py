@@ -47,10 +47,10 @@ def test_unknown_field_named_with_its_path(podd):
 
 def test_unsupported_field_is_refused_not_ignored(podd):
     m = pod_manifest("bad", [("a", "true")])
-    m["spec"]["containers"][0]["ports"] = [{"containerPort": 80, "hostIP": "1.2.3.4"}]
+    m["spec"]["containers"][0]["volumeDevices"] = [{"name": "disk", "devicePath": "/dev/xvda"}]
     r = podd.create(m)
     assert r.status in (400, 422)
-    assert "spec.containers[0].ports[0].hostIP" in status_of(r)["message"]
+    assert "spec.containers[0].volumeDevices" in status_of(r)["message"]
     assert_nothing_created(podd)
 
 

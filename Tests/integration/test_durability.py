@@ -336,7 +336,7 @@ def test_pending_backoff_is_not_cut_short_by_a_restart(podd, scope):
     """A container waiting out a 30 s restart backoff (of the pod, or of the container alone)
     is not restarted at once by a restarted podd: it keeps waiting (restartCount stays)."""
     podd.stop()
-    podd.config_path.write_text("restartBackoff: {initial: 30s, max: 60s, resetAfter: 300s}\n")
+    podd.config_path.write_text("network: none\nrestartBackoff: {initial: 30s, max: 60s, resetAfter: 300s}\n")
     podd.start()
     containers = [("c", "exit 1")] + ([("keep", "exec sleep 3600")] if scope == "container" else [])
     m = pod_manifest("crash", containers, terminationGracePeriodSeconds=0)

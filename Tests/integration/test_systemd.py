@@ -158,7 +158,7 @@ def test_sighup_reloads_between_reloading_and_ready(service):
     wait_for(lambda: "bogusKey: unknown key" in d.log_text(), timeout=5, what="reload error in the log")
     assert healthz(d) == 200
     # A good one is applied: journal forwarding switched off, say.
-    d.config_path.write_text("restartBackoff: {initial: 1s, max: 4s, resetAfter: 30s}\njournal: off\n")
+    d.config_path.write_text("network: none\nrestartBackoff: {initial: 1s, max: 4s, resetAfter: 30s}\njournal: off\n")
     d.proc.send_signal(signal.SIGHUP)
     n.wait_for("RELOADING=1", timeout=10)
     n.wait_for("READY=1", timeout=10)

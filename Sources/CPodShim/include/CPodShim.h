@@ -30,6 +30,11 @@ int pod_process_in_group(pid_t pid, gid_t gid);
 /// closed in the child (closefrom), so none of podd's reaches it. Returns the pid or -1.
 pid_t pod_spawn(const char *path, char *const argv[], char *const envp[], int fd3, int logfd);
 
+/// posix_spawn `path` with `in`, `out`, `err` as its stdin, stdout and stderr, default
+/// signals and an empty mask, every other descriptor closed (a CNI plugin: pipes for its
+/// config, result and messages). Same session as podd. Returns the pid, or -1 with errno.
+pid_t pod_spawn_stdio(const char *path, char *const argv[], char *const envp[], int in, int out, int err);
+
 /// Sends one SOCK_SEQPACKET message, optionally passing file descriptors (SCM_RIGHTS).
 ssize_t pod_send_message(int sock, const void *buf, size_t len, const int *fds, int nfds);
 

@@ -108,6 +108,7 @@ public enum PodValidation {
         }
         errors += SecurityContextValidation.validate(spec, path: path)
         errors += SecondsLimits.gracePeriodErrors(spec.terminationGracePeriodSeconds, path: path.child("terminationGracePeriodSeconds"))
+        errors += NetworkValidation.validate(spec, path: path)
         // Image whitespace is checked for pods, not templates; Kubernetes does it last.
         for (label, list) in [("containers", spec.containers), ("initContainers", spec.initContainers)] {
             for (index, container) in list.enumerated() {

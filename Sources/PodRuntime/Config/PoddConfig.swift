@@ -36,6 +36,8 @@ public struct PoddConfig: Sendable, Equatable {
     /// Host directories hostPath volumes may mount (below them); empty: any but the host's
     /// root and podd's own directories, which are never allowed (HostPathPolicy).
     public var hostPathAllow: [String] = []
+    /// `network:`: the pods' CNI network, or `none` (NetworkSettings.swift).
+    public var network = NetworkSettings()
 
     /// Container security defaults, as kubelet's flags of the same names.
     public var security = SecuritySettings()
@@ -181,6 +183,7 @@ public struct PoddConfig: Sendable, Equatable {
             case "logs": config.logs = try LogRotation.parse(value, source: source)
             case "seccompDefault", "seccompProfileRoot": try config.security.parse(key, value, source: source)
             case "userNamespaces": config.userNamespaces = try UserNamespaceSettings.parse(value, source: source)
+            case "network": config.network = try NetworkSettings.parse(value, source: source)
             case "socketGroup": config.socketGroup = try string()
             case "restartBackoff":
                 guard let b = value.objectValue else {
@@ -214,7 +217,7 @@ public struct PoddConfig: Sendable, Equatable {
                     config.maxImageUploadBytes = Int(bytes)
                 }
             default:
-                throw ConfigError(message: "\(source): \(key): unknown key (known: socket, stateDir, runDir, manifestsDir, logLevel, restartBackoff, journal, debugImage, socketGroup, api, images, logs, cgroupParent, hostPathAllow, seccompDefault, seccompProfileRoot, userNamespaces)")
+                throw ConfigError(message: "\(source): \(key): unknown key (known: socket, stateDir, runDir, manifestsDir, logLevel, restartBackoff, journal, debugImage, socketGroup, api, images, logs, cgroupParent, hostPathAllow, seccompDefault, seccompProfileRoot, userNamespaces, network)")
             }
         }
         return config

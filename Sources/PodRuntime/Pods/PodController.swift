@@ -2,6 +2,7 @@ import Glibc
 import Logging
 import PodImages
 import PodModel
+import PodNetwork
 import PodOS
 
 /// Everything a pod controller needs from the daemon around it.
@@ -21,6 +22,10 @@ public struct RuntimeContext: Sendable {
     /// each call of that controller: calls may arrive out of order (each is its own task), and
     /// a snapshot older than one already taken must be dropped.
     public var publish: @Sendable (_ type: String, _ pod: Pod, _ generation: Int, _ sequence: Int) -> Void
+    /// The pods' CNI network; nil with `network: none` (loopback-only pods).
+    public var network: PodAttachments?
+    /// Pod names to addresses, kept in every networked pod's /etc/hosts.
+    public var podNames: PodNameTable?
     /// Makes a pod's sandbox: the monitor, by default; tests put a fake one in its place.
     public var makeSandbox: @Sendable (PodSandbox.Options, Reactor) throws -> any SandboxChannel = { options, reactor in
         try PodSandbox.start(options, reactor: reactor)
@@ -81,6 +86,9 @@ public actor PodController {
     private var goneWaiters: [CheckedContinuation<Void, Never>] = []
     /// Image pulls of the containers (PodController+Images.swift).
     var containerImages = ContainerImages()
+    /// The pod's addresses (its CNI result's), and the host's (PodController+Network.swift).
+    var podIPs: [String] = []
+    let hostIP: String? = HostAddress.current()
 
     struct RunInfo {
         var run: Int
@@ -99,7 +107,8 @@ public actor PodController {
         self.generation = generation
         self.pod = pod
         self.context = context
-        let hostname = pod.spec.hostname ?? String(pod.metadata.name.prefix(63))
+        // A hostNetwork pod has the host's UTS namespace, so the host's name, as with kubelet.
+        let hostname = pod.spec.hostNetwork ? HostAddress.hostname() : pod.spec.hostname ?? String(pod.metadata.name.prefix(63))
         layout = PodLayout(uid: uid, namespace: pod.metadata.namespace, name: pod.metadata.name, hostname: hostname,
                            runDir: context.config.runDir, stateDir: context.config.stateDir)
         lifecycle = Self.makeLifecycle(pod, backoff: context.config.restartBackoff, now: RuntimeClock.now())
@@ -172,8 +181,18 @@ public actor PodController {
             options.sysctls = (pod.spec.securityContext?.sysctls ?? []).map { "\(SecurityContextValidation.normalizedSysctl($0.name))=\($0.value)" }
             options.fsGroup = pod.spec.securityContext?.fsGroup
             if pod.spec.hostUsers == false { options.userNamespaces = context.config.userNamespaces }
+            options.hostNetwork = pod.spec.hostNetwork
             let sandbox = try context.makeSandbox(options, context.reactor)
             try attach(sandbox)
+            do throws(CNIError) { try setUpNetwork(monitorPID: sandbox.monitorPID) } catch {
+                // Nothing of the network is left (attach undoes itself); the sandbox goes too,
+                // and the machine tries again later.
+                monitorLoop?.cancel()
+                self.sandbox = nil
+                netns = nil
+                sandbox.shutdown()
+                throw error
+            }
             if let e = sandbox.cgroupError {
                 context.logger.error("pod \(pod.metadata.namespace)/\(pod.metadata.name): no cgroup of its own: \(e)")
                 record(type: "Warning", reason: "FailedCgroup",
@@ -215,21 +234,7 @@ public actor PodController {
             try FileSystem.makeDirectories(d, mode: 0o755)
         }
         chmod(layout.shmDirectory, 0o1777)
-        let hosts = """
-            # Kubernetes-managed hosts file.
-            127.0.0.1\tlocalhost
-            ::1\tlocalhost ip6-localhost ip6-loopback
-            fe00::0\tip6-localnet
-            fe00::0\tip6-mcastprefix
-            fe00::1\tip6-allnodes
-            fe00::2\tip6-allrouters
-            127.0.1.1\t\(layout.hostname)
-
-            """
-        try FileSystem.write(layout.runDirectory + "/etc/hosts", Array(hosts.utf8))
-        try FileSystem.write(layout.runDirectory + "/etc/hostname", Array((layout.hostname + "\n").utf8))
-        let resolv = FileSystem.readString("/etc/resolv.conf") ?? ""
-        try FileSystem.write(layout.runDirectory + "/etc/resolv.conf", Array(resolv.utf8))
+        try writeNetworkFiles()
         for v in pod.spec.volumes {
             switch v.source {
             case .emptyDir:
@@ -466,6 +471,7 @@ public actor PodController {
                                             imageIDs: runs.mapValues(\.imageID), images: runs.compactMapValues(\.image), conditions: &conditions,
                                             terminalPhase: &terminalPhase, now: RuntimeClock.now())
         p.status = status
+        (p.status.podIP, p.status.hostIP) = networkAddresses()
         return p
     }
 
@@ -513,6 +519,7 @@ public actor PodController {
         if let adoption = reconnectMonitor() {
             do throws(OSError) {
                 try attach(adoption.sandbox)
+                resumeNetwork(monitorPID: adoption.sandbox.monitorPID)
                 resume(adoption, checkpoint: checkpoint, deletion: deletion, now: now)
                 return
             } catch {
@@ -616,11 +623,14 @@ public actor PodController {
         // Without a sandbox (its monitor died while the pod was stopping) nothing else removes
         // the pod's cgroup.
         let orphanGroup = sandbox == nil ? context.cgroups?.podGroup(uid: uid) : nil
+        let (network, names, podKey) = (context.network, context.podNames, "\(pod.metadata.namespace)/\(pod.metadata.name)")
         // Shutting the monitor down waits for it (and for the cgroup to empty), and removing
         // the pod's files may take a while: neither holds a thread of the cooperative pool.
         Task {
             await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
                 DetachedThread.run {
+                    // DEL while the pod's namespace is there (its pin keeps it past the monitor).
+                    Self.tearDownNetwork(uid: uid, network: network, names: names, logger: logger, pod: podKey)
                     sandbox?.shutdown()
                     if let orphanGroup {
                         do throws(OSError) { try CgroupHierarchy.killAndRemove(orphanGroup) } catch {

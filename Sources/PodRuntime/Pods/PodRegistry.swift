@@ -80,6 +80,7 @@ public actor PodRegistry {
         let errors = PodValidation.validate(pod, allowEphemeralContainers: allowEphemeralContainers)
             + PodFeatures.unsupported(pod, supported: features)
         var causes = errors.map(RuntimeError.Cause.init) + HostPathPolicy(config: ctx.config).causes(pod)
+        causes += hostPortConflicts(pod)
         let all: [(String, Container)] = pod.spec.initContainers.enumerated().map { ("spec.initContainers[\($0.offset)]", $0.element) }
             + pod.spec.containers.enumerated().map { ("spec.containers[\($0.offset)]", $0.element) }
         for (path, c) in all {

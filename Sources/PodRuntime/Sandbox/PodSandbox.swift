@@ -78,6 +78,8 @@ public final class PodSandbox: SandboxChannel {
         public var fsGroup: Int64?
         /// hostUsers: false: the host IDs to map the pod's user namespace to.
         public var userNamespaces: PoddConfig.UserNamespaceSettings?
+        /// The pod shares the host's network namespace (hostNetwork): the monitor makes none.
+        public var hostNetwork = false
     }
 
     /// podd becomes the subreaper of the monitors it starts: a monitor is orphaned on purpose
@@ -97,6 +99,7 @@ public final class PodSandbox: SandboxChannel {
         do throws(OSError) { (mine, theirs) = try SeqPacketSocket.pair() } catch { throw .os(error) }
         var args = ["--pod-dir", o.runDirectory, "--hostname", o.hostname]
         if o.sharePID { args.append("--share-pid") }
+        if o.hostNetwork { args.append("--host-network") }
         if let cgroup { args += ["--cgroup", cgroup] }
         for t in o.tmpfs { args += ["--tmpfs", t.size > 0 ? "\(t.path):\(t.size)" : t.path] }
         if o.hostIPC { args.append("--host-ipc") }

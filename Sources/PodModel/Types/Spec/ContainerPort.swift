@@ -1,11 +1,12 @@
-/// A port a container listens on. Informational in podd, as it mostly is in Kubernetes: the
-/// pod's network namespace is private and nothing is published, so hostPort and hostIP are
-/// refused as not supported.
+/// A port a container listens on: informational, as in Kubernetes, unless it has a hostPort,
+/// which podd publishes on the host (CNI portmap; hostIP narrows it to one address).
 public struct ContainerPort: JSONConvertible {
     public var name: String?
     public var containerPort: Int32
     /// Defaults to TCP, as Kubernetes' defaulting does.
     public var `protocol`: PortProtocol
+    public var hostPort: Int32?
+    public var hostIP: String?
 
     /// Creates a value from its fields; those left out take Kubernetes' defaults.
     public init(name: String? = nil, containerPort: Int32, protocol: PortProtocol = .tcp) {
@@ -19,9 +20,12 @@ public struct ContainerPort: JSONConvertible {
         let name = reader.string("name")
         let containerPort = reader.int32("containerPort") ?? 0
         let portProtocol = reader.enumeration("protocol", PortProtocol.self, order: [.sctp, .tcp, .udp]) ?? .tcp
-        reader.reject(["hostPort", "hostIP"])
+        let hostPort = reader.int32("hostPort")
+        let hostIP = reader.string("hostIP")
         try reader.finish()
         self.init(name: name, containerPort: containerPort, protocol: portProtocol)
+        self.hostPort = hostPort == 0 ? nil : hostPort
+        self.hostIP = hostIP
     }
 
     public var json: JSONValue {
@@ -29,6 +33,8 @@ public struct ContainerPort: JSONConvertible {
         writer.set("name", nonEmpty: name)
         writer.set("containerPort", .int(Int64(containerPort)))
         writer.set("protocol", .string(`protocol`.rawValue))
+        writer.set("hostPort", hostPort)
+        writer.set("hostIP", nonEmpty: hostIP)
         return writer.json
     }
 }

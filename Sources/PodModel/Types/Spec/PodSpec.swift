@@ -28,6 +28,13 @@ public struct PodSpec: JSONConvertible {
     public var hostIPC: Bool
     /// false: the pod in a user namespace of its own (nil and true: the host's).
     public var hostUsers: Bool?
+    /// The pod uses the host's network namespace (podIP is the host's).
+    public var hostNetwork = false
+    public var dnsPolicy = DNSPolicy.clusterFirst
+    public var dnsConfig: PodDNSConfig?
+    public var hostAliases: [HostAlias] = []
+    /// With a subdomain, the pod's FQDN is HOSTNAME.SUBDOMAIN.NAMESPACE.svc.cluster.local.
+    public var subdomain: String?
 
     /// Kubernetes' default grace period.
     public static let defaultTerminationGracePeriodSeconds: Int64 = 30
@@ -64,22 +71,17 @@ public struct PodSpec: JSONConvertible {
     /// Kubernetes PodSpec fields podd does not implement, with the defaults that mean "unset".
     static let unsupportedFields = [
         "activeDeadlineSeconds",
-        "dnsPolicy",
         "nodeSelector",
         "serviceAccountName",
         "serviceAccount",
         "automountServiceAccountToken",
         "nodeName",
-        "hostNetwork",
         "imagePullSecrets",
-        "subdomain",
         "affinity",
         "schedulerName",
         "tolerations",
-        "hostAliases",
         "priorityClassName",
         "priority",
-        "dnsConfig",
         "readinessGates",
         "runtimeClassName",
         "enableServiceLinks",
@@ -115,6 +117,11 @@ public struct PodSpec: JSONConvertible {
         let hostPID = reader.bool("hostPID") ?? false
         let hostIPC = reader.bool("hostIPC") ?? false
         let hostUsers = reader.bool("hostUsers")
+        let hostNetwork = reader.bool("hostNetwork") ?? false
+        let dnsPolicy = reader.enumeration("dnsPolicy", DNSPolicy.self) ?? .clusterFirst
+        let dnsConfig = reader.decode("dnsConfig", as: PodDNSConfig.self)
+        let hostAliases = reader.list("hostAliases", of: HostAlias.self)
+        let subdomain = reader.string("subdomain")
         reader.reject(Self.unsupportedFields, unlessEqual: Self.serverDefaults)
         try reader.finish()
         self.init(
@@ -131,6 +138,11 @@ public struct PodSpec: JSONConvertible {
             hostIPC: hostIPC,
             hostUsers: hostUsers
         )
+        self.hostNetwork = hostNetwork
+        self.dnsPolicy = dnsPolicy
+        self.dnsConfig = dnsConfig
+        self.hostAliases = hostAliases
+        self.subdomain = subdomain
     }
 
     public var json: JSONValue {
@@ -147,6 +159,11 @@ public struct PodSpec: JSONConvertible {
         writer.set("hostPID", ifTrue: hostPID)
         writer.set("hostIPC", ifTrue: hostIPC)
         writer.set("hostUsers", hostUsers)
+        writer.set("hostNetwork", ifTrue: hostNetwork)
+        if dnsPolicy != .clusterFirst { writer.set("dnsPolicy", .string(dnsPolicy.rawValue)) }
+        writer.set("dnsConfig", dnsConfig)
+        writer.set("hostAliases", list: hostAliases)
+        writer.set("subdomain", nonEmpty: subdomain)
         return writer.json
     }
 }
