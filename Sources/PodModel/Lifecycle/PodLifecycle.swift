@@ -280,7 +280,9 @@ public struct PodLifecycle: Sendable {
         /// that ended (exec failure: StartError, exit code 128) or stays waiting (a missing
         /// image: ErrImageNeverPull) to be retried with backoff.
         case startFailed(String, reason: String, message: String, terminated: Bool)
-        case exited(String, exitCode: Int32, signal: Int32, startedAt: Timestamp?, finishedAt: Timestamp)
+        /// A run ended; `oomKilled`: the kernel's OOM killer ended it (its memory cgroup
+        /// counted the kill), which decides the reason OOMKilled.
+        case exited(String, exitCode: Int32, signal: Int32, startedAt: Timestamp?, finishedAt: Timestamp, oomKilled: Bool = false)
         /// The pod's monitor is gone, and every container with it.
         case sandboxLost
         case tick
@@ -407,9 +409,9 @@ public struct PodLifecycle: Sendable {
         case let .startFailed(name, reason, message, terminated):
             guard let i = index(name) else { return [] }
             actions += startFailed(i, reason: reason, message: message, terminated: terminated)
-        case let .exited(name, exitCode, signal, startedAt, finishedAt):
+        case let .exited(name, exitCode, signal, startedAt, finishedAt, oomKilled):
             guard let i = index(name) else { return [] }
-            actions += exited(i, exitCode: exitCode, signal: signal, startedAt: startedAt, finishedAt: finishedAt)
+            actions += exited(i, exitCode: exitCode, signal: signal, startedAt: startedAt, finishedAt: finishedAt, oomKilled: oomKilled)
         case .sandboxLost:
             actions += sandboxLost()
         case .tick:

@@ -26,6 +26,7 @@ public struct Container: JSONConvertible {
     public var stdin: Bool
     public var stdinOnce: Bool
     public var tty: Bool
+    public var resources = ResourceRequirements()
 
     /// Creates a value from its fields; those left out take Kubernetes' defaults.
     public init(
@@ -79,7 +80,7 @@ public struct Container: JSONConvertible {
     /// Reads the container members of `reader` (shared with ephemeral containers, whose
     /// object is a container plus targetContainerName).
     static func read(_ reader: inout ObjectReader) -> Container {
-        let container = Container(
+        var container = Container(
             name: reader.string("name") ?? "",
             image: reader.string("image") ?? "",
             command: reader.strings("command"),
@@ -98,10 +99,10 @@ public struct Container: JSONConvertible {
             stdinOnce: reader.bool("stdinOnce") ?? false,
             tty: reader.bool("tty") ?? false
         )
+        container.resources = reader.decode("resources", as: ResourceRequirements.self) ?? ResourceRequirements()
         reader.reject(
             [
                 "envFrom",
-                "resources",
                 "resizePolicy",
                 "restartPolicyRules",
                 "volumeDevices",
@@ -127,6 +128,7 @@ public struct Container: JSONConvertible {
         writer.set("ports", list: ports)
         writer.set("env", list: env)
         writer.set("restartPolicy", restartPolicy.map { JSONValue.string($0.rawValue) })
+        writer.set("resources", resources.isEmpty ? nil : resources)
         writer.set("volumeMounts", list: volumeMounts)
         writer.set("livenessProbe", livenessProbe)
         writer.set("readinessProbe", readinessProbe)
