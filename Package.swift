@@ -37,7 +37,7 @@ let package = Package(
         .target(name: "CPodShim"),
         .target(
             name: "PodOS",
-            dependencies: ["CPodShim", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["CPodShim", "PodModel", .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "PodRuntime",

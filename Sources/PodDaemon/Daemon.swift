@@ -87,6 +87,7 @@ public final class Daemon: Sendable {
         var handler = PodAPIHandler(registry: registry, images: images, events: events,
                                     version: VersionInfo(gitVersion: Self.version), logger: logger)
         handler.imageUploadLimit = config.maxImageUploadBytes
+        handler.usage = PodUsageSampler(cgroups: cgroups)
         let server = HTTPServer(listeningSocket: socket.fd, handler: handler, allowedGroup: socket.group,
                                 limits: ConnectionLimits(config.api), logger: logger)
         let staticPods = StaticPodSource(directory: config.manifestsDir, registry: registry, events: events,

@@ -36,6 +36,8 @@ public struct PoddConfig: Sendable, Equatable {
     /// Host directories hostPath volumes may mount (below them); empty: any but the host's
     /// root and podd's own directories, which are never allowed (HostPathPolicy).
     public var hostPathAllow: [String] = []
+    /// pids.max of every pod's cgroup (kubelet's podPidsLimit); -1: unlimited.
+    public var podPidsLimit: Int64 = 4096
 
     /// When the monitor rotates a container's log file (kubelet's defaults: 10Mi, 5 files).
     public struct LogRotation: Sendable, Equatable {
@@ -118,6 +120,11 @@ public struct PoddConfig: Sendable, Equatable {
                     }
                     return path
                 }
+            case "podPidsLimit":
+                guard let n = value.intValue, n == -1 || n > 0 else {
+                    throw ConfigError(message: "\(source): podPidsLimit: expected a number of processes above 0, or -1 for no limit (default 4096)")
+                }
+                config.podPidsLimit = n
             case "logs": config.logs = try LogRotation.parse(value, source: source)
             case "socketGroup": config.socketGroup = try string()
             case "restartBackoff":
@@ -152,7 +159,7 @@ public struct PoddConfig: Sendable, Equatable {
                     config.maxImageUploadBytes = Int(bytes)
                 }
             default:
-                throw ConfigError(message: "\(source): \(key): unknown key (known: socket, stateDir, runDir, manifestsDir, logLevel, restartBackoff, journal, debugImage, socketGroup, api, images, logs, cgroupParent, hostPathAllow)")
+                throw ConfigError(message: "\(source): \(key): unknown key (known: socket, stateDir, runDir, manifestsDir, logLevel, restartBackoff, journal, debugImage, socketGroup, api, images, logs, cgroupParent, hostPathAllow, podPidsLimit)")
             }
         }
         return config

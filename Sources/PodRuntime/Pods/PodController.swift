@@ -61,6 +61,10 @@ public actor PodController {
     private var conditions = ConditionClock()
     /// Per container: the current run number (for log files) and container ID.
     var runs: [String: RunInfo] = [:]
+    /// Which exits the OOM killer caused (Metrics/OOMKillTracker.swift).
+    var oomKills = OOMKillTracker()
+    /// Whether this pod's start (admit to every app container running) has been measured.
+    var podStartMeasured = false
     private var startTime: Timestamp?
     private var terminalPhase: PodPhase?
     private var gone = false
@@ -159,12 +163,17 @@ public actor PodController {
             }
             let sandbox = try context.makeSandbox(.init(monitorPath: context.monitorPath, uid: uid, runDirectory: layout.runDirectory,
                                                         hostname: layout.hostname, sharePID: pod.spec.shareProcessNamespace,
-                                                        cgroups: context.cgroups, tmpfs: tmpfs), context.reactor)
+                                                        cgroups: context.cgroups, tmpfs: tmpfs,
+                                                        limits: CgroupLimits.pod(pod.spec, pidsLimit: context.config.podPidsLimit)),
+                                          context.reactor)
             try attach(sandbox)
             if let e = sandbox.cgroupError {
                 context.logger.error("pod \(pod.metadata.namespace)/\(pod.metadata.name): no cgroup of its own: \(e)")
                 record(type: "Warning", reason: "FailedCgroup",
                        message: "Failed to create the pod's cgroup (\(e)): the pod runs without one (no resource accounting; its processes are found through its monitor only)", container: nil)
+            }
+            for problem in (sandbox as? PodSandbox)?.limitProblems ?? [] {
+                context.logger.warning("pod \(pod.metadata.namespace)/\(pod.metadata.name): limit not set: \(problem)")
             }
             context.logger.debug("pod \(pod.metadata.name): files \(Int((t1 - t0) * 1e6)) us, sandbox \(Int((RuntimeClock.monotonic() - t1) * 1e6)) us")
             return .admit
@@ -284,10 +293,12 @@ public actor PodController {
             if let end = message.timestamp("finishedAt") {
                 context.logger.trace("pod \(pod.metadata.name): container \(name) exit reported \(Int(now.seconds(since: end) * 1e6)) us after it ended")
             }
-            apply(lifecycle.handle(.exited(name, exitCode: Int32(message.int("exitCode") ?? 255),
-                                           signal: Int32(message.int("signal") ?? 0),
+            let (exitCode, signal) = (Int32(message.int("exitCode") ?? 255), Int32(message.int("signal") ?? 0))
+            apply(lifecycle.handle(.exited(name, exitCode: exitCode, signal: signal,
                                            startedAt: message.timestamp("startedAt"),
-                                           finishedAt: message.timestamp("finishedAt") ?? now), at: now))
+                                           finishedAt: message.timestamp("finishedAt") ?? now,
+                                           oomKilled: oomKills.killed(container: name, uid: uid, cgroups: context.cgroups,
+                                                                      exitCode: exitCode, signal: signal)), at: now))
             try? sandbox?.send({ var m = ControlMessage(op: "forget"); m.append("name", name); return m }())
         default:
             monitorSaidOther(message)
@@ -358,6 +369,9 @@ public actor PodController {
             if run >= 2 { unlink(layout.logPath(container: name, run: run - 2)) }
             runs[name]?.sentAt = RuntimeClock.monotonic()
             context.logger.trace("pod \(pod.metadata.name): spawn \(name) sent")
+            for problem in context.cgroups?.prepareContainer(uid: uid, name: name, limits: CgroupLimits.container(containerResources(name))) ?? [] {
+                context.logger.warning("pod \(pod.metadata.namespace)/\(pod.metadata.name): container \(name): limit not set: \(problem)")
+            }
             try sandbox.send(message)
             record(type: "Normal", reason: "Created", message: "Created container \(name)", container: name)
             return nil
@@ -377,6 +391,11 @@ public actor PodController {
         } catch {
             return .startFailed(name, reason: "CreateContainerError", message: "container \(name): \(error)", terminated: true)
         }
+    }
+
+    /// An app or init container's resources (ephemeral containers have none).
+    private func containerResources(_ name: String) -> ResourceRequirements {
+        (pod.spec.containers + pod.spec.initContainers).first { $0.name == name }?.resources ?? ResourceRequirements()
     }
 
     private func definition(_ name: String) -> ContainerDefinition? {
@@ -422,6 +441,11 @@ public actor PodController {
 
     func publish() {
         let snapshot = current()
+        if !podStartMeasured, let startTime, !snapshot.status.containerStatuses.isEmpty,
+           snapshot.status.containerStatuses.allSatisfy({ $0.state.running != nil }) {
+            podStartMeasured = true
+            LatencyHistogram.podStart.observe(RuntimeClock.now().seconds(since: startTime))
+        }
         context.store.saveStatus(uid: uid, snapshot.status.json)
         saveRecoveryNotes()
         announce("MODIFIED", snapshot)
@@ -588,15 +612,15 @@ public actor PodController {
         let (store, logger, uid, keepState) = (context.store, context.logger, self.uid, self.keepState)
         // Without a sandbox (its monitor died while the pod was stopping) nothing else removes
         // the pod's cgroup.
-        let orphanGroup = sandbox == nil ? context.cgroups?.podGroup(uid: uid) : nil
+        let orphanGroups = sandbox == nil ? context.cgroups : nil
         // Shutting the monitor down waits for it (and for the cgroup to empty), and removing
         // the pod's files may take a while: neither holds a thread of the cooperative pool.
         Task {
             await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
                 DetachedThread.run {
                     sandbox?.shutdown()
-                    if let orphanGroup {
-                        do throws(OSError) { try CgroupHierarchy.killAndRemove(orphanGroup) } catch {
+                    if let orphanGroups {
+                        do throws(OSError) { try orphanGroups.killAndRemovePod(uid: uid) } catch {
                             logger.error("removing the cgroup of pod \(uid): \(error)")
                         }
                     }
