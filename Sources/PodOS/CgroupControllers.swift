@@ -186,6 +186,9 @@ extension CgroupHierarchy {
             set(v2Has("pids"), "pids.max", String(pids))
             set(v1["pids"], "pids.max", String(pids))
         }
+        if !limits.hugepages.isEmpty && v2Has("hugetlb") == nil && v1["hugetlb"] == nil {
+            problems.append("no hugetlb controller podd can use (cgroup v2 root does not delegate it, no v1 hierarchy): hugepages limits do not apply")
+        }
         for page in limits.hugepages {
             let size = CgroupLimits.hugetlbSizeName(page.pageSize)
             set(v2Has("hugetlb"), "hugetlb.\(size).max", String(page.bytes))

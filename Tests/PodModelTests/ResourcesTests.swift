@@ -128,3 +128,13 @@ private func pod(resources: String, more: String = "") -> String {
         #expect(CgroupLimits.pod(p.spec, pidsLimit: -1).pidsMax == nil)
     }
 }
+
+@Suite struct EphemeralStorageTests {
+    @Test func aLimitIsRefusedARequestIsKept() throws {
+        let yaml = "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers:\n  - {name: app, image: busybox, resources: RES}\n"
+        #expect(try Fixture.validationMessages(yaml.replacingOccurrences(of: "RES", with: "{limits: {ephemeral-storage: 10Mi}}")) == [
+            "spec.containers[0].resources.limits[ephemeral-storage]: Forbidden: not supported by podd (no eviction on local storage use yet); set only a request",
+        ])
+        #expect(try Fixture.validationMessages(yaml.replacingOccurrences(of: "RES", with: "{requests: {ephemeral-storage: 10Mi}}")).isEmpty)
+    }
+}
