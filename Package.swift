@@ -43,7 +43,7 @@ let package = Package(
         .target(name: "PodImages", dependencies: ["PodJSON", "CImageCodecs"]),
         .target(
             name: "PodOS",
-            dependencies: ["CPodShim", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["CPodShim", "PodModel", .product(name: "Logging", package: "swift-log")]
         ),
         // CNI: the pods' network (plugins run as the CNI spec says, attachments saved per pod).
         .target(

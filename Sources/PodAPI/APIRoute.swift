@@ -12,6 +12,11 @@ enum APIRoute: Sendable, Equatable {
     case coreResources
     case apiGroups
     case poddGroup
+    /// `/apis/metrics.k8s.io` and its v1beta1 resources (kubectl top).
+    case metricsGroup
+    case metricsResources
+    /// PodMetrics: all namespaces (nil), a namespace, or one pod (`name`).
+    case podMetrics(namespace: String?, name: String?)
     case poddResources
     /// `/api/v1/pods` (nil: all namespaces) and `/api/v1/namespaces/NS/pods`.
     case pods(namespace: String?)
@@ -67,12 +72,19 @@ enum APIRoute: Sendable, Equatable {
         case 2 where s == ["openapi", "v3"]: return .openAPIV3
         case 2 where s == ["api", "v1"]: return .coreResources
         case 2 where s == ["apis", "podd.io"]: return .poddGroup
+        case 2 where s == ["apis", "metrics.k8s.io"]: return .metricsGroup
+        case 3 where s == ["apis", "metrics.k8s.io", "v1beta1"]: return .metricsResources
+        case 4 where s == ["apis", "metrics.k8s.io", "v1beta1", "pods"]: return .podMetrics(namespace: nil, name: nil)
         case 3 where s == ["apis", "podd.io", "v1"]: return .poddResources
         default: break
         }
         if s.count >= 3, s[0] == "openapi", s[1] == "v3" { return .openAPIV3GroupVersion(s.dropFirst(2).joined(separator: "/")) }
         if s.count >= 3, s[0] == "api", s[1] == "v1" { return try coreV1(Array(s.dropFirst(2))) }
         if s.count >= 4, s[0] == "apis", s[1] == "podd.io", s[2] == "v1" { return try podd(Array(s.dropFirst(3))) }
+        if s.count == 6 || s.count == 7, s[0] == "apis", s[1] == "metrics.k8s.io", s[2] == "v1beta1", s[3] == "namespaces", s[5] == "pods" {
+            guard DNS1123.isLabel(s[4]) else { throw .badRequest("invalid namespace \"\(s[4])\"") }
+            return .podMetrics(namespace: s[4], name: s.count == 7 ? s[6] : nil)
+        }
         return nil
     }
 

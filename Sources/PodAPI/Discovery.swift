@@ -37,7 +37,19 @@ public struct VersionInfo: Sendable {
 enum Discovery {
     /// `/apis`: the API groups besides the core one; podd's own extension group.
     static let apiGroups: JSONValue = .object(JSONObject([
-        ("kind", "APIGroupList"), ("apiVersion", "v1"), ("groups", .array([poddGroup])),
+        ("kind", "APIGroupList"), ("apiVersion", "v1"), ("groups", .array([poddGroup, metricsGroup])),
+    ]))
+
+    /// metrics.k8s.io: PodMetrics, what `kubectl top pod` reads.
+    static let metricsGroup: JSONValue = .object(JSONObject([
+        ("kind", "APIGroup"), ("apiVersion", "v1"), ("name", "metrics.k8s.io"),
+        ("versions", .array([.object(JSONObject([("groupVersion", "metrics.k8s.io/v1beta1"), ("version", "v1beta1")]))])),
+        ("preferredVersion", .object(JSONObject([("groupVersion", "metrics.k8s.io/v1beta1"), ("version", "v1beta1")]))),
+    ]))
+
+    static let metricsV1beta1Resources: JSONValue = .object(JSONObject([
+        ("kind", "APIResourceList"), ("apiVersion", "v1"), ("groupVersion", "metrics.k8s.io/v1beta1"),
+        ("resources", .array([resource("pods", "PodMetrics", namespaced: true, verbs: ["get", "list"])])),
     ]))
 
     static let poddGroup: JSONValue = .object(JSONObject([

@@ -16,6 +16,8 @@ public struct PodAPIHandler: APIRequestHandler {
     public var imageUploadLimit = 16 << 30
     /// The daemon's image pulls (`POST images/pull`).
     public var pulls: ImagePulls?
+    /// Reads pods' cgroups for the metrics API and /metrics (MetricsRoutes).
+    public var usage = PodUsageSampler(cgroups: nil)
 
     public init(registry: PodRegistry, images: ImageStore, events: EventRecorder, version: VersionInfo, logger: Logger) {
         self.registry = registry
@@ -39,6 +41,8 @@ public struct PodAPIHandler: APIRequestHandler {
     }
 
     public func handle(_ r: APIRequest) async -> APIResponse {
+        let started = RuntimeClock.monotonic()
+        defer { LatencyHistogram.apiRequests.observe(RuntimeClock.monotonic() - started) }
         do {
             return try await route(r)
         } catch {
@@ -59,6 +63,10 @@ public struct PodAPIHandler: APIRequestHandler {
         case .apiGroups: return Self.json(200, Discovery.apiGroups)
         case .poddGroup: return Self.json(200, Discovery.poddGroup)
         case .poddResources: return Self.json(200, Discovery.poddV1Resources)
+        case .metricsGroup: return Self.json(200, Discovery.metricsGroup)
+        case .metricsResources: return Self.json(200, Discovery.metricsV1beta1Resources)
+        case let .podMetrics(namespace, name):
+            return try await MetricsRoutes(registry: registry, sampler: usage).podMetrics(r, namespace: namespace, name: name)
         case let .pods(namespace):
             if r.method == .POST, let namespace { return try await createPod(r, namespace: namespace) }
             return try await listPods(r, namespace: namespace)
@@ -183,6 +191,7 @@ public struct PodAPIHandler: APIRequestHandler {
             text += "# HELP process_resident_memory_bytes Resident memory of podd.\n# TYPE process_resident_memory_bytes gauge\n"
             text += "process_resident_memory_bytes \(rss)\n"
         }
+        text += await MetricsRoutes(registry: registry, sampler: usage).prometheus()
         return .full(status: .ok, contentType: "text/plain; version=0.0.4", body: Array(text.utf8))
     }
 

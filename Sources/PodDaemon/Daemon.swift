@@ -100,6 +100,7 @@ public final class Daemon: Sendable {
                                     version: VersionInfo(gitVersion: Self.version), logger: logger)
         handler.imageUploadLimit = config.maxImageUploadBytes
         handler.pulls = pulls
+        handler.usage = PodUsageSampler(cgroups: cgroups)
         let server = HTTPServer(listeningSocket: socket.fd, handler: handler, allowedGroup: socket.group,
                                 limits: ConnectionLimits(config.api), logger: logger)
         let staticPods = StaticPodSource(directory: config.manifestsDir, registry: registry, events: events,

@@ -10,8 +10,19 @@ public struct CgroupHierarchy: Sendable {
     public let mountPoint: String
     /// The directory under which pod groups are made.
     public let base: String
+    /// The controllers the pod groups have on v2 (CgroupControllers.swift).
+    public var unifiedControllers: Set<String> = []
+    /// Controllers v2 lacks, on their v1 hierarchies: controller to podd's base directory.
+    public var v1: [String: String] = [:]
 
-    /// Finds the cgroup2 mount in /proc/self/mountinfo.
+    public init(mountPoint: String, base: String) {
+        self.mountPoint = mountPoint
+        self.base = base
+    }
+
+    /// Finds the cgroup2 mount in /proc/self/mountinfo, and where each resource controller
+    /// is (v2 first, else v1). Under a systemd service the base is inside the service's own
+    /// group (its delegated subtree, Delegate=yes); elsewhere at the hierarchy's root.
     public static func detect(name: String = "podd") -> CgroupHierarchy? {
         guard let info = FileSystem.readString("/proc/self/mountinfo") else { return nil }
         for line in info.split(separator: "\n") {
@@ -21,7 +32,11 @@ public struct CgroupHierarchy: Sendable {
                   parts.count > 4 else { continue }
             let mountPoint = String(parts[4])
             guard access(mountPoint, W_OK) == 0 else { continue }
-            return CgroupHierarchy(mountPoint: mountPoint, base: mountPoint + "/" + name)
+            let own = ownGroups()[""] ?? ""
+            var hierarchy = CgroupHierarchy(mountPoint: mountPoint, base: mountPoint + (own.hasSuffix(".service") ? own : "") + "/" + name)
+            hierarchy.unifiedControllers = enableV2(mountPoint: mountPoint, base: hierarchy.base)
+            hierarchy.v1 = detectV1(name: name, missing: Set(wantedControllers).subtracting(hierarchy.unifiedControllers))
+            return hierarchy
         }
         return nil
     }

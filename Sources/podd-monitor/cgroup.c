@@ -105,3 +105,43 @@ int cgroup_container_dir(char *buf, size_t size, const char *pod_dir, const char
     }
     return 0;
 }
+
+static const char *v1_dirs[CGROUP_V1_MAX];
+static int v1_count;
+
+int cgroup_v1_add(const char *dir)
+{
+    if (v1_count >= CGROUP_V1_MAX || dir[0] != '/') {
+        errno = EINVAL;
+        return -1;
+    }
+    v1_dirs[v1_count++] = dir;
+    return 0;
+}
+
+int cgroup_v1_enter_pod(void)
+{
+    int failed = 0, saved = 0;
+    for (int i = 0; i < v1_count; i++)
+        if (cgroup_write(v1_dirs[i], "cgroup.procs", "0") < 0 && !failed) {
+            failed = 1;
+            saved = errno;
+        }
+    errno = saved;
+    return failed ? -1 : 0;
+}
+
+int cgroup_v1_enter_container(const char *name)
+{
+    char dir[PATH_MAX];
+    struct stat st;
+    for (int i = 0; i < v1_count; i++) {
+        if (cgroup_container_dir(dir, sizeof dir, v1_dirs[i], name) < 0)
+            return -1;
+        if (stat(dir, &st) < 0)
+            continue; /* no limits of its own on this hierarchy */
+        if (cgroup_write(dir, "cgroup.procs", "0") < 0)
+            return -1;
+    }
+    return 0;
+}

@@ -23,6 +23,16 @@ int cgroup_kill(const char *dir);
  * cgroup.kill written to it (CLONE_INTO_CGROUP compares the kill count of the parent's group
  * with the target's). Returns 0, or -1 with errno set when DIR could not be made anew. */
 int cgroup_make_fresh(const char *dir);
+/* The pod's groups on v1 hierarchies (memory, cpu, cpuacct, pids where cgroup v2 lacks
+ * them), from --cgroup-v1. Joining a v1 group moves the process (an RCU grace period, no
+ * clone3 shortcut on v1): the monitor joins the pod's once, its containers inherit them. */
+#define CGROUP_V1_MAX 8
+int cgroup_v1_add(const char *dir);
+/* The monitor joins every pod group given. Returns 0 or -1 with errno (the first failure). */
+int cgroup_v1_enter_pod(void);
+/* A container joins DIR/NAME on each hierarchy where podd made one (the container has
+ * resources of its own); elsewhere it stays in the pod's group. 0 or -1 with errno. */
+int cgroup_v1_enter_container(const char *name);
 
 /* BUF = POD_DIR/NAME. Returns -1 (ENAMETOOLONG) if it does not fit. */
 int cgroup_container_dir(char *buf, size_t size, const char *pod_dir, const char *name);

@@ -3,6 +3,7 @@
  * docs/monitor-protocol.md is the contract; this file is start-up and the event loop.
  *
  *     podd-monitor --pod-dir DIR --hostname NAME [--share-pid] [--cgroup CGDIR]
+ *                  [--cgroup-v1 DIR]...
  *
  * fd 3 is podd's first control connection (a SOCK_SEQPACKET socketpair end).
  */
@@ -25,6 +26,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "devices.h"
 #include "pod.h"
 #include "podsecurity.h"
@@ -62,7 +64,7 @@ static _Noreturn void usage(const char *why)
     fprintf(stderr,
             "podd-monitor: %s\n"
             "usage: podd-monitor --pod-dir DIR --hostname NAME [--share-pid] [--host-network] [--cgroup CGDIR]\n"
-            "                    [--tmpfs PATH[:BYTES]]... [--host-ipc] [--sysctl NAME=VALUE]...\n"
+            "                    [--cgroup-v1 DIR]... [--tmpfs PATH[:BYTES]]... [--host-ipc] [--sysctl NAME=VALUE]...\n"
             "                    [--fs-group GID] [--userns BASE:COUNT]\n"
             "       (fd 3: a SOCK_SEQPACKET connection to podd)\n",
             why);
@@ -75,6 +77,7 @@ static void parse_options(int argc, char **argv, struct options *o)
         {"pod-dir", required_argument, NULL, 'd'},
         {"hostname", required_argument, NULL, 'h'},
         {"cgroup", required_argument, NULL, 'c'},
+        {"cgroup-v1", required_argument, NULL, 'v'},
         {"share-pid", no_argument, NULL, 'p'},
         {"host-network", no_argument, NULL, 'n'},
         {"tmpfs", required_argument, NULL, 't'},
@@ -93,6 +96,10 @@ static void parse_options(int argc, char **argv, struct options *o)
         case 'd': o->pod_dir = optarg; break;
         case 'h': o->hostname = optarg; break;
         case 'c': o->cgroup_dir = optarg; break;
+        case 'v':
+            if (cgroup_v1_add(optarg) < 0)
+                usage("--cgroup-v1 needs an absolute path (at most 8)");
+            break;
         case 'p': o->share_pid = 1; break;
         case 'n': o->host_network = 1; break;
         case 't': {
@@ -592,5 +599,10 @@ int main(int argc, char **argv)
         msg_addf(&m, "starttime", "%llu", starttime);
         pod_send(&pod, &m);
     }
+    /* Into the pod's v1 groups (limits and accounting where v2 lacks the controller) after
+     * `ready`, so that the move's RCU grace period overlaps podd storing the pod; containers
+     * start once the loop below reads their spawn, i.e. inside these groups. */
+    if (cgroup_v1_enter_pod() < 0)
+        fprintf(stderr, "podd-monitor: joining the pod's v1 cgroups: %s: its limits do not apply\n", strerror(errno));
     run(&pod, listen_fd, sfd, &paths);
 }

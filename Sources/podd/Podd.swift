@@ -70,7 +70,7 @@ struct Podd: AsyncParsableCommand {
                 api {maxConnections \(c.api.maxConnections), idleTimeout \(c.api.idleTimeout)s, \
                 requestHeaderTimeout \(c.api.requestHeaderTimeout)s}, images {maxUploadBytes \(c.maxImageUploadBytes)}, \
                 logs {containerLogMaxSize \(c.logs.containerLogMaxSize), containerLogMaxFiles \(c.logs.containerLogMaxFiles)}, \
-                cgroupParent \(c.cgroupParent), hostPathAllow [\(c.hostPathAllow.joined(separator: ", "))], \
+                cgroupParent \(c.cgroupParent), hostPathAllow [\(c.hostPathAllow.joined(separator: ", "))], podPidsLimit \(c.podPidsLimit), \
                 seccompDefault \(c.security.seccompDefault), seccompProfileRoot \(c.security.seccompProfileRoot ?? c.stateDir + "/seccomp"), \
                 userNamespaces {firstID \(c.userNamespaces.firstID), maxPods \(c.userNamespaces.maxPods)}, \
                 \(c.network.summary)

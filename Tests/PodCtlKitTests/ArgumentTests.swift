@@ -234,8 +234,8 @@ private func parsed(_ arguments: [String]) throws -> ParsableCommand {
             error: unknown command "rollout" for "podctl"
             Run 'podctl --help' for usage.
             """)
-        #expect(Podctl.unknownCommandMessage(normalized(["--socket", "/s", "top", "pod"]))?.hasPrefix(
-            #"error: unknown command "top" for "podctl""#) == true)
+        #expect(Podctl.unknownCommandMessage(normalized(["--socket", "/s", "rollout", "status"]))?.hasPrefix(
+            #"error: unknown command "rollout" for "podctl""#) == true)
     }
 
     @Test func closeVerbsAreSuggested() {

@@ -308,7 +308,6 @@ import Testing
             "spec.containers[0].volumeMounts[0].subPath: Forbidden: not supported by podd",
             "spec.containers[0].lifecycle.preStop.tcpSocket: Forbidden: not supported by podd",
             "spec.containers[0].envFrom: Forbidden: not supported by podd",
-            "spec.containers[0].resources: Forbidden: not supported by podd",
             "spec.containers[0].terminationMessagePath: Forbidden: not supported by podd",
             "spec.containers[1].livenessProbe.terminationGracePeriodSeconds: Forbidden: not supported by podd",
             "spec.nodeName: Forbidden: not supported by podd",

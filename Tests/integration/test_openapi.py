@@ -465,7 +465,7 @@ def test_pods_logs_events_and_images_match_the_document(api, podd, busybox_tar):
         path = base + res["name"].replace("/", "/{name}/") if "/" in res["name"] else base + res["name"]
         assert path in api.contract.spec["paths"], f"discovery lists {res['name']}, the document lacks {path}"
     _, groups = api.call("GET", "/apis", expect=200)
-    assert [g["name"] for g in groups["groups"]] == ["podd.io"]
+    assert [g["name"] for g in groups["groups"]] == ["podd.io", "metrics.k8s.io"]
     _, group = api.call("GET", "/apis/podd.io", expect=200)
     assert group["preferredVersion"]["groupVersion"] == "podd.io/v1"
     _, resources = api.call("GET", "/apis/podd.io/v1", expect=200)

@@ -194,17 +194,27 @@ extension PodLifecycle {
         return actions
     }
 
-    mutating func exited(_ i: Int, exitCode: Int32, signal: Int32, startedAt: Timestamp?, finishedAt: Timestamp) -> [Action] {
+    mutating func exited(_ i: Int, exitCode: Int32, signal: Int32, startedAt: Timestamp?, finishedAt: Timestamp,
+                         oomKilled: Bool = false) -> [Action] {
         guard containers[i].isRunning else { return [] }   // no run in progress: a stale report
         var cause: Stop.Cause?
         if case let .stopping(stop) = containers[i].state { cause = stop.cause }
         // A run podd ended itself because of a failed hook is reported with that reason, as
-        // kubelet does; otherwise the exit code decides.
-        let reason = cause == .postStartHookFailed ? "PostStartHookError" : (exitCode == 0 ? "Completed" : "Error")
+        // kubelet does; one the OOM killer ended is OOMKilled (as containerd reports it to
+        // kubelet), whatever its code; otherwise the exit code decides.
+        let reason = cause == .postStartHookFailed ? "PostStartHookError"
+            : (oomKilled ? "OOMKilled" : (exitCode == 0 ? "Completed" : "Error"))
         let t = Termination(exitCode: exitCode, signal: signal, reason: reason, message: nil,
                             startedAt: startedAt ?? containers[i].runningSince, finishedAt: finishedAt,
                             containerID: containers[i].containerID)
-        return runEnded(i, t, expected: cause == .pod)
+        var actions: [Action] = []
+        if oomKilled {
+            let name = containers[i].spec.name
+            actions.append(.event(type: "Warning", reason: "OOMKilling",
+                                  message: "Memory cgroup out of memory: killed process of container \(name) (exit code \(exitCode))",
+                                  container: name))
+        }
+        return actions + runEnded(i, t, expected: cause == .pod)
     }
 
     /// The monitor is gone: each run it held has ended (as if killed), and goes through the

@@ -288,7 +288,9 @@ public struct PodLifecycle: Sendable {
         /// The pull of a starting container's `image` failed: ErrImagePull, then
         /// ImagePullBackOff, retried on the restart backoff (PodLifecycle+Images.swift).
         case imagePullFailed(String, image: String, message: String)
-        case exited(String, exitCode: Int32, signal: Int32, startedAt: Timestamp?, finishedAt: Timestamp)
+        /// A run ended; `oomKilled`: the kernel's OOM killer ended it (its memory cgroup
+        /// counted the kill), which decides the reason OOMKilled.
+        case exited(String, exitCode: Int32, signal: Int32, startedAt: Timestamp?, finishedAt: Timestamp, oomKilled: Bool = false)
         /// The pod's monitor is gone, and every container with it.
         case sandboxLost
         case tick
@@ -421,9 +423,9 @@ public struct PodLifecycle: Sendable {
         case let .imagePullFailed(name, image, message):
             guard let i = index(name) else { return [] }
             actions += imagePullFailed(i, image: image, message: message)
-        case let .exited(name, exitCode, signal, startedAt, finishedAt):
+        case let .exited(name, exitCode, signal, startedAt, finishedAt, oomKilled):
             guard let i = index(name) else { return [] }
-            actions += exited(i, exitCode: exitCode, signal: signal, startedAt: startedAt, finishedAt: finishedAt)
+            actions += exited(i, exitCode: exitCode, signal: signal, startedAt: startedAt, finishedAt: finishedAt, oomKilled: oomKilled)
         case .sandboxLost:
             actions += sandboxLost()
         case .tick:

@@ -35,7 +35,7 @@ public enum PodStatusBuilder {
         status.startTime = startTime
         status.hostIP = "127.0.0.1"
         status.podIP = nil
-        status.qosClass = "BestEffort"
+        status.qosClass = QOSClass(spec).rawValue
         status.conditions = conditions(spec: spec, status: status, phase: phase, clock: &clock, now: now)
         return status
     }

@@ -77,6 +77,7 @@ struct ContainerValidation {
             if ephemeral.readinessProbe != nil { errors.append(.forbidden(containerPath.child("readinessProbe"), Self.ephemeralForbidden)) }
             if ephemeral.startupProbe != nil { errors.append(.forbidden(containerPath.child("startupProbe"), Self.ephemeralForbidden)) }
             if ephemeral.lifecycle != nil { errors.append(.forbidden(containerPath.child("lifecycle"), Self.ephemeralForbidden)) }
+            if !ephemeral.common.resources.isEmpty { errors.append(.forbidden(containerPath.child("resources"), Self.ephemeralForbidden)) }
         }
         return errors
     }
@@ -101,6 +102,7 @@ struct ContainerValidation {
         errors += validatePorts(container.ports, path: path.child("ports"))
         errors += validateEnv(container.env, path: path.child("env"))
         errors += validateVolumeMounts(container.volumeMounts, path: path.child("volumeMounts"))
+        errors += ResourceValidation.validate(container.resources, path: path.child("resources"))
         return errors
     }
 

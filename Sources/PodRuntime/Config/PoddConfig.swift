@@ -98,6 +98,8 @@ public struct PoddConfig: Sendable, Equatable {
             }
         }
     }
+    /// pids.max of every pod's cgroup (kubelet's podPidsLimit); -1: unlimited.
+    public var podPidsLimit: Int64 = 4096
 
     /// When the monitor rotates a container's log file (kubelet's defaults: 10Mi, 5 files).
     public struct LogRotation: Sendable, Equatable {
@@ -180,6 +182,11 @@ public struct PoddConfig: Sendable, Equatable {
                     }
                     return path
                 }
+            case "podPidsLimit":
+                guard let n = value.intValue, n == -1 || n > 0 else {
+                    throw ConfigError(message: "\(source): podPidsLimit: expected a number of processes above 0, or -1 for no limit (default 4096)")
+                }
+                config.podPidsLimit = n
             case "logs": config.logs = try LogRotation.parse(value, source: source)
             case "seccompDefault", "seccompProfileRoot": try config.security.parse(key, value, source: source)
             case "userNamespaces": config.userNamespaces = try UserNamespaceSettings.parse(value, source: source)
@@ -217,7 +224,7 @@ public struct PoddConfig: Sendable, Equatable {
                     config.maxImageUploadBytes = Int(bytes)
                 }
             default:
-                throw ConfigError(message: "\(source): \(key): unknown key (known: socket, stateDir, runDir, manifestsDir, logLevel, restartBackoff, journal, debugImage, socketGroup, api, images, logs, cgroupParent, hostPathAllow, seccompDefault, seccompProfileRoot, userNamespaces, network)")
+                throw ConfigError(message: "\(source): \(key): unknown key (known: socket, stateDir, runDir, manifestsDir, logLevel, restartBackoff, journal, debugImage, socketGroup, api, images, logs, cgroupParent, hostPathAllow, podPidsLimit, seccompDefault, seccompProfileRoot, userNamespaces, network)")
             }
         }
         return config

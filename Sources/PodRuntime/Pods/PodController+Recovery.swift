@@ -320,7 +320,7 @@ extension PodController {
     /// No monitor survived (a reboot, or it was killed): whatever is left of the pod goes, and
     /// the restart counts and last states carry over to the fresh start.
     func discardLeftovers(checkpoint: PodStatus?, now: Timestamp) {
-        if let group = context.cgroups?.podGroup(uid: uid) { try? CgroupHierarchy.killAndRemove(group) }
+        try? context.cgroups?.killAndRemovePod(uid: uid)
         try? FileSystem.removeTree(layout.runDirectory)
         guard let checkpoint else { return }
         let (restored, _, _) = restoredContainers(checkpoint: checkpoint, states: [:], monitorAnswered: false, now: now)

@@ -70,6 +70,10 @@ public actor PodController {
     private var conditions = ConditionClock()
     /// Per container: the current run number (for log files) and container ID.
     var runs: [String: RunInfo] = [:]
+    /// Which exits the OOM killer caused (Metrics/OOMKillTracker.swift).
+    var oomKills = OOMKillTracker()
+    /// Whether this pod's start (admit to every app container running) has been measured.
+    var podStartMeasured = false
     private var startTime: Timestamp?
     private var terminalPhase: PodPhase?
     private var gone = false
@@ -182,6 +186,7 @@ public actor PodController {
             options.fsGroup = pod.spec.securityContext?.fsGroup
             if pod.spec.hostUsers == false { options.userNamespaces = context.config.userNamespaces }
             options.hostNetwork = pod.spec.hostNetwork
+            options.limits = CgroupLimits.pod(pod.spec, pidsLimit: context.config.podPidsLimit)
             let sandbox = try context.makeSandbox(options, context.reactor)
             try attach(sandbox)
             do throws(CNIError) { try setUpNetwork(monitorPID: sandbox.monitorPID) } catch {
@@ -197,6 +202,9 @@ public actor PodController {
                 context.logger.error("pod \(pod.metadata.namespace)/\(pod.metadata.name): no cgroup of its own: \(e)")
                 record(type: "Warning", reason: "FailedCgroup",
                        message: "Failed to create the pod's cgroup (\(e)): the pod runs without one (no resource accounting; its processes are found through its monitor only)", container: nil)
+            }
+            for problem in (sandbox as? PodSandbox)?.limitProblems ?? [] {
+                context.logger.warning("pod \(pod.metadata.namespace)/\(pod.metadata.name): limit not set: \(problem)")
             }
             context.logger.debug("pod \(pod.metadata.name): files \(Int((t1 - t0) * 1e6)) us, sandbox \(Int((RuntimeClock.monotonic() - t1) * 1e6)) us")
             return .admit
@@ -305,10 +313,12 @@ public actor PodController {
             if let end = message.timestamp("finishedAt") {
                 context.logger.trace("pod \(pod.metadata.name): container \(name) exit reported \(Int(now.seconds(since: end) * 1e6)) us after it ended")
             }
-            apply(lifecycle.handle(.exited(name, exitCode: Int32(message.int("exitCode") ?? 255),
-                                           signal: Int32(message.int("signal") ?? 0),
+            let (exitCode, signal) = (Int32(message.int("exitCode") ?? 255), Int32(message.int("signal") ?? 0))
+            apply(lifecycle.handle(.exited(name, exitCode: exitCode, signal: signal,
                                            startedAt: message.timestamp("startedAt"),
-                                           finishedAt: message.timestamp("finishedAt") ?? now), at: now))
+                                           finishedAt: message.timestamp("finishedAt") ?? now,
+                                           oomKilled: oomKills.killed(container: name, uid: uid, cgroups: context.cgroups,
+                                                                      exitCode: exitCode, signal: signal)), at: now))
             try? sandbox?.send({ var m = ControlMessage(op: "forget"); m.append("name", name); return m }())
         default:
             monitorSaidOther(message)
@@ -385,6 +395,9 @@ public actor PodController {
             if run >= 2 { unlink(layout.logPath(container: name, run: run - 2)) }
             runs[name]?.sentAt = RuntimeClock.monotonic()
             context.logger.trace("pod \(pod.metadata.name): spawn \(name) sent")
+            for problem in context.cgroups?.prepareContainer(uid: uid, name: name, limits: CgroupLimits.container(containerResources(name))) ?? [] {
+                context.logger.warning("pod \(pod.metadata.namespace)/\(pod.metadata.name): container \(name): limit not set: \(problem)")
+            }
             try sandbox.send(message)
             record(type: "Normal", reason: "Created", message: "Created container \(name)", container: name)
             return nil
@@ -408,6 +421,11 @@ public actor PodController {
         } catch {
             return .startFailed(name, reason: "CreateContainerError", message: "container \(name): \(error)", terminated: true)
         }
+    }
+
+    /// An app or init container's resources (ephemeral containers have none).
+    private func containerResources(_ name: String) -> ResourceRequirements {
+        (pod.spec.containers + pod.spec.initContainers).first { $0.name == name }?.resources ?? ResourceRequirements()
     }
 
     private func definition(_ name: String) -> ContainerDefinition? {
@@ -453,6 +471,11 @@ public actor PodController {
 
     func publish() {
         let snapshot = current()
+        if !podStartMeasured, let startTime, !snapshot.status.containerStatuses.isEmpty,
+           snapshot.status.containerStatuses.allSatisfy({ $0.state.running != nil }) {
+            podStartMeasured = true
+            LatencyHistogram.podStart.observe(RuntimeClock.now().seconds(since: startTime))
+        }
         context.store.saveStatus(uid: uid, snapshot.status.json)
         saveRecoveryNotes()
         announce("MODIFIED", snapshot)
@@ -622,7 +645,7 @@ public actor PodController {
         let (store, logger, uid, keepState) = (context.store, context.logger, self.uid, self.keepState)
         // Without a sandbox (its monitor died while the pod was stopping) nothing else removes
         // the pod's cgroup.
-        let orphanGroup = sandbox == nil ? context.cgroups?.podGroup(uid: uid) : nil
+        let orphanGroups = sandbox == nil ? context.cgroups : nil
         let (network, names, podKey) = (context.network, context.podNames, "\(pod.metadata.namespace)/\(pod.metadata.name)")
         // Shutting the monitor down waits for it (and for the cgroup to empty), and removing
         // the pod's files may take a while: neither holds a thread of the cooperative pool.
@@ -632,8 +655,8 @@ public actor PodController {
                     // DEL while the pod's namespace is there (its pin keeps it past the monitor).
                     Self.tearDownNetwork(uid: uid, network: network, names: names, logger: logger, pod: podKey)
                     sandbox?.shutdown()
-                    if let orphanGroup {
-                        do throws(OSError) { try CgroupHierarchy.killAndRemove(orphanGroup) } catch {
+                    if let orphanGroups {
+                        do throws(OSError) { try orphanGroups.killAndRemovePod(uid: uid) } catch {
                             logger.error("removing the cgroup of pod \(uid): \(error)")
                         }
                     }

@@ -1,5 +1,6 @@
 import Glibc
 import CPodShim
+import PodModel
 import PodOS
 
 /// What a pod's controller needs of its sandbox: the monitor's messages in order, a way to
@@ -32,8 +33,12 @@ public final class PodSandbox: SandboxChannel {
     /// Why the pod has no cgroup of its own although the machine has cgroup v2 (the pod runs
     /// without: the caller must tell the user), or nil.
     public let cgroupError: OSError?
+    /// Limits that could not be set on the pod's groups (the pod runs without them).
+    public let limitProblems: [String]
     let socket: SeqPacketSocket
     let pidfd: PidFD?
+    /// Where the pod's v1 groups are, to remove them with it.
+    let cgroups: CgroupHierarchy?
     let reactor: Reactor
 
     public enum SandboxError: Error, CustomStringConvertible, Sendable {
@@ -49,7 +54,9 @@ public final class PodSandbox: SandboxChannel {
     }
 
     init(uid: String, runDirectory: String, monitorPID: pid_t, cgroup: String?, cgroupError: OSError? = nil,
-         socket: SeqPacketSocket, reactor: Reactor) {
+         socket: SeqPacketSocket, reactor: Reactor, cgroups: CgroupHierarchy? = nil, limitProblems: [String] = []) {
+        self.cgroups = cgroups
+        self.limitProblems = limitProblems
         self.uid = uid
         self.runDirectory = runDirectory
         self.monitorPID = monitorPID
@@ -80,6 +87,8 @@ public final class PodSandbox: SandboxChannel {
         public var userNamespaces: PoddConfig.UserNamespaceSettings?
         /// The pod shares the host's network namespace (hostNetwork): the monitor makes none.
         public var hostNetwork = false
+        /// The pod-level limits (pids.max from podPidsLimit, and the containers' totals).
+        public var limits = CgroupLimits()
     }
 
     /// podd becomes the subreaper of the monitors it starts: a monitor is orphaned on purpose
@@ -92,8 +101,13 @@ public final class PodSandbox: SandboxChannel {
         _ = subreaper
         var cgroup: String?
         var cgroupError: OSError?
+        var v1Groups: [String] = []
+        var limitProblems: [String] = []
         if let h = o.cgroups {
             do throws(OSError) { cgroup = try h.createPodGroup(uid: o.uid) } catch { cgroupError = error }
+            let (dirs, problems) = h.preparePod(uid: o.uid, group: cgroup, limits: o.limits)
+            v1Groups = dirs
+            limitProblems = problems
         }
         let (mine, theirs): (SeqPacketSocket, Int32)
         do throws(OSError) { (mine, theirs) = try SeqPacketSocket.pair() } catch { throw .os(error) }
@@ -101,6 +115,7 @@ public final class PodSandbox: SandboxChannel {
         if o.sharePID { args.append("--share-pid") }
         if o.hostNetwork { args.append("--host-network") }
         if let cgroup { args += ["--cgroup", cgroup] }
+        for dir in v1Groups { args += ["--cgroup-v1", dir] }
         for t in o.tmpfs { args += ["--tmpfs", t.size > 0 ? "\(t.path):\(t.size)" : t.path] }
         if o.hostIPC { args.append("--host-ipc") }
         for s in o.sysctls { args += ["--sysctl", s] }
@@ -124,7 +139,9 @@ public final class PodSandbox: SandboxChannel {
         do throws(OSError) {
             let env = ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]
             if let cgroup {
-                stub = try ProcessControl.spawn(o.monitorPath, arguments: args, environment: env, fd3: theirs, inCgroup: cgroup)
+                // A v2 group that gives controllers to its containers' groups holds no process.
+                let home = o.cgroups?.containerLimitsOnV2 == true ? cgroup + "/" + CgroupHierarchy.monitorLeaf : cgroup
+                stub = try ProcessControl.spawn(o.monitorPath, arguments: args, environment: env, fd3: theirs, inCgroup: home)
             } else {
                 stub = try ProcessControl.spawn(o.monitorPath, arguments: args, environment: env, fd3: theirs)
             }
@@ -156,7 +173,8 @@ public final class PodSandbox: SandboxChannel {
                     guard monitorPID > 0 else { throw .monitorFailed("it did not say its pid") }
                     started = true
                     return PodSandbox(uid: o.uid, runDirectory: o.runDirectory, monitorPID: monitorPID,
-                                      cgroup: cgroup, cgroupError: cgroupError, socket: mine, reactor: reactor)
+                                      cgroup: cgroup, cgroupError: cgroupError, socket: mine, reactor: reactor,
+                                      cgroups: o.cgroups, limitProblems: limitProblems)
                 case "fatal":
                     throw .monitorFailed("\(m["stage"] ?? "start"): \(m["message"] ?? "errno \(m["errno"] ?? "?")")")
                 default: continue
@@ -178,7 +196,8 @@ public final class PodSandbox: SandboxChannel {
             UserNamespaceRanges.shared.claim(uid: uid, runDirectory: runDirectory, settings: userNamespaces)
         }
         return PodSandbox(uid: uid, runDirectory: runDirectory, monitorPID: pid,
-                          cgroup: cgroup.flatMap { FileSystem.isDirectory($0) ? $0 : nil }, socket: sock, reactor: reactor)
+                          cgroup: cgroup.flatMap { FileSystem.isDirectory($0) ? $0 : nil }, socket: sock, reactor: reactor,
+                          cgroups: cgroups)
     }
 
     /// Delivers every message from the monitor to `handler` (on the reactor thread), and a
@@ -253,5 +272,7 @@ public final class PodSandbox: SandboxChannel {
             }
             try? CgroupHierarchy.remove(cgroup)
         }
+        // The v1 groups (memory, cpu, pids where v2 lacks them) hold the same processes.
+        try? cgroups?.killAndRemovePod(uid: uid)
     }
 }

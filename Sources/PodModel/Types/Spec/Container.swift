@@ -28,6 +28,7 @@ public struct Container: JSONConvertible {
     public var tty: Bool
     /// Who the container runs as and what it may do (over the pod's securityContext).
     public var securityContext: SecurityContext?
+    public var resources = ResourceRequirements()
 
     /// Creates a value from its fields; those left out take Kubernetes' defaults.
     public init(
@@ -83,7 +84,7 @@ public struct Container: JSONConvertible {
     /// Reads the container members of `reader` (shared with ephemeral containers, whose
     /// object is a container plus targetContainerName).
     static func read(_ reader: inout ObjectReader) -> Container {
-        let container = Container(
+        var container = Container(
             name: reader.string("name") ?? "",
             image: reader.string("image") ?? "",
             command: reader.strings("command"),
@@ -103,10 +104,10 @@ public struct Container: JSONConvertible {
             tty: reader.bool("tty") ?? false,
             securityContext: reader.decode("securityContext", as: SecurityContext.self)
         )
+        container.resources = reader.decode("resources", as: ResourceRequirements.self) ?? ResourceRequirements()
         reader.reject(
             [
                 "envFrom",
-                "resources",
                 "resizePolicy",
                 "restartPolicyRules",
                 "volumeDevices",
@@ -131,6 +132,7 @@ public struct Container: JSONConvertible {
         writer.set("ports", list: ports)
         writer.set("env", list: env)
         writer.set("restartPolicy", restartPolicy.map { JSONValue.string($0.rawValue) })
+        writer.set("resources", resources.isEmpty ? nil : resources)
         writer.set("volumeMounts", list: volumeMounts)
         writer.set("livenessProbe", livenessProbe)
         writer.set("readinessProbe", readinessProbe)

@@ -1,0 +1,113 @@
+import PodModel
+import PodRuntime
+
+/// The metrics.k8s.io/v1beta1 PodMetrics API (what `kubectl top pod` reads, as
+/// metrics-server serves it) and `/metrics` in Prometheus' text format, with cAdvisor's and
+/// kube-state-metrics' names plus podd's own. Both read the pods' cgroups when asked.
+struct MetricsRoutes {
+    let registry: PodRegistry
+    let sampler: PodUsageSampler
+
+    static let groupVersion = "metrics.k8s.io/v1beta1"
+
+    /// `GET .../pods` (a namespace, or all) and `GET .../namespaces/NS/pods/NAME`.
+    func podMetrics(_ r: APIRequest, namespace: String?, name: String?) async throws(StatusError) -> APIResponse {
+        if let namespace, let name {
+            guard let pod = await registry.get(PodRegistry.Key(namespace, name)) else {
+                throw .notFound(name, kind: "pods.metrics.k8s.io")
+            }
+            guard let item = item(pod) else { throw .notFound(name, kind: "pods.metrics.k8s.io") }
+            return PodAPIHandler.json(200, item)
+        }
+        var pods = await registry.list(namespace: namespace)
+        if let selector = r.queryValue("labelSelector"), !selector.isEmpty {
+            let parsed = try LabelSelector(selector)
+            pods = pods.filter { parsed.matches($0.json) }
+        }
+        sampler.retain(uids: Set(await registry.list(namespace: nil).compactMap(\.metadata.uid)))
+        let items = pods.sorted { ($0.metadata.namespace, $0.metadata.name) < ($1.metadata.namespace, $1.metadata.name) }.compactMap(item)
+        return PodAPIHandler.json(200, .object(JSONObject([
+            ("kind", "PodMetricsList"), ("apiVersion", .string(Self.groupVersion)),
+            ("metadata", .object(JSONObject())), ("items", .array(items)),
+        ])))
+    }
+
+    /// One PodMetrics: cpu in nanocores and memory in Ki, as metrics-server writes them.
+    private func item(_ pod: Pod) -> JSONValue? {
+        guard let usage = sampler.usage(of: pod), !usage.containers.isEmpty else { return nil }
+        var metadata = JSONObject([("name", .string(pod.metadata.name)), ("namespace", .string(pod.metadata.namespace)),
+                                   ("creationTimestamp", .string(RuntimeClock.now().rfc3339))])
+        if !pod.metadata.labels.isEmpty {
+            metadata["labels"] = .object(JSONObject(pod.metadata.labels.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) }))
+        }
+        let containers: [JSONValue] = usage.containers.map { c in
+            .object(JSONObject([("name", .string(c.name)), ("usage", .object(JSONObject([
+                ("cpu", .string("\(c.cpuMillicores * 1_000_000)n")),
+                ("memory", .string("\(c.memoryWorkingSetBytes / 1024)Ki")),
+            ])))]))
+        }
+        let window = String(format3: usage.pod.windowSeconds)
+        return .object(JSONObject([
+            ("kind", "PodMetrics"), ("apiVersion", .string(Self.groupVersion)), ("metadata", .object(metadata)),
+            ("timestamp", .string(RuntimeClock.now().rfc3339)), ("window", .string(window + "s")),
+            ("containers", .array(containers)),
+        ]))
+    }
+
+    // MARK: Prometheus
+
+    /// `/metrics`: per container cpu, memory, OOM kills and restarts, per pod the phase, and
+    /// podd's API and pod start latencies and monitor count.
+    func prometheus() async -> String {
+        let pods = await registry.list(namespace: nil).sorted { ($0.metadata.namespace, $0.metadata.name) < ($1.metadata.namespace, $1.metadata.name) }
+        var cpu = "# HELP container_cpu_usage_seconds_total Cumulative cpu time consumed in seconds.\n# TYPE container_cpu_usage_seconds_total counter\n"
+        var memory = "# HELP container_memory_working_set_bytes Current working set in bytes.\n# TYPE container_memory_working_set_bytes gauge\n"
+        var oom = "# HELP container_oom_events_total Count of out of memory events observed for the container.\n# TYPE container_oom_events_total counter\n"
+        var restarts = "# HELP kube_pod_container_status_restarts_total The number of container restarts per container.\n# TYPE kube_pod_container_status_restarts_total counter\n"
+        var phases = "# HELP kube_pod_status_phase The pods current phase.\n# TYPE kube_pod_status_phase gauge\n"
+        for pod in pods {
+            let ns = Self.escape(pod.metadata.namespace)
+            let name = Self.escape(pod.metadata.name)
+            for phase in ["Pending", "Succeeded", "Failed", "Unknown", "Running"] {
+                phases += "kube_pod_status_phase{namespace=\"\(ns)\",pod=\"\(name)\",phase=\"\(phase)\"} \(pod.status.phase.rawValue == phase ? 1 : 0)\n"
+            }
+            for status in pod.status.initContainerStatuses + pod.status.containerStatuses {
+                restarts += "kube_pod_container_status_restarts_total{namespace=\"\(ns)\",pod=\"\(name)\",container=\"\(Self.escape(status.name))\"} \(status.restartCount)\n"
+            }
+            guard let usage = sampler.usage(of: pod) else { continue }
+            for c in usage.containers {
+                let labels = "{namespace=\"\(ns)\",pod=\"\(name)\",container=\"\(Self.escape(c.name))\"}"
+                cpu += "container_cpu_usage_seconds_total\(labels) \(Double(c.cpuNanoseconds) / 1e9)\n"
+                memory += "container_memory_working_set_bytes\(labels) \(c.memoryWorkingSetBytes)\n"
+                oom += "container_oom_events_total\(labels) \(c.oomKills)\n"
+            }
+        }
+        var text = cpu + memory + oom + restarts + phases
+        text += "# HELP podd_monitors Pod monitors (one per pod podd holds).\n# TYPE podd_monitors gauge\npodd_monitors \(await registry.count)\n"
+        text += LatencyHistogram.apiRequests.text + LatencyHistogram.podStart.text
+        return text
+    }
+
+    /// A label value as the text format escapes it (backslash, quote, newline).
+    static func escape(_ value: String) -> String {
+        var out = ""
+        for ch in value {
+            switch ch {
+            case "\\": out += "\\\\"
+            case "\"": out += "\\\""
+            case "\n": out += "\\n"
+            default: out.append(ch)
+            }
+        }
+        return out
+    }
+}
+
+extension String {
+    /// A number with three decimals ("1.002").
+    init(format3 value: Double) {
+        let thousandths = Int64((value * 1000).rounded())
+        let fraction = String(thousandths % 1000)
+        self = "\(thousandths / 1000)." + String(repeating: "0", count: 3 - fraction.count) + fraction
+    }
+}

@@ -1,0 +1,262 @@
+import Glibc
+import PodModel
+
+/// The resource controllers podd uses (memory, cpu, cpuacct, pids, hugetlb) and where each
+/// one lives on this machine: the cgroup v2 hierarchy when its pod groups can have it, else
+/// that controller's v1 hierarchy (a hybrid machine, such as one with v1 controllers and an
+/// empty cgroup2 mount beside them). Limits, usage and OOM kills are read and written here.
+extension CgroupHierarchy {
+    /// The controllers podd sets limits with or reads usage from.
+    public static let wantedControllers = ["memory", "cpu", "pids", "hugetlb"]
+    /// v1 controllers podd uses when v2 lacks them (cpuacct for cpu usage: v2 has cpu.stat).
+    static let v1Controllers = ["memory", "cpu", "cpuacct", "pids", "hugetlb"]
+
+    /// Finds the v1 hierarchies of the controllers the v2 pod groups lack, and makes podd's
+    /// base group on each. Under a systemd service (Delegate=yes) the base is inside the
+    /// service's own group of that hierarchy, as on v2.
+    static func detectV1(name: String, missing: Set<String>) -> [String: String] {
+        guard let info = FileSystem.readString("/proc/self/mountinfo") else { return [:] }
+        let own = ownGroups()
+        var result: [String: String] = [:]
+        for line in info.split(separator: "\n") {
+            let parts = line.split(separator: " ")
+            guard let dash = parts.firstIndex(of: "-"), dash + 3 < parts.count, parts[dash + 1] == "cgroup", parts.count > 4 else { continue }
+            let mountPoint = String(parts[4])
+            let options = parts[dash + 3].split(separator: ",").map(String.init)
+            for controller in v1Controllers where options.contains(controller) && result[controller] == nil {
+                guard missing.contains(controller) || (controller == "cpuacct" && missing.contains("cpu")) else { continue }
+                guard access(mountPoint, W_OK) == 0 else { continue }
+                let parent = own[controller].flatMap { $0.hasSuffix(".service") ? $0 : nil } ?? ""
+                let base = mountPoint + parent + "/" + name
+                guard (try? FileSystem.makeDirectories(base)) != nil else { continue }
+                result[controller] = base
+            }
+        }
+        return result
+    }
+
+    /// podd's own group on each hierarchy, from /proc/self/cgroup ("" is v2's, "0::PATH").
+    static func ownGroups() -> [String: String] {
+        var groups: [String: String] = [:]
+        for line in (FileSystem.readString("/proc/self/cgroup") ?? "").split(separator: "\n") {
+            let fields = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
+            guard fields.count == 3 else { continue }
+            let path = fields[2] == "/" ? "" : String(fields[2])
+            if fields[1].isEmpty { groups[""] = path }
+            for controller in fields[1].split(separator: ",") { groups[String(controller)] = path }
+        }
+        return groups
+    }
+
+    /// Enables `wanted` controllers from the first group below the v2 root down to `base`,
+    /// where the root already delegates them (podd never changes the root's own settings).
+    /// A group holding podd itself (its systemd service) cannot give controllers to its
+    /// children while it has processes: podd moves itself into a `daemon` leaf first.
+    /// Returns the controllers `base`'s children (the pod groups) have.
+    static func enableV2(mountPoint: String, base: String) -> Set<String> {
+        let rootOffers = Set(words(FileSystem.readString(mountPoint + "/cgroup.subtree_control")))
+        var usable = Set(wantedControllers).intersection(rootOffers)
+        guard !usable.isEmpty, base.hasPrefix(mountPoint + "/") else { return [] }
+        var dir = mountPoint
+        for component in base.dropFirst(mountPoint.count + 1).split(separator: "/") {
+            dir += "/" + component
+            if !FileSystem.isDirectory(dir) { _ = mkdir(dir, 0o755) }
+            usable.formIntersection(words(FileSystem.readString(dir + "/cgroup.controllers")))
+            let line = usable.sorted().map { "+" + $0 }.joined(separator: " ")
+            guard !line.isEmpty else { return [] }
+            if writeControl(line, to: dir + "/cgroup.subtree_control") != 0 && errno == EBUSY {
+                // Processes here (podd in its service's group): move them into a leaf.
+                let leaf = dir + "/daemon"
+                _ = mkdir(leaf, 0o755)
+                for pid in (FileSystem.readString(dir + "/cgroup.procs") ?? "").split(separator: "\n") {
+                    _ = writeControl(String(pid), to: leaf + "/cgroup.procs")
+                }
+                _ = writeControl(line, to: dir + "/cgroup.subtree_control")
+            }
+            usable.formIntersection(words(FileSystem.readString(dir + "/cgroup.subtree_control")))
+        }
+        return usable
+    }
+
+    private static func words(_ text: String?) -> Set<String> {
+        Set((text ?? "").split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init))
+    }
+
+    /// Writes `value` to a control file; 0, or -1 with errno set.
+    @discardableResult
+    public static func writeControl(_ value: String, to path: String) -> Int32 {
+        let fd = open(path, O_WRONLY | O_CLOEXEC)
+        guard fd >= 0 else { return -1 }
+        let n = value.withCString { Glibc.write(fd, $0, strlen($0)) }
+        let saved = errno
+        close(fd)
+        errno = saved
+        return n < 0 ? -1 : 0
+    }
+
+    // MARK: Pod and container groups
+
+    /// The pod's groups on the v1 hierarchies (controller to directory).
+    public func podGroupsV1(uid: String) -> [String: String] {
+        v1.mapValues { $0 + "/" + uid }
+    }
+
+    /// Whether the pod's containers can have limits of their own on v2 (memory or cpu given
+    /// to pod groups' children): the monitor then lives in a leaf of the pod group, since a
+    /// v2 group that gives controllers to its children may hold no process itself.
+    public var containerLimitsOnV2: Bool { !unifiedControllers.isDisjoint(with: ["memory", "cpu"]) }
+
+    /// The leaf of the pod group the monitor runs in when `containerLimitsOnV2`.
+    public static let monitorLeaf = "_monitor"
+
+    /// Makes the pod's v1 groups and sets the pod-level limits on v2 and v1. Returns the v1
+    /// directories the monitor joins, and what could not be set (the pod runs anyway).
+    public func preparePod(uid: String, group: String?, limits: CgroupLimits) -> (v1: [String], problems: [String]) {
+        var problems: [String] = []
+        var v1Dirs: [String] = []
+        for (controller, dir) in podGroupsV1(uid: uid).sorted(by: { $0.key < $1.key }) {
+            if mkdir(dir, 0o755) != 0 && errno != EEXIST {
+                problems.append("mkdir \(dir): \(String(cString: strerror(errno)))")
+                continue
+            }
+            if controller == "memory" { Self.writeControl("1", to: dir + "/memory.use_hierarchy") }
+            v1Dirs.append(dir)
+        }
+        if let group, containerLimitsOnV2 {
+            if mkdir(group + "/" + Self.monitorLeaf, 0o755) != 0 && errno != EEXIST {
+                problems.append("mkdir \(group)/\(Self.monitorLeaf): \(String(cString: strerror(errno)))")
+            }
+            let line = unifiedControllers.intersection(["memory", "cpu", "pids", "hugetlb"]).sorted().map { "+" + $0 }.joined(separator: " ")
+            if Self.writeControl(line, to: group + "/cgroup.subtree_control") != 0 {
+                problems.append("enable \(line) in \(group): \(String(cString: strerror(errno)))")
+            }
+        }
+        problems += apply(limits, v2: group, v1: podGroupsV1(uid: uid))
+        return (v1Dirs, problems)
+    }
+
+    /// Makes a container's groups (v2 child, and v1 children where v1 holds a controller)
+    /// with its limits, before the monitor starts it: the monitor joins the v1 ones that
+    /// exist. Nothing is made for a container without resources: it shares the pod's groups
+    /// on v1 (joining one costs an RCU grace period, ~20 ms, on each start).
+    public func prepareContainer(uid: String, name: String, limits: CgroupLimits) -> [String] {
+        guard !limits.isEmpty else { return [] }
+        var v2Dir: String?
+        if containerLimitsOnV2 {
+            let dir = podGroup(uid: uid) + "/" + name
+            if mkdir(dir, 0o755) == 0 || errno == EEXIST { v2Dir = dir }
+        }
+        var v1Dirs: [String: String] = [:]
+        for (controller, dir) in podGroupsV1(uid: uid) where controller != "pids" {
+            let child = dir + "/" + name
+            if mkdir(child, 0o755) == 0 || errno == EEXIST { v1Dirs[controller] = child }
+        }
+        return apply(limits, v2: v2Dir, v1: v1Dirs)
+    }
+
+    /// Writes `limits` into the groups given; returns what failed.
+    func apply(_ limits: CgroupLimits, v2: String?, v1: [String: String]) -> [String] {
+        var problems: [String] = []
+        func set(_ dir: String?, _ file: String, _ value: String) {
+            guard let dir else { return }
+            if Self.writeControl(value, to: dir + "/" + file) != 0 {
+                problems.append("\(dir)/\(file) = \(value): \(String(cString: strerror(errno)))")
+            }
+        }
+        let v2Has = { (controller: String) in v2 != nil && self.unifiedControllers.contains(controller) ? v2 : nil }
+        if let memory = limits.memoryBytes {
+            set(v2Has("memory"), "memory.max", String(memory))
+            // No swap, as kubelet's default (NoSwap): the limit is the limit.
+            set(v2Has("memory"), "memory.swap.max", "0")
+            set(v1["memory"], "memory.limit_in_bytes", String(memory))
+            if let dir = v1["memory"], FileSystem.exists(dir + "/memory.memsw.limit_in_bytes") {
+                set(dir, "memory.memsw.limit_in_bytes", String(memory))
+            }
+        }
+        if let quota = limits.cpuQuotaMicros {
+            set(v2Has("cpu"), "cpu.max", limits.cpuMax)
+            set(v1["cpu"], "cpu.cfs_period_us", String(CgroupLimits.cpuPeriodMicros))
+            set(v1["cpu"], "cpu.cfs_quota_us", String(quota))
+        }
+        if let shares = limits.cpuShares {
+            set(v2Has("cpu"), "cpu.weight", String(CgroupLimits.weight(shares: shares)))
+            set(v1["cpu"], "cpu.shares", String(shares))
+        }
+        if let pids = limits.pidsMax {
+            set(v2Has("pids"), "pids.max", String(pids))
+            set(v1["pids"], "pids.max", String(pids))
+        }
+        if !limits.hugepages.isEmpty && v2Has("hugetlb") == nil && v1["hugetlb"] == nil {
+            problems.append("no hugetlb controller podd can use (cgroup v2 root does not delegate it, no v1 hierarchy): hugepages limits do not apply")
+        }
+        for page in limits.hugepages {
+            let size = CgroupLimits.hugetlbSizeName(page.pageSize)
+            set(v2Has("hugetlb"), "hugetlb.\(size).max", String(page.bytes))
+            set(v1["hugetlb"], "hugetlb.\(size).limit_in_bytes", String(page.bytes))
+        }
+        return problems
+    }
+
+    /// Kills what is left in the pod's groups (v2 and v1) and removes them: the end of a
+    /// pod's teardown, whichever path it takes.
+    public func killAndRemovePod(uid: String) throws(OSError) {
+        try Self.killAndRemove(podGroup(uid: uid))
+        for dir in podGroupsV1(uid: uid).values where FileSystem.isDirectory(dir) {
+            for pid in Self.processes(in: dir) { kill(pid, SIGKILL) }
+            for _ in 0..<50 where !Self.processes(in: dir).isEmpty { usleep(20_000) }
+            try Self.remove(dir)
+        }
+    }
+
+    // MARK: Usage
+
+    /// What a pod's or container's groups say it uses now.
+    public struct Usage: Sendable, Equatable {
+        /// CPU time used, nanoseconds (cumulative).
+        public var cpuNanoseconds: UInt64?
+        /// Memory working set: usage minus inactive file pages, as cAdvisor computes it.
+        public var memoryWorkingSetBytes: Int64?
+        /// Processes killed by the OOM killer in the group (cumulative).
+        public var oomKills: Int64?
+    }
+
+    /// The usage of the pod (`container` nil) or one of its containers. A container without
+    /// a v1 group of its own reads nil for what v1 holds.
+    public func usage(uid: String, container: String?) -> Usage {
+        let suffix = container.map { "/" + $0 } ?? ""
+        let v2Dir = podGroup(uid: uid) + suffix
+        let v1Dirs = podGroupsV1(uid: uid).mapValues { $0 + suffix }
+        var usage = Usage()
+        if let dir = v1Dirs["cpuacct"], let text = FileSystem.readString(dir + "/cpuacct.usage") {
+            usage.cpuNanoseconds = UInt64(text.trimmingSpaces)
+        } else if let stat = FileSystem.readString(v2Dir + "/cpu.stat"), let micros = Self.field("usage_usec", in: stat) {
+            usage.cpuNanoseconds = UInt64(max(micros, 0)) * 1000
+        }
+        if let dir = v1Dirs["memory"], let text = FileSystem.readString(dir + "/memory.usage_in_bytes"), let used = Int64(text.trimmingSpaces) {
+            let inactive = FileSystem.readString(dir + "/memory.stat").flatMap { Self.field("total_inactive_file", in: $0) } ?? 0
+            usage.memoryWorkingSetBytes = max(used - inactive, 0)
+            usage.oomKills = FileSystem.readString(dir + "/memory.oom_control").flatMap { Self.field("oom_kill", in: $0) }
+        } else if unifiedControllers.contains("memory"), let text = FileSystem.readString(v2Dir + "/memory.current"),
+                  let used = Int64(text.trimmingSpaces) {
+            let inactive = FileSystem.readString(v2Dir + "/memory.stat").flatMap { Self.field("inactive_file", in: $0) } ?? 0
+            usage.memoryWorkingSetBytes = max(used - inactive, 0)
+            usage.oomKills = FileSystem.readString(v2Dir + "/memory.events").flatMap { Self.field("oom_kill", in: $0) }
+        }
+        return usage
+    }
+
+    /// The value of `key` in a flat-keyed control file ("key value" lines).
+    static func field(_ key: String, in text: String) -> Int64? {
+        for line in text.split(separator: "\n") {
+            let parts = line.split(separator: " ")
+            if parts.count == 2, parts[0] == key { return Int64(parts[1]) }
+        }
+        return nil
+    }
+}
+
+extension String {
+    var trimmingSpaces: String {
+        String(self.drop { $0 == " " || $0 == "\n" }.reversed().drop { $0 == " " || $0 == "\n" }.reversed())
+    }
+}

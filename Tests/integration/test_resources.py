@@ -1,0 +1,176 @@
+"""Resources (issue 12): requests and limits in the pod's cgroups (v2 where the machine has
+the controller, else its v1 hierarchy), podPidsLimit, OOMKilled, and Kubernetes' 422s for
+bad resources. Each effect is observed in the kernel's own files or from the container."""
+import os
+import shutil
+import tempfile
+import time
+
+import pytest
+
+from harness import Podd, pod_manifest, wait_for
+
+UNIFIED = next((line.split()[4] for line in open("/proc/self/mountinfo") if " - cgroup2 " in line), None)
+
+
+def v1_mount(controller):
+    """The mount point of a v1 controller's hierarchy, or None."""
+    for line in open("/proc/self/mountinfo"):
+        fields = line.split()
+        if " - cgroup " in line and controller in fields[-1].split(","):
+            return fields[4]
+    return None
+
+
+def controller_dir(controller, uid, container=None):
+    """Where podd keeps a pod's (or container's) group for `controller`: the v2 group when
+    the v2 pod groups have the controller, else the v1 one (podd's rule)."""
+    if UNIFIED and controller in open(f"{UNIFIED}/podd/cgroup.subtree_control").read().split():
+        base = f"{UNIFIED}/podd/{uid}"
+    else:
+        mount = v1_mount(controller)
+        if mount is None:
+            return None
+        base = f"{mount}/podd/{uid}"
+    return f"{base}/{container}" if container else base
+
+
+def read(path):
+    with open(path) as f:
+        return f.read().strip()
+
+
+@pytest.fixture
+def small_pids(busybox_tar):
+    """A podd whose pods may hold at most 64 processes."""
+    root = tempfile.mkdtemp(prefix="podd-", dir="/tmp")
+    d = Podd(root, extra_config="podPidsLimit: 64\n").start()
+    d.podctl("image", "import", "busybox", str(busybox_tar))
+    yield d
+    d.cleanup()
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def resources_pod(name, command, resources, **spec):
+    return pod_manifest(name, [{"name": "app", "command": ["sh", "-c", command], "resources": resources}],
+                        terminationGracePeriodSeconds=0, **spec)
+
+
+def test_limits_are_written_where_the_machine_has_the_controller(podd):
+    r = podd.create(resources_pod("lim", "exec sleep 100000",
+                                  {"limits": {"cpu": "200m", "memory": "64Mi"}, "requests": {"cpu": "100m"}}))
+    assert r.status == 201, r.text
+    podd.wait_running("lim")
+    pod = podd.pod("lim")
+    uid = pod["metadata"]["uid"]
+    # The API server's defaulting: the memory request is the limit.
+    assert pod["spec"]["containers"][0]["resources"]["requests"] == {"cpu": "100m", "memory": "64Mi"}
+    assert pod["status"]["qosClass"] == "Burstable"
+    memory = controller_dir("memory", uid, "app")
+    cpu = controller_dir("cpu", uid, "app")
+    if memory is None or cpu is None:
+        pytest.skip("this machine has no memory or cpu controller podd can use")
+    if memory.startswith(UNIFIED):
+        assert read(f"{memory}/memory.max") == str(64 << 20)
+        assert read(f"{cpu}/cpu.max") == "20000 100000"
+        assert read(f"{cpu}/cpu.weight") == "4"
+    else:
+        assert read(f"{memory}/memory.limit_in_bytes") == str(64 << 20)
+        assert read(f"{cpu}/cpu.cfs_quota_us") == "20000"
+        assert read(f"{cpu}/cpu.cfs_period_us") == "100000"
+        assert read(f"{cpu}/cpu.shares") == "102"
+    # The container's process is in its groups, the pod's group holds them.
+    pid = wait_for(lambda: read(f"{memory}/cgroup.procs").split(), what="the container in its memory group")[0]
+    assert os.path.exists(f"/proc/{pid}")
+    podd.request("DELETE", "/api/v1/namespaces/default/pods/lim?gracePeriodSeconds=0")
+    podd.wait_gone("lim")
+    for controller in ("memory", "cpu", "pids"):
+        d = controller_dir(controller, uid)
+        assert d is None or not os.path.exists(d), f"{d} left behind"
+
+
+def test_a_guaranteed_pod_is_guaranteed(podd):
+    assert podd.create(resources_pod("g", "exec sleep 100000", {"limits": {"cpu": "1", "memory": "32Mi"}})).status == 201
+    wait_for(lambda: podd.pod("g")["status"].get("qosClass") == "Guaranteed", what="qosClass Guaranteed")
+    assert podd.create(pod_manifest("be", [("app", "exec sleep 100000")], terminationGracePeriodSeconds=0)).status == 201
+    wait_for(lambda: podd.pod("be")["status"].get("qosClass") == "BestEffort", what="qosClass BestEffort")
+
+
+def test_memory_hog_is_oom_killed_and_restarted(podd):
+    if controller_dir("memory", "x") is None:
+        pytest.skip("no memory controller")
+    def oom_status():
+        cs = podd.pod("hog")["status"]["containerStatuses"][0]
+        term = cs.get("lastState", {}).get("terminated") or cs.get("state", {}).get("terminated")
+        return cs if term and term.get("reason") == "OOMKilled" else None
+
+    # /dev/zero has no newline: tail (the container's main process, by exec) holds all of
+    # it in memory, past the 32Mi limit.
+    r = podd.create(resources_pod("hog", "head -c 200m /dev/zero | exec tail", {"limits": {"memory": "32Mi"}}))
+    assert r.status == 201, r.text
+    cs = wait_for(oom_status, timeout=60, what="an OOMKilled termination")
+    term = cs.get("lastState", {}).get("terminated") or cs["state"]["terminated"]
+    assert term["exitCode"] == 137
+    wait_for(lambda: podd.pod("hog")["status"]["containerStatuses"][0]["restartCount"] >= 1, timeout=60,
+             what="a restart after the OOM kill")
+    events = podd.get("/api/v1/namespaces/default/events").json()["items"]
+    oom = [e for e in events if e["reason"] == "OOMKilling" and e["involvedObject"]["name"] == "hog"]
+    assert oom and oom[0]["type"] == "Warning", [e["reason"] for e in events]
+    assert "app" in oom[0]["message"]
+
+
+def test_fork_bomb_is_held_by_pod_pids_limit(small_pids):
+    d = small_pids
+    if controller_dir("pids", "x") is None:
+        pytest.skip("no pids controller")
+    # Up to 200 sleepers: the pod's pids.max (64) stops it; the shell reports the failures.
+    script = "i=0; while [ $i -lt 200 ]; do sleep 1000 & i=$((i+1)); done; echo started; exec sleep 100000"
+    assert d.create(resources_pod("bomb", script, {})).status == 201
+    d.wait_running("bomb")
+    uid = d.pod("bomb")["metadata"]["uid"]
+    pids = controller_dir("pids", uid)
+    assert read(f"{pids}/pids.max") == "64"
+    wait_for(lambda: "fork" in d.log("bomb").lower() or "resource" in d.log("bomb").lower(), timeout=30,
+             what="fork failures in the log")
+    current = int(read(f"{pids}/pids.current"))
+    assert current <= 64
+    # The host is unharmed: it still forks.
+    assert os.system("true") == 0
+    d.request("DELETE", "/api/v1/namespaces/default/pods/bomb?gracePeriodSeconds=0")
+    d.wait_gone("bomb")
+    assert not os.path.exists(pids)
+
+
+def test_cpu_limit_holds_a_busy_loop_near_its_quota(podd):
+    if controller_dir("cpu", "x") is None:
+        pytest.skip("no cpu controller")
+    r = podd.create(resources_pod("spin", "while :; do :; done", {"limits": {"cpu": "200m"}}))
+    assert r.status == 201, r.text
+    podd.wait_running("spin")
+    uid = podd.pod("spin")["metadata"]["uid"]
+    acct = controller_dir("cpuacct", uid, "app") if not controller_dir("cpu", uid).startswith(UNIFIED or "-") else None
+
+    def used_ns():
+        if acct:
+            return int(read(f"{acct}/cpuacct.usage"))
+        stat = dict(line.split() for line in open(f"{controller_dir('cpu', uid, 'app')}/cpu.stat"))
+        return int(stat["usage_usec"]) * 1000
+
+    start, t0 = used_ns(), time.monotonic()
+    time.sleep(3)
+    share = (used_ns() - start) / ((time.monotonic() - t0) * 1e9)
+    # 200m is 20% of a core; the machine is shared, so only the ceiling is firm.
+    assert 0.05 < share < 0.3, share
+
+
+@pytest.mark.parametrize("resources,message", [
+    ({"limits": {"memory": "64Mi"}, "requests": {"memory": "128Mi"}},
+     'spec.containers[0].resources.requests: Invalid value: "128Mi": must be less than or equal to memory limit of 64Mi'),
+    ({"limits": {"gpu": "1"}},
+     'spec.containers[0].resources.limits[gpu]: Invalid value: "gpu": must be a standard resource for containers'),
+])
+def test_bad_resources_are_refused_with_kubernetes_messages(podd, resources, message):
+    r = podd.create(resources_pod("bad", "true", resources))
+    assert r.status == 422, r.text
+    assert message in r.json()["message"], r.json()["message"]
+    assert podd.pod("bad") is None
