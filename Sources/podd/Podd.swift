@@ -70,7 +70,8 @@ struct Podd: AsyncParsableCommand {
                 api {maxConnections \(c.api.maxConnections), idleTimeout \(c.api.idleTimeout)s, \
                 requestHeaderTimeout \(c.api.requestHeaderTimeout)s}, images {maxUploadBytes \(c.maxImageUploadBytes)}, \
                 logs {containerLogMaxSize \(c.logs.containerLogMaxSize), containerLogMaxFiles \(c.logs.containerLogMaxFiles)}, \
-                cgroupParent \(c.cgroupParent), hostPathAllow [\(c.hostPathAllow.joined(separator: ", "))]
+                cgroupParent \(c.cgroupParent), hostPathAllow [\(c.hostPathAllow.joined(separator: ", "))], \
+                registries \(c.registries)
                 """)
             return
         }
