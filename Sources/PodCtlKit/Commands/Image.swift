@@ -5,7 +5,7 @@ extension Podctl {
     public struct Image: ParsableCommand {
         public static let configuration = CommandConfiguration(
             abstract: "Manage podd's local images (a pod's image must be imported first).",
-            subcommands: [Import.self, Load.self, List.self, Remove.self]
+            subcommands: [Import.self, Load.self, List.self, Pull.self, Remove.self]
         )
 
         public init() {}
