@@ -19,6 +19,13 @@ struct RegistrySession: Sendable {
     /// `host[:port]` as messages and `FetchedImage.source` show it.
     var authority: String { base.authority }
 
+    /// A mirror's path prefix without its trailing `/` (empty for a registry's root).
+    static func prefix(of base: HTTPLocation) -> String {
+        var path = base.target
+        while path.hasSuffix("/") { path.removeLast() }
+        return path
+    }
+
     /// Pings `base`'s `/v2/` and learns how to authorize. An HTTPS endpoint listed under
     /// `insecure` that does not speak TLS is reached over plain HTTP instead (podman's
     /// fallback); one not listed is refused with a message that says how to allow it.
@@ -31,12 +38,12 @@ struct RegistrySession: Sendable {
             challenges = try await ping(base, verifyTLS: !insecure, http: http)
         } catch let error as TransportError where base.isSecure && error.kind != .connect && error.kind != .timeout && error.kind != .cancelled {
             // No TLS there: a plain HTTP registry on that port, most likely.
-            guard let plain = HTTPLocation("http://" + base.authority + base.target) else { throw error }
+            guard let plain = HTTPLocation("http://" + base.authority + Self.prefix(of: base)) else { throw error }
             if insecure {
                 base = plain
                 challenges = try await ping(base, verifyTLS: false, http: http)
-            } else if (try? await ping(plain, verifyTLS: false, http: http, retry: .init(delays: []))) != nil {
-                throw FetchError(.insecureRefused, "pinging container registry \(base.authority): GET \"\(base.withoutQuery)/v2/\": http: server gave HTTP response to HTTPS client: podd reaches a registry over plain HTTP only when registries.insecure in podd.yaml lists it (add \(base.authority))")
+            } else if await answers(plain, http: http) {
+                throw FetchError(.insecureRefused, "pinging container registry \(base.authority): GET \"\(base.isSecure ? "https" : "http")://\(base.authority)\(Self.prefix(of: base))/v2/\": http: server gave HTTP response to HTTPS client: podd reaches a registry over plain HTTP only when registries.insecure in podd.yaml lists it (add \(base.authority))")
             } else {
                 throw error
             }
@@ -48,11 +55,21 @@ struct RegistrySession: Sendable {
                                isMirror: isMirror)
     }
 
+    /// Whether `location` answers a ping at all (a plain HTTP registry where HTTPS failed).
+    private static func answers(_ location: HTTPLocation, http: RegistryHTTPClient) async -> Bool {
+        do {
+            _ = try await ping(location, verifyTLS: false, http: http, retry: RetryPolicy(delays: []))
+            return true
+        } catch {
+            return false
+        }
+    }
+
     /// GET /v2/: nil when it answers 200 (no authorization needed), the challenges of a 401.
     private static func ping(_ base: HTTPLocation, verifyTLS: Bool, http: RegistryHTTPClient,
                              retry: RetryPolicy = .standard) async throws -> [AuthChallenge]? {
         var location = base
-        location.target = base.target + "/v2/"
+        location.target = prefix(of: base) + "/v2/"
         return try await retry.run {
             try await http.get(location, headers: [], verifyTLS: verifyTLS) { response, body -> [AuthChallenge]? in
                 switch response.status {
@@ -69,7 +86,7 @@ struct RegistrySession: Sendable {
     /// `base` + `/v2/REPOSITORY/` + `path`.
     func location(_ path: String) -> HTTPLocation {
         var location = base
-        location.target = base.target + "/v2/" + repository + "/" + path
+        location.target = Self.prefix(of: base) + "/v2/" + repository + "/" + path
         return location
     }
 
