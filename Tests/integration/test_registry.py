@@ -508,7 +508,7 @@ def test_podctl_image_pull_end_to_end(tmp_path):
     try:
         registry.push(layout, "multi", "test/multi:1")
         probe = d.podctl("image", "pull", f"{registry.address}/test/nosuch:1", check=False)
-        if "(NotFound)" in probe.stderr and "nosuch" not in probe.stderr:
+        if ("(NotFound)" in probe.stderr or "(MethodNotAllowed)" in probe.stderr) and "nosuch" not in probe.stderr:
             pytest.skip("podd does not serve POST /apis/podd.io/v1/images/pull yet (the store's pull route, "
                         "issue 10): the lead enables this test once it is merged")
         assert probe.returncode != 0 and "not found" in probe.stderr, probe.stderr

@@ -188,7 +188,8 @@ final class PullProgressView {
                 speed = " (\(Self.bytes(Int64(Double(layer.received) / (now - first))))/s)"
             }
             let amounts = " \(Self.bytes(layer.received)) / \(Self.bytes(layer.total))\(speed)"
-            let barWidth = max(10, min(40, width - label.count - amounts.count - 4))
+            // A width that does not change as the amounts grow: room for the longest amounts.
+            let barWidth = max(10, min(30, width - label.count - 44))
             let filled = Int(fraction * Double(barWidth))
             let bar = String(repeating: "=", count: filled) + (filled < barWidth ? ">" : "")
                 + String(repeating: "-", count: max(0, barWidth - filled - 1))
