@@ -159,6 +159,19 @@ struct DistributionTests {
         #expect(direct.source == plain)
     }
 
+    @Test func httpsRegistryWithAnUntrustedCertificate() async throws {
+        let directory = TemporaryDirectory()
+        // Listed as insecure: HTTPS without verification (podman's insecure = true).
+        let image = try await fetch("\(fixture.address("tls"))/test/multi:1", with: fetcher(), into: try directory.layout())
+        #expect(image.manifestDigest == fixture.digest("multi"))
+        #expect(image.source == fixture.address("tls"))
+        // Not listed: the system's CAs do not know its self-signed certificate.
+        try await expectFailure("\(fixture.address("tls"))/test/multi:1", with: fetcher(insecure: [])) { error in
+            #expect(error.kind == .unreachable, "\(error)")
+            #expect(error.message.contains("x509: certificate signed by unknown authority"), "\(error)")
+        }
+    }
+
     // MARK: Bad inputs
 
     @Test func missingManifestIsNotFound() async throws {

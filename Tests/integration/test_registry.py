@@ -280,7 +280,7 @@ class TokenServer:
 class Registry:
     """One docker-registry process on 127.0.0.1 with its own storage dir."""
 
-    def __init__(self, root, name, auth=None, token=None):
+    def __init__(self, root, name, auth=None, token=None, tls=False):
         self.root = Path(root) / name
         self.root.mkdir(parents=True)
         self.name = name
@@ -296,6 +296,13 @@ class Registry:
             f"  addr: {self.address}",
             "  secret: podd-test-secret",
         ]
+        if tls:
+            # A self-signed certificate for 127.0.0.1: HTTPS that only an insecure listing accepts.
+            cert, key = self.root / "tls.crt", self.root / "tls.key"
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+                            "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                           check=True, capture_output=True)
+            config += ["  tls:", f"    certificate: {cert}", f"    key: {key}"]
         if auth == "htpasswd":
             htpasswd = self.root / "htpasswd"
             subprocess.run(["htpasswd", "-B", "-b", "-c", str(htpasswd), USER, PASSWORD], check=True, capture_output=True)
@@ -410,13 +417,15 @@ def serve():
         token = TokenServer(root, service="podd-test-registry")
         registries["token"] = Registry(root, "token", auth="token", token=token)
         registries["victim"] = Registry(root, "victim")
+        registries["tls"] = Registry(root, "tls", tls=True)
         for name, registry in registries.items():
-            for tag in (["multi", "multiarch", "otherarch", "zstd", "corrupt"] if name != "victim" else ["big"]):
+            tags = {"victim": ["big"], "tls": ["multi"]}.get(name, ["multi", "multiarch", "otherarch", "zstd", "corrupt"])
+            for tag in tags:
                 registry.push(layout, tag, f"test/{tag}:1", all_platforms=tag in ("multiarch", "otherarch"))
         slow = SlowProxy(registries["victim"].port)
         print(json.dumps({
             "plain": registries["plain"].address, "htpasswd": registries["htpasswd"].address,
-            "token": registries["token"].address, "tokenRealm": token.realm, "victim": registries["victim"].address,
+            "token": registries["token"].address, "tls": registries["tls"].address, "tokenRealm": token.realm, "victim": registries["victim"].address,
             "slow": slow.address, "user": USER, "password": PASSWORD, "root": str(root), "images": images,
         }), flush=True)
         for line in sys.stdin:

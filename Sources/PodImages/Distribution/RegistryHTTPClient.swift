@@ -213,7 +213,11 @@ struct TransportError: Error, Sendable, CustomStringConvertible {
         case let error as IdleReadFailure.Timeout:
             self.init(.timeout, "GET \"\(location)\": read tcp \(location.authority): i/o timeout (nothing received for \(error.seconds)s)")
         case let error as NIOSSLError:
-            self.init(.tls, "GET \"\(location)\": tls: \(error)")
+            if "\(error)".contains("CERTIFICATE_VERIFY_FAILED") {
+                self.init(.tls, "GET \"\(location)\": tls: failed to verify certificate: x509: certificate signed by unknown authority (the system's CAs in /etc/ssl/certs do not trust \(location.authority); install its CA there, or list it under registries.insecure)")
+            } else {
+                self.init(.tls, "GET \"\(location)\": tls: \(error)")
+            }
         case let error as BoringSSLError:
             self.init(.tls, "GET \"\(location)\": tls: \(error)")
         case let error as IOError:
