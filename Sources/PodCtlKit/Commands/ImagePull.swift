@@ -47,7 +47,10 @@ extension Podctl.Image {
         static func pull(_ reference: String, socketPath: String, onEvent: (JSONValue) throws -> Void) throws -> String {
             let connection = try HTTPConnection(socketPath: socketPath)
             let body = JSONValue.object(JSONObject([("image", .string(reference))]))
-            try connection.send(method: "POST", target: pullPath, body: .bytes(body.compactBytes, contentType: "application/json"))
+            // The reference goes as the query (the store's route, images/pull?image=REF) and as
+            // the JSON body (the contract the registry client was written against).
+            try connection.send(method: "POST", target: pullPath + PoddClient.queryString([("image", reference)]),
+                                body: .bytes(body.compactBytes, contentType: "application/json"))
             let head = try connection.readHead()
             guard head.isSuccess else {
                 let errorBody = (try? connection.readWholeBody(of: head, method: "POST", limit: 1 << 20)) ?? []
@@ -65,7 +68,8 @@ extension Podctl.Image {
                 case "error":
                     throw PodctlError(event["message"].stringValue ?? "the pull of \(reference) failed")
                 case "pulled":
-                    pulled = event["id"].stringValue ?? event["image"].stringValue ?? reference
+                    // `id`, or the pulled image's inspect object (`Id`), or its name.
+                    pulled = event["id"].stringValue ?? event["image"]?["Id"]?.stringValue ?? event["image"].stringValue ?? reference
                 default:
                     try onEvent(event)
                 }
@@ -122,7 +126,7 @@ final class PullProgressView {
             if style == .lines, let manifest = event["manifest"]?.stringValue {
                 Output.error("Resolved manifest \(manifest), \(layers.count) layer\(layers.count == 1 ? "" : "s")")
             }
-        case "bytes":
+        case "bytes", "progress":
             update(digest) { layer in
                 layer.state = .copying
                 layer.received = event["received"]?.intValue ?? layer.received
