@@ -56,6 +56,7 @@ integration-test:
 bench: release
 	@scripts/install-deps.sh --bench || echo "bench: peers could not be installed; comparing with what is present"
 	@PODD_BIN=$(CURDIR)/$(RELEASE_BIN) scripts/bench.sh
+	@PODD_BIN=$(CURDIR)/$(RELEASE_BIN) python3 scripts/bench_registry.py
 
 # The stress suite (scripts/stress, issue 9): load, churn, chaos, disk full, fuzz, limits, each
 # against a podd of its own; prints a table and fails when a goal is missed. STRESS_SCALE=small

@@ -23,6 +23,8 @@ let package = Package(
         // 1.16: LogHandler.log(event:), which PodSystemd's journal handler implements.
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.0.0"),
+        // TLS to image registries (PodImages/Distribution), with the system's CA bundle.
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.0"),
     ],
     targets: [
         // JSON and YAML for podd and podctl alike: one parser, one writer, one YAML reading.
@@ -40,7 +42,12 @@ let package = Package(
         .target(name: "CImageCodecs",
                 linkerSettings: [.linkedLibrary("crypto"), .linkedLibrary("z"), .linkedLibrary("zstd")]),
         // Images: references, OCI documents and layouts, the store, archives, registries.
-        .target(name: "PodImages", dependencies: ["PodJSON", "CImageCodecs"]),
+        .target(name: "PodImages", dependencies: ["PodJSON", "CImageCodecs",
+                                                  // Distribution/: the registry client.
+                                                  .product(name: "NIOCore", package: "swift-nio"),
+                                                  .product(name: "NIOPosix", package: "swift-nio"),
+                                                  .product(name: "NIOHTTP1", package: "swift-nio"),
+                                                  .product(name: "NIOSSL", package: "swift-nio-ssl")]),
         .target(
             name: "PodOS",
             dependencies: ["CPodShim", "PodModel", .product(name: "Logging", package: "swift-log")]
@@ -111,6 +118,8 @@ let package = Package(
         // connect) went from 4.8 to 1.5 ms of CPU here, most of `podctl exec POD -- true`.
         .executableTarget(name: "podctl", dependencies: ["PodCtlKit"],
                           linkerSettings: [.unsafeFlags(["-static-executable"], .when(configuration: .release))]),
+        // make bench's registry pull through RegistryFetcher alone (scripts/bench_registry.py).
+        .executableTarget(name: "podd-pull-bench", dependencies: ["PodImages"]),
         .testTarget(name: "PodModelTests", dependencies: ["PodModel", "PodJSON"]),
         .testTarget(name: "PodImagesTests", dependencies: ["PodImages", "PodJSON"]),
         .testTarget(name: "PodRuntimeTests", dependencies: ["PodRuntime", "PodModel", "PodOS", "PodImages",

@@ -66,9 +66,10 @@ public final class Daemon: Sendable {
             logger.debug("reaped orphaned processes \(pids) (left by a monitor that died)")
         }
         let images = try ImageStore(root: config.stateDir + "/images")
-        // No registry client yet: a pull fails saying so, unless PODD_IMAGE_LAYOUT_REGISTRY
-        // names a directory of OCI layouts served as a registry (tests, offline mirrors).
-        let fetcher: (any ImageFetching)? = getenv("PODD_IMAGE_LAYOUT_REGISTRY").map { LayoutDirectoryFetcher(root: String(cString: $0)) }
+        // Pulls go to registries (registries: in the config), unless PODD_IMAGE_LAYOUT_REGISTRY
+        // names a directory of OCI layouts to serve as the registry (offline mirrors, tests).
+        let fetcher: any ImageFetching = getenv("PODD_IMAGE_LAYOUT_REGISTRY").map { LayoutDirectoryFetcher(root: String(cString: $0)) }
+            ?? RegistryFetcher(settings: config.registries)
         let pulls = ImagePulls(store: images, fetcher: fetcher)
         let store = try PodStore(root: config.stateDir + "/pods")
         let host = Self.hostname()

@@ -73,7 +73,8 @@ struct Podd: AsyncParsableCommand {
                 cgroupParent \(c.cgroupParent), hostPathAllow [\(c.hostPathAllow.joined(separator: ", "))], podPidsLimit \(c.podPidsLimit), \
                 seccompDefault \(c.security.seccompDefault), seccompProfileRoot \(c.security.seccompProfileRoot ?? c.stateDir + "/seccomp"), \
                 userNamespaces {firstID \(c.userNamespaces.firstID), maxPods \(c.userNamespaces.maxPods)}, \
-                \(c.network.summary)
+                \(c.network.summary), \
+                registries \(c.registries)
                 """)
             return
         }

@@ -4,8 +4,8 @@ extension Podctl {
     /// `podctl image ...`: podd's local image store.
     public struct Image: ParsableCommand {
         public static let configuration = CommandConfiguration(
-            abstract: "Manage podd's images: import, load, list, inspect, tag, remove, prune.",
-            subcommands: [Import.self, Load.self, List.self, Inspect.self, Tag.self, Remove.self, Prune.self]
+            abstract: "Manage podd's images: pull, import, load, list, inspect, tag, remove, prune.",
+            subcommands: [Import.self, Load.self, Pull.self, List.self, Inspect.self, Tag.self, Remove.self, Prune.self]
         )
 
         public init() {}

@@ -1,3 +1,4 @@
+import PodImages
 import PodModel
 
 /// podd's configuration: the YAML file of DESIGN.md, overridden by command-line flags.
@@ -18,6 +19,8 @@ public struct PoddConfig: Sendable, Equatable {
     public var api = APISettings()
     /// The largest image upload podd takes, in bytes (`images: {maxUploadBytes: N}`).
     public var maxImageUploadBytes = 16 << 30
+    /// Registries: the auth file, plain-HTTP registries, mirrors (`registries:`).
+    public var registries = RegistrySettings()
 
     /// How many connections the API serves at a time, and how long one may stay idle or take
     /// to send a request's head (seconds).
@@ -212,6 +215,7 @@ public struct PoddConfig: Sendable, Equatable {
                 }
             case "api":
                 config.api = try parseAPISettings(value, source: source)
+            case "registries": config.registries = try parseRegistries(value, source: source)
             case "images":
                 guard let settings = value.objectValue else {
                     throw ConfigError(message: "\(source): images: expected a mapping with maxUploadBytes")
@@ -224,7 +228,7 @@ public struct PoddConfig: Sendable, Equatable {
                     config.maxImageUploadBytes = Int(bytes)
                 }
             default:
-                throw ConfigError(message: "\(source): \(key): unknown key (known: socket, stateDir, runDir, manifestsDir, logLevel, restartBackoff, journal, debugImage, socketGroup, api, images, logs, cgroupParent, hostPathAllow, podPidsLimit, seccompDefault, seccompProfileRoot, userNamespaces, network)")
+                throw ConfigError(message: "\(source): \(key): unknown key (known: socket, stateDir, runDir, manifestsDir, logLevel, restartBackoff, journal, debugImage, socketGroup, api, images, logs, cgroupParent, hostPathAllow, podPidsLimit, seccompDefault, seccompProfileRoot, userNamespaces, network, registries)")
             }
         }
         return config
@@ -252,6 +256,62 @@ extension PoddConfig {
                 if key == "idleTimeout" { settings.idleTimeout = seconds } else { settings.requestHeaderTimeout = seconds }
             default:
                 throw ConfigError(message: "\(source): api.\(key): unknown key (known: maxConnections, idleTimeout, requestHeaderTimeout)")
+            }
+        }
+        return settings
+    }
+}
+
+extension PoddConfig {
+    /// `registries: {authFile: PATH, insecure: [HOST:PORT, ...], mirrors: {REGISTRY: [URL, ...]}}`.
+    static func parseRegistries(_ value: JSONValue, source: String) throws(ConfigError) -> RegistrySettings {
+        guard let object = value.objectValue else {
+            throw ConfigError(message: "\(source): registries: expected a mapping with authFile, insecure, mirrors")
+        }
+        var settings = RegistrySettings()
+        // insecure first: a plain-HTTP mirror must be listed there.
+        if let list = object["insecure"] {
+            guard let entries = list.arrayValue else {
+                throw ConfigError(message: "\(source): registries.insecure: expected a list of HOST:PORT, such as [registry.local:5000]")
+            }
+            settings.insecure = try entries.map { (entry: JSONValue) throws(ConfigError) -> String in
+                guard let text = entry.stringValue else {
+                    throw ConfigError(message: "\(source): registries.insecure: expected HOST:PORT strings, got \(entry.typeName)")
+                }
+                if let problem = RegistrySettings.problem(withInsecureEntry: text) {
+                    throw ConfigError(message: "\(source): registries.insecure: \(problem)")
+                }
+                return text
+            }
+        }
+        for (key, v) in object {
+            switch key {
+            case "insecure": continue
+            case "authFile":
+                guard let path = v.stringValue, path.hasPrefix("/"), !path.utf8.contains(0) else {
+                    throw ConfigError(message: "\(source): registries.authFile: must be an absolute path (a Docker-style config.json), got \(v.stringValue.map { "\"\($0)\"" } ?? v.typeName)")
+                }
+                settings.authFile = path
+            case "mirrors":
+                guard let mirrors = v.objectValue else {
+                    throw ConfigError(message: "\(source): registries.mirrors: expected a mapping of registry to mirror URLs, such as {docker.io: [https://mirror.example]}")
+                }
+                for (registry, urls) in mirrors {
+                    guard let list = urls.arrayValue else {
+                        throw ConfigError(message: "\(source): registries.mirrors.\(registry): expected a list of mirror URLs, such as [https://mirror.example]")
+                    }
+                    settings.mirrors[registry] = try list.map { (entry: JSONValue) throws(ConfigError) -> String in
+                        guard let url = entry.stringValue else {
+                            throw ConfigError(message: "\(source): registries.mirrors.\(registry): expected URL strings, got \(entry.typeName)")
+                        }
+                        if let problem = settings.problem(withMirror: url, of: registry) {
+                            throw ConfigError(message: "\(source): registries.mirrors.\(registry): \(problem)")
+                        }
+                        return url
+                    }
+                }
+            default:
+                throw ConfigError(message: "\(source): registries.\(key): unknown key (known: authFile, insecure, mirrors)")
             }
         }
         return settings
