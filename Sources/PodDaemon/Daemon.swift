@@ -71,14 +71,24 @@ public final class Daemon: Sendable {
         let cgroups = CgroupHierarchy.detect(name: config.cgroupParent)
         if cgroups == nil { logger.warning("no writable cgroup v2 hierarchy found: pods run without a cgroup of their own") }
         let registry = PodRegistry(features: Self.features, execHandlers: true)
+        let configCatalog = ConfigDataCatalog()
         let makeContext = { @Sendable (config: PoddConfig) in
-            RuntimeContext(config: config, images: images, store: store, events: events, reactor: reactor, cgroups: cgroups,
-                           monitorPath: monitorPath, logger: self.logger,
-                           publish: { type, pod, generation, sequence in
-                               Task { await registry.published(type, pod, generation: generation, sequence: sequence) }
-                           })
+            var context = RuntimeContext(config: config, images: images, store: store, events: events, reactor: reactor, cgroups: cgroups,
+                                         monitorPath: monitorPath, logger: self.logger,
+                                         publish: { type, pod, generation, sequence in
+                                             Task { await registry.published(type, pod, generation: generation, sequence: sequence) }
+                                         })
+            context.configData = configCatalog
+            return context
         }
         await registry.bind(makeContext(config))
+        // ConfigMaps and Secrets come back before the pods that use them.
+        let configData = ConfigDataRegistry(store: try ConfigDataStore(root: config.stateDir + "/configdata"), catalog: configCatalog,
+                                            versions: registry.resourceVersions,
+                                            onChange: { change in Task { await registry.configDataChanged(change) } })
+        let (configObjects, configErrors) = await configData.load()
+        for e in configErrors { logger.error("\(e)") }
+        if configObjects > 0 { logger.info("\(configObjects) ConfigMap(s) and Secret(s) loaded") }
 
         let (recovered, errors) = await registry.recover()
         for e in errors { logger.error("\(e)") }
@@ -87,6 +97,7 @@ public final class Daemon: Sendable {
         var handler = PodAPIHandler(registry: registry, images: images, events: events,
                                     version: VersionInfo(gitVersion: Self.version), logger: logger)
         handler.imageUploadLimit = config.maxImageUploadBytes
+        handler.configData = configData
         let server = HTTPServer(listeningSocket: socket.fd, handler: handler, allowedGroup: socket.group,
                                 limits: ConnectionLimits(config.api), logger: logger)
         let staticPods = StaticPodSource(directory: config.manifestsDir, registry: registry, events: events,

@@ -22,10 +22,13 @@ struct ContainerLaunch {
     static let defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
     /// `containerID` goes into the journal fields when output is forwarded (JournalForwarding).
+    /// `environment`: the container's resolved environment (ContainerEnvironment), when the
+    /// controller made it; else the one `environment(_:)` makes.
     func message(for c: ContainerDefinition, run: Int, pidNamespace: String,
-                 containerID: String? = nil) throws(LaunchError) -> (ControlMessage, logPath: String) {
+                 containerID: String? = nil, environment resolved: [String]? = nil) throws(LaunchError) -> (ControlMessage, logPath: String) {
         guard let ref = ImageReference(c.image), let lower = images.rootfs(ref) else { throw .imageMissing(c.image) }
-        let argv = c.command + c.args
+        let env = resolved ?? environment(c)
+        let argv = ConfigDataMounts.expandArguments(c.command + c.args, environment: env)
         guard !argv.isEmpty else { throw .noCommand(c.name) }
         let dirs = layout.containerDirectories(c.name)
         let logPath = layout.logPath(container: c.name, run: run)
@@ -58,9 +61,10 @@ struct ContainerLaunch {
         }
         for vm in c.volumeMounts {
             guard let volume = pod.spec.volumes.first(where: { $0.name == vm.name }) else { continue }
-            mount("bind", layout.volumeSource(volume), vm.mountPath, vm.readOnly ? "ro" : "")
+            mount("bind", layout.volumeSource(volume), vm.mountPath, vm.readOnly || ConfigDataMounts.isReadOnly(volume) ? "ro" : "")
+            if let subPath = ConfigDataMounts.subPath(vm, environment: env) { m.append("mount.subPath", subPath) }
         }
-        for variable in environment(c) { m.append("env", variable) }
+        for variable in env { m.append("env", variable) }
         for a in argv { m.append("arg", a) }
         m.append("cwd", c.workingDir ?? "/")
         m.append("log", logPath)
@@ -102,6 +106,7 @@ struct ContainerDefinition {
     var command: [String]
     var args: [String]
     var env: [EnvVar]
+    var envFrom: [EnvFromSource]
     var workingDir: String?
     var volumeMounts: [VolumeMount]
     var stdin: Bool
@@ -114,6 +119,7 @@ struct ContainerDefinition {
         command = c.command
         args = c.args
         env = c.env
+        envFrom = c.envFrom
         workingDir = c.workingDir
         volumeMounts = c.volumeMounts
         stdin = c.stdin
@@ -153,6 +159,7 @@ public struct PodLayout: Sendable {
         case let .hostPath(h): return h.path
         case let .emptyDir(e) where e.medium == .memory: return runDirectory + "/volumes/" + v.name
         case .emptyDir: return stateDirectory + "/volumes/" + v.name
+        case .configMap, .secret, .projected, .downwardAPI: return runDirectory + "/configdata/" + v.name
         }
     }
 }

@@ -13,6 +13,8 @@ public struct RuntimeContext: Sendable {
     public var cgroups: CgroupHierarchy?
     public var monitorPath: String
     public var logger: Logger
+    /// The ConfigMaps and Secrets containers' env and volumes refer to.
+    public var configData = ConfigDataCatalog()
     /// Called with the pod after each change of it (for watchers and the registry), with the
     /// generation of the controller that reports it and a sequence number that grows with
     /// each call of that controller: calls may arrive out of order (each is its own task), and
@@ -63,7 +65,7 @@ public actor PodController {
     var runs: [String: RunInfo] = [:]
     private var startTime: Timestamp?
     private var terminalPhase: PodPhase?
-    private var gone = false
+    private(set) var gone = false
     /// Set once everything of the pod is gone from the machine (after `gone`).
     private var tornDownDone = false
     /// The pod's network namespace, for probes and hooks that connect to the pod.
@@ -231,6 +233,8 @@ public actor PodController {
                 if let why = HostPathPolicy(config: context.config).refusal(h.path) {
                     throw HostPathCheck.Failure(description: "hostPath volume \(v.name) refused: \(why)")
                 }
+            case .configMap, .secret, .projected, .downwardAPI:
+                break   // written when a container that mounts it starts (PodController+ConfigData.swift)
             }
         }
     }
@@ -350,9 +354,13 @@ public actor PodController {
         if let why = hostPathRefusal(def) {
             return .startFailed(name, reason: "CreateContainerConfigError", message: why, terminated: false)
         }
+        let environment: [String]
+        do { environment = try prepareConfiguration(def) } catch {
+            return .startFailed(name, reason: PodLifecycle.configErrorReason, message: error.message, terminated: false)
+        }
         do {
             let (message, logPath) = try ContainerLaunch(pod: pod, layout: layout, images: context.images, logs: context.config.logs)
-                .message(for: def, run: run, pidNamespace: pidns, containerID: containerID)
+                .message(for: def, run: run, pidNamespace: pidns, containerID: containerID, environment: environment)
             runs[name]?.logPath = logPath
             // Keep this run's log and the one before it (for `logs --previous`), as kubelet does.
             if run >= 2 { unlink(layout.logPath(container: name, run: run - 2)) }

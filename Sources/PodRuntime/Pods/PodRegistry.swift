@@ -26,7 +26,8 @@ public actor PodRegistry {
     private var publishedSequences: [Key: (generation: Int, sequence: Int)] = [:]
     private var watchers: [Int: (namespace: String?, continuation: AsyncStream<JSONValue>.Continuation)] = [:]
     private var nextWatcher = 0
-    private var resourceVersion: Int64 = 0
+    /// Shared with ConfigMaps and Secrets (ConfigDataRegistry): one order of every change.
+    public nonisolated let resourceVersions = ResourceVersionCounter()
     /// Read-modify-write of a pod (PUT, PATCH, ephemeral containers, delete) runs one at a
     /// time per pod, so that two of them both apply rather than the second undoing the first.
     var podLocks = PodLocks<Key>()
@@ -432,10 +433,7 @@ public actor PodRegistry {
         return PodController(pod: pod, context: ctx, generation: generations)
     }
 
-    func nextResourceVersion() -> String {
-        resourceVersion += 1
-        return String(resourceVersion)
-    }
+    func nextResourceVersion() -> String { resourceVersions.next() }
 
     static func newUID() -> String {
         // A random (version 4) UUID, as the API server assigns.

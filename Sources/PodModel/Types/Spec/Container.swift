@@ -15,6 +15,7 @@ public struct Container: JSONConvertible {
     public var workingDir: String?
     public var ports: [ContainerPort]
     public var env: [EnvVar]
+    public var envFrom: [EnvFromSource] = []
     public var volumeMounts: [VolumeMount]
     public var imagePullPolicy: ImagePullPolicy?
     /// Only on an init container, and only Always: a native sidecar.
@@ -79,7 +80,7 @@ public struct Container: JSONConvertible {
     /// Reads the container members of `reader` (shared with ephemeral containers, whose
     /// object is a container plus targetContainerName).
     static func read(_ reader: inout ObjectReader) -> Container {
-        let container = Container(
+        var container = Container(
             name: reader.string("name") ?? "",
             image: reader.string("image") ?? "",
             command: reader.strings("command"),
@@ -98,9 +99,9 @@ public struct Container: JSONConvertible {
             stdinOnce: reader.bool("stdinOnce") ?? false,
             tty: reader.bool("tty") ?? false
         )
+        container.envFrom = reader.list("envFrom", of: EnvFromSource.self)
         reader.reject(
             [
-                "envFrom",
                 "resources",
                 "resizePolicy",
                 "restartPolicyRules",
@@ -125,6 +126,7 @@ public struct Container: JSONConvertible {
         writer.set("args", strings: args)
         writer.set("workingDir", nonEmpty: workingDir)
         writer.set("ports", list: ports)
+        writer.set("envFrom", list: envFrom)
         writer.set("env", list: env)
         writer.set("restartPolicy", restartPolicy.map { JSONValue.string($0.rawValue) })
         writer.set("volumeMounts", list: volumeMounts)

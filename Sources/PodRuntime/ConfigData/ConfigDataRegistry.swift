@@ -1,0 +1,208 @@
+import Glibc
+import Logging
+import PodModel
+import PodOS
+
+/// The ConfigMaps and Secrets podd holds, by kind, namespace and name: create, replace,
+/// update (PATCH), get, list, delete, watch. Each write is validated as the API server does,
+/// stored (write-fsync-rename) before the answer, published to the `catalog` pods read, and
+/// announced through `changed`, the one place changes leave this registry (watchers, and the
+/// pods whose volumes or waiting containers use the object).
+public actor ConfigDataRegistry {
+    /// A change of one object, for the pods that use it.
+    public struct Change: Sendable {
+        /// "configmaps" or "secrets".
+        public var resource: String
+        public var namespace: String
+        public var name: String
+    }
+
+    private let store: ConfigDataStore
+    public nonisolated let catalog: ConfigDataCatalog
+    private let versions: ResourceVersionCounter
+    private let onChange: @Sendable (Change) -> Void
+    /// resource → "namespace/name" → object.
+    private var objects: [String: [String: any ConfigDataObject]] = [:]
+    private var watchers: [Int: (resource: String, namespace: String?, continuation: AsyncStream<JSONValue>.Continuation)] = [:]
+    private var nextWatcher = 0
+
+    public init(store: ConfigDataStore, catalog: ConfigDataCatalog, versions: ResourceVersionCounter,
+                onChange: @escaping @Sendable (Change) -> Void) {
+        self.store = store
+        self.catalog = catalog
+        self.versions = versions
+        self.onChange = onChange
+    }
+
+    /// Brings back what an earlier podd stored; returns how many, and the entries it could
+    /// not read.
+    public func load() -> (count: Int, errors: [String]) {
+        var count = 0
+        var errors: [String] = []
+        func load<T: ConfigDataObject>(_ type: T.Type) {
+            let (loaded, failed) = store.loadAll(type)
+            errors += failed
+            for var object in loaded {
+                object.metadata.resourceVersion = versions.next()
+                put(object)
+                count += 1
+            }
+        }
+        load(ConfigMap.self)
+        load(Secret.self)
+        return (count, errors)
+    }
+
+    // MARK: - Reads
+
+    public func get<T: ConfigDataObject>(_ type: T.Type, namespace: String, name: String) -> T? {
+        objects[T.resource]?["\(namespace)/\(name)"] as? T
+    }
+
+    public func list<T: ConfigDataObject>(_ type: T.Type, namespace: String?) -> [T] {
+        (objects[T.resource] ?? [:]).values.compactMap { $0 as? T }
+            .filter { namespace == nil || $0.metadata.namespace == namespace }
+            .sorted { ($0.metadata.namespace, $0.metadata.name) < ($1.metadata.namespace, $1.metadata.name) }
+    }
+
+    /// The resourceVersion of a list taken now.
+    public nonisolated var listVersion: String { versions.current }
+
+    // MARK: - Writes
+
+    public func create<T: ConfigDataObject>(_ input: T) throws(RuntimeError) -> T {
+        var object = input
+        if get(T.self, namespace: object.metadata.namespace, name: object.metadata.name) != nil {
+            throw .alreadyExists(kind: T.resource, name: object.metadata.name)
+        }
+        let errors = T.validate(object, old: nil)
+        if !errors.isEmpty { throw .invalid(kind: T.resource, name: object.metadata.name, causes: errors.map(RuntimeError.Cause.init)) }
+        object.metadata.uid = PodRegistry.newUID()
+        object.metadata.creationTimestamp = RuntimeClock.now()
+        object.metadata.deletionTimestamp = nil
+        object.metadata.deletionGracePeriodSeconds = nil
+        object.metadata.generation = nil
+        object.metadata.resourceVersion = versions.next()
+        try save(object)
+        put(object)
+        changed("ADDED", object)
+        return object
+    }
+
+    /// Replaces an object (PUT): it must exist; a resourceVersion in `input` must be the
+    /// current one; validation sees the old object (immutability, Secret type).
+    public func replace<T: ConfigDataObject>(_ input: T) throws(RuntimeError) -> T {
+        do {
+            return try update(T.self, namespace: input.metadata.namespace, name: input.metadata.name) { (_: T) throws(Never) -> T in input }
+        } catch {
+            switch error {
+            case let .runtime(e): throw e
+            }
+        }
+    }
+
+    /// Read-modify-write (PATCH, and PUT through `replace`). The actor runs it without a
+    /// suspension, so no other write of the object comes between the read and the write.
+    public func update<T: ConfigDataObject, Failure: Error>(_ type: T.Type, namespace: String, name: String,
+                                                            _ change: (T) throws(Failure) -> T) throws(ConfigDataUpdateError<Failure>) -> T {
+        guard let old = get(T.self, namespace: namespace, name: name) else { throw .runtime(.notFound(kind: T.resource, name: name)) }
+        var object: T
+        do { object = try change(old) } catch { throw .change(error) }
+        guard object.metadata.namespace == namespace, object.metadata.name == name else {
+            throw .runtime(.invalidRequest("the name of the object (\(object.metadata.name)) does not match the name on the URL (\(name))"))
+        }
+        if let uid = object.metadata.uid, !uid.isEmpty, uid != old.metadata.uid {
+            throw .runtime(.conflict(kind: T.resource, name: name,
+                                     reason: "Operation cannot be fulfilled on \(T.resource) \"\(name)\": Precondition failed: UID in precondition: \(uid), UID in object meta: \(old.metadata.uid ?? "")"))
+        }
+        if let version = object.metadata.resourceVersion, !version.isEmpty, version != old.metadata.resourceVersion {
+            throw .runtime(.conflict(kind: T.resource, name: name,
+                                     reason: "Operation cannot be fulfilled on \(T.resource) \"\(name)\": the object has been modified; please apply your changes to the latest version and try again"))
+        }
+        object.metadata.uid = old.metadata.uid
+        object.metadata.creationTimestamp = old.metadata.creationTimestamp
+        object.metadata.resourceVersion = old.metadata.resourceVersion
+        object.metadata.deletionTimestamp = nil
+        object.metadata.deletionGracePeriodSeconds = nil
+        object.metadata.generation = nil
+        let errors = T.validate(object, old: old)
+        if !errors.isEmpty { throw .runtime(.invalid(kind: T.resource, name: name, causes: errors.map(RuntimeError.Cause.init))) }
+        // An update that changes nothing is no change, as in Kubernetes: same resourceVersion.
+        if object == old { return old }
+        object.metadata.resourceVersion = versions.next()
+        do { try save(object) } catch { throw .runtime(error) }
+        put(object)
+        changed("MODIFIED", object)
+        return object
+    }
+
+    /// Deletes an object at once (ConfigMaps and Secrets have no graceful deletion); returns it.
+    public func delete<T: ConfigDataObject>(_ type: T.Type, namespace: String, name: String) throws(RuntimeError) -> T {
+        guard var object = get(T.self, namespace: namespace, name: name) else { throw .notFound(kind: T.resource, name: name) }
+        do { try store.remove(T.self, namespace: namespace, name: name) } catch {
+            throw .insufficientStorage(what: "cannot delete \(T.resource) \"\(name)\"", reason: "\(error)")
+        }
+        objects[T.resource]?["\(namespace)/\(name)"] = nil
+        catalog.set(T.self, key: "\(namespace)/\(name)", nil)
+        object.metadata.resourceVersion = versions.next()
+        changed("DELETED", object)
+        return object
+    }
+
+    private func save<T: ConfigDataObject>(_ object: T) throws(RuntimeError) {
+        do { try store.save(object) } catch {
+            // The error names the path and the system call, never the contents.
+            throw .insufficientStorage(what: "cannot store \(T.resource) \"\(object.metadata.name)\"", reason: "\(error)")
+        }
+    }
+
+    private func put<T: ConfigDataObject>(_ object: T) {
+        objects[T.resource, default: [:]][object.key] = object
+        catalog.set(T.self, key: object.key, object)
+    }
+
+    // MARK: - Changes and watches
+
+    /// The one place a change leaves the registry: to watchers of the kind, then to the pods.
+    private func changed<T: ConfigDataObject>(_ type: String, _ object: T) {
+        if !watchers.isEmpty {
+            let event = JSONValue.object(JSONObject([("type", .string(type)), ("object", object.json)]))
+            for (id, w) in watchers where w.resource == T.resource && (w.namespace == nil || w.namespace == object.metadata.namespace) {
+                if case .dropped = w.continuation.yield(event) {
+                    w.continuation.finish()
+                    watchers[id] = nil
+                }
+            }
+        }
+        onChange(Change(resource: T.resource, namespace: object.metadata.namespace, name: object.metadata.name))
+    }
+
+    /// The changes of objects of kind `T` (of one namespace, or all), starting with ADDED for
+    /// each existing one, as pods' watches do today.
+    public func watch<T: ConfigDataObject>(_ type: T.Type, namespace: String?) -> AsyncStream<JSONValue> {
+        let (stream, continuation) = AsyncStream<JSONValue>.makeStream(bufferingPolicy: .bufferingOldest(PodRegistry.watchBacklog))
+        let id = nextWatcher
+        nextWatcher += 1
+        for object in list(T.self, namespace: namespace) {
+            continuation.yield(.object(JSONObject([("type", "ADDED"), ("object", object.json)])))
+        }
+        watchers[id] = (T.resource, namespace, continuation)
+        continuation.onTermination = { _ in Task { await self.unwatch(id) } }
+        return stream
+    }
+
+    private func unwatch(_ id: Int) { watchers[id] = nil }
+
+    /// Ends every watch (shutdown).
+    public func closeWatches() {
+        for (_, w) in watchers { w.continuation.finish() }
+        watchers = [:]
+    }
+}
+
+/// Why a read-modify-write of a ConfigMap or Secret failed: the change itself (a patch that
+/// does not apply) or the registry (not found, conflict, invalid).
+public enum ConfigDataUpdateError<Failure: Error>: Error {
+    case change(Failure)
+    case runtime(RuntimeError)
+}
