@@ -13,4 +13,10 @@ extension PodLifecycle {
             containers[i].state = .backoff(until: now, reason: reason, message: message)
         }
     }
+
+    /// Undoes the count `start` made of a run that never began.
+    mutating func forgetStart(_ i: Int) {
+        containers[i].starts -= 1
+        if containers[i].starts > 0 { containers[i].restartCount -= 1 }
+    }
 }

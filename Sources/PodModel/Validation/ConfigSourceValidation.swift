@@ -172,7 +172,7 @@ enum ConfigSourceValidation {
                 errors.append(.invalid(p, "", "must specify one of: `configMapRef` or `secretRef`"))
             }
             if let prefix = source.prefix, !prefix.isEmpty {
-                errors += ArgvRules.noNUL(prefix, path: p.child("prefix"))
+                errors += NameRules.environmentVariableNameErrors(prefix).map { .invalid(p.child("prefix"), .string(prefix), $0) }
             }
         }
         return errors

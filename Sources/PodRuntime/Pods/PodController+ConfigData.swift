@@ -28,7 +28,9 @@ extension PodController {
                    message: "Keys [\(skipped.keys.joined(separator: ", "))] from the EnvFrom \(skipped.kind) \(pod.metadata.namespace)/\(skipped.name) were skipped since they are considered invalid environment variable names.",
                    container: def.name)
         }
-        return result.variables.map { "\($0.name)=\($0.value)" }
+        let variables = result.variables.map { "\($0.name)=\($0.value)" }
+        configuredEnvironments[def.name] = variables
+        return variables
     }
 
     /// A ConfigMap or Secret of the pod's namespace was created, changed or deleted. Volumes

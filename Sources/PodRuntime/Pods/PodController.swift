@@ -77,6 +77,8 @@ public actor PodController {
     /// save.
     var savedRecoveryNotes: RecoveryNotes?
     private var goneWaiters: [CheckedContinuation<Void, Never>] = []
+    /// Each container's environment as its current run got it (PodController+ConfigData.swift).
+    var configuredEnvironments: [String: [String]] = [:]
 
     struct RunInfo {
         var run: Int
