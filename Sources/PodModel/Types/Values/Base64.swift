@@ -63,7 +63,9 @@ public enum Base64 {
                 switch quantum.count {
                 case 2:
                     i += 1
-                    guard let second = next(), input[second] == UInt8(ascii: "=") else { throw DecodingError(offset: next() ?? input.count) }
+                    // Go reports a missing second '=' at the end of the input, a wrong one before it.
+                    guard let second = next() else { throw DecodingError(offset: input.count) }
+                    guard input[second] == UInt8(ascii: "=") else { throw DecodingError(offset: second - 1) }
                     i += 1
                 case 3:
                     i += 1
