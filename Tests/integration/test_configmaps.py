@@ -335,6 +335,36 @@ def test_downward_api_volume(podd):
     assert exec_out(podd, "dapi", "stat", "-L", "-c", "%a", "/etc/podinfo/cpu").strip() == "400"
 
 
+def test_downward_api_labels_follow(podd):
+    pod = volume_pod("dlab", [{"name": "info", "downwardAPI": {"items": [{"path": "labels", "fieldRef": {"fieldPath": "metadata.labels"}}]}}],
+                     [{"name": "info", "mountPath": "/etc/podinfo"}])
+    assert podd.create(pod).status == 201
+    podd.wait_running("dlab")
+    r = podd.request("PATCH", f"{NS}/pods/dlab", json.dumps({"metadata": {"labels": {"tier": "web"}}}),
+                     headers={"Content-Type": "application/merge-patch+json"})
+    assert r.status == 200, r.text
+    wait_for(lambda: exec_out(podd, "dlab", "cat", "/etc/podinfo/labels") == 'app="dlab"\ntier="web"', timeout=20,
+             what="the new label in the file")
+
+
+def test_static_pod_uses_a_configmap(podd):
+    podd.manifests_dir.mkdir(exist_ok=True)
+    (podd.manifests_dir / "static.yaml").write_text("""
+apiVersion: v1
+kind: Pod
+metadata: {name: static-cm}
+spec:
+  volumes: [{name: c, configMap: {name: static-cfg}}]
+  containers:
+  - {name: app, image: busybox, command: [sh, -c, 'cat /c/k; echo; sleep 3600'], volumeMounts: [{name: c, mountPath: /c}]}
+""")
+    wait_for(lambda: (waiting(podd, "static-cm", "app") or {}).get("reason") == "CreateContainerConfigError", timeout=30,
+             what="the static pod to wait for its ConfigMap")
+    create_cm(podd, "static-cfg", {"k": "from-api"})
+    podd.wait_running("static-cm", timeout=20)
+    wait_for(lambda: "from-api" in podd.log("static-cm", "app"), timeout=10, what="the static pod to read it")
+
+
 def test_projected_volume(podd):
     create_cm(podd, "pa", {"a": "from-cm"})
     r = podd.request("POST", f"{NS}/secrets", {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "ps"},

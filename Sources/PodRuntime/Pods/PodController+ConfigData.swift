@@ -39,9 +39,28 @@ extension PodController {
     /// what they had), and containers waiting for it try again.
     public func configDataChanged(resource: String, name: String) {
         guard !gone, ConfigDataMounts.refers(pod, resource: resource, name: name) else { return }
+        refreshWrittenVolumes { ConfigDataMounts.volume($0, uses: resource, name: name) }
+        apply(lifecycle.handle(.configDataChanged, at: RuntimeClock.now()))
+    }
+
+    /// The pod's labels or annotations changed: downward API files follow, as kubelet's do.
+    func metadataChanged() {
+        guard !gone else { return }
+        refreshWrittenVolumes { volume in
+            switch volume.source {
+            case .downwardAPI: return true
+            case let .projected(p): return p.sources.contains { if case .downwardAPI = $0 { return true } else { return false } }
+            default: return false
+            }
+        }
+    }
+
+    /// Writes again the volumes already written (by a container's start) that `include`
+    /// selects; one that cannot be made now (its object deleted) keeps what it had.
+    private func refreshWrittenVolumes(_ include: (Volume) -> Bool) {
         let payload = ProjectedVolumePayload(pod: current(), catalog: context.configData,
                                              node: NodeResources.detect(stateDir: context.config.stateDir))
-        for volume in pod.spec.volumes where ConfigDataMounts.volume(volume, uses: resource, name: name) {
+        for volume in pod.spec.volumes where ConfigDataMounts.isReadOnly(volume) && include(volume) {
             let writer = AtomicWriter(directory: layout.volumeSource(volume))
             guard writer.currentVersion() != nil else { continue }
             do {
@@ -50,6 +69,5 @@ extension PodController {
                 context.logger.debug("pod \(pod.metadata.namespace)/\(pod.metadata.name): volume \(volume.name) kept as it was: \(error)")
             }
         }
-        apply(lifecycle.handle(.configDataChanged, at: RuntimeClock.now()))
     }
 }

@@ -478,6 +478,7 @@ public actor PodController {
     @discardableResult
     public func updateMetadata(_ metadata: ObjectMeta) -> (pod: Pod, sequence: Int) {
         pod.metadata = metadata
+        metadataChanged()
         publish()
         return (current(), publishedSequence)
     }
