@@ -113,7 +113,7 @@ public final class Daemon: Sendable {
             .init(service: SupervisionService(supervision: supervision, notifier: notifier, socket: socket, start: start),
                   serviceName: "supervision"),
             .init(service: StaticPodService(staticPods: staticPods), serviceName: "static-pods"),
-            .init(service: APIServerService(server: server, registry: registry, drain: .seconds(5), logger: logger),
+            .init(service: APIServerService(server: server, registry: registry, drain: .seconds(5), logger: logger, configData: configData),
                   serviceName: "api-server"),
             .init(service: SignalService(signals: signals, logger: logger, reload: {
                 notifier.reloading()

@@ -126,6 +126,23 @@ def test_label_selector_and_watch(daemon):
     conn.close()
 
 
+def test_dry_run_changes_nothing(daemon):
+    r = daemon.request("POST", f"{NS}/configmaps?dryRun=All", configmap("dry", {"a": "1"}))
+    assert r.status == 201 and r.json()["data"] == {"a": "1"}
+    assert daemon.get(f"{NS}/configmaps/dry").status == 404
+    create_cm(daemon, "dry", {"a": "1"})
+    r = daemon.request("PATCH", f"{NS}/configmaps/dry?dryRun=All", json.dumps({"data": {"a": "2"}}),
+                       headers={"Content-Type": "application/merge-patch+json"})
+    assert r.status == 200 and r.json()["data"] == {"a": "2"}
+    assert daemon.get(f"{NS}/configmaps/dry").json()["data"] == {"a": "1"}
+    assert daemon.request("DELETE", f"{NS}/configmaps/dry?dryRun=All").status == 200
+    assert daemon.get(f"{NS}/configmaps/dry").status == 200
+    assert daemon.request("POST", f"{NS}/configmaps?dryRun=Some", configmap("x")).status == 400
+    r = daemon.podctl("create", "configmap", "srv", "--from-literal", "a=1", "--dry-run=server")
+    assert r.stdout == "configmap/srv created (server dry run)\n"
+    assert daemon.get(f"{NS}/configmaps/srv").status == 404
+
+
 def test_discovery_lists_configmaps(daemon):
     resources = {r["name"]: r for r in daemon.get("/api/v1").json()["resources"]}
     assert resources["configmaps"]["shortNames"] == ["cm"]

@@ -70,7 +70,8 @@ public actor ConfigDataRegistry {
 
     // MARK: - Writes
 
-    public func create<T: ConfigDataObject>(_ input: T) throws(RuntimeError) -> T {
+    /// `dryRun` (`?dryRun=All`): checked and answered as if created, nothing stored or announced.
+    public func create<T: ConfigDataObject>(_ input: T, dryRun: Bool = false) throws(RuntimeError) -> T {
         var object = input
         if get(T.self, namespace: object.metadata.namespace, name: object.metadata.name) != nil {
             throw .alreadyExists(kind: T.resource, name: object.metadata.name)
@@ -82,6 +83,7 @@ public actor ConfigDataRegistry {
         object.metadata.deletionTimestamp = nil
         object.metadata.deletionGracePeriodSeconds = nil
         object.metadata.generation = nil
+        if dryRun { return object }
         object.metadata.resourceVersion = versions.next()
         try save(object)
         put(object)
@@ -91,9 +93,9 @@ public actor ConfigDataRegistry {
 
     /// Replaces an object (PUT): it must exist; a resourceVersion in `input` must be the
     /// current one; validation sees the old object (immutability, Secret type).
-    public func replace<T: ConfigDataObject>(_ input: T) throws(RuntimeError) -> T {
+    public func replace<T: ConfigDataObject>(_ input: T, dryRun: Bool = false) throws(RuntimeError) -> T {
         do {
-            return try update(T.self, namespace: input.metadata.namespace, name: input.metadata.name) { (_: T) throws(Never) -> T in input }
+            return try update(T.self, namespace: input.metadata.namespace, name: input.metadata.name, dryRun: dryRun) { (_: T) throws(Never) -> T in input }
         } catch {
             switch error {
             case let .runtime(e): throw e
@@ -103,7 +105,7 @@ public actor ConfigDataRegistry {
 
     /// Read-modify-write (PATCH, and PUT through `replace`). The actor runs it without a
     /// suspension, so no other write of the object comes between the read and the write.
-    public func update<T: ConfigDataObject, Failure: Error>(_ type: T.Type, namespace: String, name: String,
+    public func update<T: ConfigDataObject, Failure: Error>(_ type: T.Type, namespace: String, name: String, dryRun: Bool = false,
                                                             _ change: (T) throws(Failure) -> T) throws(ConfigDataUpdateError<Failure>) -> T {
         guard let old = get(T.self, namespace: namespace, name: name) else { throw .runtime(.notFound(kind: T.resource, name: name)) }
         var object: T
@@ -128,7 +130,7 @@ public actor ConfigDataRegistry {
         let errors = T.validate(object, old: old)
         if !errors.isEmpty { throw .runtime(.invalid(kind: T.resource, name: name, causes: errors.map(RuntimeError.Cause.init))) }
         // An update that changes nothing is no change, as in Kubernetes: same resourceVersion.
-        if object == old { return old }
+        if object == old || dryRun { return object == old ? old : object }
         object.metadata.resourceVersion = versions.next()
         do { try save(object) } catch { throw .runtime(error) }
         put(object)
@@ -137,8 +139,9 @@ public actor ConfigDataRegistry {
     }
 
     /// Deletes an object at once (ConfigMaps and Secrets have no graceful deletion); returns it.
-    public func delete<T: ConfigDataObject>(_ type: T.Type, namespace: String, name: String) throws(RuntimeError) -> T {
+    public func delete<T: ConfigDataObject>(_ type: T.Type, namespace: String, name: String, dryRun: Bool = false) throws(RuntimeError) -> T {
         guard var object = get(T.self, namespace: namespace, name: name) else { throw .notFound(kind: T.resource, name: name) }
+        if dryRun { return object }
         do { try store.remove(T.self, namespace: namespace, name: name) } catch {
             throw .insufficientStorage(what: "cannot delete \(T.resource) \"\(name)\"", reason: "\(error)")
         }
