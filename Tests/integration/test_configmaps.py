@@ -469,3 +469,22 @@ def test_subpath_symlink_escape_refused(podd, tmp_path):
     assert "host secret" not in podd.log("esc", "app")
     events = json.dumps(podd.get(f"{NS}/events?fieldSelector=involvedObject.name%3Desc").json())
     assert "leads outside the volume" in events
+
+
+def test_exec_env_after_podd_restart(podd):
+    create_cm(podd, "readopt", {"v": "kept"})
+    pod = pod_manifest("readopt", [{"name": "app", "command": ["sh", "-c", "sleep 3600"],
+                                    "env": [{"name": "V", "valueFrom": {"configMapKeyRef": {"name": "readopt", "key": "v"}}}],
+                                    "volumeMounts": [{"name": "c", "mountPath": "/c"}]}],
+                       volumes=[{"name": "c", "configMap": {"name": "readopt"}}])
+    assert podd.create(pod).status == 201
+    podd.wait_running("readopt")
+    podd.stop()
+    podd.start()
+    podd.wait_running("readopt")
+    # The pod was re-adopted, not restarted; an exec still gets the ConfigMap's value.
+    assert podd.pod("readopt")["status"]["containerStatuses"][0]["restartCount"] == 0
+    assert "V=kept" in exec_out(podd, "readopt", "env")
+    # And the volume of a re-adopted pod still follows updates.
+    assert podd.request("PUT", f"{NS}/configmaps/readopt", configmap("readopt", {"v": "new"})).status == 200
+    wait_for(lambda: exec_out(podd, "readopt", "cat", "/c/v") == "new", timeout=20, what="the update after a restart")

@@ -33,6 +33,16 @@ extension PodController {
         return variables
     }
 
+    /// The environment of an exec into a container whose run this podd did not start (one
+    /// re-adopted after a restart): resolved now, leaving out what cannot be.
+    func execEnvironment(_ def: ContainerDefinition, fallback: [String]) -> [String] {
+        let environment = ContainerEnvironment(pod: current(), catalog: context.configData,
+                                               node: NodeResources.detect(stateDir: context.config.stateDir))
+        guard let result = try? environment.resolve(def, base: [("PATH", ContainerLaunch.defaultPath), ("HOSTNAME", layout.hostname)],
+                                                    strict: false) else { return fallback }
+        return result.variables.map { "\($0.name)=\($0.value)" }
+    }
+
     /// A ConfigMap or Secret of the pod's namespace was created, changed or deleted. Volumes
     /// already written that project it are brought up to date (one swap of `..data`; a
     /// deleted object leaves them as they were, as kubelet does; subPath mounts and env keep

@@ -144,7 +144,7 @@ extension PodController {
         message.append("tty", options.tty ? "1" : "0")
         let launch = ContainerLaunch(pod: pod, layout: layout, images: context.images, logs: context.config.logs)
         // The environment the container's run started with (ConfigMaps and Secrets as they were then).
-        for variable in configuredEnvironments[name] ?? launch.environment(def) { message.append("env", variable) }
+        for variable in configuredEnvironments[name] ?? execEnvironment(def, fallback: launch.environment(def)) { message.append("env", variable) }
         for a in command { message.append("arg", a) }
         message.append("cwd", def.workingDir ?? "/")
         var io = StreamSession.IO()
