@@ -775,6 +775,9 @@ def main():
             "goal < 6 ms")
         row("podctl start-up CPU (user+sys, exec fast path to a failed connect)", ms(bench_podctl_startup_cpu(tmp)), "ms")
         row("podctl apply -f (2-container pod, CLI round trip)", ms(bench_podctl_apply(podd, tmp)), "ms")
+        from bench_configdata import bench_configmap_update
+        row("ConfigMap update (PUT) -> new value in the mounted volume", ms(bench_configmap_update(podd, RUNS)), "ms", "",
+            "goal < 100 ms; kubelet: up to its sync period, ~1 min")
         without, with5 = bench_init_overhead(podd)
         row("per init container (pod with 5 `true` init containers vs none)", ms((with5 - without) / 5), "ms",
             "", f"{ms(with5)} vs {ms(without)} ms; goal < 1.5 ms")

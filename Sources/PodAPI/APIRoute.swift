@@ -28,6 +28,9 @@ enum APIRoute: Sendable, Equatable {
     case podEphemeralContainers(PodRegistry.Key)
     case podStatus(PodRegistry.Key)
     case events(namespace: String?)
+    /// `configmaps` or `secrets` (ConfigMapRoutes.swift), of a namespace or (nil) all of them.
+    case configData(resource: String, namespace: String?)
+    case configDataObject(resource: String, PodRegistry.Key)
     case namespaces
     case namespace(String)
     /// podd's prune extension: `/apis/podd.io/v1/namespaces/NS/pods/NAME/ephemeralcontainers[/C]`.
@@ -45,7 +48,9 @@ enum APIRoute: Sendable, Equatable {
         switch self {
         case .pods(namespace: nil): return [.GET]
         case .pods: return [.GET, .POST]
-        case .pod: return [.GET, .PUT, .PATCH, .DELETE]
+        case .pod, .configDataObject: return [.GET, .PUT, .PATCH, .DELETE]
+        case .configData(_, namespace: nil): return [.GET]
+        case .configData: return [.GET, .POST]
         case .podExec, .podAttach, .podPortForward: return [.GET, .POST]
         case .podEphemeralContainers: return [.GET, .PUT, .PATCH]
         case .pruneEphemeralContainers: return [.DELETE]
@@ -93,6 +98,7 @@ enum APIRoute: Sendable, Equatable {
         case 1 where s[0] == "pods": return .pods(namespace: nil)
         case 1 where s[0] == "events": return .events(namespace: nil)
         case 1 where s[0] == "namespaces": return .namespaces
+        case 1 where s[0] == "configmaps" || s[0] == "secrets": return .configData(resource: s[0], namespace: nil)
         case 2 where s[0] == "namespaces": return .namespace(s[1])
         default: break
         }
@@ -103,6 +109,8 @@ enum APIRoute: Sendable, Equatable {
         case ("pods", 3): return .pods(namespace: namespace)
         case ("events", 3): return .events(namespace: namespace)
         case ("pods", 4): return .pod(PodRegistry.Key(namespace, s[3]))
+        case ("configmaps", 3), ("secrets", 3): return .configData(resource: s[2], namespace: namespace)
+        case ("configmaps", 4), ("secrets", 4): return .configDataObject(resource: s[2], PodRegistry.Key(namespace, s[3]))
         case ("pods", 5):
             let key = PodRegistry.Key(namespace, s[3])
             switch s[4] {

@@ -77,6 +77,8 @@ enum Discovery {
             resource("pods/exec", "PodExecOptions", namespaced: true, verbs: ["create", "get"]),
             resource("pods/attach", "PodAttachOptions", namespaced: true, verbs: ["create", "get"]),
             resource("events", "Event", namespaced: true, verbs: ["list", "watch"], short: ["ev"]),
+            resource("configmaps", "ConfigMap", namespaced: true, verbs: ["create", "delete", "get", "list", "patch", "update", "watch"], short: ["cm"]),
+            resource("secrets", "Secret", namespaced: true, verbs: ["create", "delete", "get", "list", "patch", "update", "watch"]),
             resource("namespaces", "Namespace", namespaced: false, verbs: ["list"], short: ["ns"]),
         ])),
     ]))

@@ -18,6 +18,8 @@ public struct PodAPIHandler: APIRequestHandler {
     public var pulls: ImagePulls?
     /// Reads pods' cgroups for the metrics API and /metrics (MetricsRoutes).
     public var usage = PodUsageSampler(cgroups: nil)
+    /// ConfigMaps and Secrets; nil: those paths are not served.
+    public var configData: ConfigDataRegistry?
 
     public init(registry: PodRegistry, images: ImageStore, events: EventRecorder, version: VersionInfo, logger: Logger) {
         self.registry = registry
@@ -95,6 +97,12 @@ public struct PodAPIHandler: APIRequestHandler {
         case let .pruneEphemeralContainers(key, container):
             return try await EphemeralContainerRoutes(registry: registry).prune(r, key: key, container: container)
         case let .events(namespace): return try await listEvents(r, namespace: namespace)
+        case let .configData(resource, namespace):
+            guard let configData else { throw .noRoute(r.method, r.path) }
+            return try await ConfigDataRoutes<ConfigMap>.respond(r, registry: configData, resource: resource, namespace: namespace, name: nil)
+        case let .configDataObject(resource, key):
+            guard let configData else { throw .noRoute(r.method, r.path) }
+            return try await ConfigDataRoutes<ConfigMap>.respond(r, registry: configData, resource: resource, namespace: key.namespace, name: key.name)
         case .namespaces: return await listNamespaces()
         case let .namespace(name): return try await namespace(name)
         case .images: return try await ImageRoutes(images: images, registry: registry, pulls: pulls).respondToList(r)

@@ -61,6 +61,29 @@ extension TableKind {
                 .string(text(event["message"]).trimmingSpaces), .string(firstSeen), .int(count), .string(text(event["metadata"]?["name"]))]
     })
 
+    /// ConfigMaps, as the API server's `printConfigMap`: NAME DATA AGE.
+    static let configMaps = TableKind(kind: "ConfigMap", columns: [
+        TableColumn(name: "Name", format: "name", description: Self.nameDescription),
+        TableColumn(name: "Data", type: "integer", description: "Data contains the configuration data."),
+        TableColumn(name: "Age", description: Self.ageDescription),
+    ], cells: { object, now in
+        let keys = (object["data"]?.objectValue?.count ?? 0) + (object["binaryData"]?.objectValue?.count ?? 0)
+        return [.string(object["metadata"]?["name"]?.stringValue ?? ""), .int(Int64(keys)),
+                .string(PrintedTime.age(since: object["metadata"]?["creationTimestamp"]?.stringValue ?? "", now: now))]
+    })
+
+    /// Secrets, as the API server's `printSecret`: NAME TYPE DATA AGE.
+    static let secrets = TableKind(kind: "Secret", columns: [
+        TableColumn(name: "Name", format: "name", description: Self.nameDescription),
+        TableColumn(name: "Type", description: "Used to facilitate programmatic handling of secret data."),
+        TableColumn(name: "Data", type: "integer", description: "Data contains the secret data."),
+        TableColumn(name: "Age", description: Self.ageDescription),
+    ], cells: { object, now in
+        [.string(object["metadata"]?["name"]?.stringValue ?? ""), .string(object["type"]?.stringValue ?? "Opaque"),
+         .int(Int64(object["data"]?.objectValue?.count ?? 0)),
+         .string(PrintedTime.age(since: object["metadata"]?["creationTimestamp"]?.stringValue ?? "", now: now))]
+    })
+
     static let nameDescription = "Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names"
     static let ageDescription = "CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata"
 }

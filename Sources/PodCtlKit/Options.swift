@@ -51,6 +51,8 @@ struct ResourceArguments {
     enum Resource: Equatable {
         case pods
         case events
+        case configMaps
+        case secrets
     }
 
     var resource: Resource
@@ -60,6 +62,8 @@ struct ResourceArguments {
         switch text.lowercased() {
         case "pod", "pods", "po": return .pods
         case "event", "events", "ev": return .events
+        case "configmap", "configmaps", "cm": return .configMaps
+        case "secret", "secrets": return .secrets
         default: return nil
         }
     }
@@ -90,7 +94,7 @@ struct ResourceArguments {
             return ResourceArguments(resource: resource, names: names)
         }
         guard let resource = Self.resource(first), allowed.contains(resource) else {
-            throw PodctlError("the server doesn't have a resource type \"\(first)\" (podctl \(verb) knows: \(allowed.map { $0 == .pods ? "pods" : "events" }.joined(separator: ", ")))")
+            throw PodctlError("the server doesn't have a resource type \"\(first)\" (podctl \(verb) knows: \(allowed.map(\.plural).joined(separator: ", ")))")
         }
         let names = Array(arguments.dropFirst())
         if let slashed = names.first(where: { $0.contains("/") }) {

@@ -14,7 +14,7 @@ public struct Podctl: ParsableCommand {
         version: PodctlVersion.gitVersion,
         subcommands: [
             Apply.self, Get.self, Describe.self, Logs.self, Exec.self, Attach.self, Debug.self, Delete.self, Events.self,
-            Label.self, Annotate.self, Image.self, PortForward.self, Version.self, Top.self,
+            Label.self, Annotate.self, Image.self, PortForward.self, Version.self, Top.self, Create.self,
         ]
     )
 
@@ -72,7 +72,7 @@ public struct Podctl: ParsableCommand {
     /// millisecond at start; UnknownCommandTests check the two lists agree.
     static let verbs = [
         "apply", "get", "describe", "logs", "exec", "attach", "debug", "delete", "events", "label", "annotate", "image",
-        "port-forward", "version", "top", "help",
+        "port-forward", "version", "top", "create", "help",
     ]
 
     /// kubectl's (cobra's) answer to a verb it does not have, or nil when the first argument

@@ -79,6 +79,7 @@ public final class Daemon: Sendable {
         let registry = PodRegistry(features: Self.features, execHandlers: true)
         let network = Self.startNetwork(config, logger: logger)
         let podNames = PodNameTable()
+        let configCatalog = ConfigDataCatalog()
         let makeContext = { @Sendable (config: PoddConfig) in
             var context = RuntimeContext(config: config, images: images, store: store, events: events, reactor: reactor, cgroups: cgroups,
                                          monitorPath: monitorPath, logger: self.logger,
@@ -88,9 +89,16 @@ public final class Daemon: Sendable {
             context.pulls = pulls
             context.network = network
             context.podNames = podNames
+            context.configData = configCatalog
             return context
         }
         await registry.bind(makeContext(config))
+        // ConfigMaps and Secrets come back before the pods that use them.
+        let configData = ConfigDataRegistry(store: try ConfigDataStore(root: config.stateDir + "/configdata"), catalog: configCatalog,
+                                            onChange: { change in Task { await registry.configDataChanged(change) } })
+        let (configObjects, configErrors) = await configData.load()
+        for e in configErrors { logger.error("\(e)") }
+        if configObjects > 0 { logger.info("\(configObjects) ConfigMap(s) and Secret(s) loaded") }
 
         let (recovered, errors) = await registry.recover()
         for e in errors { logger.error("\(e)") }
@@ -102,6 +110,7 @@ public final class Daemon: Sendable {
         handler.imageUploadLimit = config.maxImageUploadBytes
         handler.pulls = pulls
         handler.usage = PodUsageSampler(cgroups: cgroups)
+        handler.configData = configData
         let server = HTTPServer(listeningSocket: socket.fd, handler: handler, allowedGroup: socket.group,
                                 limits: ConnectionLimits(config.api), logger: logger)
         let staticPods = StaticPodSource(directory: config.manifestsDir, registry: registry, events: events,
@@ -117,7 +126,7 @@ public final class Daemon: Sendable {
             .init(service: SupervisionService(supervision: supervision, notifier: notifier, socket: socket, start: start),
                   serviceName: "supervision"),
             .init(service: StaticPodService(staticPods: staticPods), serviceName: "static-pods"),
-            .init(service: APIServerService(server: server, registry: registry, drain: .seconds(5), logger: logger),
+            .init(service: APIServerService(server: server, registry: registry, drain: .seconds(5), logger: logger, configData: configData),
                   serviceName: "api-server"),
             .init(service: SignalService(signals: signals, logger: logger, reload: {
                 notifier.reloading()

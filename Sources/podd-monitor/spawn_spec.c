@@ -251,6 +251,8 @@ int spawn_spec_parse(const struct msg *m, struct spawn_spec *spec, char *err, si
                 cur->source = v;
             } else if (strcmp(k, "mount.target") == 0) {
                 cur->target = v;
+            } else if (strcmp(k, "mount.subPath") == 0) {
+                cur->subpath = v;
             } else if (strcmp(k, "mount.options") == 0) {
                 if (parse_mount_options(cur, v, err, errlen) < 0) {
                     spawn_spec_free(spec);

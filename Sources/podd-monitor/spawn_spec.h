@@ -33,6 +33,7 @@ struct mount_spec {
     const char *target; /* absolute path inside the container */
     int readonly;
     unsigned long long size; /* tmpfs size in bytes, 0 = kernel default */
+    const char *subpath;     /* bind only: a path beneath source to bind instead, or NULL */
 };
 
 /* A container's securityContext, as podd resolved it: the monitor does not interpret

@@ -49,8 +49,15 @@ import Testing
         #expect(try route("/apis/podd.io/v1/images/myorg/tool:1") == .image("myorg/tool:1"))
     }
 
+    @Test func configMapAndSecretPaths() throws {
+        #expect(try route("/api/v1/configmaps") == .configData(resource: "configmaps", namespace: nil))
+        #expect(try route("/api/v1/namespaces/demo/secrets") == .configData(resource: "secrets", namespace: "demo"))
+        #expect(try route("/api/v1/namespaces/demo/configmaps/app") == .configDataObject(resource: "configmaps", PodRegistry.Key("demo", "app")))
+        #expect(try route("/api/v1/namespaces/demo/secrets/app/extra") == nil)
+    }
+
     @Test func unknownPathsAreNotFound() throws {
-        for path in ["/", "/api/v2", "/api/v1/namespaces/default/pods/web/proxy", "/api/v1/namespaces/default/secrets",
+        for path in ["/", "/api/v2", "/api/v1/namespaces/default/pods/web/proxy", "/api/v1/namespaces/default/services",
                      "/apis/apps/v1", "/apis/podd.io/v1/volumes", "/api/v1/namespaces/default/pods/web/log/more"] {
             #expect(try route(path) == nil, "\(path)")
         }

@@ -302,12 +302,7 @@ import Testing
         #expect(error.causes.map(\.description) == [
             "metadata.generateName: Forbidden: not supported by podd",
             "metadata.finalizers: Forbidden: not supported by podd",
-            "spec.volumes[0].configMap: Forbidden: not supported by podd",
-            "spec.volumes[1].secret: Forbidden: not supported by podd",
-            "spec.containers[0].env[0].valueFrom.secretKeyRef: Forbidden: not supported by podd",
-            "spec.containers[0].volumeMounts[0].subPath: Forbidden: not supported by podd",
             "spec.containers[0].lifecycle.preStop.tcpSocket: Forbidden: not supported by podd",
-            "spec.containers[0].envFrom: Forbidden: not supported by podd",
             "spec.containers[0].terminationMessagePath: Forbidden: not supported by podd",
             "spec.containers[1].livenessProbe.terminationGracePeriodSeconds: Forbidden: not supported by podd",
             "spec.nodeName: Forbidden: not supported by podd",

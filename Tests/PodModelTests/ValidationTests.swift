@@ -195,7 +195,7 @@ private func manifest(spec: String, metadata: String = "  name: web") -> String 
                 - {name: "A=B", value: x}
                 - {value: x}
                 - {name: "MY.weird-NAME 1", value: ok}
-                - {name: IP, valueFrom: {fieldRef: {fieldPath: status.podIP}}}
+                - {name: IP, valueFrom: {fieldRef: {fieldPath: status.bogus}}}
                 - {name: EMPTY, valueFrom: {}}
                 - {name: BOTH, value: x, valueFrom: {fieldRef: {fieldPath: metadata.uid}}}
                 - {name: V2, valueFrom: {fieldRef: {apiVersion: v2, fieldPath: metadata.name}}}
@@ -204,7 +204,7 @@ private func manifest(spec: String, metadata: String = "  name: web") -> String 
             """)) == [
             #"spec.containers[0].env[0].name: Invalid value: "A=B": a valid environment variable name must consist only of printable ASCII characters other than '='"#,
             "spec.containers[0].env[1].name: Required value",
-            #"spec.containers[0].env[3].valueFrom.fieldRef.fieldPath: Unsupported value: "status.podIP": supported values: "metadata.name", "metadata.namespace", "metadata.uid""#,
+            #"spec.containers[0].env[3].valueFrom.fieldRef.fieldPath: Unsupported value: "status.bogus": supported values: "metadata.name", "metadata.namespace", "metadata.uid", "spec.nodeName", "spec.serviceAccountName", "status.hostIP", "status.hostIPs", "status.podIP", "status.podIPs""#,
             #"spec.containers[0].env[4].valueFrom: Invalid value: "": must specify one of: `fieldRef`, `resourceFieldRef`, `configMapKeyRef` or `secretKeyRef`"#,
             #"spec.containers[0].env[5].valueFrom: Invalid value: "": may not be specified when `value` is not empty"#,
             #"spec.containers[0].env[6].valueFrom.fieldRef.fieldPath: Invalid value: "metadata.name": error converting fieldPath: unsupported pod version: v2"#,

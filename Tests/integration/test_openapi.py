@@ -658,7 +658,7 @@ def test_every_reachable_error_matches_the_document(api, podd, tmp_path):
     api.error("PATCH", f"{ns}/pods/ghost", 404, {"metadata": {}}, {"Content-Type": "application/merge-patch+json"},
               reason="NotFound")
     api.error("GET", "/api/v1/namespaces/ghost", 404, reason="NotFound", text="ghost")
-    for path in ("/nope", "/apis/other", f"{ns}/configmaps", "/apis/podd.io/v1/other", "/apis/podd.io/v2"):
+    for path in ("/nope", "/apis/other", f"{ns}/services", "/apis/podd.io/v1/other", "/apis/podd.io/v2"):
         api.error("GET", path, 404, text="could not find the requested resource")
 
     # 405.

@@ -6,7 +6,7 @@ extension Podctl {
     /// does.
     public struct Apply: ParsableCommand {
         public static let configuration = CommandConfiguration(
-            abstract: "Create or replace pods from manifests.",
+            abstract: "Create or replace pods, configmaps and secrets from manifests.",
             discussion: """
                 Reads Kubernetes Pod manifests in YAML or JSON: several documents per file, kind: List \
                 expanded, a directory's *.yaml, *.yml and *.json files in name order, - for stdin. \
@@ -35,8 +35,11 @@ extension Podctl {
         }
 
         public func run() throws {
-            let objects = try ManifestReader.read(paths: filenames)
-            if objects.isEmpty { throw PodctlError("no objects passed to apply") }
+            let read = try ManifestReader.read(paths: filenames)
+            if read.isEmpty { throw PodctlError("no objects passed to apply") }
+            // ConfigMaps and Secrets first, whatever their place in the files: a pod that
+            // uses one then finds it at its first start.
+            let objects = read.filter { $0.kind == "ConfigMap" || $0.kind == "Secret" } + read.filter { $0.kind != "ConfigMap" && $0.kind != "Secret" }
             let client = connection.client
             var failures: [String] = []
             for object in objects {
@@ -59,15 +62,16 @@ extension Podctl {
             var pod = manifest.object
             let kind = manifest.kind
             let apiVersion = pod["apiVersion"].string
-            guard kind == "Pod", apiVersion == "v1" || apiVersion.isEmpty else {
-                throw PodctlError("\(manifest.source): podd manages pods only (apiVersion: v1, kind: Pod), not \(apiVersion.isEmpty ? "" : apiVersion + " ")\(kind)")
+            guard let resource = ResourceArguments.Resource.of(kind: kind), apiVersion == "v1" || apiVersion.isEmpty else {
+                throw PodctlError("\(manifest.source): podd manages pods, configmaps and secrets only (apiVersion: v1, kind: Pod, ConfigMap or Secret), not \(apiVersion.isEmpty ? "" : apiVersion + " ")\(kind)")
             }
             let name = manifest.name
             guard !name.isEmpty else {
-                throw PodctlError("\(manifest.source): a Pod needs metadata.name")
+                throw PodctlError("\(manifest.source): a \(kind) needs metadata.name")
             }
             let namespace = try Self.namespace(of: pod, flag: namespaceOptions.namespace)
             if pod["metadata"]["namespace"].isNull { pod["metadata"]["namespace"] = .string(namespace) }
+            if resource != .pods { return try ConfigDataApply.apply(pod, resource: resource, namespace: namespace, name: name, client: client) }
 
             let path = PoddClient.podPath(namespace: namespace, name: name)
             guard let existing = try client.getIfPresent(path) else {

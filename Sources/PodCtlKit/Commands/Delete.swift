@@ -5,7 +5,7 @@ extension Podctl {
     /// `podctl delete pod NAME...` or `podctl delete -f FILE`: stops and removes pods.
     public struct Delete: ParsableCommand {
         public static let configuration = CommandConfiguration(
-            abstract: "Delete pods by name or by manifest.",
+            abstract: "Delete pods, configmaps or secrets by name or by manifest.",
             discussion: """
                 podd stops the pod's containers (SIGTERM, then SIGKILL after the grace period) and \
                 removes it. As kubectl, podctl waits until the pod is gone; --wait=false returns at once.
@@ -55,20 +55,20 @@ extension Podctl {
         }
 
         public func run() throws {
-            var targets: [(namespace: String, name: String)] = []
+            var targets: [(namespace: String, name: String, resource: ResourceArguments.Resource)] = []
             if filenames.isEmpty {
-                let resource = try ResourceArguments.parse(arguments, verb: "delete")
+                let resource = try ResourceArguments.parse(arguments, verb: "delete", allowed: [.pods, .configMaps, .secrets])
                 if resource.names.isEmpty {
                     throw PodctlError("resource(s) were provided, but no name was specified")
                 }
-                targets = resource.names.map { (namespaceOptions.namespaceOrDefault, $0) }
+                targets = resource.names.map { (namespaceOptions.namespaceOrDefault, $0, resource.resource) }
             } else {
                 for object in try ManifestReader.read(paths: filenames) {
-                    guard object.kind == "Pod" else {
-                        throw PodctlError("\(object.source): podd manages pods only, not \(object.kind)")
+                    guard let resource = ResourceArguments.Resource.of(kind: object.kind) else {
+                        throw PodctlError("\(object.source): podd manages pods, configmaps and secrets, not \(object.kind)")
                     }
                     let namespace = try Apply.namespace(of: object.object, flag: namespaceOptions.namespace)
-                    targets.append((namespace, object.name))
+                    targets.append((namespace, object.name, resource))
                 }
             }
             let client = connection.client
@@ -82,9 +82,11 @@ extension Podctl {
             var failure: Error?
             for target in targets {
                 do {
-                    _ = try client.json("DELETE", PoddClient.podPath(namespace: target.namespace, name: target.name), query: query)
-                    Output.write("pod \"\(target.name)\" deleted\n")
-                    deleted.append(target)
+                    // ConfigMaps and Secrets go at once: nothing to wait for.
+                    let isPod = target.resource == .pods
+                    _ = try client.json("DELETE", target.resource.path(namespace: target.namespace, name: target.name), query: isPod ? query : [])
+                    Output.write("\(target.resource.singular) \"\(target.name)\" deleted\n")
+                    if isPod { deleted.append((target.namespace, target.name)) }
                 } catch let error as APIStatusError where error.isNotFound && ignoreNotFound {
                     continue
                 } catch let error as APIStatusError {

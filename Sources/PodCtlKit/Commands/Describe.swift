@@ -5,7 +5,7 @@ extension Podctl {
     /// `podctl describe pod NAME`: a pod's spec, status and events as kubectl describes them.
     public struct Describe: ParsableCommand {
         public static let configuration = CommandConfiguration(
-            abstract: "Show the details of a pod: containers, states, conditions, volumes, events.",
+            abstract: "Show the details of a pod (containers, states, conditions, volumes, events), a configmap or a secret.",
             discussion: """
                 Without a name, describes every pod of the namespace.
 
@@ -24,9 +24,13 @@ extension Podctl {
         public init() {}
 
         public func run() throws {
-            let resource = try ResourceArguments.parse(arguments, verb: "describe")
+            let resource = try ResourceArguments.parse(arguments, verb: "describe", allowed: [.pods, .configMaps, .secrets])
             let client = connection.client
             let namespace = namespaceOptions.namespaceOrDefault
+            if resource.resource != .pods {
+                try ConfigDataDescription.describe(resource, namespace: namespace, client: client)
+                return
+            }
             var pods: [JSONValue] = []
             if resource.names.isEmpty {
                 pods = try client.json("GET", PoddClient.podsPath(namespace: namespace))["items"].array

@@ -5,7 +5,7 @@ extension Podctl {
     /// `podctl get pods [NAME...]`: a table as kubectl prints it, or the objects.
     public struct Get: ParsableCommand {
         public static let configuration = CommandConfiguration(
-            abstract: "Display one or many pods.",
+            abstract: "Display one or many pods, configmaps or secrets.",
             discussion: """
                 Prints a table of pods (NAME READY STATUS RESTARTS AGE, as kubectl), or the objects \
                 with -o json|yaml, or pod/NAME with -o name. -o wide adds IP, NODE, NOMINATED NODE \
@@ -16,10 +16,12 @@ extension Podctl {
                   podctl get pod web -o yaml
                   podctl get pods -A -o wide
                   podctl get pods -w
+                  podctl get configmaps
+                  podctl get secret db-creds -o yaml
                 """
         )
 
-        @Argument(help: ArgumentHelp("The resource type (pods, pod, po; or events) and optional names, or pod/NAME.", valueName: "type [name...]"))
+        @Argument(help: ArgumentHelp("The resource type (pods, po; configmaps, cm; secrets; events) and optional names, or TYPE/NAME.", valueName: "type [name...]"))
         var arguments: [String] = []
 
         @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Output format: wide, json, yaml or name.", valueName: "format"))
@@ -40,7 +42,7 @@ extension Podctl {
         public init() {}
 
         public func run() throws {
-            let resource = try ResourceArguments.parse(arguments, verb: "get", allowed: [.pods, .events])
+            let resource = try ResourceArguments.parse(arguments, verb: "get", allowed: [.pods, .events, .configMaps, .secrets])
             if allNamespaces && !resource.names.isEmpty {
                 throw PodctlError("a resource cannot be retrieved by name across all namespaces")
             }
@@ -55,8 +57,7 @@ extension Podctl {
             }
 
             if resource.names.isEmpty {
-                let path = resource.resource == .pods
-                    ? PoddClient.podsPath(namespace: namespace) : PoddClient.eventsPath(namespace: namespace)
+                let path = resource.resource.path(namespace: namespace)
                 let list = try client.json("GET", path)
                 var items = list["items"].array
                 if resource.resource == .events { items = EventFormat.sorted(items) }
@@ -76,6 +77,7 @@ extension Podctl {
                 switch resource.resource {
                 case .pods: path = PoddClient.podPath(namespace: namespace ?? "default", name: name)
                 case .events: path = PoddClient.eventsPath(namespace: namespace) + "/" + PoddClient.pathSegment(name)
+                case .configMaps, .secrets: path = resource.resource.path(namespace: namespace ?? "default", name: name)
                 }
                 do {
                     found.append(try client.json("GET", path))
@@ -91,8 +93,7 @@ extension Podctl {
 
         private func watchObjects(client: PoddClient, resource: ResourceArguments, namespace: String?, printer: ObjectPrinter) throws {
             var printer = printer
-            let path = resource.resource == .pods
-                ? PoddClient.podsPath(namespace: namespace) : PoddClient.eventsPath(namespace: namespace)
+            let path = resource.resource.path(namespace: namespace)
             let names = Set(resource.names)
             // Rows are gathered while events keep arriving and printed when podd pauses, so
             // the first rows (the existing pods) are laid out together, as kubectl lists them.
@@ -125,7 +126,7 @@ struct ObjectPrinter {
         self.noHeaders = noHeaders
     }
 
-    private var kind: String { resource == .pods ? "Pod" : "Event" }
+    private var kind: String { resource.kind }
 
     /// Items as a whole answer: a table, or the objects (a `List` when `asList`, as kubectl
     /// prints a list or several names).
@@ -135,7 +136,7 @@ struct ObjectPrinter {
             let value = asList ? list(items) : withKind(items[0])
             return format == .json ? value.sortedKeys.kubectlJSONText : try value.sortedKeys.kubectlYAMLText()
         case .name:
-            return items.map { "\(resource == .pods ? "pod" : "event")/\($0["metadata"]["name"].string)\n" }.joined()
+            return items.map { "\(resource.singular)/\($0["metadata"]["name"].string)\n" }.joined()
         case .wide, nil:
             var writer = TabWriter.table()
             if !noHeaders { writer.row(headers) }
@@ -154,7 +155,7 @@ struct ObjectPrinter {
         case .yaml:
             pending += (printedObjects > 0 ? "---\n" : "") + (try withKind(object).sortedKeys.kubectlYAMLText())
         case .name:
-            pending += "\(resource == .pods ? "pod" : "event")/\(object["metadata"]["name"].string)\n"
+            pending += "\(resource.singular)/\(object["metadata"]["name"].string)\n"
         case .wide, nil:
             if !printedHeader && !noHeaders { table.row(headers) }
             printedHeader = true
@@ -174,6 +175,8 @@ struct ObjectPrinter {
             return (withNamespace ? ["NAMESPACE"] : []) + PodRow.headers + (format == .wide ? PodRow.wideHeaders : [])
         case .events:
             return EventFormat.headers(withNamespace: withNamespace)
+        case .configMaps, .secrets:
+            return ConfigDataRow.headers(resource, withNamespace: withNamespace)
         }
     }
 
@@ -181,6 +184,7 @@ struct ObjectPrinter {
         switch resource {
         case .pods: return PodRow(pod: object, now: now).cells(wide: format == .wide, withNamespace: withNamespace)
         case .events: return EventFormat.cells(object, withNamespace: withNamespace, now: now)
+        case .configMaps, .secrets: return ConfigDataRow.cells(object, resource: resource, withNamespace: withNamespace, now: now)
         }
     }
 

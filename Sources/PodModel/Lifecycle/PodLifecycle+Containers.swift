@@ -187,6 +187,8 @@ extension PodLifecycle {
                                 finishedAt: now, containerID: nil)
             actions += runEnded(i, t, expected: false)
         } else {
+            // A start refused before any container existed is no run: kubelet does not count it.
+            if reason == Self.configErrorReason { forgetStart(i) }
             let delay = containers[i].backoff.next(ranFor: 0)
             containers[i].state = .backoff(until: now.adding(seconds: Swift.max(delay, backoffSettings.initial)),
                                            reason: reason, message: message)

@@ -294,6 +294,9 @@ public struct PodLifecycle: Sendable {
         /// The pod's monitor is gone, and every container with it.
         case sandboxLost
         case tick
+        /// A ConfigMap or Secret the pod refers to appeared or changed: containers waiting
+        /// with CreateContainerConfigError try again now (PodLifecycle+ConfigData.swift).
+        case configDataChanged
         /// Delete the pod: everything stopped by `deadline` (its deletionTimestamp). A later
         /// delete can move the deadline earlier, never later.
         case delete(deadline: Timestamp)
@@ -430,6 +433,8 @@ public struct PodLifecycle: Sendable {
             actions += sandboxLost()
         case .tick:
             break
+        case .configDataChanged:
+            retryConfigWaits()
         case let .delete(deadline):
             actions += beginTermination(deadline: deadline)
         }

@@ -101,6 +101,7 @@ struct ContainerValidation {
         }
         errors += validatePorts(container.ports, path: path.child("ports"))
         errors += validateEnv(container.env, path: path.child("env"))
+        errors += ConfigSourceValidation.envFrom(container.envFrom, path: path.child("envFrom"))
         errors += validateVolumeMounts(container.volumeMounts, path: path.child("volumeMounts"))
         errors += ResourceValidation.validate(container.resources, path: path.child("resources"))
         return errors
@@ -159,24 +160,7 @@ struct ContainerValidation {
     }
 
     private func validateEnvSource(_ source: EnvVarSource, value: String?, path: FieldPath) -> [FieldError] {
-        guard let fieldRef = source.fieldRef else {
-            return [.invalid(path, "", "must specify one of: `fieldRef`, `resourceFieldRef`, `configMapKeyRef` or `secretKeyRef`")]
-        }
-        var errors: [FieldError] = []
-        let refPath = path.child("fieldRef")
-        if fieldRef.fieldPath.isEmpty {
-            errors.append(.required(refPath.child("fieldPath")))
-        } else if fieldRef.apiVersion != "v1" {
-            errors.append(.invalid(refPath.child("fieldPath"), .string(fieldRef.fieldPath),
-                                   "error converting fieldPath: unsupported pod version: \(fieldRef.apiVersion)"))
-        } else if !ObjectFieldSelector.supportedFieldPaths.contains(fieldRef.fieldPath) {
-            errors.append(.notSupported(refPath.child("fieldPath"), .string(fieldRef.fieldPath),
-                                        supported: ObjectFieldSelector.supportedFieldPaths))
-        }
-        if let value, !value.isEmpty {
-            errors.append(.invalid(path, "", "may not be specified when `value` is not empty"))
-        }
-        return errors
+        ConfigSourceValidation.envSource(source, value: value, path: path)
     }
 
     func validateVolumeMounts(_ mounts: [VolumeMount], path: FieldPath) -> [FieldError] {
@@ -193,6 +177,7 @@ struct ContainerValidation {
                 errors += PathRules.noBacksteps(mount.mountPath, path: mountPath.child("mountPath"))
                 errors += ArgvRules.noNUL(mount.mountPath, path: mountPath.child("mountPath"))
             }
+            errors += ConfigSourceValidation.subPath(mount, path: mountPath)
             if !mountPoints.insert(mount.mountPath).inserted {
                 errors.append(.invalid(mountPath.child("mountPath"), .string(mount.mountPath), "must be unique"))
             }

@@ -167,6 +167,8 @@ public enum PodValidation {
                 errors += PathRules.absolute(hostPath.path, path: pathPath)
                 errors += ArgvRules.noNUL(hostPath.path, path: pathPath)
             }
+        default:
+            errors += ConfigSourceValidation.volumeSource(source, path: path)
         }
         return errors
     }

@@ -32,14 +32,24 @@ struct ContainerLaunch {
     static let defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
     /// `containerID` goes into the journal fields when output is forwarded (JournalForwarding).
+    /// `environment`: the container's resolved environment (ContainerEnvironment), when the
+    /// controller made it; else the one `environment(_:)` makes.
     func message(for c: ContainerDefinition, run: Int, pidNamespace: String,
-                 containerID: String? = nil) throws(LaunchError) -> (ControlMessage, logPath: String) {
+                 containerID: String? = nil, environment resolved: [String]? = nil) throws(LaunchError) -> (ControlMessage, logPath: String) {
         guard let name = try? ImageName(parsing: c.image), let image = images.resolve(name) else { throw .imageMissing(c.image) }
         let defaults = image.configuration.config
+        // The environment resolved when the container's ConfigMaps and Secrets were read
+        // (PodController.prepareConfiguration), else the spec's own.
+        let env = resolved ?? environment(c, image: defaults.env)
+        var variables: [String: String] = [:]
+        for entry in env {
+            guard let eq = entry.firstIndex(of: "=") else { continue }
+            variables[String(entry[..<eq])] = String(entry[entry.index(after: eq)...])
+        }
         let argv: [String]
         do {
             argv = try ImageRunDefaults.argv(command: c.command, args: c.args, entrypoint: defaults.entrypoint, cmd: defaults.cmd,
-                                             env: Dictionary(containerEnvironment(c), uniquingKeysWith: { $1 }))
+                                             env: variables)
         } catch {
             throw .noCommand(c.name)
         }
@@ -75,9 +85,10 @@ struct ContainerLaunch {
         }
         for vm in c.volumeMounts {
             guard let volume = pod.spec.volumes.first(where: { $0.name == vm.name }) else { continue }
-            mount("bind", layout.volumeSource(volume), vm.mountPath, vm.readOnly ? "ro" : "")
+            mount("bind", layout.volumeSource(volume), vm.mountPath, vm.readOnly || ConfigDataMounts.isReadOnly(volume) ? "ro" : "")
+            if let subPath = ConfigDataMounts.subPath(vm, environment: env) { m.append("mount.subPath", subPath) }
         }
-        for variable in environment(c, image: defaults.env) { m.append("env", variable) }
+        for variable in env { m.append("env", variable) }
         for a in argv { m.append("arg", a) }
         m.append("cwd", ImageRunDefaults.workingDirectory(container: c.workingDir, image: defaults.workingDir))
         m.append("log", logPath)
@@ -118,6 +129,14 @@ struct ContainerLaunch {
                                             container: containerEnvironment(c)).map { "\($0.0)=\($0.1)" }
     }
 
+    /// What the container's own env goes over: the runtime's PATH and HOSTNAME, and the
+    /// image's Env over them.
+    func baseEnvironment(_ c: ContainerDefinition) -> [(String, String)] {
+        let imageEnv = (try? ImageName(parsing: c.image)).flatMap { images.resolve($0) }?.configuration.config.env ?? []
+        return ImageRunDefaults.environment(defaults: [("PATH", Self.defaultPath), ("HOSTNAME", layout.hostname)], image: imageEnv,
+                                            container: [])
+    }
+
     /// The container's own env entries, resolved.
     func containerEnvironment(_ c: ContainerDefinition) -> [(String, String)] {
         c.env.map { e in (e.name, e.value ?? e.valueFrom?.fieldRef.map { resolveField($0.fieldPath) } ?? "") }
@@ -140,6 +159,7 @@ struct ContainerDefinition {
     var command: [String]
     var args: [String]
     var env: [EnvVar]
+    var envFrom: [EnvFromSource]
     var workingDir: String?
     var volumeMounts: [VolumeMount]
     var stdin: Bool
@@ -153,6 +173,7 @@ struct ContainerDefinition {
         command = c.command
         args = c.args
         env = c.env
+        envFrom = c.envFrom
         workingDir = c.workingDir
         volumeMounts = c.volumeMounts
         stdin = c.stdin
@@ -193,6 +214,7 @@ public struct PodLayout: Sendable {
         case let .hostPath(h): return h.path
         case let .emptyDir(e) where e.medium == .memory: return runDirectory + "/volumes/" + v.name
         case .emptyDir: return stateDirectory + "/volumes/" + v.name
+        case .configMap, .secret, .projected, .downwardAPI: return runDirectory + "/configdata/" + v.name
         }
     }
 }

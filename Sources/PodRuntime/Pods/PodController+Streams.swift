@@ -144,7 +144,8 @@ extension PodController {
         message.append("tty", options.tty ? "1" : "0")
         let launch = ContainerLaunch(pod: pod, layout: layout, images: context.images, logs: context.config.logs,
                                      security: context.config.security, stateDir: context.config.stateDir)
-        for variable in launch.environment(def) { message.append("env", variable) }
+        // The environment the container's run started with (ConfigMaps and Secrets as they were then).
+        for variable in configuredEnvironments[name] ?? execEnvironment(def, fallback: launch.environment(def)) { message.append("env", variable) }
         for a in command { message.append("arg", a) }
         message.append("cwd", def.workingDir ?? "/")
         // An exec runs as its container: the same user, capabilities and seccomp filter.

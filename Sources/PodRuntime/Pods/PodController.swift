@@ -17,6 +17,8 @@ public struct RuntimeContext: Sendable {
     public var cgroups: CgroupHierarchy?
     public var monitorPath: String
     public var logger: Logger
+    /// The ConfigMaps and Secrets containers' env and volumes refer to.
+    public var configData = ConfigDataCatalog()
     /// Called with the pod after each change of it (for watchers and the registry), with the
     /// generation of the controller that reports it and a sequence number that grows with
     /// each call of that controller: calls may arrive out of order (each is its own task), and
@@ -76,7 +78,7 @@ public actor PodController {
     var podStartMeasured = false
     private var startTime: Timestamp?
     private var terminalPhase: PodPhase?
-    private var gone = false
+    private(set) var gone = false
     /// Set once everything of the pod is gone from the machine (after `gone`).
     private var tornDownDone = false
     /// The pod's network namespace, for probes and hooks that connect to the pod.
@@ -93,6 +95,8 @@ public actor PodController {
     /// The pod's addresses (its CNI result's), and the host's (PodController+Network.swift).
     var podIPs: [String] = []
     let hostIP: String? = HostAddress.current()
+    /// Each container's environment as its current run got it (PodController+ConfigData.swift).
+    var configuredEnvironments: [String: [String]] = [:]
 
     struct RunInfo {
         var run: Int
@@ -260,6 +264,8 @@ public actor PodController {
                 if let why = HostPathPolicy(config: context.config).refusal(h.path) {
                     throw HostPathCheck.Failure(description: "hostPath volume \(v.name) refused: \(why)")
                 }
+            case .configMap, .secret, .projected, .downwardAPI:
+                break   // written when a container that mounts it starts (PodController+ConfigData.swift)
             }
         }
     }
@@ -386,10 +392,14 @@ public actor PodController {
         if let why = hostPathRefusal(def) {
             return .startFailed(name, reason: "CreateContainerConfigError", message: why, terminated: false)
         }
+        let environment: [String]
+        do { environment = try prepareConfiguration(def) } catch {
+            return .startFailed(name, reason: PodLifecycle.configErrorReason, message: error.message, terminated: false)
+        }
         do {
             let (message, logPath) = try ContainerLaunch(pod: pod, layout: layout, images: context.images, logs: context.config.logs,
                                                          security: context.config.security, stateDir: context.config.stateDir)
-                .message(for: def, run: run, pidNamespace: pidns, containerID: containerID)
+                .message(for: def, run: run, pidNamespace: pidns, containerID: containerID, environment: environment)
             runs[name]?.logPath = logPath
             // Keep this run's log and the one before it (for `logs --previous`), as kubelet does.
             if run >= 2 { unlink(layout.logPath(container: name, run: run - 2)) }
@@ -523,6 +533,7 @@ public actor PodController {
     @discardableResult
     public func updateMetadata(_ metadata: ObjectMeta) -> (pod: Pod, sequence: Int) {
         pod.metadata = metadata
+        metadataChanged()
         publish()
         return (current(), publishedSequence)
     }

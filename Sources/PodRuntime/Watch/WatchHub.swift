@@ -192,9 +192,11 @@ public struct WatchHub<Object: Sendable>: Sendable {
 }
 
 /// What the API needs of an owner of watchable objects: open a watch, bookmark it, end it.
-public protocol WatchSource<Object>: Actor {
+/// An actor that owns one kind conforms itself; one that owns several hands out a source per
+/// kind (ConfigDataRegistry.watchSource).
+public protocol WatchSource<Object>: Sendable {
     associatedtype Object: Sendable
-    func watch(namespace: String?, from start: WatchStart, initialEventsEnd: Bool) throws(WatchExpired) -> WatchSubscription<Object>
-    func bookmark(watch id: Int)
-    func endWatch(_ id: Int)
+    func watch(namespace: String?, from start: WatchStart, initialEventsEnd: Bool) async throws(WatchExpired) -> WatchSubscription<Object>
+    func bookmark(watch id: Int) async
+    func endWatch(_ id: Int) async
 }

@@ -15,6 +15,7 @@ public struct Container: JSONConvertible {
     public var workingDir: String?
     public var ports: [ContainerPort]
     public var env: [EnvVar]
+    public var envFrom: [EnvFromSource] = []
     public var volumeMounts: [VolumeMount]
     public var imagePullPolicy: ImagePullPolicy?
     /// Only on an init container, and only Always: a native sidecar.
@@ -105,9 +106,9 @@ public struct Container: JSONConvertible {
             securityContext: reader.decode("securityContext", as: SecurityContext.self)
         )
         container.resources = reader.decode("resources", as: ResourceRequirements.self) ?? ResourceRequirements()
+        container.envFrom = reader.list("envFrom", of: EnvFromSource.self)
         reader.reject(
             [
-                "envFrom",
                 "resizePolicy",
                 "restartPolicyRules",
                 "volumeDevices",
@@ -130,6 +131,7 @@ public struct Container: JSONConvertible {
         writer.set("args", strings: args)
         writer.set("workingDir", nonEmpty: workingDir)
         writer.set("ports", list: ports)
+        writer.set("envFrom", list: envFrom)
         writer.set("env", list: env)
         writer.set("restartPolicy", restartPolicy.map { JSONValue.string($0.rawValue) })
         writer.set("resources", resources.isEmpty ? nil : resources)

@@ -35,23 +35,36 @@ public struct EnvVar: JSONConvertible {
 public struct EnvVarSource: JSONConvertible {
     /// A field of the pod (metadata.name, metadata.namespace, metadata.uid).
     public var fieldRef: ObjectFieldSelector?
+    public var resourceFieldRef: ResourceFieldSelector?
+    public var configMapKeyRef: ConfigMapKeySelector?
+    public var secretKeyRef: SecretKeySelector?
 
     /// Creates a value from its fields; those left out take Kubernetes' defaults.
-    public init(fieldRef: ObjectFieldSelector? = nil) {
+    public init(fieldRef: ObjectFieldSelector? = nil, resourceFieldRef: ResourceFieldSelector? = nil,
+                configMapKeyRef: ConfigMapKeySelector? = nil, secretKeyRef: SecretKeySelector? = nil) {
         self.fieldRef = fieldRef
+        self.resourceFieldRef = resourceFieldRef
+        self.configMapKeyRef = configMapKeyRef
+        self.secretKeyRef = secretKeyRef
     }
 
     public init(json: JSONValue, path: FieldPath) throws(ManifestError) {
         var reader = try ObjectReader(json, path: path)
         let fieldRef = reader.decode("fieldRef", as: ObjectFieldSelector.self)
-        reader.reject(["resourceFieldRef", "configMapKeyRef", "secretKeyRef", "fileKeyRef"])
+        let resourceFieldRef = reader.decode("resourceFieldRef", as: ResourceFieldSelector.self)
+        let configMapKeyRef = reader.decode("configMapKeyRef", as: ConfigMapKeySelector.self)
+        let secretKeyRef = reader.decode("secretKeyRef", as: SecretKeySelector.self)
+        reader.reject(["fileKeyRef"])
         try reader.finish()
-        self.init(fieldRef: fieldRef)
+        self.init(fieldRef: fieldRef, resourceFieldRef: resourceFieldRef, configMapKeyRef: configMapKeyRef, secretKeyRef: secretKeyRef)
     }
 
     public var json: JSONValue {
         var writer = ObjectWriter()
         writer.set("fieldRef", fieldRef)
+        writer.set("resourceFieldRef", resourceFieldRef)
+        writer.set("configMapKeyRef", configMapKeyRef)
+        writer.set("secretKeyRef", secretKeyRef)
         return writer.json
     }
 }
@@ -62,8 +75,10 @@ public struct ObjectFieldSelector: JSONConvertible {
     public var apiVersion: String
     public var fieldPath: String
 
-    /// The field paths podd can provide.
-    public static let supportedFieldPaths = ["metadata.name", "metadata.namespace", "metadata.uid"]
+    /// The field paths podd can provide in env (besides `metadata.labels['KEY']` and
+    /// `metadata.annotations['KEY']`), Kubernetes' list.
+    public static let supportedFieldPaths = ["metadata.name", "metadata.namespace", "metadata.uid", "spec.nodeName",
+                                             "spec.serviceAccountName", "status.hostIP", "status.hostIPs", "status.podIP", "status.podIPs"]
 
     /// Creates a value from its fields; those left out take Kubernetes' defaults.
     public init(apiVersion: String = "v1", fieldPath: String) {

@@ -14,7 +14,6 @@ public struct Volume: JSONConvertible {
         "gcePersistentDisk",
         "awsElasticBlockStore",
         "gitRepo",
-        "secret",
         "nfs",
         "iscsi",
         "glusterfs",
@@ -24,15 +23,12 @@ public struct Volume: JSONConvertible {
         "cinder",
         "cephfs",
         "flocker",
-        "downwardAPI",
         "fc",
         "azureFile",
-        "configMap",
         "vsphereVolume",
         "quobyte",
         "azureDisk",
         "photonPersistentDisk",
-        "projected",
         "portworxVolume",
         "scaleIO",
         "storageos",
@@ -47,7 +43,7 @@ public struct Volume: JSONConvertible {
         // The source is inlined in the volume: exactly one of its members must be set.
         var sources: [VolumeSource] = []
         var count = 0
-        for key in ["hostPath", "emptyDir"] + Self.unsupportedSources where reader.has(key) {
+        for key in ["hostPath", "emptyDir"] + ConfigVolumeDecoding.keys + Self.unsupportedSources where reader.has(key) {
             count += 1
             if count > 1 {
                 _ = reader.value(key)
@@ -59,6 +55,8 @@ public struct Volume: JSONConvertible {
                 if let source = reader.decode(key, as: EmptyDirVolumeSource.self) { sources.append(.emptyDir(source)) }
             case "hostPath":
                 if let source = reader.decode(key, as: HostPathVolumeSource.self) { sources.append(.hostPath(source)) }
+            case _ where ConfigVolumeDecoding.keys.contains(key):
+                if let source = ConfigVolumeDecoding.decode(key, from: &reader) { sources.append(source) }
             default:
                 // Even an empty `configMap: {}` asks for a volume podd cannot provide.
                 _ = reader.value(key)
@@ -80,6 +78,7 @@ public struct Volume: JSONConvertible {
         switch source {
         case .emptyDir(let emptyDir): object["emptyDir"] = emptyDir.json
         case .hostPath(let hostPath): object["hostPath"] = hostPath.json
+        default: if let (key, value) = ConfigVolumeDecoding.json(source) { object[key] = value }
         }
         return .object(object)
     }
@@ -91,6 +90,10 @@ public enum VolumeSource: Sendable, Equatable {
     case emptyDir(EmptyDirVolumeSource)
     /// A file or directory of the host.
     case hostPath(HostPathVolumeSource)
+    case configMap(ConfigMapVolumeSource)
+    case secret(SecretVolumeSource)
+    case projected(ProjectedVolumeSource)
+    case downwardAPI(DownwardAPIVolumeSource)
 }
 
 /// An emptyDir volume.

@@ -1,0 +1,170 @@
+import NIOHTTP1
+import PodModel
+import PodRuntime
+
+/// `/api/v1[/namespaces/{ns}]/configmaps[/{name}]` and `/secrets[/{name}]`: GET, list (label
+/// and field selectors), watch, POST, PUT, PATCH (JSON, merge and strategic merge patches)
+/// and DELETE, as the API server serves them. A Secret's data never appears in an error
+/// message or a log line.
+struct ConfigDataRoutes<T: ConfigDataObject> {
+    let registry: ConfigDataRegistry
+
+    /// The routes of the resource a path names ("configmaps" or "secrets").
+    static func respond(_ r: APIRequest, registry: ConfigDataRegistry, resource: String,
+                        namespace: String?, name: String?) async throws(StatusError) -> APIResponse {
+        switch resource {
+        case ConfigMap.resource: return try await ConfigDataRoutes<ConfigMap>(registry: registry).respond(r, namespace: namespace, name: name)
+        default: return try await ConfigDataRoutes<Secret>(registry: registry).respond(r, namespace: namespace, name: name)
+        }
+    }
+
+    func respond(_ r: APIRequest, namespace: String?, name: String?) async throws(StatusError) -> APIResponse {
+        guard let name, let namespace else {
+            if r.method == .POST, let namespace { return try await create(r, namespace: namespace) }
+            return try await list(r, namespace: namespace)
+        }
+        switch r.method {
+        case .PUT: return try await replace(r, namespace: namespace, name: name)
+        case .PATCH: return try await patch(r, namespace: namespace, name: name)
+        case .DELETE: return try await delete(namespace: namespace, name: name, dryRun: try Self.dryRun(r))
+        default:
+            guard let object = await registry.get(T.self, namespace: namespace, name: name) else {
+                throw StatusError(.notFound(kind: T.resource, name: name))
+            }
+            let form = try ResponseForm(r)
+            let json = object.json
+            switch form {
+            case .object:
+                return PodAPIHandler.json(200, json)
+            case let .metadata(apiVersion):
+                var partial = TableBuilder.partialMetadata(json)
+                partial["apiVersion"] = .string(apiVersion)
+                return PodAPIHandler.json(200, partial)
+            case .table:
+                guard let table = try PodAPIHandler.tableBuilder(r, form: form, kind: Self.tableKind) else { return PodAPIHandler.json(200, json) }
+                return PodAPIHandler.json(200, table.table([json], resourceVersion: object.metadata.resourceVersion ?? ""))
+            }
+        }
+    }
+
+    /// kubectl's columns of this kind (TableKinds.swift).
+    static var tableKind: TableKind { T.resource == ConfigMap.resource ? .configMaps : .secrets }
+
+    /// A list, or with `watch` a watch, in the form asked for (objects, a Table, or their
+    /// metadata); a watch from the list's resourceVersion misses nothing (WatchHub).
+    private func list(_ r: APIRequest, namespace: String?) async throws(StatusError) -> APIResponse {
+        let form = try ResponseForm(r)
+        let selector = try LabelSelector(r.queryValue("labelSelector") ?? "")
+        let fieldSelector = try FieldSelector(r.queryValue("fieldSelector") ?? "")
+        let matches: @Sendable (JSONValue) -> Bool = { selector.matches($0) && fieldSelector.matches($0) }
+        let table = try PodAPIHandler.tableBuilder(r, form: form, kind: Self.tableKind)
+        if r.queryBool("watch") {
+            let options = try WatchOptions(r)
+            let selective = !selector.requirements.isEmpty || !fieldSelector.terms.isEmpty
+            return await WatchRoute(source: registry.watchSource(T.self), kind: T.kind, render: { $0 }, matches: matches, selective: selective)
+                .respond(namespace: namespace, options: options, table: table)
+        }
+        let (objects, version) = await registry.listWithVersion(T.self, namespace: namespace)
+        return PodAPIHandler.list(objects.map(\.json).filter(matches), kind: T.kind + "List", resourceVersion: version, form: form, table: table)
+    }
+
+    private func create(_ r: APIRequest, namespace: String) async throws(StatusError) -> APIResponse {
+        let object = try decode(try PodAPIHandler.body(r), namespace: namespace)
+        let dryRun = try Self.dryRun(r)
+        do {
+            return PodAPIHandler.json(201, try await registry.create(object, dryRun: dryRun).json)
+        } catch {
+            throw Self.status(error)
+        }
+    }
+
+    private func replace(_ r: APIRequest, namespace: String, name: String) async throws(StatusError) -> APIResponse {
+        let object = try decode(try PodAPIHandler.body(r), namespace: namespace)
+        guard object.metadata.name == name else {
+            throw .badRequest("the name of the object (\(object.metadata.name)) does not match the name on the URL (\(name))")
+        }
+        let dryRun = try Self.dryRun(r)
+        do {
+            return PodAPIHandler.json(200, try await registry.replace(object, dryRun: dryRun).json)
+        } catch {
+            throw Self.status(error)
+        }
+    }
+
+    private func patch(_ r: APIRequest, namespace: String, name: String) async throws(StatusError) -> APIResponse {
+        let type = try PodAPIHandler.patchType(r)
+        let patch = try PodAPIHandler.patchBody(r)
+        if type == .json, let count = patch.arrayValue?.count, count > PodAPIHandler.maximumJSONPatchOperations {
+            throw .tooLarge("The request entity is too large: the allowed maximum operations in a JSON patch is \(PodAPIHandler.maximumJSONPatchOperations), got \(count)")
+        }
+        let dryRun = try Self.dryRun(r)
+        do throws(ConfigDataUpdateError<StatusError>) {
+            let object = try await registry.update(T.self, namespace: namespace, name: name, dryRun: dryRun) { (current: T) throws(StatusError) -> T in
+                let document: JSONValue
+                do throws(PatchError) {
+                    document = try type.apply(patch, to: current.json, schema: StrategicMergeSchema())
+                } catch {
+                    switch error.kind {
+                    case .malformed: throw StatusError(code: 400, reason: "BadRequest", message: error.message, name: name, kind: T.resource)
+                    case .notApplicable:
+                        throw StatusError(code: 422, reason: "Invalid", message: "the patch does not apply to \(T.lowercasedKind) \"\(name)\": \(error.message)",
+                                          name: name, kind: T.resource)
+                    }
+                }
+                return try decode(document, namespace: namespace)
+            }
+            return PodAPIHandler.json(200, object.json)
+        } catch {
+            switch error {
+            case let .change(failure): throw failure
+            case let .runtime(failure): throw Self.status(failure)
+            }
+        }
+    }
+
+    /// ConfigMaps and Secrets go at once; the answer is a Status, as the API server's.
+    private func delete(namespace: String, name: String, dryRun: Bool) async throws(StatusError) -> APIResponse {
+        let deleted: T
+        do { deleted = try await registry.delete(T.self, namespace: namespace, name: name, dryRun: dryRun) } catch { throw Self.status(error) }
+        return PodAPIHandler.json(200, .object(JSONObject([
+            ("kind", "Status"), ("apiVersion", "v1"), ("metadata", .object(JSONObject())), ("status", "Success"),
+            ("details", .object(JSONObject([("name", .string(name)), ("kind", .string(T.resource)),
+                                            ("uid", .string(deleted.metadata.uid ?? ""))]))),
+        ])))
+    }
+
+    /// `?dryRun=All`: the request is checked and answered, nothing changes; another value is 400.
+    static func dryRun(_ r: APIRequest) throws(StatusError) -> Bool {
+        guard let value = r.queryValue("dryRun") else { return false }
+        guard value == "All" else { throw .badRequest("Invalid dry run value (\(value)): the only supported value is \"All\"") }
+        return true
+    }
+
+    /// Decodes strictly; the namespace comes from the URL unless the object names one, and
+    /// then the two must agree.
+    private func decode(_ raw: JSONValue, namespace: String) throws(StatusError) -> T {
+        var object: T
+        do {
+            object = try ConfigDataManifest.decode(raw, as: T.self, defaultNamespace: namespace)
+        } catch {
+            let name = raw["metadata"]?["name"]?.stringValue ?? ""
+            let causes = error.causes.map { StatusCause(reason: $0.reason, message: $0.message, field: $0.field.description) }
+            throw StatusError(code: error.code, reason: error.reason, message: error.message, name: name, kind: T.resource, causes: causes)
+        }
+        if let given = raw["metadata"]?["namespace"]?.stringValue, !given.isEmpty, given != namespace {
+            throw .badRequest("the namespace of the provided object (\(given)) does not match the namespace sent on the request (\(namespace))")
+        }
+        object.metadata.namespace = namespace
+        return object
+    }
+
+    /// A runtime error as the API server words it for this kind (`ConfigMap "x" is invalid: ...`).
+    static func status(_ error: RuntimeError) -> StatusError {
+        guard case let .invalid(kind, name, causes) = error else { return StatusError(error) }
+        let list = causes.map { c in c.field.map { "\($0): \(c.message)" } ?? c.message }
+        let head = "\(T.kind) \"\(name)\" is invalid"
+        let message = list.count == 1 ? head + ": " + list[0] : head + ": [" + list.joined(separator: ", ") + "]"
+        return StatusError(code: 422, reason: "Invalid", message: message, name: name, kind: kind,
+                           causes: causes.map { StatusCause(reason: $0.reason, message: $0.message, field: $0.field) })
+    }
+}

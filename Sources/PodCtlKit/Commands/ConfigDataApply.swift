@@ -1,0 +1,34 @@
+import PodModel
+
+/// `apply` of a ConfigMap or Secret: created when missing, replaced when present; prints
+/// `configmap/NAME created|configured|unchanged` as kubectl does.
+enum ConfigDataApply {
+    static func apply(_ object: JSONValue, resource: ResourceArguments.Resource, namespace: String, name: String,
+                      client: PoddClient) throws -> String {
+        let path = resource.path(namespace: namespace, name: name)
+        let label = "\(resource.singular)/\(name)"
+        guard let existing = try client.getIfPresent(path) else {
+            _ = try client.json("POST", resource.path(namespace: namespace), body: object)
+            return "\(label) created"
+        }
+        var replacement = object
+        // Replace what was read, not a newer version (the server refuses a stale one).
+        replacement["metadata"]["resourceVersion"] = existing["metadata"]["resourceVersion"] ?? .null
+        let updated = try client.json("PUT", path, body: replacement)
+        return isUnchanged(existing, updated) ? "\(label) unchanged" : "\(label) configured"
+    }
+
+    /// Whether what a user writes (data, binaryData, type, immutable, labels, annotations)
+    /// is as it was.
+    static func isUnchanged(_ before: JSONValue, _ after: JSONValue) -> Bool {
+        let fields: [(JSONValue) -> JSONValue?] = [
+            { $0["data"] }, { $0["binaryData"] }, { $0["type"] }, { $0["immutable"] },
+            { $0["metadata"]["labels"] }, { $0["metadata"]["annotations"] },
+        ]
+        func normalized(_ value: JSONValue?) -> JSONValue {
+            guard let value, value.objectValue?.isEmpty != true else { return .null }
+            return value.sortedKeys
+        }
+        return fields.allSatisfy { normalized($0(before)) == normalized($0(after)) }
+    }
+}

@@ -1,0 +1,66 @@
+import PodModel
+
+extension ResourceArguments.Resource {
+    /// The API's plural name, which is also its path segment ("configmaps").
+    var plural: String {
+        switch self {
+        case .pods: return "pods"
+        case .events: return "events"
+        case .configMaps: return "configmaps"
+        case .secrets: return "secrets"
+        }
+    }
+
+    /// The kind its objects carry ("ConfigMap").
+    var kind: String {
+        switch self {
+        case .pods: return "Pod"
+        case .events: return "Event"
+        case .configMaps: return "ConfigMap"
+        case .secrets: return "Secret"
+        }
+    }
+
+    /// How `-o name` and apply name an object of it: `configmap/NAME`.
+    var singular: String { kind.lowercased() }
+
+    /// The resource of a manifest's kind, for the kinds podd serves.
+    static func of(kind: String) -> Self? {
+        switch kind {
+        case "Pod": return .pods
+        case "ConfigMap": return .configMaps
+        case "Secret": return .secrets
+        default: return nil
+        }
+    }
+
+    /// The collection's path (nil namespace: all namespaces).
+    func path(namespace: String?) -> String {
+        switch self {
+        case .pods: return PoddClient.podsPath(namespace: namespace)
+        case .events: return PoddClient.eventsPath(namespace: namespace)
+        case .configMaps, .secrets:
+            guard let namespace else { return "/api/v1/\(plural)" }
+            return "/api/v1/namespaces/\(PoddClient.pathSegment(namespace))/\(plural)"
+        }
+    }
+
+    func path(namespace: String, name: String) -> String { path(namespace: namespace) + "/" + PoddClient.pathSegment(name) }
+}
+
+/// kubectl's table rows of ConfigMaps (NAME DATA AGE) and Secrets (NAME TYPE DATA AGE).
+enum ConfigDataRow {
+    static func headers(_ resource: ResourceArguments.Resource, withNamespace: Bool) -> [String] {
+        (withNamespace ? ["NAMESPACE"] : []) + (resource == .secrets ? ["NAME", "TYPE", "DATA", "AGE"] : ["NAME", "DATA", "AGE"])
+    }
+
+    static func cells(_ object: JSONValue, resource: ResourceArguments.Resource, withNamespace: Bool, now: Double) -> [String] {
+        let metadata = object["metadata"]
+        let count = (object["data"].objectValue?.count ?? 0) + (object["binaryData"].objectValue?.count ?? 0)
+        let age = Clock.age(since: metadata["creationTimestamp"].string, now: now)
+        var cells = withNamespace ? [metadata["namespace"].string] : []
+        cells.append(metadata["name"].string)
+        if resource == .secrets { cells.append(object["type"].string) }
+        return cells + [String(count), age]
+    }
+}

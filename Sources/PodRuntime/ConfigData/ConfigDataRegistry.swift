@@ -1,0 +1,229 @@
+import Glibc
+import Logging
+import PodModel
+import PodOS
+
+/// The ConfigMaps and Secrets podd holds, by kind, namespace and name: create, replace,
+/// update (PATCH), get, list, delete, watch. Each write is validated as the API server does,
+/// stored (write-fsync-rename) before the answer, published to the `catalog` pods read, and
+/// announced through `changed`, the one place changes leave this registry (watchers, and the
+/// pods whose volumes or waiting containers use the object).
+public actor ConfigDataRegistry {
+    /// A change of one object, for the pods that use it.
+    public struct Change: Sendable {
+        /// "configmaps" or "secrets".
+        public var resource: String
+        public var namespace: String
+        public var name: String
+    }
+
+    private let store: ConfigDataStore
+    public nonisolated let catalog: ConfigDataCatalog
+    private let onChange: @Sendable (Change) -> Void
+    /// resource → "namespace/name" → object.
+    private var objects: [String: [String: any ConfigDataObject]] = [:]
+    /// Per kind ("configmaps", "secrets"): its resourceVersions, recent changes and watches.
+    private var hubs: [String: WatchHub<JSONValue>] = [ConfigMap.resource: WatchHub(), Secret.resource: WatchHub()]
+
+    public init(store: ConfigDataStore, catalog: ConfigDataCatalog, onChange: @escaping @Sendable (Change) -> Void) {
+        self.store = store
+        self.catalog = catalog
+        self.onChange = onChange
+    }
+
+    /// Brings back what an earlier podd stored; returns how many, and the entries it could
+    /// not read.
+    public func load() -> (count: Int, errors: [String]) {
+        var count = 0
+        var errors: [String] = []
+        func load<T: ConfigDataObject>(_ type: T.Type) {
+            let (loaded, failed) = store.loadAll(type)
+            errors += failed
+            for var object in loaded {
+                object.metadata.resourceVersion = nextVersion(T.self)
+                put(object)
+                count += 1
+            }
+        }
+        load(ConfigMap.self)
+        load(Secret.self)
+        return (count, errors)
+    }
+
+    // MARK: - Reads
+
+    public func get<T: ConfigDataObject>(_ type: T.Type, namespace: String, name: String) -> T? {
+        objects[T.resource]?["\(namespace)/\(name)"] as? T
+    }
+
+    public func list<T: ConfigDataObject>(_ type: T.Type, namespace: String?) -> [T] {
+        (objects[T.resource] ?? [:]).values.compactMap { $0 as? T }
+            .filter { namespace == nil || $0.metadata.namespace == namespace }
+            .sorted { ($0.metadata.namespace, $0.metadata.name) < ($1.metadata.namespace, $1.metadata.name) }
+    }
+
+    /// The objects of kind `T` (of one namespace, or all) and the resourceVersion they were
+    /// read at, in one step: a watch from that version misses nothing after the list.
+    public func listWithVersion<T: ConfigDataObject>(_ type: T.Type, namespace: String?) -> (items: [T], resourceVersion: String) {
+        (list(T.self, namespace: namespace), String(hubs[T.resource]?.resourceVersion ?? 0))
+    }
+
+    private func nextVersion<T: ConfigDataObject>(_ type: T.Type) -> String {
+        String(hubs[T.resource, default: WatchHub()].nextVersion())
+    }
+
+    // MARK: - Writes
+
+    /// `dryRun` (`?dryRun=All`): checked and answered as if created, nothing stored or announced.
+    public func create<T: ConfigDataObject>(_ input: T, dryRun: Bool = false) throws(RuntimeError) -> T {
+        var object = input
+        if get(T.self, namespace: object.metadata.namespace, name: object.metadata.name) != nil {
+            throw .alreadyExists(kind: T.resource, name: object.metadata.name)
+        }
+        let errors = T.validate(object, old: nil)
+        if !errors.isEmpty { throw .invalid(kind: T.resource, name: object.metadata.name, causes: errors.map(RuntimeError.Cause.init)) }
+        object.metadata.uid = PodRegistry.newUID()
+        object.metadata.creationTimestamp = RuntimeClock.now()
+        object.metadata.deletionTimestamp = nil
+        object.metadata.deletionGracePeriodSeconds = nil
+        object.metadata.generation = nil
+        if dryRun { return object }
+        object.metadata.resourceVersion = nextVersion(T.self)
+        try save(object)
+        put(object)
+        changed("ADDED", object, previous: nil)
+        return object
+    }
+
+    /// Replaces an object (PUT): it must exist; a resourceVersion in `input` must be the
+    /// current one; validation sees the old object (immutability, Secret type).
+    public func replace<T: ConfigDataObject>(_ input: T, dryRun: Bool = false) throws(RuntimeError) -> T {
+        do {
+            return try update(T.self, namespace: input.metadata.namespace, name: input.metadata.name, dryRun: dryRun) { (_: T) throws(Never) -> T in input }
+        } catch {
+            switch error {
+            case let .runtime(e): throw e
+            }
+        }
+    }
+
+    /// Read-modify-write (PATCH, and PUT through `replace`). The actor runs it without a
+    /// suspension, so no other write of the object comes between the read and the write.
+    public func update<T: ConfigDataObject, Failure: Error>(_ type: T.Type, namespace: String, name: String, dryRun: Bool = false,
+                                                            _ change: (T) throws(Failure) -> T) throws(ConfigDataUpdateError<Failure>) -> T {
+        guard let old = get(T.self, namespace: namespace, name: name) else { throw .runtime(.notFound(kind: T.resource, name: name)) }
+        var object: T
+        do { object = try change(old) } catch { throw .change(error) }
+        guard object.metadata.namespace == namespace, object.metadata.name == name else {
+            throw .runtime(.invalidRequest("the name of the object (\(object.metadata.name)) does not match the name on the URL (\(name))"))
+        }
+        if let uid = object.metadata.uid, !uid.isEmpty, uid != old.metadata.uid {
+            throw .runtime(.conflict(kind: T.resource, name: name,
+                                     reason: "Operation cannot be fulfilled on \(T.resource) \"\(name)\": Precondition failed: UID in precondition: \(uid), UID in object meta: \(old.metadata.uid ?? "")"))
+        }
+        if let version = object.metadata.resourceVersion, !version.isEmpty, version != old.metadata.resourceVersion {
+            throw .runtime(.conflict(kind: T.resource, name: name,
+                                     reason: "Operation cannot be fulfilled on \(T.resource) \"\(name)\": the object has been modified; please apply your changes to the latest version and try again"))
+        }
+        object.metadata.uid = old.metadata.uid
+        object.metadata.creationTimestamp = old.metadata.creationTimestamp
+        object.metadata.resourceVersion = old.metadata.resourceVersion
+        object.metadata.deletionTimestamp = nil
+        object.metadata.deletionGracePeriodSeconds = nil
+        object.metadata.generation = nil
+        let errors = T.validate(object, old: old)
+        if !errors.isEmpty { throw .runtime(.invalid(kind: T.resource, name: name, causes: errors.map(RuntimeError.Cause.init))) }
+        // An update that changes nothing is no change, as in Kubernetes: same resourceVersion.
+        if object == old || dryRun { return object == old ? old : object }
+        object.metadata.resourceVersion = nextVersion(T.self)
+        do { try save(object) } catch { throw .runtime(error) }
+        put(object)
+        changed("MODIFIED", object, previous: old)
+        return object
+    }
+
+    /// Deletes an object at once (ConfigMaps and Secrets have no graceful deletion); returns it.
+    public func delete<T: ConfigDataObject>(_ type: T.Type, namespace: String, name: String, dryRun: Bool = false) throws(RuntimeError) -> T {
+        guard var object = get(T.self, namespace: namespace, name: name) else { throw .notFound(kind: T.resource, name: name) }
+        let old = object
+        if dryRun { return object }
+        do { try store.remove(T.self, namespace: namespace, name: name) } catch {
+            throw .insufficientStorage(what: "cannot delete \(T.resource) \"\(name)\"", reason: "\(error)")
+        }
+        objects[T.resource]?["\(namespace)/\(name)"] = nil
+        catalog.set(T.self, key: "\(namespace)/\(name)", nil)
+        object.metadata.resourceVersion = nextVersion(T.self)
+        changed("DELETED", object, previous: old)
+        return object
+    }
+
+    private func save<T: ConfigDataObject>(_ object: T) throws(RuntimeError) {
+        do { try store.save(object) } catch {
+            // The error names the path and the system call, never the contents.
+            throw .insufficientStorage(what: "cannot store \(T.resource) \"\(object.metadata.name)\"", reason: "\(error)")
+        }
+    }
+
+    private func put<T: ConfigDataObject>(_ object: T) {
+        objects[T.resource, default: [:]][object.key] = object
+        catalog.set(T.self, key: object.key, object)
+    }
+
+    // MARK: - Changes and watches
+
+    /// The one place a change leaves the registry: to watchers of the kind (stamped with the
+    /// version the object carries), then to the pods.
+    private func changed<T: ConfigDataObject>(_ type: String, _ object: T, previous: T?) {
+        let version = Int64(object.metadata.resourceVersion ?? "") ?? 0
+        hubs[T.resource, default: WatchHub()].record(WatchChange(type: type, resourceVersion: version, namespace: object.metadata.namespace,
+                                                                 object: object.json, previous: previous?.json))
+        onChange(Change(resource: T.resource, namespace: object.metadata.namespace, name: object.metadata.name))
+    }
+
+    /// The watches of one kind, for the API's watch route.
+    public nonisolated func watchSource<T: ConfigDataObject>(_ type: T.Type) -> ConfigDataWatchSource {
+        ConfigDataWatchSource(registry: self, resource: T.resource)
+    }
+
+    func watch(resource: String, namespace: String?, from start: WatchStart, initialEventsEnd: Bool) throws(WatchExpired) -> WatchSubscription<JSONValue> {
+        let current: [(namespace: String, object: JSONValue)] = (objects[resource] ?? [:]).values
+            .filter { namespace == nil || $0.metadata.namespace == namespace }
+            .sorted { ($0.metadata.namespace, $0.metadata.name) < ($1.metadata.namespace, $1.metadata.name) }
+            .map { ($0.metadata.namespace, $0.json) }
+        return try hubs[resource, default: WatchHub()].watch(namespace: namespace, from: start, current: { current },
+                                                             initialEventsEnd: initialEventsEnd) { id in
+            Task { await self.endWatch(resource: resource, id) }
+        }
+    }
+
+    func bookmark(resource: String, id: Int) { hubs[resource]?.bookmark(id) }
+
+    func endWatch(resource: String, _ id: Int) { hubs[resource]?.end(id) }
+
+    /// Ends every watch (shutdown).
+    public func closeWatches() {
+        for resource in hubs.keys { hubs[resource]?.endAll() }
+    }
+}
+
+/// The watches of one kind of ConfigDataRegistry (configmaps or secrets), as the API's watch
+/// route takes them.
+public struct ConfigDataWatchSource: WatchSource {
+    let registry: ConfigDataRegistry
+    let resource: String
+
+    public func watch(namespace: String?, from start: WatchStart, initialEventsEnd: Bool) async throws(WatchExpired) -> WatchSubscription<JSONValue> {
+        try await registry.watch(resource: resource, namespace: namespace, from: start, initialEventsEnd: initialEventsEnd)
+    }
+
+    public func bookmark(watch id: Int) async { await registry.bookmark(resource: resource, id: id) }
+
+    public func endWatch(_ id: Int) async { await registry.endWatch(resource: resource, id) }
+}
+
+/// Why a read-modify-write of a ConfigMap or Secret failed: the change itself (a patch that
+/// does not apply) or the registry (not found, conflict, invalid).
+public enum ConfigDataUpdateError<Failure: Error>: Error {
+    case change(Failure)
+    case runtime(RuntimeError)
+}
