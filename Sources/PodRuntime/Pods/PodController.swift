@@ -163,7 +163,10 @@ public actor PodController {
             options.hostIPC = pod.spec.hostIPC
             options.sysctls = (pod.spec.securityContext?.sysctls ?? []).map { "\(SecurityContextValidation.normalizedSysctl($0.name))=\($0.value)" }
             options.fsGroup = pod.spec.securityContext?.fsGroup
-            if pod.spec.hostUsers == false { options.userNamespaces = context.config.userNamespaces }
+            if pod.spec.hostUsers == false {
+                options.userNamespaces = context.config.userNamespaces
+                options.sysctls = UserNamespaceRanges.networkSysctls(besides: pod.spec.securityContext?.sysctls ?? []) + options.sysctls
+            }
             let sandbox = try context.makeSandbox(options, context.reactor)
             try attach(sandbox)
             if let e = sandbox.cgroupError {
