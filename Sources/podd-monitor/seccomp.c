@@ -3,6 +3,7 @@
 #include "seccomp.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <malloc.h>
 #include <linux/capability.h>
 #include <sched.h>
@@ -418,6 +419,71 @@ static int export_program(scmp_filter_ctx ctx, struct seccomp_program *out, stru
     return 0;
 }
 
+/* Bump when the RuntimeDefault tables above change: it names the files of the shared cache,
+ * so a new monitor never installs an old program. */
+#define RUNTIME_DEFAULT_VERSION "containerd2-1"
+
+static const char *cache_dir;
+
+void seccomp_set_cache_dir(const char *dir) { cache_dir = dir; }
+
+static void cache_path(char *buf, size_t size, uint64_t caps)
+{
+    snprintf(buf, size, "%s/runtime-default-%s-%016llx.bpf", cache_dir, RUNTIME_DEFAULT_VERSION,
+             (unsigned long long)caps);
+}
+
+/* A program another monitor compiled, or -1. */
+static int cache_read(uint64_t caps, struct seccomp_program *out)
+{
+    char path[4096];
+    struct stat st;
+    int fd;
+
+    if (cache_dir == NULL)
+        return -1;
+    cache_path(path, sizeof path, caps);
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return -1;
+    if (fstat(fd, &st) < 0 || st.st_uid != 0 || st.st_size <= 0 ||
+        st.st_size % (off_t)sizeof(struct sock_filter) != 0 ||
+        st.st_size / (off_t)sizeof(struct sock_filter) > BPF_MAXINSNS ||
+        (out->filter = malloc((size_t)st.st_size)) == NULL) {
+        close(fd);
+        return -1;
+    }
+    if (pread(fd, out->filter, (size_t)st.st_size, 0) != st.st_size) {
+        free(out->filter);
+        out->filter = NULL;
+        close(fd);
+        return -1;
+    }
+    close(fd);
+    out->len = (unsigned short)(st.st_size / (off_t)sizeof(struct sock_filter));
+    return 0;
+}
+
+/* Written to a temporary file and renamed, so a reader sees all of it or nothing; a failure
+ * only means the next monitor compiles again. */
+static void cache_write(uint64_t caps, const struct seccomp_program *p)
+{
+    char path[4096], tmp[4200];
+    int fd;
+
+    if (cache_dir == NULL)
+        return;
+    cache_path(path, sizeof path, caps);
+    snprintf(tmp, sizeof tmp, "%s.%d", path, (int)getpid());
+    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return;
+    if (write(fd, p->filter, p->len * sizeof *p->filter) != (ssize_t)(p->len * sizeof *p->filter) ||
+        rename(tmp, path) < 0)
+        unlink(tmp);
+    close(fd);
+}
+
 /* RuntimeDefault programs by bounding set: a pod's containers mostly share one. */
 #define CACHE_SIZE 8
 static struct {
@@ -447,16 +513,22 @@ int seccomp_prepare(const struct seccomp_spec *spec, uint64_t caps, struct secco
     if (spec->mode == SECCOMP_PROFILE && spec->default_action != NULL &&
         parse_action(spec->default_action, strlen(spec->default_action), &def) < 0)
         return setup_fail(e, EINVAL, "seccomp", "bad default action %s", spec->default_action);
-    ctx = seccomp_init(def);
-    if (ctx == NULL)
-        return setup_fail(e, ENOMEM, "seccomp", "seccomp_init failed");
-    rc = build(ctx, def, spec, caps, e) < 0 ? -1 : export_program(ctx, out, e);
-    seccomp_release(ctx);
-    /* libseccomp's compiler leaves a large, now free heap behind: give it back, the monitor
-     * lives as long as the pod and should stay small. */
-    malloc_trim(0);
-    if (rc < 0)
-        return -1;
+    if (spec->mode == SECCOMP_RUNTIME_DEFAULT && cache_read(caps, out) == 0) {
+        rc = 0;
+    } else {
+        ctx = seccomp_init(def);
+        if (ctx == NULL)
+            return setup_fail(e, ENOMEM, "seccomp", "seccomp_init failed");
+        rc = build(ctx, def, spec, caps, e) < 0 ? -1 : export_program(ctx, out, e);
+        seccomp_release(ctx);
+        /* libseccomp's compiler leaves a large, now free heap behind: give it back, the
+         * monitor lives as long as the pod and should stay small. */
+        malloc_trim(0);
+        if (rc < 0)
+            return -1;
+        if (spec->mode == SECCOMP_RUNTIME_DEFAULT)
+            cache_write(caps, out);
+    }
     if (spec->mode == SECCOMP_RUNTIME_DEFAULT && cache_count < CACHE_SIZE) {
         out->cached = 1;
         cache[cache_count].caps = caps;

@@ -54,6 +54,11 @@ int seccomp_prepare(const struct seccomp_spec *spec, uint64_t caps, struct secco
                     struct setup_error *e);
 void seccomp_program_release(struct seccomp_program *p);
 
+/* A directory (podd's run dir, root's alone) where compiled RuntimeDefault programs are kept
+ * for every monitor: each pod has a monitor of its own, and without it each would compile
+ * the same filter again. NULL: none. */
+void seccomp_set_cache_dir(const char *dir);
+
 /* Install PROG on the calling process (inherited across fork and exec). Without
  * no_new_privs set, the caller must still hold CAP_SYS_ADMIN. */
 int seccomp_apply(const struct seccomp_program *prog, struct setup_error *e);

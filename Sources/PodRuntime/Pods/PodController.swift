@@ -161,6 +161,7 @@ public actor PodController {
                                              hostname: layout.hostname, sharePID: pod.spec.shareProcessNamespace,
                                              cgroups: context.cgroups, tmpfs: tmpfs)
             options.hostIPC = pod.spec.hostIPC
+            options.seccompCache = context.config.runDir + "/seccomp"
             options.sysctls = (pod.spec.securityContext?.sysctls ?? []).map { "\(SecurityContextValidation.normalizedSysctl($0.name))=\($0.value)" }
             options.fsGroup = pod.spec.securityContext?.fsGroup
             if pod.spec.hostUsers == false {

@@ -78,6 +78,8 @@ public final class PodSandbox: SandboxChannel {
         public var fsGroup: Int64?
         /// hostUsers: false: the host IDs to map the pod's user namespace to.
         public var userNamespaces: PoddConfig.UserNamespaceSettings?
+        /// Where monitors share compiled seccomp filters (podd's run dir), or nil.
+        public var seccompCache: String?
     }
 
     /// podd becomes the subreaper of the monitors it starts: a monitor is orphaned on purpose
@@ -100,6 +102,9 @@ public final class PodSandbox: SandboxChannel {
         if let cgroup { args += ["--cgroup", cgroup] }
         for t in o.tmpfs { args += ["--tmpfs", t.size > 0 ? "\(t.path):\(t.size)" : t.path] }
         if o.hostIPC { args.append("--host-ipc") }
+        if let dir = o.seccompCache, (try? FileSystem.makeDirectories(dir, mode: 0o700)) != nil {
+            args += ["--seccomp-cache", dir]
+        }
         for s in o.sysctls { args += ["--sysctl", s] }
         if let g = o.fsGroup { args += ["--fs-group", String(g)] }
         if let settings = o.userNamespaces {
