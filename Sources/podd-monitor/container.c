@@ -236,7 +236,7 @@ static int prepare_and_exec(const struct spawn_spec *spec, const struct start_co
     cred = credentials_of(&spec->security, devices_filtered(ctx->cgroup_dir, ctx->devices_v1_dir));
     /* Without no_new_privs the filter goes on while the process still has CAP_SYS_ADMIN,
      * which installing one then needs (runc's order); with it, as late as possible, below. */
-    if (!spec->security.no_new_privs && seccomp_install(&spec->security.seccomp, cred.caps, 0, e) < 0)
+    if (!spec->security.no_new_privs && seccomp_apply(ctx->seccomp, e) < 0)
         return -1;
     if (credentials_apply(&cred, e) < 0)
         return -1;
@@ -252,7 +252,7 @@ static int prepare_and_exec(const struct spawn_spec *spec, const struct start_co
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
 
-    if (spec->security.no_new_privs && seccomp_install(&spec->security.seccomp, cred.caps, 1, e) < 0)
+    if (spec->security.no_new_privs && seccomp_apply(ctx->seccomp, e) < 0)
         return -1;
     return exec_command(spec->argv, spec->envp, e);
 }
@@ -353,17 +353,27 @@ static pid_t clone_into_cgroup(const struct spawn_spec *spec, const struct start
     return fork();
 }
 
-int container_start(const struct spawn_spec *spec, const struct start_context *ctx,
+int container_start(const struct spawn_spec *spec, const struct start_context *given,
                     struct start_result *res)
 {
     int report[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1}, in[2] = {-1, -1};
     int pty[2] = {-1, -1};
     struct child_stdio io;
+    struct start_context context = *given;
+    const struct start_context *ctx = &context;
+    struct seccomp_program filter = {0};
     pid_t child, workload;
     int failed = 0;
 
     memset(res, 0, sizeof *res);
     res->stdout_fd = res->stderr_fd = res->stdin_fd = -1;
+    /* The filter is compiled here, in the monitor (once per capability set for
+     * RuntimeDefault): the child only installs it. */
+    if (seccomp_prepare(&spec->security.seccomp,
+                        credentials_of(&spec->security, devices_filtered(ctx->cgroup_dir, ctx->devices_v1_dir)).caps,
+                        &filter, &res->error) < 0)
+        return -1;
+    context.seccomp = &filter;
     if (pipe2(report, O_CLOEXEC) < 0) {
         setup_fail(&res->error, errno, "pipe", "%s", strerror(errno));
         goto fail;
@@ -471,9 +481,11 @@ int container_start(const struct spawn_spec *spec, const struct start_context *c
     res->stdout_fd = out[0];
     res->stderr_fd = err[0];
     res->stdin_fd = spec->tty ? -1 : in[1];
+    seccomp_program_release(&filter);
     return 0;
 
 fail:
+    seccomp_program_release(&filter);
     close_pair(report);
     close_pair(out);
     close_pair(err);

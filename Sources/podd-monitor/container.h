@@ -10,6 +10,7 @@
 
 #include <sys/types.h>
 
+#include "seccomp.h"
 #include "setup_error.h"
 #include "spawn_spec.h"
 
@@ -20,6 +21,7 @@ struct start_context {
     const char *devices_v1_dir; /* without cgroup_dir: the v1 devices group to join, or NULL */
     int userns_fd;          /* hostUsers: false: the pod's user namespace, else -1 */
     unsigned long userns_root; /* the host ID of its root */
+    const struct seccomp_program *seccomp; /* set by container_start: compiled before the fork */
 };
 
 struct start_result {

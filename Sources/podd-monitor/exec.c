@@ -136,6 +136,7 @@ struct exec_child {
     const char *devices_v1_dir; /* the v1 devices group to join, or NULL */
     int covered;        /* a device allowlist applies (the container's cgroup, or v1's) */
     int userns_fd;      /* the pod's user namespace, or -1 */
+    const struct seccomp_program *seccomp; /* compiled by the monitor before the fork */
     int report;
 };
 
@@ -193,7 +194,7 @@ static int child_prepare(const struct exec_child *c, struct setup_error *e)
     /* As a container's first process does (container.c): its user, capabilities and
      * seccomp filter (before the user changes unless no_new_privs puts it last). */
     cred = credentials_of(&c->spec->security, c->covered);
-    if (!cred.no_new_privs && seccomp_install(&c->spec->security.seccomp, cred.caps, 0, e) < 0)
+    if (!cred.no_new_privs && seccomp_apply(c->seccomp, e) < 0)
         return -1;
     if (credentials_apply(&cred, e) < 0)
         return -1;
@@ -203,7 +204,7 @@ static int child_prepare(const struct exec_child *c, struct setup_error *e)
     signal(SIGPIPE, SIG_DFL);
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
-    if (cred.no_new_privs && seccomp_install(&c->spec->security.seccomp, cred.caps, 1, e) < 0)
+    if (cred.no_new_privs && seccomp_apply(c->seccomp, e) < 0)
         return -1;
     return exec_command(c->spec->argv, c->spec->envp, e);
 }
@@ -279,10 +280,16 @@ int exec_start(const struct exec_spec *spec, const struct exec_target *target, c
     int pidns = -1, mntns = -1, root = -1, cgroup = -1, report[2] = {-1, -1}, slave = -1;
     int into = 0, switched = 0, failed = 0;
     struct exec_child child;
+    struct seccomp_program filter = {0};
     pid_t pid;
 
     memset(res, 0, sizeof *res);
     res->master = -1;
+    /* Its container's filter, compiled here (or found compiled): the child only installs it. */
+    if (seccomp_prepare(&spec->security.seccomp,
+                        credentials_of(&spec->security, devices_filtered(target->cgroup_dir, target->devices_v1_dir)).caps,
+                        &filter, &res->error) < 0)
+        goto fail;
     if ((pidns = open_proc(target->hostpid, "ns/pid", O_RDONLY, &res->error)) < 0 ||
         (mntns = open_proc(target->hostpid, "ns/mnt", O_RDONLY, &res->error)) < 0 ||
         (root = open_proc(target->hostpid, "root", O_PATH | O_DIRECTORY, &res->error)) < 0)
@@ -310,7 +317,7 @@ int exec_start(const struct exec_spec *spec, const struct exec_target *target, c
                                 .report = report[1],
                                 .devices_v1_dir = target->cgroup_dir == NULL ? target->devices_v1_dir : NULL,
                                 .covered = devices_filtered(target->cgroup_dir, target->devices_v1_dir),
-                                .userns_fd = target->userns_fd};
+                                .userns_fd = target->userns_fd, .seccomp = &filter};
     pid = fork_into(cgroup, &into);
     if (pid == 0) {
         close(report[0]);
@@ -357,6 +364,7 @@ int exec_start(const struct exec_spec *spec, const struct exec_target *target, c
         goto fail;
     }
     res->pid = pid;
+    seccomp_program_release(&filter);
     close(report[0]);
     close(pidns);
     close(mntns);
@@ -368,6 +376,7 @@ int exec_start(const struct exec_spec *spec, const struct exec_target *target, c
     return 0;
 
 fail:
+    seccomp_program_release(&filter);
     for (int i = 0; i < 2; i++)
         if (report[i] >= 0)
             close(report[i]);

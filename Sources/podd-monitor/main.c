@@ -30,6 +30,7 @@
 #include "devices.h"
 #include "pod.h"
 #include "podsecurity.h"
+#include "seccomp.h"
 #include "usernamespace.h"
 #include "procfs.h"
 #include "protocol.h"
@@ -65,7 +66,7 @@ static _Noreturn void usage(const char *why)
             "podd-monitor: %s\n"
             "usage: podd-monitor --pod-dir DIR --hostname NAME [--share-pid] [--host-network] [--cgroup CGDIR]\n"
             "                    [--cgroup-v1 DIR]... [--tmpfs PATH[:BYTES]]... [--host-ipc] [--sysctl NAME=VALUE]...\n"
-            "                    [--fs-group GID] [--userns BASE:COUNT]\n"
+            "                    [--fs-group GID] [--userns BASE:COUNT] [--seccomp-cache DIR]\n"
             "       (fd 3: a SOCK_SEQPACKET connection to podd)\n",
             why);
     exit(2);
@@ -85,6 +86,7 @@ static void parse_options(int argc, char **argv, struct options *o)
         {"sysctl", required_argument, NULL, 's'},
         {"fs-group", required_argument, NULL, 'g'},
         {"userns", required_argument, NULL, 'u'},
+        {"seccomp-cache", required_argument, NULL, 'S'},
         {NULL, 0, NULL, 0},
     };
     int ch;
@@ -120,6 +122,11 @@ static void parse_options(int argc, char **argv, struct options *o)
             break;
         }
         case 'i': o->host_ipc = 1; break;
+        case 'S':
+            if (optarg[0] != '/')
+                usage("--seccomp-cache must be an absolute path");
+            seccomp_set_cache_dir(optarg);
+            break;
         case 'u': {
             char *end;
             o->userns_base = strtoul(optarg, &end, 10);

@@ -3,13 +3,20 @@
 #include "seccomp.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <malloc.h>
 #include <linux/capability.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <linux/seccomp.h>
 
 #define CAP_BIT(c) ((uint64_t)1 << (c))
 
@@ -358,52 +365,192 @@ static int build_runtime_default(scmp_filter_ctx ctx, uint32_t def, uint64_t cap
     return 0;
 }
 
-int seccomp_install(const struct seccomp_spec *spec, uint64_t caps, int no_new_privs,
+/* Build the filter into CTX. */
+static int build(scmp_filter_ctx ctx, uint32_t def, const struct seccomp_spec *spec, uint64_t caps,
+                 struct setup_error *e)
+{
+    if (spec->mode == SECCOMP_RUNTIME_DEFAULT)
+        return build_runtime_default(ctx, def, caps, e);
+    for (size_t i = 0; i < spec->arch_count; i++)
+        if (add_arch(ctx, spec->archs[i], e) < 0)
+            return -1;
+    for (size_t i = 0; i < spec->rule_count; i++) {
+        struct parsed_rule r;
+        if (parse_rule(spec->rules[i], &r) < 0)
+            return setup_fail(e, EINVAL, "seccomp", "bad rule %s", spec->rules[i]);
+        if (add_rule(ctx, def, &r, e) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* libseccomp writes the program to a descriptor: a memfd, read back whole. */
+static int export_program(scmp_filter_ctx ctx, struct seccomp_program *out, struct setup_error *e)
+{
+    int fd = memfd_create("seccomp", MFD_CLOEXEC), rc;
+    struct stat st;
+    ssize_t n;
+
+    if (fd < 0)
+        return setup_fail(e, errno, "seccomp", "memfd_create: %s", strerror(errno));
+    rc = seccomp_export_bpf(ctx, fd);
+    if (rc < 0) {
+        close(fd);
+        return setup_fail(e, -rc, "seccomp", "export the filter: %s", strerror(-rc));
+    }
+    if (fstat(fd, &st) < 0 || st.st_size <= 0 || st.st_size % (off_t)sizeof(struct sock_filter) != 0 ||
+        st.st_size / (off_t)sizeof(struct sock_filter) > BPF_MAXINSNS) {
+        close(fd);
+        return setup_fail(e, EINVAL, "seccomp", "the compiled filter has a bad size");
+    }
+    out->filter = malloc((size_t)st.st_size);
+    if (out->filter == NULL) {
+        close(fd);
+        return setup_fail(e, ENOMEM, "seccomp", "out of memory");
+    }
+    n = pread(fd, out->filter, (size_t)st.st_size, 0);
+    close(fd);
+    if (n != st.st_size) {
+        free(out->filter);
+        out->filter = NULL;
+        return setup_fail(e, EIO, "seccomp", "read the compiled filter back");
+    }
+    out->len = (unsigned short)(st.st_size / (off_t)sizeof(struct sock_filter));
+    return 0;
+}
+
+/* Bump when the RuntimeDefault tables above change: it names the files of the shared cache,
+ * so a new monitor never installs an old program. */
+#define RUNTIME_DEFAULT_VERSION "containerd2-1"
+
+static const char *cache_dir;
+
+void seccomp_set_cache_dir(const char *dir) { cache_dir = dir; }
+
+static void cache_path(char *buf, size_t size, uint64_t caps)
+{
+    snprintf(buf, size, "%s/runtime-default-%s-%016llx.bpf", cache_dir, RUNTIME_DEFAULT_VERSION,
+             (unsigned long long)caps);
+}
+
+/* A program another monitor compiled, or -1. */
+static int cache_read(uint64_t caps, struct seccomp_program *out)
+{
+    char path[4096];
+    struct stat st;
+    int fd;
+
+    if (cache_dir == NULL)
+        return -1;
+    cache_path(path, sizeof path, caps);
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return -1;
+    if (fstat(fd, &st) < 0 || st.st_uid != 0 || st.st_size <= 0 ||
+        st.st_size % (off_t)sizeof(struct sock_filter) != 0 ||
+        st.st_size / (off_t)sizeof(struct sock_filter) > BPF_MAXINSNS ||
+        (out->filter = malloc((size_t)st.st_size)) == NULL) {
+        close(fd);
+        return -1;
+    }
+    if (pread(fd, out->filter, (size_t)st.st_size, 0) != st.st_size) {
+        free(out->filter);
+        out->filter = NULL;
+        close(fd);
+        return -1;
+    }
+    close(fd);
+    out->len = (unsigned short)(st.st_size / (off_t)sizeof(struct sock_filter));
+    return 0;
+}
+
+/* Written to a temporary file and renamed, so a reader sees all of it or nothing; a failure
+ * only means the next monitor compiles again. */
+static void cache_write(uint64_t caps, const struct seccomp_program *p)
+{
+    char path[4096], tmp[4200];
+    int fd;
+
+    if (cache_dir == NULL)
+        return;
+    cache_path(path, sizeof path, caps);
+    snprintf(tmp, sizeof tmp, "%s.%d", path, (int)getpid());
+    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return;
+    if (write(fd, p->filter, p->len * sizeof *p->filter) != (ssize_t)(p->len * sizeof *p->filter) ||
+        rename(tmp, path) < 0)
+        unlink(tmp);
+    close(fd);
+}
+
+/* RuntimeDefault programs by bounding set: a pod's containers mostly share one. */
+#define CACHE_SIZE 8
+static struct {
+    uint64_t caps;
+    struct seccomp_program prog;
+} cache[CACHE_SIZE];
+static int cache_count;
+
+int seccomp_prepare(const struct seccomp_spec *spec, uint64_t caps, struct seccomp_program *out,
                     struct setup_error *e)
 {
     uint32_t def = SCMP_ACT_ERRNO(EPERM);
     scmp_filter_ctx ctx;
     int rc;
 
+    memset(out, 0, sizeof *out);
     if (spec->mode == SECCOMP_UNCONFINED)
         return 0;
+    if (spec->mode == SECCOMP_RUNTIME_DEFAULT) {
+        for (int i = 0; i < cache_count; i++) {
+            if (cache[i].caps == caps) {
+                *out = cache[i].prog;
+                return 0;
+            }
+        }
+    }
     if (spec->mode == SECCOMP_PROFILE && spec->default_action != NULL &&
         parse_action(spec->default_action, strlen(spec->default_action), &def) < 0)
         return setup_fail(e, EINVAL, "seccomp", "bad default action %s", spec->default_action);
-    ctx = seccomp_init(def);
-    if (ctx == NULL)
-        return setup_fail(e, ENOMEM, "seccomp", "seccomp_init failed");
-    /* libseccomp sets no_new_privs on load unless told not to; it is the container's
-     * allowPrivilegeEscalation that decides, and without it the monitor still holds
-     * CAP_SYS_ADMIN, which loading a filter then needs instead. */
-    seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, no_new_privs ? 1 : 0);
-
-    if (spec->mode == SECCOMP_RUNTIME_DEFAULT) {
-        if (build_runtime_default(ctx, def, caps, e) < 0)
-            goto fail;
+    if (spec->mode == SECCOMP_RUNTIME_DEFAULT && cache_read(caps, out) == 0) {
+        rc = 0;
     } else {
-        for (size_t i = 0; i < spec->arch_count; i++)
-            if (add_arch(ctx, spec->archs[i], e) < 0)
-                goto fail;
-        for (size_t i = 0; i < spec->rule_count; i++) {
-            struct parsed_rule r;
-            if (parse_rule(spec->rules[i], &r) < 0) {
-                setup_fail(e, EINVAL, "seccomp", "bad rule %s", spec->rules[i]);
-                goto fail;
-            }
-            if (add_rule(ctx, def, &r, e) < 0)
-                goto fail;
-        }
+        ctx = seccomp_init(def);
+        if (ctx == NULL)
+            return setup_fail(e, ENOMEM, "seccomp", "seccomp_init failed");
+        rc = build(ctx, def, spec, caps, e) < 0 ? -1 : export_program(ctx, out, e);
+        seccomp_release(ctx);
+        /* libseccomp's compiler leaves a large, now free heap behind: give it back, the
+         * monitor lives as long as the pod and should stay small. */
+        malloc_trim(0);
+        if (rc < 0)
+            return -1;
+        if (spec->mode == SECCOMP_RUNTIME_DEFAULT)
+            cache_write(caps, out);
     }
-    rc = seccomp_load(ctx);
-    if (rc < 0) {
-        setup_fail(e, -rc, "seccomp", "load the container's seccomp filter: %s", strerror(-rc));
-        goto fail;
+    if (spec->mode == SECCOMP_RUNTIME_DEFAULT && cache_count < CACHE_SIZE) {
+        out->cached = 1;
+        cache[cache_count].caps = caps;
+        cache[cache_count++].prog = *out;
     }
-    seccomp_release(ctx);
     return 0;
+}
 
-fail:
-    seccomp_release(ctx);
-    return -1;
+void seccomp_program_release(struct seccomp_program *p)
+{
+    if (!p->cached)
+        free(p->filter);
+    p->filter = NULL;
+    p->len = 0;
+}
+
+int seccomp_apply(const struct seccomp_program *prog, struct setup_error *e)
+{
+    struct sock_fprog fprog = {.len = prog->len, .filter = prog->filter};
+    if (prog->len == 0)
+        return 0;
+    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fprog) < 0)
+        return setup_fail(e, errno, "seccomp", "load the container's seccomp filter: %s", strerror(errno));
+    return 0;
 }

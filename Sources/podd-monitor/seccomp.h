@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <linux/filter.h>
+
 #include "setup_error.h"
 
 enum seccomp_mode { SECCOMP_RUNTIME_DEFAULT = 0, SECCOMP_UNCONFINED, SECCOMP_PROFILE };
@@ -36,11 +38,29 @@ struct seccomp_spec {
 int seccomp_rule_valid(const char *rule);
 int seccomp_action_valid(const char *action);
 
-/* Install the filter SPEC asks for on the calling process (inherited across fork and exec).
- * CAPS is the container's bounding set (RuntimeDefault allows more with more capabilities).
- * Without NO_NEW_PRIVS the caller must still hold CAP_SYS_ADMIN. Returns 0 or -1 with E
- * filled (stage "seccomp"). */
-int seccomp_install(const struct seccomp_spec *spec, uint64_t caps, int no_new_privs,
+/* A compiled filter: LEN instructions (0: none, Unconfined). */
+struct seccomp_program {
+    struct sock_filter *filter;
+    unsigned short len;
+    int cached; /* owned by the monitor's cache: not freed by seccomp_program_release */
+};
+
+/* Compile the filter SPEC asks for, in the monitor before it forks (compiling takes
+ * libseccomp milliseconds, installing a compiled program microseconds). CAPS is the
+ * container's bounding set (RuntimeDefault allows more with more capabilities); a
+ * RuntimeDefault program is kept per set, so the pod's later containers and execs reuse it.
+ * Returns 0 or -1 with E filled (stage "seccomp"). */
+int seccomp_prepare(const struct seccomp_spec *spec, uint64_t caps, struct seccomp_program *out,
                     struct setup_error *e);
+void seccomp_program_release(struct seccomp_program *p);
+
+/* A directory (podd's run dir, root's alone) where compiled RuntimeDefault programs are kept
+ * for every monitor: each pod has a monitor of its own, and without it each would compile
+ * the same filter again. NULL: none. */
+void seccomp_set_cache_dir(const char *dir);
+
+/* Install PROG on the calling process (inherited across fork and exec). Without
+ * no_new_privs set, the caller must still hold CAP_SYS_ADMIN. */
+int seccomp_apply(const struct seccomp_program *prog, struct setup_error *e);
 
 #endif

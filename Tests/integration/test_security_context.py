@@ -309,6 +309,15 @@ def test_host_users_false_runs_the_pod_in_its_own_user_namespace(sc_podd):
     assert pids, "the container's process is not visible from the host"
     with open(f"/proc/{pids[0]}/status") as f:
         assert status_fields(f.read())["Uid"].split()[0] == uid_map[1]
+    # Its network namespace is the host user namespace's: low ports and ICMP sockets are
+    # opened to every ID instead, so that a web server on port 80 still starts (busybox's
+    # ping wants a raw socket whatever ping_group_range says: only the setting is checked).
+    status, out = sh(sc_podd, "userns", "nc -l -p 80 & sleep 0.3; netstat -ltn | grep -q ':80 ' && echo BOUND; kill %1")
+    assert "BOUND" in out, out
+    # Read from the host's user namespace (inside, unmapped IDs show as 65534).
+    r = subprocess.run(["nsenter", "-t", str(pids[0]), "-n", "cat", "/proc/sys/net/ipv4/ping_group_range"],
+                       capture_output=True, text=True, check=True)
+    assert r.stdout.split() == ["0", "2147483647"], r.stdout
     # The default seccomp filter applies in the namespace as outside it.
     status, out = sh(sc_podd, "userns", "cat /proc/self/status")
     assert status_fields(out)["Seccomp"] == "2", out

@@ -186,9 +186,13 @@ public actor PodController {
                                              hostname: layout.hostname, sharePID: pod.spec.shareProcessNamespace,
                                              cgroups: context.cgroups, tmpfs: tmpfs)
             options.hostIPC = pod.spec.hostIPC
+            options.seccompCache = context.config.runDir + "/seccomp"
             options.sysctls = (pod.spec.securityContext?.sysctls ?? []).map { "\(SecurityContextValidation.normalizedSysctl($0.name))=\($0.value)" }
             options.fsGroup = pod.spec.securityContext?.fsGroup
-            if pod.spec.hostUsers == false { options.userNamespaces = context.config.userNamespaces }
+            if pod.spec.hostUsers == false {
+                options.userNamespaces = context.config.userNamespaces
+                options.sysctls = UserNamespaceRanges.networkSysctls(besides: pod.spec.securityContext?.sysctls ?? []) + options.sysctls
+            }
             options.hostNetwork = pod.spec.hostNetwork
             options.limits = CgroupLimits.pod(pod.spec, pidsLimit: context.config.podPidsLimit)
             let sandbox = try context.makeSandbox(options, context.reactor)

@@ -89,6 +89,8 @@ public final class PodSandbox: SandboxChannel {
         public var hostNetwork = false
         /// The pod-level limits (pids.max from podPidsLimit, and the containers' totals).
         public var limits = CgroupLimits()
+        /// Where monitors share compiled seccomp filters (podd's run dir), or nil.
+        public var seccompCache: String?
     }
 
     /// podd becomes the subreaper of the monitors it starts: a monitor is orphaned on purpose
@@ -118,6 +120,9 @@ public final class PodSandbox: SandboxChannel {
         for dir in v1Groups { args += ["--cgroup-v1", dir] }
         for t in o.tmpfs { args += ["--tmpfs", t.size > 0 ? "\(t.path):\(t.size)" : t.path] }
         if o.hostIPC { args.append("--host-ipc") }
+        if let dir = o.seccompCache, (try? FileSystem.makeDirectories(dir, mode: 0o700)) != nil {
+            args += ["--seccomp-cache", dir]
+        }
         for s in o.sysctls { args += ["--sysctl", s] }
         if let g = o.fsGroup { args += ["--fs-group", String(g)] }
         if let settings = o.userNamespaces {

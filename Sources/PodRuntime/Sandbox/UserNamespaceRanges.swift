@@ -1,3 +1,4 @@
+import PodModel
 import PodOS
 import Synchronization
 
@@ -40,6 +41,18 @@ public final class UserNamespaceRanges: Sendable {
               let base = text.split(whereSeparator: { $0 == "\n" || $0 == " " }).first.flatMap({ UInt32($0) }), base >= settings.firstID else { return }
         let slice = Int((base - settings.firstID) / Self.idsPerPod)
         used.withLock { $0[uid] = slice }
+    }
+
+    /// The pod's network namespace belongs to the host's user namespace, not the pod's, so
+    /// root in the pod holds no capability over it: ports below 1024 and ICMP sockets are
+    /// opened to every ID instead (both settings of the pod's own namespace, as rootless
+    /// Docker and podman set them), unless the pod sets them itself.
+    static func networkSysctls(besides own: [Sysctl]) -> [String] {
+        let names = Set(own.map { SecurityContextValidation.normalizedSysctl($0.name) })
+        var out: [String] = []
+        if !names.contains("net.ipv4.ip_unprivileged_port_start") { out.append("net.ipv4.ip_unprivileged_port_start=0") }
+        if !names.contains("net.ipv4.ping_group_range") { out.append("net.ipv4.ping_group_range=0 2147483647") }
+        return out
     }
 
     /// The pod's slice is free again (its monitor is gone).
