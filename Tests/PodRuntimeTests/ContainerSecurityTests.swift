@@ -30,7 +30,7 @@ struct ContainerSecurityTests {
     func fields(_ pod: Pod, root: String, settings: PoddConfig.SecuritySettings = .init()) throws -> [String: String] {
         let c = ContainerDefinition(pod.spec.containers[0])
         var out: [String: String] = [:]
-        for (k, v) in try ContainerSecurity(pod: pod, settings: settings, stateDir: root).fields(for: c, rootfs: root, imageUser: nil) {
+        for (k, v) in try ContainerSecurity(pod: pod, settings: settings, stateDir: root).fields(for: c, lowerDirectories: [root], imageUser: "") {
             out[k] = v
         }
         return out
@@ -38,11 +38,16 @@ struct ContainerSecurityTests {
 
     @Test func userGroupsFromTheImageAsContainerdReadsThem() throws {
         let root = try rootfs()
-        #expect(ImageUser.resolve(rootfs: root, runAsUser: 1000, runAsGroup: nil, imageUser: nil) == ImageUser(uid: 1000, gid: 1500, groups: [2500]))
-        #expect(ImageUser.resolve(rootfs: root, runAsUser: 1000, runAsGroup: 7, imageUser: nil) == ImageUser(uid: 1000, gid: 7, groups: [2500]))
-        #expect(ImageUser.resolve(rootfs: root, runAsUser: 4242, runAsGroup: nil, imageUser: nil) == ImageUser(uid: 4242, gid: 0, groups: []))
-        #expect(ImageUser.resolve(rootfs: root, runAsUser: nil, runAsGroup: nil, imageUser: "app") == ImageUser(uid: 1000, gid: 1500, groups: [2500]))
-        #expect(ImageUser.resolve(rootfs: root, runAsUser: nil, runAsGroup: nil, imageUser: nil) == ImageUser(uid: 0, gid: 0, groups: []))
+        func user(_ runAsUser: Int64?, _ runAsGroup: Int64?, _ imageUser: String) throws -> ContainerUser {
+            try ContainerUser.resolve(lowerDirectories: [root], runAsUser: runAsUser, runAsGroup: runAsGroup, imageUser: imageUser)
+        }
+        #expect(try user(1000, nil, "") == ContainerUser(uid: 1000, gid: 1500, groups: [2500]))
+        #expect(try user(1000, 7, "") == ContainerUser(uid: 1000, gid: 7, groups: [2500]))
+        #expect(try user(4242, nil, "") == ContainerUser(uid: 4242, gid: 0, groups: []))
+        #expect(try user(nil, nil, "app") == ContainerUser(uid: 1000, gid: 1500, groups: [2500]))
+        #expect(try user(nil, nil, "") == ContainerUser(uid: 0, gid: 0, groups: []))
+        // A user the image's passwd does not know: kubelet's CreateContainerError.
+        #expect(throws: ImageUser.Failure.self) { try user(nil, nil, "nobody-here") }
         let keys = try fields(pod(PodSecurityContext(runAsUser: 1000, supplementalGroups: [4000], fsGroup: 2000)), root: root)
         #expect(keys["user"] == "1000" && keys["group"] == "1500" && keys["groups"] == "2500,2000,4000")
         #expect(keys["seccomp"] == "runtime-default" && keys["caps"] == String(LinuxCapabilities.runtimeDefault.mask))
