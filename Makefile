@@ -47,11 +47,14 @@ unit-test:
 	$(SWIFT) test
 
 # Test files run side by side (pytest-xdist, one file per worker at a time: a file's tests
-# may share a fixture such as the systemd container); each test has its own podd.
+# may share a fixture such as the systemd container); each test has its own podd. Tests
+# marked `alone` (load limits measured against the whole machine) run afterwards, by
+# themselves.
 TEST_JOBS ?= 4
 integration-test:
-	PODD_BIN=$(CURDIR)/$(DEBUG_BIN) python3 -m pytest -q -ra \
+	PODD_BIN=$(CURDIR)/$(DEBUG_BIN) python3 -m pytest -q -ra -m "not alone" \
 		$$(python3 -c 'import xdist' 2>/dev/null && echo "-n $(TEST_JOBS) --dist loadfile") Tests/integration
+	PODD_BIN=$(CURDIR)/$(DEBUG_BIN) python3 -m pytest -q -ra -m alone Tests/integration
 
 bench: release
 	@scripts/install-deps.sh --bench || echo "bench: peers could not be installed; comparing with what is present"

@@ -71,3 +71,7 @@ def podd(daemon, busybox_tar):
     """A running podd with the busybox image imported."""
     daemon.podctl("image", "import", "busybox", str(busybox_tar))
     return daemon
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "alone: needs the machine to itself (run after the parallel tests, one at a time)")

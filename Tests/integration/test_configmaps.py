@@ -79,10 +79,27 @@ def test_create_get_list_replace_delete(daemon):
     assert daemon.request("DELETE", f"{NS}/configmaps/app").status == 404
 
 
-def test_resource_version_shared_with_pods(podd):
-    cm = create_cm(podd, "rv")
-    pod = podd.create(pod_manifest("rvpod", [("app", "sleep 3600")])).json()
-    assert int(pod["metadata"]["resourceVersion"]) > int(cm["metadata"]["resourceVersion"])
+def test_watch_from_a_list_misses_nothing_and_an_old_version_expires(podd):
+    """As informers use it: list, then watch from the list's resourceVersion: the changes
+    after the list come, none before; a version older than podd keeps is 410 Expired."""
+    create_cm(podd, "before", {"a": "1"})
+    listed = podd.get(f"{NS}/configmaps")
+    assert listed.status == 200
+    version = listed.json()["metadata"]["resourceVersion"]
+    assert int(version) >= int(podd.get(f"{NS}/configmaps/before").json()["metadata"]["resourceVersion"])
+    create_cm(podd, "after", {"b": "2"})
+    conn = UnixHTTPConnection(podd.socket, timeout=10)
+    conn.request("GET", f"{NS}/configmaps?watch=true&resourceVersion={version}")
+    resp = conn.getresponse()
+    event = json.loads(resp.readline())
+    assert event["type"] == "ADDED" and event["object"]["metadata"]["name"] == "after", event
+    assert int(event["object"]["metadata"]["resourceVersion"]) > int(version)
+    conn.close()
+    conn = UnixHTTPConnection(podd.socket, timeout=10)
+    conn.request("GET", f"{NS}/configmaps?watch=true&resourceVersion=1")
+    event = json.loads(conn.getresponse().readline())
+    assert event["type"] == "ERROR" and event["object"]["code"] == 410, event
+    conn.close()
 
 
 @pytest.mark.parametrize("content_type,patch", [
