@@ -20,6 +20,9 @@ packages="$packages libseccomp-dev containernetworking-plugins iptables"
 command -v kubectl >/dev/null 2>&1 || packages="$packages kubernetes-client"
 # socat: the port-forward tests and bench reach podd's Unix socket from kubectl over TCP.
 packages="$packages socat"
+# openssl: the registry tests make their TLS certificates and sign test tokens; ca-certificates:
+# the system CAs registry pulls trust.
+packages="$packages openssl ca-certificates"
 [ "${1:-}" = "--bench" ] && packages="$packages podman runc crun catatonit hyperfine"
 [ "${1:-}" = "--systemd-container" ] && packages="$packages debootstrap systemd-container"
 
