@@ -27,7 +27,7 @@ echo $! > "$DEMO_DIR/podd.pid"
 for _ in $(seq 100); do [ -S "$SOCK" ] && podctl version >/dev/null 2>&1 && break; sleep 0.1; done
 podctl version
 
-if ! podctl image ls | grep -q '^busybox '; then
+if ! podctl image ls | grep -q '^localhost/busybox '; then
     scripts/make-busybox-rootfs.sh "$DEMO_DIR/busybox-rootfs" "$DEMO_DIR/busybox.tar" >/dev/null
     podctl image import busybox "$DEMO_DIR/busybox.tar"
 fi
