@@ -104,6 +104,19 @@ def machine(tmp_path_factory, busybox_tar):
         r = subprocess.run(["make", "-s", "install", f"DESTDIR={m.root}"], cwd=REPO, capture_output=True, text=True,
                            timeout=3600)
         assert r.returncode == 0, f"make install failed:\n{r.stdout[-2000:]}\n{r.stderr[-4000:]}"
+        # The machine is a minimal debootstrap without the CNI plugins: its pods are
+        # loopback-only (test_network.py covers the pod network).
+        conf = m.root / "etc/podd/podd.yaml"
+        kept, skipping = [], False
+        for line in conf.read_text().splitlines():
+            if line.startswith("network:"):
+                skipping = True
+                continue
+            if skipping and line.startswith((" ", "\t")):
+                continue
+            skipping = False
+            kept.append(line)
+        conf.write_text("\n".join(kept) + "\nnetwork: none\n")
         shutil.copy(busybox_tar, m.root / "root/busybox.tar")
         (m.root / "root/web.yaml").write_text(f"""apiVersion: v1
 kind: Pod
