@@ -2,8 +2,10 @@
 // podd: a single-machine pod supervisor. The module graph mirrors the architecture:
 //   PodModel (pure: manifests, validation, status, lifecycle state machine)
 //   CPodShim (C: the syscalls Swift's Glibc lacks) -> PodOS (epoll reactor, pidfds, cgroups, files)
-//   PodRuntime (image store, pod store, supervisor driving per-pod monitors)
-//   PodAPI (HTTP/JSON API on a Unix socket)      PodCtlKit (the podctl CLI as a library)
+//   PodImages (references, OCI documents, the image store, the registry client; CImageCodecs)
+//   PodNetwork (CNI: pod networks, hosts and resolv.conf files)
+//   PodRuntime (pod store, supervisor driving per-pod monitors, pulls, ConfigMaps/Secrets)
+//   PodAPI (HTTP/JSON, WebSocket and SPDY API on a Unix socket)   PodCtlKit (the podctl CLI)
 //   CSystemd (libsystemd, pkg-config) -> PodSystemd (sd_notify, socket activation, journal logging)
 //   podd, podctl: thin executables.  The per-pod monitor (Sources/podd-monitor) is plain C,
 //   built static by the Makefile so that it costs well under 1 MB per pod.
