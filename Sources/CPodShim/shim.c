@@ -65,21 +65,26 @@ int pod_process_in_group(pid_t pid, gid_t gid) {
     return found;
 }
 
+// Both spawns: the child starts with default signal dispositions and an empty mask,
+// whatever the Swift runtime and NIO set up in podd's threads. 0, or -1 with nothing to free.
+static int spawn_prepare(posix_spawn_file_actions_t *actions, posix_spawnattr_t *attr, short flags) {
+    if (posix_spawn_file_actions_init(actions) != 0) return -1;
+    if (posix_spawnattr_init(attr) != 0) { posix_spawn_file_actions_destroy(actions); return -1; }
+    sigset_t all, none;
+    sigfillset(&all);
+    sigemptyset(&none);
+    posix_spawnattr_setsigdefault(attr, &all);
+    posix_spawnattr_setsigmask(attr, &none);
+    posix_spawnattr_setflags(attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | flags);
+    return 0;
+}
+
 pid_t pod_spawn(const char *path, char *const argv[], char *const envp[], int fd3, int logfd) {
     posix_spawn_file_actions_t actions;
     posix_spawnattr_t attr;
     pid_t pid = -1;
     int rc;
-    if (posix_spawn_file_actions_init(&actions) != 0) return -1;
-    if (posix_spawnattr_init(&attr) != 0) { posix_spawn_file_actions_destroy(&actions); return -1; }
-    // The child starts with default signal dispositions and an empty mask, whatever the
-    // Swift runtime and NIO set up in podd's threads.
-    sigset_t all, none;
-    sigfillset(&all);
-    sigemptyset(&none);
-    posix_spawnattr_setsigdefault(&attr, &all);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSID);
+    if (spawn_prepare(&actions, &attr, POSIX_SPAWN_SETSID) != 0) return -1;
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
     if (logfd >= 0) {
         posix_spawn_file_actions_adddup2(&actions, logfd, 1);
@@ -110,14 +115,7 @@ pid_t pod_spawn_stdio(const char *path, char *const argv[], char *const envp[], 
     posix_spawnattr_t attr;
     pid_t pid = -1;
     int rc;
-    if (posix_spawn_file_actions_init(&actions) != 0) return -1;
-    if (posix_spawnattr_init(&attr) != 0) { posix_spawn_file_actions_destroy(&actions); return -1; }
-    sigset_t all, none;
-    sigfillset(&all);
-    sigemptyset(&none);
-    posix_spawnattr_setsigdefault(&attr, &all);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+    if (spawn_prepare(&actions, &attr, 0) != 0) return -1;
     // The pipes' ends are above 2 (podd's own 0-2 are always open): dup2 onto 0-2 clears
     // close-on-exec there, and closefrom ends everything else.
     posix_spawn_file_actions_adddup2(&actions, in, 0);
