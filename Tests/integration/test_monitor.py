@@ -249,16 +249,53 @@ class Monitor:
                 self.pending.append(m)
 
     def shutdown(self):
-        """op=shutdown; returns the messages up to and including bye."""
+        """op=shutdown; returns the messages up to and including bye.
+
+        The monitor itself waits up to 10 s for processes in uninterruptible sleep, so
+        this waits longer than that (CI's loaded 2 cores once needed it), and on a time-out
+        names the processes still left in the monitor's PID namespace."""
         self.send("shutdown")
         msgs = []
-        while True:
-            m = self.recv()
-            msgs.append(m)
-            if m.op == "bye":
-                break
+        self.sock.settimeout(3 * TIMEOUT)
+        try:
+            while True:
+                try:
+                    m = self.recv()
+                except TimeoutError:
+                    raise AssertionError(f"no bye after {3 * TIMEOUT:.0f} s; got {[x.op for x in msgs]}; "
+                                         f"left in the pod: {self.leftovers()}") from None
+                msgs.append(m)
+                if m.op == "bye":
+                    break
+        finally:
+            self.sock.settimeout(TIMEOUT)
         self.reap()
         return msgs
+
+    def leftovers(self):
+        """(pid, state, command) of every process the monitor still has: in its PID
+        namespace (the host's namespace when the pod has none: then its children)."""
+        try:
+            ns = os.readlink(f"/proc/{self.pid}/ns/pid")
+        except OSError:
+            return "monitor gone"
+        own_ns = ns != os.readlink("/proc/self/ns/pid")
+        found = []
+        for p in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                fields = open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()
+                if int(p) == self.pid:
+                    continue
+                if own_ns and os.readlink(f"/proc/{p}/ns/pid") != ns:
+                    continue
+                if not own_ns and int(fields[1]) != self.pid:
+                    continue
+                state = fields[0]
+                cmd = open(f"/proc/{p}/cmdline").read().replace("\0", " ").strip()
+                found.append((int(p), state, cmd))
+            except OSError:
+                continue
+        return found
 
     def reap(self):
         """Collect the exited monitor (we are its subreaper) and check it exited 0."""
