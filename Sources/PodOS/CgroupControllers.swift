@@ -135,23 +135,50 @@ extension CgroupHierarchy {
         return (v1Dirs, problems)
     }
 
-    /// Makes a container's groups (v2 child, and v1 children where v1 holds a controller)
-    /// with its limits, before the monitor starts it: the monitor joins the v1 ones that
-    /// exist. Nothing is made for a container without resources: it shares the pod's groups
-    /// on v1 (joining one costs an RCU grace period, ~20 ms, on each start).
+    /// Makes a container's v1 groups (where v1 holds a controller) with its limits, before
+    /// the monitor starts it: the monitor joins the v1 ones that exist. Its v2 group is the
+    /// monitor's to make (anew at every start: see `containerSettingsV2`). Nothing is made for
+    /// a container without resources: it shares the pod's groups on v1 (joining one costs an
+    /// RCU grace period, ~20 ms, on each start).
     public func prepareContainer(uid: String, name: String, limits: CgroupLimits) -> [String] {
         guard !limits.isEmpty else { return [] }
-        var v2Dir: String?
-        if containerLimitsOnV2 {
-            let dir = podGroup(uid: uid) + "/" + name
-            if mkdir(dir, 0o755) == 0 || errno == EEXIST { v2Dir = dir }
-        }
         var v1Dirs: [String: String] = [:]
         for (controller, dir) in podGroupsV1(uid: uid) where controller != "pids" {
             let child = dir + "/" + name
             if mkdir(child, 0o755) == 0 || errno == EEXIST { v1Dirs[controller] = child }
         }
-        return apply(limits, v2: v2Dir, v1: v1Dirs)
+        return apply(limits, v2: nil, v1: v1Dirs)
+    }
+
+    /// The files of a container's v2 group and what to write in them for `limits`, for the
+    /// monitor to write (spawn's `cgroup.set`): the monitor makes that group anew at every
+    /// start (a group an earlier run was killed in kills whatever is cloned into it), so
+    /// limits podd wrote there beforehand would be lost. Empty when v2 holds none of the
+    /// controllers.
+    public func containerSettingsV2(_ limits: CgroupLimits) -> [(file: String, value: String)] {
+        guard containerLimitsOnV2 else { return [] }
+        return Self.v2Settings(limits, controllers: unifiedControllers)
+    }
+
+    /// `limits` as v2 control files, for the controllers given.
+    static func v2Settings(_ limits: CgroupLimits, controllers: Set<String>) -> [(file: String, value: String)] {
+        var out: [(file: String, value: String)] = []
+        if let memory = limits.memoryBytes, controllers.contains("memory") {
+            out.append(("memory.max", String(memory)))
+            // No swap, as kubelet's default (NoSwap): the limit is the limit.
+            out.append(("memory.swap.max", "0"))
+        }
+        if limits.cpuQuotaMicros != nil, controllers.contains("cpu") { out.append(("cpu.max", limits.cpuMax)) }
+        if let shares = limits.cpuShares, controllers.contains("cpu") {
+            out.append(("cpu.weight", String(CgroupLimits.weight(shares: shares))))
+        }
+        if let pids = limits.pidsMax, controllers.contains("pids") { out.append(("pids.max", String(pids))) }
+        if controllers.contains("hugetlb") {
+            for page in limits.hugepages {
+                out.append(("hugetlb.\(CgroupLimits.hugetlbSizeName(page.pageSize)).max", String(page.bytes)))
+            }
+        }
+        return out
     }
 
     /// Writes `limits` into the groups given; returns what failed.
@@ -163,36 +190,32 @@ extension CgroupHierarchy {
                 problems.append("\(dir)/\(file) = \(value): \(String(cString: strerror(errno)))")
             }
         }
-        let v2Has = { (controller: String) in v2 != nil && self.unifiedControllers.contains(controller) ? v2 : nil }
+        if let v2 {
+            for (file, value) in Self.v2Settings(limits, controllers: unifiedControllers) { set(v2, file, value) }
+        }
         if let memory = limits.memoryBytes {
-            set(v2Has("memory"), "memory.max", String(memory))
-            // No swap, as kubelet's default (NoSwap): the limit is the limit.
-            set(v2Has("memory"), "memory.swap.max", "0")
             set(v1["memory"], "memory.limit_in_bytes", String(memory))
             if let dir = v1["memory"], FileSystem.exists(dir + "/memory.memsw.limit_in_bytes") {
                 set(dir, "memory.memsw.limit_in_bytes", String(memory))
             }
         }
         if let quota = limits.cpuQuotaMicros {
-            set(v2Has("cpu"), "cpu.max", limits.cpuMax)
             set(v1["cpu"], "cpu.cfs_period_us", String(CgroupLimits.cpuPeriodMicros))
             set(v1["cpu"], "cpu.cfs_quota_us", String(quota))
         }
         if let shares = limits.cpuShares {
-            set(v2Has("cpu"), "cpu.weight", String(CgroupLimits.weight(shares: shares)))
             set(v1["cpu"], "cpu.shares", String(shares))
         }
         if let pids = limits.pidsMax {
-            set(v2Has("pids"), "pids.max", String(pids))
             set(v1["pids"], "pids.max", String(pids))
         }
-        if !limits.hugepages.isEmpty && v2Has("hugetlb") == nil && v1["hugetlb"] == nil {
+        // (A container's v2 group gets them from the monitor: containerSettingsV2.)
+        let v2Hugetlb = unifiedControllers.contains("hugetlb") && (v2 != nil || containerLimitsOnV2)
+        if !limits.hugepages.isEmpty && !v2Hugetlb && v1["hugetlb"] == nil {
             problems.append("no hugetlb controller podd can use (cgroup v2 root does not delegate it, no v1 hierarchy): hugepages limits do not apply")
         }
         for page in limits.hugepages {
-            let size = CgroupLimits.hugetlbSizeName(page.pageSize)
-            set(v2Has("hugetlb"), "hugetlb.\(size).max", String(page.bytes))
-            set(v1["hugetlb"], "hugetlb.\(size).limit_in_bytes", String(page.bytes))
+            set(v1["hugetlb"], "hugetlb.\(CgroupLimits.hugetlbSizeName(page.pageSize)).limit_in_bytes", String(page.bytes))
         }
         return problems
     }

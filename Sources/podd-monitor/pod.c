@@ -227,6 +227,17 @@ static void handle_spawn(struct pod *p, const struct msg *msg)
             send_failed(p, spec.name, "cgroup", errno, err);
             goto out;
         }
+        for (size_t i = 0; i < spec.cgroup_set_count; i++) {
+            const struct cgroup_setting *set = &spec.cgroup_sets[i];
+            if (cgroup_write(dir, set->file, set->value) < 0) {
+                int e = errno;
+                char stage[96];
+                snprintf(stage, sizeof stage, "cgroup(%.64s)", set->file);
+                snprintf(err, sizeof err, "write \"%.64s\" to %.200s/%.64s: %s", set->value, dir, set->file, strerror(e));
+                send_failed(p, spec.name, stage, e, err);
+                goto out;
+            }
+        }
         if (!spec.security.privileged && devices_attach_cgroup2(dir, &e) < 0) {
             send_failed(p, spec.name, e.stage, e.err, e.message);
             goto out;

@@ -188,6 +188,34 @@ int security_spec_key(struct security_spec *spec, const char *k, const char *v, 
     return 1;
 }
 
+/* "memory.max=1048576" into FILE and VALUE, in place. FILE must name a control file of one
+ * of the limit controllers, with nothing that could leave the group's directory; VALUE is
+ * digits, lower-case letters and spaces ("max 100000"). 0, or -1 if it is not that. */
+static int parse_cgroup_setting(const char *text, struct cgroup_setting *out)
+{
+    static const char *const controllers[] = {"memory.", "cpu.", "pids.", "hugetlb."};
+    const char *eq = strchr(text, '=');
+    int known = 0;
+
+    if (eq == NULL || eq == text || eq[1] == '\0' || eq - text > 64)
+        return -1;
+    for (const char *c = text; c < eq; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '.' || *c == '_'))
+            return -1;
+    for (const char *c = eq + 1; *c != '\0'; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == ' '))
+            return -1;
+    for (size_t i = 0; i < sizeof controllers / sizeof *controllers; i++)
+        known |= strncmp(text, controllers[i], strlen(controllers[i])) == 0;
+    if (!known || strstr(text, "..") != NULL)
+        return -1;
+    /* The message buffer is ours: cut FILE at the '='. */
+    *(char *)eq = '\0';
+    out->file = text;
+    out->value = eq + 1;
+    return 0;
+}
+
 int spawn_spec_parse(const struct msg *m, struct spawn_spec *spec, char *err, size_t errlen)
 {
     size_t nargs = 0, nenv = 0, nmounts = 0;
@@ -268,6 +296,12 @@ int spawn_spec_parse(const struct msg *m, struct spawn_spec *spec, char *err, si
             spec->envp[nenv++] = (char *)v;
         } else if (strcmp(k, "arg") == 0) {
             spec->argv[nargs++] = (char *)v;
+        } else if (strcmp(k, "cgroup.set") == 0) {
+            if (spec->cgroup_set_count == MAX_CGROUP_SETS)
+                return reject(spec, err, errlen, "too many cgroup.set keys (at most 16): ", v);
+            if (parse_cgroup_setting(v, &spec->cgroup_sets[spec->cgroup_set_count]) < 0)
+                return reject(spec, err, errlen, "cgroup.set is not FILE=VALUE with FILE a memory., cpu., pids. or hugetlb. control file: ", v);
+            spec->cgroup_set_count++;
         } else if (strcmp(k, "cwd") == 0) {
             spec->cwd = v;
         } else if (strcmp(k, "log") == 0) {

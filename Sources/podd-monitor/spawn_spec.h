@@ -59,6 +59,8 @@ int security_spec_key(struct security_spec *s, const char *k, const char *v, cha
 void security_spec_free(struct security_spec *s);
 
 /* All strings point into the decoded message, which must outlive the spec. */
+#define MAX_CGROUP_SETS 16
+
 struct spawn_spec {
     const char *name;
     const char *lower, *upper, *work, *merged; /* overlay layers and mount point */
@@ -76,6 +78,9 @@ struct spawn_spec {
     int stdin_once;  /* stdinOnce=1: closed when the first attach session that wrote ends */
     int tty;         /* tty=1: stdin/stdout/stderr are a terminal of the container's devpts */
     struct security_spec security; /* the securityContext keys */
+    /* cgroup.set: control files of the container's v2 group and their values (limits) */
+    struct cgroup_setting { const char *file, *value; } cgroup_sets[MAX_CGROUP_SETS];
+    size_t cgroup_set_count;
 };
 
 /* Decode an op=spawn message into SPEC. On error returns -1 with a reason in ERR. */

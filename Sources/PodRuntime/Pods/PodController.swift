@@ -324,12 +324,14 @@ public actor PodController {
                 context.logger.trace("pod \(pod.metadata.name): container \(name) exit reported \(Int(now.seconds(since: end) * 1e6)) us after it ended")
             }
             let (exitCode, signal) = (Int32(message.int("exitCode") ?? 255), Int32(message.int("signal") ?? 0))
+            let oomKilled = oomKills.killed(container: name, uid: uid, cgroups: context.cgroups, exitCode: exitCode, signal: signal)
+            // Forgotten before the machine decides: a restart it orders at once sends a spawn
+            // of the same name, and a forget sent after that would be about the new run.
+            try? sandbox?.send({ var m = ControlMessage(op: "forget"); m.append("name", name); return m }())
             apply(lifecycle.handle(.exited(name, exitCode: exitCode, signal: signal,
                                            startedAt: message.timestamp("startedAt"),
                                            finishedAt: message.timestamp("finishedAt") ?? now,
-                                           oomKilled: oomKills.killed(container: name, uid: uid, cgroups: context.cgroups,
-                                                                      exitCode: exitCode, signal: signal)), at: now))
-            try? sandbox?.send({ var m = ControlMessage(op: "forget"); m.append("name", name); return m }())
+                                           oomKilled: oomKilled), at: now))
         default:
             monitorSaidOther(message)
         }
@@ -401,16 +403,20 @@ public actor PodController {
             return .startFailed(name, reason: PodLifecycle.configErrorReason, message: error.message, terminated: false)
         }
         do {
-            let (message, logPath) = try ContainerLaunch(pod: pod, layout: layout, images: context.images, logs: context.config.logs,
+            var (message, logPath) = try ContainerLaunch(pod: pod, layout: layout, images: context.images, logs: context.config.logs,
                                                          security: context.config.security, stateDir: context.config.stateDir)
                 .message(for: def, run: run, pidNamespace: pidns, containerID: containerID, environment: environment)
+            let limits = CgroupLimits.container(containerResources(name))
             runs[name]?.logPath = logPath
             // Keep this run's log and the one before it (for `logs --previous`), as kubelet does.
             if run >= 2 { unlink(layout.logPath(container: name, run: run - 2)) }
             runs[name]?.sentAt = RuntimeClock.monotonic()
             context.logger.trace("pod \(pod.metadata.name): spawn \(name) sent")
-            for problem in context.cgroups?.prepareContainer(uid: uid, name: name, limits: CgroupLimits.container(containerResources(name))) ?? [] {
+            for problem in context.cgroups?.prepareContainer(uid: uid, name: name, limits: limits) ?? [] {
                 context.logger.warning("pod \(pod.metadata.namespace)/\(pod.metadata.name): container \(name): limit not set: \(problem)")
+            }
+            for (file, value) in context.cgroups?.containerSettingsV2(limits) ?? [] {
+                message.append("cgroup.set", file + "=" + value)
             }
             try sandbox.send(message)
             record(type: "Normal", reason: "Created", message: "Created container \(name)", container: name)
