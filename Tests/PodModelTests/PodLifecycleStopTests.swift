@@ -200,6 +200,18 @@ struct PodLifecycleStopTests {
         #expect(m.container("a")?.restartCount == 1 && m.container("b")?.restartCount == 1)
     }
 
+    @Test func aLostMonitorRightAfterARestartWaitsOutItsBackoffThenStartsInTheNewSandbox() {
+        var m = running([app("c0")])
+        var log: [String] = []
+        func step(_ e: L.Event, _ t: Double) { log.append("\(e) -> \(m.handle(e, at: at(t)))") }
+        step(.exited("c0", exitCode: 137, signal: 9, startedAt: at(0), finishedAt: at(1)), 1)
+        step(.started("c0", containerID: "c0-2"), 1.01)
+        step(.sandboxLost, 1.02)
+        step(.admit, 1.03)
+        let due = m.handle(.tick, at: at(2.1))
+        #expect(due.contains(.start("c0")), "\(log.joined(separator: "\n")) \n tick -> \(due)")
+    }
+
     @Test func aLostMonitorWhileDeletingEndsThePod() {
         var m = running([app("a")])
         _ = m.handle(.delete(deadline: at(30)), at: at(1))

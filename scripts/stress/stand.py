@@ -142,6 +142,11 @@ class Stand:
         finally:
             self.podd.stop()
             _kill_leftovers(self.podd)
+            keep = os.environ.get("STRESS_KEEP_LOGS")
+            if keep and os.path.exists(self.podd.log_path):
+                # For tracing a fault: podd's whole debug log outlives the temporary root.
+                os.makedirs(keep, exist_ok=True)
+                shutil.copy(self.podd.log_path, os.path.join(keep, f"{self.case}-{self.root.name}.log"))
             shutil.rmtree(self.root, ignore_errors=True)
         return False
 
