@@ -379,6 +379,25 @@ static int mount_dev(int root, const char *shm_dir, int privileged, struct setup
  * RESOLVE_BENEATH, so neither ".." nor a symlink (absolute, or climbing out) written into
  * the volume by a container reaches anything outside it (EXDEV); the fd opened is what gets
  * bound, so nothing can swap the path between the check and the mount. */
+/* Opens a bind mount's source for mounting (O_PATH), refusing any symlink on the way: podd
+ * sends sources with every symlink resolved (and checks hostPath sources against its policy
+ * on that resolved path), so a symlink found now was put there since, by something that
+ * wants the mount to land elsewhere (a pod writing into a directory another pod mounts).
+ * Mounting through the fd (/proc/self/fd/N) then binds exactly what was opened. */
+static int open_bind_source(const char *source, const char *what, const char *stage, struct setup_error *e)
+{
+    struct open_how how = {.flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_NO_SYMLINKS};
+    int fd = (int)syscall(SYS_openat2, AT_FDCWD, source, &how, sizeof how);
+    if (fd < 0) {
+        int err = errno;
+        if (err == ELOOP)
+            return setup_fail(e, err, stage, "%s %s: a symlink appeared in its path after podd checked it; "
+                              "refusing to follow it", what, source);
+        return setup_fail(e, err, stage, "%s %s: %s", what, source, strerror(err));
+    }
+    return fd;
+}
+
 static int mount_subpath(int root, const struct mount_spec *ms, const char *stage,
                          struct setup_error *e)
 {
@@ -389,9 +408,9 @@ static int mount_subpath(int root, const struct mount_spec *ms, const char *stag
     struct stat st;
     int volume, fd, target;
 
-    volume = open(ms->source, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    volume = open_bind_source(ms->source, "volume", stage, e);
     if (volume < 0)
-        return setup_fail(e, errno, stage, "volume %s: %s", ms->source, strerror(errno));
+        return -1;
     fd = (int)syscall(SYS_openat2, volume, ms->subpath, &how, sizeof how);
     close(volume);
     if (fd < 0) {
@@ -445,33 +464,45 @@ static int mount_volume(int root, const struct mount_spec *ms, int userns_fd, st
         return mount_subpath(root, ms, stage, e);
     if (ms->type == MOUNT_BIND) {
         struct stat st;
+        char source[40];
+        int src = open_bind_source(ms->source, "bind source", stage, e);
+        if (src < 0)
+            return -1;
+        snprintf(source, sizeof source, "/proc/self/fd/%d", src);
         /* The mount point must be of the same kind as the source: a file can only be bound
          * on a file and a directory on a directory. */
-        if (stat(ms->source, &st) < 0)
-            return setup_fail(e, errno, stage, "bind source %s: %s", ms->source,
-                              strerror(errno));
+        if (fstat(src, &st) < 0) {
+            int err = errno;
+            close(src);
+            return setup_fail(e, err, stage, "bind source %s: %s", ms->source, strerror(err));
+        }
         fd = make_mount_point(root, ms->target, S_ISDIR(st.st_mode) ? NODE_DIR : NODE_FILE,
                               stage, e);
-        if (fd < 0)
+        if (fd < 0) {
+            close(src);
             return -1;
+        }
         if (userns_fd >= 0) {
             /* hostUsers: false: the volume's files keep their owners, seen from the pod's
              * user namespace (usernamespace.h). */
-            int mnt = userns_idmapped_clone(ms->source, userns_fd, 1, stage, e);
+            int mnt = userns_idmapped_clone(source, userns_fd, 1, stage, e);
             if (mnt < 0 || userns_attach(mnt, fd, stage, e) < 0) {
                 if (mnt >= 0)
                     close(mnt);
                 close(fd);
+                close(src);
                 return -1;
             }
             close(mnt);
-        } else if (mount_on_fd(ms->source, fd, NULL, MS_BIND | MS_REC, NULL) < 0) {
+        } else if (mount_on_fd(source, fd, NULL, MS_BIND | MS_REC, NULL) < 0) {
             int err = errno;
             close(fd);
+            close(src);
             return setup_fail(e, err, stage, "bind %s on %s: %s", ms->source, ms->target,
                               strerror(err));
         }
         close(fd);
+        close(src);
         if (ms->readonly) {
             /* MS_RDONLY is ignored on the bind itself; it takes a remount of the new mount,
              * so re-open the target to get the bind mount rather than what it covers. */

@@ -562,6 +562,31 @@ def test_mount_target_symlink_cannot_escape_the_root(pod, tmp_path):
     assert list(host_dir.iterdir()) == []
 
 
+def test_bind_source_with_a_symlink_in_its_path_is_refused(pod, tmp_path):
+    """podd sends bind sources with every symlink resolved (and checks hostPath volumes on that
+    path); a symlink found in one at start was put there since, to redirect the mount: the
+    monitor refuses it instead of following it, for a whole volume and for a subPath's volume."""
+    m = pod()
+    real = tmp_path / "real"
+    real.mkdir()
+    (real / "file").write_text("through the real path\n")
+    secret = tmp_path / "secret"
+    secret.mkdir()
+    (secret / "file").write_text("not for the pod\n")
+    exited, out = m.run("direct", ["cat", "/vol/file"], mounts=[bind(real, "/vol")])
+    assert exited["exitCode"] == "0" and "through the real path" in out, out
+    # The same directory reached through a symlink (as if swapped in after podd's check).
+    swapped = tmp_path / "swapped"
+    os.symlink(secret, swapped)
+    for name, mount in (("whole", bind(swapped, "/vol")),
+                        ("sub", bind(swapped, "/vol/file") + [("mount.subPath", "file")]),
+                        ("parent", bind(swapped / "file", "/f"))):
+        failed = m.spawn(name, ["cat", "/vol/file"], mounts=[mount])
+        assert failed.op == "failed", (name, failed)
+        assert "a symlink appeared in its path" in failed["message"], (name, failed["message"])
+        assert not m.log_path(name).exists() or "not for the pod" not in m.log_path(name).read_text()
+
+
 def test_dev_proc_masks_and_capabilities(pod):
     m = pod()
     exited, out = m.run("sec", ["sh", "-c",

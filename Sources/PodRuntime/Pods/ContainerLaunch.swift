@@ -15,6 +15,8 @@ struct ContainerLaunch {
     var security = PoddConfig.SecuritySettings()
     /// podd's state dir: the default home of Localhost seccomp profiles.
     var stateDir = "/var/lib/podd"
+    /// Which hostPath volumes may be mounted (config), judged on the very path sent.
+    var hostPaths: HostPathPolicy?
 
     enum LaunchError: Error {
         /// The image is not in the store (reported as ErrImageNeverPull, retried).
@@ -74,7 +76,10 @@ struct ContainerLaunch {
         m.append("pidns", pidNamespace)
         func mount(_ type: String, _ source: String, _ target: String, _ options: String) {
             m.append("mount.type", type)
-            m.append("mount.source", source)
+            // With every symlink resolved: the monitor opens a bind source refusing any
+            // symlink, so one put in the path after this check fails the start instead of
+            // redirecting the mount (hostPath volumes were checked on this resolved path).
+            m.append("mount.source", type == "bind" ? HostPathPolicy.resolve(source) : source)
             m.append("mount.target", target)
             m.append("mount.options", options)
         }
@@ -85,6 +90,12 @@ struct ContainerLaunch {
         }
         for vm in c.volumeMounts {
             guard let volume = pod.spec.volumes.first(where: { $0.name == vm.name }) else { continue }
+            // Checked here, on the path as it is resolved for the monitor (a symlink in it may
+            // have changed since admission: a pod can write one into a directory another pod
+            // mounts).
+            if case let .hostPath(h) = volume.source, let why = hostPaths?.refusal(HostPathPolicy.resolve(h.path)) {
+                throw .securityConfig("hostPath volume \(volume.name) refused: \(why)")
+            }
             mount("bind", layout.volumeSource(volume), vm.mountPath, vm.readOnly || ConfigDataMounts.isReadOnly(volume) ? "ro" : "")
             if let subPath = ConfigDataMounts.subPath(vm, environment: env) { m.append("mount.subPath", subPath) }
         }

@@ -274,18 +274,6 @@ public actor PodController {
         }
     }
 
-    /// Why a hostPath volume `def` mounts may not be mounted now (a symlink in its path
-    /// changed since the pod was admitted), or nil.
-    private func hostPathRefusal(_ def: ContainerDefinition) -> String? {
-        let policy = HostPathPolicy(config: context.config)
-        for mount in def.volumeMounts {
-            guard let volume = pod.spec.volumes.first(where: { $0.name == mount.name }),
-                  case let .hostPath(h) = volume.source, let why = policy.refusal(h.path) else { continue }
-            return "hostPath volume \(volume.name) refused: \(why)"
-        }
-        return nil
-    }
-
     // MARK: - Monitor messages
 
     /// The monitor's connection ended without podd closing it: the monitor died, and the
@@ -395,16 +383,14 @@ public actor PodController {
         } else {
             pidns = pod.spec.hostPID ? "host" : pod.spec.shareProcessNamespace ? "pod" : "own"
         }
-        if let why = hostPathRefusal(def) {
-            return .startFailed(name, reason: "CreateContainerConfigError", message: why, terminated: false)
-        }
         let environment: [String]
         do { environment = try prepareConfiguration(def) } catch {
             return .startFailed(name, reason: PodLifecycle.configErrorReason, message: error.message, terminated: false)
         }
         do {
             var (message, logPath) = try ContainerLaunch(pod: pod, layout: layout, images: context.images, logs: context.config.logs,
-                                                         security: context.config.security, stateDir: context.config.stateDir)
+                                                         security: context.config.security, stateDir: context.config.stateDir,
+                                                         hostPaths: HostPathPolicy(config: context.config))
                 .message(for: def, run: run, pidNamespace: pidns, containerID: containerID, environment: environment)
             let limits = CgroupLimits.container(containerResources(name))
             runs[name]?.logPath = logPath
