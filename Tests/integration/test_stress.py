@@ -45,11 +45,6 @@ def test_churn(tar):
 
 # Random kills at random moments (kill -9 of podd, a monitor, a container): every pod must
 # reach its desired state. `make stress` runs 80 rounds; STRESS_SEED=N reproduces one.
-# Open (issue 9): after the cgroup kill-at-birth fault was fixed, one CI run (seed 853413347)
-# left a pod whose monitor was killed during a pod restart waiting in CrashLoopBackOff
-# ("back-off 1s") without starting again; not reproduced yet, so a pass is not a surprise.
-@pytest.mark.xfail(strict=False, reason="a pod restarted and its monitor killed can wait in CrashLoopBackOff "
-                                        "without starting again (issue 9 chaos; seed 853413347 in CI)")
 def test_chaos(tar):
     check(chaos.run(SMALL, tar))
 

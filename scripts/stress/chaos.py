@@ -205,14 +205,19 @@ def run(scale, tar):
     return out
 
 
-def _settle(podd, desired, n, lost, doubled, stuck, resurrected, timeout):
-    """Waits until every pod is in its desired state, then records what is not."""
+def _settle(podd, desired, n, lost, doubled, stuck, resurrected, timeout, steady=1.5):
+    """Waits until every pod is in its desired state and has stayed so for `steady` seconds,
+    then records what is not. A kill's effect reaches the API a moment after the kill (podd
+    hears of a dead monitor when its socket closes): a state that holds for one look only,
+    taken before that, is not a settled one. The verdict is made on the very listing that
+    was last looked at, never on a later one."""
     def listed():
-        names = [p["metadata"]["name"] for p in podd.pods()]
-        return names, {p["metadata"]["name"]: p for p in podd.pods()}
+        pods = podd.pods()
+        return [p["metadata"]["name"] for p in pods], {p["metadata"]["name"]: p for p in pods}
 
-    def settled():
-        names, pods = listed()
+    last = {"listing": None, "since": None}
+
+    def settled_now(names, pods):
         for name, want in desired.items():
             if want == "present" and not (name in pods and _ready(pods[name])):
                 return False
@@ -223,12 +228,20 @@ def _settle(podd, desired, n, lost, doubled, stuck, resurrected, timeout):
                 # An unanswered delete may still be under way: settled once gone or running.
                 return False
         return len(monitors_of(podd)) == len(names)
+
+    def settled():
+        last["listing"] = listed()
+        if not settled_now(*last["listing"]):
+            last["since"] = None
+            return False
+        last["since"] = last["since"] or time.monotonic()
+        return time.monotonic() - last["since"] >= steady
     try:
         wait_for(settled, timeout=timeout, interval=0.2, what="pods in their desired state")
     except AssertionError:
         pass
+    names, pods = last["listing"] or listed()
     # Deletions still in progress when the watch gave up are given the same time again.
-    names, pods = listed()
     for name, want in list(desired.items()):
         if want == "either":
             terminating = name in pods and pods[name]["metadata"].get("deletionTimestamp")
