@@ -16,7 +16,7 @@ public struct RegistryCredentials: Sendable, Hashable, CustomStringConvertible {
         self.origin = origin
     }
 
-    public var description: String { "credentials from \(origin ?? "registries.authFile") (hidden)" }
+    public var description: String { origin.map { "credentials of \($0) (hidden)" } ?? "credentials (hidden)" }
 
     /// `Basic base64(user:password)`.
     var basicAuthorization: String { "Basic " + Base64.encode(Array("\(username):\(password)".utf8)) }
