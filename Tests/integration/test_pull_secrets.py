@@ -127,6 +127,18 @@ def test_without_or_with_a_wrong_secret_the_pull_fails(setup):
     wait_for(lambda: waiting_reason(d, "wrongsecret") == "ImagePullBackOff", timeout=30, what="ImagePullBackOff")
     assert ("Failed", "Error: ErrImagePull") in events(d, "wrongsecret")
     assert d.pod("wrongsecret")["status"]["phase"] == "Pending"
+    # A secret whose config cannot be read fails the pull (kubelet's MakeDockerKeyring error),
+    # naming the secret and the entry, never the value.
+    broken = json.dumps({"auths": {d.address: {"auth": "%%" + WRONG}}}).encode()
+    r = d.request("POST", "/api/v1/namespaces/default/secrets", {
+        "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "broken"}, "type": "kubernetes.io/dockerconfigjson",
+        "data": {".dockerconfigjson": base64.b64encode(broken).decode()}})
+    assert r.status == 201
+    d.create(secret_pod("brokensecret", d.image, ["broken"]))
+    wait_for(lambda: waiting_reason(d, "brokensecret") == "ErrImagePull", timeout=30, what="ErrImagePull of a broken secret")
+    message = statuses(d.pod("brokensecret"))["app"]["state"]["waiting"]["message"]
+    assert message == (f'imagePullSecret "broken": the entry for "{d.address}" in its .dockerconfigjson has an auth value '
+                       "that is not base64 of username:password"), message
     assert_no_password(d)
 
 
