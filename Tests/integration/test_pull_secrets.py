@@ -152,6 +152,12 @@ def test_missing_secret_warns_and_works_once_created(setup):
     d.podctl("create", "secret", "docker-registry", "later", "--docker-server", d.address,
              "--docker-username", USER, "--docker-password", PASSWORD)
     assert finished_log(d, "late") == "hello\n"
+    # With the image present, kubelet still warns (it reads the secrets at each sync), and the
+    # pod runs.
+    d.create(secret_pod("local", "busybox", ["gone"], command=["echo", "local"]))
+    assert finished_log(d, "local") == "local\n"
+    assert ("FailedToRetrieveImagePullSecret",
+            "Unable to retrieve some image pull secrets (gone); attempting to pull the image may not succeed.") in events(d, "local")
     assert_no_password(d)
 
 

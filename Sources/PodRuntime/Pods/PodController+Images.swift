@@ -33,6 +33,12 @@ extension PodController {
         }
         if containerImages.pulling.contains(name) { return .pulling }
         if containerImages.pulled.remove(name) != nil, context.images.resolve(imageName) != nil { return .ready }
+        // Read at each start, as kubelet reads them at each sync of the pod: a missing one is
+        // warned about even when the image is present.
+        let secrets = ImagePullSecrets(pod, catalog: context.configData)
+        if let message = secrets.missingMessage {
+            record(type: "Warning", reason: "FailedToRetrieveImagePullSecret", message: message, container: nil)
+        }
         let policy = pullPolicy(name) ?? ImagePullPolicyDefaults.policy(for: text)
         let present = context.images.resolve(imageName)
         // A local image (imported or loaded) is never pulled: there is nowhere to pull it from.
@@ -45,10 +51,6 @@ extension PodController {
             return .refused(.startFailed(name, reason: "ErrImageNeverPull",
                                          message: "Container image \"\(text)\" is not present with pull policy of Never",
                                          terminated: false))
-        }
-        let secrets = ImagePullSecrets(pod, catalog: context.configData)
-        if let message = secrets.missingMessage {
-            record(type: "Warning", reason: "FailedToRetrieveImagePullSecret", message: message, container: nil)
         }
         if let problem = secrets.problem {
             record(type: "Normal", reason: "Pulling", message: "Pulling image \"\(text)\"", container: name)
