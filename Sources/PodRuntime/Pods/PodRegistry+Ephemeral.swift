@@ -6,7 +6,8 @@ import PodOS
 extension PodRegistry {
     /// Replaces a pod's list of ephemeral containers, as Kubernetes' ephemeralcontainers
     /// subresource does: append-only (existing ones may be neither changed nor removed),
-    /// validated as Kubernetes validates them, images checked against the store. The pod is
+    /// validated as Kubernetes validates them (an image in the store must have a command; one
+    /// not in it is pulled as the container starts). The pod is
     /// stored before the answer; the new containers start meanwhile. A new container without an
     /// image gets the configured debug image (podd's default for `podctl debug`).
     public func updateEphemeralContainers(_ key: Key, _ requested: [EphemeralContainer]) async throws(RuntimeError) -> Pod {
