@@ -10,10 +10,23 @@ public protocol ImageFetching: Sendable {
     /// and size while it streams. Blobs for which `alreadyStored` answers true are not fetched
     /// (the store has them). Does not write the layout's index.json: the store records names.
     ///
+    /// `credentials` (a pod's image pull secrets that match the name, most specific first)
+    /// are tried in turn at the name's registry before the fetcher's own (its auth file), as
+    /// kubelet tries each credential of its keyring until one works.
+    ///
     /// Errors never contain credentials.
-    func fetch(_ name: ImageName, platform: Platform, into layout: OCILayout,
+    func fetch(_ name: ImageName, platform: Platform, into layout: OCILayout, credentials: [RegistryCredentials],
                alreadyStored: @escaping @Sendable (Digest) -> Bool,
                progress: @escaping @Sendable (PullProgress) -> Void) async throws(FetchError) -> FetchedImage
+}
+
+extension ImageFetching {
+    /// A fetch with the fetcher's own credentials only (`podctl image pull`, the bench).
+    public func fetch(_ name: ImageName, platform: Platform, into layout: OCILayout,
+                      alreadyStored: @escaping @Sendable (Digest) -> Bool,
+                      progress: @escaping @Sendable (PullProgress) -> Void) async throws(FetchError) -> FetchedImage {
+        try await fetch(name, platform: platform, into: layout, credentials: [], alreadyStored: alreadyStored, progress: progress)
+    }
 }
 
 /// What a fetch brought: the manifest chosen for the platform and where it came from.

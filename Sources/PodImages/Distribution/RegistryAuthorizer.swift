@@ -83,8 +83,12 @@ actor RegistryAuthorizer {
 
     /// The error for credentials refused (or missing), naming the file, never its contents.
     nonisolated func refused(status: String) -> FetchError {
+        let repository = scope.dropFirst("repository:".count).dropLast(":pull".count)
+        if let origin = credentials?.origin {
+            return FetchError(.unauthorized, "\(status): \(registry) refused the credentials of \(origin), or they give no access to \(repository): check the secret's username and password for \(registry)")
+        }
         if credentials != nil {
-            return FetchError(.unauthorized, "\(status): \(registry) refused the credentials for it in registries.authFile (\(authFile)), or they give no access to \(scope.dropFirst("repository:".count).dropLast(":pull".count)): check them with `podman login --authfile \(authFile) \(registry)`")
+            return FetchError(.unauthorized, "\(status): \(registry) refused the credentials for it in registries.authFile (\(authFile)), or they give no access to \(repository): check them with `podman login --authfile \(authFile) \(registry)`")
         }
         return FetchError(.unauthorized, "pull access denied, repository does not exist or may require authorization: \(status) from \(registry), and registries.authFile (\(authFile)) has no credentials for it")
     }

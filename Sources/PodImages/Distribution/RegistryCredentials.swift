@@ -1,12 +1,22 @@
 import PodJSON
 
-/// A user name and password for a registry, from the auth file. Never printed: its
-/// description hides both, so that no interpolation can leak them into a log or a message.
-struct RegistryCredentials: Sendable, Equatable, CustomStringConvertible {
+/// A user name and password for a registry, from the auth file or from a pod's image pull
+/// secret. Never printed: its description hides both, so that no interpolation can leak them
+/// into a log or a message.
+public struct RegistryCredentials: Sendable, Hashable, CustomStringConvertible {
     var username: String
     var password: String
+    /// Where they come from, as messages name it (`imagePullSecret "regcred"`); nil for
+    /// `registries.authFile`. Never secret.
+    public var origin: String?
 
-    var description: String { "credentials (hidden)" }
+    public init(username: String, password: String, origin: String? = nil) {
+        self.username = username
+        self.password = password
+        self.origin = origin
+    }
+
+    public var description: String { origin.map { "credentials of \($0) (hidden)" } ?? "credentials (hidden)" }
 
     /// `Basic base64(user:password)`.
     var basicAuthorization: String { "Basic " + Base64.encode(Array("\(username):\(password)".utf8)) }

@@ -24,21 +24,23 @@ public struct RegistryFetcher: ImageFetching {
     /// The largest config read into memory.
     static let configLimit = 32 << 20
 
-    public func fetch(_ name: ImageName, platform: Platform, into layout: OCILayout,
+    public func fetch(_ name: ImageName, platform: Platform, into layout: OCILayout, credentials: [RegistryCredentials],
                       alreadyStored: @escaping @Sendable (Digest) -> Bool,
                       progress: @escaping @Sendable (PullProgress) -> Void) async throws(FetchError) -> FetchedImage {
         do {
-            return try await pull(name, platform: platform, into: layout, alreadyStored: alreadyStored, progress: progress)
+            return try await pull(name, platform: platform, into: layout, credentials: credentials, alreadyStored: alreadyStored,
+                                  progress: progress)
         } catch {
             throw Self.failure(error, stage: nil, image: name)
         }
     }
 
-    private func pull(_ name: ImageName, platform: Platform, into layout: OCILayout,
+    private func pull(_ name: ImageName, platform: Platform, into layout: OCILayout, credentials: [RegistryCredentials],
                       alreadyStored: @escaping @Sendable (Digest) -> Bool,
                       progress: @escaping @Sendable (PullProgress) -> Void) async throws -> FetchedImage {
+        // Read at every pull: credentials `podman login` adds are used without a restart.
         let authFile = try RegistryAuthFile(path: settings.authFile)
-        let (session, resolved) = try await resolveOnEndpoints(name, platform: platform, authFile: authFile)
+        let (session, resolved) = try await resolve(name, platform: platform, authFile: authFile, credentials: credentials)
         let manifest = resolved.manifest
         progress(.resolved(manifest: resolved.manifestDigest, layers: manifest.layers))
         do {
@@ -88,11 +90,43 @@ public struct RegistryFetcher: ImageFetching {
         return list
     }
 
-    private func resolveOnEndpoints(_ name: ImageName, platform: Platform, authFile: RegistryAuthFile) async throws -> (RegistrySession, Resolution) {
+    /// Resolves `name` with each of the pod's `credentials` in turn (kubelet's order), then
+    /// with the auth file's: a credential the registry refuses (or for which it hides the
+    /// repository) passes to the next; any other failure ends the pull. With pod credentials
+    /// and none in the auth file for the registry, no anonymous attempt follows (kubelet pulls
+    /// anonymously only when no credential matches). Every attempt's failure is in the error,
+    /// as kubelet aggregates them (`[first, second]`).
+    private func resolve(_ name: ImageName, platform: Platform, authFile: RegistryAuthFile,
+                         credentials: [RegistryCredentials]) async throws -> (RegistrySession, Resolution) {
+        var attempts: [RegistryCredentials?] = credentials
+        if credentials.isEmpty || authFile.credentials(host: name.apiHost, repository: name.path) != nil {
+            attempts.append(nil)
+        }
+        var failures: [FetchError] = []
+        for (number, credential) in attempts.enumerated() {
+            do {
+                return try await resolveOnEndpoints(name, platform: platform, authFile: authFile, credential: credential)
+            } catch {
+                let failure = Self.failure(error, stage: nil, image: nil)
+                failures.append(failure)
+                let next = failure.kind == .unauthorized || failure.kind == .notFound
+                guard next, number + 1 < attempts.count else { break }
+            }
+        }
+        guard let last = failures.last else { throw FetchError(.unreachable, "no registry to pull \(name) from") }
+        if failures.count == 1 { throw last }
+        throw FetchError(last.kind, "[" + failures.map(\.message).joined(separator: ", ") + "]")
+    }
+
+    /// `credential`: the pod's, used at the name's registry itself (mirrors keep the auth
+    /// file's); nil: the auth file's everywhere.
+    private func resolveOnEndpoints(_ name: ImageName, platform: Platform, authFile: RegistryAuthFile,
+                                    credential: RegistryCredentials?) async throws -> (RegistrySession, Resolution) {
         var mirrorFailures: [String] = []
         for endpoint in try endpoints(for: name) {
             do {
-                let credentials = authFile.credentials(host: endpoint.base.authority, repository: name.path)
+                let credentials = endpoint.isMirror ? authFile.credentials(host: endpoint.base.authority, repository: name.path)
+                    : credential ?? authFile.credentials(host: endpoint.base.authority, repository: name.path)
                 let session = try await RegistrySession.open(base: endpoint.base, repository: name.path, settings: settings, http: http,
                                                              credentials: credentials, isMirror: endpoint.isMirror)
                 return (session, try await resolve(name, platform: platform, session: session))

@@ -16,7 +16,8 @@ public struct LayoutDirectoryFetcher: ImageFetching {
 
     public init(root: String) { self.root = root }
 
-    public func fetch(_ name: ImageName, platform: Platform, into layout: OCILayout,
+    /// `credentials` are not needed: a directory asks for none.
+    public func fetch(_ name: ImageName, platform: Platform, into layout: OCILayout, credentials: [RegistryCredentials],
                       alreadyStored: @escaping @Sendable (Digest) -> Bool,
                       progress: @escaping @Sendable (PullProgress) -> Void) async throws(FetchError) -> FetchedImage {
         appendLine(root + "/fetches", name.description)

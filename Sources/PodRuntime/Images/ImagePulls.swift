@@ -25,7 +25,15 @@ public actor ImagePulls {
 
     public let store: ImageStore
     public let fetcher: (any ImageFetching)?
-    private var inFlight: [ImageName: (task: Task<Result<Outcome, Failure>, Never>, progress: ProgressFanout)] = [:]
+    /// A pull in progress is joined only by a pull of the same name with the same pod
+    /// credentials: a pod without a secret must not see another pod's success as its own
+    /// before the image is stored, nor a pod with one another pod's refusal.
+    private struct PullKey: Hashable {
+        var name: ImageName
+        var credentials: [RegistryCredentials]
+    }
+
+    private var inFlight: [PullKey: (task: Task<Result<Outcome, Failure>, Never>, progress: ProgressFanout)] = [:]
     /// Fetches started (for tests: two pods of one image pull it once).
     public private(set) var fetchesStarted = 0
 
@@ -35,8 +43,11 @@ public actor ImagePulls {
     }
 
     /// Pulls `name` (or joins its pull in progress); `progress` hears how it goes.
-    public func pull(_ name: ImageName, progress: (@Sendable (PullProgress) -> Void)? = nil) async -> Result<Outcome, Failure> {
-        if let current = inFlight[name] {
+    /// `credentials`: a pod's image pull secrets that match the name, tried first.
+    public func pull(_ name: ImageName, credentials: [RegistryCredentials] = [],
+                     progress: (@Sendable (PullProgress) -> Void)? = nil) async -> Result<Outcome, Failure> {
+        let key = PullKey(name: name, credentials: credentials)
+        if let current = inFlight[key] {
             let id = current.progress.add(progress)
             let result = await current.task.value
             current.progress.remove(id)
@@ -47,15 +58,15 @@ public actor ImagePulls {
         fetchesStarted += 1
         let store = self.store
         let fetcher = self.fetcher
-        let task = Task { await Self.fetch(name, store: store, fetcher: fetcher, progress: fanout) }
-        inFlight[name] = (task, fanout)
+        let task = Task { await Self.fetch(name, credentials: credentials, store: store, fetcher: fetcher, progress: fanout) }
+        inFlight[key] = (task, fanout)
         let result = await task.value
         fanout.remove(id)
-        inFlight[name] = nil
+        inFlight[key] = nil
         return result
     }
 
-    private static func fetch(_ name: ImageName, store: ImageStore, fetcher: (any ImageFetching)?,
+    private static func fetch(_ name: ImageName, credentials: [RegistryCredentials], store: ImageStore, fetcher: (any ImageFetching)?,
                               progress: ProgressFanout) async -> Result<Outcome, Failure> {
         guard let fetcher else {
             return .failure(Failure(message: "pulling images from registries is not available in this podd (no registry client); load the image with: podctl image load -i ARCHIVE"))
@@ -76,7 +87,7 @@ public actor ImagePulls {
         }
         let fetched: FetchedImage
         do {
-            fetched = try await fetcher.fetch(name, platform: .host, into: layout, alreadyStored: { store.hasBlob($0) },
+            fetched = try await fetcher.fetch(name, platform: .host, into: layout, credentials: credentials, alreadyStored: { store.hasBlob($0) },
                                               progress: { progress.send($0) })
         } catch {
             var diskFull = false

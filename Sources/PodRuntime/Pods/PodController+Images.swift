@@ -33,6 +33,12 @@ extension PodController {
         }
         if containerImages.pulling.contains(name) { return .pulling }
         if containerImages.pulled.remove(name) != nil, context.images.resolve(imageName) != nil { return .ready }
+        // Read at each start, as kubelet reads them at each sync of the pod: a missing one is
+        // warned about even when the image is present.
+        let secrets = ImagePullSecrets(pod, catalog: context.configData)
+        if let message = secrets.missingMessage {
+            record(type: "Warning", reason: "FailedToRetrieveImagePullSecret", message: message, container: nil)
+        }
         let policy = pullPolicy(name) ?? ImagePullPolicyDefaults.policy(for: text)
         let present = context.images.resolve(imageName)
         // A local image (imported or loaded) is never pulled: there is nowhere to pull it from.
@@ -46,7 +52,11 @@ extension PodController {
                                          message: "Container image \"\(text)\" is not present with pull policy of Never",
                                          terminated: false))
         }
-        startPull(name, image: text, imageName)
+        if let problem = secrets.problem {
+            record(type: "Normal", reason: "Pulling", message: "Pulling image \"\(text)\"", container: name)
+            return .refused(.imagePullFailed(name, image: text, message: problem))
+        }
+        startPull(name, image: text, imageName, credentials: secrets.keyring.lookup(imageName))
         return .pulling
     }
 
@@ -57,13 +67,13 @@ extension PodController {
         return nil
     }
 
-    private func startPull(_ name: String, image: String, _ imageName: ImageName) {
+    private func startPull(_ name: String, image: String, _ imageName: ImageName, credentials: [RegistryCredentials]) {
         containerImages.pulling.insert(name)
         record(type: "Normal", reason: "Pulling", message: "Pulling image \"\(image)\"", container: name)
         let pulls = context.pulls
         let asked = RuntimeClock.monotonic()
         containerImages.tasks[name] = Task { [weak self] in
-            let result = await pulls.pull(imageName)
+            let result = await pulls.pull(imageName, credentials: credentials)
             await self?.pullEnded(name, image: image, result, waited: RuntimeClock.monotonic() - asked)
         }
     }

@@ -6,7 +6,8 @@ import PodOS
 extension PodRegistry {
     /// Replaces a pod's list of ephemeral containers, as Kubernetes' ephemeralcontainers
     /// subresource does: append-only (existing ones may be neither changed nor removed),
-    /// validated as Kubernetes validates them, images checked against the store. The pod is
+    /// validated as Kubernetes validates them (an image in the store must have a command; one
+    /// not in it is pulled as the container starts). The pod is
     /// stored before the answer; the new containers start meanwhile. A new container without an
     /// image gets the configured debug image (podd's default for `podctl debug`).
     public func updateEphemeralContainers(_ key: Key, _ requested: [EphemeralContainer]) async throws(RuntimeError) -> Pod {
@@ -88,18 +89,16 @@ extension PodRegistry {
         return commit("MODIFIED", current)
     }
 
-    /// The image of a container to be started: it must be in the store, and have a command.
+    /// The image of a container to be started: a reference that parses, and, when the image
+    /// is in the store, one with a command. An image not in the store is pulled when the
+    /// container starts (its pull policy and the pod's imagePullSecrets, as for app
+    /// containers); a failed pull shows in its status (ErrImagePull, ImagePullBackOff).
     func imageCauses(_ c: Container, path: String) -> [RuntimeError.Cause] {
         guard let name = try? ImageName(parsing: c.image) else {
             return [.init(reason: "FieldValueInvalid", message: "Invalid value: \"\(c.image)\": not a valid image reference",
                           field: path + ".image")]
         }
-        // An ephemeral container starts at once or not at all: its image must be here.
-        guard let image = ctx.images.resolve(name) else {
-            return [.init(reason: "FieldValueNotFound",
-                          message: "Not found: \"\(c.image)\": image \(name.familiar) is not in podd's image store; load it with: podctl image load -i ARCHIVE, or import a root filesystem with: podctl image import \(name.familiar) ROOTFS.tar",
-                          field: path + ".image")]
-        }
+        guard let image = ctx.images.resolve(name) else { return [] }
         let run = image.configuration.config
         if c.command.isEmpty, c.args.isEmpty, run.entrypoint.isEmpty, run.cmd.isEmpty {
             return [.init(reason: "FieldValueRequired",

@@ -35,6 +35,8 @@ public struct PodSpec: JSONConvertible {
     public var hostAliases: [HostAlias] = []
     /// With a subdomain, the pod's FQDN is HOSTNAME.SUBDOMAIN.NAMESPACE.svc.cluster.local.
     public var subdomain: String?
+    /// Secrets (dockerconfigjson or dockercfg) whose registry credentials the pod's pulls use.
+    public var imagePullSecrets: [LocalObjectReference] = []
 
     /// Kubernetes' default grace period.
     public static let defaultTerminationGracePeriodSeconds: Int64 = 30
@@ -76,7 +78,6 @@ public struct PodSpec: JSONConvertible {
         "serviceAccount",
         "automountServiceAccountToken",
         "nodeName",
-        "imagePullSecrets",
         "affinity",
         "schedulerName",
         "tolerations",
@@ -122,6 +123,7 @@ public struct PodSpec: JSONConvertible {
         let dnsConfig = reader.decode("dnsConfig", as: PodDNSConfig.self)
         let hostAliases = reader.list("hostAliases", of: HostAlias.self)
         let subdomain = reader.string("subdomain")
+        let imagePullSecrets = reader.list("imagePullSecrets", of: LocalObjectReference.self)
         reader.reject(Self.unsupportedFields, unlessEqual: Self.serverDefaults)
         try reader.finish()
         self.init(
@@ -143,6 +145,7 @@ public struct PodSpec: JSONConvertible {
         self.dnsConfig = dnsConfig
         self.hostAliases = hostAliases
         self.subdomain = subdomain
+        self.imagePullSecrets = imagePullSecrets
     }
 
     public var json: JSONValue {
@@ -164,6 +167,7 @@ public struct PodSpec: JSONConvertible {
         writer.set("dnsConfig", dnsConfig)
         writer.set("hostAliases", list: hostAliases)
         writer.set("subdomain", nonEmpty: subdomain)
+        writer.set("imagePullSecrets", list: imagePullSecrets)
         return writer.json
     }
 }
