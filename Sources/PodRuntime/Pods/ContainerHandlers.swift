@@ -40,8 +40,6 @@ struct ContainerHandlers: Sendable {
             // Cancelled: the hook's wait is over early, which is what cancellation asks.
             try? await Task.sleep(for: .seconds(min(Double(seconds), timeout)))
             return Outcome(ok: true, message: "")
-        default:
-            return Outcome(ok: false, message: "this hook handler is not supported by podd")
         }
     }
 

@@ -321,7 +321,6 @@ public actor PodRegistry {
         guard let current = controllers[key], current.generation == generation, let existing = snapshots[key] else { return }
         if let last = publishedSequences[key], last.generation == generation, last.sequence >= sequence { return }
         publishedSequences[key] = (generation, sequence)
-        var pod = pod
         if type == "DELETED" {
             controllers[key] = nil
             publishedSequences[key] = nil
