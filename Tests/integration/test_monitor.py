@@ -783,93 +783,82 @@ def cgroup2_root():
     return None
 
 
-def test_cgroups(pod):
+@pytest.fixture
+def cgroup2_dir():
+    """A fresh directory in the cgroup2 hierarchy for one test's pod; removed afterwards
+    (once the kernel has let go of the processes that were in it)."""
     root = cgroup2_root()
     if root is None:
         pytest.skip("no cgroup2 hierarchy mounted")
     cg = root / f"podd-test-{os.getpid()}-{time.monotonic_ns()}"
     cg.mkdir()
-    try:
-        m = pod(cgroup=cg)
-        rel = "/" + str(cg.relative_to(root))
-        # The monitor joined the pod's cgroup, each container its own group below it.
-        assert f"0::{rel}\n" in open(f"/proc/{m.pid}/cgroup").read()
-        exited, out = m.run("where", ["cat", "/proc/self/cgroup"])
-        assert f"0::{rel}/where" in out
-
-        # signal 9 kills the whole container cgroup, background children included.
-        m.start("tree", ["sh", "-c", "sleep 1000 & sleep 1001 & wait"])
-        procs = cg / "tree" / "cgroup.procs"
-        deadline = time.monotonic() + TIMEOUT
-        while len(procs.read_text().split()) < 3 and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert len(procs.read_text().split()) == 3
-        m.send("signal", [("name", "tree"), ("signal", "9")])
-        assert m.wait_for("exited", "tree")["exitCode"] == "137"
-        m.shutdown()
-        # The monitor removes its containers' groups once they are empty.
-        assert [p.name for p in cg.iterdir() if p.is_dir()] == []
-    finally:
-        for sub in cg.iterdir():
-            if sub.is_dir():
-                sub.rmdir()
-        deadline = time.monotonic() + TIMEOUT
-        while cg.exists():
-            try:
-                cg.rmdir()
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
+    yield cg
+    for sub in cg.iterdir():
+        if sub.is_dir():
+            sub.rmdir()
+    deadline = time.monotonic() + TIMEOUT
+    while cg.exists():
+        try:
+            cg.rmdir()
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
-def test_cgroup_set_writes_limits_into_the_fresh_group_or_fails_the_start(pod):
+def test_cgroups(pod, cgroup2_dir):
+    cg, root = cgroup2_dir, cgroup2_dir.parent
+    m = pod(cgroup=cg)
+    rel = "/" + str(cg.relative_to(root))
+    # The monitor joined the pod's cgroup, each container its own group below it.
+    assert f"0::{rel}\n" in open(f"/proc/{m.pid}/cgroup").read()
+    exited, out = m.run("where", ["cat", "/proc/self/cgroup"])
+    assert f"0::{rel}/where" in out
+
+    # signal 9 kills the whole container cgroup, background children included.
+    m.start("tree", ["sh", "-c", "sleep 1000 & sleep 1001 & wait"])
+    procs = cg / "tree" / "cgroup.procs"
+    deadline = time.monotonic() + TIMEOUT
+    while len(procs.read_text().split()) < 3 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert len(procs.read_text().split()) == 3
+    m.send("signal", [("name", "tree"), ("signal", "9")])
+    assert m.wait_for("exited", "tree")["exitCode"] == "137"
+    m.shutdown()
+    # The monitor removes its containers' groups once they are empty.
+    assert [p.name for p in cg.iterdir() if p.is_dir()] == []
+
+
+def test_cgroup_set_writes_limits_into_the_fresh_group_or_fails_the_start(pod, cgroup2_dir):
     """spawn's cgroup.set: the monitor makes the container's group anew at every start, so a
     container's v2 limits are its to write, after that and before the first process."""
-    root = cgroup2_root()
-    if root is None:
-        pytest.skip("no cgroup2 hierarchy mounted")
-    cg = root / f"podd-test-{os.getpid()}-{time.monotonic_ns()}"
-    cg.mkdir()
-    try:
-        m = pod(cgroup=cg)
-        # Refused before anything is made: a file outside the limit controllers, a path.
-        for bad in ("cgroup.procs=1", "memory.max", "memory/../cgroup.procs=1", "memory.max=1;rm", "devices.allow=a"):
-            failed = m.spawn("bad", ["true"], extra=[("cgroup.set", bad)])
-            assert failed.op == "failed" and "cgroup.set" in failed["message"], (bad, failed)
-        assert not (cg / "bad").exists()
-        # A file the group lacks (no memory controller given to it): the start fails and names
-        # the file; no process ran.
-        controllers = (cg / "cgroup.controllers").read_text().split()
-        if "memory" not in controllers:
-            failed = m.spawn("nolimit", ["sh", "-c", "echo ran"], extra=[("cgroup.set", "memory.max=1048576")])
-            assert failed.op == "failed" and failed["stage"] == "cgroup(memory.max)", failed
-            assert not m.log_path("nolimit").exists() or "ran" not in m.log_path("nolimit").read_text()
-        # Where the machine delegates memory to the group, the value is there, also after a
-        # restart of the same name (the group made anew keeps no value from before).
-        if "memory" in controllers:
-            (cg / "cgroup.subtree_control").write_text("+memory")
-            for run in range(2):
-                m.start("limited", ["sleep", "1000"], extra=[("cgroup.set", "memory.max=8388608")])
-                assert (cg / "limited" / "memory.max").read_text().strip() == "8388608"
-                m.send("signal", [("name", "limited"), ("signal", "9")])
-                m.wait_for("exited", "limited")
-        else:
-            print("the machine's cgroup v2 root delegates no memory controller: cgroup.set's write "
-                  "was checked through its failure only")
-        m.shutdown()
-    finally:
-        for sub in cg.iterdir():
-            if sub.is_dir():
-                sub.rmdir()
-        deadline = time.monotonic() + TIMEOUT
-        while cg.exists():
-            try:
-                cg.rmdir()
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
+    cg = cgroup2_dir
+    m = pod(cgroup=cg)
+    # Refused before anything is made: a file outside the limit controllers, a path.
+    for bad in ("cgroup.procs=1", "memory.max", "memory/../cgroup.procs=1", "memory.max=1;rm", "devices.allow=a"):
+        failed = m.spawn("bad", ["true"], extra=[("cgroup.set", bad)])
+        assert failed.op == "failed" and "cgroup.set" in failed["message"], (bad, failed)
+    assert not (cg / "bad").exists()
+    # A file the group lacks (no memory controller given to it): the start fails and names
+    # the file; no process ran.
+    controllers = (cg / "cgroup.controllers").read_text().split()
+    if "memory" not in controllers:
+        failed = m.spawn("nolimit", ["sh", "-c", "echo ran"], extra=[("cgroup.set", "memory.max=1048576")])
+        assert failed.op == "failed" and failed["stage"] == "cgroup(memory.max)", failed
+        assert not m.log_path("nolimit").exists() or "ran" not in m.log_path("nolimit").read_text()
+    # Where the machine delegates memory to the group, the value is there, also after a
+    # restart of the same name (the group made anew keeps no value from before).
+    if "memory" in controllers:
+        (cg / "cgroup.subtree_control").write_text("+memory")
+        for run in range(2):
+            m.start("limited", ["sleep", "1000"], extra=[("cgroup.set", "memory.max=8388608")])
+            assert (cg / "limited" / "memory.max").read_text().strip() == "8388608"
+            m.send("signal", [("name", "limited"), ("signal", "9")])
+            m.wait_for("exited", "limited")
+    else:
+        print("the machine's cgroup v2 root delegates no memory controller: cgroup.set's write "
+              "was checked through its failure only")
+    m.shutdown()
 
 
 # --- cost --------------------------------------------------------------------------------
