@@ -296,6 +296,7 @@ public actor PodController {
         lost.reapExited()
         sandbox = nil
         netns = nil
+        releaseLostSandboxNetwork()
         apply(lifecycle.handle(.sandboxLost, at: RuntimeClock.now()))
     }
 
