@@ -483,6 +483,32 @@ def test_a_lost_sandbox_of_a_pod_that_ends_there_releases_its_network(netpodd, n
     assert not leftovers(d, nets, uid, ip)
 
 
+def test_a_finished_pod_whose_monitor_died_while_podd_was_down_releases_its_network(nets, busybox_tar):
+    """podd killed with -9, then the monitor of a pod that will not run again (restartPolicy
+    Never): when podd comes back, the pod is Failed and its lost sandbox's network is gone."""
+    _require_binaries()
+    root = tempfile.mkdtemp(prefix="poddn-", dir="/tmp")
+    d = make_podd(nets, root, busybox_tar)
+    try:
+        m = server("ended", "x", restartPolicy="Never")
+        m["spec"]["containers"][0]["ports"] = [{"containerPort": 8080, "hostPort": 18089}]
+        assert d.create(m).status == 201
+        d.wait_running("ended")
+        ip = pod_ip(d, "ended")
+        uid = d.pod("ended")["metadata"]["uid"]
+        monitor = monitor_pid(d, uid)
+        d.stop(signal.SIGKILL)
+        os.kill(monitor, signal.SIGKILL)
+        d.start()
+        wait_for(lambda: d.pod("ended")["status"]["phase"] == "Failed", timeout=30, what="the pod Failed")
+        wait_for(lambda: not leftovers(d, nets, uid, ip), timeout=15, what="the lost sandbox's network released")
+        assert "18089" not in nets.run(nets.host, "iptables-save", "-t", "nat").stdout
+    finally:
+        d.cleanup()
+        unmount_under(root)
+        shutil.rmtree(root, ignore_errors=True)
+
+
 # --- failures: clear errors, nothing leaked -------------------------------------------------
 
 def sandbox_failure(d, name):
