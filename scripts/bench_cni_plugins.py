@@ -96,6 +96,9 @@ def main():
             plugin("host-local", "DEL", ns, cid, dict(ipam_alone, type="host-local"))
             sh("ip", "netns", "del", pod)
     finally:
+        for name in os.listdir("/run/netns"):
+            if name.startswith(f"cnibp-{tag}-"):   # a pod's namespace a failed step left
+                subprocess.run(["ip", "netns", "del", name], capture_output=True)
         subprocess.run(["ip", "netns", "del", host], capture_output=True)
         subprocess.run(["rm", "-rf", data])
     print(f"# CNI plugin execs, {os.cpu_count()} cpus, load {os.getloadavg()[0]:.1f}, median of {RUNS} (min, max) in ms")
