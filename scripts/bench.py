@@ -5,7 +5,8 @@
 Env: PODD_BIN (dir with podd, podctl, podd-monitor), RUNS (default 20), PODS (default 100),
 PEER_RUNS (podman runs, default 5), THOUSAND (the many-pods figures, default 1000; 0 skips
 them), ONLY=thousand (those figures alone), ONLY=secure (the securityContext start figure alone),
-ONLY=portforward (port-forward throughput alone), ONLY=resources (pod start, /metrics and top with
+ONLY=portforward (port-forward throughput alone), ONLY=network (pod start with
+the default CNI network, network: none and podman's bridge pod), ONLY=resources (pod start, /metrics and top with
 PODS pods)."""
 import json
 import os
@@ -652,7 +653,7 @@ def bench_network_pod_start(tmp, tar, podman_ok):
                 d.podctl("image", "import", "busybox", str(tar))
                 results.append(bench_pod_start(d))
                 if network == "default":
-                    adds = [int(line.split("CNI ADD ")[1].split(" us")[0]) for line in d.log_text().splitlines() if "CNI ADD " in line]
+                    adds = [line.split("CNI ADD ")[1] for line in d.log_text().splitlines() if "CNI ADD " in line]
             finally:
                 d.cleanup()
                 unmount_under(root)   # the pins, and the run dir's tmpfs
@@ -674,7 +675,33 @@ def bench_network_pod_start(tmp, tar, podman_ok):
             podman_in(nets, "pod", "rm", "-f", "-t", "0", "bpn", check=False)
     finally:
         nets.delete()
-    return results[0], results[1], podman_bridge, (statistics.median(adds) / 1e6 if adds else None)
+    return results[0], results[1], podman_bridge, cni_add_breakdown(adds)
+
+
+def cni_add_breakdown(lines):
+    """The median CNI ADD (s) and the median of each plugin's time (ms) from podd's debug lines
+    `CNI ADD 23456 us (bridge 21.3 ms), IPs [...]`; (None, {}) without any."""
+    if not lines:
+        return None, {}
+    totals, plugins = [], {}
+    for text in lines:
+        totals.append(int(text.split(" us")[0]))
+        inner = text.split("(", 1)[1].split(")", 1)[0] if "(" in text else ""
+        for part in filter(None, (p.strip() for p in inner.split(","))):
+            name, value, _ = part.rsplit(" ", 2)
+            plugins.setdefault(name, []).append(float(value))
+    return statistics.median(totals) / 1e6, {k: statistics.median(v) for k, v in plugins.items()}
+
+
+def network_rows(tmp, tar, podman_ok):
+    with_net, without_net, podman_bridge, (cni_add, plugins) = bench_network_pod_start(tmp, tar, podman_ok)
+    parts = ", ".join(f"{k} {v:.1f} ms" for k, v in plugins.items())
+    ratio = f"; {podman_bridge / with_net:.1f}x faster than podman (goal 10x)" if podman_bridge else ""
+    row("pod start with the default CNI network (bridge, host-local; portmap passed over without hostPorts)",
+        ms(with_net), "ms",
+        f"podman bridge pod (infra + 2 containers): {ms(podman_bridge)} ms" if podman_bridge else "",
+        f"network: none {ms(without_net)} ms; CNI ADD alone {ms(cni_add) if cni_add else '?'} ms"
+        f"{' (' + parts + ')' if parts else ''}; goal < 40 ms{ratio}; load {os.getloadavg()[0]:.1f}")
 
 
 def podman_in(nets, *args, check=True):
@@ -725,6 +752,18 @@ def main():
             shutil.rmtree(tmp, ignore_errors=True)
         print_table()
         return
+    if os.environ.get("ONLY") == "network":
+        # Pod start with the default CNI network, network: none and podman's bridge pod alone.
+        tmp = tempfile.mkdtemp(prefix="podd-bench-", dir="/tmp")
+        tar = Path(tmp) / "busybox.tar"
+        subprocess.run([str(REPO / "scripts" / "make-busybox-rootfs.sh"), str(Path(tmp) / "rootfs"), str(tar)],
+                       check=True, stdout=subprocess.DEVNULL)
+        try:
+            network_rows(tmp, tar, podman_ready(tar))
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        print_table()
+        return
     if os.environ.get("ONLY") == "thousand":
         print(f"# podd bench: {THOUSAND} pods, binaries in {BIN}", flush=True)
         thousand_rows()
@@ -760,10 +799,7 @@ def main():
         store_before, store_after, pod_bytes = bench_disk_of_ten_pods(podd)
         row("disk used by 10 running pods of the 5-layer image", f"{(store_after + pod_bytes) / 1e6:.1f}", "MB", "",
             f"image store {store_after / 1e6:.1f} MB (before the pods: {store_before / 1e6:.1f} MB), pods' own layers {pod_bytes / 1e6:.2f} MB")
-        with_net, without_net, podman_bridge, cni_add = bench_network_pod_start(tmp, tar, podman_ok)
-        row("pod start with the default CNI network (bridge, host-local, portmap)", ms(with_net), "ms",
-            f"podman bridge pod (infra + 2 containers): {ms(podman_bridge)} ms" if podman_bridge else "",
-            f"network: none {ms(without_net)} ms; CNI ADD alone {ms(cni_add) if cni_add else '?'} ms; goal < 40 ms")
+        network_rows(tmp, tar, podman_ok)
         exec_time, debug_time = bench_exec_and_debug(podd)
         exec_peer = debug_peer = ""
         if podman_ok:

@@ -38,8 +38,11 @@ public final class CNIExecutor: Sendable {
                     return (step.offset, path)
                 }
             var previous: JSONValue? = nil
+            var times: [CNIResult.PluginTime] = []
             for (i, path) in steps {
                 do throws(CNIError) {
+                    let started = RuntimeMonotonic.now()
+                    defer { times.append(.init(type: attachment.config.types[i], seconds: RuntimeMonotonic.now() - started)) }
                     let output = try invoke(path, type: attachment.config.types[i], command: "ADD", attachment: attachment,
                                             stdin: attachment.config.stdinConfig(plugin: i, runtimeConfig: attachment.runtimeConfig,
                                                                                  prevResult: previous))
@@ -57,7 +60,9 @@ public final class CNIExecutor: Sendable {
                 }
             }
             guard let previous else { throw .runtime("CNI ADD gave no result") }
-            return try CNIResult(json: previous)
+            var result = try CNIResult(json: previous)
+            result.pluginTimes = times
+            return result
         }
     }
 

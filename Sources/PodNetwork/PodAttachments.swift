@@ -52,6 +52,14 @@ public final class PodAttachments: Sendable {
     public let executor: CNIExecutor
     /// Whether the default network needs the firewall plugin (decided by `prepare`).
     private let defaultNeedsFirewall = Atomic<Bool>(false)
+    /// Each conflist as last parsed, with the file's identity then: a pod's start re-reads a
+    /// file only when it changed (inode, size, mtime or ctime), not on every pod.
+    private let parsedLists = Mutex<[String: ParsedList]>([:])
+
+    private struct ParsedList: Sendable {
+        var identity: [Int]
+        var list: CNIConfigList
+    }
 
     public init(settings: Settings) {
         self.settings = settings
@@ -124,8 +132,9 @@ public final class PodAttachments: Sendable {
             .map { settings.confDir + "/" + $0 }
     }
 
-    /// The configuration list named `network.defaultNetwork`, read now (as libcni does for
-    /// each operation: an edited file counts from the next pod on).
+    /// The configuration list named `network.defaultNetwork`, as the files are now (as libcni
+    /// reads them for each operation: an edited file counts from the next pod on); a file
+    /// unchanged since it was last parsed is not parsed again.
     public func loadConfig() throws(CNIError) -> CNIConfigList {
         let files = conflistFiles()
         if files.isEmpty && !FileSystem.exists(settings.confDir + "/" + DefaultNetworkConfig.fileName) {
@@ -134,12 +143,21 @@ public final class PodAttachments: Sendable {
         }
         var problems: [String] = []
         for path in files {
+            var st = stat()
+            let identity = stat(path, &st) == 0
+                ? [Int(st.st_ino), Int(st.st_size), st.st_mtim.tv_sec, st.st_mtim.tv_nsec, st.st_ctim.tv_sec, st.st_ctim.tv_nsec]
+                : []
+            if !identity.isEmpty, let cached = parsedLists.withLock({ $0[path] }), cached.identity == identity {
+                if cached.list.name == settings.networkName { return cached.list }
+                continue
+            }
             guard let bytes = try? FileSystem.read(path, limit: 1 << 20) else {
                 problems.append("\(path): cannot be read")
                 continue
             }
             do throws(CNIError) {
                 let list = try CNIConfigList(bytes: bytes, source: path)
+                if !identity.isEmpty { parsedLists.withLock { $0[path] = ParsedList(identity: identity, list: list) } }
                 if list.name == settings.networkName { return list }
             } catch {
                 problems.append(error.description)
@@ -168,12 +186,16 @@ public final class PodAttachments: Sendable {
                                        runtimeConfig: runtimeConfig, config: config)
         do throws(CNIError) {
             try save(attachment)
+            var savedLast = false
             let result = try executor.add(attachment) { partial in
                 attachment.result = partial
-                try? save(attachment)
+                savedLast = (try? save(attachment)) != nil
             }
-            attachment.result = result.json
-            try save(attachment)
+            // The last plugin's result is the ADD's: saved already, unless that save failed.
+            if !savedLast || attachment.result != result.json {
+                attachment.result = result.json
+                try save(attachment)
+            }
             return result
         } catch {
             pin.unpin()

@@ -12,6 +12,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -228,6 +229,40 @@ def test_a_host_port_held_by_another_pod_is_refused(netpodd):
     assert r.status == 422 and "spec.containers[0].ports[0].protocol" in r.text, r.text
 
 
+def test_concurrent_creates_asking_for_one_host_port_admit_exactly_one(netpodd):
+    """The hostPort check and its claim are one step: of many pods POSTed at the same moment
+    with the same hostPort, one is admitted and every other gets 422 naming it."""
+    d = netpodd
+    count = 12
+    barrier = threading.Barrier(count)
+    answers = [None] * count
+
+    def create(i):
+        m = server(f"racer{i}", f"r{i}")
+        m["spec"]["containers"][0]["ports"] = [{"containerPort": 8080, "hostPort": 18086}]
+        barrier.wait()
+        answers[i] = d.create(m)
+
+    threads = [threading.Thread(target=create, args=(i,)) for i in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    statuses = [a.status if a else None for a in answers]
+    admitted = [i for i, a in enumerate(answers) if a and a.status == 201]
+    assert len(admitted) == 1, statuses
+    winner = f"racer{admitted[0]}"
+    for i, a in enumerate(answers):
+        if i == admitted[0]:
+            continue
+        assert a.status == 422, (i, a.status, a.text)
+        assert f"hostPort 18086/TCP is already allocated to pod default/{winner}" in a.json()["message"], a.text
+        assert d.pod(f"racer{i}") is None
+    names = [p["metadata"]["name"] for p in d.get("/api/v1/pods").json()["items"]]
+    assert [n for n in names if n.startswith("racer")] == [winner], names
+    d.wait_running(winner)
+
+
 # --- hostNetwork, /etc files ------------------------------------------------------------
 
 def test_host_network_pods_see_the_hosts_interfaces(netpodd, nets):
@@ -371,6 +406,103 @@ def test_kill_9_and_restart_keep_ips_and_host_ports_and_clean_a_pod_deleted_mean
         # The kept pod's CHECK passed: no warning about it.
         events = d.get("/api/v1/namespaces/default/events").json()["items"]
         assert not [e["message"] for e in events if e["reason"] == "NetworkNotReady"]
+    finally:
+        d.cleanup()
+        unmount_under(root)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def monitor_pid(d, uid):
+    try:
+        return int((d.run_dir / "pods" / uid / "monitor.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def test_a_lost_sandbox_releases_its_network_and_the_new_one_serves_the_host_port(netpodd, nets):
+    """kill -9 of a pod's monitor loses its sandbox: the old sandbox's CNI DEL runs (no lease,
+    veth, bridge port or iptables rule of its address is left), and the new sandbox gets an
+    address (a new one, as in Kubernetes) and the pod's hostPort again."""
+    d = netpodd
+    m = server("phoenix", "risen")
+    m["spec"]["containers"][0]["ports"] = [{"containerPort": 8080, "hostPort": 18087}]
+    assert d.create(m).status == 201
+    d.wait_running("phoenix")
+    old_ip = pod_ip(d, "phoenix")
+    uid = d.pod("phoenix")["metadata"]["uid"]
+    assert wait_for(lambda: fetch(nets, nets.outside, f"http://{HOST_ADDR}:18087/"), timeout=15,
+                    what="hostPort before") == "risen\n"
+    monitor = monitor_pid(d, uid)
+    assert monitor
+    os.kill(monitor, signal.SIGKILL)
+    wait_for(lambda: monitor_pid(d, uid) not in (None, monitor), timeout=60, what="a new monitor")
+    new_ip = wait_for(lambda: (p := d.pod("phoenix")) and p["status"].get("podIP") not in (None, old_ip)
+                      and p["status"]["podIP"], timeout=60, what="the new sandbox's address")
+    d.wait_running("phoenix")
+    # The new sandbox serves the hostPort, from outside and on 127.0.0.1.
+    assert wait_for(lambda: fetch(nets, nets.outside, f"http://{HOST_ADDR}:18087/"), timeout=30,
+                    what="hostPort on the new sandbox") == "risen\n"
+    assert fetch(nets, nets.host, "http://127.0.0.1:18087/") == "risen\n"
+    # Nothing of the old sandbox: one veth and one bridge port (the new one), one lease, no
+    # rule naming the old address.
+    veths = [l for l in nets.run(nets.host, "ip", "-o", "link").stdout.splitlines() if "veth" in l]
+    assert len(veths) == 1, veths
+    ports = [l for l in nets.run(nets.host, "bridge", "link").stdout.splitlines() if l.strip()]
+    assert len(ports) == 1, ports
+    leases = sorted(p.name for p in (d.run_dir / "cni" / "ipam" / "podd").iterdir()
+                    if p.name != "lock" and not p.name.startswith("last_reserved_ip"))
+    assert leases == [new_ip], leases
+    rules = nets.run(nets.host, "iptables-save").stdout
+    assert f"{old_ip}/32" not in rules and f"{old_ip}:8080" not in rules, rules
+    dnat = [l for l in rules.splitlines() if "-j DNAT" in l and "18087" in l]
+    assert len(dnat) == 1 and f"{new_ip}:8080" in dnat[0], dnat
+    # And when the pod goes, all of it goes.
+    d.request("DELETE", "/api/v1/namespaces/default/pods/phoenix?gracePeriodSeconds=0")
+    d.wait_gone("phoenix")
+    wait_for(lambda: not leftovers(d, nets, uid, new_ip), timeout=15, what="no leftovers")
+
+
+def test_a_lost_sandbox_of_a_pod_that_ends_there_releases_its_network(netpodd, nets):
+    """restartPolicy Never: the pod whose monitor was killed ends (Failed) and gets no new
+    sandbox, and the lost one's network goes at once (as kubelet stops a terminal pod's
+    sandbox), not when the pod is deleted: its lease, veth and hostPort rules are free."""
+    d = netpodd
+    m = server("once", "x", restartPolicy="Never")
+    m["spec"]["containers"][0]["ports"] = [{"containerPort": 8080, "hostPort": 18088}]
+    assert d.create(m).status == 201
+    d.wait_running("once")
+    ip = pod_ip(d, "once")
+    uid = d.pod("once")["metadata"]["uid"]
+    os.kill(monitor_pid(d, uid), signal.SIGKILL)
+    wait_for(lambda: d.pod("once")["status"]["phase"] == "Failed", timeout=30, what="the pod Failed")
+    wait_for(lambda: not leftovers(d, nets, uid, ip), timeout=15, what="the lost sandbox's network released")
+    assert "18088" not in nets.run(nets.host, "iptables-save", "-t", "nat").stdout
+    # The pod object stays, Failed, until deleted; its deletion has nothing left to release.
+    d.request("DELETE", "/api/v1/namespaces/default/pods/once?gracePeriodSeconds=0")
+    d.wait_gone("once")
+    assert not leftovers(d, nets, uid, ip)
+
+
+def test_a_finished_pod_whose_monitor_died_while_podd_was_down_releases_its_network(nets, busybox_tar):
+    """podd killed with -9, then the monitor of a pod that will not run again (restartPolicy
+    Never): when podd comes back, the pod is Failed and its lost sandbox's network is gone."""
+    _require_binaries()
+    root = tempfile.mkdtemp(prefix="poddn-", dir="/tmp")
+    d = make_podd(nets, root, busybox_tar)
+    try:
+        m = server("ended", "x", restartPolicy="Never")
+        m["spec"]["containers"][0]["ports"] = [{"containerPort": 8080, "hostPort": 18089}]
+        assert d.create(m).status == 201
+        d.wait_running("ended")
+        ip = pod_ip(d, "ended")
+        uid = d.pod("ended")["metadata"]["uid"]
+        monitor = monitor_pid(d, uid)
+        d.stop(signal.SIGKILL)
+        os.kill(monitor, signal.SIGKILL)
+        d.start()
+        wait_for(lambda: d.pod("ended")["status"]["phase"] == "Failed", timeout=30, what="the pod Failed")
+        wait_for(lambda: not leftovers(d, nets, uid, ip), timeout=15, what="the lost sandbox's network released")
+        assert "18089" not in nets.run(nets.host, "iptables-save", "-t", "nat").stdout
     finally:
         d.cleanup()
         unmount_under(root)

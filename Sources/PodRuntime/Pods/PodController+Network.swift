@@ -35,8 +35,20 @@ extension PodController {
         let result = try network.attach(uid: uid, namespace: pod.metadata.namespace, name: pod.metadata.name,
                                         monitorPID: monitorPID, portMappings: portMappings)
         podIPs = result.podIPs
-        context.logger.debug("pod \(pod.metadata.name): CNI ADD \(Int((RuntimeClock.monotonic() - t0) * 1e6)) us, IPs \(podIPs)")
+        context.logger.debug("pod \(pod.metadata.name): CNI ADD \(Int((RuntimeClock.monotonic() - t0) * 1e6)) us (\(result.pluginTimesText)), IPs \(podIPs)")
         registerName()
+    }
+
+    /// The sandbox is lost (its monitor died): DEL of its network now, with what its ADD
+    /// saved (the pin keeps its namespace, so its veth is found), whatever follows: a new
+    /// sandbox ADDs afresh, and a pod that ends here (restartPolicy Never) frees its address
+    /// and hostPorts, as kubelet stops a terminal pod's sandbox. On the actor, as the ADD is:
+    /// a DEL beside the next sandbox's ADD would find that sandbox's pin and saved state.
+    /// A failed DEL leaves the attachment saved: the next ADD, or podd's next start, retries.
+    func releaseLostSandboxNetwork() {
+        guard usesCNI, let network = context.network, network.saved(uid: uid) != nil else { return }
+        Self.tearDownNetwork(uid: uid, network: network, names: context.podNames, logger: context.logger,
+                             pod: "\(pod.metadata.namespace)/\(pod.metadata.name)")
     }
 
     /// The addresses the status shows: the CNI result's, or the host's for a hostNetwork pod.

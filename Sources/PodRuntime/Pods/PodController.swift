@@ -284,6 +284,7 @@ public actor PodController {
         lost.reapExited()
         sandbox = nil
         netns = nil
+        releaseLostSandboxNetwork()
         apply(lifecycle.handle(.sandboxLost, at: RuntimeClock.now()))
     }
 
@@ -564,11 +565,17 @@ public actor PodController {
             return
         }
         publish()
-        guard terminalPhase == nil else { return }
+        // A pod that gets no new sandbox (finished before, or now for want of its lost
+        // containers) would keep its lost sandbox's network: it goes after recovery, as a
+        // fresh start's ADD releases it first.
+        guard terminalPhase == nil else {
+            Task(priority: .utility) { if !self.gone { self.releaseLostSandboxNetwork() } }
+            return
+        }
         // A fresh start costs a sandbox (a few ms) per pod: it follows recovery, so that podd
         // is ready once every pod is back in its hands, not once every pod has started.
         Task(priority: .utility) {
-            if self.lifecycle.stage == .created && !self.gone { self.admit() }
+            if self.lifecycle.stage == .created && !self.gone { self.admit() } else if !self.gone { self.releaseLostSandboxNetwork() }
         }
     }
 

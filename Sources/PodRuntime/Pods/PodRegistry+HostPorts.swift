@@ -15,7 +15,9 @@ extension PodRegistry {
                           field: ports[0].field)]
         }
         let me = Key(pod.metadata.namespace, pod.metadata.name)
-        for (key, other) in snapshots where key != me {
+        // Published pods, and those a create admitted and has not published yet (it awaits
+        // their sandbox): the check and the claim are one step of this actor.
+        for (key, other) in Array(snapshots) + creating.filter({ snapshots[$0.key] == nil }) where key != me {
             let taken = Self.hostPorts(other)
             for port in ports {
                 guard taken.contains(where: { $0.overlaps(port) }) else { continue }

@@ -33,6 +33,10 @@ public actor PodRegistry {
     /// Read-modify-write of a pod (PUT, PATCH, ephemeral containers, delete) runs one at a
     /// time per pod, so that two of them both apply rather than the second undoing the first.
     var podLocks = PodLocks<Key>()
+    /// Pods admitted by a create that has not published them yet (it awaits their sandbox and
+    /// their store): what they claim (hostPorts) is taken from admission on, so that a second
+    /// create admitted meanwhile cannot claim it too.
+    var creating: [Key: Pod] = [:]
     private var context: RuntimeContext?
     public nonisolated let features: PodFeatures
     /// Whether exec probes and hooks can run (they need exec into containers).
@@ -135,6 +139,8 @@ public actor PodRegistry {
         pod.status = PodStatus()
         pod.spec = ImagePullPolicyDefaults.applied(to: pod.spec)
         if dryRun { return pod }
+        creating[key] = pod
+        defer { creating[key] = nil }
         let controller = makeController(pod)
         // The name is taken at once (a second POST gets 409), but no container of the pod
         // starts before its desired state is durable: a pod that cannot be stored must leave
