@@ -51,7 +51,7 @@ def test_a_container_writing_past_its_limit_is_evicted_and_not_restarted(fast_ch
     wait_for(lambda: "terminated" in podd.pod("hog")["status"]["containerStatuses"][0]["state"], timeout=30,
              what="the container stopped")
     wait_for(lambda: not processes_with(tag), timeout=30, what="the container's processes gone")
-    time.sleep(4)
+    time.sleep(4)   # several checks, and this podd's restart backoff (1 s) several times over
     pod = podd.pod("hog")
     status = pod["status"]["containerStatuses"][0]
     assert status["restartCount"] == 0 and "terminated" in status["state"], status
