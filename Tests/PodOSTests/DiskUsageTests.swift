@@ -41,6 +41,33 @@ struct DiskUsageTests {
         #expect(after < used + (1 << 20))
     }
 
+    @Test func aVeryDeepTreeIsWalkedToTheDepthLimitOnly() throws {
+        let dir = try scratch()
+        defer { try? FileSystem.removeTree(dir) }
+        // 1,000 levels, each made relative to the one before.
+        var fd = open(dir, O_RDONLY | O_DIRECTORY)
+        try #require(fd >= 0)
+        for _ in 0..<1000 {
+            #expect(mkdirat(fd, "d", 0o755) == 0)
+            let next = openat(fd, "d", O_RDONLY | O_DIRECTORY)
+            close(fd)
+            fd = next
+            try #require(fd >= 0)
+        }
+        let big = openat(fd, "big", O_CREAT | O_WRONLY, 0o644)
+        try #require(big >= 0)
+        let chunk = [UInt8](repeating: 0x61, count: 8 << 20)
+        #expect(chunk.withUnsafeBytes { Glibc.write(big, $0.baseAddress, $0.count) } == 8 << 20)
+        close(big)
+        close(fd)
+        // What one directory takes on this file system (4 KiB on ext4, nothing on tmpfs).
+        let empty = try scratch()
+        defer { try? FileSystem.removeTree(empty) }
+        let perDirectory = DiskUsage.bytes(under: empty)
+        // The root and the levels down to the limit are counted; the file far below is not.
+        #expect(DiskUsage.bytes(under: dir) == Int64(DiskUsage.maxDepth + 1) * perDirectory)
+    }
+
     @Test func aSparseFileCountsWhatItTakesAndAMissingPathNothing() throws {
         let dir = try scratch()
         defer { try? FileSystem.removeTree(dir) }
