@@ -25,7 +25,8 @@ struct MetricsRoutes {
             pods = pods.filter { parsed.matches($0.json) }
         }
         sampler.retain(uids: Set(await registry.list(namespace: nil).compactMap(\.metadata.uid)))
-        let items = pods.sorted { ($0.metadata.namespace, $0.metadata.name) < ($1.metadata.namespace, $1.metadata.name) }.compactMap(item)
+        // The registry lists pods by namespace and name already.
+        let items = pods.compactMap(item)
         return PodAPIHandler.json(200, .object(JSONObject([
             ("kind", "PodMetricsList"), ("apiVersion", .string(Self.groupVersion)),
             ("metadata", .object(JSONObject())), ("items", .array(items)),
@@ -59,7 +60,10 @@ struct MetricsRoutes {
     /// `/metrics`: per container cpu, memory, OOM kills and restarts, per pod the phase, and
     /// podd's API and pod start latencies and monitor count.
     func prometheus() async -> String {
-        let pods = await registry.list(namespace: nil).sorted { ($0.metadata.namespace, $0.metadata.name) < ($1.metadata.namespace, $1.metadata.name) }
+        // By namespace and name, as the registry lists them.
+        let pods = await registry.list(namespace: nil)
+        // What is kept of pods that have gone (rates' samples, open control files) goes.
+        sampler.retain(uids: Set(pods.compactMap(\.metadata.uid)))
         var cpu = "# HELP container_cpu_usage_seconds_total Cumulative cpu time consumed in seconds.\n# TYPE container_cpu_usage_seconds_total counter\n"
         var memory = "# HELP container_memory_working_set_bytes Current working set in bytes.\n# TYPE container_memory_working_set_bytes gauge\n"
         var oom = "# HELP container_oom_events_total Count of out of memory events observed for the container.\n# TYPE container_oom_events_total counter\n"
@@ -90,6 +94,8 @@ struct MetricsRoutes {
 
     /// A label value as the text format escapes it (backslash, quote, newline).
     static func escape(_ value: String) -> String {
+        // Names are DNS labels: nearly always nothing to escape, and no copy to make.
+        guard value.utf8.contains(where: { $0 == 0x5C || $0 == 0x22 || $0 == 0x0A }) else { return value }
         var out = ""
         for ch in value {
             switch ch {

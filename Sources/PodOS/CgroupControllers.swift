@@ -246,40 +246,29 @@ extension CgroupHierarchy {
     /// The usage of the pod (`container` nil) or one of its containers. A container without
     /// a v1 group of its own reads nil for what v1 holds.
     public func usage(uid: String, container: String?) -> Usage {
-        let suffix = container.map { "/" + $0 } ?? ""
-        let v2Dir = podGroup(uid: uid) + suffix
-        let v1Dirs = podGroupsV1(uid: uid).mapValues { $0 + suffix }
+        usage(uid: uid, container: container, reader: CgroupStatReader(maxOpenFiles: 0))
+    }
+
+    /// The same, read with `reader` (the metrics': its files stay open between scrapes).
+    public func usage(uid: String, container: String?, reader: CgroupStatReader) -> Usage {
+        let pod = "/" + uid
+        let file = container.map { name in { name + "/" + $0 } } ?? { $0 }
+        let v2Dir = base + pod
         var usage = Usage()
-        if let dir = v1Dirs["cpuacct"], let text = FileSystem.readString(dir + "/cpuacct.usage") {
-            usage.cpuNanoseconds = UInt64(text.trimmingSpaces)
-        } else if let stat = FileSystem.readString(v2Dir + "/cpu.stat"), let micros = Self.field("usage_usec", in: stat) {
+        if let cpuacct = v1["cpuacct"], let nanoseconds = reader.integer(file("cpuacct.usage"), in: cpuacct + pod, pod: uid) {
+            usage.cpuNanoseconds = UInt64(max(nanoseconds, 0))
+        } else if let micros = reader.field(file("cpu.stat"), in: v2Dir, pod: uid, "usage_usec") {
             usage.cpuNanoseconds = UInt64(max(micros, 0)) * 1000
         }
-        if let dir = v1Dirs["memory"], let text = FileSystem.readString(dir + "/memory.usage_in_bytes"), let used = Int64(text.trimmingSpaces) {
-            let inactive = FileSystem.readString(dir + "/memory.stat").flatMap { Self.field("total_inactive_file", in: $0) } ?? 0
+        if let memory = v1["memory"], let used = reader.integer(file("memory.usage_in_bytes"), in: memory + pod, pod: uid) {
+            let inactive = reader.field(file("memory.stat"), in: memory + pod, pod: uid, "total_inactive_file") ?? 0
             usage.memoryWorkingSetBytes = max(used - inactive, 0)
-            usage.oomKills = FileSystem.readString(dir + "/memory.oom_control").flatMap { Self.field("oom_kill", in: $0) }
-        } else if unifiedControllers.contains("memory"), let text = FileSystem.readString(v2Dir + "/memory.current"),
-                  let used = Int64(text.trimmingSpaces) {
-            let inactive = FileSystem.readString(v2Dir + "/memory.stat").flatMap { Self.field("inactive_file", in: $0) } ?? 0
+            usage.oomKills = reader.field(file("memory.oom_control"), in: memory + pod, pod: uid, "oom_kill")
+        } else if unifiedControllers.contains("memory"), let used = reader.integer(file("memory.current"), in: v2Dir, pod: uid) {
+            let inactive = reader.field(file("memory.stat"), in: v2Dir, pod: uid, "inactive_file") ?? 0
             usage.memoryWorkingSetBytes = max(used - inactive, 0)
-            usage.oomKills = FileSystem.readString(v2Dir + "/memory.events").flatMap { Self.field("oom_kill", in: $0) }
+            usage.oomKills = reader.field(file("memory.events"), in: v2Dir, pod: uid, "oom_kill")
         }
         return usage
-    }
-
-    /// The value of `key` in a flat-keyed control file ("key value" lines).
-    static func field(_ key: String, in text: String) -> Int64? {
-        for line in text.split(separator: "\n") {
-            let parts = line.split(separator: " ")
-            if parts.count == 2, parts[0] == key { return Int64(parts[1]) }
-        }
-        return nil
-    }
-}
-
-extension String {
-    var trimmingSpaces: String {
-        String(self.drop { $0 == " " || $0 == "\n" }.reversed().drop { $0 == " " || $0 == "\n" }.reversed())
     }
 }

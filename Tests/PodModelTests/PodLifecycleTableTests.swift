@@ -141,6 +141,7 @@ struct PodLifecycleTableTests {
         case "preStopDone(fail)": return m.handle(.preStopDone(c, ok: false, message: "boom"), at: clock)
         case "delete": return m.handle(.delete(deadline: clock.adding(seconds: 30)), at: clock)
         case "delete(0)": return m.handle(.delete(deadline: clock), at: clock)
+        case "evict": return m.handle(.evict(message: "Pod ephemeral local storage usage exceeds the total limit of containers 1Mi. "), at: clock)
         case "sandboxLost": return m.handle(.sandboxLost, at: clock)
         case "tick(deadline)":
             guard case let .stopping(stop)? = m.container(c)?.state else { return nil }
@@ -259,6 +260,7 @@ struct PodStageTableTests {
         case "sandboxLost": return m.handle(.sandboxLost, at: clock)
         case "delete": return m.handle(.delete(deadline: clock.adding(seconds: 30)), at: clock)
         case "delete(0)": return m.handle(.delete(deadline: clock), at: clock)
+        case "evict": return m.handle(.evict(message: "Pod ephemeral local storage usage exceeds the total limit of containers 1Mi. "), at: clock)
         case "tick(deadline)":
             switch m.stage {
             case let .terminating(deadline), let .stoppingForRestart(deadline, _, _): clock = deadline

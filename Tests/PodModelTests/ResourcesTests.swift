@@ -130,11 +130,12 @@ private func pod(resources: String, more: String = "") -> String {
 }
 
 @Suite struct EphemeralStorageTests {
-    @Test func aLimitIsRefusedARequestIsKept() throws {
+    @Test func limitsAndRequestsAreAcceptedAndALimitBelowItsRequestIsNot() throws {
         let yaml = "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers:\n  - {name: app, image: busybox, resources: RES}\n"
-        #expect(try Fixture.validationMessages(yaml.replacingOccurrences(of: "RES", with: "{limits: {ephemeral-storage: 10Mi}}")) == [
-            "spec.containers[0].resources.limits[ephemeral-storage]: Forbidden: not supported by podd (no eviction on local storage use yet); set only a request",
-        ])
+        #expect(try Fixture.validationMessages(yaml.replacingOccurrences(of: "RES", with: "{limits: {ephemeral-storage: 10Mi}}")).isEmpty)
         #expect(try Fixture.validationMessages(yaml.replacingOccurrences(of: "RES", with: "{requests: {ephemeral-storage: 10Mi}}")).isEmpty)
+        #expect(try Fixture.validationMessages(yaml.replacingOccurrences(of: "RES", with: "{limits: {ephemeral-storage: 1Mi}, requests: {ephemeral-storage: 2Mi}}")) == [
+            "spec.containers[0].resources.requests: Invalid value: \"2Mi\": must be less than or equal to ephemeral-storage limit of 1Mi",
+        ])
     }
 }

@@ -18,7 +18,7 @@ extension PodLifecycle {
     func stopsAtStart(_ i: Int) -> Bool {
         switch stage {
         case .terminating, .stopped: return true
-        case .stoppingForRestart, .finished: return containers[i].spec.role != .ephemeral
+        case .stoppingForRestart, .finished: return eviction != nil || containers[i].spec.role != .ephemeral
         default: return false
         }
     }
@@ -28,6 +28,7 @@ extension PodLifecycle {
     var podStopDeadline: Timestamp {
         switch stage {
         case let .terminating(deadline), let .stoppingForRestart(deadline, _, _): return deadline
+        case .finished where eviction != nil: return eviction?.deadline ?? now
         default: return now.adding(seconds: gracePeriod)
         }
     }

@@ -69,9 +69,11 @@ extension PodLifecycle {
     /// restart is considered (a deadline that has passed kills at once). `podRestartAt`: the
     /// pod (pod scope) was waiting out its backoff to run its init sequence again at that
     /// time; when nothing of this round has started yet, it waits on until then.
+    /// `evictedWith`: the pod had been evicted, with this message: it stays evicted
+    /// (PodLifecycle+Eviction.swift).
     public mutating func restore(_ restored: [RestoredContainer], finished: Bool, strangers: [String] = [],
                                  vanished: [String] = [], deletion: Timestamp? = nil, podRestartAt: Timestamp? = nil,
-                                 at time: Timestamp) -> [Action] {
+                                 evictedWith: String? = nil, at time: Timestamp) -> [Action] {
         guard stage == .created else { return [] }
         let now = max(self.now, time)   // handle(..., at: now) below moves the clock
         var reopened: [(Int, Termination)] = []
@@ -168,6 +170,7 @@ extension PodLifecycle {
             }
         }
         actions += strangers.map { .kill($0) }
+        if let evictedWith { actions += resumeEviction(message: evictedWith) }
         if let deletion { actions += handle(.delete(deadline: deletion), at: now) }
         for name in vanished {
             guard let i = index(name), containers[i].isRunning else { continue }

@@ -300,6 +300,9 @@ public struct PodLifecycle: Sendable {
         /// Delete the pod: everything stopped by `deadline` (its deletionTimestamp). A later
         /// delete can move the deadline earlier, never later.
         case delete(deadline: Timestamp)
+        /// A local storage limit was exceeded: the pod is evicted, as kubelet evicts it
+        /// (`message` is kubelet's; PodLifecycle+Eviction.swift).
+        case evict(message: String)
     }
 
     public enum Stage: Sendable, Equatable {
@@ -339,6 +342,8 @@ public struct PodLifecycle: Sendable {
     /// disk).
     public static let sandboxRetryDelay = 10.0
     let backoffSettings: RestartBackoff.Settings
+    /// Set once the pod has been evicted (PodLifecycle+Eviction.swift): it is Failed for good.
+    public internal(set) var eviction: Eviction?
 
     public init(podName: String, podRef: String, containers: [ContainerSpec], policy: Policy,
                 scope: RestartScope, gracePeriod: Int64, backoff: RestartBackoff.Settings, now: Timestamp) {
@@ -437,6 +442,8 @@ public struct PodLifecycle: Sendable {
             retryConfigWaits()
         case let .delete(deadline):
             actions += beginTermination(deadline: deadline)
+        case let .evict(message):
+            actions += evict(message: message)
         }
         actions += advance()
         if let due = nextDue() { actions.append(.wake(at: due)) }

@@ -26,6 +26,12 @@ public enum PodStatusBuilder {
         }
         var phase = getPhase(spec: spec, statuses: status.initContainerStatuses + status.containerStatuses,
                              podIsTerminal: lifecycle.isFinished)
+        if let eviction = lifecycle.eviction {
+            // kubelet sets these when it decides the eviction, before the containers stop.
+            phase = .failed
+            status.reason = PodLifecycle.evictedReason
+            status.message = eviction.message
+        }
         if let sticky = terminalPhase {
             phase = sticky
         } else if phase == .succeeded || phase == .failed {

@@ -23,12 +23,6 @@ enum ResourceValidation {
                 errors.append(.invalid(requestsPath, .string(quantity.string), "must be less than or equal to \(name) limit of \(limit.string)"))
             }
         }
-        // Local storage is not watched (kubelet would evict past the limit): a limit that
-        // would not hold is refused rather than ignored; a request (scheduling only) is fine.
-        if resources.limits[ResourceRequirements.ephemeralStorage] != nil {
-            errors.append(.forbidden(limitsPath.key(ResourceRequirements.ephemeralStorage),
-                                     "not supported by podd (no eviction on local storage use yet); set only a request"))
-        }
         let computeNames = [ResourceRequirements.cpu, ResourceRequirements.memory]
         let hasHugepages = (Array(resources.limits.keys) + Array(resources.requests.keys)).contains { ResourceRequirements.hugepageSize($0) != nil }
         let hasCompute = computeNames.contains { resources.limits[$0] != nil || resources.requests[$0] != nil }

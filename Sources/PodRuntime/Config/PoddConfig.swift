@@ -101,6 +101,8 @@ public struct PoddConfig: Sendable, Equatable {
             }
         }
     }
+    /// Local storage eviction (`eviction:`, EvictionSettings.swift).
+    public var eviction = EvictionSettings()
     /// pids.max of every pod's cgroup (kubelet's podPidsLimit); -1: unlimited.
     public var podPidsLimit: Int64 = 4096
 
@@ -194,6 +196,7 @@ public struct PoddConfig: Sendable, Equatable {
             case "seccompDefault", "seccompProfileRoot": try config.security.parse(key, value, source: source)
             case "userNamespaces": config.userNamespaces = try UserNamespaceSettings.parse(value, source: source)
             case "network": config.network = try NetworkSettings.parse(value, source: source)
+            case "eviction": config.eviction = try EvictionSettings.parse(value, source: source)
             case "socketGroup": config.socketGroup = try string()
             case "restartBackoff":
                 guard let b = value.objectValue else {

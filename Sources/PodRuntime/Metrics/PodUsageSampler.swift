@@ -27,6 +27,10 @@ public final class PodUsageSampler: Sendable {
     let cgroups: CgroupHierarchy?
     /// Per key (uid or uid/container): the last sample and the one before it.
     private let samples = Mutex<[String: (last: Sample, previous: Sample?)]>([:])
+    /// The metrics' reader of control files, which keeps them open between scrapes.
+    private let reader = Mutex(CgroupStatReader())
+    /// The uids of the last `retain`.
+    private let retained = Mutex<Set<String>>([])
     /// The shortest window a rate is taken over.
     static let minimumWindow = 1.0
 
@@ -37,7 +41,8 @@ public final class PodUsageSampler: Sendable {
     /// The usage of `pod` and of each of its containers that has one; nil when the pod has
     /// no cgroup (not running, or a machine without one).
     public func usage(of pod: Pod) -> (pod: Usage, containers: [Usage])? {
-        guard let cgroups, let uid = pod.metadata.uid, FileSystem.isDirectory(cgroups.podGroup(uid: uid)) else { return nil }
+        // A pod without groups (not running) reads no cpu figure below: nil.
+        guard let cgroups, let uid = pod.metadata.uid else { return nil }
         let now = RuntimeClock.monotonic()
         // The groups count from the pod's start (a container's group outlives its restarts).
         func started(_ name: String?) -> Double? {
@@ -49,12 +54,18 @@ public final class PodUsageSampler: Sendable {
             return Usage(name: name, cpuNanoseconds: cpu, cpuMillicores: rate, memoryWorkingSetBytes: raw.memoryWorkingSetBytes ?? 0,
                          oomKills: raw.oomKills ?? 0, windowSeconds: window)
         }
-        guard let podUsage = figure(pod.metadata.name, key: uid, cgroups.usage(uid: uid, container: nil), ranFor: started(nil)) else { return nil }
+        // The control files are read under the reader's lock, the figures made after.
+        let raw = reader.withLock { reader in
+            (pod: cgroups.usage(uid: uid, container: nil, reader: reader),
+             containers: pod.status.containerStatuses.filter { $0.state.running != nil }.map {
+                 (name: $0.name, usage: cgroups.usage(uid: uid, container: $0.name, reader: reader))
+             })
+        }
+        guard let podUsage = figure(pod.metadata.name, key: uid, raw.pod, ranFor: started(nil)) else { return nil }
         var containers: [Usage] = []
         var withoutMemory: [Int] = []
-        for status in pod.status.containerStatuses where status.state.running != nil {
-            let raw = cgroups.usage(uid: uid, container: status.name)
-            if var u = figure(status.name, key: uid + "/" + status.name, raw, ranFor: started(status.name)) {
+        for (name, raw) in raw.containers {
+            if var u = figure(name, key: uid + "/" + name, raw, ranFor: started(name)) {
                 if raw.memoryWorkingSetBytes == nil {
                     withoutMemory.append(containers.count)
                     u.oomKills = podUsage.oomKills
@@ -63,7 +74,7 @@ public final class PodUsageSampler: Sendable {
             } else {
                 // No cpu figure of its own either (no v2 group): the pod's, when it is alone.
                 var u = podUsage
-                u.name = status.name
+                u.name = name
                 containers.append(u)
             }
         }
@@ -103,8 +114,15 @@ public final class PodUsageSampler: Sendable {
         }
     }
 
-    /// Forgets the samples of pods that are gone (keys not in `uids`).
+    /// Forgets the samples of pods that are gone (keys not in `uids`), and closes their
+    /// control files.
     public func retain(uids: Set<String>) {
+        // Nothing to forget when the pods are those of the last call (every scrape but a few).
+        guard retained.withLock({ last in
+            defer { last = uids }
+            return last != uids
+        }) else { return }
+        reader.withLock { $0.forget(keeping: uids) }
         samples.withLock { all in
             all = all.filter { key, _ in uids.contains(String(key.prefix { $0 != "/" })) }
         }

@@ -271,7 +271,8 @@ extension PodController {
         }
         let finished = checkpoint?.phase.isTerminal ?? false
         let actions = lifecycle.restore(restoredWithIDs, finished: finished, strangers: strangers, vanished: vanished,
-                                        deletion: deletion, podRestartAt: notes.podRestartAt, at: now)
+                                        deletion: deletion, podRestartAt: notes.podRestartAt,
+                                        evictedWith: Self.evictionMessage(checkpoint), at: now)
         savedRecoveryNotes = notes
         if actions.allSatisfy(Self.changesNothing) && exits.isEmpty {
             // Nothing changed: the checkpoint on disk says it already (rewriting it for every
@@ -295,7 +296,14 @@ extension PodController {
         for (name, st) in adoption.states where st["state"] == "exited" {
             try? adoption.sandbox.send({ var m = ControlMessage(op: "forget"); m.append("name", name); return m }())
         }
+        watchStorage()
         context.logger.info("pod \(pod.metadata.namespace)/\(pod.metadata.name): re-adopted from monitor \(adoption.sandbox.monitorPID): \(running.count - exits.count) running, \(exits.count) exited while podd was away")
+    }
+
+    /// The message of an eviction the checkpoint records (it stays evicted), or nil.
+    static func evictionMessage(_ checkpoint: PodStatus?) -> String? {
+        guard let checkpoint, checkpoint.phase == .failed, checkpoint.reason == PodLifecycle.evictedReason else { return nil }
+        return checkpoint.message ?? ""
     }
 
     /// Whether an action leaves the pod's status as it is (probes only begin).
@@ -336,7 +344,7 @@ extension PodController {
                 if case .running = r.state { r.state = .terminated(lost) }
                 return r
             }
-            _ = lifecycle.restore(ended, finished: true, at: now)
+            _ = lifecycle.restore(ended, finished: true, evictedWith: Self.evictionMessage(checkpoint), at: now)
         } else {
             lifecycle.carryOver(restored, lost: lost)
         }

@@ -97,6 +97,9 @@ public actor PodController {
     let hostIP: String? = HostAddress.current()
     /// Each container's environment as its current run got it (PodController+ConfigData.swift).
     var configuredEnvironments: [String: [String]] = [:]
+    /// The pod's local storage limits, and their periodic check (PodController+Eviction.swift).
+    let storageLimits: EphemeralStorageLimits
+    var storageWatch: Task<Void, Never>?
 
     struct RunInfo {
         var run: Int
@@ -120,6 +123,7 @@ public actor PodController {
         layout = PodLayout(uid: uid, namespace: pod.metadata.namespace, name: pod.metadata.name, hostname: hostname,
                            runDir: context.config.runDir, stateDir: context.config.stateDir)
         lifecycle = Self.makeLifecycle(pod, backoff: context.config.restartBackoff, now: RuntimeClock.now())
+        storageLimits = EphemeralStorageLimits(spec: pod.spec)
     }
 
     static func makeLifecycle(_ pod: Pod, backoff: RestartBackoff.Settings, now: Timestamp) -> PodLifecycle {
@@ -356,6 +360,7 @@ public actor PodController {
             }
             if let reply { queue += lifecycle.handle(reply, at: RuntimeClock.now()) }
         }
+        watchStorage()
         publish()
     }
 
@@ -647,6 +652,7 @@ public actor PodController {
         guard !gone else { return }
         gone = true
         wakeTask?.cancel()
+        storageWatch?.cancel()
         monitorLoop?.cancel()
         for name in probeTasks.keys { stopProbes(name) }
         cancelImageWaits()

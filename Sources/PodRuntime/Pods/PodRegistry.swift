@@ -68,8 +68,11 @@ public actor PodRegistry {
 
     public func get(_ key: Key) -> Pod? { snapshots[key] }
 
+    /// The pods (of a namespace, or all), ordered by namespace and name.
     public func list(namespace: String?) -> [Pod] {
-        snapshots.filter { namespace == nil || $0.key.namespace == namespace }.sorted { $0.key < $1.key }.map(\.value)
+        // The keys are sorted, not the pods: a sort moves its elements about, and moving a
+        // whole Pod costs far more than a key (it was most of a `/metrics` scrape).
+        snapshots.keys.filter { namespace == nil || $0.namespace == namespace }.sorted().compactMap { snapshots[$0] }
     }
 
     public func controller(_ key: Key) -> PodController? { controllers[key] }
