@@ -70,12 +70,29 @@ public enum ProcessControl {
     /// Field 22 of /proc/PID/stat: the start time in clock ticks since boot. With the pid, it
     /// identifies a process across pid reuse.
     public static func startTime(of pid: pid_t) -> UInt64? {
-        guard let stat = FileSystem.readString("/proc/\(pid)/stat"),
-              let close = stat.lastIndex(of: ")") else { return nil }
-        // Fields after the command name (which may hold spaces) start at field 3.
-        let rest = stat[stat.index(after: close)...].split(separator: " ")
-        guard rest.count > 19 else { return nil }
-        return UInt64(rest[19])
+        guard let stat = try? FileSystem.read("/proc/\(pid)/stat", limit: 4096),
+              let close = stat.lastIndex(of: UInt8(ascii: ")")) else { return nil }
+        // Fields after the command name (which may hold spaces or parentheses) start at
+        // field 3; the start time is field 22. Parsed from the bytes: podd reads it for
+        // every monitor and container it re-adopts.
+        var field = 2
+        var value: UInt64 = 0
+        var digits = 0
+        for byte in stat[(close + 1)...] {
+            if byte == UInt8(ascii: " ") {
+                if field == 22 { break }
+                field += 1
+                continue
+            }
+            guard field == 22 else { continue }
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+            let (times10, o1) = value.multipliedReportingOverflow(by: 10)
+            let (sum, o2) = times10.addingReportingOverflow(UInt64(byte - UInt8(ascii: "0")))
+            guard !o1, !o2 else { return nil }
+            value = sum
+            digits += 1
+        }
+        return field == 22 && digits > 0 ? value : nil
     }
 
     public static func isAlive(_ pid: pid_t) -> Bool { kill(pid, 0) == 0 || errno == EPERM }
