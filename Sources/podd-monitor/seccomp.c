@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <malloc.h>
 #include <linux/capability.h>
 #include <sched.h>
 #include <seccomp.h>
@@ -15,6 +14,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <linux/seccomp.h>
 
@@ -385,31 +385,19 @@ static int build(scmp_filter_ctx ctx, uint32_t def, const struct seccomp_spec *s
 }
 
 /* libseccomp writes the program to a descriptor: a memfd, read back whole. */
-static int export_program(scmp_filter_ctx ctx, struct seccomp_program *out, struct setup_error *e)
+/* Reads back the program a compiler exported to FD (a memfd). */
+static int read_program(int fd, struct seccomp_program *out, struct setup_error *e)
 {
-    int fd = memfd_create("seccomp", MFD_CLOEXEC), rc;
     struct stat st;
     ssize_t n;
 
-    if (fd < 0)
-        return setup_fail(e, errno, "seccomp", "memfd_create: %s", strerror(errno));
-    rc = seccomp_export_bpf(ctx, fd);
-    if (rc < 0) {
-        close(fd);
-        return setup_fail(e, -rc, "seccomp", "export the filter: %s", strerror(-rc));
-    }
     if (fstat(fd, &st) < 0 || st.st_size <= 0 || st.st_size % (off_t)sizeof(struct sock_filter) != 0 ||
-        st.st_size / (off_t)sizeof(struct sock_filter) > BPF_MAXINSNS) {
-        close(fd);
+        st.st_size / (off_t)sizeof(struct sock_filter) > BPF_MAXINSNS)
         return setup_fail(e, EINVAL, "seccomp", "the compiled filter has a bad size");
-    }
     out->filter = malloc((size_t)st.st_size);
-    if (out->filter == NULL) {
-        close(fd);
+    if (out->filter == NULL)
         return setup_fail(e, ENOMEM, "seccomp", "out of memory");
-    }
     n = pread(fd, out->filter, (size_t)st.st_size, 0);
-    close(fd);
     if (n != st.st_size) {
         free(out->filter);
         out->filter = NULL;
@@ -417,6 +405,62 @@ static int export_program(scmp_filter_ctx ctx, struct seccomp_program *out, stru
     }
     out->len = (unsigned short)(st.st_size / (off_t)sizeof(struct sock_filter));
     return 0;
+}
+
+/* Compiles the filter in a child process and reads the program back. libseccomp's compiler
+ * grows the heap by a few hundred kB, and a heap, once grown and fragmented, stays the
+ * process's (malloc_trim gives back only its top): the monitor lives as long as its pod and
+ * must stay small (issue 9: under 150 kB private), so the compiler runs in a child that
+ * exits. The child writes the program to a memfd, or its setup_error to a pipe. */
+static int compile(const struct seccomp_spec *spec, uint32_t def, uint64_t caps, struct seccomp_program *out,
+                   struct setup_error *e)
+{
+    int program = memfd_create("seccomp", MFD_CLOEXEC), errors[2], status, rc;
+    pid_t pid;
+
+    if (program < 0)
+        return setup_fail(e, errno, "seccomp", "memfd_create: %s", strerror(errno));
+    if (pipe2(errors, O_CLOEXEC) < 0) {
+        int err = errno;
+        close(program);
+        return setup_fail(e, err, "seccomp", "pipe: %s", strerror(err));
+    }
+    pid = fork();
+    if (pid < 0) {
+        int err = errno;
+        close(program);
+        close(errors[0]);
+        close(errors[1]);
+        return setup_fail(e, err, "seccomp", "fork the filter's compiler: %s", strerror(err));
+    }
+    if (pid == 0) {
+        struct setup_error ce = {{0}, 0, {0}};
+        scmp_filter_ctx ctx = seccomp_init(def);
+        if (ctx == NULL) {
+            setup_fail(&ce, ENOMEM, "seccomp", "seccomp_init failed");
+        } else if (build(ctx, def, spec, caps, &ce) == 0 && (rc = seccomp_export_bpf(ctx, program)) < 0) {
+            setup_fail(&ce, -rc, "seccomp", "export the filter: %s", strerror(-rc));
+        }
+        if (ce.stage[0] != '\0') {
+            if (write(errors[1], &ce, sizeof ce) != (ssize_t)sizeof ce)
+                _exit(2);
+            _exit(1);
+        }
+        _exit(0);
+    }
+    close(errors[1]);
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (read(errors[0], e, sizeof *e) == (ssize_t)sizeof *e) {
+        rc = -1;
+    } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        rc = setup_fail(e, ECHILD, "seccomp", "the filter's compiler ended without a program (status %d)", status);
+    } else {
+        rc = read_program(program, out, e);
+    }
+    close(errors[0]);
+    close(program);
+    return rc;
 }
 
 /* Bump when the RuntimeDefault tables above change: it names the files of the shared cache,
@@ -496,8 +540,6 @@ int seccomp_prepare(const struct seccomp_spec *spec, uint64_t caps, struct secco
                     struct setup_error *e)
 {
     uint32_t def = SCMP_ACT_ERRNO(EPERM);
-    scmp_filter_ctx ctx;
-    int rc;
 
     memset(out, 0, sizeof *out);
     if (spec->mode == SECCOMP_UNCONFINED)
@@ -513,18 +555,8 @@ int seccomp_prepare(const struct seccomp_spec *spec, uint64_t caps, struct secco
     if (spec->mode == SECCOMP_PROFILE && spec->default_action != NULL &&
         parse_action(spec->default_action, strlen(spec->default_action), &def) < 0)
         return setup_fail(e, EINVAL, "seccomp", "bad default action %s", spec->default_action);
-    if (spec->mode == SECCOMP_RUNTIME_DEFAULT && cache_read(caps, out) == 0) {
-        rc = 0;
-    } else {
-        ctx = seccomp_init(def);
-        if (ctx == NULL)
-            return setup_fail(e, ENOMEM, "seccomp", "seccomp_init failed");
-        rc = build(ctx, def, spec, caps, e) < 0 ? -1 : export_program(ctx, out, e);
-        seccomp_release(ctx);
-        /* libseccomp's compiler leaves a large, now free heap behind: give it back, the
-         * monitor lives as long as the pod and should stay small. */
-        malloc_trim(0);
-        if (rc < 0)
+    if (spec->mode != SECCOMP_RUNTIME_DEFAULT || cache_read(caps, out) != 0) {
+        if (compile(spec, def, caps, out, e) < 0)
             return -1;
         if (spec->mode == SECCOMP_RUNTIME_DEFAULT)
             cache_write(caps, out);
