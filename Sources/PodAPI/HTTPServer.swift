@@ -183,8 +183,7 @@ public final class HTTPServer: Sendable {
                 deadline.requestHeadRead()
                 let promise = channel.eventLoop.makePromise(of: HTTPHeaders?.self)
                 promise.completeWithTask {
-                    guard let caller = await self.peer(of: channel), self.callers.allows(caller),
-                          case let .success(request) = self.makeRequest(head, body: .bytes([]), peer: caller),
+                    guard let request = await self.upgradeRequest(head, on: channel),
                           let session = await self.handler.webSocket(request) else { return nil }
                     accepted.set(session)
                     deadline.upgraded()
@@ -211,8 +210,7 @@ public final class HTTPServer: Sendable {
                 deadline.requestHeadRead()
                 let promise = channel.eventLoop.makePromise(of: HTTPHeaders?.self)
                 promise.completeWithTask {
-                    guard let caller = await self.peer(of: channel), self.callers.allows(caller),
-                          case let .success(request) = self.makeRequest(head, body: .bytes([]), peer: caller),
+                    guard let request = await self.upgradeRequest(head, on: channel),
                           let session = await self.handler.spdy(request) else { return nil }
                     acceptedSPDY.set(session)
                     deadline.upgraded()
@@ -252,6 +250,15 @@ public final class HTTPServer: Sendable {
     /// or any other request's.
     static func bodyTooLarge(upload: Bool, limit: Int) -> StatusError {
         .tooLarge("the request body is larger than the limit of \(limit) bytes\(upload ? " (images.maxUploadBytes)" : "")")
+    }
+
+    /// The request an upgrade (WebSocket or SPDY) asks for, from a caller the socket's
+    /// credential check allows; nil refuses the upgrade (the request is then answered as a
+    /// plain one, with its error).
+    private func upgradeRequest(_ head: HTTPRequestHead, on channel: Channel) async -> APIRequest? {
+        guard let caller = await peer(of: channel), callers.allows(caller),
+              case let .success(request) = makeRequest(head, body: .bytes([]), peer: caller) else { return nil }
+        return request
     }
 
     private func peer(of channel: Channel) async -> PeerCredentials? {
