@@ -74,29 +74,29 @@ struct ContainerLaunch {
         m.append("rootfs.work", dirs.work)
         m.append("rootfs.merged", dirs.merged)
         m.append("pidns", pidNamespace)
-        func mount(_ type: String, _ source: String, _ target: String, _ options: String) {
-            m.append("mount.type", type)
-            // With every symlink resolved: the monitor opens a bind source refusing any
-            // symlink, so one put in the path after this check fails the start instead of
-            // redirecting the mount (hostPath volumes were checked on this resolved path).
-            m.append("mount.source", type == "bind" ? HostPathPolicy.resolve(source) : source)
+        // Bind sources go with every symlink resolved: the monitor opens them refusing any
+        // symlink, so one put in the path after this point fails the start instead of
+        // redirecting the mount.
+        func bind(resolved source: String, _ target: String, _ options: String) {
+            m.append("mount.type", "bind")
+            m.append("mount.source", source)
             m.append("mount.target", target)
             m.append("mount.options", options)
         }
         let mountPaths = Set(c.volumeMounts.map(\.mountPath))
         for (file, target) in [("hosts", "/etc/hosts"), ("hostname", "/etc/hostname"), ("resolv.conf", "/etc/resolv.conf")]
             where !mountPaths.contains(target) {
-            mount("bind", layout.runDirectory + "/etc/" + file, target, "")
+            bind(resolved: HostPathPolicy.resolve(layout.runDirectory + "/etc/" + file), target, "")
         }
         for vm in c.volumeMounts {
             guard let volume = pod.spec.volumes.first(where: { $0.name == vm.name }) else { continue }
-            // Checked here, on the path as it is resolved for the monitor (a symlink in it may
-            // have changed since admission: a pod can write one into a directory another pod
-            // mounts).
-            if case let .hostPath(h) = volume.source, let why = hostPaths?.refusal(HostPathPolicy.resolve(h.path)) {
+            let source = HostPathPolicy.resolve(layout.volumeSource(volume))
+            // A hostPath is checked here, on the very path sent (a symlink in it may have
+            // changed since admission: a pod can write one into a directory another pod mounts).
+            if case .hostPath = volume.source, let why = hostPaths?.refusal(source) {
                 throw .securityConfig("hostPath volume \(volume.name) refused: \(why)")
             }
-            mount("bind", layout.volumeSource(volume), vm.mountPath, vm.readOnly || ConfigDataMounts.isReadOnly(volume) ? "ro" : "")
+            bind(resolved: source, vm.mountPath, vm.readOnly || ConfigDataMounts.isReadOnly(volume) ? "ro" : "")
             if let subPath = ConfigDataMounts.subPath(vm, environment: env) { m.append("mount.subPath", subPath) }
         }
         for variable in env { m.append("env", variable) }
