@@ -587,6 +587,23 @@ def test_bind_source_with_a_symlink_in_its_path_is_refused(pod, tmp_path):
         assert not m.log_path(name).exists() or "not for the pod" not in m.log_path(name).read_text()
 
 
+def test_seccomp_profile_that_cannot_compile_fails_the_start_and_the_monitor_goes_on(pod):
+    """The monitor compiles a seccomp profile in a child process (libseccomp's compiler would
+    leave the monitor's heap grown for the pod's life); a profile the compiler refuses comes
+    back as the start's error, named, and the monitor serves the next spawn."""
+    m = pod()
+    failed = m.spawn("badarch", ["true"], extra=[("seccomp", "profile"), ("seccomp.default", "allow"),
+                                                 ("seccomp.arch", "SCMP_ARCH_NOSUCH")])
+    assert failed.op == "failed" and failed["stage"] == "seccomp", failed
+    assert "unknown architecture SCMP_ARCH_NOSUCH" in failed["message"], failed["message"]
+    # A profile that compiles is installed: mkdir refused with EPERM, the rest allowed.
+    exited, out = m.run("nomkdir", ["sh", "-c", "mkdir /tmp/x 2>&1; echo rc=$?"],
+                        extra=[("seccomp", "profile"), ("seccomp.default", "allow"),
+                               ("seccomp.rule", "errno mkdir"), ("seccomp.rule", "errno mkdirat")])
+    assert exited["exitCode"] == "0" and "Operation not permitted" in out and "rc=1" in out, out
+    assert proc_alive(m.pid)
+
+
 def test_dev_proc_masks_and_capabilities(pod):
     m = pod()
     exited, out = m.run("sec", ["sh", "-c",
