@@ -483,6 +483,41 @@ def test_a_lost_sandbox_of_a_pod_that_ends_there_releases_its_network(netpodd, n
     assert not leftovers(d, nets, uid, ip)
 
 
+def test_a_pod_that_ends_releases_its_address_and_host_port_to_other_pods(netpodd, nets):
+    """A pod that completes (restartPolicy Never, its container exits 0) runs nothing again:
+    as kubelet stops a terminal pod's sandbox, its lease, veth and hostPort rules go at once,
+    the status keeps the address it had, and another pod may take the hostPort (the
+    scheduler forgets terminal pods)."""
+    d = netpodd
+    m = pod_manifest("done", [("job", "sleep 3")], restartPolicy="Never", terminationGracePeriodSeconds=0)
+    m["spec"]["containers"][0]["ports"] = [{"containerPort": 8080, "hostPort": 18089}]
+    assert d.create(m).status == 201
+    ip = pod_ip(d, "done")
+    uid = d.pod("done")["metadata"]["uid"]
+    assert (d.run_dir / "cni" / "ipam" / "podd" / ip).exists(), "the pod should hold a lease while it runs"
+    # While it runs, a second pod asking for its hostPort is refused.
+    taker = server("taker", "taken-over")
+    taker["spec"]["containers"][0]["ports"] = [{"containerPort": 8080, "hostPort": 18089}]
+    r = d.create(taker)
+    assert r.status == 422 and "already allocated to pod default/done" in r.text, r.text
+    wait_for(lambda: d.pod("done")["status"]["phase"] == "Succeeded", timeout=30, what="the pod Succeeded")
+    # The network goes (mounts of the still-kept pod run dir aside: only the network counts).
+    network_left = lambda: [l for l in leftovers(d, nets, uid, ip) if "/" not in l or "/cni/" in l]
+    wait_for(lambda: not network_left(), timeout=15, what="the ended pod's network released")
+    assert "18089" not in nets.run(nets.host, "iptables-save", "-t", "nat").stdout
+    done = d.pod("done")
+    assert done["status"]["podIP"] == ip, "the status keeps the address the pod had"
+    # The port is free: another pod takes it and serves on it.
+    assert d.create(taker).status == 201
+    d.wait_running("taker")
+    assert wait_for(lambda: fetch(nets, nets.host, f"http://{HOST_ADDR}:18089/"), timeout=15,
+                    what="the hostPort served by the new pod") == "taken-over\n"
+    # Deleting the ended pod has nothing left to release, and leaves the new pod's port alone.
+    d.request("DELETE", "/api/v1/namespaces/default/pods/done?gracePeriodSeconds=0")
+    d.wait_gone("done")
+    assert fetch(nets, nets.host, f"http://{HOST_ADDR}:18089/") == "taken-over\n"
+
+
 def test_a_finished_pod_whose_monitor_died_while_podd_was_down_releases_its_network(nets, busybox_tar):
     """podd killed with -9, then the monitor of a pod that will not run again (restartPolicy
     Never): when podd comes back, the pod is Failed and its lost sandbox's network is gone."""

@@ -39,13 +39,14 @@ extension PodController {
         registerName()
     }
 
-    /// The sandbox is lost (its monitor died): DEL of its network now, with what its ADD
-    /// saved (the pin keeps its namespace, so its veth is found), whatever follows: a new
-    /// sandbox ADDs afresh, and a pod that ends here (restartPolicy Never) frees its address
-    /// and hostPorts, as kubelet stops a terminal pod's sandbox. On the actor, as the ADD is:
-    /// a DEL beside the next sandbox's ADD would find that sandbox's pin and saved state.
-    /// A failed DEL leaves the attachment saved: the next ADD, or podd's next start, retries.
-    func releaseLostSandboxNetwork() {
+    /// DEL of the pod's network now, with what its ADD saved, when its sandbox is lost (its
+    /// monitor died) or the pod has ended (Succeeded, Failed: nothing of it runs again). The
+    /// pin keeps the namespace, so the veth is found. Whatever follows: a new sandbox ADDs
+    /// afresh, and a pod that ends frees its address and hostPorts, as kubelet stops a
+    /// terminal pod's sandbox. On the actor, as the ADD is: a DEL beside the next sandbox's
+    /// ADD would find that sandbox's pin and saved state. A failed DEL leaves the attachment
+    /// saved: the next ADD, the pod's deletion or podd's next start retries.
+    func releaseSandboxNetwork() {
         guard usesCNI, let network = context.network, network.saved(uid: uid) != nil else { return }
         Self.tearDownNetwork(uid: uid, network: network, names: context.podNames, logger: context.logger,
                              pod: "\(pod.metadata.namespace)/\(pod.metadata.name)")

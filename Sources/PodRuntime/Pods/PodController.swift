@@ -288,7 +288,7 @@ public actor PodController {
         lost.reapExited()
         sandbox = nil
         netns = nil
-        releaseLostSandboxNetwork()
+        releaseSandboxNetwork()
         apply(lifecycle.handle(.sandboxLost, at: RuntimeClock.now()))
     }
 
@@ -491,6 +491,10 @@ public actor PodController {
         context.store.saveStatus(uid: uid, snapshot.status.json)
         saveRecoveryNotes()
         announce("MODIFIED", snapshot)
+        // A pod that has ended (Succeeded, Failed) runs nothing again: its network goes now,
+        // as kubelet stops a terminal pod's sandbox, so that its address and hostPorts serve
+        // other pods. The status keeps the address it had, as on Kubernetes.
+        if terminalPhase != nil { releaseSandboxNetwork() }
     }
 
     /// Hands a snapshot of the pod to the registry, numbered.
@@ -574,13 +578,13 @@ public actor PodController {
         // containers) would keep its lost sandbox's network: it goes after recovery, as a
         // fresh start's ADD releases it first.
         guard terminalPhase == nil else {
-            Task(priority: .utility) { if !self.gone { self.releaseLostSandboxNetwork() } }
+            Task(priority: .utility) { if !self.gone { self.releaseSandboxNetwork() } }
             return
         }
         // A fresh start costs a sandbox (a few ms) per pod: it follows recovery, so that podd
         // is ready once every pod is back in its hands, not once every pod has started.
         Task(priority: .utility) {
-            if self.lifecycle.stage == .created && !self.gone { self.admit() } else if !self.gone { self.releaseLostSandboxNetwork() }
+            if self.lifecycle.stage == .created && !self.gone { self.admit() } else if !self.gone { self.releaseSandboxNetwork() }
         }
     }
 

@@ -16,8 +16,10 @@ extension PodRegistry {
         }
         let me = Key(pod.metadata.namespace, pod.metadata.name)
         // Published pods, and those a create admitted and has not published yet (it awaits
-        // their sandbox): the check and the claim are one step of this actor.
-        for (key, other) in Array(snapshots) + creating.filter({ snapshots[$0.key] == nil }) where key != me {
+        // their sandbox): the check and the claim are one step of this actor. A pod that has
+        // ended holds no port (its network is released, as the scheduler forgets terminal pods).
+        for (key, other) in Array(snapshots) + creating.filter({ snapshots[$0.key] == nil })
+        where key != me && !other.status.phase.isTerminal {
             let taken = Self.hostPorts(other)
             for port in ports {
                 guard taken.contains(where: { $0.overlaps(port) }) else { continue }
