@@ -20,6 +20,25 @@ extension ConfigDataObject {
 
     /// The lower-case kind as kubelet writes it in messages ("configmap", "secret").
     public static var lowercasedKind: String { kind.lowercased() }
+
+    /// Reads the fields every such object starts with: apiVersion and kind (taken as given:
+    /// the route decides the kind) and the metadata.
+    static func readHeader(_ reader: inout ObjectReader) -> ObjectMeta {
+        _ = reader.string("apiVersion")
+        _ = reader.string("kind")
+        return reader.decode("metadata", as: ObjectMeta.self) ?? ObjectMeta()
+    }
+
+    /// A writer holding kind, apiVersion, metadata and immutable, in the API server's order:
+    /// the object's own fields follow.
+    var headerWriter: ObjectWriter {
+        var writer = ObjectWriter()
+        writer.set("kind", .string(Self.kind))
+        writer.set("apiVersion", .string(Self.apiVersion))
+        writer.set("metadata", metadata.json)
+        writer.set("immutable", immutable)
+        return writer
+    }
 }
 
 extension ObjectReader {

@@ -22,9 +22,7 @@ public struct ConfigMap: ConfigDataObject {
 
     public init(json: JSONValue, path: FieldPath) throws(ManifestError) {
         var reader = try ObjectReader(json, path: path)
-        _ = reader.string("apiVersion")
-        _ = reader.string("kind")
-        let metadata = reader.decode("metadata", as: ObjectMeta.self) ?? ObjectMeta()
+        let metadata = Self.readHeader(&reader)
         let data = reader.stringMap("data")
         let binaryData = reader.base64Map("binaryData")
         let immutable = reader.bool("immutable")
@@ -33,11 +31,7 @@ public struct ConfigMap: ConfigDataObject {
     }
 
     public var json: JSONValue {
-        var writer = ObjectWriter()
-        writer.set("kind", .string(Self.kind))
-        writer.set("apiVersion", .string(Self.apiVersion))
-        writer.set("metadata", metadata.json)
-        writer.set("immutable", immutable)
+        var writer = headerWriter
         writer.set("data", map: data)
         writer.set("binaryData", bytes: binaryData)
         return writer.json

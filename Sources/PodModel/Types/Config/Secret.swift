@@ -35,9 +35,7 @@ public struct Secret: ConfigDataObject {
 
     public init(json: JSONValue, path: FieldPath) throws(ManifestError) {
         var reader = try ObjectReader(json, path: path)
-        _ = reader.string("apiVersion")
-        _ = reader.string("kind")
-        let metadata = reader.decode("metadata", as: ObjectMeta.self) ?? ObjectMeta()
+        let metadata = Self.readHeader(&reader)
         var data = reader.base64Map("data")
         // stringData wins over data for the same key, as the API server's conversion does.
         for (key, value) in reader.stringMap("stringData") { data[key] = Array(value.utf8) }
@@ -48,11 +46,7 @@ public struct Secret: ConfigDataObject {
     }
 
     public var json: JSONValue {
-        var writer = ObjectWriter()
-        writer.set("kind", .string(Self.kind))
-        writer.set("apiVersion", .string(Self.apiVersion))
-        writer.set("metadata", metadata.json)
-        writer.set("immutable", immutable)
+        var writer = headerWriter
         writer.set("data", bytes: data)
         writer.set("type", .string(type))
         return writer.json

@@ -36,6 +36,27 @@ public enum ProjectedFileMode {
     public static let `default`: Int32 = 0o644
 }
 
+/// The fields a ConfigMap and a Secret volume share after the object's name: which keys
+/// become files, their mode, and whether the object may be missing.
+struct KeyedFiles {
+    var items: [KeyToPath]
+    var defaultMode: Int32?
+    var optional: Bool?
+
+    /// `projected`: a projected volume's source, which has no defaultMode of its own.
+    static func read(_ reader: inout ObjectReader, projected: Bool) -> KeyedFiles {
+        KeyedFiles(items: reader.list("items", of: KeyToPath.self),
+                   defaultMode: projected ? nil : (reader.int32("defaultMode") ?? ProjectedFileMode.default),
+                   optional: reader.bool("optional"))
+    }
+
+    func write(_ writer: inout ObjectWriter) {
+        writer.set("items", list: items)
+        writer.set("defaultMode", defaultMode)
+        writer.set("optional", optional)
+    }
+}
+
 /// A ConfigMap as a volume (or one source of a projected volume): every key as a file, or
 /// only the `items` listed.
 public struct ConfigMapVolumeSource: JSONConvertible {
@@ -63,19 +84,15 @@ public struct ConfigMapVolumeSource: JSONConvertible {
     init(json: JSONValue, path: FieldPath, projected: Bool) throws(ManifestError) {
         var reader = try ObjectReader(json, path: path)
         let name = reader.string("name") ?? ""
-        let items = reader.list("items", of: KeyToPath.self)
-        let mode = projected ? nil : (reader.int32("defaultMode") ?? ProjectedFileMode.default)
-        let optional = reader.bool("optional")
+        let keys = KeyedFiles.read(&reader, projected: projected)
         try reader.finish()
-        self.init(name: name, items: items, defaultMode: mode, optional: optional)
+        self.init(name: name, items: keys.items, defaultMode: keys.defaultMode, optional: keys.optional)
     }
 
     public var json: JSONValue {
         var writer = ObjectWriter()
         writer.set("name", nonEmpty: name)
-        writer.set("items", list: items)
-        writer.set("defaultMode", defaultMode)
-        writer.set("optional", optional)
+        KeyedFiles(items: items, defaultMode: defaultMode, optional: optional).write(&writer)
         return writer.json
     }
 }
@@ -106,20 +123,16 @@ public struct SecretVolumeSource: JSONConvertible {
     init(json: JSONValue, path: FieldPath, projected: Bool) throws(ManifestError) {
         var reader = try ObjectReader(json, path: path)
         let name = reader.string(projected ? "name" : "secretName") ?? ""
-        let items = reader.list("items", of: KeyToPath.self)
-        let mode = projected ? nil : (reader.int32("defaultMode") ?? ProjectedFileMode.default)
-        let optional = reader.bool("optional")
+        let keys = KeyedFiles.read(&reader, projected: projected)
         try reader.finish()
-        self.init(secretName: name, items: items, defaultMode: mode, optional: optional)
+        self.init(secretName: name, items: keys.items, defaultMode: keys.defaultMode, optional: keys.optional)
         self.projected = projected
     }
 
     public var json: JSONValue {
         var writer = ObjectWriter()
         writer.set(projected ? "name" : "secretName", nonEmpty: secretName)
-        writer.set("items", list: items)
-        writer.set("defaultMode", defaultMode)
-        writer.set("optional", optional)
+        KeyedFiles(items: items, defaultMode: defaultMode, optional: optional).write(&writer)
         return writer.json
     }
 }

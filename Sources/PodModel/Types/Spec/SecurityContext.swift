@@ -115,21 +115,39 @@ public enum ProcMountType: String, Sendable, CaseIterable {
     case unmasked = "Unmasked"
 }
 
-/// The seccomp filter of a container.
-public struct SeccompProfile: JSONConvertible {
+/// Which security profile a `SecurityProfile` names: its field name, for messages.
+public protocol SecurityProfileKind: Sendable {
+    /// The manifest field that holds it (`seccompProfile`, `appArmorProfile`).
+    static var field: String { get }
+}
+
+/// The seccomp filter of a container: RuntimeDefault (containerd's filter), Unconfined, or
+/// Localhost (a file under podd's `seccompProfileRoot`).
+public enum SeccompKind: SecurityProfileKind { public static let field = "seccompProfile" }
+
+/// An AppArmor profile. podd does not load AppArmor profiles: only `Unconfined` (what every
+/// podd container runs) is accepted; validation refuses the others.
+public enum AppArmorKind: SecurityProfileKind { public static let field = "appArmorProfile" }
+
+public typealias SeccompProfile = SecurityProfile<SeccompKind>
+public typealias AppArmorProfile = SecurityProfile<AppArmorKind>
+
+/// A seccomp or AppArmor profile: Kubernetes gives both the same two fields and the same
+/// three types, and checks them alike.
+public struct SecurityProfile<Kind: SecurityProfileKind>: JSONConvertible {
     public enum ProfileType: String, Sendable, CaseIterable {
-        /// The runtime's default filter (containerd's).
+        /// The runtime's default profile.
         case runtimeDefault = "RuntimeDefault"
-        /// No filter.
+        /// No profile.
         case unconfined = "Unconfined"
-        /// A profile file under podd's `seccompProfileRoot`.
+        /// A profile from a file of the host.
         case localhost = "Localhost"
     }
 
     /// nil when the manifest left it out or gave a value outside the enumeration (validation
     /// reports it).
     public var type: ProfileType?
-    /// The file, relative to podd's `seccompProfileRoot`; only with type Localhost.
+    /// The profile's file; only with type Localhost.
     public var localhostProfile: String?
 
     /// Creates a value from its fields.
@@ -140,41 +158,7 @@ public struct SeccompProfile: JSONConvertible {
 
     public init(json: JSONValue, path: FieldPath) throws(ManifestError) {
         var reader = try ObjectReader(json, path: path)
-        if !reader.has("type") { reader.invalid(.required(path.child("type"), "type is required when seccompProfile is set")) }
-        let type = reader.enumeration("type", ProfileType.self, order: [.localhost, .runtimeDefault, .unconfined])
-        self.init(type: type, localhostProfile: reader.string("localhostProfile"))
-        try reader.finish()
-    }
-
-    public var json: JSONValue {
-        var writer = ObjectWriter()
-        writer.set("type", type.map { JSONValue.string($0.rawValue) })
-        writer.set("localhostProfile", localhostProfile)
-        return writer.json
-    }
-}
-
-/// An AppArmor profile. podd does not load AppArmor profiles: only `Unconfined` (what every
-/// podd container runs) is accepted; validation refuses the others.
-public struct AppArmorProfile: JSONConvertible {
-    public enum ProfileType: String, Sendable, CaseIterable {
-        case runtimeDefault = "RuntimeDefault"
-        case unconfined = "Unconfined"
-        case localhost = "Localhost"
-    }
-
-    public var type: ProfileType?
-    public var localhostProfile: String?
-
-    /// Creates a value from its fields.
-    public init(type: ProfileType?, localhostProfile: String? = nil) {
-        self.type = type
-        self.localhostProfile = localhostProfile
-    }
-
-    public init(json: JSONValue, path: FieldPath) throws(ManifestError) {
-        var reader = try ObjectReader(json, path: path)
-        if !reader.has("type") { reader.invalid(.required(path.child("type"), "type is required when appArmorProfile is set")) }
+        if !reader.has("type") { reader.invalid(.required(path.child("type"), "type is required when \(Kind.field) is set")) }
         let type = reader.enumeration("type", ProfileType.self, order: [.localhost, .runtimeDefault, .unconfined])
         self.init(type: type, localhostProfile: reader.string("localhostProfile"))
         try reader.finish()
