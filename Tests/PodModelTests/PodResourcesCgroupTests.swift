@@ -21,9 +21,15 @@ import Testing
         #expect(limits.cpuShares == 256)
         #expect(limits.cpuWeight == 10)   // 1 + (256 − 2) × 9999 / 262142
         #expect(limits.pidsMax == 4096)
-        // The container keeps its own.
-        #expect(CgroupLimits.container(spec.containers[1].resources).memoryBytes == 32 << 20)
-        #expect(CgroupLimits.container(spec.containers[0].resources).isEmpty)
+        // A container keeps its own limit; one without gets the pod's (kubelet's
+        // getMemoryLimit, getCPULimit), its shares following that cpu limit.
+        let capped = CgroupLimits.container(spec.containers[1].resources, podLevel: spec.resources)
+        #expect(capped.memoryBytes == 32 << 20)
+        #expect(capped.cpuQuotaMicros == 50_000)
+        let free = CgroupLimits.container(spec.containers[0].resources, podLevel: spec.resources)
+        #expect(free.memoryBytes == 64 << 20 && free.cpuQuotaMicros == 50_000 && free.cpuShares == 512)
+        // Without pod-level resources nothing changes: no settings, the pod's group holds it.
+        #expect(CgroupLimits.container(spec.containers[0].resources, podLevel: nil).isEmpty)
     }
 
     @Test func podLevelRequestsAloneSetOnlyTheShares() throws {

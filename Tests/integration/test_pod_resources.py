@@ -41,8 +41,10 @@ def test_the_pod_group_holds_the_pod_limits_and_containers_keep_theirs(podd):
     else:
         assert read(f"{cpu}/cpu.cfs_quota_us") == "50000"
         assert read(f"{cpu}/cpu.shares") == "256"
-    # The capped container's own limit stays; both containers' processes are in the pod's group.
+    # The capped container's own limit stays; the other one's group is the pod's size
+    # (kubelet gives a container without a limit the pod's, for what reads its own cgroup).
     assert memory_limit(controller_dir("memory", uid, "capped")) == 16 << 20
+    assert memory_limit(controller_dir("memory", uid, "free")) == 64 << 20
     podd.request("DELETE", "/api/v1/namespaces/default/pods/plr?gracePeriodSeconds=0")
     podd.wait_gone("plr")
 

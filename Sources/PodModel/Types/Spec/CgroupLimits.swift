@@ -89,6 +89,21 @@ public struct CgroupLimits: Sendable, Equatable {
         return limits
     }
 
+    /// A container's settings in a pod that may set resources of its own: a cpu or memory
+    /// limit the container does not set is the pod's (kubelet's getCPULimit and getMemoryLimit
+    /// with pod-level resources), so that what reads the container's own cgroup (a JVM sizing
+    /// its heap) sees the pod's size, and its shares follow that cpu limit as kubelet's do when
+    /// no cpu is requested. Limits of its own stay.
+    public static func container(_ resources: ResourceRequirements, podLevel: PodResources?) -> CgroupLimits {
+        guard let podLevel, podLevel.isSet else { return container(resources) }
+        var effective = resources
+        for name in [ResourceRequirements.cpu, ResourceRequirements.memory] {
+            guard effective.limits[name].map(\.isZero) ?? true, let podLimit = podLevel.limits[name], !podLimit.isZero else { continue }
+            effective.limits[name] = podLimit
+        }
+        return container(effective)
+    }
+
     /// The pod's settings, as kubelet's pod-level cgroup (ResourceConfigForPod): cpu.shares
     /// from the sum of requests; memory and cpu limits only when every container has one
     /// (the larger of the app containers' sum and the largest init container's); pids.max
