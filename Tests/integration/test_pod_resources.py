@@ -106,3 +106,15 @@ def test_bad_pod_resources_are_refused_and_nothing_starts(podd, resources, conta
     assert message in r.json()["message"], r.json()["message"]
     assert podd.pod("plbad") is None
     assert not processes_with(tag)
+
+
+def test_the_downward_api_gives_a_container_without_limits_the_pods(podd):
+    # kubelet's defaultPodLimitsForDownwardAPI: the pod's limits, not the machine's.
+    manifest = pod_manifest("pldown", [{
+        "name": "app", "command": ["sh", "-c", 'echo "mem=$MEM cpu=$CPU"; exec sleep 100000'],
+        "env": [{"name": "MEM", "valueFrom": {"resourceFieldRef": {"resource": "limits.memory"}}},
+                {"name": "CPU", "valueFrom": {"resourceFieldRef": {"resource": "limits.cpu", "divisor": "1m"}}}]}],
+        terminationGracePeriodSeconds=0, resources={"limits": {"cpu": "500m", "memory": "64Mi"}})
+    assert podd.create(manifest).status == 201
+    wait_for(lambda: "mem=" in podd.log("pldown"), what="the values printed")
+    assert f"mem={64 << 20} cpu=500" in podd.log("pldown")
