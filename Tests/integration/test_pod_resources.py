@@ -118,3 +118,31 @@ def test_the_downward_api_gives_a_container_without_limits_the_pods(podd):
     assert podd.create(manifest).status == 201
     wait_for(lambda: "mem=" in podd.log("pldown"), what="the values printed")
     assert f"mem={64 << 20} cpu=500" in podd.log("pldown")
+
+
+def test_kubectl_applies_explains_and_shows_pod_level_resources(podd, tmp_path):
+    from kubectl_fixture import Kubectl, kubectl_binary
+    kubectl_binary()
+    k = Kubectl(podd, tmp_path)
+    try:
+        path = tmp_path / "plk.yaml"
+        path.write_text("""apiVersion: v1
+kind: Pod
+metadata: {name: plk}
+spec:
+  terminationGracePeriodSeconds: 0
+  resources:
+    limits: {cpu: 250m, memory: 48Mi}
+  containers:
+  - {name: app, image: busybox, command: [sh, -c, exec sleep 100000]}
+""")
+        # Server-side validation (Strict) and the strategic merge patch both know the field.
+        assert k.run("apply", "-f", str(path)).stdout.strip() == "pod/plk created"
+        assert k.run("apply", "-f", str(path)).stdout.strip() == "pod/plk unchanged"
+        podd.wait_running("plk")
+        assert k.run("get", "pod", "plk", "-o", "jsonpath={.status.qosClass}").stdout == "Guaranteed"
+        assert k.run("get", "pod", "plk", "-o", "jsonpath={.spec.resources.requests.memory}").stdout == "48Mi"
+        explained = k.run("explain", "pod.spec.resources").stdout
+        assert "resources" in explained and "limits" in explained, explained
+    finally:
+        k.relay.close()
