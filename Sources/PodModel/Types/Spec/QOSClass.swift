@@ -23,8 +23,8 @@ public enum QOSClass: String, Sendable, CaseIterable {
                 if let request = podLevel.requests[name], !request.isZero { requests[name] = Self.add(nil, request) }
                 if let limit = podLevel.limits[name], !limit.isZero { limits[name] = Self.add(nil, limit) }
             }
-            // Only limits that are set must cover cpu and memory: none at all leaves the
-            // requests unmatched below (Burstable), or nothing counted (BestEffort).
+            // Pod limits, when there are any, must cover both cpu and memory; with none, the
+            // requests alone make the pod Burstable below.
             if !podLevel.limits.isEmpty && limits.count < computeResources.count { guaranteed = false }
         } else {
             for container in spec.initContainers + spec.containers {
