@@ -152,6 +152,38 @@ struct EphemeralStorageLimitsTests {
             == "Container a exceeded its local ephemeral storage limit \"1Mi\". ")
     }
 
+    @Test func thePodsTotalCountsWhatKubeletsPodStatsCount() throws {
+        let spec = try Fixture.pod("""
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: p}
+            spec:
+              containers:
+              - {name: a, image: busybox, resources: {limits: {ephemeral-storage: 1Mi}}}
+              volumes:
+              - {name: disk, emptyDir: {}}
+              - {name: mem, emptyDir: {medium: Memory}}
+              - {name: cm, configMap: {name: cm}}
+              - {name: sec, secret: {secretName: s}}
+              - {name: dapi, downwardAPI: {items: [{path: name, fieldRef: {fieldPath: metadata.name}}]}}
+              - {name: proj, projected: {sources: [{configMap: {name: cm}}]}}
+              - {name: host, hostPath: {path: /srv}}
+            """).spec
+        // IsLocalEphemeralVolume: disk-backed emptyDirs and configMaps; kubelet keeps secret,
+        // downwardAPI and projected files on a tmpfs.
+        #expect(EphemeralStorageLimits.countedVolumes(spec).map(\.name) == ["disk", "cm"])
+        let l = EphemeralStorageLimits(spec: spec)
+        let half: Int64 = 1 << 19
+        // Half of the 1Mi in the container, half in a configMap: at the limit, not past it;
+        // the etc-hosts file's block tips it over (calcEphemeralStorage adds it).
+        let usage = EphemeralStorageLimits.Usage(containers: ["a": half], volumes: ["cm": half])
+        #expect(l.violation(usage) == nil)
+        var withHosts = usage
+        withHosts.etcHosts = 4096
+        #expect(withHosts.total == (1 << 20) + 4096)
+        #expect(l.violation(withHosts) == "Pod ephemeral local storage usage exceeds the total limit of containers 1Mi. ")
+    }
+
     @Test func thePodsLimitAddsAppsAndSidecarsAndTakesTheLargestInitContainer() throws {
         let l = try limits("""
               initContainers:

@@ -123,3 +123,38 @@ def test_an_eviction_survives_kill_9_and_a_restart(fast_checks):
     pod = podd.pod("gone")
     assert pod["status"]["phase"] == "Failed" and pod["status"]["containerStatuses"][0]["restartCount"] == 0
     assert not processes_with(tag)
+
+
+def test_config_map_volumes_count_toward_the_pod_total_and_secret_volumes_do_not(fast_checks):
+    """kubelet's pod total counts configMap volumes (it writes them on disk; the etc-hosts
+    file too, see EvictionTests), besides the containers and disk-backed emptyDirs; secret
+    volumes it writes on a tmpfs (medium Memory) and does not count, so a pod mounting as
+    much of a Secret stays."""
+    podd = fast_checks
+    blob = "x" * (900 * 1024)
+    r = podd.request("POST", "/api/v1/namespaces/default/configmaps",
+                     {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "big"}, "data": {"blob": blob}})
+    assert r.status == 201, r.text
+    r = podd.request("POST", "/api/v1/namespaces/default/secrets",
+                     {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "big"}, "stringData": {"blob": blob}})
+    assert r.status == 201, r.text
+
+    def mounting(name, source):
+        # The same object twice: 1.8 MB of files, past the 1Mi the container limits.
+        return pod_manifest(name, [{
+            "name": "c", "command": ["sh", "-c", "exec sleep 1000"],
+            "resources": {"limits": {"ephemeral-storage": "1Mi"}},
+            "volumeMounts": [{"name": "one", "mountPath": "/one"}, {"name": "two", "mountPath": "/two"}]}],
+            volumes=[{"name": "one", source: source_ref(source, "big")}, {"name": "two", source: source_ref(source, "big")}])
+
+    def source_ref(kind, name):
+        return {"name": name} if kind == "configMap" else {"secretName": name}
+
+    assert podd.create(mounting("cms", "configMap")).status == 201
+    assert podd.create(mounting("secrets", "secret")).status == 201
+    pod = wait_for(lambda: evicted(podd, "cms"), timeout=60, what="the configMap pod evicted")
+    assert pod["status"]["message"] == "Pod ephemeral local storage usage exceeds the total limit of containers 1Mi. "
+    podd.wait_running("secrets")
+    time.sleep(3)   # several more checks
+    pod = podd.pod("secrets")
+    assert pod["status"]["phase"] == "Running" and "reason" not in pod["status"], pod["status"]

@@ -27,16 +27,36 @@ public struct EphemeralStorageLimits: Sendable, Equatable {
     public struct Usage: Sendable, Equatable {
         /// Per container (app, init and ephemeral): its writable layer and its log files.
         public var containers: [String: Int64]
-        /// Per disk-backed emptyDir volume.
+        /// Per volume kubelet counts as the pod's local ephemeral storage
+        /// (`countedVolumes`): disk-backed emptyDirs and configMaps.
         public var volumes: [String: Int64]
+        /// The pod's /etc/hosts file, which kubelet's pod stats count too.
+        public var etcHosts: Int64
 
-        public init(containers: [String: Int64] = [:], volumes: [String: Int64] = [:]) {
+        public init(containers: [String: Int64] = [:], volumes: [String: Int64] = [:], etcHosts: Int64 = 0) {
             self.containers = containers
             self.volumes = volumes
+            self.etcHosts = etcHosts
         }
 
-        /// The pod's total, as kubelet's pod stats sum it: containers and local volumes.
-        public var total: Int64 { containers.values.reduce(0, +) + volumes.values.reduce(0, +) }
+        /// The pod's total, as kubelet's pod stats sum it (calcEphemeralStorage): containers'
+        /// layers and logs, local ephemeral volumes, and the etc-hosts file.
+        public var total: Int64 { containers.values.reduce(0, +) + volumes.values.reduce(0, +) + etcHosts }
+    }
+
+    /// The volumes kubelet counts in a pod's ephemeral storage: those IsLocalEphemeralVolume
+    /// accepts (pkg/volume/util), a disk-backed emptyDir and a configMap (whose files kubelet
+    /// writes on an emptyDir on disk). Secret, downwardAPI and projected volumes are written on
+    /// a tmpfs by kubelet (their wrapped emptyDir has medium Memory) and do not count, nor
+    /// does a hostPath (no usage is reported for it).
+    public static func countedVolumes(_ spec: PodSpec) -> [Volume] {
+        spec.volumes.filter { volume in
+            switch volume.source {
+            case let .emptyDir(e): return e.medium != .memory
+            case .configMap: return true
+            default: return false
+            }
+        }
     }
 
     public init(spec: PodSpec) {

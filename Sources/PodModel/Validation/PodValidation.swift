@@ -101,6 +101,7 @@ public enum PodValidation {
         errors += context.validateInitContainers(spec.initContainers, regular: spec.containers, path: path.child("initContainers"))
         errors += context.validateEphemeralContainers(spec.ephemeralContainers, regular: spec.containers, initContainers: spec.initContainers,
                                                       path: path.child("ephemeralContainers"))
+        errors += PodResourcesValidation.validate(spec, path: path.child("resources"))
         if let hostname = spec.hostname, !hostname.isEmpty {
             for message in DNS1123.labelErrors(hostname) {
                 errors.append(.invalid(path.child("hostname"), .string(hostname), message))

@@ -16,6 +16,18 @@ struct NodeResources: Sendable {
         return NodeResources(cpuMillis: cpus * 1000, memoryBytes: memory, ephemeralStorageBytes: disk)
     }
 
+    /// What stands for the machine's for the containers of a pod with `podLevel` resources:
+    /// the pod's own cpu and memory limits where it sets them (kubelet's
+    /// defaultPodLimitsForDownwardAPI with pod-level resources), else the machine's.
+    func bounded(by podLevel: PodResources?) -> NodeResources {
+        guard let podLevel, podLevel.limitsSet else { return self }
+        var result = self
+        let limits = podLevel.requirements
+        if let cpu = limits.cpuLimitMillis, cpu > 0 { result.cpuMillis = cpu }
+        if let memory = limits.memoryLimitBytes, memory > 0 { result.memoryBytes = memory }
+        return result
+    }
+
     /// The value of `selector` as kubelet writes it for a container with `resources`: its own
     /// limit or request where it sets one, else (limits) the machine's, as kubelet's node
     /// allocatable, and 0 for a request it does not set; rounded up to whole divisors.

@@ -11,7 +11,7 @@ extension PodController {
     func prepareConfiguration(_ def: ContainerDefinition) throws(ConfigReferenceError) -> [String] {
         let launch = ContainerLaunch(pod: pod, layout: layout, images: context.images)
         let snapshot = current()
-        let node = NodeResources.detect(stateDir: context.config.stateDir)
+        let node = NodeResources.detect(stateDir: context.config.stateDir).bounded(by: pod.spec.resources)
         let payload = ProjectedVolumePayload(pod: snapshot, catalog: context.configData, node: node)
         for mount in def.volumeMounts {
             guard let volume = pod.spec.volumes.first(where: { $0.name == mount.name }), ConfigDataMounts.isReadOnly(volume) else { continue }
@@ -39,7 +39,7 @@ extension PodController {
     func execEnvironment(_ def: ContainerDefinition, fallback: [String]) -> [String] {
         let launch = ContainerLaunch(pod: pod, layout: layout, images: context.images)
         let environment = ContainerEnvironment(pod: current(), catalog: context.configData,
-                                               node: NodeResources.detect(stateDir: context.config.stateDir))
+                                               node: NodeResources.detect(stateDir: context.config.stateDir).bounded(by: pod.spec.resources))
         guard let result = try? environment.resolve(def, base: launch.baseEnvironment(def),
                                                     strict: false) else { return fallback }
         return result.variables.map { "\($0.name)=\($0.value)" }
@@ -71,7 +71,7 @@ extension PodController {
     /// selects; one that cannot be made now (its object deleted) keeps what it had.
     private func refreshWrittenVolumes(_ include: (Volume) -> Bool) {
         let payload = ProjectedVolumePayload(pod: current(), catalog: context.configData,
-                                             node: NodeResources.detect(stateDir: context.config.stateDir))
+                                             node: NodeResources.detect(stateDir: context.config.stateDir).bounded(by: pod.spec.resources))
         for volume in pod.spec.volumes where ConfigDataMounts.isReadOnly(volume) && include(volume) {
             let writer = AtomicWriter(directory: layout.volumeSource(volume))
             guard writer.currentVersion() != nil else { continue }

@@ -2,23 +2,27 @@ import PodModel
 import PodOS
 
 /// Local storage limits, watched as kubelet's eviction manager watches them: every
-/// `eviction.checkInterval` (10 s) the writable layer and log files of each container and
-/// each disk-backed emptyDir of the pod are measured (one walk each, on a thread of its own),
+/// `eviction.checkInterval` (10 s) the writable layer and log files of each container, each
+/// disk-backed emptyDir and configMap volume and the hosts file of the pod are measured (one
+/// walk each, on a thread of its own),
 /// and a limit exceeded evicts the pod through the lifecycle machine (`.evict`). Only pods
 /// that set such a limit are measured, and only while they are active: without one there is
 /// no timer at all, so podd stays idle.
 extension PodController {
-    /// What to measure: each container's writable layer and log directory, each disk-backed
-    /// emptyDir volume.
+    /// What to measure, as kubelet's pod stats count it: each container's writable layer and
+    /// log directory, each disk-backed emptyDir and configMap volume (kept in the run dir),
+    /// and the pod's hosts file.
     struct StorageTargets: Sendable {
         var containers: [(name: String, paths: [String])] = []
         var volumes: [(name: String, path: String)] = []
+        var etcHosts: String?
 
         /// Walks every target (blocking: run it off the actor's threads).
         func measure() -> EphemeralStorageLimits.Usage {
             var usage = EphemeralStorageLimits.Usage()
             for c in containers { usage.containers[c.name] = c.paths.reduce(0) { $0 + DiskUsage.bytes(under: $1) } }
             for v in volumes { usage.volumes[v.name] = DiskUsage.bytes(under: v.path) }
+            if let etcHosts { usage.etcHosts = DiskUsage.bytes(under: etcHosts) }
             return usage
         }
     }
@@ -54,10 +58,10 @@ extension PodController {
             let name = c.spec.name
             targets.containers.append((name, [layout.containerDirectories(name).upper, layout.logDirectory + "/" + name]))
         }
-        for v in pod.spec.volumes {
-            guard case let .emptyDir(e) = v.source, e.medium != .memory else { continue }
+        for v in EphemeralStorageLimits.countedVolumes(pod.spec) {
             targets.volumes.append((v.name, layout.volumeSource(v)))
         }
+        targets.etcHosts = layout.runDirectory + "/etc/hosts"
         return targets
     }
 

@@ -398,7 +398,7 @@ public actor PodController {
                                                          security: context.config.security, stateDir: context.config.stateDir,
                                                          hostPaths: HostPathPolicy(config: context.config))
                 .message(for: def, run: run, pidNamespace: pidns, containerID: containerID, environment: environment)
-            let limits = CgroupLimits.container(containerResources(name))
+            let limits = CgroupLimits.container(containerResources(name), podLevel: pod.spec.resources)
             runs[name]?.logPath = logPath
             // Keep this run's log and the one before it (for `logs --previous`), as kubelet does.
             if run >= 2 { unlink(layout.logPath(container: name, run: run - 2)) }

@@ -89,15 +89,55 @@ public struct CgroupLimits: Sendable, Equatable {
         return limits
     }
 
+    /// A container's settings in a pod that may set resources of its own: a cpu or memory
+    /// limit the container does not set is the pod's (kubelet's getCPULimit and getMemoryLimit
+    /// with pod-level resources), so that what reads the container's own cgroup (a JVM sizing
+    /// its heap) sees the pod's size, and its shares follow that cpu limit as kubelet's do when
+    /// no cpu is requested. Limits of its own stay.
+    public static func container(_ resources: ResourceRequirements, podLevel: PodResources?) -> CgroupLimits {
+        guard let podLevel, podLevel.isSet else { return container(resources) }
+        var effective = resources
+        for name in [ResourceRequirements.cpu, ResourceRequirements.memory] {
+            guard effective.limits[name].map(\.isZero) ?? true, let podLimit = podLevel.limits[name], !podLimit.isZero else { continue }
+            effective.limits[name] = podLimit
+        }
+        return container(effective)
+    }
+
     /// The pod's settings, as kubelet's pod-level cgroup (ResourceConfigForPod): cpu.shares
     /// from the sum of requests; memory and cpu limits only when every container has one
     /// (the larger of the app containers' sum and the largest init container's); pids.max
-    /// from podd's `podPidsLimit` (-1 or 0: none); hugepages summed.
+    /// from podd's `podPidsLimit` (-1 or 0: none); hugepages summed. The pod's own
+    /// `spec.resources` replace what they set (podLevel).
     public static func pod(_ spec: PodSpec, pidsLimit: Int64) -> CgroupLimits {
         var limits = CgroupLimits()
         limits.pidsMax = pidsLimit > 0 ? pidsLimit : nil
         let all = spec.initContainers + spec.containers
-        guard all.contains(where: { !$0.resources.isEmpty }) else { return limits }
+        if all.contains(where: { !$0.resources.isEmpty }) { limits.fromContainers(spec) }
+        if let podLevel = spec.resources, podLevel.isSet { limits.apply(podLevel) }
+        return limits
+    }
+
+    /// With pod-level resources, kubelet's PodRequests and PodLimits take the pod's amount of
+    /// each resource it sets in place of its containers' total, and a pod-level limit counts
+    /// as declared even when a container has none (ResourceConfigForPod): the pod's memory
+    /// limit is memory.max, its cpu limit the quota, its cpu request the shares, its hugepage
+    /// requests (equal to the limits) hugetlb's limits. Containers keep their own limits.
+    mutating func apply(_ podLevel: PodResources) {
+        let resources = podLevel.requirements
+        if let memory = resources.memoryLimitBytes, memory > 0 { memoryBytes = memory }
+        if let cpu = resources.cpuLimitMillis, cpu > 0 { cpuQuotaMicros = Self.quota(milliCPU: cpu) }
+        if let request = resources.cpuRequestMillis { cpuShares = Self.shares(milliCPU: request) }
+        var pages = Dictionary(hugepages.map { ($0.pageSize, $0.bytes) }, uniquingKeysWith: { $1 })
+        for (name, quantity) in podLevel.requests {
+            guard let size = ResourceRequirements.hugepageSize(name) else { continue }
+            pages[size] = quantity.value
+        }
+        hugepages = pages.keys.sorted().compactMap { size in pages[size].map { HugepageLimit(pageSize: size, bytes: $0) } }
+    }
+
+    /// The settings the containers' resources make (the pod without resources of its own).
+    private mutating func fromContainers(_ spec: PodSpec) {
         func total(_ amount: (ResourceRequirements) -> Int64?) -> Int64? {
             var apps: Int64 = 0
             for container in spec.containers {
@@ -111,19 +151,18 @@ public struct CgroupLimits: Sendable, Equatable {
             }
             return Swift.max(apps, largestInit)
         }
-        limits.memoryBytes = total { $0.memoryLimitBytes }
-        limits.cpuQuotaMicros = total { $0.cpuLimitMillis }.flatMap { quota(milliCPU: $0) }
+        memoryBytes = total { $0.memoryLimitBytes }
+        cpuQuotaMicros = total { $0.cpuLimitMillis }.flatMap { Self.quota(milliCPU: $0) }
         let requested = spec.containers.reduce(Int64(0)) { sum, c in
             let request = c.resources.cpuRequestMillis ?? 0
             return sum &+ (request == 0 ? (c.resources.cpuLimitMillis ?? 0) : request)
         }
-        limits.cpuShares = shares(milliCPU: requested)
-        var hugepages: [Int64: Int64] = [:]
+        cpuShares = Self.shares(milliCPU: requested)
+        var pages: [Int64: Int64] = [:]
         for container in spec.containers {
-            for page in container.resources.hugepageLimits { hugepages[page.pageSize, default: 0] &+= page.bytes }
+            for page in container.resources.hugepageLimits { pages[page.pageSize, default: 0] &+= page.bytes }
         }
-        limits.hugepages = hugepages.keys.sorted().compactMap { size in hugepages[size].map { HugepageLimit(pageSize: size, bytes: $0) } }
-        return limits
+        hugepages = pages.keys.sorted().compactMap { size in pages[size].map { HugepageLimit(pageSize: size, bytes: $0) } }
     }
 
     /// The kernel's name of a hugepage size in hugetlb's control files ("2MB", "1GB").

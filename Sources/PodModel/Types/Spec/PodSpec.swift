@@ -37,6 +37,8 @@ public struct PodSpec: JSONConvertible {
     public var subdomain: String?
     /// Secrets (dockerconfigjson or dockercfg) whose registry credentials the pod's pulls use.
     public var imagePullSecrets: [LocalObjectReference] = []
+    /// What the pod as a whole asks for and may use (pod-level resources), defaulted.
+    public var resources: PodResources?
 
     /// Kubernetes' default grace period.
     public static let defaultTerminationGracePeriodSeconds: Int64 = 30
@@ -93,7 +95,6 @@ public struct PodSpec: JSONConvertible {
         "os",
         "schedulingGates",
         "resourceClaims",
-        "resources",
     ]
     static let serverDefaults: [String: JSONValue] = [
         "dnsPolicy": "ClusterFirst",
@@ -124,6 +125,7 @@ public struct PodSpec: JSONConvertible {
         let hostAliases = reader.list("hostAliases", of: HostAlias.self)
         let subdomain = reader.string("subdomain")
         let imagePullSecrets = reader.list("imagePullSecrets", of: LocalObjectReference.self)
+        let resources = reader.decode("resources", as: PodResources.self)
         reader.reject(Self.unsupportedFields, unlessEqual: Self.serverDefaults)
         try reader.finish()
         self.init(
@@ -146,6 +148,7 @@ public struct PodSpec: JSONConvertible {
         self.hostAliases = hostAliases
         self.subdomain = subdomain
         self.imagePullSecrets = imagePullSecrets
+        self.resources = resources?.defaulted(for: self)
     }
 
     public var json: JSONValue {
@@ -168,6 +171,7 @@ public struct PodSpec: JSONConvertible {
         writer.set("hostAliases", list: hostAliases)
         writer.set("subdomain", nonEmpty: subdomain)
         writer.set("imagePullSecrets", list: imagePullSecrets)
+        writer.set("resources", resources)
         return writer.json
     }
 }

@@ -9,28 +9,42 @@ public enum QOSClass: String, Sendable, CaseIterable {
     /// No container requests or limits cpu or memory.
     case bestEffort = "BestEffort"
 
-    /// The class of a pod with `spec`: init and app containers count, ephemeral ones do not.
+    /// The class of a pod with `spec`: init and app containers count, ephemeral ones do not;
+    /// when the pod sets resources of its own (cpu, memory or hugepages), those alone count
+    /// (ComputePodQOS with PodLevelResources and PodLevelResourcesFixKubeletQOSClass).
     public init(_ spec: PodSpec) {
         let computeResources = [ResourceRequirements.cpu, ResourceRequirements.memory]
         // Totals in thousandths of a unit (millicores; bytes × 1000), saturating.
         var requests: [String: Int64] = [:]
         var limits: [String: Int64] = [:]
         var guaranteed = true
-        for container in spec.initContainers + spec.containers {
+        if let podLevel = spec.resources, podLevel.isSet {
             for name in computeResources {
-                if let request = container.resources.requests[name], !request.isZero {
-                    requests[name] = Self.add(requests[name], request)
-                }
-                if let limit = container.resources.limits[name], !limit.isZero {
-                    limits[name] = Self.add(limits[name], limit)
-                } else {
-                    guaranteed = false
+                if let request = podLevel.requests[name], !request.isZero { requests[name] = Self.add(nil, request) }
+                if let limit = podLevel.limits[name], !limit.isZero { limits[name] = Self.add(nil, limit) }
+            }
+            // Pod limits, when there are any, must cover both cpu and memory; with none, the
+            // requests alone make the pod Burstable below.
+            if !podLevel.limits.isEmpty && limits.count < computeResources.count { guaranteed = false }
+        } else {
+            for container in spec.initContainers + spec.containers {
+                for name in computeResources {
+                    if let request = container.resources.requests[name], !request.isZero {
+                        requests[name] = Self.add(requests[name], request)
+                    }
+                    if let limit = container.resources.limits[name], !limit.isZero {
+                        limits[name] = Self.add(limits[name], limit)
+                    } else {
+                        guaranteed = false
+                    }
                 }
             }
         }
         if requests.isEmpty && limits.isEmpty {
             self = .bestEffort
-        } else if guaranteed && limits.count == computeResources.count && requests.allSatisfy({ limits[$0.key] == $0.value }) {
+        } else if guaranteed && limits.count == computeResources.count && requests.count == limits.count
+            && requests.allSatisfy({ limits[$0.key] == $0.value })
+        {
             self = .guaranteed
         } else {
             self = .burstable

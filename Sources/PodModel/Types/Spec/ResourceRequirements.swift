@@ -29,7 +29,7 @@ public struct ResourceRequirements: JSONConvertible {
     }
 
     /// A map of resource name to quantity; absent is empty.
-    private static func readList(_ reader: inout ObjectReader, _ key: String) -> [String: Quantity] {
+    static func readList(_ reader: inout ObjectReader, _ key: String) -> [String: Quantity] {
         guard let value = reader.value(key) else { return [:] }
         do {
             var list = try ObjectReader(value, path: reader.path.child(key))
