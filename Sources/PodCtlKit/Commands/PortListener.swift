@@ -66,8 +66,9 @@ struct PortListener {
     }
 }
 
-/// One local connection carried to the pod: a WebSocket to podd's portforward with
-/// `?ports=REMOTE`; channel 0 carries the data, channel 1 podd's error, and each channel's
+/// One local connection carried to the pod: the pod's own socket handed over by podd and
+/// spliced (`PortForwardHandoff`, `SpliceRelay`), or else a WebSocket to podd's portforward
+/// with `?ports=REMOTE`; channel 0 carries the data, channel 1 podd's error, and each channel's
 /// first message is the port. The local end of file sends the WebSocket's Close (podd then
 /// half-closes the pod's socket) and the relay goes on until podd closes it.
 final class ForwardedConnection: @unchecked Sendable {
@@ -104,6 +105,20 @@ final class ForwardedConnection: @unchecked Sendable {
 
     func run() {
         defer { close(local) }
+        // podd on this machine hands over the pod's socket: podctl splices, podd copies nothing.
+        if PortForwardHandoff.enabled {
+            switch PortForwardHandoff.request(target, port: remote) {
+            case let .connected(pod):
+                defer { close(pod) }
+                if SpliceRelay(local: local, pod: pod).run() { return }
+                // No pipes (descriptors exhausted): this connection goes through the WebSocket.
+            case let .refused(message):
+                Output.error("error: an error occurred forwarding \(localPort) -> \(remote): \(message)")
+                return
+            case .unavailable:
+                break
+            }
+        }
         do {
             let (socket, received) = try Self.open(target, port: remote)
             try relay(socket, received: received)
