@@ -45,6 +45,9 @@ struct PortListener {
 
     /// Accepts connections until podctl is interrupted; each is forwarded on its own thread.
     static func serve(_ listeners: [PortListener], target: ForwardTarget) throws(PodctlError) -> Never {
+        // splice(2) has no MSG_NOSIGNAL: a client gone mid-answer must end its connection
+        // (EPIPE), not the whole forward.
+        signal(SIGPIPE, SIG_IGN)
         var fds = listeners.map { pollfd(fd: $0.fd, events: Int16(POLLIN), revents: 0) }
         while true {
             let ready = poll(&fds, nfds_t(fds.count), -1)
