@@ -104,6 +104,8 @@ let package = Package(
             name: "PodCtlKit",
             dependencies: [
                 "PodModel",
+                // port-forward's handoff and splice relay (SCM_RIGHTS, splice(2)).
+                "CPodShim",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

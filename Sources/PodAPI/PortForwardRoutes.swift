@@ -82,11 +82,45 @@ struct PortForwardRoutes: Sendable {
         }
     }
 
-    /// The answer to a port-forward request that was not upgraded: why.
+    /// The answer to a port-forward request that was not upgraded: podctl's descriptor handoff
+    /// when the request asks for it, else why the request was refused.
     func respond(_ r: APIRequest, key: PodRegistry.Key) async throws(StatusError) -> APIResponse {
-        _ = try await dialer(r, key: key)
+        let dialer = try await dialer(r, key: key)
+        if let socketName = r.headers[Self.handoffHeader].first {
+            return try await handOff(r, dialer: dialer, socketName: socketName)
+        }
         let offered = r.headers["Sec-WebSocket-Protocol"]
         if SPDYSession.negotiate(offered, supported: [Self.channelProtocol]) != nil { _ = try Self.ports(r) }
         throw .badRequest("Upgrade request required: port-forward speaks SPDY/3.1 (Upgrade: SPDY/3.1 with X-Stream-Protocol-Version: \(Self.streamProtocol)), SPDY/3.1 in a WebSocket (Sec-WebSocket-Protocol: \(Self.tunnelProtocol)), or a \(Self.channelProtocol) WebSocket with ?ports=")
+    }
+
+    /// The header of podctl's handoff request: the abstract Unix socket (its name without the
+    /// leading NUL) on which the caller waits for the pod's connected socket.
+    static let handoffHeader = "X-Podd-Portforward-Handoff"
+
+    /// `?ports=PORT` with the handoff header (docs/portforward-handoff.md): the connection to
+    /// PORT in the pod goes to the caller's socket (SCM_RIGHTS), then 200 with a Status. A
+    /// port nobody listens on is 503 with kubelet's message; a socket that is not the
+    /// caller's is 403, and a name podd cannot reach 400 (the caller then uses the WebSocket).
+    private func handOff(_ r: APIRequest, dialer: PodDialer, socketName: String) async throws(StatusError) -> APIResponse {
+        let ports = try Self.ports(r)
+        guard ports.count == 1, let port = ports.first else {
+            throw .badRequest("a port-forward handoff carries one connection: ?ports= must name exactly one port (it names \(ports.count))")
+        }
+        do throws(PodDialer.HandoffError) {
+            try await dialer.handOff(port: port, socketName: socketName, caller: r.peer.pid, uid: r.peer.uid)
+        } catch {
+            logger.debug("port-forward handoff to port \(port) of \(dialer.podFullName): \(error)")
+            switch error {
+            case let .dial(dial):
+                throw StatusError(code: 503, reason: "ServiceUnavailable", message: PortForwardTarget.failure(port: port, dialer: dialer, dial))
+            case let .notCaller(reason):
+                throw .forbidden(reason)
+            case let .socket(reason):
+                throw .badRequest(reason)
+            }
+        }
+        return PodAPIHandler.json(200, .object(JSONObject([("kind", "Status"), ("apiVersion", "v1"), ("metadata", .object(JSONObject())),
+                                                           ("status", "Success")])))
     }
 }

@@ -127,12 +127,15 @@ struct PortForwardOverChannels: Sendable {
         }
     }
 
+    /// One binary message: the channel byte, then `payload`. The channel byte travels as the
+    /// frame's "extension data" (NIO writes it between the frame header and the data; no
+    /// extension is negotiated, so to the client it is the message's first byte): the
+    /// payload, up to 256 KiB read from the pod, goes out as it was read, never copied
+    /// behind a byte of its own.
     private static func send(_ channel: UInt8, _ payload: ByteBuffer, _ outbound: NIOAsyncChannelOutboundWriter<WebSocketFrame>) async throws {
-        var buffer = ByteBuffer()
-        buffer.reserveCapacity(payload.readableBytes + 1)
-        buffer.writeInteger(channel)
-        buffer.writeImmutableBuffer(payload)
-        try await outbound.write(WebSocketFrame(fin: true, opcode: .binary, data: buffer))
+        var prefix = ByteBuffer()
+        prefix.writeInteger(channel)
+        try await outbound.write(WebSocketFrame(fin: true, opcode: .binary, data: payload, extensionData: prefix))
     }
 }
 

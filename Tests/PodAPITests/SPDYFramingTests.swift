@@ -111,6 +111,21 @@ import Testing
         #expect(Array(syn.readableBytesView) == expected)
     }
 
+    /// A DATA frame written as its header beside its payload (the relay's way, no copy) is the
+    /// frame the encoder makes whole, and the parser reads it back.
+    @Test func dataHeaderBesidePayloadIsTheWholeFrame() throws {
+        let payload = ByteBuffer(bytes: (0..<70_000).map { UInt8(truncatingIfNeeded: $0) })
+        let whole = try SPDYFrameEncoder().encode(.data(streamID: 5, flags: 0, payload))
+        var split = SPDYFrameEncoder.dataHeader(streamID: 5, flags: 0, length: payload.readableBytes)
+        #expect(split.readableBytes == 8)
+        var rest = payload
+        split.writeBuffer(&rest)
+        #expect(split == whole)
+        let parser = try SPDYFrameParser()
+        parser.append(split)
+        #expect(try parser.next() == .data(streamID: 5, flags: 0, payload))
+    }
+
     @Test func otherVersionsAndHugeControlFramesAreProtocolErrors() throws {
         let parser = try SPDYFrameParser()
         parser.append(ByteBuffer(bytes: [0x80, 0x02, 0x00, 0x06, 0x00, 0x00, 0x00, 0x04, 0, 0, 0, 1]))

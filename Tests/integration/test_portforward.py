@@ -222,11 +222,32 @@ def test_kubectl_port_forward(web, kubeconfig):
         forward.stop()
 
 
-def test_podctl_port_forward(web):
+def pod_side_owner(podd, port):
+    """Who holds the pod's end of a forwarded connection: `ss` inside the pod's network
+    namespace names the processes owning the sockets connected to 127.0.0.1:PORT."""
+    uid = podd.pod("web")["metadata"]["uid"]
+    monitor = (podd.run_dir / "pods" / uid / "monitor.pid").read_text().split()[0]
+    out = subprocess.run(["nsenter", f"--net=/proc/{monitor}/ns/net", "ss", "-Htnp", "state", "established",
+                          f"( dport = :{port} )"], capture_output=True, text=True, check=True).stdout
+    return out
+
+
+@pytest.mark.parametrize("path", ["handoff", "websocket"])
+def test_podctl_port_forward(web, path):
+    """podctl gets the pod's socket from podd and splices (podd out of the data path), or,
+    with PODCTL_PORTFORWARD_HANDOFF=0 (its fallback), relays through the v4.channel WebSocket."""
     local, dead = free_port(), free_port()
-    forward = Forward([str(BIN / "podctl"), "--socket", web.socket, "port-forward", "web", f"{local}:8080", f"{dead}:81"])
+    env = dict(os.environ, PODCTL_PORTFORWARD_HANDOFF="1" if path == "handoff" else "0")
+    forward = Forward([str(BIN / "podctl"), "--socket", web.socket, "port-forward", "web", f"{local}:8080", f"{dead}:81"],
+                      env=env)
     try:
         assert f"Forwarding from 127.0.0.1:{local} -> 8080".encode() in forward.out
+        # An open connection shows who holds the pod's end: podctl itself, or podd.
+        with socket.create_connection(("127.0.0.1", local), timeout=30) as held:
+            held.sendall(b"GET /big HTTP/1.1\r\nHost: x\r\n")
+            holder, other = (forward.proc.pid, web.proc.pid) if path == "handoff" else (web.proc.pid, forward.proc.pid)
+            wait_for(lambda: f"pid={holder}," in pod_side_owner(web, 8080), what=f"process {holder} holding the pod's end")
+            assert f"pid={other}," not in pod_side_owner(web, 8080)
         exercise(web, local)
         assert refused(dead) == b""
         assert forward.wait_err("error forwarding port 81 to pod web_default"), forward.err
@@ -326,3 +347,67 @@ def test_old_kubectl_speaks_spdy(web, kubeconfig):
     finally:
         attach.kill()
         attach.wait()
+
+
+def handoff_request(podd, name, ports="8080"):
+    return podd.request("POST", f"/api/v1/namespaces/default/pods/web/portforward?ports={ports}",
+                        headers={"X-Podd-Portforward-Handoff": name})
+
+
+def abstract_listener(name):
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind("\0" + name)
+    listener.listen(1)
+    return listener
+
+
+def test_portforward_handoff_passes_the_pods_socket_to_its_caller_only(web):
+    """The handoff (docs/portforward-handoff.md) as a client other than podctl sees it: the
+    connected socket arrives on the caller's abstract socket and reaches the pod's server; a
+    socket owned by another process gets nothing (403), a bad name or an unreachable socket is
+    400, and a port nobody listens on is 503 with kubelet's message."""
+    name = f"test-handoff-{os.getpid()}"
+    with abstract_listener(name) as listener:
+        answer = handoff_request(web, name)
+        assert answer.status == 200 and answer.json()["status"] == "Success", answer.body
+        carrier, _ = listener.accept()
+        with carrier:
+            _, fds, _, _ = socket.recv_fds(carrier, 1, 1)
+        assert len(fds) == 1
+        with socket.socket(fileno=fds[0]) as pod:
+            pod.setblocking(True)
+            pod.sendall(b"GET /big HTTP/1.0\r\n\r\n")
+            data = b""
+            while chunk := pod.recv(1 << 16):
+                data += chunk
+        assert hashlib.sha256(data.split(b"\r\n\r\n", 1)[1]).hexdigest() == checksum(web, "/www/big")
+
+        # A port nobody listens on: kubelet's words, and nothing arrives.
+        dead = handoff_request(web, name, ports="81")
+        assert dead.status == 503 and "error forwarding port 81 to pod web_default" in dead.json()["message"], dead.body
+        # One connection per handoff.
+        assert handoff_request(web, name, ports="8080,8081").status == 400
+
+    # Another process's socket: refused before the pod is dialled.
+    other = subprocess.Popen(["python3", "-c", "import socket, sys, time\n"
+                              "s = socket.socket(socket.AF_UNIX); s.bind('\\0' + sys.argv[1]); s.listen(1)\n"
+                              "print('ready', flush=True); time.sleep(60)", f"{name}-other"],
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        assert other.stdout.readline().strip() == "ready"
+        stolen = handoff_request(web, f"{name}-other")
+        assert stolen.status == 403 and "not to the caller" in stolen.json()["message"], stolen.body
+    finally:
+        other.kill()
+        other.wait()
+    # Nobody listens on the name, and a name podctl would never make.
+    assert handoff_request(web, f"{name}-gone").status == 400
+    assert handoff_request(web, "bad/name").status == 400
+    assert handoff_request(web, name).status == 400
+    # The pod's server still serves (nothing was left half-done).
+    forward = Forward([str(BIN / "podctl"), "--socket", web.socket, "port-forward", "web", f"{free_port()}:8080"])
+    try:
+        port = int(forward.out.decode().split("127.0.0.1:")[1].split()[0])
+        assert hashlib.sha256(download(port)).hexdigest() == checksum(web, "/www/big")
+    finally:
+        forward.stop()

@@ -63,6 +63,22 @@ pid_t pod_spawn_in_cgroup(const char *path, char *const argv[], char *const envp
 /// timeout).
 int pod_connect_in_netns(int netns_fd, const char *host, int port, int timeout_ms);
 
+/// A listening AF_UNIX stream socket (non-blocking, close-on-exec, backlog 1) bound to the
+/// abstract name `name` (no leading NUL: it is added), or -1 with errno (EADDRINUSE).
+int pod_listen_abstract(const char *name);
+
+/// A connected, non-blocking, close-on-exec AF_UNIX stream socket to the abstract name
+/// `name` (no leading NUL), or -1 with errno.
+int pod_connect_abstract(const char *name);
+
+/// splice(2) of up to `len` bytes from `from` to `to` (one of them a pipe), SPLICE_F_MOVE |
+/// SPLICE_F_NONBLOCK, retried on EINTR: the count, 0 at end of file, -1 with errno (EAGAIN).
+ssize_t pod_splice(int from, int to, size_t len);
+
+/// pipe2(O_CLOEXEC | O_NONBLOCK), asking for `size` bytes of room (F_SETPIPE_SZ): the
+/// room it has, or -1 with errno.
+int pod_pipe_nonblocking(int fds[2], int size);
+
 /// Reaps a child that has exited, by pidfd (waitid P_PIDFD): never another child. Returns 0,
 /// or -1 with errno (ECHILD when it is not our child, EAGAIN when it still runs).
 int pod_pidfd_reap(int pidfd);

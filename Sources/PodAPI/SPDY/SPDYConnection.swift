@@ -7,6 +7,9 @@ import Synchronization
 /// writers, never podd's memory.
 protocol SPDYTransport: Sendable {
     func write(_ bytes: ByteBuffer) async throws
+    /// Writes a frame's header and its payload, one after the other, without joining them
+    /// (a DATA frame's payload is not copied behind its 8 bytes of header).
+    func write(header: ByteBuffer, payload: ByteBuffer) async throws
     /// Ends the connection (after what was written).
     func close() async
 }
@@ -204,6 +207,12 @@ final class SPDYConnection: Sendable {
     func send(_ frame: SPDYFrame) async throws {
         await writeOrder.acquire()
         defer { writeOrder.release() }
+        if case let .data(id, flags, payload) = frame {
+            // DATA needs no compression: its header is written beside the payload.
+            try await transport.write(header: SPDYFrameEncoder.dataHeader(streamID: id, flags: flags, length: payload.readableBytes),
+                                      payload: payload)
+            return
+        }
         let bytes: ByteBuffer = try encoder.withLock { e throws -> ByteBuffer in
             guard let e else { throw SPDYProtocolError(reason: "the connection is closed") }
             return try e.encode(frame)

@@ -173,6 +173,15 @@ final class SPDYFrameEncoder {
         return out
     }
 
+    /// A DATA frame's 8 bytes of header (stream, flags, length), for a payload written after it.
+    static func dataHeader(streamID: UInt32, flags: UInt8, length: Int) -> ByteBuffer {
+        var out = ByteBuffer()
+        out.reserveCapacity(8)
+        out.writeInteger(streamID & 0x7fff_ffff)
+        out.writeInteger(UInt32(flags) << 24 | UInt32(length & 0x00ff_ffff))
+        return out
+    }
+
     private static func control(_ type: SPDYFrame.ControlType, flags: UInt8, length: Int, _ out: inout ByteBuffer) {
         out.writeInteger(0x8000_0000 | UInt32(SPDYFrame.version) << 16 | UInt32(type.rawValue))
         out.writeInteger(UInt32(flags) << 24 | UInt32(length & 0x00ff_ffff))

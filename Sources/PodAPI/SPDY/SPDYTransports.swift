@@ -6,6 +6,7 @@ struct RawSPDYTransport: SPDYTransport {
     let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
 
     func write(_ bytes: ByteBuffer) async throws { try await outbound.write(bytes) }
+    func write(header: ByteBuffer, payload: ByteBuffer) async throws { try await outbound.write(contentsOf: [header, payload]) }
     func close() async { outbound.finish() }
 
     /// Feeds the connection's bytes to `connection` until the client closes or breaks the protocol.
@@ -30,6 +31,13 @@ struct WebSocketSPDYTransport: SPDYTransport {
 
     func write(_ bytes: ByteBuffer) async throws {
         try await outbound.write(WebSocketFrame(fin: true, opcode: .binary, data: bytes))
+    }
+
+    /// One message: the SPDY frame header as the WebSocket frame's "extension data" (written
+    /// between the WebSocket header and the data; no extension is negotiated, so the client
+    /// reads it as the message's first bytes), then the payload as it was read from the pod.
+    func write(header: ByteBuffer, payload: ByteBuffer) async throws {
+        try await outbound.write(WebSocketFrame(fin: true, opcode: .binary, data: payload, extensionData: header))
     }
 
     func close() async {

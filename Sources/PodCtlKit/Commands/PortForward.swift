@@ -4,7 +4,8 @@ import Glibc
 extension Podctl {
     /// `podctl port-forward POD [LOCAL:]REMOTE...`: kubectl's port-forward. Each local
     /// connection is carried to the port inside the pod (127.0.0.1:REMOTE in the pod's own
-    /// network namespace) over a `v4.channel.k8s.io` WebSocket of its own.
+    /// network namespace): podd hands podctl the connected socket and podctl splices
+    /// (docs/portforward-handoff.md), or else over a `v4.channel.k8s.io` WebSocket of its own.
     public struct PortForward: ParsableCommand {
         public static let configuration = CommandConfiguration(
             commandName: "port-forward",

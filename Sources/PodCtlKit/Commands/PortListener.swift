@@ -45,6 +45,9 @@ struct PortListener {
 
     /// Accepts connections until podctl is interrupted; each is forwarded on its own thread.
     static func serve(_ listeners: [PortListener], target: ForwardTarget) throws(PodctlError) -> Never {
+        // splice(2) has no MSG_NOSIGNAL: a client gone mid-answer must end its connection
+        // (EPIPE), not the whole forward.
+        signal(SIGPIPE, SIG_IGN)
         var fds = listeners.map { pollfd(fd: $0.fd, events: Int16(POLLIN), revents: 0) }
         while true {
             let ready = poll(&fds, nfds_t(fds.count), -1)
@@ -66,8 +69,9 @@ struct PortListener {
     }
 }
 
-/// One local connection carried to the pod: a WebSocket to podd's portforward with
-/// `?ports=REMOTE`; channel 0 carries the data, channel 1 podd's error, and each channel's
+/// One local connection carried to the pod: the pod's own socket handed over by podd and
+/// spliced (`PortForwardHandoff`, `SpliceRelay`), or else a WebSocket to podd's portforward
+/// with `?ports=REMOTE`; channel 0 carries the data, channel 1 podd's error, and each channel's
 /// first message is the port. The local end of file sends the WebSocket's Close (podd then
 /// half-closes the pod's socket) and the relay goes on until podd closes it.
 final class ForwardedConnection: @unchecked Sendable {
@@ -104,6 +108,20 @@ final class ForwardedConnection: @unchecked Sendable {
 
     func run() {
         defer { close(local) }
+        // podd on this machine hands over the pod's socket: podctl splices, podd copies nothing.
+        if PortForwardHandoff.enabled {
+            switch PortForwardHandoff.request(target, port: remote) {
+            case let .connected(pod):
+                defer { close(pod) }
+                if SpliceRelay(local: local, pod: pod).run() { return }
+                // No pipes (descriptors exhausted): this connection goes through the WebSocket.
+            case let .refused(message):
+                Output.error("error: an error occurred forwarding \(localPort) -> \(remote): \(message)")
+                return
+            case .unavailable:
+                break
+            }
+        }
         do {
             let (socket, received) = try Self.open(target, port: remote)
             try relay(socket, received: received)
