@@ -225,17 +225,18 @@ final class StreamRelay: Sendable {
             }
             tasks.cancelAll()
         }
-        try? await input?.close()
-        for (_, source) in sources { try? await source.channel.close() }
+        // The answer first, the channels' closing after it: nothing more is relayed (the
+        // pumps have ended), and each close is a round trip to an event loop that the
+        // client need not wait for.
         if clientGone {
             logger.debug("\(request.kind.rawValue) session in \(request.key.namespace)/\(request.key.name): the client went away; ending it")
-            return
-        }
-        guard case let .some(.some(end)) = exit else {
+        } else if case let .some(.some(end)) = exit {
+            await finish(status: ChannelProtocol.exitStatus(end.exitCode, command: request.kind == .exec ? request.command : ["(container \(session.container))"]))
+        } else {
             await finish(status: ChannelProtocol.failure("the pod's monitor ended the \(request.kind.rawValue) session before the process ended"))
-            return
         }
-        await finish(status: ChannelProtocol.exitStatus(end.exitCode, command: request.kind == .exec ? request.command : ["(container \(session.container))"]))
+        try? await input?.close()
+        for (_, source) in sources { try? await source.channel.close() }
     }
 
     // MARK: - Client to process
@@ -324,12 +325,17 @@ final class StreamRelay: Sendable {
         try await outbound.write(WebSocketFrame(fin: true, opcode: .binary, data: buffer))
     }
 
-    /// The status on channel 3, then the closing handshake.
+    /// The status on channel 3, then the closing handshake, in one write.
     private func finish(status: JSONValue) async {
-        try? await send(ChannelProtocol.status, ByteBuffer(bytes: status.serialized()))
+        let payload = ByteBuffer(bytes: status.serialized())
+        var message = ByteBuffer()
+        message.reserveCapacity(payload.readableBytes + 1)
+        message.writeInteger(ChannelProtocol.status)
+        message.writeImmutableBuffer(payload)
         var code = ByteBuffer()
         code.writeInteger(UInt16(1000))
-        try? await outbound.write(WebSocketFrame(fin: true, opcode: .connectionClose, data: code))
+        try? await outbound.write(contentsOf: [WebSocketFrame(fin: true, opcode: .binary, data: message),
+                                               WebSocketFrame(fin: true, opcode: .connectionClose, data: code)])
     }
 
     private func startFailed(_ failure: StreamSession.StartFailure, container: String) async {
