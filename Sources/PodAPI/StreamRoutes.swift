@@ -59,15 +59,41 @@ struct StreamRoutes: Sendable {
     }
 
     /// The WebSocket session for an upgrade request, or nil (the plain route then answers).
+    /// An exec's command is started here, before the upgrade is answered: the monitor's fork
+    /// and exec then overlap the 101 and the set-up of the WebSocket, instead of following
+    /// them (about a fifth of an exec's round trip). Should the upgrade not complete, the
+    /// session goes with its last reference, and the monitor kills what it started.
     func accept(_ r: APIRequest) async -> WebSocketSession? {
         if PortForwardRoutes.target(r) != nil { return await PortForwardRoutes(registry: registry, logger: logger).acceptWebSocket(r) }
         guard let (key, kind) = Self.target(r), let request = try? Self.parse(r, key: key, kind: kind),
               let proto = ChannelProtocol.negotiate(r.headers["Sec-WebSocket-Protocol"]),
-              let controller = try? await check(request) else { return nil }
+              let controller = await registry.controller(request.key) else { return nil }
+        let opened: Opened
+        do {
+            opened = try await Self.checkAndOpen(request, on: controller)
+        } catch {
+            return nil
+        }
         let logger = self.logger
         return WebSocketSession(subprotocol: proto.rawValue) { inbound, outbound in
             let relay = StreamRelay(request: request, proto: proto, outbound: outbound, logger: logger)
-            await relay.run(controller: controller, inbound: inbound)
+            await relay.run(controller: controller, inbound: inbound, opened: opened)
+        }
+    }
+
+    /// What `accept` opened for an exec: the session, or why it could not be opened (told
+    /// on channel 3 once the WebSocket is up, as before the early start); nil for an attach.
+    typealias Opened = Result<StreamSession, RuntimeError>?
+
+    /// Checks the pod and container as `check` does (a refusal throws: the plain route then
+    /// answers it) and, for an exec, starts the command, in one turn of the pod's controller.
+    static func checkAndOpen(_ request: Request, on controller: isolated PodController) throws(RuntimeError) -> Opened {
+        _ = try controller.streamContainer(request.container, kind: request.kind, options: request.options)
+        guard request.kind == .exec else { return .none }
+        do {
+            return .success(try controller.openExec(container: request.container, command: request.command, options: request.options))
+        } catch {
+            return .failure(error)
         }
     }
 
@@ -132,12 +158,19 @@ final class StreamRelay: Sendable {
         case drained
     }
 
-    func run(controller: PodController, inbound: NIOAsyncChannelInboundStream<WebSocketFrame>) async {
+    /// `opened`: the exec session `StreamRoutes.accept` started (or why it could not), nil
+    /// to open the session here.
+    func run(controller: PodController, inbound: NIOAsyncChannelInboundStream<WebSocketFrame>,
+             opened: StreamRoutes.Opened = nil) async {
         let session: StreamSession
-        do {
-            switch request.kind {
-            case .exec: session = try await controller.openExec(container: request.container, command: request.command, options: request.options)
-            case .attach: session = try await controller.openAttach(container: request.container, options: request.options)
+        do throws(RuntimeError) {
+            if let opened {
+                session = try opened.get()
+            } else {
+                switch request.kind {
+                case .exec: session = try await controller.openExec(container: request.container, command: request.command, options: request.options)
+                case .attach: session = try await controller.openAttach(container: request.container, options: request.options)
+                }
             }
         } catch {
             let status = StatusError(error)
@@ -145,23 +178,25 @@ final class StreamRelay: Sendable {
             return
         }
         defer { session.close() }
+        // An exec without a terminal has its pipes already: their channels are set up while
+        // the monitor starts the command, not after.
+        let early = session.takePipes()
+        async let answer = Self.started(session)
+        var channels = early.map { Self.channels(for: $0, stdin: request.options.stdin) }
         let io: StreamSession.IO
         let tty: Bool
-        do {
-            (io, tty) = try await session.start()
-        } catch {
+        switch await answer {
+        case let .success(started):
+            (io, tty) = started
+        case let .failure(error):
+            await channels?.close()
             await startFailed(error, container: session.container)
             return
         }
-        let group = MultiThreadedEventLoopGroup.singleton
-        // The three channels are set up side by side: each is a round trip to an event loop.
-        async let inputChannel = Self.outputChannel(io.input, wanted: request.options.stdin, group: group)
-        async let outChannel = Self.inputChannel(io.output, group: group)
-        async let errChannel = Self.inputChannel(io.errors, group: group)
-        let input = await inputChannel
-        var sources: [(UInt8, NIOAsyncChannel<ByteBuffer, Never>)] = []
-        if let out = await outChannel { sources.append((ChannelProtocol.stdout, out)) }
-        if let err = await errChannel { sources.append((ChannelProtocol.stderr, err)) }
+        if channels == nil { channels = Self.channels(for: io, stdin: request.options.stdin) }
+        guard let channels else { return }
+        let input = await channels.input
+        let sources = await channels.sources
         let terminal = io.terminal
         defer { if let terminal { StreamSession.IO.close(terminal) } }
 
@@ -190,17 +225,18 @@ final class StreamRelay: Sendable {
             }
             tasks.cancelAll()
         }
-        try? await input?.close()
-        for (_, source) in sources { try? await source.channel.close() }
+        // The answer first, the channels' closing after it: nothing more is relayed (the
+        // pumps have ended), and each close is a round trip to an event loop that the
+        // client need not wait for.
         if clientGone {
             logger.debug("\(request.kind.rawValue) session in \(request.key.namespace)/\(request.key.name): the client went away; ending it")
-            return
-        }
-        guard case let .some(.some(end)) = exit else {
+        } else if case let .some(.some(end)) = exit {
+            await finish(status: ChannelProtocol.exitStatus(end.exitCode, command: request.kind == .exec ? request.command : ["(container \(session.container))"]))
+        } else {
             await finish(status: ChannelProtocol.failure("the pod's monitor ended the \(request.kind.rawValue) session before the process ended"))
-            return
         }
-        await finish(status: ChannelProtocol.exitStatus(end.exitCode, command: request.kind == .exec ? request.command : ["(container \(session.container))"]))
+        try? await input?.close()
+        for (_, source) in sources { try? await source.channel.close() }
     }
 
     // MARK: - Client to process
@@ -289,12 +325,17 @@ final class StreamRelay: Sendable {
         try await outbound.write(WebSocketFrame(fin: true, opcode: .binary, data: buffer))
     }
 
-    /// The status on channel 3, then the closing handshake.
+    /// The status on channel 3, then the closing handshake, in one write.
     private func finish(status: JSONValue) async {
-        try? await send(ChannelProtocol.status, ByteBuffer(bytes: status.serialized()))
+        let payload = ByteBuffer(bytes: status.serialized())
+        var message = ByteBuffer()
+        message.reserveCapacity(payload.readableBytes + 1)
+        message.writeInteger(ChannelProtocol.status)
+        message.writeImmutableBuffer(payload)
         var code = ByteBuffer()
         code.writeInteger(UInt16(1000))
-        try? await outbound.write(WebSocketFrame(fin: true, opcode: .connectionClose, data: code))
+        try? await outbound.write(contentsOf: [WebSocketFrame(fin: true, opcode: .binary, data: message),
+                                               WebSocketFrame(fin: true, opcode: .connectionClose, data: code)])
     }
 
     private func startFailed(_ failure: StreamSession.StartFailure, container: String) async {
@@ -313,6 +354,47 @@ final class StreamRelay: Sendable {
     }
 
     // MARK: - Descriptors as channels
+
+    /// The monitor's answer to the session's request, as a value (for `async let`).
+    private static func started(_ session: StreamSession) async -> Result<(io: StreamSession.IO, tty: Bool), StreamSession.StartFailure> {
+        do {
+            return .success(try await session.start())
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// The process's stdio as channels, being set up: podd's end of its stdin (if the client
+    /// sends any), and its outputs with their channel numbers.
+    struct Channels: Sendable {
+        let pendingInput: Task<Channel?, Never>
+        let pendingSources: Task<[(UInt8, NIOAsyncChannel<ByteBuffer, Never>)], Never>
+
+        var input: Channel? { get async { await pendingInput.value } }
+        var sources: [(UInt8, NIOAsyncChannel<ByteBuffer, Never>)] { get async { await pendingSources.value } }
+
+        /// Closes them (a session that did not start).
+        func close() async {
+            try? await input?.close()
+            for (_, source) in await sources { try? await source.channel.close() }
+        }
+    }
+
+    /// Starts setting up the channels of `io`, side by side: each is a round trip to an
+    /// event loop.
+    static func channels(for io: StreamSession.IO, stdin: Bool) -> Channels {
+        let group = MultiThreadedEventLoopGroup.singleton
+        let input = Task { await Self.outputChannel(io.input, wanted: stdin, group: group) }
+        let sources = Task {
+            async let out = Self.inputChannel(io.output, group: group)
+            async let err = Self.inputChannel(io.errors, group: group)
+            var sources: [(UInt8, NIOAsyncChannel<ByteBuffer, Never>)] = []
+            if let out = await out { sources.append((ChannelProtocol.stdout, out)) }
+            if let err = await err { sources.append((ChannelProtocol.stderr, err)) }
+            return sources
+        }
+        return Channels(pendingInput: input, pendingSources: sources)
+    }
 
     /// A pipe (or terminal) end podd writes to, as a NIO channel; nil (and closed) if unwanted.
     static func outputChannel(_ fd: Int32?, wanted: Bool, group: EventLoopGroup) async -> Channel? {

@@ -28,14 +28,23 @@ uint64_t caps_all(void)
     struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
     struct __user_cap_data_struct data[2];
     uint64_t all = 0;
+    /* The bounding set is read once: nothing but a container's own setup changes it, after
+     * its last use here, and a fork (a container, an exec) inherits the answer instead of
+     * asking again with 64 system calls. The permitted set is asked each time: joining a
+     * user namespace changes it. */
+    static uint64_t bounding;
+    static int bounding_known;
 
+    if (!bounding_known) {
+        for (int cap = 0; cap < 64; cap++)
+            if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 1)
+                bounding |= CAP_BIT(cap);
+        bounding_known = 1;
+    }
     memset(data, 0, sizeof data);
     if (syscall(SYS_capget, &hdr, data) == 0)
         all = (uint64_t)data[0].permitted | (uint64_t)data[1].permitted << 32;
-    for (int cap = 0; cap < 64; cap++)
-        if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) != 1)
-            all &= ~CAP_BIT(cap);
-    return all;
+    return all & bounding;
 }
 
 struct credentials credentials_of(const struct security_spec *s, int devices_covered)

@@ -52,8 +52,10 @@ int exec_start(const struct exec_spec *spec, const struct exec_target *target, c
                struct exec_result *res);
 
 /* SIGKILL an exec session: its process group and every process of its session (the shell's
- * jobs), found by session id in /proc. LEADER is the session leader's PID in the monitor's
- * namespace (its process group), LEADER_HOSTPID in podd's (its session id in /proc). */
-void exec_kill_session(pid_t leader, pid_t leader_hostpid);
+ * jobs), found by session id. LEADER is the session leader's PID in the monitor's namespace
+ * (its process group), LEADER_HOSTPID in podd's (its session id in /proc). CGROUP_DIR: the
+ * container's cgroup the session was started in, whose processes (and its child groups')
+ * are the ones looked at; NULL (or unreadable): every process in /proc. */
+void exec_kill_session(pid_t leader, pid_t leader_hostpid, const char *cgroup_dir);
 
 #endif

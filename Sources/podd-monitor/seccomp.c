@@ -436,6 +436,13 @@ static int compile(const struct seccomp_spec *spec, uint32_t def, uint64_t caps,
     if (pid == 0) {
         struct setup_error ce = {{0}, 0, {0}};
         scmp_filter_ctx ctx = seccomp_init(def);
+        /* A binary tree of the syscall numbers instead of one long chain of comparisons: the
+         * same decisions, and the kernel loads it three to four times faster (RuntimeDefault
+         * here: 0.25 ms against 0.75-1.0 ms for seccomp(2) in every container start and
+         * exec) and evaluates each system call in log time. Best effort: without it (an
+         * older libseccomp) the chain is as correct. */
+        if (ctx != NULL)
+            (void)seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
         if (ctx == NULL) {
             setup_fail(&ce, ENOMEM, "seccomp", "seccomp_init failed");
         } else if (build(ctx, def, spec, caps, &ce) == 0 && (rc = seccomp_export_bpf(ctx, program)) < 0) {
@@ -463,9 +470,9 @@ static int compile(const struct seccomp_spec *spec, uint32_t def, uint64_t caps,
     return rc;
 }
 
-/* Bump when the RuntimeDefault tables above change: it names the files of the shared cache,
- * so a new monitor never installs an old program. */
-#define RUNTIME_DEFAULT_VERSION "containerd2-1"
+/* Bump when the RuntimeDefault tables above (or how they are compiled) change: it names the
+ * files of the shared cache, so a new monitor never installs an old program. */
+#define RUNTIME_DEFAULT_VERSION "containerd2-2"
 
 static const char *cache_dir;
 

@@ -186,6 +186,18 @@ static void close_container_stdin(struct pod *p, struct container *c)
 
 /* --- exec --- */
 
+/* The exec session S's processes, looked for in its container's cgroup (where exec_start
+ * put them), or in all of /proc without one. */
+static void kill_exec_session(struct pod *p, struct session *s)
+{
+    char cgroup[PATH_MAX];
+    const char *dir = NULL;
+    if (p->cgroup_dir != NULL &&
+        cgroup_container_dir(cgroup, sizeof cgroup, p->cgroup_dir, p->containers[s->slot].name) == 0)
+        dir = cgroup;
+    exec_kill_session(s->pid, s->hostpid, dir);
+}
+
 void session_handle_exec(struct pod *p, const struct msg *msg, struct msg_fds *fds)
 {
     int sock = msg_fds_take(fds, 0), stdio[3] = {-1, -1, -1};
@@ -250,7 +262,7 @@ void session_handle_exec(struct pod *p, const struct msg *msg, struct msg_fds *f
     }
     if (watch_socket(p, s) < 0) {
         /* Unwatchable, so its end could never be seen: end it now rather than leak it. */
-        exec_kill_session(s->pid, s->hostpid);
+        kill_exec_session(p, s);
         close(s->sock);
         s->sock = -1;
     }
@@ -382,7 +394,7 @@ static void session_closed(struct pod *p, struct session *s)
     if (s->kind == SESSION_EXEC) {
         close_socket(p, s);
         /* The command (if still running) and whatever it started in its session. */
-        exec_kill_session(s->pid, s->hostpid);
+        kill_exec_session(p, s);
         if (s->pid == 0)
             release(p, s); /* else when it is reaped */
         return;
@@ -429,7 +441,7 @@ void session_shutdown(struct pod *p)
     for (int i = 0; i < MAX_SESSIONS; i++) {
         struct session *s = &p->sessions[i];
         if (s->kind == SESSION_EXEC)
-            exec_kill_session(s->pid, s->hostpid);
+            kill_exec_session(p, s);
         close_socket(p, s);
         if (s->kind == SESSION_ATTACH || s->pid == 0)
             release(p, s);

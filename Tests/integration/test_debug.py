@@ -73,6 +73,19 @@ def test_debug_prints_the_pods_hostname_and_leaves_the_pod_alone(web):
     assert web.pod("web")["status"]["phase"] == "Running"
 
 
+def test_the_writable_layer_is_volatile(web):
+    """A container's writable layer is made anew for each run and never mounted again, so it
+    is mounted `volatile`: the last exit from its mount namespace does not sync the state
+    dir's whole file system before its monitor learns of the exit (podctl debug waits for
+    that exit)."""
+    r = web.podctl("debug", "web", "--", "cat", "/proc/self/mountinfo")
+    root = [line for line in r.stdout.splitlines() if line.split()[4] == "/"]
+    assert len(root) == 1 and " - overlay " in root[0], r.stdout
+    options = root[0].split(" - ")[1].split()[2].split(",")
+    # Newer kernels show the option as fsync=volatile.
+    assert "volatile" in options or "fsync=volatile" in options, root[0]
+
+
 def test_target_shares_the_apps_processes_and_root(web):
     r = web.podctl("debug", "web", "--target", "app", "--name", "peek", "--",
                    "sh", "-c", "ps -o pid,args; cat /proc/1/root/app-file")

@@ -150,6 +150,32 @@ def test_client_that_goes_away_leaves_no_process(web):
     assert "running" in pod["status"]["containerStatuses"][0]["state"]
 
 
+def test_jobs_in_process_groups_of_their_own_end_with_the_session(web):
+    """A shell's jobs under job control have process groups of their own and keep the
+    session: the monitor finds them by session id among the container's processes (its
+    cgroup) and kills them when the session ends, whether the client went away or the
+    command ended by itself. Nothing else of the container is touched."""
+    tag = str(random.randint(10**7, 10**8))
+    s = exec_session(web, "web", ["sh", "-c", f"set -m; sleep 1{tag} & echo started; sleep 2{tag}"],
+                     container="app", stdin=True, tty=True)
+    s.read(until=lambda s: "started" in s.text(1), timeout=20)
+    wait_for(lambda: len(processes_with(tag)) >= 2, what="the exec's processes")
+    groups = {os.getpgid(pid) for pid in processes_with(tag)}
+    assert len(groups) == 2, "the job should have a process group of its own (set -m with a terminal)"
+    s.close()
+    wait_for(lambda: not processes_with(tag), timeout=10, what="the job and the command to be gone")
+
+    s = exec_session(web, "web", ["sh", "-c", f"set -m; sleep 3{tag} & echo started"],
+                     container="app", stdin=True, tty=True)
+    s.read(timeout=20)
+    assert s.status()["status"] == "Success", s.channels
+    wait_for(lambda: not processes_with(tag), timeout=10, what="the job the command left to be gone")
+    s.close()
+    pod = web.pod("web")
+    assert pod["status"]["containerStatuses"][0]["restartCount"] == 0
+    assert "running" in pod["status"]["containerStatuses"][0]["state"]
+
+
 def test_attach_to_a_container_with_stdin_and_tty(podd):
     podd.create(pod_manifest("shell", [{"name": "sh", "command": ["sh"], "stdin": True, "tty": True}]))
     podd.wait_running("shell")

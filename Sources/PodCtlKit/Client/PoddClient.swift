@@ -83,11 +83,16 @@ struct PoddClient {
     /// Opens a watch to read its events one at a time (`WatchStream.next()`), in between
     /// other requests.
     func openWatch(_ path: String, query: [(String, String)] = []) throws -> WatchStream {
-        let (connection, head) = try open("GET", path, query: query + [("watch", "true")], body: .none)
-        guard head.header("Transfer-Encoding")?.lowercased().contains("chunked") == true else {
-            throw PodctlError("podd answered the watch of \(path) without a stream")
-        }
-        return WatchStream(connection: connection)
+        try requestWatch(path, query: query).stream()
+    }
+
+    /// Sends a watch request without waiting for its answer, so that podd sets the watch up
+    /// while podctl goes on with another request (podctl debug: the watch is ready when the
+    /// container is added, one round trip sooner).
+    func requestWatch(_ path: String, query: [(String, String)] = []) throws -> RequestedWatch {
+        let connection = try HTTPConnection(socketPath: socketPath)
+        try connection.send(method: "GET", target: path + Self.queryString(query + [("watch", "true")]), body: .none)
+        return RequestedWatch(connection: connection, path: path)
     }
 
     static func watchEvent(_ line: ArraySlice<UInt8>) throws -> JSONValue {
@@ -163,6 +168,25 @@ struct PoddClient {
 }
 
 /// A watch read one event at a time.
+/// A watch request sent, whose answer is read by `stream()`.
+struct RequestedWatch {
+    let connection: HTTPConnection
+    let path: String
+
+    /// The watch's events, once podd has answered; its refusal as an error.
+    func stream() throws -> WatchStream {
+        let head = try connection.readHead()
+        if !head.isSuccess {
+            let errorBody = (try? connection.readWholeBody(of: head, method: "GET", limit: 1024 * 1024)) ?? []
+            throw APIStatusError(code: head.status, body: errorBody)
+        }
+        guard head.header("Transfer-Encoding")?.lowercased().contains("chunked") == true else {
+            throw PodctlError("podd answered the watch of \(path) without a stream")
+        }
+        return WatchStream(connection: connection)
+    }
+}
+
 final class WatchStream {
     private let connection: HTTPConnection
     private var pending: [UInt8] = []

@@ -30,7 +30,7 @@ final class WebSocket {
     /// A refusal (pod or container not found, ...) is the server's Status as an error.
     static func connect(socketPath: String, path: String, query: [(String, String)], protocols: [String]) throws -> WebSocket {
         let connection = try HTTPConnection(socketPath: socketPath)
-        let key = Base64.encode((0..<16).map { _ in UInt8.random(in: 0...255) })
+        let key = Base64.encode(randomBytes(16))
         let headers = [
             ("Upgrade", "websocket"),
             ("Sec-WebSocket-Version", "13"),
@@ -70,7 +70,7 @@ final class WebSocket {
             frame.append(0x80 | 127)
             for shift in stride(from: 56, through: 0, by: -8) { frame.append(UInt8(truncatingIfNeeded: UInt64(count) >> UInt64(shift))) }
         }
-        let mask = (0..<4).map { _ in UInt8.random(in: 0...255) }
+        let mask = randomBytes(4)
         frame += mask
         frame.reserveCapacity(frame.count + count)
         for (index, byte) in payload.enumerated() { frame.append(byte ^ mask[index & 3]) }
@@ -164,4 +164,17 @@ final class WebSocket {
         position = payloadStart + length
         return (first & 0x80 != 0, first & 0x0F, payload)
     }
+}
+
+/// `count` random bytes, eight from each draw of the system generator (a getrandom(2)
+/// call): UInt8.random draws once per byte, 16 times for a handshake key and 4 for every
+/// frame's mask.
+func randomBytes(_ count: Int) -> [UInt8] {
+    var generator = SystemRandomNumberGenerator()
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(count + 7)
+    while bytes.count < count {
+        withUnsafeBytes(of: generator.next() as UInt64) { bytes.append(contentsOf: $0) }
+    }
+    return Array(bytes.prefix(count))
 }

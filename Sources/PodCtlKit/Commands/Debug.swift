@@ -176,11 +176,13 @@ struct DebugSession: Equatable {
         let podName = try PodCtlKit.podName(pod, verb: "debug")
         let path = PoddClient.podPath(namespace: namespace, name: podName)
         let terminal = useTerminal(tty: tty, stdin: stdin)
-        let containerName = try addContainer(path: path, client: client, tty: terminal)
-
-        // The pod's changes as they happen, from its current state on.
-        let watch = try client.openWatch(
+        // The pod's changes as they happen, from its state before or after the container is
+        // added (either shows the container's start): asked first, so that podd sets the
+        // watch up while it adds the container, instead of one round trip after.
+        let requestedWatch = try client.requestWatch(
             PoddClient.podsPath(namespace: namespace), query: [("fieldSelector", "metadata.name=\(podName)")])
+        let containerName = try addContainer(path: path, client: client, tty: terminal)
+        let watch = try requestedWatch.stream()
         let started = try watch.wait(what: "the debug container \(containerName) to start") {
             try Self.startState(of: containerName, in: $0)
         }

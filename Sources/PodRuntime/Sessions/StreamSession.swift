@@ -100,6 +100,20 @@ public final class StreamSession: Sendable {
         }
     }
 
+    /// An exec's pipes without a terminal, which exist before the monitor answers: the
+    /// caller takes them (and their ownership) to set them up while the command starts, and
+    /// `start()` then returns no descriptors. nil for a terminal or an attach, whose
+    /// descriptors come with the answer.
+    public func takePipes() -> IO? {
+        guard kind == .exec else { return nil }
+        return pending.withLock { current -> IO? in
+            guard current.terminal == nil, current.input != nil || current.output != nil || current.errors != nil else { return nil }
+            let taken = current
+            current = IO()
+            return taken
+        }
+    }
+
     /// Waits for the end of the process (exec) or of the container (attach); nil if the
     /// session ended first.
     public func exit() async -> Exit? {
