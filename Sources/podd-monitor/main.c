@@ -606,10 +606,5 @@ int main(int argc, char **argv)
         msg_addf(&m, "starttime", "%llu", starttime);
         pod_send(&pod, &m);
     }
-    /* Into the pod's v1 groups (limits and accounting where v2 lacks the controller) after
-     * `ready`, so that the move's RCU grace period overlaps podd storing the pod; containers
-     * start once the loop below reads their spawn, i.e. inside these groups. */
-    if (cgroup_v1_enter_pod() < 0)
-        fprintf(stderr, "podd-monitor: joining the pod's v1 cgroups: %s: its limits do not apply\n", strerror(errno));
     run(&pod, listen_fd, sfd, &paths);
 }
