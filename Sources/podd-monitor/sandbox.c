@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <net/if.h>
-#include <stdio.h>
 #include <sched.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -49,11 +48,6 @@ int sandbox_create(const struct sandbox_config *cfg, struct setup_error *e)
      * the pod, not to podd. */
     if (cfg->cgroup_dir != NULL && cgroup_enter(cfg->cgroup_dir) < 0)
         return setup_fail(e, errno, "cgroup", "join %s: %s", cfg->cgroup_dir, strerror(errno));
-    /* The pod's v1 groups too (limits and accounting where v2 lacks the controller): a
-     * join through `tasks` costs no grace period, so it need not overlap anything, and
-     * everything the pod does from here on is charged to it. */
-    if (cgroup_v1_enter_pod() < 0)
-        fprintf(stderr, "podd-monitor: joining the pod's v1 cgroups: %s: its limits do not apply\n", strerror(errno));
 
     /* CLONE_NEWPID moves only our future children: the first one becomes the pod's PID 1,
      * which is why the monitor proper is the child forked after this. */
