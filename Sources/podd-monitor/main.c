@@ -355,6 +355,13 @@ static enum pod_verdict read_control(struct pod *p, uint32_t events)
     return verdict;
 }
 
+/* Whether podd's next message is already on the control connection. */
+static int message_waiting(const struct pod *p)
+{
+    char byte;
+    return p->control >= 0 && recv(p->control, &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+}
+
 static void accept_control(struct pod *p, int listen_fd)
 {
     int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
@@ -405,6 +412,9 @@ static _Noreturn void run(struct pod *p, int listen_fd, int sfd, const struct po
         }
         for (int i = 0; i < n; i++) {
             uint64_t tag = events[i].data.u64;
+            /* Every other event sees the pod's containers started or failed. */
+            if ((tag & 0xff) != EV_CONTROL)
+                pod_finish_launches(p);
             switch (tag & 0xff) {
             case EV_LISTEN:
                 accept_control(p, listen_fd);
@@ -412,6 +422,10 @@ static _Noreturn void run(struct pod *p, int listen_fd, int sfd, const struct po
             case EV_CONTROL:
                 if (p->control >= 0 && read_control(p, events[i].events) == POD_SHUTDOWN)
                     shutdown_pod(p, paths);
+                /* Containers launched stay unfinished only while podd's next message (the
+                 * pod's next spawn) is already waiting: they then set up side by side. */
+                if (!pod_launch_open(p) || !message_waiting(p))
+                    pod_finish_launches(p);
                 break;
             case EV_SIGNAL:
                 read_signals(p, sfd);
