@@ -24,8 +24,10 @@ int cgroup_kill(const char *dir);
  * with the target's). Returns 0, or -1 with errno set when DIR could not be made anew. */
 int cgroup_make_fresh(const char *dir);
 /* The pod's groups on v1 hierarchies (memory, cpu, cpuacct, pids where cgroup v2 lacks
- * them), from --cgroup-v1. Joining a v1 group moves the process (an RCU grace period, no
- * clone3 shortcut on v1): the monitor joins the pod's once, its containers inherit them. */
+ * them), from --cgroup-v1. v1 has no clone3 shortcut: the monitor joins the pod's groups
+ * once, its containers inherit them. Each join moves the calling thread through `tasks`,
+ * which spares the grace period a `cgroup.procs` move waits for (cgroup.c); callers must be
+ * single-threaded. */
 #define CGROUP_V1_MAX 8
 int cgroup_v1_add(const char *dir);
 /* The monitor joins every pod group given. Returns 0 or -1 with errno (the first failure). */

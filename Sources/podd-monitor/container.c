@@ -200,6 +200,19 @@ static int prepare_and_exec(const struct spawn_spec *spec, const struct start_co
     if (rootfs_enter(spec, ctx->shm_dir, ctx->userns_fd, ctx->userns_root, e) < 0)
         return -1;
 
+    /* Its root is made (the slow part, done beside the pod's other containers): it goes on
+     * to exec when the monitor gives it its turn, after the containers launched before it
+     * (container_release). EOF without the byte: the monitor gave up on it. */
+    if (ctx->gate_fd >= 0) {
+        char turn;
+        ssize_t n;
+        while ((n = read(ctx->gate_fd, &turn, 1)) < 0 && errno == EINTR)
+            ;
+        if (n != 1)
+            return setup_fail(e, ECANCELED, "start order", "the monitor did not let the container start");
+        close(ctx->gate_fd);
+    }
+
     /* The terminal comes from the container's own devpts, mounted by rootfs_enter: the
      * master goes to the monitor (which logs what it reads and lends it to attach), the
      * terminal becomes stdio and the controlling terminal of this session. */
@@ -353,52 +366,54 @@ static pid_t clone_into_cgroup(const struct spawn_spec *spec, const struct start
     return fork();
 }
 
-int container_start(const struct spawn_spec *spec, const struct start_context *given,
-                    struct start_result *res)
+int container_launch(const struct spawn_spec *spec, const struct start_context *given,
+                     struct container_launch *l, struct setup_error *e)
 {
     int report[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1}, in[2] = {-1, -1};
-    int pty[2] = {-1, -1};
+    int pty[2] = {-1, -1}, gate[2] = {-1, -1};
     struct child_stdio io;
     struct start_context context = *given;
     const struct start_context *ctx = &context;
-    struct seccomp_program filter = {0};
-    pid_t child, workload;
-    int failed = 0;
+    pid_t child;
 
-    memset(res, 0, sizeof *res);
-    res->stdout_fd = res->stderr_fd = res->stdin_fd = -1;
+    memset(l, 0, sizeof *l);
+    l->report = l->gate = l->out = l->err = l->in = l->pty = -1;
+    l->pidns_container = spec->pidns == PIDNS_CONTAINER;
+    l->tty = spec->tty;
     /* The filter is compiled here, in the monitor (once per capability set for
      * RuntimeDefault): the child only installs it. */
     if (seccomp_prepare(&spec->security.seccomp,
                         credentials_of(&spec->security, devices_filtered(ctx->cgroup_dir, ctx->devices_v1_dir)).caps,
-                        &filter, &res->error) < 0)
+                        &l->filter, e) < 0)
         return -1;
-    context.seccomp = &filter;
-    if (pipe2(report, O_CLOEXEC) < 0) {
-        setup_fail(&res->error, errno, "pipe", "%s", strerror(errno));
+    context.seccomp = &l->filter;
+    if (pipe2(report, O_CLOEXEC) < 0 || pipe2(gate, O_CLOEXEC) < 0) {
+        setup_fail(e, errno, "pipe", "%s", strerror(errno));
         goto fail;
     }
+    context.gate_fd = gate[0];
     /* A terminal replaces all three pipes: its master is both the output the monitor logs
      * and the input attach writes to. */
     if (spec->tty) {
         if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, pty) < 0) {
-            setup_fail(&res->error, errno, "socketpair", "%s", strerror(errno));
+            setup_fail(e, errno, "socketpair", "%s", strerror(errno));
             goto fail;
         }
     } else if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 ||
                (spec->stdin_open && pipe2(in, O_CLOEXEC) < 0)) {
-        setup_fail(&res->error, errno, "pipe", "%s", strerror(errno));
+        setup_fail(e, errno, "pipe", "%s", strerror(errno));
         goto fail;
     }
     io = (struct child_stdio){.in = in[0], .out = out[1], .err = err[1], .pty_sock = pty[1]};
 
     child = clone_into_cgroup(spec, ctx);
     if (child < 0) {
-        setup_fail(&res->error, errno, "clone", "%s", strerror(errno));
+        setup_fail(e, errno, "clone", "%s", strerror(errno));
         goto fail;
     }
     if (child == 0) {
         close(report[0]);
+        close(gate[1]);
         if (out[0] >= 0)
             close(out[0]);
         if (err[0] >= 0)
@@ -415,7 +430,7 @@ int container_start(const struct spawn_spec *spec, const struct start_context *g
     /* Only the child may hold the write ends now, so EOF on the report pipe means exec
      * (or death), and EOF on the output pipes means the container closed them. */
     close(report[1]);
-    report[1] = -1;
+    close(gate[0]);
     if (out[1] >= 0)
         close(out[1]);
     if (err[1] >= 0)
@@ -424,12 +439,55 @@ int container_start(const struct spawn_spec *spec, const struct start_context *g
         close(in[0]);
     if (pty[1] >= 0)
         close(pty[1]);
-    out[1] = err[1] = in[0] = pty[1] = -1;
+    l->child = child;
+    l->report = report[0];
+    l->gate = gate[1];
+    l->out = out[0];
+    l->err = err[0];
+    l->in = in[1];
+    l->pty = pty[0];
+    return 0;
 
-    workload = spec->pidns == PIDNS_CONTAINER ? 0 : child;
+fail:
+    seccomp_program_release(&l->filter);
+    close_pair(report);
+    close_pair(gate);
+    close_pair(out);
+    close_pair(err);
+    close_pair(in);
+    close_pair(pty);
+    return -1;
+}
+
+static void close_fd(int *fd)
+{
+    if (*fd >= 0)
+        close(*fd);
+    *fd = -1;
+}
+
+void container_release(struct container_launch *l)
+{
+    if (l->gate < 0)
+        return;
+    /* A child that failed before its gate is gone: EPIPE (SIGPIPE is ignored), nothing to do. */
+    if (write(l->gate, "1", 1) < 0) {
+    }
+    close_fd(&l->gate);
+}
+
+int container_finish(struct container_launch *l, struct start_result *res)
+{
+    pid_t workload = l->pidns_container ? 0 : l->child;
+    int failed = 0;
+
+    container_release(l);
+
+    memset(res, 0, sizeof *res);
+    res->stdout_fd = res->stderr_fd = res->stdin_fd = -1;
     for (;;) {
         struct child_report r;
-        ssize_t n = read(report[0], &r, sizeof r);
+        ssize_t n = read(l->report, &r, sizeof r);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
@@ -445,20 +503,19 @@ int container_start(const struct spawn_spec *spec, const struct start_context *g
             failed = 1;
         }
     }
-    close(report[0]);
-    report[0] = -1;
+    close_fd(&l->report);
 
     /* The intermediate has done its part; reap it here so the event loop never sees it. */
-    if (spec->pidns == PIDNS_CONTAINER)
-        waitpid(child, NULL, 0);
+    if (l->pidns_container)
+        waitpid(l->child, NULL, 0);
     if (!failed && (res->hostpid <= 0 || workload <= 0)) {
         setup_fail(&res->error, ECHILD, "spawn", "the container process ended before it reported");
         failed = 1;
     }
-    if (!failed && spec->tty) {
+    if (!failed && l->tty) {
         /* Sent before exec, so it is queued by now. */
-        out[0] = fd_recv(pty[0]);
-        if (out[0] < 0) {
+        l->out = fd_recv(l->pty);
+        if (l->out < 0) {
             setup_fail(&res->error, EPROTO, "tty", "the container did not pass its terminal");
             failed = 1;
             kill(workload, SIGKILL);
@@ -472,24 +529,26 @@ int container_start(const struct spawn_spec *spec, const struct start_context *g
         goto fail;
     }
 
-    if (pty[0] >= 0)
-        close(pty[0]);
-    fcntl(out[0], F_SETFL, O_NONBLOCK);
-    if (err[0] >= 0)
-        fcntl(err[0], F_SETFL, O_NONBLOCK);
+    close_fd(&l->pty);
+    fcntl(l->out, F_SETFL, O_NONBLOCK);
+    if (l->err >= 0)
+        fcntl(l->err, F_SETFL, O_NONBLOCK);
     res->pid = workload;
-    res->stdout_fd = out[0];
-    res->stderr_fd = err[0];
-    res->stdin_fd = spec->tty ? -1 : in[1];
-    seccomp_program_release(&filter);
+    res->stdout_fd = l->out;
+    res->stderr_fd = l->err;
+    res->stdin_fd = l->tty ? -1 : l->in;
+    if (l->tty)
+        close_fd(&l->in);
+    seccomp_program_release(&l->filter);
     return 0;
 
 fail:
-    seccomp_program_release(&filter);
-    close_pair(report);
-    close_pair(out);
-    close_pair(err);
-    close_pair(in);
-    close_pair(pty);
+    seccomp_program_release(&l->filter);
+    close_fd(&l->report);
+    close_fd(&l->gate);
+    close_fd(&l->out);
+    close_fd(&l->err);
+    close_fd(&l->in);
+    close_fd(&l->pty);
     return -1;
 }

@@ -1,9 +1,13 @@
 /* container.h - start one container: fork, namespaces, root filesystem, exec.
  *
- * The monitor calls container_start and gets back either a running process (its exec has
- * succeeded) or the stage that failed. It waits for the outcome synchronously: setting up
- * a container takes a few milliseconds, and waiting keeps the monitor free of a
- * "starting" state and guarantees a container that never exec'd is never reported.
+ * In two steps: container_launch clones the container's process, which sets itself up
+ * (namespaces, root, credentials) and execs; container_finish waits for the outcome, either
+ * a running process (its exec has succeeded) or the stage that failed. Between the two the
+ * monitor may launch the pod's next container, so that both set up at once (pod.c), but it
+ * does nothing else: a container that never exec'd is never reported, and no other event is
+ * handled while a launch is unfinished. Set up side by side, they still exec in the order
+ * they were launched, as kubelet starts a pod's containers one after another: each child
+ * waits, its root made, until container_release gives it its turn.
  */
 #ifndef PODD_MONITOR_CONTAINER_H
 #define PODD_MONITOR_CONTAINER_H
@@ -21,7 +25,8 @@ struct start_context {
     const char *devices_v1_dir; /* without cgroup_dir: the v1 devices group to join, or NULL */
     int userns_fd;          /* hostUsers: false: the pod's user namespace, else -1 */
     unsigned long userns_root; /* the host ID of its root */
-    const struct seccomp_program *seccomp; /* set by container_start: compiled before the fork */
+    const struct seccomp_program *seccomp; /* set by container_launch: compiled before the fork */
+    int gate_fd;            /* set by container_launch: the child waits here for its turn to exec */
 };
 
 struct start_result {
@@ -33,10 +38,28 @@ struct start_result {
     struct setup_error error; /* why, when container_start returns -1 */
 };
 
-/* Start SPEC (its pidns already resolved: POD, OWN or CONTAINER). Returns 0 once the
- * workload has exec'd, or -1 with RES->error filled and no process left behind. */
-int container_start(const struct spawn_spec *spec, const struct start_context *ctx,
-                    struct start_result *res);
+/* A container cloned and setting itself up: what container_finish needs. */
+struct container_launch {
+    pid_t child;            /* the process cloned (for PIDNS_CONTAINER the intermediate) */
+    int report;             /* read end of the child's report pipe */
+    int gate;               /* write end of the child's gate: its turn to exec (container_release) */
+    int out, err, in, pty;  /* the monitor's ends of the stdio pipes / pty socket, or -1 */
+    int pidns_container, tty;
+    struct seccomp_program filter;
+};
+
+/* Clone SPEC's process (its pidns already resolved: POD, OWN or CONTAINER), which goes on
+ * to set itself up and exec. Returns 0 with L to finish, or -1 with E filled and nothing
+ * left behind. */
+int container_launch(const struct spawn_spec *spec, const struct start_context *ctx,
+                     struct container_launch *l, struct setup_error *e);
+
+/* Let L's child go on to exec (once its root is made). container_finish does it too. */
+void container_release(struct container_launch *l);
+
+/* Release L if not yet and wait for its outcome. Returns 0 once the workload has exec'd (RES filled), or -1 with
+ * RES->error filled and no process left behind. Either way L is spent. */
+int container_finish(struct container_launch *l, struct start_result *res);
 
 /* Look ARGV[0] up in the PATH of ENVP (the container's, not the monitor's) and exec it, as
  * execvpe does. Returns only on failure, with E filled (stage "exec"). */

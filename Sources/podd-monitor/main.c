@@ -355,6 +355,13 @@ static enum pod_verdict read_control(struct pod *p, uint32_t events)
     return verdict;
 }
 
+/* Whether podd's next message is already on the control connection. */
+static int message_waiting(const struct pod *p)
+{
+    char byte;
+    return p->control >= 0 && recv(p->control, &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+}
+
 static void accept_control(struct pod *p, int listen_fd)
 {
     int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
@@ -405,6 +412,9 @@ static _Noreturn void run(struct pod *p, int listen_fd, int sfd, const struct po
         }
         for (int i = 0; i < n; i++) {
             uint64_t tag = events[i].data.u64;
+            /* Every other event sees the pod's containers started or failed. */
+            if ((tag & 0xff) != EV_CONTROL)
+                pod_finish_launches(p);
             switch (tag & 0xff) {
             case EV_LISTEN:
                 accept_control(p, listen_fd);
@@ -412,6 +422,10 @@ static _Noreturn void run(struct pod *p, int listen_fd, int sfd, const struct po
             case EV_CONTROL:
                 if (p->control >= 0 && read_control(p, events[i].events) == POD_SHUTDOWN)
                     shutdown_pod(p, paths);
+                /* Containers launched stay unfinished only while podd's next message (the
+                 * pod's next spawn) is already waiting: they then set up side by side. */
+                if (!pod_launch_open(p) || !message_waiting(p))
+                    pod_finish_launches(p);
                 break;
             case EV_SIGNAL:
                 read_signals(p, sfd);
@@ -607,8 +621,11 @@ int main(int argc, char **argv)
         pod_send(&pod, &m);
     }
     /* Into the pod's v1 groups (limits and accounting where v2 lacks the controller) after
-     * `ready`, so that the move's RCU grace period overlaps podd storing the pod; containers
-     * start once the loop below reads their spawn, i.e. inside these groups. */
+     * `ready`, while podd stores the pod; containers start once the loop below reads their
+     * spawn, i.e. inside these groups. Through `tasks` the join costs no grace period, but
+     * it still waits for cgroup_mutex, which other pods' creates hold by turns: measured
+     * with 16 parallel creates, joining before `ready` put a p90 of 11.6 ms on each create
+     * (81 pods/s against 106). */
     if (cgroup_v1_enter_pod() < 0)
         fprintf(stderr, "podd-monitor: joining the pod's v1 cgroups: %s: its limits do not apply\n", strerror(errno));
     run(&pod, listen_fd, sfd, &paths);

@@ -150,17 +150,75 @@ void pod_init(struct pod *p, const char *cgroup_dir, const char *shm_dir, int sh
     sessions_init(p);
 }
 
+/* The outcome of slot SLOT's launch: "started" (the process has exec'd), or "failed" and the
+ * slot freed. */
+static void finish_launch(struct pod *p, int slot)
+{
+    struct container *c = &p->containers[slot];
+    struct start_result res;
+    struct epoll_event ev;
+
+    if (container_finish(&c->launch, &res) < 0) {
+        send_failed(p, c->name, res.error.stage, res.error.err, res.error.message);
+        free_slot(p, c);
+        return;
+    }
+    c->state = CONTAINER_RUNNING;
+    c->pid = res.pid;
+    c->hostpid = res.hostpid;
+    c->started_at = now_ns();
+    /* The process has exec'd but is not reaped before we return to the event loop, so
+     * /proc/HOSTPID exists even if it already exited. */
+    if (proc_starttime(res.hostpid, &c->starttime) < 0)
+        c->starttime = 0;
+    c->stdin_fd = res.stdin_fd;
+    if (log_stream_open(&c->out, res.stdout_fd, "stdout") < 0) {
+        close(res.stdout_fd);
+        c->out.fd = -1;
+    }
+    /* A terminal has one output, the pty's master: no stderr stream. */
+    if (res.stderr_fd >= 0 && log_stream_open(&c->err, res.stderr_fd, "stderr") < 0) {
+        close(res.stderr_fd);
+        c->err.fd = -1;
+    }
+    c->out.journal = c->err.journal = c->journal;
+    c->out.priority = 6;
+    c->err.priority = 3;
+    for (unsigned s = 0; s < 2; s++) {
+        struct log_stream *ls = s == 0 ? &c->out : &c->err;
+        if (ls->fd < 0)
+            continue;
+        ev.events = EPOLLIN;
+        ev.data.u64 = EV_STREAM_TAG(slot, s);
+        if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, ls->fd, &ev) < 0)
+            log_stream_close(ls, &c->log); /* output lost rather than a stuck writer */
+    }
+    send_state(p, c, "started");
+}
+
+void pod_finish_launches(struct pod *p)
+{
+    /* In launch order: podd hears "started" in the order it sent the spawns. */
+    for (int i = 0; i < p->launching_count; i++)
+        finish_launch(p, p->launching[i]);
+    p->launching_count = 0;
+}
+
+int pod_launch_open(const struct pod *p)
+{
+    return p->launching_count > 0 && p->launching_count < POD_LAUNCHES_MAX;
+}
+
 static void handle_spawn(struct pod *p, const struct msg *msg)
 {
     struct spawn_spec spec;
     struct start_context ctx = {.cgroup_dir = p->cgroup_dir, .shm_dir = p->shm_dir,
                                 .target_pidns_fd = -1, .devices_v1_dir = p->devices_v1_dir,
                                 .userns_fd = p->userns_fd, .userns_root = p->userns_root};
-    struct start_result res;
+    struct setup_error e;
     struct container *c, *old;
     char err[512];
     int slot = -1;
-    struct epoll_event ev;
 
     if (spawn_spec_parse(msg, &spec, err, sizeof err) < 0) {
         const char *name = msg_get(msg, "name");
@@ -179,7 +237,15 @@ static void handle_spawn(struct pod *p, const struct msg *msg)
         goto out;
     }
 
+    /* A spawn of a name still being launched, or one joining another container's PID
+     * namespace, needs the launches before it finished (running, or failed); so does one
+     * past the most launched at once. */
     old = find(p, spec.name);
+    if ((old != NULL && old->state == CONTAINER_STARTING) || spec.pidns == PIDNS_CONTAINER ||
+        p->launching_count >= POD_LAUNCHES_MAX) {
+        pod_finish_launches(p);
+        old = find(p, spec.name);
+    }
     if (old != NULL && old->state == CONTAINER_RUNNING) {
         send_failed(p, spec.name, "spawn", EEXIST, "a container of this name is running");
         goto out;
@@ -221,7 +287,6 @@ static void handle_spawn(struct pod *p, const struct msg *msg)
      * any process is in it (a privileged container has every device: no list). */
     if (p->cgroup_dir != NULL) {
         char dir[PATH_MAX];
-        struct setup_error e;
         if (cgroup_container_dir(dir, sizeof dir, p->cgroup_dir, spec.name) < 0 || cgroup_make_fresh(dir) < 0) {
             snprintf(err, sizeof err, "create the cgroup %s/%s: %s", p->cgroup_dir, spec.name, strerror(errno));
             send_failed(p, spec.name, "cgroup", errno, err);
@@ -254,47 +319,23 @@ static void handle_spawn(struct pod *p, const struct msg *msg)
         }
     }
 
-    if (container_start(&spec, &ctx, &res) < 0) {
-        send_failed(p, spec.name, res.error.stage, res.error.err, res.error.message);
+    if (container_launch(&spec, &ctx, &c->launch, &e) < 0) {
+        send_failed(p, spec.name, e.stage, e.err, e.message);
         log_file_close(&c->log);
         goto out;
     }
-
-    c->state = CONTAINER_RUNNING;
+    /* Launched: the process sets itself up while the monitor reads podd's next message (the
+     * pod's other containers, sent together): pod_finish_launches reports the outcome. */
+    c->state = CONTAINER_STARTING;
     snprintf(c->name, sizeof c->name, "%s", spec.name);
-    c->pid = res.pid;
-    c->hostpid = res.hostpid;
-    c->started_at = now_ns();
-    /* The process has exec'd but is not reaped before we return to the event loop, so
-     * /proc/HOSTPID exists even if it already exited. */
-    if (proc_starttime(res.hostpid, &c->starttime) < 0)
-        c->starttime = 0;
-    c->stdin_fd = res.stdin_fd;
     c->tty = spec.tty;
     c->stdin_once = spec.stdin_once;
-    if (log_stream_open(&c->out, res.stdout_fd, "stdout") < 0) {
-        close(res.stdout_fd);
-        c->out.fd = -1;
-    }
-    /* A terminal has one output, the pty's master: no stderr stream. */
-    if (res.stderr_fd >= 0 && log_stream_open(&c->err, res.stderr_fd, "stderr") < 0) {
-        close(res.stderr_fd);
-        c->err.fd = -1;
-    }
     c->journal = journal_sink_new(msg);
-    c->out.journal = c->err.journal = c->journal;
-    c->out.priority = 6;
-    c->err.priority = 3;
-    for (unsigned s = 0; s < 2; s++) {
-        struct log_stream *ls = s == 0 ? &c->out : &c->err;
-        if (ls->fd < 0)
-            continue;
-        ev.events = EPOLLIN;
-        ev.data.u64 = EV_STREAM_TAG(slot, s);
-        if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, ls->fd, &ev) < 0)
-            log_stream_close(ls, &c->log); /* output lost rather than a stuck writer */
-    }
-    send_state(p, c, "started");
+    /* The first of a batch may exec as soon as its root is made; the others wait for the
+     * ones before them (pod_finish_launches, in order). */
+    if (p->launching_count == 0)
+        container_release(&c->launch);
+    p->launching[p->launching_count++] = slot;
 
 out:
     if (ctx.target_pidns_fd >= 0)
@@ -377,6 +418,10 @@ enum pod_verdict pod_handle_message(struct pod *p, char *buf, size_t len, struct
         return POD_CONTINUE;
     }
     op = msg.fields[0].value;
+    /* Only a spawn may follow a launch unfinished: anything else sees every container
+     * started or failed. */
+    if (strcmp(op, "spawn") != 0)
+        pod_finish_launches(p);
     if (strcmp(op, "spawn") == 0) {
         handle_spawn(p, &msg);
     } else if (strcmp(op, "signal") == 0) {
@@ -453,6 +498,9 @@ void pod_reap(struct pod *p)
     int status;
     pid_t pid;
 
+    /* A launched child that died is found by its launch (a failure report, or EOF before
+     * any): finish those first, so that an exit is never reported before its start. */
+    pod_finish_launches(p);
     /* waitpid(-1): the monitor is the parent of its containers and, as the pod's PID 1 or
      * a subreaper, of every orphan they leave; those are reaped and otherwise ignored. */
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
@@ -475,6 +523,7 @@ void pod_shutdown(struct pod *p)
     struct timespec pause = {0, 5 * 1000 * 1000};
     int running;
 
+    pod_finish_launches(p);
     session_shutdown(p);
     for (int i = 0; i < MAX_CONTAINERS; i++)
         if (p->containers[i].state == CONTAINER_RUNNING)

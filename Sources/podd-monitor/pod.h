@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "container.h"
 #include "logwriter.h"
 #include "spawn_spec.h"
 
@@ -26,7 +27,12 @@ enum event_kind { EV_LISTEN = 1, EV_CONTROL, EV_SIGNAL, EV_STREAM, EV_SESSION };
 /* Exec and attach sessions at once: each holds a socket and a few descriptors. */
 #define MAX_SESSIONS 64
 
-enum container_state { SLOT_FREE = 0, CONTAINER_RUNNING, CONTAINER_EXITED };
+/* CONTAINER_STARTING: launched, its outcome not read yet (pod_finish_launches). */
+enum container_state { SLOT_FREE = 0, CONTAINER_STARTING, CONTAINER_RUNNING, CONTAINER_EXITED };
+
+/* Containers launched at once before their outcomes are read: a pod's spawns arrive
+ * together (podd sends every start of one decision at once). */
+#define POD_LAUNCHES_MAX 8
 
 struct container {
     enum container_state state;
@@ -43,6 +49,7 @@ struct container {
     struct journal_sink *journal; /* where output is forwarded too, or NULL */
     int stdin_fd;                 /* stdin=1: the write end of its stdin pipe, else -1 */
     int tty, stdin_once;          /* as spawned */
+    struct container_launch launch; /* while CONTAINER_STARTING */
 };
 
 enum session_kind { SESSION_FREE = 0, SESSION_EXEC, SESSION_ATTACH };
@@ -74,6 +81,8 @@ struct pod {
     int control; /* the current podd connection, -1 when none */
     struct container containers[MAX_CONTAINERS];
     struct session sessions[MAX_SESSIONS];
+    int launching[POD_LAUNCHES_MAX]; /* slots CONTAINER_STARTING, in launch order */
+    int launching_count;
 };
 
 enum pod_verdict { POD_CONTINUE, POD_SHUTDOWN };
@@ -98,6 +107,13 @@ void pod_send_error(struct pod *p, const char *request, const char *name, const 
 
 /* Read what a container wrote on stream STREAM (0 stdout, 1 stderr) of slot SLOT. */
 void pod_stream_ready(struct pod *p, unsigned slot, unsigned stream);
+
+/* Read the outcome of every container launched and not finished: "started" or "failed",
+ * in launch order. Called before any event other than the next spawn. */
+void pod_finish_launches(struct pod *p);
+
+/* Whether a launch is unfinished and another may join it. */
+int pod_launch_open(const struct pod *p);
 
 /* Reap every child that has ended; report containers' exits. */
 void pod_reap(struct pod *p);

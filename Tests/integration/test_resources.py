@@ -89,6 +89,41 @@ def test_limits_are_written_where_the_machine_has_the_controller(podd):
         assert d is None or not os.path.exists(d), f"{d} left behind"
 
 
+def test_every_process_of_a_pod_without_limits_is_in_its_v1_groups(podd):
+    """The monitor joins the pod's v1 groups (where v2 lacks the controller) one thread at a
+    time through `tasks`, which spares the grace period a cgroup.procs move costs: the whole
+    pod must still be in them, the monitor and each container with its children."""
+    r = podd.create(pod_manifest("acct", [{"name": "a", "command": ["sh", "-c", "sleep 100000 & exec sleep 100000"]},
+                                          {"name": "b", "command": ["sleep", "100000"]}],
+                                 terminationGracePeriodSeconds=0))
+    assert r.status == 201, r.text
+    podd.wait_running("acct")
+    uid = podd.pod("acct")["metadata"]["uid"]
+    groups = [d for d in (controller_dir(c, uid) for c in ("memory", "cpuacct", "pids"))
+              if d and not (UNIFIED and d.startswith(UNIFIED))]
+    if not UNIFIED or not groups:
+        pytest.skip("no v1 hierarchy holds a controller podd uses here, or no v2 group to list the pod from")
+    monitor = int((podd.run_dir / "pods" / uid / "monitor.pid").read_text().split()[0])
+
+    def pod_processes():
+        # The pod's v2 group and its children hold every process of the pod (born there).
+        pids = set()
+        for root, _dirs, files in os.walk(f"{UNIFIED}/podd/{uid}"):
+            if "cgroup.procs" in files:
+                pids |= {int(p) for p in read(f"{root}/cgroup.procs").split()}
+        return pids if len(pids) >= 4 else None
+
+    pids = wait_for(pod_processes, what="the monitor and three container processes")
+    assert monitor in pids
+    for group in groups:
+        procs = {int(p) for p in read(f"{group}/cgroup.procs").split()}
+        assert pids <= procs, f"{group}: {sorted(pids - procs)} of the pod are not in it"
+        # Threads too: a thread left behind would be charged elsewhere.
+        tasks = {int(t) for t in read(f"{group}/tasks").split()}
+        for pid in pids:
+            assert {int(t) for t in os.listdir(f"/proc/{pid}/task")} <= tasks
+
+
 def test_a_guaranteed_pod_is_guaranteed(podd):
     assert podd.create(resources_pod("g", "exec sleep 100000", {"limits": {"cpu": "1", "memory": "32Mi"}})).status == 201
     wait_for(lambda: podd.pod("g")["status"].get("qosClass") == "Guaranteed", what="qosClass Guaranteed")

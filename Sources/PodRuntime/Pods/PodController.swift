@@ -157,6 +157,9 @@ public actor PodController {
         apply(lifecycle.handle(made, at: now))
     }
 
+    /// Spawns built by `start` in the current batch of actions, not sent yet (`sendSpawns`).
+    private var unsentSpawns: [(name: String, message: ControlMessage)] = []
+
     /// What `prepare` made of the sandbox, for the `admit` that follows it.
     private var prepared: PodLifecycle.Event?
 
@@ -337,8 +340,21 @@ public actor PodController {
     /// once, and its actions join the queue.
     func apply(_ actions: [PodLifecycle.Action]) {
         var queue = actions[...]
-        while let action = queue.popFirst() {
+        while true {
+            guard let action = queue.popFirst() else {
+                // The spawns of this batch go out together; a send that failed is reported
+                // to the machine, whose actions join the queue.
+                let failures = sendSpawns()
+                if failures.isEmpty || gone { break }
+                for failure in failures { queue += lifecycle.handle(failure, at: RuntimeClock.now()) }
+                continue
+            }
             if gone { break }
+            if case .start = action {} else if !unsentSpawns.isEmpty {
+                // Whatever else the machine asked for reaches the monitor after the spawns
+                // before it, in order.
+                for failure in sendSpawns() { queue += lifecycle.handle(failure, at: RuntimeClock.now()) }
+            }
             var reply: PodLifecycle.Event?
             switch action {
             case let .start(name): reply = start(name)
@@ -360,8 +376,28 @@ public actor PodController {
             }
             if let reply { queue += lifecycle.handle(reply, at: RuntimeClock.now()) }
         }
+        unsentSpawns = []
         watchStorage()
         publish()
+    }
+
+    /// Sends the spawns `start` built, in order, and says "Created" for each; returns what
+    /// the machine must hear about those that could not be sent.
+    private func sendSpawns() -> [PodLifecycle.Event] {
+        let spawns = unsentSpawns
+        unsentSpawns = []
+        var failures: [PodLifecycle.Event] = []
+        for (name, message) in spawns {
+            do throws(OSError) {
+                guard let sandbox else { throw OSError("send to the pod's monitor (gone)", code: ESRCH) }
+                try sandbox.send(message)
+                record(type: "Normal", reason: "Created", message: "Created container \(name)", container: name)
+            } catch {
+                failures.append(.startFailed(name, reason: "CreateContainerError", message: "container \(name): \(error)",
+                                             terminated: true))
+            }
+        }
+        return failures
     }
 
     /// Sends the container's spawn to the monitor; returns what the machine must hear when
@@ -410,8 +446,9 @@ public actor PodController {
             for (file, value) in context.cgroups?.containerSettingsV2(limits) ?? [] {
                 message.append("cgroup.set", file + "=" + value)
             }
-            try sandbox.send(message)
-            record(type: "Normal", reason: "Created", message: "Created container \(name)", container: name)
+            // Sent with the other starts of this batch (sendSpawns): the monitor sets up
+            // the containers of one batch side by side.
+            unsentSpawns.append((name, message))
             return nil
         } catch let e as ContainerLaunch.LaunchError {
             switch e {
