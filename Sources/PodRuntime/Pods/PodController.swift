@@ -407,7 +407,7 @@ public actor PodController {
             return .startFailed(name, reason: "CreateContainerError", message: "container \(name) is not in the pod's spec",
                                 terminated: false)
         }
-        guard let sandbox else {
+        guard sandbox != nil else {
             return .startFailed(name, reason: "CreateContainerError", message: "the pod sandbox is not running", terminated: false)
         }
         switch imageReadiness(name, def) {
@@ -450,8 +450,8 @@ public actor PodController {
             // the containers of one batch side by side.
             unsentSpawns.append((name, message))
             return nil
-        } catch let e as ContainerLaunch.LaunchError {
-            switch e {
+        } catch {
+            switch error {
             case let .imageMissing(image):
                 return .startFailed(name, reason: "ErrImageNeverPull",
                                     message: "Container image \"\(image)\" is not present with pull policy of Never",
@@ -467,8 +467,6 @@ public actor PodController {
             case let .securityProfile(why):
                 return .startFailed(name, reason: "CreateContainerError", message: why, terminated: false)
             }
-        } catch {
-            return .startFailed(name, reason: "CreateContainerError", message: "container \(name): \(error)", terminated: true)
         }
     }
 
