@@ -377,6 +377,19 @@ def kill_pods_behind_podd(d):
     wait_for(lambda: not subprocess.run(["pgrep", "-f", f"podd-monitor --pod-dir {d.run_dir}/"], capture_output=True).stdout,
              timeout=30, what="monitors gone")
     shutil.rmtree(d.run_dir, ignore_errors=True)
+    # A reboot empties /sys/fs/cgroup too: the pods' groups go, in every hierarchy, bottom up.
+    # (Left in place they would measure podd's clean-up after a crash, not a start after a
+    # reboot: each leftover pod costs podd's recovery its v1 rmdirs.)
+    uids = {p.name for p in d.state_dir.glob("pods/*")}
+    for hierarchy in Path("/sys/fs/cgroup").iterdir():
+        for top in hierarchy.glob("podd*"):
+            for group in (top / uid for uid in uids):
+                if group.is_dir():
+                    for sub in sorted((g for g in group.rglob("*") if g.is_dir()), key=lambda g: -len(g.parts)) + [group]:
+                        try:
+                            os.rmdir(sub)
+                        except OSError:
+                            pass
 
 
 def bench_ready_and_readopt(tmp, tar):
