@@ -3,6 +3,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
+import Synchronization
 
 /// HTTP/1.1 for the registry client, over SwiftNIO, plain or TLS (the system's CA bundle, or
 /// no verification for a host listed under `registries.insecure`). One connection per
@@ -16,29 +17,14 @@ struct RegistryHTTPClient: Sendable {
     var connectTimeout: TimeAmount = .seconds(15)
     var idleReadTimeout: TimeAmount = .seconds(30)
     let group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
-    private let verifyingTLS: NIOSSLContext?
-    private let trustingTLS: NIOSSLContext?
-    /// Why TLS contexts could not be made (a missing or broken CA bundle), for the error.
-    private let tlsSetupFailure: String?
+    /// Made at the first HTTPS exchange, not with the client: the contexts parse the system's
+    /// whole CA bundle (about 140 certificates, twice), which podd's start would otherwise pay
+    /// before READY although most podds never pull over TLS.
+    private let tls = TLSContexts()
 
     static let userAgent = "podd"
 
-    init() {
-        var verifying = TLSConfiguration.makeClientConfiguration()
-        verifying.applicationProtocols = ["http/1.1"]
-        var trusting = verifying
-        trusting.certificateVerification = .none
-        var contexts: (NIOSSLContext, NIOSSLContext)?
-        var failure: String?
-        do {
-            contexts = (try NIOSSLContext(configuration: verifying), try NIOSSLContext(configuration: trusting))
-        } catch {
-            failure = "\(error)"
-        }
-        verifyingTLS = contexts?.0
-        trustingTLS = contexts?.1
-        tlsSetupFailure = failure
-    }
+    init() {}
 
     /// A response's status line and headers.
     struct Response: Sendable {
@@ -75,9 +61,12 @@ struct RegistryHTTPClient: Sendable {
     }
 
     private func connect(_ location: HTTPLocation, verifyTLS: Bool) async throws -> NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart> {
-        let tls = location.isSecure ? (verifyTLS ? verifyingTLS : trustingTLS) : nil
-        if location.isSecure && tls == nil {
-            throw TransportError(.tls, "tls: cannot set up TLS (the system's CA certificates in /etc/ssl/certs): \(tlsSetupFailure ?? "unknown error")")
+        let tls: NIOSSLContext?
+        switch location.isSecure ? self.tls.get() : nil {
+        case nil: tls = nil
+        case let .success(contexts): tls = verifyTLS ? contexts.verifying : contexts.trusting
+        case let .failure(failure):
+            throw TransportError(.tls, "tls: cannot set up TLS (the system's CA certificates in /etc/ssl/certs): \(failure.reason)")
         }
         // SNI takes names only, never an IP address.
         let serverName = Self.isIPAddress(location.host) ? nil : location.host
@@ -257,5 +246,40 @@ final class IdleReadFailure: ChannelInboundHandler, Sendable {
             return
         }
         context.fireUserInboundEventTriggered(event)
+    }
+}
+
+/// The client's two TLS contexts (verifying, and trusting any certificate for the registries
+/// listed insecure), made once, on first use, by whichever exchange needs them first.
+private final class TLSContexts: Sendable {
+    struct Contexts: Sendable {
+        let verifying: NIOSSLContext
+        let trusting: NIOSSLContext
+    }
+
+    /// Why the contexts could not be made (a missing or broken CA bundle).
+    struct SetupFailure: Error {
+        let reason: String
+    }
+
+    private let made = Mutex<Result<Contexts, SetupFailure>?>(nil)
+
+    func get() -> Result<Contexts, SetupFailure> {
+        made.withLock { made in
+            if let made { return made }
+            var verifying = TLSConfiguration.makeClientConfiguration()
+            verifying.applicationProtocols = ["http/1.1"]
+            var trusting = verifying
+            trusting.certificateVerification = .none
+            let result: Result<Contexts, SetupFailure>
+            do {
+                result = .success(Contexts(verifying: try NIOSSLContext(configuration: verifying),
+                                           trusting: try NIOSSLContext(configuration: trusting)))
+            } catch {
+                result = .failure(SetupFailure(reason: "\(error)"))
+            }
+            made = result
+            return result
+        }
     }
 }
