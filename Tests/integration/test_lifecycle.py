@@ -272,7 +272,9 @@ def test_pod_restart_keeps_uid_emptydir_and_network(podd):
     assert p["metadata"]["uid"] == uid
     assert statuses(p, "initContainerStatuses")["init"]["restartCount"] >= 2   # pod scope: init re-ran
     data = podd.state_dir / "pods" / uid / "volumes" / "d"
-    assert (data / "runs").read_text().count("run") >= 3
+    # "running" means the third run's process has started, not that its shell has written yet.
+    wait_for(lambda: (data / "runs").read_text().count("run") >= 3, timeout=10, what="the third run's line")
+    wait_for(lambda: len((data / "net").read_text().split()) >= 3, timeout=10, what="the third run's netns line")
     nets = set((data / "net").read_text().split())
     assert len(nets) == 1, f"the pod's network namespace changed across restarts: {nets}"
 
