@@ -102,6 +102,11 @@ public final class Daemon: Sendable {
 
         let (recovered, errors) = await registry.recover()
         for e in errors { logger.error("\(e)") }
+        let leftovers = await registry.collectLeftovers()
+        for e in leftovers.errors { logger.error("\(e)") }
+        if !leftovers.swept.isEmpty {
+            logger.info("removed what \(leftovers.swept.count) gone pod(s) left (run or log directories, cgroups, monitors): \(leftovers.swept.joined(separator: ", "))")
+        }
         if let network { await Self.collectStaleAttachments(network, registry: registry, logger: logger) }
 
         let socket = try APISocket.make(path: config.socket, groupName: config.socketGroup)

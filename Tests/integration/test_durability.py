@@ -199,6 +199,36 @@ def test_monitor_killed_while_podd_away_starts_afresh_without_leftovers(podd):
     assert len(monitors(podd)) == 1
 
 
+def test_sandbox_of_a_pod_never_stored_is_removed_at_the_next_start(podd):
+    # podd makes a pod's sandbox while its desired state is being stored; killed between
+    # the two, it leaves a running monitor, a cgroup and directories for a pod it never
+    # acknowledged. The same is made here for real: a running pod, podd killed, its stored
+    # state removed. The next podd removes all of it, and answers for the pod nowhere.
+    podd.create(pod_manifest("half", [("c", "exec sleep 3600")], volumes=[{"name": "d", "emptyDir": {}}]))
+    podd.wait_running("half")
+    uid = podd.pod("half")["metadata"]["uid"]
+    procs = container_procs(podd, "half", "c")
+    mons = monitors(podd)
+    run_dir = podd.run_dir / "pods" / uid
+    log_dirs = [d for d in (podd.state_dir / "logs").iterdir() if d.name.endswith("_" + uid)]
+    assert run_dir.is_dir() and len(log_dirs) == 1 and len(mons) == 1
+    podd.stop(signal.SIGKILL)
+    subprocess.run(["rm", "-rf", str(podd.state_dir / "pods" / uid)], check=True)
+    podd.start()
+    assert podd.pod("half") is None
+    wait_for(lambda: not monitors(podd), timeout=10, what="the monitor of the never-stored pod killed")
+    assert not any(alive(p, t) for p, t in procs.items()), "a container of the never-stored pod still runs"
+    assert not run_dir.exists()
+    assert not log_dirs[0].exists()
+    groups = [Path(b) / uid for b in ("/sys/fs/cgroup/unified/podd", "/sys/fs/cgroup/podd")]
+    groups += [Path("/sys/fs/cgroup") / c / "podd" / uid for c in ("memory", "cpu", "cpuacct", "pids", "hugetlb")]
+    assert not [g for g in groups if g.exists()]
+    assert uid in podd.log_text(), "podd's log does not say what it removed"
+    # A pod created now starts as usual.
+    podd.create(pod_manifest("next", [("c", "exec sleep 3600")]))
+    podd.wait_running("next")
+
+
 def test_init_containers_and_sidecar_are_not_rerun_after_a_restart(podd):
     m = pod_manifest("seq", [("app", "exec sleep 3600")], terminationGracePeriodSeconds=0,
                      initContainers=[{"name": "init", "image": "busybox", "command": ["sh", "-c", "echo init-ran"]},

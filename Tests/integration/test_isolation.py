@@ -1,6 +1,7 @@
 """What a default pod may not reach: host devices (runc's device allowlist, enforced by a BPF
 device program on the container's cgroup v2 group, or by the v1 devices controller), new
 namespaces (a seccomp filter), and descriptors of podd or the monitor (issue 9, items 2 and 15)."""
+import glob
 import os
 import shutil
 import socket
@@ -107,6 +108,9 @@ def test_without_a_cgroup_v2_group_the_v1_devices_controller_holds_the_list(busy
             shutil.rmtree(root, ignore_errors=True)
     finally:
         os.rmdir(f"{unified}/{parent}")
+        # podd made its base group of that name on each v1 hierarchy it uses too.
+        for base in glob.glob(f"/sys/fs/cgroup/*/{parent}"):
+            os.rmdir(base)
 
 
 def fds_of(pid):

@@ -387,6 +387,20 @@ public actor PodRegistry {
         return (count, errors)
     }
 
+    /// Removes what pods podd does not have left behind (PodLeftovers): run after `recover`,
+    /// before the API serves, so that every pod podd has is known. Returns the uids swept and
+    /// the errors.
+    public func collectLeftovers() async -> (swept: [String], errors: [String]) {
+        let known = Set(controllers.values.map(\.uid))
+        let sweeper = PodLeftovers(runDir: ctx.config.runDir, stateDir: ctx.config.stateDir, cgroups: ctx.cgroups)
+        return await withCheckedContinuation { done in
+            DetachedThread.run {
+                let found = sweeper.find(known: known)
+                done.resume(returning: (found.map(\.uid), found.flatMap(sweeper.remove)))
+            }
+        }
+    }
+
     // MARK: - Watch
 
     /// The resourceVersion of the latest change: what a list answered now carries, and the
