@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdint.h>
 #include <sched.h>
 #include <time.h>
 #include <fcntl.h>
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -177,21 +179,20 @@ ssize_t pod_recv_message(int sock, void *buf, size_t len, int *fds, int maxfds, 
 #define SYS_clone3 435
 #endif
 
-pid_t pod_spawn_in_cgroup(const char *path, char *const argv[], char *const envp[], int fd3, int cgroup_fd) {
-    struct clone_args args;
-    memset(&args, 0, sizeof args);
-    // CLONE_VFORK: podd waits until the child has exec'd (or failed), as posix_spawn does;
-    // no CLONE_VM, so the child has its own copy of memory and may not disturb podd's.
-    args.flags = CLONE_INTO_CGROUP | CLONE_VFORK;
-    args.exit_signal = SIGCHLD;
-    args.cgroup = (unsigned long long)cgroup_fd;
-    // Everything the child needs is prepared here: after clone3 it makes raw,
-    // async-signal-safe calls only (sigaction, sigprocmask, open, dup2, fcntl, setsid,
-    // execve, _exit), never malloc: podd is multi-threaded and another thread may hold the
-    // allocator's lock at the moment of the clone.
-    long pid = syscall(SYS_clone3, &args, sizeof args);
-    if (pid != 0) return (pid_t)pid;   // parent (or -1)
+/* What the spawned child does between clone3 and execve: default signal dispositions and an
+ * empty mask, /dev/null on 0, fd3 on 3, nothing else open, a session of its own. Raw,
+ * async-signal-safe calls only (sigaction, sigprocmask, open, dup2, fcntl, close_range,
+ * setsid, execve, _exit), never malloc: the child may share podd's memory (below), and
+ * another thread of podd may hold the allocator's lock at the moment of the clone. */
+struct spawn_child_args {
+    const char *path;
+    char *const *argv;
+    char *const *envp;
+    int fd3;
+};
 
+static int spawn_child(void *p) {
+    const struct spawn_child_args *a = p;
     struct sigaction dfl;
     memset(&dfl, 0, sizeof dfl);
     dfl.sa_handler = SIG_DFL;
@@ -204,16 +205,88 @@ pid_t pod_spawn_in_cgroup(const char *path, char *const argv[], char *const envp
     sigprocmask(SIG_SETMASK, &none, NULL);
     int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (devnull < 0 || dup2(devnull, 0) < 0) _exit(126);
-    if (fd3 == 3) {
+    if (a->fd3 == 3) {
         if (fcntl(3, F_SETFD, 0) < 0) _exit(126);
-    } else if (fd3 >= 0) {
-        if (dup2(fd3, 3) < 0) _exit(126);   // dup2 clears FD_CLOEXEC on 3
+    } else if (a->fd3 >= 0) {
+        if (dup2(a->fd3, 3) < 0) _exit(126);   // dup2 clears FD_CLOEXEC on 3
     }
     // As in pod_spawn: 0-2 and 3 only, whatever another thread opened without close-on-exec.
-    syscall(SYS_close_range, fd3 >= 0 ? 4U : 3U, ~0U, 0U);
+    syscall(SYS_close_range, a->fd3 >= 0 ? 4U : 3U, ~0U, 0U);
     setsid();
-    execve(path, argv, envp);
+    execve(a->path, a->argv, a->envp);
     _exit(127);
+}
+
+#if defined(__x86_64__)
+/* long pod_clone3_call(struct clone_args *args, size_t size, int (*fn)(void *), void *arg):
+ * clone3, then in the child (on the stack args names) fn(arg) and exit with its result. C
+ * cannot do this with CLONE_VM: the child would return from the syscall wrapper into the
+ * parent's stack frames. The child starts with the parent's registers but for rax (0),
+ * rcx and r11, and rsp at the top of its stack (16-byte aligned: the call makes it as a
+ * function entry expects). */
+long pod_clone3_call(struct clone_args *args, size_t size, int (*fn)(void *), void *arg);
+__asm__(
+    ".text\n"
+    ".globl pod_clone3_call\n"
+    ".hidden pod_clone3_call\n"
+    ".type pod_clone3_call,@function\n"
+    "pod_clone3_call:\n"
+    "    mov %rdx, %r9\n"
+    "    mov %rcx, %r8\n"
+    "    mov $435, %eax\n"
+    "    syscall\n"
+    "    test %rax, %rax\n"
+    "    jnz 1f\n"
+    "    xor %ebp, %ebp\n"
+    "    mov %r8, %rdi\n"
+    "    call *%r9\n"
+    "    mov %eax, %edi\n"
+    "    mov $60, %eax\n"
+    "    syscall\n"
+    "    hlt\n"
+    "1:  ret\n"
+    ".size pod_clone3_call, .-pod_clone3_call\n");
+#define POD_SPAWN_SHARES_MEMORY 1
+#endif
+
+pid_t pod_spawn_in_cgroup(const char *path, char *const argv[], char *const envp[], int fd3, int cgroup_fd) {
+    struct spawn_child_args child = {.path = path, .argv = argv, .envp = envp, .fd3 = fd3};
+    struct clone_args args;
+    memset(&args, 0, sizeof args);
+    args.exit_signal = SIGCHLD;
+    args.cgroup = (unsigned long long)cgroup_fd;
+#ifdef POD_SPAWN_SHARES_MEMORY
+    /* CLONE_VM | CLONE_VFORK, as posix_spawn: the child runs in podd's memory, on a stack of
+     * its own, and this thread waits until it has exec'd (or exited). Copying podd's page
+     * tables for a child that execs at once (a fork) cost about 1 ms of every pod start,
+     * and copy-on-write faults in podd after it. Every signal stays blocked from before the
+     * clone until the child has reset its handlers: a handler of podd's must never run in
+     * the child. */
+    enum { STACK = 64 * 1024 };
+    void *stack = mmap(NULL, STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stack == MAP_FAILED) return -1;
+    // Raw: glibc's wrappers leave its own two internal signals unblocked.
+    sigset_t all, old;
+    memset(&all, 0xff, sizeof all);
+    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, &old, _NSIG / 8);
+    args.flags = CLONE_INTO_CGROUP | CLONE_VM | CLONE_VFORK;
+    args.stack = (unsigned long long)(uintptr_t)stack;
+    args.stack_size = STACK;
+    long pid = pod_clone3_call(&args, sizeof args, spawn_child, &child);
+    int saved = errno;
+    if (pid < 0) saved = (int)-pid;   // the raw syscall's error
+    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, _NSIG / 8);
+    munmap(stack, STACK);
+    if (pid < 0) { errno = saved; return -1; }
+    return (pid_t)pid;
+#else
+    // A fork (no CLONE_VM): the child has its own copy of memory.
+    args.flags = CLONE_INTO_CGROUP | CLONE_VFORK;
+    long pid = syscall(SYS_clone3, &args, sizeof args);
+    if (pid != 0) return (pid_t)pid;   // parent (or -1)
+    spawn_child(&child);
+    _exit(127);
+#endif
 }
 
 
