@@ -90,7 +90,7 @@ final class RuntimeFixture: Sendable {
             }
             let sandbox = FakeSandbox()
             sandboxes.withLock { $0.append(sandbox) }
-            return sandbox
+            return SandboxLaunch { sandbox }
         }
         self.context = context
     }

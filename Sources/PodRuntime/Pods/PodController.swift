@@ -28,9 +28,11 @@ public struct RuntimeContext: Sendable {
     public var network: PodAttachments?
     /// Pod names to addresses, kept in every networked pod's /etc/hosts.
     public var podNames: PodNameTable?
-    /// Makes a pod's sandbox: the monitor, by default; tests put a fake one in its place.
-    public var makeSandbox: @Sendable (PodSandbox.Options, Reactor) throws -> any SandboxChannel = { options, reactor in
-        try PodSandbox.start(options, reactor: reactor)
+    /// Starts making a pod's sandbox (the monitor, by default; tests put a fake one in its
+    /// place); the launch's `ready` waits for it.
+    public var makeSandbox: @Sendable (PodSandbox.Options, Reactor) throws -> SandboxLaunch = { options, reactor in
+        let launch = try PodSandbox.launch(options, reactor: reactor)
+        return SandboxLaunch { try launch.ready() }
     }
 
     public init(config: PoddConfig, images: ImageStore, store: PodStore, events: EventRecorder, reactor: Reactor,
@@ -202,7 +204,15 @@ public actor PodController {
             }
             options.hostNetwork = pod.spec.hostNetwork
             options.limits = CgroupLimits.pod(pod.spec, pidsLimit: context.config.podPidsLimit)
-            let sandbox = try context.makeSandbox(options, context.reactor)
+            let launch = try context.makeSandbox(options, context.reactor)
+            // While the monitor makes the pod's namespaces (a few milliseconds), the first
+            // containers' spawns are built; without it they would be built after.
+            buildEarlySpawns()
+            let sandbox: any SandboxChannel
+            do { sandbox = try launch.ready() } catch {
+                earlySpawns = [:]
+                throw error
+            }
             try attach(sandbox)
             do throws(CNIError) { try setUpNetwork(monitorPID: sandbox.monitorPID) } catch {
                 // Nothing of the network is left (attach undoes itself); the sandbox goes too,
@@ -377,6 +387,7 @@ public actor PodController {
             if let reply { queue += lifecycle.handle(reply, at: RuntimeClock.now()) }
         }
         unsentSpawns = []
+        earlySpawns = [:]
         watchStorage()
         publish()
     }
@@ -416,9 +427,70 @@ public actor PodController {
         case let .refused(event): return event
         }
         let run = (runs[name]?.run ?? -1) + 1
+        let build: SpawnBuild
+        if let early = earlySpawns.removeValue(forKey: name), early.run == run {
+            build = early
+        } else {
+            build = buildSpawn(name, def, run: run)
+        }
+        runs[name] = RunInfo(run: run, containerID: build.containerID, logPath: nil, imageID: build.imageID, image: build.image)
+        switch build.outcome {
+        case let .refused(event):
+            return event
+        case let .built(message, logPath):
+            runs[name]?.logPath = logPath
+            // Keep this run's log and the one before it (for `logs --previous`), as kubelet does.
+            if run >= 2 { unlink(layout.logPath(container: name, run: run - 2)) }
+            runs[name]?.sentAt = RuntimeClock.monotonic()
+            context.logger.trace("pod \(pod.metadata.name): spawn \(name) sent")
+            // Sent with the other starts of this batch (sendSpawns): the monitor sets up
+            // the containers of one batch side by side.
+            unsentSpawns.append((name, message))
+            return nil
+        }
+    }
+
+    /// A container's spawn for one run, built (`built`: the message and the run's log) or
+    /// refused (what the machine must hear), with the run's identity either way.
+    struct SpawnBuild {
+        enum Outcome {
+            case built(ControlMessage, logPath: String)
+            case refused(PodLifecycle.Event)
+        }
+        var run: Int
+        var containerID: String
+        var imageID: String
+        var image: String?
+        var outcome: Outcome
+    }
+
+    /// Spawns built while the pod's monitor was starting (`buildEarlySpawns`), by container:
+    /// `start` takes one when it is for the run being started. Those the batch of actions
+    /// after the sandbox does not take are dropped (`apply`).
+    private var earlySpawns: [String: SpawnBuild] = [:]
+
+    /// Builds the spawns of the containers a fresh sandbox starts first (the first init
+    /// container, else every app container): their ConfigMaps and Secrets read, their
+    /// directories made, their messages written, while the monitor sets up the pod's
+    /// namespaces rather than after. The machine still decides what starts (`start`).
+    private func buildEarlySpawns() {
+        let first = pod.spec.initContainers.first.map { [$0.name] } ?? pod.spec.containers.map(\.name)
+        for name in first {
+            guard let def = definition(name), let image = try? ImageName(parsing: def.image),
+                  context.images.resolve(image) != nil else { continue }
+            let build = buildSpawn(name, def, run: (runs[name]?.run ?? -1) + 1)
+            // A refusal is not kept: `start` says it at its own time (after the image checks).
+            if case .built = build.outcome { earlySpawns[name] = build }
+        }
+    }
+
+    /// The spawn of run `run` of container `name`: its environment (ConfigMaps and Secrets
+    /// read, their volumes written), writable layer and log directory made, limits prepared.
+    private func buildSpawn(_ name: String, _ def: ContainerDefinition, run: Int) -> SpawnBuild {
         let containerID = "podd://" + ImageStore.randomHex(32)
         let resolved = (try? ImageName(parsing: def.image)).flatMap { context.images.resolveForStatus($0) }
-        runs[name] = RunInfo(run: run, containerID: containerID, logPath: nil, imageID: resolved?.imageID ?? "", image: resolved?.name.description)
+        var build = SpawnBuild(run: run, containerID: containerID, imageID: resolved?.imageID ?? "", image: resolved?.name.description,
+                               outcome: .refused(.startFailed(name, reason: "CreateContainerError", message: "", terminated: true)))
         let pidns: String
         if let eph = pod.spec.ephemeralContainers.first(where: { $0.name == name }), let target = eph.targetContainerName {
             pidns = "container:" + target
@@ -427,7 +499,8 @@ public actor PodController {
         }
         let environment: [String]
         do { environment = try prepareConfiguration(def) } catch {
-            return .startFailed(name, reason: PodLifecycle.configErrorReason, message: error.message, terminated: false)
+            build.outcome = .refused(.startFailed(name, reason: PodLifecycle.configErrorReason, message: error.message, terminated: false))
+            return build
         }
         do {
             var (message, logPath) = try ContainerLaunch(pod: pod, layout: layout, images: context.images, logs: context.config.logs,
@@ -435,39 +508,33 @@ public actor PodController {
                                                          hostPaths: HostPathPolicy(config: context.config))
                 .message(for: def, run: run, pidNamespace: pidns, containerID: containerID, environment: environment)
             let limits = CgroupLimits.container(containerResources(name), podLevel: pod.spec.resources)
-            runs[name]?.logPath = logPath
-            // Keep this run's log and the one before it (for `logs --previous`), as kubelet does.
-            if run >= 2 { unlink(layout.logPath(container: name, run: run - 2)) }
-            runs[name]?.sentAt = RuntimeClock.monotonic()
-            context.logger.trace("pod \(pod.metadata.name): spawn \(name) sent")
             for problem in context.cgroups?.prepareContainer(uid: uid, name: name, limits: limits) ?? [] {
                 context.logger.warning("pod \(pod.metadata.namespace)/\(pod.metadata.name): container \(name): limit not set: \(problem)")
             }
             for (file, value) in context.cgroups?.containerSettingsV2(limits) ?? [] {
                 message.append("cgroup.set", file + "=" + value)
             }
-            // Sent with the other starts of this batch (sendSpawns): the monitor sets up
-            // the containers of one batch side by side.
-            unsentSpawns.append((name, message))
-            return nil
+            build.outcome = .built(message, logPath: logPath)
         } catch {
+            let event: PodLifecycle.Event
             switch error {
             case let .imageMissing(image):
-                return .startFailed(name, reason: "ErrImageNeverPull",
-                                    message: "Container image \"\(image)\" is not present with pull policy of Never",
-                                    terminated: false)
+                event = .startFailed(name, reason: "ErrImageNeverPull",
+                                     message: "Container image \"\(image)\" is not present with pull policy of Never",
+                                     terminated: false)
             case .noCommand:
-                return .startFailed(name, reason: "CreateContainerError",
-                                    message: "container \(name): no command specified",
-                                    terminated: true)
+                event = .startFailed(name, reason: "CreateContainerError", message: "container \(name): no command specified",
+                                     terminated: true)
             case let .io(err):
-                return .startFailed(name, reason: "CreateContainerError", message: "container \(name): \(err)", terminated: true)
+                event = .startFailed(name, reason: "CreateContainerError", message: "container \(name): \(err)", terminated: true)
             case let .securityConfig(why):
-                return .startFailed(name, reason: "CreateContainerConfigError", message: why, terminated: false)
+                event = .startFailed(name, reason: "CreateContainerConfigError", message: why, terminated: false)
             case let .securityProfile(why):
-                return .startFailed(name, reason: "CreateContainerError", message: why, terminated: false)
+                event = .startFailed(name, reason: "CreateContainerError", message: why, terminated: false)
             }
+            build.outcome = .refused(event)
         }
+        return build
     }
 
     /// An app or init container's resources (ephemeral containers have none).

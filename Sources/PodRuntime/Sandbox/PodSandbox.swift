@@ -22,6 +22,14 @@ public protocol SandboxChannel: AnyObject, Sendable {
     func shutdown()
 }
 
+/// A sandbox on its way (RuntimeContext.makeSandbox): the monitor is spawned and making the
+/// pod's namespaces; `ready` waits until it has, and gives the sandbox.
+public struct SandboxLaunch: Sendable {
+    public let ready: @Sendable () throws -> any SandboxChannel
+
+    public init(ready: @escaping @Sendable () throws -> any SandboxChannel) { self.ready = ready }
+}
+
 /// A pod's sandbox: its monitor process (which holds the pod's namespaces and is the parent
 /// of its containers, see docs/monitor-protocol.md), the control socket to it, and its
 /// directories. Messages from the monitor are delivered to `onMessage` on the reactor thread.
@@ -100,6 +108,94 @@ public final class PodSandbox: SandboxChannel {
 
     /// Starts the monitor and waits for it to report ready (it has made the namespaces).
     public static func start(_ o: Options, reactor: Reactor) throws(SandboxError) -> PodSandbox {
+        try launch(o, reactor: reactor).ready()
+    }
+
+    /// A monitor spawned and setting the pod's namespaces up: `ready` waits for it. Between
+    /// the two the caller may do work of its own (PodController builds the spawns of the
+    /// pod's first containers), beside the monitor rather than after it.
+    public final class Launch: @unchecked Sendable {
+        let options: Options
+        let socket: SeqPacketSocket
+        let reactor: Reactor
+        let cgroup: String?
+        let cgroupError: OSError?
+        let limitProblems: [String]
+        /// Whether the pod's user namespace range is still to be given back on a failure.
+        private var holdsRange: Bool
+        /// The monitor's first process, which forks the monitor proper, reports its pid and
+        /// exits: reaped by `ready` (waiting for it in `launch` would wait out the making
+        /// of the namespaces, which it does first).
+        private var stub: pid_t?
+
+        init(options: Options, socket: SeqPacketSocket, reactor: Reactor, cgroup: String?, cgroupError: OSError?,
+             limitProblems: [String], stub: pid_t) {
+            self.stub = stub
+            self.options = options
+            self.socket = socket
+            self.reactor = reactor
+            self.cgroup = cgroup
+            self.cgroupError = cgroupError
+            self.limitProblems = limitProblems
+            holdsRange = options.userNamespaces != nil
+        }
+
+        deinit {
+            reapStub()
+            releaseRange()
+        }
+
+        private func reapStub() {
+            if let stub { _ = ProcessControl.wait(stub) }
+            stub = nil
+        }
+
+        private func releaseRange() {
+            if holdsRange { UserNamespaceRanges.shared.release(uid: options.uid) }
+            holdsRange = false
+        }
+
+        /// Waits (10 s at most) for the monitor's "ready" and returns the sandbox; throws
+        /// what the monitor said when it failed instead.
+        public func ready() throws(SandboxError) -> PodSandbox {
+            reapStub()
+            let mine = socket
+            var monitorPID: pid_t = 0
+            let deadline = RuntimeClock.monotonic() + 10
+            while true {
+                let remaining = deadline - RuntimeClock.monotonic()
+                guard remaining > 0 else { releaseRange(); throw .monitorFailed("no answer within 10 s") }
+                var pfd = pollfd(fd: mine.fd, events: Int16(POLLIN), revents: 0)
+                let n = poll(&pfd, 1, Int32(remaining * 1000))
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { continue }
+                switch mine.receive() {
+                case .wouldBlock: continue
+                case .closed: releaseRange(); throw .monitorFailed("it exited before it was ready")
+                case let .message(m, fds):
+                    fds.forEach { close($0) }
+                    switch m.op {
+                    case "spawned": monitorPID = pid_t(m.int("pid") ?? 0)
+                    case "ready":
+                        if let p = m.int("pid") { monitorPID = pid_t(p) }
+                        guard monitorPID > 0 else { releaseRange(); throw .monitorFailed("it did not say its pid") }
+                        holdsRange = false
+                        return PodSandbox(uid: options.uid, runDirectory: options.runDirectory, monitorPID: monitorPID,
+                                          cgroup: cgroup, cgroupError: cgroupError, socket: mine, reactor: reactor,
+                                          cgroups: options.cgroups, limitProblems: limitProblems)
+                    case "fatal":
+                        releaseRange()
+                        throw .monitorFailed("\(m["stage"] ?? "start"): \(m["message"] ?? "errno \(m["errno"] ?? "?")")")
+                    default: continue
+                    }
+                }
+            }
+        }
+    }
+
+    /// Makes the pod's cgroups and spawns its monitor, which goes on to make the pod's
+    /// namespaces; `Launch.ready` waits for that.
+    public static func launch(_ o: Options, reactor: Reactor) throws(SandboxError) -> Launch {
         _ = subreaper
         var cgroup: String?
         var cgroupError: OSError?
@@ -137,9 +233,10 @@ public final class PodSandbox: SandboxChannel {
             }
             args += ["--userns", "\(base):\(UserNamespaceRanges.idsPerPod)"]
         }
-        // Until the monitor is ready, a failure gives the pod's ID range back.
-        var started = false
-        defer { if !started && o.userNamespaces != nil { UserNamespaceRanges.shared.release(uid: o.uid) } }
+        // Until the monitor is ready, a failure gives the pod's ID range back (Launch does,
+        // once it exists).
+        var launched = false
+        defer { if !launched && o.userNamespaces != nil { UserNamespaceRanges.shared.release(uid: o.uid) } }
         let stub: pid_t
         do throws(OSError) {
             let env = ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]
@@ -155,37 +252,9 @@ public final class PodSandbox: SandboxChannel {
             throw .os(error)
         }
         close(theirs)
-        // The stub forks the monitor proper, reports its pid and exits: reap it at once.
-        _ = ProcessControl.wait(stub)
-        var monitorPID: pid_t = 0
-        let deadline = RuntimeClock.monotonic() + 10
-        while true {
-            let remaining = deadline - RuntimeClock.monotonic()
-            guard remaining > 0 else { throw .monitorFailed("no answer within 10 s") }
-            var pfd = pollfd(fd: mine.fd, events: Int16(POLLIN), revents: 0)
-            let n = poll(&pfd, 1, Int32(remaining * 1000))
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { continue }
-            switch mine.receive() {
-            case .wouldBlock: continue
-            case .closed: throw .monitorFailed("it exited before it was ready")
-            case let .message(m, fds):
-                fds.forEach { close($0) }
-                switch m.op {
-                case "spawned": monitorPID = pid_t(m.int("pid") ?? 0)
-                case "ready":
-                    if let p = m.int("pid") { monitorPID = pid_t(p) }
-                    guard monitorPID > 0 else { throw .monitorFailed("it did not say its pid") }
-                    started = true
-                    return PodSandbox(uid: o.uid, runDirectory: o.runDirectory, monitorPID: monitorPID,
-                                      cgroup: cgroup, cgroupError: cgroupError, socket: mine, reactor: reactor,
-                                      cgroups: o.cgroups, limitProblems: limitProblems)
-                case "fatal":
-                    throw .monitorFailed("\(m["stage"] ?? "start"): \(m["message"] ?? "errno \(m["errno"] ?? "?")")")
-                default: continue
-                }
-            }
-        }
+        launched = true
+        return Launch(options: o, socket: mine, reactor: reactor, cgroup: cgroup, cgroupError: cgroupError,
+                      limitProblems: limitProblems, stub: stub)
     }
 
     /// Reconnects to the monitor of a pod started by an earlier podd, if it still runs.
