@@ -56,7 +56,7 @@ public struct CgroupHierarchy: Sendable {
         if let procs = FileSystem.readString(group + "/cgroup.procs") {
             pids += procs.split(separator: "\n").compactMap { Int32($0) }
         }
-        for child in FileSystem.listDirectory(group) where FileSystem.isDirectory(group + "/" + child) {
+        for child in FileSystem.listSubdirectories(group) {
             pids += processes(in: group + "/" + child)
         }
         return pids
@@ -100,7 +100,7 @@ public struct CgroupHierarchy: Sendable {
     /// (EBUSY) and the error is returned.
     public static func remove(_ group: String) throws(OSError) {
         guard FileSystem.isDirectory(group) else { return }
-        for child in FileSystem.listDirectory(group) where FileSystem.isDirectory(group + "/" + child) {
+        for child in FileSystem.listSubdirectories(group) {
             try remove(group + "/" + child)
         }
         if rmdir(group) != 0 && errno != ENOENT { throw OSError.last("rmdir(\(group))") }

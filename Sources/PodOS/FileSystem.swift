@@ -127,6 +127,29 @@ public enum FileSystem {
         return names.sorted()
     }
 
+    /// The subdirectories of `path`, by name, unsorted: the entries' types come with the
+    /// listing (d_type), so a cgroup directory's dozens of control files cost no stat each;
+    /// a file system that gives no type is asked with lstat.
+    public static func listSubdirectories(_ path: String) -> [String] {
+        guard let dir = opendir(path) else { return [] }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let type = entry.pointee.d_type
+            guard type == UInt8(DT_DIR) || type == UInt8(DT_UNKNOWN) else { continue }
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            guard name != "." && name != ".." else { continue }
+            if type == UInt8(DT_UNKNOWN) {
+                var st = stat()
+                guard lstat(path + "/" + name, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else { continue }
+            }
+            names.append(name)
+        }
+        return names
+    }
+
     /// rm -rf that never crosses into another filesystem (a mount point left behind by a
     /// crash is reported, not emptied) and never follows symlinks.
     public static func removeTree(_ path: String) throws(OSError) {
