@@ -169,8 +169,11 @@ def bench_disk_of_ten_pods(podd):
     watch = Watch(podd)
     for i in range(10):
         podd.create(pod(f"disk{i}", [("a", "exec sleep 3600")], image="layered:5"))
-    for i in range(10):
-        watch.until(all_running(f"disk{i}", 1))
+    # The ten start side by side: their running events come in any order.
+    waiting = {f"disk{i}" for i in range(10)}
+    while waiting:
+        event = watch.until(lambda e: any(all_running(n, 1)(e) for n in waiting))
+        waiting.discard(event["object"]["metadata"]["name"])
     watch.close()
     store_after = du_bytes(podd.state_dir / "images")
     pods = du_bytes(podd.state_dir / "pods")
