@@ -151,14 +151,18 @@ void pod_init(struct pod *p, const char *cgroup_dir, const char *shm_dir, int sh
 }
 
 /* The outcome of slot SLOT's launch: "started" (the process has exec'd), or "failed" and the
- * slot freed. */
-static void finish_launch(struct pod *p, int slot)
+ * slot freed. NEXT, the launch after it in the batch, gets its turn to exec as soon as this
+ * one's outcome is known, before the bookkeeping below (stat, logs, epoll, the report). */
+static void finish_launch(struct pod *p, int slot, struct container_launch *next)
 {
     struct container *c = &p->containers[slot];
     struct start_result res;
     struct epoll_event ev;
+    int finished = container_finish(&c->launch, &res);
 
-    if (container_finish(&c->launch, &res) < 0) {
+    if (next != NULL)
+        container_release(next);
+    if (finished < 0) {
         send_failed(p, c->name, res.error.stage, res.error.err, res.error.message);
         free_slot(p, c);
         return;
@@ -200,7 +204,8 @@ void pod_finish_launches(struct pod *p)
 {
     /* In launch order: podd hears "started" in the order it sent the spawns. */
     for (int i = 0; i < p->launching_count; i++)
-        finish_launch(p, p->launching[i]);
+        finish_launch(p, p->launching[i],
+                      i + 1 < p->launching_count ? &p->containers[p->launching[i + 1]].launch : NULL);
     p->launching_count = 0;
 }
 
