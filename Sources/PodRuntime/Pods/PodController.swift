@@ -489,8 +489,12 @@ public actor PodController {
     private func buildSpawn(_ name: String, _ def: ContainerDefinition, run: Int) -> SpawnBuild {
         let containerID = "podd://" + ImageStore.randomHex(32)
         let resolved = (try? ImageName(parsing: def.image)).flatMap { context.images.resolveForStatus($0) }
-        var build = SpawnBuild(run: run, containerID: containerID, imageID: resolved?.imageID ?? "", image: resolved?.name.description,
-                               outcome: .refused(.startFailed(name, reason: "CreateContainerError", message: "", terminated: true)))
+        return SpawnBuild(run: run, containerID: containerID, imageID: resolved?.imageID ?? "", image: resolved?.name.description,
+                          outcome: spawnOutcome(name, def, run: run, containerID: containerID))
+    }
+
+    /// `buildSpawn`'s message, or what the machine must hear instead.
+    private func spawnOutcome(_ name: String, _ def: ContainerDefinition, run: Int, containerID: String) -> SpawnBuild.Outcome {
         let pidns: String
         if let eph = pod.spec.ephemeralContainers.first(where: { $0.name == name }), let target = eph.targetContainerName {
             pidns = "container:" + target
@@ -499,8 +503,7 @@ public actor PodController {
         }
         let environment: [String]
         do { environment = try prepareConfiguration(def) } catch {
-            build.outcome = .refused(.startFailed(name, reason: PodLifecycle.configErrorReason, message: error.message, terminated: false))
-            return build
+            return .refused(.startFailed(name, reason: PodLifecycle.configErrorReason, message: error.message, terminated: false))
         }
         do {
             var (message, logPath) = try ContainerLaunch(pod: pod, layout: layout, images: context.images, logs: context.config.logs,
@@ -514,7 +517,7 @@ public actor PodController {
             for (file, value) in context.cgroups?.containerSettingsV2(limits) ?? [] {
                 message.append("cgroup.set", file + "=" + value)
             }
-            build.outcome = .built(message, logPath: logPath)
+            return .built(message, logPath: logPath)
         } catch {
             let event: PodLifecycle.Event
             switch error {
@@ -532,9 +535,8 @@ public actor PodController {
             case let .securityProfile(why):
                 event = .startFailed(name, reason: "CreateContainerError", message: why, terminated: false)
             }
-            build.outcome = .refused(event)
+            return .refused(event)
         }
-        return build
     }
 
     /// An app or init container's resources (ephemeral containers have none).
