@@ -6,7 +6,7 @@ Env: PODD_BIN (dir with podd, podctl, podd-monitor), RUNS (default 20), PODS (de
 PEER_RUNS (podman runs, default 5), THOUSAND (the many-pods figures, default 1000; 0 skips
 them), ONLY=thousand (those figures alone), ONLY=secure (the securityContext start figure alone),
 ONLY=portforward (port-forward throughput alone), ONLY=exec (the exec and debug
-round trips alone), ONLY=network (pod start with
+round trips alone), ONLY=init (the per-init-container figure alone), ONLY=network (pod start with
 the default CNI network, network: none and podman's bridge pod), ONLY=resources (pod start, /metrics and top with
 PODS pods)."""
 import json
@@ -821,6 +821,12 @@ def main():
             return
         if os.environ.get("ONLY") == "exec":
             exec_rows(podd, tmp, podman_ok=False)
+            print_table()
+            return
+        if os.environ.get("ONLY") == "init":
+            without, with5 = bench_init_overhead(podd)
+            row("per init container (pod with 5 `true` init containers vs none)", ms((with5 - without) / 5), "ms",
+                "", f"{ms(with5)} vs {ms(without)} ms; goal < 1.5 ms")
             print_table()
             return
         floor = time_cmd(["unshare", "--net", "--ipc", "--uts", "--mount", "--pid", "--fork", "true"], RUNS)

@@ -476,6 +476,25 @@ void container_release(struct container_launch *l)
     close_fd(&l->gate);
 }
 
+void container_abandon(struct container_launch *l)
+{
+    close_fd(&l->gate);
+    /* Reaped by its pid, not left to the event loop's waitpid(-1), which would look for it
+     * among the running containers. 0: pod_reap took it already (it died on its own). */
+    if (l->child > 0) {
+        kill(l->child, SIGKILL);
+        while (waitpid(l->child, NULL, 0) < 0 && errno == EINTR)
+            ;
+        l->child = 0;
+    }
+    seccomp_program_release(&l->filter);
+    close_fd(&l->report);
+    close_fd(&l->out);
+    close_fd(&l->err);
+    close_fd(&l->in);
+    close_fd(&l->pty);
+}
+
 int container_finish(struct container_launch *l, struct start_result *res)
 {
     pid_t workload = l->pidns_container ? 0 : l->child;

@@ -57,6 +57,10 @@ int container_launch(const struct spawn_spec *spec, const struct start_context *
 /* Let L's child go on to exec (once its root is made). container_finish does it too. */
 void container_release(struct container_launch *l);
 
+/* Give up on L before its release (a held container podd will not start): its child sees
+ * its gate close without a turn and leaves; it is killed and reaped here. L is spent. */
+void container_abandon(struct container_launch *l);
+
 /* Release L if not yet and wait for its outcome. Returns 0 once the workload has exec'd (RES filled), or -1 with
  * RES->error filled and no process left behind. Either way L is spent. */
 int container_finish(struct container_launch *l, struct start_result *res);

@@ -88,6 +88,9 @@ static void container_cgroup(const struct pod *p, const struct container *c, cha
 static void free_slot(struct pod *p, struct container *c)
 {
     char cg[PATH_MAX];
+    /* A held container podd gives up on never runs: its process is killed and reaped. */
+    if (c->state == CONTAINER_HELD)
+        container_abandon(&c->launch);
     /* The group is empty once the container is gone; removing it keeps the pod's cgroup
      * tidy. EBUSY (a straggler still dying) just leaves it for podd to remove. */
     container_cgroup(p, c, cg, sizeof cg);
@@ -236,6 +239,10 @@ static void handle_spawn(struct pod *p, const struct msg *msg)
 
     if (spec.pidns == PIDNS_DEFAULT)
         spec.pidns = p->share_pid ? PIDNS_POD : PIDNS_OWN;
+    if (spec.hold && spec.pidns == PIDNS_CONTAINER) {
+        send_failed(p, spec.name, "spawn", EINVAL, "hold=1 is for containers in the pod's or their own PID namespace");
+        goto out;
+    }
     if (spec.pidns == PIDNS_POD && !p->share_pid) {
         send_failed(p, spec.name, "pidns", EINVAL,
                     "pidns=pod needs the pod's PID namespace: the monitor was started without --share-pid");
@@ -256,7 +263,7 @@ static void handle_spawn(struct pod *p, const struct msg *msg)
         goto out;
     }
     /* Starting a name again (a restart) replaces its exited record: podd has seen the
-     * exit it is acting on. */
+     * exit it is acting on. A held one is given up: podd spawns it anew. */
     if (old != NULL)
         free_slot(p, old);
     for (int i = 0; i < MAX_CONTAINERS && slot < 0; i++)
@@ -336,6 +343,11 @@ static void handle_spawn(struct pod *p, const struct msg *msg)
     c->tty = spec.tty;
     c->stdin_once = spec.stdin_once;
     c->journal = journal_sink_new(msg);
+    if (spec.hold) {
+        /* Set up ahead of its turn: it waits for op=release (handle_release). */
+        c->state = CONTAINER_HELD;
+        goto out;
+    }
     /* The first of a batch may exec as soon as its root is made; the others wait for the
      * ones before them (pod_finish_launches, in order). */
     if (p->launching_count == 0)
@@ -346,6 +358,30 @@ out:
     if (ctx.target_pidns_fd >= 0)
         close(ctx.target_pidns_fd);
     spawn_spec_free(&spec);
+}
+
+/* op=release: a held container goes on to exec, as if spawned now (its outcome is read with
+ * the launches, in order). Anything else of that name is a start that cannot be made. */
+static void handle_release(struct pod *p, const struct msg *msg)
+{
+    const char *name = msg_get(msg, "name");
+    struct container *c;
+
+    if (name == NULL) {
+        pod_send_error(p, "release", NULL, "release needs name=");
+        return;
+    }
+    c = find(p, name);
+    if (c == NULL || c->state != CONTAINER_HELD) {
+        send_failed(p, name, "release", ESRCH, "no held container of this name (spawn it with hold=1 first)");
+        return;
+    }
+    if (p->launching_count >= POD_LAUNCHES_MAX)
+        pod_finish_launches(p);
+    c->state = CONTAINER_STARTING;
+    if (p->launching_count == 0)
+        container_release(&c->launch);
+    p->launching[p->launching_count++] = (int)(c - p->containers);
 }
 
 static void kill_container(struct pod *p, struct container *c, int sig)
@@ -386,8 +422,10 @@ static void handle_signal(struct pod *p, const struct msg *msg)
 static void handle_status(struct pod *p)
 {
     struct msg_out m;
+    /* A held container has not started: podd (a new one, after a restart) spawns it again
+     * when it decides to, which replaces it. */
     for (int i = 0; i < MAX_CONTAINERS; i++)
-        if (p->containers[i].state != SLOT_FREE)
+        if (p->containers[i].state != SLOT_FREE && p->containers[i].state != CONTAINER_HELD)
             send_state(p, &p->containers[i], "state");
     msg_begin(&m, "status-end");
     pod_send(p, &m);
@@ -423,12 +461,14 @@ enum pod_verdict pod_handle_message(struct pod *p, char *buf, size_t len, struct
         return POD_CONTINUE;
     }
     op = msg.fields[0].value;
-    /* Only a spawn may follow a launch unfinished: anything else sees every container
-     * started or failed. */
-    if (strcmp(op, "spawn") != 0)
+    /* Only a spawn or a release may follow a launch unfinished: anything else sees every
+     * container started or failed. */
+    if (strcmp(op, "spawn") != 0 && strcmp(op, "release") != 0)
         pod_finish_launches(p);
     if (strcmp(op, "spawn") == 0) {
         handle_spawn(p, &msg);
+    } else if (strcmp(op, "release") == 0) {
+        handle_release(p, &msg);
     } else if (strcmp(op, "signal") == 0) {
         handle_signal(p, &msg);
     } else if (strcmp(op, "status") == 0) {
@@ -517,6 +557,12 @@ void pod_reap(struct pod *p)
             struct container *c = &p->containers[i];
             if (c->state == CONTAINER_RUNNING && c->pid == pid) {
                 container_exited(p, c, status);
+                break;
+            }
+            /* A held container that died (its set-up failed: the report waits in its pipe
+             * for the release): its pid is spent, never waited for or killed again. */
+            if (c->state == CONTAINER_HELD && c->launch.child == pid) {
+                c->launch.child = 0;
                 break;
             }
         }

@@ -27,8 +27,11 @@ enum event_kind { EV_LISTEN = 1, EV_CONTROL, EV_SIGNAL, EV_STREAM, EV_SESSION };
 /* Exec and attach sessions at once: each holds a socket and a few descriptors. */
 #define MAX_SESSIONS 64
 
-/* CONTAINER_STARTING: launched, its outcome not read yet (pod_finish_launches). */
-enum container_state { SLOT_FREE = 0, CONTAINER_STARTING, CONTAINER_RUNNING, CONTAINER_EXITED };
+/* CONTAINER_STARTING: launched, its outcome not read yet (pod_finish_launches).
+ * CONTAINER_HELD: spawned with hold=1: its root is made and it waits, outside the launches,
+ * for podd's op=release (then STARTING) or for podd to give it up (forget, a new spawn of its
+ * name, shutdown). */
+enum container_state { SLOT_FREE = 0, CONTAINER_STARTING, CONTAINER_RUNNING, CONTAINER_EXITED, CONTAINER_HELD };
 
 /* Containers launched at once before their outcomes are read: a pod's spawns arrive
  * together (podd sends every start of one decision at once). */
@@ -49,7 +52,7 @@ struct container {
     struct journal_sink *journal; /* where output is forwarded too, or NULL */
     int stdin_fd;                 /* stdin=1: the write end of its stdin pipe, else -1 */
     int tty, stdin_once;          /* as spawned */
-    struct container_launch launch; /* while CONTAINER_STARTING */
+    struct container_launch launch; /* while CONTAINER_STARTING or CONTAINER_HELD */
 };
 
 enum session_kind { SESSION_FREE = 0, SESSION_EXEC, SESSION_ATTACH };

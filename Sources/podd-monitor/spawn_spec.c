@@ -326,10 +326,12 @@ int spawn_spec_parse(const struct msg *m, struct spawn_spec *spec, char *err, si
         } else if (strcmp(k, "journal.field") == 0) {
             if (!journal_field_valid(v))
                 return reject(spec, err, errlen, "journal.field is not KEY=VALUE (KEY of A-Z, 0-9, _; no newline): ", v);
-        } else if (strcmp(k, "stdin") == 0 || strcmp(k, "stdinOnce") == 0 || strcmp(k, "tty") == 0) {
-            int *flag = k[0] == 't' ? &spec->tty : strcmp(k, "stdin") == 0 ? &spec->stdin_open : &spec->stdin_once;
+        } else if (strcmp(k, "stdin") == 0 || strcmp(k, "stdinOnce") == 0 || strcmp(k, "tty") == 0 ||
+                   strcmp(k, "hold") == 0) {
+            int *flag = k[0] == 't' ? &spec->tty : k[0] == 'h' ? &spec->hold
+                        : strcmp(k, "stdin") == 0 ? &spec->stdin_open : &spec->stdin_once;
             if (strcmp(v, "0") != 0 && strcmp(v, "1") != 0)
-                return reject(spec, err, errlen, "stdin, stdinOnce and tty take 0 or 1, not ", v);
+                return reject(spec, err, errlen, "stdin, stdinOnce, tty and hold take 0 or 1, not ", v);
             *flag = v[0] == '1';
         } else {
             int known = security_spec_key(&spec->security, k, v, err, errlen);

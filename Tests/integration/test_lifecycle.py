@@ -81,6 +81,50 @@ def test_strict_ordering_shown_with_timestamps(podd):
     assert times == sorted(times), f"not in order: {times}"
 
 
+def monitor_children(podd, uid):
+    """The processes the pod's monitor has as children (its containers, held or running);
+    None without a monitor."""
+    try:
+        pid = int(open(podd.run_dir / "pods" / uid / "monitor.pid").read().split()[0])
+        return [int(p) for p in open(f"/proc/{pid}/task/{pid}/children").read().split()]
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def test_containers_set_up_ahead_run_only_at_their_turn(podd):
+    """podd sets up what follows an init container while it runs (held by the monitor): each
+    still runs only after the one before it succeeded, and sees what that one wrote."""
+    vol = [{"name": "t", "emptyDir": {}}]
+    m = init_pod("ahead", [("i1", "sleep 1; echo one > /t/i1"), ("i2", "cat /t/i1 > /t/i2; echo two >> /t/i2")],
+                 [("app", "cat /t/i2; sleep 3600")], "Always", vol)
+    for c in m["spec"]["initContainers"] + m["spec"]["containers"]:
+        c["volumeMounts"] = [{"name": "t", "mountPath": "/t"}]
+    uid = podd.create(m).json()["metadata"]["uid"]
+    # While i1 sleeps, i2 and app are set up and held: not running, not reported.
+    wait_for(lambda: len(monitor_children(podd, uid) or []) == 3, timeout=10, what="i1 running, i2 and app held")
+    p = podd.pod("ahead")
+    assert statuses(p, "initContainerStatuses")["i2"]["state"] == {"waiting": {"reason": "PodInitializing"}}
+    assert statuses(p)["app"]["state"]["waiting"]["reason"] == "PodInitializing"
+    podd.wait_running("ahead")
+    assert wait_for(lambda: podd.log("ahead", "app"), timeout=10) == "one\ntwo\n"
+
+
+def test_held_containers_are_given_up_when_an_init_container_fails_the_pod(podd):
+    m = init_pod("given-up", [("i1", "sleep 1; exit 3"), ("i2", "true")], [("app", "sleep 3600")], "Never")
+    uid = podd.create(m).json()["metadata"]["uid"]
+    wait_for(lambda: len(monitor_children(podd, uid) or []) == 3, timeout=10, what="i1 running, i2 and app held")
+    p = podd.wait_phase("given-up", "Failed")
+    assert statuses(p, "initContainerStatuses")["i1"]["state"]["terminated"]["exitCode"] == 3
+    assert "waiting" in statuses(p, "initContainerStatuses")["i2"]["state"]
+    # Neither held container ran, and neither is left behind (the ended pod's monitor stays,
+    # as its sandbox does until the pod is deleted).
+    wait_for(lambda: monitor_children(podd, uid) == [], timeout=10, what="the held containers gone")
+    assert statuses(podd.pod("given-up"))["app"]["restartCount"] == 0
+    events = podd.get("/api/v1/namespaces/default/events?fieldSelector=involvedObject.name%3Dgiven-up").json()["items"]
+    started = {e["involvedObject"].get("fieldPath") for e in events if e["reason"] in ("Created", "Started")}
+    assert started == {"spec.initContainers{i1}"}, started
+
+
 # --- restart scope ----------------------------------------------------------------------------
 
 def count_init_runs(podd, name):

@@ -720,6 +720,86 @@ def test_loopback_is_up_and_shared_by_the_pod(pod):
 
 # --- control: status, reconnect, signal, shutdown ----------------------------------------
 
+# --- held spawns: set up ahead of their turn (hold=1), started by op=release ------------------
+
+def test_held_container_waits_for_release_and_sees_what_was_written_meanwhile(pod, tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    m = pod()
+    m.spawn("later", ["sh", "-c", "cat /shared/note; echo ran > /shared/ran"], mounts=[bind(shared, "/shared")],
+            extra=[("hold", "1")], wait=False)
+    # Its process is made (a child of the monitor, its root set up), but nothing runs and
+    # nothing is reported, and podd's status does not list it.
+    wait_for_children = time.monotonic() + TIMEOUT
+    while not m.leftovers() and time.monotonic() < wait_for_children:
+        time.sleep(0.01)
+    assert len(m.leftovers()) == 1, m.leftovers()
+    time.sleep(0.3)
+    with pytest.raises(AssertionError):
+        m.wait_started_or_failed("later", timeout=0.2)
+    assert not (shared / "ran").exists()
+    assert "later" not in m.status()
+    # What an earlier container writes into a shared volume meanwhile is what it reads.
+    (shared / "note").write_text("written after the set-up\n")
+    m.send("release", [("name", "later")])
+    assert m.wait_started_or_failed("later").op == "started"
+    assert m.wait_for("exited", "later")["exitCode"] == "0"
+    assert m.output("later") == ["written after the set-up"]
+    assert (shared / "ran").read_text() == "ran\n"
+    # A release of what is not held is a start that cannot be made.
+    m.send("release", [("name", "later")])
+    failed = m.wait_for("failed", "later")
+    assert failed["stage"] == "release" and failed["errno"] == str(errno.ESRCH)
+    m.send("release", [("name", "nobody")])
+    assert m.wait_for("failed", "nobody")["stage"] == "release"
+
+
+@pytest.mark.parametrize("share_pid", [False, True])
+def test_held_container_is_given_up_by_forget_a_new_spawn_or_shutdown(pod, share_pid):
+    m = pod(share_pid=share_pid)
+    # forget: its process goes, and nothing is reported.
+    m.spawn("a", ["touch", "/ran"], extra=[("hold", "1")], wait=False)
+    deadline = time.monotonic() + TIMEOUT
+    while not m.leftovers() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    held = [pid for pid, _, _ in m.leftovers()]
+    assert len(held) == 1
+    m.send("forget", [("name", "a")])
+    assert m.status() == {}
+    assert all(wait_gone(pid) for pid in held) and m.leftovers() == []
+    # A spawn of the name replaces what is held: it runs at once, as spawned (with fresh
+    # layer directories, as podd makes them for every spawn: a volatile overlay's work
+    # directory cannot be mounted again).
+    m.spawn("b", ["sleep", "1000"], extra=[("hold", "1")], wait=False)
+    shutil.rmtree(m.workdir / "containers" / "b")
+    exited, text = m.run("b", ["sh", "-c", "echo replaced"])
+    assert exited["exitCode"] == "0" and text == "replaced"
+    assert m.leftovers() == []
+    # shutdown: given up without an exit of its own.
+    m.spawn("c", ["sleep", "1000"], extra=[("hold", "1")], wait=False)
+    m.start("d", ["sleep", "1000"])
+    msgs = m.shutdown()
+    assert [x["name"] for x in msgs if x.op == "exited"] == ["d"]
+    assert not [x for x in msgs if x.get("name") == "c"]
+
+
+def test_held_container_whose_set_up_failed_says_so_at_its_release(pod, tmp_path):
+    m = pod()
+    m.spawn("broken", ["true"], lower=tmp_path / "no-such-image", extra=[("hold", "1")], wait=False)
+    # The child fails and is reaped by the monitor; podd hears of it only when it starts it.
+    time.sleep(0.3)
+    assert m.leftovers() == []
+    assert "broken" not in m.status()
+    m.send("release", [("name", "broken")])
+    failed = m.wait_started_or_failed("broken")
+    assert failed.op == "failed" and failed["stage"] == "mount(overlay)", failed
+    # hold=1 is for containers in the pod's or their own PID namespace.
+    m.spawn("eph", ["true"], extra=[("pidns", "container:broken"), ("hold", "1")], wait=False)
+    assert m.wait_for("failed", "eph")["stage"] == "spawn"
+    m.spawn("flag", ["true"], extra=[("hold", "yes")], wait=False)
+    assert "hold take 0 or 1" in m.wait_for("failed", "flag")["message"]
+
+
 def test_status_after_reconnect_and_forget(pod):
     m = pod()
     running = m.start("long", ["sleep", "1000"])

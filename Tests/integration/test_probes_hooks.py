@@ -80,7 +80,9 @@ def test_sidecar_with_startup_probe_starts_before_app(podd):
     m["spec"]["volumes"] = [{"name": "t", "hostPath": {"path": str(out)}}]
     m["spec"]["initContainers"] = [{
         "name": "proxy", "image": "busybox", "restartPolicy": "Always",
-        "command": ["sh", "-c", f"sleep 2; {HTTPD}; {UPTIME} > /t/proxy; sleep 3600"],
+        # Stamped before httpd serves: once it does, the probe may pass and the app start
+        # before this shell has run again.
+        "command": ["sh", "-c", f"sleep 2; {UPTIME} > /t/proxy; {HTTPD}; sleep 3600"],
         "startupProbe": {"httpGet": {"path": "/", "port": 8080}, "periodSeconds": 1, "failureThreshold": 30},
     }]
     for c in m["spec"]["initContainers"] + m["spec"]["containers"]:

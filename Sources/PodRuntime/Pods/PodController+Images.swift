@@ -39,15 +39,11 @@ extension PodController {
         if let message = secrets.missingMessage {
             record(type: "Warning", reason: "FailedToRetrieveImagePullSecret", message: message, container: nil)
         }
-        let policy = pullPolicy(name) ?? ImagePullPolicyDefaults.policy(for: text)
-        let present = context.images.resolve(imageName)
-        // A local image (imported or loaded) is never pulled: there is nowhere to pull it from.
-        let isLocal = imageName.isLocal || (imageName.localCandidate.map { context.images.image(named: $0) != nil } ?? false)
-        if present != nil, policy != .always || isLocal {
+        if startsWithoutPull(name, image: text, imageName) {
             record(type: "Normal", reason: "Pulled", message: "Container image \"\(text)\" already present on machine", container: name)
             return .ready
         }
-        if policy == .never {
+        if (pullPolicy(name) ?? ImagePullPolicyDefaults.policy(for: text)) == .never {
             return .refused(.startFailed(name, reason: "ErrImageNeverPull",
                                          message: "Container image \"\(text)\" is not present with pull policy of Never",
                                          terminated: false))
@@ -58,6 +54,15 @@ extension PodController {
         }
         startPull(name, image: text, imageName, credentials: secrets.keyring.lookup(imageName))
         return .pulling
+    }
+
+    /// Whether the container's start uses the image as it is here, without a pull: present,
+    /// and not to be pulled again (`Always`) unless it is local (imported or loaded: there is
+    /// nowhere to pull it from).
+    func startsWithoutPull(_ name: String, image text: String, _ imageName: ImageName) -> Bool {
+        guard context.images.resolve(imageName) != nil else { return false }
+        if (pullPolicy(name) ?? ImagePullPolicyDefaults.policy(for: text)) != .always { return true }
+        return imageName.isLocal || (imageName.localCandidate.map { context.images.image(named: $0) != nil } ?? false)
     }
 
     private func pullPolicy(_ name: String) -> ImagePullPolicy? {

@@ -161,6 +161,11 @@ public actor PodController {
 
     /// Spawns built by `start` in the current batch of actions, not sent yet (`sendSpawns`).
     private var unsentSpawns: [(name: String, message: ControlMessage)] = []
+    /// The containers `start` took in the current batch of actions: what follows each is set
+    /// up ahead of its turn once the batch is sent (PodController+Staging.swift).
+    var startedInBatch: [String] = []
+    /// Containers the monitor holds set up, not started (PodController+Staging.swift).
+    var heldSpawns: [String: SpawnBuild] = [:]
 
     /// What `prepare` made of the sandbox, for the `admit` that follows it.
     private var prepared: PodLifecycle.Event?
@@ -184,6 +189,7 @@ public actor PodController {
     /// starts the pod, or asks again later).
     private func makeSandbox() -> PodLifecycle.Event {
         let t0 = RuntimeClock.monotonic()
+        heldSpawns = [:]   // held by a monitor that is gone
         do {
             try prepareFiles()
             let t1 = RuntimeClock.monotonic()
@@ -300,6 +306,7 @@ public actor PodController {
         context.logger.warning("pod \(pod.metadata.namespace)/\(pod.metadata.name): monitor exited")
         lost.reapExited()
         sandbox = nil
+        heldSpawns = [:]
         netns = nil
         releaseSandboxNetwork()
         apply(lifecycle.handle(.sandboxLost, at: RuntimeClock.now()))
@@ -319,6 +326,12 @@ public actor PodController {
             }
             apply(lifecycle.handle(.started(name, containerID: id), at: message.timestamp("startedAt") ?? now))
         case "failed":
+            // A held container that could not be set up ahead of its turn: `start` spawns it
+            // anew when its turn comes, and the machine hears that start's outcome.
+            if heldSpawns.removeValue(forKey: name) != nil {
+                context.logger.debug("pod \(pod.metadata.name): container \(name) not set up ahead: \(message["message"] ?? "")")
+                return
+            }
             let stage = message["stage"] ?? "start"
             let errnoText = message.int("errno").map { String(cString: strerror(Int32($0))) } ?? ""
             let detail = message["message"].flatMap { $0.isEmpty ? nil : $0 } ?? errnoText
@@ -388,6 +401,7 @@ public actor PodController {
         }
         unsentSpawns = []
         earlySpawns = [:]
+        stageFollowers()
         watchStorage()
         publish()
     }
@@ -428,11 +442,14 @@ public actor PodController {
         }
         let run = (runs[name]?.run ?? -1) + 1
         let build: SpawnBuild
-        if let early = earlySpawns.removeValue(forKey: name), early.run == run {
+        if let held = releaseHeld(name, run: run) {
+            build = held
+        } else if let early = earlySpawns.removeValue(forKey: name), early.run == run {
             build = early
         } else {
             build = buildSpawn(name, def, run: run)
         }
+        startedInBatch.append(name)
         runs[name] = RunInfo(run: run, containerID: build.containerID, logPath: nil, imageID: build.imageID, image: build.image)
         switch build.outcome {
         case let .refused(event):
@@ -486,7 +503,7 @@ public actor PodController {
 
     /// The spawn of run `run` of container `name`: its environment (ConfigMaps and Secrets
     /// read, their volumes written), writable layer and log directory made, limits prepared.
-    private func buildSpawn(_ name: String, _ def: ContainerDefinition, run: Int) -> SpawnBuild {
+    func buildSpawn(_ name: String, _ def: ContainerDefinition, run: Int) -> SpawnBuild {
         let containerID = "podd://" + ImageStore.randomHex(32)
         let resolved = (try? ImageName(parsing: def.image)).flatMap { context.images.resolveForStatus($0) }
         return SpawnBuild(run: run, containerID: containerID, imageID: resolved?.imageID ?? "", image: resolved?.name.description,
@@ -544,7 +561,7 @@ public actor PodController {
         (pod.spec.containers + pod.spec.initContainers).first { $0.name == name }?.resources ?? ResourceRequirements()
     }
 
-    private func definition(_ name: String) -> ContainerDefinition? {
+    func definition(_ name: String) -> ContainerDefinition? {
         if let c = pod.spec.containers.first(where: { $0.name == name }) { return ContainerDefinition(c) }
         if let c = pod.spec.initContainers.first(where: { $0.name == name }) { return ContainerDefinition(c) }
         if let c = pod.spec.ephemeralContainers.first(where: { $0.name == name }) { return ContainerDefinition(c.common) }
@@ -766,6 +783,7 @@ public actor PodController {
         cancelImageWaits()
         let sandbox = self.sandbox
         self.sandbox = nil
+        heldSpawns = [:]   // the monitor's shutdown gives them up
         // A replaced spec (keepState) keeps the pod's stored state and volumes; its containers
         // are new ones, so their writable layers and logs go.
         let dirs = keepState ? [layout.runDirectory, layout.stateDirectory + "/containers", layout.logDirectory]
