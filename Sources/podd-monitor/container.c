@@ -200,19 +200,6 @@ static int prepare_and_exec(const struct spawn_spec *spec, const struct start_co
     if (rootfs_enter(spec, ctx->shm_dir, ctx->userns_fd, ctx->userns_root, e) < 0)
         return -1;
 
-    /* Its root is made (the slow part, done beside the pod's other containers): it goes on
-     * to exec when the monitor gives it its turn, after the containers launched before it
-     * (container_release). EOF without the byte: the monitor gave up on it. */
-    if (ctx->gate_fd >= 0) {
-        char turn;
-        ssize_t n;
-        while ((n = read(ctx->gate_fd, &turn, 1)) < 0 && errno == EINTR)
-            ;
-        if (n != 1)
-            return setup_fail(e, ECANCELED, "start order", "the monitor did not let the container start");
-        close(ctx->gate_fd);
-    }
-
     /* The terminal comes from the container's own devpts, mounted by rootfs_enter: the
      * master goes to the monitor (which logs what it reads and lends it to attach), the
      * terminal becomes stdio and the controlling terminal of this session. */
@@ -264,6 +251,20 @@ static int prepare_and_exec(const struct spawn_spec *spec, const struct start_co
             default_disposition(sig);
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
+
+    /* Everything is ready (the slow part, its root, done beside the pod's other containers,
+     * or ahead of its turn when held): it execs when the monitor gives it its turn, after
+     * the containers launched before it (container_release) or at podd's release. EOF
+     * without the byte: the monitor gave up on it. Only read (and exit) run here under a
+     * filter applied above, as runc's exec fifo does. */
+    if (ctx->gate_fd >= 0) {
+        char turn;
+        ssize_t n;
+        while ((n = read(ctx->gate_fd, &turn, 1)) < 0 && errno == EINTR)
+            ;
+        if (n != 1)
+            return setup_fail(e, ECANCELED, "start order", "the monitor did not let the container start");
+    }
 
     if (spec->security.no_new_privs && seccomp_apply(ctx->seccomp, e) < 0)
         return -1;
