@@ -41,11 +41,33 @@ public struct WebSocketSession: Sendable {
 /// What a connection turned out to be: plain HTTP, or a WebSocket after an upgrade.
 enum Connection: Sendable {
     /// Plain HTTP; with the head of a refused upgrade request, to be answered first.
-    case http(NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, refused: HTTPRequestHead?, deadline: ConnectionDeadline)
+    case http(NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, refused: HTTPRequestHead?, deadline: ConnectionDeadline,
+              peer: ConnectionPeer)
     case webSocket(NIOAsyncChannel<WebSocketFrame, WebSocketFrame>, WebSocketSession)
     case spdy(NIOAsyncChannel<ByteBuffer, ByteBuffer>, SPDYSession)
     /// Over the connection limit: answered 429 and closed by its pipeline.
     case refused
+}
+
+/// The caller at the other end of a connection (SO_PEERCRED), read when the connection is
+/// accepted, on its event loop, where the socket answers at once: a request's task would
+/// otherwise hop to the loop and back for it (about 0.3 ms of an exec's round trip).
+final class ConnectionPeer: Sendable {
+    private let value = Mutex<PeerCredentials?>(nil)
+
+    init(_ channel: Channel) {
+        guard let provider = channel as? SocketOptionProvider else { return }
+        let option = CallerCheck.peerCredentialsOption
+        let raw: EventLoopFuture<RawPeerCredentials> = provider.unsafeGetSocketOption(
+            level: NIOBSDSocket.OptionLevel(rawValue: option.level), name: NIOBSDSocket.Option(rawValue: option.name))
+        raw.whenSuccess { raw in
+            let credentials = CallerCheck.credentials(raw)
+            self.value.withLock { $0 = credentials }
+        }
+    }
+
+    /// The credentials, if they were read.
+    var credentials: PeerCredentials? { value.withLock { $0 } }
 }
 
 /// The session accepted during one connection's upgrade handshake, for its pipeline handler.
@@ -130,7 +152,8 @@ public final class HTTPServer: Sendable {
                 for try await connection in connections {
                     group.addTask {
                         switch try? await connection.get() {
-                        case let .http(http, refused, deadline)?: await self.serve(http, refused: refused, deadline: deadline)
+                        case let .http(http, refused, deadline, peer)?:
+                            await self.serve(http, refused: refused, deadline: deadline, peer: peer)
                         case let .webSocket(ws, session)?:
                             do {
                                 try await ws.executeThenClose { inbound, outbound in await session.run(inbound, outbound) }
@@ -175,6 +198,7 @@ public final class HTTPServer: Sendable {
         }
         let deadline = ConnectionDeadline(limits: limits)
         try channel.pipeline.syncOperations.addHandler(deadline)
+        let peer = ConnectionPeer(channel)
         let accepted = AcceptedSession()
         let recorder = UpgradeRequestRecorder()
         let upgrader = NIOTypedWebSocketServerUpgrader<Connection>(
@@ -183,7 +207,7 @@ public final class HTTPServer: Sendable {
                 deadline.requestHeadRead()
                 let promise = channel.eventLoop.makePromise(of: HTTPHeaders?.self)
                 promise.completeWithTask {
-                    guard let request = await self.upgradeRequest(head, on: channel),
+                    guard let request = await self.upgradeRequest(head, on: channel, peer: peer),
                           let session = await self.handler.webSocket(request) else { return nil }
                     accepted.set(session)
                     deadline.upgraded()
@@ -210,7 +234,7 @@ public final class HTTPServer: Sendable {
                 deadline.requestHeadRead()
                 let promise = channel.eventLoop.makePromise(of: HTTPHeaders?.self)
                 promise.completeWithTask {
-                    guard let request = await self.upgradeRequest(head, on: channel),
+                    guard let request = await self.upgradeRequest(head, on: channel, peer: peer),
                           let session = await self.handler.spdy(request) else { return nil }
                     acceptedSPDY.set(session)
                     deadline.upgraded()
@@ -230,7 +254,7 @@ public final class HTTPServer: Sendable {
                 notUpgradingCompletionHandler: { channel in
                     channel.eventLoop.makeCompletedFuture {
                         Connection.http(try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: channel),
-                                        refused: recorder.take(), deadline: deadline)
+                                        refused: recorder.take(), deadline: deadline, peer: peer)
                     }
                 }))
         let result = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: configuration)
@@ -255,13 +279,14 @@ public final class HTTPServer: Sendable {
     /// The request an upgrade (WebSocket or SPDY) asks for, from a caller the socket's
     /// credential check allows; nil refuses the upgrade (the request is then answered as a
     /// plain one, with its error).
-    private func upgradeRequest(_ head: HTTPRequestHead, on channel: Channel) async -> APIRequest? {
-        guard let caller = await peer(of: channel), callers.allows(caller),
+    private func upgradeRequest(_ head: HTTPRequestHead, on channel: Channel, peer known: ConnectionPeer) async -> APIRequest? {
+        guard let caller = await peer(of: channel, known: known), callers.allows(caller),
               case let .success(request) = makeRequest(head, body: .bytes([]), peer: caller) else { return nil }
         return request
     }
 
-    private func peer(of channel: Channel) async -> PeerCredentials? {
+    private func peer(of channel: Channel, known: ConnectionPeer) async -> PeerCredentials? {
+        if let credentials = known.credentials { return credentials }
         guard let provider = channel as? SocketOptionProvider else { return nil }
         let option = CallerCheck.peerCredentialsOption
         let raw: RawPeerCredentials? = try? await provider.unsafeGetSocketOption(
@@ -271,8 +296,8 @@ public final class HTTPServer: Sendable {
     }
 
     private func serve(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, refused: HTTPRequestHead?,
-                       deadline: ConnectionDeadline) async {
-        let caller = await peer(of: connection.channel)
+                       deadline: ConnectionDeadline, peer known: ConnectionPeer) async {
+        let caller = await peer(of: connection.channel, known: known)
         let allowed = caller.map(callers.allows) ?? false
         // A spool is removed when its request fails or the client goes mid-body.
         var spool: UploadSpool?

@@ -149,6 +149,28 @@ def test_caller_not_root_nor_in_group_is_refused(podd):
     assert podd.get("/healthz").status == 200
 
 
+def test_caller_not_root_nor_in_group_gets_no_upgrade(podd):
+    """The credentials are read when the connection is accepted: an exec's WebSocket upgrade
+    from a caller the socket does not admit is refused (403), not switched."""
+    try:
+        nobody = pwd.getpwnam("nobody")
+    except KeyError:
+        pytest.skip("needs the user nobody")
+    os.chmod(podd.root, 0o755)
+    os.chmod(podd.socket, 0o666)
+    script = (
+        "import socket,sys\n"
+        "s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])\n"
+        "s.sendall(b'GET /api/v1/namespaces/default/pods/x/exec?command=true&stdout=true HTTP/1.1\\r\\nHost: x\\r\\n'\n"
+        "          b'Connection: Upgrade\\r\\nUpgrade: websocket\\r\\nSec-WebSocket-Version: 13\\r\\n'\n"
+        "          b'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\\r\\nSec-WebSocket-Protocol: v4.channel.k8s.io\\r\\n\\r\\n')\n"
+        "print(s.recv(65536).decode().split('\\r\\n')[0])\n")
+    r = subprocess.run(["python3", "-c", script, podd.socket], capture_output=True, text=True,
+                       preexec_fn=lambda: (os.setgid(nobody.pw_gid), os.setuid(nobody.pw_uid)))
+    assert "403" in r.stdout, r.stdout + r.stderr
+    assert podd.get("/healthz").status == 200
+
+
 def test_socket_mode_is_0660(daemon):
     mode = os.stat(daemon.socket).st_mode & 0o777
     assert mode == 0o660
