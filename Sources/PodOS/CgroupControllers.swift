@@ -249,6 +249,19 @@ extension CgroupHierarchy {
         usage(uid: uid, container: container, reader: CgroupStatReader(maxOpenFiles: 0))
     }
 
+    /// The OOM kills of the pod's (`container` nil) or a container's memory group, as
+    /// `usage` reads them, alone: one file where `usage` reads four (podd asks at every
+    /// container exit, before it decides what follows).
+    public func oomKills(uid: String, container: String?) -> Int64? {
+        let reader = CgroupStatReader(maxOpenFiles: 0)
+        let pod = "/" + uid
+        let file = container.map { name in { name + "/" + $0 } } ?? { $0 }
+        if let memory = v1["memory"], let kills = reader.field(file("memory.oom_control"), in: memory + pod, pod: uid, "oom_kill") {
+            return kills
+        }
+        return unifiedControllers.contains("memory") ? reader.field(file("memory.events"), in: base + pod, pod: uid, "oom_kill") : nil
+    }
+
     /// The same, read with `reader` (the metrics': its files stay open between scrapes).
     public func usage(uid: String, container: String?, reader: CgroupStatReader) -> Usage {
         let pod = "/" + uid

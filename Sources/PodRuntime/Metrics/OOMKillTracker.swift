@@ -12,10 +12,10 @@ struct OOMKillTracker {
     mutating func killed(container: String, uid: String, cgroups: CgroupHierarchy?, exitCode: Int32, signal: Int32) -> Bool {
         guard let cgroups else { return false }
         var key = container
-        var count = cgroups.usage(uid: uid, container: container).oomKills
+        var count = cgroups.oomKills(uid: uid, container: container)
         if count == nil {
             key = ""
-            count = cgroups.usage(uid: uid, container: nil).oomKills
+            count = cgroups.oomKills(uid: uid, container: nil)
         }
         guard let count else { return false }
         let before = seen[key] ?? 0
