@@ -388,6 +388,9 @@ apiVersion: v1
 kind: Pod
 metadata: {name: static-cm}
 spec:
+  # A static pod goes with its file, with its own grace period (no API delete can shorten
+  # it): sh, PID 1 of its namespace, ignores SIGTERM, and the harness's cleanup waits 30 s.
+  terminationGracePeriodSeconds: 0
   volumes: [{name: c, configMap: {name: static-cfg}}]
   containers:
   - {name: app, image: busybox, command: [sh, -c, 'cat /c/k; echo; sleep 3600'], volumeMounts: [{name: c, mountPath: /c}]}
