@@ -508,3 +508,21 @@ def test_exec_env_after_podd_restart(podd):
     # And the volume of a re-adopted pod still follows updates.
     assert podd.request("PUT", f"{NS}/configmaps/readopt", configmap("readopt", {"v": "new"})).status == 200
     wait_for(lambda: exec_out(podd, "readopt", "cat", "/c/v") == "new", timeout=20, what="the update after a restart")
+
+
+def test_env_is_read_when_the_container_starts_even_when_it_was_set_up_ahead(podd):
+    """The app container is set up (and held) while the init container runs; a ConfigMap
+    changed meanwhile gives it the new value, as kubelet reads the environment at the start."""
+    create_cm(podd, "ahead-cfg", {"k": "old"})
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "ahead-env"},
+           "spec": {"terminationGracePeriodSeconds": 0,
+                    "initContainers": [{"name": "wait", "image": "busybox", "command": ["sleep", "2"]}],
+                    "containers": [{"name": "app", "image": "busybox", "command": ["sh", "-c", "echo K=$K; sleep 3600"],
+                                    "env": [{"name": "K", "valueFrom": {"configMapKeyRef": {"name": "ahead-cfg", "key": "k"}}}]}]}}
+    r = podd.create(pod)
+    assert r.status == 201, r.text
+    time.sleep(0.5)
+    r = podd.request("PUT", f"{NS}/configmaps/ahead-cfg", configmap("ahead-cfg", {"k": "new"}))
+    assert r.status == 200, r.text
+    podd.wait_running("ahead-env", timeout=30)
+    assert wait_for(lambda: podd.log("ahead-env", "app"), timeout=10) == "K=new\n"

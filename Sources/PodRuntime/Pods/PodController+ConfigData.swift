@@ -22,8 +22,7 @@ extension PodController {
                 throw ConfigReferenceError(message: "MountVolume.SetUp failed for volume \"\(volume.name)\": \(error)")
             }
         }
-        let environment = ContainerEnvironment(pod: snapshot, catalog: context.configData, node: node)
-        let result = try environment.resolve(def, base: launch.baseEnvironment(def))
+        let result = try resolveEnvironment(def, launch: launch, snapshot: snapshot, node: node)
         for skipped in result.skipped {
             record(type: "Warning", reason: "InvalidEnvironmentVariableNames",
                    message: "Keys [\(skipped.keys.joined(separator: ", "))] from the EnvFrom \(skipped.kind) \(pod.metadata.namespace)/\(skipped.name) were skipped since they are considered invalid environment variable names.",
@@ -32,6 +31,15 @@ extension PodController {
         let variables = result.variables.map { "\($0.name)=\($0.value)" }
         configuredEnvironments[def.name] = variables
         return variables
+    }
+
+    /// `def`'s environment from the ConfigMaps, Secrets and pod fields as they are now.
+    func resolveEnvironment(_ def: ContainerDefinition, launch: ContainerLaunch? = nil, snapshot: Pod? = nil,
+                            node: NodeResources? = nil) throws(ConfigReferenceError) -> ContainerEnvironment.Result {
+        let launch = launch ?? ContainerLaunch(pod: pod, layout: layout, images: context.images)
+        let node = node ?? NodeResources.detect(stateDir: context.config.stateDir).bounded(by: pod.spec.resources)
+        let environment = ContainerEnvironment(pod: snapshot ?? current(), catalog: context.configData, node: node)
+        return try environment.resolve(def, base: launch.baseEnvironment(def))
     }
 
     /// The environment of an exec into a container whose run this podd did not start (one

@@ -15,6 +15,12 @@ import PodOS
 /// and lost with its monitor. One that could not be set up is dropped quietly (`monitorSaid`),
 /// and `start` spawns it anew at its turn, when a failure reaches the machine as usual.
 extension PodController {
+    /// A container set up ahead: its spawn, and the environment it was given.
+    struct HeldSpawn {
+        var build: SpawnBuild
+        var environment: [String]
+    }
+
     /// At most this many containers are held at once (each is a process with its root
     /// mounted, about 150 kB).
     static let heldLimit = 8
@@ -51,22 +57,31 @@ extension PodController {
             guard case .waiting? = lifecycle.container(name)?.state, let def = definition(name), mayStage(name, def) else { continue }
             let build = buildSpawn(name, def, run: (runs[name]?.run ?? -1) + 1)
             // A refusal is not kept: `start` meets it again at the container's turn and says it then.
-            guard case .built(var message, _) = build.outcome else { continue }
+            guard case .built(var message, _) = build.outcome, let environment = configuredEnvironments[name] else { continue }
             message.append("hold", "1")
             do throws(OSError) { try sandbox.send(message) } catch { continue }
-            heldSpawns[name] = build
+            heldSpawns[name] = HeldSpawn(build: build, environment: environment)
         }
     }
 
     /// The held spawn of run `run` of container `name`, turned into its release; nil when
-    /// nothing (or another run) is held, which `start`'s spawn then replaces.
-    func releaseHeld(_ name: String, run: Int) -> SpawnBuild? {
-        guard var held = heldSpawns.removeValue(forKey: name), held.run == run,
-              case let .built(_, logPath) = held.outcome else { return nil }
+    /// nothing (or another run) is held, or when what it was set up with has changed since
+    /// (its environment, from ConfigMaps, Secrets and the pod's fields, or its image: kubelet
+    /// reads both at the start), which `start`'s spawn then replaces.
+    func releaseHeld(_ name: String, _ def: ContainerDefinition, run: Int) -> SpawnBuild? {
+        guard let held = heldSpawns.removeValue(forKey: name), held.build.run == run,
+              case let .built(_, logPath) = held.build.outcome else { return nil }
+        let image = (try? ImageName(parsing: def.image)).flatMap { context.images.resolveForStatus($0) }
+        guard image?.imageID ?? "" == held.build.imageID,
+              let now = try? resolveEnvironment(def), now.variables.map({ "\($0.name)=\($0.value)" }) == held.environment else {
+            context.logger.debug("pod \(pod.metadata.name): container \(name) changed since it was set up ahead: spawned anew")
+            return nil
+        }
         var release = ControlMessage(op: "release")
         release.append("name", name)
-        held.outcome = .built(release, logPath: logPath)
-        return held
+        var build = held.build
+        build.outcome = .built(release, logPath: logPath)
+        return build
     }
 
     /// Gives up every held container (the pod stops or has ended: none of them will run).

@@ -165,7 +165,7 @@ public actor PodController {
     /// up ahead of its turn once the batch is sent (PodController+Staging.swift).
     var startedInBatch: [String] = []
     /// Containers the monitor holds set up, not started (PodController+Staging.swift).
-    var heldSpawns: [String: SpawnBuild] = [:]
+    var heldSpawns: [String: HeldSpawn] = [:]
 
     /// What `prepare` made of the sandbox, for the `admit` that follows it.
     private var prepared: PodLifecycle.Event?
@@ -442,7 +442,7 @@ public actor PodController {
         }
         let run = (runs[name]?.run ?? -1) + 1
         let build: SpawnBuild
-        if let held = releaseHeld(name, run: run) {
+        if let held = releaseHeld(name, def, run: run) {
             build = held
         } else if let early = earlySpawns.removeValue(forKey: name), early.run == run {
             build = early
