@@ -91,6 +91,8 @@ public actor PodController {
     /// The recovery notes as last saved (PodController+Recovery.swift); nil before the first
     /// save.
     var savedRecoveryNotes: RecoveryNotes?
+    /// The status as last written to status.json (`publish`).
+    private var savedStatus: JSONValue?
     private var goneWaiters: [CheckedContinuation<Void, Never>] = []
     /// Image pulls of the containers (PodController+Images.swift).
     var containerImages = ContainerImages()
@@ -609,7 +611,13 @@ public actor PodController {
             podStartMeasured = true
             LatencyHistogram.podStart.observe(RuntimeClock.now().seconds(since: startTime))
         }
-        context.store.saveStatus(uid: uid, snapshot.status.json)
+        // Written when it changed: a wake-up or probe result that changes nothing would
+        // otherwise replace the file (a new inode, the old one freed) for the same bytes.
+        let status = snapshot.status.json
+        if status != savedStatus {
+            context.store.saveStatus(uid: uid, status)
+            savedStatus = status
+        }
         saveRecoveryNotes()
         announce("MODIFIED", snapshot)
         // A pod that has ended (Succeeded, Failed) runs nothing again: its network goes now,
