@@ -200,27 +200,27 @@ def test_crashing_sidecar_is_restarted(podd):
 
 
 def test_sidecar_stops_after_app_in_reverse_order(podd):
-    # A hostPath volume: the stop times must outlive the pod (an emptyDir goes with it).
+    # A hostPath volume: the record must outlive the pod (an emptyDir goes with it). Each
+    # container appends its name when it is told to stop: a sidecar is told only after the
+    # containers after it have exited, so the lines are the order (uptime's 10 ms ticks could
+    # not tell stops closer than that apart).
     out = podd.root / "stops"
     out.mkdir()
     vol = [{"name": "t", "hostPath": {"path": str(out), "type": "Directory"}}]
-    m = pod_manifest("sc-order", [("app", "trap 'read u x < /proc/uptime; echo $u > /t/app.stop; exit 0' TERM; while true; do sleep 0.1; done")],
-                     restartPolicy="Always", volumes=vol, shareProcessNamespace=True)
+    stop = "trap 'echo {0} >> /t/order; exit 0' TERM; while true; do sleep 0.1; done"
+    m = pod_manifest("sc-order", [("app", stop.format("app"))], restartPolicy="Always", volumes=vol, shareProcessNamespace=True)
     m["spec"]["initContainers"] = [
-        {"name": "s1", "image": "busybox", "restartPolicy": "Always",
-         "command": ["sh", "-c", "trap 'read u x < /proc/uptime; echo $u > /t/s1.stop; exit 0' TERM; while true; do sleep 0.1; done"]},
-        {"name": "s2", "image": "busybox", "restartPolicy": "Always",
-         "command": ["sh", "-c", "trap 'read u x < /proc/uptime; echo $u > /t/s2.stop; exit 0' TERM; while true; do sleep 0.1; done"]},
+        {"name": "s1", "image": "busybox", "restartPolicy": "Always", "command": ["sh", "-c", stop.format("s1")]},
+        {"name": "s2", "image": "busybox", "restartPolicy": "Always", "command": ["sh", "-c", stop.format("s2")]},
     ]
     for c in m["spec"]["initContainers"] + m["spec"]["containers"]:
         c["volumeMounts"] = [{"name": "t", "mountPath": "/t"}]
     assert podd.create(m).status == 201
     podd.wait_running("sc-order")
-    vol_dir = out
     podd.request("DELETE", "/api/v1/namespaces/default/pods/sc-order?gracePeriodSeconds=10")
-    wait_for(lambda: (vol_dir / "s1.stop").exists(), timeout=20, what="s1 stopped")
-    app, s1, s2 = (float((vol_dir / f).read_text()) for f in ("app.stop", "s1.stop", "s2.stop"))
-    assert app < s2 < s1
+    order = out / "order"
+    wait_for(lambda: order.exists() and len(order.read_text().split()) == 3, timeout=20, what="all three stopped")
+    assert order.read_text().split() == ["app", "s2", "s1"]
 
 
 # --- termination ------------------------------------------------------------------------------

@@ -50,7 +50,9 @@ def test_get_yaml_reads_back_through_apply(podd, tmp_path):
     f = tmp_path / "pod.yaml"
     f.write_text(MANIFEST.format(name="round"))
     podd.podctl("apply", "-f", str(f))
-    before = wait_for(lambda: podd.pod("round"), what="the pod")
+    # Read back once the pod has started: the output carries its resourceVersion, which
+    # each status change moves on, and an apply of a stale one is a conflict (as on a cluster).
+    before = podd.wait_running("round")
     yaml_text = podd.podctl("get", "pod", "round", "-o", "yaml").stdout
     assert 'octal: "0777"' in yaml_text and 'word: "yes"' in yaml_text
     out = tmp_path / "back.yaml"
