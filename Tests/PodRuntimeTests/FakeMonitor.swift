@@ -42,6 +42,11 @@ final class FakeSandbox: SandboxChannel {
     /// The containers the controller asked to spawn, in order.
     var spawns: [String] { sent.withLock { $0.filter { $0.op == "spawn" }.compactMap { $0["name"] } } }
 
+    /// Every message sent, as "op name" (with " hold" for a spawn held ahead of its turn).
+    var sentOps: [String] {
+        sent.withLock { $0.map { "\($0.op) \($0["name"] ?? "")" + ($0["hold"] == "1" ? " hold" : "") } }
+    }
+
     var signals: [String] {
         sent.withLock { $0.filter { $0.op == "signal" }.map { "\($0["name"] ?? ""):\($0["signal"] ?? "")" } }
     }

@@ -39,6 +39,72 @@ struct PodControllerTests {
         }
     }
 
+    /// What follows a started init container is spawned held (hold=1), except a container
+    /// with a subPath mount; the machine's next start releases it; a pod that ends gives up
+    /// what is still held.
+    @Test func initContainersAreSetUpAheadAndStartedOnlyByTheMachine() async throws {
+        let fixture = try RuntimeFixture()
+        let yaml = """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: ahead, namespace: default, uid: uid-ahead}
+            spec:
+              restartPolicy: Never
+              volumes: [{name: v, emptyDir: {}}]
+              initContainers:
+              - {name: i1, image: busybox, command: ["true"]}
+              - {name: i2, image: busybox, command: ["true"]}
+              - {name: i3, image: busybox, command: ["true"], volumeMounts: [{name: v, mountPath: /x, subPath: s}]}
+              containers:
+              - {name: c, image: busybox, command: [sleep, "3600"]}
+            """
+        let pod = try #require(try PodManifest.pods(fromText: yaml).first)
+        let controller = PodController(pod: pod, context: fixture.context, generation: 1)
+        await controller.admit()
+        let sandbox = try #require(fixture.lastSandbox)
+        // i1 starts; i2 and c are held; i3 (subPath) is not.
+        #expect(sandbox.sentOps == ["spawn i1", "spawn i2 hold", "spawn c hold"])
+        let now = nanoseconds(RuntimeClock.now())
+        sandbox.say("started", "i1", [("startedAt", now)])
+        sandbox.say("exited", "i1", [("exitCode", "0"), ("signal", "0"), ("startedAt", now), ("finishedAt", now)])
+        #expect(await eventually { sandbox.sentOps.count == 5 })
+        #expect(sandbox.sentOps.suffix(2) == ["forget i1", "release i2"])
+        // A held container that could not be set up is spawned at its turn, quietly.
+        sandbox.say("failed", "c", [("stage", "cgroup"), ("errno", "28"), ("message", "no space")])
+        sandbox.say("started", "i2", [("startedAt", now)])
+        #expect(await eventually { await controller.current().status.initContainerStatuses.first { $0.name == "i2" }?.state.running != nil })
+        #expect(await controller.current().status.containerStatuses.first?.state.terminated == nil)
+        // i2 fails: the pod (restartPolicy Never) fails, and nothing more is started.
+        sandbox.say("exited", "i2", [("exitCode", "3"), ("signal", "0"), ("startedAt", now), ("finishedAt", now)])
+        #expect(await eventually { await controller.current().status.phase == .failed })
+        #expect(!sandbox.sentOps.contains("spawn i3") && !sandbox.sentOps.contains("spawn c") && !sandbox.sentOps.contains("release c"))
+    }
+
+    /// A pod that ends while containers are held gives them up (forget), and starts none.
+    @Test func heldContainersAreGivenUpWhenThePodEnds() async throws {
+        let fixture = try RuntimeFixture()
+        let yaml = """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: given-up, namespace: default, uid: uid-given-up}
+            spec:
+              restartPolicy: Never
+              initContainers: [{name: i1, image: busybox, command: ["false"]}]
+              containers: [{name: c, image: busybox, command: [sleep, "3600"]}]
+            """
+        let pod = try #require(try PodManifest.pods(fromText: yaml).first)
+        let controller = PodController(pod: pod, context: fixture.context, generation: 1)
+        await controller.admit()
+        let sandbox = try #require(fixture.lastSandbox)
+        #expect(sandbox.sentOps == ["spawn i1", "spawn c hold"])
+        let now = nanoseconds(RuntimeClock.now())
+        sandbox.say("started", "i1", [("startedAt", now)])
+        sandbox.say("exited", "i1", [("exitCode", "1"), ("signal", "0"), ("startedAt", now), ("finishedAt", now)])
+        #expect(await eventually { sandbox.sentOps.contains("forget c") })
+        #expect(await controller.current().status.phase == .failed)
+        #expect(!sandbox.sentOps.contains("release c") && sandbox.spawns == ["i1", "c"])
+    }
+
     @Test func publishedStatusesAreNumberedInOrder() async throws {
         let fixture = try RuntimeFixture()
         let controller = PodController(pod: try RuntimeFixture.pod("p", uid: "uid-1"), context: fixture.context, generation: 7)
