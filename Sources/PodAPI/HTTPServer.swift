@@ -49,9 +49,9 @@ enum Connection: Sendable {
     case refused
 }
 
-/// The caller at the other end of a connection (SO_PEERCRED), read when the connection is
-/// accepted, on its event loop, where the socket answers at once: a request's task would
-/// otherwise hop to the loop and back for it (about 0.3 ms of an exec's round trip).
+/// The caller at the other end of a connection (SO_PEERCRED), read once, when the connection
+/// is accepted, on its event loop, where the socket answers at once: a request's task would
+/// otherwise hop to the loop and back for it. Unread (nil), the caller is refused.
 final class ConnectionPeer: Sendable {
     private let value = Mutex<PeerCredentials?>(nil)
 
@@ -207,7 +207,7 @@ public final class HTTPServer: Sendable {
                 deadline.requestHeadRead()
                 let promise = channel.eventLoop.makePromise(of: HTTPHeaders?.self)
                 promise.completeWithTask {
-                    guard let request = await self.upgradeRequest(head, on: channel, peer: peer),
+                    guard let request = self.upgradeRequest(head, peer: peer),
                           let session = await self.handler.webSocket(request) else { return nil }
                     accepted.set(session)
                     deadline.upgraded()
@@ -234,7 +234,7 @@ public final class HTTPServer: Sendable {
                 deadline.requestHeadRead()
                 let promise = channel.eventLoop.makePromise(of: HTTPHeaders?.self)
                 promise.completeWithTask {
-                    guard let request = await self.upgradeRequest(head, on: channel, peer: peer),
+                    guard let request = self.upgradeRequest(head, peer: peer),
                           let session = await self.handler.spdy(request) else { return nil }
                     acceptedSPDY.set(session)
                     deadline.upgraded()
@@ -279,25 +279,15 @@ public final class HTTPServer: Sendable {
     /// The request an upgrade (WebSocket or SPDY) asks for, from a caller the socket's
     /// credential check allows; nil refuses the upgrade (the request is then answered as a
     /// plain one, with its error).
-    private func upgradeRequest(_ head: HTTPRequestHead, on channel: Channel, peer known: ConnectionPeer) async -> APIRequest? {
-        guard let caller = await peer(of: channel, known: known), callers.allows(caller),
+    private func upgradeRequest(_ head: HTTPRequestHead, peer: ConnectionPeer) -> APIRequest? {
+        guard let caller = peer.credentials, callers.allows(caller),
               case let .success(request) = makeRequest(head, body: .bytes([]), peer: caller) else { return nil }
         return request
     }
 
-    private func peer(of channel: Channel, known: ConnectionPeer) async -> PeerCredentials? {
-        if let credentials = known.credentials { return credentials }
-        guard let provider = channel as? SocketOptionProvider else { return nil }
-        let option = CallerCheck.peerCredentialsOption
-        let raw: RawPeerCredentials? = try? await provider.unsafeGetSocketOption(
-            level: NIOBSDSocket.OptionLevel(rawValue: option.level),
-            name: NIOBSDSocket.Option(rawValue: option.name)).get()
-        return raw.map(CallerCheck.credentials)
-    }
-
     private func serve(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, refused: HTTPRequestHead?,
-                       deadline: ConnectionDeadline, peer known: ConnectionPeer) async {
-        let caller = await peer(of: connection.channel, known: known)
+                       deadline: ConnectionDeadline, peer: ConnectionPeer) async {
+        let caller = peer.credentials
         let allowed = caller.map(callers.allows) ?? false
         // A spool is removed when its request fails or the client goes mid-body.
         var spool: UploadSpool?
