@@ -477,9 +477,20 @@ void container_release(struct container_launch *l)
     close_fd(&l->gate);
 }
 
+/* Everything a launch holds of the monitor's: its filter and its ends of the pipes. */
+static void launch_close(struct container_launch *l)
+{
+    seccomp_program_release(&l->filter);
+    close_fd(&l->report);
+    close_fd(&l->gate);
+    close_fd(&l->out);
+    close_fd(&l->err);
+    close_fd(&l->in);
+    close_fd(&l->pty);
+}
+
 void container_abandon(struct container_launch *l)
 {
-    close_fd(&l->gate);
     /* Reaped by its pid, not left to the event loop's waitpid(-1), which would look for it
      * among the running containers. 0: pod_reap took it already (it died on its own). */
     if (l->child > 0) {
@@ -488,12 +499,7 @@ void container_abandon(struct container_launch *l)
             ;
         l->child = 0;
     }
-    seccomp_program_release(&l->filter);
-    close_fd(&l->report);
-    close_fd(&l->out);
-    close_fd(&l->err);
-    close_fd(&l->in);
-    close_fd(&l->pty);
+    launch_close(l);
 }
 
 int container_finish(struct container_launch *l, struct start_result *res)
@@ -563,12 +569,6 @@ int container_finish(struct container_launch *l, struct start_result *res)
     return 0;
 
 fail:
-    seccomp_program_release(&l->filter);
-    close_fd(&l->report);
-    close_fd(&l->gate);
-    close_fd(&l->out);
-    close_fd(&l->err);
-    close_fd(&l->in);
-    close_fd(&l->pty);
+    launch_close(l);
     return -1;
 }
