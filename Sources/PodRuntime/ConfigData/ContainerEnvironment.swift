@@ -21,6 +21,9 @@ struct ContainerEnvironment {
     struct Result {
         var variables: [(name: String, value: String)]
         var skipped: [Skipped]
+
+        /// The variables as a process gets them, `NAME=VALUE`.
+        var assignments: [String] { variables.map { "\($0.name)=\($0.value)" } }
     }
 
     /// `strict` false (an exec's environment): what cannot be resolved is left out instead

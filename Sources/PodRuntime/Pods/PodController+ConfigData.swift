@@ -28,7 +28,7 @@ extension PodController {
                    message: "Keys [\(skipped.keys.joined(separator: ", "))] from the EnvFrom \(skipped.kind) \(pod.metadata.namespace)/\(skipped.name) were skipped since they are considered invalid environment variable names.",
                    container: def.name)
         }
-        let variables = result.variables.map { "\($0.name)=\($0.value)" }
+        let variables = result.assignments
         configuredEnvironments[def.name] = variables
         return variables
     }
@@ -50,7 +50,7 @@ extension PodController {
                                                node: NodeResources.detect(stateDir: context.config.stateDir).bounded(by: pod.spec.resources))
         guard let result = try? environment.resolve(def, base: launch.baseEnvironment(def),
                                                     strict: false) else { return fallback }
-        return result.variables.map { "\($0.name)=\($0.value)" }
+        return result.assignments
     }
 
     /// A ConfigMap or Secret of the pod's namespace was created, changed or deleted. Volumes

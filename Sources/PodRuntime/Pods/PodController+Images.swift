@@ -39,11 +39,12 @@ extension PodController {
         if let message = secrets.missingMessage {
             record(type: "Warning", reason: "FailedToRetrieveImagePullSecret", message: message, container: nil)
         }
-        if startsWithoutPull(name, image: text, imageName) {
+        let policy = pullPolicy(name, image: text)
+        if startsWithoutPull(imageName, policy: policy) {
             record(type: "Normal", reason: "Pulled", message: "Container image \"\(text)\" already present on machine", container: name)
             return .ready
         }
-        if (pullPolicy(name) ?? ImagePullPolicyDefaults.policy(for: text)) == .never {
+        if policy == .never {
             return .refused(.startFailed(name, reason: "ErrImageNeverPull",
                                          message: "Container image \"\(text)\" is not present with pull policy of Never",
                                          terminated: false))
@@ -59,10 +60,15 @@ extension PodController {
     /// Whether the container's start uses the image as it is here, without a pull: present,
     /// and not to be pulled again (`Always`) unless it is local (imported or loaded: there is
     /// nowhere to pull it from).
-    func startsWithoutPull(_ name: String, image text: String, _ imageName: ImageName) -> Bool {
+    func startsWithoutPull(_ imageName: ImageName, policy: ImagePullPolicy) -> Bool {
         guard context.images.resolve(imageName) != nil else { return false }
-        if (pullPolicy(name) ?? ImagePullPolicyDefaults.policy(for: text)) != .always { return true }
+        if policy != .always { return true }
         return imageName.isLocal || (imageName.localCandidate.map { context.images.image(named: $0) != nil } ?? false)
+    }
+
+    /// The container's pull policy: its own, else the default for its image reference (`text`).
+    func pullPolicy(_ name: String, image text: String) -> ImagePullPolicy {
+        pullPolicy(name) ?? ImagePullPolicyDefaults.policy(for: text)
     }
 
     private func pullPolicy(_ name: String) -> ImagePullPolicy? {

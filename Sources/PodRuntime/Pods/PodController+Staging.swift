@@ -38,8 +38,8 @@ extension PodController {
     /// made (or found) in its volume when the container starts, and an init container may be
     /// what writes it: such a container is set up at its turn.
     func mayStage(_ name: String, _ def: ContainerDefinition) -> Bool {
-        guard let image = try? ImageName(parsing: def.image), startsWithoutPull(name, image: def.image, image) else { return false }
-        return !def.volumeMounts.contains { ($0.subPath ?? "").isEmpty == false || ($0.subPathExpr ?? "").isEmpty == false }
+        guard let image = try? ImageName(parsing: def.image), startsWithoutPull(image, policy: pullPolicy(name, image: def.image)) else { return false }
+        return !def.volumeMounts.contains { !($0.subPath ?? "").isEmpty || !($0.subPathExpr ?? "").isEmpty }
     }
 
     /// After a batch of actions has been sent: sets up the followers of the containers the
@@ -73,7 +73,7 @@ extension PodController {
               case let .built(_, logPath) = held.build.outcome else { return nil }
         let image = (try? ImageName(parsing: def.image)).flatMap { context.images.resolveForStatus($0) }
         guard image?.imageID ?? "" == held.build.imageID,
-              let now = try? resolveEnvironment(def), now.variables.map({ "\($0.name)=\($0.value)" }) == held.environment else {
+              let now = try? resolveEnvironment(def), now.assignments == held.environment else {
             context.logger.debug("pod \(pod.metadata.name): container \(name) changed since it was set up ahead: spawned anew")
             return nil
         }
