@@ -93,9 +93,16 @@ final class ServiceSupervision: Sendable {
         }
     }
 
+    /// The counts can only move with a change of some pod, and every change takes a new
+    /// resourceVersion: reading that one number each second, instead of listing every pod,
+    /// keeps an idle podd idle (the list of 1,000 pods each second was all its idle CPU).
     private func refreshStatus(every interval: Duration) async {
+        var seen: String?   // nil: the first tick compares counts (READY's may be older)
         while !Task.isCancelled {
             try? await Task.sleep(for: interval)   // cancelled: the loop ends
+            let version = await registry.listResourceVersion
+            guard version != seen else { continue }
+            seen = version
             await publishStatus()
         }
     }
