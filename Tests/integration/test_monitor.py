@@ -297,6 +297,25 @@ class Monitor:
                 continue
         return found
 
+    def wait_held(self, count=1):
+        """Waits until `count` of the monitor's processes wait at their gate (a held spawn
+        whose set-up is done: blocked reading the pipe its release writes to) and returns
+        their pids. The monitor answers a status once a spawn is handled, but the child's
+        set-up (its overlay among it) goes on after that."""
+        deadline = time.monotonic() + TIMEOUT
+        while time.monotonic() < deadline:
+            waiting = []
+            for pid, _, _ in self.leftovers():
+                try:
+                    if open(f"/proc/{pid}/wchan").read().endswith("pipe_read"):
+                        waiting.append(pid)
+                except OSError:
+                    pass
+            if len(waiting) == count:
+                return waiting
+            time.sleep(0.01)
+        raise AssertionError(f"{count} held processes never waited at their gate: {self.leftovers()}")
+
     def reap(self):
         """Collect the exited monitor (we are its subreaper) and check it exited 0."""
         deadline = time.monotonic() + TIMEOUT
@@ -734,6 +753,7 @@ def test_held_container_waits_for_release_and_sees_what_was_written_meanwhile(po
     # seccomp filter is gone.)
     assert "later" not in m.status()
     assert len(m.leftovers()) == 1, m.leftovers()
+    m.wait_held()
     time.sleep(0.3)
     with pytest.raises(AssertionError):
         m.wait_started_or_failed("later", timeout=0.2)
@@ -770,6 +790,8 @@ def test_held_container_is_given_up_by_forget_a_new_spawn_or_shutdown(pod, share
     # layer directories, as podd makes them for every spawn: a volatile overlay's work
     # directory cannot be mounted again).
     m.spawn("b", ["sleep", "1000"], extra=[("hold", "1")], wait=False)
+    # Its overlay is mounted (its work directory in use) before it waits at its gate.
+    m.wait_held()
     shutil.rmtree(m.workdir / "containers" / "b")
     exited, text = m.run("b", ["sh", "-c", "echo replaced"])
     assert exited["exitCode"] == "0" and text == "replaced"
