@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -535,6 +536,30 @@ static void cache_write(uint64_t caps, const struct seccomp_program *p)
     close(fd);
 }
 
+/* The shared cache's lock, taken on a miss: the monitors of a burst of new pods each found
+ * no program and each compiled the same one (17% of the CPU of 300 pods created by 16 clients
+ * on 2 cores). Now the first compiles and the others wait for its file. The kernel drops the
+ * lock of a monitor that dies holding it; -1 (no lock) only means compiling unshared. */
+static int cache_lock(void)
+{
+    char path[4096];
+    int fd;
+
+    if (cache_dir == NULL)
+        return -1;
+    snprintf(path, sizeof path, "%s/runtime-default.lock", cache_dir);
+    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0)
+        return -1;
+    while (flock(fd, LOCK_EX) < 0) {
+        if (errno != EINTR) {
+            close(fd);
+            return -1;
+        }
+    }
+    return fd;
+}
+
 /* RuntimeDefault programs by bounding set: a pod's containers mostly share one. */
 #define CACHE_SIZE 8
 static struct {
@@ -562,11 +587,21 @@ int seccomp_prepare(const struct seccomp_spec *spec, uint64_t caps, struct secco
     if (spec->mode == SECCOMP_PROFILE && spec->default_action != NULL &&
         parse_action(spec->default_action, strlen(spec->default_action), &def) < 0)
         return setup_fail(e, EINVAL, "seccomp", "bad default action %s", spec->default_action);
-    if (spec->mode != SECCOMP_RUNTIME_DEFAULT || cache_read(caps, out) != 0) {
+    if (spec->mode != SECCOMP_RUNTIME_DEFAULT) {
         if (compile(spec, def, caps, out, e) < 0)
             return -1;
-        if (spec->mode == SECCOMP_RUNTIME_DEFAULT)
-            cache_write(caps, out);
+    } else if (cache_read(caps, out) != 0) {
+        int lock = cache_lock(), rc = 0;
+        /* Another monitor may have written it while this one waited for the lock. */
+        if (lock < 0 || cache_read(caps, out) != 0) {
+            rc = compile(spec, def, caps, out, e);
+            if (rc == 0)
+                cache_write(caps, out);
+        }
+        if (lock >= 0)
+            close(lock);
+        if (rc < 0)
+            return -1;
     }
     if (spec->mode == SECCOMP_RUNTIME_DEFAULT && cache_count < CACHE_SIZE) {
         out->cached = 1;
