@@ -25,15 +25,46 @@ public struct PodStore: Sendable {
         try FileSystem.writeAtomically(dir + "/pod.json", stored.json.serialized(pretty: true))
     }
 
+    /// Best effort, no fsync: the status is a cache of what the monitor knows.
+    ///
+    /// Written over the file in place rather than to a temporary file renamed over it: a
+    /// rename makes a new inode and frees the old one at every status change (several per
+    /// container start), and on ext4 without a journal every inode freed in the last minute
+    /// or more makes each later allocation in its group slower (`recently_deleted`). The whole
+    /// text goes in one pwrite, padded with spaces (whitespace JSON ignores) to the file's
+    /// length; a kill stops a write to a regular file only between pages, so a status of one
+    /// page (nearly all) is the old one or the new one, never a mix, and a torn longer one
+    /// reads as no checkpoint, rebuilt from the monitor like a lost one. A status longer
+    /// than the file is written anew and renamed over it, padded to whole blocks so that the
+    /// file seldom grows again (and so that a write over it never needs a new block: a full
+    /// disk cannot cut it short).
     public func saveStatus(uid: String, _ status: JSONValue) {
         let path = directory(uid: uid) + "/status.json"
-        // Best effort, no fsync: the status is a cache of what the monitor knows.
-        let bytes = status.serialized()
+        var bytes = status.serialized()
+        let fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW)
+        if fd >= 0 {
+            var st = stat()
+            if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, bytes.count <= Int(st.st_size) {
+                bytes += repeatElement(UInt8(ascii: " "), count: Int(st.st_size) - bytes.count)
+                let written = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+                close(fd)
+                if written == bytes.count { return }
+                // Cut short all the same: the file is rewritten whole below.
+            } else {
+                close(fd)
+            }
+        }
+        let block = 4096
+        let padded = (bytes.count + block - 1) / block * block
+        bytes += repeatElement(UInt8(ascii: " "), count: padded - bytes.count)
         let tmp = path + ".tmp"
         guard let f = fopen(tmp, "we") else { return }
-        _ = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, f) }
-        fclose(f)
-        rename(tmp, path)
+        let written = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, f) }
+        if fclose(f) == 0 && written == bytes.count {
+            rename(tmp, path)
+        } else {
+            unlink(tmp)
+        }
     }
 
     /// Every stored pod, with its checkpointed status when there is one. Unreadable entries
