@@ -26,7 +26,7 @@ final class FakeSandbox: SandboxChannel {
         sent.withLock { $0.append(message) }
     }
     func reapExited() {}
-    func shutdown() { continuation.finish() }
+    func shutdown(removingGroups: Bool) { continuation.finish() }
 
     /// The monitor says `op` about container `name`.
     func say(_ op: String, _ name: String, _ fields: [(String, String)] = []) {

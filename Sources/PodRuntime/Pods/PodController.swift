@@ -797,9 +797,7 @@ public actor PodController {
         let dirs = keepState ? [layout.runDirectory, layout.stateDirectory + "/containers", layout.logDirectory]
                              : [layout.runDirectory, layout.logDirectory]
         let (store, logger, uid, keepState) = (context.store, context.logger, self.uid, self.keepState)
-        // Without a sandbox (its monitor died while the pod was stopping) nothing else removes
-        // the pod's cgroup.
-        let orphanGroups = sandbox == nil ? context.cgroups : nil
+        let groups = context.cgroups
         let (network, names, podKey) = (context.network, context.podNames, "\(pod.metadata.namespace)/\(pod.metadata.name)")
         // Shutting the monitor down waits for it (and for the cgroup to empty), and removing
         // the pod's files may take a while: neither holds a thread of the cooperative pool.
@@ -808,17 +806,22 @@ public actor PodController {
                 DetachedThread.run {
                     // DEL while the pod's namespace is there (its pin keeps it past the monitor).
                     Self.tearDownNetwork(uid: uid, network: network, names: names, logger: logger, pod: podKey)
-                    sandbox?.shutdown()
-                    if let orphanGroups {
-                        do throws(OSError) { try orphanGroups.killAndRemovePod(uid: uid) } catch {
-                            logger.error("removing the cgroup of pod \(uid): \(error)")
-                        }
-                    }
+                    sandbox?.shutdown(removingGroups: false)
                     for dir in dirs {
                         do { try FileSystem.removeTree(dir) } catch { logger.error("removing \(dir): \(error)") }
                     }
                     if !keepState {
                         do { try store.remove(uid: uid) } catch { logger.error("removing pod state \(uid): \(error)") }
+                    }
+                    // The cgroups after the files (and also when the monitor died while the
+                    // pod was stopping, leaving them to no one else): a v1 memory group is
+                    // emptied before it is removed, which would first write back the dirty
+                    // pages of the pod's writable layers and volumes (0.4 s for 300 MB here);
+                    // with the files removed those pages are dropped instead.
+                    if let groups {
+                        do throws(OSError) { try groups.killAndRemovePod(uid: uid) } catch {
+                            logger.error("removing the cgroup of pod \(uid): \(error)")
+                        }
                     }
                     done.resume()
                 }

@@ -18,8 +18,14 @@ public protocol SandboxChannel: AnyObject, Sendable {
     func send(_ message: ControlMessage, fds: [Int32]) throws(OSError)
     /// Reaps the monitor after it died on its own.
     func reapExited()
-    /// Stops every container at once and ends the monitor and what is left of the pod.
-    func shutdown()
+    /// Stops every container at once and ends the monitor and what is left of the pod. With
+    /// `removingGroups: false` the pod's cgroups, emptied, are left for the caller to remove
+    /// (CgroupHierarchy.killAndRemovePod) after the pod's files.
+    func shutdown(removingGroups: Bool)
+}
+
+extension SandboxChannel {
+    public func shutdown() { shutdown(removingGroups: true) }
 }
 
 /// A sandbox on its way (RuntimeContext.makeSandbox): the monitor is spawned and making the
@@ -320,8 +326,9 @@ public final class PodSandbox: SandboxChannel {
     public func send(_ message: ControlMessage, fds: [Int32]) throws(OSError) { try socket.send(message, fds: fds) }
 
     /// Stops every container at once and ends the monitor; its namespaces and private mounts
-    /// go with it. Then removes the pod's cgroup, after killing anything left in it.
-    public func shutdown() {
+    /// go with it. Then kills anything left in the pod's cgroup and, unless told not to,
+    /// removes it.
+    public func shutdown(removingGroups: Bool) {
         defer { UserNamespaceRanges.shared.release(uid: uid) }
         try? socket.send(ControlMessage(op: "shutdown"))
         reactor.remove(socket.fd)
@@ -344,9 +351,10 @@ public final class PodSandbox: SandboxChannel {
                 CgroupHierarchy.killAll(in: cgroup)
                 usleep(20_000)
             }
-            try? CgroupHierarchy.remove(cgroup)
+            if removingGroups { try? CgroupHierarchy.remove(cgroup) }
         }
-        // The v1 groups (memory, cpu, pids where v2 lacks them) hold the same processes.
-        try? cgroups?.killAndRemovePod(uid: uid)
+        // The v1 groups (memory, cpu, pids where v2 lacks them) hold the same processes; with
+        // no v2 group of the pod's own they are what reaches them, so they go now regardless.
+        if removingGroups || cgroup == nil { try? cgroups?.killAndRemovePod(uid: uid) }
     }
 }
