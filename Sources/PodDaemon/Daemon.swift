@@ -93,6 +93,7 @@ public final class Daemon: Sendable {
             return context
         }
         await registry.bind(makeContext(config))
+        images.onChange { Task { await registry.imagesChanged() } }
         // ConfigMaps and Secrets come back before the pods that use them.
         let configData = ConfigDataRegistry(store: try ConfigDataStore(root: config.stateDir + "/configdata"), catalog: configCatalog,
                                             onChange: { change in Task { await registry.configDataChanged(change) } })

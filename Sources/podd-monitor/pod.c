@@ -77,6 +77,10 @@ static struct container *find(struct pod *p, const char *name)
     return NULL;
 }
 
+static void kill_container(struct pod *p, struct container *c, int sig);
+static void container_exited(struct pod *p, struct container *c, int status);
+static void discard_unclaimed(struct pod *p, struct container *c);
+
 /* The container's cgroup, if the pod has one; "" otherwise. */
 static void container_cgroup(const struct pod *p, const struct container *c, char *buf, size_t size)
 {
@@ -119,7 +123,8 @@ static void send_state(struct pod *p, const struct container *c, const char *op)
     struct msg_out m;
     msg_begin(&m, op);
     msg_add(&m, "name", c->name);
-    if (c->state == CONTAINER_RUNNING) {
+    /* "started" answers a claimed chained start too, which may have exited since. */
+    if (c->state == CONTAINER_RUNNING || strcmp(op, "started") == 0) {
         if (strcmp(op, "state") == 0)
             msg_add(&m, "state", "running");
         msg_addf(&m, "pid", "%d", (int)c->hostpid);
@@ -166,6 +171,12 @@ static void finish_launch(struct pod *p, int slot, struct container_launch *next
     if (next != NULL)
         container_release(next);
     if (finished < 0) {
+        if (c->unclaimed) {
+            /* Said at podd's release (claim). */
+            c->chain_error = res.error;
+            c->state = CONTAINER_CHAIN_FAILED;
+            return;
+        }
         send_failed(p, c->name, res.error.stage, res.error.err, res.error.message);
         free_slot(p, c);
         return;
@@ -200,7 +211,8 @@ static void finish_launch(struct pod *p, int slot, struct container_launch *next
         if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, ls->fd, &ev) < 0)
             log_stream_close(ls, &c->log); /* output lost rather than a stuck writer */
     }
-    send_state(p, c, "started");
+    if (!c->unclaimed)
+        send_state(p, c, "started");
 }
 
 void pod_finish_launches(struct pod *p)
@@ -257,6 +269,12 @@ static void handle_spawn(struct pod *p, const struct msg *msg)
         p->launching_count >= POD_LAUNCHES_MAX) {
         pod_finish_launches(p);
         old = find(p, spec.name);
+    }
+    if (old != NULL && old->unclaimed) {
+        /* podd did not take the chained start (what it was set up with changed): it goes,
+         * as a held one would. */
+        discard_unclaimed(p, old);
+        old = NULL;
     }
     if (old != NULL && old->state == CONTAINER_RUNNING) {
         send_failed(p, spec.name, "spawn", EEXIST, "a container of this name is running");
@@ -344,8 +362,10 @@ static void handle_spawn(struct pod *p, const struct msg *msg)
     c->stdin_once = spec.stdin_once;
     c->journal = journal_sink_new(msg);
     if (spec.hold) {
-        /* Set up ahead of its turn: it waits for op=release (handle_release). */
+        /* Set up ahead of its turn: it waits for op=release (handle_release), or for the
+         * clean exit of the container it follows (release_chained). */
         c->state = CONTAINER_HELD;
+        snprintf(c->after, sizeof c->after, "%s", spec.after != NULL ? spec.after : "");
         goto out;
     }
     /* The first of a batch may exec as soon as its root is made; the others wait for the
@@ -360,8 +380,71 @@ out:
     spawn_spec_free(&spec);
 }
 
-/* op=release: a held container goes on to exec, as if spawned now (its outcome is read with
- * the launches, in order). Anything else of that name is a start that cannot be made. */
+/* A held container goes on to exec, as if spawned now (its outcome is read with the
+ * launches, in order). */
+static void start_held(struct pod *p, struct container *c)
+{
+    if (p->launching_count >= POD_LAUNCHES_MAX)
+        pod_finish_launches(p);
+    c->state = CONTAINER_STARTING;
+    if (p->launching_count == 0)
+        container_release(&c->launch);
+    p->launching[p->launching_count++] = (int)(c - p->containers);
+}
+
+/* DONE has just exited: the held containers that follow it (after=DONE) start now, when it
+ * succeeded and nobody stopped it. Run before DONE's exit is logged and reported, so that
+ * the next init container execs while podd is still hearing of the last one. */
+static void release_chained(struct pod *p, const struct container *done)
+{
+    if (p->shutting_down || done->signalled || done->exit_code != 0 || done->signal != 0)
+        return;
+    for (int i = 0; i < MAX_CONTAINERS; i++) {
+        struct container *h = &p->containers[i];
+        if (h->state == CONTAINER_HELD && h->after[0] != '\0' && strcmp(h->after, done->name) == 0) {
+            h->after[0] = '\0';
+            h->unclaimed = 1;
+            start_held(p, h);
+        }
+    }
+}
+
+/* podd's release of a start a chain made: answered as that release would have been
+ * ("started" or "failed"), in order with the launches before it, then its "exited" if it
+ * has ended, so that podd hears of every start before its exit. */
+static void claim(struct pod *p, struct container *c)
+{
+    pod_finish_launches(p);
+    c->unclaimed = 0;
+    if (c->state == CONTAINER_CHAIN_FAILED) {
+        send_failed(p, c->name, c->chain_error.stage, c->chain_error.err, c->chain_error.message);
+        free_slot(p, c);
+        return;
+    }
+    send_state(p, c, "started");
+    if (c->state == CONTAINER_EXITED)
+        send_state(p, c, "exited");
+}
+
+/* A chained start podd gave up before claiming it (forget, a new spawn of its name): it is
+ * killed and reaped, and nothing of it is reported, as for a held container. */
+static void discard_unclaimed(struct pod *p, struct container *c)
+{
+    if (c->state == CONTAINER_STARTING)
+        pod_finish_launches(p);
+    if (c->state == CONTAINER_RUNNING) {
+        int status = 0;
+        c->signalled = 1; /* killed: whatever follows it waits for podd */
+        kill_container(p, c, SIGKILL);
+        while (waitpid(c->pid, &status, 0) < 0 && errno == EINTR)
+            ;
+        container_exited(p, c, status);
+    }
+    free_slot(p, c);
+}
+
+/* op=release: a held container starts; one a chain started is claimed. Anything else of
+ * that name is a start that cannot be made. */
 static void handle_release(struct pod *p, const struct msg *msg)
 {
     const char *name = msg_get(msg, "name");
@@ -372,16 +455,15 @@ static void handle_release(struct pod *p, const struct msg *msg)
         return;
     }
     c = find(p, name);
+    if (c != NULL && c->unclaimed) {
+        claim(p, c);
+        return;
+    }
     if (c == NULL || c->state != CONTAINER_HELD) {
         send_failed(p, name, "release", ESRCH, "no held container of this name (spawn it with hold=1 first)");
         return;
     }
-    if (p->launching_count >= POD_LAUNCHES_MAX)
-        pod_finish_launches(p);
-    c->state = CONTAINER_STARTING;
-    if (p->launching_count == 0)
-        container_release(&c->launch);
-    p->launching[p->launching_count++] = (int)(c - p->containers);
+    start_held(p, c);
 }
 
 static void kill_container(struct pod *p, struct container *c, int sig)
@@ -416,6 +498,8 @@ static void handle_signal(struct pod *p, const struct msg *msg)
         pod_send_error(p, "signal", name, "no running container of this name");
         return;
     }
+    /* podd is stopping it: its exit, even a clean one, starts nothing by itself. */
+    c->signalled = 1;
     kill_container(p, c, (int)sig);
 }
 
@@ -423,10 +507,19 @@ static void handle_status(struct pod *p)
 {
     struct msg_out m;
     /* A held container has not started: podd (a new one, after a restart) spawns it again
-     * when it decides to, which replaces it. */
-    for (int i = 0; i < MAX_CONTAINERS; i++)
-        if (p->containers[i].state != SLOT_FREE && p->containers[i].state != CONTAINER_HELD)
-            send_state(p, &p->containers[i], "state");
+     * when it decides to, which replaces it; meanwhile nothing releases it but podd. A
+     * start a chain made is podd's now, as if it had released it; one that failed is
+     * dropped, and started anew when podd decides to. */
+    for (int i = 0; i < MAX_CONTAINERS; i++) {
+        struct container *c = &p->containers[i];
+        if (c->state == CONTAINER_HELD)
+            c->after[0] = '\0';
+        if (c->state == CONTAINER_CHAIN_FAILED)
+            free_slot(p, c);
+        c->unclaimed = 0;
+        if (c->state != SLOT_FREE && c->state != CONTAINER_HELD)
+            send_state(p, c, "state");
+    }
     msg_begin(&m, "status-end");
     pod_send(p, &m);
 }
@@ -443,6 +536,10 @@ static void handle_forget(struct pod *p, const struct msg *msg)
     c = find(p, name);
     if (c == NULL)
         return; /* already forgotten: forgetting is idempotent */
+    if (c->unclaimed) {
+        discard_unclaimed(p, c);
+        return;
+    }
     if (c->state == CONTAINER_RUNNING) {
         pod_send_error(p, "forget", name, "container is running; only exited ones can be forgotten");
         return;
@@ -518,6 +615,7 @@ static void container_exited(struct pod *p, struct container *c, int status)
         c->signal = 0;
         c->exit_code = WEXITSTATUS(status);
     }
+    release_chained(p, c);
     /* A container ends with its main process, as in Kubernetes: processes it left behind
      * in its cgroup (possible when it shares the pod's PID namespace) are killed. */
     container_cgroup(p, c, cg, sizeof cg);
@@ -535,7 +633,9 @@ static void container_exited(struct pod *p, struct container *c, int status)
     session_container_exited(p, c);
     log_file_close(&c->log);
     c->state = CONTAINER_EXITED;
-    send_state(p, c, "exited");
+    /* An unclaimed start's exit is said after its start, at podd's release (claim). */
+    if (!c->unclaimed)
+        send_state(p, c, "exited");
 }
 
 void pod_reap(struct pod *p)
@@ -557,6 +657,9 @@ void pod_reap(struct pod *p)
             struct container *c = &p->containers[i];
             if (c->state == CONTAINER_RUNNING && c->pid == pid) {
                 container_exited(p, c, status);
+                /* A chain it released is launching: finish it before the next waitpid, which
+                 * could otherwise reap that child's exit before its start is known. */
+                pod_finish_launches(p);
                 break;
             }
             /* A held container that died (its set-up failed: the report waits in its pipe
@@ -574,6 +677,7 @@ void pod_shutdown(struct pod *p)
     struct timespec pause = {0, 5 * 1000 * 1000};
     int running;
 
+    p->shutting_down = 1;
     pod_finish_launches(p);
     session_shutdown(p);
     for (int i = 0; i < MAX_CONTAINERS; i++)

@@ -30,8 +30,11 @@ enum event_kind { EV_LISTEN = 1, EV_CONTROL, EV_SIGNAL, EV_STREAM, EV_SESSION };
 /* CONTAINER_STARTING: launched, its outcome not read yet (pod_finish_launches).
  * CONTAINER_HELD: spawned with hold=1: its root is made and it waits, outside the launches,
  * for podd's op=release (then STARTING) or for podd to give it up (forget, a new spawn of its
- * name, shutdown). */
-enum container_state { SLOT_FREE = 0, CONTAINER_STARTING, CONTAINER_RUNNING, CONTAINER_EXITED, CONTAINER_HELD };
+ * name, shutdown).
+ * CONTAINER_CHAIN_FAILED: a chained start (below) whose set-up or exec failed; the failure
+ * waits for podd's op=release. */
+enum container_state { SLOT_FREE = 0, CONTAINER_STARTING, CONTAINER_RUNNING, CONTAINER_EXITED, CONTAINER_HELD,
+                       CONTAINER_CHAIN_FAILED };
 
 /* Containers launched at once before their outcomes are read: a pod's spawns arrive
  * together (podd sends every start of one decision at once). */
@@ -53,6 +56,17 @@ struct container {
     int stdin_fd;                 /* stdin=1: the write end of its stdin pipe, else -1 */
     int tty, stdin_once;          /* as spawned */
     struct container_launch launch; /* while CONTAINER_STARTING or CONTAINER_HELD */
+    /* Chained starts. A held container spawned with after=NAME is released by the monitor
+     * itself, without podd's round trip, when NAME's main process exits 0 and podd never
+     * signalled it (podd sends that when the next init container is what follows; a signal
+     * means podd is stopping NAME, and then decides itself). Until podd's op=release claims
+     * such a start, it is reported to no one: the release is answered with its "started"
+     * (or "failed"), followed by its "exited" if it has ended; a forget, a new spawn of its
+     * name or a shutdown kill it silently, as they would a held one. */
+    char after[CONTAINER_NAME_MAX + 1]; /* HELD: whose clean exit releases it; "" none */
+    int unclaimed;                      /* started by a chain, not yet claimed by a release */
+    int signalled;                      /* podd signalled this run: it releases no chain */
+    struct setup_error chain_error;     /* CONTAINER_CHAIN_FAILED: what failed */
 };
 
 enum session_kind { SESSION_FREE = 0, SESSION_EXEC, SESSION_ATTACH };
@@ -86,6 +100,7 @@ struct pod {
     struct session sessions[MAX_SESSIONS];
     int launching[POD_LAUNCHES_MAX]; /* slots CONTAINER_STARTING, in launch order */
     int launching_count;
+    int shutting_down; /* op=shutdown: no chain is released any more */
 };
 
 enum pod_verdict { POD_CONTINUE, POD_SHUTDOWN };

@@ -249,6 +249,10 @@ int spawn_spec_parse(const struct msg *m, struct spawn_spec *spec, char *err, si
             spec->work = v;
         } else if (strcmp(k, "rootfs.merged") == 0) {
             spec->merged = v;
+        } else if (strcmp(k, "after") == 0) {
+            if (!valid_name(v))
+                return reject(spec, err, errlen, "after must name a container (a DNS-1123 label), not ", v);
+            spec->after = v;
         } else if (strcmp(k, "pidns") == 0) {
             if (strcmp(v, "pod") == 0) {
                 spec->pidns = PIDNS_POD;
@@ -346,6 +350,8 @@ int spawn_spec_parse(const struct msg *m, struct spawn_spec *spec, char *err, si
 
     if (spec->name == NULL || !valid_name(spec->name))
         return reject(spec, err, errlen, "name missing or not a DNS-1123 label", NULL);
+    if (spec->after != NULL && (!spec->hold || strcmp(spec->after, spec->name) == 0))
+        return reject(spec, err, errlen, "after=NAME needs hold=1 and another container's name", NULL);
     if (spec->lower == NULL || spec->upper == NULL || spec->work == NULL || spec->merged == NULL)
         return reject(spec, err, errlen, "rootfs.lower, rootfs.upper, rootfs.work and rootfs.merged are required", NULL);
     if (!valid_lowers(spec->lower) || !valid_layer(spec->upper) || !valid_layer(spec->work) ||

@@ -78,6 +78,8 @@ struct spawn_spec {
     int stdin_once;  /* stdinOnce=1: closed when the first attach session that wrote ends */
     int tty;         /* tty=1: stdin/stdout/stderr are a terminal of the container's devpts */
     int hold;        /* hold=1: set up, then wait for op=release before exec (podd's next step) */
+    const char *after; /* after=NAME (with hold=1): released by the monitor itself when NAME
+                          exits 0 unsignalled (a chained start, pod.c), or NULL */
     struct security_spec security; /* the securityContext keys */
     /* cgroup.set: control files of the container's v2 group and their values (limits) */
     struct cgroup_setting { const char *file, *value; } cgroup_sets[MAX_CGROUP_SETS];

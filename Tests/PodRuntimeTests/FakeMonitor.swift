@@ -47,6 +47,11 @@ final class FakeSandbox: SandboxChannel {
         sent.withLock { $0.map { "\($0.op) \($0["name"] ?? "")" + ($0["hold"] == "1" ? " hold" : "") } }
     }
 
+    /// Held spawns sent with after=: the container, and the one whose clean exit starts it.
+    var chains: [String: String] {
+        sent.withLock { Dictionary($0.compactMap { m in m["after"].map { (m["name"] ?? "", $0) } }, uniquingKeysWith: { $1 }) }
+    }
+
     var signals: [String] {
         sent.withLock { $0.filter { $0.op == "signal" }.map { "\($0["name"] ?? ""):\($0["signal"] ?? "")" } }
     }

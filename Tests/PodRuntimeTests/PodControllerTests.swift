@@ -64,6 +64,8 @@ struct PodControllerTests {
         let sandbox = try #require(fixture.lastSandbox)
         // i1 starts; i2 and c are held; i3 (subPath) is not.
         #expect(sandbox.sentOps == ["spawn i1", "spawn i2 hold", "spawn c hold"])
+        // i2 is chained to i1 (the monitor starts it when i1 exits 0); app containers are not.
+        #expect(sandbox.chains == ["i2": "i1"])
         let now = nanoseconds(RuntimeClock.now())
         sandbox.say("started", "i1", [("startedAt", now)])
         sandbox.say("exited", "i1", [("exitCode", "0"), ("signal", "0"), ("startedAt", now), ("finishedAt", now)])
@@ -78,6 +80,43 @@ struct PodControllerTests {
         sandbox.say("exited", "i2", [("exitCode", "3"), ("signal", "0"), ("startedAt", now), ("finishedAt", now)])
         #expect(await eventually { await controller.current().status.phase == .failed })
         #expect(!sandbox.sentOps.contains("spawn i3") && !sandbox.sentOps.contains("spawn c") && !sandbox.sentOps.contains("release c"))
+    }
+
+    /// Only a regular init container after a regular init container is chained (a sidecar is
+    /// followed once it has started, not when it ends); a change of what a start reads (here
+    /// the pod's labels) gives the chained ones up, and leaves the other held ones.
+    @Test func chainedStartsFollowRegularInitContainersAndAreGivenUpOnChanges() async throws {
+        let fixture = try RuntimeFixture()
+        let yaml = """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: chains, namespace: default, uid: uid-chains}
+            spec:
+              initContainers:
+              - {name: i1, image: busybox, command: ["true"]}
+              - {name: side, image: busybox, command: [sleep, "3600"], restartPolicy: Always}
+              - {name: i2, image: busybox, command: ["true"]}
+              - {name: i3, image: busybox, command: ["true"]}
+              containers:
+              - {name: c, image: busybox, command: [sleep, "3600"]}
+            """
+        let pod = try #require(try PodManifest.pods(fromText: yaml).first)
+        let controller = PodController(pod: pod, context: fixture.context, generation: 1)
+        await controller.admit()
+        let sandbox = try #require(fixture.lastSandbox)
+        #expect(sandbox.sentOps == ["spawn i1", "spawn side hold", "spawn i2 hold", "spawn i3 hold", "spawn c hold"])
+        #expect(sandbox.chains == ["i3": "i2"])
+        var metadata = pod.metadata
+        metadata.labels["tier"] = "web"
+        _ = await controller.updateMetadata(metadata)
+        #expect(sandbox.sentOps.last == "forget i3")
+        #expect(sandbox.sentOps.filter { $0.hasPrefix("forget") } == ["forget i3"])
+        // i1 succeeds: the sidecar is released as before, and i3 is set up again at its turn.
+        let now = nanoseconds(RuntimeClock.now())
+        sandbox.say("started", "i1", [("startedAt", now)])
+        sandbox.say("exited", "i1", [("exitCode", "0"), ("signal", "0"), ("startedAt", now), ("finishedAt", now)])
+        #expect(await eventually { sandbox.sentOps.contains("release side") })
+        #expect(!sandbox.sentOps.contains("forget i2") && !sandbox.sentOps.contains("forget side"))
     }
 
     /// A pod that ends while containers are held gives them up (forget), and starts none.

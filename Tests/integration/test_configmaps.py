@@ -510,6 +510,26 @@ def test_exec_env_after_podd_restart(podd):
     wait_for(lambda: exec_out(podd, "readopt", "cat", "/c/v") == "new", timeout=20, what="the update after a restart")
 
 
+def test_a_chained_init_container_reads_the_env_changed_while_the_one_before_ran(podd):
+    """The second init container is set up ahead to start the moment the first succeeds; a
+    ConfigMap its environment comes from changed meanwhile: it starts with the new value,
+    as kubelet reads the environment at the start."""
+    create_cm(podd, "chain-cfg", {"k": "old"})
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "chain-env"},
+           "spec": {"terminationGracePeriodSeconds": 0,
+                    "initContainers": [{"name": "wait", "image": "busybox", "command": ["sleep", "2"]},
+                                       {"name": "read", "image": "busybox", "command": ["sh", "-c", "echo K=$K"],
+                                        "env": [{"name": "K", "valueFrom": {"configMapKeyRef": {"name": "chain-cfg", "key": "k"}}}]}],
+                    "containers": [{"name": "app", "image": "busybox", "command": ["sleep", "3600"]}]}}
+    r = podd.create(pod)
+    assert r.status == 201, r.text
+    time.sleep(0.5)
+    r = podd.request("PUT", f"{NS}/configmaps/chain-cfg", configmap("chain-cfg", {"k": "new"}))
+    assert r.status == 200, r.text
+    podd.wait_running("chain-env", timeout=30)
+    assert podd.log("chain-env", "read") == "K=new\n"
+
+
 def test_env_is_read_when_the_container_starts_even_when_it_was_set_up_ahead(podd):
     """The app container is set up (and held) while the init container runs; a ConfigMap
     changed meanwhile gives it the new value, as kubelet reads the environment at the start."""

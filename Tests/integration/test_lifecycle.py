@@ -1,6 +1,8 @@
 """Pod lifecycle against the real daemon: init containers, restarts with backoff, sidecars,
 termination. The daemon's backoff is shortened to 1s/4s (harness config)."""
 import json
+import os
+import signal
 import time
 
 from harness import UnixHTTPConnection, pod_manifest, wait_for
@@ -107,6 +109,38 @@ def test_containers_set_up_ahead_run_only_at_their_turn(podd):
     assert statuses(p)["app"]["state"]["waiting"]["reason"] == "PodInitializing"
     podd.wait_running("ahead")
     assert wait_for(lambda: podd.log("ahead", "app"), timeout=10) == "one\ntwo\n"
+
+
+def test_a_chained_init_container_starts_at_its_predecessors_success_without_waiting_for_podd(podd, tmp_path):
+    """An init container that follows another one is started by the pod's monitor the moment
+    the one before it succeeds (a decision the machine took ahead): it runs even while podd
+    itself is stopped; the app container, which is not chained, waits for podd. podd then
+    reports both runs in order, as it would have had it released the container itself."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    vol = [{"name": "t", "hostPath": {"path": str(shared)}}]
+    m = init_pod("chained", [("i1", "sleep 1; echo one > /t/i1"), ("i2", "cat /t/i1 > /t/i2")],
+                 [("app", "touch /t/app; sleep 3600")], "Always", vol)
+    for c in m["spec"]["initContainers"] + m["spec"]["containers"]:
+        c["volumeMounts"] = [{"name": "t", "mountPath": "/t"}]
+    uid = podd.create(m).json()["metadata"]["uid"]
+    wait_for(lambda: len(monitor_children(podd, uid) or []) == 3, timeout=10, what="i1 running, i2 and app held")
+    os.kill(podd.proc.pid, signal.SIGSTOP)
+    try:
+        assert wait_for(lambda: (shared / "i2").exists(), timeout=10, what="i2 run while podd is stopped")
+        time.sleep(0.5)
+        assert not (shared / "app").exists(), "the app container started without podd"
+    finally:
+        os.kill(podd.proc.pid, signal.SIGCONT)
+    assert (shared / "i2").read_text() == "one\n"
+    p = podd.wait_running("chained")
+    i1, i2 = statuses(p, "initContainerStatuses")["i1"], statuses(p, "initContainerStatuses")["i2"]
+    assert i1["state"]["terminated"]["reason"] == i2["state"]["terminated"]["reason"] == "Completed"
+    assert i1["state"]["terminated"]["finishedAt"] <= i2["state"]["terminated"]["startedAt"]
+    assert i2["restartCount"] == 0 and statuses(p)["app"]["restartCount"] == 0
+    events = podd.get("/api/v1/namespaces/default/events?fieldSelector=involvedObject.name%3Dchained").json()["items"]
+    started = [e["involvedObject"].get("fieldPath") for e in events if e["reason"] == "Started"]
+    assert started == ["spec.initContainers{i1}", "spec.initContainers{i2}", "spec.containers{app}"], started
 
 
 def test_held_containers_are_given_up_when_an_init_container_fails_the_pod(podd):

@@ -821,6 +821,181 @@ def test_held_container_whose_set_up_failed_says_so_at_its_release(pod, tmp_path
     assert "hold take 0 or 1" in m.wait_for("failed", "flag")["message"]
 
 
+# --- chained starts: a held container released by its predecessor's clean exit (after=) -------
+
+def gated(shared, gate, code=0):
+    """A command that waits until the test creates SHARED/GATE, then exits CODE."""
+    return ["sh", "-c", f"while [ ! -e /shared/{gate} ]; do sleep 0.01; done; exit {code}"]
+
+
+def wait_file(path, timeout=TIMEOUT):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists():
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def assert_quiet(m, name, seconds=0.3):
+    """Nothing about container NAME reaches podd for SECONDS."""
+    with pytest.raises(AssertionError):
+        m.wait_started_or_failed(name, timeout=seconds)
+    assert not [x for x in m.pending if x.get("name") == name], m.pending
+
+
+def test_chained_start_runs_at_the_clean_exit_and_is_told_at_podds_release(pod, tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    m = pod()
+    volume = [bind(shared, "/shared")]
+    m.start("first", gated(shared, "go"), mounts=volume)
+    m.spawn("second", ["sh", "-c", "echo ran > /shared/second"], mounts=volume,
+            extra=[("hold", "1"), ("after", "first")], wait=False)
+    m.wait_held()
+    assert not (shared / "second").exists()
+    (shared / "go").touch()
+    assert m.wait_for("exited", "first")["exitCode"] == "0"
+    # It ran without a release from podd, and podd has heard nothing of it yet.
+    assert wait_file(shared / "second") and (shared / "second").read_text() == "ran\n"
+    assert_quiet(m, "second")
+    # podd's release is answered with its start, then (it has ended) its exit, in order.
+    m.send("release", [("name", "second")])
+    started, exited = m.recv(), m.recv()
+    assert (started.op, started["name"], exited.op, exited["name"]) == ("started", "second", "exited", "second")
+    assert exited["exitCode"] == "0" and exited["pid"] == started["pid"]
+    assert int(started["startedAt"]) <= int(exited["finishedAt"])
+    assert m.output("second") == []
+    # Claimed once: another release of it is a start that cannot be made.
+    m.send("release", [("name", "second")])
+    assert m.wait_for("failed", "second")["stage"] == "release"
+
+    # A chain whose start is still running when podd claims it; its own set-up failure is
+    # told at the release too.
+    m.start("third", gated(shared, "go3"), mounts=volume)
+    m.spawn("fourth", ["sleep", "1000"], extra=[("hold", "1"), ("after", "third")], wait=False)
+    m.spawn("broken", ["true"], lower=tmp_path / "no-such-image", extra=[("hold", "1"), ("after", "fourth")],
+            wait=False)
+    m.wait_held()
+    (shared / "go3").touch()
+    m.wait_for("exited", "third")
+    assert_quiet(m, "fourth")
+    m.send("release", [("name", "fourth")])
+    assert m.wait_started_or_failed("fourth").op == "started"
+    m.send("signal", [("name", "fourth"), ("signal", "9")])
+    assert m.wait_for("exited", "fourth")["signal"] == "9"
+    # fourth was killed: broken was not started by it, and starts at podd's release.
+    m.send("release", [("name", "broken")])
+    assert m.wait_started_or_failed("broken")["stage"] == "mount(overlay)"
+
+
+def test_a_cascade_of_fast_chained_starts_loses_no_exit(pod, tmp_path):
+    """Chained `true` containers start one another, each exec'd as the one before is reaped:
+    a child that exits before its start is read must still be told, in order."""
+    m = pod(share_pid=True)
+    names = [f"c{k}" for k in range(6)]
+    for round in range(8):
+        for k, name in enumerate(names[1:], 1):
+            shutil.rmtree(m.workdir / "containers" / name, ignore_errors=True)
+            m.spawn(name, ["true"], extra=[("hold", "1"), ("after", names[k - 1])], wait=False)
+        m.wait_held(len(names) - 1)
+        shutil.rmtree(m.workdir / "containers" / names[0], ignore_errors=True)
+        m.start(names[0], ["true"])
+        assert m.wait_for("exited", names[0])["exitCode"] == "0"
+        deadline = time.monotonic() + TIMEOUT
+        while m.leftovers() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert m.leftovers() == [], f"round {round}: the cascade stopped: {m.leftovers()}"
+        for name in names[1:]:
+            m.send("release", [("name", name)])
+            started, exited = m.recv(), m.recv()
+            assert (started.op, exited.op, exited["exitCode"]) == ("started", "exited", "0"), (round, name, started, exited)
+        for name in names:
+            m.send("forget", [("name", name)])
+        assert m.status() == {}
+
+
+def test_no_chained_start_after_a_failure_or_a_stop_podd_asked_for(pod, tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    m = pod()
+    volume = [bind(shared, "/shared")]
+    # The container it follows failed: it waits for podd.
+    m.start("a", gated(shared, "go", code=3), mounts=volume)
+    m.spawn("b", ["touch", "/shared/b"], mounts=volume, extra=[("hold", "1"), ("after", "a")], wait=False)
+    m.wait_held()
+    (shared / "go").touch()
+    assert m.wait_for("exited", "a")["exitCode"] == "3"
+    time.sleep(0.3)
+    assert not (shared / "b").exists()
+    m.send("release", [("name", "b")])
+    assert m.wait_started_or_failed("b").op == "started"
+    assert m.wait_for("exited", "b")["exitCode"] == "0" and (shared / "b").exists()
+    # podd stopped it (a signal), and it exited 0 all the same: the decision is podd's.
+    m.start("c", ["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 0.01; done"])
+    m.spawn("d", ["touch", "/shared/d"], mounts=volume, extra=[("hold", "1"), ("after", "c")], wait=False)
+    m.wait_held()
+    m.send("signal", [("name", "c"), ("signal", "15")])
+    assert m.wait_for("exited", "c")["exitCode"] == "0"
+    time.sleep(0.3)
+    assert not (shared / "d").exists()
+    assert "d" not in m.status()
+    # after= is for a held container, and names another one.
+    m.spawn("e", ["true"], extra=[("after", "a")], wait=False)
+    assert "after=NAME needs hold=1" in m.wait_for("failed", "e")["message"]
+    m.spawn("f", ["true"], extra=[("hold", "1"), ("after", "f")], wait=False)
+    assert m.wait_for("failed", "f")["stage"] == "spawn"
+    m.spawn("g", ["true"], extra=[("hold", "1"), ("after", "Bad/Name")], wait=False)
+    assert "after must name a container" in m.wait_for("failed", "g")["message"]
+
+
+def test_unclaimed_chained_start_goes_with_forget_a_new_spawn_or_shutdown_and_a_status_claims_it(pod, tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    m = pod(share_pid=True)
+    volume = [bind(shared, "/shared")]
+
+    def chain(first, second, args, gate):
+        m.start(first, gated(shared, gate), mounts=volume)
+        m.spawn(second, args, extra=[("hold", "1"), ("after", first)], wait=False)
+        m.wait_held()
+        (shared / gate).touch()
+        m.wait_for("exited", first)
+        deadline = time.monotonic() + TIMEOUT
+        while time.monotonic() < deadline:
+            running = [pid for pid, _, cmd in m.leftovers() if cmd == " ".join(args)]
+            if running:
+                return running[0]
+            time.sleep(0.01)
+        raise AssertionError(f"{second} did not start: {m.leftovers()}")
+
+    # forget: podd gave it up before it claimed it: killed, and nothing of it is told.
+    pid = chain("a", "b", ["sleep", "1001"], "go-a")
+    m.send("forget", [("name", "b")])
+    assert wait_gone(pid)
+    assert set(m.status()) == {"a"}
+    assert not [x for x in m.pending if x.get("name") == "b"], m.pending
+    # A new spawn of its name replaces it (what it was set up with changed).
+    pid = chain("c", "d", ["sleep", "1002"], "go-c")
+    shutil.rmtree(m.workdir / "containers" / "d")
+    exited, text = m.run("d", ["sh", "-c", "echo replaced"])
+    assert exited["exitCode"] == "0" and text == "replaced"
+    assert wait_gone(pid)
+    assert [x for x in m.pending if x.get("name") == "d"] == []
+    # A status (a new podd) claims it: it is listed, and podd's own now.
+    pid = chain("e", "f", ["sleep", "1003"], "go-e")
+    states = m.status()
+    assert states["f"]["state"] == "running" and int(states["f"]["pid"]) == pid
+    m.send("release", [("name", "f")])
+    assert m.wait_for("failed", "f")["stage"] == "release"
+    # shutdown: an unclaimed start goes without an exit of its own.
+    pid = chain("g", "h", ["sleep", "1004"], "go-g")
+    msgs = m.shutdown()
+    assert sorted(x["name"] for x in msgs if x.op == "exited") == ["f"]
+    assert not [x for x in msgs if x.get("name") == "h"]
+    assert wait_gone(pid)
+
+
 def test_status_after_reconnect_and_forget(pod):
     m = pod()
     running = m.start("long", ["sleep", "1000"])

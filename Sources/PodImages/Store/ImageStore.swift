@@ -24,6 +24,8 @@ public final class ImageStore: Sendable {
     }
 
     private let state: Mutex<State>
+    /// Called after every change of the images or their names (`onChange`).
+    private let changeHandlers = Mutex<[@Sendable () -> Void]>([])
 
     public var blobsDirectory: String { root + "/blobs/sha256" }
     public var layersDirectory: String { root + "/layers" }
@@ -232,6 +234,13 @@ public final class ImageStore: Sendable {
             try StoreFiles.writeAtomically(recordsPath, json.serialized())
             s = next
         }
+        for handler in changeHandlers.withLock({ $0 }) { handler() }
+    }
+
+    /// Registers `handler`, called (outside the store's lock) after each change of the
+    /// images or of their names: an image taken in, tagged, untagged, removed or pruned.
+    public func onChange(_ handler: @escaping @Sendable () -> Void) {
+        changeHandlers.withLock { $0.append(handler) }
     }
 
     private func readRecords() throws(ImageStoreError) -> [StoredImage] {

@@ -59,6 +59,7 @@ extension PodController {
     /// what they had), and containers waiting for it try again.
     public func configDataChanged(resource: String, name: String) {
         guard !gone, ConfigDataMounts.refers(pod, resource: resource, name: name) else { return }
+        giveUpChained()
         refreshWrittenVolumes { ConfigDataMounts.volume($0, uses: resource, name: name) }
         apply(lifecycle.handle(.configDataChanged, at: RuntimeClock.now()))
     }

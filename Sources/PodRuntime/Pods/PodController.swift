@@ -353,6 +353,7 @@ public actor PodController {
                                            startedAt: message.timestamp("startedAt"),
                                            finishedAt: message.timestamp("finishedAt") ?? now,
                                            oomKilled: oomKilled), at: now))
+            exitHandled(name, exitCode: exitCode, signal: signal)
         default:
             monitorSaidOther(message)
         }
@@ -668,6 +669,7 @@ public actor PodController {
     @discardableResult
     public func updateMetadata(_ metadata: ObjectMeta) -> (pod: Pod, sequence: Int) {
         pod.metadata = metadata
+        giveUpChained()
         metadataChanged()
         publish()
         return (current(), publishedSequence)
