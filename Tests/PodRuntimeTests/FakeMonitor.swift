@@ -11,15 +11,15 @@ import Synchronization
 final class FakeSandbox: SandboxChannel {
     let monitorPID: pid_t = getpid()
     let cgroupError: OSError? = nil
-    private let stream: AsyncStream<ControlMessage>
-    private let continuation: AsyncStream<ControlMessage>.Continuation
+    private let stream: AsyncStream<[ControlMessage]>
+    private let continuation: AsyncStream<[ControlMessage]>.Continuation
     private let sent = Mutex<[ControlMessage]>([])
 
     init() {
-        (stream, continuation) = AsyncStream<ControlMessage>.makeStream()
+        (stream, continuation) = AsyncStream<[ControlMessage]>.makeStream()
     }
 
-    func messages() -> AsyncStream<ControlMessage> { stream }
+    func messages() -> AsyncStream<[ControlMessage]> { stream }
     func send(_ message: ControlMessage) throws(OSError) { sent.withLock { $0.append(message) } }
     func send(_ message: ControlMessage, fds: [Int32]) throws(OSError) {
         fds.forEach { close($0) }
@@ -33,7 +33,18 @@ final class FakeSandbox: SandboxChannel {
         var m = ControlMessage(op: op)
         m.append("name", name)
         for (k, v) in fields { m.append(k, v) }
-        continuation.yield(m)
+        continuation.yield([m])
+    }
+
+    /// The monitor says several things at once (they arrive in one read): each `op` about
+    /// its container, with its fields.
+    func sayTogether(_ messages: [(op: String, name: String, fields: [(String, String)])]) {
+        continuation.yield(messages.map { op, name, fields in
+            var m = ControlMessage(op: op)
+            m.append("name", name)
+            for (k, v) in fields { m.append(k, v) }
+            return m
+        })
     }
 
     /// The monitor dies: its connection ends.

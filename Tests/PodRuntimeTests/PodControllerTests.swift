@@ -156,6 +156,26 @@ struct PodControllerTests {
         #expect(sequences == sequences.sorted() && Set(sequences).count == sequences.count)
     }
 
+    /// Messages the monitor sent together are handled in order and published once: a
+    /// container's start and exit read at once make one snapshot, with the exit.
+    @Test func messagesReadTogetherArePublishedOnce() async throws {
+        let fixture = try RuntimeFixture()
+        let controller = PodController(pod: try RuntimeFixture.pod("p", uid: "uid-1", restartPolicy: "Never"),
+                                       context: fixture.context, generation: 3)
+        await controller.admit()
+        let sandbox = try #require(fixture.lastSandbox)
+        #expect(await eventually { fixture.published.withLock { $0.count } > 0 })
+        let before = fixture.published.withLock { $0.count }
+        let now = nanoseconds(RuntimeClock.now())
+        sandbox.sayTogether([("started", "c", [("startedAt", now)]),
+                             ("exited", "c", [("exitCode", "0"), ("signal", "0"), ("startedAt", now), ("finishedAt", now)])])
+        #expect(await eventually { await controller.current().status.phase == .succeeded })
+        let after = fixture.published.withLock { Array($0.dropFirst(before)) }
+        #expect(after.count == 1, "published \(after.count) times")
+        #expect(after.first?.pod.status.containerStatuses.first?.state.terminated?.exitCode == 0)
+        #expect(after.first?.pod.status.phase == .succeeded)
+    }
+
     /// The registry keeps the newest snapshot of a pod when an older one arrives after it.
     @Test func theRegistryDropsAStaleSnapshot() async throws {
         let fixture = try RuntimeFixture()

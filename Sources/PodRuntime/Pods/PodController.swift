@@ -71,6 +71,10 @@ public actor PodController {
     private var wakeAt: Timestamp?
     /// The sequence number of the last status published.
     private(set) var publishedSequence = 0
+    /// Whether `publish` publishes now, or once a batch of the monitor's messages has been
+    /// handled (`monitorSaid(_: [ControlMessage])`).
+    enum Publishing: Equatable { case immediate, deferred(wanted: Bool) }
+    private var publishing = Publishing.immediate
     private var conditions = ConditionClock()
     /// Per container: the current run number (for log files) and container ID.
     var runs: [String: RunInfo] = [:]
@@ -252,7 +256,7 @@ public actor PodController {
     /// the monitor cannot be listened to, the sandbox is shut down and the error thrown (an
     /// unheard pod is worse than none).
     func attach(_ sandbox: any SandboxChannel) throws(OSError) {
-        let messages: AsyncStream<ControlMessage>
+        let messages: AsyncStream<[ControlMessage]>
         do throws(OSError) { messages = try sandbox.messages() } catch {
             sandbox.shutdown()
             throw OSError("listen to the pod's monitor: \(error.stage)", code: error.code)
@@ -261,9 +265,9 @@ public actor PodController {
         netns = NetworkNamespace(monitorPID: sandbox.monitorPID)
         monitorLoop?.cancel()
         monitorLoop = Task { [weak self] in
-            for await message in messages {
+            for await batch in messages {
                 guard let self else { return }
-                await self.monitorSaid(message)
+                await self.monitorSaid(batch)
             }
             guard !Task.isCancelled else { return }
             await self?.monitorLost(sandbox)
@@ -312,6 +316,21 @@ public actor PodController {
         netns = nil
         releaseSandboxNetwork()
         apply(lifecycle.handle(.sandboxLost, at: RuntimeClock.now()))
+    }
+
+    /// Messages the monitor sent together: each is handled in order, and what they changed is
+    /// published once, after the last (a container's start and exit said at once, the starts
+    /// of one batch of spawns). Watchers see the pod as it is after them.
+    func monitorSaid(_ batch: [ControlMessage]) {
+        guard batch.count > 1 else {
+            if let message = batch.first { monitorSaid(message) }
+            return
+        }
+        publishing = .deferred(wanted: false)
+        for message in batch where !gone { monitorSaid(message) }
+        let wanted = publishing == .deferred(wanted: true)
+        publishing = .immediate
+        if wanted && !gone { publish() }
     }
 
     func monitorSaid(_ message: ControlMessage) {
@@ -606,6 +625,10 @@ public actor PodController {
     // MARK: - Status
 
     func publish() {
+        if case .deferred = publishing {
+            publishing = .deferred(wanted: true)
+            return
+        }
         let snapshot = current()
         if !podStartMeasured, let startTime, !snapshot.status.containerStatuses.isEmpty,
            snapshot.status.containerStatuses.allSatisfy({ $0.state.running != nil }) {

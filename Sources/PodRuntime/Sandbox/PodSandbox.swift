@@ -8,9 +8,11 @@ import PodOS
 /// place (RuntimeContext.makeSandbox).
 public protocol SandboxChannel: AnyObject, Sendable {
     var monitorPID: pid_t { get }
-    /// Every message from the monitor, in the order it sent them; the stream ends when the
-    /// connection does (the monitor died, or was shut down).
-    func messages() throws(OSError) -> AsyncStream<ControlMessage>
+    /// Every message from the monitor, in the order it sent them, in batches: the messages
+    /// that had arrived together (one batch per wake-up of the reader, so the controller
+    /// publishes once for a container's start and exit said at once, or two starts). The
+    /// stream ends when the connection does (the monitor died, or was shut down).
+    func messages() throws(OSError) -> AsyncStream<[ControlMessage]>
     /// Why the pod has no cgroup of its own, when it could not be made (the pod runs anyway).
     var cgroupError: OSError? { get }
     func send(_ message: ControlMessage) throws(OSError)
@@ -280,24 +282,28 @@ public final class PodSandbox: SandboxChannel {
                           cgroups: cgroups)
     }
 
-    /// Delivers every message from the monitor to `handler` (on the reactor thread), and a
-    /// nil message once when the connection ends (the monitor died or was shut down). Throws
-    /// when the reactor cannot watch the connection: the pod would never hear from its
-    /// monitor, so the caller must not use this sandbox.
-    public func listen(_ handler: @escaping @Sendable (ControlMessage?) -> Void) throws(OSError) {
+    /// Delivers the monitor's messages to `handler` (on the reactor thread), each wake-up's
+    /// in one batch, in order, and nil once when the connection ends (the monitor died or
+    /// was shut down). Throws when the reactor cannot watch the connection: the pod would
+    /// never hear from its monitor, so the caller must not use this sandbox.
+    public func listen(_ handler: @escaping @Sendable ([ControlMessage]?) -> Void) throws(OSError) {
         let socket = self.socket
         let reactor = self.reactor
         try reactor.add(socket.fd) { _ in
+            var batch: [ControlMessage] = []
             while true {
                 switch socket.receive() {
-                case .wouldBlock: return
+                case .wouldBlock:
+                    if !batch.isEmpty { handler(batch) }
+                    return
                 case .closed:
                     reactor.remove(socket.fd)
+                    if !batch.isEmpty { handler(batch) }
                     handler(nil)
                     return
                 case let .message(m, fds):
                     fds.forEach { close($0) }
-                    handler(m)
+                    batch.append(m)
                 }
             }
         }
@@ -305,10 +311,10 @@ public final class PodSandbox: SandboxChannel {
 
     /// The monitor's messages as one ordered stream (read on the reactor thread, consumed by
     /// one task of the controller). Call once.
-    public func messages() throws(OSError) -> AsyncStream<ControlMessage> {
-        let (stream, continuation) = AsyncStream<ControlMessage>.makeStream()
-        try listen { message in
-            if let message { continuation.yield(message) } else { continuation.finish() }
+    public func messages() throws(OSError) -> AsyncStream<[ControlMessage]> {
+        let (stream, continuation) = AsyncStream<[ControlMessage]>.makeStream()
+        try listen { batch in
+            if let batch { continuation.yield(batch) } else { continuation.finish() }
         }
         return stream
     }
