@@ -91,13 +91,15 @@ extension PodController {
         return inits[index - 1].name
     }
 
-    /// After the machine has handled container `name`'s exit: when it was a clean one, a
-    /// follower chained to it that the machine did not start (it may have started in the
-    /// monitor all the same) is given up, so that no run podd did not order survives. After a
-    /// failure the monitor started nothing, and the follower stays held for the next run.
+    /// After the machine has handled container `name`'s exit: when it was a clean one and
+    /// the machine did not start the follower chained to it, that follower may have started
+    /// in the monitor all the same, and those after it in turn: every chained one is given
+    /// up, so that no run podd did not order survives (nor is claimed later as a new one).
+    /// After a failure the monitor started nothing, and the follower stays held for the next
+    /// run.
     func exitHandled(_ name: String, exitCode: Int32, signal: Int32) {
-        guard exitCode == 0 && signal == 0 else { return }
-        for (follower, held) in heldSpawns where held.after == name { forget(follower) }
+        guard exitCode == 0 && signal == 0, heldSpawns.values.contains(where: { $0.after == name }) else { return }
+        giveUpChained()
     }
 
     /// Gives up the chained held containers: something their start depends on changed
