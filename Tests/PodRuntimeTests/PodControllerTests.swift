@@ -260,7 +260,10 @@ struct PodControllerTests {
         let controller = PodController(pod: try RuntimeFixture.pod("p", uid: "uid-1"), context: fixture.context, generation: 1)
         await controller.admit()
         #expect(fixture.lastSandbox == nil)
+        // Held to the end: the retry's timer holds the controller weakly (the registry holds
+        // it in podd), and a controller released after its last use here would never retry.
         #expect(await eventually(timeout: 30) { fixture.lastSandbox?.spawns == ["c"] })
+        withExtendedLifetime(controller) {}
     }
 
     /// Issue 9, items 4, 13, 14: a deletion is stored before it is answered, and a shorter
