@@ -294,7 +294,7 @@ extension PodController {
         }
         // Exited records are no longer needed by the monitor: podd has them now.
         for (name, st) in adoption.states where st["state"] == "exited" {
-            try? adoption.sandbox.send({ var m = ControlMessage(op: "forget"); m.append("name", name); return m }())
+            try? adoption.sandbox.send(ControlMessage.forget(name))
         }
         watchStorage()
         context.logger.info("pod \(pod.metadata.namespace)/\(pod.metadata.name): re-adopted from monitor \(adoption.sandbox.monitorPID): \(running.count - exits.count) running, \(exits.count) exited while podd was away")

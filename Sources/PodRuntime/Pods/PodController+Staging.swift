@@ -106,7 +106,7 @@ extension PodController {
     /// (a ConfigMap or Secret, the pod's labels or annotations, an image name), which
     /// `start` reads again at their turn.
     func giveUpChained() {
-        for (name, held) in heldSpawns where held.after != nil { forget(name) }
+        for (name, held) in heldSpawns where held.after != nil { giveUp(name) }
     }
 
     /// An image name may point elsewhere now: chained starts set up with the image it had
@@ -116,9 +116,10 @@ extension PodController {
         giveUpChained()
     }
 
-    private func forget(_ name: String) {
+    /// Gives up one held container: no longer held here, and `forget` to the monitor.
+    private func giveUp(_ name: String) {
         heldSpawns[name] = nil
-        try? sandbox?.send({ var m = ControlMessage(op: "forget"); m.append("name", name); return m }())
+        try? sandbox?.send(ControlMessage.forget(name))
     }
 
     /// The held spawn of run `run` of container `name`, turned into its release; nil when
@@ -146,9 +147,6 @@ extension PodController {
 
     /// Gives up every held container (the pod stops or has ended: none of them will run).
     func giveUpHeld() {
-        for name in heldSpawns.keys.sorted() {
-            try? sandbox?.send({ var m = ControlMessage(op: "forget"); m.append("name", name); return m }())
-        }
-        heldSpawns = [:]
+        for name in heldSpawns.keys.sorted() { giveUp(name) }
     }
 }

@@ -367,7 +367,7 @@ public actor PodController {
             let oomKilled = oomKills.killed(container: name, uid: uid, cgroups: context.cgroups, exitCode: exitCode, signal: signal)
             // Forgotten before the machine decides: a restart it orders at once sends a spawn
             // of the same name, and a forget sent after that would be about the new run.
-            try? sandbox?.send({ var m = ControlMessage(op: "forget"); m.append("name", name); return m }())
+            try? sandbox?.send(ControlMessage.forget(name))
             apply(lifecycle.handle(.exited(name, exitCode: exitCode, signal: signal,
                                            startedAt: message.timestamp("startedAt"),
                                            finishedAt: message.timestamp("finishedAt") ?? now,
@@ -870,6 +870,14 @@ public actor PodController {
 }
 
 extension ControlMessage {
+    /// `op=forget name=NAME`: the monitor drops container NAME's exited record, or gives up
+    /// (kills, unreported) one held or started by a chain and not yet claimed.
+    static func forget(_ name: String) -> ControlMessage {
+        var m = ControlMessage(op: "forget")
+        m.append("name", name)
+        return m
+    }
+
     /// A time the monitor sent as nanoseconds since the epoch.
     func timestamp(_ key: String) -> Timestamp? {
         guard let ns = int(key), ns > 0 else { return nil }
