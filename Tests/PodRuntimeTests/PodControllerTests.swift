@@ -6,6 +6,15 @@ import Testing
 /// PodController against a fake monitor: it carries out the lifecycle machine's actions, hears
 /// the monitor's messages in order, and numbers what it publishes.
 struct PodControllerTests {
+    /// The pod of `yaml`, admitted by a controller of its own (generation 1), and the fake
+    /// monitor of its sandbox.
+    func admitted(_ yaml: String, _ fixture: RuntimeFixture) async throws -> (Pod, PodController, FakeSandbox) {
+        let pod = try #require(try PodManifest.pods(fromText: yaml).first)
+        let controller = PodController(pod: pod, context: fixture.context, generation: 1)
+        await controller.admit()
+        return (pod, controller, try #require(fixture.lastSandbox))
+    }
+
     func status(_ controller: PodController) async -> ContainerStatus? {
         await controller.current().status.containerStatuses.first { $0.name == "c" }
     }
@@ -58,10 +67,7 @@ struct PodControllerTests {
               containers:
               - {name: c, image: busybox, command: [sleep, "3600"]}
             """
-        let pod = try #require(try PodManifest.pods(fromText: yaml).first)
-        let controller = PodController(pod: pod, context: fixture.context, generation: 1)
-        await controller.admit()
-        let sandbox = try #require(fixture.lastSandbox)
+        let (_, controller, sandbox) = try await admitted(yaml, fixture)
         // i1 starts; i2 and c are held; i3 (subPath) is not.
         #expect(sandbox.sentOps == ["spawn i1", "spawn i2 hold", "spawn c hold"])
         // i2 is chained to i1 (the monitor starts it when i1 exits 0); app containers are not.
@@ -100,10 +106,7 @@ struct PodControllerTests {
               containers:
               - {name: c, image: busybox, command: [sleep, "3600"]}
             """
-        let pod = try #require(try PodManifest.pods(fromText: yaml).first)
-        let controller = PodController(pod: pod, context: fixture.context, generation: 1)
-        await controller.admit()
-        let sandbox = try #require(fixture.lastSandbox)
+        let (pod, controller, sandbox) = try await admitted(yaml, fixture)
         #expect(sandbox.sentOps == ["spawn i1", "spawn side hold", "spawn i2 hold", "spawn i3 hold", "spawn c hold"])
         #expect(sandbox.chains == ["i3": "i2"])
         var metadata = pod.metadata
@@ -131,10 +134,7 @@ struct PodControllerTests {
               initContainers: [{name: i1, image: busybox, command: ["false"]}]
               containers: [{name: c, image: busybox, command: [sleep, "3600"]}]
             """
-        let pod = try #require(try PodManifest.pods(fromText: yaml).first)
-        let controller = PodController(pod: pod, context: fixture.context, generation: 1)
-        await controller.admit()
-        let sandbox = try #require(fixture.lastSandbox)
+        let (_, controller, sandbox) = try await admitted(yaml, fixture)
         #expect(sandbox.sentOps == ["spawn i1", "spawn c hold"])
         let now = nanoseconds(RuntimeClock.now())
         sandbox.say("started", "i1", [("startedAt", now)])

@@ -510,39 +510,39 @@ def test_exec_env_after_podd_restart(podd):
     wait_for(lambda: exec_out(podd, "readopt", "cat", "/c/v") == "new", timeout=20, what="the update after a restart")
 
 
+def run_with_key_changed_while_waiting(podd, cm, pod):
+    """ConfigMap CM with k=old; POD created, whose first init container sleeps 2 s; k set
+    to new 0.5 s later, while the containers after it wait (set up ahead); then POD running."""
+    create_cm(podd, cm, {"k": "old"})
+    r = podd.create(pod)
+    assert r.status == 201, r.text
+    time.sleep(0.5)
+    r = podd.request("PUT", f"{NS}/configmaps/{cm}", configmap(cm, {"k": "new"}))
+    assert r.status == 200, r.text
+    podd.wait_running(pod["metadata"]["name"], timeout=30)
+
+
 def test_a_chained_init_container_reads_the_env_changed_while_the_one_before_ran(podd):
     """The second init container is set up ahead to start the moment the first succeeds; a
     ConfigMap its environment comes from changed meanwhile: it starts with the new value,
     as kubelet reads the environment at the start."""
-    create_cm(podd, "chain-cfg", {"k": "old"})
     pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "chain-env"},
            "spec": {"terminationGracePeriodSeconds": 0,
                     "initContainers": [{"name": "wait", "image": "busybox", "command": ["sleep", "2"]},
                                        {"name": "read", "image": "busybox", "command": ["sh", "-c", "echo K=$K"],
                                         "env": [{"name": "K", "valueFrom": {"configMapKeyRef": {"name": "chain-cfg", "key": "k"}}}]}],
                     "containers": [{"name": "app", "image": "busybox", "command": ["sleep", "3600"]}]}}
-    r = podd.create(pod)
-    assert r.status == 201, r.text
-    time.sleep(0.5)
-    r = podd.request("PUT", f"{NS}/configmaps/chain-cfg", configmap("chain-cfg", {"k": "new"}))
-    assert r.status == 200, r.text
-    podd.wait_running("chain-env", timeout=30)
+    run_with_key_changed_while_waiting(podd, "chain-cfg", pod)
     assert podd.log("chain-env", "read") == "K=new\n"
 
 
 def test_env_is_read_when_the_container_starts_even_when_it_was_set_up_ahead(podd):
     """The app container is set up (and held) while the init container runs; a ConfigMap
     changed meanwhile gives it the new value, as kubelet reads the environment at the start."""
-    create_cm(podd, "ahead-cfg", {"k": "old"})
     pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "ahead-env"},
            "spec": {"terminationGracePeriodSeconds": 0,
                     "initContainers": [{"name": "wait", "image": "busybox", "command": ["sleep", "2"]}],
                     "containers": [{"name": "app", "image": "busybox", "command": ["sh", "-c", "echo K=$K; sleep 3600"],
                                     "env": [{"name": "K", "valueFrom": {"configMapKeyRef": {"name": "ahead-cfg", "key": "k"}}}]}]}}
-    r = podd.create(pod)
-    assert r.status == 201, r.text
-    time.sleep(0.5)
-    r = podd.request("PUT", f"{NS}/configmaps/ahead-cfg", configmap("ahead-cfg", {"k": "new"}))
-    assert r.status == 200, r.text
-    podd.wait_running("ahead-env", timeout=30)
+    run_with_key_changed_while_waiting(podd, "ahead-cfg", pod)
     assert wait_for(lambda: podd.log("ahead-env", "app"), timeout=10) == "K=new\n"

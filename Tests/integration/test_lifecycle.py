@@ -16,6 +16,12 @@ def condition(p, t):
     return next(c for c in p["status"]["conditions"] if c["type"] == t)
 
 
+def mount_everywhere(m, volume, path):
+    """Mounts VOLUME at PATH in every container of manifest M."""
+    for c in m["spec"]["initContainers"] + m["spec"]["containers"]:
+        c["volumeMounts"] = [{"name": volume, "mountPath": path}]
+
+
 def init_pod(name, inits, apps, policy, volumes=None):
     m = pod_manifest(name, apps, restartPolicy=policy)
     m["spec"]["initContainers"] = [{"name": n, "image": "busybox", "command": ["sh", "-c", c]} for n, c in inits]
@@ -75,8 +81,7 @@ def test_strict_ordering_shown_with_timestamps(podd):
     m = init_pod("order", [("i1", stamp.format("i1")), ("i2", stamp.format("i2")), ("i3", stamp.format("i3"))],
                  [("app", "read u x < /proc/uptime; echo $u > /t/app.start; cat /t/i1.start /t/i1.end /t/i2.start /t/i2.end /t/i3.start /t/i3.end /t/app.start; sleep 3600")],
                  "Always", vol)
-    for c in m["spec"]["initContainers"] + m["spec"]["containers"]:
-        c["volumeMounts"] = [{"name": "t", "mountPath": "/t"}]
+    mount_everywhere(m, "t", "/t")
     podd.create(m)
     out = wait_for(lambda: (t := podd.log("order", "app")) and len(t.split()) == 7 and t, timeout=30)
     times = [float(x) for x in out.split()]
@@ -99,8 +104,7 @@ def test_containers_set_up_ahead_run_only_at_their_turn(podd):
     vol = [{"name": "t", "emptyDir": {}}]
     m = init_pod("ahead", [("i1", "sleep 1; echo one > /t/i1"), ("i2", "cat /t/i1 > /t/i2; echo two >> /t/i2")],
                  [("app", "cat /t/i2; sleep 3600")], "Always", vol)
-    for c in m["spec"]["initContainers"] + m["spec"]["containers"]:
-        c["volumeMounts"] = [{"name": "t", "mountPath": "/t"}]
+    mount_everywhere(m, "t", "/t")
     uid = podd.create(m).json()["metadata"]["uid"]
     # While i1 sleeps, i2 and app are set up and held: not running, not reported.
     wait_for(lambda: len(monitor_children(podd, uid) or []) == 3, timeout=10, what="i1 running, i2 and app held")
@@ -121,8 +125,7 @@ def test_a_chained_init_container_starts_at_its_predecessors_success_without_wai
     vol = [{"name": "t", "hostPath": {"path": str(shared)}}]
     m = init_pod("chained", [("i1", "sleep 1; echo one > /t/i1"), ("i2", "cat /t/i1 > /t/i2")],
                  [("app", "touch /t/app; sleep 3600")], "Always", vol)
-    for c in m["spec"]["initContainers"] + m["spec"]["containers"]:
-        c["volumeMounts"] = [{"name": "t", "mountPath": "/t"}]
+    mount_everywhere(m, "t", "/t")
     uid = podd.create(m).json()["metadata"]["uid"]
     wait_for(lambda: len(monitor_children(podd, uid) or []) == 3, timeout=10, what="i1 running, i2 and app held")
     os.kill(podd.proc.pid, signal.SIGSTOP)
@@ -247,8 +250,7 @@ def test_sidecar_stops_after_app_in_reverse_order(podd):
         {"name": "s1", "image": "busybox", "restartPolicy": "Always", "command": ["sh", "-c", stop.format("s1")]},
         {"name": "s2", "image": "busybox", "restartPolicy": "Always", "command": ["sh", "-c", stop.format("s2")]},
     ]
-    for c in m["spec"]["initContainers"] + m["spec"]["containers"]:
-        c["volumeMounts"] = [{"name": "t", "mountPath": "/t"}]
+    mount_everywhere(m, "t", "/t")
     assert podd.create(m).status == 201
     podd.wait_running("sc-order")
     podd.request("DELETE", "/api/v1/namespaces/default/pods/sc-order?gracePeriodSeconds=10")
