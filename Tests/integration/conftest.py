@@ -75,3 +75,20 @@ def podd(daemon, busybox_tar):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "alone: needs the machine to itself (run after the parallel tests, one at a time)")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed test's report ends with the last lines of its podd's log, and says whether podd
+    had exited: a CI machine's temp dirs are gone by the time anyone reads the report."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when != "call" or not report.failed:
+        return
+    daemon = item.funcargs.get("daemon") or item.funcargs.get("podd")
+    if daemon is None or getattr(daemon, "proc", None) is None:
+        return
+    code = daemon.proc.poll()
+    state = "still running" if code is None else f"exited with {code}"
+    lines = daemon.log_text().splitlines()[-80:]
+    report.sections.append((f"podd ({state}): last {len(lines)} lines of its log", "\n".join(lines)))
