@@ -50,13 +50,19 @@ final class ConnectionDeadline: ChannelInboundHandler, @unchecked Sendable {
     }
 
     private let limits: ConnectionLimits
+    /// The channel's event loop, kept apart from `context` because the server tells this
+    /// handler where its request is from a request's task, on any thread: reading `context`
+    /// there raced with `handlerRemoved`, and asking a context whose channel was already freed
+    /// for its loop crashed podd (a segfault in `ChannelHandlerContext.eventLoop`).
+    private let eventLoop: EventLoop
     // Touched on the channel's event loop only.
     private var phase = Phase.idle
     private var timer: Scheduled<Void>?
     private var context: ChannelHandlerContext?
 
-    init(limits: ConnectionLimits) {
+    init(limits: ConnectionLimits, eventLoop: EventLoop) {
         self.limits = limits
+        self.eventLoop = eventLoop
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -99,20 +105,20 @@ final class ConnectionDeadline: ChannelInboundHandler, @unchecked Sendable {
     func upgraded() { onLoop { $0.move(to: .answering, deadline: nil) } }
 
     private func move(to phase: Phase, deadline: Double?) {
+        guard context != nil else { return }  // the connection is gone
         self.phase = phase
         if let deadline { arm(deadline) } else { timer?.cancel(); timer = nil }
     }
 
     private func onLoop(_ body: @escaping @Sendable (ConnectionDeadline) -> Void) {
-        guard let loop = context?.eventLoop else { return }
-        if loop.inEventLoop { body(self) } else { loop.execute { body(self) } }
+        if eventLoop.inEventLoop { body(self) } else { eventLoop.execute { body(self) } }
     }
 
     private func arm(_ seconds: Double) {
         timer?.cancel()
         guard let context else { return }
         let nanoseconds = Int64(max(0.001, seconds) * 1e9)
-        timer = context.eventLoop.scheduleTask(in: .nanoseconds(nanoseconds)) { [weak self] in
+        timer = eventLoop.scheduleTask(in: .nanoseconds(nanoseconds)) { [weak self] in
             self?.context?.close(promise: nil)
         }
     }

@@ -196,7 +196,7 @@ public final class HTTPServer: Sendable {
             try channel.pipeline.syncOperations.addHandler(ConnectionRefusal(refusal))
             return channel.eventLoop.makeSucceededFuture(.refused)
         }
-        let deadline = ConnectionDeadline(limits: limits)
+        let deadline = ConnectionDeadline(limits: limits, eventLoop: channel.eventLoop)
         try channel.pipeline.syncOperations.addHandler(deadline)
         let peer = ConnectionPeer(channel)
         let accepted = AcceptedSession()
