@@ -1,6 +1,7 @@
 /* seccomp.c - see seccomp.h. */
 #define _GNU_SOURCE
 #include "seccomp.h"
+#include "seccomp_table.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +21,9 @@
 #include <linux/seccomp.h>
 
 #define CAP_BIT(c) ((uint64_t)1 << (c))
+
+struct seccomp_program;
+static int read_program(int fd, struct seccomp_program *out, struct setup_error *e);
 
 /* containerd's default allowlist (no conditions), as of containerd 2.x. */
 static const char *const default_allowed[] = {
@@ -366,6 +370,157 @@ static int build_runtime_default(scmp_filter_ctx ctx, uint32_t def, uint64_t cap
     return 0;
 }
 
+/* --- RuntimeDefault as a table (seccomp_table.h) ------------------------------------------
+ * The same rules as build_runtime_default, per architecture's numbers, for the short program;
+ * compile() uses it only where it decides as libseccomp's program does. */
+
+/* Where each ABI's numbers go: x32's calls reach the filter as AUDIT_ARCH_X86_64. */
+static const struct {
+    uint32_t table_arch, resolve_arch;
+    int wide;
+} table_abis[] = {
+#if defined(__x86_64__)
+    {SCMP_ARCH_X86_64, SCMP_ARCH_X86_64, 1}, {SCMP_ARCH_X86_64, SCMP_ARCH_X32, 0}, {SCMP_ARCH_X86, SCMP_ARCH_X86, 0},
+#elif defined(__aarch64__)
+    {SCMP_ARCH_AARCH64, SCMP_ARCH_AARCH64, 1}, {SCMP_ARCH_ARM, SCMP_ARCH_ARM, 0},
+#endif
+};
+#define TABLE_ARCHS 2
+#define TABLE_ENTRIES 1024
+
+struct table_builder {
+    struct seccomp_arch_table archs[TABLE_ARCHS];
+    struct seccomp_table_entry entries[TABLE_ARCHS][2 * TABLE_ENTRIES];
+    size_t arch_count;
+};
+
+/* NAME's decision in RuntimeDefault for a container with bounding set CAPS; 0 if it has
+ * none (the default action). */
+static int runtime_default_decision(const char *name, uint64_t caps, struct seccomp_decision *d)
+{
+    static const unsigned personalities[] = {0x0, 0x0008, 0x20000, 0x20008, 0xffffffff};
+
+    memset(d, 0, sizeof *d);
+    d->action = SCMP_ACT_ALLOW;
+    for (size_t i = 0; default_allowed[i] != NULL; i++)
+        if (strcmp(default_allowed[i], name) == 0)
+            return 1;
+    for (size_t i = 0; i < sizeof cap_allowed / sizeof cap_allowed[0]; i++)
+        if (caps & CAP_BIT(cap_allowed[i].cap))
+            for (size_t k = 0; k < 24 && cap_allowed[i].names[k] != NULL; k++)
+                if (strcmp(cap_allowed[i].names[k], name) == 0)
+                    return 1;
+    if (strcmp(name, "socket") == 0) {
+        d->kind = SECCOMP_ARG0_NOT_EQUAL;
+        d->values[d->value_count++] = AF_VSOCK;
+        return 1;
+    }
+    if (strcmp(name, "personality") == 0) {
+        d->kind = SECCOMP_ARG0_IN;
+        for (size_t i = 0; i < sizeof personalities / sizeof personalities[0]; i++)
+            d->values[d->value_count++] = personalities[i];
+        return 1;
+    }
+    if (!(caps & CAP_BIT(CAP_SYS_ADMIN)) && strcmp(name, "clone") == 0) {
+        d->kind = SECCOMP_ARG0_MASK_CLEAR;
+        d->values[d->value_count++] = NAMESPACE_FLAGS;
+        return 1;
+    }
+    if (!(caps & CAP_BIT(CAP_SYS_ADMIN)) && strcmp(name, "clone3") == 0) {
+        d->action = SCMP_ACT_ERRNO(ENOSYS);
+        return 1;
+    }
+    return 0;
+}
+
+/* Each ABI's numbers, read back to names: this also finds the numbers libseccomp adds for a
+ * name on its own (i386's direct socket calls, whose names resolve to socketcall's). */
+static int runtime_default_table(struct table_builder *b, uint32_t def, uint64_t caps)
+{
+    memset(b, 0, sizeof *b);
+    for (size_t i = 0; i < sizeof table_abis / sizeof table_abis[0]; i++) {
+        struct seccomp_arch_table *t = NULL;
+        uint32_t base = table_abis[i].resolve_arch == SCMP_ARCH_X32 ? 0x40000000u : 0;
+
+        for (size_t a = 0; a < b->arch_count; a++)
+            if (b->archs[a].audit_arch == table_abis[i].table_arch)
+                t = &b->archs[a];
+        if (t == NULL) {
+            if (b->arch_count == TABLE_ARCHS)
+                return -1;
+            t = &b->archs[b->arch_count];
+            *t = (struct seccomp_arch_table){table_abis[i].table_arch, def, b->entries[b->arch_count], 0};
+            b->arch_count++;
+        }
+        for (uint32_t nr = base; nr < base + TABLE_ENTRIES; nr++) {
+            struct seccomp_decision d;
+            char *name = seccomp_syscall_resolve_num_arch(table_abis[i].resolve_arch, (int)nr);
+            int decided;
+
+            if (name == NULL)
+                continue;
+            decided = runtime_default_decision(name, caps, &d);
+            free(name);
+            if (!decided)
+                continue;
+            for (size_t k = 0; k < t->count; k++)
+                if (t->entries[k].nr == nr)
+                    return -1; /* x32's and x86_64's numbers never meet */
+            if (t->count == 2 * TABLE_ENTRIES)
+                return -1;
+            d.wide = table_abis[i].wide;
+            t->entries[t->count++] = (struct seccomp_table_entry){nr, d};
+        }
+    }
+    return b->arch_count == 0 ? -1 : 0;
+}
+
+/* First arguments that reach each condition's edges: socket's family, personality's values
+ * and their neighbours, each namespace flag of clone, a fork's flags, and high halves. */
+static const uint64_t arg_probes[] = {
+    0, 1, 8, 9, 0x11, AF_VSOCK - 1, AF_VSOCK, AF_VSOCK + 1, 0x20000, 0x20008, 0x20009, 0xfffffffe, 0xffffffff,
+    CLONE_NEWNS | 0x11, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWCGROUP,
+    0x01200011, (1ULL << 32) | AF_VSOCK, 1ULL << 32, (1ULL << 32) | 8, 0xffffffff00000000ULL | 0x20000, ~0ULL,
+};
+
+/* Replaces the libseccomp program in PROGRAM (a memfd) by the short one, when the short one
+ * decides every probe alike; otherwise leaves it (and says why on stderr). */
+static void shorten_runtime_default(int program, uint32_t def, uint64_t caps)
+{
+    struct table_builder *b = malloc(sizeof *b);
+    struct seccomp_program reference = {0};
+    struct setup_error e = {{0}, 0, {0}};
+    struct sock_filter *shorter = NULL;
+    unsigned short len = 0;
+    uint32_t archs[TABLE_ARCHS];
+    int agree;
+
+    if (b == NULL || runtime_default_table(b, def, caps) < 0 || read_program(program, &reference, &e) < 0 ||
+        seccomp_table_compile(b->archs, b->arch_count, SCMP_ACT_KILL_THREAD, &shorter, &len) < 0) {
+        free(b);
+        free(reference.filter);
+        return;
+    }
+    for (size_t a = 0; a < b->arch_count; a++)
+        archs[a] = b->archs[a].audit_arch;
+    agree = seccomp_programs_agree(reference.filter, reference.len, shorter, len, archs, b->arch_count, arg_probes,
+                                   sizeof arg_probes / sizeof arg_probes[0]);
+    if (agree != 0) {
+        fprintf(stderr, "podd-monitor: seccomp: the short RuntimeDefault program %s libseccomp's; using libseccomp's\n",
+                agree < 0 ? "could not be checked against" : "decides differently from");
+    } else if (ftruncate(program, 0) < 0 ||
+               pwrite(program, shorter, len * sizeof *shorter, 0) != (ssize_t)(len * sizeof *shorter)) {
+        /* A half-written program would be refused by read_program's size check or, worse,
+         * be wrong: start again from libseccomp's. */
+        if (ftruncate(program, 0) == 0 &&
+            pwrite(program, reference.filter, reference.len * sizeof *reference.filter, 0) < 0)
+            (void)ftruncate(program, 0);
+    }
+    free(shorter);
+    free(reference.filter);
+    free(b);
+}
+
 /* Build the filter into CTX. */
 static int build(scmp_filter_ctx ctx, uint32_t def, const struct seccomp_spec *spec, uint64_t caps,
                  struct setup_error *e)
@@ -448,6 +603,8 @@ static int compile(const struct seccomp_spec *spec, uint32_t def, uint64_t caps,
             setup_fail(&ce, ENOMEM, "seccomp", "seccomp_init failed");
         } else if (build(ctx, def, spec, caps, &ce) == 0 && (rc = seccomp_export_bpf(ctx, program)) < 0) {
             setup_fail(&ce, -rc, "seccomp", "export the filter: %s", strerror(-rc));
+        } else if (ce.stage[0] == '\0' && spec->mode == SECCOMP_RUNTIME_DEFAULT) {
+            shorten_runtime_default(program, def, caps);
         }
         if (ce.stage[0] != '\0') {
             if (write(errors[1], &ce, sizeof ce) != (ssize_t)sizeof ce)
@@ -473,7 +630,7 @@ static int compile(const struct seccomp_spec *spec, uint32_t def, uint64_t caps,
 
 /* Bump when the RuntimeDefault tables above (or how they are compiled) change: it names the
  * files of the shared cache, so a new monitor never installs an old program. */
-#define RUNTIME_DEFAULT_VERSION "containerd2-2"
+#define RUNTIME_DEFAULT_VERSION "containerd2-3"
 
 static const char *cache_dir;
 

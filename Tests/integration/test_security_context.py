@@ -10,6 +10,7 @@ import tarfile
 
 import pytest
 
+import cbpf
 from harness import pod_manifest, processes_with, wait_for
 
 # A dry way to test CAP_SYS_TIME: settimeofday(NULL, NULL) checks the capability (and the
@@ -208,6 +209,58 @@ def test_runtime_default_refuses_what_containerd_refuses(sc_podd):
     run_pod(sc_podd, "rd", "true", container_sc={"seccompProfile": {"type": "RuntimeDefault"}})
     status, out = sh(sc_podd, "rd", "unshare -U true && echo UNSHARED; true")
     assert "UNSHARED" not in out, out
+
+
+def test_runtime_default_program_is_short_and_decides_as_containerd(sc_podd):
+    """The monitor installs RuntimeDefault as a binary search over ranges of call numbers
+    (the kernel JIT-compiles every instruction at every container start and exec: libseccomp's
+    one comparison per call and ABI is 1,237 instructions), used only when it decides as
+    libseccomp's program does. The program a container got, read back from the shared cache
+    and evaluated here by a BPF evaluator of the test's own."""
+    run_pod(sc_podd, "short", "true")
+    default_caps = sum(1 << c for c in (0, 1, 3, 4, 5, 6, 7, 8, 10, 13, 18, 27, 29, 31))
+    [path] = (sc_podd.run_dir / "seccomp").glob(f"runtime-default-*-{default_caps:016x}.bpf")
+    program = cbpf.load(path)
+    assert len(program) < 700, f"{len(program)} instructions: libseccomp's program, not the short one"
+    assert "decides differently" not in sc_podd.log_text() and "could not be checked" not in sc_podd.log_text()
+    X64, I386, X32 = cbpf.AUDIT_ARCH_X86_64, cbpf.AUDIT_ARCH_I386, cbpf.X32_BIT
+    allow, eperm = cbpf.SECCOMP_RET_ALLOW, cbpf.errno(1)
+    expected = [
+        # (arch, number, first argument, action)
+        (X64, 0, 0, allow),                      # read
+        (X64, 59, 0, allow),                     # execve
+        (X64, 101, 0, allow),                    # ptrace (kernel >= 4.8: allowed)
+        (X64, 165, 0, eperm),                    # mount: SYS_ADMIN only
+        (X64, 272, 0, eperm),                    # unshare
+        (X64, 308, 0, eperm),                    # setns
+        (X64, 169, 0, eperm),                    # reboot
+        (X64, 250, 0, eperm),                    # keyctl: not in the list
+        (X64, 435, 0, cbpf.errno(38)),           # clone3: ENOSYS, libc falls back to clone
+        (X64, 56, 0x01200011, allow),            # clone as fork does
+        (X64, 56, 0x20000 | 0x11, eperm),        # clone(CLONE_NEWNS)
+        (X64, 56, 0x10000000, eperm),            # clone(CLONE_NEWUSER)
+        (X64, 41, 2, allow),                     # socket(AF_INET)
+        (X64, 41, 40, eperm),                    # socket(AF_VSOCK)
+        (X64, 41, (1 << 32) | 40, allow),        # not AF_VSOCK in 64 bits
+        (X64, 135, 0, allow),                    # personality(PER_LINUX)
+        (X64, 135, 0xFFFFFFFF, allow),           # personality query
+        (X64, 135, 1, eperm),
+        (X64, 1000, 0, eperm),                   # no such call
+        (X64, X32 | 0, 0, allow),                # x32 read
+        (X64, X32 | 165, 0, eperm),              # x32 mount
+        (I386, 3, 0, allow),                     # i386 read
+        (I386, 21, 0, eperm),                    # i386 mount
+        (I386, 102, 0, allow),                   # socketcall
+        (I386, 359, 40, eperm),                  # i386 socket(AF_VSOCK)
+        (I386, 359, 1, allow),
+        (0xC00000B7, 0, 0, cbpf.SECCOMP_RET_KILL_THREAD),  # another architecture (aarch64)
+    ]
+    wrong = [(hex(arch), nr, arg, hex(cbpf.decide(program, nr, arch, arg)), hex(action))
+             for arch, nr, arg, action in expected if cbpf.decide(program, nr, arch, arg) != action]
+    assert not wrong, wrong
+    # And in the container: what the filter refuses fails, the rest works.
+    status, out = sh(sc_podd, "short", "unshare -U true && echo UNSHARED; mkdir /tmp/d && echo MADE")
+    assert "UNSHARED" not in out and "MADE" in out, out
 
 
 def test_localhost_profile_from_the_profiles_dir(sc_podd):

@@ -1,0 +1,323 @@
+/* seccomp_table.c - see seccomp_table.h. */
+#define _GNU_SOURCE
+#include "seccomp_table.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/seccomp.h>
+
+/* Offsets in struct seccomp_data (little-endian: an argument's low half comes first). */
+#define DATA_NR 0
+#define DATA_ARCH 4
+#define DATA_ARG0_LOW 16
+#define DATA_ARG0_HIGH 20
+
+/* A growing program. Parts are built apart and appended, so that every jump's distance is
+ * known when it is written (classic BPF jumps only forward). */
+struct code {
+    struct sock_filter *insns;
+    size_t len, cap;
+    int failed;
+};
+
+static void put(struct code *c, uint16_t op, uint8_t jt, uint8_t jf, uint32_t k)
+{
+    if (c->failed)
+        return;
+    if (c->len == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 64;
+        struct sock_filter *grown = realloc(c->insns, cap * sizeof *grown);
+        if (grown == NULL) {
+            c->failed = 1;
+            return;
+        }
+        c->insns = grown;
+        c->cap = cap;
+    }
+    c->insns[c->len++] = (struct sock_filter)BPF_JUMP(op, k, jt, jf);
+}
+
+static void append(struct code *c, struct code *part)
+{
+    if (part->failed)
+        c->failed = 1;
+    for (size_t i = 0; i < part->len && !c->failed; i++)
+        put(c, part->insns[i].code, part->insns[i].jt, part->insns[i].jf, part->insns[i].k);
+    free(part->insns);
+    memset(part, 0, sizeof *part);
+}
+
+/* "if A OP K, go on; else skip SKIP instructions", with SKIP of any size (a jump's own
+ * offsets are 8 bits: a longer skip goes through a JA, whose offset is 32). */
+static void unless_skip(struct code *c, uint16_t op, uint32_t k, size_t skip)
+{
+    if (skip <= 255) {
+        put(c, BPF_JMP | op | BPF_K, 0, (uint8_t)skip, k);
+    } else {
+        put(c, BPF_JMP | op | BPF_K, 1, 0, k);
+        put(c, BPF_JMP | BPF_JA, 0, 0, (uint32_t)skip);
+    }
+}
+
+static void ret(struct code *c, uint32_t action) { put(c, BPF_RET | BPF_K, 0, 0, action); }
+
+/* A call's decision. The accumulator holds the call's number and is free to lose it: every
+ * path ends in a return. */
+static void emit_decision(struct code *c, const struct seccomp_decision *d, uint32_t otherwise)
+{
+    int wide = d->wide;
+
+    switch (d->kind) {
+    case SECCOMP_RETURN:
+        ret(c, d->action);
+        return;
+    case SECCOMP_ARG0_NOT_EQUAL:
+        /* Passes unless both halves equal the value's. */
+        put(c, BPF_LD | BPF_W | BPF_ABS, 0, 0, DATA_ARG0_LOW);
+        put(c, BPF_JMP | BPF_JEQ | BPF_K, 1, 0, (uint32_t)d->values[0]);
+        ret(c, d->action);
+        if (wide) {
+            put(c, BPF_LD | BPF_W | BPF_ABS, 0, 0, DATA_ARG0_HIGH);
+            put(c, BPF_JMP | BPF_JEQ | BPF_K, 1, 0, (uint32_t)(d->values[0] >> 32));
+            ret(c, d->action);
+        }
+        ret(c, otherwise);
+        return;
+    case SECCOMP_ARG0_IN:
+        if (wide) {
+            /* Every value here has a zero high half (checked by the caller's table). */
+            put(c, BPF_LD | BPF_W | BPF_ABS, 0, 0, DATA_ARG0_HIGH);
+            put(c, BPF_JMP | BPF_JEQ | BPF_K, 1, 0, 0);
+            ret(c, otherwise);
+        }
+        put(c, BPF_LD | BPF_W | BPF_ABS, 0, 0, DATA_ARG0_LOW);
+        for (unsigned i = 0; i < d->value_count; i++)
+            put(c, BPF_JMP | BPF_JEQ | BPF_K, (uint8_t)(d->value_count - i), 0, (uint32_t)d->values[i]);
+        ret(c, otherwise);
+        ret(c, d->action);
+        return;
+    case SECCOMP_ARG0_MASK_CLEAR:
+        if (wide && (d->values[0] >> 32) != 0) {
+            put(c, BPF_LD | BPF_W | BPF_ABS, 0, 0, DATA_ARG0_HIGH);
+            put(c, BPF_JMP | BPF_JSET | BPF_K, 0, 1, (uint32_t)(d->values[0] >> 32));
+            ret(c, otherwise);
+        }
+        put(c, BPF_LD | BPF_W | BPF_ABS, 0, 0, DATA_ARG0_LOW);
+        put(c, BPF_JMP | BPF_JSET | BPF_K, 0, 1, (uint32_t)d->values[0]);
+        ret(c, otherwise);
+        ret(c, d->action);
+        return;
+    }
+    c->failed = 1;
+}
+
+/* A run of numbers [start, next segment's start) decided alike. */
+struct segment {
+    uint32_t start;
+    const struct seccomp_decision *decision; /* NULL: the default action */
+};
+
+static int same_decision(const struct seccomp_decision *a, const struct seccomp_decision *b, uint32_t def)
+{
+    uint32_t a_action = a ? a->action : def, b_action = b ? b->action : def;
+    int a_plain = a == NULL || a->kind == SECCOMP_RETURN, b_plain = b == NULL || b->kind == SECCOMP_RETURN;
+    return a_plain && b_plain && a_action == b_action;
+}
+
+/* A binary search over SEGS[0..n): "number >= the middle start" picks a half. */
+static void emit_search(struct code *c, const struct segment *segs, size_t n, const struct seccomp_arch_table *t)
+{
+    struct code low = {0};
+    size_t mid;
+
+    if (n == 1) {
+        if (segs[0].decision == NULL)
+            ret(c, t->default_action);
+        else
+            emit_decision(c, segs[0].decision, t->default_action);
+        return;
+    }
+    mid = n / 2;
+    emit_search(&low, segs, mid, t);
+    /* number >= start: skip the low half. Written as "unless number < start": JGE's true
+     * branch is the far one. */
+    if (low.len <= 255) {
+        put(c, BPF_JMP | BPF_JGE | BPF_K, (uint8_t)low.len, 0, segs[mid].start);
+    } else {
+        put(c, BPF_JMP | BPF_JGE | BPF_K, 0, 1, segs[mid].start);
+        put(c, BPF_JMP | BPF_JA, 0, 0, (uint32_t)low.len);
+    }
+    append(c, &low);
+    emit_search(c, segs + mid, n - mid, t);
+}
+
+static int by_number(const void *a, const void *b)
+{
+    uint32_t x = ((const struct seccomp_table_entry *)a)->nr, y = ((const struct seccomp_table_entry *)b)->nr;
+    return x < y ? -1 : x > y;
+}
+
+/* One architecture's search, its number loaded first. */
+static void emit_arch(struct code *c, struct seccomp_arch_table *t)
+{
+    struct segment *segs = malloc((2 * t->count + 1) * sizeof *segs);
+    size_t n = 0;
+
+    if (segs == NULL) {
+        c->failed = 1;
+        return;
+    }
+    qsort(t->entries, t->count, sizeof *t->entries, by_number);
+    /* Each entry's number gets a segment of its own, followed by a default one; the merge
+     * below joins neighbours that decide alike. */
+    segs[n++] = (struct segment){0, NULL};
+    for (size_t i = 0; i < t->count; i++) {
+        const struct seccomp_table_entry *e = &t->entries[i];
+        if (i > 0 && e->nr == t->entries[i - 1].nr) {
+            c->failed = 1; /* a number twice: the table is wrong */
+            break;
+        }
+        if (segs[n - 1].start == e->nr)
+            segs[n - 1].decision = &e->decision;
+        else
+            segs[n++] = (struct segment){e->nr, &e->decision};
+        if (e->nr != UINT32_MAX)
+            segs[n++] = (struct segment){e->nr + 1, NULL};
+    }
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (m > 0 && same_decision(segs[m - 1].decision, segs[i].decision, t->default_action))
+            continue;
+        segs[m++] = segs[i];
+    }
+    put(c, BPF_LD | BPF_W | BPF_ABS, 0, 0, DATA_NR);
+    if (!c->failed)
+        emit_search(c, segs, m, t);
+    free(segs);
+}
+
+int seccomp_table_compile(struct seccomp_arch_table *archs, size_t arch_count, uint32_t bad_arch_action,
+                          struct sock_filter **out, unsigned short *len)
+{
+    struct code c = {0};
+
+    put(&c, BPF_LD | BPF_W | BPF_ABS, 0, 0, DATA_ARCH);
+    for (size_t i = 0; i < arch_count; i++) {
+        struct code block = {0};
+        emit_arch(&block, &archs[i]);
+        if (block.failed) {
+            c.failed = 1;
+            free(block.insns);
+            break;
+        }
+        /* The architecture's block, else on to the next comparison (the accumulator still
+         * holds the architecture: blocks only return). */
+        unless_skip(&c, BPF_JEQ, archs[i].audit_arch, block.len);
+        append(&c, &block);
+    }
+    ret(&c, bad_arch_action);
+    if (c.failed || c.len > BPF_MAXINSNS) {
+        free(c.insns);
+        return -1;
+    }
+    *out = c.insns;
+    *len = (unsigned short)c.len;
+    return 0;
+}
+
+/* --- evaluation ------------------------------------------------------------------------- */
+
+struct probe {
+    uint32_t nr, arch;
+    uint64_t arg0;
+};
+
+static uint32_t word_at(const struct probe *p, uint32_t offset, int *bad)
+{
+    switch (offset) {
+    case DATA_NR:
+        return p->nr;
+    case DATA_ARCH:
+        return p->arch;
+    case DATA_ARG0_LOW:
+        return (uint32_t)p->arg0;
+    case DATA_ARG0_HIGH:
+        return (uint32_t)(p->arg0 >> 32);
+    default:
+        /* The instruction pointer and the other arguments are zero in every probe. */
+        if (offset >= 8 && offset < 64 && offset % 4 == 0)
+            return 0;
+        *bad = 1;
+        return 0;
+    }
+}
+
+/* The action PROG returns for P, as the kernel's classic BPF would; -1 for an instruction
+ * seccomp filters do not use here, a jump out of the program, or no return. */
+static int64_t evaluate(const struct sock_filter *prog, unsigned short len, const struct probe *p)
+{
+    uint32_t a = 0, x = 0, mem[BPF_MEMWORDS] = {0};
+    int bad = 0;
+
+    for (size_t pc = 0; pc < len && !bad;) {
+        const struct sock_filter *i = &prog[pc++];
+        size_t skip = 0;
+        switch (i->code) {
+        case BPF_LD | BPF_W | BPF_ABS: a = word_at(p, i->k, &bad); break;
+        case BPF_LD | BPF_IMM: a = i->k; break;
+        case BPF_LDX | BPF_IMM: x = i->k; break;
+        case BPF_LD | BPF_MEM: if (i->k >= BPF_MEMWORDS) return -1; a = mem[i->k]; break;
+        case BPF_LDX | BPF_MEM: if (i->k >= BPF_MEMWORDS) return -1; x = mem[i->k]; break;
+        case BPF_ST: if (i->k >= BPF_MEMWORDS) return -1; mem[i->k] = a; break;
+        case BPF_STX: if (i->k >= BPF_MEMWORDS) return -1; mem[i->k] = x; break;
+        case BPF_ALU | BPF_AND | BPF_K: a &= i->k; break;
+        case BPF_ALU | BPF_OR | BPF_K: a |= i->k; break;
+        case BPF_MISC | BPF_TAX: x = a; break;
+        case BPF_MISC | BPF_TXA: a = x; break;
+        case BPF_JMP | BPF_JA: skip = i->k; break;
+        case BPF_JMP | BPF_JEQ | BPF_K: skip = a == i->k ? i->jt : i->jf; break;
+        case BPF_JMP | BPF_JGT | BPF_K: skip = a > i->k ? i->jt : i->jf; break;
+        case BPF_JMP | BPF_JGE | BPF_K: skip = a >= i->k ? i->jt : i->jf; break;
+        case BPF_JMP | BPF_JSET | BPF_K: skip = (a & i->k) ? i->jt : i->jf; break;
+        case BPF_RET | BPF_K: return i->k;
+        case BPF_RET | BPF_A: return a;
+        default: return -1;
+        }
+        if (skip >= len - pc)
+            return -1;
+        pc += skip;
+    }
+    return -1;
+}
+
+static int agree_on(const struct sock_filter *a, unsigned short a_len, const struct sock_filter *b,
+                    unsigned short b_len, const struct probe *p)
+{
+    int64_t x = evaluate(a, a_len, p), y = evaluate(b, b_len, p);
+    if (x < 0 || y < 0)
+        return -1;
+    return x == y ? 0 : 1;
+}
+
+int seccomp_programs_agree(const struct sock_filter *a, unsigned short a_len, const struct sock_filter *b,
+                           unsigned short b_len, const uint32_t *audit_archs, size_t arch_count,
+                           const uint64_t *arg_probes, size_t probe_count)
+{
+    static const uint32_t edges[] = {0x3fffffff, 0x7fffffff, 0x80000000, 0xbfffffff, 0xc0000000,
+                                     0xfffffffe, 0xffffffff};
+    /* Listed architectures, plus none and one not listed (aarch64). */
+    for (size_t ai = 0; ai < arch_count + 2; ai++) {
+        uint32_t arch = ai < arch_count ? audit_archs[ai] : ai == arch_count ? 0 : 0xc00000b7;
+        for (size_t ni = 0; ni < 2 * 1100 + sizeof edges / sizeof edges[0]; ni++) {
+            uint32_t nr = ni < 1100 ? (uint32_t)ni : ni < 2200 ? 0x40000000u + (uint32_t)(ni - 1100) : edges[ni - 2200];
+            for (size_t pi = 0; pi < probe_count; pi++) {
+                struct probe p = {nr, arch, arg_probes[pi]};
+                int rc = agree_on(a, a_len, b, b_len, &p);
+                if (rc != 0)
+                    return rc;
+            }
+        }
+    }
+    return 0;
+}
