@@ -13,29 +13,54 @@
 #define DATA_ARG0_LOW 16
 #define DATA_ARG0_HIGH 20
 
+/* Where a branch of a jump goes when it is a plain return: to the entry for ACTION of the
+ * return pool that ends the jump's chunk (emit_chunk), resolved once the chunk's length is
+ * known. */
+struct pool_target {
+    uint8_t jt_pooled, jf_pooled;
+    uint32_t jt_action, jf_action;
+};
+
 /* A growing program. Parts are built apart and appended, so that every jump's distance is
  * known when it is written (classic BPF jumps only forward). */
 struct code {
     struct sock_filter *insns;
+    struct pool_target *targets;
     size_t len, cap;
     int failed;
 };
 
-static void put(struct code *c, uint16_t op, uint8_t jt, uint8_t jf, uint32_t k)
+static void put_pooled(struct code *c, uint16_t op, uint8_t jt, uint8_t jf, uint32_t k, struct pool_target target)
 {
     if (c->failed)
         return;
     if (c->len == c->cap) {
         size_t cap = c->cap ? c->cap * 2 : 64;
         struct sock_filter *grown = realloc(c->insns, cap * sizeof *grown);
-        if (grown == NULL) {
+        struct pool_target *targets = grown ? realloc(c->targets, cap * sizeof *targets) : NULL;
+        if (grown != NULL)
+            c->insns = grown;
+        if (targets == NULL) {
             c->failed = 1;
             return;
         }
-        c->insns = grown;
+        c->targets = targets;
         c->cap = cap;
     }
+    c->targets[c->len] = target;
     c->insns[c->len++] = (struct sock_filter)BPF_JUMP(op, k, jt, jf);
+}
+
+static void put(struct code *c, uint16_t op, uint8_t jt, uint8_t jf, uint32_t k)
+{
+    put_pooled(c, op, jt, jf, k, (struct pool_target){0});
+}
+
+static void release(struct code *c)
+{
+    free(c->insns);
+    free(c->targets);
+    memset(c, 0, sizeof *c);
 }
 
 static void append(struct code *c, struct code *part)
@@ -43,9 +68,8 @@ static void append(struct code *c, struct code *part)
     if (part->failed)
         c->failed = 1;
     for (size_t i = 0; i < part->len && !c->failed; i++)
-        put(c, part->insns[i].code, part->insns[i].jt, part->insns[i].jf, part->insns[i].k);
-    free(part->insns);
-    memset(part, 0, sizeof *part);
+        put_pooled(c, part->insns[i].code, part->insns[i].jt, part->insns[i].jf, part->insns[i].k, part->targets[i]);
+    release(part);
 }
 
 /* "if A OP K, go on; else skip SKIP instructions", with SKIP of any size (a jump's own
@@ -125,7 +149,103 @@ static int same_decision(const struct seccomp_decision *a, const struct seccomp_
     return a_plain && b_plain && a_action == b_action;
 }
 
-/* A binary search over SEGS[0..n): "number >= the middle start" picks a half. */
+/* Whether SEG's numbers return one action whatever the arguments; the action in *ACTION. */
+static int plain(const struct segment *seg, const struct seccomp_arch_table *t, uint32_t *action)
+{
+    if (seg->decision != NULL && seg->decision->kind != SECCOMP_RETURN)
+        return 0;
+    *action = seg->decision ? seg->decision->action : t->default_action;
+    return 1;
+}
+
+static void emit_search(struct code *c, const struct segment *segs, size_t n, const struct seccomp_arch_table *t);
+
+/* The search over SEGS[0..n), n >= 2, with its plain returns left to the chunk's pool: a
+ * comparison whose branch is a plain run jumps straight to that action's return, so the
+ * search costs about one instruction per run instead of two. A jump over more than 255
+ * instructions fails the chunk. */
+static void emit_pooled(struct code *c, const struct segment *segs, size_t n, const struct seccomp_arch_table *t)
+{
+    size_t mid = n / 2;
+    struct code low = {0};
+    struct pool_target target = {0};
+    int low_plain = mid == 1 && plain(&segs[0], t, &target.jf_action);
+    int high_plain = n - mid == 1 && plain(&segs[mid], t, &target.jt_action);
+
+    if (!low_plain) {
+        if (mid == 1)
+            emit_decision(&low, segs[0].decision, t->default_action);
+        else
+            emit_pooled(&low, segs, mid, t);
+    }
+    if (low.len > 255) {
+        release(&low);
+        c->failed = 1;
+        return;
+    }
+    target.jf_pooled = (uint8_t)low_plain;
+    target.jt_pooled = (uint8_t)high_plain;
+    /* number >= the middle run's start: the high half (after the low half's code). */
+    put_pooled(c, BPF_JMP | BPF_JGE | BPF_K, high_plain ? 0 : (uint8_t)low.len, 0, segs[mid].start, target);
+    append(c, &low);
+    if (!high_plain) {
+        if (n - mid == 1)
+            emit_decision(c, segs[mid].decision, t->default_action);
+        else
+            emit_pooled(c, segs + mid, n - mid, t);
+    }
+}
+
+/* SEGS[0..n) as one chunk: its search, then one return per action its branches jump to.
+ * -1 (C untouched) if a jump would be too long. */
+static int emit_chunk(struct code *c, const struct segment *segs, size_t n, const struct seccomp_arch_table *t)
+{
+    struct code body = {0};
+    uint32_t pool[16];
+    size_t pool_len = 0;
+
+    emit_pooled(&body, segs, n, t);
+    for (size_t i = 0; i < body.len && !body.failed; i++) {
+        struct pool_target *target = &body.targets[i];
+        for (int branch = 0; branch < 2; branch++) {
+            uint8_t pooled = branch ? target->jf_pooled : target->jt_pooled;
+            uint32_t action = branch ? target->jf_action : target->jt_action;
+            size_t k, distance;
+            if (!pooled)
+                continue;
+            for (k = 0; k < pool_len && pool[k] != action; k++)
+                ;
+            if (k == pool_len) {
+                if (pool_len == sizeof pool / sizeof pool[0]) {
+                    body.failed = 1;
+                    break;
+                }
+                pool[pool_len++] = action;
+            }
+            distance = body.len - (i + 1) + k;
+            if (distance > 255) {
+                body.failed = 1;
+                break;
+            }
+            if (branch)
+                body.insns[i].jf = (uint8_t)distance;
+            else
+                body.insns[i].jt = (uint8_t)distance;
+        }
+        *target = (struct pool_target){0};
+    }
+    if (body.failed) {
+        release(&body);
+        return -1;
+    }
+    for (size_t k = 0; k < pool_len; k++)
+        ret(&body, pool[k]);
+    append(c, &body);
+    return 0;
+}
+
+/* A binary search over SEGS[0..n): "number >= the middle start" picks a half. As one chunk
+ * if its jumps reach its pool, else split in two. */
 static void emit_search(struct code *c, const struct segment *segs, size_t n, const struct seccomp_arch_table *t)
 {
     struct code low = {0};
@@ -138,6 +258,8 @@ static void emit_search(struct code *c, const struct segment *segs, size_t n, co
             emit_decision(c, segs[0].decision, t->default_action);
         return;
     }
+    if (emit_chunk(c, segs, n, t) == 0)
+        return;
     mid = n / 2;
     emit_search(&low, segs, mid, t);
     /* number >= start: skip the low half. Written as "unless number < start": JGE's true
@@ -208,7 +330,7 @@ int seccomp_table_compile(struct seccomp_arch_table *archs, size_t arch_count, u
         emit_arch(&block, &archs[i]);
         if (block.failed) {
             c.failed = 1;
-            free(block.insns);
+            release(&block);
             break;
         }
         /* The architecture's block, else on to the next comparison (the accumulator still
@@ -218,9 +340,10 @@ int seccomp_table_compile(struct seccomp_arch_table *archs, size_t arch_count, u
     }
     ret(&c, bad_arch_action);
     if (c.failed || c.len > BPF_MAXINSNS) {
-        free(c.insns);
+        release(&c);
         return -1;
     }
+    free(c.targets);
     *out = c.insns;
     *len = (unsigned short)c.len;
     return 0;
