@@ -12,19 +12,22 @@ public struct ConnectionOptions: ParsableArguments {
     public init() {}
 
     /// The socket to use: --socket, else $PODD_SOCKET, else the default.
-    public var socketPath: String {
-        if let socket, !socket.isEmpty { return socket }
-        if let variable = getenv("PODD_SOCKET"), variable.pointee != 0 { return String(cString: variable) }
-        return "/run/podd/podd.sock"
-    }
+    public var socketPath: String { Self.socketPath(socket) }
 
     var client: PoddClient { PoddClient(socketPath: socketPath) }
 
-    /// The client for `socket` (else $PODD_SOCKET, else the default).
+    /// The client for `socket` (else $PODD_SOCKET, else the default), for the commands read
+    /// without ArgumentParser (exec, debug): making a ConnectionOptions would build its
+    /// @Option's names, whose first Set scans every protocol conformance of podctl (about a
+    /// tenth of podctl's start-up).
     static func client(socket: String?) -> PoddClient {
-        var options = ConnectionOptions()
-        options.socket = socket
-        return options.client
+        PoddClient(socketPath: socketPath(socket))
+    }
+
+    private static func socketPath(_ socket: String?) -> String {
+        if let socket, !socket.isEmpty { return socket }
+        if let variable = getenv("PODD_SOCKET"), variable.pointee != 0 { return String(cString: variable) }
+        return "/run/podd/podd.sock"
     }
 }
 

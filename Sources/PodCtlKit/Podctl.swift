@@ -136,8 +136,10 @@ public struct Podctl: ParsableCommand {
     /// `--wait=false` becomes `--no-wait`, `--follow=true` becomes `--follow`, and a false
     /// flag without a `--no-` form is dropped.
     static func normalizeBooleanFlags(_ arguments: [String]) -> [String] {
-        let invertible: Set<String> = ["wait"]
-        let plain: Set<String> = [
+        // Arrays, not Sets: the first Set<String> makes the runtime scan every conformance of
+        // podctl for String: Hashable, a tenth of an exec's start-up (QuickArguments).
+        let invertible = ["wait"]
+        let plain = [
             "watch", "follow", "previous", "timestamps", "all-namespaces", "ignore-not-found", "now", "force",
             "no-headers", "client", "stdin", "tty",
         ]

@@ -331,13 +331,13 @@ enum QuickDebug {
                 arguments.dropFirst(),
                 booleans: ["-i": "stdin", "--stdin": "stdin", "-t": "tty", "--tty": "tty", "--rm": "rm"],
                 options: ["--image": "image", "--target": "target", "-c": "name", "--name": "name", "--container": "name",
-                          "--env": "env"].merging(QuickArguments.connection) { a, _ in a }),
+                          "--env": "env"]),
               parsed.positionals.count == 1,
               // The subcommands' names (a pod called so is written pod/NAME).
               !["prune", "session", "help"].contains(parsed.positionals[0]) else { return nil }
         let image = parsed.single("image"), target = parsed.single("target"), name = parsed.single("name")
         let namespace = parsed.single("namespace"), socket = parsed.single("socket")
-        let env = parsed.values["env"] ?? []
+        let env = parsed.values("env")
         guard image.ok, target.ok, name.ok, namespace.ok, socket.ok,
               env.allSatisfy({ $0.contains("=") && !$0.hasPrefix("=") }) else { return nil }
         return DebugSession(

@@ -86,7 +86,7 @@ enum QuickExec {
         guard arguments.first == "exec",
               let parsed = QuickArguments(arguments.dropFirst(),
                                           booleans: ["-i": "stdin", "--stdin": "stdin", "-t": "tty", "--tty": "tty"],
-                                          options: ["-c": "container", "--container": "container"].merging(QuickArguments.connection) { a, _ in a }),
+                                          options: ["-c": "container", "--container": "container"]),
               parsed.positionals.count == 1, !parsed.command.isEmpty else { return nil }
         let container = parsed.single("container"), namespace = parsed.single("namespace"), socket = parsed.single("socket")
         guard container.ok, namespace.ok, socket.ok else { return nil }

@@ -2,18 +2,28 @@
 /// without ArgumentParser: its reflection costs a few milliseconds at every start, a good
 /// part of an exec's whole round trip. Anything unusual (help, an unknown flag, a missing
 /// value) makes `parse` give up, and ArgumentParser reads the arguments, with its errors.
+///
+/// Arrays and KeyValuePairs only, no Set or Dictionary: the first hashed collection of
+/// Strings makes the Swift runtime scan every protocol conformance in podctl for
+/// String: Hashable, about a tenth of an exec's start-up.
 struct QuickArguments {
     /// The boolean flags given, by canonical name.
-    var flags: Set<String> = []
+    var flags: [String] = []
     /// The options given, by canonical name, in order.
-    var values: [String: [String]] = [:]
+    private var given: [(option: String, value: String)] = []
     var positionals: [String] = []
     /// What follows `--`.
     var command: [String] = []
 
     /// `booleans` and `options` map each spelling (`-i`, `--stdin`) to a canonical name;
     /// single-letter booleans may be combined (`-it`), options take `--name=value` too.
-    init?(_ arguments: ArraySlice<String>, booleans: [String: String], options: [String: String]) {
+    init?(_ arguments: ArraySlice<String>, booleans: KeyValuePairs<String, String>, options: KeyValuePairs<String, String>) {
+        func lookup(_ spelling: String, _ table: KeyValuePairs<String, String>) -> String? {
+            table.first(where: { $0.key == spelling })?.value
+        }
+        func option(_ spelling: String) -> String? {
+            lookup(spelling, options) ?? lookup(spelling, Self.connection)
+        }
         var index = arguments.startIndex
         while index < arguments.endIndex {
             let argument = arguments[index]
@@ -22,19 +32,19 @@ struct QuickArguments {
                 command = Array(arguments[index...])
                 return
             }
-            if let flag = booleans[argument] {
-                flags.insert(flag)
-            } else if let option = options[argument] {
+            if let flag = lookup(argument, booleans) {
+                flags.append(flag)
+            } else if let option = option(argument) {
                 // ArgumentParser refuses a value that looks like a flag ("-c -i"); so does this.
                 guard index < arguments.endIndex, !arguments[index].hasPrefix("-") else { return nil }
-                values[option, default: []].append(arguments[index])
+                given.append((option, arguments[index]))
                 index += 1
             } else if argument.hasPrefix("--"), let equals = argument.firstIndex(of: "="),
-                      let option = options[String(argument[..<equals])] {
-                values[option, default: []].append(String(argument[argument.index(after: equals)...]))
+                      let option = option(String(argument[..<equals])) {
+                given.append((option, String(argument[argument.index(after: equals)...])))
             } else if argument.count > 2, argument.hasPrefix("-"), !argument.hasPrefix("--"),
-                      argument.dropFirst().allSatisfy({ booleans["-\($0)"] != nil }) {
-                for letter in argument.dropFirst() { if let flag = booleans["-\(letter)"] { flags.insert(flag) } }
+                      argument.dropFirst().allSatisfy({ lookup("-\($0)", booleans) != nil }) {
+                for letter in argument.dropFirst() { if let flag = lookup("-\(letter)", booleans) { flags.append(flag) } }
             } else if argument.hasPrefix("-") {
                 return nil
             } else {
@@ -43,12 +53,19 @@ struct QuickArguments {
         }
     }
 
+    /// Every value of an option, in order.
+    func values(_ option: String) -> [String] {
+        given.filter { $0.option == option }.map(\.value)
+    }
+
     /// The one value of an option; nil if absent; gives up (nil, `ok` false) if repeated or empty.
     func single(_ option: String) -> (value: String?, ok: Bool) {
-        guard let given = values[option] else { return (nil, true) }
-        guard given.count == 1, let value = given.first, !value.isEmpty else { return (nil, false) }
+        let values = values(option)
+        guard !values.isEmpty else { return (nil, true) }
+        guard values.count == 1, let value = values.first, !value.isEmpty else { return (nil, false) }
         return (value, true)
     }
 
-    static let connection: [String: String] = ["-n": "namespace", "--namespace": "namespace", "--socket": "socket"]
+    /// The options every verb read here takes besides its own.
+    static let connection: KeyValuePairs<String, String> = ["-n": "namespace", "--namespace": "namespace", "--socket": "socket"]
 }
