@@ -394,17 +394,31 @@ struct table_builder {
     size_t arch_count;
 };
 
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 /* NAME's decision in RuntimeDefault for a container with bounding set CAPS; 0 if it has
  * none (the default action). */
 static int runtime_default_decision(const char *name, uint64_t caps, struct seccomp_decision *d)
 {
     static const unsigned personalities[] = {0x0, 0x0008, 0x20000, 0x20008, 0xffffffff};
+    /* default_allowed sorted, for a binary search per call number (three ABIs' worth). */
+    static const char *sorted[sizeof default_allowed / sizeof default_allowed[0]];
+    static size_t sorted_count;
 
+    if (sorted_count == 0) {
+        while (default_allowed[sorted_count] != NULL) {
+            sorted[sorted_count] = default_allowed[sorted_count];
+            sorted_count++;
+        }
+        qsort(sorted, sorted_count, sizeof sorted[0], by_name);
+    }
     memset(d, 0, sizeof *d);
     d->action = SCMP_ACT_ALLOW;
-    for (size_t i = 0; default_allowed[i] != NULL; i++)
-        if (strcmp(default_allowed[i], name) == 0)
-            return 1;
+    if (bsearch(&name, sorted, sorted_count, sizeof sorted[0], by_name) != NULL)
+        return 1;
     for (size_t i = 0; i < sizeof cap_allowed / sizeof cap_allowed[0]; i++)
         if (caps & CAP_BIT(cap_allowed[i].cap))
             for (size_t k = 0; k < 24 && cap_allowed[i].names[k] != NULL; k++)
