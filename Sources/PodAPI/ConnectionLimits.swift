@@ -159,3 +159,57 @@ final class ConnectionRefusal: ChannelInboundHandler, @unchecked Sendable {
         context.writeAndFlush(NIOAny(ByteBuffer(bytes: response))).whenComplete { _ in channel.close(promise: nil) }
     }
 }
+
+/// On the listening channel: stops accepting while podd holds `limit` connections, served
+/// or being refused. A connection over `maxConnections` is still accepted, to be answered
+/// 429, but that answer is written on the connection's own event loop: with both loops busy
+/// (a thousand watches starting) the listener accepted faster than the refusals were written,
+/// and podd briefly held 1,110 descriptors with a cap of 1,024. Past the limit the listener
+/// does not ask for more (NIO's `read` is what accepts); clients wait in the kernel's backlog,
+/// and accepting resumes as connections close.
+final class AcceptGate: ChannelDuplexHandler, @unchecked Sendable {
+    typealias InboundIn = Channel
+    typealias InboundOut = Channel
+    typealias OutboundIn = Never
+
+    private let limit: Int
+    // Touched on the listening channel's event loop only.
+    private var open = 0
+    private var readWanted = false
+    private var context: ChannelHandlerContext?
+
+    /// `limits.maxConnections` served, and a few being refused at once.
+    init(limits: ConnectionLimits, refusalsAtOnce: Int = 16) {
+        limit = limits.maxConnections + refusalsAtOnce
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+
+    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let connection = unwrapInboundIn(data)
+        open += 1
+        let loop = context.eventLoop
+        connection.closeFuture.whenComplete { _ in
+            loop.execute { self.closed() }
+        }
+        context.fireChannelRead(data)
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if open >= limit {
+            readWanted = true
+        } else {
+            context.read()
+        }
+    }
+
+    private func closed() {
+        open -= 1
+        if readWanted, open < limit, let context {
+            readWanted = false
+            context.read()
+        }
+    }
+}

@@ -137,6 +137,11 @@ public final class HTTPServer: Sendable {
     public func run() async throws {
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(ChannelOptions.backlog, value: 256)
+            .serverChannelInitializer { [limits] channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(AcceptGate(limits: limits))
+                }
+            }
             .bind(socketFD) { channel in
                 // The connection's kind is known once its first request is read: the server
                 // takes the future of it, so that accepting goes on meanwhile.
