@@ -22,9 +22,6 @@
 
 #define CAP_BIT(c) ((uint64_t)1 << (c))
 
-struct seccomp_program;
-static int read_program(int fd, struct seccomp_program *out, struct setup_error *e);
-
 /* containerd's default allowlist (no conditions), as of containerd 2.x. */
 static const char *const default_allowed[] = {
     "accept", "accept4", "access", "adjtimex", "alarm", "bind", "brk", "cachestat", "capget",
@@ -125,6 +122,10 @@ static const struct {
 #ifndef AF_VSOCK
 #define AF_VSOCK 40
 #endif
+
+/* The personality(2) values containerd allows: PER_LINUX, PER_LINUX32, UNAME26 with each,
+ * and the query. */
+static const unsigned personalities[] = {0x0, 0x0008, 0x20000, 0x20008, 0xffffffff};
 
 static int parse_action(const char *text, size_t len, uint32_t *action)
 {
@@ -322,7 +323,6 @@ static int add_arch(scmp_filter_ctx ctx, const char *name, struct setup_error *e
 
 static int build_runtime_default(scmp_filter_ctx ctx, uint32_t def, uint64_t caps, struct setup_error *e)
 {
-    static const unsigned personalities[] = {0x0, 0x0008, 0x20000, 0x20008, 0xffffffff};
     struct parsed_rule r;
 
 #if defined(__x86_64__)
@@ -370,6 +370,48 @@ static int build_runtime_default(scmp_filter_ctx ctx, uint32_t def, uint64_t cap
     return 0;
 }
 
+/* Build the filter into CTX. */
+static int build(scmp_filter_ctx ctx, uint32_t def, const struct seccomp_spec *spec, uint64_t caps,
+                 struct setup_error *e)
+{
+    if (spec->mode == SECCOMP_RUNTIME_DEFAULT)
+        return build_runtime_default(ctx, def, caps, e);
+    for (size_t i = 0; i < spec->arch_count; i++)
+        if (add_arch(ctx, spec->archs[i], e) < 0)
+            return -1;
+    for (size_t i = 0; i < spec->rule_count; i++) {
+        struct parsed_rule r;
+        if (parse_rule(spec->rules[i], &r) < 0)
+            return setup_fail(e, EINVAL, "seccomp", "bad rule %s", spec->rules[i]);
+        if (add_rule(ctx, def, &r, e) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* libseccomp writes the program to a descriptor: a memfd, read back whole. */
+/* Reads back the program a compiler exported to FD (a memfd). */
+static int read_program(int fd, struct seccomp_program *out, struct setup_error *e)
+{
+    struct stat st;
+    ssize_t n;
+
+    if (fstat(fd, &st) < 0 || st.st_size <= 0 || st.st_size % (off_t)sizeof(struct sock_filter) != 0 ||
+        st.st_size / (off_t)sizeof(struct sock_filter) > BPF_MAXINSNS)
+        return setup_fail(e, EINVAL, "seccomp", "the compiled filter has a bad size");
+    out->filter = malloc((size_t)st.st_size);
+    if (out->filter == NULL)
+        return setup_fail(e, ENOMEM, "seccomp", "out of memory");
+    n = pread(fd, out->filter, (size_t)st.st_size, 0);
+    if (n != st.st_size) {
+        free(out->filter);
+        out->filter = NULL;
+        return setup_fail(e, EIO, "seccomp", "read the compiled filter back");
+    }
+    out->len = (unsigned short)(st.st_size / (off_t)sizeof(struct sock_filter));
+    return 0;
+}
+
 /* --- RuntimeDefault as a table (seccomp_table.h) ------------------------------------------
  * The same rules as build_runtime_default, per architecture's numbers, for the short program;
  * compile() uses it only where it decides as libseccomp's program does. */
@@ -403,7 +445,6 @@ static int by_name(const void *a, const void *b)
  * none (the default action). */
 static int runtime_default_decision(const char *name, uint64_t caps, struct seccomp_decision *d)
 {
-    static const unsigned personalities[] = {0x0, 0x0008, 0x20000, 0x20008, 0xffffffff};
     /* default_allowed sorted, for a binary search per call number (three ABIs' worth). */
     static const char *sorted[sizeof default_allowed / sizeof default_allowed[0]];
     static size_t sorted_count;
@@ -533,48 +574,6 @@ static void shorten_runtime_default(int program, uint32_t def, uint64_t caps)
     free(shorter);
     free(reference.filter);
     free(b);
-}
-
-/* Build the filter into CTX. */
-static int build(scmp_filter_ctx ctx, uint32_t def, const struct seccomp_spec *spec, uint64_t caps,
-                 struct setup_error *e)
-{
-    if (spec->mode == SECCOMP_RUNTIME_DEFAULT)
-        return build_runtime_default(ctx, def, caps, e);
-    for (size_t i = 0; i < spec->arch_count; i++)
-        if (add_arch(ctx, spec->archs[i], e) < 0)
-            return -1;
-    for (size_t i = 0; i < spec->rule_count; i++) {
-        struct parsed_rule r;
-        if (parse_rule(spec->rules[i], &r) < 0)
-            return setup_fail(e, EINVAL, "seccomp", "bad rule %s", spec->rules[i]);
-        if (add_rule(ctx, def, &r, e) < 0)
-            return -1;
-    }
-    return 0;
-}
-
-/* libseccomp writes the program to a descriptor: a memfd, read back whole. */
-/* Reads back the program a compiler exported to FD (a memfd). */
-static int read_program(int fd, struct seccomp_program *out, struct setup_error *e)
-{
-    struct stat st;
-    ssize_t n;
-
-    if (fstat(fd, &st) < 0 || st.st_size <= 0 || st.st_size % (off_t)sizeof(struct sock_filter) != 0 ||
-        st.st_size / (off_t)sizeof(struct sock_filter) > BPF_MAXINSNS)
-        return setup_fail(e, EINVAL, "seccomp", "the compiled filter has a bad size");
-    out->filter = malloc((size_t)st.st_size);
-    if (out->filter == NULL)
-        return setup_fail(e, ENOMEM, "seccomp", "out of memory");
-    n = pread(fd, out->filter, (size_t)st.st_size, 0);
-    if (n != st.st_size) {
-        free(out->filter);
-        out->filter = NULL;
-        return setup_fail(e, EIO, "seccomp", "read the compiled filter back");
-    }
-    out->len = (unsigned short)(st.st_size / (off_t)sizeof(struct sock_filter));
-    return 0;
 }
 
 /* Compiles the filter in a child process and reads the program back. libseccomp's compiler

@@ -109,8 +109,12 @@ static void emit_decision(struct code *c, const struct seccomp_decision *d, uint
         ret(c, otherwise);
         return;
     case SECCOMP_ARG0_IN:
+        /* The values are compared as a zero high half and their low halves: a value with a
+         * high half of its own would need a comparison per value, which no table here has. */
+        for (unsigned i = 0; i < d->value_count; i++)
+            if (wide && (d->values[i] >> 32) != 0)
+                c->failed = 1;
         if (wide) {
-            /* Every value here has a zero high half (checked by the caller's table). */
             put(c, BPF_LD | BPF_W | BPF_ABS, 0, 0, DATA_ARG0_HIGH);
             put(c, BPF_JMP | BPF_JEQ | BPF_K, 1, 0, 0);
             ret(c, otherwise);
