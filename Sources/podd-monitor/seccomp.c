@@ -389,8 +389,7 @@ static int build(scmp_filter_ctx ctx, uint32_t def, const struct seccomp_spec *s
     return 0;
 }
 
-/* libseccomp writes the program to a descriptor: a memfd, read back whole. */
-/* Reads back the program a compiler exported to FD (a memfd). */
+/* Reads back, whole, the program a compiler exported to FD (a memfd). */
 static int read_program(int fd, struct seccomp_program *out, struct setup_error *e)
 {
     struct stat st;
