@@ -222,14 +222,19 @@ extension CgroupHierarchy {
 
     /// Kills what is left in the pod's groups (v2 and v1) and removes them: the end of a
     /// pod's teardown, whichever path it takes.
-    public func killAndRemovePod(uid: String) throws(OSError) {
+    /// Returns what could not be released, for the log: a v1 memory group that still holds
+    /// page cache once emptied stays in the kernel (dying) after its removal.
+    @discardableResult
+    public func killAndRemovePod(uid: String) throws(OSError) -> String? {
         try Self.killAndRemove(podGroup(uid: uid))
+        var kept: String?
         for (controller, dir) in podGroupsV1(uid: uid) where FileSystem.isDirectory(dir) {
             for pid in Self.processes(in: dir) { kill(pid, SIGKILL) }
             for _ in 0..<50 where !Self.processes(in: dir).isEmpty { usleep(20_000) }
-            if controller == "memory" { Self.releaseMemoryCharges(dir) }
+            if controller == "memory" { kept = Self.releaseMemoryCharges(dir) }
             try Self.remove(dir)
         }
+        return kept
     }
 
     /// Has the kernel reclaim what is still charged to a v1 memory group and its children
@@ -242,9 +247,22 @@ extension CgroupHierarchy {
     /// made at all. Best effort: a group that cannot be emptied is removed all the same.
     /// (v2's counterpart, `memory.reclaim`, is not written: no machine here has the memory
     /// controller on v2 to show what it does for a removed group.)
-    static func releaseMemoryCharges(_ dir: String) {
-        for child in FileSystem.listSubdirectories(dir) { releaseMemoryCharges(dir + "/" + child) }
+    ///
+    /// Returns what stayed charged (page cache, dirty, under writeback, mapped by processes
+    /// outside the pod), or nil once nothing did. A few KiB usually do: file-system metadata
+    /// the pod dirtied stays pinned by the file system (here even after a sync), which no
+    /// retry undoes, so there is none.
+    static func releaseMemoryCharges(_ dir: String) -> String? {
+        for child in FileSystem.listSubdirectories(dir) { _ = releaseMemoryCharges(dir + "/" + child) }
         _ = writeControl("0", to: dir + "/memory.force_empty")
+        let stat = CgroupStatReader(maxOpenFiles: 0)
+        let field = { (key: StaticString) in stat.field("memory.stat", in: dir, pod: dir, key) ?? 0 }
+        let cache = field("total_cache")
+        guard cache > 0 else { return nil }
+        let kib = { (value: Int64) in "\(value >> 10) KiB" }
+        return "its v1 memory group still held \(kib(cache)) of page cache after memory.force_empty "
+            + "(dirty \(kib(field("total_dirty"))), under writeback \(kib(field("total_writeback"))), "
+            + "mapped \(kib(field("total_mapped_file")))): the kernel keeps the removed group until those pages are reclaimed"
     }
 
     // MARK: Usage

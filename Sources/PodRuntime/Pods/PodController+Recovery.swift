@@ -328,7 +328,7 @@ extension PodController {
     /// No monitor survived (a reboot, or it was killed): whatever is left of the pod goes, and
     /// the restart counts and last states carry over to the fresh start.
     func discardLeftovers(checkpoint: PodStatus?, now: Timestamp) {
-        try? context.cgroups?.killAndRemovePod(uid: uid)
+        _ = try? context.cgroups?.killAndRemovePod(uid: uid)
         try? FileSystem.removeTree(layout.runDirectory)
         guard let checkpoint else { return }
         let (restored, _, _) = restoredContainers(checkpoint: checkpoint, states: [:], monitorAnswered: false, now: now)

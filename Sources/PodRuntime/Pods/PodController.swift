@@ -844,7 +844,9 @@ public actor PodController {
                     // pages of the pod's writable layers and volumes (0.4 s for 300 MB here);
                     // with the files removed those pages are dropped instead.
                     if let groups {
-                        do throws(OSError) { try groups.killAndRemovePod(uid: uid) } catch {
+                        do throws(OSError) {
+                            if let kept = try groups.killAndRemovePod(uid: uid) { logger.debug("pod \(podKey): \(kept)") }
+                        } catch {
                             logger.error("removing the cgroup of pod \(uid): \(error)")
                         }
                     }

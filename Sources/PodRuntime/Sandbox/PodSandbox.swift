@@ -361,6 +361,6 @@ public final class PodSandbox: SandboxChannel {
         }
         // The v1 groups (memory, cpu, pids where v2 lacks them) hold the same processes; with
         // no v2 group of the pod's own they are what reaches them, so they go now regardless.
-        if removingGroups || cgroup == nil { try? cgroups?.killAndRemovePod(uid: uid) }
+        if removingGroups || cgroup == nil { _ = try? cgroups?.killAndRemovePod(uid: uid) }
     }
 }
