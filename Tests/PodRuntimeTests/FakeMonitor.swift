@@ -138,8 +138,11 @@ final class RuntimeFixture: Sendable {
     }
 }
 
-/// Waits (polling, generously) until `condition` holds; false when it never did.
-func eventually(timeout: Double = 10, _ condition: () async -> Bool) async -> Bool {
+/// Waits (polling, generously) until `condition` holds; false when it never did. Generous
+/// indeed: with the whole unit suite running at once on 2 cores, a controller's next step
+/// waited more than 10 s for a thread in one CI run (two PodControllerTests failed there and
+/// pass in 0.5 s alone); waiting longer costs a passing test nothing.
+func eventually(timeout: Double = 60, _ condition: () async -> Bool) async -> Bool {
     let deadline = RuntimeClock.monotonic() + timeout
     while RuntimeClock.monotonic() < deadline {
         if await condition() { return true }
