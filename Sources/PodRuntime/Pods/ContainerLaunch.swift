@@ -35,9 +35,11 @@ struct ContainerLaunch {
 
     /// `containerID` goes into the journal fields when output is forwarded (JournalForwarding).
     /// `environment`: the container's resolved environment (ContainerEnvironment), when the
-    /// controller made it; else the one `environment(_:)` makes.
+    /// controller made it; else the one `environment(_:)` makes. `security` is the message's
+    /// securityContext keys (`securityFields`), which every exec into this run repeats.
     func message(for c: ContainerDefinition, run: Int, pidNamespace: String,
-                 containerID: String? = nil, environment resolved: [String]? = nil) throws(LaunchError) -> (ControlMessage, logPath: String) {
+                 containerID: String? = nil, environment resolved: [String]? = nil)
+        throws(LaunchError) -> (ControlMessage, logPath: String, security: [(String, String)]) {
         guard let name = try? ImageName(parsing: c.image), let image = images.resolve(name) else { throw .imageMissing(c.image) }
         let defaults = image.configuration.config
         // The environment resolved when the container's ConfigMaps and Secrets were read
@@ -110,7 +112,7 @@ struct ContainerLaunch {
         if c.tty { m.append("tty", "1") }
         for (k, v) in securityFields { m.append(k, v) }
         for (k, v) in JournalForwarding.spawnFields(pod: pod, container: c.name, containerID: containerID) { m.append(k, v) }
-        return (m, logPath)
+        return (m, logPath, securityFields)
     }
 
     /// The securityContext keys of the container's spawn, which every exec into it repeats.

@@ -150,7 +150,11 @@ extension PodController {
         message.append("cwd", def.workingDir ?? "/")
         // An exec runs as its container: the same user, capabilities and seccomp filter.
         do throws(ContainerLaunch.LaunchError) {
-            for (k, v) in try launch.securityFields(def) { message.append(k, v) }
+            // As the container's run got them; computed here only for a run podd did not
+            // start (re-adopted after a restart).
+            let security: [(String, String)]
+            if let started = configuredSecurity[name] { security = started } else { security = try launch.securityFields(def) }
+            for (k, v) in security { message.append(k, v) }
         } catch {
             throw .invalidRequest("container \(name): its securityContext cannot be applied to an exec: \(error)")
         }

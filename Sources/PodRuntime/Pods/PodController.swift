@@ -105,6 +105,10 @@ public actor PodController {
     let hostIP: String? = HostAddress.current()
     /// Each container's environment as its current run got it (PodController+ConfigData.swift).
     var configuredEnvironments: [String: [String]] = [:]
+    /// Each container's securityContext keys as its current run got them: an exec runs as its
+    /// container, and taking them from here spares every exec resolving the user in the
+    /// image's /etc/passwd and /etc/group again.
+    var configuredSecurity: [String: [(String, String)]] = [:]
     /// The pod's local storage limits, and their periodic check (PodController+Eviction.swift).
     let storageLimits: EphemeralStorageLimits
     var storageWatch: Task<Void, Never>?
@@ -545,7 +549,7 @@ public actor PodController {
             return .refused(.startFailed(name, reason: PodLifecycle.configErrorReason, message: error.message, terminated: false))
         }
         do {
-            var (message, logPath) = try ContainerLaunch(pod: pod, layout: layout, images: context.images, logs: context.config.logs,
+            var (message, logPath, security) = try ContainerLaunch(pod: pod, layout: layout, images: context.images, logs: context.config.logs,
                                                          security: context.config.security, stateDir: context.config.stateDir,
                                                          hostPaths: HostPathPolicy(config: context.config))
                 .message(for: def, run: run, pidNamespace: pidns, containerID: containerID, environment: environment)
@@ -556,6 +560,7 @@ public actor PodController {
             for (file, value) in context.cgroups?.containerSettingsV2(limits) ?? [] {
                 message.append("cgroup.set", file + "=" + value)
             }
+            configuredSecurity[name] = security
             return .built(message, logPath: logPath)
         } catch {
             let event: PodLifecycle.Event
