@@ -38,6 +38,23 @@ class Response:
         return self.body.decode()
 
 
+def connect_waiting_out_the_backlog(path, timeout=30):
+    """A Unix-socket connection as a blocking client makes it: a full accept backlog (EAGAIN
+    on a socket with a timeout) is waited out, up to `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(timeout)
+        try:
+            s.connect(str(path))
+            return s
+        except BlockingIOError:
+            s.close()
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.002)
+
+
 def wait_for(predicate, timeout=20.0, interval=0.05, what="condition"):
     """Polls `predicate` until it returns a truthy value; fails with `what` on timeout."""
     deadline = time.monotonic() + timeout

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from conftest import _require_binaries, require_root
-from harness import Podd, pod_manifest, wait_for
+from harness import Podd, connect_waiting_out_the_backlog, pod_manifest, wait_for
 
 
 @pytest.fixture
@@ -47,23 +47,6 @@ def raw_connection(d, timeout=15):
     s.settimeout(timeout)
     s.connect(d.socket)
     return s
-
-
-def connect_waiting_out_the_backlog(d, timeout=30):
-    """A connection as a blocking client makes it: a full accept backlog (EAGAIN on a Unix
-    socket with a timeout) is waited out."""
-    deadline = time.monotonic() + timeout
-    while True:
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.settimeout(timeout)
-        try:
-            s.connect(d.socket)
-            return s
-        except BlockingIOError:
-            s.close()
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.002)
 
 
 def read_until_closed(s, limit=1 << 20):
@@ -367,7 +350,7 @@ def test_a_burst_over_the_limit_never_holds_more_than_the_cap_and_a_few_refusals
         mine = []
         try:
             for _ in range(100):
-                mine.append(connect_waiting_out_the_backlog(d))
+                mine.append(connect_waiting_out_the_backlog(d.socket))
             for s in mine:
                 answers.append(read_until_closed(s).split(b"\r\n")[0])
         except OSError as error:

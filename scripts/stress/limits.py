@@ -14,6 +14,7 @@ import time
 from inventory import Sample
 from outcome import Outcome
 from stand import Stand, sleep_pod
+from harness import connect_waiting_out_the_backlog  # on the path stand set
 
 MAX_CONNECTIONS = 1024         # client connections podd holds at once, at most
 IDLE_TIMEOUT = 60              # seconds after which a half-sent request is dropped, at most
@@ -21,20 +22,8 @@ WS_KEY = "dGhlIHNhbXBsZSBub25jZQ=="
 
 
 def _connect(podd, timeout=5):
-    """A connection as a blocking client makes it: a full accept backlog (EAGAIN on a Unix
-    socket) is waited out, up to `timeout`."""
-    deadline = time.monotonic() + timeout
-    while True:
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.settimeout(timeout)
-        try:
-            s.connect(podd.socket)
-            return s
-        except BlockingIOError:
-            s.close()
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.005)
+    """A connection to podd's API socket, the backlog waited out."""
+    return connect_waiting_out_the_backlog(podd.socket, timeout)
 
 
 def _head(s, limit=65536):
