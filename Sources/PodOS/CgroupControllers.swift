@@ -255,14 +255,13 @@ extension CgroupHierarchy {
     static func releaseMemoryCharges(_ dir: String) -> String? {
         for child in FileSystem.listSubdirectories(dir) { _ = releaseMemoryCharges(dir + "/" + child) }
         _ = writeControl("0", to: dir + "/memory.force_empty")
-        let stat = CgroupStatReader(maxOpenFiles: 0)
-        let field = { (key: StaticString) in stat.field("memory.stat", in: dir, pod: dir, key) ?? 0 }
-        let cache = field("total_cache")
-        guard cache > 0 else { return nil }
-        let kib = { (value: Int64) in "\(value >> 10) KiB" }
-        return "its v1 memory group still held \(kib(cache)) of page cache after memory.force_empty "
-            + "(dirty \(kib(field("total_dirty"))), under writeback \(kib(field("total_writeback"))), "
-            + "mapped \(kib(field("total_mapped_file")))): the kernel keeps the removed group until those pages are reclaimed"
+        let keys: [StaticString] = ["total_cache", "total_dirty", "total_writeback", "total_mapped_file"]
+        let values = CgroupStatReader(maxOpenFiles: 0).fields("memory.stat", in: dir, pod: dir, keys) ?? []
+        let kib = values.map { "\(($0 ?? 0) >> 10) KiB" }
+        guard let cache = values.first ?? nil, cache > 0 else { return nil }
+        return "its v1 memory group still held \(kib[0]) of page cache after memory.force_empty "
+            + "(dirty \(kib[1]), under writeback \(kib[2]), mapped \(kib[3])): "
+            + "the kernel keeps the removed group until those pages are reclaimed"
     }
 
     // MARK: Usage

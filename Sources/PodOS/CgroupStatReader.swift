@@ -135,6 +135,18 @@ public final class CgroupStatReader: @unchecked Sendable {
     /// memory.events, memory.oom_control); `name` is relative to `directory`.
     public func field(_ name: String, in directory: String, pod: String, _ key: StaticString) -> Int64? {
         guard load(name, in: directory, pod: pod) else { return nil }
+        return loadedValue(of: key)
+    }
+
+    /// The values of several keys of one such file, read once; nil where the file cannot
+    /// be read (each key's value is nil where the file lacks it).
+    public func fields(_ name: String, in directory: String, pod: String, _ keys: [StaticString]) -> [Int64?]? {
+        guard load(name, in: directory, pod: pod) else { return nil }
+        return keys.map(loadedValue(of:))
+    }
+
+    /// The value of `key` in the file last loaded.
+    private func loadedValue(of key: StaticString) -> Int64? {
         let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
         let keyBytes = UnsafeRawBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount)
         var lineStart = 0

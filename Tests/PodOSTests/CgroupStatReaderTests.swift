@@ -25,6 +25,9 @@ struct CgroupStatReaderTests {
         #expect(reader.field("app/memory.stat", in: dir, pod: "p", "inactive_file") == 4096)
         #expect(reader.field("app/memory.stat", in: dir, pod: "p", "active") == 2)
         #expect(reader.field("app/memory.stat", in: dir, pod: "p", "missing") == nil)
+        // Several keys of one file, read once.
+        #expect(reader.fields("app/memory.stat", in: dir, pod: "p", ["active", "missing", "cache"]) == [2, nil, 5])
+        #expect(reader.fields("app/memory.nothing", in: dir, pod: "p", ["active"]) == nil)
         #expect(reader.field("app/memory.oom_control", in: dir, pod: "p", "oom_kill") == 3)
         #expect(reader.integer("app/cpuacct.usage", in: dir, pod: "p") == -12)
         #expect(reader.integer("app/nothing", in: dir, pod: "p") == nil)
