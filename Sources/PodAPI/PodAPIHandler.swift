@@ -103,8 +103,8 @@ public struct PodAPIHandler: APIRequestHandler {
         case let .configDataObject(resource, key):
             guard let configData else { throw .noRoute(r.method, r.path) }
             return try await ConfigDataRoutes<ConfigMap>.respond(r, registry: configData, resource: resource, namespace: key.namespace, name: key.name)
-        case .namespaces: return await listNamespaces()
-        case let .namespace(name): return try await namespace(name)
+        case .namespaces: return try await NamespaceRoutes(registry: registry, configData: configData).list(r)
+        case let .namespace(name): return try await NamespaceRoutes(registry: registry, configData: configData).get(r, name: name)
         case .images: return try await ImageRoutes(images: images, registry: registry, pulls: pulls).respondToList(r)
         case let .image(reference): return try await ImageRoutes(images: images, registry: registry, pulls: pulls).respond(r, reference: reference)
         case .openAPIV2: return try OpenAPIDocuments.respondV2(accept: r.headers["Accept"].joined(separator: ","))
@@ -159,27 +159,7 @@ public struct PodAPIHandler: APIRequestHandler {
         return Self.json(200, pod.json)
     }
 
-    // MARK: - Events, namespaces, metrics
-
-    private func listNamespaces() async -> APIResponse {
-        var names = Set(await registry.list(namespace: nil).map(\.metadata.namespace))
-        names.insert("default")
-        let items: [JSONValue] = names.sorted().map { n in
-            .object(JSONObject([("kind", "Namespace"), ("apiVersion", "v1"),
-                                ("metadata", .object(JSONObject([("name", .string(n))]))),
-                                ("status", .object(JSONObject([("phase", "Active")])))]))
-        }
-        return Self.json(200, .object(JSONObject([("kind", "NamespaceList"), ("apiVersion", "v1"), ("items", .array(items))])))
-    }
-
-    /// A namespace exists in podd once a pod lives in it (and `default` always).
-    private func namespace(_ name: String) async throws(StatusError) -> APIResponse {
-        let names = Set(await registry.list(namespace: nil).map(\.metadata.namespace)).union(["default"])
-        guard names.contains(name) else { throw .notFound(name, kind: "namespaces") }
-        return Self.json(200, .object(JSONObject([("kind", "Namespace"), ("apiVersion", "v1"),
-                                                  ("metadata", .object(JSONObject([("name", .string(name))]))),
-                                                  ("status", .object(JSONObject([("phase", "Active")])))])))
-    }
+    // MARK: - Events, metrics
 
     private func metrics() async -> APIResponse {
         let pods = await registry.list(namespace: nil)

@@ -84,6 +84,16 @@ extension TableKind {
          .string(PrintedTime.age(since: object["metadata"]?["creationTimestamp"]?.stringValue ?? "", now: now))]
     })
 
+    /// Namespaces, as the API server's `printNamespace`: NAME STATUS AGE.
+    static let namespaces = TableKind(kind: "Namespace", columns: [
+        TableColumn(name: "Name", format: "name", description: Self.nameDescription),
+        TableColumn(name: "Status", description: "The status of the namespace"),
+        TableColumn(name: "Age", description: Self.ageDescription),
+    ], cells: { object, now in
+        [.string(object["metadata"]?["name"]?.stringValue ?? ""), .string(object["status"]?["phase"]?.stringValue ?? ""),
+         .string(PrintedTime.age(since: object["metadata"]?["creationTimestamp"]?.stringValue ?? "", now: now))]
+    })
+
     static let nameDescription = "Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names"
     static let ageDescription = "CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata"
 }

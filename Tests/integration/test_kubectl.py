@@ -239,3 +239,27 @@ spec:
     finally:
         attach.kill()
         attach.wait(10)
+
+
+def test_get_namespaces_as_the_api_server_prints_them(kubectl, podd, tmp_path):
+    """`kubectl get ns`: NAME STATUS AGE. A namespace exists while a pod, ConfigMap or Secret
+    lives in it, created when its oldest object was."""
+    kubectl.run("create", "configmap", "settings", "-n", "cfg", "--from-literal", "k=v")
+    kubectl.run("apply", "-n", "apps", "-f", manifest(tmp_path, "web"))
+    pod = podd.pod("web", namespace="apps")
+    assert pod is not None
+    rows = [line.split() for line in kubectl.run("get", "ns").stdout.splitlines()]
+    assert rows[0] == ["NAME", "STATUS", "AGE"], rows
+    by_name = {row[0]: row for row in rows[1:]}
+    assert set(by_name) == {"apps", "cfg", "default"}, rows
+    assert by_name["apps"][1] == by_name["cfg"][1] == "Active", rows
+    assert by_name["apps"][2] != "<unknown>" and by_name["cfg"][2] != "<unknown>", rows
+    namespace = json.loads(kubectl.run("get", "ns", "apps", "-o", "json").stdout)
+    assert namespace["metadata"]["creationTimestamp"] == pod["metadata"]["creationTimestamp"], namespace
+    assert kubectl.run("get", "ns", "cfg", "-o", "jsonpath={.status.phase}").stdout == "Active"
+    missing = kubectl.run("get", "ns", "nowhere", check=False)
+    assert missing.returncode != 0 and "NotFound" in missing.stderr, missing.stderr
+    # The namespace goes with its last object.
+    kubectl.run("delete", "configmap", "settings", "-n", "cfg")
+    assert "cfg" not in {line.split()[0] for line in kubectl.run("get", "ns").stdout.splitlines()}
+

@@ -1,0 +1,65 @@
+import PodModel
+import PodRuntime
+
+/// `GET /api/v1/namespaces[/{name}]`. A namespace exists in podd while an object lives in it
+/// (a pod, a ConfigMap, a Secret), and `default` always: there is no namespace object to
+/// create or delete. Each is `Active`, created when its oldest object was (`default` without
+/// objects carries no creationTimestamp, as nothing says when it began). Answered as an
+/// object, a Table (kubectl's NAME STATUS AGE) or metadata, as the other kinds are.
+struct NamespaceRoutes {
+    let registry: PodRegistry
+    let configData: ConfigDataRegistry?
+
+    func list(_ r: APIRequest) async throws(StatusError) -> APIResponse {
+        let form = try ResponseForm(r)
+        let table = try PodAPIHandler.tableBuilder(r, form: form, kind: .namespaces)
+        let items = await namespaces().map { Self.json(name: $0.name, created: $0.created) }
+        return PodAPIHandler.list(items, kind: "NamespaceList", resourceVersion: "", form: form, table: table)
+    }
+
+    func get(_ r: APIRequest, name: String) async throws(StatusError) -> APIResponse {
+        let form = try ResponseForm(r)
+        guard let found = await namespaces().first(where: { $0.name == name }) else {
+            throw .notFound(name, kind: "namespaces")
+        }
+        let json = Self.json(name: name, created: found.created)
+        switch form {
+        case .object:
+            return PodAPIHandler.json(200, json)
+        case let .metadata(apiVersion):
+            var partial = TableBuilder.partialMetadata(json)
+            partial["apiVersion"] = .string(apiVersion)
+            return PodAPIHandler.json(200, partial)
+        case .table:
+            let table = try PodAPIHandler.tableBuilder(r, form: form, kind: .namespaces)
+            return PodAPIHandler.json(200, table.map { $0.table([json], resourceVersion: "") } ?? json)
+        }
+    }
+
+    /// Every namespace, sorted by name, with the creation of its oldest object.
+    private func namespaces() async -> [(name: String, created: Timestamp?)] {
+        var oldest: [String: Timestamp?] = ["default": nil]
+        func saw(_ namespace: String, _ created: Timestamp?) {
+            let known = oldest[namespace] ?? nil
+            switch (known, created) {
+            case let (k?, c?): oldest[namespace] = min(k, c)
+            case (nil, _): oldest[namespace] = created
+            default: break
+            }
+        }
+        for pod in await registry.list(namespace: nil) { saw(pod.metadata.namespace, pod.metadata.creationTimestamp) }
+        if let configData {
+            for object in await configData.list(ConfigMap.self, namespace: nil) { saw(object.metadata.namespace, object.metadata.creationTimestamp) }
+            for object in await configData.list(Secret.self, namespace: nil) { saw(object.metadata.namespace, object.metadata.creationTimestamp) }
+        }
+        return oldest.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+    }
+
+    static func json(name: String, created: Timestamp?) -> JSONValue {
+        var metadata = JSONObject([("name", .string(name))])
+        if let created { metadata["creationTimestamp"] = .string(created.rfc3339) }
+        return .object(JSONObject([("kind", "Namespace"), ("apiVersion", "v1"), ("metadata", .object(metadata)),
+                                   ("spec", .object(JSONObject([("finalizers", .array(["kubernetes"]))]))),
+                                   ("status", .object(JSONObject([("phase", "Active")])))]))
+    }
+}
