@@ -185,11 +185,12 @@ public struct PodAPIHandler: APIRequestHandler {
 
     // MARK: - Requests and answers
 
-    /// The request body as JSON (or YAML, by Content-Type).
+    /// The request body as JSON (or YAML, or a ConfigMap or Secret in protobuf, by Content-Type).
     static func body(_ r: APIRequest) throws(StatusError) -> JSONValue {
         let bytes = r.body.bytes
         guard !bytes.isEmpty else { throw .badRequest("the request body is empty; send a Pod as JSON") }
         let type = r.headers["Content-Type"].first?.lowercased() ?? "application/json"
+        if type.hasPrefix(ProtobufBody.mediaType) { return try ProtobufBody.json(bytes) }
         guard type.hasPrefix("application/json") || type.contains("yaml") else {
             throw .unsupportedMediaType("the body of the request was in an unknown format (\(type)): send application/json or application/yaml")
         }

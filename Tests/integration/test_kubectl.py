@@ -263,3 +263,34 @@ def test_get_namespaces_as_the_api_server_prints_them(kubectl, podd, tmp_path):
     kubectl.run("delete", "configmap", "settings", "-n", "cfg")
     assert "cfg" not in {line.split()[0] for line in kubectl.run("get", "ns").stdout.splitlines()}
 
+
+def test_create_configmap_and_secrets_send_protobuf_and_are_read(kubectl, podd, tmp_path):
+    """kubectl's typed `create configmap|secret` POST Kubernetes protobuf, unasked: podd reads
+    it into the same objects JSON would make, and refuses a protobuf Pod with 415."""
+    blob = tmp_path / "blob.bin"
+    blob.write_bytes(b"\x00\xff\x10")
+    kubectl.run("create", "configmap", "settings", "--from-literal", "k=v", "--from-file", f"b={blob}")
+    settings = podd.get("/api/v1/namespaces/default/configmaps/settings").json()
+    assert settings["data"] == {"k": "v"} and settings["binaryData"] == {"b": "AP8Q"}, settings
+    assert settings["metadata"]["uid"] and settings["metadata"]["creationTimestamp"], settings
+    kubectl.run("create", "secret", "generic", "creds", "-n", "team", "--from-literal", "password=s3cret")
+    creds = podd.get("/api/v1/namespaces/team/secrets/creds").json()
+    assert creds["type"] == "Opaque" and creds["data"] == {"password": "czNjcmV0"}, creds
+    kubectl.run("create", "secret", "docker-registry", "regcred", "--docker-server", "registry.local:5000",
+                "--docker-username", "u", "--docker-password", "p")
+    regcred = podd.get("/api/v1/namespaces/default/secrets/regcred").json()
+    assert regcred["type"] == "kubernetes.io/dockerconfigjson" and ".dockerconfigjson" in regcred["data"], regcred
+    # The API server's answers to the same requests: a name taken, a name refused.
+    taken = kubectl.run("create", "configmap", "settings", "--from-literal", "k=w", check=False)
+    assert taken.returncode != 0 and "already exists" in taken.stderr, taken.stderr
+    invalid = kubectl.run("create", "configmap", "Bad_Name", "--from-literal", "k=v", check=False)
+    assert invalid.returncode != 0 and "Invalid value" in invalid.stderr, invalid.stderr
+    assert podd.get("/api/v1/namespaces/default/configmaps/settings").json()["data"] == {"k": "v"}
+    # A pod in protobuf is not read: 415, saying what to send, and nothing made.
+    type_meta = b"\x0a\x02v1\x12\x03Pod"
+    raw = b"\x0a\x03\x0a\x01p"   # metadata { name: "p" }
+    pod = b"k8s\x00" + b"\x0a" + bytes([len(type_meta)]) + type_meta + b"\x12" + bytes([len(raw)]) + raw
+    refused = podd.request("POST", "/api/v1/namespaces/default/pods", pod,
+                           headers={"Content-Type": "application/vnd.kubernetes.protobuf"})
+    assert refused.status == 415 and "send application/json or application/yaml" in refused.json()["message"], refused.text
+    assert podd.get("/api/v1/namespaces/default/pods").json()["items"] == []

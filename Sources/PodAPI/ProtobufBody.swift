@@ -1,0 +1,237 @@
+import PodModel
+
+/// Request bodies in Kubernetes' protobuf encoding (`application/vnd.kubernetes.protobuf`),
+/// turned into the JSON object the same request would have sent. kubectl's typed commands
+/// send it without asking: `kubectl create configmap` and `kubectl create secret generic|tls|
+/// docker-registry` POST a protobuf ConfigMap or Secret, and an API server that refuses it
+/// leaves them with no fallback. podd decodes those two kinds (the fields their JSON form has;
+/// server-set metadata is dropped, as the API server ignores it on create); a Pod or any
+/// other kind in protobuf is refused with 415, and the message says to send JSON or YAML.
+///
+/// The encoding (k8s.io/apimachinery runtime/serializer/protobuf): the 4 bytes "k8s\0", then
+/// a `runtime.Unknown` message: typeMeta (1: apiVersion 1, kind 2), raw (2: the object's own
+/// message), contentEncoding (3), contentType (4). The objects' messages are those of
+/// k8s.io/api/core/v1/generated.proto and apimachinery's meta/v1 (ObjectMeta).
+enum ProtobufBody {
+    static let mediaType = "application/vnd.kubernetes.protobuf"
+    private static let magic: [UInt8] = [0x6B, 0x38, 0x73, 0x00]
+
+    /// The JSON form of a protobuf body.
+    static func json(_ bytes: [UInt8]) throws(StatusError) -> JSONValue {
+        guard bytes.count >= magic.count, Array(bytes[0..<magic.count]) == magic else {
+            throw .badRequest("the request body is not Kubernetes protobuf: it does not start with \"k8s\\0\"")
+        }
+        do {
+            var apiVersion = "", kind = "", raw: ArraySlice<UInt8> = [], encoding = ""
+            var envelope = Reader(bytes[magic.count...])
+            while let field = try envelope.next() {
+                switch field.number {
+                case 1:
+                    var typeMeta = Reader(try field.bytes())
+                    while let f = try typeMeta.next() {
+                        if f.number == 1 { apiVersion = try f.string() } else if f.number == 2 { kind = try f.string() }
+                    }
+                case 2: raw = try field.bytes()
+                case 3: encoding = try field.string()
+                default: break
+                }
+            }
+            guard encoding.isEmpty else { throw Refusal.unsupported("content encoding \"\(encoding)\"") }
+            guard apiVersion == "v1" else { throw Refusal.unsupported("\(kind) of apiVersion \"\(apiVersion)\"") }
+            switch kind {
+            case "ConfigMap": return try configMap(raw)
+            case "Secret": return try secret(raw)
+            default: throw Refusal.unsupported(kind.isEmpty ? "an object without a kind" : "a \(kind)")
+            }
+        } catch let refusal as Refusal {
+            switch refusal {
+            case let .malformed(what):
+                throw .badRequest("the request body is not valid Kubernetes protobuf: \(what)")
+            case let .unsupported(what):
+                throw .unsupportedMediaType("podd reads \(mediaType) bodies of ConfigMaps and Secrets only, not \(what): send application/json or application/yaml")
+            }
+        } catch {
+            throw .badRequest("the request body is not valid Kubernetes protobuf: \(error)")
+        }
+    }
+
+    // MARK: Kinds
+
+    /// core/v1 ConfigMap: metadata 1, data 2 (map<string, string>), binaryData 3
+    /// (map<string, bytes>), immutable 4.
+    private static func configMap(_ raw: ArraySlice<UInt8>) throws -> JSONValue {
+        var object = JSONObject([("apiVersion", "v1"), ("kind", "ConfigMap")])
+        var data = JSONObject(), binaryData = JSONObject()
+        var reader = Reader(raw)
+        while let field = try reader.next() {
+            switch field.number {
+            case 1: object["metadata"] = try objectMeta(field.bytes())
+            case 2:
+                let (key, value) = try mapEntry(field.bytes())
+                data[key] = .string(try Reader.text(value))
+            case 3:
+                let (key, value) = try mapEntry(field.bytes())
+                binaryData[key] = .string(Base64.encode(Array(value)))
+            case 4: object["immutable"] = .bool(try field.varint() != 0)
+            default: throw Refusal.unsupported("ConfigMap field \(field.number)")
+            }
+        }
+        if !data.isEmpty { object["data"] = .object(data) }
+        if !binaryData.isEmpty { object["binaryData"] = .object(binaryData) }
+        return .object(object)
+    }
+
+    /// core/v1 Secret: metadata 1, data 2 (map<string, bytes>), type 3, stringData 4
+    /// (map<string, string>), immutable 5.
+    private static func secret(_ raw: ArraySlice<UInt8>) throws -> JSONValue {
+        var object = JSONObject([("apiVersion", "v1"), ("kind", "Secret")])
+        var data = JSONObject(), stringData = JSONObject()
+        var reader = Reader(raw)
+        while let field = try reader.next() {
+            switch field.number {
+            case 1: object["metadata"] = try objectMeta(field.bytes())
+            case 2:
+                let (key, value) = try mapEntry(field.bytes())
+                data[key] = .string(Base64.encode(Array(value)))
+            case 3:
+                let type = try field.string()
+                if !type.isEmpty { object["type"] = .string(type) }
+            case 4:
+                let (key, value) = try mapEntry(field.bytes())
+                stringData[key] = .string(try Reader.text(value))
+            case 5: object["immutable"] = .bool(try field.varint() != 0)
+            default: throw Refusal.unsupported("Secret field \(field.number)")
+            }
+        }
+        if !data.isEmpty { object["data"] = .object(data) }
+        if !stringData.isEmpty { object["stringData"] = .object(stringData) }
+        return .object(object)
+    }
+
+    /// meta/v1 ObjectMeta, the fields a client may set: name 1, generateName 2, namespace 3,
+    /// labels 11, annotations 12, finalizers 14. What the server sets (selfLink 4, uid 5,
+    /// resourceVersion 6, generation 7, creationTimestamp 8) is dropped, as on create; any
+    /// other field set (ownerReferences, managedFields, a deletion) is refused rather than lost.
+    private static func objectMeta(_ raw: ArraySlice<UInt8>) throws -> JSONValue {
+        var meta = JSONObject()
+        var labels = JSONObject(), annotations = JSONObject(), finalizers: [JSONValue] = []
+        var reader = Reader(raw)
+        while let field = try reader.next() {
+            switch field.number {
+            case 1, 2, 3:
+                let text = try field.string()
+                if !text.isEmpty { meta[["name", "generateName", "namespace"][field.number - 1]] = .string(text) }
+            case 4, 5, 6, 7, 8: break
+            case 11:
+                let (key, value) = try mapEntry(field.bytes())
+                labels[key] = .string(try Reader.text(value))
+            case 12:
+                let (key, value) = try mapEntry(field.bytes())
+                annotations[key] = .string(try Reader.text(value))
+            case 14: finalizers.append(.string(try field.string()))
+            default:
+                // An empty message or zero is what Go's encoder writes for an unset field.
+                guard try field.isEmpty() else { throw Refusal.unsupported("metadata field \(field.number)") }
+            }
+        }
+        if !labels.isEmpty { meta["labels"] = .object(labels) }
+        if !annotations.isEmpty { meta["annotations"] = .object(annotations) }
+        if !finalizers.isEmpty { meta["finalizers"] = .array(finalizers) }
+        return .object(meta)
+    }
+
+    /// A map entry: key 1 (string), value 2 (bytes; the caller says what they hold).
+    private static func mapEntry(_ raw: ArraySlice<UInt8>) throws -> (String, ArraySlice<UInt8>) {
+        var key = "", value: ArraySlice<UInt8> = []
+        var reader = Reader(raw)
+        while let field = try reader.next() {
+            if field.number == 1 { key = try field.string() } else if field.number == 2 { value = try field.bytes() }
+        }
+        return (key, value)
+    }
+
+    // MARK: Wire format
+
+    enum Refusal: Error {
+        case malformed(String)
+        case unsupported(String)
+    }
+
+    /// One field as read: its number and wire type, and its payload (a varint's value, or
+    /// the bytes of a length-delimited or fixed-size field).
+    struct Field {
+        let number: Int
+        let wireType: UInt8
+        let value: UInt64
+        let payload: ArraySlice<UInt8>
+
+        func bytes() throws -> ArraySlice<UInt8> {
+            guard wireType == 2 else { throw Refusal.malformed("field \(number) is not length-delimited") }
+            return payload
+        }
+
+        func string() throws -> String { try Reader.text(bytes()) }
+
+        func varint() throws -> UInt64 {
+            guard wireType == 0 else { throw Refusal.malformed("field \(number) is not a varint") }
+            return value
+        }
+
+        /// Whether the field carries nothing (0, or no bytes).
+        func isEmpty() throws -> Bool {
+            switch wireType {
+            case 0: return value == 0
+            case 2: return payload.isEmpty
+            default: return payload.allSatisfy { $0 == 0 }
+            }
+        }
+    }
+
+    /// Reads the fields of one message in turn.
+    struct Reader {
+        private var bytes: ArraySlice<UInt8>
+
+        init(_ bytes: ArraySlice<UInt8>) { self.bytes = bytes }
+
+        static func text(_ bytes: ArraySlice<UInt8>) throws -> String {
+            guard let text = String(validating: bytes, as: UTF8.self) else { throw Refusal.malformed("a string is not UTF-8") }
+            return text
+        }
+
+        private mutating func varint() throws -> UInt64 {
+            var value: UInt64 = 0
+            var shift: UInt64 = 0
+            while let byte = bytes.first {
+                bytes = bytes.dropFirst()
+                guard shift < 64 else { throw Refusal.malformed("a varint longer than 10 bytes") }
+                value |= UInt64(byte & 0x7F) << shift
+                if byte & 0x80 == 0 { return value }
+                shift += 7
+            }
+            throw Refusal.malformed("the body ends inside a varint")
+        }
+
+        private mutating func take(_ count: UInt64) throws -> ArraySlice<UInt8> {
+            guard count <= UInt64(bytes.count) else { throw Refusal.malformed("a field is longer than the body") }
+            let taken = bytes.prefix(Int(count))
+            bytes = bytes.dropFirst(Int(count))
+            return taken
+        }
+
+        /// The next field, or nil at the end of the message.
+        mutating func next() throws -> Field? {
+            guard !bytes.isEmpty else { return nil }
+            let tag = try varint()
+            let number = tag >> 3
+            guard number > 0, number < 1 << 29 else { throw Refusal.malformed("field number \(number)") }
+            let wireType = UInt8(tag & 7)
+            switch wireType {
+            case 0: return Field(number: Int(number), wireType: 0, value: try varint(), payload: [])
+            case 1: return Field(number: Int(number), wireType: 1, value: 0, payload: try take(8))
+            case 2: return Field(number: Int(number), wireType: 2, value: 0, payload: try take(varint()))
+            case 5: return Field(number: Int(number), wireType: 5, value: 0, payload: try take(4))
+            default: throw Refusal.malformed("wire type \(wireType) of field \(number)")
+            }
+        }
+    }
+}

@@ -1,0 +1,96 @@
+import PodModel
+import Testing
+
+@testable import PodAPI
+
+/// kubectl's protobuf bodies (`kubectl create configmap|secret`) read as the JSON object the
+/// same request would have sent; everything else refused with a message that says what to send.
+@Suite struct ProtobufBodyTests {
+    /// The body kubectl 1.32 sent for `kubectl create configmap settings --from-literal k=v
+    /// --from-literal=x=yz`, byte for byte.
+    static let kubectlConfigMap: [UInt8] = [
+        0x6b, 0x38, 0x73, 0x00, 0x0a, 0x0f, 0x0a, 0x02, 0x76, 0x31, 0x12, 0x09, 0x43, 0x6f, 0x6e, 0x66, 0x69, 0x67,
+        0x4d, 0x61, 0x70, 0x12, 0x2b, 0x0a, 0x18, 0x0a, 0x08, 0x73, 0x65, 0x74, 0x74, 0x69, 0x6e, 0x67, 0x73, 0x12,
+        0x00, 0x1a, 0x00, 0x22, 0x00, 0x2a, 0x00, 0x32, 0x00, 0x38, 0x00, 0x42, 0x00, 0x12, 0x06, 0x0a, 0x01, 0x6b,
+        0x12, 0x01, 0x76, 0x12, 0x07, 0x0a, 0x01, 0x78, 0x12, 0x02, 0x79, 0x7a, 0x1a, 0x00, 0x22, 0x00,
+    ]
+
+    // A minimal encoder for the cases below.
+    static func field(_ number: Int, _ payload: [UInt8]) -> [UInt8] { varint(UInt64(number << 3 | 2)) + varint(UInt64(payload.count)) + payload }
+    static func field(_ number: Int, _ text: String) -> [UInt8] { field(number, Array(text.utf8)) }
+    static func field(_ number: Int, varint value: UInt64) -> [UInt8] { varint(UInt64(number << 3)) + varint(value) }
+    static func varint(_ value: UInt64) -> [UInt8] {
+        var v = value, out: [UInt8] = []
+        while v >= 0x80 {
+            out.append(UInt8(v & 0x7F) | 0x80)
+            v >>= 7
+        }
+        return out + [UInt8(v)]
+    }
+    static func entry(_ number: Int, _ key: String, _ value: [UInt8]) -> [UInt8] { field(number, field(1, key) + field(2, value)) }
+    static func envelope(kind: String, apiVersion: String = "v1", _ raw: [UInt8]) -> [UInt8] {
+        [0x6b, 0x38, 0x73, 0x00] + field(1, field(1, apiVersion) + field(2, kind)) + field(2, raw)
+    }
+
+    @Test func kubectlsConfigMapReadsAsItsJSON() throws {
+        let json = try ProtobufBody.json(Self.kubectlConfigMap)
+        #expect(json == JSONValue.object(JSONObject([
+            ("apiVersion", "v1"), ("kind", "ConfigMap"),
+            ("metadata", .object(JSONObject([("name", "settings")]))),
+            ("data", .object(JSONObject([("k", "v"), ("x", "yz")]))),
+        ])))
+    }
+
+    @Test func aSecretsBytesAreBase64AndItsMetadataKept() throws {
+        let meta = Self.field(1, "tls") + Self.field(3, "apps") + Self.entry(11, "app", Array("web".utf8))
+            + Self.entry(12, "note", Array("é".utf8)) + Self.field(14, "example.com/keep")
+            + Self.field(5, "uid-from-client") + Self.field(8, Self.field(1, varint: 5))
+        let raw = Self.field(1, meta) + Self.entry(2, "tls.key", [0x00, 0xFF, 0x10]) + Self.field(3, "kubernetes.io/tls")
+            + Self.entry(4, "extra", Array("plain".utf8)) + Self.field(5, varint: 1)
+        let json = try ProtobufBody.json(Self.envelope(kind: "Secret", raw))
+        #expect(json["metadata"] == .object(JSONObject([
+            ("name", "tls"), ("namespace", "apps"), ("labels", .object(JSONObject([("app", "web")]))),
+            ("annotations", .object(JSONObject([("note", "é")]))), ("finalizers", .array(["example.com/keep"])),
+        ])))
+        #expect(json["data"]?["tls.key"]?.stringValue == "AP8Q")
+        #expect(json["stringData"]?["extra"]?.stringValue == "plain")
+        #expect(json["type"]?.stringValue == "kubernetes.io/tls")
+        #expect(json["immutable"] == .bool(true))
+        #expect(json["kind"]?.stringValue == "Secret")
+    }
+
+    @Test func aConfigMapsBinaryDataIsBase64() throws {
+        let raw = Self.field(1, Self.field(1, "bin")) + Self.entry(3, "b", [0x00, 0xFF])
+        let json = try ProtobufBody.json(Self.envelope(kind: "ConfigMap", raw))
+        #expect(json["binaryData"]?["b"]?.stringValue == "AP8=")
+        #expect(json["data"] == nil)
+    }
+
+    @Test func otherKindsAreRefusedWith415AndWhatToSend() {
+        for body in [Self.envelope(kind: "Pod", Self.field(1, Self.field(1, "web"))),
+                     Self.envelope(kind: "ConfigMap", apiVersion: "v2", []),
+                     Self.envelope(kind: "ConfigMap", Self.field(1, Self.field(13, Self.field(1, "owner"))))] {
+            #expect {
+                _ = try ProtobufBody.json(body)
+            } throws: { error in
+                guard let status = error as? StatusError else { return false }
+                return status.code == 415 && status.message.contains("send application/json or application/yaml")
+            }
+        }
+    }
+
+    @Test func malformedBodiesAreBadRequests() {
+        let cut = Array(Self.kubectlConfigMap.dropLast(30))
+        let badUTF8 = Self.envelope(kind: "ConfigMap", Self.field(1, Self.field(1, [0xC3])))
+        let noMagic = Array(Self.kubectlConfigMap.dropFirst(4))
+        let longVarint = [0x6b, 0x38, 0x73, 0x00, 0x08] + [UInt8](repeating: 0xFF, count: 11)
+        let group = [0x6b, 0x38, 0x73, 0x00, 0x0b] as [UInt8]
+        for body in [cut, badUTF8, noMagic, longVarint, group, [0x6b, 0x38]] {
+            #expect {
+                _ = try ProtobufBody.json(body)
+            } throws: { error in
+                (error as? StatusError)?.code == 400
+            }
+        }
+    }
+}
