@@ -71,7 +71,9 @@ enum Discovery {
     static let coreV1Resources: JSONValue = .object(JSONObject([
         ("kind", "APIResourceList"), ("groupVersion", "v1"),
         ("resources", .array([
-            resource("pods", "Pod", namespaced: true, verbs: ["create", "delete", "get", "list", "patch", "update", "watch"], short: ["po"]),
+            // In the `all` category, as the API server lists pods: `kubectl get all` shows them.
+            resource("pods", "Pod", namespaced: true, verbs: ["create", "delete", "get", "list", "patch", "update", "watch"], short: ["po"],
+                     categories: ["all"]),
             resource("pods/log", "Pod", namespaced: true, verbs: ["get"]),
             resource("pods/ephemeralcontainers", "Pod", namespaced: true, verbs: ["get", "patch", "update"]),
             resource("pods/exec", "PodExecOptions", namespaced: true, verbs: ["create", "get"]),
@@ -79,14 +81,16 @@ enum Discovery {
             resource("events", "Event", namespaced: true, verbs: ["list", "watch"], short: ["ev"]),
             resource("configmaps", "ConfigMap", namespaced: true, verbs: ["create", "delete", "get", "list", "patch", "update", "watch"], short: ["cm"]),
             resource("secrets", "Secret", namespaced: true, verbs: ["create", "delete", "get", "list", "patch", "update", "watch"]),
-            resource("namespaces", "Namespace", namespaced: false, verbs: ["list"], short: ["ns"]),
+            resource("namespaces", "Namespace", namespaced: false, verbs: ["get", "list"], short: ["ns"]),
         ])),
     ]))
 
-    private static func resource(_ name: String, _ kind: String, namespaced: Bool, verbs: [String], short: [String] = []) -> JSONValue {
+    private static func resource(_ name: String, _ kind: String, namespaced: Bool, verbs: [String], short: [String] = [],
+                                 categories: [String] = []) -> JSONValue {
         var o = JSONObject([("name", .string(name)), ("singularName", ""), ("namespaced", .bool(namespaced)),
                             ("kind", .string(kind)), ("verbs", .array(verbs.map { .string($0) }))])
         if !short.isEmpty { o["shortNames"] = .array(short.map { .string($0) }) }
+        if !categories.isEmpty { o["categories"] = .array(categories.map { .string($0) }) }
         return .object(o)
     }
 }

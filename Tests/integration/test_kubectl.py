@@ -61,6 +61,8 @@ def test_get_table_wide_and_outputs(kubectl, podd, tmp_path):
     assert "name: web" in kubectl.run("get", "pod", "web", "-o", "yaml").stdout
     assert kubectl.run("get", "pod", "web", "-o", "jsonpath={.status.phase}").stdout == "Running"
     assert kubectl.run("get", "pods", "-o", "name").stdout.strip() == "pod/web"
+    # Pods are in the `all` category, as on a cluster.
+    assert kubectl.run("get", "all", "-o", "name").stdout.strip() == "pod/web"
     events = kubectl.run("get", "events").stdout.splitlines()
     assert events[0].split() == ["LAST", "SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"], events
     assert any("pod/web" in l and "Started" in l for l in events), events
