@@ -92,8 +92,27 @@ struct ConfigDataRoutes<T: ConfigDataObject> {
     }
 
     private func patch(_ r: APIRequest, namespace: String, name: String) async throws(StatusError) -> APIResponse {
-        let type = try PodAPIHandler.patchType(r)
-        let patch = try PodAPIHandler.patchBody(r)
+        let apply = try ApplyPatch(r, kind: T.kind, name: name)
+        if let apply, await registry.get(T.self, namespace: namespace, name: name) == nil {
+            // Server-side apply of an object that is not there: a create of the configuration.
+            var configuration = apply.configuration
+            if configuration["metadata"]?.objectValue == nil { configuration["metadata"] = .object(JSONObject()) }
+            configuration["metadata"]?["name"] = .string(name)
+            let object = try decode(configuration, namespace: namespace)
+            let dryRun = try Self.dryRun(r)
+            do {
+                return PodAPIHandler.json(201, try await registry.create(object, dryRun: dryRun).json)
+            } catch {
+                throw Self.status(error)
+            }
+        }
+        let type: PatchType
+        let patch: JSONValue
+        if let apply {
+            (type, patch) = (.strategicMerge, apply.configuration)
+        } else {
+            (type, patch) = (try PodAPIHandler.patchType(r), try PodAPIHandler.patchBody(r))
+        }
         if type == .json, let count = patch.arrayValue?.count, count > PodAPIHandler.maximumJSONPatchOperations {
             throw .tooLarge("The request entity is too large: the allowed maximum operations in a JSON patch is \(PodAPIHandler.maximumJSONPatchOperations), got \(count)")
         }

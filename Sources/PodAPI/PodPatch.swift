@@ -10,6 +10,7 @@ import Synchronization
 /// changed spec restarts the pod).
 extension PodAPIHandler {
     func patchPod(_ r: APIRequest, key: PodRegistry.Key) async throws(StatusError) -> APIResponse {
+        if let apply = try ApplyPatch(r, kind: "Pod", name: key.name) { return try await applyPod(r, apply, key: key) }
         let type = try Self.patchType(r)
         let patch = try Self.patchBody(r)
         if type == .json, let count = patch.arrayValue?.count, count > Self.maximumJSONPatchOperations {
@@ -42,12 +43,47 @@ extension PodAPIHandler {
         }
     }
 
+    /// Server-side apply (ApplyPatch): a pod created from the configuration when there is
+    /// none (201, as a POST of it), else the configuration merged into the pod as a PATCH.
+    private func applyPod(_ r: APIRequest, _ apply: ApplyPatch, key: PodRegistry.Key) async throws(StatusError) -> APIResponse {
+        let validation = try FieldValidation(r)
+        let dryRun = try DryRun.requested(r)
+        guard await registry.get(key) != nil else {
+            var configuration = apply.configuration
+            if configuration["metadata"]?.objectValue == nil { configuration["metadata"] = .object(JSONObject()) }
+            configuration["metadata"]?["name"] = .string(key.name)
+            let (pod, warnings) = try validation.decodePod(configuration, namespace: key.namespace)
+            let created = try await runtime { () async throws(RuntimeError) in try await registry.create(pod, dryRun: dryRun) }
+            return Self.json(201, created.json).warning(warnings)
+        }
+        let warnings = Mutex<[String]>([])
+        do throws(PodUpdateError<StatusError>) {
+            let pod = try await registry.update(key, dryRun: dryRun) { (current: Pod) throws(StatusError) -> Pod in
+                let document: JSONValue
+                do throws(PatchError) {
+                    document = try apply.applied(to: current.json, schema: .pod)
+                } catch {
+                    throw Self.patchFailure(error, name: key.name)
+                }
+                let (pod, unknown) = try validation.decodePod(document, namespace: key.namespace)
+                warnings.withLock { $0 = unknown }
+                return pod
+            }
+            return Self.json(200, pod.json).warning(warnings.withLock { $0 })
+        } catch {
+            switch error {
+            case let .change(failure): throw failure
+            case let .runtime(failure): throw StatusError(failure)
+            }
+        }
+    }
+
     /// The patch format of the request's Content-Type; any other is 415.
     static func patchType(_ r: APIRequest) throws(StatusError) -> PatchType {
         let contentType = r.headers["Content-Type"].first ?? ""
         guard let type = PatchType(contentType: contentType) else {
             throw .unsupportedMediaType("the body of the request was in an unknown format (\(contentType.isEmpty ? "no Content-Type" : contentType)) - accepted media types include: "
-                + PatchType.allCases.map(\.rawValue).joined(separator: ", "))
+                + (PatchType.allCases.map(\.rawValue) + [ApplyPatch.mediaType]).joined(separator: ", "))
         }
         return type
     }

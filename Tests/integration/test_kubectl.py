@@ -296,3 +296,57 @@ def test_create_configmap_and_secrets_send_protobuf_and_are_read(kubectl, podd, 
                            headers={"Content-Type": "application/vnd.kubernetes.protobuf"})
     assert refused.status == 415 and "send application/json or application/yaml" in refused.json()["message"], refused.text
     assert podd.get("/api/v1/namespaces/default/pods").json()["items"] == []
+
+
+def test_apply_configmap_and_secret_files(kubectl, podd, tmp_path):
+    """`kubectl apply -f` of a ConfigMap or Secret: kubectl finds `fieldValidation` on their
+    PATCH in /openapi/v3 and leaves validation to podd (without it, it wanted /openapi/v2 in
+    protobuf, and refused every such file)."""
+    cm = tmp_path / "cm.yaml"
+    cm.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: conf}\ndata: {a: '1'}\n")
+    assert kubectl.run("apply", "-f", str(cm)).stdout.strip() == "configmap/conf created"
+    cm.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: conf}\ndata: {a: '2'}\n")
+    assert kubectl.run("apply", "-f", str(cm)).stdout.strip() == "configmap/conf configured"
+    assert podd.get("/api/v1/namespaces/default/configmaps/conf").json()["data"] == {"a": "2"}
+    secret = tmp_path / "secret.yaml"
+    secret.write_text("apiVersion: v1\nkind: Secret\nmetadata: {name: creds}\nstringData: {password: x}\n")
+    assert kubectl.run("apply", "-f", str(secret)).stdout.strip() == "secret/creds created"
+    assert podd.get("/api/v1/namespaces/default/secrets/creds").json()["data"] == {"password": "eA=="}
+    # podd validates: an unknown field is refused by the server, and nothing changes.
+    cm.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: conf}\ndata: {a: '3'}\nbogus: 1\n")
+    bad = kubectl.run("apply", "-f", str(cm), check=False)
+    assert bad.returncode != 0 and 'unknown field "bogus"' in bad.stderr, bad.stderr
+    assert podd.get("/api/v1/namespaces/default/configmaps/conf").json()["data"] == {"a": "2"}
+
+
+def test_server_side_apply_creates_then_merges(kubectl, podd, tmp_path):
+    """`kubectl apply --server-side`: PATCH application/apply-patch+yaml creates what is not
+    there and merges the configuration into what is (podd keeps no managedFields)."""
+    path = manifest(tmp_path, "web")
+    assert kubectl.run("apply", "--server-side", "-f", path).stdout.strip() == "pod/web serverside-applied"
+    running(podd, "web")
+    uid = podd.pod("web")["metadata"]["uid"]
+    labelled = tmp_path / "web2.yaml"
+    labelled.write_text(open(path).read().replace("labels: {app: web}", "labels: {app: web, tier: front}"))
+    kubectl.run("apply", "--server-side", "-f", str(labelled))
+    pod = podd.pod("web")
+    assert pod["metadata"]["labels"] == {"app": "web", "tier": "front"} and pod["metadata"]["uid"] == uid, pod["metadata"]
+    cm = tmp_path / "cm.yaml"
+    cm.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: conf}\ndata: {a: '1'}\n")
+    kubectl.run("apply", "--server-side", "-f", str(cm))
+    cm.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: conf}\ndata: {a: '2', b: '3'}\n")
+    kubectl.run("apply", "--server-side", "-f", str(cm))
+    assert podd.get("/api/v1/namespaces/default/configmaps/conf").json()["data"] == {"a": "2", "b": "3"}
+    # The API server's answers: 201 for a create, 422 without a field manager, 400 for
+    # another kind or name on the path, 415 for what is not an apply or a patch.
+    body = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: fresh}\ndata: {k: v}\n"
+    apply = {"Content-Type": "application/apply-patch+yaml"}
+    r = podd.request("PATCH", "/api/v1/namespaces/default/configmaps/fresh?fieldManager=test", body, headers=apply)
+    assert r.status == 201 and r.json()["data"] == {"k": "v"}, r.text
+    r = podd.request("PATCH", "/api/v1/namespaces/default/configmaps/other", body, headers=apply)
+    assert r.status == 422 and "fieldManager: Required value" in r.json()["message"], r.text
+    r = podd.request("PATCH", "/api/v1/namespaces/default/configmaps/other?fieldManager=test", body, headers=apply)
+    assert r.status == 400 and "does not match the name on the URL" in r.json()["message"], r.text
+    r = podd.request("PATCH", "/api/v1/namespaces/default/pods/web?fieldManager=test", body.replace("fresh", "web"), headers=apply)
+    assert r.status == 400 and "applies v1 Pod objects" in r.json()["message"], r.text
+    assert podd.get("/api/v1/namespaces/default/configmaps/other").status == 404

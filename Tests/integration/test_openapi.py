@@ -673,12 +673,15 @@ def test_every_reachable_error_matches_the_document(api, podd, tmp_path):
         api.error(method, path, 405, body={"metadata": {}} if method in ("PATCH", "PUT", "POST") else None,
                   reason="MethodNotAllowed")
 
-    # 415: a body neither JSON nor YAML; a PATCH that is none of the three patch types.
+    # 415: a body neither JSON nor YAML; a PATCH that is none of the three patch types nor an apply.
     for method, path in (("POST", f"{ns}/pods"), ("PUT", f"{ns}/pods/ok")):
         api.error(method, path, 415, json.dumps(good), {"Content-Type": "text/plain"}, reason="UnsupportedMediaType")
-    for content_type in ("application/json", "application/apply-patch+yaml"):
+    for content_type in ("application/json", "application/yaml"):
         api.error("PATCH", f"{ns}/pods/ok", 415, json.dumps({"metadata": {}}), {"Content-Type": content_type},
-                  reason="UnsupportedMediaType", text="application/strategic-merge-patch+json")
+                  reason="UnsupportedMediaType", text="application/apply-patch+yaml")
+    # A server-side apply without its field manager: 422, as the API server says it.
+    api.error("PATCH", f"{ns}/pods/ok", 422, json.dumps({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "ok"}}),
+              {"Content-Type": "application/apply-patch+yaml"}, reason="Invalid", text="fieldManager: Required value")
 
     # PATCH: a malformed patch is 400, one that does not apply 422, a stale resourceVersion 409.
     json_patch = {"Content-Type": "application/json-patch+json"}
