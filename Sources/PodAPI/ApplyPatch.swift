@@ -13,7 +13,8 @@ import PodModel
 struct ApplyPatch {
     static let mediaType = "application/apply-patch+yaml"
 
-    /// The applied configuration, without `status` (an apply to the main resource never sets it).
+    /// The applied configuration, named as the path names it, without `status` (an apply to
+    /// the main resource never sets it).
     let configuration: JSONValue
 
     /// The apply of request `r` to object `name` of `kind`; nil when `r` is another patch.
@@ -48,6 +49,10 @@ struct ApplyPatch {
         if let given = object["metadata"]?["name"]?.stringValue, given != name {
             throw .badRequest("the name of the object (\(given)) does not match the name on the URL (\(name))")
         }
+        // The path names the object; the configuration may leave its name out.
+        var metadata = object["metadata"]?.objectValue ?? JSONObject()
+        metadata["name"] = .string(name)
+        object["metadata"] = .object(metadata)
         object["status"] = nil
         configuration = .object(object)
     }

@@ -59,8 +59,13 @@ extension PodAPIHandler {
 
     /// One pod, in the form asked for.
     func podAnswer(_ r: APIRequest, _ pod: Pod) throws(StatusError) -> APIResponse {
+        try Self.single(r, pod.json, kind: .pods(node: node), resourceVersion: pod.metadata.resourceVersion ?? "")
+    }
+
+    /// One object (its JSON form) in the form the request asked for: itself, its metadata
+    /// (PartialObjectMetadata) or a Table of one row.
+    static func single(_ r: APIRequest, _ json: JSONValue, kind: TableKind, resourceVersion: String) throws(StatusError) -> APIResponse {
         let form = try ResponseForm(r)
-        let json = pod.json
         switch form {
         case .object:
             return Self.json(200, json)
@@ -69,8 +74,8 @@ extension PodAPIHandler {
             partial["apiVersion"] = .string(apiVersion)
             return Self.json(200, partial)
         case .table:
-            guard let table = try Self.tableBuilder(r, form: form, kind: .pods(node: node)) else { return Self.json(200, json) }
-            return Self.json(200, table.table([json], resourceVersion: pod.metadata.resourceVersion ?? ""))
+            guard let table = try Self.tableBuilder(r, form: form, kind: kind) else { return Self.json(200, json) }
+            return Self.json(200, table.table([json], resourceVersion: resourceVersion))
         }
     }
 

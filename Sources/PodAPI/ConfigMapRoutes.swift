@@ -31,19 +31,7 @@ struct ConfigDataRoutes<T: ConfigDataObject> {
             guard let object = await registry.get(T.self, namespace: namespace, name: name) else {
                 throw StatusError(.notFound(kind: T.resource, name: name))
             }
-            let form = try ResponseForm(r)
-            let json = object.json
-            switch form {
-            case .object:
-                return PodAPIHandler.json(200, json)
-            case let .metadata(apiVersion):
-                var partial = TableBuilder.partialMetadata(json)
-                partial["apiVersion"] = .string(apiVersion)
-                return PodAPIHandler.json(200, partial)
-            case .table:
-                guard let table = try PodAPIHandler.tableBuilder(r, form: form, kind: Self.tableKind) else { return PodAPIHandler.json(200, json) }
-                return PodAPIHandler.json(200, table.table([json], resourceVersion: object.metadata.resourceVersion ?? ""))
-            }
+            return try PodAPIHandler.single(r, object.json, kind: Self.tableKind, resourceVersion: object.metadata.resourceVersion ?? "")
         }
     }
 
@@ -95,10 +83,7 @@ struct ConfigDataRoutes<T: ConfigDataObject> {
         let apply = try ApplyPatch(r, kind: T.kind, name: name)
         if let apply, await registry.get(T.self, namespace: namespace, name: name) == nil {
             // Server-side apply of an object that is not there: a create of the configuration.
-            var configuration = apply.configuration
-            if configuration["metadata"]?.objectValue == nil { configuration["metadata"] = .object(JSONObject()) }
-            configuration["metadata"]?["name"] = .string(name)
-            let object = try decode(configuration, namespace: namespace)
+            let object = try decode(apply.configuration, namespace: namespace)
             let dryRun = try Self.dryRun(r)
             do {
                 return PodAPIHandler.json(201, try await registry.create(object, dryRun: dryRun).json)

@@ -18,22 +18,10 @@ struct NamespaceRoutes {
     }
 
     func get(_ r: APIRequest, name: String) async throws(StatusError) -> APIResponse {
-        let form = try ResponseForm(r)
         guard let found = await namespaces().first(where: { $0.name == name }) else {
             throw .notFound(name, kind: "namespaces")
         }
-        let json = Self.json(name: name, created: found.created)
-        switch form {
-        case .object:
-            return PodAPIHandler.json(200, json)
-        case let .metadata(apiVersion):
-            var partial = TableBuilder.partialMetadata(json)
-            partial["apiVersion"] = .string(apiVersion)
-            return PodAPIHandler.json(200, partial)
-        case .table:
-            let table = try PodAPIHandler.tableBuilder(r, form: form, kind: .namespaces)
-            return PodAPIHandler.json(200, table.map { $0.table([json], resourceVersion: "") } ?? json)
-        }
+        return try PodAPIHandler.single(r, Self.json(name: name, created: found.created), kind: .namespaces, resourceVersion: "")
     }
 
     /// Every namespace, sorted by name, with the creation of its oldest object.

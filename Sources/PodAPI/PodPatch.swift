@@ -17,6 +17,16 @@ extension PodAPIHandler {
             // The API server's limit: each operation copies part of the pod.
             throw .tooLarge("The request entity is too large: the allowed maximum operations in a JSON patch is \(Self.maximumJSONPatchOperations), got \(count)")
         }
+        return try await update(r, key: key) { (pod: JSONValue) throws(PatchError) -> JSONValue in
+            try type.apply(patch, to: pod, schema: .pod)
+        }
+    }
+
+    /// The pod made anew from what `patched` makes of its JSON form, inside the registry's
+    /// read-modify-write (`PodRegistry.update`), through the checks of a PUT; the patch's
+    /// errors answered as the API server answers them.
+    private func update(_ r: APIRequest, key: PodRegistry.Key,
+                        patched: @escaping @Sendable (JSONValue) throws(PatchError) -> JSONValue) async throws(StatusError) -> APIResponse {
         let validation = try FieldValidation(r)
         let dryRun = try DryRun.requested(r)
         let warnings = Mutex<[String]>([])
@@ -24,7 +34,7 @@ extension PodAPIHandler {
             let pod = try await registry.update(key, dryRun: dryRun) { (current: Pod) throws(StatusError) -> Pod in
                 let document: JSONValue
                 do throws(PatchError) {
-                    document = try type.apply(patch, to: current.json, schema: .pod)
+                    document = try patched(current.json)
                 } catch {
                     throw Self.patchFailure(error, name: key.name)
                 }
@@ -46,35 +56,15 @@ extension PodAPIHandler {
     /// Server-side apply (ApplyPatch): a pod created from the configuration when there is
     /// none (201, as a POST of it), else the configuration merged into the pod as a PATCH.
     private func applyPod(_ r: APIRequest, _ apply: ApplyPatch, key: PodRegistry.Key) async throws(StatusError) -> APIResponse {
-        let validation = try FieldValidation(r)
-        let dryRun = try DryRun.requested(r)
         guard await registry.get(key) != nil else {
-            var configuration = apply.configuration
-            if configuration["metadata"]?.objectValue == nil { configuration["metadata"] = .object(JSONObject()) }
-            configuration["metadata"]?["name"] = .string(key.name)
-            let (pod, warnings) = try validation.decodePod(configuration, namespace: key.namespace)
+            let validation = try FieldValidation(r)
+            let dryRun = try DryRun.requested(r)
+            let (pod, warnings) = try validation.decodePod(apply.configuration, namespace: key.namespace)
             let created = try await runtime { () async throws(RuntimeError) in try await registry.create(pod, dryRun: dryRun) }
             return Self.json(201, created.json).warning(warnings)
         }
-        let warnings = Mutex<[String]>([])
-        do throws(PodUpdateError<StatusError>) {
-            let pod = try await registry.update(key, dryRun: dryRun) { (current: Pod) throws(StatusError) -> Pod in
-                let document: JSONValue
-                do throws(PatchError) {
-                    document = try apply.applied(to: current.json, schema: .pod)
-                } catch {
-                    throw Self.patchFailure(error, name: key.name)
-                }
-                let (pod, unknown) = try validation.decodePod(document, namespace: key.namespace)
-                warnings.withLock { $0 = unknown }
-                return pod
-            }
-            return Self.json(200, pod.json).warning(warnings.withLock { $0 })
-        } catch {
-            switch error {
-            case let .change(failure): throw failure
-            case let .runtime(failure): throw StatusError(failure)
-            }
+        return try await update(r, key: key) { (pod: JSONValue) throws(PatchError) -> JSONValue in
+            try apply.applied(to: pod, schema: .pod)
         }
     }
 

@@ -57,54 +57,47 @@ enum ProtobufBody {
 
     // MARK: Kinds
 
-    /// core/v1 ConfigMap: metadata 1, data 2 (map<string, string>), binaryData 3
-    /// (map<string, bytes>), immutable 4.
-    private static func configMap(_ raw: ArraySlice<UInt8>) throws -> JSONValue {
-        var object = JSONObject([("apiVersion", "v1"), ("kind", "ConfigMap")])
-        var data = JSONObject(), binaryData = JSONObject()
-        var reader = Reader(raw)
-        while let field = try reader.next() {
-            switch field.number {
-            case 1: object["metadata"] = try objectMeta(field.bytes())
-            case 2:
-                let (key, value) = try mapEntry(field.bytes())
-                data[key] = .string(try Reader.text(value))
-            case 3:
-                let (key, value) = try mapEntry(field.bytes())
-                binaryData[key] = .string(Base64.encode(Array(value)))
-            case 4: object["immutable"] = .bool(try field.varint() != 0)
-            default: throw Refusal.unsupported("ConfigMap field \(field.number)")
-            }
-        }
-        if !data.isEmpty { object["data"] = .object(data) }
-        if !binaryData.isEmpty { object["binaryData"] = .object(binaryData) }
-        return .object(object)
+    /// What a field of an object's message holds, and its member in the JSON form.
+    private enum Member {
+        case metadata
+        case text(String)
+        case flag(String)
+        /// map<string, string>.
+        case texts(String)
+        /// map<string, bytes>, base64 in JSON.
+        case bytes(String)
     }
 
-    /// core/v1 Secret: metadata 1, data 2 (map<string, bytes>), type 3, stringData 4
-    /// (map<string, string>), immutable 5.
-    private static func secret(_ raw: ArraySlice<UInt8>) throws -> JSONValue {
-        var object = JSONObject([("apiVersion", "v1"), ("kind", "Secret")])
-        var data = JSONObject(), stringData = JSONObject()
+    /// core/v1 ConfigMap.
+    private static let configMapFields: [Int: Member] = [1: .metadata, 2: .texts("data"), 3: .bytes("binaryData"), 4: .flag("immutable")]
+    /// core/v1 Secret.
+    private static let secretFields: [Int: Member] = [1: .metadata, 2: .bytes("data"), 3: .text("type"), 4: .texts("stringData"), 5: .flag("immutable")]
+
+    private static func configMap(_ raw: ArraySlice<UInt8>) throws -> JSONValue { try object("ConfigMap", raw, configMapFields) }
+    private static func secret(_ raw: ArraySlice<UInt8>) throws -> JSONValue { try object("Secret", raw, secretFields) }
+
+    /// An object's message as JSON, by its table of fields; a field not in it is refused.
+    private static func object(_ kind: String, _ raw: ArraySlice<UInt8>, _ fields: [Int: Member]) throws -> JSONValue {
+        var object = JSONObject([("apiVersion", "v1"), ("kind", .string(kind))])
+        var maps: [String: JSONObject] = [:]
         var reader = Reader(raw)
         while let field = try reader.next() {
-            switch field.number {
-            case 1: object["metadata"] = try objectMeta(field.bytes())
-            case 2:
+            switch fields[field.number] {
+            case .metadata?: object["metadata"] = try objectMeta(field.bytes())
+            case let .text(member)?:
+                let text = try field.string()
+                if !text.isEmpty { object[member] = .string(text) }
+            case let .flag(member)?: object[member] = .bool(try field.varint() != 0)
+            case let .texts(member)?:
                 let (key, value) = try mapEntry(field.bytes())
-                data[key] = .string(Base64.encode(Array(value)))
-            case 3:
-                let type = try field.string()
-                if !type.isEmpty { object["type"] = .string(type) }
-            case 4:
+                maps[member, default: JSONObject()][key] = .string(try Reader.text(value))
+            case let .bytes(member)?:
                 let (key, value) = try mapEntry(field.bytes())
-                stringData[key] = .string(try Reader.text(value))
-            case 5: object["immutable"] = .bool(try field.varint() != 0)
-            default: throw Refusal.unsupported("Secret field \(field.number)")
+                maps[member, default: JSONObject()][key] = .string(Base64.encode(Array(value)))
+            case nil: throw Refusal.unsupported("\(kind) field \(field.number)")
             }
         }
-        if !data.isEmpty { object["data"] = .object(data) }
-        if !stringData.isEmpty { object["stringData"] = .object(stringData) }
+        for (member, map) in maps.sorted(by: { $0.key < $1.key }) { object[member] = .object(map) }
         return .object(object)
     }
 
