@@ -78,11 +78,12 @@ def monitor_binary(tmp_path_factory):
 
 
 def proc_alive(pid):
-    """True if PID exists and is not a zombie."""
+    """True if PID exists and is not a zombie. A process reaped between the open and the read
+    of its stat file makes the read fail with ESRCH: it is gone too."""
     try:
         with open(f"/proc/{pid}/stat") as f:
             return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
+    except (FileNotFoundError, ProcessLookupError):
         return False
 
 
