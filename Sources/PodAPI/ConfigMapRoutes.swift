@@ -57,7 +57,12 @@ struct ConfigDataRoutes<T: ConfigDataObject> {
     }
 
     private func create(_ r: APIRequest, namespace: String) async throws(StatusError) -> APIResponse {
-        let object = try decode(try PodAPIHandler.body(r), namespace: namespace)
+        try await create(try PodAPIHandler.body(r), r, namespace: namespace)
+    }
+
+    /// An object made from `raw` (a POST's body, or a server-side apply's configuration): 201.
+    private func create(_ raw: JSONValue, _ r: APIRequest, namespace: String) async throws(StatusError) -> APIResponse {
+        let object = try decode(raw, namespace: namespace)
         let dryRun = try Self.dryRun(r)
         do {
             return PodAPIHandler.json(201, try await registry.create(object, dryRun: dryRun).json)
@@ -83,13 +88,7 @@ struct ConfigDataRoutes<T: ConfigDataObject> {
         let apply = try ApplyPatch(r, kind: T.kind, name: name)
         if let apply, await registry.get(T.self, namespace: namespace, name: name) == nil {
             // Server-side apply of an object that is not there: a create of the configuration.
-            let object = try decode(apply.configuration, namespace: namespace)
-            let dryRun = try Self.dryRun(r)
-            do {
-                return PodAPIHandler.json(201, try await registry.create(object, dryRun: dryRun).json)
-            } catch {
-                throw Self.status(error)
-            }
+            return try await create(apply.configuration, r, namespace: namespace)
         }
         let type: PatchType
         let patch: JSONValue

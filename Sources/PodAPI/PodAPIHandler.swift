@@ -116,7 +116,11 @@ public struct PodAPIHandler: APIRequestHandler {
     // MARK: - Pods
 
     private func createPod(_ r: APIRequest, namespace: String) async throws(StatusError) -> APIResponse {
-        let raw = try Self.body(r)
+        try await createPod(try Self.body(r), r, namespace: namespace)
+    }
+
+    /// A pod made from `raw` (a POST's body, or a server-side apply's configuration): 201.
+    func createPod(_ raw: JSONValue, _ r: APIRequest, namespace: String) async throws(StatusError) -> APIResponse {
         let dryRun = try DryRun.requested(r)
         var (pod, warnings) = try FieldValidation(r).decodePod(raw, namespace: namespace)
         if pod.metadata.name.isEmpty, let generate = raw["metadata"]?["generateName"]?.stringValue {

@@ -56,13 +56,7 @@ extension PodAPIHandler {
     /// Server-side apply (ApplyPatch): a pod created from the configuration when there is
     /// none (201, as a POST of it), else the configuration merged into the pod as a PATCH.
     private func applyPod(_ r: APIRequest, _ apply: ApplyPatch, key: PodRegistry.Key) async throws(StatusError) -> APIResponse {
-        guard await registry.get(key) != nil else {
-            let validation = try FieldValidation(r)
-            let dryRun = try DryRun.requested(r)
-            let (pod, warnings) = try validation.decodePod(apply.configuration, namespace: key.namespace)
-            let created = try await runtime { () async throws(RuntimeError) in try await registry.create(pod, dryRun: dryRun) }
-            return Self.json(201, created.json).warning(warnings)
-        }
+        guard await registry.get(key) != nil else { return try await createPod(apply.configuration, r, namespace: key.namespace) }
         return try await update(r, key: key) { (pod: JSONValue) throws(PatchError) -> JSONValue in
             try apply.applied(to: pod, schema: .pod)
         }

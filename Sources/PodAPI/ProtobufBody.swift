@@ -57,7 +57,7 @@ enum ProtobufBody {
 
     // MARK: Kinds
 
-    /// What a field of an object's message holds, and its member in the JSON form.
+    /// What a field of a message holds, and its member in the JSON form.
     private enum Member {
         case metadata
         case text(String)
@@ -66,24 +66,45 @@ enum ProtobufBody {
         case texts(String)
         /// map<string, bytes>, base64 in JSON.
         case bytes(String)
+        /// repeated string.
+        case list(String)
+        /// Read and dropped: what the server sets itself.
+        case dropped
     }
 
     /// core/v1 ConfigMap.
     private static let configMapFields: [Int: Member] = [1: .metadata, 2: .texts("data"), 3: .bytes("binaryData"), 4: .flag("immutable")]
     /// core/v1 Secret.
     private static let secretFields: [Int: Member] = [1: .metadata, 2: .bytes("data"), 3: .text("type"), 4: .texts("stringData"), 5: .flag("immutable")]
+    /// meta/v1 ObjectMeta, the fields a client may set: name, generateName, namespace,
+    /// labels, annotations, finalizers. What the server sets (selfLink 4, uid 5,
+    /// resourceVersion 6, generation 7, creationTimestamp 8) is dropped, as on create.
+    private static let metadataFields: [Int: Member] = [
+        1: .text("name"), 2: .text("generateName"), 3: .text("namespace"), 4: .dropped, 5: .dropped, 6: .dropped, 7: .dropped,
+        8: .dropped, 11: .texts("labels"), 12: .texts("annotations"), 14: .list("finalizers"),
+    ]
 
-    private static func configMap(_ raw: ArraySlice<UInt8>) throws -> JSONValue { try object("ConfigMap", raw, configMapFields) }
-    private static func secret(_ raw: ArraySlice<UInt8>) throws -> JSONValue { try object("Secret", raw, secretFields) }
+    private static func configMap(_ raw: ArraySlice<UInt8>) throws -> JSONValue {
+        .object(try message(raw, configMapFields, what: "ConfigMap", into: JSONObject([("apiVersion", "v1"), ("kind", "ConfigMap")])))
+    }
 
-    /// An object's message as JSON, by its table of fields; a field not in it is refused.
-    private static func object(_ kind: String, _ raw: ArraySlice<UInt8>, _ fields: [Int: Member]) throws -> JSONValue {
-        var object = JSONObject([("apiVersion", "v1"), ("kind", .string(kind))])
+    private static func secret(_ raw: ArraySlice<UInt8>) throws -> JSONValue {
+        .object(try message(raw, secretFields, what: "Secret", into: JSONObject([("apiVersion", "v1"), ("kind", "Secret")])))
+    }
+
+    /// A message as JSON members (added to `object`), by its table of fields. A field not in
+    /// the table is refused rather than lost, unless `unsetFieldsAppear` and it is empty (0,
+    /// or no bytes: what Go's encoder writes for ObjectMeta's unset non-pointer fields).
+    private static func message(_ raw: ArraySlice<UInt8>, _ fields: [Int: Member], what: String, into object: JSONObject,
+                                unsetFieldsAppear: Bool = false) throws -> JSONObject {
+        var object = object
         var maps: [String: JSONObject] = [:]
+        var lists: [String: [JSONValue]] = [:]
         var reader = Reader(raw)
         while let field = try reader.next() {
             switch fields[field.number] {
-            case .metadata?: object["metadata"] = try objectMeta(field.bytes())
+            case .metadata?: object["metadata"] = .object(try message(field.bytes(), metadataFields, what: "metadata", into: JSONObject(),
+                                                                 unsetFieldsAppear: true))
             case let .text(member)?:
                 let text = try field.string()
                 if !text.isEmpty { object[member] = .string(text) }
@@ -94,43 +115,15 @@ enum ProtobufBody {
             case let .bytes(member)?:
                 let (key, value) = try mapEntry(field.bytes())
                 maps[member, default: JSONObject()][key] = .string(Base64.encode(Array(value)))
-            case nil: throw Refusal.unsupported("\(kind) field \(field.number)")
+            case let .list(member)?: lists[member, default: []].append(.string(try field.string()))
+            case .dropped?: break
+            case nil:
+                guard unsetFieldsAppear, try field.isEmpty() else { throw Refusal.unsupported("\(what) field \(field.number)") }
             }
         }
         for (member, map) in maps.sorted(by: { $0.key < $1.key }) { object[member] = .object(map) }
-        return .object(object)
-    }
-
-    /// meta/v1 ObjectMeta, the fields a client may set: name 1, generateName 2, namespace 3,
-    /// labels 11, annotations 12, finalizers 14. What the server sets (selfLink 4, uid 5,
-    /// resourceVersion 6, generation 7, creationTimestamp 8) is dropped, as on create; any
-    /// other field set (ownerReferences, managedFields, a deletion) is refused rather than lost.
-    private static func objectMeta(_ raw: ArraySlice<UInt8>) throws -> JSONValue {
-        var meta = JSONObject()
-        var labels = JSONObject(), annotations = JSONObject(), finalizers: [JSONValue] = []
-        var reader = Reader(raw)
-        while let field = try reader.next() {
-            switch field.number {
-            case 1, 2, 3:
-                let text = try field.string()
-                if !text.isEmpty { meta[["name", "generateName", "namespace"][field.number - 1]] = .string(text) }
-            case 4, 5, 6, 7, 8: break
-            case 11:
-                let (key, value) = try mapEntry(field.bytes())
-                labels[key] = .string(try Reader.text(value))
-            case 12:
-                let (key, value) = try mapEntry(field.bytes())
-                annotations[key] = .string(try Reader.text(value))
-            case 14: finalizers.append(.string(try field.string()))
-            default:
-                // An empty message or zero is what Go's encoder writes for an unset field.
-                guard try field.isEmpty() else { throw Refusal.unsupported("metadata field \(field.number)") }
-            }
-        }
-        if !labels.isEmpty { meta["labels"] = .object(labels) }
-        if !annotations.isEmpty { meta["annotations"] = .object(annotations) }
-        if !finalizers.isEmpty { meta["finalizers"] = .array(finalizers) }
-        return .object(meta)
+        for (member, list) in lists.sorted(by: { $0.key < $1.key }) { object[member] = .array(list) }
+        return object
     }
 
     /// A map entry: key 1 (string), value 2 (bytes; the caller says what they hold).
