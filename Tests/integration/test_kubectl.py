@@ -349,4 +349,13 @@ def test_server_side_apply_creates_then_merges(kubectl, podd, tmp_path):
     assert r.status == 400 and "does not match the name on the URL" in r.json()["message"], r.text
     r = podd.request("PATCH", "/api/v1/namespaces/default/pods/web?fieldManager=test", body.replace("fresh", "web"), headers=apply)
     assert r.status == 400 and "applies v1 Pod objects" in r.json()["message"], r.text
+    r = podd.request("PATCH", "/api/v1/namespaces/default/configmaps/other?fieldManager=test&force=maybe",
+                     body.replace("fresh", "other"), headers=apply)
+    assert r.status == 400 and "force: invalid value" in r.json()["message"], r.text
+    r = podd.request("PATCH", "/api/v1/namespaces/default/configmaps/other?fieldManager=test",
+                     body.replace("fresh", "other") + "---\n" + body, headers=apply)
+    assert r.status == 400 and "one YAML or JSON object" in r.json()["message"], r.text
+    r = podd.request("PATCH", "/api/v1/namespaces/default/configmaps/other?fieldManager=test", "", headers=apply)
+    assert r.status == 400 and "body is empty" in r.json()["message"], r.text
+    assert podd.request("GET", "/healthz").status == 200
     assert podd.get("/api/v1/namespaces/default/configmaps/other").status == 404
