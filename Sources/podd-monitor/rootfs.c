@@ -25,6 +25,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -292,12 +293,50 @@ static int mount_overlay(const struct spawn_spec *spec, int userns_fd, unsigned 
     return 0;
 }
 
-/* A minimal /dev as Docker and runc make it: a tmpfs with the harmless host devices bound
- * in, a private devpts instance (ptys of this container only), a /dev/shm, and the fd
- * symlinks programs expect. No other host device is reachable. */
+/* The harmless devices every container gets, as runc's default list has them. */
+static const struct {
+    const char *name;
+    unsigned major, minor;
+} default_devices[] = {
+    {"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7}, {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
+};
+
+/* Device NAME in the container's /dev (DEV): made with mknod, as runc does outside a user
+ * namespace (a node on the container's own tmpfs costs a mount nothing: none to make at
+ * the start, none to tear down at the exit), or else bound from the host's /dev. */
+static int make_device(int dev, size_t i, struct setup_error *e)
+{
+    char host[32];
+    int fd;
+
+    if (mknodat(dev, default_devices[i].name, S_IFCHR | 0666,
+                makedev(default_devices[i].major, default_devices[i].minor)) == 0) {
+        /* mknod honours the umask: the mode is set again, as the host's nodes have it. */
+        if (fchmodat(dev, default_devices[i].name, 0666, 0) == 0)
+            return 0;
+        unlinkat(dev, default_devices[i].name, 0);
+    }
+    /* A bind mount needs an existing file as its mount point. */
+    fd = openat(dev, default_devices[i].name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0666);
+    if (fd >= 0)
+        close(fd);
+    fd = openat(dev, default_devices[i].name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    snprintf(host, sizeof host, "/dev/%s", default_devices[i].name);
+    if (fd < 0 || mount_on_fd(host, fd, NULL, MS_BIND, NULL) < 0) {
+        int err = errno;
+        if (fd >= 0)
+            close(fd);
+        return setup_fail(e, err, "mount(/dev)", "bind %s: %s", host, strerror(err));
+    }
+    close(fd);
+    return 0;
+}
+
+/* A minimal /dev as Docker and runc make it: a tmpfs with the harmless devices in it, a
+ * private devpts instance (ptys of this container only), a /dev/shm, and the fd symlinks
+ * programs expect. No other host device is reachable. */
 static int mount_dev(int root, const char *shm_dir, int privileged, struct setup_error *e)
 {
-    static const char *const devices[] = {"null", "zero", "full", "random", "urandom", "tty"};
     static const char *const links[][2] = {
         {"pts/ptmx", "ptmx"},          {"/proc/self/fd", "fd"},
         {"/proc/self/fd/0", "stdin"},  {"/proc/self/fd/1", "stdout"},
@@ -313,22 +352,11 @@ static int mount_dev(int root, const char *shm_dir, int privileged, struct setup
     if (dev < 0)
         return setup_fail(e, errno, "mount(/dev)", "open /dev: %s", strerror(errno));
 
-    for (size_t i = 0; i < sizeof devices / sizeof devices[0]; i++) {
-        char host[32];
-        /* A bind mount needs an existing file as its mount point. */
-        fd = openat(dev, devices[i], O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0666);
-        if (fd >= 0)
-            close(fd);
-        fd = openat(dev, devices[i], O_PATH | O_NOFOLLOW | O_CLOEXEC);
-        snprintf(host, sizeof host, "/dev/%s", devices[i]);
-        if (fd < 0 || mount_on_fd(host, fd, NULL, MS_BIND, NULL) < 0) {
-            int err = errno;
-            if (fd >= 0)
-                close(fd);
+    for (size_t i = 0; i < sizeof default_devices / sizeof default_devices[0]; i++) {
+        if (make_device(dev, i, e) < 0) {
             close(dev);
-            return setup_fail(e, err, "mount(/dev)", "bind %s: %s", host, strerror(err));
+            return -1;
         }
-        close(fd);
     }
 
     /* newinstance: the container's ptys are its own, not the host's /dev/pts. */

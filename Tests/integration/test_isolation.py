@@ -54,6 +54,39 @@ def test_host_devices_cannot_be_opened(box):
     assert out.split() == ["4", "3", "/dev/pts/ptmx", "ok"], out
 
 
+def test_default_devices_are_nodes_of_the_containers_own_dev(box):
+    """The six default devices are character devices made in the container's /dev tmpfs
+    (read-write for all, as the host's are), not bind mounts of the host's nodes: none of
+    them is a mount point of the container's namespace."""
+    out = box.podctl("exec", "box", "--", "sh", "-c",
+                     "for d in null zero full random urandom tty; do stat -c '%n %F %t:%T %a' /dev/$d; done; "
+                     "cat /proc/self/mountinfo").stdout
+    nodes = {line.split()[0]: line.split()[1:] for line in out.splitlines() if line.startswith("/dev/")}
+    expected = {"null": "1:3", "zero": "1:5", "full": "1:7", "random": "1:8", "urandom": "1:9", "tty": "5:0"}
+    for name, numbers in expected.items():
+        kind, major_minor, mode = " ".join(nodes[f"/dev/{name}"][:-2]), nodes[f"/dev/{name}"][-2], nodes[f"/dev/{name}"][-1]
+        assert kind == "character special file", (name, out)
+        assert major_minor == numbers, (name, out)  # stat prints hex; these are single digits
+        assert mode == "666", (name, out)
+    mount_points = {line.split()[4] for line in out.splitlines() if " - " in line}
+    assert not mount_points & {f"/dev/{name}" for name in expected}, out
+
+
+def test_a_container_cannot_change_the_hosts_device_nodes(box):
+    """Root in a container may chmod its /dev/null (CAP_FOWNER is in the default set): that
+    changes its own node only. Were the host's node bound in, the host's /dev/null would
+    become unusable for every other process on the machine."""
+    before = {name: os.stat(f"/dev/{name}").st_mode for name in ("null", "zero", "urandom")}
+    try:
+        out = box.podctl("exec", "box", "--", "sh", "-c",
+                         "chmod 000 /dev/null /dev/zero /dev/urandom && stat -c '%a' /dev/null").stdout
+        assert out.split() == ["0"], out
+        assert {name: os.stat(f"/dev/{name}").st_mode for name in before} == before
+    finally:
+        for name, mode in before.items():
+            os.chmod(f"/dev/{name}", mode & 0o7777)
+
+
 def test_a_terminal_still_works(podd):
     r = podd.create(pod_manifest("tty", [{"name": "app", "tty": True, "stdin": True,
                                           "command": ["sh", "-c", "tty; exec sleep 100000"]}],
