@@ -115,35 +115,61 @@ def test_containers_set_up_ahead_run_only_at_their_turn(podd):
     assert wait_for(lambda: podd.log("ahead", "app"), timeout=10) == "one\ntwo\n"
 
 
-def test_a_chained_init_container_starts_at_its_predecessors_success_without_waiting_for_podd(podd, tmp_path):
+def test_chained_starts_run_at_their_predecessors_success_without_waiting_for_podd(podd, tmp_path):
     """An init container that follows another one is started by the pod's monitor the moment
-    the one before it succeeds (a decision the machine took ahead): it runs even while podd
-    itself is stopped; the app container, which is not chained, waits for podd. podd then
-    reports both runs in order, as it would have had it released the container itself."""
+    the one before it succeeds (a decision the machine took ahead), and so is the app
+    container at the last one's success (the pod has no sidecar): all of it runs even while
+    podd itself is stopped. podd then reports every run in order, as it would have had it
+    released the containers itself."""
     shared = tmp_path / "shared"
     shared.mkdir()
     vol = [{"name": "t", "hostPath": {"path": str(shared)}}]
     m = init_pod("chained", [("i1", "sleep 1; echo one > /t/i1"), ("i2", "cat /t/i1 > /t/i2")],
-                 [("app", "touch /t/app; sleep 3600")], "Always", vol)
+                 [("app", "cat /t/i2 > /t/app; sleep 3600")], "Always", vol)
     mount_everywhere(m, "t", "/t")
     uid = podd.create(m).json()["metadata"]["uid"]
     wait_for(lambda: len(monitor_children(podd, uid) or []) == 3, timeout=10, what="i1 running, i2 and app held")
     os.kill(podd.proc.pid, signal.SIGSTOP)
     try:
-        assert wait_for(lambda: (shared / "i2").exists(), timeout=10, what="i2 run while podd is stopped")
-        time.sleep(0.5)
-        assert not (shared / "app").exists(), "the app container started without podd"
+        assert wait_for(lambda: (shared / "app").exists(), timeout=10, what="i2 and app run while podd is stopped")
     finally:
         os.kill(podd.proc.pid, signal.SIGCONT)
     assert (shared / "i2").read_text() == "one\n"
+    assert wait_for(lambda: (shared / "app").read_text(), timeout=5) == "one\n"
     p = podd.wait_running("chained")
     i1, i2 = statuses(p, "initContainerStatuses")["i1"], statuses(p, "initContainerStatuses")["i2"]
     assert i1["state"]["terminated"]["reason"] == i2["state"]["terminated"]["reason"] == "Completed"
     assert i1["state"]["terminated"]["finishedAt"] <= i2["state"]["terminated"]["startedAt"]
-    assert i2["restartCount"] == 0 and statuses(p)["app"]["restartCount"] == 0
+    app = statuses(p)["app"]
+    assert i2["state"]["terminated"]["finishedAt"] <= app["state"]["running"]["startedAt"]
+    assert i2["restartCount"] == 0 and app["restartCount"] == 0
     events = podd.get("/api/v1/namespaces/default/events?fieldSelector=involvedObject.name%3Dchained").json()["items"]
     started = [e["involvedObject"].get("fieldPath") for e in events if e["reason"] == "Started"]
     assert started == ["spec.initContainers{i1}", "spec.initContainers{i2}", "spec.containers{app}"], started
+
+
+def test_app_containers_of_a_pod_with_a_sidecar_wait_for_podd(podd, tmp_path):
+    """With a sidecar (an init container with restartPolicy Always) the app containers start
+    once the sidecars have started, which the machine decides: they are not chained to the
+    last init container, and do not run while podd is stopped."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    vol = [{"name": "t", "hostPath": {"path": str(shared)}}]
+    m = init_pod("sidecar-apps", [("i1", "sleep 1; touch /t/i1")], [("app", "touch /t/app; sleep 3600")], "Always", vol)
+    m["spec"]["initContainers"].insert(0, {"name": "side", "image": "busybox", "restartPolicy": "Always",
+                                           "command": ["sh", "-c", "exec sleep 3600"]})
+    mount_everywhere(m, "t", "/t")
+    uid = podd.create(m).json()["metadata"]["uid"]
+    wait_for(lambda: len(monitor_children(podd, uid) or []) == 3, timeout=10, what="side and i1 running, app held")
+    os.kill(podd.proc.pid, signal.SIGSTOP)
+    try:
+        assert wait_for(lambda: (shared / "i1").exists(), timeout=10, what="i1 done while podd is stopped")
+        time.sleep(0.5)
+        assert not (shared / "app").exists(), "the app container started without podd"
+    finally:
+        os.kill(podd.proc.pid, signal.SIGCONT)
+    podd.wait_running("sidecar-apps")
+    assert wait_for(lambda: (shared / "app").exists(), timeout=10, what="the app container started by podd")
 
 
 def test_held_containers_are_given_up_when_an_init_container_fails_the_pod(podd):

@@ -20,7 +20,8 @@ import PodOS
 /// `after=PREDECESSOR`, and the monitor execs it itself the moment the predecessor exits 0
 /// unsignalled, without waiting for podd to hear of the exit and answer (about 1.2 ms per
 /// init container). That is the machine's decision taken ahead, as Kubernetes' rules make it
-/// certain: a regular init container that succeeded is followed by the next one. The monitor
+/// certain: a regular init container that succeeded is followed by the next one, and the last
+/// one by the app containers when the pod has no sidecar (held with `after=LAST`). The monitor
 /// tells no one of such a start until `start` releases the container, which claims it (its
 /// `started`, then its `exited` if it has ended, in order); a stop podd asks for (a signal)
 /// means no chain. Whatever could change the decision or the spawn withdraws the chain first:
@@ -81,13 +82,20 @@ extension PodController {
         }
     }
 
-    /// The init container whose success starts init container `name` at once: the one just
-    /// before it, when both run to completion (a sidecar before it is followed once it has
-    /// started, not when it ends).
+    /// The init container whose success starts container `name` at once. For an init
+    /// container, the one just before it, when both run to completion (a sidecar before it is
+    /// followed once it has started, not when it ends). For an app container, the last init
+    /// container, when the pod has no sidecar: the machine starts the app containers together
+    /// once every init container has succeeded (`advanceInit`), and with no sidecar that is
+    /// the last one's success.
     func chainedPredecessor(of name: String) -> String? {
         let inits = pod.spec.initContainers
-        guard let index = inits.firstIndex(where: { $0.name == name }), index > 0,
-              inits[index].restartPolicy != .always, inits[index - 1].restartPolicy != .always else { return nil }
+        guard let index = inits.firstIndex(where: { $0.name == name }) else {
+            guard pod.spec.containers.contains(where: { $0.name == name }), let last = inits.last,
+                  !inits.contains(where: { $0.restartPolicy == .always }) else { return nil }
+            return last.name
+        }
+        guard index > 0, inits[index].restartPolicy != .always, inits[index - 1].restartPolicy != .always else { return nil }
         return inits[index - 1].name
     }
 
