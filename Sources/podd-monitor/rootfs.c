@@ -301,7 +301,7 @@ static const struct {
     {"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7}, {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
 };
 
-/* Device NAME in the container's /dev (DEV): made with mknod, as runc does outside a user
+/* The I-th default device in the container's /dev (DEV): made with mknod, as runc does outside a user
  * namespace (a node on the container's own tmpfs costs a mount nothing: none to make at
  * the start, none to tear down at the exit), or else bound from the host's /dev. */
 static int make_device(int dev, size_t i, struct setup_error *e)
