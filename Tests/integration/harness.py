@@ -1,5 +1,6 @@
 """Drives the real podd and podctl binaries: a daemon per test on a private socket and
 state dir, podctl runs, and raw HTTP on the Unix socket."""
+import contextlib
 import http.client
 import json
 import os
@@ -117,6 +118,16 @@ class Podd:
             return self.request("GET", "/healthz").status == 200
         except OSError:
             return False
+
+    @contextlib.contextmanager
+    def paused(self):
+        """podd stopped (SIGSTOP) for the block, so that what its pods' monitors do alone can
+        be seen; continued afterwards whatever the block raised."""
+        os.kill(self.proc.pid, signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            os.kill(self.proc.pid, signal.SIGCONT)
 
     def stop(self, sig=signal.SIGTERM, timeout=15):
         if self.proc and self.proc.poll() is None:

@@ -49,15 +49,12 @@ def test_monitor_killed_before_podd_forgets_an_exit_the_pod_runs_again(podd):
     uid = podd.wait_running("stale")["metadata"]["uid"]
     monitor = monitor_pid(podd, uid)
     container = children(monitor)[0]
-    os.kill(podd.proc.pid, signal.SIGSTOP)
-    try:
+    with podd.paused():
         os.kill(container, signal.SIGKILL)
         # Reaped by the monitor (which then writes cgroup.kill), not yet forgotten by podd.
         wait_for(lambda: not os.path.exists(f"/proc/{container}"), timeout=10, what="the container reaped")
         time.sleep(0.1)
         os.kill(monitor, signal.SIGKILL)
-    finally:
-        os.kill(podd.proc.pid, signal.SIGCONT)
     wait_for(lambda: monitor_pid(podd, uid) not in (None, monitor), timeout=30, what="a new monitor")
     pod = wait_for(lambda: running_and_ready(podd, "stale"), timeout=60,
                    what=f"the pod running and ready ({podd.pod('stale')['status']})")

@@ -1,8 +1,6 @@
 """Pod lifecycle against the real daemon: init containers, restarts with backoff, sidecars,
 termination. The daemon's backoff is shortened to 1s/4s (harness config)."""
 import json
-import os
-import signal
 import time
 
 from harness import UnixHTTPConnection, pod_manifest, wait_for
@@ -115,25 +113,33 @@ def test_containers_set_up_ahead_run_only_at_their_turn(podd):
     assert wait_for(lambda: podd.log("ahead", "app"), timeout=10) == "one\ntwo\n"
 
 
+def shared_directory(tmp_path):
+    """A host directory the test reads, and the volume `t` that mounts it in a pod."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    return shared, [{"name": "t", "hostPath": {"path": str(shared)}}]
+
+
+def create_with_three_processes(podd, m, what):
+    """Creates pod M with volume `t` at /t in every container, and waits until its monitor
+    has three containers (running or held)."""
+    mount_everywhere(m, "t", "/t")
+    uid = podd.create(m).json()["metadata"]["uid"]
+    wait_for(lambda: len(monitor_children(podd, uid) or []) == 3, timeout=10, what=what)
+
+
 def test_chained_starts_run_at_their_predecessors_success_without_waiting_for_podd(podd, tmp_path):
     """An init container that follows another one is started by the pod's monitor the moment
     the one before it succeeds (a decision the machine took ahead), and so is the app
     container at the last one's success (the pod has no sidecar): all of it runs even while
     podd itself is stopped. podd then reports every run in order, as it would have had it
     released the containers itself."""
-    shared = tmp_path / "shared"
-    shared.mkdir()
-    vol = [{"name": "t", "hostPath": {"path": str(shared)}}]
+    shared, vol = shared_directory(tmp_path)
     m = init_pod("chained", [("i1", "sleep 1; echo one > /t/i1"), ("i2", "cat /t/i1 > /t/i2")],
                  [("app", "cat /t/i2 > /t/app; sleep 3600")], "Always", vol)
-    mount_everywhere(m, "t", "/t")
-    uid = podd.create(m).json()["metadata"]["uid"]
-    wait_for(lambda: len(monitor_children(podd, uid) or []) == 3, timeout=10, what="i1 running, i2 and app held")
-    os.kill(podd.proc.pid, signal.SIGSTOP)
-    try:
+    create_with_three_processes(podd, m, "i1 running, i2 and app held")
+    with podd.paused():
         assert wait_for(lambda: (shared / "app").exists(), timeout=10, what="i2 and app run while podd is stopped")
-    finally:
-        os.kill(podd.proc.pid, signal.SIGCONT)
     assert (shared / "i2").read_text() == "one\n"
     assert wait_for(lambda: (shared / "app").read_text(), timeout=5) == "one\n"
     p = podd.wait_running("chained")
@@ -152,22 +158,15 @@ def test_app_containers_of_a_pod_with_a_sidecar_wait_for_podd(podd, tmp_path):
     """With a sidecar (an init container with restartPolicy Always) the app containers start
     once the sidecars have started, which the machine decides: they are not chained to the
     last init container, and do not run while podd is stopped."""
-    shared = tmp_path / "shared"
-    shared.mkdir()
-    vol = [{"name": "t", "hostPath": {"path": str(shared)}}]
+    shared, vol = shared_directory(tmp_path)
     m = init_pod("sidecar-apps", [("i1", "sleep 1; touch /t/i1")], [("app", "touch /t/app; sleep 3600")], "Always", vol)
     m["spec"]["initContainers"].insert(0, {"name": "side", "image": "busybox", "restartPolicy": "Always",
                                            "command": ["sh", "-c", "exec sleep 3600"]})
-    mount_everywhere(m, "t", "/t")
-    uid = podd.create(m).json()["metadata"]["uid"]
-    wait_for(lambda: len(monitor_children(podd, uid) or []) == 3, timeout=10, what="side and i1 running, app held")
-    os.kill(podd.proc.pid, signal.SIGSTOP)
-    try:
+    create_with_three_processes(podd, m, "side and i1 running, app held")
+    with podd.paused():
         assert wait_for(lambda: (shared / "i1").exists(), timeout=10, what="i1 done while podd is stopped")
         time.sleep(0.5)
         assert not (shared / "app").exists(), "the app container started without podd"
-    finally:
-        os.kill(podd.proc.pid, signal.SIGCONT)
     podd.wait_running("sidecar-apps")
     assert wait_for(lambda: (shared / "app").exists(), timeout=10, what="the app container started by podd")
 
