@@ -640,6 +640,12 @@ public actor PodController {
             podStartMeasured = true
             LatencyHistogram.podStart.observe(RuntimeClock.now().seconds(since: startTime))
         }
+        // Announced before it is written: the files are what a restarted podd starts from,
+        // and a client waiting for this change (podctl debug, a watch) should not wait for
+        // the disk as well: where a rewrite frees the old file's blocks, that can be a
+        // synchronous discard of several milliseconds. A crash between the two loses no more
+        // than a crash just before this call would: the monitor still has the containers.
+        announce("MODIFIED", snapshot)
         // Written when it changed: a wake-up or probe result that changes nothing would
         // otherwise replace the file (a new inode, the old one freed) for the same bytes.
         let status = snapshot.status.json
@@ -648,7 +654,6 @@ public actor PodController {
             savedStatus = status
         }
         saveRecoveryNotes()
-        announce("MODIFIED", snapshot)
         // A pod that has ended (Succeeded, Failed) runs nothing again: its network goes now,
         // as kubelet stops a terminal pod's sandbox, so that its address and hostPorts serve
         // other pods. The status keeps the address it had, as on Kubernetes.
