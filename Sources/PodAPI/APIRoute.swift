@@ -18,6 +18,14 @@ enum APIRoute: Sendable, Equatable {
     /// PodMetrics: all namespaces (nil), a namespace, or one pod (`name`).
     case podMetrics(namespace: String?, name: String?)
     case poddResources
+    /// authorization.k8s.io and authentication.k8s.io: the self reviews (AccessReviews).
+    case authorizationGroup
+    case authorizationResources
+    case authenticationGroup
+    case authenticationResources
+    case selfSubjectAccessReviews
+    case selfSubjectRulesReviews
+    case selfSubjectReviews
     /// `/api/v1/pods` (nil: all namespaces) and `/api/v1/namespaces/NS/pods`.
     case pods(namespace: String?)
     case pod(PodRegistry.Key)
@@ -56,6 +64,7 @@ enum APIRoute: Sendable, Equatable {
         case .pruneEphemeralContainers: return [.DELETE]
         case .images: return [.GET, .POST]
         case .image: return [.GET, .DELETE, .POST]
+        case .selfSubjectAccessReviews, .selfSubjectRulesReviews, .selfSubjectReviews: return [.POST]
         default: return [.GET]
         }
     }
@@ -81,6 +90,13 @@ enum APIRoute: Sendable, Equatable {
         case 3 where s == ["apis", "metrics.k8s.io", "v1beta1"]: return .metricsResources
         case 4 where s == ["apis", "metrics.k8s.io", "v1beta1", "pods"]: return .podMetrics(namespace: nil, name: nil)
         case 3 where s == ["apis", "podd.io", "v1"]: return .poddResources
+        case 2 where s == ["apis", "authorization.k8s.io"]: return .authorizationGroup
+        case 3 where s == ["apis", "authorization.k8s.io", "v1"]: return .authorizationResources
+        case 4 where s == ["apis", "authorization.k8s.io", "v1", "selfsubjectaccessreviews"]: return .selfSubjectAccessReviews
+        case 4 where s == ["apis", "authorization.k8s.io", "v1", "selfsubjectrulesreviews"]: return .selfSubjectRulesReviews
+        case 2 where s == ["apis", "authentication.k8s.io"]: return .authenticationGroup
+        case 3 where s == ["apis", "authentication.k8s.io", "v1"]: return .authenticationResources
+        case 4 where s == ["apis", "authentication.k8s.io", "v1", "selfsubjectreviews"]: return .selfSubjectReviews
         default: break
         }
         if s.count >= 3, s[0] == "openapi", s[1] == "v3" { return .openAPIV3GroupVersion(s.dropFirst(2).joined(separator: "/")) }

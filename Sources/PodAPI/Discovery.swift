@@ -37,8 +37,46 @@ public struct VersionInfo: Sendable {
 enum Discovery {
     /// `/apis`: the API groups besides the core one; podd's own extension group.
     static let apiGroups: JSONValue = .object(JSONObject([
-        ("kind", "APIGroupList"), ("apiVersion", "v1"), ("groups", .array([poddGroup, metricsGroup])),
+        ("kind", "APIGroupList"), ("apiVersion", "v1"), ("groups", .array([poddGroup, metricsGroup, authorizationGroup, authenticationGroup])),
     ]))
+
+    /// authorization.k8s.io: the reviews `kubectl auth can-i` sends (AccessReviews).
+    static let authorizationGroup = group(AccessReviews.authorizationVersion)
+    static let authorizationV1Resources: JSONValue = .object(JSONObject([
+        ("kind", "APIResourceList"), ("apiVersion", "v1"), ("groupVersion", .string(AccessReviews.authorizationVersion)),
+        ("resources", .array([resource("selfsubjectaccessreviews", "SelfSubjectAccessReview", namespaced: false, verbs: ["create"]),
+                              resource("selfsubjectrulesreviews", "SelfSubjectRulesReview", namespaced: false, verbs: ["create"])])),
+    ]))
+
+    /// authentication.k8s.io: the review `kubectl auth whoami` sends.
+    static let authenticationGroup = group(AccessReviews.authenticationVersion)
+    static let authenticationV1Resources: JSONValue = .object(JSONObject([
+        ("kind", "APIResourceList"), ("apiVersion", "v1"), ("groupVersion", .string(AccessReviews.authenticationVersion)),
+        ("resources", .array([resource("selfsubjectreviews", "SelfSubjectReview", namespaced: false, verbs: ["create"])])),
+    ]))
+
+    /// A group of one version, "GROUP/VERSION".
+    private static func group(_ groupVersion: String) -> JSONValue {
+        let parts = groupVersion.split(separator: "/").map(String.init)
+        let version = JSONValue.object(JSONObject([("groupVersion", .string(groupVersion)), ("version", .string(parts[1]))]))
+        return .object(JSONObject([("kind", "APIGroup"), ("apiVersion", "v1"), ("name", .string(parts[0])),
+                                   ("versions", .array([version])), ("preferredVersion", version)]))
+    }
+
+    /// Every resource podd serves, by API group ("" the core one), with its verbs: what the
+    /// discovery documents list, read back from them so that the two never disagree.
+    static let servedResources: [(group: String, resource: String, verbs: [String])] = {
+        let lists: [(String, JSONValue)] = [("", coreV1Resources), ("podd.io", poddV1Resources),
+                                            ("metrics.k8s.io", metricsV1beta1Resources),
+                                            ("authorization.k8s.io", authorizationV1Resources),
+                                            ("authentication.k8s.io", authenticationV1Resources)]
+        return lists.flatMap { group, list in
+            (list["resources"]?.arrayValue ?? []).compactMap { entry in
+                guard let name = entry["name"]?.stringValue else { return nil }
+                return (group, name, (entry["verbs"]?.arrayValue ?? []).compactMap(\.stringValue))
+            }
+        }
+    }()
 
     /// metrics.k8s.io: PodMetrics, what `kubectl top pod` reads.
     static let metricsGroup: JSONValue = .object(JSONObject([

@@ -55,7 +55,14 @@ public struct PodAPIHandler: APIRequestHandler {
 
     private func route(_ r: APIRequest) async throws(StatusError) -> APIResponse {
         guard let route = try APIRoute.match(r.segments) else { throw .noRoute(r.method, r.path) }
-        guard route.methods.contains(r.method) else { throw .methodNotAllowed(r.method, r.path) }
+        guard route.methods.contains(r.method) else {
+            if route == .namespaces || { if case .namespace = route { return true } else { return false } }() {
+                throw StatusError(code: 405, reason: "MethodNotAllowed", message: "podd has no namespace objects to \(r.method == .POST ? "create" : r.method == .DELETE ? "delete" : "change"): "
+                                  + "a namespace exists while a pod, ConfigMap or Secret lives in it (and default always); "
+                                  + "create them in it (-n NAME, or metadata.namespace) (\(r.method) \(r.path))")
+            }
+            throw .methodNotAllowed(r.method, r.path)
+        }
         switch route {
         case .version: return Self.json(200, version.json)
         case .health: return .full(status: .ok, contentType: "text/plain; charset=utf-8", body: Array("ok".utf8))
@@ -67,6 +74,13 @@ public struct PodAPIHandler: APIRequestHandler {
         case .poddResources: return Self.json(200, Discovery.poddV1Resources)
         case .metricsGroup: return Self.json(200, Discovery.metricsGroup)
         case .metricsResources: return Self.json(200, Discovery.metricsV1beta1Resources)
+        case .authorizationGroup: return Self.json(200, Discovery.authorizationGroup)
+        case .authorizationResources: return Self.json(200, Discovery.authorizationV1Resources)
+        case .authenticationGroup: return Self.json(200, Discovery.authenticationGroup)
+        case .authenticationResources: return Self.json(200, Discovery.authenticationV1Resources)
+        case .selfSubjectAccessReviews: return try AccessReviews.accessReview(r)
+        case .selfSubjectRulesReviews: return try AccessReviews.rulesReview(r)
+        case .selfSubjectReviews: return try AccessReviews.subjectReview(r)
         case let .podMetrics(namespace, name):
             return try await MetricsRoutes(registry: registry, sampler: usage).podMetrics(r, namespace: namespace, name: name)
         case let .pods(namespace):

@@ -4,9 +4,10 @@ import PodModel
 /// turned into the JSON object the same request would have sent. kubectl's typed commands
 /// send it without asking: `kubectl create configmap` and `kubectl create secret generic|tls|
 /// docker-registry` POST a protobuf ConfigMap or Secret, and an API server that refuses it
-/// leaves them with no fallback. podd decodes those two kinds (the fields their JSON form has;
-/// server-set metadata is dropped, as the API server ignores it on create); a Pod or any
-/// other kind in protobuf is refused with 415, and the message says to send JSON or YAML.
+/// leaves them with no fallback; so does `kubectl auth can-i` and `whoami` with their reviews
+/// (AccessReviews). podd decodes those kinds (the fields their JSON form has; server-set
+/// metadata is dropped, as the API server ignores it on create); a Pod or any other kind in
+/// protobuf is refused with 415, and the message says to send JSON or YAML.
 ///
 /// The encoding (k8s.io/apimachinery runtime/serializer/protobuf): the 4 bytes "k8s\0", then
 /// a `runtime.Unknown` message: typeMeta (1: apiVersion 1, kind 2), raw (2: the object's own
@@ -37,18 +38,23 @@ enum ProtobufBody {
                 }
             }
             guard encoding.isEmpty else { throw Refusal.unsupported("content encoding \"\(encoding)\"") }
-            guard apiVersion == "v1" else { throw Refusal.unsupported("\(kind) of apiVersion \"\(apiVersion)\"") }
-            switch kind {
-            case "ConfigMap": return try configMap(raw)
-            case "Secret": return try secret(raw)
-            default: throw Refusal.unsupported(kind.isEmpty ? "an object without a kind" : "a \(kind)")
+            switch (apiVersion, kind) {
+            case ("v1", "ConfigMap"): return try configMap(raw)
+            case ("v1", "Secret"): return try secret(raw)
+            case (AccessReviews.authorizationVersion, "SelfSubjectAccessReview"),
+                 (AccessReviews.authorizationVersion, "SelfSubjectRulesReview"),
+                 (AccessReviews.authenticationVersion, "SelfSubjectReview"):
+                return .object(try message(raw, reviewFields[kind] ?? [:], what: kind,
+                                           into: JSONObject([("apiVersion", .string(apiVersion)), ("kind", .string(kind))])))
+            case ("v1", _), (_, ""): throw Refusal.unsupported(kind.isEmpty ? "an object without a kind" : "a \(kind)")
+            default: throw Refusal.unsupported("\(kind) of apiVersion \"\(apiVersion)\"")
             }
         } catch let refusal as Refusal {
             switch refusal {
             case let .malformed(what):
                 throw .badRequest("the request body is not valid Kubernetes protobuf: \(what)")
             case let .unsupported(what):
-                throw .unsupportedMediaType("podd reads \(mediaType) bodies of ConfigMaps and Secrets only, not \(what): send application/json or application/yaml")
+                throw .unsupportedMediaType("podd reads \(mediaType) bodies of ConfigMaps, Secrets and access reviews only, not \(what): send application/json or application/yaml")
             }
         } catch {
             throw .badRequest("the request body is not valid Kubernetes protobuf: \(error)")
@@ -70,12 +76,27 @@ enum ProtobufBody {
         case list(String)
         /// Read and dropped: what the server sets itself.
         case dropped
+        /// An embedded message, by its own table of fields.
+        indirect case object(String, [Int: Member])
     }
 
     /// core/v1 ConfigMap.
     private static let configMapFields: [Int: Member] = [1: .metadata, 2: .texts("data"), 3: .bytes("binaryData"), 4: .flag("immutable")]
     /// core/v1 Secret.
     private static let secretFields: [Int: Member] = [1: .metadata, 2: .bytes("data"), 3: .text("type"), 4: .texts("stringData"), 5: .flag("immutable")]
+    /// What `kubectl auth can-i` (authorization/v1 SelfSubjectAccessReview, and
+    /// SelfSubjectRulesReview for `--list`) and `kubectl auth whoami` (authentication/v1
+    /// SelfSubjectReview) send; the status a client sends empty is dropped.
+    private static let reviewFields: [String: [Int: Member]] = [
+        "SelfSubjectAccessReview": [1: .metadata, 3: .dropped, 2: .object("spec", [
+            1: .object("resourceAttributes", [1: .text("namespace"), 2: .text("verb"), 3: .text("group"), 4: .text("version"),
+                                              5: .text("resource"), 6: .text("subresource"), 7: .text("name"),
+                                              8: .dropped, 9: .dropped]),
+            2: .object("nonResourceAttributes", [1: .text("path"), 2: .text("verb")]),
+        ])],
+        "SelfSubjectRulesReview": [1: .metadata, 3: .dropped, 2: .object("spec", [1: .text("namespace")])],
+        "SelfSubjectReview": [1: .metadata, 2: .dropped],
+    ]
     /// meta/v1 ObjectMeta, the fields a client may set: name, generateName, namespace,
     /// labels, annotations, finalizers. What the server sets (selfLink 4, uid 5,
     /// resourceVersion 6, generation 7, creationTimestamp 8) is dropped, as on create.
@@ -117,6 +138,8 @@ enum ProtobufBody {
                 maps[member, default: JSONObject()][key] = .string(Base64.encode(Array(value)))
             case let .list(member)?: lists[member, default: []].append(.string(try field.string()))
             case .dropped?: break
+            case let .object(member, table)?:
+                object[member] = .object(try message(field.bytes(), table, what: member, into: JSONObject(), unsetFieldsAppear: true))
             case nil:
                 guard unsetFieldsAppear, try field.isEmpty() else { throw Refusal.unsupported("\(what) field \(field.number)") }
             }

@@ -22,6 +22,11 @@ import Testing
         #expect(try route("/apis") == .apiGroups)
         #expect(try route("/apis/podd.io") == .poddGroup)
         #expect(try route("/apis/podd.io/v1") == .poddResources)
+        #expect(try route("/apis/authorization.k8s.io/v1/selfsubjectaccessreviews") == .selfSubjectAccessReviews)
+        #expect(try route("/apis/authorization.k8s.io/v1/selfsubjectrulesreviews") == .selfSubjectRulesReviews)
+        #expect(try route("/apis/authentication.k8s.io/v1/selfsubjectreviews") == .selfSubjectReviews)
+        #expect(try route("/apis/authorization.k8s.io/v1/selfsubjectaccessreviews/x") == nil)
+        #expect(APIRoute.selfSubjectAccessReviews.methods == [.POST])
     }
 
     @Test func podPaths() throws {

@@ -403,6 +403,11 @@ def test_document_names_every_route_and_schema(spec):
         "/apis/podd.io/v1/images/tag": {"post"}, "/apis/podd.io/v1/images/prune": {"post"},
         "/apis/podd.io/v1/namespaces/{namespace}/pods/{name}/ephemeralcontainers": {"delete"},
         "/apis/podd.io/v1/namespaces/{namespace}/pods/{name}/ephemeralcontainers/{container}": {"delete"},
+        "/apis/authorization.k8s.io": {"get"}, "/apis/authorization.k8s.io/v1": {"get"},
+        "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews": {"post"},
+        "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews": {"post"},
+        "/apis/authentication.k8s.io": {"get"}, "/apis/authentication.k8s.io/v1": {"get"},
+        "/apis/authentication.k8s.io/v1/selfsubjectreviews": {"post"},
     }
     for path, methods in expected.items():
         assert path in spec["paths"], f"docs/openapi.yaml lacks {path}"
@@ -465,7 +470,13 @@ def test_pods_logs_events_and_images_match_the_document(api, podd, busybox_tar):
         path = base + res["name"].replace("/", "/{name}/") if "/" in res["name"] else base + res["name"]
         assert path in api.contract.spec["paths"], f"discovery lists {res['name']}, the document lacks {path}"
     _, groups = api.call("GET", "/apis", expect=200)
-    assert [g["name"] for g in groups["groups"]] == ["podd.io", "metrics.k8s.io"]
+    assert [g["name"] for g in groups["groups"]] == ["podd.io", "metrics.k8s.io", "authorization.k8s.io", "authentication.k8s.io"]
+    for g in groups["groups"][2:]:
+        version = g["preferredVersion"]["groupVersion"]
+        assert "/apis/" + version in api.contract.spec["paths"], version
+        _, resources = api.call("GET", "/apis/" + version, expect=200)
+        for res in resources["resources"]:
+            assert f"/apis/{version}/{res['name']}" in api.contract.spec["paths"], res
     _, group = api.call("GET", "/apis/podd.io", expect=200)
     assert group["preferredVersion"]["groupVersion"] == "podd.io/v1"
     _, resources = api.call("GET", "/apis/podd.io/v1", expect=200)
