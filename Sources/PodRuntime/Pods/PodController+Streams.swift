@@ -57,7 +57,8 @@ extension PodController {
         _ = lifecycle.removeEphemeral(name)
         pod.spec.ephemeralContainers.removeAll { $0.name == name }
         runs[name] = nil
-        for dir in [layout.logDirectory + "/" + name, layout.stateDirectory + "/containers/" + name] {
+        for dir in [layout.logDirectory + "/" + name, layout.stateDirectory + "/containers/" + name,
+                    layout.runDirectory + "/containers/" + name] {
             do { try FileSystem.removeTree(dir) } catch { context.logger.warning("pruning \(name): removing \(dir): \(error)") }
         }
         publish()
