@@ -279,7 +279,10 @@ public actor PodController {
     }
 
     private func prepareFiles() throws {
-        for d in [layout.runDirectory + "/etc", layout.shmDirectory, layout.stateDirectory + "/containers", layout.logDirectory] {
+        // The run dir's only: the monitor starts once these are there, and the containers'
+        // dirs on the state dir's disk (writable layers, logs) are made as their spawns are
+        // built, while the monitor makes the pod's namespaces (ContainerLaunch.message).
+        for d in [layout.runDirectory + "/etc", layout.shmDirectory] {
             try FileSystem.makeDirectories(d, mode: 0o755)
         }
         chmod(layout.shmDirectory, 0o1777)
