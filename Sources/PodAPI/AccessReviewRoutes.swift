@@ -136,3 +136,26 @@ enum AccessReviews {
         return String(cString: name)
     }
 }
+
+/// kubectl's `--as` and `--as-group` (the Impersonate-User, -Group, -Uid and -Extra-* headers):
+/// refused, as the API server refuses a caller without the impersonate verb, which nobody has
+/// here. Carried out as the caller, a request meant for another user would answer (`kubectl auth
+/// can-i --as=nobody`) or act for the wrong one. The documents that describe the API
+/// (discovery, OpenAPI, version, health) still answer, so that kubectl gets as far as the
+/// request itself and shows this message, not a failed discovery.
+enum Impersonation {
+    static func refusal(_ r: APIRequest) -> StatusError? {
+        guard let header = r.headers.first(where: { $0.name.lowercased().hasPrefix("impersonate-") }) else { return nil }
+        switch (try? APIRoute.match(r.segments)) ?? nil {
+        case .version?, .health?, .apiVersions?, .coreResources?, .apiGroups?, .poddGroup?, .poddResources?, .metricsGroup?,
+             .metricsResources?, .authorizationGroup?, .authorizationResources?, .authenticationGroup?, .authenticationResources?,
+             .openAPIV2?, .openAPIV3?, .openAPIV3GroupVersion?:
+            return nil
+        default: break
+        }
+        return StatusError(code: 403, reason: "Forbidden",
+                           message: "podd does not impersonate (\(header.name): \(header.value)): its authorization is its socket's "
+                               + "(root, or the members of its group), and every request is its caller's own; send it without "
+                               + "kubectl's --as and --as-group")
+    }
+}

@@ -34,17 +34,21 @@ public struct PodAPIHandler: APIRequestHandler {
         return (images.incomingDirectory, imageUploadLimit)
     }
 
+    /// nil when refused: the plain route (`handle`) then answers why.
     public func webSocket(_ request: APIRequest) async -> WebSocketSession? {
-        await StreamRoutes(registry: registry, logger: logger).accept(request)
+        guard Impersonation.refusal(request) == nil else { return nil }
+        return await StreamRoutes(registry: registry, logger: logger).accept(request)
     }
 
     public func spdy(_ request: APIRequest) async -> SPDYSession? {
-        await StreamRoutes(registry: registry, logger: logger).acceptSPDY(request)
+        guard Impersonation.refusal(request) == nil else { return nil }
+        return await StreamRoutes(registry: registry, logger: logger).acceptSPDY(request)
     }
 
     public func handle(_ r: APIRequest) async -> APIResponse {
         let started = RuntimeClock.monotonic()
         defer { LatencyHistogram.apiRequests.observe(RuntimeClock.monotonic() - started) }
+        if let refusal = Impersonation.refusal(r) { return refusal.response }
         do {
             return try await route(r)
         } catch {

@@ -114,3 +114,24 @@ def test_bad_access_reviews_get_clear_errors(podd):
     assert r.status == 405
     # podd still answers.
     assert podd.get("/healthz").status == 200
+
+
+def test_impersonation_is_refused_with_the_reason(kubectl, podd):
+    """kubectl's --as: carried out as the caller, `can-i --as=nobody` would answer for root."""
+    for args in (["auth", "can-i", "get", "pods", "--as=nobody"], ["get", "pods", "--as=nobody"],
+                 ["run", "imp", "--image=busybox", "--as=nobody"], ["exec", "imp", "--as=nobody", "--", "true"]):
+        r = kubectl.run(*args, check=False)
+        assert r.returncode == 1, (args, r.stdout, r.stderr)
+        assert "Error from server (Forbidden): podd does not impersonate (Impersonate-User: nobody)" in r.stderr, (args, r.stderr)
+    # whoami says a 403 its own way.
+    r = kubectl.run("auth", "whoami", "--as=nobody", "--as-group=x", check=False)
+    assert r.returncode == 1 and "you do not have permission" in r.stderr, r.stderr
+    # Nothing was done for the request that was refused.
+    assert podd.pod("imp") is None
+    r = podd.request("GET", "/api/v1/pods", headers={"Impersonate-Group": "system:masters"})
+    assert r.status == 403 and r.json()["reason"] == "Forbidden" and "Impersonate-Group" in r.json()["message"]
+    # The documents that describe the API still answer (kubectl's discovery), and so does the
+    # same request without the header.
+    for path in ("/api", "/api/v1", "/apis", "/version", "/openapi/v2"):
+        assert podd.request("GET", path, headers={"Impersonate-User": "nobody"}).status == 200, path
+    assert podd.get("/api/v1/pods").status == 200
