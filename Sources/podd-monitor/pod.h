@@ -105,7 +105,7 @@ struct pod {
 
 enum pod_verdict { POD_CONTINUE, POD_SHUTDOWN };
 
-/* An empty pod: no containers, no connection yet. */
+/* An empty pod: no containers, no connection yet. P must be zeroed (the monitor's is static). */
 void pod_init(struct pod *p, const char *cgroup_dir, const char *shm_dir, int share_pid, int epfd);
 
 /* Act on one message from podd (BUF: LEN bytes, BUF[LEN] writable), which came with FDS:
