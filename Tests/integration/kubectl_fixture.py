@@ -87,3 +87,12 @@ class Kubectl:
 
     def popen(self, *args, **kwargs):
         return subprocess.Popen([self.binary, *args], env=self.env, **kwargs)
+
+
+@pytest.fixture
+def kubectl(podd, tmp_path):
+    """The machine's kubectl pointed at this test's podd (a test module imports this fixture)."""
+    kubectl_binary()
+    k = Kubectl(podd, tmp_path)
+    yield k
+    k.relay.close()

@@ -6,17 +6,9 @@ import json
 
 import pytest
 
-from kubectl_fixture import Kubectl, kubectl_binary
+from kubectl_fixture import kubectl  # noqa: F401 (the fixture)
 
 SSAR = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"
-
-
-@pytest.fixture
-def kubectl(podd, tmp_path):
-    kubectl_binary()
-    k = Kubectl(podd, tmp_path)
-    yield k
-    k.relay.close()
 
 
 def review(**attributes):

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from harness import wait_for
-from kubectl_fixture import Kubectl, kubectl_binary
+from kubectl_fixture import kubectl  # noqa: F401 (the fixture)
 
 POD = """apiVersion: v1
 kind: Pod
@@ -24,14 +24,6 @@ spec:
     image: busybox
     command: [sh, -c, "rm -f /tmp/stop; echo started; while [ ! -e /tmp/stop ]; do sleep 0.2; done"]
 {extra}"""
-
-
-@pytest.fixture
-def kubectl(podd, tmp_path):
-    kubectl_binary()
-    k = Kubectl(podd, tmp_path)
-    yield k
-    k.relay.close()
 
 
 def manifest(tmp_path, name, extra=""):
