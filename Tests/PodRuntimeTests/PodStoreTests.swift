@@ -40,7 +40,8 @@ import Testing
     func loadedStatus() throws -> JSONValue? {
         let loaded = store.loadAll()
         try #require(loaded.count == 1)
-        return try loaded[0].result.get().1
+        _ = try loaded[0].result.get()
+        return store.loadStatus(uid: loaded[0].uid)
     }
 
     @Test func aShorterStatusIsWrittenOverTheSameFile() throws {
@@ -68,5 +69,30 @@ import Testing
         #expect(second.st_ino != first.st_ino)
         #expect(second.st_size == 8192)
         #expect(try loadedStatus() == long)
+    }
+
+    @Test func loadingOnSeveralThreadsGivesWhatOneGivesInUidOrder() async throws {
+        for i in 0..<9 {
+            let manifest = """
+                {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p\(i)", "namespace": "default", "uid": "u\(i)"},
+                 "spec": {"containers": [{"name": "a", "image": "busybox"}]}}
+                """
+            try store.save(try PodManifest.decodePod(try JSONValue.parse(Array(manifest.utf8))))
+        }
+        // An unreadable one is reported in its place; a directory without pod.json is removed.
+        try FileSystem.write(store.directory(uid: "u3") + "/pod.json", Array("{not json".utf8))
+        try FileSystem.makeDirectories(store.directory(uid: "u5x"))
+        let one = store.loadAll().map { ($0.uid, (try? $0.result.get())?.metadata.name) }
+        try FileSystem.makeDirectories(store.directory(uid: "u5x"))
+        for parts in [1, 2, 3, 16] {
+            let many = await store.loadAll(parts: parts).map { ($0.uid, (try? $0.result.get())?.metadata.name) }
+            #expect(many.map(\.0) == one.map(\.0), "parts \(parts)")
+            #expect(many.map(\.1) == one.map(\.1), "parts \(parts)")
+            #expect(!FileSystem.exists(store.directory(uid: "u5x")))
+            try FileSystem.makeDirectories(store.directory(uid: "u5x"))
+        }
+        #expect(one.map(\.0) == [uid] + (0..<9).map { "u\($0)" })
+        #expect(one.first { $0.0 == "u3" }?.1 == nil)
+        #expect(one.first { $0.0 == "u4" }?.1 == "p4")
     }
 }

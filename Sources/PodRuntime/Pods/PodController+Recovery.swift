@@ -22,8 +22,7 @@ extension PodController {
 
     /// The status the earlier podd checkpointed (status.json), if any.
     func loadCheckpoint() -> PodStatus? {
-        let path = context.store.directory(uid: uid) + "/status.json"
-        guard let bytes = try? FileSystem.read(path), let json = try? JSONValue.parse(bytes) else { return nil }
+        guard let json = context.store.loadStatus(uid: uid) else { return nil }
         return try? PodStatus(json: json, path: .root)
     }
 

@@ -361,10 +361,10 @@ public actor PodRegistry {
         var errors: [String] = []
         var count = 0
         var recovering: [PodController] = []
-        for (uid, result) in ctx.store.loadAll() {
+        for (uid, result) in await ctx.store.loadAll(parts: Int(max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))))) {
             switch result {
             case let .failure(e): errors.append(e.description)
-            case let .success((pod, _)):
+            case let .success(pod):
                 let key = Key(pod.metadata.namespace, pod.metadata.name)
                 guard controllers[key] == nil else {
                     errors.append("stored pod \(uid) duplicates \(key.namespace)/\(key.name); left on disk")
