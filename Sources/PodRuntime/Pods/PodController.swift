@@ -832,8 +832,8 @@ public actor PodController {
         heldSpawns = [:]   // the monitor's shutdown gives them up
         // A replaced spec (keepState) keeps the pod's stored state and volumes; its containers
         // are new ones, so their writable layers and logs go.
-        let dirs = keepState ? [layout.runDirectory, layout.stateDirectory + "/containers", layout.logDirectory]
-                             : [layout.runDirectory, layout.logDirectory]
+        let dirs = keepState ? [layout.stateDirectory + "/containers", layout.logDirectory] : [layout.logDirectory]
+        let runDirectory = layout.runDirectory
         let (store, logger, uid, keepState) = (context.store, context.logger, self.uid, self.keepState)
         let groups = context.cgroups
         let (network, names, podKey) = (context.network, context.podNames, "\(pod.metadata.namespace)/\(pod.metadata.name)")
@@ -845,6 +845,15 @@ public actor PodController {
                     // DEL while the pod's namespace is there (its pin keeps it past the monitor).
                     Self.tearDownNetwork(uid: uid, network: network, names: names, logger: logger, pod: podKey)
                     sandbox?.shutdown(removingGroups: false)
+                    // The run dir is emptied now and removed after the cgroups: while it is
+                    // there, a podd killed in between finds the pod's groups beside it at its
+                    // next start (PodLeftovers) and removes them; without it, a group alone
+                    // says nothing of whose it is, and would stay.
+                    for entry in FileSystem.listDirectory(runDirectory) {
+                        do { try FileSystem.removeTree(runDirectory + "/" + entry) } catch {
+                            logger.error("removing \(runDirectory)/\(entry): \(error)")
+                        }
+                    }
                     for dir in dirs {
                         do { try FileSystem.removeTree(dir) } catch { logger.error("removing \(dir): \(error)") }
                     }
@@ -862,6 +871,9 @@ public actor PodController {
                         } catch {
                             logger.error("removing the cgroup of pod \(uid): \(error)")
                         }
+                    }
+                    if rmdir(runDirectory) != 0 && errno != ENOENT {
+                        logger.error("removing \(runDirectory): \(OSError.last("rmdir"))")
                     }
                     done.resume()
                 }
