@@ -161,6 +161,18 @@ public enum FileSystem {
         try removeTree(path, device: st.st_dev)
     }
 
+    /// removeTree of everything `path` holds, `path` itself kept: the same rules, the file
+    /// system being `path`'s.
+    public static func removeContents(_ path: String) throws(OSError) {
+        var st = stat()
+        guard lstat(path, &st) == 0 else {
+            if errno == ENOENT { return }
+            throw OSError.last("lstat(\(path))")
+        }
+        guard (st.st_mode & S_IFMT) == S_IFDIR else { throw OSError("removeContents(\(path)): not a directory", code: ENOTDIR) }
+        for name in listDirectory(path) { try removeTree(path + "/" + name, device: st.st_dev) }
+    }
+
     private static func removeTree(_ path: String, device: dev_t) throws(OSError) {
         var st = stat()
         guard lstat(path, &st) == 0 else {

@@ -4,11 +4,15 @@ import Testing
 
 /// listSubdirectories: what the cgroup walks (processes, removal) recurse into.
 struct DirectoryListingTests {
-    @Test func listsDirectoriesOnlyNeitherFilesNorSymlinks() throws {
+    static func temporaryDirectory() throws -> String {
         var template = Array("/tmp/podd-ls-XXXXXX".utf8CString)
         let made = template.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress.flatMap { mkdtemp($0) } }
-        #expect(made != nil)
-        let dir = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        try #require(made != nil)
+        return String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    @Test func listsDirectoriesOnlyNeitherFilesNorSymlinks() throws {
+        let dir = try Self.temporaryDirectory()
         defer { try? FileSystem.removeTree(dir) }
         try FileSystem.makeDirectories(dir + "/a/inner")
         try FileSystem.makeDirectories(dir + "/b")
@@ -26,5 +30,22 @@ struct DirectoryListingTests {
         let base = FileSystem.isDirectory(root) ? root : "/sys/fs/cgroup"
         let expected = FileSystem.listDirectory(base).filter { FileSystem.isDirectory(base + "/" + $0) }
         #expect(FileSystem.listSubdirectories(base).sorted() == expected.sorted())
+    }
+
+    @Test func removeContentsEmptiesADirectoryAndKeepsIt() throws {
+        let dir = try Self.temporaryDirectory()
+        defer { try? FileSystem.removeTree(dir) }
+        try FileSystem.makeDirectories(dir + "/kept/a/inner")
+        try FileSystem.makeDirectories(dir + "/outside")
+        try FileSystem.write(dir + "/kept/file", Array("x".utf8))
+        try FileSystem.write(dir + "/outside/target", Array("y".utf8))
+        // A symlink is removed, never followed.
+        #expect(symlink(dir + "/outside", dir + "/kept/link") == 0)
+        try FileSystem.removeContents(dir + "/kept")
+        #expect(FileSystem.isDirectory(dir + "/kept"))
+        #expect(FileSystem.listDirectory(dir + "/kept").isEmpty)
+        #expect(FileSystem.exists(dir + "/outside/target"))
+        try FileSystem.removeContents(dir + "/missing")
+        #expect(throws: OSError.self) { try FileSystem.removeContents(dir + "/outside/target") }
     }
 }

@@ -849,11 +849,7 @@ public actor PodController {
                     // there, a podd killed in between finds the pod's groups beside it at its
                     // next start (PodLeftovers) and removes them; without it, a group alone
                     // says nothing of whose it is, and would stay.
-                    for entry in FileSystem.listDirectory(runDirectory) {
-                        do { try FileSystem.removeTree(runDirectory + "/" + entry) } catch {
-                            logger.error("removing \(runDirectory)/\(entry): \(error)")
-                        }
-                    }
+                    do { try FileSystem.removeContents(runDirectory) } catch { logger.error("emptying \(runDirectory): \(error)") }
                     for dir in dirs {
                         do { try FileSystem.removeTree(dir) } catch { logger.error("removing \(dir): \(error)") }
                     }
