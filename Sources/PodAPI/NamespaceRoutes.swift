@@ -1,3 +1,4 @@
+import NIOHTTP1
 import PodModel
 import PodRuntime
 
@@ -9,6 +10,14 @@ import PodRuntime
 struct NamespaceRoutes {
     let registry: PodRegistry
     let configData: ConfigDataRegistry?
+
+    /// The 405 of a verb namespaces do not take here (`kubectl create namespace`), saying why.
+    static func noNamespaceObjects(_ method: HTTPMethod, _ path: String) -> StatusError {
+        let verb = method == .POST ? "create" : method == .DELETE ? "delete" : "change"
+        return StatusError(code: 405, reason: "MethodNotAllowed",
+                           message: "podd has no namespace objects to \(verb): a namespace exists while a pod, ConfigMap or Secret "
+                               + "lives in it (and default always); create them in it (-n NAME, or metadata.namespace) (\(method) \(path))")
+    }
 
     func list(_ r: APIRequest) async throws(StatusError) -> APIResponse {
         let form = try ResponseForm(r)

@@ -60,12 +60,10 @@ public struct PodAPIHandler: APIRequestHandler {
     private func route(_ r: APIRequest) async throws(StatusError) -> APIResponse {
         guard let route = try APIRoute.match(r.segments) else { throw .noRoute(r.method, r.path) }
         guard route.methods.contains(r.method) else {
-            if route == .namespaces || { if case .namespace = route { return true } else { return false } }() {
-                throw StatusError(code: 405, reason: "MethodNotAllowed", message: "podd has no namespace objects to \(r.method == .POST ? "create" : r.method == .DELETE ? "delete" : "change"): "
-                                  + "a namespace exists while a pod, ConfigMap or Secret lives in it (and default always); "
-                                  + "create them in it (-n NAME, or metadata.namespace) (\(r.method) \(r.path))")
+            switch route {
+            case .namespaces, .namespace: throw NamespaceRoutes.noNamespaceObjects(r.method, r.path)
+            default: throw .methodNotAllowed(r.method, r.path)
             }
-            throw .methodNotAllowed(r.method, r.path)
         }
         switch route {
         case .version: return Self.json(200, version.json)
