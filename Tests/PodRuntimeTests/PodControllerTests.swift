@@ -282,7 +282,7 @@ struct PodControllerTests {
         #expect(await eventually { await status(controller)?.state.running != nil })
 
         let answered = try await controller.delete(gracePeriod: 30)
-        let stored = try #require(try fixture.context.store.loadAll().first?.result.get())
+        let stored = try #require(try await fixture.context.store.loadAll(parts: 1).first?.result.get())
         #expect(stored.metadata.deletionTimestamp == answered.metadata.deletionTimestamp)
         #expect(stored.metadata.deletionGracePeriodSeconds == 30)
         #expect(sandbox.signals == ["c:15"])
@@ -294,7 +294,7 @@ struct PodControllerTests {
         let first = try #require(answered.metadata.deletionTimestamp)
         #expect(shorter.metadata.deletionTimestamp.map { $0 < first } == true)
         #expect(sandbox.signals == ["c:15", "c:9"])
-        let restored = try #require(try fixture.context.store.loadAll().first?.result.get())
+        let restored = try #require(try await fixture.context.store.loadAll(parts: 1).first?.result.get())
         #expect(restored.metadata.deletionGracePeriodSeconds == 0)
     }
 }

@@ -89,11 +89,6 @@ public struct PodStore: Sendable {
         }
     }
 
-    /// Every stored pod, in uid order.
-    public func loadAll() -> [(uid: String, result: Result<Pod, RuntimeError>)] {
-        storedUIDs().compactMap { uid in load(uid: uid).map { (uid, $0) } }
-    }
-
     /// Every stored pod, in uid order, read and decoded on `parts` threads at once: with a
     /// thousand pods the files' JSON is most of what a restarted podd does before its
     /// controllers can start re-adopting them.
