@@ -64,7 +64,6 @@ struct ContainerLaunch {
             // The pod's own dirs first, with their modes (the first spawn makes them, while
             // the store may be writing the pod's state dir beside it).
             try FileSystem.makeDirectories(layout.stateDirectory, mode: 0o700)
-            try FileSystem.makeDirectories(layout.stateDirectory + "/containers", mode: 0o755)
             try FileSystem.makeDirectories(layout.logDirectory, mode: 0o755)
             // A new run gets a new writable layer, as a new container does on Kubernetes.
             try FileSystem.removeTree(dirs.upper)
