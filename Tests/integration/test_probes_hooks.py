@@ -81,8 +81,10 @@ def test_sidecar_with_startup_probe_starts_before_app(podd):
     m["spec"]["initContainers"] = [{
         "name": "proxy", "image": "busybox", "restartPolicy": "Always",
         # Stamped before httpd serves: once it does, the probe may pass and the app start
-        # before this shell has run again.
-        "command": ["sh", "-c", f"sleep 2; {UPTIME} > /t/proxy; {HTTPD}; sleep 3600"],
+        # before this shell has run again. /proc/uptime counts in 10 ms: the 50 ms between the
+        # stamp and httpd keep an app started within a tick of the probe's pass (podd's
+        # start is about that fast) from stamping the same time.
+        "command": ["sh", "-c", f"sleep 2; {UPTIME} > /t/proxy; sleep 0.05; {HTTPD}; sleep 3600"],
         "startupProbe": {"httpGet": {"path": "/", "port": 8080}, "periodSeconds": 1, "failureThreshold": 30},
     }]
     for c in m["spec"]["initContainers"] + m["spec"]["containers"]:
