@@ -62,18 +62,18 @@ public struct JSONSerializer {
     func write(_ value: JSONValue, into output: inout [UInt8], indent: Int) {
         switch value {
         case .null:
-            output.append(contentsOf: Array("null".utf8))
+            output.append(contentsOf: "null".utf8)
         case .bool(let flag):
-            output.append(contentsOf: Array((flag ? "true" : "false").utf8))
+            output.append(contentsOf: (flag ? "true" : "false").utf8)
         case .int(let number):
-            output.append(contentsOf: Array(String(number).utf8))
+            output.append(contentsOf: String(number).utf8)
         case .double(let number):
-            output.append(contentsOf: Array(Self.format(number).utf8))
+            output.append(contentsOf: Self.format(number).utf8)
         case .string(let text):
             Self.writeString(text, into: &output, escapesHTML: layout.escapesHTML)
         case .array(let elements):
             guard !elements.isEmpty else {
-                output.append(contentsOf: Array("[]".utf8))
+                output.append(contentsOf: "[]".utf8)
                 return
             }
             output.append(UInt8(ascii: "["))
@@ -86,7 +86,7 @@ public struct JSONSerializer {
             output.append(UInt8(ascii: "]"))
         case .object(let object):
             guard !object.isEmpty else {
-                output.append(contentsOf: Array("{}".utf8))
+                output.append(contentsOf: "{}".utf8)
                 return
             }
             output.append(UInt8(ascii: "{"))
@@ -168,25 +168,39 @@ public struct JSONSerializer {
             output.append(UInt8(ascii: "\""))
             return
         }
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
-            case UInt8(ascii: "\\"): output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
-            case 0x0A: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
-            case 0x0D: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
-            case 0x09: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
-            case 0x08: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "b")])
-            case 0x0C: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "f")])
-            case 0..<0x20:
-                let digits: [UInt8] = Array("0123456789abcdef".utf8)
-                output.append(contentsOf: Array("\\u00".utf8))
-                output.append(digits[Int(byte >> 4)])
-                output.append(digits[Int(byte & 0x0F)])
-            default:
-                output.append(byte)
+        // The runs between characters to escape go in whole: nearly every string of a pod
+        // (names, paths, timestamps) has none, and is one copy.
+        var text = text
+        text.withUTF8 { bytes in
+            var start = 0
+            for i in bytes.indices {
+                let byte = bytes[i]
+                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
+                if i > start { output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<i])) }
+                appendEscape(byte, into: &output)
+                start = i + 1
             }
+            if start < bytes.count { output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start...])) }
         }
         output.append(UInt8(ascii: "\""))
+    }
+
+    /// A quote, a backslash or a control character, escaped.
+    private static func appendEscape(_ byte: UInt8, into output: inout [UInt8]) {
+        output.append(UInt8(ascii: "\\"))
+        switch byte {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"): output.append(byte)
+        case 0x0A: output.append(UInt8(ascii: "n"))
+        case 0x0D: output.append(UInt8(ascii: "r"))
+        case 0x09: output.append(UInt8(ascii: "t"))
+        case 0x08: output.append(UInt8(ascii: "b"))
+        case 0x0C: output.append(UInt8(ascii: "f"))
+        default:
+            let digits: StaticString = "0123456789abcdef"
+            output.append(contentsOf: "u00".utf8)
+            output.append(digits.utf8Start[Int(byte >> 4)])
+            output.append(digits.utf8Start[Int(byte & 0x0F)])
+        }
     }
 
     /// The characters Go's encoder escapes for HTML safety, then the usual escapes.

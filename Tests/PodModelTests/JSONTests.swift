@@ -83,6 +83,12 @@ import Testing
     @Test func escapesStrings() {
         let value: JSONValue = .string("q\"b\\n\nt\tc\u{01}é")
         #expect(value.serializedString() == #""q\"b\\n\nt\tc\u0001é""#)
+        // Escapes at either end, side by side, and every control character.
+        #expect(JSONValue.string("\"\"x\\").serializedString() == #""\"\"x\\""#)
+        #expect(JSONValue.string("\u{1f}\u{08}\u{0c}\r").serializedString() == #""\u001f\b\f\r""#)
+        #expect(JSONValue.string("").serializedString() == #""""#)
+        let long = String(repeating: "abc/é-", count: 100)
+        #expect(JSONValue.string(long).serializedString() == "\"" + long + "\"")
     }
 
     @Test func writesNumbers() {
@@ -159,6 +165,35 @@ import Testing
         object["d"] = 4
         #expect(object.keys == ["a", "c", "d"])
         #expect(object["d"] == 4)
+    }
+
+    /// Objects past the size from which they keep an index of their keys (labels,
+    /// annotations) behave as small ones: order, replacement, removal, lookup, equality.
+    @Test func largeObjectsKeepOrderAndLookupAcrossTheIndex() {
+        var object = JSONObject()
+        for i in 0..<40 { object["k\(i)"] = .int(Int64(i)) }
+        #expect(object.count == 40)
+        #expect(object.keys == (0..<40).map { "k\($0)" })
+        for i in 0..<40 { #expect(object["k\(i)"] == .int(Int64(i))) }
+        object["k7"] = "seven"
+        #expect(object.keys[7] == "k7" && object["k7"] == "seven")
+        #expect(object.removeValue(forKey: "k3") == 3)
+        #expect(object.removeValue(forKey: "k3") == nil)
+        #expect(!object.contains("k3") && object.contains("k4"))
+        // Every member after the removed one is still found where it now is.
+        for i in 4..<40 where i != 7 { #expect(object["k\(i)"] == .int(Int64(i))) }
+        object["new"] = true
+        #expect(object.keys.last == "new" && object["new"] == true)
+        var reversed = JSONObject()
+        for (key, value) in object.entries.reversed() { reversed[key] = value }
+        #expect(reversed == object)
+        reversed["k0"] = 100
+        #expect(reversed != object)
+        // Shrunk below the index size and grown again: the same answers.
+        for i in 10..<40 { object["k\(i)"] = nil }
+        #expect(object.keys == ["k0", "k1", "k2", "k4", "k5", "k6", "k7", "k8", "k9", "new"])
+        for i in 50..<70 { object["k\(i)"] = .int(Int64(i)) }
+        #expect(object["k69"] == 69 && object["k5"] == 5 && object["k20"] == nil)
     }
 
     @Test func accessors() {

@@ -12,6 +12,15 @@ import Testing
         #expect(Timestamp(seconds: -1).rfc3339 == "1969-12-31T23:59:59Z")
         #expect(Timestamp(seconds: 951_782_400).rfc3339 == "2000-02-29T00:00:00Z")
         #expect(Timestamp(seconds: 253_402_300_799).rfc3339 == "9999-12-31T23:59:59Z")
+        // Leading zeros of the fraction; fields set past the range print as the range's end.
+        #expect(Timestamp(seconds: 5, nanoseconds: 5_000).rfc3339Micro == "1970-01-01T00:00:05.000005Z")
+        #expect(Timestamp(seconds: 5, nanoseconds: 7).rfc3339Nano == "1970-01-01T00:00:05.000000007Z")
+        var late = Timestamp.latest
+        late.seconds += 86_400 * 366
+        #expect(late.rfc3339Micro == "9999-12-31T23:59:59.999999Z")
+        var early = Timestamp.earliest
+        early.seconds -= 86_400 * 800
+        #expect(early.rfc3339 == "0001-01-01T00:00:00Z")
     }
 
     @Test func parsesWholeFractionalAndOffsetForms() {

@@ -114,19 +114,37 @@ extension Timestamp {
         let days = Self.floorDivide(seconds, 86_400)
         let secondOfDay = seconds - days * 86_400
         let (year, month, day) = Self.civil(fromDays: days)
-        var text = Self.pad(year, 4) + "-" + Self.pad(month, 2) + "-" + Self.pad(day, 2)
-        text += "T" + Self.pad(secondOfDay / 3600, 2) + ":" + Self.pad(secondOfDay / 60 % 60, 2) + ":" + Self.pad(secondOfDay % 60, 2)
-        if fractionDigits > 0 {
-            var divisor: Int64 = 1
-            for _ in 0..<(9 - fractionDigits) { divisor *= 10 }
-            text += "." + Self.pad(Int64(nanoseconds) / divisor, fractionDigits)
+        guard (0...9999).contains(year), (0..<1_000_000_000).contains(nanoseconds) else {
+            // Only a value whose fields were set past what `init` normalizes them to.
+            return Timestamp(seconds: seconds, nanoseconds: nanoseconds).format(fractionDigits: fractionDigits)
         }
-        return text + "Z"
-    }
-
-    private static func pad(_ value: Int64, _ width: Int) -> String {
-        let digits = String(value)
-        return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
+        // Written digit by digit into the string's own storage: a status carries a few of
+        // these, and every publication of a pod writes them all.
+        let length = 20 + (fractionDigits > 0 ? fractionDigits + 1 : 0)
+        return String(unsafeUninitializedCapacity: length) { buffer in
+            var at = 0
+            func put(_ value: Int64, _ width: Int) {
+                var value = value
+                for i in stride(from: at + width - 1, through: at, by: -1) {
+                    buffer[i] = UInt8(truncatingIfNeeded: 48 + value % 10)
+                    value /= 10
+                }
+                at += width
+            }
+            func put(_ byte: Unicode.Scalar) {
+                buffer[at] = UInt8(byte.value)
+                at += 1
+            }
+            put(year, 4); put("-"); put(month, 2); put("-"); put(day, 2); put("T")
+            put(secondOfDay / 3600, 2); put(":"); put(secondOfDay / 60 % 60, 2); put(":"); put(secondOfDay % 60, 2)
+            if fractionDigits > 0 {
+                var divisor: Int64 = 1
+                for _ in 0..<(9 - fractionDigits) { divisor *= 10 }
+                put("."); put(Int64(nanoseconds) / divisor, fractionDigits)
+            }
+            put("Z")
+            return at
+        }
     }
 
     private static func floorDivide(_ a: Int64, _ b: Int64) -> Int64 {
