@@ -90,9 +90,11 @@ struct ContainerLaunch {
             m.append("mount.options", options)
         }
         let mountPaths = Set(c.volumeMounts.map(\.mountPath))
+        // The pod's etc dir resolved once: the files in it are podd's own, never symlinks.
+        let etc = HostPathPolicy.resolve(layout.runDirectory + "/etc")
         for (file, target) in [("hosts", "/etc/hosts"), ("hostname", "/etc/hostname"), ("resolv.conf", "/etc/resolv.conf")]
             where !mountPaths.contains(target) {
-            bind(resolved: HostPathPolicy.resolve(layout.runDirectory + "/etc/" + file), target, "")
+            bind(resolved: etc + "/" + file, target, "")
         }
         for vm in c.volumeMounts {
             guard let volume = pod.spec.volumes.first(where: { $0.name == vm.name }) else { continue }
