@@ -165,9 +165,46 @@ int devices_filtered(const char *cgroup_dir, const char *devices_v1_dir)
     return (cgroup_dir != NULL && !bpf_refused) || devices_v1_dir != NULL;
 }
 
-int devices_attach_cgroup2(const char *dir, struct setup_error *e)
+/* Set when program_fd came from podd (another monitor of podd's loaded it): loading one
+ * runs the kernel's verifier, about 0.5 ms of CPU on every pod's start; the program is the
+ * same for every container, so podd hands the first one loaded to the monitors after it.
+ * Set too once this monitor's own load has been offered to podd (offered once). */
+static int program_received;
+static int program_offered;
+
+void devices_use_program(int fd)
+{
+    if (program_fd >= 0 || bpf_refused) {
+        close(fd);
+        return;
+    }
+    fcntl(fd, F_SETFD, FD_CLOEXEC);
+    program_fd = fd;
+    program_received = 1;
+}
+
+int devices_program_to_offer(void)
+{
+    if (program_fd < 0 || program_received || program_offered)
+        return -1;
+    program_offered = 1;
+    return program_fd;
+}
+
+static int attach(int cg)
 {
     union bpf_attr attr;
+
+    memset(&attr, 0, sizeof attr);
+    attr.target_fd = (uint32_t)cg;
+    attr.attach_bpf_fd = (uint32_t)program_fd;
+    attr.attach_type = BPF_CGROUP_DEVICE;
+    attr.attach_flags = 0; /* no override: nothing below may loosen it */
+    return (int)syscall(SYS_bpf, BPF_PROG_ATTACH, &attr, sizeof attr);
+}
+
+int devices_attach_cgroup2(const char *dir, struct setup_error *e)
+{
     int cg, rc, err;
 
     if (bpf_refused)
@@ -181,13 +218,20 @@ int devices_attach_cgroup2(const char *dir, struct setup_error *e)
     cg = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (cg < 0)
         return setup_fail(e, errno, "devices", "open %s: %s", dir, strerror(errno));
-    memset(&attr, 0, sizeof attr);
-    attr.target_fd = (uint32_t)cg;
-    attr.attach_bpf_fd = (uint32_t)program_fd;
-    attr.attach_type = BPF_CGROUP_DEVICE;
-    attr.attach_flags = 0; /* no override: nothing below may loosen it */
-    rc = (int)syscall(SYS_bpf, BPF_PROG_ATTACH, &attr, sizeof attr);
+    rc = attach(cg);
     err = errno;
+    if (rc < 0 && err != EPERM && program_received) {
+        /* Not a program this kernel attaches as a device allowlist: load our own. */
+        close(program_fd);
+        program_fd = -1;
+        program_received = 0;
+        if (load_program(e) < 0) {
+            close(cg);
+            return -1;
+        }
+        rc = attach(cg);
+        err = errno;
+    }
     close(cg);
     if (rc < 0 && err == EPERM) {
         bpf_refused = 1;

@@ -21,6 +21,16 @@
  * program fd is kept close-on-exec). Returns 0 or -1 with E filled (stage "devices"). */
 int devices_attach_cgroup2(const char *dir, struct setup_error *e);
 
+/* Use FD, the allowlist program another monitor loaded (podd's op=devices), instead of
+ * loading one: the verifier's work is done once per podd, not once per pod. Taken (and
+ * made close-on-exec) only before this monitor has a program of its own; else closed. A
+ * program the kernel does not attach is replaced by one loaded here. */
+void devices_use_program(int fd);
+
+/* The program this monitor loaded itself, once, to be handed to podd for the monitors after
+ * it; -1 when there is none to offer (none loaded, one received, or offered already). */
+int devices_program_to_offer(void);
+
 /* Whether a container in CGROUP_DIR (or, without it, the v1 group DEVICES_V1_DIR) has the
  * allowlist enforced: if not, it must not keep CAP_MKNOD. Where the kernel refuses bpf(2) to
  * the monitor (EPERM), devices_attach_cgroup2 succeeds without attaching and this says no. */

@@ -234,6 +234,19 @@ int pod_launch_open(const struct pod *p)
     return p->launching_count > 0 && p->launching_count < POD_LAUNCHES_MAX;
 }
 
+/* The device allowlist this monitor loaded, handed to podd once (op=devices with the
+ * program's fd), which gives it to the monitors it starts next. */
+static void offer_device_program(struct pod *p)
+{
+    struct msg_out m;
+    int fd = devices_program_to_offer();
+
+    if (fd < 0 || p->control < 0)
+        return;
+    msg_begin(&m, "devices");
+    msg_send_fds(p->control, &m, &fd, 1);
+}
+
 static void handle_spawn(struct pod *p, const struct msg *msg)
 {
     struct spawn_spec spec;
@@ -343,6 +356,7 @@ static void handle_spawn(struct pod *p, const struct msg *msg)
             send_failed(p, spec.name, e.stage, e.err, e.message);
             goto out;
         }
+        offer_device_program(p);
     }
 
     log_file_init(&c->log);
@@ -584,6 +598,11 @@ enum pod_verdict pod_handle_message(struct pod *p, char *buf, size_t len, struct
         session_handle_exec(p, &msg, fds);
     } else if (strcmp(op, "attach") == 0) {
         session_handle_attach(p, &msg, fds);
+    } else if (strcmp(op, "devices") == 0) {
+        /* The device allowlist program, loaded by an earlier monitor (podd keeps it). */
+        int fd = msg_fds_take(fds, 0);
+        if (fd >= 0)
+            devices_use_program(fd);
     } else if (strcmp(op, "shutdown") == 0) {
         msg_free(&msg);
         return POD_SHUTDOWN;

@@ -217,6 +217,11 @@ public final class PodSandbox: SandboxChannel {
         }
         let (mine, theirs): (SeqPacketSocket, Int32)
         do throws(OSError) { (mine, theirs) = try SeqPacketSocket.pair() } catch { throw .os(error) }
+        // Read by the monitor before podd's first spawn: it attaches this program instead of
+        // loading its own. Without it (the first pod, a failed send), the monitor loads one.
+        if let program = DeviceAllowlistProgram.shared.fd {
+            try? mine.send(ControlMessage(op: "devices"), fds: [program])
+        }
         var args = ["--pod-dir", o.runDirectory, "--hostname", o.hostname]
         if o.sharePID { args.append("--share-pid") }
         if o.hostNetwork { args.append("--host-network") }
@@ -302,6 +307,11 @@ public final class PodSandbox: SandboxChannel {
                     handler(nil)
                     return
                 case let .message(m, fds):
+                    // The device allowlist the monitor loaded, for the monitors after it.
+                    if m.op == "devices" {
+                        DeviceAllowlistProgram.shared.offer(fds)
+                        continue
+                    }
                     fds.forEach { close($0) }
                     batch.append(m)
                 }
