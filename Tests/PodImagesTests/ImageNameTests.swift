@@ -61,6 +61,19 @@ import Testing
     }
 }
 
+@Suite struct RememberedImageNameTests {
+    /// `parsed` answers as the parser does, for texts seen once, again, and after the table
+    /// has started over.
+    @Test func answersAsTheParser() throws {
+        for text in ["busybox", "registry.example:5000/team/app:1.2", "Bad:Name", "", "nginx@sha256:" + String(repeating: "a", count: 64)] {
+            for _ in 0..<2 { #expect(ImageName.parsed(text) == (try? ImageName(parsing: text))) }
+        }
+        for i in 0..<300 { #expect(ImageName.parsed("img\(i):v\(i)")?.tag == "v\(i)") }
+        #expect(ImageName.parsed("busybox")?.description == "docker.io/library/busybox:latest")
+        #expect(ImageName.parsed("docker.io/Upper") == nil)
+    }
+}
+
 @Suite struct DigestTests {
     @Test func sha256OfKnownInputs() {
         #expect(Digest.sha256(of: []).description == "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// An image reference, `[DOMAIN/]PATH[:TAG][@DIGEST]`, parsed by Docker's grammar
 /// (distribution/reference) and normalised as Docker and Kubernetes do: `nginx` is
 /// `docker.io/library/nginx:latest`, `index.docker.io/x/y` is `docker.io/x/y`.
@@ -235,4 +237,22 @@ public struct ImageName: Sendable, Hashable, CustomStringConvertible {
     static func isAlnum(_ c: UInt8) -> Bool { isLowerAlnum(c) || (c >= 0x41 && c <= 0x5a) }
     static func isWord(_ c: UInt8) -> Bool { isAlnum(c) || c == UInt8(ascii: "_") }
     static func isHexDigit(_ c: UInt8) -> Bool { (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66) || (c >= 0x41 && c <= 0x46) }
+}
+
+extension ImageName {
+    private static let remembered = Mutex<[String: ImageName]>([:])
+
+    /// `ImageName(parsing:)`, remembered by text (nil for a text that does not parse): a
+    /// container's start reads its image reference several times (pull policy, staging, the
+    /// spawn, the status), and a pod's few references are the same each time. At most 256
+    /// are kept; the table starts over when full.
+    public static func parsed(_ text: String) -> ImageName? {
+        if let known = remembered.withLock({ $0[text] }) { return known }
+        guard let name = try? ImageName(parsing: text) else { return nil }
+        remembered.withLock { table in
+            if table.count >= 256 { table.removeAll(keepingCapacity: true) }
+            table[text] = name
+        }
+        return name
+    }
 }

@@ -7,7 +7,7 @@ import PodModel
 /// reports InvalidImageName).
 public enum ImagePullPolicyDefaults {
     public static func policy(for image: String) -> ImagePullPolicy {
-        guard let name = try? ImageName(parsing: image) else { return .ifNotPresent }
+        guard let name = ImageName.parsed(image) else { return .ifNotPresent }
         if name.digest == nil, name.tagWasImplied || name.tag == "latest" { return .always }
         return .ifNotPresent
     }

@@ -26,7 +26,7 @@ extension PodController {
 
     func imageReadiness(_ name: String, _ def: ContainerDefinition) -> ImageReadiness {
         let text = def.image
-        guard let imageName = try? ImageName(parsing: text) else {
+        guard let imageName = ImageName.parsed(text) else {
             return .refused(.startFailed(name, reason: "InvalidImageName",
                                          message: "Failed to apply default image tag \"\(text)\": couldn't parse image name \"\(text)\": invalid reference format",
                                          terminated: false))

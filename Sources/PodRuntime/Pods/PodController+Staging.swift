@@ -54,7 +54,7 @@ extension PodController {
     /// made (or found) in its volume when the container starts, and an init container may be
     /// what writes it: such a container is set up at its turn.
     func mayStage(_ name: String, _ def: ContainerDefinition) -> Bool {
-        guard let image = try? ImageName(parsing: def.image), startsWithoutPull(image, policy: pullPolicy(name, image: def.image)) else { return false }
+        guard let image = ImageName.parsed(def.image), startsWithoutPull(image, policy: pullPolicy(name, image: def.image)) else { return false }
         return !def.volumeMounts.contains { !($0.subPath ?? "").isEmpty || !($0.subPathExpr ?? "").isEmpty }
     }
 
@@ -137,7 +137,7 @@ extension PodController {
     func releaseHeld(_ name: String, _ def: ContainerDefinition, run: Int) -> SpawnBuild? {
         guard let held = heldSpawns.removeValue(forKey: name), held.build.run == run,
               case let .built(_, logPath) = held.build.outcome else { return nil }
-        let image = (try? ImageName(parsing: def.image)).flatMap { context.images.resolveForStatus($0) }
+        let image = ImageName.parsed(def.image).flatMap { context.images.resolveForStatus($0) }
         guard image?.imageID ?? "" == held.build.imageID,
               let now = try? resolveEnvironment(def), now.assignments == held.environment else {
             context.logger.debug("pod \(pod.metadata.name): container \(name) changed since it was set up ahead: spawned anew")

@@ -522,7 +522,7 @@ public actor PodController {
     private func buildEarlySpawns() {
         let first = pod.spec.initContainers.first.map { [$0.name] } ?? pod.spec.containers.map(\.name)
         for name in first {
-            guard let def = definition(name), let image = try? ImageName(parsing: def.image),
+            guard let def = definition(name), let image = ImageName.parsed(def.image),
                   context.images.resolve(image) != nil else { continue }
             let build = buildSpawn(name, def, run: (runs[name]?.run ?? -1) + 1)
             // A refusal is not kept: `start` says it at its own time (after the image checks).
@@ -534,7 +534,7 @@ public actor PodController {
     /// read, their volumes written), writable layer and log directory made, limits prepared.
     func buildSpawn(_ name: String, _ def: ContainerDefinition, run: Int) -> SpawnBuild {
         let containerID = "podd://" + ImageStore.randomHex(32)
-        let resolved = (try? ImageName(parsing: def.image)).flatMap { context.images.resolveForStatus($0) }
+        let resolved = ImageName.parsed(def.image).flatMap { context.images.resolveForStatus($0) }
         return SpawnBuild(run: run, containerID: containerID, imageID: resolved?.imageID ?? "", image: resolved?.name.description,
                           outcome: spawnOutcome(name, def, run: run, containerID: containerID))
     }
