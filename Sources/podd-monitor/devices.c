@@ -113,7 +113,15 @@ static size_t build_program(struct bpf_insn *p, size_t max)
     return n;
 }
 
-static int program_fd = -1;
+/* The program's fd, and whether it came from podd (another monitor of podd's loaded it:
+ * loading one runs the kernel's verifier, about 0.5 ms of CPU on every pod's start, and
+ * the program is the same for every container) or has been offered to podd (once). One
+ * initialised struct: the flags share the page the fd is on, not one more of .bss. */
+static struct {
+    int fd;
+    int received;
+    int offered;
+} program = {.fd = -1};
 
 static int bpf_load(const struct bpf_insn *prog, size_t n, char *log, size_t log_size)
 {
@@ -132,26 +140,27 @@ static int bpf_load(const struct bpf_insn *prog, size_t n, char *log, size_t log
     return (int)syscall(SYS_bpf, BPF_PROG_LOAD, &attr, sizeof attr);
 }
 
-static int load_program(struct setup_error *e)
+/* Apart (never inlined): its program buffer is on the stack only while it loads. */
+static __attribute__((noinline)) int load_program(struct setup_error *e)
 {
     struct bpf_insn prog[6 + RULE_COUNT * 8 + 2];
     size_t n = build_program(prog, sizeof prog / sizeof prog[0]);
 
-    program_fd = bpf_load(prog, n, NULL, 0);
-    if (program_fd < 0) {
+    program.fd = bpf_load(prog, n, NULL, 0);
+    if (program.fd < 0) {
         /* Again with the verifier's log, only to say why. */
         static char log[16384];
         int err = errno;
         log[0] = '\0';
-        program_fd = bpf_load(prog, n, log, sizeof log);
-        if (program_fd >= 0)
+        program.fd = bpf_load(prog, n, log, sizeof log);
+        if (program.fd >= 0)
             goto loaded;
         return setup_fail(e, err, "devices", "load the device allowlist (BPF_PROG_LOAD): %s%s%.200s",
                           strerror(err), log[0] != '\0' ? ": " : "", log);
     }
 loaded:
     /* BPF fds are not close-on-exec by default on every kernel: no container may get it. */
-    fcntl(program_fd, F_SETFD, FD_CLOEXEC);
+    fcntl(program.fd, F_SETFD, FD_CLOEXEC);
     return 0;
 }
 
@@ -165,30 +174,24 @@ int devices_filtered(const char *cgroup_dir, const char *devices_v1_dir)
     return (cgroup_dir != NULL && !bpf_refused) || devices_v1_dir != NULL;
 }
 
-/* Set when program_fd came from podd (another monitor of podd's loaded it): loading one
- * runs the kernel's verifier, about 0.5 ms of CPU on every pod's start; the program is the
- * same for every container, so podd hands the first one loaded to the monitors after it.
- * Set too once this monitor's own load has been offered to podd (offered once). */
-static int program_received;
-static int program_offered;
 
 void devices_use_program(int fd)
 {
-    if (program_fd >= 0 || bpf_refused) {
+    if (program.fd >= 0 || bpf_refused) {
         close(fd);
         return;
     }
     fcntl(fd, F_SETFD, FD_CLOEXEC);
-    program_fd = fd;
-    program_received = 1;
+    program.fd = fd;
+    program.received = 1;
 }
 
 int devices_program_to_offer(void)
 {
-    if (program_fd < 0 || program_received || program_offered)
+    if (program.fd < 0 || program.received || program.offered)
         return -1;
-    program_offered = 1;
-    return program_fd;
+    program.offered = 1;
+    return program.fd;
 }
 
 static int attach(int cg)
@@ -197,7 +200,7 @@ static int attach(int cg)
 
     memset(&attr, 0, sizeof attr);
     attr.target_fd = (uint32_t)cg;
-    attr.attach_bpf_fd = (uint32_t)program_fd;
+    attr.attach_bpf_fd = (uint32_t)program.fd;
     attr.attach_type = BPF_CGROUP_DEVICE;
     attr.attach_flags = 0; /* no override: nothing below may loosen it */
     return (int)syscall(SYS_bpf, BPF_PROG_ATTACH, &attr, sizeof attr);
@@ -209,7 +212,7 @@ int devices_attach_cgroup2(const char *dir, struct setup_error *e)
 
     if (bpf_refused)
         return 0;
-    if (program_fd < 0 && load_program(e) < 0) {
+    if (program.fd < 0 && load_program(e) < 0) {
         if (e->err != EPERM)
             return -1;
         bpf_refused = 1;
@@ -220,11 +223,11 @@ int devices_attach_cgroup2(const char *dir, struct setup_error *e)
         return setup_fail(e, errno, "devices", "open %s: %s", dir, strerror(errno));
     rc = attach(cg);
     err = errno;
-    if (rc < 0 && err != EPERM && program_received) {
+    if (rc < 0 && err != EPERM && program.received) {
         /* Not a program this kernel attaches as a device allowlist: load our own. */
-        close(program_fd);
-        program_fd = -1;
-        program_received = 0;
+        close(program.fd);
+        program.fd = -1;
+        program.received = 0;
         if (load_program(e) < 0) {
             close(cg);
             return -1;

@@ -21,10 +21,10 @@
  * program fd is kept close-on-exec). Returns 0 or -1 with E filled (stage "devices"). */
 int devices_attach_cgroup2(const char *dir, struct setup_error *e);
 
-/* Use FD, the allowlist program another monitor loaded (podd's op=devices), instead of
- * loading one: the verifier's work is done once per podd, not once per pod. Taken (and
- * made close-on-exec) only before this monitor has a program of its own; else closed. A
- * program the kernel does not attach is replaced by one loaded here. */
+/* Use FD, the allowlist program another monitor loaded (given with podd's first spawn,
+ * devices=1), instead of loading one: the verifier's work is done once per podd, not once
+ * per pod. Taken (and made close-on-exec) only before this monitor has a program of its
+ * own; else closed. A program the kernel does not attach is replaced by one loaded here. */
 void devices_use_program(int fd);
 
 /* The program this monitor loaded itself, once, to be handed to podd for the monitors after

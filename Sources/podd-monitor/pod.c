@@ -234,17 +234,23 @@ int pod_launch_open(const struct pod *p)
     return p->launching_count > 0 && p->launching_count < POD_LAUNCHES_MAX;
 }
 
-/* The device allowlist this monitor loaded, handed to podd once (op=devices with the
- * program's fd), which gives it to the monitors it starts next. */
-static void offer_device_program(struct pod *p)
+/* Apart, so that the message's buffer is on the stack only the once it is sent. */
+static __attribute__((noinline)) void send_device_program(struct pod *p, int fd)
 {
     struct msg_out m;
-    int fd = devices_program_to_offer();
 
-    if (fd < 0 || p->control < 0)
-        return;
     msg_begin(&m, "devices");
     msg_send_fds(p->control, &m, &fd, 1);
+}
+
+/* The device allowlist this monitor loaded, handed to podd once (op=devices with the
+ * program's fd), which gives it to the monitors it starts next (with their first spawn). */
+static void offer_device_program(struct pod *p)
+{
+    int fd = devices_program_to_offer();
+
+    if (fd >= 0 && p->control >= 0)
+        send_device_program(p, fd);
 }
 
 static void handle_spawn(struct pod *p, const struct msg *msg)
@@ -585,6 +591,13 @@ enum pod_verdict pod_handle_message(struct pod *p, char *buf, size_t len, struct
     if (strcmp(op, "spawn") != 0 && strcmp(op, "release") != 0)
         pod_finish_launches(p);
     if (strcmp(op, "spawn") == 0) {
+        /* devices=1: the device allowlist program an earlier monitor loaded (podd keeps it)
+         * comes with this spawn, the first podd sends here. */
+        if (msg_get(&msg, "devices") != NULL) {
+            int fd = msg_fds_take(fds, 0);
+            if (fd >= 0)
+                devices_use_program(fd);
+        }
         handle_spawn(p, &msg);
     } else if (strcmp(op, "release") == 0) {
         handle_release(p, &msg);
@@ -598,11 +611,6 @@ enum pod_verdict pod_handle_message(struct pod *p, char *buf, size_t len, struct
         session_handle_exec(p, &msg, fds);
     } else if (strcmp(op, "attach") == 0) {
         session_handle_attach(p, &msg, fds);
-    } else if (strcmp(op, "devices") == 0) {
-        /* The device allowlist program, loaded by an earlier monitor (podd keeps it). */
-        int fd = msg_fds_take(fds, 0);
-        if (fd >= 0)
-            devices_use_program(fd);
     } else if (strcmp(op, "shutdown") == 0) {
         msg_free(&msg);
         return POD_SHUTDOWN;

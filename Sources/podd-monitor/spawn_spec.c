@@ -337,6 +337,11 @@ int spawn_spec_parse(const struct msg *m, struct spawn_spec *spec, char *err, si
             if (strcmp(v, "0") != 0 && strcmp(v, "1") != 0)
                 return reject(spec, err, errlen, "stdin, stdinOnce, tty and hold take 0 or 1, not ", v);
             *flag = v[0] == '1';
+        } else if (strcmp(k, "devices") == 0) {
+            /* The device allowlist program passed with the spawn: taken before the spawn is
+             * read (pod_handle_message), nothing of the container's own. */
+            if (strcmp(v, "1") != 0)
+                return reject(spec, err, errlen, "devices takes 1, not ", v);
         } else {
             int known = security_spec_key(&spec->security, k, v, err, errlen);
             if (known < 0) {

@@ -5,8 +5,8 @@ import Synchronization
 /// devices.h), kept by podd once a monitor has loaded it: loading one runs the kernel's
 /// verifier, about 0.5 ms of CPU, and the program is the same for every container. The
 /// first monitor that loads it hands its fd to podd (op=devices), and podd gives it to
-/// every monitor it starts after that, before their first spawn; each monitor attaches it
-/// to its containers' cgroups. The fd is close-on-exec here and in the monitors: no
+/// every monitor it starts after that, with its first spawn (`PodSandbox.send`); each
+/// monitor attaches it to its containers' cgroups. The fd is close-on-exec here and in the monitors: no
 /// container ever holds it.
 final class DeviceAllowlistProgram: Sendable {
     static let shared = DeviceAllowlistProgram()

@@ -1,3 +1,4 @@
+import Synchronization
 import Glibc
 import CPodShim
 import PodModel
@@ -217,11 +218,6 @@ public final class PodSandbox: SandboxChannel {
         }
         let (mine, theirs): (SeqPacketSocket, Int32)
         do throws(OSError) { (mine, theirs) = try SeqPacketSocket.pair() } catch { throw .os(error) }
-        // Read by the monitor before podd's first spawn: it attaches this program instead of
-        // loading its own. Without it (the first pod, a failed send), the monitor loads one.
-        if let program = DeviceAllowlistProgram.shared.fd {
-            try? mine.send(ControlMessage(op: "devices"), fds: [program])
-        }
         var args = ["--pod-dir", o.runDirectory, "--hostname", o.hostname]
         if o.sharePID { args.append("--share-pid") }
         if o.hostNetwork { args.append("--host-network") }
@@ -282,9 +278,13 @@ public final class PodSandbox: SandboxChannel {
         if let userNamespaces {
             UserNamespaceRanges.shared.claim(uid: uid, runDirectory: runDirectory, settings: userNamespaces)
         }
-        return PodSandbox(uid: uid, runDirectory: runDirectory, monitorPID: pid,
-                          cgroup: cgroup.flatMap { FileSystem.isDirectory($0) ? $0 : nil }, socket: sock, reactor: reactor,
-                          cgroups: cgroups)
+        let sandbox = PodSandbox(uid: uid, runDirectory: runDirectory, monitorPID: pid,
+                                 cgroup: cgroup.flatMap { FileSystem.isDirectory($0) ? $0 : nil }, socket: sock,
+                                 reactor: reactor, cgroups: cgroups)
+        // A monitor an earlier podd started has its program, and may be of a version that
+        // knows no `devices` field: its spawns never carry one.
+        sandbox.firstSpawn.withLock { $0 = false }
+        return sandbox
     }
 
     /// Delivers the monitor's messages to `handler` (on the reactor thread), each wake-up's
@@ -329,7 +329,22 @@ public final class PodSandbox: SandboxChannel {
         return stream
     }
 
-    public func send(_ message: ControlMessage) throws(OSError) { try socket.send(message) }
+    /// The first spawn carries the device allowlist program podd keeps (`devices=1`, its fd
+    /// passed along): the monitor attaches it instead of loading its own. Without one (the
+    /// first pod since podd started), the monitor loads it, and hands it to podd; the spawns
+    /// after the first never carry it, the monitor has its own by then.
+    public func send(_ message: ControlMessage) throws(OSError) {
+        guard message.op == "spawn", firstSpawn.withLock({ first in defer { first = false }; return first }),
+              let program = DeviceAllowlistProgram.shared.fd else {
+            return try socket.send(message)
+        }
+        var spawn = message
+        spawn.append("devices", "1")
+        try socket.send(spawn, fds: [program])
+    }
+
+    /// Whether no spawn has been sent to this monitor yet.
+    private let firstSpawn = Mutex(true)
 
     /// Reaps the monitor after it died on its own (it is podd's child when podd started it),
     /// and kills what of the pod it left behind (container processes, orphaned to podd).
