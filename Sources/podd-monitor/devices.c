@@ -174,7 +174,6 @@ int devices_filtered(const char *cgroup_dir, const char *devices_v1_dir)
     return (cgroup_dir != NULL && !bpf_refused) || devices_v1_dir != NULL;
 }
 
-
 void devices_use_program(int fd)
 {
     if (program.fd >= 0 || bpf_refused) {
