@@ -153,32 +153,20 @@ public enum FileSystem {
     /// rm -rf that never crosses into another filesystem (a mount point left behind by a
     /// crash is reported, not emptied) and never follows symlinks.
     public static func removeTree(_ path: String) throws(OSError) {
-        var st = stat()
-        guard lstat(path, &st) == 0 else {
-            if errno == ENOENT { return }
-            throw OSError.last("lstat(\(path))")
-        }
+        guard let st = try lstatIfPresent(path) else { return }
         try removeTree(path, device: st.st_dev)
     }
 
     /// removeTree of everything `path` holds, `path` itself kept: the same rules, the file
     /// system being `path`'s.
     public static func removeContents(_ path: String) throws(OSError) {
-        var st = stat()
-        guard lstat(path, &st) == 0 else {
-            if errno == ENOENT { return }
-            throw OSError.last("lstat(\(path))")
-        }
+        guard let st = try lstatIfPresent(path) else { return }
         guard (st.st_mode & S_IFMT) == S_IFDIR else { throw OSError("removeContents(\(path)): not a directory", code: ENOTDIR) }
         for name in listDirectory(path) { try removeTree(path + "/" + name, device: st.st_dev) }
     }
 
     private static func removeTree(_ path: String, device: dev_t) throws(OSError) {
-        var st = stat()
-        guard lstat(path, &st) == 0 else {
-            if errno == ENOENT { return }
-            throw OSError.last("lstat(\(path))")
-        }
+        guard let st = try lstatIfPresent(path) else { return }
         if (st.st_mode & S_IFMT) == S_IFDIR {
             guard st.st_dev == device else { throw OSError("remove(\(path)): still a mount point", code: EBUSY) }
             for name in listDirectory(path) { try removeTree(path + "/" + name, device: device) }
@@ -186,6 +174,16 @@ public enum FileSystem {
         } else if unlink(path) != 0 && errno != ENOENT {
             throw OSError.last("unlink(\(path))")
         }
+    }
+
+    /// `lstat` of `path`; nil when there is nothing there (what a removal has no work for).
+    private static func lstatIfPresent(_ path: String) throws(OSError) -> stat? {
+        var st = stat()
+        guard lstat(path, &st) == 0 else {
+            if errno == ENOENT { return nil }
+            throw OSError.last("lstat(\(path))")
+        }
+        return st
     }
 
     /// Free bytes for unprivileged writers on the filesystem holding `path`.
