@@ -33,6 +33,11 @@ struct ContainerLaunch {
     /// The default PATH of container runtimes, used when the container sets none.
     static let defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
+    /// The image the container's reference means in the store, nil when it is not there.
+    private func storedImage(_ c: ContainerDefinition) -> StoredImage? {
+        ImageName.parsed(c.image).flatMap { images.resolve($0) }
+    }
+
     /// `containerID` goes into the journal fields when output is forwarded (JournalForwarding).
     /// `environment`: the container's resolved environment (ContainerEnvironment), when the
     /// controller made it; else the one `environment(_:)` makes. `security` is the message's
@@ -40,7 +45,7 @@ struct ContainerLaunch {
     func message(for c: ContainerDefinition, run: Int, pidNamespace: String,
                  containerID: String? = nil, environment resolved: [String]? = nil)
         throws(LaunchError) -> (ControlMessage, logPath: String, security: [(String, String)]) {
-        guard let name = ImageName.parsed(c.image), let image = images.resolve(name) else { throw .imageMissing(c.image) }
+        guard let image = storedImage(c) else { throw .imageMissing(c.image) }
         let defaults = image.configuration.config
         // The environment resolved when the container's ConfigMaps and Secrets were read
         // (PodController.prepareConfiguration), else the spec's own.
@@ -125,7 +130,7 @@ struct ContainerLaunch {
     /// The user is the securityContext's, else the image's (its config `User`, resolved in its
     /// own /etc/passwd and /etc/group).
     func securityFields(_ c: ContainerDefinition, image: StoredImage? = nil) throws(LaunchError) -> [(String, String)] {
-        let image = image ?? ImageName.parsed(c.image).flatMap { images.resolve($0) }
+        let image = image ?? storedImage(c)
         let lowers = image.map { images.lowerDirectories($0) } ?? []
         do {
             return try ContainerSecurity(pod: pod, settings: security, stateDir: stateDir)
@@ -143,7 +148,7 @@ struct ContainerLaunch {
     /// earlier one). exec uses it too, as the CRI runtimes give an exec the container's
     /// configured environment.
     func environment(_ c: ContainerDefinition, image: [String]? = nil) -> [String] {
-        let imageEnv = image ?? ImageName.parsed(c.image).flatMap { images.resolve($0) }?.configuration.config.env ?? []
+        let imageEnv = image ?? storedImage(c)?.configuration.config.env ?? []
         return ImageRunDefaults.environment(defaults: [("PATH", Self.defaultPath), ("HOSTNAME", layout.hostname)], image: imageEnv,
                                             container: containerEnvironment(c)).map { "\($0.0)=\($0.1)" }
     }
@@ -151,7 +156,7 @@ struct ContainerLaunch {
     /// What the container's own env goes over: the runtime's PATH and HOSTNAME, and the
     /// image's Env over them.
     func baseEnvironment(_ c: ContainerDefinition) -> [(String, String)] {
-        let imageEnv = ImageName.parsed(c.image).flatMap { images.resolve($0) }?.configuration.config.env ?? []
+        let imageEnv = storedImage(c)?.configuration.config.env ?? []
         return ImageRunDefaults.environment(defaults: [("PATH", Self.defaultPath), ("HOSTNAME", layout.hostname)], image: imageEnv,
                                             container: [])
     }

@@ -70,8 +70,11 @@ public final class PodSandbox: SandboxChannel {
         }
     }
 
+    /// `started`: podd started this monitor (its first spawn may carry the device program),
+    /// rather than re-adopting one an earlier podd left.
     init(uid: String, runDirectory: String, monitorPID: pid_t, cgroup: String?, cgroupError: OSError? = nil,
-         socket: SeqPacketSocket, reactor: Reactor, cgroups: CgroupHierarchy? = nil, limitProblems: [String] = []) {
+         socket: SeqPacketSocket, reactor: Reactor, cgroups: CgroupHierarchy? = nil, limitProblems: [String] = [],
+         started: Bool = true) {
         self.cgroups = cgroups
         self.limitProblems = limitProblems
         self.uid = uid
@@ -82,6 +85,7 @@ public final class PodSandbox: SandboxChannel {
         self.socket = socket
         self.pidfd = try? PidFD(pid: monitorPID)
         self.reactor = reactor
+        self.firstSpawn = Mutex(started)
     }
 
     public struct Options: Sendable {
@@ -278,13 +282,11 @@ public final class PodSandbox: SandboxChannel {
         if let userNamespaces {
             UserNamespaceRanges.shared.claim(uid: uid, runDirectory: runDirectory, settings: userNamespaces)
         }
-        let sandbox = PodSandbox(uid: uid, runDirectory: runDirectory, monitorPID: pid,
-                                 cgroup: cgroup.flatMap { FileSystem.isDirectory($0) ? $0 : nil }, socket: sock,
-                                 reactor: reactor, cgroups: cgroups)
         // A monitor an earlier podd started has its program, and may be of a version that
         // knows no `devices` field: its spawns never carry one.
-        sandbox.firstSpawn.withLock { $0 = false }
-        return sandbox
+        return PodSandbox(uid: uid, runDirectory: runDirectory, monitorPID: pid,
+                          cgroup: cgroup.flatMap { FileSystem.isDirectory($0) ? $0 : nil }, socket: sock, reactor: reactor,
+                          cgroups: cgroups, started: false)
     }
 
     /// Delivers the monitor's messages to `handler` (on the reactor thread), each wake-up's
@@ -343,8 +345,8 @@ public final class PodSandbox: SandboxChannel {
         try socket.send(spawn, fds: [program])
     }
 
-    /// Whether no spawn has been sent to this monitor yet.
-    private let firstSpawn = Mutex(true)
+    /// Whether the next spawn is the first one to a monitor podd started.
+    private let firstSpawn: Mutex<Bool>
 
     /// Reaps the monitor after it died on its own (it is podd's child when podd started it),
     /// and kills what of the pod it left behind (container processes, orphaned to podd).
