@@ -820,6 +820,11 @@ def test_held_container_whose_set_up_failed_says_so_at_its_release(pod, tmp_path
     assert m.wait_for("failed", "eph")["stage"] == "spawn"
     m.spawn("flag", ["true"], extra=[("hold", "yes")], wait=False)
     assert "hold take 0 or 1" in m.wait_for("failed", "flag")["message"]
+    # devices=1 says a device program comes with the spawn: any other value is refused, and
+    # one without the descriptor starts as usual (the monitor loads its own program).
+    m.spawn("devbad", ["true"], extra=[("devices", "2")], wait=False)
+    assert "devices takes 1" in m.wait_for("failed", "devbad")["message"]
+    assert m.spawn("devnofd", ["true"], extra=[("devices", "1")]).op == "started"
 
 
 # --- chained starts: a held container released by its predecessor's clean exit (after=) -------
