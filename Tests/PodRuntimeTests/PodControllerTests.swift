@@ -1,6 +1,5 @@
 import PodModel
 import PodOS
-import Synchronization
 import Testing
 @testable import PodRuntime
 
@@ -88,41 +87,6 @@ struct PodControllerTests {
         sandbox.say("exited", "i2", [("exitCode", "3"), ("signal", "0"), ("startedAt", now), ("finishedAt", now)])
         #expect(await eventually { await controller.current().status.phase == .failed })
         #expect(!sandbox.sentOps.contains("spawn i3") && !sandbox.sentOps.contains("spawn c") && !sandbox.sentOps.contains("release c"))
-    }
-
-    /// The first init container's spawn and its chained follower's are built while the
-    /// monitor starts (their writable layers are there by the time it is ready), and the
-    /// follower is held right behind the first one: a quick first init container must not
-    /// exit before the monitor has what its exit starts.
-    @Test func theSecondInitContainerIsBuiltWhileTheMonitorStarts() async throws {
-        let fixture = try RuntimeFixture()
-        var context = fixture.context
-        let sandbox = FakeSandbox()
-        let madeWhenReady = Mutex<[String]>([])
-        let containers = context.config.stateDir + "/pods/uid-early/containers"
-        context.makeSandbox = { _, _ in
-            SandboxLaunch {
-                madeWhenReady.withLock { $0 = ["i1", "i2", "i3"].filter { FileSystem.isDirectory(containers + "/\($0)/upper") } }
-                return sandbox
-            }
-        }
-        let pod = try #require(try PodManifest.pods(fromText: """
-            apiVersion: v1
-            kind: Pod
-            metadata: {name: early, namespace: default, uid: uid-early}
-            spec:
-              initContainers:
-              - {name: i1, image: busybox, command: ["true"]}
-              - {name: i2, image: busybox, command: ["true"]}
-              - {name: i3, image: busybox, command: ["true"]}
-              containers:
-              - {name: c, image: busybox, command: [sleep, "3600"]}
-            """).first)
-        let controller = PodController(pod: pod, context: context, generation: 1)
-        await controller.admit()
-        #expect(madeWhenReady.withLock { $0 } == ["i1", "i2"])
-        #expect(sandbox.sentOps == ["spawn i1", "spawn i2 hold", "spawn i3 hold", "spawn c hold"])
-        #expect(sandbox.chains == ["i2": "i1", "i3": "i2", "c": "i3"])
     }
 
     /// Only a regular init container after a regular init container is chained (a sidecar is

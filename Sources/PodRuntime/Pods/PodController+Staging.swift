@@ -71,9 +71,7 @@ extension PodController {
             // Only one the machine has yet to start in this round (a sidecar's restart is
             // followed by containers that ran already).
             guard case .waiting? = lifecycle.container(name)?.state, let def = definition(name), mayStage(name, def) else { continue }
-            let run = (runs[name]?.run ?? -1) + 1
-            let early = earlyFollower.flatMap { $0.name == name && $0.build.run == run ? $0.build : nil }
-            let build = early ?? buildSpawn(name, def, run: run)
+            let build = buildSpawn(name, def, run: (runs[name]?.run ?? -1) + 1)
             // A refusal is not kept: `start` meets it again at the container's turn and says it then.
             guard case .built(var message, _) = build.outcome, let environment = configuredEnvironments[name] else { continue }
             message.append("hold", "1")

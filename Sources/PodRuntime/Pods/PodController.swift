@@ -227,7 +227,6 @@ public actor PodController {
             let sandbox: any SandboxChannel
             do { sandbox = try launch.ready() } catch {
                 earlySpawns = [:]
-                earlyFollower = nil
                 throw error
             }
             try attach(sandbox)
@@ -432,7 +431,6 @@ public actor PodController {
         unsentSpawns = []
         earlySpawns = [:]
         stageFollowers()
-        earlyFollower = nil
         watchStorage()
         publish()
     }
@@ -521,16 +519,8 @@ public actor PodController {
     /// container, else every app container): their ConfigMaps and Secrets read, their
     /// directories made, their messages written, while the monitor sets up the pod's
     /// namespaces rather than after. The machine still decides what starts (`start`).
-    ///
-    /// The second init container too, when the first one's clean exit starts it (a chained
-    /// start): `stageFollowers` then sends it right behind the first one's spawn. Built after
-    /// the first one was sent, it reached the monitor after a quick first init container
-    /// (`true`) had already exited, so that the chain never started and every pod with init
-    /// containers paid a round trip through podd and the second one's whole set-up at its
-    /// first step.
     private func buildEarlySpawns() {
-        let inits = pod.spec.initContainers
-        let first = inits.first.map { [$0.name] } ?? pod.spec.containers.map(\.name)
+        let first = pod.spec.initContainers.first.map { [$0.name] } ?? pod.spec.containers.map(\.name)
         for name in first {
             guard let def = definition(name), let image = ImageName.parsed(def.image),
                   context.images.resolve(image) != nil else { continue }
@@ -538,17 +528,7 @@ public actor PodController {
             // A refusal is not kept: `start` says it at its own time (after the image checks).
             if case .built = build.outcome { earlySpawns[name] = build }
         }
-        guard inits.count > 1, earlySpawns[inits[0].name] != nil else { return }
-        let second = inits[1].name
-        guard chainedPredecessor(of: second) == inits[0].name, case .waiting? = lifecycle.container(second)?.state,
-              let def = definition(second), mayStage(second, def) else { return }
-        let build = buildSpawn(second, def, run: (runs[second]?.run ?? -1) + 1)
-        if case .built = build.outcome { earlyFollower = (second, build) }
     }
-
-    /// The second init container's spawn, built early (`buildEarlySpawns`) for
-    /// `stageFollowers` to hold behind the first one's; dropped with the batch it was for.
-    var earlyFollower: (name: String, build: SpawnBuild)?
 
     /// The spawn of run `run` of container `name`: its environment (ConfigMaps and Secrets
     /// read, their volumes written), writable layer and log directory made, limits prepared.
