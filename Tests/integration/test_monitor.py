@@ -927,7 +927,20 @@ def test_a_cascade_of_fast_chained_starts_loses_no_exit(pod, tmp_path):
         deadline = time.monotonic() + TIMEOUT
         while m.leftovers() and time.monotonic() < deadline:
             time.sleep(0.01)
-        assert m.leftovers() == [], f"round {round}: the cascade stopped: {m.leftovers()}"
+        if m.leftovers():
+            # Where each leftover waits (pipe_read: at its gate), then what each release says.
+            waits = []
+            for pid, _, _ in m.leftovers():
+                try:
+                    waits.append((pid, open(f"/proc/{pid}/wchan").read()))
+                except OSError:
+                    pass
+            said = []
+            for name in names[1:]:
+                m.send("release", [("name", name)])
+                said += m.recv_some(2, timeout=2)
+            raise AssertionError(f"round {round}: the cascade stopped: {waits}; releases said {said}; "
+                                 f"stderr: {m.stderr_path.read_text()}")
         for name in names[1:]:
             m.send("release", [("name", name)])
             replies = m.recv_some(2)
