@@ -1,5 +1,6 @@
 import PodModel
 import PodOS
+import Synchronization
 import Testing
 @testable import PodRuntime
 
@@ -46,6 +47,36 @@ struct PodControllerTests {
             #expect(cs?.restartCount == 1)
             #expect(cs?.lastState.terminated?.exitCode == 1)
         }
+    }
+
+    /// A backoff the API shows is on disk first: the recovery notes, which a restarted podd
+    /// reads to keep waiting it out (the monitor does not know it), are written before the
+    /// status that shows the container in CrashLoopBackOff is announced. Announced first, a
+    /// podd killed in between came back without them and restarted the container at once.
+    @Test func aBackoffIsNotedBeforeItIsShown() async throws {
+        let fixture = try RuntimeFixture()
+        var context = fixture.context
+        let notesWhenShown = Mutex<[String]>([])
+        let notes = context.config.stateDir + "/pods/uid-backoff/recovery-notes"
+        context.publish = { _, pod, _, _ in
+            if pod.status.containerStatuses.first?.state.waiting?.reason == "CrashLoopBackOff" {
+                notesWhenShown.withLock { $0.append(FileSystem.readString(notes) ?? "") }
+            }
+        }
+        let controller = PodController(pod: try RuntimeFixture.pod("backoff", uid: "uid-backoff", scope: "container"),
+                                       context: context, generation: 1)
+        await controller.admit()
+        let sandbox = try #require(fixture.lastSandbox)
+        // The first restart comes at once; the second waits out a backoff (1 s here).
+        for run in 1...2 {
+            let now = nanoseconds(RuntimeClock.now())
+            sandbox.say("started", "c", [("startedAt", now)])
+            sandbox.say("exited", "c", [("exitCode", "1"), ("signal", "0"), ("startedAt", now), ("finishedAt", now)])
+            if run == 1 { #expect(await eventually { sandbox.spawns.count == 2 }) }
+        }
+        #expect(await eventually { !notesWhenShown.withLock { $0 }.isEmpty })
+        let seen = notesWhenShown.withLock { $0 }
+        #expect(seen.allSatisfy { $0.hasPrefix("backoff c ") }, "recovery notes when the backoff was shown: \(seen)")
     }
 
     /// What follows a started init container is spawned held (hold=1), except a container

@@ -648,19 +648,31 @@ public actor PodController {
         // the disk as well: where a rewrite frees the old file's blocks, that can be a
         // synchronous discard of several milliseconds. A crash between the two loses no more
         // than a crash just before this call would: the monitor still has the containers.
-        announce("MODIFIED", snapshot)
-        // Written when it changed: a wake-up or probe result that changes nothing would
-        // otherwise replace the file (a new inode, the old one freed) for the same bytes.
-        let status = snapshot.status.json
-        if status != savedStatus {
-            context.store.saveStatus(uid: uid, status)
-            savedStatus = status
+        // Except when the recovery notes change (a backoff or a pod restart now pending, a
+        // preStop run): the monitor does not know those, so they are written first. Shown
+        // first, a podd killed in between came back without them and restarted at once a
+        // container the API had shown waiting out its backoff.
+        if RecoveryNotes(lifecycle) != savedRecoveryNotes ?? RecoveryNotes() {
+            saveStatus(snapshot)
+            saveRecoveryNotes()
         }
+        announce("MODIFIED", snapshot)
+        saveStatus(snapshot)
         saveRecoveryNotes()
         // A pod that has ended (Succeeded, Failed) runs nothing again: its network goes now,
         // as kubelet stops a terminal pod's sandbox, so that its address and hostPorts serve
         // other pods. The status keeps the address it had, as on Kubernetes.
         if terminalPhase != nil { releaseSandboxNetwork() }
+    }
+
+    /// Writes the pod's status checkpoint when it changed: a wake-up or probe result that
+    /// changes nothing would otherwise replace the file (a new inode, the old one freed) for
+    /// the same bytes.
+    private func saveStatus(_ snapshot: Pod) {
+        let status = snapshot.status.json
+        guard status != savedStatus else { return }
+        context.store.saveStatus(uid: uid, status)
+        savedStatus = status
     }
 
     /// Hands a snapshot of the pod to the registry, numbered.
