@@ -652,13 +652,16 @@ public actor PodController {
         // preStop run): the monitor does not know those, so they are written first. Shown
         // first, a podd killed in between came back without them and restarted at once a
         // container the API had shown waiting out its backoff.
-        if RecoveryNotes(lifecycle) != savedRecoveryNotes ?? RecoveryNotes() {
+        let notesFirst = RecoveryNotes(lifecycle) != savedRecoveryNotes ?? RecoveryNotes()
+        if notesFirst {
             saveStatus(snapshot)
             saveRecoveryNotes()
         }
         announce("MODIFIED", snapshot)
-        saveStatus(snapshot)
-        saveRecoveryNotes()
+        if !notesFirst {
+            saveStatus(snapshot)
+            saveRecoveryNotes()
+        }
         // A pod that has ended (Succeeded, Failed) runs nothing again: its network goes now,
         // as kubelet stops a terminal pod's sandbox, so that its address and hostPorts serve
         // other pods. The status keeps the address it had, as on Kubernetes.
