@@ -173,15 +173,22 @@ class Monitor:
             if match(m):
                 return self.pending.pop(i)
         deadline = time.monotonic() + timeout
-        while True:
-            self.sock.settimeout(max(0.01, deadline - time.monotonic()))
-            try:
-                m = self.recv()
-            except socket.timeout:
-                raise AssertionError(f"no op={op} name={name} within {timeout}s; got {self.pending}")
-            if match(m):
-                return m
-            self.pending.append(m)
+        try:
+            while True:
+                self.sock.settimeout(max(0.01, deadline - time.monotonic()))
+                try:
+                    m = self.recv()
+                except socket.timeout:
+                    raise AssertionError(f"no op={op} name={name} within {timeout}s; got {self.pending}")
+                if match(m):
+                    return m
+                self.pending.append(m)
+        finally:
+            # What was left of this wait's deadline (0.02 s after a poll of
+            # wait_started_or_failed) must not become the next plain recv's timeout: a
+            # release's reply, or a status, then "timed out" whenever the loaded machine
+            # took the monitor 20 ms to answer (the cascade test's failure in CI).
+            self.sock.settimeout(TIMEOUT)
 
     # containers
 

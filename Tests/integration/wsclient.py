@@ -28,6 +28,7 @@ class ChannelSession:
 
     def __init__(self, socket_path, path, query, protocols=("v5.channel.k8s.io", "v4.channel.k8s.io"), timeout=30):
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.timeout = timeout
         self.sock.settimeout(timeout)
         self.sock.connect(socket_path)
         key = base64.b64encode(os.urandom(16)).decode()
@@ -117,6 +118,8 @@ class ChannelSession:
                 break
             if opcode in (0x1, 0x2) and payload:
                 self.channels[payload[0]] = self.channels.get(payload[0], b"") + payload[1:]
+        # What was left of this read's deadline is not the next send's or read's timeout.
+        self.sock.settimeout(self.timeout)
         return self.channels
 
     def text(self, channel):
