@@ -78,10 +78,11 @@ extension PodController {
         FileSystem.readString(recoveryNotesPath).map { RecoveryNotes(text: $0) } ?? RecoveryNotes()
     }
 
-    /// Saves the notes when they changed since last saved (best effort and no fsync, as the
-    /// status checkpoint: they serve a podd restarted while the machine runs on).
-    func saveRecoveryNotes() {
-        let notes = RecoveryNotes(lifecycle)
+    /// Saves the notes (`notes`, when the caller has made them already) when they changed
+    /// since last saved (best effort and no fsync, as the status checkpoint: they serve a
+    /// podd restarted while the machine runs on).
+    func saveRecoveryNotes(_ made: RecoveryNotes? = nil) {
+        let notes = made ?? RecoveryNotes(lifecycle)
         guard notes != savedRecoveryNotes else { return }
         let path = recoveryNotesPath
         if savedRecoveryNotes == nil && notes == RecoveryNotes() {

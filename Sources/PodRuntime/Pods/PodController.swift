@@ -652,15 +652,16 @@ public actor PodController {
         // preStop run): the monitor does not know those, so they are written first. Shown
         // first, a podd killed in between came back without them and restarted at once a
         // container the API had shown waiting out its backoff.
-        let notesFirst = RecoveryNotes(lifecycle) != savedRecoveryNotes ?? RecoveryNotes()
+        let notes = RecoveryNotes(lifecycle)
+        let notesFirst = notes != savedRecoveryNotes ?? RecoveryNotes()
         if notesFirst {
             saveStatus(snapshot)
-            saveRecoveryNotes()
+            saveRecoveryNotes(notes)
         }
         announce("MODIFIED", snapshot)
         if !notesFirst {
             saveStatus(snapshot)
-            saveRecoveryNotes()
+            saveRecoveryNotes(notes)
         }
         // A pod that has ended (Succeeded, Failed) runs nothing again: its network goes now,
         // as kubelet stops a terminal pod's sandbox, so that its address and hostPorts serve
