@@ -70,6 +70,20 @@ def bench_dir():
     return _bench_dir
 
 
+def busybox_workdir():
+    """A work dir of the run's (under bench_dir) holding busybox.tar, the root file system
+    the benchmarks' pods run: (dir, tar path). The dir goes if the archive cannot be made."""
+    tmp = tempfile.mkdtemp(prefix="podd-bench-", dir=bench_dir())
+    tar = Path(tmp) / "busybox.tar"
+    try:
+        subprocess.run([str(REPO / "scripts" / "make-busybox-rootfs.sh"), str(Path(tmp) / "rootfs"), str(tar)],
+                       check=True, stdout=subprocess.DEVNULL)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return tmp, tar
+
+
 def row(name, value, unit, peer="", note=""):
     rows.append((name, value, unit, peer, note))
     print(f"  {name}: {value} {unit}  {peer}  {note}", flush=True)
@@ -567,11 +581,8 @@ def bench_thousand(tmp, tar):
 
 
 def thousand_rows():
-    tmp = tempfile.mkdtemp(prefix="podd-bench-", dir=bench_dir())
+    tmp, tar = busybox_workdir()
     try:
-        tar = Path(tmp) / "busybox.tar"
-        subprocess.run([str(REPO / "scripts" / "make-busybox-rootfs.sh"), str(Path(tmp) / "rootfs"), str(tar)],
-                       check=True, stdout=subprocess.DEVNULL)
         f = bench_thousand(tmp, tar)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -808,10 +819,7 @@ def main():
     for only in ("portforward", "resources"):
         if os.environ.get("ONLY") != only:
             continue
-        tmp = tempfile.mkdtemp(prefix="podd-bench-", dir=bench_dir())
-        tar = Path(tmp) / "busybox.tar"
-        subprocess.run([str(REPO / "scripts" / "make-busybox-rootfs.sh"), str(Path(tmp) / "rootfs"), str(tar)],
-                       check=True, stdout=subprocess.DEVNULL)
+        tmp, tar = busybox_workdir()
         podd = Podd(Path(tmp) / "d").start()
         try:
             podd.podctl("image", "import", "busybox", str(tar))
@@ -828,10 +836,7 @@ def main():
         return
     if os.environ.get("ONLY") == "network":
         # Pod start with the default CNI network, network: none and podman's bridge pod alone.
-        tmp = tempfile.mkdtemp(prefix="podd-bench-", dir=bench_dir())
-        tar = Path(tmp) / "busybox.tar"
-        subprocess.run([str(REPO / "scripts" / "make-busybox-rootfs.sh"), str(Path(tmp) / "rootfs"), str(tar)],
-                       check=True, stdout=subprocess.DEVNULL)
+        tmp, tar = busybox_workdir()
         try:
             network_rows(tmp, tar, podman_ready(tar))
         finally:
@@ -843,10 +848,7 @@ def main():
         thousand_rows()
         print_table()
         return
-    tmp = tempfile.mkdtemp(prefix="podd-bench-", dir=bench_dir())
-    tar = Path(tmp) / "busybox.tar"
-    subprocess.run([str(REPO / "scripts" / "make-busybox-rootfs.sh"), str(Path(tmp) / "rootfs"), str(tar)],
-                   check=True, stdout=subprocess.DEVNULL)
+    tmp, tar = busybox_workdir()
     podd = Podd(Path(tmp) / "d")
     run_mount = run_dir_on_tmpfs(podd)
     podd.start()
