@@ -365,6 +365,13 @@ int pod_reap_if_exited(pid_t pid) {
     return info.si_pid == 0 ? 0 : 1;
 }
 
+pid_t pod_exited_child(void) {
+    siginfo_t info;
+    memset(&info, 0, sizeof info);
+    if (waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) < 0) return -1;
+    return info.si_pid;
+}
+
 int pod_set_child_subreaper(void) { return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); }
 
 int pod_pipe_cloexec(int fds[2]) {

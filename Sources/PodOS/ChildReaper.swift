@@ -10,50 +10,110 @@ import Synchronization
 /// must not `waitpid(-1)`: that would steal the exits that others wait for by pid or pidfd
 /// (a monitor's, through its `PidFD`; a helper's, in `ProcessControl.wait`). So those children
 /// are *claimed*, and on every SIGCHLD the reaper reaps each exited child that is not.
-/// Claiming and reaping take one lock, so a child just spawned is claimed before any scan
-/// can see it.
+/// Claiming and reaping take one lock, so a child just spawned is claimed before the reaper
+/// can look at it.
 public final class ChildReaper: Sendable {
     /// The one reaper of this process.
     public static let shared = ChildReaper()
 
-    /// Pids waited for elsewhere, with a count (a pid may be claimed by two handles).
-    private let claimed = Mutex<[pid_t: Int]>([:])
+    private struct State {
+        /// Pids waited for elsewhere, with a count (a pid may be claimed by two handles).
+        var claimed: [pid_t: Int] = [:]
+        /// A claimed child that had exited, unreaped, when the kernel was last asked which
+        /// child had: it stands in front of any other (below), so the question is asked
+        /// again once its owner has reaped it.
+        var inTheWay: pid_t = 0
+
+        /// Whether `pid` was the claimed child in the way; it is not any more.
+        mutating func tookOut(_ pid: pid_t) -> Bool {
+            guard inTheWay == pid else { return false }
+            inTheWay = 0
+            return true
+        }
+    }
+
+    private let state = Mutex(State())
     private let signalFD = Atomic<Int32>(-1)
+    /// Hears of the children reaped when an owner's reap lets the reaper go on (`watch`'s).
+    private let onReaped = Mutex<(@Sendable ([pid_t]) -> Void)?>(nil)
 
     init() {}
 
     /// Runs `spawn` (which starts a child and returns its pid) and claims that child, with no
     /// scan in between.
     public func spawning(_ spawn: () -> pid_t) -> pid_t {
-        claimed.withLock { claimed in
+        state.withLock { state in
             let pid = spawn()
-            if pid > 0 { claimed[pid, default: 0] += 1 }
+            if pid > 0 { state.claimed[pid, default: 0] += 1 }
             return pid
         }
     }
 
     /// Claims `pid`: someone will wait for it by pid or pidfd.
-    public func claim(_ pid: pid_t) { claimed.withLock { $0[pid, default: 0] += 1 } }
+    public func claim(_ pid: pid_t) { state.withLock { $0.claimed[pid, default: 0] += 1 } }
 
     /// Drops one claim on `pid` (after it was waited for, or when its handle goes).
     public func release(_ pid: pid_t) {
-        claimed.withLock { claimed in
-            guard let n = claimed[pid] else { return }
-            claimed[pid] = n > 1 ? n - 1 : nil
+        let goOn = state.withLock { state in
+            if let n = state.claimed[pid] { state.claimed[pid] = n > 1 ? n - 1 : nil }
+            return state.tookOut(pid)
         }
+        if goOn { reapAfterOwner() }
+    }
+
+    /// Tells the reaper that `pid`'s owner has reaped it (a `PidFD` that keeps its claim).
+    public func reaped(_ pid: pid_t) {
+        if state.withLock({ $0.tookOut(pid) }) { reapAfterOwner() }
+    }
+
+    private func reapAfterOwner() {
+        let pids = reapOrphans()
+        if !pids.isEmpty, let tell = onReaped.withLock({ $0 }) { tell(pids) }
     }
 
     /// Reaps every child of podd that has exited and is not claimed; returns their pids.
+    ///
+    /// The kernel is asked which child has exited (waitid WNOWAIT, which reaps nothing):
+    /// none, and there is nothing to do; an unclaimed one is reaped, and the next asked for.
+    /// A claimed one is its owner's to reap, and the kernel names it again until then, so
+    /// the others are looked at when the owner has (`release`, `reaped`): that is usually
+    /// microseconds later, as an owner waits for its child's exit while the SIGCHLD reaches
+    /// the reactor. Only a claimed child still in the way at the next SIGCHLD makes the
+    /// reaper list all of podd's children. That list is read outside the lock: with 1,000
+    /// pods it is 1,000 monitors long, and reading it on every SIGCHLD (one a pod create,
+    /// the monitor's first process) with every spawn waiting on the lock cost each create
+    /// about half a millisecond. Whether to reap is still decided under the lock, so a child
+    /// spawned while the list was read is claimed before it is looked at.
     @discardableResult
     public func reapOrphans() -> [pid_t] {
-        claimed.withLock { claimed in
-            var reaped: [pid_t] = []
-            for pid in Self.children() where claimed[pid] == nil {
+        enum Next { case reaped, wait, list }
+        var reaped: [pid_t] = []
+        asking: while true {
+            let pid = pod_exited_child()
+            if pid <= 0 { return reaped }
+            let next: Next = state.withLock { state in
+                if state.claimed[pid] == nil { return pod_reap_if_exited(pid) == 1 ? .reaped : .list }
+                if state.inTheWay == pid {
+                    state.inTheWay = 0
+                    return .list
+                }
+                state.inTheWay = pid
+                return .wait
+            }
+            switch next {
+            case .reaped: reaped.append(pid)
+            case .wait: return reaped
+            case .list: break asking
+            }
+        }
+        let children = Self.children()
+        state.withLock { state in
+            for pid in children where state.claimed[pid] == nil {
                 // WNOHANG on one pid: a child still running is left alone.
                 if pod_reap_if_exited(pid) == 1 { reaped.append(pid) }
             }
-            return reaped
         }
+        return reaped
     }
 
     /// The children of every thread of podd (/proc/self/task/TID/children): a child belongs
@@ -77,11 +137,12 @@ public final class ChildReaper: Sendable {
         let fd = signalfd(-1, &set, Int32(SFD_CLOEXEC | SFD_NONBLOCK))
         guard fd >= 0 else { throw OSError.last("signalfd(SIGCHLD)") }
         signalFD.store(fd, ordering: .relaxed)
+        onReaped.withLock { $0 = reaped }
         do throws(OSError) {
             try reactor.add(fd) { [self] _ in
                 var info = signalfd_siginfo()
                 while read(fd, &info, MemoryLayout<signalfd_siginfo>.size) > 0 {}
-                // SIGCHLDs merge: one scan reaps every child that has ended by now.
+                // SIGCHLDs merge: one call reaps every unclaimed child that has ended by now.
                 let pids = self.reapOrphans()
                 if !pids.isEmpty { reaped(pids) }
             }
@@ -94,3 +155,4 @@ public final class ChildReaper: Sendable {
         if !pids.isEmpty { reaped(pids) }
     }
 }
+

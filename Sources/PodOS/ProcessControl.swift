@@ -142,7 +142,10 @@ public final class PidFD: Sendable {
     /// its subreaper).
     @discardableResult
     public func reap() -> Reaped {
-        if pod_pidfd_reap(fd) == 0 { return .reaped }
+        if pod_pidfd_reap(fd) == 0 {
+            ChildReaper.shared.reaped(pid)
+            return .reaped
+        }
         return errno == EAGAIN ? .running : .notOurs
     }
 

@@ -86,6 +86,9 @@ int pod_pidfd_reap(int pidfd);
 /// Reaps child `pid` if it has exited (waitid P_PID, WEXITED|WNOHANG). Returns 1 when it
 /// was reaped, 0 when it still runs, -1 with errno (ECHILD: not a child).
 int pod_reap_if_exited(pid_t pid);
+/// A child that has exited, not reaped (waitid P_ALL, WNOWAIT): its pid, 0 when none has,
+/// -1 with errno (ECHILD: no children).
+pid_t pod_exited_child(void);
 
 /// Makes the calling process a child subreaper (orphaned descendants become its children).
 int pod_set_child_subreaper(void);
