@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <linux/sched.h>
@@ -182,17 +183,41 @@ ssize_t pod_recv_message(int sock, void *buf, size_t len, int *fds, int maxfds, 
 /* What the spawned child does between clone3 and execve: default signal dispositions and an
  * empty mask, /dev/null on 0, fd3 on 3, nothing else open, a session of its own. Raw,
  * async-signal-safe calls only (sigaction, sigprocmask, open, dup2, fcntl, close_range,
- * setsid, execve, _exit), never malloc: the child may share podd's memory (below), and
- * another thread of podd may hold the allocator's lock at the moment of the clone. */
+ * pidfd_open, pidfd_getfd, setsid, execve, _exit), never malloc: the child may share podd's
+ * memory (below), and another thread of podd may hold the allocator's lock at the moment of
+ * the clone. */
 struct spawn_child_args {
     const char *path;
     char *const *argv;
     char *const *envp;
     int fd3;
+    /* The child shares podd's fd table (CLONE_FILES) and must make one of its own first. */
+    int shares_files;
+    pid_t parent;
+    /* Set by a child sharing the fd table when it could not take fd3 from podd (errno);
+     * it then exits without exec, and the spawn is made again without sharing. */
+    int files_error;
 };
 
+/* A table of fds of the child's own, holding 0-2 and fd3 (as 3) of podd's shared one,
+ * without copying the rest: with 1,000 pods podd holds a few thousand fds, and copying them
+ * at the clone and closing them all again before the exec was about a millisecond of every
+ * pod create. close_range's unshare copies only the fds below its range; fd3 is then taken
+ * from podd by pidfd_getfd (which needs podd to be ptrace-able by its own child). 0 or errno. */
+static int own_fd_table(const struct spawn_child_args *a) {
+    if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_UNSHARE) < 0) return errno;
+    if (a->fd3 < 0) return 0;
+    int pidfd = (int)syscall(SYS_pidfd_open, a->parent, 0);   /* the lowest free: 3 */
+    if (pidfd < 0) return errno;
+    int fd = (int)syscall(SYS_pidfd_getfd, pidfd, a->fd3, 0);
+    if (fd < 0) return errno;
+    if (dup2(fd, 3) < 0) return errno;   /* replaces the pidfd; clears FD_CLOEXEC on 3 */
+    close(fd);
+    return 0;
+}
+
 static int spawn_child(void *p) {
-    const struct spawn_child_args *a = p;
+    struct spawn_child_args *a = p;
     struct sigaction dfl;
     memset(&dfl, 0, sizeof dfl);
     dfl.sa_handler = SIG_DFL;
@@ -203,15 +228,22 @@ static int spawn_child(void *p) {
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
-    int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (devnull < 0 || dup2(devnull, 0) < 0) _exit(126);
-    if (a->fd3 == 3) {
+    if (a->shares_files) {
+        int err = own_fd_table(a);
+        if (err != 0) {
+            a->files_error = err;
+            _exit(126);
+        }
+    } else if (a->fd3 == 3) {
         if (fcntl(3, F_SETFD, 0) < 0) _exit(126);
     } else if (a->fd3 >= 0) {
         if (dup2(a->fd3, 3) < 0) _exit(126);   // dup2 clears FD_CLOEXEC on 3
     }
+    int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (devnull < 0 || dup2(devnull, 0) < 0) _exit(126);
     // As in pod_spawn: 0-2 and 3 only, whatever another thread opened without close-on-exec.
-    syscall(SYS_close_range, a->fd3 >= 0 ? 4U : 3U, ~0U, 0U);
+    // (A child with a table of its own has nothing else but /dev/null's fd, close-on-exec.)
+    if (!a->shares_files) syscall(SYS_close_range, a->fd3 >= 0 ? 4U : 3U, ~0U, 0U);
     setsid();
     execve(a->path, a->argv, a->envp);
     _exit(127);
@@ -249,8 +281,11 @@ __asm__(
 #define POD_SPAWN_SHARES_MEMORY 1
 #endif
 
-pid_t pod_spawn_in_cgroup(const char *path, char *const argv[], char *const envp[], int fd3, int cgroup_fd) {
-    struct spawn_child_args child = {.path = path, .argv = argv, .envp = envp, .fd3 = fd3};
+/* Whether a spawn's child may share podd's fd table (own_fd_table): until a child finds
+ * that it cannot take fd3 from podd, then never again. */
+static int spawn_shares_files = 1;
+
+static pid_t spawn_in_cgroup(struct spawn_child_args *child, int cgroup_fd) {
     struct clone_args args;
     memset(&args, 0, sizeof args);
     args.exit_signal = SIGCHLD;
@@ -269,10 +304,10 @@ pid_t pod_spawn_in_cgroup(const char *path, char *const argv[], char *const envp
     sigset_t all, old;
     memset(&all, 0xff, sizeof all);
     syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, &old, _NSIG / 8);
-    args.flags = CLONE_INTO_CGROUP | CLONE_VM | CLONE_VFORK;
+    args.flags = CLONE_INTO_CGROUP | CLONE_VM | CLONE_VFORK | (child->shares_files ? CLONE_FILES : 0);
     args.stack = (unsigned long long)(uintptr_t)stack;
     args.stack_size = STACK;
-    long pid = pod_clone3_call(&args, sizeof args, spawn_child, &child);
+    long pid = pod_clone3_call(&args, sizeof args, spawn_child, child);
     int saved = errno;
     if (pid < 0) saved = (int)-pid;   // the raw syscall's error
     syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, _NSIG / 8);
@@ -280,13 +315,33 @@ pid_t pod_spawn_in_cgroup(const char *path, char *const argv[], char *const envp
     if (pid < 0) { errno = saved; return -1; }
     return (pid_t)pid;
 #else
-    // A fork (no CLONE_VM): the child has its own copy of memory.
+    // A fork (no CLONE_VM): the child has its own copy of memory, and never shares the fd
+    // table (it could not report back that it failed to take fd3).
+    child->shares_files = 0;
     args.flags = CLONE_INTO_CGROUP | CLONE_VFORK;
     long pid = syscall(SYS_clone3, &args, sizeof args);
     if (pid != 0) return (pid_t)pid;   // parent (or -1)
-    spawn_child(&child);
+    spawn_child(child);
     _exit(127);
 #endif
+}
+
+pid_t pod_spawn_in_cgroup(const char *path, char *const argv[], char *const envp[], int fd3, int cgroup_fd) {
+    struct spawn_child_args child = {.path = path, .argv = argv, .envp = envp, .fd3 = fd3,
+                                     .shares_files = __atomic_load_n(&spawn_shares_files, __ATOMIC_RELAXED),
+                                     .parent = getpid()};
+    pid_t pid = spawn_in_cgroup(&child, cgroup_fd);
+    if (pid > 0 && child.files_error != 0) {
+        // The child exited before its exec (the vfork wait makes that certain): reap it,
+        // and spawn again the way that needs no access to podd.
+        int status;
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+        __atomic_store_n(&spawn_shares_files, 0, __ATOMIC_RELAXED);
+        child.shares_files = 0;
+        child.files_error = 0;
+        pid = spawn_in_cgroup(&child, cgroup_fd);
+    }
+    return pid;
 }
 
 
@@ -344,7 +399,6 @@ int pod_connect_in_netns(int netns_fd, const char *host, int port, int timeout_m
 }
 
 #include <sys/prctl.h>
-#include <sys/wait.h>
 
 #ifndef P_PIDFD
 #define P_PIDFD 3
