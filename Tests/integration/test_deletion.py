@@ -8,7 +8,9 @@ import signal
 import subprocess
 import time
 
-from harness import pod_manifest, wait_for
+import pytest
+
+from harness import pod_manifest, processes_with, wait_for
 
 # A container that ignores SIGTERM: only the grace period's end (SIGKILL) stops it.
 STUBBORN = "trap '' TERM; while true; do sleep 0.2; done"
@@ -150,3 +152,27 @@ def test_a_deletion_that_cannot_be_stored_is_refused_with_507_and_changes_nothin
     filler.unlink()
     delete(d, "kept", grace=0)
     d.wait_gone("kept", timeout=20)
+
+
+@pytest.mark.parametrize("pause", [0, 0.5])
+def test_a_pod_deleted_while_its_new_spec_waits_leaves_nothing_running(podd, tmp_path, pause):
+    """An apply that changes the spec stops the old spec's containers (its grace period) and
+    runs the new one after. A DELETE in between used to run the new spec anyway, with no pod
+    left in the API to stop it: a monitor that stayed for good, with its run dir and cgroup."""
+    f = tmp_path / "pod.yaml"
+    f.write_text("apiVersion: v1\nkind: Pod\nmetadata: {name: respec}\nspec:\n  terminationGracePeriodSeconds: 1\n"
+                 "  containers: [{name: a, image: busybox, command: [sh, -c, 'echo v1; sleep 3600']}]\n")
+    podd.podctl("apply", "-f", str(f))
+    uid = podd.wait_running("respec")["metadata"]["uid"]
+    f.write_text(f.read_text().replace("echo v1", "echo v2"))
+    assert "configured" in podd.podctl("apply", "-f", str(f)).stdout
+    time.sleep(pause)
+    podd.podctl("delete", "pod", "respec", "--grace-period", "0")
+    podd.wait_gone("respec")
+    # Whatever was on its way has had the time to start.
+    time.sleep(1.5)
+    assert not monitors(podd), "a monitor outlived the deleted pod"
+    assert not processes_with(uid), "processes of the deleted pod are left"
+    assert not (podd.run_dir / "pods" / uid).exists()
+    assert not (podd.state_dir / "pods" / uid).exists()
+    assert podd.pod("respec") is None

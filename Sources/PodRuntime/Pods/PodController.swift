@@ -124,10 +124,16 @@ public actor PodController {
         var sentAt: Double?
     }
 
-    public init(pod: Pod, context: RuntimeContext, generation: Int) {
+    /// The controller of the spec this one replaces (PUT, apply, patch of the spec): it is
+    /// still stopping when this one is made, and the pod's run dir, cgroup and stored state
+    /// are shared with it until it is gone.
+    private var predecessor: PodController?
+
+    public init(pod: Pod, context: RuntimeContext, generation: Int, replacing predecessor: PodController? = nil) {
         let uid = pod.metadata.uid ?? ""
         self.uid = uid
         self.generation = generation
+        self.predecessor = predecessor
         self.pod = pod
         self.context = context
         // A hostNetwork pod has the host's UTS namespace, so the host's name, as with kubelet.
@@ -162,6 +168,10 @@ public actor PodController {
 
     /// Creates the sandbox (files, volumes, monitor) and starts the pod's first containers.
     public func admit() {
+        // Deleted while it waited for its turn (a replaced spec's, for the old one to stop):
+        // nothing of it is to run.
+        guard !gone else { return }
+        predecessor = nil
         let made = prepared ?? makeSandbox()
         prepared = nil
         let now = RuntimeClock.now()
@@ -855,7 +865,12 @@ public actor PodController {
         let (network, names, podKey) = (context.network, context.podNames, "\(pod.metadata.namespace)/\(pod.metadata.name)")
         // Shutting the monitor down waits for it (and for the cgroup to empty), and removing
         // the pod's files may take a while: neither holds a thread of the cooperative pool.
+        let predecessor = self.predecessor
+        self.predecessor = nil
         Task {
+            // A pod deleted before its new spec ran: the old spec's monitor still runs in the
+            // pod's cgroup and run dir, which go only once it has stopped.
+            await predecessor?.waitUntilGone()
             await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
                 DetachedThread.run {
                     // DEL while the pod's namespace is there (its pin keeps it past the monitor).

@@ -288,7 +288,7 @@ public actor PodRegistry {
             return commit("MODIFIED", taken)
         }
         // The spec changed: run the new spec in place of the old one.
-        let controller = makeController(pod)
+        let controller = makeController(pod, replacing: old)
         controllers[key] = controller
         pod = commit("MODIFIED", pod)
         let grace = oldPod.spec.terminationGracePeriodSeconds
@@ -429,9 +429,9 @@ public actor PodRegistry {
 
     private var generations = 0
 
-    private func makeController(_ pod: Pod) -> PodController {
+    private func makeController(_ pod: Pod, replacing old: PodController? = nil) -> PodController {
         generations += 1
-        return PodController(pod: pod, context: ctx, generation: generations)
+        return PodController(pod: pod, context: ctx, generation: generations, replacing: old)
     }
 
     func nextResourceVersion() -> String {
