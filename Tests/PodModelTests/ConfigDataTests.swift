@@ -221,4 +221,37 @@ import Testing
         #expect(actions.contains(.start("app")))
         #expect(machine.container("app")?.restartCount == 0)
     }
+
+    /// kubelet counts a restart only when a container is made again after one ended: starts
+    /// refused before any container existed (an image missing or not pulled, a config or
+    /// security profile error) leave restartCount as it was, however often they are retried.
+    @Test(arguments: [("ErrImageNeverPull", false), ("InvalidImageName", false), ("CreateContainerError", false),
+                      ("CreateContainerConfigError", false), ("ErrImagePull", true)])
+    func startsThatNeverMadeAContainerAreNoRestarts(reason: String, pull: Bool) {
+        let t0 = Timestamp(seconds: 1_000_000)
+        var machine = PodLifecycle(podName: "p", podRef: "p", containers: [.init(name: "app", role: .app)], policy: .always,
+                                   scope: .container, gracePeriod: 30, backoff: .init(initial: 1, max: 4, resetAfter: 600), now: t0)
+        var now = t0
+        var actions = machine.handle(.admit, at: now)
+        for _ in 0..<5 {
+            #expect(actions.contains(.start("app")))
+            actions = pull ? machine.handle(.imagePullFailed("app", image: "nope", message: "not found"), at: now)
+                : machine.handle(.startFailed("app", reason: reason, message: "refused", terminated: false), at: now)
+            #expect(machine.container("app")?.restartCount == 0)
+            now = now.adding(seconds: 5)
+            actions = machine.handle(.tick, at: now)
+        }
+        // The first run counts nothing; one that ends and is made again counts one.
+        actions = machine.handle(.started("app", containerID: "c1"), at: now)
+        #expect(machine.container("app")?.restartCount == 0)
+        actions = machine.handle(.exited("app", exitCode: 1, signal: 0, startedAt: now, finishedAt: now, oomKilled: false), at: now)
+        now = now.adding(seconds: 5)
+        actions = machine.handle(.tick, at: now)
+        #expect(actions.contains(.start("app")))
+        #expect(machine.container("app")?.restartCount == 1)
+        // A refusal after a run: the restart is not counted until a container is made.
+        actions = pull ? machine.handle(.imagePullFailed("app", image: "nope", message: "not found"), at: now)
+            : machine.handle(.startFailed("app", reason: reason, message: "refused", terminated: false), at: now)
+        #expect(machine.container("app")?.restartCount == 0)
+    }
 }

@@ -188,8 +188,9 @@ extension PodLifecycle {
                                 finishedAt: now, containerID: nil)
             actions += runEnded(i, t, expected: false)
         } else {
-            // A start refused before any container existed is no run: kubelet does not count it.
-            if reason == Self.configErrorReason { forgetStart(i) }
+            // A start refused before any container existed (its image, its config, its
+            // security profile) is no run: kubelet does not count it in restartCount.
+            forgetStart(i)
             let delay = containers[i].backoff.next(ranFor: 0)
             containers[i].state = .backoff(until: now.adding(seconds: Swift.max(delay, backoffSettings.initial)),
                                            reason: reason, message: message)

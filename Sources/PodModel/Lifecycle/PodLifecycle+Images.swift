@@ -12,6 +12,8 @@ extension PodLifecycle {
     mutating func imagePullFailed(_ i: Int, image: String, message: String) -> [Action] {
         guard case .starting = containers[i].state else { return [] }
         let name = containers[i].spec.name
+        // No container was made: not a run, and no restart (kubelet's restartCount stays).
+        forgetStart(i)
         containers[i].imagePullFailures += 1
         let delay = Swift.max(containers[i].backoff.next(ranFor: 0), backoffSettings.initial)
         let until = now.adding(seconds: delay)
