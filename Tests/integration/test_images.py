@@ -365,7 +365,10 @@ def test_pull_policies_waiting_reasons_and_events(imaged, base_layer):
     imaged.create(pod("never", [{"name": "app", "image": "registry.test:5000/team/app:2.0", "imagePullPolicy": "Never"}]))
     wait_for(lambda: waiting_reason(imaged, "never") == "ErrImageNeverPull", timeout=20, what="ErrImageNeverPull")
     msg = statuses(imaged.pod("never"))["app"]["state"]["waiting"]["message"]
-    assert msg == 'Container image "registry.test:5000/team/app:2.0" is not present with pull policy of Never'
+    # kubelet's words, then what to do about it (DESIGN: how to pull, load or import it).
+    assert msg == ('Container image "registry.test:5000/team/app:2.0" is not present with pull policy of Never: '
+                   'pull it (podctl image pull registry.test:5000/team/app:2.0) or load it from a docker or OCI '
+                   'archive (podctl image load -i ARCHIVE)')
     # A reference that does not parse: accepted, then InvalidImageName.
     r = imaged.create(pod("invalid", [{"name": "app", "image": "Not A Valid/ref::x"}]))
     assert r.status == 201
@@ -383,6 +386,7 @@ def test_failed_pull_backs_off_and_recovers(imaged, base_layer):
     wait_for(lambda: waiting_reason(imaged, "flaky") == "ErrImagePull", timeout=20, what="ErrImagePull")
     s = statuses(imaged.pod("flaky"))["app"]["state"]["waiting"]
     assert "connection refused" in s["message"]
+    assert s["message"].endswith("; load it from a docker or OCI archive (podctl image load -i ARCHIVE)"), s["message"]
     wait_for(lambda: waiting_reason(imaged, "flaky") == "ImagePullBackOff", timeout=30, what="ImagePullBackOff")
     assert ("BackOff", 'Back-off pulling image "registry.test:5000/team/late:1"') in events(imaged, "flaky")
     assert ("Failed", "Error: ErrImagePull") in events(imaged, "flaky")

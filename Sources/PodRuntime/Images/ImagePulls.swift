@@ -69,7 +69,7 @@ public actor ImagePulls {
     private static func fetch(_ name: ImageName, credentials: [RegistryCredentials], store: ImageStore, fetcher: (any ImageFetching)?,
                               progress: ProgressFanout) async -> Result<Outcome, Failure> {
         guard let fetcher else {
-            return .failure(Failure(message: "pulling images from registries is not available in this podd (no registry client); load the image with: podctl image load -i ARCHIVE"))
+            return .failure(Failure(message: "pulling images from registries is not available in this podd (no registry client)"))
         }
         let started = RuntimeClock.monotonic()
         let staging: ImageStaging

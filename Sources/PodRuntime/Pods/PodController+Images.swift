@@ -24,6 +24,23 @@ extension PodController {
         var tasks: [String: Task<Void, Never>] = [:]
     }
 
+    /// ErrImageNeverPull, with kubelet's message and what to do about it.
+    static func neverPulled(_ name: String, image: String) -> PodLifecycle.Event {
+        .startFailed(name, reason: "ErrImageNeverPull",
+                     message: "Container image \"\(image)\" is not present with pull policy of Never: " + howToGet(image, pull: true),
+                     terminated: false)
+    }
+
+    /// How to put `image` in podd's store by hand (DESIGN: the message of a missing image
+    /// says how to pull, load or import it). A local name (`localhost/...`) is never pulled;
+    /// `pull` offers a pull for the others, where one has not just failed.
+    static func howToGet(_ image: String, pull: Bool) -> String {
+        let local = ImageName.parsed(image)?.isLocal ?? false
+        let load = "load it from a docker or OCI archive (podctl image load -i ARCHIVE)"
+            + (local ? ", or import a root file system as it (podctl image import \(image) ROOTFS.tar)" : "")
+        return pull && !local ? "pull it (podctl image pull \(image)) or " + load : load
+    }
+
     func imageReadiness(_ name: String, _ def: ContainerDefinition) -> ImageReadiness {
         let text = def.image
         guard let imageName = ImageName.parsed(text) else {
@@ -44,11 +61,7 @@ extension PodController {
             record(type: "Normal", reason: "Pulled", message: "Container image \"\(text)\" already present on machine", container: name)
             return .ready
         }
-        if policy == .never {
-            return .refused(.startFailed(name, reason: "ErrImageNeverPull",
-                                         message: "Container image \"\(text)\" is not present with pull policy of Never",
-                                         terminated: false))
-        }
+        if policy == .never { return .refused(Self.neverPulled(name, image: text)) }
         if let problem = secrets.problem {
             record(type: "Normal", reason: "Pulling", message: "Pulling image \"\(text)\"", container: name)
             return .refused(.imagePullFailed(name, image: text, message: problem))
@@ -100,7 +113,8 @@ extension PodController {
                    container: name)
             apply(lifecycle.handle(.imagePulled(name), at: RuntimeClock.now()))
         case let .failure(failure):
-            apply(lifecycle.handle(.imagePullFailed(name, image: image, message: failure.message), at: RuntimeClock.now()))
+            let message = failure.message + "; " + Self.howToGet(image, pull: false)
+            apply(lifecycle.handle(.imagePullFailed(name, image: image, message: message), at: RuntimeClock.now()))
         }
     }
 

@@ -579,9 +579,7 @@ public actor PodController {
             let event: PodLifecycle.Event
             switch error {
             case let .imageMissing(image):
-                event = .startFailed(name, reason: "ErrImageNeverPull",
-                                     message: "Container image \"\(image)\" is not present with pull policy of Never",
-                                     terminated: false)
+                event = Self.neverPulled(name, image: image)
             case .noCommand:
                 event = .startFailed(name, reason: "CreateContainerError", message: "container \(name): no command specified",
                                      terminated: true)
