@@ -82,7 +82,7 @@ extension PodAPIHandler {
     /// The table builder for a request that asked for a Table; nil otherwise.
     static func tableBuilder(_ r: APIRequest, form: ResponseForm, kind: TableKind) throws(StatusError) -> TableBuilder? {
         guard case let .table(apiVersion) = form else { return nil }
-        return TableBuilder(kind: kind, apiVersion: apiVersion, include: try TableObjectPolicy(r), now: Self.nowSeconds())
+        return TableBuilder(kind: kind, apiVersion: apiVersion, include: try TableObjectPolicy(r), clock: Self.nowSeconds)
     }
 
     static func nowSeconds() -> Double {

@@ -1,4 +1,5 @@
 import PodModel
+import Synchronization
 import Testing
 
 @testable import PodAPI
@@ -27,13 +28,35 @@ import Testing
                                               {"name": "b", "ready": false, "restartCount": 2, "state": {"waiting": {"reason": "CrashLoopBackOff"}}}]}}
             """.utf8))
         let now = 1_767_225_600.0 + 90  // 90 s after creation
-        let builder = TableBuilder(kind: .pods(node: "box"), apiVersion: "meta.k8s.io/v1", include: .metadata, now: now)
+        let builder = TableBuilder(kind: .pods(node: "box"), apiVersion: "meta.k8s.io/v1", include: .metadata, clock: { now })
         let table = builder.table([pod], resourceVersion: "5")
         let row = try #require(table["rows"]?[0])
         #expect(row["cells"] == ["web", "1/2", "CrashLoopBackOff", "2", "90s", "<none>", "box", "<none>", "<none>"])
         #expect(row["object"]?["kind"] == "PartialObjectMetadata")
         #expect(table["columnDefinitions"]?.arrayValue?.count == 9)
         #expect(builder.table([pod], resourceVersion: nil, withColumns: false)["columnDefinitions"] == nil)
+    }
+
+    /// A watch builds a table per event from one builder: each must take the time it is built,
+    /// not the time the watch opened (kubectl showed later rows' ages as `<invalid>`).
+    @Test func eachTableTakesTheTimeItIsBuilt() throws {
+        let created = 1_767_225_600.0  // 2026-01-01T00:00:00Z
+        let pod = try JSONValue.parse(Array("""
+            {"metadata": {"name": "web", "namespace": "default", "creationTimestamp": "2026-01-01T00:00:00Z"},
+             "spec": {"containers": [{"name": "a"}]}, "status": {"phase": "Running"}}
+            """.utf8))
+        let clock = Mutex(created + 5)
+        let builder = TableBuilder(kind: .pods(node: "box"), apiVersion: "meta.k8s.io/v1", include: .none,
+                                   clock: { clock.withLock { $0 } })
+        #expect(builder.table([pod], resourceVersion: nil)["rows"]?[0]?["cells"]?[4] == "5s")
+        clock.withLock { $0 = created + 125 }
+        #expect(builder.table([pod], resourceVersion: nil, withColumns: false)["rows"]?[0]?["cells"]?[4] == "2m5s")
+        let event = try JSONValue.parse(Array("""
+            {"metadata": {"name": "web.1"}, "type": "Normal", "reason": "Started", "involvedObject": {"kind": "Pod", "name": "web"},
+             "firstTimestamp": "2026-01-01T00:00:00Z", "lastTimestamp": "2026-01-01T00:01:00Z", "count": 2}
+            """.utf8))
+        let events = TableBuilder(kind: .events, apiVersion: "meta.k8s.io/v1", include: .none, clock: { clock.withLock { $0 } })
+        #expect(events.table([event], resourceVersion: nil)["rows"]?[0]?["cells"]?[0] == "65s")
     }
 
     @Test func unknownFieldsAreFoundAndDropped() throws {

@@ -1,7 +1,11 @@
 """Server-side printing, OpenAPI documents, fieldValidation and dryRun through raw HTTP."""
 import json
+import re
+import threading
+import time
 
 from harness import pod_manifest
+from test_watch import watch_lines
 
 NS = "/api/v1/namespaces/default/pods"
 TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io"
@@ -35,6 +39,56 @@ def test_pod_and_event_tables(podd):
     assert any(r["cells"][2] == "Started" and r["cells"][3] == "pod/web" for r in events["rows"])
     metadata = podd.request("GET", NS, headers={"Accept": "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io"}).json()
     assert metadata["kind"] == "PartialObjectMetadataList" and metadata["items"][0]["metadata"]["name"] == "web"
+
+
+def seconds_of(age):
+    """A short age as the printers write it ("5s", "2m5s") in seconds; None otherwise
+    ("<invalid>", "<unknown>")."""
+    m = re.fullmatch(r"(?:(\d+)m)?(?:(\d+)s)?", age)
+    return None if not age or not m else int(m.group(1) or 0) * 60 + int(m.group(2) or 0)
+
+
+def test_table_watch_rows_take_the_time_of_each_event(podd):
+    """`kubectl get pods -w` and `get events -w`: a row sent seconds after the watch opened
+    carries the ages of the moment it is sent, as the API server prints it (a time fixed
+    when the watch opened showed `<invalid>` for what happened later)."""
+    podd.create(pod_manifest("early", [("app", "sleep 3600")], terminationGracePeriodSeconds=0))
+    podd.wait_running("early")
+    events_version = podd.get("/api/v1/namespaces/default/events").json()["metadata"]["resourceVersion"]
+    table = {"Accept": KUBECTL_ACCEPT}
+    seen_events = []
+
+    def watch_events():
+        seen_events.extend(watch_lines(
+            podd, f"/api/v1/namespaces/default/events?watch=true&resourceVersion={events_version}",
+            until=lambda ev: any(r["cells"][3] == "pod/late" for e in ev for r in e["object"].get("rows", [])),
+            headers=table))
+
+    def later():
+        time.sleep(3)
+        podd.request("PATCH", f"{NS}/early", {"metadata": {"labels": {"seen": "later"}}},
+                     {"Content-Type": "application/merge-patch+json"})
+        podd.create(pod_manifest("late", [("app", "sleep 3600")], terminationGracePeriodSeconds=0))
+
+    threads = [threading.Thread(target=watch_events), threading.Thread(target=later)]
+    for t in threads:
+        t.start()
+    events = watch_lines(podd, f"{NS}?watch=true", headers=table,
+                         until=lambda ev: any(r["cells"][0] == "late" for e in ev for r in e["object"]["rows"]))
+    for t in threads:
+        t.join(30)
+    rows = [(e["type"], r) for e in events for r in e["object"]["rows"]]
+    first_early = next(r for t, r in rows if r["cells"][0] == "early")
+    patched = next(r for t, r in rows if r["object"]["metadata"].get("labels", {}).get("seen") == "later")
+    late = next(r for t, r in rows if r["cells"][0] == "late")
+    # AGE is the fifth cell: the patched row is seconds older than the first; the new pod's is
+    # its own few seconds, not negative.
+    assert seconds_of(patched["cells"][4]) >= seconds_of(first_early["cells"][4]) + 2, (first_early, patched)
+    assert seconds_of(late["cells"][4]) is not None and seconds_of(late["cells"][4]) <= 2, late
+    late_events = [r for e in seen_events for r in e["object"].get("rows", []) if r["cells"][3] == "pod/late"]
+    assert late_events, seen_events
+    for row in late_events:  # LAST SEEN
+        assert seconds_of(row["cells"][0]) is not None and seconds_of(row["cells"][0]) <= 2, row
 
 
 def test_field_validation_and_dry_run(podd):
