@@ -262,3 +262,20 @@ private func parsed(_ arguments: [String]) throws -> ParsableCommand {
         #expect(Podctl.verbs == subcommands + ["help"])
     }
 }
+
+/// A client-side error is printed with one `error: ` (PodctlError adds it; the message must not).
+@Suite struct ClientErrorLineTests {
+    @Test func topOfAnotherResourceSaysErrorOnce() throws {
+        let command = try #require(try parsed(["top", "node", "--socket", "/nonexistent/podd.sock"]) as? Podctl.Top)
+        do {
+            try command.run()
+            Issue.record("podctl top node ran")
+        } catch let error as PodctlError {
+            #expect(error.line == #"error: podctl top supports pods only (podctl top pod [NAME]), not "node""#)
+        }
+    }
+
+    @Test func aMessageIsPrefixedOnce() {
+        #expect(PodctlError("metrics not available yet").line == "error: metrics not available yet")
+    }
+}

@@ -119,6 +119,15 @@ def test_metrics_api_is_discovered_and_serves_pod_metrics(podd):
     assert podd.get("/apis/metrics.k8s.io/v1beta1/namespaces/default/pods/nope").status == 404
 
 
+def test_podctl_top_errors_say_error_once(podd):
+    r = podd.podctl("top", "pod", "nope", check=False)
+    assert r.returncode == 1 and r.stderr == "error: metrics not available yet for pod default/nope\n", r.stderr
+    r = podd.podctl("top", "pod", check=False)
+    assert r.returncode == 1 and r.stderr == "error: metrics not available yet\n", r.stderr
+    r = podd.podctl("top", "node", check=False)
+    assert r.returncode == 1 and r.stderr.startswith("error: podctl top supports pods only") and "error: error" not in r.stderr
+
+
 def test_kubectl_and_podctl_top_move_with_the_load(podd, kubectl):
     start_throttle(podd)
     time.sleep(1.2)

@@ -41,7 +41,7 @@ extension Podctl {
 
         public func run() throws {
             guard ["pod", "pods", "po"].contains(resource) else {
-                throw PodctlError("error: podctl top supports pods only (podctl top pod [NAME]), not \"\(resource)\"")
+                throw PodctlError("podctl top supports pods only (podctl top pod [NAME]), not \"\(resource)\"")
             }
             let client = connection.client
             let namespace = allNamespaces ? nil : namespaceOptions.namespaceOrDefault
@@ -49,12 +49,12 @@ extension Podctl {
             let items: [JSONValue]
             if let name {
                 guard let item = try client.getIfPresent(base + "/" + name) else {
-                    throw PodctlError("error: metrics not available yet for pod \(namespace ?? "default")/\(name)")
+                    throw PodctlError("metrics not available yet for pod \(namespace ?? "default")/\(name)")
                 }
                 items = [item]
             } else {
                 items = try client.json("GET", base)["items"].array
-                if items.isEmpty { throw PodctlError("error: metrics not available yet") }
+                if items.isEmpty { throw PodctlError("metrics not available yet") }
             }
             Output.write(Self.table(items, containers: containers, withNamespace: allNamespaces, headers: !noHeaders))
         }
