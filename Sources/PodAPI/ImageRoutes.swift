@@ -5,7 +5,9 @@ import PodRuntime
 
 /// podd's image extension, `/apis/podd.io/v1/images`:
 ///
-/// - `GET images`: the images (ImageList; each item as `image inspect` shows it);
+/// - `GET images`: the images (ImageList; each item as `image inspect` shows it), or a
+///   Table of them (`Accept: application/json;as=Table;v=v1;g=meta.k8s.io`, TableKind.images)
+///   or their metadata, as every resource;
 /// - `POST images?name=NAME&tag=TAG`: import a rootfs tarball (the body, plain, gzip or zstd)
 ///   as the one-layer image `localhost/NAME:TAG`;
 /// - `POST images/load`: load every image of the body (docker-archive or oci-archive, plain
@@ -29,6 +31,12 @@ struct ImageRoutes {
     func respondToList(_ r: APIRequest) async throws(StatusError) -> APIResponse {
         if r.method == .GET {
             let items = images.list().sorted { $0.storedAt > $1.storedAt }.map(\.json)
+            // A Table or the metadata when the client asks for one (kubectl), as every resource.
+            let form = try ResponseForm(r)
+            guard form == .object else {
+                return PodAPIHandler.list(items, kind: "ImageList", apiVersion: "podd.io/v1", resourceVersion: "", form: form,
+                                          table: try PodAPIHandler.tableBuilder(r, form: form, kind: .images))
+            }
             return PodAPIHandler.json(200, .object(JSONObject([("apiVersion", "podd.io/v1"), ("kind", "ImageList"), ("items", .array(items))])))
         }
         let path = try uploaded(r, what: "a rootfs tar archive (plain or gzip)")
@@ -66,7 +74,7 @@ struct ImageRoutes {
             }
             throw .notFound(text, kind: "images")
         }
-        if r.method == .GET { return PodAPIHandler.json(200, image.json) }
+        if r.method == .GET { return try PodAPIHandler.single(r, image.json, kind: .images, resourceVersion: "") }
         let users = await podsUsing()[image.id] ?? []
         let force = r.queryBool("force")
         if !users.isEmpty, !force {

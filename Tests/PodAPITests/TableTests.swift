@@ -59,6 +59,35 @@ import Testing
         #expect(events.table([event], resourceVersion: nil)["rows"]?[0]?["cells"]?[0] == "65s")
     }
 
+    @Test func anImageRowIsPodmansFigures() throws {
+        let image = try JSONValue.parse(Array("""
+            {"metadata": {"name": "localhost/busybox:latest"}, "Id": "sha256:0123456789abcdef0123",
+             "RepoTags": ["localhost/busybox:latest", "localhost/mytag:1"], "Digest": "sha256:feed",
+             "Created": "2026-01-01T00:00:00Z", "Size": 4271000}
+            """.utf8))
+        let builder = TableBuilder(kind: .images, apiVersion: "meta.k8s.io/v1", include: .none, clock: { 1_767_225_600 + 3 * 86400 })
+        let table = builder.table([image], resourceVersion: "")
+        #expect(table["rows"]?[0]?["cells"] == ["localhost/busybox:latest", "0123456789ab", "4.27 MB", "3d", "sha256:feed",
+                                                "localhost/busybox:latest,localhost/mytag:1"])
+        #expect(table["columnDefinitions"]?.arrayValue?.filter { $0["priority"] == 0 }.count == 4)
+        let untagged = try JSONValue.parse(Array(#"{"metadata": {"name": "0123"}, "Id": "sha256:0123", "RepoTags": []}"#.utf8))
+        #expect(builder.table([untagged], resourceVersion: "")["rows"]?[0]?["cells"]?[5] == "<none>")
+    }
+
+    @Test func aPodMetricsRowIsWhatKubectlTopPrints() throws {
+        let metrics = try JSONValue.parse(Array("""
+            {"metadata": {"name": "web", "namespace": "default"}, "window": "1.002s",
+             "containers": [{"name": "a", "usage": {"cpu": "5000000n", "memory": "10240Ki"}},
+                            {"name": "b", "usage": {"cpu": "250000000n", "memory": "3072Ki"}}]}
+            """.utf8))
+        let builder = TableBuilder(kind: .podMetrics, apiVersion: "meta.k8s.io/v1", include: .metadata, clock: { 0 })
+        let row = try #require(builder.table([metrics], resourceVersion: "")["rows"]?[0])
+        #expect(row["cells"] == ["web", "255m", "13Mi", "1.002s"])
+        #expect(row["object"]?["metadata"]?["name"] == "web")
+        let top = PodMetricsRow(metrics)
+        #expect(top.containers.map(\.cpu) == ["5m", "250m"] && top.containers.map(\.memory) == ["10Mi", "3Mi"])
+    }
+
     @Test func unknownFieldsAreFoundAndDropped() throws {
         let steps = try #require(FieldValidation.steps("spec.containers[0].colour"))
         #expect(steps.count == 4)

@@ -41,6 +41,33 @@ def test_pod_and_event_tables(podd):
     assert metadata["kind"] == "PartialObjectMetadataList" and metadata["items"][0]["metadata"]["name"] == "web"
 
 
+def test_images_answer_tables_as_every_resource(podd):
+    """`/apis/podd.io/v1/images` honours the Accept negotiation of the other resources: a
+    Table (one row per image), PartialObjectMetadata, 406 for forms podd does not serve."""
+    images = "/apis/podd.io/v1/images"
+    image = podd.get(images + "/localhost/busybox:latest").json()
+    table = podd.request("GET", images, headers={"Accept": KUBECTL_ACCEPT}).json()
+    assert table["kind"] == "Table" and table["apiVersion"] == "meta.k8s.io/v1", table
+    columns = [(c["name"], c["priority"]) for c in table["columnDefinitions"]]
+    assert columns == [("Name", 0), ("Image ID", 0), ("Size", 0), ("Created", 0), ("Digest", 1), ("Names", 1)]
+    [row] = table["rows"]
+    name, short_id, size, created, digest, names = row["cells"]
+    assert name == "localhost/busybox:latest" and names == "localhost/busybox:latest"
+    assert short_id == image["Id"].split(":")[1][:12] and digest == image["Digest"]
+    assert re.fullmatch(r"[0-9.]+ [kMG]?B", size), size
+    assert seconds_of(created) is not None or re.fullmatch(r"\d+[mhdy]\w*", created), created
+    assert row["object"]["kind"] == "PartialObjectMetadata" and row["object"]["metadata"]["name"] == name
+    one = podd.request("GET", images + "/busybox", headers={"Accept": "application/json;as=Table;v=v1beta1;g=meta.k8s.io"}).json()
+    assert one["kind"] == "Table" and one["apiVersion"] == "meta.k8s.io/v1beta1" and len(one["rows"]) == 1
+    metadata = podd.request("GET", images, headers={"Accept": "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io"}).json()
+    assert metadata["kind"] == "PartialObjectMetadataList" and metadata["items"][0]["metadata"]["name"] == name
+    assert podd.request("GET", images, headers={"Accept": "application/json;as=Table;v=v2;g=meta.k8s.io"}).status == 406
+    assert podd.request("GET", images + "/busybox", headers={"Accept": "application/yaml"}).status == 406
+    # Without an Accept (podctl, curl): the ImageList and the Image, as before.
+    assert podd.get(images).json()["kind"] == "ImageList"
+    assert podd.get(images + "/busybox").json()["kind"] == "Image"
+
+
 def seconds_of(age):
     """A short age as the printers write it ("5s", "2m5s") in seconds; None otherwise
     ("<invalid>", "<unknown>")."""

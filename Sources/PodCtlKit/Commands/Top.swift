@@ -66,28 +66,15 @@ extension Podctl {
                 table.row((withNamespace ? ["NAMESPACE"] : []) + (containers ? ["POD", "NAME"] : ["NAME"]) + ["CPU(cores)", "MEMORY(bytes)"])
             }
             for item in items {
-                let prefix = withNamespace ? [item["metadata"]["namespace"].string] : []
-                let podName = item["metadata"]["name"].string
-                var cpu: Int64 = 0
-                var memory: Int64 = 0
-                for c in item["containers"].array {
-                    let cores = Self.milli(c["usage"]["cpu"].string)
-                    let bytes = Self.bytes(c["usage"]["memory"].string)
-                    cpu += cores
-                    memory += bytes
-                    if containers { table.row(prefix + [podName, c["name"].string, "\(cores)m", "\(bytes >> 20)Mi"]) }
+                let row = PodMetricsRow(item)
+                let prefix = withNamespace ? [row.namespace] : []
+                if containers {
+                    for c in row.containers { table.row(prefix + [row.name, c.name, c.cpu, c.memory]) }
+                } else {
+                    table.row(prefix + [row.name, row.cpu, row.memory])
                 }
-                if !containers { table.row(prefix + [podName, "\(cpu)m", "\(memory >> 20)Mi"]) }
             }
             return table.flush()
-        }
-
-        static func milli(_ text: String) -> Int64 {
-            (try? Quantity(parsing: text))?.milliValue ?? 0
-        }
-
-        static func bytes(_ text: String) -> Int64 {
-            (try? Quantity(parsing: text))?.value ?? 0
         }
     }
 }
