@@ -107,6 +107,13 @@ import Testing
         let v3 = try JSONValue.parse(try #require(OpenAPIDocuments.v3ByGroupVersion["api/v1"]).bytes)
         let patch = try #require(v3["paths"]?["/api/v1/namespaces/{namespace}/pods/{name}"]?["patch"])
         #expect(patch["parameters"]?.arrayValue?.contains { $0["name"] == "fieldValidation" && $0["in"] == "query" } == true)
+        // /openapi/v3 describes every group-version /api and /apis list, each with its paths.
+        let discovery = try JSONValue.parse(OpenAPIDocuments.v3Discovery)
+        #expect(discovery["paths"]?.objectValue?.keys.sorted() == ["api/v1", "apis/authentication.k8s.io/v1", "apis/authorization.k8s.io/v1",
+                                                                  "apis/metrics.k8s.io/v1beta1", "apis/podd.io/v1"])
+        let metrics = try JSONValue.parse(try #require(OpenAPIDocuments.v3ByGroupVersion["apis/metrics.k8s.io/v1beta1"]).bytes)
+        #expect(metrics["paths"]?["/apis/metrics.k8s.io/v1beta1/namespaces/{namespace}/pods"]?["get"] != nil)
+        #expect(metrics["paths"]?.objectValue?.keys.allSatisfy { $0.hasPrefix("/apis/metrics.k8s.io/v1beta1") } == true)
         let v2 = try JSONValue.parse(try #require(OpenAPIDocuments.v2).bytes)
         #expect(v2["definitions"]?["Pod"] != nil && v2["swagger"] == "2.0")
     }

@@ -173,3 +173,22 @@ def test_openapi_documents_come_from_docs_openapi_yaml(podd):
     proto = podd.request("GET", "/openapi/v2", headers={"Accept": "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"})
     assert proto.status == 406
     assert podd.get("/openapi/v3/apis/nope/v1").status == 404
+
+
+def test_openapi_v3_describes_every_group_version_served(podd):
+    """/openapi/v3 lists a document for every group-version /api and /apis name (kubectl
+    explain and validation look there), each holding that group-version's paths."""
+    served = {f"api/{v}" for v in podd.get("/api").json()["versions"]}
+    served |= {f"apis/{v['groupVersion']}" for g in podd.get("/apis").json()["groups"] for v in g["versions"]}
+    assert {"apis/metrics.k8s.io/v1beta1", "apis/authorization.k8s.io/v1", "apis/authentication.k8s.io/v1"} <= served
+    listed = podd.get("/openapi/v3").json()["paths"]
+    assert set(listed) == served, listed
+    for key, entry in listed.items():
+        r = podd.get(entry["serverRelativeURL"])
+        assert r.status == 200, (key, r.status)
+        paths = r.json()["paths"]
+        assert paths and all(p == "/" + key or p.startswith(f"/{key}/") for p in paths), (key, list(paths))
+    metrics = podd.get("/openapi/v3/apis/metrics.k8s.io/v1beta1").json()
+    assert "get" in metrics["paths"]["/apis/metrics.k8s.io/v1beta1/namespaces/{namespace}/pods"]
+    reviews = podd.get("/openapi/v3/apis/authorization.k8s.io/v1").json()["paths"]
+    assert "post" in reviews["/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"]
