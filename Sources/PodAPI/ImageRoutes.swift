@@ -17,9 +17,11 @@ import PodRuntime
 /// - `POST images/tag?source=SRC&target=DST`;
 /// - `POST images/prune[?all=true]`: remove images no pod uses (without `all`, only those
 ///   without a name), with their unshared layers and blobs;
-/// - `GET images/REF` (a name or an ID): inspect; `DELETE images/REF[?force=true]`: untag
-///   (the image goes with its last name), refused (409, naming the pod) while a pod uses
-///   it, unless forced, which untags it anyway (the image stays until no pod uses it).
+/// - `GET images/REF` (a name or an ID): inspect; `DELETE images/REF[?force=true]`: untag.
+///   A name of several just goes (as `docker rmi` and `podman rmi`); the last name goes
+///   with the image, and removing it (or the image by ID) is refused (409, naming the pod)
+///   while a pod uses the image, unless forced, which untags it anyway (the image stays
+///   until no pod uses it).
 ///
 /// Every upload is spooled to disk first (UploadSpool, `images.maxUploadBytes`).
 struct ImageRoutes {
@@ -77,32 +79,44 @@ struct ImageRoutes {
         if r.method == .GET { return try PodAPIHandler.single(r, image.json, kind: .images, resourceVersion: "") }
         let users = await podsUsing()[image.id] ?? []
         let force = r.queryBool("force")
-        if !users.isEmpty, !force {
-            throw StatusError(code: 409, reason: "Conflict",
-                              message: "image \(text) is in use by pod \(users.joined(separator: ", ")); delete the pod first, or untag the image anyway with --force",
-                              name: text, kind: "images")
-        }
+        let inUse = StatusError(code: 409, reason: "Conflict",
+                                message: "image \(text) is in use by pod \(users.joined(separator: ", ")); delete the pod first, or untag the image anyway with --force",
+                                name: text, kind: "images")
         var untagged: [String] = []
         var deleted = false
+        var refused = false
         do throws(ImageStoreError) {
             let name = (try? ImageName(parsing: text)).map { n in
                 ImageStore.localName(n).flatMap { local in image.names.contains(local) ? local : nil } ?? n
             }
             if let name, image.names.contains(name) {
-                untagged.append(name.description)
-                deleted = try images.untag(name, keepImage: !users.isEmpty)
+                // One of an image's names just goes, as docker and podman rmi untag, whoever
+                // uses the image; its last name goes with the image, unless a pod uses it:
+                // then refused, or (force) untagged and the image kept. The store decides
+                // which it is under its lock.
+                let lastName: ImageStore.LastName = users.isEmpty ? .removeImage : (force ? .keepImage : .refuse)
+                switch try images.untag(name, lastName: lastName) {
+                case .name: untagged.append(name.description)
+                case .nameAndImage:
+                    untagged.append(name.description)
+                    deleted = true
+                case .refusedLastName: refused = true
+                }
             } else if users.isEmpty {
                 // An ID: the image and all its names.
                 untagged = image.names.map(\.description)
                 try images.remove(image.id)
                 deleted = true
+            } else if !force {
+                refused = true
             } else {
                 untagged = image.names.map(\.description)
-                for name in image.names { try images.untag(name, keepImage: true) }
+                for name in image.names { try images.untag(name, lastName: .keepImage) }
             }
         } catch {
             throw StatusError(error.runtimeError)
         }
+        if refused { throw inUse }
         return PodAPIHandler.json(200, .object(JSONObject([("kind", "Status"), ("apiVersion", "v1"), ("status", "Success"),
                                                            ("details", .object(JSONObject([("name", .string(text)), ("kind", "images")]))),
                                                            ("untagged", .array(untagged.map { .string($0) })),
