@@ -82,7 +82,7 @@ extension PodAPIHandler {
     /// The table builder for a request that asked for a Table; nil otherwise.
     static func tableBuilder(_ r: APIRequest, form: ResponseForm, kind: TableKind) throws(StatusError) -> TableBuilder? {
         guard case let .table(apiVersion) = form else { return nil }
-        return TableBuilder(kind: kind, apiVersion: apiVersion, include: try TableObjectPolicy(r), now: Self.nowSeconds())
+        return TableBuilder(kind: kind, apiVersion: apiVersion, include: try TableObjectPolicy(r), clock: Self.nowSeconds)
     }
 
     static func nowSeconds() -> Double {
@@ -90,9 +90,10 @@ extension PodAPIHandler {
         return Double(now.seconds) + Double(now.nanoseconds) / 1e9
     }
 
-    /// A list answer: `KindList` with its resourceVersion, a Table, or a
+    /// A list answer: `KindList` (of `apiVersion`) with its resourceVersion, a Table, or a
     /// PartialObjectMetadataList.
-    static func list(_ items: [JSONValue], kind: String, resourceVersion: String, form: ResponseForm, table: TableBuilder?) -> APIResponse {
+    static func list(_ items: [JSONValue], kind: String, apiVersion: String = "v1", resourceVersion: String,
+                     form: ResponseForm, table: TableBuilder?) -> APIResponse {
         if let table { return json(200, table.table(items, resourceVersion: resourceVersion)) }
         let metadata = JSONValue.object(JSONObject([("resourceVersion", .string(resourceVersion))]))
         if case let .metadata(apiVersion) = form {
@@ -106,7 +107,7 @@ extension PodAPIHandler {
             ])))
         }
         return json(200, .object(JSONObject([
-            ("kind", .string(kind)), ("apiVersion", "v1"), ("metadata", metadata), ("items", .array(items)),
+            ("kind", .string(kind)), ("apiVersion", .string(apiVersion)), ("metadata", metadata), ("items", .array(items)),
         ])))
     }
 }

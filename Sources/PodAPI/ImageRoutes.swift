@@ -5,7 +5,9 @@ import PodRuntime
 
 /// podd's image extension, `/apis/podd.io/v1/images`:
 ///
-/// - `GET images`: the images (ImageList; each item as `image inspect` shows it);
+/// - `GET images`: the images (ImageList; each item as `image inspect` shows it), or a
+///   Table of them (`Accept: application/json;as=Table;v=v1;g=meta.k8s.io`, TableKind.images)
+///   or their metadata, as every resource;
 /// - `POST images?name=NAME&tag=TAG`: import a rootfs tarball (the body, plain, gzip or zstd)
 ///   as the one-layer image `localhost/NAME:TAG`;
 /// - `POST images/load`: load every image of the body (docker-archive or oci-archive, plain
@@ -15,9 +17,11 @@ import PodRuntime
 /// - `POST images/tag?source=SRC&target=DST`;
 /// - `POST images/prune[?all=true]`: remove images no pod uses (without `all`, only those
 ///   without a name), with their unshared layers and blobs;
-/// - `GET images/REF` (a name or an ID): inspect; `DELETE images/REF[?force=true]`: untag
-///   (the image goes with its last name), refused (409, naming the pod) while a pod uses
-///   it, unless forced, which untags it anyway (the image stays until no pod uses it).
+/// - `GET images/REF` (a name or an ID): inspect; `DELETE images/REF[?force=true]`: untag.
+///   A name of several just goes (as `docker rmi` and `podman rmi`); the last name goes
+///   with the image, and removing it (or the image by ID) is refused (409, naming the pod)
+///   while a pod uses the image, unless forced, which untags it anyway (the image stays
+///   until no pod uses it).
 ///
 /// Every upload is spooled to disk first (UploadSpool, `images.maxUploadBytes`).
 struct ImageRoutes {
@@ -29,6 +33,12 @@ struct ImageRoutes {
     func respondToList(_ r: APIRequest) async throws(StatusError) -> APIResponse {
         if r.method == .GET {
             let items = images.list().sorted { $0.storedAt > $1.storedAt }.map(\.json)
+            // A Table or the metadata when the client asks for one (kubectl), as every resource.
+            let form = try ResponseForm(r)
+            guard form == .object else {
+                return PodAPIHandler.list(items, kind: "ImageList", apiVersion: "podd.io/v1", resourceVersion: "", form: form,
+                                          table: try PodAPIHandler.tableBuilder(r, form: form, kind: .images))
+            }
             return PodAPIHandler.json(200, .object(JSONObject([("apiVersion", "podd.io/v1"), ("kind", "ImageList"), ("items", .array(items))])))
         }
         let path = try uploaded(r, what: "a rootfs tar archive (plain or gzip)")
@@ -66,35 +76,47 @@ struct ImageRoutes {
             }
             throw .notFound(text, kind: "images")
         }
-        if r.method == .GET { return PodAPIHandler.json(200, image.json) }
+        if r.method == .GET { return try PodAPIHandler.single(r, image.json, kind: .images, resourceVersion: "") }
         let users = await podsUsing()[image.id] ?? []
         let force = r.queryBool("force")
-        if !users.isEmpty, !force {
-            throw StatusError(code: 409, reason: "Conflict",
-                              message: "image \(text) is in use by pod \(users.joined(separator: ", ")); delete the pod first, or untag the image anyway with --force",
-                              name: text, kind: "images")
-        }
+        let inUse = StatusError(code: 409, reason: "Conflict",
+                                message: "image \(text) is in use by pod \(users.joined(separator: ", ")); delete the pod first, or untag the image anyway with --force",
+                                name: text, kind: "images")
         var untagged: [String] = []
         var deleted = false
+        var refused = false
         do throws(ImageStoreError) {
             let name = (try? ImageName(parsing: text)).map { n in
                 ImageStore.localName(n).flatMap { local in image.names.contains(local) ? local : nil } ?? n
             }
             if let name, image.names.contains(name) {
-                untagged.append(name.description)
-                deleted = try images.untag(name, keepImage: !users.isEmpty)
+                // One of an image's names just goes, as docker and podman rmi untag, whoever
+                // uses the image; its last name goes with the image, unless a pod uses it:
+                // then refused, or (force) untagged and the image kept. The store decides
+                // which it is under its lock.
+                let lastName: ImageStore.LastName = users.isEmpty ? .removeImage : (force ? .keepImage : .refuse)
+                switch try images.untag(name, lastName: lastName) {
+                case .name: untagged.append(name.description)
+                case .nameAndImage:
+                    untagged.append(name.description)
+                    deleted = true
+                case .refusedLastName: refused = true
+                }
             } else if users.isEmpty {
                 // An ID: the image and all its names.
                 untagged = image.names.map(\.description)
                 try images.remove(image.id)
                 deleted = true
+            } else if !force {
+                refused = true
             } else {
                 untagged = image.names.map(\.description)
-                for name in image.names { try images.untag(name, keepImage: true) }
+                for name in image.names { try images.untag(name, lastName: .keepImage) }
             }
         } catch {
             throw StatusError(error.runtimeError)
         }
+        if refused { throw inUse }
         return PodAPIHandler.json(200, .object(JSONObject([("kind", "Status"), ("apiVersion", "v1"), ("status", "Success"),
                                                            ("details", .object(JSONObject([("name", .string(text)), ("kind", "images")]))),
                                                            ("untagged", .array(untagged.map { .string($0) })),

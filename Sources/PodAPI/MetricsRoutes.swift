@@ -11,13 +11,16 @@ struct MetricsRoutes {
     static let groupVersion = "metrics.k8s.io/v1beta1"
 
     /// `GET .../pods` (a namespace, or all) and `GET .../namespaces/NS/pods/NAME`.
+    /// Each answers a Table (TableKind.podMetrics) or the metadata when the client asks, as
+    /// every resource.
     func podMetrics(_ r: APIRequest, namespace: String?, name: String?) async throws(StatusError) -> APIResponse {
+        let form = try ResponseForm(r)
         if let namespace, let name {
             guard let pod = await registry.get(PodRegistry.Key(namespace, name)) else {
                 throw .notFound(name, kind: "pods.metrics.k8s.io")
             }
             guard let item = item(pod) else { throw .notFound(name, kind: "pods.metrics.k8s.io") }
-            return PodAPIHandler.json(200, item)
+            return try PodAPIHandler.single(r, item, kind: .podMetrics, resourceVersion: "")
         }
         var pods = await registry.list(namespace: namespace)
         if let selector = r.queryValue("labelSelector"), !selector.isEmpty {
@@ -27,6 +30,10 @@ struct MetricsRoutes {
         sampler.retain(uids: Set(await registry.list(namespace: nil).compactMap(\.metadata.uid)))
         // The registry lists pods by namespace and name already.
         let items = pods.compactMap(item)
+        guard form == .object else {
+            return PodAPIHandler.list(items, kind: "PodMetricsList", apiVersion: Self.groupVersion, resourceVersion: "", form: form,
+                                      table: try PodAPIHandler.tableBuilder(r, form: form, kind: .podMetrics))
+        }
         return PodAPIHandler.json(200, .object(JSONObject([
             ("kind", "PodMetricsList"), ("apiVersion", .string(Self.groupVersion)),
             ("metadata", .object(JSONObject())), ("items", .array(items)),

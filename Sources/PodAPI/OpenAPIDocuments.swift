@@ -21,7 +21,17 @@ enum OpenAPIDocuments {
     }
 
     /// The group-versions with a v3 document: the key in `/openapi/v3` and the path prefix.
-    static let groupVersions: [(key: String, prefix: String)] = [("api/v1", "/api/v1"), ("apis/podd.io/v1", "/apis/podd.io/v1")]
+    /// Every group-version podd serves, read from the discovery documents (`/api`, `/apis`)
+    /// as the API server lists them, so a group added there is described here too.
+    static let groupVersions: [(key: String, prefix: String)] = {
+        var keys = (Discovery.apiVersions["versions"]?.arrayValue ?? []).compactMap(\.stringValue).map { "api/" + $0 }
+        for group in Discovery.apiGroups["groups"]?.arrayValue ?? [] {
+            for version in group["versions"]?.arrayValue ?? [] {
+                if let groupVersion = version["groupVersion"]?.stringValue { keys.append("apis/" + groupVersion) }
+            }
+        }
+        return keys.map { ($0, "/" + $0) }
+    }()
 
     /// The document as the file says it; nil (and every route 500) if it does not read, which
     /// test_openapi.py rules out.

@@ -55,22 +55,27 @@ struct TableBuilder: Sendable {
     /// `meta.k8s.io/v1` or `meta.k8s.io/v1beta1`, as the client asked.
     let apiVersion: String
     let include: TableObjectPolicy
-    let now: Double
+    /// The time in seconds since the epoch, read for each table built: a watch lives for
+    /// minutes, and each event's ages are those of the moment it is sent, as the API server
+    /// prints them (a time fixed when the watch opened made later rows `<invalid>`).
+    let clock: @Sendable () -> Double
 
-    /// A table of `objects` read at `resourceVersion` (nil for a watch event's table).
-    /// `withColumns: false` leaves out the column definitions (watch events after the
-    /// first: kubectl keeps the last ones it saw, as the API server expects).
+    /// A table of `objects` read at `resourceVersion` (nil for a watch event's table), its
+    /// ages computed from the clock now. `withColumns: false` leaves out the column
+    /// definitions (watch events after the first: kubectl keeps the last ones it saw, as the
+    /// API server expects).
     func table(_ objects: [JSONValue], resourceVersion: String?, withColumns: Bool = true) -> JSONValue {
+        let now = clock()
         var table = JSONObject([("kind", "Table"), ("apiVersion", .string(apiVersion))])
         var metadata = JSONObject()
         if let resourceVersion { metadata["resourceVersion"] = .string(resourceVersion) }
         table["metadata"] = .object(metadata)
         if withColumns { table["columnDefinitions"] = .array(kind.columns.map(\.json)) }
-        table["rows"] = .array(objects.map(row))
+        table["rows"] = .array(objects.map { row($0, now: now) })
         return .object(table)
     }
 
-    func row(_ object: JSONValue) -> JSONValue {
+    func row(_ object: JSONValue, now: Double) -> JSONValue {
         var row = JSONObject([("cells", .array(kind.cells(object, now)))])
         switch include {
         case .none: break

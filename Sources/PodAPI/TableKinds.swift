@@ -94,6 +94,39 @@ extension TableKind {
          .string(PrintedTime.age(since: object["metadata"]?["creationTimestamp"]?.stringValue ?? "", now: now))]
     })
 
+    /// podd's images (`/apis/podd.io/v1/images`), one row per image as `podman images` shows
+    /// it, its names joined: NAME IMAGE ID SIZE CREATED, and DIGEST NAMES at priority 1.
+    static let images = TableKind(kind: "Image", columns: [
+        TableColumn(name: "Name", format: "name", description: "The image's first name (REPOSITORY:TAG), or its ID when it has none."),
+        TableColumn(name: "Image ID", description: "The first 12 hex digits of the image's config digest, as docker and podman show image IDs."),
+        TableColumn(name: "Size", description: "The size of the image's layers, uncompressed, in SI units (as podman images)."),
+        TableColumn(name: "Created", description: "The time since the image was built (its config's created), or since it was stored when the config does not say."),
+        TableColumn(name: "Digest", description: "The digest of the manifest the image was resolved to (a pull's repo digest).", priority: 1),
+        TableColumn(name: "Names", description: "Every name of the image (REPOSITORY:TAG), <none> when it has none.", priority: 1),
+    ], cells: { image, now in
+        func text(_ value: JSONValue?) -> String { value?.stringValue ?? "" }
+        var id = text(image["Id"])
+        if id.hasPrefix("sha256:") { id.removeFirst("sha256:".count) }
+        let names = (image["RepoTags"]?.arrayValue ?? []).compactMap(\.stringValue)
+        let size = image["Size"]?.intValue.map { imageSize(Int(clamping: $0)) } ?? "<unknown>"
+        let created = text(image["Created"]).isEmpty ? text(image["metadata"]?["creationTimestamp"]) : text(image["Created"])
+        return [.string(text(image["metadata"]?["name"])), .string(String(id.prefix(12))), .string(size),
+                .string(PrintedTime.age(since: created, now: now)), .string(text(image["Digest"])),
+                .string(names.isEmpty ? "<none>" : names.joined(separator: ","))]
+    })
+
+    /// PodMetrics (`kubectl get podmetrics`), with the figures `kubectl top pod` prints
+    /// (PodMetricsRow): NAME CPU MEMORY, and WINDOW at priority 1, as metrics-server's table.
+    static let podMetrics = TableKind(kind: "PodMetrics", columns: [
+        TableColumn(name: "Name", format: "name", description: Self.nameDescription),
+        TableColumn(name: "CPU", format: "quantity", description: "The CPU the pod's containers use together, in millicores (as kubectl top pod's CPU(cores))."),
+        TableColumn(name: "Memory", format: "quantity", description: "The working set of the pod's containers together, in Mi (as kubectl top pod's MEMORY(bytes))."),
+        TableColumn(name: "Window", format: "duration", description: "The interval over which the CPU usage was measured.", priority: 1),
+    ], cells: { metrics, _ in
+        let row = PodMetricsRow(metrics)
+        return [.string(row.name), .string(row.cpu), .string(row.memory), .string(row.window)]
+    })
+
     static let nameDescription = "Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names"
     static let ageDescription = "CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata"
 }

@@ -1,4 +1,5 @@
 import PodModel
+import Synchronization
 import Testing
 
 @testable import PodAPI
@@ -27,13 +28,64 @@ import Testing
                                               {"name": "b", "ready": false, "restartCount": 2, "state": {"waiting": {"reason": "CrashLoopBackOff"}}}]}}
             """.utf8))
         let now = 1_767_225_600.0 + 90  // 90 s after creation
-        let builder = TableBuilder(kind: .pods(node: "box"), apiVersion: "meta.k8s.io/v1", include: .metadata, now: now)
+        let builder = TableBuilder(kind: .pods(node: "box"), apiVersion: "meta.k8s.io/v1", include: .metadata, clock: { now })
         let table = builder.table([pod], resourceVersion: "5")
         let row = try #require(table["rows"]?[0])
         #expect(row["cells"] == ["web", "1/2", "CrashLoopBackOff", "2", "90s", "<none>", "box", "<none>", "<none>"])
         #expect(row["object"]?["kind"] == "PartialObjectMetadata")
         #expect(table["columnDefinitions"]?.arrayValue?.count == 9)
         #expect(builder.table([pod], resourceVersion: nil, withColumns: false)["columnDefinitions"] == nil)
+    }
+
+    /// A watch builds a table per event from one builder: each must take the time it is built,
+    /// not the time the watch opened (kubectl showed later rows' ages as `<invalid>`).
+    @Test func eachTableTakesTheTimeItIsBuilt() throws {
+        let created = 1_767_225_600.0  // 2026-01-01T00:00:00Z
+        let pod = try JSONValue.parse(Array("""
+            {"metadata": {"name": "web", "namespace": "default", "creationTimestamp": "2026-01-01T00:00:00Z"},
+             "spec": {"containers": [{"name": "a"}]}, "status": {"phase": "Running"}}
+            """.utf8))
+        let clock = Mutex(created + 5)
+        let builder = TableBuilder(kind: .pods(node: "box"), apiVersion: "meta.k8s.io/v1", include: .none,
+                                   clock: { clock.withLock { $0 } })
+        #expect(builder.table([pod], resourceVersion: nil)["rows"]?[0]?["cells"]?[4] == "5s")
+        clock.withLock { $0 = created + 125 }
+        #expect(builder.table([pod], resourceVersion: nil, withColumns: false)["rows"]?[0]?["cells"]?[4] == "2m5s")
+        let event = try JSONValue.parse(Array("""
+            {"metadata": {"name": "web.1"}, "type": "Normal", "reason": "Started", "involvedObject": {"kind": "Pod", "name": "web"},
+             "firstTimestamp": "2026-01-01T00:00:00Z", "lastTimestamp": "2026-01-01T00:01:00Z", "count": 2}
+            """.utf8))
+        let events = TableBuilder(kind: .events, apiVersion: "meta.k8s.io/v1", include: .none, clock: { clock.withLock { $0 } })
+        #expect(events.table([event], resourceVersion: nil)["rows"]?[0]?["cells"]?[0] == "65s")
+    }
+
+    @Test func anImageRowIsPodmansFigures() throws {
+        let image = try JSONValue.parse(Array("""
+            {"metadata": {"name": "localhost/busybox:latest"}, "Id": "sha256:0123456789abcdef0123",
+             "RepoTags": ["localhost/busybox:latest", "localhost/mytag:1"], "Digest": "sha256:feed",
+             "Created": "2026-01-01T00:00:00Z", "Size": 4271000}
+            """.utf8))
+        let builder = TableBuilder(kind: .images, apiVersion: "meta.k8s.io/v1", include: .none, clock: { 1_767_225_600 + 3 * 86400 })
+        let table = builder.table([image], resourceVersion: "")
+        #expect(table["rows"]?[0]?["cells"] == ["localhost/busybox:latest", "0123456789ab", "4.27 MB", "3d", "sha256:feed",
+                                                "localhost/busybox:latest,localhost/mytag:1"])
+        #expect(table["columnDefinitions"]?.arrayValue?.filter { $0["priority"] == 0 }.count == 4)
+        let untagged = try JSONValue.parse(Array(#"{"metadata": {"name": "0123"}, "Id": "sha256:0123", "RepoTags": []}"#.utf8))
+        #expect(builder.table([untagged], resourceVersion: "")["rows"]?[0]?["cells"]?[5] == "<none>")
+    }
+
+    @Test func aPodMetricsRowIsWhatKubectlTopPrints() throws {
+        let metrics = try JSONValue.parse(Array("""
+            {"metadata": {"name": "web", "namespace": "default"}, "window": "1.002s",
+             "containers": [{"name": "a", "usage": {"cpu": "5000000n", "memory": "10240Ki"}},
+                            {"name": "b", "usage": {"cpu": "250000000n", "memory": "3072Ki"}}]}
+            """.utf8))
+        let builder = TableBuilder(kind: .podMetrics, apiVersion: "meta.k8s.io/v1", include: .metadata, clock: { 0 })
+        let row = try #require(builder.table([metrics], resourceVersion: "")["rows"]?[0])
+        #expect(row["cells"] == ["web", "255m", "13Mi", "1.002s"])
+        #expect(row["object"]?["metadata"]?["name"] == "web")
+        let top = PodMetricsRow(metrics)
+        #expect(top.containers.map(\.cpu) == ["5m", "250m"] && top.containers.map(\.memory) == ["10Mi", "3Mi"])
     }
 
     @Test func unknownFieldsAreFoundAndDropped() throws {
@@ -55,6 +107,13 @@ import Testing
         let v3 = try JSONValue.parse(try #require(OpenAPIDocuments.v3ByGroupVersion["api/v1"]).bytes)
         let patch = try #require(v3["paths"]?["/api/v1/namespaces/{namespace}/pods/{name}"]?["patch"])
         #expect(patch["parameters"]?.arrayValue?.contains { $0["name"] == "fieldValidation" && $0["in"] == "query" } == true)
+        // /openapi/v3 describes every group-version /api and /apis list, each with its paths.
+        let discovery = try JSONValue.parse(OpenAPIDocuments.v3Discovery)
+        #expect(discovery["paths"]?.objectValue?.keys.sorted() == ["api/v1", "apis/authentication.k8s.io/v1", "apis/authorization.k8s.io/v1",
+                                                                  "apis/metrics.k8s.io/v1beta1", "apis/podd.io/v1"])
+        let metrics = try JSONValue.parse(try #require(OpenAPIDocuments.v3ByGroupVersion["apis/metrics.k8s.io/v1beta1"]).bytes)
+        #expect(metrics["paths"]?["/apis/metrics.k8s.io/v1beta1/namespaces/{namespace}/pods"]?["get"] != nil)
+        #expect(metrics["paths"]?.objectValue?.keys.allSatisfy { $0.hasPrefix("/apis/metrics.k8s.io/v1beta1") } == true)
         let v2 = try JSONValue.parse(try #require(OpenAPIDocuments.v2).bytes)
         #expect(v2["definitions"]?["Pod"] != nil && v2["swagger"] == "2.0")
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import PodModel
 import Testing
 
 @testable import PodCtlKit
@@ -260,5 +261,89 @@ private func parsed(_ arguments: [String]) throws -> ParsableCommand {
         // The list podctl checks is ArgumentParser's own.
         let subcommands = Podctl.configuration.subcommands.map { $0.configuration.commandName ?? $0._commandName }
         #expect(Podctl.verbs == subcommands + ["help"])
+    }
+}
+
+/// A client-side error is printed with one `error: ` (PodctlError adds it; the message must not).
+@Suite struct ClientErrorLineTests {
+    @Test func topOfAnotherResourceSaysErrorOnce() throws {
+        let command = try #require(try parsed(["top", "node", "--socket", "/nonexistent/podd.sock"]) as? Podctl.Top)
+        do {
+            try command.run()
+            Issue.record("podctl top node ran")
+        } catch let error as PodctlError {
+            #expect(error.line == #"error: podctl top supports pods only (podctl top pod [NAME]), not "node""#)
+        }
+    }
+
+    @Test func aMessageIsPrefixedOnce() {
+        #expect(PodctlError("metrics not available yet").line == "error: metrics not available yet")
+    }
+}
+
+/// `podctl get` reads its arguments as kubectl's resource builder: comma-separated types,
+/// names in each, or TYPE/NAME pairs of any types.
+@Suite struct GetTargetsTests {
+    @Test func commaSeparatedTypesAreEachACollection() throws {
+        let all: [ResourceArguments.Resource] = [.pods, .events, .configMaps, .secrets]
+        #expect(try GetTargets.parse(["cm,secrets"], allowed: all).targets == [.collection(.configMaps), .collection(.secrets)])
+        #expect(try GetTargets.parse(["po,pods,cm"], allowed: all).targets == [.collection(.pods), .collection(.configMaps)])
+        #expect(try GetTargets.parse(["pods"], allowed: all).targets == [.collection(.pods)])
+        // Names are looked up in each type, type by type (kubectl: pod,rc foo -> pod/foo rc/foo).
+        #expect(try GetTargets.parse(["cm,secrets", "a", "b"], allowed: all).targets == [
+            .object(.configMaps, name: "a"), .object(.configMaps, name: "b"), .object(.secrets, name: "a"), .object(.secrets, name: "b"),
+        ])
+        #expect(try GetTargets.parse(["pod", "web"], allowed: all).singleObject)
+        #expect(try !GetTargets.parse(["pod", "web", "db"], allowed: all).singleObject)
+    }
+
+    @Test func typeNamePairsMayMixTypes() throws {
+        let all: [ResourceArguments.Resource] = [.pods, .events, .configMaps, .secrets]
+        let targets = try GetTargets.parse(["pod/p1", "configmap/cm1", "po/p2"], allowed: all)
+        #expect(targets.targets == [.object(.pods, name: "p1"), .object(.configMaps, name: "cm1"), .object(.pods, name: "p2")])
+        #expect(targets.resources == [.pods, .configMaps])
+    }
+
+    @Test func badArgumentsAreNamedAsKubectlNamesThem() {
+        let all: [ResourceArguments.Resource] = [.pods, .events, .configMaps, .secrets]
+        for (arguments, expected) in [(["cm,nope"], #"the server doesn't have a resource type "nope""#),
+                                      (["pods", "pod/x"], "there is no need to specify a resource type as a separate argument"),
+                                      (["pod/"], "must have a single resource and name"),
+                                      (["deployments"], #"doesn't have a resource type "deployments""#),
+                                      ([], "you must specify the type of resource to get")] {
+            do {
+                _ = try GetTargets.parse(arguments, allowed: all)
+                Issue.record("\(arguments) was accepted")
+            } catch {
+                #expect(error.line.contains(expected), "\(error.line)")
+            }
+        }
+    }
+
+    @Test func eachTypeIsATableOfItsOwnWithKindPrefixedNames() throws {
+        let pod = try JSONValue.parse(Array(#"{"metadata": {"name": "p1"}, "spec": {"containers": [{"name": "a"}]}, "status": {"phase": "Pending"}}"#.utf8))
+        let map = try JSONValue.parse(Array(#"{"metadata": {"name": "cm1"}, "data": {"k": "v"}}"#.utf8))
+        let get = try #require(try parsed(["get", "pod/p1", "configmap/cm1"]) as? Podctl.Get)
+        let sections = [Podctl.Get.Section(resource: .pods, items: [pod]), Podctl.Get.Section(resource: .configMaps, items: [map])]
+        let tables = try get.render(sections, singleObject: false)
+        #expect(tables == """
+            NAME     READY   STATUS    RESTARTS   AGE
+            pod/p1   0/1     Pending   0          <unknown>
+
+            NAME            DATA   AGE
+            configmap/cm1   1      <unknown>
+
+            """, "\(tables)")
+        // One type found: no prefix, as kubectl (it prefixes only when types differ).
+        #expect(try get.render([sections[1]], singleObject: false).contains("\ncm1 "))
+        let names = try #require(try parsed(["get", "pod/p1", "configmap/cm1", "-o", "name"]) as? Podctl.Get)
+        #expect(try names.render(sections, singleObject: false) == "pod/p1\nconfigmap/cm1\n")
+        let json = try #require(try parsed(["get", "pod/p1", "configmap/cm1", "-o", "json"]) as? Podctl.Get)
+        let list = try JSONValue.parse(Array(try json.render(sections.map { section in
+            Podctl.Get.Section(resource: section.resource, items: section.items.map { ObjectPrinter.withKind($0, kind: section.resource.kind) })
+        }, singleObject: false).utf8))
+        #expect(list["kind"] == "List" && list["items"]?.arrayValue?.compactMap { $0["kind"]?.stringValue } == ["Pod", "ConfigMap"])
+        let bare = try #require(try parsed(["get", "cm,secrets", "--no-headers"]) as? Podctl.Get)
+        #expect(try !bare.render(sections, singleObject: false).contains("\n\n"))
     }
 }

@@ -317,17 +317,21 @@ private func manifest(spec: String, metadata: String = "  name: web") -> String 
             """)).isEmpty)
     }
 
-    @Test func deleteGracePeriods() throws {
-        try DeleteValidation.gracePeriod(0)
-        try DeleteValidation.gracePeriod(2_147_483_647)
-        for bad: Int64 in [-1, 2_147_483_648, .max, .min] {
-            #expect(throws: FieldError.self) { try DeleteValidation.gracePeriod(bad) }
+    /// As the API server: any int64 is taken, a negative one as 1 s; beyond podd's bound it
+    /// saturates there, so no deadline overflows.
+    @Test func deleteGracePeriods() {
+        #expect(DeleteValidation.gracePeriod(0) == 0)
+        #expect(DeleteValidation.gracePeriod(30) == 30)
+        #expect(DeleteValidation.gracePeriod(2_147_483_647) == 2_147_483_647)
+        for negative: Int64 in [-1, -5, .min] {
+            #expect(DeleteValidation.gracePeriod(negative) == 1)
         }
-        do {
-            try DeleteValidation.gracePeriod(.max)
-        } catch {
-            #expect(error.description == "gracePeriodSeconds: Invalid value: 9223372036854775807: must be between 0 and 2147483647, inclusive")
+        for huge: Int64 in [2_147_483_648, 10_000_000_000_000, .max] {
+            #expect(DeleteValidation.gracePeriod(huge) == SecondsLimits.maximumGracePeriod)
         }
+        // The saturated grace still makes a deadline RFC 3339 can write.
+        let deadline = Timestamp(seconds: 1_767_225_600).adding(seconds: Double(DeleteValidation.gracePeriod(.max)))
+        #expect(Timestamp(rfc3339: deadline.rfc3339) != nil)
     }
 
     @Test func portsAreOneTo65535() throws {

@@ -79,6 +79,42 @@ def test_create_get_list_replace_delete(daemon):
     assert daemon.request("DELETE", f"{NS}/configmaps/app").status == 404
 
 
+def test_podctl_get_several_types_at_once(podd):
+    """`podctl get cm,secrets` and `podctl get pod/p1 configmap/cm1`, as kubectl: a table per
+    type, a blank line between them, names as TYPE/NAME when more than one type is shown;
+    names in each comma-separated type; one List for -o json; -w one type at a time."""
+    podd.podctl("create", "configmap", "cm1", "--from-literal", "a=1")
+    podd.podctl("create", "secret", "generic", "s1", "--from-literal", "p=x")
+    podd.create(pod_manifest("p1", [("app", "sleep 3600")], terminationGracePeriodSeconds=0))
+    podd.wait_running("p1")
+
+    def rows(text):
+        return [line.split()[:2] for line in text.splitlines()]
+
+    out = podd.podctl("get", "cm,secrets").stdout
+    sections = out.split("\n\n")
+    assert len(sections) == 2, out
+    assert rows(sections[0]) == [["NAME", "DATA"], ["configmap/cm1", "1"]], out
+    assert rows(sections[1]) == [["NAME", "TYPE"], ["secret/s1", "Opaque"]], out
+    out = podd.podctl("get", "pod/p1", "configmap/cm1").stdout
+    first, second = out.split("\n\n")
+    assert first.split()[:5] == ["NAME", "READY", "STATUS", "RESTARTS", "AGE"] and rows(first)[1] == ["pod/p1", "1/1"], out
+    assert rows(second) == [["NAME", "DATA"], ["configmap/cm1", "1"]], out
+    assert podd.podctl("get", "po,cm,secrets", "-o", "name").stdout == "pod/p1\nconfigmap/cm1\nsecret/s1\n"
+    listed = json.loads(podd.podctl("get", "pod/p1", "secret/s1", "-o", "json").stdout)
+    assert listed["kind"] == "List" and [(i["kind"], i["metadata"]["name"]) for i in listed["items"]] == [("Pod", "p1"), ("Secret", "s1")]
+    # A name in each type: what is found prints (one type: no prefix), what is not fails.
+    r = podd.podctl("get", "cm,secrets", "cm1", check=False)
+    assert r.returncode == 1 and rows(r.stdout) == [["NAME", "DATA"], ["cm1", "1"]], r.stdout
+    assert r.stderr == 'Error from server (NotFound): secrets "cm1" not found\n', r.stderr
+    r = podd.podctl("get", "cm,secrets", "-w", check=False)
+    assert r.returncode == 1 and "watch" in r.stderr and r.stderr.startswith("error: "), r.stderr
+    r = podd.podctl("get", "cm,deployments", check=False)
+    assert r.returncode == 1 and "doesn't have a resource type \"deployments\"" in r.stderr, r.stderr
+    # One type, as before: no prefix, no blank line.
+    assert rows(podd.podctl("get", "cm").stdout) == [["NAME", "DATA"], ["cm1", "1"]]
+
+
 def test_watch_from_a_list_misses_nothing_and_an_old_version_expires(podd):
     """As informers use it: list, then watch from the list's resourceVersion: the changes
     after the list come, none before; a version older than podd keeps is 410 Expired."""

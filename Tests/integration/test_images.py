@@ -319,10 +319,16 @@ def test_tag_rm_in_use_and_prune(imaged, base_layer, tmp_path):
     assert imaged.get("/apis/podd.io/v1/images/localhost/second:2").json()["RepoTags"] == ["localhost/tagme:1", "localhost/second:2"]
     imaged.create(pod("user", [{"name": "app", "image": "second:2", "command": ["sleep", "3600"]}], restartPolicy="Always"))
     imaged.wait_running("user")
-    r = imaged.podctl("image", "rm", "second:2", check=False)
-    assert r.returncode == 1 and "in use by pod default/user" in r.stderr
-    # --force untags; the image stays while the pod uses it (its other name goes too).
-    imaged.podctl("image", "rm", "--force", "second:2")
+    # The image in use by ID is refused: that would remove all its names.
+    image_id = imaged.get("/apis/podd.io/v1/images/localhost/second:2").json()["Id"]
+    r = imaged.podctl("image", "rm", image_id.split(":")[1][:12], check=False)
+    assert r.returncode == 1 and "in use by pod default/user" in r.stderr, r.stderr
+    # One of its names just goes (as docker and podman rmi), even the one the pod named; its
+    # last name is refused while the pod uses it.
+    assert imaged.podctl("image", "rm", "second:2").stdout == "Untagged: localhost/second:2\n"
+    r = imaged.podctl("image", "rm", "tagme:1", check=False)
+    assert r.returncode == 1 and "in use by pod default/user" in r.stderr, r.stderr
+    # --force untags it anyway; the image stays while the pod uses it.
     imaged.podctl("image", "rm", "--force", "tagme:1")
     assert "tagme" not in imaged.podctl("image", "ls").stdout
     layers = len(store_files(imaged)[1])
@@ -334,6 +340,28 @@ def test_tag_rm_in_use_and_prune(imaged, base_layer, tmp_path):
     assert "Total reclaimed space" in out
     assert len(store_files(imaged)[1]) == layers - 1       # its own layer went, busybox's stayed
     assert [i["RepoTags"] for i in imaged.get("/apis/podd.io/v1/images").json()["items"]] == [["localhost/busybox:latest"]]
+
+
+def test_rm_of_an_extra_tag_untags_it_while_a_pod_uses_the_image(podd):
+    """`podctl image tag busybox mytag:1` then `podctl image rm mytag:1` while a pod runs
+    busybox: the extra name goes, the image and its other name stay; removing its last name
+    is refused (the pod uses it) unless --force."""
+    podd.podctl("image", "tag", "busybox", "mytag:1")
+    podd.create(pod("user", [{"name": "app", "image": "busybox", "command": ["sleep", "3600"]}], restartPolicy="Always"))
+    podd.wait_running("user")
+    r = podd.podctl("image", "rm", "mytag:1", check=False)
+    assert r.returncode == 0 and r.stdout == "Untagged: localhost/mytag:1\n", (r.stdout, r.stderr)
+    tags = [i["RepoTags"] for i in podd.get("/apis/podd.io/v1/images").json()["items"]]
+    assert tags == [["localhost/busybox:latest"]], tags
+    r = podd.podctl("image", "rm", "busybox", check=False)
+    assert r.returncode == 1 and "Error from server (Conflict)" in r.stderr and "in use by pod default/user" in r.stderr, r.stderr
+    assert podd.get("/apis/podd.io/v1/images/busybox").status == 200
+    # The same through the API: 200 untagging an extra name, 409 for the last.
+    podd.podctl("image", "tag", "busybox", "other:2")
+    r = podd.request("DELETE", "/apis/podd.io/v1/images/localhost/busybox:latest")
+    assert r.status == 200 and r.json()["untagged"] == ["localhost/busybox:latest"] and r.json()["deleted"] == [], r.text
+    assert podd.request("DELETE", "/apis/podd.io/v1/images/other:2").status == 409
+    assert podd.pod("user")["status"]["phase"] == "Running"
 
 
 # --- pulls as pods see them ---------------------------------------------------------------------

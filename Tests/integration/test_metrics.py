@@ -119,6 +119,39 @@ def test_metrics_api_is_discovered_and_serves_pod_metrics(podd):
     assert podd.get("/apis/metrics.k8s.io/v1beta1/namespaces/default/pods/nope").status == 404
 
 
+def test_pod_metrics_answer_tables_as_kubectl_top_prints_them(podd):
+    """PodMetrics honour the Accept negotiation of every resource: a Table with the figures
+    `kubectl top pod` prints (NAME CPU MEMORY, WINDOW wide), metadata, 406."""
+    start_throttle(podd)
+    kubectl_accept = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json"
+    base = "/apis/metrics.k8s.io/v1beta1/namespaces/default/pods"
+    table = podd.request("GET", base, headers={"Accept": kubectl_accept}).json()
+    assert table["kind"] == "Table", table
+    assert [(c["name"], c["priority"]) for c in table["columnDefinitions"]] == [("Name", 0), ("CPU", 0), ("Memory", 0), ("Window", 1)]
+    [row] = table["rows"]
+    name, cpu, memory, window = row["cells"]
+    assert name == "load" and cpu.endswith("m") and cpu[:-1].isdigit() and memory.endswith("Mi") and memory[:-2].isdigit()
+    assert window.endswith("s"), window
+    assert row["object"]["kind"] == "PartialObjectMetadata" and row["object"]["metadata"]["name"] == "load"
+    one = podd.request("GET", base + "/load", headers={"Accept": kubectl_accept}).json()
+    assert one["kind"] == "Table" and [r["cells"][0] for r in one["rows"]] == ["load"]
+    every = podd.request("GET", "/apis/metrics.k8s.io/v1beta1/pods", headers={"Accept": kubectl_accept}).json()
+    assert [r["cells"][0] for r in every["rows"]] == ["load"]
+    metadata = podd.request("GET", base, headers={"Accept": "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io"}).json()
+    assert metadata["kind"] == "PartialObjectMetadataList" and metadata["items"][0]["metadata"]["name"] == "load"
+    assert podd.request("GET", base, headers={"Accept": "application/json;as=Table;v=v2;g=meta.k8s.io"}).status == 406
+    assert podd.get(base).json()["kind"] == "PodMetricsList"
+
+
+def test_podctl_top_errors_say_error_once(podd):
+    r = podd.podctl("top", "pod", "nope", check=False)
+    assert r.returncode == 1 and r.stderr == "error: metrics not available yet for pod default/nope\n", r.stderr
+    r = podd.podctl("top", "pod", check=False)
+    assert r.returncode == 1 and r.stderr == "error: metrics not available yet\n", r.stderr
+    r = podd.podctl("top", "node", check=False)
+    assert r.returncode == 1 and r.stderr.startswith("error: podctl top supports pods only") and "error: error" not in r.stderr
+
+
 def test_kubectl_and_podctl_top_move_with_the_load(podd, kubectl):
     start_throttle(podd)
     time.sleep(1.2)

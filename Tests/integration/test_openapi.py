@@ -639,7 +639,7 @@ def test_every_reachable_error_matches_the_document(api, podd, tmp_path):
     api.error("PUT", f"{ns}/pods/ok", 400, renamed, text="does not match the name")
     api.error("DELETE", f"{ns}/pods/ok", 400, b"{bad", {"Content-Type": "application/json"})
     # 400: parameters, selectors, paths.
-    api.error("DELETE", f"{ns}/pods/ok?gracePeriodSeconds=-1", 400, text="gracePeriodSeconds")
+    api.error("DELETE", f"{ns}/pods/ok?gracePeriodSeconds=abc", 400, text="gracePeriodSeconds")
     api.error("GET", "/api/v1/namespaces/Not_A_Label/pods", 400, text="invalid namespace")
     api.error("GET", f"{ns}/pods?labelSelector=" + urllib.parse.quote("a b"), 400, text="labelSelector")
     api.error("GET", f"{ns}/pods?fieldSelector=spec.colour%3Dblue", 400, text="field label not supported")

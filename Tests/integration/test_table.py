@@ -1,7 +1,11 @@
 """Server-side printing, OpenAPI documents, fieldValidation and dryRun through raw HTTP."""
 import json
+import re
+import threading
+import time
 
 from harness import pod_manifest
+from test_watch import watch_lines
 
 NS = "/api/v1/namespaces/default/pods"
 TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io"
@@ -35,6 +39,83 @@ def test_pod_and_event_tables(podd):
     assert any(r["cells"][2] == "Started" and r["cells"][3] == "pod/web" for r in events["rows"])
     metadata = podd.request("GET", NS, headers={"Accept": "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io"}).json()
     assert metadata["kind"] == "PartialObjectMetadataList" and metadata["items"][0]["metadata"]["name"] == "web"
+
+
+def test_images_answer_tables_as_every_resource(podd):
+    """`/apis/podd.io/v1/images` honours the Accept negotiation of the other resources: a
+    Table (one row per image), PartialObjectMetadata, 406 for forms podd does not serve."""
+    images = "/apis/podd.io/v1/images"
+    image = podd.get(images + "/localhost/busybox:latest").json()
+    table = podd.request("GET", images, headers={"Accept": KUBECTL_ACCEPT}).json()
+    assert table["kind"] == "Table" and table["apiVersion"] == "meta.k8s.io/v1", table
+    columns = [(c["name"], c["priority"]) for c in table["columnDefinitions"]]
+    assert columns == [("Name", 0), ("Image ID", 0), ("Size", 0), ("Created", 0), ("Digest", 1), ("Names", 1)]
+    [row] = table["rows"]
+    name, short_id, size, created, digest, names = row["cells"]
+    assert name == "localhost/busybox:latest" and names == "localhost/busybox:latest"
+    assert short_id == image["Id"].split(":")[1][:12] and digest == image["Digest"]
+    assert re.fullmatch(r"[0-9.]+ [kMG]?B", size), size
+    assert seconds_of(created) is not None or re.fullmatch(r"\d+[mhdy]\w*", created), created
+    assert row["object"]["kind"] == "PartialObjectMetadata" and row["object"]["metadata"]["name"] == name
+    one = podd.request("GET", images + "/busybox", headers={"Accept": "application/json;as=Table;v=v1beta1;g=meta.k8s.io"}).json()
+    assert one["kind"] == "Table" and one["apiVersion"] == "meta.k8s.io/v1beta1" and len(one["rows"]) == 1
+    metadata = podd.request("GET", images, headers={"Accept": "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io"}).json()
+    assert metadata["kind"] == "PartialObjectMetadataList" and metadata["items"][0]["metadata"]["name"] == name
+    assert podd.request("GET", images, headers={"Accept": "application/json;as=Table;v=v2;g=meta.k8s.io"}).status == 406
+    assert podd.request("GET", images + "/busybox", headers={"Accept": "application/yaml"}).status == 406
+    # Without an Accept (podctl, curl): the ImageList and the Image, as before.
+    assert podd.get(images).json()["kind"] == "ImageList"
+    assert podd.get(images + "/busybox").json()["kind"] == "Image"
+
+
+def seconds_of(age):
+    """A short age as the printers write it ("5s", "2m5s") in seconds; None otherwise
+    ("<invalid>", "<unknown>")."""
+    m = re.fullmatch(r"(?:(\d+)m)?(?:(\d+)s)?", age)
+    return None if not age or not m else int(m.group(1) or 0) * 60 + int(m.group(2) or 0)
+
+
+def test_table_watch_rows_take_the_time_of_each_event(podd):
+    """`kubectl get pods -w` and `get events -w`: a row sent seconds after the watch opened
+    carries the ages of the moment it is sent, as the API server prints it (a time fixed
+    when the watch opened showed `<invalid>` for what happened later)."""
+    podd.create(pod_manifest("early", [("app", "sleep 3600")], terminationGracePeriodSeconds=0))
+    podd.wait_running("early")
+    events_version = podd.get("/api/v1/namespaces/default/events").json()["metadata"]["resourceVersion"]
+    table = {"Accept": KUBECTL_ACCEPT}
+    seen_events = []
+
+    def watch_events():
+        seen_events.extend(watch_lines(
+            podd, f"/api/v1/namespaces/default/events?watch=true&resourceVersion={events_version}",
+            until=lambda ev: any(r["cells"][3] == "pod/late" for e in ev for r in e["object"].get("rows", [])),
+            headers=table))
+
+    def later():
+        time.sleep(3)
+        podd.request("PATCH", f"{NS}/early", {"metadata": {"labels": {"seen": "later"}}},
+                     {"Content-Type": "application/merge-patch+json"})
+        podd.create(pod_manifest("late", [("app", "sleep 3600")], terminationGracePeriodSeconds=0))
+
+    threads = [threading.Thread(target=watch_events), threading.Thread(target=later)]
+    for t in threads:
+        t.start()
+    events = watch_lines(podd, f"{NS}?watch=true", headers=table,
+                         until=lambda ev: any(r["cells"][0] == "late" for e in ev for r in e["object"]["rows"]))
+    for t in threads:
+        t.join(30)
+    rows = [(e["type"], r) for e in events for r in e["object"]["rows"]]
+    first_early = next(r for t, r in rows if r["cells"][0] == "early")
+    patched = next(r for t, r in rows if r["object"]["metadata"].get("labels", {}).get("seen") == "later")
+    late = next(r for t, r in rows if r["cells"][0] == "late")
+    # AGE is the fifth cell: the patched row is seconds older than the first; the new pod's is
+    # its own few seconds, not negative.
+    assert seconds_of(patched["cells"][4]) >= seconds_of(first_early["cells"][4]) + 2, (first_early, patched)
+    assert seconds_of(late["cells"][4]) is not None and seconds_of(late["cells"][4]) <= 2, late
+    late_events = [r for e in seen_events for r in e["object"].get("rows", []) if r["cells"][3] == "pod/late"]
+    assert late_events, seen_events
+    for row in late_events:  # LAST SEEN
+        assert seconds_of(row["cells"][0]) is not None and seconds_of(row["cells"][0]) <= 2, row
 
 
 def test_field_validation_and_dry_run(podd):
@@ -92,3 +173,22 @@ def test_openapi_documents_come_from_docs_openapi_yaml(podd):
     proto = podd.request("GET", "/openapi/v2", headers={"Accept": "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"})
     assert proto.status == 406
     assert podd.get("/openapi/v3/apis/nope/v1").status == 404
+
+
+def test_openapi_v3_describes_every_group_version_served(podd):
+    """/openapi/v3 lists a document for every group-version /api and /apis name (kubectl
+    explain and validation look there), each holding that group-version's paths."""
+    served = {f"api/{v}" for v in podd.get("/api").json()["versions"]}
+    served |= {f"apis/{v['groupVersion']}" for g in podd.get("/apis").json()["groups"] for v in g["versions"]}
+    assert {"apis/metrics.k8s.io/v1beta1", "apis/authorization.k8s.io/v1", "apis/authentication.k8s.io/v1"} <= served
+    listed = podd.get("/openapi/v3").json()["paths"]
+    assert set(listed) == served, listed
+    for key, entry in listed.items():
+        r = podd.get(entry["serverRelativeURL"])
+        assert r.status == 200, (key, r.status)
+        paths = r.json()["paths"]
+        assert paths and all(p == "/" + key or p.startswith(f"/{key}/") for p in paths), (key, list(paths))
+    metrics = podd.get("/openapi/v3/apis/metrics.k8s.io/v1beta1").json()
+    assert "get" in metrics["paths"]["/apis/metrics.k8s.io/v1beta1/namespaces/{namespace}/pods"]
+    reviews = podd.get("/openapi/v3/apis/authorization.k8s.io/v1").json()["paths"]
+    assert "post" in reviews["/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"]

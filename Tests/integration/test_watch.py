@@ -13,12 +13,14 @@ from harness import pod_manifest, wait_for
 NS = "/api/v1/namespaces/default/pods"
 
 
-def watch_lines(podd, path, until, timeout=30):
-    """Reads a watch's JSON lines until `until(events)` or the stream ends; returns them."""
+def watch_lines(podd, path, until, timeout=30, headers=None):
+    """Reads a watch's JSON lines until `until(events)` or the stream ends; returns them.
+    `headers`: more request headers (an Accept for a Table watch)."""
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     sock.settimeout(timeout)
     sock.connect(podd.socket)
-    sock.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
+    sock.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n{extra}\r\n".encode())
     buf = b""
     while b"\r\n\r\n" not in buf:
         buf += sock.recv(65536)

@@ -5,14 +5,20 @@ extension Podctl.Image {
     public struct Remove: ParsableCommand {
         public static let configuration = CommandConfiguration(
             commandName: "rm",
-            abstract: "Remove images (by name or ID); refused while a pod uses one, unless --force.",
+            abstract: "Remove images (by name or ID); the last name of an image a pod uses only with --force.",
+            discussion: """
+                As docker and podman rmi: a name of an image that has other names just goes \
+                (untagged), whatever pods use the image; the image goes with its last name. \
+                Removing the last name of an image a pod uses, or the image by ID, is refused \
+                unless --force.
+                """,
             aliases: ["remove"]
         )
 
         @Argument(help: ArgumentHelp("The images to remove: names (the tag defaults to latest) or IDs.", valueName: "image"))
         var references: [String]
 
-        @Flag(name: [.short, .long], help: "Untag an image even when a pod uses it (it stays until no pod does).")
+        @Flag(name: [.short, .long], help: "Untag an image's last name (or all, by ID) even when a pod uses it (it stays until no pod does).")
         var force = false
 
         @OptionGroup var connection: ConnectionOptions

@@ -41,7 +41,7 @@ extension Podctl {
 
         public func run() throws {
             guard ["pod", "pods", "po"].contains(resource) else {
-                throw PodctlError("error: podctl top supports pods only (podctl top pod [NAME]), not \"\(resource)\"")
+                throw PodctlError("podctl top supports pods only (podctl top pod [NAME]), not \"\(resource)\"")
             }
             let client = connection.client
             let namespace = allNamespaces ? nil : namespaceOptions.namespaceOrDefault
@@ -49,12 +49,12 @@ extension Podctl {
             let items: [JSONValue]
             if let name {
                 guard let item = try client.getIfPresent(base + "/" + name) else {
-                    throw PodctlError("error: metrics not available yet for pod \(namespace ?? "default")/\(name)")
+                    throw PodctlError("metrics not available yet for pod \(namespace ?? "default")/\(name)")
                 }
                 items = [item]
             } else {
                 items = try client.json("GET", base)["items"].array
-                if items.isEmpty { throw PodctlError("error: metrics not available yet") }
+                if items.isEmpty { throw PodctlError("metrics not available yet") }
             }
             Output.write(Self.table(items, containers: containers, withNamespace: allNamespaces, headers: !noHeaders))
         }
@@ -66,28 +66,15 @@ extension Podctl {
                 table.row((withNamespace ? ["NAMESPACE"] : []) + (containers ? ["POD", "NAME"] : ["NAME"]) + ["CPU(cores)", "MEMORY(bytes)"])
             }
             for item in items {
-                let prefix = withNamespace ? [item["metadata"]["namespace"].string] : []
-                let podName = item["metadata"]["name"].string
-                var cpu: Int64 = 0
-                var memory: Int64 = 0
-                for c in item["containers"].array {
-                    let cores = Self.milli(c["usage"]["cpu"].string)
-                    let bytes = Self.bytes(c["usage"]["memory"].string)
-                    cpu += cores
-                    memory += bytes
-                    if containers { table.row(prefix + [podName, c["name"].string, "\(cores)m", "\(bytes >> 20)Mi"]) }
+                let row = PodMetricsRow(item)
+                let prefix = withNamespace ? [row.namespace] : []
+                if containers {
+                    for c in row.containers { table.row(prefix + [row.name, c.name, c.cpu, c.memory]) }
+                } else {
+                    table.row(prefix + [row.name, row.cpu, row.memory])
                 }
-                if !containers { table.row(prefix + [podName, "\(cpu)m", "\(memory >> 20)Mi"]) }
             }
             return table.flush()
-        }
-
-        static func milli(_ text: String) -> Int64 {
-            (try? Quantity(parsing: text))?.milliValue ?? 0
-        }
-
-        static func bytes(_ text: String) -> Int64 {
-            (try? Quantity(parsing: text))?.value ?? 0
         }
     }
 }

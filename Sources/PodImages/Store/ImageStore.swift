@@ -128,23 +128,61 @@ public final class ImageStore: Sendable {
         }
     }
 
-    /// Removes a name; the image stays (untagged) when it had only that one and `keepImage`,
-    /// else goes with its unshared layers and blobs. Returns whether the image went.
+    /// What `untag` does when the name is its image's last one.
+    public enum LastName: Sendable {
+        /// The image goes with it, with its unshared layers and blobs.
+        case removeImage
+        /// The image stays, without a name (a pod still runs it).
+        case keepImage
+        /// Nothing changes: the caller refuses (a pod uses the image).
+        case refuse
+    }
+
+    /// What `untag` did.
+    public enum Untagged: Sendable, Equatable {
+        /// The name went; the image stays (under its other names, or none).
+        case name
+        /// The name and its image went.
+        case nameAndImage
+        /// Nothing: the name is the image's last and `LastName.refuse` was asked.
+        case refusedLastName
+    }
+
+    /// Removes a name. An image with other names just loses that one, as `docker rmi` and
+    /// `podman rmi` untag; `lastName` says what happens when it was the only one. Decided
+    /// under the store's lock, so that two removals of an image's names cannot both think
+    /// the other name remains.
     @discardableResult
-    public func untag(_ name: ImageName, keepImage: Bool) throws(ImageStoreError) -> Bool {
-        var removed = false
-        try mutate { s throws(ImageStoreError) in
-            guard let i = s.images.firstIndex(where: { $0.names.contains(name) }) else {
-                throw ImageStoreError(.notFound, "image \(name) not found")
+    public func untag(_ name: ImageName, lastName: LastName) throws(ImageStoreError) -> Untagged {
+        var outcome = Untagged.name
+        let refusal = ImageStoreError(.conflict, "\(name) is its image's last name")
+        do {
+            try mutate { s throws(ImageStoreError) in
+                guard let i = s.images.firstIndex(where: { $0.names.contains(name) }) else {
+                    throw ImageStoreError(.notFound, "image \(name) not found")
+                }
+                if s.images[i].names.allSatisfy({ $0 == name }) {
+                    switch lastName {
+                    case .refuse:
+                        // Thrown so that mutate writes nothing; answered below.
+                        outcome = .refusedLastName
+                        throw refusal
+                    case .removeImage:
+                        s.images.remove(at: i)
+                        outcome = .nameAndImage
+                        return
+                    case .keepImage:
+                        break
+                    }
+                }
+                s.images[i].names.removeAll { $0 == name }
             }
-            s.images[i].names.removeAll { $0 == name }
-            if s.images[i].names.isEmpty, !keepImage {
-                s.images.remove(at: i)
-                removed = true
-            }
+        } catch {
+            if outcome == .refusedLastName { return outcome }
+            throw error
         }
-        if removed { removeUnreferenced() }
-        return removed
+        if outcome == .nameAndImage { removeUnreferenced() }
+        return outcome
     }
 
     /// Removes an image and all its names.

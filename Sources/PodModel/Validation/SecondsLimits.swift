@@ -6,7 +6,9 @@
 /// deadline and a `deletionTimestamp`, which must stay a time RFC 3339 can write (years
 /// 0000-9999): `9223372036854775807` used to crash the daemon, and 10^12 seconds gave a year
 /// 33715 its own parser refused. So podd applies Kubernetes' int32 bound to these too: about
-/// 68 years, far beyond any real grace period, and well inside year 9999.
+/// 68 years, far beyond any real grace period, and well inside year 9999. A manifest beyond
+/// it is refused (422); a DELETE's is taken as the bound (`DeleteValidation`), as the API
+/// server takes any value there.
 public enum SecondsLimits {
     /// The largest grace period podd accepts, in seconds (2147483647, `math.MaxInt32`).
     public static let maximumGracePeriod = Int64(Int32.max)
@@ -28,13 +30,15 @@ public enum SecondsLimits {
     }
 }
 
-/// Validation of a DELETE's options (`?gracePeriodSeconds=` or a DeleteOptions body).
+/// The grace period of a DELETE (`?gracePeriodSeconds=` or a DeleteOptions body).
 public enum DeleteValidation {
-    /// Refuses a grace period podd cannot turn into a deletion deadline: negative, or beyond
-    /// `SecondsLimits.maximumGracePeriod`. The error's field is `gracePeriodSeconds`.
-    public static func gracePeriod(_ seconds: Int64) throws(FieldError) {
-        if let error = SecondsLimits.gracePeriodErrors(seconds, path: FieldPath("gracePeriodSeconds")).first {
-            throw error
-        }
+    /// The grace period podd applies for the one a DELETE asked for, as the API server takes
+    /// it: a negative one is 1 s (k8s.io/apiserver registry/rest/delete.go, `BeforeDelete`:
+    /// "Negative values will be treated as the value `1s` on the delete path"). The API server
+    /// takes any int64 beyond that; podd saturates at `SecondsLimits.maximumGracePeriod`
+    /// (about 68 years) so that the deadline and `deletionTimestamp` stay times it can write,
+    /// never an overflow (Int64.max once crashed podd).
+    public static func gracePeriod(_ seconds: Int64) -> Int64 {
+        seconds < 0 ? 1 : min(seconds, SecondsLimits.maximumGracePeriod)
     }
 }

@@ -124,6 +124,15 @@ public struct PoddConfig: Sendable, Equatable {
         public var description: String { message }
     }
 
+    /// The top-level keys of the config file, in config/podd.yaml's order: `parse` handles
+    /// each (its switch is exhaustive) and names them all for an unknown one, so the list in
+    /// that message cannot leave out a key podd takes.
+    enum Key: String, CaseIterable {
+        case socket, stateDir, runDir, manifestsDir, logLevel, restartBackoff, journal, debugImage, socketGroup, api, images,
+             logs, cgroupParent, eviction, podPidsLimit, hostPathAllow, seccompDefault, seccompProfileRoot, userNamespaces,
+             network, registries
+    }
+
     /// Parses the YAML config text. `source` names the file in messages.
     public static func parse(_ text: String, source: String) throws(ConfigError) -> PoddConfig {
         var config = PoddConfig()
@@ -136,30 +145,33 @@ public struct PoddConfig: Sendable, Equatable {
         guard documents.count <= 1 else { throw ConfigError(message: "\(source): expected one YAML document, found \(documents.count)") }
         guard let doc = documents.first else { return config }
         guard let object = doc.objectValue else { throw ConfigError(message: "\(source): expected a mapping of settings at the top level") }
-        for (key, value) in object {
+        for (text, value) in object {
+            guard let key = Key(rawValue: text) else {
+                throw ConfigError(message: "\(source): \(text): unknown key (known: \(Key.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
             func string() throws(ConfigError) -> String {
                 guard let s = value.stringValue, !s.isEmpty else {
-                    throw ConfigError(message: "\(source): \(key): expected a non-empty string, got \(value.typeName)")
+                    throw ConfigError(message: "\(source): \(text): expected a non-empty string, got \(value.typeName)")
                 }
                 return s
             }
             func path() throws(ConfigError) -> String {
                 let s = try string()
-                guard s.hasPrefix("/") else { throw ConfigError(message: "\(source): \(key): must be an absolute path, got \"\(s)\"") }
+                guard s.hasPrefix("/") else { throw ConfigError(message: "\(source): \(text): must be an absolute path, got \"\(s)\"") }
                 return s
             }
             switch key {
-            case "socket": config.socket = try path()
-            case "stateDir": config.stateDir = try path()
-            case "runDir": config.runDir = try path()
-            case "manifestsDir": config.manifestsDir = try path()
-            case "logLevel":
+            case .socket: config.socket = try path()
+            case .stateDir: config.stateDir = try path()
+            case .runDir: config.runDir = try path()
+            case .manifestsDir: config.manifestsDir = try path()
+            case .logLevel:
                 let level = try string()
                 guard logLevels.contains(level) else {
                     throw ConfigError(message: "\(source): logLevel: \"\(level)\" is not one of \(logLevels.joined(separator: ", "))")
                 }
                 config.logLevel = level
-            case "journal":
+            case .journal:
                 // YAML 1.1 reads a bare on/off (yes/no, true/false) as a boolean.
                 if let flag = value.boolValue {
                     config.journal = flag ? "on" : "off"
@@ -170,14 +182,14 @@ public struct PoddConfig: Sendable, Equatable {
                     throw ConfigError(message: "\(source): journal: \"\(mode)\" is not one of auto, on, off")
                 }
                 config.journal = mode
-            case "debugImage": config.debugImage = try string()
-            case "cgroupParent":
+            case .debugImage: config.debugImage = try string()
+            case .cgroupParent:
                 let parent = try string()
                 guard !parent.hasPrefix("/"), !parent.split(separator: "/").contains(where: { $0 == ".." || $0 == "." }) else {
                     throw ConfigError(message: "\(source): cgroupParent: \"\(parent)\" must be a relative path under the cgroup2 mount, without . or .. (example: podd)")
                 }
                 config.cgroupParent = parent
-            case "hostPathAllow":
+            case .hostPathAllow:
                 guard let list = value.arrayValue else {
                     throw ConfigError(message: "\(source): hostPathAllow: expected a list of absolute directories, such as [/srv/data, /var/log]")
                 }
@@ -187,18 +199,18 @@ public struct PoddConfig: Sendable, Equatable {
                     }
                     return path
                 }
-            case "podPidsLimit":
+            case .podPidsLimit:
                 guard let n = value.intValue, n == -1 || n > 0 else {
                     throw ConfigError(message: "\(source): podPidsLimit: expected a number of processes above 0, or -1 for no limit (default 4096)")
                 }
                 config.podPidsLimit = n
-            case "logs": config.logs = try LogRotation.parse(value, source: source)
-            case "seccompDefault", "seccompProfileRoot": try config.security.parse(key, value, source: source)
-            case "userNamespaces": config.userNamespaces = try UserNamespaceSettings.parse(value, source: source)
-            case "network": config.network = try NetworkSettings.parse(value, source: source)
-            case "eviction": config.eviction = try EvictionSettings.parse(value, source: source)
-            case "socketGroup": config.socketGroup = try string()
-            case "restartBackoff":
+            case .logs: config.logs = try LogRotation.parse(value, source: source)
+            case .seccompDefault, .seccompProfileRoot: try config.security.parse(key.rawValue, value, source: source)
+            case .userNamespaces: config.userNamespaces = try UserNamespaceSettings.parse(value, source: source)
+            case .network: config.network = try NetworkSettings.parse(value, source: source)
+            case .eviction: config.eviction = try EvictionSettings.parse(value, source: source)
+            case .socketGroup: config.socketGroup = try string()
+            case .restartBackoff:
                 guard let b = value.objectValue else {
                     throw ConfigError(message: "\(source): restartBackoff: expected a mapping with initial, max, resetAfter")
                 }
@@ -216,10 +228,10 @@ public struct PoddConfig: Sendable, Equatable {
                 if config.restartBackoff.max < config.restartBackoff.initial {
                     throw ConfigError(message: "\(source): restartBackoff.max must not be less than restartBackoff.initial")
                 }
-            case "api":
+            case .api:
                 config.api = try parseAPISettings(value, source: source)
-            case "registries": config.registries = try parseRegistries(value, source: source)
-            case "images":
+            case .registries: config.registries = try parseRegistries(value, source: source)
+            case .images:
                 guard let settings = value.objectValue else {
                     throw ConfigError(message: "\(source): images: expected a mapping with maxUploadBytes")
                 }
@@ -230,8 +242,6 @@ public struct PoddConfig: Sendable, Equatable {
                     }
                     config.maxImageUploadBytes = Int(bytes)
                 }
-            default:
-                throw ConfigError(message: "\(source): \(key): unknown key (known: socket, stateDir, runDir, manifestsDir, logLevel, restartBackoff, journal, debugImage, socketGroup, api, images, logs, cgroupParent, hostPathAllow, podPidsLimit, seccompDefault, seccompProfileRoot, userNamespaces, network, registries)")
             }
         }
         return config
