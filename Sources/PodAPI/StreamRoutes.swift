@@ -59,10 +59,11 @@ struct StreamRoutes: Sendable {
     }
 
     /// The WebSocket session for an upgrade request, or nil (the plain route then answers).
-    /// An exec's command is started here, before the upgrade is answered: the monitor's fork
-    /// and exec then overlap the 101 and the set-up of the WebSocket, instead of following
-    /// them (about a fifth of an exec's round trip). Should the upgrade not complete, the
-    /// session goes with its last reference, and the monitor kills what it started.
+    /// podctl's exec starts its command here, before the upgrade is answered: the monitor's
+    /// fork and exec then overlap the 101 and the set-up of the WebSocket, instead of
+    /// following them (about a fifth of an exec's round trip). Should the upgrade not
+    /// complete, the session goes with its last reference, and the monitor kills what it
+    /// started. Other clients' commands start once the WebSocket is up (`startsEarly`).
     func accept(_ r: APIRequest) async -> WebSocketSession? {
         if PortForwardRoutes.target(r) != nil { return await PortForwardRoutes(registry: registry, logger: logger).acceptWebSocket(r) }
         guard let (key, kind) = Self.target(r), let request = try? Self.parse(r, key: key, kind: kind),
@@ -70,12 +71,15 @@ struct StreamRoutes: Sendable {
               let controller = await registry.controller(request.key) else { return nil }
         let opened: Opened
         do {
-            opened = try await Self.checkAndOpen(request, on: controller)
+            opened = try await Self.checkAndOpen(request, on: controller, open: Self.startsEarly(r))
         } catch {
             return nil
         }
         let logger = self.logger
+        let wait = Self.startsEarly(r) ? nil : Self.clientStreamsSetUp
         return WebSocketSession(subprotocol: proto.rawValue) { inbound, outbound in
+            // Not podctl: the client may not have made its streams yet (`startsEarly`).
+            if let wait { try? await Task.sleep(for: wait) }
             let relay = StreamRelay(request: request, proto: proto, outbound: outbound, logger: logger)
             await relay.run(controller: controller, inbound: inbound, opened: opened)
         }
@@ -85,11 +89,26 @@ struct StreamRoutes: Sendable {
     /// on channel 3 once the WebSocket is up, as before the early start); nil for an attach.
     typealias Opened = Result<StreamSession, RuntimeError>?
 
+    /// Whether an exec's command may start before its upgrade is answered: for podctl only,
+    /// which reads every channel from the first frame. client-go (kubectl) reads the
+    /// WebSocket in one goroutine while another makes its streams, and drops a frame for one
+    /// not made yet ("Unknown stream id 1, discarding message"): a command that had written
+    /// its output by then lost it (2 execs in 160, 8 kubectl at a time; still 1 in 160 with
+    /// the command started once the WebSocket was up). The API server is never that fast:
+    /// it connects to the kubelet, and the kubelet to the runtime, before anything runs. So
+    /// other clients' execs and attaches begin `clientStreamsSetUp` after the upgrade.
+    static let clientStreamsSetUp: Duration = .milliseconds(20)
+
+    static func startsEarly(_ r: APIRequest) -> Bool {
+        r.headers["User-Agent"].contains { $0.hasPrefix("podctl/") }
+    }
+
     /// Checks the pod and container as `check` does (a refusal throws: the plain route then
-    /// answers it) and, for an exec, starts the command, in one turn of the pod's controller.
-    static func checkAndOpen(_ request: Request, on controller: isolated PodController) throws(RuntimeError) -> Opened {
+    /// answers it) and, for an exec when `open`, starts the command, in one turn of the pod's
+    /// controller.
+    static func checkAndOpen(_ request: Request, on controller: isolated PodController, open: Bool) throws(RuntimeError) -> Opened {
         _ = try controller.streamContainer(request.container, kind: request.kind, options: request.options)
-        guard request.kind == .exec else { return .none }
+        guard request.kind == .exec, open else { return .none }
         do {
             return .success(try controller.openExec(container: request.container, command: request.command, options: request.options))
         } catch {
