@@ -397,6 +397,14 @@ def test_pull_policies_waiting_reasons_and_events(imaged, base_layer):
     assert msg == ('Container image "registry.test:5000/team/app:2.0" is not present with pull policy of Never: '
                    'pull it (podctl image pull registry.test:5000/team/app:2.0) or load it from a docker or OCI '
                    'archive (podctl image load -i ARCHIVE)')
+    # A local name not in the store: never pulled (localhost is no registry), and the message
+    # says how to load or import it.
+    imaged.create(pod("nolocal", [{"name": "app", "image": "localhost/nothere:1"}]))
+    wait_for(lambda: waiting_reason(imaged, "nolocal") in ("ErrImagePull", "ImagePullBackOff"), timeout=20, what="ErrImagePull")
+    msg = statuses(imaged.pod("nolocal"))["app"]["state"]["waiting"]["message"]
+    assert ('a local image (localhost/...) is never pulled, and "localhost/nothere:1" is not in the store; '
+            'load it from a docker or OCI archive (podctl image load -i ARCHIVE), or import a root file system '
+            'as it (podctl image import localhost/nothere:1 ROOTFS.tar)') in msg, msg
     # A reference that does not parse: accepted, then InvalidImageName.
     r = imaged.create(pod("invalid", [{"name": "app", "image": "Not A Valid/ref::x"}]))
     assert r.status == 201

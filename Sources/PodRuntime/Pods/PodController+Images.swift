@@ -62,6 +62,13 @@ extension PodController {
             return .ready
         }
         if policy == .never { return .refused(Self.neverPulled(name, image: text)) }
+        if imageName.isLocal {
+            // Imported or loaded here, or nowhere: `localhost` is no registry to ask (and
+            // whatever listens on the host's port 443 is not to be sent a pull).
+            record(type: "Normal", reason: "Pulling", message: "Pulling image \"\(text)\"", container: name)
+            let why = "a local image (\(ImageName.localDomain)/...) is never pulled, and \"\(text)\" is not in the store; "
+            return .refused(.imagePullFailed(name, image: text, message: why + Self.howToGet(text, pull: false)))
+        }
         if let problem = secrets.problem {
             record(type: "Normal", reason: "Pulling", message: "Pulling image \"\(text)\"", container: name)
             return .refused(.imagePullFailed(name, image: text, message: problem))
