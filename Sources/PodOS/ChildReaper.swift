@@ -58,17 +58,63 @@ public final class ChildReaper: Sendable {
             if let n = state.claimed[pid] { state.claimed[pid] = n > 1 ? n - 1 : nil }
             return state.tookOut(pid)
         }
-        if goOn { reapAfterOwner() }
+        if goOn { reapSoon() }
     }
 
     /// Tells the reaper that `pid`'s owner has reaped it (a `PidFD` that keeps its claim).
     public func reaped(_ pid: pid_t) {
-        if state.withLock({ $0.tookOut(pid) }) { reapAfterOwner() }
+        if state.withLock({ $0.tookOut(pid) }) { reapSoon() }
     }
 
-    private func reapAfterOwner() {
+    /// The shortest time between two passes of the reaper started by SIGCHLDs or owners'
+    /// reaps. Each pass walks all of podd's children (the kernel's waitid does, even for one
+    /// answer): with 1,000 pods, a walk at every pod create (its monitor's first process
+    /// exits) was 2% of the machine. An orphan's zombie waits this long at most.
+    static let passInterval: UInt64 = 50_000_000
+
+    private struct Passes {
+        var last: UInt64 = 0
+        var scheduled = false
+    }
+
+    private let passes = Mutex(Passes())
+
+    /// A pass now, or one `passInterval` after the last (one for any number of asks).
+    private func reapSoon() {
+        let now = Self.monotonicNanoseconds()
+        let wait: UInt64? = passes.withLock { p in
+            if p.scheduled { return nil }
+            if now >= p.last + Self.passInterval {
+                p.last = now
+                return 0
+            }
+            p.scheduled = true
+            return p.last + Self.passInterval - now
+        }
+        guard let wait else { return }
+        if wait == 0 {
+            pass()
+            return
+        }
+        Task.detached { [self] in
+            try? await Task.sleep(nanoseconds: wait)
+            passes.withLock { p in
+                p.scheduled = false
+                p.last = Self.monotonicNanoseconds()
+            }
+            pass()
+        }
+    }
+
+    private func pass() {
         let pids = reapOrphans()
         if !pids.isEmpty, let tell = onReaped.withLock({ $0 }) { tell(pids) }
+    }
+
+    private static func monotonicNanoseconds() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
     }
 
     /// Reaps every child of podd that has exited and is not claimed; returns their pids.
@@ -76,14 +122,13 @@ public final class ChildReaper: Sendable {
     /// The kernel is asked which child has exited (waitid WNOWAIT, which reaps nothing):
     /// none, and there is nothing to do; an unclaimed one is reaped, and the next asked for.
     /// A claimed one is its owner's to reap, and the kernel names it again until then, so
-    /// the others are looked at when the owner has (`release`, `reaped`): that is usually
-    /// microseconds later, as an owner waits for its child's exit while the SIGCHLD reaches
-    /// the reactor. Only a claimed child still in the way at the next SIGCHLD makes the
-    /// reaper list all of podd's children. That list is read outside the lock: with 1,000
-    /// pods it is 1,000 monitors long, and reading it on every SIGCHLD (one a pod create,
-    /// the monitor's first process) with every spawn waiting on the lock cost each create
-    /// about half a millisecond. Whether to reap is still decided under the lock, so a child
-    /// spawned while the list was read is claimed before it is looked at.
+    /// the others are looked at in a pass after the owner's reap (`release`, `reaped`): an
+    /// owner waits for its child's exit while the SIGCHLD reaches the reactor. Only a claimed
+    /// child still in the way at the next pass makes the reaper list all of podd's children.
+    /// That list is read outside the lock: reading it at every SIGCHLD, with every spawn
+    /// waiting on the lock, cost each pod create about half a millisecond with 1,000 pods.
+    /// Whether to reap is still decided under the lock, so a child spawned while the list
+    /// was read is claimed before it is looked at.
     @discardableResult
     public func reapOrphans() -> [pid_t] {
         enum Next { case reaped, wait, list }
@@ -142,9 +187,8 @@ public final class ChildReaper: Sendable {
             try reactor.add(fd) { [self] _ in
                 var info = signalfd_siginfo()
                 while read(fd, &info, MemoryLayout<signalfd_siginfo>.size) > 0 {}
-                // SIGCHLDs merge: one call reaps every unclaimed child that has ended by now.
-                let pids = self.reapOrphans()
-                if !pids.isEmpty { reaped(pids) }
+                // SIGCHLDs merge: one pass reaps every unclaimed child that has ended by then.
+                self.reapSoon()
             }
         } catch {
             close(fd)
