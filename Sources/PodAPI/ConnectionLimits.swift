@@ -31,7 +31,7 @@ public struct ConnectionLimits: Sendable, Equatable {
 }
 
 /// Closes a connection that stays idle too long, or takes too long to send a request's
-/// head. It sits first in the pipeline and sees the raw bytes; the server tells it where the
+/// head. It sits at the head of the pipeline and sees the raw bytes; the server tells it where the
 /// connection is in its request (`requestHeadRead`, `requestRead`, `responseWritten`). A
 /// request being answered (a watch, a `logs -f`, an exec session) has no deadline.
 final class ConnectionDeadline: ChannelInboundHandler, @unchecked Sendable {

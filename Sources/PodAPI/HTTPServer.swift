@@ -201,6 +201,8 @@ public final class HTTPServer: Sendable {
             try channel.pipeline.syncOperations.addHandler(ConnectionRefusal(refusal))
             return channel.eventLoop.makeSucceededFuture(.refused)
         }
+        // First: a response's last bytes reach the socket before the connection closes.
+        try channel.pipeline.syncOperations.addHandler(FlushBeforeClose())
         let deadline = ConnectionDeadline(limits: limits, eventLoop: channel.eventLoop)
         try channel.pipeline.syncOperations.addHandler(deadline)
         let peer = ConnectionPeer(channel)
