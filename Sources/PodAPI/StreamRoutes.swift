@@ -369,7 +369,14 @@ final class StreamRelay: Sendable {
             await finish(status: ChannelProtocol.exitStatus(failure.shellExitStatus, command: request.command))
             return
         }
-        await finish(status: ChannelProtocol.failure("\(what) in container \(container) of pod \(request.key.name) failed: \(failure.stage): \(failure.message)"))
+        let message = "\(what) in container \(container) of pod \(request.key.name) failed: \(failure.stage): \(failure.message)"
+        if failure.code == ENOSPC {
+            // The pod's monitor has no free session (64 at once): a limit, for the client to
+            // try again later, not podd's failure.
+            await finish(status: ChannelProtocol.failure(message, reason: "TooManyRequests", code: 429))
+            return
+        }
+        await finish(status: ChannelProtocol.failure(message))
     }
 
     // MARK: - Descriptors as channels

@@ -212,3 +212,29 @@ def test_podctl_attach_with_stdin(podd):
     r = podd.podctl("attach", "-i", "cat", input="fed through attach\n", check=False)
     assert r.returncode == 3, (r.stdout, r.stderr)
     assert r.stdout == "fed through attach\nend-of-input\n"
+
+
+def test_one_session_too_many_is_told_429_not_a_server_error(podd):
+    """A pod's monitor runs 64 exec and attach sessions at once; the 65th is a limit for the
+    client to try again later (issue 9: 429, never a 5xx)."""
+    podd.create(pod_manifest("busy", [("a", "sleep 3600")]))
+    podd.wait_running("busy")
+    held = [exec_session(podd, "busy", ["sleep", "61"]) for _ in range(64)]
+    try:
+        wait_for(lambda: len(processes_with("sleep\x0061\x00")) >= 64, timeout=30, what="64 sessions running")
+        one_more = exec_session(podd, "busy", ["true"])
+        one_more.read(timeout=20)
+        status = one_more.status()
+        assert status and status["code"] == 429 and status["reason"] == "TooManyRequests", status
+        assert "too many exec and attach sessions in this pod (64)" in status["message"]
+        one_more.close()
+    finally:
+        for s in held:
+            s.close()
+    # The sessions given back, an exec runs again.
+    def runs():
+        s = exec_session(podd, "busy", ["echo", "again"])
+        s.read(timeout=20)
+        s.close()
+        return s.text(1) == "again\n"
+    wait_for(runs, timeout=30, what="an exec once the sessions have ended")
