@@ -8,11 +8,26 @@ public struct WatchChange<Object: Sendable>: Sendable {
     /// The namespace of the object; nil for a bookmark.
     public var namespace: String?
     /// nil for a bookmark.
-    public var object: Object?
+    public var object: Object? {
+        get { objectBox?.value }
+        set { objectBox = newValue.map(Box.init) }
+    }
     /// The object before this change (MODIFIED, DELETED): a watch with a selector sends an
     /// object that stops matching as DELETED and one that starts matching as ADDED, as the
     /// API server's watch cache does.
-    public var previous: Object?
+    public var previous: Object? {
+        get { previousBox?.value }
+        set { previousBox = newValue.map(Box.init) }
+    }
+    /// The objects are shared by every watcher's copy of the change: a Pod is over a
+    /// kilobyte stored inline, and each watcher's queue held its own copies (200 watchers
+    /// that did not read, 3,000 changes: 800 MB).
+    private final class Box: Sendable {
+        let value: Object
+        init(_ value: Object) { self.value = value }
+    }
+    private var objectBox: Box?
+    private var previousBox: Box?
     /// A bookmark that ends the initial events of a `sendInitialEvents` watch (Kubernetes
     /// marks it with the annotation `k8s.io/initial-events-end: "true"`).
     public var endsInitialEvents = false
@@ -21,8 +36,8 @@ public struct WatchChange<Object: Sendable>: Sendable {
         self.type = type
         self.resourceVersion = resourceVersion
         self.namespace = namespace
-        self.object = object
-        self.previous = previous
+        objectBox = object.map(Box.init)
+        previousBox = previous.map(Box.init)
     }
 }
 
@@ -88,8 +103,9 @@ public struct WatchHub<Object: Sendable>: Sendable {
 
     /// Changes a watcher may have waiting before it counts as too slow: it is then ended
     /// (after the changes it has) rather than buffered for without bound, and its client
-    /// watches again from the last version it saw.
-    public static var backlog: Int { 10_000 }
+    /// watches again from the last version it saw. As many as the history keeps: a client
+    /// further behind could not watch again from where it was anyway.
+    public static var backlog: Int { 1_000 }
 
     /// `capacity`: how many recent changes are kept. The counter starts at the clock
     /// (microseconds since the epoch), so a version handed out by an earlier podd is older
