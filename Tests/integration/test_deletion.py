@@ -4,6 +4,7 @@ podd restarted (or killed) meanwhile carries the termination on with the time th
 instead of running the pod again; a second DELETE with a shorter grace period wins, as on
 Kubernetes."""
 import json
+import os
 import signal
 import subprocess
 import time
@@ -176,3 +177,24 @@ def test_a_pod_deleted_while_its_new_spec_waits_leaves_nothing_running(podd, tmp
     assert not (podd.run_dir / "pods" / uid).exists()
     assert not (podd.state_dir / "pods" / uid).exists()
     assert podd.pod("respec") is None
+
+
+def test_a_pod_whose_logs_filled_the_state_dir_can_still_be_deleted(make_podd, busybox_tar):
+    """A container writing without pause fills the state dir with its log; deleting the pod is
+    how its user frees the space, and it was refused with 507 (storing the deletion needed room).
+    Its logs are emptied to make that room: the deletion is stored, and the pod goes."""
+    d = make_podd(before_start=on_small_tmpfs("24m"))
+    d.podctl("image", "import", "busybox", str(busybox_tar))
+    assert d.create(pod_manifest("writer", [("app", "yes aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")])).status == 201
+    uid = d.wait_running("writer")["metadata"]["uid"]
+
+    def full():
+        st = os.statvfs(d.state_dir)
+        return st.f_bavail * st.f_frsize < 64 * 1024
+    wait_for(full, timeout=60, what="the state dir full of the pod's log")
+    r = d.request("DELETE", "/api/v1/namespaces/default/pods/writer?gracePeriodSeconds=0")
+    assert r.status == 200, r.text
+    d.wait_gone("writer", timeout=30)
+    assert not (d.state_dir / "pods" / uid).exists()
+    # The space is back: a new pod can be stored.
+    assert d.create(pod_manifest("after", [("app", "exec sleep 3600")])).status == 201

@@ -792,7 +792,7 @@ public actor PodController {
         guard !gone else { return current() }
         guard let (marked, deadline) = markDeletion(gracePeriod: gracePeriod, now: RuntimeClock.now()) else { return current() }
         if !keepState {
-            do throws(OSError) { try context.store.save(marked) } catch {
+            do throws(OSError) { try storeDeletion(marked) } catch {
                 context.logger.error("pod \(pod.metadata.namespace)/\(pod.metadata.name): cannot store its deletion: \(error)")
                 throw .insufficientStorage(what: "cannot store the deletion of pod \"\(pod.metadata.name)\"", reason: "\(error)")
             }
@@ -800,6 +800,35 @@ public actor PodController {
         pod = marked
         apply(lifecycle.handle(.delete(deadline: deadline), at: RuntimeClock.now()))
         return current()
+    }
+
+    /// Stores the pod marked for deletion. A full state dir is often why a pod is deleted,
+    /// and its own logs what filled it (a container writing without pause): they are then
+    /// emptied, the pod being on its way out, and the store tried again; without that, the
+    /// pod could not be deleted, and went on filling the disk.
+    private func storeDeletion(_ marked: Pod) throws(OSError) {
+        do throws(OSError) { try context.store.save(marked) } catch {
+            guard error.code == ENOSPC, Self.emptyFiles(under: layout.logDirectory) > 0 else { throw error }
+            context.logger.warning("pod \(pod.metadata.namespace)/\(pod.metadata.name): the state dir is full: its logs were emptied to store its deletion")
+            try context.store.save(marked)
+        }
+    }
+
+    /// Truncates every file under `directory` (the monitor appends to its logs, so it goes on
+    /// writing at their new end); returns the bytes freed.
+    static func emptyFiles(under directory: String) -> Int64 {
+        var freed: Int64 = 0
+        for name in FileSystem.listDirectory(directory) {
+            let path = directory + "/" + name
+            var st = stat()
+            guard lstat(path, &st) == 0 else { continue }
+            if (st.st_mode & S_IFMT) == S_IFDIR {
+                freed += emptyFiles(under: path)
+            } else if (st.st_mode & S_IFMT) == S_IFREG, st.st_size > 0, truncate(path, 0) == 0 {
+                freed += Int64(st.st_size)
+            }
+        }
+        return freed
     }
 
     /// Stops the pod because its spec is being replaced: its stored state, volumes and events
