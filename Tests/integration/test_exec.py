@@ -238,3 +238,21 @@ def test_one_session_too_many_is_told_429_not_a_server_error(podd):
         s.close()
         return s.text(1) == "again\n"
     wait_for(runs, timeout=30, what="an exec once the sessions have ended")
+
+
+def test_an_execd_command_is_in_the_containers_cgroups(podd):
+    """On Kubernetes a command exec'd in a container is bound by that container's limits. On
+    cgroup v1 (memory, cpu, pids beside a v2 hierarchy) the exec'd process stayed in the pod's
+    groups, out of its container's memory limit (an audit wrote 64 MB from a 32Mi container)."""
+    manifest = pod_manifest("limited", [("a", "sleep 3600"), ("b", "sleep 3600")])
+    manifest["spec"]["containers"][0]["resources"] = {"limits": {"memory": "32Mi", "cpu": "500m"}}
+    manifest["spec"]["containers"][1]["resources"] = {"limits": {"memory": "64Mi"}}
+    podd.create(manifest)
+    podd.wait_running("limited")
+    for container in ("a", "b"):
+        main = exec_session(podd, "limited", ["cat", "/proc/1/cgroup"], container=container)
+        main.read(timeout=20)
+        execd = exec_session(podd, "limited", ["cat", "/proc/self/cgroup"], container=container)
+        execd.read(timeout=20)
+        assert execd.status()["status"] == "Success", execd.status()
+        assert main.text(1) and execd.text(1) == main.text(1), (container, main.text(1), execd.text(1))
