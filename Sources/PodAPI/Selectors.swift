@@ -24,9 +24,9 @@ struct LabelSelector: Sendable {
             let term = raw.trimmingSpaces
             if term.isEmpty { continue }
             if let r = term.firstRange(of: " notin ") {
-                reqs.append(.notIn(String(term[..<r.lowerBound]).trimmingSpaces, Self.set(term[r.upperBound...])))
+                reqs.append(.notIn(String(term[..<r.lowerBound]).trimmingSpaces, try Self.set(term[r.upperBound...])))
             } else if let r = term.firstRange(of: " in ") {
-                reqs.append(.isIn(String(term[..<r.lowerBound]).trimmingSpaces, Self.set(term[r.upperBound...])))
+                reqs.append(.isIn(String(term[..<r.lowerBound]).trimmingSpaces, try Self.set(term[r.upperBound...])))
             } else if let r = term.firstRange(of: "!=") {
                 reqs.append(.notEquals(String(term[..<r.lowerBound]), String(term[r.upperBound...])))
             } else if let r = term.firstRange(of: "==") {
@@ -41,11 +41,39 @@ struct LabelSelector: Sendable {
                 throw .badRequest("unable to parse requirement \"\(term)\" of labelSelector")
             }
         }
+        for requirement in reqs { try Self.check(requirement) }
         requirements = reqs
     }
 
-    private static func set(_ s: Substring) -> Set<String> {
-        Set(s.trimmingSpaces.trimmingCharacters("()").split(separator: ",").map { String($0).trimmingSpaces })
+    /// A term whose key or values no label could have is refused (400), as the API server
+    /// refuses it, rather than matching nothing.
+    private static func check(_ requirement: Requirement) throws(StatusError) {
+        let key: String
+        var values: [String] = []
+        switch requirement {
+        case let .equals(k, v), let .notEquals(k, v): key = k; values = [v]
+        case let .isIn(k, set), let .notIn(k, set): key = k; values = Array(set)
+        case let .exists(k), let .notExists(k): key = k
+        }
+        let key0 = key.trimmingSpaces
+        if let problem = LabelRules.keyErrors(key0).first {
+            throw .badRequest("unable to parse requirement: invalid label key \"\(key0)\": \(problem)")
+        }
+        for value in values {
+            let value0 = value.trimmingSpaces
+            if let problem = LabelRules.valueErrors(value0).first {
+                throw .badRequest("unable to parse requirement: invalid label value: \"\(value0)\": \(problem)")
+            }
+        }
+    }
+
+    private static func set(_ s: Substring) throws(StatusError) -> Set<String> {
+        let text = s.trimmingSpaces
+        // A set is written in parentheses: `env in (a,b)`.
+        guard text.hasPrefix("("), text.hasSuffix(")"), text.count >= 2 else {
+            throw .badRequest("unable to parse requirement: found '\(text)', expected: '('")
+        }
+        return Set(text.trimmingCharacters("()").split(separator: ",").map { String($0).trimmingSpaces })
     }
 
     func matches(_ object: JSONValue) -> Bool {

@@ -642,6 +642,9 @@ def test_every_reachable_error_matches_the_document(api, podd, tmp_path):
     api.error("DELETE", f"{ns}/pods/ok?gracePeriodSeconds=abc", 400, text="gracePeriodSeconds")
     api.error("GET", "/api/v1/namespaces/Not_A_Label/pods", 400, text="invalid namespace")
     api.error("GET", f"{ns}/pods?labelSelector=" + urllib.parse.quote("a b"), 400, text="labelSelector")
+    # A selector no label could match is refused, as the API server refuses it, not answered empty.
+    for selector in ("===", "a in (", "a=b=c", "-bad=x", "a notin b"):
+        api.error("GET", f"{ns}/pods?labelSelector=" + urllib.parse.quote(selector), 400, text="unable to parse requirement")
     api.error("GET", f"{ns}/pods?fieldSelector=spec.colour%3Dblue", 400, text="field label not supported")
     api.error("GET", "/api/v1/pods?fieldSelector=nonsense", 400)
     api.error("GET", f"{ns}/pods/..%2F..%2Fetc", 400, text="invalid path")

@@ -133,3 +133,12 @@ enum NameRules {
             || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
     }
 }
+
+/// The label rules a label selector's terms are checked against (the API server refuses a
+/// selector whose key or value no label could have).
+public enum LabelRules {
+    /// What is wrong with a label key; empty when it is a valid one.
+    public static func keyErrors(_ key: String) -> [String] { NameRules.qualifiedNameErrors(key) }
+    /// What is wrong with a label value; empty when it is a valid one.
+    public static func valueErrors(_ value: String) -> [String] { NameRules.labelValueErrors(value) }
+}
