@@ -43,10 +43,13 @@ def _pids():
 
 def processes_under(run_dir):
     """Monitors of this podd: `podd-monitor --pod-dir RUN_DIR/pods/UID`. A monitor's child
-    between its fork and the container's exec still carries that command line: not counted."""
+    between its fork and the container's exec still carries that command line: not counted.
+    Nor is one that ended before its exec and is being reaped as the sample is taken: its
+    stat then says X (dead) with parent 0, which made a churn sample count 3 monitors for 2
+    pods under load."""
     tag = f"--pod-dir\0{run_dir}/".encode()
     found = [p for p in _pids() if tag in _cmdline(p)]
-    return [p for p in found if (s := _stat(p)) and s[1] not in found]
+    return [p for p in found if (s := _stat(p)) and s[0] != "X" and s[1] not in found]
 
 
 def monitors_of(podd):
