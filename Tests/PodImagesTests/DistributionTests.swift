@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import PodJSON
 import Synchronization
 import Testing
 
@@ -140,8 +141,12 @@ struct DistributionTests {
         let image = try await fetch("\(fixture.address("token"))/test/multi:1", with: fetcher(authFile: auth),
                                     into: try directory.layout())
         #expect(image.manifestDigest == fixture.digest("multi"))
+        // Renewed: a second token at least. Requests refused together (the manifest's and the
+        // blobs', in parallel) may each renew before the first renewal is back: a clean-clone
+        // CI run under load saw 3 tokens issued.
         let counts = fixture.command("tokens")
-        #expect(counts.contains("\"issued\": 2"), "tokens issued: \(counts)")
+        let figures = (try? JSONValue.parse(Array(counts.utf8))) ?? .null
+        #expect((figures["issued"]?.intValue ?? 0) >= 2, "tokens issued: \(counts)")
     }
 
     @Test func mirrorsAreTriedInOrderThenTheRegistry() async throws {
