@@ -69,14 +69,15 @@ struct StreamRoutes: Sendable {
         guard let (key, kind) = Self.target(r), let request = try? Self.parse(r, key: key, kind: kind),
               let proto = ChannelProtocol.negotiate(r.headers["Sec-WebSocket-Protocol"]),
               let controller = await registry.controller(request.key) else { return nil }
+        let early = Self.startsEarly(r)
         let opened: Opened
         do {
-            opened = try await Self.checkAndOpen(request, on: controller, open: Self.startsEarly(r))
+            opened = try await Self.checkAndOpen(request, on: controller, open: early)
         } catch {
             return nil
         }
         let logger = self.logger
-        let wait = Self.startsEarly(r) ? nil : Self.clientStreamsSetUp
+        let wait = early ? nil : Self.clientStreamsSetUp
         return WebSocketSession(subprotocol: proto.rawValue) { inbound, outbound in
             // Not podctl: the client may not have made its streams yet (`startsEarly`).
             if let wait { try? await Task.sleep(for: wait) }
