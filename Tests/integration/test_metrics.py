@@ -152,6 +152,9 @@ def test_podctl_top_errors_say_error_once(podd):
     assert r.returncode == 1 and r.stderr.startswith("error: podctl top supports pods only") and "error: error" not in r.stderr
 
 
+# A busy loop's share of the CPU is what is measured: with the parallel tests around, a 500m
+# loop on two cores was seen at 99m (CI, stop 28). Alone, the figure is the loop's.
+@pytest.mark.alone
 def test_kubectl_and_podctl_top_move_with_the_load(podd, kubectl):
     start_throttle(podd)
     time.sleep(1.2)
@@ -162,8 +165,7 @@ def test_kubectl_and_podctl_top_move_with_the_load(podd, kubectl):
     kubectl("top", "pod")   # a sample inside the busy stretch: the next window is all busy
     time.sleep(2.5)
     busy = top_rows(kubectl("top", "pod"))["load"]
-    # The limit is 500m: a busy loop shows well above idle (the machine is shared: loosely),
-    # and not beyond the limit.
+    # The limit is 500m: a busy loop shows well above idle, and not beyond the limit.
     assert 120 < busy[0] <= 600, (idle, busy)
     time.sleep(1.2)
     out = podd.podctl("top", "pod", "load", "--containers").stdout
