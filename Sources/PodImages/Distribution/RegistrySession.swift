@@ -55,10 +55,11 @@ struct RegistrySession: Sendable {
                                isMirror: isMirror)
     }
 
-    /// Whether `location` answers a ping at all (a plain HTTP registry where HTTPS failed).
+    /// Whether `location` answers a ping at all (a plain HTTP registry where HTTPS failed). One
+    /// quick retry: a registry that just dropped the TLS attempt's connection may reset the next.
     private static func answers(_ location: HTTPLocation, http: RegistryHTTPClient) async -> Bool {
         do {
-            _ = try await ping(location, verifyTLS: false, http: http, retry: RetryPolicy(delays: []))
+            _ = try await ping(location, verifyTLS: false, http: http, retry: RetryPolicy(delays: [.milliseconds(100)]))
             return true
         } catch {
             return false
