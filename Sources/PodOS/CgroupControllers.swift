@@ -110,7 +110,8 @@ extension CgroupHierarchy {
     public static let monitorLeaf = "_monitor"
 
     /// Makes the pod's v1 groups and sets the pod-level limits on v2 and v1. Returns the v1
-    /// directories the monitor joins, and what could not be set (the pod runs anyway).
+    /// directories the pod's containers join (the monitor stays out of them: see
+    /// cgroup.h), and what could not be set (the pod runs anyway).
     public func preparePod(uid: String, group: String?, limits: CgroupLimits) -> (v1: [String], problems: [String]) {
         var problems: [String] = []
         var v1Dirs: [String] = []
@@ -136,10 +137,9 @@ extension CgroupHierarchy {
     }
 
     /// Makes a container's v1 groups (where v1 holds a controller) with its limits, before
-    /// the monitor starts it: the monitor joins the v1 ones that exist. Its v2 group is the
+    /// the monitor starts it: the container joins the v1 ones that exist. Its v2 group is the
     /// monitor's to make (anew at every start: see `containerSettingsV2`). Nothing is made for
-    /// a container without resources: it shares the pod's groups on v1 (joining one costs an
-    /// RCU grace period, ~20 ms, on each start).
+    /// a container without resources: it joins the pod's groups on v1.
     public func prepareContainer(uid: String, name: String, limits: CgroupLimits) -> [String] {
         guard !limits.isEmpty else { return [] }
         var v1Dirs: [String: String] = [:]
@@ -239,7 +239,7 @@ extension CgroupHierarchy {
 
     /// Has the kernel reclaim what is still charged to a v1 memory group and its children
     /// (`memory.force_empty`) before they are removed. Page cache a pod brought in (the
-    /// state dir's directory and inode blocks its monitor read, image files it read first)
+    /// directory and inode blocks of the files it read, image files it read first)
     /// stays charged to its group after the rmdir, which keeps the group in the kernel as
     /// a dying memory cgroup: here 1,000 pods created and deleted left 1,000 of them, and
     /// each one made every later pod creation slower (141 pods/s with about 3,000 dying, 212

@@ -135,18 +135,6 @@ int cgroup_v1_add(const char *dir)
     return 0;
 }
 
-int cgroup_v1_enter_pod(void)
-{
-    int failed = 0, saved = 0;
-    for (int i = 0; i < v1_count; i++)
-        if (cgroup_v1_join_self(v1_dirs[i]) < 0 && !failed) {
-            failed = 1;
-            saved = errno;
-        }
-    errno = saved;
-    return failed ? -1 : 0;
-}
-
 int cgroup_v1_enter_container(const char *name)
 {
     char dir[PATH_MAX];
@@ -154,9 +142,8 @@ int cgroup_v1_enter_container(const char *name)
     for (int i = 0; i < v1_count; i++) {
         if (cgroup_container_dir(dir, sizeof dir, v1_dirs[i], name) < 0)
             return -1;
-        if (stat(dir, &st) < 0)
-            continue; /* no limits of its own on this hierarchy */
-        if (cgroup_v1_join_self(dir) < 0)
+        /* The container's own group where podd made one (its limits), else the pod's. */
+        if (cgroup_v1_join_self(stat(dir, &st) == 0 ? dir : v1_dirs[i]) < 0)
             return -1;
     }
     return 0;

@@ -24,16 +24,17 @@ int cgroup_kill(const char *dir);
  * with the target's). Returns 0, or -1 with errno set when DIR could not be made anew. */
 int cgroup_make_fresh(const char *dir);
 /* The pod's groups on v1 hierarchies (memory, cpu, cpuacct, pids where cgroup v2 lacks
- * them), from --cgroup-v1. v1 has no clone3 shortcut: the monitor joins the pod's groups
- * once, its containers inherit them. Each join moves the calling thread through `tasks`,
+ * them), from --cgroup-v1. The monitor stays out of them (the pod's limits bind its
+ * containers, not their supervisor: a pod that spends its CPU quota or its pids must not
+ * stall the monitor that would stop it); each container and exec'd command joins them
+ * itself. v1 has no clone3 shortcut: each join moves the calling thread through `tasks`,
  * which spares the grace period a `cgroup.procs` move waits for (cgroup.c); callers must be
  * single-threaded. */
 #define CGROUP_V1_MAX 8
 int cgroup_v1_add(const char *dir);
-/* The monitor joins every pod group given. Returns 0 or -1 with errno (the first failure). */
-int cgroup_v1_enter_pod(void);
-/* A container joins DIR/NAME on each hierarchy where podd made one (the container has
- * resources of its own); elsewhere it stays in the pod's group. 0 or -1 with errno. */
+/* A container (or a command exec'd in it) joins, on each v1 hierarchy, DIR/NAME where podd
+ * made one (the container has resources of its own), else the pod's group DIR. 0 or -1
+ * with errno. */
 int cgroup_v1_enter_container(const char *name);
 
 /* BUF = POD_DIR/NAME. Returns -1 (ENAMETOOLONG) if it does not fit. */

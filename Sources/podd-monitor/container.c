@@ -180,7 +180,8 @@ static int prepare_and_exec(const struct spawn_spec *spec, const struct start_co
     } else if (ctx->devices_v1_dir != NULL && !spec->security.privileged && devices_v1_enter(ctx->devices_v1_dir, e) < 0) {
         return -1;
     }
-    /* And its own v1 groups where podd made them (its limits, where v2 lacks the controller). */
+    /* And its v1 groups (its own where podd made them, else the pod's): the limits where v2
+     * lacks the controller. The monitor is in none of them. */
     if (cgroup_v1_enter_container(spec->name) < 0)
         return setup_fail(e, errno, "cgroup(v1)", "join the v1 groups of %s: %s", spec->name, strerror(errno));
 

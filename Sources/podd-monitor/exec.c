@@ -164,8 +164,8 @@ static int child_prepare(const struct exec_child *c, struct setup_error *e)
     if (c->enter_cgroup != NULL && cgroup_enter(c->enter_cgroup) < 0)
         return setup_fail(e, errno, "cgroup", "join %s: %s", c->enter_cgroup, strerror(errno));
     /* And the container's v1 groups (memory, cpu, pids where v2 lacks them), as its own
-     * processes: a command exec'd in a container is bound by its limits, as on Kubernetes,
-     * not by the pod's alone. */
+     * processes: a command exec'd in a container is bound by its limits (or the pod's where
+     * it has none of its own), as on Kubernetes. */
     if (cgroup_v1_enter_container(c->spec->container) < 0)
         return setup_fail(e, errno, "cgroup", "join the v1 groups of %s: %s", c->spec->container, strerror(errno));
     if (c->devices_v1_dir != NULL && !c->spec->security.privileged && devices_v1_enter(c->devices_v1_dir, e) < 0)

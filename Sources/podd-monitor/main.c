@@ -620,13 +620,5 @@ int main(int argc, char **argv)
         msg_addf(&m, "starttime", "%llu", starttime);
         pod_send(&pod, &m);
     }
-    /* Into the pod's v1 groups (limits and accounting where v2 lacks the controller) after
-     * `ready`, while podd stores the pod; containers start once the loop below reads their
-     * spawn, i.e. inside these groups. Through `tasks` the join costs no grace period, but
-     * it still waits for cgroup_mutex, which other pods' creates hold by turns: measured
-     * with 16 parallel creates, joining before `ready` put a p90 of 11.6 ms on each create
-     * (81 pods/s against 106). */
-    if (cgroup_v1_enter_pod() < 0)
-        fprintf(stderr, "podd-monitor: joining the pod's v1 cgroups: %s: its limits do not apply\n", strerror(errno));
     run(&pod, listen_fd, sfd, &paths);
 }

@@ -91,9 +91,10 @@ def test_limits_are_written_where_the_machine_has_the_controller(podd):
 
 
 def test_every_process_of_a_pod_without_limits_is_in_its_v1_groups(podd):
-    """The monitor joins the pod's v1 groups (where v2 lacks the controller) one thread at a
-    time through `tasks`, which spares the grace period a cgroup.procs move costs: the whole
-    pod must still be in them, the monitor and each container with its children."""
+    """Each container joins the pod's v1 groups (where v2 lacks the controller) through
+    `tasks`, one thread at a time, which spares the grace period a cgroup.procs move costs:
+    every process of every container must still be in them, with its children, and the
+    monitor in none (its place is outside the pod's limits)."""
     r = podd.create(pod_manifest("acct", [{"name": "a", "command": ["sh", "-c", "sleep 100000 & exec sleep 100000"]},
                                           {"name": "b", "command": ["sleep", "100000"]}],
                                  terminationGracePeriodSeconds=0))
@@ -116,9 +117,11 @@ def test_every_process_of_a_pod_without_limits_is_in_its_v1_groups(podd):
 
     pids = wait_for(pod_processes, what="the monitor and three container processes")
     assert monitor in pids
+    pids.discard(monitor)
     for group in groups:
         procs = {int(p) for p in read(f"{group}/cgroup.procs").split()}
         assert pids <= procs, f"{group}: {sorted(pids - procs)} of the pod are not in it"
+        assert monitor not in procs, f"{group}: the monitor is in the pod's group"
         # Threads too: a thread left behind would be charged elsewhere.
         tasks = {int(t) for t in read(f"{group}/tasks").split()}
         for pid in pids:
@@ -296,6 +299,52 @@ def test_cpu_limit_holds_a_busy_loop_near_its_quota(podd):
     share = (used_ns() - start) / ((time.monotonic() - t0) * 1e9)
     # 200m is 20% of a core; the machine is shared, so only the ceiling is firm.
     assert 0.05 < share < 0.3, share
+
+
+def cgroup_paths(pid):
+    """Hierarchy (controller list, "" for v2) to group path, from /proc/PID/cgroup."""
+    paths = {}
+    for line in open(f"/proc/{pid}/cgroup"):
+        _, controllers, path = line.rstrip("\n").split(":", 2)
+        paths[controllers] = path
+    return paths
+
+
+def test_the_monitor_stays_outside_the_v1_limits_of_its_pod(podd):
+    """On v1 hierarchies the pod's limits bind its containers, not the monitor that supervises
+    them (conmon's place, outside the pod's groups): a pod that spends its CPU quota, its pids
+    or its memory does not spend the monitor's. (On v2 the monitor lives in a leaf of the pod
+    group, as Kubernetes' pause container: the namespaces it makes are charged to the pod.)"""
+    cpu_v1 = v1_mount("cpu")
+    if controller_dir("cpu", "x") is None or not controller_dir("cpu", "x").startswith(cpu_v1 or "-"):
+        pytest.skip("podd has no v1 cpu hierarchy on this machine (its cpu controller is on cgroup v2, or none)")
+    loops = "i=0; while [ $i -lt 8 ]; do (while :; do :; done) & i=$((i+1)); done; echo spinning; wait"
+    r = podd.create(resources_pod("starved", loops, {"limits": {"cpu": "10m", "memory": "64Mi"}}))
+    assert r.status == 201, r.text
+    podd.wait_running("starved")
+    uid = podd.pod("starved")["metadata"]["uid"]
+    monitor = int(open(podd.run_dir / "pods" / uid / "monitor.pid").read().split()[0])
+    cpu = controller_dir("cpu", uid)
+
+    def members():
+        groups = [cpu] + [f"{cpu}/{c}" for c in os.listdir(cpu) if os.path.isdir(f"{cpu}/{c}")]
+        return {int(p) for g in groups for p in read(f"{g}/cgroup.procs").split()}
+
+    # The shell and its eight loops are in the pod's cpu group (their container's, below it).
+    wait_for(lambda: len(members()) >= 9, timeout=60, what="the eight loops in the pod's cpu group")
+    assert monitor not in members()
+    v1 = {controllers: path for controllers, path in cgroup_paths(monitor).items() if controllers}
+    for controllers, path in v1.items():
+        assert uid not in path, f"the monitor is in the pod's group {controllers}:{path}"
+    # The quota holds the loops (they waited for it), and a command exec'd in the container
+    # joins its groups as its processes do.
+    stat = dict(line.split() for line in open(f"{cpu}/cpu.stat"))
+    assert int(stat["nr_throttled"]) > 0, stat
+    out = podd.podctl("exec", "starved", "--", "cat", "/proc/self/cgroup").stdout
+    assert any(line.split(":")[1] == "cpu" and line.split(":")[2].endswith(f"{uid}/app") for line in out.splitlines()), out
+    assert podd.request("DELETE", "/api/v1/namespaces/default/pods/starved?gracePeriodSeconds=0").status == 200
+    podd.wait_gone("starved", timeout=60)
+    wait_for(lambda: not os.path.exists(cpu), timeout=30, what="the pod's cpu group removed")
 
 
 @pytest.mark.parametrize("resources,message", [
