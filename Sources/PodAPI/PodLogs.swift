@@ -22,21 +22,44 @@ enum PodLogs {
         }
         var options = CRILogOptions()
         options.timestamps = r.queryBool("timestamps")
-        if let t = r.queryValue("tailLines") {
-            guard let n = Int(t), n >= 0 else { throw .badRequest("tailLines: invalid value \"\(t)\": must be a non-negative integer") }
-            options.tailLines = n
+        // A value that is no number is the query's decoding failing (400); a number out of
+        // range is ValidatePodLogOptions refusing it, answered as the API server does (422
+        // Invalid, every problem at once).
+        var invalid: [(field: String, text: String)] = []
+        func integer(_ name: String) throws(StatusError) -> Int64? {
+            guard let text = r.queryValue(name) else { return nil }
+            guard let n = Int64(text) else { throw .badRequest("\(name): invalid value \"\(text)\": must be an integer") }
+            return n
         }
-        if let s = r.queryValue("sinceSeconds") {
-            guard let n = Int64(s), n > 0 else { throw .badRequest("sinceSeconds: invalid value \"\(s)\": must be greater than 0") }
-            options.since = RuntimeClock.now().adding(seconds: -Double(n))
+        if let n = try integer("tailLines") {
+            if n < 0 { invalid.append(("tailLines", "Invalid value: \(n): must be greater than or equal to 0")) }
+            options.tailLines = Int(clamping: n)
         }
+        if let n = try integer("limitBytes") {
+            if n < 1 { invalid.append(("limitBytes", "Invalid value: \(n): must be greater than 0")) }
+            options.limitBytes = Int(clamping: n)
+        }
+        let sinceSeconds = try integer("sinceSeconds")
         if let s = r.queryValue("sinceTime") {
             guard let t = Timestamp(rfc3339: s) else { throw .badRequest("sinceTime: invalid value \"\(s)\": must be RFC 3339") }
             options.since = t
         }
-        if let l = r.queryValue("limitBytes") {
-            guard let n = Int(l), n > 0 else { throw .badRequest("limitBytes: invalid value \"\(l)\": must be greater than 0") }
-            options.limitBytes = n
+        if let n = sinceSeconds {
+            if options.since != nil {
+                invalid.append(("", "Forbidden: at most one of `sinceTime` or `sinceSeconds` may be specified"))
+            } else if n < 1 {
+                invalid.append(("sinceSeconds", "Invalid value: \(n): must be greater than 0"))
+            } else {
+                options.since = RuntimeClock.now().adding(seconds: -Double(n))
+            }
+        }
+        if !invalid.isEmpty {
+            let each = invalid.map { "\($0.field): \($0.text)" }
+            let detail = each.count == 1 ? each[0] : "[" + each.joined(separator: ", ") + "]"
+            throw StatusError(code: 422, reason: "Invalid", message: "PodLogOptions \"\(key.name)\" is invalid: \(detail)",
+                              name: key.name, kind: "PodLogOptions",
+                              causes: invalid.map { StatusCause(reason: $0.text.hasPrefix("Forbidden") ? "FieldValueForbidden" : "FieldValueInvalid",
+                                                                message: $0.text, field: $0.field) })
         }
         // PodLogOptions.stream (Kubernetes 1.32): one stream only, as podctl debug follows
         // stdout and stderr apart.

@@ -649,14 +649,21 @@ def test_every_reachable_error_matches_the_document(api, podd, tmp_path):
     api.error("GET", "/api/v1/pods?fieldSelector=nonsense", 400)
     api.error("GET", f"{ns}/pods/..%2F..%2Fetc", 400, text="invalid path")
     for query, text in (("", None), ("?container=nope", "not valid"), ("?tailLines=x", "tailLines"),
-                        ("?sinceSeconds=0", "sinceSeconds"), ("?sinceTime=yesterday", "sinceTime"),
-                        ("?limitBytes=0", "limitBytes"), ("?previous=true", "previous terminated container")):
+                        ("?sinceSeconds=1s", "sinceSeconds"), ("?sinceTime=yesterday", "sinceTime"),
+                        ("?limitBytes=", "limitBytes"), ("?previous=true", "previous terminated container")):
         if query == "":
             two = pod_manifest("two", [("a", "sleep 3600"), ("b", "sleep 3600")], terminationGracePeriodSeconds=0)
             api.call("POST", f"{ns}/pods", two, expect=201)
             api.error("GET", f"{ns}/pods/two/log", 400, text="a container name must be specified")
         else:
             api.error("GET", f"{ns}/pods/ok/log{query}", 400, text=text)
+    # Numbers out of range are ValidatePodLogOptions' to refuse: 422, every problem at once.
+    for query, text in (("?sinceSeconds=0", 'PodLogOptions "ok" is invalid: sinceSeconds: Invalid value: 0: must be greater than 0'),
+                        ("?limitBytes=0&tailLines=-1", 'PodLogOptions "ok" is invalid: [tailLines: Invalid value: -1: must be greater '
+                                                       'than or equal to 0, limitBytes: Invalid value: 0: must be greater than 0]'),
+                        ("?sinceSeconds=5&sinceTime=2026-01-01T00:00:00Z",
+                         'PodLogOptions "ok" is invalid: : Forbidden: at most one of `sinceTime` or `sinceSeconds` may be specified')):
+        api.error("GET", f"{ns}/pods/ok/log{query}", 422, text=text)
     api.error("POST", "/apis/podd.io/v1/images?name=junk", 400, b"not a tar archive", {"Content-Type": "application/x-tar"})
     api.error("POST", "/apis/podd.io/v1/images?name=junk", 400, b"", {"Content-Type": "application/x-tar"})
     api.error("GET", "/apis/podd.io/v1/images/NOT_VALID", 400)
