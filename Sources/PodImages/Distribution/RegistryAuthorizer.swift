@@ -5,8 +5,9 @@ import PodJSON
 /// token.md): a GET of the realm with service and scope, Basic credentials when the auth file
 /// has some, answered with `token` (or OAuth's `access_token`) and `expires_in`.
 ///
-/// Shared by the parallel blob downloads of a pull, so that they share one token and renew it
-/// once when the registry turns it down.
+/// Shared by the parallel blob downloads of a pull, so that they share one token: one fetch
+/// at a time (the others wait for it), and one renewal when the registry turns a token down,
+/// however many requests it refused together.
 actor RegistryAuthorizer {
     enum Method: Equatable {
         case anonymous
@@ -25,7 +26,20 @@ actor RegistryAuthorizer {
     /// Whether the registry itself is reached over plain HTTP (its admin chose so).
     private let registryIsPlain: Bool
     private(set) var method: Method = .anonymous
-    private var token: (value: String, expires: ContinuousClock.Instant)?
+    private var token: Token?
+    /// The token fetch under way: every request that needs a token meanwhile waits for it.
+    private var fetching: Task<Token, any Error>?
+    /// Counts the tokens handed out: a 401 renews only the token it refused.
+    private var generation = 0
+
+    typealias Token = (value: String, expires: ContinuousClock.Instant)
+
+    /// What `authorization()` hands out: the header (nil: none needed) and the generation
+    /// of the token in it, for `renew`.
+    struct Grant: Sendable {
+        var header: String?
+        var generation: Int
+    }
 
     init(http: RegistryHTTPClient, credentials: RegistryCredentials?, repository: String, registry: String,
          authFile: String, settings: RegistrySettings, registryIsPlain: Bool) {
@@ -48,6 +62,8 @@ actor RegistryAuthorizer {
             }
             method = .bearer(realm: realm, service: bearer.parameters["service"], scope: bearer.parameters["scope"])
             token = nil
+            fetching = nil
+            generation += 1
         } else if challenges.contains(where: { $0.scheme == "basic" }) {
             method = .basic
         } else {
@@ -58,27 +74,49 @@ actor RegistryAuthorizer {
 
     /// The Authorization header for the next request, fetching a token when there is none or
     /// it expired; nil when the registry needs none.
-    func authorization() async throws -> String? {
+    func authorization() async throws -> Grant {
         switch method {
         case .anonymous:
-            return nil
+            return Grant(header: nil, generation: generation)
         case .basic:
             guard let credentials else { throw refused(status: "401 Unauthorized") }
-            return credentials.basicAuthorization
+            return Grant(header: credentials.basicAuthorization, generation: generation)
         case let .bearer(realm, service, challengeScope):
-            if let token, ContinuousClock.now < token.expires { return "Bearer " + token.value }
-            let fresh = try await fetchToken(realm: realm, service: service, scope: challengeScope)
-            token = fresh
-            return "Bearer " + fresh.value
+            if let token, ContinuousClock.now < token.expires { return Grant(header: "Bearer " + token.value, generation: generation) }
+            let mine = generation
+            let task: Task<Token, any Error>
+            if let fetching {
+                task = fetching
+            } else {
+                task = Task { try await self.fetchToken(realm: realm, service: service, scope: challengeScope) }
+                fetching = task
+            }
+            let fresh: Token
+            do {
+                fresh = try await task.value
+            } catch {
+                // The next request tries again.
+                if generation == mine { fetching = nil }
+                throw error
+            }
+            // A renewal while this fetch was under way makes its token stale: the caller
+            // sends it, is refused, and renews once more.
+            if generation == mine {
+                token = fresh
+                fetching = nil
+            }
+            return Grant(header: "Bearer " + fresh.value, generation: mine)
         }
     }
 
     /// After a 401: learn the challenge again (a token expired or lacked a scope; the next
-    /// `authorization()` fetches a new one). Basic credentials that were sent and refused
+    /// `authorization()` fetches a new one), unless the token refused is already replaced
+    /// (requests refused together renew once). Basic credentials that were sent and refused
     /// have nothing new to try.
-    func renew(after challenges: [AuthChallenge], hadAuthorization: Bool) throws {
+    func renew(after challenges: [AuthChallenge], refused grant: Grant) throws {
+        if case .bearer = method, grant.header != nil, grant.generation != generation { return }
         try learn(challenges)
-        if hadAuthorization, method == .basic { throw refused(status: "401 Unauthorized") }
+        if grant.header != nil, method == .basic { throw refused(status: "401 Unauthorized") }
     }
 
     /// The error for credentials refused (or missing), naming the file, never its contents.

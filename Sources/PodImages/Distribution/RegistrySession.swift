@@ -113,10 +113,10 @@ struct RegistrySession: Sendable {
                 throw FetchError(.insecureRefused, "\(authority) redirected to \(location), which is plain HTTP: list \(location.authority) under registries.insecure to allow it")
             }
             var requestHeaders = headers()
-            var sentAuthorization = false
-            if atRegistry, let authorization = try await authorizer.authorization() {
-                requestHeaders.append(("Authorization", authorization))
-                sentAuthorization = true
+            var grant = RegistryAuthorizer.Grant(header: nil, generation: -1)
+            if atRegistry {
+                grant = try await authorizer.authorization()
+                if let header = grant.header { requestHeaders.append(("Authorization", header)) }
             }
             let verify = !settings.isInsecure(location.authority)
             let allowRetry = statusRetries < 2
@@ -151,7 +151,7 @@ struct RegistrySession: Sendable {
                     throw authorizer.refused(status: "401 Unauthorized")
                 }
                 renewed = true
-                try await authorizer.renew(after: challenges, hadAuthorization: sentAuthorization)
+                try await authorizer.renew(after: challenges, refused: grant)
             case .retry:
                 statusRetries += 1
                 try await Task.sleep(for: .milliseconds(500 * statusRetries))
