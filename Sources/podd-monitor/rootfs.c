@@ -590,28 +590,79 @@ static int pivot_into(int root, struct setup_error *e)
 
 /* Docker's default masked and read-only paths: kernel interfaces that leak host state
  * (kcore, keys, timers) or change the host (sysrq-trigger, /proc/sys). */
-static int mask_kernel_paths(struct setup_error *e)
+static const char *const masked_paths[] = {
+    "/proc/acpi",      "/proc/asound",      "/proc/kcore",
+    "/proc/keys",      "/proc/latency_stats", "/proc/timer_list",
+    "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",
+    "/sys/firmware",   "/sys/devices/virtual/powercap",
+};
+#define MASKED_COUNT (sizeof masked_paths / sizeof masked_paths[0])
+
+/* Detached copies of the host's /dev/null (open_tree), one per path to mask, made before
+ * pivot_root when a volume replaces the container's /dev (an emptyDir at /dev, which
+ * Kubernetes allows): the container then has no /dev/null to cover a file with, and a path
+ * that should be hidden must not stay visible for want of one (runc leaves it visible). */
+struct null_copies {
+    int fd[MASKED_COUNT];
+    size_t count, used;
+};
+
+static int volume_replaces_dev(const struct spawn_spec *spec)
 {
-    static const char *const masked[] = {
-        "/proc/acpi",      "/proc/asound",      "/proc/kcore",
-        "/proc/keys",      "/proc/latency_stats", "/proc/timer_list",
-        "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",
-        "/sys/firmware",   "/sys/devices/virtual/powercap",
-    };
+    for (size_t i = 0; i < spec->mount_count; i++)
+        if (strcmp(spec->mounts[i].target, "/dev") == 0 || strcmp(spec->mounts[i].target, "/dev/") == 0)
+            return 1;
+    return 0;
+}
+
+static int null_copies_make(struct null_copies *n, struct setup_error *e)
+{
+    for (n->count = 0; n->count < MASKED_COUNT; n->count++) {
+        n->fd[n->count] = (int)syscall(SYS_open_tree, AT_FDCWD, "/dev/null", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+        if (n->fd[n->count] < 0)
+            return setup_fail(e, errno, "mask", "copy /dev/null to mask paths with (a volume replaces /dev): %s",
+                              strerror(errno));
+    }
+    return 0;
+}
+
+static void null_copies_close(struct null_copies *n)
+{
+    for (size_t i = n->used; i < n->count; i++)
+        close(n->fd[i]);
+    n->count = n->used = 0;
+}
+
+/* Covers the file P with /dev/null: a copy made before pivot_root if there is one, else the
+ * container's own /dev/null. */
+static int mask_file(const char *p, struct null_copies *n)
+{
+    if (n->used < n->count) {
+        int fd = n->fd[n->used++];
+        int rc = (int)syscall(SYS_move_mount, fd, "", AT_FDCWD, p, MOVE_MOUNT_F_EMPTY_PATH);
+        int err = errno;
+        close(fd);
+        errno = err;
+        return rc;
+    }
+    return mount("/dev/null", p, NULL, MS_BIND, NULL);
+}
+
+static int mask_kernel_paths(struct null_copies *nulls, struct setup_error *e)
+{
     static const char *const readonly[] = {
         "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
     };
     char stage[sizeof e->stage];
     struct stat st;
 
-    for (size_t i = 0; i < sizeof masked / sizeof masked[0]; i++) {
-        const char *p = masked[i];
+    for (size_t i = 0; i < MASKED_COUNT; i++) {
+        const char *p = masked_paths[i];
         int rc;
         if (stat(p, &st) < 0)
             continue; /* absent on this kernel: nothing to hide */
         /* A directory is covered with an empty read-only tmpfs, a file with /dev/null. */
-        rc = S_ISDIR(st.st_mode) ? mount("tmpfs", p, "tmpfs", MS_RDONLY, NULL)
-                                 : mount("/dev/null", p, NULL, MS_BIND, NULL);
+        rc = S_ISDIR(st.st_mode) ? mount("tmpfs", p, "tmpfs", MS_RDONLY, NULL) : mask_file(p, nulls);
         if (rc < 0) {
             snprintf(stage, sizeof stage, "mask(%s)", p);
             return setup_fail(e, errno, stage, "mask %s: %s", p, strerror(errno));
@@ -634,7 +685,9 @@ static int mask_kernel_paths(struct setup_error *e)
 int rootfs_enter(const struct spawn_spec *spec, const char *shm_dir, int userns_fd, unsigned long userns_root,
                  struct setup_error *e)
 {
-    int root;
+    int root, rc;
+    struct null_copies nulls = {.count = 0, .used = 0};
+    int masks = !spec->security.privileged && !spec->security.proc_unmasked;
 
     /* A mount namespace of the container's own: its overlay, /proc and volumes must not
      * appear in the pod's namespace or in its sibling containers. */
@@ -674,15 +727,20 @@ int rootfs_enter(const struct spawn_spec *spec, const char *shm_dir, int userns_
         setup_fail(e, errno, "mount(/ ro)", "remount the root read-only: %s", strerror(errno));
         goto fail;
     }
+    if (masks && volume_replaces_dev(spec) && null_copies_make(&nulls, e) < 0)
+        goto fail;
     if (pivot_into(root, e) < 0)
         goto fail;
     close(root);
     /* procMount Unmasked and privileged containers see /proc and /sys as they are. */
-    if (spec->security.privileged || spec->security.proc_unmasked)
+    if (!masks)
         return 0;
-    return mask_kernel_paths(e);
+    rc = mask_kernel_paths(&nulls, e);
+    null_copies_close(&nulls);
+    return rc;
 
 fail:
+    null_copies_close(&nulls);
     close(root);
     return -1;
 }

@@ -310,6 +310,28 @@ def test_proc_paths_are_masked_and_read_only(sc_podd):
     assert "/proc/sys proc ro," in out, out
 
 
+def test_a_volume_at_dev_starts_and_the_proc_paths_stay_masked(sc_podd):
+    """An emptyDir at /dev (Kubernetes allows it; runc then skips its device nodes) leaves the
+    container no /dev/null to mask /proc files with: podd masks them with copies of the
+    host's, made before pivot_root, instead of failing the start (or, as runc, leaving them
+    visible)."""
+    c = {"name": "c", "image": "busybox", "command": ["sh", "-c", "echo made > /dev/mine; exec sleep 3600"],
+         "volumeMounts": [{"name": "dev", "mountPath": "/dev"}]}
+    m = pod_manifest("devvol", [c], terminationGracePeriodSeconds=0, volumes=[{"name": "dev", "emptyDir": {}}])
+    assert sc_podd.create(m).status == 201
+    sc_podd.wait_running("devvol")
+    files = [f for f in ("/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/sched_debug") if os.path.isfile(f)]
+    if not files:
+        pytest.skip("this kernel has none of the /proc files podd masks")
+    status, out = sh(sc_podd, "devvol", "ls /dev; for f in " + " ".join(files) + "; do "
+                                        "[ -c $f ] && echo MASKED || echo VISIBLE; wc -c < $f; done")
+    assert status == 0, out
+    lines = out.split()
+    assert lines[0] == "mine", out            # the volume's /dev, not podd's
+    # Each file is /dev/null now: a character device that reads empty.
+    assert lines[1:] == ["MASKED", "0"] * len(files), out
+
+
 # --- sysctls, host namespaces ---------------------------------------------------------------
 
 def test_safe_sysctls_are_set_in_the_pod_and_others_refused(sc_podd):
