@@ -46,6 +46,21 @@ static int open_in_root(int root, const char *path, int flags)
     return (int)syscall(SYS_openat2, root, path, &how, sizeof how);
 }
 
+/* Open PATH beneath DIR with no symlink anywhere on the way (ELOOP if there is one) and
+ * without leaving DIR. */
+static int open_beneath_strict(int dir, const char *path, int flags)
+{
+    struct open_how how = {
+        .flags = (unsigned long long)(flags | O_CLOEXEC),
+        .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+    };
+    while (*path == '/')
+        path++;
+    if (*path == '\0')
+        path = ".";
+    return (int)syscall(SYS_openat2, dir, path, &how, sizeof how);
+}
+
 /* Open the mount point PATH inside ROOT as an O_PATH fd, creating it and its missing
  * parents (directories, and the last element as KIND) the way `mkdir -p` / `touch` would.
  * Each element is created with mkdirat/openat(O_EXCL|O_NOFOLLOW) in a parent that was
@@ -160,6 +175,39 @@ static int mount_fs(int root, const char *path, const char *fstype, unsigned lon
     }
     close(fd);
     return 0;
+}
+
+/* Mounts the kernel file system FSTYPE (proc, sysfs) on PATH inside ROOT, which must be a
+ * directory reached through no symlink: an image whose /proc leads elsewhere (a symlink
+ * into a volume mounted later) would get the kernel's files where no mask covers them, as
+ * runc refuses ("must be mounted on ordinary directory"). Returns an O_PATH fd of the new
+ * mount's root, or -1. */
+static int mount_kernel_fs(int root, const char *path, const char *fstype, unsigned long flags,
+                           const char *stage, struct setup_error *e)
+{
+    int fd = make_mount_point(root, path, NODE_DIR, stage, e);
+    if (fd < 0)
+        return -1;
+    close(fd);
+    fd = open_beneath_strict(root, path, O_PATH | O_DIRECTORY);
+    if (fd < 0) {
+        int err = errno;
+        if (err == ELOOP || err == ENOTDIR)
+            return setup_fail(e, err, stage, "the image's %s is a symlink or has one on its way: %s is mounted on "
+                              "a plain directory only (the image must not redirect it)", path, fstype);
+        return setup_fail(e, err, stage, "open %s in the container: %s", path, strerror(err));
+    }
+    if (mount_on_fd(fstype, fd, fstype, flags, NULL) < 0) {
+        int err = errno;
+        close(fd);
+        return setup_fail(e, err, stage, "mount %s on %s: %s", fstype, path, strerror(err));
+    }
+    close(fd);
+    /* Re-open: the fd must now name the new mount, not the directory it covers. */
+    fd = open_beneath_strict(root, path, O_PATH | O_DIRECTORY);
+    if (fd < 0)
+        return setup_fail(e, errno, stage, "open the new %s at %s: %s", fstype, path, strerror(errno));
+    return fd;
 }
 
 /* The image's layers, top first ("A:B:C"), are the read-only lower layers; the container's
@@ -589,95 +637,84 @@ static int pivot_into(int root, struct setup_error *e)
 }
 
 /* Docker's default masked and read-only paths: kernel interfaces that leak host state
- * (kcore, keys, timers) or change the host (sysrq-trigger, /proc/sys). */
-static const char *const masked_paths[] = {
-    "/proc/acpi",      "/proc/asound",      "/proc/kcore",
-    "/proc/keys",      "/proc/latency_stats", "/proc/timer_list",
-    "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",
-    "/sys/firmware",   "/sys/devices/virtual/powercap",
-};
-#define MASKED_COUNT (sizeof masked_paths / sizeof masked_paths[0])
-
-/* Detached copies of the host's /dev/null (open_tree), one per path to mask, made before
- * pivot_root when a volume replaces the container's /dev (an emptyDir at /dev, which
- * Kubernetes allows): the container then has no /dev/null to cover a file with, and a path
- * that should be hidden must not stay visible for want of one (runc leaves it visible). */
-struct null_copies {
-    int fd[MASKED_COUNT];
-    size_t count, used;
+ * (kcore, keys, timers) or change the host (sysrq-trigger, /proc/sys). Each is looked up
+ * beneath the container's new /proc or /sys mount itself, with no symlink, before any
+ * volume is mounted and before pivot_root: a path looked up later could lead elsewhere, and
+ * the host's /dev/null is at hand even when a volume replaces the container's /dev. */
+struct kernel_path {
+    int in_sys;       /* beneath /sys, else /proc */
+    const char *path; /* relative to it */
 };
 
-static int volume_replaces_dev(const struct spawn_spec *spec)
+static const struct kernel_path masked_paths[] = {
+    {0, "acpi"},        {0, "asound"},      {0, "kcore"},       {0, "keys"},
+    {0, "latency_stats"}, {0, "timer_list"}, {0, "timer_stats"}, {0, "sched_debug"},
+    {0, "scsi"},        {1, "firmware"},    {1, "devices/virtual/powercap"},
+};
+
+static const struct kernel_path readonly_paths[] = {
+    {0, "bus"}, {0, "fs"}, {0, "irq"}, {0, "sys"}, {0, "sysrq-trigger"},
+};
+
+/* An O_PATH fd of P beneath PROC or SYS; -1 with errno ENOENT when this kernel has no such
+ * file (nothing to hide). */
+static int open_kernel_path(int proc, int sys, const struct kernel_path *p)
 {
-    for (size_t i = 0; i < spec->mount_count; i++)
-        if (strcmp(spec->mounts[i].target, "/dev") == 0 || strcmp(spec->mounts[i].target, "/dev/") == 0)
-            return 1;
-    return 0;
+    return open_beneath_strict(p->in_sys ? sys : proc, p->path, O_PATH);
 }
 
-static int null_copies_make(struct null_copies *n, struct setup_error *e)
+static int mask_kernel_paths(int proc, int sys, struct setup_error *e)
 {
-    for (n->count = 0; n->count < MASKED_COUNT; n->count++) {
-        n->fd[n->count] = (int)syscall(SYS_open_tree, AT_FDCWD, "/dev/null", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-        if (n->fd[n->count] < 0)
-            return setup_fail(e, errno, "mask", "copy /dev/null to mask paths with (a volume replaces /dev): %s",
-                              strerror(errno));
-    }
-    return 0;
-}
-
-static void null_copies_close(struct null_copies *n)
-{
-    for (size_t i = n->used; i < n->count; i++)
-        close(n->fd[i]);
-    n->count = n->used = 0;
-}
-
-/* Covers the file P with /dev/null: a copy made before pivot_root if there is one, else the
- * container's own /dev/null. */
-static int mask_file(const char *p, struct null_copies *n)
-{
-    if (n->used < n->count) {
-        int fd = n->fd[n->used++];
-        int rc = (int)syscall(SYS_move_mount, fd, "", AT_FDCWD, p, MOVE_MOUNT_F_EMPTY_PATH);
-        int err = errno;
-        close(fd);
-        errno = err;
-        return rc;
-    }
-    return mount("/dev/null", p, NULL, MS_BIND, NULL);
-}
-
-static int mask_kernel_paths(struct null_copies *nulls, struct setup_error *e)
-{
-    static const char *const readonly[] = {
-        "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
-    };
-    char stage[sizeof e->stage];
+    char stage[sizeof e->stage], source[40];
     struct stat st;
 
-    for (size_t i = 0; i < MASKED_COUNT; i++) {
-        const char *p = masked_paths[i];
-        int rc;
-        if (stat(p, &st) < 0)
-            continue; /* absent on this kernel: nothing to hide */
+    for (size_t i = 0; i < sizeof masked_paths / sizeof masked_paths[0]; i++) {
+        const struct kernel_path *p = &masked_paths[i];
+        int fd = open_kernel_path(proc, sys, p), rc;
+        snprintf(stage, sizeof stage, "mask(/%s/%s)", p->in_sys ? "sys" : "proc", p->path);
+        if (fd < 0 && errno == ENOENT)
+            continue; /* absent on this kernel */
+        if (fd < 0 || fstat(fd, &st) < 0) {
+            int err = errno;
+            if (fd >= 0)
+                close(fd);
+            return setup_fail(e, err, stage, "open /%s/%s: %s", p->in_sys ? "sys" : "proc", p->path, strerror(err));
+        }
         /* A directory is covered with an empty read-only tmpfs, a file with /dev/null. */
-        rc = S_ISDIR(st.st_mode) ? mount("tmpfs", p, "tmpfs", MS_RDONLY, NULL) : mask_file(p, nulls);
+        rc = S_ISDIR(st.st_mode) ? mount_on_fd("tmpfs", fd, "tmpfs", MS_RDONLY, NULL)
+                                 : mount_on_fd("/dev/null", fd, NULL, MS_BIND, NULL);
         if (rc < 0) {
-            snprintf(stage, sizeof stage, "mask(%s)", p);
-            return setup_fail(e, errno, stage, "mask %s: %s", p, strerror(errno));
+            int err = errno;
+            close(fd);
+            return setup_fail(e, err, stage, "mask /%s/%s: %s", p->in_sys ? "sys" : "proc", p->path, strerror(err));
         }
+        close(fd);
     }
-    for (size_t i = 0; i < sizeof readonly / sizeof readonly[0]; i++) {
-        const char *p = readonly[i];
-        if (stat(p, &st) < 0)
+    for (size_t i = 0; i < sizeof readonly_paths / sizeof readonly_paths[0]; i++) {
+        const struct kernel_path *p = &readonly_paths[i];
+        int fd = open_kernel_path(proc, sys, p), top;
+        snprintf(stage, sizeof stage, "mask(/proc/%s)", p->path);
+        if (fd < 0 && errno == ENOENT)
             continue;
-        if (mount(p, p, NULL, MS_BIND | MS_REC, NULL) < 0 ||
-            mount(NULL, p, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                  NULL) < 0) {
-            snprintf(stage, sizeof stage, "mask(%s)", p);
-            return setup_fail(e, errno, stage, "make %s read-only: %s", p, strerror(errno));
+        if (fd < 0)
+            return setup_fail(e, errno, stage, "open /proc/%s: %s", p->path, strerror(errno));
+        snprintf(source, sizeof source, "/proc/self/fd/%d", fd);
+        if (mount_on_fd(source, fd, NULL, MS_BIND | MS_REC, NULL) < 0) {
+            int err = errno;
+            close(fd);
+            return setup_fail(e, err, stage, "bind /proc/%s: %s", p->path, strerror(err));
         }
+        close(fd);
+        /* Re-opened, the path names the bind just made: that is what turns read-only. */
+        top = open_kernel_path(proc, sys, p);
+        if (top < 0 || mount_on_fd(NULL, top, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                                   NULL) < 0) {
+            int err = errno;
+            if (top >= 0)
+                close(top);
+            return setup_fail(e, err, stage, "make /proc/%s read-only: %s", p->path, strerror(err));
+        }
+        close(top);
     }
     return 0;
 }
@@ -685,9 +722,7 @@ static int mask_kernel_paths(struct null_copies *nulls, struct setup_error *e)
 int rootfs_enter(const struct spawn_spec *spec, const char *shm_dir, int userns_fd, unsigned long userns_root,
                  struct setup_error *e)
 {
-    int root, rc;
-    struct null_copies nulls = {.count = 0, .used = 0};
-    int masks = !spec->security.privileged && !spec->security.proc_unmasked;
+    int root, proc = -1, sys = -1;
 
     /* A mount namespace of the container's own: its overlay, /proc and volumes must not
      * appear in the pod's namespace or in its sibling containers. */
@@ -708,13 +743,21 @@ int rootfs_enter(const struct spawn_spec *spec, const char *shm_dir, int userns_
 
     /* A /proc of the container's PID namespace (the clone made it current), so ps and
      * /proc/self show the container's view, not the host's. */
-    if (mount_fs(root, "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, "mount(proc)", e) < 0)
+    proc = mount_kernel_fs(root, "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mount(proc)", e);
+    if (proc < 0)
         goto fail;
     /* sysfs shows the network devices of the pod's network namespace; read-only because
      * the rest of it is the host's hardware. */
-    if (mount_fs(root, "/sys", "sysfs", (spec->security.privileged ? 0 : MS_RDONLY) | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                 NULL, "mount(sysfs)", e) < 0)
+    sys = mount_kernel_fs(root, "/sys", "sysfs", (spec->security.privileged ? 0 : MS_RDONLY) | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                          "mount(sysfs)", e);
+    if (sys < 0)
         goto fail;
+    /* procMount Unmasked and privileged containers see /proc and /sys as they are. */
+    if (!spec->security.privileged && !spec->security.proc_unmasked && mask_kernel_paths(proc, sys, e) < 0)
+        goto fail;
+    close(proc);
+    close(sys);
+    proc = sys = -1;
     if (mount_dev(root, shm_dir, spec->security.privileged, e) < 0)
         goto fail;
     /* In the order given, so a later mount may sit inside an earlier one. */
@@ -727,20 +770,16 @@ int rootfs_enter(const struct spawn_spec *spec, const char *shm_dir, int userns_
         setup_fail(e, errno, "mount(/ ro)", "remount the root read-only: %s", strerror(errno));
         goto fail;
     }
-    if (masks && volume_replaces_dev(spec) && null_copies_make(&nulls, e) < 0)
-        goto fail;
     if (pivot_into(root, e) < 0)
         goto fail;
     close(root);
-    /* procMount Unmasked and privileged containers see /proc and /sys as they are. */
-    if (!masks)
-        return 0;
-    rc = mask_kernel_paths(&nulls, e);
-    null_copies_close(&nulls);
-    return rc;
+    return 0;
 
 fail:
-    null_copies_close(&nulls);
+    if (proc >= 0)
+        close(proc);
+    if (sys >= 0)
+        close(sys);
     close(root);
     return -1;
 }

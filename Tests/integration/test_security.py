@@ -191,6 +191,42 @@ def test_mount_path_through_a_relative_symlink_out_of_the_root(podd, busybox_roo
     assert not Path("/tmp/escaped").exists(), "an emptyDir's mount point was made on the host"
 
 
+@pytest.mark.parametrize("redirect", ["into-a-volume", "elsewhere-in-the-image"])
+def test_an_image_whose_proc_is_a_symlink_gets_no_unmasked_proc(podd, busybox_rootfs, tmp_path, redirect):
+    """The image's /proc is a symlink (through one into a volume mounted later, or straight to
+    another directory of the image): proc must not land where no mask covers it, which gave
+    a default container a writable host /proc/sys (core_pattern: host root). Refused at
+    start, as runc refuses proc on anything but a plain directory."""
+    root = tmp_path / "evilproc"
+    shutil.copytree(busybox_rootfs, root, symlinks=True)
+    (root / "proc").rmdir()
+    (root / "realproc").mkdir()
+    (root / "v").mkdir()
+    if redirect == "into-a-volume":
+        (root / "v" / "x").symlink_to("/realproc")
+        (root / "proc").symlink_to("/v/x")
+    else:
+        (root / "proc").symlink_to("/realproc")
+    podd.podctl("image", "import", "evilproc", str(root))
+    m = pod_manifest("p5", [{"name": "a", "image": "evilproc", "command": ["sleep", "3600"],
+                             "volumeMounts": [{"name": "v", "mountPath": "/v"}]}],
+                     terminationGracePeriodSeconds=0, volumes=[{"name": "v", "emptyDir": {}}])
+    assert podd.create(m).status == 201
+
+    def refused():
+        st = (podd.pod("p5")["status"].get("containerStatuses") or [{}])[0]
+        if "running" in st.get("state", {}):
+            return "running"
+        last = st.get("lastState", {}).get("terminated") or st.get("state", {}).get("waiting") or {}
+        return last.get("message") if "symlink" in (last.get("message") or "") else None
+
+    outcome = wait_for(refused, timeout=30, what="the container refused for its /proc symlink")
+    if outcome == "running":
+        status, out = sh(podd, "p5", "cat /proc/self/mounts; touch /realproc/sys/kernel/core_pattern && echo WRITABLE")
+        pytest.fail(f"the container runs with proc at its image's redirect:\n{out}")
+    assert "/proc" in outcome and "proc is mounted on a plain directory only" in outcome, outcome
+
+
 def test_subpath_escape_is_refused(podd):
     m = pod_manifest("sub", [("c", "exec sleep 3600")], terminationGracePeriodSeconds=0,
                      volumes=[{"name": "e", "emptyDir": {}}])
