@@ -37,6 +37,19 @@ public final class Daemon: Sendable {
     }
 
     /// Blocks the signals podd handles itself, in every thread to come: call first thing.
+    /// kubelet's -999 (its --oom-score-adj): under memory pressure the kernel kills containers
+    /// (BestEffort first, at 1000) before podd, whose monitors inherit the score; each
+    /// container is given its own (OOMScoreAdjust). Memory a pod holds in a tmpfs belongs to
+    /// no process, so at 0 podd was the process with the most to free and went first.
+    /// Best effort: without CAP_SYS_RESOURCE the score cannot go down.
+    static func protectFromOOMKiller(logger: Logger) {
+        do throws(OSError) {
+            try FileSystem.write("/proc/self/oom_score_adj", Array(String(OOMScoreAdjust.daemon).utf8))
+        } catch {
+            logger.warning("podd keeps its OOM score (could not write \(OOMScoreAdjust.daemon) to /proc/self/oom_score_adj: \(error)): under memory pressure the kernel may kill it before a container")
+        }
+    }
+
     public static func blockSignals() {
         var set = sigset_t()
         sigemptyset(&set)
@@ -49,6 +62,7 @@ public final class Daemon: Sendable {
     public func run() async throws {
         let start = RuntimeClock.monotonic()
         let notifier = ServiceNotifier()
+        Self.protectFromOOMKiller(logger: logger)
         try FileSystem.makeDirectories(config.stateDir, mode: 0o711)
         try FileSystem.makeDirectories(config.runDir, mode: 0o755)
         let monitorPath = try Self.findMonitor()

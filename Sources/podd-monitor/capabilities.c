@@ -3,6 +3,8 @@
 #include "capabilities.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <grp.h>
 #include <linux/capability.h>
 #include <string.h>
@@ -109,4 +111,27 @@ int credentials_apply(const struct credentials *c, struct setup_error *e)
     if (c->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         return setup_fail(e, errno, "prctl(no_new_privs)", "%s", strerror(errno));
     return 0;
+}
+
+int oom_score_adj_apply(const struct security_spec *security, struct setup_error *e)
+{
+    char value[16];
+    int fd, len, err;
+
+    if (!security->oom_score_adj_given)
+        return 0;
+    len = snprintf(value, sizeof value, "%d", security->oom_score_adj);
+    fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+    if (fd >= 0 && write(fd, value, (size_t)len) == len) {
+        close(fd);
+        return 0;
+    }
+    err = errno;
+    if (fd >= 0)
+        close(fd);
+    /* Below the score podd runs at, without CAP_SYS_RESOURCE (podd could not lower its own
+     * either): the container keeps podd's, the lowest it may have. */
+    if (err == EACCES || err == EPERM)
+        return 0;
+    return setup_fail(e, err, "oom_score_adj", "set oom_score_adj to %s: %s", value, strerror(err));
 }

@@ -39,4 +39,10 @@ struct credentials credentials_of(const struct security_spec *security, int devi
  * ("setgroups", "setresuid", "capabilities", ...). */
 int credentials_apply(const struct credentials *c, struct setup_error *e);
 
+/* The OOM killer's bias for this process (and what it forks), from SECURITY's oomScoreAdj
+ * (kubelet's value for the container's QoS class); nothing when podd sent none. The
+ * monitor runs at podd's -999, which a container must not inherit. Before credentials_apply:
+ * going below the current value needs CAP_SYS_RESOURCE. */
+int oom_score_adj_apply(const struct security_spec *security, struct setup_error *e);
+
 #endif

@@ -184,6 +184,8 @@ static int prepare_and_exec(const struct spawn_spec *spec, const struct start_co
      * lacks the controller. The monitor is in none of them. */
     if (cgroup_v1_enter_container(spec->name) < 0)
         return setup_fail(e, errno, "cgroup(v1)", "join the v1 groups of %s: %s", spec->name, strerror(errno));
+    if (oom_score_adj_apply(&spec->security, e) < 0)
+        return -1;
 
     /* stdin is /dev/null unless the container asked for stdin (a pipe the monitor holds
      * open for attach); stdout and stderr are the pipes the monitor reads into the CRI log.

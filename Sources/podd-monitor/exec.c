@@ -168,6 +168,8 @@ static int child_prepare(const struct exec_child *c, struct setup_error *e)
      * it has none of its own), as on Kubernetes. */
     if (cgroup_v1_enter_container(c->spec->container) < 0)
         return setup_fail(e, errno, "cgroup", "join the v1 groups of %s: %s", c->spec->container, strerror(errno));
+    if (oom_score_adj_apply(&c->spec->security, e) < 0)
+        return -1;
     if (c->devices_v1_dir != NULL && !c->spec->security.privileged && devices_v1_enter(c->devices_v1_dir, e) < 0)
         return -1;
 

@@ -190,8 +190,10 @@ static _Noreturn void fatal_after_files(const struct pod_paths *paths, const str
     fatal(e);
 }
 
-/* monitor.pid: "HOSTPID STARTTIME\n", so podd can find (and later recognise, despite PID
- * reuse) the monitor after its own restart. Written whole via rename. */
+/* monitor.pid: "HOSTPID STARTTIME FEATURES\n", so podd can find (and later recognise,
+ * despite PID reuse) the monitor after its own restart, and knows which keys it may send a
+ * monitor of this version (FEATURES, comma-separated: "oom" for oomScoreAdj). Written
+ * whole via rename. */
 static int write_pidfile(const char *path, pid_t hostpid, unsigned long long starttime,
                          struct setup_error *e)
 {
@@ -199,7 +201,7 @@ static int write_pidfile(const char *path, pid_t hostpid, unsigned long long sta
     int fd, len;
 
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    len = snprintf(line, sizeof line, "%d %llu\n", (int)hostpid, starttime);
+    len = snprintf(line, sizeof line, "%d %llu oom\n", (int)hostpid, starttime);
     fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
         return setup_fail(e, errno, "monitor.pid", "create %s: %s", tmp, strerror(errno));

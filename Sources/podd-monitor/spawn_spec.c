@@ -157,6 +157,15 @@ int security_spec_key(struct security_spec *spec, const char *k, const char *v, 
         int *flag = k[0] == 'p' ? &spec->privileged : k[0] == 'n' ? &spec->no_new_privs : &spec->readonly_root;
         if (parse_flag(v, flag) < 0)
             return fail(err, errlen, "privileged, noNewPrivs and readOnlyRoot take 0 or 1, not ", v);
+    } else if (strcmp(k, "oomScoreAdj") == 0) {
+        char *end;
+        long n;
+        errno = 0;
+        n = strtol(v, &end, 10);
+        if (v[0] == '\0' || *end != '\0' || errno != 0 || n < -1000 || n > 1000)
+            return fail(err, errlen, "oomScoreAdj takes a number from -1000 to 1000, not ", v);
+        spec->oom_score_adj = (int)n;
+        spec->oom_score_adj_given = 1;
     } else if (strcmp(k, "procMount") == 0) {
         if (strcmp(v, "default") != 0 && strcmp(v, "unmasked") != 0)
             return fail(err, errlen, "procMount must be default or unmasked, not ", v);

@@ -50,6 +50,8 @@ struct security_spec {
     int no_new_privs;   /* noNewPrivs=1 */
     int readonly_root;  /* readOnlyRoot=1: the image's root mounted read-only */
     int proc_unmasked;  /* procMount=unmasked: no masked or read-only /proc paths */
+    int oom_score_adj_given; /* oomScoreAdj=N (-1000..1000): the process's oom_score_adj */
+    int oom_score_adj;
     struct seccomp_spec seccomp; /* seccomp=runtime-default|unconfined|profile, seccomp.* */
 };
 

@@ -347,6 +347,36 @@ def test_the_monitor_stays_outside_the_v1_limits_of_its_pod(podd):
     wait_for(lambda: not os.path.exists(cpu), timeout=30, what="the pod's cpu group removed")
 
 
+def test_oom_scores_put_podd_last_and_best_effort_first(podd):
+    """kubelet's OOM scores: podd and its monitors -999 (kubelet's own), Guaranteed -997,
+    BestEffort 1000, Burstable by its memory request; a command exec'd in a container has the
+    container's. A memory-backed emptyDir's pages belong to no process, so a podd left at 0
+    was the first process the kernel killed when a BestEffort pod filled one."""
+    def score(pid):
+        return int(open(f"/proc/{pid}/oom_score_adj").read())
+
+    # Going below 0 needs CAP_SYS_RESOURCE, which some sandboxes withhold even from root:
+    # then podd stays at 0, and no container goes below it.
+    capable = int(next(l for l in open(f"/proc/{podd.proc.pid}/status") if l.startswith("CapEff:")).split()[1], 16) & (1 << 24)
+    lowest = -999 if capable else 0
+    assert score(podd.proc.pid) == lowest
+    pods = {"g": {"limits": {"cpu": "100m", "memory": "64Mi"}},
+            "be": {},
+            "b": {"requests": {"memory": "64Mi"}}}
+    for name, resources in pods.items():
+        assert podd.create(resources_pod(name, "exec sleep 100000", resources)).status == 201
+    scores = {}
+    for name in pods:
+        podd.wait_running(name)
+        uid = podd.pod(name)["metadata"]["uid"]
+        assert score(int(open(podd.run_dir / "pods" / uid / "monitor.pid").read().split()[0])) == lowest
+        scores[name] = int(podd.podctl("exec", name, "--", "cat", "/proc/1/oom_score_adj").stdout)
+        assert int(podd.podctl("exec", name, "--", "cat", "/proc/self/oom_score_adj").stdout) == scores[name]
+    memory = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGESIZE")
+    burstable = min(max(1000 - (1000 * (64 << 20)) // memory, 3), 999)
+    assert scores == {"g": -997 if capable else lowest, "be": 1000, "b": burstable}, scores
+
+
 @pytest.mark.parametrize("resources,message", [
     ({"limits": {"memory": "64Mi"}, "requests": {"memory": "128Mi"}},
      'spec.containers[0].resources.requests: Invalid value: "128Mi": must be less than or equal to memory limit of 64Mi'),

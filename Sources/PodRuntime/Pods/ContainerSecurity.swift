@@ -1,3 +1,4 @@
+import Glibc
 import PodModel
 import PodOS
 
@@ -49,8 +50,13 @@ struct ContainerSecurity {
         if effective.readOnlyRootFilesystem { out.append(("readOnlyRoot", "1")) }
         if effective.procMount == .unmasked { out.append(("procMount", "unmasked")) }
         out += try seccompFields(effective)
+        // Not podd's -999, which the monitor that forks it runs at.
+        out.append(("oomScoreAdj", String(OOMScoreAdjust.container(named: c.name, of: pod.spec, memoryCapacity: Self.memoryCapacity))))
         return out
     }
+
+    /// The machine's memory, what kubelet's memory capacity is for the OOM score.
+    static let memoryCapacity = Int64(sysconf(Int32(_SC_PHYS_PAGES))) * Int64(sysconf(Int32(_SC_PAGESIZE)))
 
     /// kubelet's verifyRunAsNonRoot, with its messages.
     func verifyRunAsNonRoot(_ effective: EffectiveSecurityContext, container: String, imageUser: String?) throws(Failure) {

@@ -71,10 +71,12 @@ public final class PodSandbox: SandboxChannel {
     }
 
     /// `started`: podd started this monitor (its first spawn may carry the device program),
-    /// rather than re-adopting one an earlier podd left.
+    /// rather than re-adopting one an earlier podd left; `features`: the newer keys a
+    /// re-adopted monitor knows (monitor.pid), all of them for one podd started.
     init(uid: String, runDirectory: String, monitorPID: pid_t, cgroup: String?, cgroupError: OSError? = nil,
          socket: SeqPacketSocket, reactor: Reactor, cgroups: CgroupHierarchy? = nil, limitProblems: [String] = [],
-         started: Bool = true) {
+         started: Bool = true, features: Set<String> = []) {
+        knowsOOMScoreAdj = started || features.contains("oom")
         self.cgroups = cgroups
         self.limitProblems = limitProblems
         self.uid = uid
@@ -283,10 +285,12 @@ public final class PodSandbox: SandboxChannel {
             UserNamespaceRanges.shared.claim(uid: uid, runDirectory: runDirectory, settings: userNamespaces)
         }
         // A monitor an earlier podd started has its program, and may be of a version that
-        // knows no `devices` field: its spawns never carry one.
+        // knows no `devices` field: its spawns never carry one. It lists the newer keys it
+        // knows after its pid and start time (none: a monitor older than the list).
         return PodSandbox(uid: uid, runDirectory: runDirectory, monitorPID: pid,
                           cgroup: cgroup.flatMap { FileSystem.isDirectory($0) ? $0 : nil }, socket: sock, reactor: reactor,
-                          cgroups: cgroups, started: false)
+                          cgroups: cgroups, started: false,
+                          features: Set(parts.dropFirst(2).flatMap { $0.split(separator: ",").map(String.init) }))
     }
 
     /// Delivers the monitor's messages to `handler` (on the reactor thread), each wake-up's
@@ -336,6 +340,8 @@ public final class PodSandbox: SandboxChannel {
     /// first pod since podd started), the monitor loads it, and hands it to podd; the spawns
     /// after the first never carry it, the monitor has its own by then.
     public func send(_ message: ControlMessage) throws(OSError) {
+        var message = message
+        if !knowsOOMScoreAdj { message.fields.removeAll { $0.key == "oomScoreAdj" } }
         guard message.op == "spawn", firstSpawn.withLock({ first in defer { first = false }; return first }),
               let program = DeviceAllowlistProgram.shared.fd else {
             return try socket.send(message)
@@ -347,6 +353,9 @@ public final class PodSandbox: SandboxChannel {
 
     /// Whether the next spawn is the first one to a monitor podd started.
     private let firstSpawn: Mutex<Bool>
+    /// Whether the monitor takes `oomScoreAdj` (a monitor older than it refuses the spawn:
+    /// its containers then keep the score it runs at, as before).
+    private let knowsOOMScoreAdj: Bool
 
     /// Reaps the monitor after it died on its own (it is podd's child when podd started it),
     /// and kills what of the pod it left behind (container processes, orphaned to podd).
