@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import tarfile
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -123,6 +124,40 @@ def test_hostpath_of_podds_own_dirs_is_refused(podd, tmp_path):
         if _refused_or_not_running(podd, m) is None:
             _, out = sh(podd, f"own{i}", "ls /host")
             pytest.fail(f"a hostPath of podd's own dir {path} is mounted in a pod:\n{out}")
+
+
+def test_a_hostpath_made_after_a_symlink_swap_is_refused_before_anything_is_made(busybox_tar, tmp_path):
+    """hostPathAllow holds only `allowed`. A pod mounts allowed/x/made (DirectoryOrCreate);
+    then allowed/x is swapped for a symlink to a directory outside, as a pod writing into a
+    directory it mounts could, and the pod's monitor dies, so podd makes the pod's sandbox
+    again. podd must refuse the volume before it makes anything: it used to mkdir -p through
+    the symlink first (a directory made where the policy allows none), then refuse."""
+    from harness import Podd
+    allowed, outside = tmp_path / "allowed", tmp_path / "outside"
+    (allowed / "x").mkdir(parents=True)
+    outside.mkdir()
+    root = tempfile.mkdtemp(prefix="podd-", dir="/tmp")   # short: monitor sockets live below it
+    d = Podd(Path(root), extra_config=f"hostPathAllow: [{allowed}]\n").start()
+    try:
+        d.podctl("image", "import", "busybox", str(busybox_tar))
+        m = pod_manifest("hp", [{"name": "c", "image": "busybox", "command": ["sleep", "3600"],
+                                 "volumeMounts": [{"name": "h", "mountPath": "/h"}]}], terminationGracePeriodSeconds=0,
+                         volumes=[{"name": "h", "hostPath": {"path": str(allowed / "x" / "made"), "type": "DirectoryOrCreate"}}])
+        assert d.create(m).status == 201
+        uid = d.wait_running("hp")["metadata"]["uid"]
+        assert (allowed / "x" / "made").is_dir()
+        (allowed / "x").rename(allowed / "x.old")
+        (allowed / "x").symlink_to(outside)
+        os.kill(int((d.run_dir / "pods" / uid / "monitor.pid").read_text().split()[0]), 9)
+
+        def refused():
+            events = d.get("/api/v1/namespaces/default/events").json()["items"]
+            return [e["message"] for e in events if "refused" in e["message"] and "hostPath" in e["message"]]
+        wait_for(refused, timeout=30, what="the hostPath refused when the sandbox is made again")
+        assert not (outside / "made").exists(), "podd made a directory through the symlink, outside hostPathAllow"
+    finally:
+        d.cleanup()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def _image_with_symlink(podd, busybox_rootfs, tmp_path, name, link, target):

@@ -307,13 +307,13 @@ public actor PodController {
                     try VolumeOwnership.apply(dir, gid: gid, policy: pod.spec.securityContext?.fsGroupChangePolicy)
                 }
             case let .hostPath(h):
-                try HostPathCheck.prepare(h)
-                // Again here: a symlink in the path may have changed since admission (a pod
-                // can write one into a directory another pod mounts), and a stored pod was
-                // admitted under an older config.
+                // Again here, and before anything is made: a symlink in the path may have
+                // changed since admission (a pod can write one into a directory another pod
+                // mounts), and a stored pod was admitted under an older config.
                 if let why = HostPathPolicy(config: context.config).refusal(h.path) {
                     throw HostPathCheck.Failure(description: "hostPath volume \(v.name) refused: \(why)")
                 }
+                try HostPathCheck.prepare(h, resolved: HostPathPolicy.resolve(h.path))
             case .configMap, .secret, .projected, .downwardAPI:
                 break   // written when a container that mounts it starts (PodController+ConfigData.swift)
             }
@@ -963,42 +963,5 @@ extension ControlMessage {
     func timestamp(_ key: String) -> Timestamp? {
         guard let ns = int(key), ns > 0 else { return nil }
         return Timestamp(seconds: ns / 1_000_000_000, nanoseconds: Int32(ns % 1_000_000_000))
-    }
-}
-
-/// Checks and prepares a hostPath volume per its type, as kubelet does.
-enum HostPathCheck {
-    struct Failure: Error, CustomStringConvertible {
-        let description: String
-    }
-
-    static func prepare(_ h: HostPathVolumeSource) throws {
-        var st = stat()
-        let exists = stat(h.path, &st) == 0
-        let kind = st.st_mode & S_IFMT
-        switch h.type.rawValue {
-        case "DirectoryOrCreate":
-            if !exists { try FileSystem.makeDirectories(h.path, mode: 0o755) }
-        case "Directory":
-            guard exists && kind == S_IFDIR else { throw Failure(description: "hostPath type check failed: \(h.path) is not a directory") }
-        case "FileOrCreate":
-            if !exists {
-                let fd = open(h.path, O_CREAT | O_WRONLY | O_CLOEXEC, 0o644)
-                guard fd >= 0 else { throw OSError.last("create(\(h.path))") }
-                close(fd)
-            }
-        case "File":
-            guard exists && kind == S_IFREG else { throw Failure(description: "hostPath type check failed: \(h.path) is not a file") }
-        case "Socket":
-            guard exists && kind == S_IFSOCK else { throw Failure(description: "hostPath type check failed: \(h.path) is not a socket") }
-        case "CharDevice":
-            guard exists && kind == S_IFCHR else { throw Failure(description: "hostPath type check failed: \(h.path) is not a character device") }
-        case "BlockDevice":
-            guard exists && kind == S_IFBLK else { throw Failure(description: "hostPath type check failed: \(h.path) is not a block device") }
-        default:
-            // Unset: no check, and a missing path is created as a directory by the bind (as
-            // container runtimes do).
-            if !exists { try FileSystem.makeDirectories(h.path, mode: 0o755) }
-        }
     }
 }
