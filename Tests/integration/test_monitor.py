@@ -1044,8 +1044,9 @@ def test_status_after_reconnect_and_forget(pod):
     running = m.start("long", ["sleep", "1000"])
     m.run("short", ["true"])
     assert stat.S_IMODE(os.stat(m.pod_dir / "monitor.sock").st_mode) == 0o600
-    hostpid, starttime = (m.pod_dir / "monitor.pid").read_text().split()
+    hostpid, starttime, features = (m.pod_dir / "monitor.pid").read_text().split()
     assert int(hostpid) == m.pid
+    assert "oom" in features.split(","), "the monitor lists the keys podd may send it"
     with open(f"/proc/{m.pid}/stat") as f:
         assert f.read().rsplit(")", 1)[1].split()[19] == starttime
 
