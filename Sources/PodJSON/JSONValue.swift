@@ -118,6 +118,37 @@ extension JSONValue {
     }
 }
 
+// MARK: - Size
+
+extension JSONValue {
+    /// The length of the compact JSON text, counted without writing it (strings as if no
+    /// character needed escaping), and not past `limit`: the walk stops once the count
+    /// reaches it, so that measuring a value that is too large costs no more than the limit.
+    public func compactSize(upTo limit: Int = .max) -> Int {
+        var size = 0
+        var pending: [JSONValue] = [self]
+        while let value = pending.popLast(), size < limit {
+            switch value {
+            case .null: size += 4
+            case .bool(let b): size += b ? 4 : 5
+            case .int(let i): size += String(i).utf8.count
+            case .double(let d): size += d.description.utf8.count
+            case .string(let s): size += s.utf8.count + 2
+            case .array(let a):
+                size += 2 + max(a.count - 1, 0)
+                pending.append(contentsOf: a)
+            case .object(let o):
+                size += 2 + max(o.count - 1, 0)
+                for (key, member) in o {
+                    size += key.utf8.count + 3
+                    pending.append(member)
+                }
+            }
+        }
+        return min(size, limit)
+    }
+}
+
 // MARK: - Literals (for tests and for building API bodies by hand)
 
 extension JSONValue: ExpressibleByNilLiteral, ExpressibleByBooleanLiteral, ExpressibleByIntegerLiteral,

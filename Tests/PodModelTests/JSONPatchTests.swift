@@ -162,6 +162,19 @@ private func expectPatchError(_ kind: PatchError.Kind, _ text: String, sourceLoc
             """#), to: json(#"{"metadata": {"name": "p"}, "spec": {"containers": [{"name": "a", "image": "busybox", "args": []}]}}"#))
         #expect(result == json(#"{"metadata": {"name": "p", "labels": {"tier": "web"}}, "spec": {"containers": [{"name": "a", "image": "busybox:2", "args": ["x"]}]}}"#))
     }
+
+    @Test func copiesThatWouldDoubleTheDocumentOverAndOverStopAtTheLimit() {
+        // Each copy doubles /a: 40 of them would be 2^40 times the document.
+        let bomb = JSONValue.array((0..<40).map { _ in ["op": "copy", "from": "/a", "path": "/a/-"] })
+        let doc = json(#"{"a": ["0123456789"]}"#)
+        expectPatchError(.notApplicable, "accumulated size increase of copy is more than the limit 4096") { () throws(PatchError) in
+            try JSONPatch.apply(bomb, to: doc, copyLimit: 4096)
+        }
+        // Under the limit the same copies apply.
+        let small = JSONValue.array((0..<3).map { _ in ["op": "copy", "from": "/a", "path": "/a/-"] })
+        #expect((try? JSONPatch.apply(small, to: doc, copyLimit: 4096))?["a"]?.arrayValue?.count == 4)  // each copy nests the whole array in itself
+        #expect(json(#"{"a": [1, "xy", null, true, {"b": false}]}"#).compactSize() == #"{"a":[1,"xy",null,true,{"b":false}]}"#.utf8.count)
+    }
 }
 
 /// RFC 7386, Appendix A.

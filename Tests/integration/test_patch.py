@@ -16,6 +16,11 @@ def patch(podd, name, body, headers):
     return podd.request("PATCH", f"{NS}/pods/{name}", json.dumps(body), headers)
 
 
+def peak_rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
+
+
 def container_ids(pod):
     return {s["name"]: s.get("containerID") for s in pod["status"].get("containerStatuses", [])}
 
@@ -174,6 +179,23 @@ def test_an_invalid_result_is_422_and_a_missing_pod_404(podd):
         assert r.status == 404 and r.json()["reason"] == "NotFound" and "ghost" in r.json()["message"], r.body
     r = patch(podd, "ghost", [{"op": "add", "path": "/metadata/labels", "value": {}}], JSON_PATCH)
     assert r.status == 404, r.body
+
+
+def test_a_json_patch_whose_copies_double_the_pod_is_refused_and_podd_stays_small(podd):
+    # Each copy nests the annotations in themselves: 40 copies of a 1 KiB pod would be
+    # 2^40 KiB. podd stops at the API server's bound of 3 MiB copied, changes nothing, and
+    # does not grow by what the copies would have been.
+    podd.create({**two_containers(), "metadata": {"name": "web", "annotations": {"a": "x" * 1024}}})
+    podd.wait_running("web")
+    before = podd.pod("web")
+    peak_before = peak_rss_kib(podd.proc.pid)
+    bomb = [{"op": "copy", "from": "/metadata", "path": f"/metadata/annotations/c{i}"} for i in range(40)]
+    r = patch(podd, "web", bomb, JSON_PATCH)
+    assert r.status == 422, r.body[:300]
+    assert "accumulated size increase of copy" in r.json()["message"], r.json()["message"][:300]
+    assert podd.pod("web")["metadata"]["resourceVersion"] == before["metadata"]["resourceVersion"]
+    assert peak_rss_kib(podd.proc.pid) - peak_before < 64 << 10, "podd's peak grew by more than 64 MiB"
+    assert podd.get("/healthz").status == 200
 
 
 def test_concurrent_patches_all_apply(podd):

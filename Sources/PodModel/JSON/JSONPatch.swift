@@ -259,11 +259,27 @@ public enum JSONPatch {
         return operations
     }
 
+    /// How many bytes (as compact JSON) the `copy` operations of one patch may add together:
+    /// each copy can double the document, so 30 of them in a patch of a few hundred bytes
+    /// would ask for gigabytes. The API server's bound (`JSONPatchMaxCopyBytes`, its request
+    /// body limit of 3 MiB), with its message.
+    public static let maximumCopiedBytes = 3 << 20
+
     /// Applies a JSON Patch document to `document`. Every operation is read (and checked)
-    /// before any is applied.
-    public static func apply(_ patch: JSONValue, to document: JSONValue) throws(PatchError) -> JSONValue {
+    /// before any is applied; the copies together add at most `copyLimit` bytes.
+    public static func apply(_ patch: JSONValue, to document: JSONValue,
+                             copyLimit: Int = maximumCopiedBytes) throws(PatchError) -> JSONValue {
         var result = document
-        for operation in try operations(patch) { result = try operation.apply(to: result) }
+        var copied = 0
+        for operation in try operations(patch) {
+            if operation.op == .copy, let from = operation.from, let source = from.value(in: result) {
+                copied += source.compactSize(upTo: copyLimit - copied + 1)
+                if copied > copyLimit {
+                    throw .notApplicable("\(operation.label): Unable to complete the copy, the accumulated size increase of copy is more than the limit \(copyLimit)")
+                }
+            }
+            result = try operation.apply(to: result)
+        }
         return result
     }
 
