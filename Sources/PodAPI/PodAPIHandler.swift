@@ -139,12 +139,23 @@ public struct PodAPIHandler: APIRequestHandler {
     func createPod(_ raw: JSONValue, _ r: APIRequest, namespace: String) async throws(StatusError) -> APIResponse {
         let dryRun = try DryRun.requested(r)
         var (pod, warnings) = try FieldValidation(r).decodePod(raw, namespace: namespace)
-        if pod.metadata.name.isEmpty, let generate = raw["metadata"]?["generateName"]?.stringValue {
-            pod.metadata.name = generate + String(UInt32.random(in: 0...UInt32.max), radix: 36).prefix(5)
+        let generating = pod.metadata.name.isEmpty
+        for attempt in 1... {
+            if generating, let name = pod.metadata.generatedName() { pod.metadata.name = name }
+            do throws(RuntimeError) {
+                let created = try await registry.create(pod, dryRun: dryRun)
+                return Self.json(201, created.json).warning(warnings)
+            } catch {
+                // A generated name taken by chance: another draw, as the API server retries.
+                if case .alreadyExists = error, generating, attempt < Self.generatedNameAttempts { continue }
+                throw StatusError(error)
+            }
         }
-        let created = try await runtime { () async throws(RuntimeError) in try await registry.create(pod, dryRun: dryRun) }
-        return Self.json(201, created.json).warning(warnings)
+        fatalError("unreachable: the loop returns or throws")
     }
+
+    /// How many names a create with `generateName` draws before answering 409.
+    static let generatedNameAttempts = 8
 
     private func replacePod(_ r: APIRequest, key: PodRegistry.Key) async throws(StatusError) -> APIResponse {
         let raw = try Self.body(r)

@@ -54,6 +54,32 @@ def test_unsupported_field_is_refused_not_ignored(podd):
     assert_nothing_created(podd)
 
 
+def test_a_pod_needs_a_name_or_a_name_to_generate_it_from(podd):
+    # An empty generateName is no name at all: 422, not a pod with a random name.
+    for metadata in ({}, {"name": ""}, {"generateName": ""}, {"name": "", "generateName": ""}):
+        m = {**pod_manifest("bad", [("a", "true")]), "metadata": metadata}
+        r = podd.create(m)
+        assert r.status == 422, (metadata, r.body)
+        assert "metadata.name: Required value: name or generateName is required" in status_of(r)["message"], r.body
+    r = podd.create({**pod_manifest("bad", [("a", "true")]), "metadata": {"generateName": "Bad_"}})
+    assert r.status == 422 and "metadata.generateName" in status_of(r)["message"], r.body
+    assert_nothing_created(podd)
+    # generateName: the prefix and five of the API server's characters, kept in metadata.
+    made = set()
+    for _ in range(3):
+        r = podd.create({**pod_manifest("bad", [("a", "sleep 3600")]), "metadata": {"generateName": "web-"}})
+        assert r.status == 201, r.body
+        meta = r.json()["metadata"]
+        assert meta["generateName"] == "web-" and len(meta["name"]) == 9 and meta["name"].startswith("web-"), meta
+        assert set(meta["name"][4:]) <= set("bcdfghjklmnpqrstvwxz2456789"), meta
+        made.add(meta["name"])
+        assert podd.pod(meta["name"])["metadata"]["generateName"] == "web-"
+    assert len(made) == 3
+    # A long prefix is cut so that the name stays a 63-character label.
+    r = podd.create({**pod_manifest("bad", [("a", "sleep 3600")]), "metadata": {"generateName": "x" * 100}})
+    assert r.status == 201 and r.json()["metadata"]["name"].startswith("x" * 58) and len(r.json()["metadata"]["name"]) == 63
+
+
 def test_duplicate_container_names(podd):
     r = podd.create(pod_manifest("bad", [("a", "true"), ("a", "true")]))
     assert r.status == 422

@@ -125,6 +125,12 @@ def test_create_replace_patch_label_annotate_dry_run(kubectl, podd, tmp_path):
     assert podd.pod("web") is not None
     kubectl.run("create", "-f", manifest(tmp_path, "ghost"), "--dry-run=server")
     assert podd.pod("ghost") is None
+    # generateName: kubectl create prints the name podd made.
+    generated = tmp_path / "gen.yaml"
+    generated.write_text(open(manifest(tmp_path, "gen")).read().replace("name: gen", "generateName: gen-"))
+    made = kubectl.run("create", "-f", str(generated)).stdout.strip()
+    assert made.startswith("pod/gen-") and made.endswith(" created") and len(made.split()[0]) == len("pod/gen-") + 5, made
+    assert podd.pod(made.split()[0].removeprefix("pod/"))["metadata"]["generateName"] == "gen-"
 
 
 def test_describe_explain_wait_delete(kubectl, podd, tmp_path):

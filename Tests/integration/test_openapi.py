@@ -730,7 +730,7 @@ def test_every_reachable_error_matches_the_document(api, podd, tmp_path):
         (pod_manifest("bad", [("a", "true"), ("a", "true")]), "spec.containers[1].name"),
         (pod_manifest("bad", [{"name": "a", "command": ["true"], "ports": [{"containerPort": 80, "hostPort": 80}]}]),
          "spec.containers[0].ports[0].hostPort"),
-        ({**pod_manifest("", [("a", "true")]), "metadata": {"generateName": "gen-"}}, "metadata.generateName"),
+        ({**pod_manifest("", [("a", "true")]), "metadata": {"generateName": "Gen_"}}, "metadata.generateName"),
     ):
         status = api.error("POST", f"{ns}/pods", 422, manifest, reason="Invalid")
         assert field in [c.get("field") for c in status["details"]["causes"]], status

@@ -46,6 +46,13 @@ public enum PodValidation {
     static func validateMetadata(_ metadata: ObjectMeta) -> [FieldError] {
         var errors: [FieldError] = []
         let path = FieldPath("metadata")
+        if let generateName = metadata.generateName, !generateName.isEmpty {
+            // A prefix: it may end in '-' (the random characters follow).
+            let masked = generateName.hasSuffix("-") ? String(generateName.dropLast()) + "a" : generateName
+            for message in DNS1123.subdomainErrors(masked) {
+                errors.append(.invalid(path.child("generateName"), .string(generateName), message))
+            }
+        }
         if metadata.name.isEmpty {
             errors.append(.required(path.child("name"), "name or generateName is required"))
         } else {

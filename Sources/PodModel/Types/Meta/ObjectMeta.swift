@@ -2,10 +2,13 @@
 ///
 /// Server-set fields (uid, resourceVersion, creationTimestamp, ...) are read and kept, so that
 /// `podctl get pod x -o yaml | podctl apply -f -` round-trips. `managedFields` and `selfLink`
-/// are accepted and dropped (podd does not track field managers); `generateName`,
-/// `ownerReferences` and `finalizers` are refused as not supported.
+/// are accepted and dropped (podd does not track field managers); `ownerReferences` and
+/// `finalizers` are refused as not supported. `generateName` is kept, and a create without a
+/// name takes it plus five random characters (`generatedName()`), as the API server does.
 public struct ObjectMeta: JSONConvertible {
     public var name: String
+    /// The prefix of the name a create without one makes (`web-` → `web-x7k2q`).
+    public var generateName: String?
     /// Defaults to "default" when the manifest leaves it out.
     public var namespace: String
     public var uid: String?
@@ -23,6 +26,7 @@ public struct ObjectMeta: JSONConvertible {
     /// Creates a value from its fields; those left out take Kubernetes' defaults.
     public init(
         name: String = "",
+        generateName: String? = nil,
         namespace: String = ObjectMeta.defaultNamespace,
         uid: String? = nil,
         resourceVersion: String? = nil,
@@ -34,6 +38,7 @@ public struct ObjectMeta: JSONConvertible {
         annotations: [String: String] = [:]
     ) {
         self.name = name
+        self.generateName = generateName
         self.namespace = namespace
         self.uid = uid
         self.resourceVersion = resourceVersion
@@ -48,6 +53,7 @@ public struct ObjectMeta: JSONConvertible {
     public init(json: JSONValue, path: FieldPath) throws(ManifestError) {
         var reader = try ObjectReader(json, path: path)
         let name = reader.string("name") ?? ""
+        let generateName = reader.string("generateName")
         let namespace = reader.string("namespace") ?? ""
         let uid = reader.string("uid")
         let resourceVersion = reader.string("resourceVersion")
@@ -58,10 +64,11 @@ public struct ObjectMeta: JSONConvertible {
         let labels = reader.stringMap("labels")
         let annotations = reader.stringMap("annotations")
         reader.ignore(["managedFields", "selfLink"])
-        reader.reject(["generateName", "ownerReferences", "finalizers"])
+        reader.reject(["ownerReferences", "finalizers"])
         try reader.finish()
         self.init(
             name: name,
+            generateName: generateName?.isEmpty == true ? nil : generateName,
             namespace: namespace.isEmpty ? Self.defaultNamespace : namespace,
             uid: uid,
             resourceVersion: resourceVersion,
@@ -77,6 +84,7 @@ public struct ObjectMeta: JSONConvertible {
     public var json: JSONValue {
         var writer = ObjectWriter()
         writer.set("name", nonEmpty: name)
+        writer.set("generateName", nonEmpty: generateName)
         writer.set("namespace", nonEmpty: namespace)
         writer.set("uid", nonEmpty: uid)
         writer.set("resourceVersion", nonEmpty: resourceVersion)
@@ -87,5 +95,24 @@ public struct ObjectMeta: JSONConvertible {
         writer.set("labels", map: labels)
         writer.set("annotations", map: annotations)
         return writer.json
+    }
+}
+
+// MARK: - Generated names
+
+extension ObjectMeta {
+    /// The characters the API server draws a generated name's suffix from (no vowels, so
+    /// that no word is spelled by chance; no 0, 1, 3: they read as letters).
+    static let generatedSuffixAlphabet = Array("bcdfghjklmnpqrstvwxz2456789")
+    /// The longest prefix kept: the name stays a 63-character label with its five characters.
+    static let maximumGeneratedPrefixLength = DNS1123.labelMaxLength - 5
+
+    /// A name for a create that has none: `generateName` (cut to 58 characters) and five
+    /// random characters; nil without a `generateName`.
+    public func generatedName() -> String? {
+        guard let generateName, !generateName.isEmpty else { return nil }
+        let prefix = generateName.utf8.count > Self.maximumGeneratedPrefixLength
+            ? String(decoding: generateName.utf8.prefix(Self.maximumGeneratedPrefixLength), as: UTF8.self) : generateName
+        return prefix + String((0..<5).map { _ in Self.generatedSuffixAlphabet.randomElement()! })
     }
 }
