@@ -179,7 +179,7 @@ struct EphemeralStorageLimitsTests {
         let usage = EphemeralStorageLimits.Usage(containers: ["a": half], volumes: ["cm": half])
         #expect(l.violation(usage) == nil)
         var withHosts = usage
-        withHosts.etcHosts = 4096
+        withHosts.etcFiles = 4096
         #expect(withHosts.total == (1 << 20) + 4096)
         #expect(l.violation(withHosts) == "Pod ephemeral local storage usage exceeds the total limit of containers 1Mi. ")
     }

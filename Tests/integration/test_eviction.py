@@ -75,6 +75,19 @@ def test_a_container_past_its_own_limit_in_a_pod_under_the_total(fast_checks):
     assert pod["status"]["message"] == 'Container small exceeded its local ephemeral storage limit "2Mi". '
 
 
+@pytest.mark.parametrize("target", ["/etc/resolv.conf", "/etc/hostname", "/etc/hosts"])
+def test_the_pods_etc_files_count_toward_its_limit(fast_checks, target):
+    # The three files are the pod's, bound writable into the container from podd's run dir:
+    # writing 3 MiB into any of them is the pod's storage, as its layer is.
+    podd = fast_checks
+    manifest = pod_manifest("etc", [{
+        "name": "c", "command": ["sh", "-c", f"dd if=/dev/zero of={target} bs=1M count=3 && sync; exec sleep 1000"],
+        "resources": {"limits": {"ephemeral-storage": "2Mi"}}}], restartPolicy="Always")
+    assert podd.create(manifest).status == 201
+    pod = wait_for(lambda: evicted(podd, "etc"), timeout=60, what="the pod evicted")
+    assert pod["status"]["message"] == "Pod ephemeral local storage usage exceeds the total limit of containers 2Mi. "
+
+
 def test_an_empty_dir_filled_past_its_size_limit_evicts(fast_checks):
     podd = fast_checks
     manifest = pod_manifest("filler", [{

@@ -30,18 +30,20 @@ public struct EphemeralStorageLimits: Sendable, Equatable {
         /// Per volume kubelet counts as the pod's local ephemeral storage
         /// (`countedVolumes`): disk-backed emptyDirs and configMaps.
         public var volumes: [String: Int64]
-        /// The pod's /etc/hosts file, which kubelet's pod stats count too.
-        public var etcHosts: Int64
+        /// The pod's /etc/hosts, /etc/hostname and /etc/resolv.conf, bound writable into each
+        /// container: kubelet's pod stats count etc-hosts, and podd counts the other two as
+        /// well, since a container can fill them as easily (they live in podd's run dir).
+        public var etcFiles: Int64
 
-        public init(containers: [String: Int64] = [:], volumes: [String: Int64] = [:], etcHosts: Int64 = 0) {
+        public init(containers: [String: Int64] = [:], volumes: [String: Int64] = [:], etcFiles: Int64 = 0) {
             self.containers = containers
             self.volumes = volumes
-            self.etcHosts = etcHosts
+            self.etcFiles = etcFiles
         }
 
         /// The pod's total, as kubelet's pod stats sum it (calcEphemeralStorage): containers'
-        /// layers and logs, local ephemeral volumes, and the etc-hosts file.
-        public var total: Int64 { containers.values.reduce(0, +) + volumes.values.reduce(0, +) + etcHosts }
+        /// layers and logs, local ephemeral volumes, and the etc-hosts file (with podd's other two).
+        public var total: Int64 { containers.values.reduce(0, +) + volumes.values.reduce(0, +) + etcFiles }
     }
 
     /// The volumes kubelet counts in a pod's ephemeral storage: those IsLocalEphemeralVolume

@@ -11,18 +11,18 @@ import PodOS
 extension PodController {
     /// What to measure, as kubelet's pod stats count it: each container's writable layer and
     /// log directory, each disk-backed emptyDir and configMap volume (kept in the run dir),
-    /// and the pod's hosts file.
+    /// and the pod's etc files (hosts, hostname, resolv.conf).
     struct StorageTargets: Sendable {
         var containers: [(name: String, paths: [String])] = []
         var volumes: [(name: String, path: String)] = []
-        var etcHosts: String?
+        var etcDirectory: String?
 
         /// Walks every target (blocking: run it off the actor's threads).
         func measure() -> EphemeralStorageLimits.Usage {
             var usage = EphemeralStorageLimits.Usage()
             for c in containers { usage.containers[c.name] = c.paths.reduce(0) { $0 + DiskUsage.bytes(under: $1) } }
             for v in volumes { usage.volumes[v.name] = DiskUsage.bytes(under: v.path) }
-            if let etcHosts { usage.etcHosts = DiskUsage.bytes(under: etcHosts) }
+            if let etcDirectory { usage.etcFiles = DiskUsage.bytes(under: etcDirectory) }
             return usage
         }
     }
@@ -61,7 +61,7 @@ extension PodController {
         for v in EphemeralStorageLimits.countedVolumes(pod.spec) {
             targets.volumes.append((v.name, layout.volumeSource(v)))
         }
-        targets.etcHosts = layout.runDirectory + "/etc/hosts"
+        targets.etcDirectory = layout.runDirectory + "/etc"
         return targets
     }
 
