@@ -163,6 +163,28 @@ def test_exec_liveness_probe_as_in_kubernetes_docs(podd):
     assert any("Liveness probe failed" in e["message"] and "cat" in e["message"] for e in events)
 
 
+def test_an_exec_probe_that_writes_megabytes_runs_to_its_end_and_its_message_is_cut(podd):
+    # Past the first 10 KiB, what a probe writes is discarded (spliced to /dev/null by podd,
+    # paced), not refused: a probe writing 20 MB and then failing runs to its end (the
+    # marker file), as under kubelet, and the event keeps the head of its output only.
+    m = pod_manifest("chatty", [{
+        "name": "c", "command": ["sleep", "3600"],
+        "readinessProbe": {"exec": {"command": ["sh", "-c", "echo HEAD; yes | head -c 20000000; touch /tmp/ran-to-end; exit 3"]},
+                           "periodSeconds": 1, "timeoutSeconds": 20},
+    }], terminationGracePeriodSeconds=0)
+    podd.create(m)
+    podd.wait_running("chatty")
+
+    def failed_event():
+        events = podd.get("/api/v1/namespaces/default/events").json()["items"]
+        return next((e for e in events if e["involvedObject"]["name"] == "chatty" and "Readiness probe failed" in e["message"]), None)
+    event = wait_for(failed_event, timeout=60, what="the probe's failure event")
+    assert "exited with 3: HEAD\n" in event["message"], event["message"][:300]
+    assert len(event["message"]) < 12 << 10, len(event["message"])
+    assert podd.podctl("exec", "chatty", "--", "test", "-e", "/tmp/ran-to-end", check=False).returncode == 0
+    assert cond(podd.pod("chatty"), "Ready") == "False"
+
+
 def test_exec_poststart_and_prestop_run_in_the_container(podd):
     out = podd.root / "exechooks"
     out.mkdir()
