@@ -163,16 +163,24 @@ struct ImageRoutes {
             throw .badRequest("invalid image reference \"\(text)\": \(error)")
         }
         guard let pulls else { throw StatusError(code: 500, reason: "InternalError", message: "podd has no image puller") }
+        // A pull goes on when its client leaves (as kubelet's do): the queue bounds how many
+        // a client can leave behind. Asked first, so that the refusal is a 429, not a 200.
+        if await pulls.wouldRefuse(name) {
+            throw StatusError(code: 429, reason: "TooManyRequests",
+                              message: "too many image pulls: \(await pulls.running) running and \(await pulls.queued) waiting (images.maxParallelPulls \(pulls.maxParallel)); try again later",
+                              retryAfter: 1)
+        }
         let (stream, continuation) = AsyncStream<JSONValue>.makeStream(bufferingPolicy: .bufferingNewest(512))
         let task = Task {
-            let result = await pulls.pull(name) { progress in continuation.yield(Self.progressLine(progress)) }
+            let result = await pulls.pull(name, refuseWhenBusy: true) { progress in continuation.yield(Self.progressLine(progress)) }
             switch result {
             case let .success(outcome):
                 continuation.yield(.object(JSONObject([("type", "pulled"), ("image", outcome.image.json),
                                                        ("seconds", .double(outcome.pullSeconds))])))
             case let .failure(failure):
-                continuation.yield(.object(JSONObject([("type", "error"), ("reason", "ErrImagePull"),
-                                                       ("code", .int(failure.diskFull ? 507 : 502)), ("message", .string(failure.message))])))
+                let code = failure.busy ? 429 : failure.diskFull ? 507 : 502
+                continuation.yield(.object(JSONObject([("type", "error"), ("reason", failure.busy ? "TooManyRequests" : "ErrImagePull"),
+                                                       ("code", .int(Int64(code))), ("message", .string(failure.message))])))
             }
             continuation.finish()
         }

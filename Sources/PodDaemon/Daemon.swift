@@ -84,7 +84,7 @@ public final class Daemon: Sendable {
         // names a directory of OCI layouts to serve as the registry (offline mirrors, tests).
         let fetcher: any ImageFetching = getenv("PODD_IMAGE_LAYOUT_REGISTRY").map { LayoutDirectoryFetcher(root: String(cString: $0)) }
             ?? RegistryFetcher(settings: config.registries)
-        let pulls = ImagePulls(store: images, fetcher: fetcher)
+        let pulls = ImagePulls(store: images, fetcher: fetcher, maxParallel: config.maxParallelImagePulls)
         let store = try PodStore(root: config.stateDir + "/pods")
         let host = Self.hostname()
         let events = EventRecorder(host: host)

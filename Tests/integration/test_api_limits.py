@@ -470,3 +470,78 @@ def test_a_large_answer_to_connection_close_arrives_whole(podd):
         length = int(next(line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")))
         assert len(body) == length, f"{len(body)} of {length} bytes arrived"
         assert json.loads(body)["data"] == data
+
+
+class SilentRegistry:
+    """A TCP server on 127.0.0.1 that takes connections and never answers: a registry pull
+    hangs on it (until podd's read timeout). Counts the connections open at once."""
+
+    def __init__(self):
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(64)
+        self.address = f"127.0.0.1:{self.listener.getsockname()[1]}"
+        self.open = []
+        self.most_at_once = 0
+        self.lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            with self.lock:
+                self.open = [c for c in self.open if not self._closed(c)] + [conn]
+                self.most_at_once = max(self.most_at_once, len(self.open))
+
+    @staticmethod
+    def _closed(conn):
+        try:
+            return conn.recv(65536, socket.MSG_DONTWAIT | socket.MSG_PEEK) == b""
+        except BlockingIOError:
+            return False
+        except OSError:
+            return True
+
+    def close(self):
+        self.listener.close()
+        with self.lock:
+            for c in self.open:
+                c.close()
+
+
+def test_api_pulls_past_the_queue_get_429_and_only_max_parallel_fetch_at_once(make_podd):
+    # A pull goes on when its client leaves: without a bound, a client could leave
+    # thousands hanging on a silent registry. One fetch at a time here, 4 waiting; the next
+    # API pull is refused at once (429, Retry-After) and starts nothing.
+    registry = SilentRegistry()
+    d = make_podd(f"images: {{maxParallelPulls: 1}}\nregistries: {{insecure: ['{registry.address}']}}\n")
+    try:
+        clients = []
+        answers = []
+        for i in range(20):
+            s = raw_connection(d, timeout=2)
+            s.sendall(f"POST /apis/podd.io/v1/images/pull?image={registry.address}/hang/i{i}:1 HTTP/1.1\r\n"
+                      "Host: podd\r\nContent-Length: 0\r\n\r\n".encode())
+            clients.append(s)
+            try:
+                head = s.recv(4096).decode(errors="replace")
+            except socket.timeout:
+                head = ""
+            answers.append(head)
+            if head.startswith("HTTP/1.1 429"):
+                break
+            wait_for(lambda: registry.most_at_once >= 1, timeout=10, what="the first fetch at the silent registry")
+        refused = answers[-1]
+        assert refused.startswith("HTTP/1.1 429"), answers
+        assert "Retry-After: 1" in refused and "TooManyRequests" in refused and "maxParallelPulls" in refused, refused
+        # One running and four waiting were taken, the sixth refused.
+        assert len(answers) == 6, answers
+        assert registry.most_at_once == 1, f"{registry.most_at_once} fetches at once with maxParallelPulls 1"
+        assert d.get("/healthz").status == 200
+        for s in clients:
+            s.close()
+    finally:
+        registry.close()

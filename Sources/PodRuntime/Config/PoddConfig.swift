@@ -19,6 +19,9 @@ public struct PoddConfig: Sendable, Equatable {
     public var api = APISettings()
     /// The largest image upload podd takes, in bytes (`images: {maxUploadBytes: N}`).
     public var maxImageUploadBytes = 16 << 30
+    /// How many image fetches run at once (`images: {maxParallelPulls: N}`, kubelet's
+    /// maxParallelImagePulls); the others wait their turn.
+    public var maxParallelImagePulls = ImagePulls.defaultMaxParallel
     /// Registries: the auth file, plain-HTTP registries, mirrors (`registries:`).
     public var registries = RegistrySettings()
 
@@ -233,14 +236,23 @@ public struct PoddConfig: Sendable, Equatable {
             case .registries: config.registries = try parseRegistries(value, source: source)
             case .images:
                 guard let settings = value.objectValue else {
-                    throw ConfigError(message: "\(source): images: expected a mapping with maxUploadBytes")
+                    throw ConfigError(message: "\(source): images: expected a mapping with maxUploadBytes, maxParallelPulls")
                 }
                 for (ik, iv) in settings {
-                    guard ik == "maxUploadBytes" else { throw ConfigError(message: "\(source): images.\(ik): unknown key (known: maxUploadBytes)") }
-                    guard let bytes = iv.intValue, bytes > 0, bytes <= Int64(Int.max) else {
-                        throw ConfigError(message: "\(source): images.maxUploadBytes: expected a positive number of bytes, got \(iv.stringValue ?? iv.typeName)")
+                    switch ik {
+                    case "maxUploadBytes":
+                        guard let bytes = iv.intValue, bytes > 0, bytes <= Int64(Int.max) else {
+                            throw ConfigError(message: "\(source): images.maxUploadBytes: expected a positive number of bytes, got \(iv.stringValue ?? iv.typeName)")
+                        }
+                        config.maxImageUploadBytes = Int(bytes)
+                    case "maxParallelPulls":
+                        guard let n = iv.intValue, n > 0, n <= 256 else {
+                            throw ConfigError(message: "\(source): images.maxParallelPulls: expected a number of pulls from 1 to 256 (default \(ImagePulls.defaultMaxParallel)), got \(iv.stringValue ?? iv.typeName)")
+                        }
+                        config.maxParallelImagePulls = Int(n)
+                    default:
+                        throw ConfigError(message: "\(source): images.\(ik): unknown key (known: maxUploadBytes, maxParallelPulls)")
                     }
-                    config.maxImageUploadBytes = Int(bytes)
                 }
             }
         }

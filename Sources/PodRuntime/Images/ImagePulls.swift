@@ -7,6 +7,11 @@ import Synchronization
 /// for an image already being pulled waits for that pull instead of fetching it again. The
 /// fetch goes through the injected `ImageFetching` (the registry client); with none, a
 /// pull fails at once saying so.
+///
+/// At most `maxParallel` fetches run at once (kubelet's maxParallelImagePulls); the others
+/// wait their turn in order. A pod's pull always waits; a pull asked for through the API is
+/// refused (`isBusy`) once `maxWaiting` are waiting, so that a client cannot pile up pulls
+/// that outlive it without bound.
 public actor ImagePulls {
     /// How a pull ended.
     public struct Outcome: Sendable {
@@ -20,6 +25,8 @@ public actor ImagePulls {
         public var message: String
         /// Whether the store's disk was full (the API answers 507).
         public var diskFull: Bool = false
+        /// Whether it was refused for want of room in the queue (the API answers 429).
+        public var busy: Bool = false
         public var description: String { message }
     }
 
@@ -37,14 +44,31 @@ public actor ImagePulls {
     /// Fetches started (for tests: two pods of one image pull it once).
     public private(set) var fetchesStarted = 0
 
-    public init(store: ImageStore, fetcher: (any ImageFetching)?) {
+    /// How many fetches run at once, and how many API pulls may wait for a turn.
+    public nonisolated let maxParallel: Int
+    public nonisolated let maxWaiting: Int
+    /// Fetches running now.
+    public private(set) var running = 0
+    /// Fetches waiting for a turn, oldest first.
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    public static let defaultMaxParallel = 4
+
+    public init(store: ImageStore, fetcher: (any ImageFetching)?, maxParallel: Int = defaultMaxParallel) {
         self.store = store
         self.fetcher = fetcher
+        self.maxParallel = max(1, maxParallel)
+        self.maxWaiting = 4 * self.maxParallel
     }
+
+    /// Fetches waiting for a turn.
+    public var queued: Int { waiting.count }
 
     /// Pulls `name` (or joins its pull in progress); `progress` hears how it goes.
     /// `credentials`: a pod's image pull secrets that match the name, tried first.
-    public func pull(_ name: ImageName, credentials: [RegistryCredentials] = [],
+    /// `refuseWhenBusy` (the API's pulls): a pull that would have to wait behind `maxWaiting`
+    /// others fails at once with `busy`, and starts nothing.
+    public func pull(_ name: ImageName, credentials: [RegistryCredentials] = [], refuseWhenBusy: Bool = false,
                      progress: (@Sendable (PullProgress) -> Void)? = nil) async -> Result<Outcome, Failure> {
         let key = PullKey(name: name, credentials: credentials)
         if let current = inFlight[key] {
@@ -53,17 +77,50 @@ public actor ImagePulls {
             current.progress.remove(id)
             return result
         }
+        if refuseWhenBusy, running >= maxParallel, waiting.count >= maxWaiting {
+            return .failure(Failure(message: "too many image pulls: \(running) running and \(waiting.count) waiting (at most \(maxParallel) at once); try again later",
+                                    busy: true))
+        }
         let fanout = ProgressFanout()
         let id = fanout.add(progress)
         fetchesStarted += 1
         let store = self.store
         let fetcher = self.fetcher
-        let task = Task { await Self.fetch(name, credentials: credentials, store: store, fetcher: fetcher, progress: fanout) }
+        let task = Task {
+            await self.takeTurn()
+            let result = await Self.fetch(name, credentials: credentials, store: store, fetcher: fetcher, progress: fanout)
+            await self.endTurn()
+            return result
+        }
         inFlight[key] = (task, fanout)
         let result = await task.value
         fanout.remove(id)
         inFlight[key] = nil
         return result
+    }
+
+    /// Waits until fewer than `maxParallel` fetches run, in order of arrival.
+    private func takeTurn() async {
+        if running < maxParallel {
+            running += 1
+            return
+        }
+        // endTurn hands its place over: `running` stays as it is.
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    private func endTurn() {
+        if waiting.isEmpty {
+            running -= 1
+        } else {
+            waiting.removeFirst().resume()
+        }
+    }
+
+    /// Whether an API pull of `name` would be refused now (`refuseWhenBusy`): the API asks
+    /// before it answers 200 and streams.
+    public func wouldRefuse(_ name: ImageName, credentials: [RegistryCredentials] = []) -> Bool {
+        inFlight[PullKey(name: name, credentials: credentials)] == nil && running >= maxParallel && waiting.count >= maxWaiting
     }
 
     private static func fetch(_ name: ImageName, credentials: [RegistryCredentials], store: ImageStore, fetcher: (any ImageFetching)?,
