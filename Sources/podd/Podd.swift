@@ -68,7 +68,7 @@ struct Podd: AsyncParsableCommand {
                 restartBackoff {initial \(b.initial)s, max \(b.max)s, resetAfter \(b.resetAfter)s}, \
                 debugImage \(c.debugImage), socketGroup \(c.socketGroup), \
                 api {maxConnections \(c.api.maxConnections), idleTimeout \(c.api.idleTimeout)s, \
-                requestHeaderTimeout \(c.api.requestHeaderTimeout)s}, images {maxUploadBytes \(c.maxImageUploadBytes)}, \
+                requestHeaderTimeout \(c.api.requestHeaderTimeout)s}, images {maxUploadBytes \(c.maxImageUploadBytes), maxParallelPulls \(c.maxParallelImagePulls)}, \
                 logs {containerLogMaxSize \(c.logs.containerLogMaxSize), containerLogMaxFiles \(c.logs.containerLogMaxFiles)}, \
                 cgroupParent \(c.cgroupParent), hostPathAllow [\(c.hostPathAllow.joined(separator: ", "))], podPidsLimit \(c.podPidsLimit), \
                 eviction {checkInterval \(c.eviction.checkInterval)s}, \

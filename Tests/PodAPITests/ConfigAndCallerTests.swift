@@ -8,13 +8,14 @@ import Testing
     @Test func apiAndImageKeys() throws {
         let config = try PoddConfig.parse("""
             api: {maxConnections: 8, idleTimeout: 2s, requestHeaderTimeout: 500ms}
-            images: {maxUploadBytes: 1048576}
+            images: {maxUploadBytes: 1048576, maxParallelPulls: 2}
             """, source: "test.yaml")
         let limits = ConnectionLimits(config.api)
         #expect(limits.maxConnections == 8)
         #expect(limits.idleTimeout == 2)
         #expect(limits.requestHeaderTimeout == 0.5)
         #expect(config.maxImageUploadBytes == 1 << 20)
+        #expect(config.maxParallelImagePulls == 2)
     }
 
     @Test func defaults() throws {
@@ -23,12 +24,13 @@ import Testing
         #expect(config.api.idleTimeout == 120)
         #expect(config.api.requestHeaderTimeout == 10)
         #expect(config.maxImageUploadBytes == 16 << 30)
+        #expect(config.maxParallelImagePulls == 4)
     }
 
     @Test func badValuesAreNamed() {
         for (text, named) in [("api: {maxConnections: 0}", "api.maxConnections"), ("api: {idleTimeout: soon}", "api.idleTimeout"),
                               ("api: {backlog: 3}", "api.backlog"), ("images: {maxUploadBytes: -1}", "images.maxUploadBytes"),
-                              ("images: {limit: 3}", "images.limit")] {
+                              ("images: {limit: 3}", "images.limit"), ("images: {maxParallelPulls: 0}", "images.maxParallelPulls")] {
             do {
                 _ = try PoddConfig.parse(text, source: "test.yaml")
                 Issue.record("accepted \(text)")
