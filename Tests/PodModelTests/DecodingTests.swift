@@ -300,7 +300,6 @@ import Testing
         #expect(error.kind == .invalid)
         #expect(error.code == 422)
         #expect(error.causes.map(\.description) == [
-            "metadata.generateName: Forbidden: not supported by podd",
             "metadata.finalizers: Forbidden: not supported by podd",
             "spec.containers[0].lifecycle.preStop.tcpSocket: Forbidden: not supported by podd",
             "spec.containers[0].terminationMessagePath: Forbidden: not supported by podd",
@@ -308,7 +307,7 @@ import Testing
             "spec.nodeName: Forbidden: not supported by podd",
         ])
         #expect(error.causes.allSatisfy { $0.reason == "FieldValueForbidden" })
-        #expect(error.message.hasPrefix(#"Pod "web" is invalid: [metadata.generateName: Forbidden: not supported by podd, "#))
+        #expect(error.message.hasPrefix(#"Pod "web" is invalid: [metadata.finalizers: Forbidden: not supported by podd, "#))
     }
 
     @Test func reportsValuesOutsideEnumerationsAsKubernetesDoes() throws {
