@@ -1,11 +1,13 @@
 import NIOCore
 import PodRuntime
+import Synchronization
 
 /// How many connections the API serves at a time, and how long one may stay idle or take to
 /// send a request's head, so that neither idle nor half-sent connections can use up podd's
 /// descriptors (issue 9). The daemon's `api:` config key sets them.
 public struct ConnectionLimits: Sendable, Equatable {
-    /// Connections served at a time; one more is answered 429 (Retry-After) and closed.
+    /// Connections served at a time; one more takes the place of the longest-idle one
+    /// (`IdleConnections`), or with none idle is answered 429 (Retry-After) and closed.
     public var maxConnections: Int
     /// Seconds a connection may wait for its next request, or between two parts of a
     /// request's body, before it is closed.
@@ -50,6 +52,8 @@ final class ConnectionDeadline: ChannelInboundHandler, @unchecked Sendable {
     }
 
     private let limits: ConnectionLimits
+    /// Where this connection is listed while it waits for a request (nil: never listed).
+    private let idleList: IdleConnections?
     /// The channel's event loop, kept apart from `context` because the server tells this
     /// handler where its request is from a request's task, on any thread: reading `context`
     /// there raced with `handlerRemoved`, and asking a context whose channel was already freed
@@ -60,26 +64,30 @@ final class ConnectionDeadline: ChannelInboundHandler, @unchecked Sendable {
     private var timer: Scheduled<Void>?
     private var context: ChannelHandlerContext?
 
-    init(limits: ConnectionLimits, eventLoop: EventLoop) {
+    init(limits: ConnectionLimits, eventLoop: EventLoop, idleList: IdleConnections? = nil) {
         self.limits = limits
         self.eventLoop = eventLoop
+        self.idleList = idleList
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         arm(limits.idleTimeout)
+        idleList?.add(self)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         timer?.cancel()
         timer = nil
         self.context = nil
+        idleList?.remove(self)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch phase {
         case .idle:
             phase = .readingHead
+            idleList?.remove(self)
             arm(limits.requestHeaderTimeout)
         case .readingBody:
             arm(limits.idleTimeout)
@@ -106,8 +114,20 @@ final class ConnectionDeadline: ChannelInboundHandler, @unchecked Sendable {
 
     private func move(to phase: Phase, deadline: Double?) {
         guard context != nil else { return }  // the connection is gone
+        if phase == .idle, self.phase != .idle { idleList?.add(self) }
+        if phase != .idle, self.phase == .idle { idleList?.remove(self) }
         self.phase = phase
         if let deadline { arm(deadline) } else { timer?.cancel(); timer = nil }
+    }
+
+    /// Closes the connection to make room for a new one, if it still waits for a request
+    /// (one may have begun since it was picked: it is then served, and the new connection
+    /// goes over the limit by one for a moment).
+    fileprivate func closeIfIdle() {
+        onLoop { connection in
+            guard connection.phase == .idle, let context = connection.context else { return }
+            context.close(promise: nil)
+        }
     }
 
     private func onLoop(_ body: @escaping @Sendable (ConnectionDeadline) -> Void) {
@@ -122,6 +142,55 @@ final class ConnectionDeadline: ChannelInboundHandler, @unchecked Sendable {
             self?.context?.close(promise: nil)
         }
     }
+}
+
+/// The connections waiting for a request (between requests, or before the first), oldest
+/// first. At the connection limit a new connection takes the place of the one idle the
+/// longest, as a browser's pool or nginx under pressure drops keep-alive connections: held
+/// idle connections, however many, cannot lock the other clients out. Only when every
+/// connection is busy (a request coming in, being answered, a watch, a stream) is a new one
+/// answered 429. A client must be ready for an idle connection to close (HTTP/1.1 §9.6), as
+/// it is at the idle timeout. A connection counts as idle after `grace` without a request
+/// only: one just accepted (or just answered) may have its next request on the way, not yet
+/// read by its event loop.
+final class IdleConnections: Sendable {
+    private struct Entry {
+        var connection: ConnectionDeadline
+        /// When it became idle (RuntimeClock.monotonic, seconds).
+        var since: Double
+    }
+
+    private let grace: Double
+    private let idle = Mutex<[ObjectIdentifier: Entry]>([:])
+
+    init(grace: Double = 1) {
+        self.grace = grace
+    }
+
+    func add(_ connection: ConnectionDeadline) {
+        let now = RuntimeClock.monotonic()
+        idle.withLock { $0[ObjectIdentifier(connection)] = Entry(connection: connection, since: now) }
+    }
+
+    func remove(_ connection: ConnectionDeadline) {
+        _ = idle.withLock { $0.removeValue(forKey: ObjectIdentifier(connection)) }
+    }
+
+    /// Closes the connection idle the longest, if it has been idle for `grace` at least;
+    /// false when none has.
+    func closeOldest() -> Bool {
+        let now = RuntimeClock.monotonic()
+        let oldest: ConnectionDeadline? = idle.withLock { idle in
+            guard let (key, entry) = idle.min(by: { $0.value.since < $1.value.since }), now - entry.since >= grace else { return nil }
+            idle[key] = nil
+            return entry.connection
+        }
+        guard let oldest else { return false }
+        oldest.closeIfIdle()
+        return true
+    }
+
+    var count: Int { idle.withLock { $0.count } }
 }
 
 /// The whole of a connection over the limit: the 429 Status, written as soon as the

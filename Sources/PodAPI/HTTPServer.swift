@@ -120,6 +120,8 @@ public final class HTTPServer: Sendable {
     let limits: ConnectionLimits
     let logger: Logger
     private let open = Atomic<Int>(0)
+    /// The connections waiting for a request: at the limit, the oldest makes room.
+    private let idle = IdleConnections()
     /// The listening channel once bound, and whether accepting should stop (stopAccepting).
     private let listener = Mutex<(channel: Channel?, stopped: Bool)>((nil, false))
 
@@ -196,14 +198,14 @@ public final class HTTPServer: Sendable {
     private func configure(_ channel: Channel) throws -> EventLoopFuture<Connection> {
         let count = open.wrappingAdd(1, ordering: .relaxed).newValue
         channel.closeFuture.whenComplete { _ in self.open.wrappingSubtract(1, ordering: .relaxed) }
-        if count > limits.maxConnections {
+        if count > limits.maxConnections, !idle.closeOldest() {
             let refusal = StatusError.tooManyConnections(limit: limits.maxConnections)
             try channel.pipeline.syncOperations.addHandler(ConnectionRefusal(refusal))
             return channel.eventLoop.makeSucceededFuture(.refused)
         }
         // First: a response's last bytes reach the socket before the connection closes.
         try channel.pipeline.syncOperations.addHandler(FlushBeforeClose())
-        let deadline = ConnectionDeadline(limits: limits, eventLoop: channel.eventLoop)
+        let deadline = ConnectionDeadline(limits: limits, eventLoop: channel.eventLoop, idleList: idle)
         try channel.pipeline.syncOperations.addHandler(deadline)
         let peer = ConnectionPeer(channel)
         let accepted = AcceptedSession()

@@ -299,9 +299,51 @@ def test_a_bad_request_closes_the_connection(make_podd):
         assert b"HTTP/1.1 400 Bad Request\r\nConnection: close" in data, data
 
 
+def busy_connection(d):
+    """A connection in the middle of a request's head: busy, so never closed to make room."""
+    s = raw_connection(d)
+    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: podd\r\nX-Slow: ")
+    return s
+
+
+def test_idle_connections_at_the_limit_make_room_for_new_clients(make_podd):
+    # 16 connections that never send a byte: a 17th client is served, the connection idle
+    # the longest being closed for it (the audit's lock-out: 1,100 idle connections left
+    # every other client without an answer).
+    d = make_podd("api: {maxConnections: 16, idleTimeout: 30s, requestHeaderTimeout: 30s}\n")
+    held = []
+    for _ in range(16):
+        held.append(raw_connection(d))
+        time.sleep(0.02)   # an order of age
+    time.sleep(1.5)   # idle for longer than the grace a new connection has to send its request
+    assert d.get("/healthz").status == 200
+    assert read_until_closed(held[0]) == b"", "the oldest idle connection made room"
+    # A connection between two requests is idle too; one being answered (a watch) is not.
+    watch = raw_connection(d)
+    watch.sendall(b"GET /api/v1/namespaces/default/pods?watch=true HTTP/1.1\r\nHost: podd\r\n\r\n")
+    assert watch.recv(4096).startswith(b"HTTP/1.1 200")
+    time.sleep(1.5)
+    for _ in range(40):
+        assert d.get("/healthz").status == 200
+    watch.setblocking(False)
+    try:
+        assert watch.recv(4096) != b"", "the watch was closed to make room"
+    except BlockingIOError:
+        pass   # still open, nothing new: as it should be
+    # Busy connections are not closed: with all 16 busy, the next client is told 429.
+    for s in held:
+        s.close()
+    watch.close()
+    busy = [busy_connection(d) for _ in range(16)]
+    time.sleep(0.3)
+    assert d.get("/healthz").status == 429
+    for s in busy:
+        s.close()
+
+
 def test_connections_over_the_limit_get_429_and_podd_stays_responsive(make_podd):
     d = make_podd("api: {maxConnections: 16, idleTimeout: 30s, requestHeaderTimeout: 30s}\n")
-    held = [raw_connection(d) for _ in range(16)]
+    held = [busy_connection(d) for _ in range(16)]
     time.sleep(0.5)
     refused = []
     for _ in range(200):
@@ -332,7 +374,8 @@ def test_a_burst_over_the_limit_never_holds_more_than_the_cap_and_a_few_refusals
     16 refusals and the few a single accept brings in (the listener accepts several per
     wake-up)."""
     d = make_podd("api: {maxConnections: 16, idleTimeout: 30s, requestHeaderTimeout: 30s}\n")
-    held = [raw_connection(d) for _ in range(16)]
+    held = [busy_connection(d) for _ in range(16)]
+    time.sleep(0.5)   # their bytes read: busy, not idle
     wait_for(lambda: d.get("/healthz").status == 429, what="podd to hold 16 connections")
     base = len(os.listdir(f"/proc/{d.proc.pid}/fd")) - 16
     most, done = [0], threading.Event()
@@ -532,6 +575,10 @@ def test_api_pulls_past_the_queue_get_429_and_only_max_parallel_fetch_at_once(ma
                 head = ""
             answers.append(head)
             if head.startswith("HTTP/1.1 429"):
+                length = int(head.lower().split("content-length:")[1].split("\r\n")[0])
+                while len(head.partition("\r\n\r\n")[2].encode()) < length:
+                    head += s.recv(4096).decode(errors="replace")
+                answers[-1] = head
                 break
             wait_for(lambda: registry.most_at_once >= 1, timeout=10, what="the first fetch at the silent registry")
         refused = answers[-1]
