@@ -129,6 +129,20 @@ private let webPod: JSONValue = [
             """)
         #expect(EventFormat.source(events[1]) == "podd")
     }
+
+    @Test func terminalControlsInAMessageArePrintedVisibly() {
+        // A probe's output in an event message must not clear the reader's screen or retitle
+        // their terminal: ESC and CR as kubectl writes them, the other controls in caret or
+        // \u notation.
+        let event: JSONValue = ["metadata": ["namespace": "default"], "type": "Warning", "reason": "Unhealthy",
+                                "eventTime": "2026-11-25T14:10:00.000000Z", "involvedObject": ["kind": "Pod", "name": "web"],
+                                "message": "probe said \u{1b}[2J\u{1b}]0;owned\u{07}\r\u{9b}31mred\u{7f}", "reportingController": "podd"]
+        let rows = [EventFormat.headers(withNamespace: false), EventFormat.cells(event, withNamespace: false, now: now)]
+        let out = table(rows)
+        #expect(out.hasSuffix("probe said ^[[2J^[]0;owned^G\\r\\u{9b}31mred^?\n"), "\(out)")
+        #expect(!out.unicodeScalars.contains { $0.value == 0x1b || $0.value == 0x07 || $0.value == 0x9b || $0.value == 0x0d })
+        #expect(TabWriter.escapingTerminalControls("plain text, ünïcode") == "plain text, ünïcode")
+    }
 }
 
 /// kubectl's `describe pod` (describePod): its sections, in its order, with its layout.

@@ -185,6 +185,23 @@ def test_an_exec_probe_that_writes_megabytes_runs_to_its_end_and_its_message_is_
     assert cond(podd.pod("chatty"), "Ready") == "False"
 
 
+def test_a_probes_terminal_escapes_reach_podctl_output_only_visibly(podd):
+    # What a container writes reaches event messages; podctl describe and events print ESC
+    # as ^[ (kubectl's escaping), so a pod cannot clear or retitle the reader's terminal.
+    m = pod_manifest("escapes", [{
+        "name": "c", "command": ["sleep", "3600"],
+        "readinessProbe": {"exec": {"command": ["sh", "-c", r"printf '\033[2J\033]0;owned\007gotcha'; exit 1"]},
+                           "periodSeconds": 1},
+    }], terminationGracePeriodSeconds=0)
+    podd.create(m)
+    podd.wait_running("escapes")
+    wait_for(lambda: "gotcha" in podd.podctl("get", "events").stdout, timeout=30, what="the probe's event")
+    for args in (("describe", "pod", "escapes"), ("get", "events")):
+        out = podd.podctl(*args).stdout
+        assert "^[[2J^[]0;owned^Ggotcha" in out, out
+        assert "\x1b" not in out and "\x07" not in out, out
+
+
 def test_exec_poststart_and_prestop_run_in_the_container(podd):
     out = podd.root / "exechooks"
     out.mkdir()

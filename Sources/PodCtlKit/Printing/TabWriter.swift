@@ -30,10 +30,12 @@ public struct TabWriter {
     /// Writes one line of cells.
     public mutating func row(_ cells: [String]) { text += cells.joined(separator: "\t") + "\n" }
 
-    /// Lays out everything written since the last flush and returns it.
+    /// Lays out everything written since the last flush and returns it. Each cell is
+    /// printed with `escapingTerminalControls`: what a pod or its events carry cannot drive
+    /// the reader's terminal.
     public mutating func flush() -> String {
         var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map {
-            $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            $0.split(separator: "\t", omittingEmptySubsequences: false).map { Self.escapingTerminalControls(String($0)) }
         }
         // A trailing newline leaves an empty last line that is not part of the text.
         let endsWithNewline = text.hasSuffix("\n")
@@ -47,6 +49,29 @@ public struct TabWriter {
     }
 
     private static func width(_ cell: String) -> Int { cell.unicodeScalars.count }
+
+    /// `text` with the characters that move a terminal's cursor or start an escape sequence
+    /// written visibly, as kubectl escapes them (`printers.EscapeTerminal`, CVE-2021-25743):
+    /// ESC as `^[`, CR as `\r`; and the other C0 controls, DEL and the C1 controls (0x9b
+    /// starts a sequence too) in caret or `\u{..}` notation. Text without them is returned
+    /// as it is, without a copy.
+    public static func escapingTerminalControls(_ text: String) -> String {
+        func isControl(_ v: UInt32) -> Bool { v < 0x20 || (v >= 0x7f && v <= 0x9f) }
+        guard text.unicodeScalars.contains(where: { isControl($0.value) }) else { return text }
+        var out = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            let v = scalar.value
+            switch v {
+            case 0x1b: out.append(contentsOf: "^[".unicodeScalars)
+            case 0x0d: out.append(contentsOf: "\\r".unicodeScalars)
+            case 0x7f: out.append(contentsOf: "^?".unicodeScalars)
+            case 0..<0x20: out.append(contentsOf: ("^" + String(UnicodeScalar(UInt8(v + 0x40)))).unicodeScalars)
+            case 0x80...0x9f: out.append(contentsOf: "\\u{\(String(v, radix: 16))}".unicodeScalars)
+            default: out.append(scalar)
+            }
+        }
+        return String(out)
+    }
 
     private mutating func format(_ lines: [[String]], from start: Int, to end: Int, widths: inout [Int], output: inout String) {
         let column = widths.count
