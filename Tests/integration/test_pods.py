@@ -85,6 +85,34 @@ def test_memory_emptydir_is_tmpfs_shared_by_containers(podd):
     assert "shared" in out.splitlines()
 
 
+def test_a_memory_emptydir_is_as_large_as_the_pods_memory_limit_as_kubelet_sizes_it(podd):
+    # Without a sizeLimit, the pod's memory limit (both containers limited: 48Mi + 16Mi);
+    # with a larger sizeLimit, still the pod's limit; a smaller one wins. Not the kernel's
+    # default of half the machine's memory.
+    def mounts(volumes):
+        return [{"name": v["name"], "mountPath": f"/{v['name']}"} for v in volumes]
+    volumes = [{"name": "plain", "emptyDir": {"medium": "Memory"}},
+               {"name": "large", "emptyDir": {"medium": "Memory", "sizeLimit": "1Gi"}},
+               {"name": "small", "emptyDir": {"medium": "Memory", "sizeLimit": "8Mi"}}]
+    m = pod_manifest("sized", [
+        {"name": "w", "command": ["sh", "-c", "grep -E ' /(plain|large|small) ' /proc/mounts; sleep 3600"],
+         "volumeMounts": mounts(volumes), "resources": {"limits": {"memory": "48Mi"}}},
+        {"name": "x", "command": ["sleep", "3600"], "resources": {"limits": {"memory": "16Mi"}}},
+    ], volumes=volumes)
+    assert podd.create(m).status == 201
+    out = wait_for(lambda: (t := podd.log("sized", "w")) and len(t.splitlines()) == 3 and t, what="the three tmpfs mounts")
+    sizes = {line.split()[1]: next(o for o in line.split()[3].split(",") if o.startswith("size=")) for line in out.splitlines()}
+    assert sizes == {"/plain": "size=65536k", "/large": "size=65536k", "/small": "size=8192k"}, out
+    # A pod without memory limits: the machine's memory, as kubelet's node allocatable.
+    m = pod_manifest("unsized", [{"name": "w", "command": ["sh", "-c", "grep ' /plain ' /proc/mounts; sleep 3600"],
+                                  "volumeMounts": mounts(volumes[:1])}], volumes=volumes[:1])
+    assert podd.create(m).status == 201
+    line = wait_for(lambda: podd.log("unsized", "w"), what="the tmpfs mount")
+    total_kib = next(int(l.split()[1]) for l in open("/proc/meminfo") if l.startswith("MemTotal:"))
+    size_kib = int(next(o for o in line.split()[3].split(",") if o.startswith("size="))[5:-1])
+    assert abs(size_kib - total_kib) <= 4, (size_kib, total_kib)
+
+
 def test_exit_codes_reported_as_terminated(podd):
     m = pod_manifest("exits", [("ok", "exit 0"), ("bad", "echo oops >&2; exit 3")], restartPolicy="Never")
     podd.create(m)

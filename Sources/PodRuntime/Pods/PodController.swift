@@ -213,9 +213,14 @@ public actor PodController {
         do {
             try prepareFiles()
             let t1 = RuntimeClock.monotonic()
+            // kubelet's size for a memory-backed emptyDir (SizeMemoryBackedVolumes): the pod's
+            // memory limit, else the machine's memory, and sizeLimit when smaller; not the
+            // kernel's default of half the memory, which a pod limited to 64Mi would see.
+            let podMemory = CgroupLimits.pod(pod.spec, pidsLimit: -1).memoryBytes ?? ContainerSecurity.memoryCapacity
             let tmpfs = pod.spec.volumes.compactMap { v -> (String, Int64)? in
                 guard case let .emptyDir(e) = v.source, e.medium == .memory else { return nil }
-                return (layout.volumeSource(v), e.sizeLimit?.value ?? 0)
+                let limit = e.sizeLimit?.value ?? 0
+                return (layout.volumeSource(v), limit > 0 ? min(limit, podMemory) : podMemory)
             }
             var options = PodSandbox.Options(monitorPath: context.monitorPath, uid: uid, runDirectory: layout.runDirectory,
                                              hostname: layout.hostname, sharePID: pod.spec.shareProcessNamespace,
