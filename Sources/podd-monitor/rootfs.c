@@ -161,6 +161,48 @@ static int remount_readonly(int fd)
     return mount_on_fd(NULL, fd, NULL, flags, NULL);
 }
 
+/* Binds SOURCE (recursively) on the mount point TARGET read-only, as one detached tree made
+ * read-only before it is attached (open_tree, mount_setattr, move_mount). The bind-then-
+ * remount it replaces looked the mount point up again by path between the two: another
+ * container of the pod writing the volume that holds the mount point could rename it or swap
+ * in a symlink there, and have podd remount something else while this bind stayed writable.
+ * Only the top mount is made read-only (what the remount did, and Kubernetes' default,
+ * recursiveReadOnly: Disabled). With USERNS_FD >= 0 the tree is idmapped first. Returns 1
+ * when the kernel lacks the calls (before 5.12): the caller binds and remounts as before. */
+static int bind_readonly(const char *source, int target, int userns_fd, const char *stage,
+                         struct setup_error *e)
+{
+    struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
+    int mnt;
+
+    if (userns_fd >= 0) {
+        mnt = userns_idmapped_clone(source, userns_fd, 1, stage, e);
+        if (mnt < 0)
+            return -1;
+    } else {
+        mnt = (int)syscall(SYS_open_tree, AT_FDCWD, source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+        if (mnt < 0) {
+            if (errno == ENOSYS)
+                return 1;
+            return setup_fail(e, errno, stage, "open_tree %s: %s", source, strerror(errno));
+        }
+    }
+    if (syscall(SYS_mount_setattr, mnt, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0) {
+        int err = errno;
+        close(mnt);
+        if (err == ENOSYS && userns_fd < 0)
+            return 1;
+        return setup_fail(e, err, stage, "make the bind of %s read-only: %s", source, strerror(err));
+    }
+    if (syscall(SYS_move_mount, mnt, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) {
+        int err = errno;
+        close(mnt);
+        return setup_fail(e, err, stage, "attach the read-only bind of %s: %s", source, strerror(err));
+    }
+    close(mnt);
+    return 0;
+}
+
 /* Mount a fresh filesystem of FSTYPE on PATH inside ROOT. */
 static int mount_fs(int root, const char *path, const char *fstype, unsigned long flags,
                     const char *data, const char *stage, struct setup_error *e)
@@ -522,6 +564,14 @@ static int mount_subpath(int root, const struct mount_spec *ms, const char *stag
     }
     char source[40];
     snprintf(source, sizeof source, "/proc/self/fd/%d", fd);
+    if (ms->readonly) {
+        int rc = bind_readonly(source, target, -1, stage, e);
+        if (rc <= 0) {
+            close(fd);
+            close(target);
+            return rc;
+        }
+    }
     if (mount_on_fd(source, target, NULL, MS_BIND | MS_REC, NULL) < 0) {
         int err = errno;
         close(fd);
@@ -572,6 +622,14 @@ static int mount_volume(int root, const struct mount_spec *ms, int userns_fd, st
         if (fd < 0) {
             close(src);
             return -1;
+        }
+        if (ms->readonly) {
+            int rc = bind_readonly(source, fd, userns_fd, stage, e);
+            if (rc <= 0) {
+                close(fd);
+                close(src);
+                return rc;
+            }
         }
         if (userns_fd >= 0) {
             /* hostUsers: false: the volume's files keep their owners, seen from the pod's

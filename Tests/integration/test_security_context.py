@@ -365,7 +365,8 @@ def test_host_pid_and_host_ipc(sc_podd):
 def test_host_users_false_runs_the_pod_in_its_own_user_namespace(sc_podd):
     volumes = [{"name": "disk", "emptyDir": {}}, {"name": "mem", "emptyDir": {"medium": "Memory"}}]
     c = {"name": "c", "image": "busybox", "command": ["sh", "-c", "exec sleep 3601"],
-         "volumeMounts": [{"name": "disk", "mountPath": "/disk"}, {"name": "mem", "mountPath": "/mem"}]}
+         "volumeMounts": [{"name": "disk", "mountPath": "/disk"}, {"name": "mem", "mountPath": "/mem"},
+                          {"name": "disk", "mountPath": "/ro", "readOnly": True}]}
     m = pod_manifest("userns", [c], terminationGracePeriodSeconds=0, volumes=volumes, hostUsers=False)
     r = sc_podd.create(m)
     assert r.status == 201, r.text
@@ -379,6 +380,10 @@ def test_host_users_false_runs_the_pod_in_its_own_user_namespace(sc_podd):
     assert gid_map == uid_map, out
     # Root inside, its image and volumes its own (idmapped mounts), and it can write them.
     assert lines[2] == "0" and lines[3:6] == ["0 0", "0 0", "0 0"] and "WROTE" in out, out
+    # A readOnly mount of a volume is idmapped too, and read-only.
+    status, out = sh(sc_podd, "userns", "stat -c '%u %g' /ro; cat /ro/f && echo SEEN; touch /ro/g 2>/dev/null || echo REFUSED; "
+                                        "grep ' /ro ' /proc/mounts")
+    assert out.split("\n")[:3] == ["0 0", "SEEN", "REFUSED"] and " ro," in out, out
     # From the host, the same process is an unprivileged ID of the pod's range.
     pids = processes_with("sleep\x003601")
     assert pids, "the container's process is not visible from the host"
