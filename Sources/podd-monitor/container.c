@@ -186,6 +186,11 @@ static int prepare_and_exec(const struct spawn_spec *spec, const struct start_co
         return setup_fail(e, errno, "cgroup(v1)", "join the v1 groups of %s: %s", spec->name, strerror(errno));
     if (oom_score_adj_apply(&spec->security, e) < 0)
         return -1;
+    /* A cgroup namespace of its own, rooted at the v2 group it is now in (Kubernetes'
+     * default on cgroup v2): /proc/self/cgroup reads "0::/", no host path shows, and the
+     * /sys/fs/cgroup rootfs_enter mounts is its own group. */
+    if (ctx->cgroup_dir != NULL && unshare(CLONE_NEWCGROUP) < 0)
+        return setup_fail(e, errno, "unshare(cgroup)", "a cgroup namespace for %s: %s", spec->name, strerror(errno));
 
     /* stdin is /dev/null unless the container asked for stdin (a pipe the monitor holds
      * open for attach); stdout and stderr are the pipes the monitor reads into the CRI log.
@@ -200,7 +205,7 @@ static int prepare_and_exec(const struct spawn_spec *spec, const struct start_co
      * sure of it even for one that was not. */
     syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */);
 
-    if (rootfs_enter(spec, ctx->shm_dir, ctx->userns_fd, ctx->userns_root, e) < 0)
+    if (rootfs_enter(spec, ctx->shm_dir, ctx->cgroup_dir != NULL, ctx->userns_fd, ctx->userns_root, e) < 0)
         return -1;
 
     /* The terminal comes from the container's own devpts, mounted by rootfs_enter: the

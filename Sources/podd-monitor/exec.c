@@ -130,6 +130,7 @@ _Static_assert(sizeof(struct exec_report) <= PIPE_BUF, "a report must be one ato
 struct exec_child {
     const struct exec_spec *spec;
     int mntns, root;    /* the container's mount namespace and root directory */
+    int cgroupns;       /* and its cgroup namespace (-1: it has none of its own) */
     int slave;          /* tty: the terminal, else -1 */
     const int *stdio;   /* non-tty: stdin, stdout, stderr (-1: /dev/null) */
     const char *enter_cgroup; /* the cgroup to join by hand (clone3 could not), or NULL */
@@ -193,6 +194,10 @@ static int child_prepare(const struct exec_child *c, struct setup_error *e)
                           strerror(errno));
     if (fchdir(c->root) < 0 || chroot(".") < 0)
         return setup_fail(e, errno, "chroot", "enter the root of %s: %s", c->spec->container, strerror(errno));
+    /* Its cgroup view too (after the cgroup join: the namespace does not move anyone). */
+    if (c->cgroupns >= 0 && setns(c->cgroupns, CLONE_NEWCGROUP) < 0)
+        return setup_fail(e, errno, "setns(cgroup)", "join the cgroup namespace of %s: %s", c->spec->container,
+                          strerror(errno));
     snprintf(stage, sizeof stage, "chdir(%s)", c->spec->cwd);
     if (chdir(c->spec->cwd) < 0)
         return setup_fail(e, errno, stage, "chdir %s: %s", c->spec->cwd, strerror(errno));
@@ -284,7 +289,7 @@ static pid_t fork_into(int cgroup, int *into)
 int exec_start(const struct exec_spec *spec, const struct exec_target *target, const int stdio[3],
                struct exec_result *res)
 {
-    int pidns = -1, mntns = -1, root = -1, cgroup = -1, report[2] = {-1, -1}, slave = -1;
+    int pidns = -1, mntns = -1, cgroupns = -1, root = -1, cgroup = -1, report[2] = {-1, -1}, slave = -1;
     int into = 0, switched = 0, failed = 0;
     struct exec_child child;
     struct seccomp_program filter = {0};
@@ -301,8 +306,12 @@ int exec_start(const struct exec_spec *spec, const struct exec_target *target, c
         (mntns = open_proc(target->hostpid, "ns/mnt", O_RDONLY, &res->error)) < 0 ||
         (root = open_proc(target->hostpid, "root", O_PATH | O_DIRECTORY, &res->error)) < 0)
         goto fail;
-    if (target->cgroup_dir != NULL)
+    if (target->cgroup_dir != NULL) {
         cgroup = open(target->cgroup_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        /* A container with a v2 group has a cgroup namespace of its own (container.c). */
+        if ((cgroupns = open_proc(target->hostpid, "ns/cgroup", O_RDONLY, &res->error)) < 0)
+            goto fail;
+    }
     if (spec->tty && pty_open(root, &res->master, &slave, &res->error) < 0)
         goto fail;
     if (pipe2(report, O_CLOEXEC) < 0) {
@@ -320,7 +329,7 @@ int exec_start(const struct exec_spec *spec, const struct exec_target *target, c
         }
         switched = 1;
     }
-    child = (struct exec_child){.spec = spec, .mntns = mntns, .root = root, .slave = slave, .stdio = stdio,
+    child = (struct exec_child){.spec = spec, .mntns = mntns, .cgroupns = cgroupns, .root = root, .slave = slave, .stdio = stdio,
                                 .report = report[1],
                                 .devices_v1_dir = target->cgroup_dir == NULL ? target->devices_v1_dir : NULL,
                                 .covered = devices_filtered(target->cgroup_dir, target->devices_v1_dir),
@@ -376,6 +385,8 @@ int exec_start(const struct exec_spec *spec, const struct exec_target *target, c
     close(pidns);
     close(mntns);
     close(root);
+    if (cgroupns >= 0)
+        close(cgroupns);
     if (cgroup >= 0)
         close(cgroup);
     if (slave >= 0)
@@ -391,6 +402,8 @@ fail:
         close(pidns);
     if (mntns >= 0)
         close(mntns);
+    if (cgroupns >= 0)
+        close(cgroupns);
     if (root >= 0)
         close(root);
     if (cgroup >= 0)

@@ -255,4 +255,7 @@ def test_an_execd_command_is_in_the_containers_cgroups(podd):
         execd = exec_session(podd, "limited", ["cat", "/proc/self/cgroup"], container=container)
         execd.read(timeout=20)
         assert execd.status()["status"] == "Success", execd.status()
+        # Both read "/" on every hierarchy (the container's cgroup namespace is rooted at its
+        # groups); a process left in the pod's group would read "/.." there.
         assert main.text(1) and execd.text(1) == main.text(1), (container, main.text(1), execd.text(1))
+        assert "/.." not in execd.text(1), execd.text(1)

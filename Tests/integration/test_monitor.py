@@ -1149,8 +1149,15 @@ def test_cgroups(pod, cgroup2_dir):
     rel = "/" + str(cg.relative_to(root))
     # The monitor joined the pod's cgroup, each container its own group below it.
     assert f"0::{rel}\n" in open(f"/proc/{m.pid}/cgroup").read()
+    # Inside, its cgroup namespace is rooted at its own group; from the host, that group is
+    # the container's name below the pod's.
     exited, out = m.run("where", ["cat", "/proc/self/cgroup"])
-    assert f"0::{rel}/where" in out
+    assert "0::/" in out.splitlines() and rel not in out, out
+    m.start("seen", ["sleep", "1000"])
+    pid = (cg / "seen" / "cgroup.procs").read_text().split()[0]
+    assert f"0::{rel}/seen\n" in open(f"/proc/{pid}/cgroup").read()
+    m.send("signal", [("name", "seen"), ("signal", "9")])
+    assert m.wait_for("exited", "seen")["exitCode"] == "137"
 
     # signal 9 kills the whole container cgroup, background children included.
     m.start("tree", ["sh", "-c", "sleep 1000 & sleep 1001 & wait"])

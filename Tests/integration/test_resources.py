@@ -90,6 +90,41 @@ def test_limits_are_written_where_the_machine_has_the_controller(podd):
         assert d is None or not os.path.exists(d), f"{d} left behind"
 
 
+def test_a_container_sees_its_own_cgroup_at_the_root_of_its_cgroup_namespace(podd):
+    # Kubernetes' default on cgroup v2: /proc/self/cgroup reads 0::/ (no host path shows) and
+    # /sys/fs/cgroup is the container's own group, read-only, with the limits podd wrote
+    # there: a runtime that sizes itself by them (a JVM, Go's GOMAXPROCS) finds them.
+    if UNIFIED is None:
+        pytest.skip("this machine has no cgroup2 hierarchy: containers have no v2 group to show")
+    r = podd.create(resources_pod("cgns", "exec sleep 100000", {"limits": {"cpu": "200m", "memory": "64Mi"}}))
+    assert r.status == 201, r.text
+    podd.wait_running("cgns")
+    uid = podd.pod("cgns")["metadata"]["uid"]
+    host_group = f"{UNIFIED}/podd/{uid}/app"
+    script = ("cat /proc/self/cgroup; grep ' /sys/fs/cgroup ' /proc/mounts; ls /sys/fs/cgroup/cgroup.controllers; "
+              "mkdir /sys/fs/cgroup/escape 2>/dev/null || echo READ-ONLY")
+    # The container's main process (PID 1) and a command exec'd in it see the same.
+    main = podd.podctl("exec", "cgns", "--", "cat", "/proc/1/cgroup").stdout
+    out = podd.podctl("exec", "cgns", "--", "sh", "-c", script).stdout
+    for view in (main, out):
+        groups = [line for line in view.splitlines() if line.split(":")[0].isdigit()]
+        assert "0::/" in groups and all(line.endswith(":/") for line in groups), view
+        assert f"/podd/{uid}" not in view, view
+    assert "cgroup2 /sys/fs/cgroup cgroup2 ro," in out, out
+    assert "READ-ONLY" in out and not os.path.exists(f"{host_group}/escape"), out
+    # The files there are the container's group's: its limits where v2 has the controller.
+    controllers = read(f"{host_group}/cgroup.controllers").split()
+    if "memory" in controllers:
+        assert podd.podctl("exec", "cgns", "--", "cat", "/sys/fs/cgroup/memory.max").stdout.strip() == str(64 << 20)
+    if "cpu" in controllers:
+        assert podd.podctl("exec", "cgns", "--", "cat", "/sys/fs/cgroup/cpu.max").stdout.strip() == "20000 100000"
+    # /sys/fs/cgroup is the container's group: its process list is the host group's, in the
+    # container's PID namespace (PID 1 is the main process).
+    procs = podd.podctl("exec", "cgns", "--", "cat", "/sys/fs/cgroup/cgroup.procs").stdout.split()
+    assert "1" in procs, procs
+    assert len(read(f"{host_group}/cgroup.procs").split()) >= 1
+
+
 def test_every_process_of_a_pod_without_limits_is_in_its_v1_groups(podd):
     """Each container joins the pod's v1 groups (where v2 lacks the controller) through
     `tasks`, one thread at a time, which spares the grace period a cgroup.procs move costs:
@@ -340,8 +375,9 @@ def test_the_monitor_stays_outside_the_v1_limits_of_its_pod(podd):
     # joins its groups as its processes do.
     stat = dict(line.split() for line in open(f"{cpu}/cpu.stat"))
     assert int(stat["nr_throttled"]) > 0, stat
+    # (In the container's cgroup namespace its own group is "/"; the pod's would read "/..".)
     out = podd.podctl("exec", "starved", "--", "cat", "/proc/self/cgroup").stdout
-    assert any(line.split(":")[1] == "cpu" and line.split(":")[2].endswith(f"{uid}/app") for line in out.splitlines()), out
+    assert any(line.split(":")[1] == "cpu" and line.split(":")[2] == "/" for line in out.splitlines()), out
     assert podd.request("DELETE", "/api/v1/namespaces/default/pods/starved?gracePeriodSeconds=0").status == 200
     podd.wait_gone("starved", timeout=60)
     wait_for(lambda: not os.path.exists(cpu), timeout=30, what="the pod's cpu group removed")
