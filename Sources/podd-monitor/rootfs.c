@@ -12,6 +12,7 @@
 #define _GNU_SOURCE
 #include "rootfs.h"
 
+#include "cgroupview.h"
 #include "hostdev.h"
 #include "usernamespace.h"
 
@@ -777,27 +778,7 @@ static int mask_kernel_paths(int proc, int sys, struct setup_error *e)
     return 0;
 }
 
-/* cgroup2 on the container's /sys/fs/cgroup, looked up beneath its new sysfs mount SYS:
- * in the container's cgroup namespace it shows the container's own group as its root, with
- * its limits (memory.max, cpu.max, pids.max), as a container on Kubernetes sees it. */
-static int mount_cgroup2(int sys, int privileged, struct setup_error *e)
-{
-    int fd = open_beneath_strict(sys, "fs/cgroup", O_PATH | O_DIRECTORY);
-    if (fd < 0) {
-        if (errno == ENOENT)
-            return 0;  /* a kernel without the mount point: nothing to show */
-        return setup_fail(e, errno, "mount(cgroup2)", "open /sys/fs/cgroup: %s", strerror(errno));
-    }
-    if (mount_on_fd("cgroup2", fd, "cgroup2", (privileged ? 0 : MS_RDONLY) | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
-        int err = errno;
-        close(fd);
-        return setup_fail(e, err, "mount(cgroup2)", "mount cgroup2 on /sys/fs/cgroup: %s", strerror(err));
-    }
-    close(fd);
-    return 0;
-}
-
-int rootfs_enter(const struct spawn_spec *spec, const char *shm_dir, int cgroup2, int userns_fd, unsigned long userns_root,
+int rootfs_enter(const struct spawn_spec *spec, const char *shm_dir, int own_cgroupns, int userns_fd, unsigned long userns_root,
                  struct setup_error *e)
 {
     int root, proc = -1, sys = -1;
@@ -833,7 +814,7 @@ int rootfs_enter(const struct spawn_spec *spec, const char *shm_dir, int cgroup2
     /* procMount Unmasked and privileged containers see /proc and /sys as they are. */
     if (!spec->security.privileged && !spec->security.proc_unmasked && mask_kernel_paths(proc, sys, e) < 0)
         goto fail;
-    if (cgroup2 && mount_cgroup2(sys, spec->security.privileged, e) < 0)
+    if (own_cgroupns && cgroup_view_mount(sys, spec->security.privileged, e) < 0)
         goto fail;
     close(proc);
     close(sys);

@@ -13,11 +13,11 @@
 /* In a new private mount namespace: overlay, /proc, /sys, /dev, the spec's mounts in order,
  * pivot_root, masked /proc paths. SHM_DIR (or NULL for a private tmpfs) is bound on
  * /dev/shm. With USERNS_FD >= 0 (hostUsers: false) the layers and volumes are idmapped
- * through that user namespace, whose root is host ID USERNS_ROOT. With CGROUP2 (the
- * process is in a cgroup namespace of its own, rooted at its v2 group) cgroup2 is mounted
- * on /sys/fs/cgroup, read-only unless privileged. Returns 0 with "/" being the container's
- * root, or -1 with E filled. */
-int rootfs_enter(const struct spawn_spec *spec, const char *shm_dir, int cgroup2, int userns_fd, unsigned long userns_root,
+ * through that user namespace, whose root is host ID USERNS_ROOT. With OWN_CGROUPNS (the
+ * process is in a cgroup namespace of its own, rooted at its groups) its groups are shown on
+ * /sys/fs/cgroup (cgroupview.h). Returns 0 with "/" being the container's root, or -1 with
+ * E filled. */
+int rootfs_enter(const struct spawn_spec *spec, const char *shm_dir, int own_cgroupns, int userns_fd, unsigned long userns_root,
                  struct setup_error *e);
 
 #endif

@@ -92,37 +92,48 @@ def test_limits_are_written_where_the_machine_has_the_controller(podd):
 
 def test_a_container_sees_its_own_cgroup_at_the_root_of_its_cgroup_namespace(podd):
     # Kubernetes' default on cgroup v2: /proc/self/cgroup reads 0::/ (no host path shows) and
-    # /sys/fs/cgroup is the container's own group, read-only, with the limits podd wrote
-    # there: a runtime that sizes itself by them (a JVM, Go's GOMAXPROCS) finds them.
+    # /sys/fs/cgroup shows the container's own groups, read-only, with the limits podd wrote
+    # there: a runtime that sizes itself by them (a JVM, Go's GOMAXPROCS) finds them. On a
+    # hybrid machine (v1 hierarchies beside cgroup2), runc's layout: each v1 hierarchy in a
+    # directory of its own, cgroup2 at unified.
     if UNIFIED is None:
         pytest.skip("this machine has no cgroup2 hierarchy: containers have no v2 group to show")
     r = podd.create(resources_pod("cgns", "exec sleep 100000", {"limits": {"cpu": "200m", "memory": "64Mi"}}))
     assert r.status == 201, r.text
     podd.wait_running("cgns")
     uid = podd.pod("cgns")["metadata"]["uid"]
-    host_group = f"{UNIFIED}/podd/{uid}/app"
-    script = ("cat /proc/self/cgroup; grep ' /sys/fs/cgroup ' /proc/mounts; ls /sys/fs/cgroup/cgroup.controllers; "
-              "mkdir /sys/fs/cgroup/escape 2>/dev/null || echo READ-ONLY")
     # The container's main process (PID 1) and a command exec'd in it see the same.
     main = podd.podctl("exec", "cgns", "--", "cat", "/proc/1/cgroup").stdout
-    out = podd.podctl("exec", "cgns", "--", "sh", "-c", script).stdout
+    out = podd.podctl("exec", "cgns", "--", "sh", "-c", "cat /proc/self/cgroup; grep cgroup /proc/mounts").stdout
     for view in (main, out):
         groups = [line for line in view.splitlines() if line.split(":")[0].isdigit()]
         assert "0::/" in groups and all(line.endswith(":/") for line in groups), view
         assert f"/podd/{uid}" not in view, view
-    assert "cgroup2 /sys/fs/cgroup cgroup2 ro," in out, out
-    assert "READ-ONLY" in out and not os.path.exists(f"{host_group}/escape"), out
-    # The files there are the container's group's: its limits where v2 has the controller.
-    controllers = read(f"{host_group}/cgroup.controllers").split()
-    if "memory" in controllers:
-        assert podd.podctl("exec", "cgns", "--", "cat", "/sys/fs/cgroup/memory.max").stdout.strip() == str(64 << 20)
-    if "cpu" in controllers:
-        assert podd.podctl("exec", "cgns", "--", "cat", "/sys/fs/cgroup/cpu.max").stdout.strip() == "20000 100000"
-    # /sys/fs/cgroup is the container's group: its process list is the host group's, in the
-    # container's PID namespace (PID 1 is the main process).
-    procs = podd.podctl("exec", "cgns", "--", "cat", "/sys/fs/cgroup/cgroup.procs").stdout.split()
-    assert "1" in procs, procs
-    assert len(read(f"{host_group}/cgroup.procs").split()) >= 1
+    mounts = {line.split()[1]: line.split() for line in out.splitlines() if " /sys/fs/cgroup" in line}
+    assert mounts and all(m[3].startswith("ro,") for m in mounts.values()), out
+    hybrid = v1_mount("memory") is not None
+    if hybrid:
+        assert mounts["/sys/fs/cgroup"][2] == "tmpfs" and mounts["/sys/fs/cgroup/unified"][2] == "cgroup2", out
+        assert mounts["/sys/fs/cgroup/memory"][2] == "cgroup", out
+    else:
+        assert mounts["/sys/fs/cgroup"][2] == "cgroup2", out
+    refused = podd.podctl("exec", "cgns", "--", "sh", "-c", "mkdir /sys/fs/cgroup/escape || mkdir /sys/fs/cgroup/unified/escape",
+                          check=False)
+    assert refused.returncode != 0 and "Read-only file system" in refused.stderr, refused
+    # The limits podd wrote, where the container looks for them.
+    memory = controller_dir("memory", uid, "app")
+    if memory is not None:
+        path = "/sys/fs/cgroup/memory.max" if memory.startswith(UNIFIED) else "/sys/fs/cgroup/memory/memory.limit_in_bytes"
+        assert podd.podctl("exec", "cgns", "--", "cat", path).stdout.strip() == str(64 << 20)
+    cpu = controller_dir("cpu", uid, "app")
+    if cpu is not None:
+        if cpu.startswith(UNIFIED):
+            assert podd.podctl("exec", "cgns", "--", "cat", "/sys/fs/cgroup/cpu.max").stdout.strip() == "20000 100000"
+        else:
+            assert podd.podctl("exec", "cgns", "--", "cat", "/sys/fs/cgroup/cpu/cpu.cfs_quota_us").stdout.strip() == "20000"
+    # It is the container's group: PID 1 (its main process) is in it.
+    procs_file = "/sys/fs/cgroup/unified/cgroup.procs" if hybrid else "/sys/fs/cgroup/cgroup.procs"
+    assert "1" in podd.podctl("exec", "cgns", "--", "cat", procs_file).stdout.split()
 
 
 def test_every_process_of_a_pod_without_limits_is_in_its_v1_groups(podd):

@@ -1,0 +1,18 @@
+/* cgroupview.h - the container's /sys/fs/cgroup.
+ *
+ * A container in a cgroup namespace of its own (container.c) sees, on /sys/fs/cgroup, its
+ * own groups as the roots of the hierarchies, with its limits, as a container on Kubernetes
+ * does: cgroup2 itself where the host has the unified layout; where it has v1 hierarchies
+ * (a hybrid machine), runc's layout: a tmpfs with each v1 hierarchy in a directory of its
+ * own (memory/memory.limit_in_bytes) and cgroup2 at unified. Read-only unless privileged.
+ */
+#ifndef PODD_MONITOR_CGROUPVIEW_H
+#define PODD_MONITOR_CGROUPVIEW_H
+
+#include "setup_error.h"
+
+/* Mounts it beneath SYS, the container's new sysfs mount (before pivot_root). Returns 0,
+ * or -1 with E filled (stage "mount(cgroup...)"). */
+int cgroup_view_mount(int sys, int privileged, struct setup_error *e);
+
+#endif
