@@ -43,6 +43,17 @@ static int mount_on(const char *source, int fd, const char *fstype, unsigned lon
     return mount(source, target, fstype, flags, data);
 }
 
+/* Whether a v1 mount option without '=' is a controller, not one of the flags. */
+static int is_controller_option(const char *opt)
+{
+    static const char *const flags[] = {"rw", "ro", "xattr", "clone_children", "noprefix", "cpuset_v2_mode",
+                                        "favordynmods", "none", "relatime", "noatime", "nosuid", "nodev", "noexec"};
+    for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
+        if (strcmp(opt, flags[i]) == 0)
+            return 0;
+    return 1;
+}
+
 /* The host's v1 hierarchies mounted directly under /sys/fs/cgroup, from the mount table
  * this process still shares with the host (its namespace is a copy), and whether cgroup2
  * is mounted at /sys/fs/cgroup/unified beside them. Lines look like
@@ -71,10 +82,11 @@ static int host_hierarchies(struct hierarchy *out, int *unified)
         }
         if (strcmp(fstype, "cgroup") != 0 || name[0] == '\0' || name[0] == '.' || strlen(name) >= sizeof out->name)
             continue;
-        /* The super options less rw/ro are the hierarchy's controllers (or its name=). */
+        /* The super options that name the hierarchy: its controllers, or its name= (not rw,
+         * xattr, release_agent=... and such, which are the superblock's flags). */
         char options[128] = "";
         for (char *save = NULL, *opt = strtok_r(super, ",", &save); opt != NULL; opt = strtok_r(NULL, ",", &save)) {
-            if (strcmp(opt, "rw") == 0 || strcmp(opt, "ro") == 0)
+            if (strchr(opt, '=') != NULL ? strncmp(opt, "name=", 5) != 0 : !is_controller_option(opt))
                 continue;
             if (strlen(options) + strlen(opt) + 2 > sizeof options)
                 break;
@@ -164,14 +176,19 @@ int cgroup_view_mount(int sys, int privileged, struct setup_error *e)
         int rc = point < 0 ? -1
                  : i < count ? mount_on("cgroup", point, "cgroup", ro | flags, v1[i].options)
                              : mount_on("cgroup2", point, "cgroup2", ro | flags, NULL);
+        int err = errno;
+        if (point >= 0)
+            close(point);
+        if (rc < 0 && i < count) {
+            /* A v1 hierarchy this kernel will not mount again as the host has it: left out
+             * (an empty directory would read as an empty group), the rest shown. */
+            unlinkat(dir, name, AT_REMOVEDIR);
+            continue;
+        }
         if (rc < 0) {
-            int err = errno;
-            if (point >= 0)
-                close(point);
             close(dir);
             return setup_fail(e, err, stage, "mount /sys/fs/cgroup/%s: %s", name, strerror(err));
         }
-        close(point);
     }
     copy_links(dir);
     /* The directory tree itself read-only too, as the hierarchies are. */
