@@ -89,7 +89,7 @@ public actor ImagePulls {
         let task = Task {
             await self.takeTurn()
             let result = await Self.fetch(name, credentials: credentials, store: store, fetcher: fetcher, progress: fanout)
-            await self.endTurn()
+            self.endTurn()
             return result
         }
         inFlight[key] = (task, fanout)
