@@ -189,8 +189,6 @@ final class IdleConnections: Sendable {
         oldest.closeIfIdle()
         return true
     }
-
-    var count: Int { idle.withLock { $0.count } }
 }
 
 /// The whole of a connection over the limit: the 429 Status, written as soon as the
