@@ -10,7 +10,7 @@ import Synchronization
 ///
 /// At most `maxParallel` fetches run at once (kubelet's maxParallelImagePulls); the others
 /// wait their turn in order. A pod's pull always waits; a pull asked for through the API is
-/// refused (`isBusy`) once `maxWaiting` are waiting, so that a client cannot pile up pulls
+/// refused (`Failure.busy`) once `maxWaiting` are waiting, so that a client cannot pile up pulls
 /// that outlive it without bound.
 public actor ImagePulls {
     /// How a pull ended.
