@@ -159,9 +159,18 @@ def test_jobs_in_process_groups_of_their_own_end_with_the_session(web):
     s = exec_session(web, "web", ["sh", "-c", f"set -m; sleep 1{tag} & echo started; sleep 2{tag}"],
                      container="app", stdin=True, tty=True)
     s.read(until=lambda s: "started" in s.text(1), timeout=20)
-    wait_for(lambda: len(processes_with(tag)) >= 2, what="the exec's processes")
-    groups = {os.getpgid(pid) for pid in processes_with(tag)}
-    assert len(groups) == 2, "the job should have a process group of its own (set -m with a terminal)"
+    # Until the job's child has called setpgid (and exec'd), it shows the shell's command
+    # line in the shell's group: wait for the two groups rather than take the first sample.
+    def groups():
+        found = set()
+        for pid in processes_with(tag):
+            try:
+                found.add(os.getpgid(pid))
+            except ProcessLookupError:
+                pass
+        return found
+    wait_for(lambda: len(groups()) == 2, timeout=10,
+             what="the job in a process group of its own (set -m with a terminal)")
     s.close()
     wait_for(lambda: not processes_with(tag), timeout=10, what="the job and the command to be gone")
 
