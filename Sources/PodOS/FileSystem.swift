@@ -92,6 +92,26 @@ public enum FileSystem {
         return out
     }
 
+    /// The last `limit` bytes of a regular file (all of it when smaller), not following a
+    /// symlink at `path`; nil when it cannot be read or is not a regular file.
+    public static func readTail(_ path: String, limit: Int) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
+        let start = max(0, Int(st.st_size) - limit)
+        var out = [UInt8](repeating: 0, count: min(limit, Int(st.st_size)))
+        var filled = 0
+        while filled < out.count {
+            let n = out.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + filled, $0.count - filled, off_t(start + filled)) }
+            if n < 0, errno == EINTR { continue }
+            guard n > 0 else { break }
+            filled += n
+        }
+        return Array(out.prefix(filled))
+    }
+
     /// The file's text, or nil when it cannot be read: for files whose absence is an answer
     /// (/proc entries of a process that is gone, a pidfile); use `read` where it is an error.
     public static func readString(_ path: String) -> String? {

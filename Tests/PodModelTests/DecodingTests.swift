@@ -302,7 +302,6 @@ import Testing
         #expect(error.causes.map(\.description) == [
             "metadata.finalizers: Forbidden: not supported by podd",
             "spec.containers[0].lifecycle.preStop.tcpSocket: Forbidden: not supported by podd",
-            "spec.containers[0].terminationMessagePath: Forbidden: not supported by podd",
             "spec.containers[1].livenessProbe.terminationGracePeriodSeconds: Forbidden: not supported by podd",
             "spec.nodeName: Forbidden: not supported by podd",
         ])

@@ -199,7 +199,7 @@ extension PodLifecycle {
     }
 
     mutating func exited(_ i: Int, exitCode: Int32, signal: Int32, startedAt: Timestamp?, finishedAt: Timestamp,
-                         oomKilled: Bool = false) -> [Action] {
+                         oomKilled: Bool = false, message: String? = nil) -> [Action] {
         guard containers[i].isRunning else { return [] }   // no run in progress: a stale report
         var cause: Stop.Cause?
         if case let .stopping(stop) = containers[i].state { cause = stop.cause }
@@ -208,7 +208,7 @@ extension PodLifecycle {
         // kubelet), whatever its code; otherwise the exit code decides.
         let reason = cause == .postStartHookFailed ? "PostStartHookError"
             : (oomKilled ? "OOMKilled" : (exitCode == 0 ? "Completed" : "Error"))
-        let t = Termination(exitCode: exitCode, signal: signal, reason: reason, message: nil,
+        let t = Termination(exitCode: exitCode, signal: signal, reason: reason, message: message,
                             startedAt: startedAt ?? containers[i].runningSince, finishedAt: finishedAt,
                             containerID: containers[i].containerID)
         var actions: [Action] = []

@@ -290,7 +290,10 @@ public struct PodLifecycle: Sendable {
         case imagePullFailed(String, image: String, message: String)
         /// A run ended; `oomKilled`: the kernel's OOM killer ended it (its memory cgroup
         /// counted the kill), which decides the reason OOMKilled.
-        case exited(String, exitCode: Int32, signal: Int32, startedAt: Timestamp?, finishedAt: Timestamp, oomKilled: Bool = false)
+        /// `message`: what the container left at its terminationMessagePath (or the end of
+        /// its log, FallbackToLogsOnError), its terminated state's message.
+        case exited(String, exitCode: Int32, signal: Int32, startedAt: Timestamp?, finishedAt: Timestamp, oomKilled: Bool = false,
+                    message: String? = nil)
         /// The pod's monitor is gone, and every container with it.
         case sandboxLost
         case tick
@@ -431,9 +434,10 @@ public struct PodLifecycle: Sendable {
         case let .imagePullFailed(name, image, message):
             guard let i = index(name) else { return [] }
             actions += imagePullFailed(i, image: image, message: message)
-        case let .exited(name, exitCode, signal, startedAt, finishedAt, oomKilled):
+        case let .exited(name, exitCode, signal, startedAt, finishedAt, oomKilled, message):
             guard let i = index(name) else { return [] }
-            actions += exited(i, exitCode: exitCode, signal: signal, startedAt: startedAt, finishedAt: finishedAt, oomKilled: oomKilled)
+            actions += exited(i, exitCode: exitCode, signal: signal, startedAt: startedAt, finishedAt: finishedAt, oomKilled: oomKilled,
+                              message: message)
         case .sandboxLost:
             actions += sandboxLost()
         case .tick:

@@ -99,6 +99,11 @@ struct ContainerValidation {
         if let workingDir = container.workingDir {
             errors += ArgvRules.noNUL(workingDir, path: path.child("workingDir"))
         }
+        // A file podd binds into the container: a path it can make there, as a mountPath.
+        let messagePath = path.child("terminationMessagePath")
+        errors += PathRules.absolute(container.terminationMessagePath, path: messagePath)
+        errors += PathRules.noBacksteps(container.terminationMessagePath, path: messagePath)
+        errors += ArgvRules.noNUL(container.terminationMessagePath, path: messagePath)
         errors += validatePorts(container.ports, path: path.child("ports"))
         errors += validateEnv(container.env, path: path.child("env"))
         errors += ConfigSourceValidation.envFrom(container.envFrom, path: path.child("envFrom"))

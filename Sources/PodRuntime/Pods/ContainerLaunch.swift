@@ -1,3 +1,4 @@
+import Glibc
 import PodImages
 import PodModel
 import PodOS
@@ -75,6 +76,11 @@ struct ContainerLaunch {
             try FileSystem.removeTree(dirs.work)
             for d in [dirs.upper, dirs.work, dirs.merged] { try FileSystem.makeDirectories(d) }
             try FileSystem.makeDirectories(FileSystem.parent(logPath), mode: 0o750)
+            // Empty for this run; writable by whatever user the container runs as, as kubelet
+            // makes it (the container's umask must not matter).
+            let terminationLog = layout.terminationLog(c.name)
+            try FileSystem.write(terminationLog, [], mode: 0o666)
+            chmod(terminationLog, 0o666)
         } catch {
             throw .io(error)
         }
@@ -100,6 +106,9 @@ struct ContainerLaunch {
         for (file, target) in [("hosts", "/etc/hosts"), ("hostname", "/etc/hostname"), ("resolv.conf", "/etc/resolv.conf")]
             where !mountPaths.contains(target) {
             bind(resolved: etc + "/" + file, target, "")
+        }
+        if !mountPaths.contains(c.terminationMessagePath) {
+            bind(resolved: HostPathPolicy.resolve(layout.terminationLog(c.name)), c.terminationMessagePath, "")
         }
         for vm in c.volumeMounts {
             guard let volume = pod.spec.volumes.first(where: { $0.name == vm.name }) else { continue }
@@ -190,6 +199,8 @@ struct ContainerDefinition {
     var stdinOnce: Bool
     var tty: Bool
     var securityContext: SecurityContext?
+    var terminationMessagePath: String
+    var terminationMessagePolicy: TerminationMessagePolicy
 
     init(_ c: Container) {
         name = c.name
@@ -204,6 +215,8 @@ struct ContainerDefinition {
         stdinOnce = c.stdinOnce
         tty = c.tty
         securityContext = c.securityContext
+        terminationMessagePath = c.terminationMessagePath
+        terminationMessagePolicy = c.terminationMessagePolicy
     }
 }
 
@@ -237,6 +250,10 @@ public struct PodLayout: Sendable {
     }
 
     func mountPointDirectory(_ name: String) -> String { runDirectory + "/containers/" + name + "/rootfs" }
+
+    /// The file bound at a container's terminationMessagePath (kubelet's per-container
+    /// termination log), beside its writable layer: made empty at each run, read at its end.
+    func terminationLog(_ name: String) -> String { stateDirectory + "/containers/" + name + "/termination-log" }
 
     public func logPath(container: String, run: Int) -> String { "\(logDirectory)/\(container)/\(run).log" }
 

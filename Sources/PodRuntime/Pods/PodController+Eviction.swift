@@ -10,7 +10,7 @@ import PodOS
 /// no timer at all, so podd stays idle.
 extension PodController {
     /// What to measure, as kubelet's pod stats count it: each container's writable layer and
-    /// log directory, each disk-backed emptyDir and configMap volume (kept in the run dir),
+    /// log directory (and the termination log podd binds into it), each disk-backed emptyDir and configMap volume (kept in the run dir),
     /// and the pod's etc files (hosts, hostname, resolv.conf).
     struct StorageTargets: Sendable {
         var containers: [(name: String, paths: [String])] = []
@@ -56,7 +56,8 @@ extension PodController {
         var targets = StorageTargets()
         for c in lifecycle.containers {
             let name = c.spec.name
-            targets.containers.append((name, [layout.containerDirectories(name).upper, layout.logDirectory + "/" + name]))
+            targets.containers.append((name, [layout.containerDirectories(name).upper, layout.logDirectory + "/" + name,
+                                              layout.terminationLog(name)]))
         }
         for v in EphemeralStorageLimits.countedVolumes(pod.spec) {
             targets.volumes.append((v.name, layout.volumeSource(v)))

@@ -288,8 +288,10 @@ extension PodController {
         }.map(\.name)
         // Exits the monitor recorded while no podd listened, in the order they happened.
         for (name, st) in exits.sorted(by: { ($0.1.int("finishedAt") ?? 0) < ($1.1.int("finishedAt") ?? 0) }) {
-            apply(lifecycle.handle(.exited(name, exitCode: Int32(st.int("exitCode") ?? 137), signal: Int32(st.int("signal") ?? 0),
-                                           startedAt: st.timestamp("startedAt"), finishedAt: st.timestamp("finishedAt") ?? now),
+            let exitCode = Int32(st.int("exitCode") ?? 137)
+            apply(lifecycle.handle(.exited(name, exitCode: exitCode, signal: Int32(st.int("signal") ?? 0),
+                                           startedAt: st.timestamp("startedAt"), finishedAt: st.timestamp("finishedAt") ?? now,
+                                           message: terminationMessage(name, exitCode: exitCode)),
                                    at: now))
         }
         // Exited records are no longer needed by the monitor: podd has them now.

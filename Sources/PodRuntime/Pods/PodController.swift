@@ -393,7 +393,7 @@ public actor PodController {
             apply(lifecycle.handle(.exited(name, exitCode: exitCode, signal: signal,
                                            startedAt: message.timestamp("startedAt"),
                                            finishedAt: message.timestamp("finishedAt") ?? now,
-                                           oomKilled: oomKilled), at: now))
+                                           oomKilled: oomKilled, message: terminationMessage(name, exitCode: exitCode)), at: now))
             exitHandled(name, exitCode: exitCode, signal: signal)
         default:
             monitorSaidOther(message)

@@ -1,9 +1,7 @@
 /// A container of a pod (app or init container), the fields podd implements.
 ///
-/// Kubernetes fields podd does not implement (resources, securityContext, envFrom,
-/// volumeDevices, ...) are refused on decoding with their path. terminationMessagePath and
-/// terminationMessagePolicy are accepted only with the values the API server fills in, so
-/// that the output of `kubectl get -o yaml` still applies.
+/// Kubernetes fields podd does not implement (volumeDevices, resizePolicy, ...) are refused
+/// on decoding with their path.
 public struct Container: JSONConvertible {
     public var name: String
     /// The name of an image in podd's local store.
@@ -30,6 +28,12 @@ public struct Container: JSONConvertible {
     /// Who the container runs as and what it may do (over the pod's securityContext).
     public var securityContext: SecurityContext?
     public var resources = ResourceRequirements()
+    /// Where the container may write why it ended: what is there when it exits (at most
+    /// 4 KiB) becomes its terminated state's message, as kubelet reads it.
+    public var terminationMessagePath = Container.defaultTerminationMessagePath
+    public var terminationMessagePolicy = TerminationMessagePolicy.file
+
+    public static let defaultTerminationMessagePath = "/dev/termination-log"
 
     /// Creates a value from its fields; those left out take Kubernetes' defaults.
     public init(
@@ -107,16 +111,9 @@ public struct Container: JSONConvertible {
         )
         container.resources = reader.decode("resources", as: ResourceRequirements.self) ?? ResourceRequirements()
         container.envFrom = reader.list("envFrom", of: EnvFromSource.self)
-        reader.reject(
-            [
-                "resizePolicy",
-                "restartPolicyRules",
-                "volumeDevices",
-                "terminationMessagePath",
-                "terminationMessagePolicy",
-            ],
-            unlessEqual: ["terminationMessagePath": "/dev/termination-log", "terminationMessagePolicy": "File"]
-        )
+        if let path = reader.string("terminationMessagePath"), !path.isEmpty { container.terminationMessagePath = path }
+        container.terminationMessagePolicy = reader.enumeration("terminationMessagePolicy", TerminationMessagePolicy.self) ?? .file
+        reader.reject(["resizePolicy", "restartPolicyRules", "volumeDevices"])
         return container
     }
 
@@ -140,6 +137,12 @@ public struct Container: JSONConvertible {
         writer.set("readinessProbe", readinessProbe)
         writer.set("startupProbe", startupProbe)
         writer.set("lifecycle", lifecycle)
+        if terminationMessagePath != Self.defaultTerminationMessagePath {
+            writer.set("terminationMessagePath", .string(terminationMessagePath))
+        }
+        if terminationMessagePolicy != .file {
+            writer.set("terminationMessagePolicy", .string(terminationMessagePolicy.rawValue))
+        }
         writer.set("imagePullPolicy", imagePullPolicy.map { JSONValue.string($0.rawValue) })
         writer.set("stdin", ifTrue: stdin)
         writer.set("stdinOnce", ifTrue: stdinOnce)
@@ -155,6 +158,14 @@ public enum ImagePullPolicy: String, Sendable, CaseIterable {
     case always = "Always"
     case ifNotPresent = "IfNotPresent"
     case never = "Never"
+}
+
+/// What a terminated container's message is: the file at terminationMessagePath (File), or,
+/// when that is empty and the container failed, the end of its log (FallbackToLogsOnError:
+/// its last 80 lines, at most 2 KiB, as kubelet takes them).
+public enum TerminationMessagePolicy: String, Sendable, CaseIterable {
+    case file = "File"
+    case fallbackToLogsOnError = "FallbackToLogsOnError"
 }
 
 /// A container's own restart policy: only Always, only on init containers (native sidecars).
