@@ -164,7 +164,7 @@ def test_app_containers_of_a_pod_with_a_sidecar_wait_for_podd(podd, tmp_path):
                                            "command": ["sh", "-c", "exec sleep 3600"]})
     create_with_three_processes(podd, m, "side and i1 running, app held")
     with podd.paused():
-        assert wait_for(lambda: (shared / "i1").exists(), timeout=10, what="i1 done while podd is stopped")
+        assert wait_for(lambda: (shared / "i1").exists(), timeout=30, what="i1 done while podd is stopped")
         time.sleep(0.5)
         assert not (shared / "app").exists(), "the app container started without podd"
     podd.wait_running("sidecar-apps")
