@@ -60,14 +60,20 @@ static int is_controller_option(const char *opt)
  * "35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory". */
 static int host_hierarchies(struct hierarchy *out, int *unified)
 {
-    char line[1024];
-    int n = 0;
+    char line[4096];
+    int n = 0, partial = 0;
     FILE *f = fopen("/proc/self/mountinfo", "re");
 
     *unified = 0;
     if (f == NULL)
         return -1;
     while (fgets(line, sizeof line, f) != NULL && n < MAX_HIERARCHIES) {
+        /* A line longer than the buffer (an overlay with many layers) is skipped whole:
+         * its pieces are not lines. */
+        int was_partial = partial;
+        partial = strchr(line, '\n') == NULL;
+        if (was_partial || partial)
+            continue;
         char root[256], point[256], fstype[32], source[64], super[256];
         const char *dash = strstr(line, " - ");
         if (dash == NULL || sscanf(line, "%*s %*s %*s %255s %255s", root, point) != 2 ||
