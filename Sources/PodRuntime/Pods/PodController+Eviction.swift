@@ -10,8 +10,9 @@ import PodOS
 /// no timer at all, so podd stays idle.
 extension PodController {
     /// What to measure, as kubelet's pod stats count it: each container's writable layer and
-    /// log directory (and the termination log podd binds into it), each disk-backed emptyDir and configMap volume (kept in the run dir),
-    /// and the pod's etc files (hosts, hostname, resolv.conf).
+    /// log directory (and the termination log podd binds into it), each disk-backed emptyDir
+    /// and configMap volume (kept in the run dir), and the pod's etc files (hosts, hostname,
+    /// resolv.conf).
     struct StorageTargets: Sendable {
         var containers: [(name: String, paths: [String])] = []
         var volumes: [(name: String, path: String)] = []
