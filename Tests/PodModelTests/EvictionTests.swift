@@ -107,10 +107,36 @@ struct EvictionTests {
         var m = L(podName: "p", podRef: "p_default(uid)", containers: [.init(name: "app", role: .app)],
                   policy: .always, scope: .pod, gracePeriod: 30, backoff: .init(initial: 1, max: 4, resetAfter: 30), now: t0)
         let actions = m.restore([.init(name: "app", state: .running(since: at(0), started: true, ready: true), everStarted: true)],
-                                finished: true, evictedWith: Self.message, at: at(10))
+                                finished: true, evictedWith: (L.evictedReason, Self.message), at: at(10))
         #expect(actions.contains(.kill("app")))
         #expect(m.eviction?.message == Self.message && m.isFinished)
         #expect(m.handle(.exited("app", exitCode: 137, signal: 9, startedAt: at(0), finishedAt: at(10.1)), at: at(10.1)).isEmpty)
+    }
+
+    /// activeDeadlineSeconds (kubelet's pastActiveDeadline): once the deadline passes, an
+    /// active pod is stopped with its own grace period and ends Failed, DeadlineExceeded,
+    /// whatever its restartPolicy; nothing restarts.
+    @Test func aPodPastItsActiveDeadlineIsStoppedAndFailsForGood() {
+        var m = L(podName: "p", podRef: "p_default(uid)", containers: [.init(name: "app", role: .app)],
+                  policy: .always, scope: .pod, gracePeriod: 5, backoff: .init(initial: 1, max: 4, resetAfter: 30), now: t0)
+        m.activeDeadline = at(10)
+        let started = m.handle(.admit, at: at(0))
+        #expect(started.contains(.start("app")) && started.contains(.wake(at: at(10))), "\(started)")
+        _ = m.handle(.started("app", containerID: "c1"), at: at(0.1))
+        #expect(!m.handle(.tick, at: at(9.9)).contains(.terminate("app")))
+        let ended = m.handle(.tick, at: at(10))
+        #expect(ended.contains(.terminate("app")), "\(ended)")
+        #expect(ended.contains(.event(type: "Warning", reason: L.deadlineExceededReason, message: L.deadlineExceededMessage, container: nil)),
+                "\(ended)")
+        #expect(m.eviction?.reason == L.deadlineExceededReason && m.eviction?.deadline == at(15) && m.isFinished)
+        _ = m.handle(.exited("app", exitCode: 143, signal: 15, startedAt: at(0.1), finishedAt: at(11)), at: at(11))
+        #expect(!m.handle(.tick, at: at(60)).contains(.start("app")))
+        // No deadline armed, or a finished pod: nothing of it.
+        var other = L(podName: "q", podRef: "q_default(uid)", containers: [.init(name: "app", role: .app)],
+                      policy: .always, scope: .pod, gracePeriod: 5, backoff: .init(initial: 1, max: 4, resetAfter: 30), now: t0)
+        _ = other.handle(.admit, at: at(0))
+        #expect(other.handle(.tick, at: at(1000)).allSatisfy { if case .event = $0 { return false }; return true })
+        #expect(other.eviction == nil)
     }
 }
 

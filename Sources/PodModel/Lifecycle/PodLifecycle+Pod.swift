@@ -233,6 +233,7 @@ extension PodLifecycle {
         var due: Timestamp?
         func consider(_ t: Timestamp) { due = due.map { Swift.min($0, t) } ?? t }
         if let at = sandboxRetryAt, !isTerminating { consider(at) }
+        if let deadline = activeDeadline, isActive { consider(deadline) }
         let restarting: Bool
         switch stage {
         case .initializing, .running: restarting = true

@@ -69,11 +69,11 @@ extension PodLifecycle {
     /// restart is considered (a deadline that has passed kills at once). `podRestartAt`: the
     /// pod (pod scope) was waiting out its backoff to run its init sequence again at that
     /// time; when nothing of this round has started yet, it waits on until then.
-    /// `evictedWith`: the pod had been evicted, with this message: it stays evicted
-    /// (PodLifecycle+Eviction.swift).
+    /// `evictedWith`: the pod had been evicted (or passed its active deadline), with this
+    /// reason and message: it stays so (PodLifecycle+Eviction.swift).
     public mutating func restore(_ restored: [RestoredContainer], finished: Bool, strangers: [String] = [],
                                  vanished: [String] = [], deletion: Timestamp? = nil, podRestartAt: Timestamp? = nil,
-                                 evictedWith: String? = nil, at time: Timestamp) -> [Action] {
+                                 evictedWith: (reason: String, message: String)? = nil, at time: Timestamp) -> [Action] {
         guard stage == .created else { return [] }
         let now = max(self.now, time)   // handle(..., at: now) below moves the clock
         var reopened: [(Int, Termination)] = []
@@ -170,7 +170,7 @@ extension PodLifecycle {
             }
         }
         actions += strangers.map { .kill($0) }
-        if let evictedWith { actions += resumeEviction(message: evictedWith) }
+        if let evictedWith { actions += resumeEviction(reason: evictedWith.reason, message: evictedWith.message) }
         if let deletion { actions += handle(.delete(deadline: deletion), at: now) }
         for name in vanished {
             guard let i = index(name), containers[i].isRunning else { continue }

@@ -347,6 +347,10 @@ public struct PodLifecycle: Sendable {
     let backoffSettings: RestartBackoff.Settings
     /// Set once the pod has been evicted (PodLifecycle+Eviction.swift): it is Failed for good.
     public internal(set) var eviction: Eviction?
+    /// When the pod passes its activeDeadlineSeconds (its start time plus those): from then
+    /// on an active pod is ended with reason DeadlineExceeded. Set by the pod's owner once
+    /// the start time is known; nil: no deadline.
+    public var activeDeadline: Timestamp?
 
     public init(podName: String, podRef: String, containers: [ContainerSpec], policy: Policy,
                 scope: RestartScope, gracePeriod: Int64, backoff: RestartBackoff.Settings, now: Timestamp) {
@@ -449,6 +453,7 @@ public struct PodLifecycle: Sendable {
         case let .evict(message):
             actions += evict(message: message)
         }
+        if let deadline = activeDeadline, now >= deadline, isActive { actions += exceedActiveDeadline() }
         actions += advance()
         if let due = nextDue() { actions.append(.wake(at: due)) }
         return actions

@@ -29,7 +29,7 @@ public enum PodStatusBuilder {
         if let eviction = lifecycle.eviction {
             // kubelet sets these when it decides the eviction, before the containers stop.
             phase = .failed
-            status.reason = PodLifecycle.evictedReason
+            status.reason = eviction.reason
             status.message = eviction.message
         }
         if let sticky = terminalPhase {

@@ -116,6 +116,9 @@ public enum PodValidation {
         }
         errors += SecurityContextValidation.validate(spec, path: path)
         errors += SecondsLimits.gracePeriodErrors(spec.terminationGracePeriodSeconds, path: path.child("terminationGracePeriodSeconds"))
+        if let deadline = spec.activeDeadlineSeconds, deadline < 1 || deadline > Int64(Int32.max) {
+            errors.append(.invalid(path.child("activeDeadlineSeconds"), .int(deadline), SecondsLimits.inclusiveRange(1, Int64(Int32.max))))
+        }
         errors += NetworkValidation.validate(spec, path: path)
         // Image whitespace is checked for pods, not templates; Kubernetes does it last.
         for (label, list) in [("containers", spec.containers), ("initContainers", spec.initContainers)] {

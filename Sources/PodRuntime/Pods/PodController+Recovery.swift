@@ -302,10 +302,11 @@ extension PodController {
         context.logger.info("pod \(pod.metadata.namespace)/\(pod.metadata.name): re-adopted from monitor \(adoption.sandbox.monitorPID): \(running.count - exits.count) running, \(exits.count) exited while podd was away")
     }
 
-    /// The message of an eviction the checkpoint records (it stays evicted), or nil.
-    static func evictionMessage(_ checkpoint: PodStatus?) -> String? {
-        guard let checkpoint, checkpoint.phase == .failed, checkpoint.reason == PodLifecycle.evictedReason else { return nil }
-        return checkpoint.message ?? ""
+    /// The eviction (or active deadline passed) the checkpoint records: the pod stays ended.
+    static func evictionMessage(_ checkpoint: PodStatus?) -> (reason: String, message: String)? {
+        guard let checkpoint, checkpoint.phase == .failed, let reason = checkpoint.reason,
+              PodLifecycle.endingReasons.contains(reason) else { return nil }
+        return (reason, checkpoint.message ?? "")
     }
 
     /// Whether an action leaves the pod's status as it is (probes only begin).

@@ -175,8 +175,16 @@ public actor PodController {
         let made = prepared ?? makeSandbox()
         prepared = nil
         let now = RuntimeClock.now()
+        // The active deadline counts from the pod's first start: a pod started afresh after
+        // a podd restart keeps the time it had (kubelet keeps status.startTime).
+        armActiveDeadline(from: startTime ?? now)
         startTime = now
         apply(lifecycle.handle(made, at: now))
+    }
+
+    /// activeDeadlineSeconds after `start`, the machine ends the pod (DeadlineExceeded).
+    private func armActiveDeadline(from start: Timestamp) {
+        lifecycle.activeDeadline = pod.spec.activeDeadlineSeconds.map { start.adding(seconds: Double($0)) }
     }
 
     /// Spawns built by `start` in the current batch of actions, not sent yet (`sendSpawns`).
@@ -748,6 +756,7 @@ public actor PodController {
         let now = RuntimeClock.now()
         let checkpoint = loadCheckpoint()
         startTime = checkpoint?.startTime ?? now
+        armActiveDeadline(from: startTime ?? now)
         if let phase = checkpoint?.phase, phase.isTerminal { terminalPhase = phase }
         if let checkpoint { conditions.seed(from: checkpoint.conditions) }
         // A deletion answered before podd stopped goes on, with the time it has left.

@@ -39,6 +39,9 @@ public struct PodSpec: JSONConvertible {
     public var imagePullSecrets: [LocalObjectReference] = []
     /// What the pod as a whole asks for and may use (pod-level resources), defaulted.
     public var resources: PodResources?
+    /// How long the pod may be active, from its start, before it is stopped and Failed with
+    /// reason DeadlineExceeded (as kubelet's pastActiveDeadline); nil: no deadline.
+    public var activeDeadlineSeconds: Int64?
 
     /// Kubernetes' default grace period.
     public static let defaultTerminationGracePeriodSeconds: Int64 = 30
@@ -74,7 +77,6 @@ public struct PodSpec: JSONConvertible {
 
     /// Kubernetes PodSpec fields podd does not implement, with the defaults that mean "unset".
     static let unsupportedFields = [
-        "activeDeadlineSeconds",
         "nodeSelector",
         "serviceAccountName",
         "serviceAccount",
@@ -126,6 +128,7 @@ public struct PodSpec: JSONConvertible {
         let subdomain = reader.string("subdomain")
         let imagePullSecrets = reader.list("imagePullSecrets", of: LocalObjectReference.self)
         let resources = reader.decode("resources", as: PodResources.self)
+        let activeDeadlineSeconds = reader.int64("activeDeadlineSeconds")
         reader.reject(Self.unsupportedFields, unlessEqual: Self.serverDefaults)
         try reader.finish()
         self.init(
@@ -149,6 +152,7 @@ public struct PodSpec: JSONConvertible {
         self.subdomain = subdomain
         self.imagePullSecrets = imagePullSecrets
         self.resources = resources?.defaulted(for: self)
+        self.activeDeadlineSeconds = activeDeadlineSeconds
     }
 
     public var json: JSONValue {
@@ -159,6 +163,7 @@ public struct PodSpec: JSONConvertible {
         writer.set("ephemeralContainers", list: ephemeralContainers)
         writer.set("restartPolicy", .string(restartPolicy.rawValue))
         writer.set("terminationGracePeriodSeconds", .int(terminationGracePeriodSeconds))
+        writer.set("activeDeadlineSeconds", activeDeadlineSeconds)
         writer.set("shareProcessNamespace", ifTrue: shareProcessNamespace)
         writer.set("hostname", nonEmpty: hostname)
         writer.set("securityContext", securityContext)
