@@ -62,19 +62,18 @@ struct ConfigDataRoutes<T: ConfigDataObject> {
 
     /// An object made from `raw` (a POST's body, or a server-side apply's configuration): 201.
     private func create(_ raw: JSONValue, _ r: APIRequest, namespace: String) async throws(StatusError) -> APIResponse {
-        var object = try decode(raw, namespace: namespace)
+        let object = try decode(raw, namespace: namespace)
         let dryRun = try Self.dryRun(r)
-        let generating = object.metadata.name.isEmpty
-        for attempt in 1... {
-            if generating, let name = object.metadata.generatedName() { object.metadata.name = name }
-            do {
-                return PodAPIHandler.json(201, try await registry.create(object, dryRun: dryRun).json)
-            } catch {
-                if case .alreadyExists = error, generating, attempt < PodAPIHandler.generatedNameAttempts { continue }
-                throw Self.status(error)
+        do {
+            let created = try await GeneratedNames.create(object.metadata) { (metadata: ObjectMeta) async throws(RuntimeError) -> T in
+                var named = object
+                named.metadata = metadata
+                return try await registry.create(named, dryRun: dryRun)
             }
+            return PodAPIHandler.json(201, created.json)
+        } catch {
+            throw Self.status(error)
         }
-        fatalError("unreachable: the loop returns or throws")
     }
 
     private func replace(_ r: APIRequest, namespace: String, name: String) async throws(StatusError) -> APIResponse {

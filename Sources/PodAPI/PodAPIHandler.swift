@@ -138,24 +138,16 @@ public struct PodAPIHandler: APIRequestHandler {
     /// A pod made from `raw` (a POST's body, or a server-side apply's configuration): 201.
     func createPod(_ raw: JSONValue, _ r: APIRequest, namespace: String) async throws(StatusError) -> APIResponse {
         let dryRun = try DryRun.requested(r)
-        var (pod, warnings) = try FieldValidation(r).decodePod(raw, namespace: namespace)
-        let generating = pod.metadata.name.isEmpty
-        for attempt in 1... {
-            if generating, let name = pod.metadata.generatedName() { pod.metadata.name = name }
-            do throws(RuntimeError) {
-                let created = try await registry.create(pod, dryRun: dryRun)
-                return Self.json(201, created.json).warning(warnings)
-            } catch {
-                // A generated name taken by chance: another draw, as the API server retries.
-                if case .alreadyExists = error, generating, attempt < Self.generatedNameAttempts { continue }
-                throw StatusError(error)
+        let (pod, warnings) = try FieldValidation(r).decodePod(raw, namespace: namespace)
+        let created = try await runtime { () async throws(RuntimeError) in
+            try await GeneratedNames.create(pod.metadata) { (metadata: ObjectMeta) async throws(RuntimeError) -> Pod in
+                var named = pod
+                named.metadata = metadata
+                return try await registry.create(named, dryRun: dryRun)
             }
         }
-        fatalError("unreachable: the loop returns or throws")
+        return Self.json(201, created.json).warning(warnings)
     }
-
-    /// How many names a create with `generateName` draws before answering 409.
-    static let generatedNameAttempts = 8
 
     private func replacePod(_ r: APIRequest, key: PodRegistry.Key) async throws(StatusError) -> APIResponse {
         let raw = try Self.body(r)
