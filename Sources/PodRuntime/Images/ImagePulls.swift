@@ -77,7 +77,7 @@ public actor ImagePulls {
             current.progress.remove(id)
             return result
         }
-        if refuseWhenBusy, running >= maxParallel, waiting.count >= maxWaiting {
+        if refuseWhenBusy, queueIsFull {
             return .failure(Failure(message: "too many image pulls: \(running) running and \(waiting.count) waiting (at most \(maxParallel) at once); try again later",
                                     busy: true))
         }
@@ -117,10 +117,13 @@ public actor ImagePulls {
         }
     }
 
+    /// Whether a new fetch would wait behind `maxWaiting` others.
+    private var queueIsFull: Bool { running >= maxParallel && waiting.count >= maxWaiting }
+
     /// Whether an API pull of `name` would be refused now (`refuseWhenBusy`): the API asks
     /// before it answers 200 and streams.
     public func wouldRefuse(_ name: ImageName, credentials: [RegistryCredentials] = []) -> Bool {
-        inFlight[PullKey(name: name, credentials: credentials)] == nil && running >= maxParallel && waiting.count >= maxWaiting
+        inFlight[PullKey(name: name, credentials: credentials)] == nil && queueIsFull
     }
 
     private static func fetch(_ name: ImageName, credentials: [RegistryCredentials], store: ImageStore, fetcher: (any ImageFetching)?,
