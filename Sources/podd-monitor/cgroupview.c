@@ -8,40 +8,38 @@
 #define _GNU_SOURCE
 #include "cgroupview.h"
 
+#include "rootfs.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #define HOST_ROOT "/sys/fs/cgroup"
 #define MAX_HIERARCHIES 24
+#define MAX_LINKS 8
 
 struct hierarchy {
     char name[64];     /* its directory under /sys/fs/cgroup: "memory", "cpu,cpuacct", "systemd" */
     char options[128]; /* what names the hierarchy to mount(2): "memory", "name=systemd" */
 };
 
-static int open_beneath(int dir, const char *path, int flags)
-{
-    struct open_how how = {
-        .flags = (unsigned long long)(flags | O_CLOEXEC),
-        .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
-    };
-    return (int)syscall(SYS_openat2, dir, path, &how, sizeof how);
-}
-
-static int mount_on(const char *source, int fd, const char *fstype, unsigned long flags, const char *data)
-{
-    char target[40];
-    snprintf(target, sizeof target, "/proc/self/fd/%d", fd);
-    return mount(source, target, fstype, flags, data);
-}
+/* The host's layout, read once by the monitor (cgroup_view_prepare) and inherited by every
+ * container it forks: it does not change while the monitor runs. */
+static struct {
+    int ready;
+    int count;   /* v1 hierarchies; 0: the unified layout */
+    int unified; /* cgroup2 at /sys/fs/cgroup/unified beside them */
+    struct hierarchy v1[MAX_HIERARCHIES];
+    int link_count;
+    struct {
+        char name[64], target[64];
+    } links[MAX_LINKS];
+} host;
 
 /* Whether a v1 mount option without '=' is a controller, not one of the flags. */
 static int is_controller_option(const char *opt)
@@ -110,34 +108,45 @@ static int host_hierarchies(struct hierarchy *out, int *unified)
     return n;
 }
 
-/* The symlinks beside the hierarchies ("cpu" -> "cpu,cpuacct"), made again in DIR. */
-static void copy_links(int dir)
+/* The symlinks beside the hierarchies ("cpu" -> "cpu,cpuacct"), to be made again. */
+static void host_links(void)
 {
-    char target[64], path[sizeof HOST_ROOT + 72];
+    char path[sizeof HOST_ROOT + 72];
     DIR *d = opendir(HOST_ROOT);
     if (d == NULL)
         return;
-    for (struct dirent *entry; (entry = readdir(d)) != NULL;) {
-        if (entry->d_type != DT_LNK || strlen(entry->d_name) >= 64)
+    for (struct dirent *entry; (entry = readdir(d)) != NULL && host.link_count < MAX_LINKS;) {
+        if (entry->d_type != DT_LNK || strlen(entry->d_name) >= sizeof host.links[0].name)
             continue;
         snprintf(path, sizeof path, HOST_ROOT "/%s", entry->d_name);
-        ssize_t len = readlink(path, target, sizeof target - 1);
+        char *target = host.links[host.link_count].target;
+        ssize_t len = readlink(path, target, sizeof host.links[0].target - 1);
         if (len <= 0 || memchr(target, '/', (size_t)len) != NULL)
             continue;  /* only links to a sibling */
         target[len] = '\0';
-        symlinkat(target, dir, entry->d_name);
+        snprintf(host.links[host.link_count].name, sizeof host.links[0].name, "%s", entry->d_name);
+        host.link_count++;
     }
     closedir(d);
+}
+
+void cgroup_view_prepare(void)
+{
+    if (host.ready)
+        return;
+    host.count = host_hierarchies(host.v1, &host.unified);
+    if (host.count > 0)
+        host_links();
+    host.ready = 1;
 }
 
 int cgroup_view_mount(int sys, int privileged, struct setup_error *e)
 {
     unsigned long ro = privileged ? 0 : MS_RDONLY;
     unsigned long flags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
-    struct hierarchy v1[MAX_HIERARCHIES];
-    int unified = 0;
-    int count = host_hierarchies(v1, &unified);
-    int fd = open_beneath(sys, "fs/cgroup", O_PATH | O_DIRECTORY);
+    cgroup_view_prepare();
+    int count = host.count;
+    int fd = open_beneath_strict(sys, "fs/cgroup", O_PATH | O_DIRECTORY);
 
     if (fd < 0) {
         if (errno == ENOENT)
@@ -146,7 +155,7 @@ int cgroup_view_mount(int sys, int privileged, struct setup_error *e)
     }
     if (count <= 0) {
         /* The unified layout: cgroup2 itself on /sys/fs/cgroup. */
-        if (mount_on("cgroup2", fd, "cgroup2", ro | flags, NULL) < 0) {
+        if (mount_on_fd("cgroup2", fd, "cgroup2", ro | flags, NULL) < 0) {
             int err = errno;
             close(fd);
             return setup_fail(e, err, "mount(cgroup2)", "mount cgroup2 on /sys/fs/cgroup: %s", strerror(err));
@@ -158,18 +167,18 @@ int cgroup_view_mount(int sys, int privileged, struct setup_error *e)
     /* The hybrid layout, as runc makes it: a tmpfs with each v1 hierarchy in a directory of
      * its own, and cgroup2 at unified. Each mount shows the container's own group (the
      * cgroup namespace's root on that hierarchy). */
-    if (mount_on("tmpfs", fd, "tmpfs", flags, "mode=755,size=64k") < 0) {
+    if (mount_on_fd("tmpfs", fd, "tmpfs", flags, "mode=755,size=64k") < 0) {
         int err = errno;
         close(fd);
         return setup_fail(e, err, "mount(cgroup)", "mount a tmpfs on /sys/fs/cgroup: %s", strerror(err));
     }
     close(fd);
-    int dir = open_beneath(sys, "fs/cgroup", O_RDONLY | O_DIRECTORY);
+    int dir = open_beneath_strict(sys, "fs/cgroup", O_RDONLY | O_DIRECTORY);
     if (dir < 0)
         return setup_fail(e, errno, "mount(cgroup)", "open the new /sys/fs/cgroup: %s", strerror(errno));
     for (int i = 0; i <= count; i++) {
-        const char *name = i < count ? v1[i].name : "unified";
-        if (i == count && !unified)
+        const char *name = i < count ? host.v1[i].name : "unified";
+        if (i == count && !host.unified)
             break;
         char stage[96];
         snprintf(stage, sizeof stage, "mount(cgroup/%s)", name);
@@ -178,10 +187,10 @@ int cgroup_view_mount(int sys, int privileged, struct setup_error *e)
             close(dir);
             return setup_fail(e, err, stage, "mkdir /sys/fs/cgroup/%s: %s", name, strerror(err));
         }
-        int point = open_beneath(dir, name, O_PATH | O_DIRECTORY);
+        int point = open_beneath_strict(dir, name, O_PATH | O_DIRECTORY);
         int rc = point < 0 ? -1
-                 : i < count ? mount_on("cgroup", point, "cgroup", ro | flags, v1[i].options)
-                             : mount_on("cgroup2", point, "cgroup2", ro | flags, NULL);
+                 : i < count ? mount_on_fd("cgroup", point, "cgroup", ro | flags, host.v1[i].options)
+                             : mount_on_fd("cgroup2", point, "cgroup2", ro | flags, NULL);
         int err = errno;
         if (point >= 0)
             close(point);
@@ -196,9 +205,10 @@ int cgroup_view_mount(int sys, int privileged, struct setup_error *e)
             return setup_fail(e, err, stage, "mount /sys/fs/cgroup/%s: %s", name, strerror(err));
         }
     }
-    copy_links(dir);
+    for (int i = 0; i < host.link_count; i++)
+        symlinkat(host.links[i].target, dir, host.links[i].name);
     /* The directory tree itself read-only too, as the hierarchies are. */
-    if (!privileged && mount_on(NULL, dir, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | flags, NULL) < 0) {
+    if (!privileged && mount_on_fd(NULL, dir, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | flags, NULL) < 0) {
         int err = errno;
         close(dir);
         return setup_fail(e, err, "mount(cgroup)", "make /sys/fs/cgroup read-only: %s", strerror(err));

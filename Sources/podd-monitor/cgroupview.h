@@ -11,6 +11,11 @@
 
 #include "setup_error.h"
 
+/* Reads the host's layout (its mount table, the links in /sys/fs/cgroup) once: the monitor
+ * calls it before forking a container, which then inherits it instead of reading it again
+ * at every start. */
+void cgroup_view_prepare(void);
+
 /* Mounts it beneath SYS, the container's new sysfs mount (before pivot_root). Returns 0,
  * or -1 with E filled (stage "mount(cgroup...)"). */
 int cgroup_view_mount(int sys, int privileged, struct setup_error *e);

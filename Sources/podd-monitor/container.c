@@ -36,6 +36,7 @@
 
 #include "capabilities.h"
 #include "cgroup.h"
+#include "cgroupview.h"
 #include "devices.h"
 #include "procfs.h"
 #include "rootfs.h"
@@ -415,6 +416,8 @@ int container_launch(const struct spawn_spec *spec, const struct start_context *
     }
     io = (struct child_stdio){.in = in[0], .out = out[1], .err = err[1], .pty_sock = pty[1]};
 
+    if (ctx->cgroup_dir != NULL)
+        cgroup_view_prepare();  /* once per monitor, inherited by the child */
     child = clone_into_cgroup(spec, ctx);
     if (child < 0) {
         setup_fail(e, errno, "clone", "%s", strerror(errno));

@@ -47,9 +47,7 @@ static int open_in_root(int root, const char *path, int flags)
     return (int)syscall(SYS_openat2, root, path, &how, sizeof how);
 }
 
-/* Open PATH beneath DIR with no symlink anywhere on the way (ELOOP if there is one) and
- * without leaving DIR. */
-static int open_beneath_strict(int dir, const char *path, int flags)
+int open_beneath_strict(int dir, const char *path, int flags)
 {
     struct open_how how = {
         .flags = (unsigned long long)(flags | O_CLOEXEC),
@@ -130,8 +128,8 @@ fail_create: {
     }
 }
 
-static int mount_on_fd(const char *source, int fd, const char *fstype, unsigned long flags,
-                       const char *data)
+int mount_on_fd(const char *source, int fd, const char *fstype, unsigned long flags,
+                const char *data)
 {
     char target[40];
     snprintf(target, sizeof target, "/proc/self/fd/%d", fd);

@@ -20,4 +20,12 @@
 int rootfs_enter(const struct spawn_spec *spec, const char *shm_dir, int own_cgroupns, int userns_fd, unsigned long userns_root,
                  struct setup_error *e);
 
+/* Open PATH beneath DIR with no symlink anywhere on the way (ELOOP if there is one) and
+ * without leaving DIR. */
+int open_beneath_strict(int dir, const char *path, int flags);
+
+/* mount(2) on the file or directory FD is open on (through /proc/self/fd/FD): the target is
+ * the one already resolved, whatever its path has become since. */
+int mount_on_fd(const char *source, int fd, const char *fstype, unsigned long flags, const char *data);
+
 #endif
