@@ -74,7 +74,9 @@ def test_memory_emptydir_is_tmpfs_shared_by_containers(podd):
     m = pod_manifest("mem", [
         {"name": "w", "command": ["sh", "-c", "grep ' /cache ' /proc/mounts; echo shared > /cache/f; sleep 3600"],
          "volumeMounts": [{"name": "c", "mountPath": "/cache"}]},
-        {"name": "r", "command": ["sh", "-c", "while ! cat /cache/f; do sleep 0.2; done; sleep 3600"],
+        # grep, not cat: a cat between the writer's open and its write reads an empty file,
+        # succeeds, and the reader would never print the word (seen once in CI under load).
+        {"name": "r", "command": ["sh", "-c", "while ! grep shared /cache/f; do sleep 0.2; done; sleep 3600"],
          "volumeMounts": [{"name": "c", "mountPath": "/cache"}]},
     ], volumes=[{"name": "c", "emptyDir": {"medium": "Memory", "sizeLimit": "8Mi"}}])
     podd.create(m)
