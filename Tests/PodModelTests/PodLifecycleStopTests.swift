@@ -56,6 +56,33 @@ struct PodLifecycleStopTests {
         #expect(m.handle(.exited("a", exitCode: 137, signal: 9, startedAt: at(0), finishedAt: at(6)), at: at(6)).contains(.stopped))
     }
 
+    @Test func aReplacedSpecIsToldAsKubeletTellsAChangedDefinition() {
+        var m = running([app("a"), app("b")])
+        let replace = m.handle(.replace(deadline: at(5)), at: at(1))
+        #expect(replace.contains(.terminate("a")) && replace.contains(.terminate("b")))
+        #expect(events(replace) == ["Killing: Container a definition changed, will be restarted",
+                                    "Killing: Container b definition changed, will be restarted"])
+        // A deletion is told as before.
+        var deleted = running([app("a")])
+        #expect(events(deleted.handle(.delete(deadline: at(5)), at: at(1))) == ["Killing: Stopping pod p", "Killing: Stopping container a"])
+    }
+
+    @Test func aReplacedSpecsRunsCarryOverAndItsNextStartIsARestart() {
+        var old = running([app("a")])
+        _ = old.handle(.replace(deadline: at(5)), at: at(1))
+        let stopped = L.Termination.recorded(exitCode: 3, signal: 0, reason: "Error", message: nil, startedAt: at(0),
+                                             finishedAt: at(2), containerID: "a-1")
+        var new = machine([app("a"), app("c")])
+        new.carryOver([.init(name: "a", state: .terminated(stopped), restartCount: 0, everStarted: true, containerID: "a-1")],
+                      lost: stopped)
+        #expect(new.handle(.admit, at: at(3)).contains(.start("a")))
+        _ = new.handle(.started("a", containerID: "a-2"), at: at(3))
+        _ = new.handle(.started("c", containerID: "c-1"), at: at(3))
+        #expect(new.container("a")?.restartCount == 1 && new.container("a")?.lastTermination == stopped)
+        // A container the old spec did not have starts fresh.
+        #expect(new.container("c")?.restartCount == 0 && new.container("c")?.lastTermination == nil)
+    }
+
     @Test func aPreStopPastTheDeadlineIsCutShortBySigkill() {
         var m = running([app("a", preStop: true)])
         _ = m.handle(.delete(deadline: at(3)), at: at(1))

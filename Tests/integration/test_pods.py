@@ -275,6 +275,50 @@ def test_apply_again_replaces_the_spec_and_keeps_the_uid(podd, tmp_path):
     assert p["status"]["containerStatuses"][0]["state"]["running"]["startedAt"] == started
 
 
+def test_a_changed_spec_goes_on_from_the_pods_history_as_kubelet_restarts_a_changed_container(podd):
+    """`kubectl set image` (a patch of the spec): until the old containers have stopped the pod
+    shows them, then the new runs carry each container's restart count and last state on, the
+    pod keeps its start time, and `logs --previous` shows the replaced run. Its status was
+    emptied to `{phase: Pending}` for the whole grace period, and its counts restarted at 0."""
+    trap = 'trap "sleep 1; echo bye; exit 3" TERM; echo v1; while true; do sleep 0.1; done'
+    manifest = pod_manifest("chg", [{"name": "app", "image": "busybox", "command": ["sh", "-c", trap]},
+                                    {"name": "gone", "image": "busybox", "command": ["sleep", "3600"]}],
+                            terminationGracePeriodSeconds=10)
+    assert podd.create(manifest).status == 201
+    before = podd.wait_running("chg")
+    assert wait_for(lambda: podd.log("chg", "app") == "v1\n")
+    old_id = next(s["containerID"] for s in before["status"]["containerStatuses"] if s["name"] == "app")
+    # A new image for one container and the other removed (a PUT: a patch cannot drop a list element by omission).
+    pod = podd.pod("chg")
+    pod["spec"]["containers"] = [{"name": "app", "image": "busybox:latest", "command": ["sh", "-c", trap]}]
+    r = podd.request("PUT", "/api/v1/namespaces/default/pods/chg", pod)
+    assert r.status == 200, r.text
+    # The old containers are being stopped (the trap takes a second): the pod still shows them.
+    during = podd.pod("chg")
+    assert during["status"]["phase"] == "Running", during["status"]
+    shown = {s["name"]: s for s in during["status"]["containerStatuses"]}
+    assert shown["app"]["containerID"] == old_id and "running" in shown["app"]["state"], shown
+    after = wait_for(lambda: (p := podd.pod("chg")) and p["status"].get("containerStatuses")
+                     and p["status"]["containerStatuses"][0].get("restartCount") == 1
+                     and "running" in p["status"]["containerStatuses"][0]["state"] and p, timeout=20)
+    app = after["status"]["containerStatuses"][0]
+    assert [s["name"] for s in after["status"]["containerStatuses"]] == ["app"]
+    assert app["containerID"] != old_id
+    last = app["lastState"]["terminated"]
+    assert last["exitCode"] == 3 and last["containerID"] == old_id, last
+    assert after["metadata"]["uid"] == before["metadata"]["uid"]
+    assert after["status"]["startTime"] == before["status"]["startTime"]
+    assert wait_for(lambda: podd.log("chg", "app") == "v1\n")
+    assert podd.log("chg", "app", previous="true") == "v1\nbye\n"
+    messages = [e["message"] for e in podd.get("/api/v1/namespaces/default/events").json()["items"]
+                if e["involvedObject"]["name"] == "chg" and e["reason"] == "Killing"]
+    assert "Container app definition changed, will be restarted" in messages, messages
+    assert not any(m.startswith("Stopping pod") for m in messages), messages
+    # The removed container's logs went; the kept one's runs are numbered on.
+    logs = next((podd.state_dir / "logs").glob("default_chg_*"))
+    assert sorted(os.listdir(logs)) == ["app"] and sorted(os.listdir(logs / "app")) == ["0.log", "1.log"]
+
+
 def test_a_pods_monitor_keeps_its_private_memory_small(podd):
     """Issue 9's goal: each monitor under 150 kB of private memory. Its table of 64 container
     records (over 2 KiB each) is static and stays untouched but for the slots in use; written

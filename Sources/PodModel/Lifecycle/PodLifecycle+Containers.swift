@@ -146,6 +146,9 @@ extension PodLifecycle {
             return []
         }
         switch cause {
+        case .pod where stopsForNewSpec:
+            actions.append(.event(type: "Normal", reason: "Killing",
+                                  message: "Container \(spec.name) definition changed, will be restarted", container: spec.name))
         case .pod, .postStartHookFailed:
             actions.append(.event(type: "Normal", reason: "Killing", message: "Stopping container \(spec.name)", container: spec.name))
         case .livenessFailed, .startupFailed:

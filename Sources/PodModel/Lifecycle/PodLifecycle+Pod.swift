@@ -116,6 +116,8 @@ extension PodLifecycle {
                     containers[i].state = .waiting(reason: reason, message: message)
                 }
             }
+            // A replaced spec is told container by container (beginStop), as kubelet does.
+            if stopsForNewSpec { return [] }
             return [.event(type: "Normal", reason: "Killing", message: "Stopping pod \(podName)", container: nil)]
         }
     }

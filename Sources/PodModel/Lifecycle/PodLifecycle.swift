@@ -303,6 +303,10 @@ public struct PodLifecycle: Sendable {
         /// Delete the pod: everything stopped by `deadline` (its deletionTimestamp). A later
         /// delete can move the deadline earlier, never later.
         case delete(deadline: Timestamp)
+        /// Stop the pod because its spec was replaced (PUT, apply, a patch of the spec): as
+        /// `delete`, told as kubelet tells the kill of a container whose definition changed
+        /// (the new spec's controller starts them again).
+        case replace(deadline: Timestamp)
         /// A local storage limit was exceeded: the pod is evicted, as kubelet evicts it
         /// (`message` is kubelet's; PodLifecycle+Eviction.swift).
         case evict(message: String)
@@ -351,6 +355,8 @@ public struct PodLifecycle: Sendable {
     /// on an active pod is ended with reason DeadlineExceeded. Set by the pod's owner once
     /// the start time is known; nil: no deadline.
     public var activeDeadline: Timestamp?
+    /// The pod stops because its spec was replaced (`replace`): its kills are told so.
+    var stopsForNewSpec = false
 
     public init(podName: String, podRef: String, containers: [ContainerSpec], policy: Policy,
                 scope: RestartScope, gracePeriod: Int64, backoff: RestartBackoff.Settings, now: Timestamp) {
@@ -449,6 +455,9 @@ public struct PodLifecycle: Sendable {
         case .configDataChanged:
             retryConfigWaits()
         case let .delete(deadline):
+            actions += beginTermination(deadline: deadline)
+        case let .replace(deadline):
+            stopsForNewSpec = true
             actions += beginTermination(deadline: deadline)
         case let .evict(message):
             actions += evict(message: message)

@@ -75,14 +75,16 @@ public actor PodController {
     /// handled (`monitorSaid(_: [ControlMessage])`).
     enum Publishing: Equatable { case immediate, deferred(wanted: Bool) }
     private var publishing = Publishing.immediate
-    private var conditions = ConditionClock()
+    var conditions = ConditionClock()
     /// Per container: the current run number (for log files) and container ID.
     var runs: [String: RunInfo] = [:]
     /// Which exits the OOM killer caused (Metrics/OOMKillTracker.swift).
     var oomKills = OOMKillTracker()
     /// Whether this pod's start (admit to every app container running) has been measured.
     var podStartMeasured = false
-    private var startTime: Timestamp?
+    var startTime: Timestamp?
+    /// When this controller started the pod (`admit`): where its start-up latency counts from.
+    private var admittedAt: Timestamp?
     private var terminalPhase: PodPhase?
     private(set) var gone = false
     /// Set once everything of the pod is gone from the machine (after `gone`).
@@ -128,12 +130,16 @@ public actor PodController {
     /// still stopping when this one is made, and the pod's run dir, cgroup and stored state
     /// are shared with it until it is gone.
     private var predecessor: PodController?
+    /// The pod's status as the predecessor last showed it: what this one shows until it is
+    /// admitted, since until then the pod's containers are the old spec's, being stopped.
+    private var inheritedStatus: PodStatus?
 
     public init(pod: Pod, context: RuntimeContext, generation: Int, replacing predecessor: PodController? = nil) {
         let uid = pod.metadata.uid ?? ""
         self.uid = uid
         self.generation = generation
         self.predecessor = predecessor
+        if predecessor != nil { inheritedStatus = pod.status }
         self.pod = pod
         self.context = context
         // A hostNetwork pod has the host's UTS namespace, so the host's name, as with kubelet.
@@ -167,18 +173,24 @@ public actor PodController {
     // MARK: - Start
 
     /// Creates the sandbox (files, volumes, monitor) and starts the pod's first containers.
-    public func admit() {
+    /// `replaced`: the last status of the spec this one replaces, once its containers have
+    /// stopped; the pod's history goes on from it (PodController+Replacement.swift).
+    public func admit(replaced: PodStatus? = nil) {
         // Deleted while it waited for its turn (a replaced spec's, for the old one to stop):
         // nothing of it is to run.
         guard !gone else { return }
         predecessor = nil
+        inheritedStatus = nil
+        if let replaced { continueHistory(from: replaced, now: RuntimeClock.now()) }
         let made = prepared ?? makeSandbox()
         prepared = nil
         let now = RuntimeClock.now()
-        // The active deadline counts from the pod's first start: a pod started afresh after
-        // a podd restart keeps the time it had (kubelet keeps status.startTime).
+        // The active deadline counts from the pod's first start, and status.startTime stays
+        // it: a pod started afresh after a podd restart, or with a replaced spec, keeps the
+        // time it had (kubelet keeps status.startTime).
+        if startTime == nil { startTime = now }
+        admittedAt = now
         armActiveDeadline(from: startTime ?? now)
-        startTime = now
         apply(lifecycle.handle(made, at: now))
     }
 
@@ -659,10 +671,10 @@ public actor PodController {
             return
         }
         let snapshot = current()
-        if !podStartMeasured, let startTime, !snapshot.status.containerStatuses.isEmpty,
+        if !podStartMeasured, let admittedAt, !snapshot.status.containerStatuses.isEmpty,
            snapshot.status.containerStatuses.allSatisfy({ $0.state.running != nil }) {
             podStartMeasured = true
-            LatencyHistogram.podStart.observe(RuntimeClock.now().seconds(since: startTime))
+            LatencyHistogram.podStart.observe(RuntimeClock.now().seconds(since: admittedAt))
         }
         // Announced before it is written: the files are what a restarted podd starts from,
         // and a client waiting for this change (podctl debug, a watch) should not wait for
@@ -709,6 +721,10 @@ public actor PodController {
     /// The pod with its current status.
     public func current() -> Pod {
         var p = pod
+        if admittedAt == nil, let inheritedStatus {
+            p.status = inheritedStatus
+            return p
+        }
         let status = PodStatusBuilder.build(spec: pod.spec, lifecycle: lifecycle, startTime: startTime,
                                             imageIDs: runs.mapValues(\.imageID), images: runs.compactMapValues(\.image), conditions: &conditions,
                                             terminalPhase: &terminalPhase, now: RuntimeClock.now())
@@ -852,7 +868,7 @@ public actor PodController {
               let (marked, deadline) = markDeletion(gracePeriod: gracePeriod, now: RuntimeClock.now()) else { return }
         keepState = true
         pod = marked
-        apply(lifecycle.handle(.delete(deadline: deadline), at: RuntimeClock.now()))
+        apply(lifecycle.handle(.replace(deadline: deadline), at: RuntimeClock.now()))
     }
 
     /// The pod with its deletion marked and the machine's deadline, or nil when a deletion in
@@ -897,9 +913,10 @@ public actor PodController {
         let sandbox = self.sandbox
         self.sandbox = nil
         heldSpawns = [:]   // the monitor's shutdown gives them up
-        // A replaced spec (keepState) keeps the pod's stored state and volumes; its containers
-        // are new ones, so their writable layers and logs go.
-        let dirs = keepState ? [layout.stateDirectory + "/containers", layout.logDirectory] : [layout.logDirectory]
+        // A replaced spec (keepState) keeps the pod's stored state, volumes and logs (the new
+        // spec's runs go on from them: `logs --previous`); its containers are new ones, so
+        // their writable layers go.
+        let dirs = keepState ? [layout.stateDirectory + "/containers"] : [layout.logDirectory]
         let runDirectory = layout.runDirectory
         let (store, logger, uid, keepState) = (context.store, context.logger, self.uid, self.keepState)
         let groups = context.cgroups

@@ -287,7 +287,9 @@ public actor PodRegistry {
             }
             return commit("MODIFIED", taken)
         }
-        // The spec changed: run the new spec in place of the old one.
+        // The spec changed: run the new spec in place of the old one. Until the old spec's
+        // containers have stopped, the pod shows them as the old controller last did.
+        pod.status = oldPod.status
         let controller = makeController(pod, replacing: old)
         controllers[key] = controller
         pod = commit("MODIFIED", pod)
@@ -295,7 +297,7 @@ public actor PodRegistry {
         Task {
             await old.stopForReplacement(gracePeriod: grace)
             await old.waitUntilGone()
-            await controller.admit()
+            await controller.admit(replaced: await old.current().status)
         }
         return pod
     }
