@@ -317,6 +317,17 @@ def test_a_changed_spec_goes_on_from_the_pods_history_as_kubelet_restarts_a_chan
     # The removed container's logs went; the kept one's runs are numbered on.
     logs = next((podd.state_dir / "logs").glob("default_chg_*"))
     assert sorted(os.listdir(logs)) == ["app"] and sorted(os.listdir(logs / "app")) == ["0.log", "1.log"]
+    # Replaced twice in a row: the spec between never runs, and the last goes on from the run
+    # that did, as it ended.
+    for image in ("busybox", "busybox:latest"):
+        pod = podd.pod("chg")
+        pod["spec"]["containers"][0]["image"] = image
+        r = podd.request("PUT", "/api/v1/namespaces/default/pods/chg", pod)
+        assert r.status == 200, r.text
+    final = wait_for(lambda: (p := podd.pod("chg")) and p["status"]["containerStatuses"][0].get("restartCount") == 2
+                     and "running" in p["status"]["containerStatuses"][0]["state"] and p, timeout=20)
+    last = final["status"]["containerStatuses"][0]["lastState"]["terminated"]
+    assert last["exitCode"] == 3 and last["containerID"] == app["containerID"] and last.get("startedAt"), last
 
 
 def test_a_pods_monitor_keeps_its_private_memory_small(podd):

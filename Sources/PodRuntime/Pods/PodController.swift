@@ -928,7 +928,12 @@ public actor PodController {
         Task {
             // A pod deleted before its new spec ran: the old spec's monitor still runs in the
             // pod's cgroup and run dir, which go only once it has stopped.
-            await predecessor?.waitUntilGone()
+            if let predecessor {
+                await predecessor.waitUntilGone()
+                // Never admitted, so what this one shows is the old spec's status: as it
+                // ended (a spec replaced again before it ran goes on from that).
+                if self.admittedAt == nil { self.inheritedStatus = await predecessor.current().status }
+            }
             await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
                 DetachedThread.run {
                     // DEL while the pod's namespace is there (its pin keeps it past the monitor).
