@@ -22,9 +22,11 @@ extension PodAPIHandler {
         }
         // Each pod's JSON is made once per change (PodRegistry.listJSON), for the selectors
         // and the answer alike.
+        let page = try ListPage(r)
         let (all, version) = await registry.listJSON(namespace: namespace)
         let items = all.filter(matches)
-        return Self.list(items, kind: "PodList", resourceVersion: version, form: form, table: table)
+        return Self.list(items, kind: "PodList", resourceVersion: version, form: form, table: table, page: page,
+                         selective: !selector.requirements.isEmpty || !fieldSelector.terms.isEmpty)
     }
 
     func listEvents(_ r: APIRequest, namespace: String?) async throws(StatusError) -> APIResponse {
@@ -53,8 +55,10 @@ extension PodAPIHandler {
             return await WatchRoute(source: events, kind: "Event", render: { $0 }, matches: matches, selective: selective)
                 .respond(namespace: namespace, options: options, table: table)
         }
+        let page = try ListPage(r)
         let (items, version) = await events.listWithVersion(namespace: namespace)
-        return Self.list(items.filter(matches), kind: "EventList", resourceVersion: version, form: form, table: table)
+        return Self.list(items.filter(matches), kind: "EventList", resourceVersion: version, form: form, table: table, page: page,
+                         selective: !selector.requirements.isEmpty || !fieldTerms.isEmpty)
     }
 
     /// One pod, in the form asked for.
@@ -91,11 +95,18 @@ extension PodAPIHandler {
     }
 
     /// A list answer: `KindList` (of `apiVersion`) with its resourceVersion, a Table, or a
-    /// PartialObjectMetadataList.
+    /// PartialObjectMetadataList; with `page`, the page of `items` it asks for (`limit`,
+    /// `continue`: ListPagination.swift). `selective`: the items were filtered by a selector.
     static func list(_ items: [JSONValue], kind: String, apiVersion: String = "v1", resourceVersion: String,
-                     form: ResponseForm, table: TableBuilder?) -> APIResponse {
-        if let table { return json(200, table.table(items, resourceVersion: resourceVersion)) }
-        let metadata = JSONValue.object(JSONObject([("resourceVersion", .string(resourceVersion))]))
+                     form: ResponseForm, table: TableBuilder?, page: ListPage? = nil, selective: Bool = false) -> APIResponse {
+        var (items, listMetadata) = (items, ListMetadata(resourceVersion: resourceVersion))
+        if let page { (items, listMetadata) = page.page(items, resourceVersion: resourceVersion, selective: selective) }
+        let metadata = listMetadata.json
+        if let table {
+            var answer = table.table(items, resourceVersion: listMetadata.resourceVersion)
+            answer["metadata"] = metadata
+            return json(200, answer)
+        }
         if case let .metadata(apiVersion) = form {
             return json(200, .object(JSONObject([
                 ("kind", "PartialObjectMetadataList"), ("apiVersion", .string(apiVersion)), ("metadata", metadata),

@@ -52,8 +52,10 @@ struct ConfigDataRoutes<T: ConfigDataObject> {
             return await WatchRoute(source: registry.watchSource(T.self), kind: T.kind, render: { $0 }, matches: matches, selective: selective)
                 .respond(namespace: namespace, options: options, table: table)
         }
+        let page = try ListPage(r)
         let (objects, version) = await registry.listWithVersion(T.self, namespace: namespace)
-        return PodAPIHandler.list(objects.map(\.json).filter(matches), kind: T.kind + "List", resourceVersion: version, form: form, table: table)
+        return PodAPIHandler.list(objects.map(\.json).filter(matches), kind: T.kind + "List", resourceVersion: version, form: form,
+                                  table: table, page: page, selective: !selector.requirements.isEmpty || !fieldSelector.terms.isEmpty)
     }
 
     private func create(_ r: APIRequest, namespace: String) async throws(StatusError) -> APIResponse {

@@ -60,6 +60,11 @@ def test_get_table_wide_and_outputs(kubectl, podd, tmp_path):
     assert events[0].split() == ["LAST", "SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"], events
     assert any("pod/web" in l and "Started" in l for l in events), events
     assert "Started" in kubectl.run("events").stdout
+    # Chunked lists: kubectl follows the continue tokens, a page of one at a time.
+    kubectl.run("apply", "-f", manifest(tmp_path, "web2"))
+    chunked = kubectl.run("get", "pods", "--chunk-size=1", "-v=6").stderr
+    assert "continue=" in chunked, chunked
+    assert [l.split()[0] for l in kubectl.run("get", "pods", "--chunk-size=1").stdout.splitlines()[1:]] == ["web", "web2"]
 
 
 def test_get_watch_prints_rows(kubectl, podd, tmp_path):

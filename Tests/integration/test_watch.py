@@ -78,6 +78,43 @@ def test_list_carries_version_and_watch_from_it_misses_nothing(podd):
         assert all(e["type"] == "ADDED" for e in added[:2])
 
 
+def test_lists_come_in_pages_with_limit_and_continue(podd):
+    """`limit` and `continue` as the API server pages a list (kubectl asks 500 at a time):
+    key order, a continue token while more follow, remainingItemCount without selectors, and
+    every page at the first page's resourceVersion, so a watch from it misses nothing."""
+    for name in ("p3", "p1", "p4", "p2", "p5"):
+        assert podd.create(pod_manifest(name, [("app", "sleep 3600")], terminationGracePeriodSeconds=0)).status == 201
+    first = podd.get(f"{NS}?limit=2").json()
+    assert [p["metadata"]["name"] for p in first["items"]] == ["p1", "p2"]
+    assert first["metadata"]["remainingItemCount"] == 3 and first["metadata"]["continue"]
+    version = first["metadata"]["resourceVersion"]
+    # A change between pages: a pod already read is relabelled, one not yet read deleted.
+    podd.request("PATCH", f"{NS}/p1", {"metadata": {"labels": {"x": "1"}}}, {"Content-Type": "application/merge-patch+json"})
+    assert podd.request("DELETE", f"{NS}/p4?gracePeriodSeconds=0").status == 200
+    podd.wait_gone("p4")
+    second = podd.get(f"{NS}?limit=2&continue={first['metadata']['continue']}").json()
+    assert [p["metadata"]["name"] for p in second["items"]] == ["p3", "p5"], second["items"]
+    assert second["metadata"]["resourceVersion"] == version
+    assert "continue" not in second["metadata"] and "remainingItemCount" not in second["metadata"]
+    events = watch_lines(podd, f"{NS}?watch=true&resourceVersion={version}",
+                         until=lambda ev: any(e["type"] == "DELETED" for e in ev))
+    names = [(e["type"], e["object"]["metadata"]["name"]) for e in events]
+    assert ("MODIFIED", "p1") in names and ("DELETED", "p4") in names, names
+    # Selectors filter first; the count of what remains is then not given, as the API server does.
+    selected = podd.get(f"{NS}?limit=1&fieldSelector=metadata.name!%3Dp1").json()
+    assert [p["metadata"]["name"] for p in selected["items"]] == ["p2"]
+    assert selected["metadata"]["continue"] and "remainingItemCount" not in selected["metadata"]
+    # Tables page alike (kubectl get --chunk-size).
+    table = podd.request("GET", f"{NS}?limit=3", headers={"Accept": "application/json;as=Table;v=v1;g=meta.k8s.io"}).json()
+    assert [row["cells"][0] for row in table["rows"]] == ["p1", "p2", "p3"] and table["metadata"]["continue"]
+    # Bad input: 400, in the API server's words.
+    for query, words in (("limit=2&continue=abc", "continue key is not valid"), ("limit=x", "limit"),
+                         (f"limit=2&resourceVersion={version}&continue={first['metadata']['continue']}",
+                          "specifying resource version is not allowed when using continue")):
+        r = podd.get(f"{NS}?{query}")
+        assert r.status == 400 and words in r.json()["message"], (query, r.text)
+
+
 def test_too_old_version_is_410_expired_and_bad_one_400(podd):
     events = watch_lines(podd, f"{NS}?watch=true&resourceVersion=5", until=lambda ev: len(ev) >= 1)
     assert events[0]["type"] == "ERROR", events
