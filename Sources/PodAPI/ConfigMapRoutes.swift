@@ -26,7 +26,7 @@ struct ConfigDataRoutes<T: ConfigDataObject> {
         switch r.method {
         case .PUT: return try await replace(r, namespace: namespace, name: name)
         case .PATCH: return try await patch(r, namespace: namespace, name: name)
-        case .DELETE: return try await delete(namespace: namespace, name: name, dryRun: try Self.dryRun(r))
+        case .DELETE: return try await delete(namespace: namespace, name: name, options: try DeleteOptions(r))
         default:
             guard let object = await registry.get(T.self, namespace: namespace, name: name) else {
                 throw StatusError(.notFound(kind: T.resource, name: name))
@@ -65,7 +65,7 @@ struct ConfigDataRoutes<T: ConfigDataObject> {
     /// An object made from `raw` (a POST's body, or a server-side apply's configuration): 201.
     private func create(_ raw: JSONValue, _ r: APIRequest, namespace: String) async throws(StatusError) -> APIResponse {
         let object = try decode(raw, namespace: namespace)
-        let dryRun = try Self.dryRun(r)
+        let dryRun = try DryRun.requested(r)
         do {
             let created = try await GeneratedNames.create(object.metadata) { (metadata: ObjectMeta) async throws(RuntimeError) -> T in
                 var named = object
@@ -83,7 +83,7 @@ struct ConfigDataRoutes<T: ConfigDataObject> {
         guard object.metadata.name == name else {
             throw .badRequest("the name of the object (\(object.metadata.name)) does not match the name on the URL (\(name))")
         }
-        let dryRun = try Self.dryRun(r)
+        let dryRun = try DryRun.requested(r)
         do {
             return PodAPIHandler.json(200, try await registry.replace(object, dryRun: dryRun).json)
         } catch {
@@ -107,7 +107,7 @@ struct ConfigDataRoutes<T: ConfigDataObject> {
         if type == .json, let count = patch.arrayValue?.count, count > PodAPIHandler.maximumJSONPatchOperations {
             throw .tooLarge("The request entity is too large: the allowed maximum operations in a JSON patch is \(PodAPIHandler.maximumJSONPatchOperations), got \(count)")
         }
-        let dryRun = try Self.dryRun(r)
+        let dryRun = try DryRun.requested(r)
         do throws(ConfigDataUpdateError<StatusError>) {
             let object = try await registry.update(T.self, namespace: namespace, name: name, dryRun: dryRun) { (current: T) throws(StatusError) -> T in
                 let document: JSONValue
@@ -133,21 +133,17 @@ struct ConfigDataRoutes<T: ConfigDataObject> {
     }
 
     /// ConfigMaps and Secrets go at once; the answer is a Status, as the API server's.
-    private func delete(namespace: String, name: String, dryRun: Bool) async throws(StatusError) -> APIResponse {
+    private func delete(namespace: String, name: String, options: DeleteOptions) async throws(StatusError) -> APIResponse {
         let deleted: T
-        do { deleted = try await registry.delete(T.self, namespace: namespace, name: name, dryRun: dryRun) } catch { throw Self.status(error) }
+        do {
+            deleted = try await registry.delete(T.self, namespace: namespace, name: name, preconditions: options.preconditions,
+                                                dryRun: options.dryRun)
+        } catch { throw Self.status(error) }
         return PodAPIHandler.json(200, .object(JSONObject([
             ("kind", "Status"), ("apiVersion", "v1"), ("metadata", .object(JSONObject())), ("status", "Success"),
             ("details", .object(JSONObject([("name", .string(name)), ("kind", .string(T.resource)),
                                             ("uid", .string(deleted.metadata.uid ?? ""))]))),
         ])))
-    }
-
-    /// `?dryRun=All`: the request is checked and answered, nothing changes; another value is 400.
-    static func dryRun(_ r: APIRequest) throws(StatusError) -> Bool {
-        guard let value = r.queryValue("dryRun") else { return false }
-        guard value == "All" else { throw .badRequest("Invalid dry run value (\(value)): the only supported value is \"All\"") }
-        return true
     }
 
     /// Decodes strictly; the namespace comes from the URL unless the object names one, and

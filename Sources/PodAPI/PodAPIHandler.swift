@@ -161,30 +161,12 @@ public struct PodAPIHandler: APIRequestHandler {
     }
 
     private func deletePod(_ r: APIRequest, key: PodRegistry.Key) async throws(StatusError) -> APIResponse {
-        var grace: Int64?
-        var dryRun = try DryRun.requested(r)
-        // What does not read as an int64 is 400, as the API server's parameter decoding
-        // answers; any int64 is taken (DeleteValidation: negative is 1 s, beyond the bound
-        // is the bound).
-        if let g = r.queryValue("gracePeriodSeconds"), !g.isEmpty {
-            guard let v = Int64(g) else {
-                throw .badRequest("gracePeriodSeconds: Invalid value: \"\(g)\": must be an integer (seconds, a 64-bit integer)")
-            }
-            grace = v
+        let options = try DeleteOptions(r)
+        // Any int64 is taken (DeleteValidation: negative is 1 s, beyond the bound is the bound).
+        let grace = options.gracePeriod.map(DeleteValidation.gracePeriod)
+        let pod = try await runtime { () async throws(RuntimeError) in
+            try await registry.delete(key, gracePeriod: grace, preconditions: options.preconditions, dryRun: options.dryRun)
         }
-        if !r.body.bytes.isEmpty {
-            // DeleteOptions in the body, as kubectl sends it.
-            guard let options = try? JSONValue.parse(r.body.bytes) else { throw .badRequest("the request body is not a valid DeleteOptions object") }
-            if let value = options["gracePeriodSeconds"], !value.isNull {
-                guard let g = value.intValue else {
-                    throw .badRequest("DeleteOptions.gracePeriodSeconds: Invalid value: \(value.serializedString().prefix(64)): must be an integer (seconds, a 64-bit integer)")
-                }
-                grace = grace ?? g
-            }
-            if let values = options["dryRun"]?.arrayValue, values.contains(.string("All")) { dryRun = true }
-        }
-        let deleted = grace.map(DeleteValidation.gracePeriod), dry = dryRun
-        let pod = try await runtime { () async throws(RuntimeError) in try await registry.delete(key, gracePeriod: deleted, dryRun: dry) }
         return Self.json(200, pod.json)
     }
 

@@ -51,6 +51,35 @@ def never_running_undeleted(podd, name, seconds):
         time.sleep(0.1)
 
 
+def test_delete_preconditions_refuse_a_newer_object_and_change_nothing(podd):
+    """DeleteOptions.preconditions (uid, resourceVersion), as client-go sends them: a mismatch
+    is 409 Conflict in the API server's words and leaves the object as it was; they held and
+    were ignored before, so a client deleting what it had read deleted whatever had the name."""
+    assert podd.create(pod_manifest("pre", [("app", "sleep 3600")], terminationGracePeriodSeconds=0)).status == 201
+    pod = podd.wait_running("pre")
+    uid = pod["metadata"]["uid"]
+    path = "/api/v1/namespaces/default/pods/pre"
+    for preconditions, words in (({"uid": "a-pod-since-deleted"}, f"UID in precondition: a-pod-since-deleted, UID in object meta: {uid}"),
+                                 ({"uid": uid, "resourceVersion": "1"}, "ResourceVersion in precondition: 1")):
+        r = podd.request("DELETE", path, {"kind": "DeleteOptions", "apiVersion": "v1", "preconditions": preconditions})
+        assert r.status == 409 and r.json()["reason"] == "Conflict", r.text
+        assert r.json()["message"].startswith('Operation cannot be fulfilled on pods "pre": Precondition failed: ') and words in r.json()["message"]
+        assert "deletionTimestamp" not in podd.pod("pre")["metadata"]
+    r = podd.request("DELETE", path, {"propagationPolicy": "Sometimes"})
+    assert r.status == 422 and r.json()["details"]["causes"][0]["field"] == "propagationPolicy", r.text
+    assert "deletionTimestamp" not in podd.pod("pre")["metadata"]
+    r = podd.request("DELETE", path, {"preconditions": {"uid": uid, "resourceVersion": podd.pod("pre")["metadata"]["resourceVersion"]},
+                                      "propagationPolicy": "Background", "gracePeriodSeconds": 0})
+    assert r.status == 200, r.text
+    podd.wait_gone("pre")
+    # ConfigMaps and Secrets alike.
+    cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cfg"}, "data": {"a": "b"}}
+    assert podd.request("POST", "/api/v1/namespaces/default/configmaps", cm).status == 201
+    r = podd.request("DELETE", "/api/v1/namespaces/default/configmaps/cfg", {"preconditions": {"uid": "other"}})
+    assert r.status == 409 and "Precondition failed: UID in precondition: other" in r.json()["message"], r.text
+    assert podd.get("/api/v1/namespaces/default/configmaps/cfg").status == 200
+
+
 def test_a_graceful_deletion_survives_a_restart_of_podd(podd):
     podd.create(pod_manifest("slow", [("c", STUBBORN)], terminationGracePeriodSeconds=60))
     uid = podd.wait_running("slow")["metadata"]["uid"]

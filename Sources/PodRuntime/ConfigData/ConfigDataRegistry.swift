@@ -143,8 +143,10 @@ public actor ConfigDataRegistry {
     }
 
     /// Deletes an object at once (ConfigMaps and Secrets have no graceful deletion); returns it.
-    public func delete<T: ConfigDataObject>(_ type: T.Type, namespace: String, name: String, dryRun: Bool = false) throws(RuntimeError) -> T {
+    public func delete<T: ConfigDataObject>(_ type: T.Type, namespace: String, name: String, preconditions: DeletePreconditions = .init(),
+                                            dryRun: Bool = false) throws(RuntimeError) -> T {
         guard var object = get(T.self, namespace: namespace, name: name) else { throw .notFound(kind: T.resource, name: name) }
+        try preconditions.check(resource: T.resource, name: name, uid: object.metadata.uid, resourceVersion: object.metadata.resourceVersion)
         let old = object
         if dryRun { return object }
         do { try store.remove(T.self, namespace: namespace, name: name) } catch {

@@ -305,10 +305,12 @@ public actor PodRegistry {
     /// Deletes a pod (DELETE): graceful termination, then removal. Answers with the pod as it
     /// now is (deletionTimestamp set while it terminates).
     /// With `dryRun` the deletion is checked and the pod answered as it is.
-    public func delete(_ key: Key, gracePeriod: Int64?, fromSource: String? = nil, dryRun: Bool = false) async throws(RuntimeError) -> Pod {
+    public func delete(_ key: Key, gracePeriod: Int64?, fromSource: String? = nil, preconditions: DeletePreconditions = .init(),
+                       dryRun: Bool = false) async throws(RuntimeError) -> Pod {
         await lockPod(key)
         defer { unlockPod(key) }
         guard let controller = controllers[key], let pod = snapshots[key] else { throw .notFound(kind: "pods", name: key.name) }
+        try preconditions.check(resource: "pods", name: key.name, uid: pod.metadata.uid, resourceVersion: pod.metadata.resourceVersion)
         if let source = pod.metadata.annotations["podd.io/source"], fromSource != source {
             throw .forbidden(kind: "pods", name: key.name,
                              reason: "pod \"\(key.name)\" is a static pod from \(source); remove or edit that file to delete it")
