@@ -303,7 +303,6 @@ import Testing
             "metadata.finalizers: Forbidden: not supported by podd",
             "spec.containers[0].lifecycle.preStop.tcpSocket: Forbidden: not supported by podd",
             "spec.containers[1].livenessProbe.terminationGracePeriodSeconds: Forbidden: not supported by podd",
-            "spec.nodeName: Forbidden: not supported by podd",
         ])
         #expect(error.causes.allSatisfy { $0.reason == "FieldValueForbidden" })
         #expect(error.message.hasPrefix(#"Pod "web" is invalid: [metadata.finalizers: Forbidden: not supported by podd, "#))
@@ -395,9 +394,9 @@ import Testing
             apiVersion: v1
             kind: Pod
             metadata: {name: web}
-            spec: {nodeName: x, containers: [{name: app, image: busybox}]}
+            spec: {priorityClassName: x, containers: [{name: app, image: busybox}]}
             """))
-        #expect(error.message == "Pod \"web\" is invalid: spec.nodeName: Forbidden: not supported by podd")
+        #expect(error.message == "Pod \"web\" is invalid: spec.priorityClassName: Forbidden: not supported by podd")
     }
 
     @Test func splitsMultiDocumentYAMLAndExpandsLists() throws {

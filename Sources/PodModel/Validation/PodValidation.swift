@@ -120,6 +120,7 @@ public enum PodValidation {
             errors.append(.invalid(path.child("activeDeadlineSeconds"), .int(deadline), SecondsLimits.inclusiveRange(1, Int64(Int32.max))))
         }
         errors += NetworkValidation.validate(spec, path: path)
+        errors += SchedulingValidation.validate(spec, path: path)
         // Image whitespace is checked for pods, not templates; Kubernetes does it last.
         for (label, list) in [("containers", spec.containers), ("initContainers", spec.initContainers)] {
             for (index, container) in list.enumerated() {

@@ -108,6 +108,9 @@ public struct PoddConfig: Sendable, Equatable {
     public var eviction = EvictionSettings()
     /// pids.max of every pod's cgroup (kubelet's podPidsLimit); -1: unlimited.
     public var podPidsLimit: Int64 = 4096
+    /// Labels of podd's node besides kubelet's own (kubernetes.io/hostname, os, arch), for
+    /// pods' nodeSelector (kubelet's --node-labels).
+    public var nodeLabels: [String: String] = [:]
 
     /// When the monitor rotates a container's log file (kubelet's defaults: 10Mi, 5 files).
     public struct LogRotation: Sendable, Equatable {
@@ -132,7 +135,7 @@ public struct PoddConfig: Sendable, Equatable {
     /// that message cannot leave out a key podd takes.
     enum Key: String, CaseIterable {
         case socket, stateDir, runDir, manifestsDir, logLevel, restartBackoff, journal, debugImage, socketGroup, api, images,
-             logs, cgroupParent, eviction, podPidsLimit, hostPathAllow, seccompDefault, seccompProfileRoot, userNamespaces,
+             logs, cgroupParent, eviction, podPidsLimit, nodeLabels, hostPathAllow, seccompDefault, seccompProfileRoot, userNamespaces,
              network, registries
     }
 
@@ -207,6 +210,19 @@ public struct PoddConfig: Sendable, Equatable {
                     throw ConfigError(message: "\(source): podPidsLimit: expected a number of processes above 0, or -1 for no limit (default 4096)")
                 }
                 config.podPidsLimit = n
+            case .nodeLabels:
+                guard let map = value.objectValue else {
+                    throw ConfigError(message: "\(source): nodeLabels: expected a mapping of label keys to values, such as {disktype: ssd}")
+                }
+                for (key, entry) in map {
+                    guard let text = entry.stringValue ?? (entry.intValue.map { String($0) }) ?? (entry.boolValue.map { String($0) }) else {
+                        throw ConfigError(message: "\(source): nodeLabels.\(key): expected a label value (a string)")
+                    }
+                    if let problem = Node.labelProblem(key: key, value: text) {
+                        throw ConfigError(message: "\(source): nodeLabels.\(key): \(problem)")
+                    }
+                    config.nodeLabels[key] = text
+                }
             case .logs: config.logs = try LogRotation.parse(value, source: source)
             case .seccompDefault, .seccompProfileRoot: try config.security.parse(key.rawValue, value, source: source)
             case .userNamespaces: config.userNamespaces = try UserNamespaceSettings.parse(value, source: source)

@@ -28,6 +28,8 @@ public struct RuntimeContext: Sendable {
     public var network: PodAttachments?
     /// Pod names to addresses, kept in every networked pod's /etc/hosts.
     public var podNames: PodNameTable?
+    /// podd's node: the machine's host name (the events' host) and its labels.
+    public var node: Node
     /// Starts making a pod's sandbox (the monitor, by default; tests put a fake one in its
     /// place); the launch's `ready` waits for it.
     public var makeSandbox: @Sendable (PodSandbox.Options, Reactor) throws -> SandboxLaunch = { options, reactor in
@@ -48,6 +50,16 @@ public struct RuntimeContext: Sendable {
         self.monitorPath = monitorPath
         self.logger = logger
         self.publish = publish
+        node = Node(name: events.host, labels: Node.labels(hostname: events.host, machine: Self.machine(), extra: config.nodeLabels))
+    }
+
+    /// uname's machine (x86_64, aarch64, ...).
+    static func machine() -> String {
+        var names = utsname()
+        guard uname(&names) == 0 else { return "" }
+        return withUnsafeBytes(of: &names.machine) { raw in
+            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+        }
     }
 }
 
@@ -133,6 +145,9 @@ public actor PodController {
     /// The pod's status as the predecessor last showed it: what this one shows until it is
     /// admitted, since until then the pod's containers are the old spec's, being stopped.
     private var inheritedStatus: PodStatus?
+    /// Whether the pod runs on podd's node at all (its nodeSelector): one that does not is
+    /// never given a sandbox, and shows the scheduler's or kubelet's verdict.
+    private let scheduling: NodeScheduling.Outcome
 
     public init(pod: Pod, context: RuntimeContext, generation: Int, replacing predecessor: PodController? = nil) {
         let uid = pod.metadata.uid ?? ""
@@ -147,6 +162,7 @@ public actor PodController {
         layout = PodLayout(uid: uid, namespace: pod.metadata.namespace, name: pod.metadata.name, hostname: hostname,
                            runDir: context.config.runDir, stateDir: context.config.stateDir)
         lifecycle = Self.makeLifecycle(pod, backoff: context.config.restartBackoff, now: RuntimeClock.now())
+        scheduling = NodeScheduling.outcome(pod.spec, on: context.node)
         storageLimits = EphemeralStorageLimits(spec: pod.spec)
     }
 
@@ -181,6 +197,7 @@ public actor PodController {
         guard !gone else { return }
         predecessor = nil
         inheritedStatus = nil
+        guard scheduling == .scheduled else { return refuseToRun() }
         if let replaced { continueHistory(from: replaced, now: RuntimeClock.now()) }
         let made = prepared ?? makeSandbox()
         prepared = nil
@@ -214,7 +231,21 @@ public actor PodController {
     /// container: a create does this while the pod's desired state is being stored, and then
     /// either `admit`s the pod (stored) or `abandon`s it (not stored).
     public func prepare() {
+        guard scheduling == .scheduled else { return }
         if prepared == nil && sandbox == nil { prepared = makeSandbox() }
+    }
+
+    /// A pod that does not run on this node: told once, as the scheduler (FailedScheduling)
+    /// or kubelet (its admission's reason) tells it, and published with that status.
+    private func refuseToRun() {
+        switch scheduling {
+        case .scheduled: return
+        case let .unschedulable(message):
+            record(type: "Warning", reason: "FailedScheduling", message: message, container: nil)
+        case let .rejected(reason, message):
+            record(type: "Warning", reason: reason, message: message, container: nil)
+        }
+        publish()
     }
 
     /// The pod could not be stored: what `prepare` made (monitor, cgroup, files) goes, and
@@ -723,6 +754,10 @@ public actor PodController {
         var p = pod
         if admittedAt == nil, let inheritedStatus {
             p.status = inheritedStatus
+            return p
+        }
+        if let refused = NodeScheduling.status(scheduling, spec: pod.spec, since: pod.metadata.creationTimestamp ?? RuntimeClock.now()) {
+            p.status = refused
             return p
         }
         let status = PodStatusBuilder.build(spec: pod.spec, lifecycle: lifecycle, startTime: startTime,

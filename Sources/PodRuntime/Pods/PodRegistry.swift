@@ -88,6 +88,11 @@ public actor PodRegistry {
             + PodFeatures.unsupported(pod, supported: features)
         var causes = errors.map(RuntimeError.Cause.init) + HostPathPolicy(config: ctx.config).causes(pod)
         causes += hostPortConflicts(pod)
+        if let node = pod.spec.nodeName, node != ctx.node.name {
+            // The API server would take it, for that node's kubelet; podd has no other node.
+            causes.append(.init(FieldError.invalid(FieldPath.root.child("spec").child("nodeName"), .string(node),
+                                                   "podd runs pods on its own node only, \"\(ctx.node.name)\"")))
+        }
         let all: [(String, Container)] = pod.spec.initContainers.enumerated().map { ("spec.initContainers[\($0.offset)]", $0.element) }
             + pod.spec.containers.enumerated().map { ("spec.containers[\($0.offset)]", $0.element) }
         for (path, c) in all {
@@ -140,7 +145,7 @@ public actor PodRegistry {
         pod.metadata.deletionGracePeriodSeconds = nil
         pod.metadata.resourceVersion = String(hub.resourceVersion)
         pod.status = PodStatus()
-        pod.spec = ImagePullPolicyDefaults.applied(to: pod.spec)
+        pod.spec = NodeScheduling.bound(ImagePullPolicyDefaults.applied(to: pod.spec), to: ctx.node)
         if dryRun { return pod }
         creating[key] = pod
         defer { creating[key] = nil }
@@ -257,7 +262,7 @@ public actor PodRegistry {
         pod.metadata.deletionTimestamp = nil
         pod.metadata.deletionGracePeriodSeconds = nil
         pod.status = PodStatus()
-        pod.spec = ImagePullPolicyDefaults.applied(to: pod.spec)
+        pod.spec = NodeScheduling.bound(ImagePullPolicyDefaults.applied(to: pod.spec), to: ctx.node)
         let change = PodUpdate.classify(old: oldPod, new: pod)
         if change == .unchanged { return oldPod }
         if dryRun {
@@ -376,6 +381,8 @@ public actor PodRegistry {
                 }
                 var p = pod
                 p.metadata.resourceVersion = nextResourceVersion()
+                // A pod stored unbound (it fitted no node) is bound once the node's labels fit it.
+                p.spec = NodeScheduling.bound(p.spec, to: ctx.node)
                 let controller = makeController(p)
                 controllers[key] = controller
                 snapshots[key] = p

@@ -42,6 +42,13 @@ public struct PodSpec: JSONConvertible {
     /// How long the pod may be active, from its start, before it is stopped and Failed with
     /// reason DeadlineExceeded (as kubelet's pastActiveDeadline); nil: no deadline.
     public var activeDeadlineSeconds: Int64?
+    /// The node the pod is bound to: podd's own (the machine's host name), set when the pod is
+    /// admitted and fits there, as the scheduler's binding sets it; another node's is refused.
+    public var nodeName: String?
+    /// Labels podd's node must have for the pod to run there (NodeScheduling).
+    public var nodeSelector: [String: String] = [:]
+    /// Taints the pod tolerates; podd's node has none (Toleration).
+    public var tolerations: [Toleration] = []
 
     /// Kubernetes' default grace period.
     public static let defaultTerminationGracePeriodSeconds: Int64 = 30
@@ -77,14 +84,11 @@ public struct PodSpec: JSONConvertible {
 
     /// Kubernetes PodSpec fields podd does not implement, with the defaults that mean "unset".
     static let unsupportedFields = [
-        "nodeSelector",
         "serviceAccountName",
         "serviceAccount",
         "automountServiceAccountToken",
-        "nodeName",
         "affinity",
         "schedulerName",
-        "tolerations",
         "priorityClassName",
         "priority",
         "readinessGates",
@@ -129,6 +133,9 @@ public struct PodSpec: JSONConvertible {
         let imagePullSecrets = reader.list("imagePullSecrets", of: LocalObjectReference.self)
         let resources = reader.decode("resources", as: PodResources.self)
         let activeDeadlineSeconds = reader.int64("activeDeadlineSeconds")
+        let nodeName = reader.string("nodeName")
+        let nodeSelector = reader.stringMap("nodeSelector")
+        let tolerations = reader.list("tolerations", of: Toleration.self)
         reader.reject(Self.unsupportedFields, unlessEqual: Self.serverDefaults)
         try reader.finish()
         self.init(
@@ -153,6 +160,9 @@ public struct PodSpec: JSONConvertible {
         self.imagePullSecrets = imagePullSecrets
         self.resources = resources?.defaulted(for: self)
         self.activeDeadlineSeconds = activeDeadlineSeconds
+        self.nodeName = nodeName.flatMap { $0.isEmpty ? nil : $0 }
+        self.nodeSelector = nodeSelector
+        self.tolerations = tolerations
     }
 
     public var json: JSONValue {
@@ -164,6 +174,8 @@ public struct PodSpec: JSONConvertible {
         writer.set("restartPolicy", .string(restartPolicy.rawValue))
         writer.set("terminationGracePeriodSeconds", .int(terminationGracePeriodSeconds))
         writer.set("activeDeadlineSeconds", activeDeadlineSeconds)
+        writer.set("nodeSelector", map: nodeSelector)
+        writer.set("nodeName", nonEmpty: nodeName)
         writer.set("shareProcessNamespace", ifTrue: shareProcessNamespace)
         writer.set("hostname", nonEmpty: hostname)
         writer.set("securityContext", securityContext)
@@ -177,6 +189,7 @@ public struct PodSpec: JSONConvertible {
         writer.set("subdomain", nonEmpty: subdomain)
         writer.set("imagePullSecrets", list: imagePullSecrets)
         writer.set("resources", resources)
+        writer.set("tolerations", list: tolerations)
         return writer.json
     }
 }

@@ -1,0 +1,102 @@
+/// The one node podd runs pods on, as the scheduler and kubelet see it: its name (the
+/// machine's host name) and its labels (kubelet's well-known ones plus the config's
+/// `nodeLabels`). It has no taints, so tolerations never decide anything here.
+public struct Node: Sendable, Equatable {
+    public var name: String
+    public var labels: [String: String]
+
+    public init(name: String, labels: [String: String]) {
+        self.name = name
+        self.labels = labels
+    }
+
+    /// kubelet's labels for a node (kubernetes.io/hostname, os, arch and their beta forms),
+    /// with `extra` (the config's nodeLabels) over them. `machine` is uname's.
+    public static func labels(hostname: String, machine: String, extra: [String: String] = [:]) -> [String: String] {
+        let arch = goArch(machine)
+        var labels = ["kubernetes.io/hostname": hostname.lowercased(), "kubernetes.io/os": "linux", "kubernetes.io/arch": arch,
+                      "beta.kubernetes.io/os": "linux", "beta.kubernetes.io/arch": arch]
+        labels.merge(extra) { _, new in new }
+        return labels
+    }
+
+    /// What is wrong with a label of the node (a config's nodeLabels entry), as the API server
+    /// checks labels; nil when nothing.
+    public static func labelProblem(key: String, value: String) -> String? {
+        let problems = NameRules.qualifiedNameErrors(key).map { "key \"\(key)\": \($0)" }
+            + NameRules.labelValueErrors(value).map { "value \"\(value)\": \($0)" }
+        return problems.isEmpty ? nil : problems.joined(separator: "; ")
+    }
+
+    /// Go's GOARCH for a uname machine, as kubelet names the architecture.
+    static func goArch(_ machine: String) -> String {
+        switch machine {
+        case "x86_64": return "amd64"
+        case "aarch64", "arm64": return "arm64"
+        case "i386", "i486", "i586", "i686": return "386"
+        case "ppc64le": return "ppc64le"
+        case "s390x": return "s390x"
+        case "riscv64": return "riscv64"
+        default: return machine.hasPrefix("arm") ? "arm" : machine
+        }
+    }
+}
+
+/// Whether a pod runs on podd's node, decided as a one-node cluster decides it.
+public enum NodeScheduling {
+    public enum Outcome: Sendable, Equatable {
+        /// It runs here (its spec.nodeName is, or becomes, the node's name).
+        case scheduled
+        /// Left unbound, as the scheduler leaves a pod no node fits: Pending, condition
+        /// PodScheduled False with reason Unschedulable and this message.
+        case unschedulable(message: String)
+        /// Bound to this node by its spec.nodeName but refused by kubelet's admission:
+        /// Failed with this reason and message.
+        case rejected(reason: String, message: String)
+    }
+
+    /// The scheduler's message when no node matches a pod's nodeSelector.
+    public static let selectorMismatch = "0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling."
+
+    /// `spec` on `node`. A spec.nodeName naming another node is refused at admission
+    /// (`PodAdmission`), so here it is this node's or empty.
+    public static func outcome(_ spec: PodSpec, on node: Node) -> Outcome {
+        let fits = spec.nodeSelector.allSatisfy { node.labels[$0.key] == $0.value }
+        if fits { return .scheduled }
+        if spec.nodeName != nil {
+            // kubelet's admission (lifecycle.NewPredicateAdmitHandler) of a pod bound to it.
+            return .rejected(reason: "NodeAffinity", message: "Pod was rejected: Predicate NodeAffinity failed")
+        }
+        return .unschedulable(message: selectorMismatch)
+    }
+
+    /// The status of a pod that does not run here (`outcome` not `.scheduled`), as the
+    /// scheduler (Unschedulable, since `since`) or kubelet's admission (rejected) leaves it:
+    /// no container statuses, since no container of it was ever made.
+    public static func status(_ outcome: Outcome, spec: PodSpec, since: Timestamp) -> PodStatus? {
+        var status = PodStatus()
+        status.qosClass = QOSClass(spec).rawValue
+        switch outcome {
+        case .scheduled:
+            return nil
+        case let .unschedulable(message):
+            status.phase = .pending
+            status.conditions = [PodCondition(type: "PodScheduled", status: "False", lastTransitionTime: since,
+                                              reason: "Unschedulable", message: message)]
+        case let .rejected(reason, message):
+            status.phase = .failed
+            status.reason = reason
+            status.message = message
+        }
+        return status
+    }
+
+    /// The spec as it is stored: bound to `node` (spec.nodeName set, as the scheduler's
+    /// binding sets it) when it fits there and names no node itself.
+    public static func bound(_ spec: PodSpec, to node: Node) -> PodSpec {
+        guard spec.nodeName == nil, outcome(spec, on: node) == .scheduled else { return spec }
+        var spec = spec
+        spec.nodeName = node.name
+        return spec
+    }
+}

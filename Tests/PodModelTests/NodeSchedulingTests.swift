@@ -1,0 +1,84 @@
+import Testing
+
+@testable import PodModel
+
+/// nodeSelector, nodeName and tolerations on podd's one node (NodeScheduling,
+/// SchedulingValidation): a fit is bound, a miss is the scheduler's Unschedulable, a pod bound
+/// here that does not fit is kubelet's NodeAffinity rejection; tolerations are validated as
+/// the API server validates them and never decide anything (the node has no taints).
+struct NodeSchedulingTests {
+    let node = Node(name: "vm", labels: Node.labels(hostname: "VM", machine: "x86_64", extra: ["disktype": "ssd"]))
+
+    func spec(_ yaml: String) throws -> PodSpec {
+        try Fixture.pod(Fixture.minimal.replacingOccurrences(of: "spec:\n", with: "spec:\n" + yaml)).spec
+    }
+
+    @Test func theNodeHasKubeletsLabelsAndTheConfigsOver() {
+        #expect(node.labels["kubernetes.io/hostname"] == "vm")
+        #expect(node.labels["kubernetes.io/arch"] == "amd64" && node.labels["beta.kubernetes.io/os"] == "linux")
+        #expect(node.labels["disktype"] == "ssd")
+        #expect(Node.labels(hostname: "h", machine: "aarch64")["kubernetes.io/arch"] == "arm64")
+        #expect(Node.labels(hostname: "h", machine: "x86_64", extra: ["kubernetes.io/os": "other"])["kubernetes.io/os"] == "other")
+        #expect(Node.labelProblem(key: "disk type", value: "ssd") != nil && Node.labelProblem(key: "a/b", value: "-x") != nil)
+        #expect(Node.labelProblem(key: "example.com/tier", value: "gold") == nil)
+    }
+
+    @Test func aFittingPodIsBoundAndAMissIsUnschedulable() throws {
+        let fits = try spec("  nodeSelector: {kubernetes.io/os: linux, disktype: ssd}\n")
+        #expect(NodeScheduling.outcome(fits, on: node) == .scheduled)
+        #expect(NodeScheduling.bound(fits, to: node).nodeName == "vm")
+        #expect(NodeScheduling.status(.scheduled, spec: fits, since: Timestamp(seconds: 1)) == nil)
+        let misses = try spec("  nodeSelector: {disktype: hdd}\n")
+        #expect(NodeScheduling.outcome(misses, on: node) == .unschedulable(message: NodeScheduling.selectorMismatch))
+        #expect(NodeScheduling.bound(misses, to: node).nodeName == nil)
+        let status = try #require(NodeScheduling.status(NodeScheduling.outcome(misses, on: node), spec: misses, since: Timestamp(seconds: 7)))
+        #expect(status.phase == .pending && status.containerStatuses.isEmpty)
+        #expect(status.conditions.map { "\($0.type) \($0.status) \($0.reason ?? "")" } == ["PodScheduled False Unschedulable"])
+        #expect(status.conditions.first?.lastTransitionTime == Timestamp(seconds: 7))
+    }
+
+    @Test func aPodBoundHereThatDoesNotFitIsRejectedAsKubeletRejectsIt() throws {
+        let bound = try spec("  nodeName: vm\n  nodeSelector: {disktype: hdd}\n")
+        let outcome = NodeScheduling.outcome(bound, on: node)
+        #expect(outcome == .rejected(reason: "NodeAffinity", message: "Pod was rejected: Predicate NodeAffinity failed"))
+        let status = try #require(NodeScheduling.status(outcome, spec: bound, since: Timestamp(seconds: 1)))
+        #expect(status.phase == .failed && status.reason == "NodeAffinity")
+    }
+
+    @Test func tolerationsAndSelectorsAreValidatedAsTheAPIServerDoes() throws {
+        let admitted = try Fixture.validationMessages(Fixture.minimal.replacingOccurrences(of: "spec:\n", with: """
+            spec:
+              tolerations:
+              - {key: node.kubernetes.io/not-ready, operator: Exists, effect: NoExecute, tolerationSeconds: 300}
+              - {operator: Exists}
+              - {key: dedicated, value: gpu, effect: NoSchedule}
+
+            """))
+        #expect(admitted.isEmpty)
+        let refused = try Fixture.validationMessages(Fixture.minimal.replacingOccurrences(of: "spec:\n", with: """
+            spec:
+              nodeName: Not_A_Node
+              nodeSelector: {"bad key": ok}
+              tolerations:
+              - {value: x}
+              - {key: a, operator: Exists, value: x}
+              - {key: a, operator: Sometimes}
+              - {key: a, effect: NoSchedule, tolerationSeconds: 5}
+              - {key: a, effect: Never}
+
+            """))
+        #expect(refused.contains { $0.hasPrefix("spec.nodeName: Invalid value: \"Not_A_Node\"") })
+        #expect(refused.contains { $0.hasPrefix("spec.nodeSelector: Invalid value: \"bad key\"") })
+        #expect(refused.contains("spec.tolerations[0].operator: Invalid value: \"\": operator must be Exists when `key` is empty, which means \"match all values and all keys\""))
+        #expect(refused.contains { $0.hasPrefix("spec.tolerations[1].operator: Invalid value: ") && $0.hasSuffix("value must be empty when `operator` is 'Exists'") })
+        #expect(refused.contains("spec.tolerations[2].operator: Unsupported value: \"Sometimes\": supported values: \"Equal\", \"Exists\""))
+        #expect(refused.contains("spec.tolerations[3].effect: Invalid value: \"NoSchedule\": effect must be 'NoExecute' when `tolerationSeconds` is set"))
+        #expect(refused.contains("spec.tolerations[4].effect: Unsupported value: \"Never\": supported values: \"NoSchedule\", \"PreferNoSchedule\", \"NoExecute\""))
+    }
+
+    @Test func theFieldsRoundTrip() throws {
+        let s = try spec("  nodeName: vm\n  nodeSelector: {disktype: ssd}\n  tolerations: [{key: k, operator: Equal, value: v, effect: NoExecute, tolerationSeconds: 9}]\n")
+        let again = try PodSpec(json: s.json, path: .root)
+        #expect(again == s && again.tolerations.first?.tolerationSeconds == 9 && again.nodeSelector == ["disktype": "ssd"])
+    }
+}

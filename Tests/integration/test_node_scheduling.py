@@ -1,0 +1,75 @@
+"""spec.nodeSelector, spec.nodeName and spec.tolerations on podd's one node, as a one-node
+cluster treats them: a pod that fits is bound (spec.nodeName) and runs; one whose selector no
+label of the node matches stays Pending, PodScheduled False / Unschedulable, with the
+scheduler's FailedScheduling event; one bound here by its own nodeName that does not fit is
+Failed as kubelet's admission rejects it; another node's name is refused. A manifest exported
+from a cluster (its not-ready/unreachable tolerations, nodeSelector kubernetes.io/os) runs as it
+is. Both fields were refused before ("not supported by podd")."""
+import socket
+
+from harness import pod_manifest, wait_for
+from test_api_limits import make_podd  # noqa: F401  (fixture)
+
+
+def test_node_selector_node_name_and_tolerations(make_podd, busybox_tar):
+    d = make_podd("nodeLabels: {disktype: ssd, example.com/tier: gold}\n")
+    d.podctl("image", "import", "busybox", str(busybox_tar))
+    host = socket.gethostname()
+    cluster_tolerations = [{"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300},
+                           {"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300}]
+    fits = pod_manifest("fits", [("app", "sleep 3600")], terminationGracePeriodSeconds=0,
+                        nodeSelector={"kubernetes.io/os": "linux", "disktype": "ssd", "example.com/tier": "gold"},
+                        tolerations=cluster_tolerations)
+    assert d.create(fits).status == 201, d.create(fits).text
+    pod = d.wait_running("fits")
+    assert pod["spec"]["nodeName"] == host
+    assert pod["spec"]["tolerations"] == cluster_tolerations
+    assert [p["metadata"]["name"] for p in d.get(f"/api/v1/pods?fieldSelector=spec.nodeName%3D{host}").json()["items"]] == ["fits"]
+
+    misses = pod_manifest("misses", [("app", "sleep 3600")], nodeSelector={"disktype": "hdd"})
+    assert d.create(misses).status == 201
+    pending = wait_for(lambda: (p := d.pod("misses")) and p["status"].get("conditions") and p)
+    assert pending["status"]["phase"] == "Pending" and "nodeName" not in pending["spec"]
+    assert "containerStatuses" not in pending["status"]
+    [condition] = pending["status"]["conditions"]
+    assert (condition["type"], condition["status"], condition["reason"]) == ("PodScheduled", "False", "Unschedulable")
+    assert "didn't match Pod's node affinity/selector" in condition["message"]
+    events = wait_for(lambda: [e for e in d.get("/api/v1/namespaces/default/events").json()["items"]
+                               if e["involvedObject"]["name"] == "misses" and e["reason"] == "FailedScheduling"])
+    assert events[0]["type"] == "Warning"
+    # Nothing of it runs: no monitor, no run dir.
+    assert not (d.run_dir / "pods" / pending["metadata"]["uid"]).exists()
+
+    rejected = pod_manifest("rejected", [("app", "sleep 3600")], nodeName=host, nodeSelector={"disktype": "hdd"})
+    assert d.create(rejected).status == 201
+    failed = d.wait_phase("rejected", "Failed")
+    assert failed["status"]["reason"] == "NodeAffinity"
+    assert failed["status"]["message"] == "Pod was rejected: Predicate NodeAffinity failed"
+
+    r = d.create(pod_manifest("elsewhere", [("app", "sleep 3600")], nodeName="node-7"))
+    assert r.status == 422 and r.json()["details"]["causes"][0]["field"] == "spec.nodeName", r.text
+    r = d.create(pod_manifest("badtol", [("app", "sleep 3600")], tolerations=[{"key": "a", "operator": "Sometimes"}]))
+    assert r.status == 422 and r.json()["details"]["causes"][0]["field"] == "spec.tolerations[0].operator", r.text
+    assert d.pod("elsewhere") is None and d.pod("badtol") is None
+
+    # A PUT of the spec as first sent (no nodeName) is no change: the pod is not restarted.
+    started = pod["status"]["containerStatuses"][0]["state"]["running"]["startedAt"]
+    current = d.pod("fits")
+    del current["spec"]["nodeName"]
+    assert d.request("PUT", "/api/v1/namespaces/default/pods/fits", current).status == 200
+    again = d.pod("fits")
+    assert again["spec"]["nodeName"] == host
+    assert again["status"]["containerStatuses"][0]["state"]["running"]["startedAt"] == started
+    assert again["status"]["containerStatuses"][0]["restartCount"] == 0
+
+    # A restarted podd whose node now has the label runs the pod it could not place.
+    d.stop()
+    d.config_path.write_text(d.config_path.read_text().replace("disktype: ssd", "disktype: hdd"))
+    d.start()
+    placed = d.wait_running("misses")
+    assert placed["spec"]["nodeName"] == host
+    assert d.pod("rejected")["status"]["phase"] == "Failed"
+    # Both pods deleted go; the unscheduled one never had a sandbox to tear down.
+    for name in ("misses", "rejected"):
+        assert d.request("DELETE", f"/api/v1/namespaces/default/pods/{name}?gracePeriodSeconds=0").status == 200
+        d.wait_gone(name)
