@@ -45,6 +45,16 @@ struct NodeSchedulingTests {
         #expect(status.phase == .failed && status.reason == "NodeAffinity")
     }
 
+    @Test func aWindowsPodIsBoundThenRejectedAsKubeletRejectsIt() throws {
+        #expect(NodeScheduling.outcome(try spec("  os: {name: linux}\n"), on: node) == .scheduled)
+        let windows = NodeScheduling.bound(try spec("  os: {name: windows}\n"), to: node)
+        #expect(windows.nodeName == "vm")
+        #expect(NodeScheduling.outcome(windows, on: node)
+                == .rejected(reason: "PodOSNotSupported", message: "Failed to admit pod as the OS field doesn't match node OS"))
+        let refused = try Fixture.validationMessages(Fixture.minimal.replacingOccurrences(of: "spec:\n", with: "spec:\n  os: {name: macos}\n"))
+        #expect(refused == ["spec.os.name: Unsupported value: \"macos\": supported values: \"linux\", \"windows\""])
+    }
+
     @Test func tolerationsAndSelectorsAreValidatedAsTheAPIServerDoes() throws {
         let admitted = try Fixture.validationMessages(Fixture.minimal.replacingOccurrences(of: "spec:\n", with: """
             spec:
@@ -77,8 +87,9 @@ struct NodeSchedulingTests {
     }
 
     @Test func theFieldsRoundTrip() throws {
-        let s = try spec("  nodeName: vm\n  nodeSelector: {disktype: ssd}\n  tolerations: [{key: k, operator: Equal, value: v, effect: NoExecute, tolerationSeconds: 9}]\n")
+        let s = try spec("  os: {name: linux}\n  nodeName: vm\n  nodeSelector: {disktype: ssd}\n  tolerations: [{key: k, operator: Equal, value: v, effect: NoExecute, tolerationSeconds: 9}]\n")
         let again = try PodSpec(json: s.json, path: .root)
         #expect(again == s && again.tolerations.first?.tolerationSeconds == 9 && again.nodeSelector == ["disktype": "ssd"])
+        #expect(again.osName == "linux")
     }
 }

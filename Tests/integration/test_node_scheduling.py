@@ -46,6 +46,12 @@ def test_node_selector_node_name_and_tolerations(make_podd, busybox_tar):
     assert failed["status"]["reason"] == "NodeAffinity"
     assert failed["status"]["message"] == "Pod was rejected: Predicate NodeAffinity failed"
 
+    windows = pod_manifest("windows", [("app", "sleep 3600")], os={"name": "windows"})
+    assert d.create(windows).status == 201
+    assert d.wait_phase("windows", "Failed")["status"]["reason"] == "PodOSNotSupported"
+    assert d.create(pod_manifest("linux", [("app", "sleep 3600")], os={"name": "linux"}, terminationGracePeriodSeconds=0)).status == 201
+    d.wait_running("linux")
+
     r = d.create(pod_manifest("elsewhere", [("app", "sleep 3600")], nodeName="node-7"))
     assert r.status == 422 and r.json()["details"]["causes"][0]["field"] == "spec.nodeName", r.text
     r = d.create(pod_manifest("badtol", [("app", "sleep 3600")], tolerations=[{"key": "a", "operator": "Sometimes"}]))

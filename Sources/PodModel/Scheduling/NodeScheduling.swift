@@ -62,12 +62,16 @@ public enum NodeScheduling {
     /// (`PodAdmission`), so here it is this node's or empty.
     public static func outcome(_ spec: PodSpec, on node: Node) -> Outcome {
         let fits = spec.nodeSelector.allSatisfy { node.labels[$0.key] == $0.value }
-        if fits { return .scheduled }
-        if spec.nodeName != nil {
+        if !fits {
+            guard spec.nodeName != nil else { return .unschedulable(message: selectorMismatch) }
             // kubelet's admission (lifecycle.NewPredicateAdmitHandler) of a pod bound to it.
             return .rejected(reason: "NodeAffinity", message: "Pod was rejected: Predicate NodeAffinity failed")
         }
-        return .unschedulable(message: selectorMismatch)
+        // The scheduler does not look at spec.os; kubelet's admission does.
+        if let os = spec.osName, os != "linux" {
+            return .rejected(reason: "PodOSNotSupported", message: "Failed to admit pod as the OS field doesn't match node OS")
+        }
+        return .scheduled
     }
 
     /// The status of a pod that does not run here (`outcome` not `.scheduled`), as the
@@ -94,7 +98,7 @@ public enum NodeScheduling {
     /// The spec as it is stored: bound to `node` (spec.nodeName set, as the scheduler's
     /// binding sets it) when it fits there and names no node itself.
     public static func bound(_ spec: PodSpec, to node: Node) -> PodSpec {
-        guard spec.nodeName == nil, outcome(spec, on: node) == .scheduled else { return spec }
+        guard spec.nodeName == nil, spec.nodeSelector.allSatisfy({ node.labels[$0.key] == $0.value }) else { return spec }
         var spec = spec
         spec.nodeName = node.name
         return spec

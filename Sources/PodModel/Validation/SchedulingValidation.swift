@@ -19,6 +19,13 @@ enum SchedulingValidation {
                 errors.append(.invalid(path.child("nodeSelector"), .string(value), message))
             }
         }
+        if let os = spec.osName {
+            if os.isEmpty {
+                errors.append(.required(path.child("os").child("name")))
+            } else if !["linux", "windows"].contains(os) {
+                errors.append(.notSupported(path.child("os").child("name"), .string(os), supported: ["linux", "windows"]))
+            }
+        }
         for (index, toleration) in spec.tolerations.enumerated() {
             errors += tolerationErrors(toleration, path: path.child("tolerations").index(index))
         }

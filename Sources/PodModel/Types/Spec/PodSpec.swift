@@ -49,6 +49,9 @@ public struct PodSpec: JSONConvertible {
     public var nodeSelector: [String: String] = [:]
     /// Taints the pod tolerates; podd's node has none (Toleration).
     public var tolerations: [Toleration] = []
+    /// `os.name`: the OS the pod is for ("linux" or "windows"); podd's node is Linux, and a
+    /// Windows pod is rejected as kubelet rejects it (NodeScheduling).
+    public var osName: String?
 
     /// Kubernetes' default grace period.
     public static let defaultTerminationGracePeriodSeconds: Int64 = 30
@@ -98,7 +101,6 @@ public struct PodSpec: JSONConvertible {
         "overhead",
         "topologySpreadConstraints",
         "setHostnameAsFQDN",
-        "os",
         "schedulingGates",
         "resourceClaims",
     ]
@@ -136,6 +138,7 @@ public struct PodSpec: JSONConvertible {
         let nodeName = reader.string("nodeName")
         let nodeSelector = reader.stringMap("nodeSelector")
         let tolerations = reader.list("tolerations", of: Toleration.self)
+        let os = reader.decode("os", as: PodOS.self)
         reader.reject(Self.unsupportedFields, unlessEqual: Self.serverDefaults)
         try reader.finish()
         self.init(
@@ -163,6 +166,7 @@ public struct PodSpec: JSONConvertible {
         self.nodeName = nodeName.flatMap { $0.isEmpty ? nil : $0 }
         self.nodeSelector = nodeSelector
         self.tolerations = tolerations
+        osName = os?.name
     }
 
     public var json: JSONValue {
@@ -190,6 +194,7 @@ public struct PodSpec: JSONConvertible {
         writer.set("imagePullSecrets", list: imagePullSecrets)
         writer.set("resources", resources)
         writer.set("tolerations", list: tolerations)
+        writer.set("os", osName.map { PodOS(name: $0) })
         return writer.json
     }
 }
@@ -202,4 +207,24 @@ public enum RestartPolicy: String, Sendable, CaseIterable {
     case onFailure = "OnFailure"
     /// Never.
     case never = "Never"
+}
+
+/// `spec.os`: the one field it has.
+struct PodOS: JSONConvertible {
+    var name: String
+
+    init(name: String) { self.name = name }
+
+    init(json: JSONValue, path: FieldPath) throws(ManifestError) {
+        var reader = try ObjectReader(json, path: path)
+        let name = reader.string("name") ?? ""
+        try reader.finish()
+        self.init(name: name)
+    }
+
+    var json: JSONValue {
+        var writer = ObjectWriter()
+        writer.set("name", .string(name))
+        return writer.json
+    }
 }
