@@ -41,6 +41,9 @@ enum APIRoute: Sendable, Equatable {
     case configDataObject(resource: String, PodRegistry.Key)
     case namespaces
     case namespace(String)
+    /// `/api/v1/nodes[/{name}]`: podd's one node (NodeRoutes).
+    case nodes
+    case node(String)
     /// podd's prune extension: `/apis/podd.io/v1/namespaces/NS/pods/NAME/ephemeralcontainers[/C]`.
     case pruneEphemeralContainers(PodRegistry.Key, container: String?)
     case images
@@ -114,6 +117,8 @@ enum APIRoute: Sendable, Equatable {
         case 1 where s[0] == "pods": return .pods(namespace: nil)
         case 1 where s[0] == "events": return .events(namespace: nil)
         case 1 where s[0] == "namespaces": return .namespaces
+        case 1 where s[0] == "nodes": return .nodes
+        case 2 where s[0] == "nodes": return .node(s[1])
         case 1 where s[0] == "configmaps" || s[0] == "secrets": return .configData(resource: s[0], namespace: nil)
         case 2 where s[0] == "namespaces": return .namespace(s[1])
         default: break

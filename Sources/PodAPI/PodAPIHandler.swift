@@ -20,6 +20,8 @@ public struct PodAPIHandler: APIRequestHandler {
     public var usage = PodUsageSampler(cgroups: nil)
     /// ConfigMaps and Secrets; nil: those paths are not served.
     public var configData: ConfigDataRegistry?
+    /// podd's node, for `/api/v1/nodes`; nil: those paths are not served.
+    public var nodeReport: NodeReport?
 
     public init(registry: PodRegistry, images: ImageStore, events: EventRecorder, version: VersionInfo, logger: Logger) {
         self.registry = registry
@@ -62,6 +64,7 @@ public struct PodAPIHandler: APIRequestHandler {
         guard route.methods.contains(r.method) else {
             switch route {
             case .namespaces, .namespace: throw NamespaceRoutes.noNamespaceObjects(r.method, r.path)
+            case .nodes, .node: throw NodeRoutes.readOnly(r.method, r.path)
             default: throw .methodNotAllowed(r.method, r.path)
             }
         }
@@ -121,6 +124,12 @@ public struct PodAPIHandler: APIRequestHandler {
             return try await ConfigDataRoutes<ConfigMap>.respond(r, registry: configData, resource: resource, namespace: key.namespace, name: key.name)
         case .namespaces: return try await NamespaceRoutes(registry: registry, configData: configData).list(r)
         case let .namespace(name): return try await NamespaceRoutes(registry: registry, configData: configData).get(r, name: name)
+        case .nodes:
+            guard let nodeReport else { throw .noRoute(r.method, r.path) }
+            return try NodeRoutes(report: nodeReport).list(r)
+        case let .node(name):
+            guard let nodeReport else { throw .noRoute(r.method, r.path) }
+            return try NodeRoutes(report: nodeReport).get(r, name: name)
         case .images: return try await ImageRoutes(images: images, registry: registry, pulls: pulls).respondToList(r)
         case let .image(reference): return try await ImageRoutes(images: images, registry: registry, pulls: pulls).respond(r, reference: reference)
         case .openAPIV2: return try OpenAPIDocuments.respondV2(accept: r.headers["Accept"].joined(separator: ","))

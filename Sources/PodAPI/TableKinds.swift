@@ -94,6 +94,47 @@ extension TableKind {
          .string(PrintedTime.age(since: object["metadata"]?["creationTimestamp"]?.stringValue ?? "", now: now))]
     })
 
+    /// Nodes, as the API server's `printNode`: NAME STATUS ROLES AGE VERSION, and INTERNAL-IP
+    /// EXTERNAL-IP OS-IMAGE KERNEL-VERSION CONTAINER-RUNTIME at priority 1.
+    static let nodes = TableKind(kind: "Node", columns: [
+        TableColumn(name: "Name", format: "name", description: Self.nameDescription),
+        TableColumn(name: "Status", description: "The status of the node"),
+        TableColumn(name: "Roles", description: "The roles of the node"),
+        TableColumn(name: "Age", description: Self.ageDescription),
+        TableColumn(name: "Version", description: "Kubelet Version reported by the node."),
+        TableColumn(name: "Internal-IP", description: "List of internal IPs in the node.", priority: 1),
+        TableColumn(name: "External-IP", description: "List of external IPs in the node.", priority: 1),
+        TableColumn(name: "OS-Image", description: "OS image reported by the node from /etc/os-release (e.g. Debian GNU/Linux 7 (wheezy)).", priority: 1),
+        TableColumn(name: "Kernel-Version", description: "Kernel Version reported by the node from 'uname -r' (e.g. 3.16.0-0.bpo.4-amd64).", priority: 1),
+        TableColumn(name: "Container-Runtime", description: "Container Runtime Version reported by the node through runtime remote API (e.g. containerd://1.4.2).", priority: 1),
+    ], cells: { node, now in
+        func text(_ value: JSONValue?) -> String { value?.stringValue ?? "" }
+        let conditions = node["status"]?["conditions"]?.arrayValue ?? []
+        let ready = conditions.contains { text($0["type"]) == "Ready" && text($0["status"]) == "True" }
+        var status = ready ? "Ready" : "NotReady"
+        if node["spec"]?["unschedulable"]?.boolValue == true { status += ",SchedulingDisabled" }
+        var roles: [String] = []
+        for (key, value) in node["metadata"]?["labels"]?.objectValue ?? JSONObject() {
+            if key.hasPrefix("node-role.kubernetes.io/") {
+                roles.append(String(key.dropFirst("node-role.kubernetes.io/".count)))
+            } else if key == "kubernetes.io/role", let role = value.stringValue {
+                roles.append(role)
+            }
+        }
+        func addresses(_ type: String) -> String {
+            let found = (node["status"]?["addresses"]?.arrayValue ?? []).filter { text($0["type"]) == type }.map { text($0["address"]) }
+            return found.isEmpty ? "<none>" : found.joined(separator: ",")
+        }
+        let info = node["status"]?["nodeInfo"]
+        func unknown(_ value: String) -> String { value.isEmpty ? "<unknown>" : value }
+        return [.string(text(node["metadata"]?["name"])), .string(status),
+                .string(roles.isEmpty ? "<none>" : roles.sorted().joined(separator: ",")),
+                .string(PrintedTime.age(since: text(node["metadata"]?["creationTimestamp"]), now: now)),
+                .string(text(info?["kubeletVersion"])), .string(addresses("InternalIP")), .string(addresses("ExternalIP")),
+                .string(unknown(text(info?["osImage"]))), .string(unknown(text(info?["kernelVersion"]))),
+                .string(unknown(text(info?["containerRuntimeVersion"])))]
+    })
+
     /// podd's images (`/apis/podd.io/v1/images`), one row per image as `podman images` shows
     /// it, its names joined: NAME IMAGE ID SIZE CREATED, and DIGEST NAMES at priority 1.
     static let images = TableKind(kind: "Image", columns: [

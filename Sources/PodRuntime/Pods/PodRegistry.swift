@@ -50,6 +50,9 @@ public actor PodRegistry {
     /// Late binding: the context's publish callback refers back to this registry.
     public func bind(_ context: RuntimeContext) { self.context = context }
 
+    /// podd's node (NodeScheduling), as the pods are bound to it.
+    public var node: Node { ctx.node }
+
     var ctx: RuntimeContext {
         guard let context else { preconditionFailure("PodRegistry used before bind(_:)") }
         return context
