@@ -17,6 +17,8 @@ enum APIRoute: Sendable, Equatable {
     case metricsResources
     /// PodMetrics: all namespaces (nil), a namespace, or one pod (`name`).
     case podMetrics(namespace: String?, name: String?)
+    /// NodeMetrics: podd's node (`name`, or the list of it).
+    case nodeMetrics(name: String?)
     case poddResources
     /// authorization.k8s.io and authentication.k8s.io: the self reviews (AccessReviews).
     case authorizationGroup
@@ -92,6 +94,8 @@ enum APIRoute: Sendable, Equatable {
         case 2 where s == ["apis", "metrics.k8s.io"]: return .metricsGroup
         case 3 where s == ["apis", "metrics.k8s.io", "v1beta1"]: return .metricsResources
         case 4 where s == ["apis", "metrics.k8s.io", "v1beta1", "pods"]: return .podMetrics(namespace: nil, name: nil)
+        case 4 where s == ["apis", "metrics.k8s.io", "v1beta1", "nodes"]: return .nodeMetrics(name: nil)
+        case 5 where Array(s.prefix(4)) == ["apis", "metrics.k8s.io", "v1beta1", "nodes"]: return .nodeMetrics(name: s[4])
         case 3 where s == ["apis", "podd.io", "v1"]: return .poddResources
         case 2 where s == ["apis", "authorization.k8s.io"]: return .authorizationGroup
         case 3 where s == ["apis", "authorization.k8s.io", "v1"]: return .authorizationResources

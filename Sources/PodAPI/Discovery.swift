@@ -87,7 +87,8 @@ enum Discovery {
 
     static let metricsV1beta1Resources: JSONValue = .object(JSONObject([
         ("kind", "APIResourceList"), ("apiVersion", "v1"), ("groupVersion", "metrics.k8s.io/v1beta1"),
-        ("resources", .array([resource("pods", "PodMetrics", namespaced: true, verbs: ["get", "list"])])),
+        ("resources", .array([resource("nodes", "NodeMetrics", namespaced: false, verbs: ["get", "list"]),
+                              resource("pods", "PodMetrics", namespaced: true, verbs: ["get", "list"])])),
     ]))
 
     static let poddGroup: JSONValue = .object(JSONObject([

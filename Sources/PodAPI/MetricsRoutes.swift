@@ -40,6 +40,32 @@ struct MetricsRoutes {
         ])))
     }
 
+    /// `GET .../nodes[/NAME]`: the NodeMetrics of podd's one node (`kubectl top node`).
+    func nodeMetrics(_ r: APIRequest, node: Node, name: String?) throws(StatusError) -> APIResponse {
+        let form = try ResponseForm(r)
+        if let name, name != node.name { throw .notFound(name, kind: "nodes.metrics.k8s.io") }
+        guard let usage = sampler.nodeUsage(name: node.name) else { throw .notFound(node.name, kind: "nodes.metrics.k8s.io") }
+        var metadata = JSONObject([("name", .string(node.name)), ("creationTimestamp", .string(RuntimeClock.now().rfc3339))])
+        metadata["labels"] = .object(JSONObject(node.labels.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) }))
+        let item = JSONValue.object(JSONObject([
+            ("kind", "NodeMetrics"), ("apiVersion", .string(Self.groupVersion)), ("metadata", .object(metadata)),
+            ("timestamp", .string(RuntimeClock.now().rfc3339)), ("window", .string(String(format3: usage.windowSeconds) + "s")),
+            ("usage", .object(JSONObject([("cpu", .string("\(usage.cpuMillicores * 1_000_000)n")),
+                                          ("memory", .string("\(usage.memoryWorkingSetBytes / 1024)Ki"))]))),
+        ]))
+        if name != nil { return try PodAPIHandler.single(r, item, kind: .nodeMetrics, resourceVersion: "") }
+        let selector = try LabelSelector(r.queryValue("labelSelector") ?? "")
+        let items = [item].filter { selector.matches($0) }
+        guard form == .object else {
+            return PodAPIHandler.list(items, kind: "NodeMetricsList", apiVersion: Self.groupVersion, resourceVersion: "", form: form,
+                                      table: try PodAPIHandler.tableBuilder(r, form: form, kind: .nodeMetrics))
+        }
+        return PodAPIHandler.json(200, .object(JSONObject([
+            ("kind", "NodeMetricsList"), ("apiVersion", .string(Self.groupVersion)),
+            ("metadata", .object(JSONObject())), ("items", .array(items)),
+        ])))
+    }
+
     /// One PodMetrics: cpu in nanocores and memory in Ki, as metrics-server writes them.
     private func item(_ pod: Pod) -> JSONValue? {
         guard let usage = sampler.usage(of: pod), !usage.containers.isEmpty else { return nil }

@@ -86,6 +86,9 @@ public struct PodAPIHandler: APIRequestHandler {
         case .selfSubjectAccessReviews: return try AccessReviews.accessReview(r)
         case .selfSubjectRulesReviews: return try AccessReviews.rulesReview(r)
         case .selfSubjectReviews: return try AccessReviews.subjectReview(r)
+        case let .nodeMetrics(name):
+            guard let nodeReport else { throw .noRoute(r.method, r.path) }
+            return try MetricsRoutes(registry: registry, sampler: usage).nodeMetrics(r, node: nodeReport.node, name: name)
         case let .podMetrics(namespace, name):
             return try await MetricsRoutes(registry: registry, sampler: usage).podMetrics(r, namespace: namespace, name: name)
         case let .pods(namespace):

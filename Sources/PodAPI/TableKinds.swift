@@ -168,6 +168,19 @@ extension TableKind {
         return [.string(row.name), .string(row.cpu), .string(row.memory), .string(row.window)]
     })
 
+    /// NodeMetrics: NAME CPU MEMORY, and WINDOW at priority 1 (as kubectl top node's).
+    static let nodeMetrics = TableKind(kind: "NodeMetrics", columns: [
+        TableColumn(name: "Name", format: "name", description: Self.nameDescription),
+        TableColumn(name: "CPU", format: "quantity", description: "The CPU the node uses, in millicores (as kubectl top node's CPU(cores))."),
+        TableColumn(name: "Memory", format: "quantity", description: "The node's memory working set, in Mi (as kubectl top node's MEMORY(bytes))."),
+        TableColumn(name: "Window", format: "duration", description: "The interval over which the CPU usage was measured.", priority: 1),
+    ], cells: { metrics, _ in
+        let cpu = PodMetricsRow.milliCores(metrics["usage"]?["cpu"]?.stringValue ?? "")
+        let memory = PodMetricsRow.bytes(metrics["usage"]?["memory"]?.stringValue ?? "")
+        return [.string(metrics["metadata"]?["name"]?.stringValue ?? ""), .string("\(cpu)m"), .string("\(memory / (1 << 20))Mi"),
+                .string(metrics["window"]?.stringValue ?? "")]
+    })
+
     static let nameDescription = "Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names"
     static let ageDescription = "CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata"
 }

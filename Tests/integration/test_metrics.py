@@ -108,7 +108,7 @@ def test_metrics_api_is_discovered_and_serves_pod_metrics(podd):
     groups = podd.get("/apis").json()["groups"]
     assert any(g["name"] == "metrics.k8s.io" and g["preferredVersion"]["version"] == "v1beta1" for g in groups)
     resources = podd.get("/apis/metrics.k8s.io/v1beta1").json()["resources"]
-    assert [r["name"] for r in resources] == ["pods"]
+    assert [r["name"] for r in resources] == ["nodes", "pods"]
     start_throttle(podd)
     item = podd.get("/apis/metrics.k8s.io/v1beta1/namespaces/default/pods/load").json()
     assert item["kind"] == "PodMetrics" and item["metadata"]["name"] == "load"

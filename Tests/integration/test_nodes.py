@@ -68,3 +68,12 @@ def test_kubectl_gets_and_describes_the_node(kubectl, podd, tmp_path):
     assert "KubeletReady" in described and "kubernetes.io/hostname=" + host.lower() in described
     # kubectl finds the node's pods by spec.nodeName, and adds up their requests.
     assert "on-node" in described and "250m" in described, described
+    # kubectl top node: the machine's usage (NodeMetrics) against the node's allocatable.
+    top = kubectl.run("top", "node").stdout.splitlines()
+    assert top[0].split() == ["NAME", "CPU(cores)", "CPU(%)", "MEMORY(bytes)", "MEMORY(%)"], top
+    name, cpu, cpu_percent, memory, memory_percent = top[1].split()
+    assert name == host and cpu.endswith("m") and memory.endswith("Mi")
+    used_kib = (lambda f: f["MemTotal:"] - f["MemFree:"] - f["Inactive(file):"])(
+        {l.split()[0]: int(l.split()[1]) for l in open("/proc/meminfo")})
+    assert abs(int(memory.removesuffix("Mi")) - used_kib // 1024) < max(256, used_kib // 1024 // 4), (memory, used_kib)
+    assert int(cpu.removesuffix("m")) <= os.cpu_count() * 1000 + 50

@@ -33,11 +33,11 @@ public struct PodMetricsRow: Equatable, Sendable {
         memory = "\(bytes >> 20)Mi"
     }
 
-    static func milliCores(_ text: String) -> Int64 {
+    public static func milliCores(_ text: String) -> Int64 {
         (try? Quantity(parsing: text))?.milliValue ?? 0
     }
 
-    static func bytes(_ text: String) -> Int64 {
+    public static func bytes(_ text: String) -> Int64 {
         (try? Quantity(parsing: text))?.value ?? 0
     }
 

@@ -1,3 +1,4 @@
+import Glibc
 import PodModel
 import PodOS
 import Synchronization
@@ -90,6 +91,32 @@ public final class PodUsageSampler: Sendable {
     }
 
     /// Millicores over the window ending now, and the window's length.
+    /// The machine's usage, as metrics-server reports a node's: CPU from /proc/stat (every
+    /// CPU's time but idle and iowait) as a rate like a pod's, and memory as the root
+    /// cgroup's working set (in use, page cache included, less the inactive file pages).
+    public func nodeUsage(name: String) -> Usage? {
+        guard let stat = FileSystem.readString("/proc/stat"),
+              let line = stat.split(separator: "\n").first(where: { $0.hasPrefix("cpu ") }) else { return nil }
+        // user nice system idle iowait irq softirq steal (guest time is inside user and nice)
+        let ticks = line.split(separator: " ").dropFirst().compactMap { UInt64($0) }
+        guard ticks.count >= 8 else { return nil }
+        let busy = ticks[0] + ticks[1] + ticks[2] + ticks[5] + ticks[6] + ticks[7]
+        let hertz = UInt64(max(1, sysconf(Int32(_SC_CLK_TCK))))
+        let cpu = busy * (1_000_000_000 / hertz)
+        let uptime = FileSystem.readString("/proc/uptime").flatMap { Double($0.split(separator: " ").first ?? "") }
+        let (rate, window) = self.rate(key: "node:" + name, cpu: cpu, at: RuntimeClock.monotonic(), ranFor: uptime)
+        var memory: Int64 = 0
+        if let meminfo = FileSystem.readString("/proc/meminfo") {
+            var fields: [Substring: Int64] = [:]
+            for entry in meminfo.split(separator: "\n") {
+                let parts = entry.split(separator: " ")
+                if parts.count >= 2, let kib = Int64(parts[1]) { fields[parts[0]] = kib * 1024 }
+            }
+            memory = max(0, (fields["MemTotal:"] ?? 0) - (fields["MemFree:"] ?? 0) - (fields["Inactive(file):"] ?? 0))
+        }
+        return Usage(name: name, cpuNanoseconds: cpu, cpuMillicores: rate, memoryWorkingSetBytes: memory, oomKills: 0, windowSeconds: window)
+    }
+
     private func rate(key: String, cpu: UInt64, at now: Double, ranFor: Double?) -> (Int64, Double) {
         samples.withLock { all in
             let kept = all[key]
