@@ -86,6 +86,59 @@ struct NodeSchedulingTests {
         #expect(refused.contains("spec.tolerations[4].effect: Unsupported value: \"Never\": supported values: \"NoSchedule\", \"PreferNoSchedule\", \"NoExecute\""))
     }
 
+    @Test func requiredNodeAffinityIsOneOfItsTermsAndPreferredOnesDecideNothing() throws {
+        func outcome(_ terms: String) throws -> NodeScheduling.Outcome {
+            NodeScheduling.outcome(try spec("  affinity:\n    nodeAffinity:\n      requiredDuringSchedulingIgnoredDuringExecution:\n"
+                + "        nodeSelectorTerms: \(terms)\n"), on: node)
+        }
+        let miss = NodeScheduling.Outcome.unschedulable(message: NodeScheduling.selectorMismatch)
+        #expect(try outcome("[{matchExpressions: [{key: disktype, operator: In, values: [hdd, ssd]}]}]") == .scheduled)
+        #expect(try outcome("[{matchExpressions: [{key: disktype, operator: NotIn, values: [ssd]}]}]") == miss)
+        #expect(try outcome("[{matchExpressions: [{key: gpu, operator: NotIn, values: [a]}, {key: gpu, operator: DoesNotExist}]}]") == .scheduled)
+        #expect(try outcome("[{matchExpressions: [{key: gpu, operator: Exists}]}]") == miss)
+        // Terms are alternatives; the expressions of one term all hold.
+        #expect(try outcome("[{matchExpressions: [{key: gpu, operator: Exists}]}, {matchFields: [{key: metadata.name, operator: In, values: [vm]}]}]") == .scheduled)
+        #expect(try outcome("[{matchExpressions: [{key: disktype, operator: Exists}, {key: gpu, operator: Exists}]}]") == miss)
+        // An empty term matches no node.
+        #expect(try outcome("[{}]") == miss)
+        let numbered = Node(name: "vm", labels: ["cores": "8"])
+        let gt = try spec("  affinity: {nodeAffinity: {requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: [{matchExpressions: [{key: cores, operator: Gt, values: ['4']}]}]}}}\n")
+        #expect(NodeScheduling.outcome(gt, on: numbered) == .scheduled)
+        #expect(NodeScheduling.outcome(gt, on: Node(name: "vm", labels: ["cores": "2"])) != .scheduled)
+        let preferred = try spec("  affinity: {nodeAffinity: {preferredDuringSchedulingIgnoredDuringExecution: [{weight: 50, preference: {matchExpressions: [{key: gpu, operator: Exists}]}}]}}\n")
+        #expect(NodeScheduling.outcome(preferred, on: node) == .scheduled)
+        #expect(try PodSpec(json: preferred.json, path: .root) == preferred)
+    }
+
+    @Test func nodeAffinityIsValidatedAndPodAffinityRefused() throws {
+        let refused = try Fixture.validationMessages(Fixture.minimal.replacingOccurrences(of: "spec:\n", with: """
+            spec:
+              affinity:
+                nodeAffinity:
+                  requiredDuringSchedulingIgnoredDuringExecution:
+                    nodeSelectorTerms:
+                    - matchExpressions:
+                      - {key: a, operator: In}
+                      - {key: a, operator: Exists, values: [x]}
+                      - {key: a, operator: Gt, values: [x]}
+                      - {key: a, operator: Near}
+                      matchFields:
+                      - {key: metadata.uid, operator: In, values: [x]}
+                  preferredDuringSchedulingIgnoredDuringExecution:
+                  - {weight: 0, preference: {}}
+
+            """))
+        let base = "spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0]"
+        #expect(refused.contains("\(base).matchExpressions[0].values: Required value: must be specified when `operator` is 'In' or 'NotIn'"))
+        #expect(refused.contains("\(base).matchExpressions[1].values: Forbidden: may not be specified when `operator` is 'Exists' or 'DoesNotExist'"))
+        #expect(refused.contains("\(base).matchExpressions[2].values[0]: Invalid value: \"x\": must be an integer"))
+        #expect(refused.contains { $0.hasPrefix("\(base).matchExpressions[3].operator: Unsupported value: \"Near\"") })
+        #expect(refused.contains("\(base).matchFields[0].key: Invalid value: \"metadata.uid\": not a valid field selector key"))
+        #expect(refused.contains("spec.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].weight: Invalid value: 0: must be in the range 1-100"))
+        let error = try #require(Fixture.decodingError(Fixture.minimal.replacingOccurrences(of: "spec:\n", with: "spec:\n  affinity: {podAntiAffinity: {requiredDuringSchedulingIgnoredDuringExecution: [{topologyKey: kubernetes.io/hostname}]}}\n")))
+        #expect(error.causes.map(\.description) == ["spec.affinity.podAntiAffinity: Forbidden: not supported by podd"])
+    }
+
     @Test func theFieldsRoundTrip() throws {
         let s = try spec("  os: {name: linux}\n  nodeName: vm\n  nodeSelector: {disktype: ssd}\n  tolerations: [{key: k, operator: Equal, value: v, effect: NoExecute, tolerationSeconds: 9}]\n")
         let again = try PodSpec(json: s.json, path: .root)

@@ -46,6 +46,23 @@ def test_node_selector_node_name_and_tolerations(make_podd, busybox_tar):
     assert failed["status"]["reason"] == "NodeAffinity"
     assert failed["status"]["message"] == "Pod was rejected: Predicate NodeAffinity failed"
 
+    # Required node affinity: one of its terms must match the node's labels (or its name).
+    def affinity(*expressions):
+        return {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [{"matchExpressions": list(expressions)}]},
+                                 "preferredDuringSchedulingIgnoredDuringExecution": [
+                                     {"weight": 10, "preference": {"matchExpressions": [{"key": "gpu", "operator": "Exists"}]}}]}}
+    near = pod_manifest("near", [("app", "sleep 3600")], terminationGracePeriodSeconds=0,
+                        affinity=affinity({"key": "example.com/tier", "operator": "In", "values": ["gold", "silver"]}))
+    assert d.create(near).status == 201
+    assert d.wait_running("near")["spec"]["nodeName"] == host
+    far = pod_manifest("far", [("app", "sleep 3600")], affinity=affinity({"key": "disktype", "operator": "NotIn", "values": ["ssd"]}))
+    assert d.create(far).status == 201
+    assert wait_for(lambda: (p := d.pod("far")) and p["status"].get("conditions")
+                    and p["status"]["conditions"][0]["reason"] == "Unschedulable")
+    r = d.create(pod_manifest("anti", [("app", "sleep 3600")],
+                              affinity={"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [{"topologyKey": "kubernetes.io/hostname"}]}}))
+    assert r.status == 422 and r.json()["details"]["causes"][0]["field"] == "spec.affinity.podAntiAffinity", r.text
+
     windows = pod_manifest("windows", [("app", "sleep 3600")], os={"name": "windows"})
     assert d.create(windows).status == 201
     assert d.wait_phase("windows", "Failed")["status"]["reason"] == "PodOSNotSupported"
@@ -74,6 +91,7 @@ def test_node_selector_node_name_and_tolerations(make_podd, busybox_tar):
     d.start()
     placed = d.wait_running("misses")
     assert placed["spec"]["nodeName"] == host
+    assert d.wait_running("far")["spec"]["nodeName"] == host
     assert d.pod("rejected")["status"]["phase"] == "Failed"
     # Both pods deleted go; the unscheduled one never had a sandbox to tear down.
     for name in ("misses", "rejected"):

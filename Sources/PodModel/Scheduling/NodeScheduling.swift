@@ -61,8 +61,7 @@ public enum NodeScheduling {
     /// `spec` on `node`. A spec.nodeName naming another node is refused at admission
     /// (`PodAdmission`), so here it is this node's or empty.
     public static func outcome(_ spec: PodSpec, on node: Node) -> Outcome {
-        let fits = spec.nodeSelector.allSatisfy { node.labels[$0.key] == $0.value }
-        if !fits {
+        if !fits(spec, node) {
             guard spec.nodeName != nil else { return .unschedulable(message: selectorMismatch) }
             // kubelet's admission (lifecycle.NewPredicateAdmitHandler) of a pod bound to it.
             return .rejected(reason: "NodeAffinity", message: "Pod was rejected: Predicate NodeAffinity failed")
@@ -95,10 +94,38 @@ public enum NodeScheduling {
         return status
     }
 
+    /// The scheduler's NodeAffinity filter: every nodeSelector label, and one of the required
+    /// node affinity terms (when there are any). Preferred terms only rank nodes.
+    static func fits(_ spec: PodSpec, _ node: Node) -> Bool {
+        guard spec.nodeSelector.allSatisfy({ node.labels[$0.key] == $0.value }) else { return false }
+        guard let terms = spec.affinity?.nodeAffinity?.required else { return true }
+        return terms.contains { matches($0, node) }
+    }
+
+    /// A term with neither expressions nor fields matches no node, as in the API.
+    static func matches(_ term: NodeSelectorTerm, _ node: Node) -> Bool {
+        guard !term.matchExpressions.isEmpty || !term.matchFields.isEmpty else { return false }
+        return term.matchExpressions.allSatisfy { matches($0, value: node.labels[$0.key]) }
+            && term.matchFields.allSatisfy { $0.key == "metadata.name" && matches($0, value: node.name) }
+    }
+
+    static func matches(_ r: NodeSelectorRequirement, value: String?) -> Bool {
+        switch r.operator {
+        case "In": return value.map(r.values.contains) ?? false
+        case "NotIn": return value.map { !r.values.contains($0) } ?? true
+        case "Exists": return value != nil
+        case "DoesNotExist": return value == nil
+        case "Gt", "Lt":
+            guard let value, let have = Int64(value), r.values.count == 1, let want = Int64(r.values[0]) else { return false }
+            return r.operator == "Gt" ? have > want : have < want
+        default: return false
+        }
+    }
+
     /// The spec as it is stored: bound to `node` (spec.nodeName set, as the scheduler's
     /// binding sets it) when it fits there and names no node itself.
     public static func bound(_ spec: PodSpec, to node: Node) -> PodSpec {
-        guard spec.nodeName == nil, spec.nodeSelector.allSatisfy({ node.labels[$0.key] == $0.value }) else { return spec }
+        guard spec.nodeName == nil, fits(spec, node) else { return spec }
         var spec = spec
         spec.nodeName = node.name
         return spec

@@ -26,8 +26,67 @@ enum SchedulingValidation {
                 errors.append(.notSupported(path.child("os").child("name"), .string(os), supported: ["linux", "windows"]))
             }
         }
+        if let affinity = spec.affinity?.nodeAffinity {
+            errors += nodeAffinityErrors(affinity, path: path.child("affinity").child("nodeAffinity"))
+        }
         for (index, toleration) in spec.tolerations.enumerated() {
             errors += tolerationErrors(toleration, path: path.child("tolerations").index(index))
+        }
+        return errors
+    }
+
+    static func nodeAffinityErrors(_ affinity: NodeAffinity, path: FieldPath) -> [FieldError] {
+        var errors: [FieldError] = []
+        if let terms = affinity.required {
+            let termsPath = path.child("requiredDuringSchedulingIgnoredDuringExecution").child("nodeSelectorTerms")
+            if terms.isEmpty { errors.append(.required(termsPath, "must have at least one node selector term")) }
+            for (index, term) in terms.enumerated() { errors += termErrors(term, path: termsPath.index(index)) }
+        }
+        for (index, preferred) in affinity.preferred.enumerated() {
+            let p = path.child("preferredDuringSchedulingIgnoredDuringExecution").index(index)
+            if preferred.weight < 1 || preferred.weight > 100 {
+                errors.append(.invalid(p.child("weight"), .int(Int64(preferred.weight)), "must be in the range 1-100"))
+            }
+            errors += termErrors(preferred.preference, path: p.child("preference"))
+        }
+        return errors
+    }
+
+    static func termErrors(_ term: NodeSelectorTerm, path: FieldPath) -> [FieldError] {
+        var errors: [FieldError] = []
+        for (index, r) in term.matchExpressions.enumerated() {
+            let p = path.child("matchExpressions").index(index)
+            switch r.operator {
+            case "In", "NotIn":
+                if r.values.isEmpty { errors.append(.required(p.child("values"), "must be specified when `operator` is 'In' or 'NotIn'")) }
+            case "Exists", "DoesNotExist":
+                if !r.values.isEmpty { errors.append(.forbidden(p.child("values"), "may not be specified when `operator` is 'Exists' or 'DoesNotExist'")) }
+            case "Gt", "Lt":
+                if r.values.count != 1 {
+                    errors.append(.required(p.child("values"), "must be specified single value when `operator` is 'Lt' or 'Gt'"))
+                } else if Int64(r.values[0]) == nil {
+                    errors.append(.invalid(p.child("values").index(0), .string(r.values[0]), "must be an integer"))
+                }
+            default:
+                errors.append(.notSupported(p.child("operator"), .string(r.operator), supported: ["DoesNotExist", "Exists", "Gt", "In", "Lt", "NotIn"]))
+            }
+            for message in NameRules.qualifiedNameErrors(r.key) {
+                errors.append(.invalid(p.child("key"), .string(r.key), message))
+            }
+        }
+        for (index, r) in term.matchFields.enumerated() {
+            let p = path.child("matchFields").index(index)
+            if r.key != "metadata.name" {
+                errors.append(.invalid(p.child("key"), .string(r.key), "not a valid field selector key"))
+            }
+            switch r.operator {
+            case "In", "NotIn":
+                if r.values.count != 1 {
+                    errors.append(.required(p.child("values"), "must be only one value when `operator` is 'In' or 'NotIn' for node field selector"))
+                }
+            default:
+                errors.append(.invalid(p.child("operator"), .string(r.operator), "not a valid selector operator"))
+            }
         }
         return errors
     }

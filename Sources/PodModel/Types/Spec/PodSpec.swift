@@ -52,6 +52,8 @@ public struct PodSpec: JSONConvertible {
     /// `os.name`: the OS the pod is for ("linux" or "windows"); podd's node is Linux, and a
     /// Windows pod is rejected as kubelet rejects it (NodeScheduling).
     public var osName: String?
+    /// Its nodeAffinity (NodeScheduling); pod (anti-)affinity is refused.
+    public var affinity: Affinity?
 
     /// Kubernetes' default grace period.
     public static let defaultTerminationGracePeriodSeconds: Int64 = 30
@@ -90,7 +92,6 @@ public struct PodSpec: JSONConvertible {
         "serviceAccountName",
         "serviceAccount",
         "automountServiceAccountToken",
-        "affinity",
         "schedulerName",
         "priorityClassName",
         "priority",
@@ -139,6 +140,7 @@ public struct PodSpec: JSONConvertible {
         let nodeSelector = reader.stringMap("nodeSelector")
         let tolerations = reader.list("tolerations", of: Toleration.self)
         let os = reader.decode("os", as: PodOS.self)
+        let affinity = reader.decode("affinity", as: Affinity.self)
         reader.reject(Self.unsupportedFields, unlessEqual: Self.serverDefaults)
         try reader.finish()
         self.init(
@@ -167,6 +169,7 @@ public struct PodSpec: JSONConvertible {
         self.nodeSelector = nodeSelector
         self.tolerations = tolerations
         osName = os?.name
+        self.affinity = affinity.flatMap { $0.nodeAffinity == nil ? nil : $0 }
     }
 
     public var json: JSONValue {
@@ -195,6 +198,7 @@ public struct PodSpec: JSONConvertible {
         writer.set("resources", resources)
         writer.set("tolerations", list: tolerations)
         writer.set("os", osName.map { PodOS(name: $0) })
+        writer.set("affinity", affinity)
         return writer.json
     }
 }

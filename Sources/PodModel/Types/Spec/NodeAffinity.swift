@@ -1,0 +1,152 @@
+/// `spec.affinity`: its `nodeAffinity` (matched against podd's node, NodeScheduling). Pod
+/// affinity and anti-affinity, which weigh the other pods on a node, are refused with their
+/// paths.
+public struct Affinity: JSONConvertible {
+    public var nodeAffinity: NodeAffinity?
+
+    public init(nodeAffinity: NodeAffinity? = nil) { self.nodeAffinity = nodeAffinity }
+
+    public init(json: JSONValue, path: FieldPath) throws(ManifestError) {
+        var reader = try ObjectReader(json, path: path)
+        let nodeAffinity = reader.decode("nodeAffinity", as: NodeAffinity.self)
+        reader.reject(["podAffinity", "podAntiAffinity"])
+        try reader.finish()
+        self.init(nodeAffinity: nodeAffinity)
+    }
+
+    public var json: JSONValue {
+        var writer = ObjectWriter()
+        writer.set("nodeAffinity", nodeAffinity)
+        return writer.json
+    }
+}
+
+/// `affinity.nodeAffinity`: the node terms a pod must match (any one of them) to be placed,
+/// and those it prefers (weights; on a one-node machine they decide nothing).
+public struct NodeAffinity: JSONConvertible {
+    /// `requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms`; nil: none asked.
+    public var required: [NodeSelectorTerm]?
+    public var preferred: [PreferredSchedulingTerm]
+
+    public init(required: [NodeSelectorTerm]? = nil, preferred: [PreferredSchedulingTerm] = []) {
+        self.required = required
+        self.preferred = preferred
+    }
+
+    public init(json: JSONValue, path: FieldPath) throws(ManifestError) {
+        var reader = try ObjectReader(json, path: path)
+        let required = reader.decode("requiredDuringSchedulingIgnoredDuringExecution", as: NodeSelector.self)
+        let preferred = reader.list("preferredDuringSchedulingIgnoredDuringExecution", of: PreferredSchedulingTerm.self)
+        try reader.finish()
+        self.init(required: required?.terms, preferred: preferred)
+    }
+
+    public var json: JSONValue {
+        var writer = ObjectWriter()
+        writer.set("requiredDuringSchedulingIgnoredDuringExecution", required.map { NodeSelector(terms: $0) })
+        writer.set("preferredDuringSchedulingIgnoredDuringExecution", list: preferred)
+        return writer.json
+    }
+}
+
+/// `{nodeSelectorTerms: [...]}`, the required part's one field.
+struct NodeSelector: JSONConvertible {
+    var terms: [NodeSelectorTerm]
+
+    init(terms: [NodeSelectorTerm]) { self.terms = terms }
+
+    init(json: JSONValue, path: FieldPath) throws(ManifestError) {
+        var reader = try ObjectReader(json, path: path)
+        let terms = reader.list("nodeSelectorTerms", of: NodeSelectorTerm.self)
+        try reader.finish()
+        self.init(terms: terms)
+    }
+
+    var json: JSONValue {
+        var writer = ObjectWriter()
+        writer.set("nodeSelectorTerms", .array(terms.map(\.json)))
+        return writer.json
+    }
+}
+
+/// One term: every expression (on the node's labels) and field (its metadata.name) must hold.
+public struct NodeSelectorTerm: JSONConvertible {
+    public var matchExpressions: [NodeSelectorRequirement]
+    public var matchFields: [NodeSelectorRequirement]
+
+    public init(matchExpressions: [NodeSelectorRequirement] = [], matchFields: [NodeSelectorRequirement] = []) {
+        self.matchExpressions = matchExpressions
+        self.matchFields = matchFields
+    }
+
+    public init(json: JSONValue, path: FieldPath) throws(ManifestError) {
+        var reader = try ObjectReader(json, path: path)
+        let expressions = reader.list("matchExpressions", of: NodeSelectorRequirement.self)
+        let fields = reader.list("matchFields", of: NodeSelectorRequirement.self)
+        try reader.finish()
+        self.init(matchExpressions: expressions, matchFields: fields)
+    }
+
+    public var json: JSONValue {
+        var writer = ObjectWriter()
+        writer.set("matchExpressions", list: matchExpressions)
+        writer.set("matchFields", list: matchFields)
+        return writer.json
+    }
+}
+
+/// `key operator values`: In, NotIn, Exists, DoesNotExist, Gt, Lt.
+public struct NodeSelectorRequirement: JSONConvertible {
+    public var key: String
+    public var `operator`: String
+    public var values: [String]
+
+    public init(key: String, operator: String, values: [String] = []) {
+        self.key = key
+        self.operator = `operator`
+        self.values = values
+    }
+
+    public init(json: JSONValue, path: FieldPath) throws(ManifestError) {
+        var reader = try ObjectReader(json, path: path)
+        let key = reader.string("key") ?? ""
+        let op = reader.string("operator") ?? ""
+        let values = reader.strings("values")
+        try reader.finish()
+        self.init(key: key, operator: op, values: values)
+    }
+
+    public var json: JSONValue {
+        var writer = ObjectWriter()
+        writer.set("key", .string(key))
+        writer.set("operator", .string(`operator`))
+        writer.set("values", strings: values)
+        return writer.json
+    }
+}
+
+/// A preferred term and its weight (1-100).
+public struct PreferredSchedulingTerm: JSONConvertible {
+    public var weight: Int32
+    public var preference: NodeSelectorTerm
+
+    public init(weight: Int32, preference: NodeSelectorTerm) {
+        self.weight = weight
+        self.preference = preference
+    }
+
+    public init(json: JSONValue, path: FieldPath) throws(ManifestError) {
+        var reader = try ObjectReader(json, path: path)
+        let weight = reader.int32("weight") ?? 0
+        let preference = reader.decode("preference", as: NodeSelectorTerm.self) ?? NodeSelectorTerm()
+        try reader.finish()
+        self.init(weight: weight, preference: preference)
+    }
+
+    public var json: JSONValue {
+        var writer = ObjectWriter()
+        writer.set("weight", .int(Int64(weight)))
+        writer.set("preference", preference.json)
+        return writer.json
+    }
+}
