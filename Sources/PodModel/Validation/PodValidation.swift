@@ -67,16 +67,7 @@ public enum PodValidation {
                 errors.append(.invalid(path.child("namespace"), .string(metadata.namespace), message))
             }
         }
-        // Kubernetes reports label and annotation problems at the map's path, not the key's.
-        for key in metadata.labels.keys.sorted() {
-            for message in NameRules.qualifiedNameErrors(key) {
-                errors.append(.invalid(path.child("labels"), .string(key), message))
-            }
-            let value = metadata.labels[key] ?? ""
-            for message in NameRules.labelValueErrors(value) {
-                errors.append(.invalid(path.child("labels"), .string(value), message))
-            }
-        }
+        errors += labelErrors(metadata.labels, path: path.child("labels"))
         var annotationBytes = 0
         for key in metadata.annotations.keys.sorted() {
             // Annotation keys follow the label key rule, case aside.
@@ -93,6 +84,22 @@ public enum PodValidation {
         {
             errors.append(.notSupported(path.child("annotations").key(PodAnnotations.restartScope), .string(scope),
                                         supported: [PodAnnotations.restartScopePod, PodAnnotations.restartScopeContainer]))
+        }
+        return errors
+    }
+
+    /// A map of labels (metadata.labels, spec.nodeSelector), as ValidateLabels checks it:
+    /// Kubernetes reports each problem at the map's path, not the key's.
+    static func labelErrors(_ labels: [String: String], path: FieldPath) -> [FieldError] {
+        var errors: [FieldError] = []
+        for key in labels.keys.sorted() {
+            for message in NameRules.qualifiedNameErrors(key) {
+                errors.append(.invalid(path, .string(key), message))
+            }
+            let value = labels[key] ?? ""
+            for message in NameRules.labelValueErrors(value) {
+                errors.append(.invalid(path, .string(value), message))
+            }
         }
         return errors
     }

@@ -9,16 +9,7 @@ enum SchedulingValidation {
                 errors.append(.invalid(path.child("nodeName"), .string(node), message))
             }
         }
-        // Reported at the map's path, as metadata.labels are.
-        for key in spec.nodeSelector.keys.sorted() {
-            for message in NameRules.qualifiedNameErrors(key) {
-                errors.append(.invalid(path.child("nodeSelector"), .string(key), message))
-            }
-            let value = spec.nodeSelector[key] ?? ""
-            for message in NameRules.labelValueErrors(value) {
-                errors.append(.invalid(path.child("nodeSelector"), .string(value), message))
-            }
-        }
+        errors += PodValidation.labelErrors(spec.nodeSelector, path: path.child("nodeSelector"))
         if let os = spec.osName {
             if os.isEmpty {
                 errors.append(.required(path.child("os").child("name")))
