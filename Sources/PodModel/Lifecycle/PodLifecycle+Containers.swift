@@ -146,7 +146,8 @@ extension PodLifecycle {
             return []
         }
         switch cause {
-        case .pod where stopsForNewSpec:
+        // An ephemeral container is not started again with the new spec: its stop is told plainly.
+        case .pod where stopsForNewSpec && spec.role != .ephemeral:
             actions.append(.event(type: "Normal", reason: "Killing",
                                   message: "Container \(spec.name) definition changed, will be restarted", container: spec.name))
         case .pod, .postStartHookFailed:
