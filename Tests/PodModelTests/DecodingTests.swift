@@ -302,7 +302,6 @@ import Testing
         #expect(error.causes.map(\.description) == [
             "metadata.finalizers: Forbidden: not supported by podd",
             "spec.containers[0].lifecycle.preStop.tcpSocket: Forbidden: not supported by podd",
-            "spec.containers[1].livenessProbe.terminationGracePeriodSeconds: Forbidden: not supported by podd",
         ])
         #expect(error.causes.allSatisfy { $0.reason == "FieldValueForbidden" })
         #expect(error.message.hasPrefix(#"Pod "web" is invalid: [metadata.finalizers: Forbidden: not supported by podd, "#))

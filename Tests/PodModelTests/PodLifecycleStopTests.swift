@@ -153,6 +153,17 @@ struct PodLifecycleStopTests {
         #expect(kill.contains(.kill("s2")) && kill.contains(.kill("s1")))
     }
 
+    @Test func aProbesOwnGracePeriodBoundsTheKillItCauses() {
+        var m = running([app("a", liveness: .init(success: 1, failure: 1, gracePeriod: 2))], grace: 60)
+        let kill = m.handle(.probeResult("a", kind: .liveness, ok: false, message: "down"), at: at(1))
+        #expect(kill.contains(.terminate("a")))
+        #expect(wake(kill) == at(3))
+        #expect(m.handle(.tick, at: at(3)).contains(.kill("a")))
+        // Without one, the pod's.
+        var plain = running([app("a", liveness: .init(success: 1, failure: 1))], grace: 60)
+        #expect(wake(plain.handle(.probeResult("a", kind: .liveness, ok: false, message: "down"), at: at(1))) == at(61))
+    }
+
     // MARK: - Probes counted by the machine
 
     @Test func livenessKillsAfterFailureThresholdInARowOnly() {

@@ -57,6 +57,30 @@ def test_liveness_failure_restarts_the_container(podd):
     assert any("failed liveness probe, will be restarted" in m for m in msgs)
 
 
+def test_a_probes_own_grace_period_bounds_the_kill_it_causes(podd):
+    """livenessProbe.terminationGracePeriodSeconds (Kubernetes' ProbeTerminationGracePeriod):
+    the app ignores SIGTERM, the pod's grace period is 120 s and the probe's 1 s, so the failed
+    probe's SIGKILL comes a second after its SIGTERM, not two minutes; a deletion still has the
+    pod's. It was refused ("not supported by podd")."""
+    m = pod_manifest("probegrace", [{
+        "name": "app", "command": ["sh", "-c", "trap '' TERM; while true; do sleep 0.2; done"],
+        "livenessProbe": {"tcpSocket": {"port": 9999}, "periodSeconds": 1, "failureThreshold": 1, "terminationGracePeriodSeconds": 1},
+    }], terminationGracePeriodSeconds=120)
+    m["metadata"]["annotations"] = {"podd.io/restart-scope": "container"}
+    assert podd.create(m).status == 201
+    p = wait_for(lambda: (p := podd.pod("probegrace")) and status(p, "app").get("restartCount", 0) >= 1 and p,
+                 timeout=40, what="the liveness kill within the probe's grace period")
+    assert p["spec"]["containers"][0]["livenessProbe"]["terminationGracePeriodSeconds"] == 1
+    assert status(p, "app")["lastState"]["terminated"]["exitCode"] == 137
+    bad = pod_manifest("badgrace", [{"name": "app", "command": ["sleep", "1"],
+                                     "readinessProbe": {"tcpSocket": {"port": 1}, "terminationGracePeriodSeconds": 3},
+                                     "livenessProbe": {"tcpSocket": {"port": 1}, "terminationGracePeriodSeconds": 0}}])
+    r = podd.create(bad)
+    fields = {c["field"] for c in r.json()["details"]["causes"]}
+    assert r.status == 422 and fields == {"spec.containers[0].readinessProbe.terminationGracePeriodSeconds",
+                                          "spec.containers[0].livenessProbe.terminationGracePeriodSeconds"}, r.text
+
+
 def test_startup_probe_gates_liveness_and_started(podd):
     # Serves only after 3 s; liveness would kill it before that if startup did not gate it.
     m = pod_manifest("startup", [{

@@ -108,10 +108,12 @@ extension PodLifecycle {
                 if spec.role == .sidecar { initDone.insert(name) }
                 actions.append(.probes(name, spec.steadyProbes))
             } else if failed {
-                actions += beginStop(i, cause: .startupFailed, deadline: now.adding(seconds: gracePeriod))
+                actions += beginStop(i, cause: .startupFailed, deadline: now.adding(seconds: thresholds.gracePeriod.map(Double.init) ?? gracePeriod))
             }
         case .liveness:
-            if failed { actions += beginStop(i, cause: .livenessFailed, deadline: now.adding(seconds: gracePeriod)) }
+            if failed {
+                actions += beginStop(i, cause: .livenessFailed, deadline: now.adding(seconds: thresholds.gracePeriod.map(Double.init) ?? gracePeriod))
+            }
         case .readiness:
             if passed && !ready {
                 containers[i].state = .running(since: since, started: started, ready: true)

@@ -41,10 +41,13 @@ public struct PodLifecycle: Sendable {
     public struct ProbeThresholds: Sendable, Equatable {
         public var success: Int
         public var failure: Int
+        /// The grace period of the kill a failure causes (liveness, startup); nil: the pod's.
+        public var gracePeriod: Int64?
 
-        public init(success: Int = 1, failure: Int = 3) {
+        public init(success: Int = 1, failure: Int = 3, gracePeriod: Int64? = nil) {
             self.success = Swift.max(success, 1)
             self.failure = Swift.max(failure, 1)
+            self.gracePeriod = gracePeriod
         }
     }
 

@@ -203,6 +203,9 @@ struct ContainerValidation {
         }
         if let probe = container.readinessProbe {
             errors += validateProbe(probe, path: path.child("readinessProbe"), successMustBeOne: false)
+            if let grace = probe.terminationGracePeriodSeconds {
+                errors.append(.invalid(path.child("readinessProbe", "terminationGracePeriodSeconds"), .int(grace), "must not be set for readinessProbes"))
+            }
         }
         if let probe = container.startupProbe {
             errors += validateProbe(probe, path: path.child("startupProbe"), successMustBeOne: true)
@@ -228,6 +231,13 @@ struct ContainerValidation {
         }
         if successMustBeOne && probe.successThreshold != 1 {
             errors.append(.invalid(path.child("successThreshold"), .int(Int64(probe.successThreshold)), "must be 1"))
+        }
+        if let grace = probe.terminationGracePeriodSeconds, successMustBeOne {
+            if grace <= 0 {
+                errors.append(.invalid(path.child("terminationGracePeriodSeconds"), .int(grace), "must be greater than 0"))
+            } else {
+                errors += SecondsLimits.gracePeriodErrors(grace, path: path.child("terminationGracePeriodSeconds"))
+            }
         }
         return errors
     }

@@ -169,7 +169,7 @@ public actor PodController {
     static func makeLifecycle(_ pod: Pod, backoff: RestartBackoff.Settings, now: Timestamp) -> PodLifecycle {
         var specs: [PodLifecycle.ContainerSpec] = []
         func thresholds(_ p: Probe?) -> PodLifecycle.ProbeThresholds? {
-            p.map { .init(success: Int($0.successThreshold), failure: Int($0.failureThreshold)) }
+            p.map { .init(success: Int($0.successThreshold), failure: Int($0.failureThreshold), gracePeriod: $0.terminationGracePeriodSeconds) }
         }
         func spec(_ c: Container, _ role: PodLifecycle.Role) -> PodLifecycle.ContainerSpec {
             .init(name: c.name, role: role, startupProbe: thresholds(c.startupProbe), livenessProbe: thresholds(c.livenessProbe),

@@ -13,6 +13,9 @@ public struct Probe: JSONConvertible {
     public var successThreshold: Int32
     /// Consecutive failures to count as failing; default 3.
     public var failureThreshold: Int32
+    /// Liveness and startup probes: the grace period of the kill a failure causes, in place
+    /// of the pod's (Kubernetes' ProbeTerminationGracePeriod); nil: the pod's.
+    public var terminationGracePeriodSeconds: Int64?
 
     /// Creates a value from its fields; those left out take Kubernetes' defaults.
     public init(
@@ -46,7 +49,7 @@ public struct Probe: JSONConvertible {
         let periodSeconds = reader.int32("periodSeconds") ?? 0
         let successThreshold = reader.int32("successThreshold") ?? 0
         let failureThreshold = reader.int32("failureThreshold") ?? 0
-        reader.reject(["terminationGracePeriodSeconds"])
+        let grace = reader.int64("terminationGracePeriodSeconds")
         try reader.finish()
         // finish() has thrown unless a handler decoded.
         guard let handler else { throw ManifestError.invalid([.required(path, "must specify a handler type")], objectName: "") }
@@ -58,6 +61,7 @@ public struct Probe: JSONConvertible {
             successThreshold: successThreshold == 0 ? 1 : successThreshold,
             failureThreshold: failureThreshold == 0 ? 3 : failureThreshold
         )
+        terminationGracePeriodSeconds = grace
     }
 
     public var json: JSONValue {
@@ -73,6 +77,7 @@ public struct Probe: JSONConvertible {
         writer.set("periodSeconds", .int(Int64(periodSeconds)))
         writer.set("successThreshold", .int(Int64(successThreshold)))
         writer.set("failureThreshold", .int(Int64(failureThreshold)))
+        writer.set("terminationGracePeriodSeconds", terminationGracePeriodSeconds)
         return writer.json
     }
 }
