@@ -41,6 +41,7 @@ enum ProtobufBody {
             switch (apiVersion, kind) {
             case ("v1", "ConfigMap"): return try configMap(raw)
             case ("v1", "Secret"): return try secret(raw)
+            case ("v1", "Pod"): return try pod(raw)
             case (AccessReviews.authorizationVersion, "SelfSubjectAccessReview"),
                  (AccessReviews.authorizationVersion, "SelfSubjectRulesReview"),
                  (AccessReviews.authenticationVersion, "SelfSubjectReview"):
@@ -54,7 +55,7 @@ enum ProtobufBody {
             case let .malformed(what):
                 throw .badRequest("the request body is not valid Kubernetes protobuf: \(what)")
             case let .unsupported(what):
-                throw .unsupportedMediaType("podd reads \(mediaType) bodies of ConfigMaps, Secrets and access reviews only, not \(what): send application/json or application/yaml")
+                throw .unsupportedMediaType("podd reads \(mediaType) bodies of Pods, ConfigMaps, Secrets and access reviews only, not \(what): send application/json or application/yaml")
             }
         } catch {
             throw .badRequest("the request body is not valid Kubernetes protobuf: \(error)")
@@ -64,7 +65,7 @@ enum ProtobufBody {
     // MARK: Kinds
 
     /// What a field of a message holds, and its member in the JSON form.
-    private enum Member {
+    enum Member {
         case metadata
         case text(String)
         case flag(String)
@@ -100,7 +101,7 @@ enum ProtobufBody {
     /// meta/v1 ObjectMeta, the fields a client may set: name, generateName, namespace,
     /// labels, annotations, finalizers. What the server sets (selfLink 4, uid 5,
     /// resourceVersion 6, generation 7, creationTimestamp 8) is dropped, as on create.
-    private static let metadataFields: [Int: Member] = [
+    static let metadataFields: [Int: Member] = [
         1: .text("name"), 2: .text("generateName"), 3: .text("namespace"), 4: .dropped, 5: .dropped, 6: .dropped, 7: .dropped,
         8: .dropped, 11: .texts("labels"), 12: .texts("annotations"), 14: .list("finalizers"),
     ]
@@ -116,7 +117,7 @@ enum ProtobufBody {
     /// A message as JSON members (added to `object`), by its table of fields. A field not in
     /// the table is refused rather than lost, unless `unsetFieldsAppear` and it is empty (0,
     /// or no bytes: what Go's encoder writes for ObjectMeta's unset non-pointer fields).
-    private static func message(_ raw: ArraySlice<UInt8>, _ fields: [Int: Member], what: String, into object: JSONObject,
+    static func message(_ raw: ArraySlice<UInt8>, _ fields: [Int: Member], what: String, into object: JSONObject,
                                 unsetFieldsAppear: Bool = false) throws -> JSONObject {
         var object = object
         var maps: [String: JSONObject] = [:]
@@ -150,7 +151,7 @@ enum ProtobufBody {
     }
 
     /// A map entry: key 1 (string), value 2 (bytes; the caller says what they hold).
-    private static func mapEntry(_ raw: ArraySlice<UInt8>) throws -> (String, ArraySlice<UInt8>) {
+    static func mapEntry(_ raw: ArraySlice<UInt8>) throws -> (String, ArraySlice<UInt8>) {
         var key = "", value: ArraySlice<UInt8> = []
         var reader = Reader(raw)
         while let field = try reader.next() {
@@ -225,6 +226,11 @@ enum ProtobufBody {
             let taken = bytes.prefix(Int(count))
             bytes = bytes.dropFirst(Int(count))
             return taken
+        }
+
+        /// The next varint of a packed repeated field, or nil at its end.
+        mutating func nextVarint() throws -> UInt64? {
+            bytes.isEmpty ? nil : try varint()
         }
 
         /// The next field, or nil at the end of the message.

@@ -41,6 +41,41 @@ import Testing
         ])))
     }
 
+    /// A Pod as kubectl debug --copy-to sends it: Go writes every non-pointer field, so the
+    /// empty strings go, while a pointer's 0 and false (runAsUser 0, hostUsers false) stay;
+    /// inlined messages (a volume's source, a probe's handler) are inlined in the JSON.
+    @Test func aPodReadsAsItsJSON() throws {
+        let probe = Self.field(1, Self.field(3, Self.field(1, Self.field(1, varint: 1) + Self.field(3, "http"))))
+            + Self.field(4, varint: 2)
+        let container = Self.field(1, "app") + Self.field(2, "busybox") + Self.field(3, "sleep") + Self.field(3, "3600")
+            + Self.field(8, Self.entry(1, "memory", Self.field(1, "64Mi"))) + Self.field(10, probe)
+            + Self.field(15, Self.field(4, varint: 0)) + Self.field(13, "") + Self.field(16, varint: 0)
+        let volume = Self.field(1, "scratch") + Self.field(2, Self.field(2, []))
+        let spec = Self.field(1, volume) + Self.field(2, container) + Self.field(4, varint: 0) + Self.field(6, "")
+            + Self.field(37, varint: 0)
+        let json = try ProtobufBody.json(Self.envelope(kind: "Pod", Self.field(1, Self.field(1, "pb")) + Self.field(2, spec) + Self.field(3, [])))
+        #expect(json["kind"]?.stringValue == "Pod" && json["metadata"]?["name"]?.stringValue == "pb")
+        let podSpec = try #require(json["spec"])
+        #expect(podSpec["terminationGracePeriodSeconds"] == .int(0) && podSpec["hostUsers"] == .bool(false))
+        #expect(podSpec["dnsPolicy"] == nil)
+        #expect(podSpec["volumes"] == .array([.object(JSONObject([("name", "scratch"), ("emptyDir", .object(JSONObject()))]))]))
+        let app = try #require(podSpec["containers"]?.arrayValue?.first)
+        #expect(app["command"] == .array(["sleep", "3600"]) && app["terminationMessagePath"] == nil && app["stdin"] == .bool(false))
+        #expect(app["resources"]?["limits"]?["memory"]?.stringValue == "64Mi")
+        #expect(app["livenessProbe"]?["tcpSocket"]?["port"]?.stringValue == "http" && app["livenessProbe"]?["periodSeconds"] == .int(2))
+        #expect(app["securityContext"]?["runAsUser"] == .int(0))
+        // It decodes as the JSON body would.
+        let pod = try PodManifest.decodePod(json)
+        #expect(pod.spec.containers.first?.resources.limits["memory"] != nil && pod.spec.hostUsers == false)
+    }
+
+    @Test func aPodFieldTheSchemaLacksIsRefusedUnlessEmpty() throws {
+        let spec = Self.field(2, Self.field(1, "app") + Self.field(2, "busybox") + Self.field(900, varint: 0))
+        #expect(try ProtobufBody.json(Self.envelope(kind: "Pod", Self.field(2, spec)))["spec"]?["containers"] != nil)
+        let unknown = Self.field(2, Self.field(1, "app") + Self.field(900, "x"))
+        #expect(throws: StatusError.self) { _ = try ProtobufBody.json(Self.envelope(kind: "Pod", Self.field(2, unknown))) }
+    }
+
     @Test func aSecretsBytesAreBase64AndItsMetadataKept() throws {
         let meta = Self.field(1, "tls") + Self.field(3, "apps") + Self.entry(11, "app", Array("web".utf8))
             + Self.entry(12, "note", Array("é".utf8)) + Self.field(14, "example.com/keep")
@@ -99,7 +134,7 @@ import Testing
     }
 
     @Test func otherKindsAreRefusedWith415AndWhatToSend() {
-        for body in [Self.envelope(kind: "Pod", Self.field(1, Self.field(1, "web"))),
+        for body in [Self.envelope(kind: "Service", Self.field(1, Self.field(1, "web"))),
                      Self.envelope(kind: "ConfigMap", apiVersion: "v2", []),
                      Self.envelope(kind: "ConfigMap", Self.field(1, Self.field(13, Self.field(1, "owner"))))] {
             #expect {

@@ -3,6 +3,7 @@ try. Skipped, loudly, when kubectl is not installed."""
 import json
 from concurrent.futures import ThreadPoolExecutor
 import os
+import socket
 import pty
 import select
 import subprocess
@@ -181,6 +182,22 @@ def test_logs_exec_cp_attach(kubectl, podd, tmp_path):
     kubectl.run("exec", "web", "--", "touch", "/tmp/stop")
     wait_for(lambda: podd.pod("web")["status"]["containerStatuses"][0]["restartCount"] >= 1, what="a restart")
     assert "started" in kubectl.run("logs", "web", "--previous").stdout
+
+
+def test_debug_copy_to_sends_a_protobuf_pod_that_podd_reads(kubectl, podd, tmp_path):
+    """`kubectl debug POD --copy-to` and `kubectl debug node/NODE` POST a Pod in protobuf, which
+    podd refused (415, no fallback in kubectl). The copy runs; the node debugger is refused for
+    what it asks (the host's / as a hostPath volume), no longer for its encoding."""
+    kubectl.run("apply", "-f", manifest(tmp_path, "web"))
+    running(podd, "web")
+    kubectl.run("debug", "web", "--copy-to=web-copy", "--container=app", "--", "sh", "-c", "echo copied; sleep 3600")
+    copy = podd.wait_running("web-copy")
+    assert copy["spec"]["containers"][0]["command"] == ["sh", "-c", "echo copied; sleep 3600"]
+    assert copy["spec"]["terminationGracePeriodSeconds"] == 1 and copy["spec"]["restartPolicy"] == "Always"
+    assert wait_for(lambda: kubectl.run("logs", "web-copy").stdout == "copied\n")
+    r = kubectl.run("debug", f"node/{socket.gethostname()}", "--image=busybox", "--profile=general", "--", "true", check=False)
+    assert r.returncode != 0 and "/ is the host's root directory" in r.stderr, r.stderr
+    assert "protobuf" not in r.stderr
 
 
 def test_debug_through_a_pty(kubectl, podd, tmp_path):
