@@ -18,7 +18,10 @@ struct NodeRoutes {
         let table = try PodAPIHandler.tableBuilder(r, form: form, kind: .nodes)
         let selector = try LabelSelector(r.queryValue("labelSelector") ?? "")
         let node = report.json(now: RuntimeClock.now())
-        let items = [node].filter { selector.matches($0) && Self.fieldsMatch(r.queryValue("fieldSelector") ?? "", $0) }
+        let fields = try Self.fieldTerms(r.queryValue("fieldSelector") ?? "")
+        let items = [node].filter { item in
+            selector.matches(item) && fields.allSatisfy { (item["metadata"]?["name"]?.stringValue == $0.value) == $0.equal }
+        }
         return PodAPIHandler.list(items, kind: "NodeList", resourceVersion: "", form: form, table: table)
     }
 
@@ -27,16 +30,18 @@ struct NodeRoutes {
         return try PodAPIHandler.single(r, report.json(now: RuntimeClock.now()), kind: .nodes, resourceVersion: "")
     }
 
-    /// `metadata.name` terms, the field selector nodes take everywhere (kubectl's
-    /// `--field-selector metadata.name=NODE`); another field matches nothing.
-    static func fieldsMatch(_ text: String, _ node: JSONValue) -> Bool {
-        text.split(separator: ",").allSatisfy { term in
-            let negated = term.contains("!=")
-            let parts = term.split(separator: negated ? "!" : "=", maxSplits: 1)
-            guard parts.count == 2 else { return false }
-            let value = parts[1].drop { $0 == "=" }
-            guard parts[0] == "metadata.name" else { return false }
-            return (node["metadata"]?["name"]?.stringValue == String(value)) != negated
+    /// `metadata.name` terms (`=`, `==`, `!=`), the field podd's node is selected by
+    /// (kubectl's `--field-selector metadata.name=NODE`); another field is 400, as for pods.
+    static func fieldTerms(_ text: String) throws(StatusError) -> [(value: String, equal: Bool)] {
+        var terms: [(value: String, equal: Bool)] = []
+        for raw in text.split(separator: ",") {
+            let term = String(raw)
+            let equal = !term.contains("!=")
+            let parts = term.splitOn(equal ? (term.contains("==") ? "==" : "=") : "!=")
+            guard parts.count == 2 else { throw .badRequest("invalid field selector \"\(term)\"") }
+            guard parts[0] == "metadata.name" else { throw .badRequest("field label not supported: \(parts[0])") }
+            terms.append((parts[1], equal))
         }
+        return terms
     }
 }

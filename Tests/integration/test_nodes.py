@@ -47,6 +47,8 @@ def test_the_node_is_the_machine_with_its_labels_capacity_and_conditions(make_po
     assert [n["metadata"]["name"] for n in d.get("/api/v1/nodes?labelSelector=disktype%3Dssd").json()["items"]] == [host]
     assert d.get("/api/v1/nodes?labelSelector=disktype%3Dhdd").json()["items"] == []
     assert d.get(f"/api/v1/nodes?fieldSelector=metadata.name%3D{host}").json()["items"][0]["metadata"]["name"] == host
+    assert d.get(f"/api/v1/nodes?fieldSelector=metadata.name!%3D{host}").json()["items"] == []
+    assert d.get("/api/v1/nodes?fieldSelector=spec.podCIDR%3Dx").status == 400
     assert d.get("/api/v1/nodes/node-7").status == 404
     r = d.request("DELETE", f"/api/v1/nodes/{host}")
     assert r.status == 405 and "read-only" in r.json()["message"]
