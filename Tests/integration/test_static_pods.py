@@ -153,3 +153,15 @@ def test_static_pods_across_a_podd_restart(podd, manifests):
     k2 = podd.wait_running("keep")
     assert k2["metadata"]["uid"] == k["metadata"]["uid"]
     assert len([p for p in podd.get("/api/v1/pods").json()["items"] if p["metadata"]["name"] == "keep"]) == 1
+
+
+def test_a_static_pod_is_bound_to_the_node_and_judged_by_kubelets_admission(podd, manifests):
+    """kubelet runs its static pods on its own node, whatever they ask: one whose nodeSelector
+    the node does not match is not left Unschedulable (no scheduler places static pods) but
+    Failed by kubelet's admission (NodeAffinity)."""
+    write(manifests / "fits.yaml", manifest("fits", "sleep 3600").replace("spec:\n", "spec:\n  nodeSelector: {kubernetes.io/os: linux}\n"))
+    write(manifests / "misses.yaml", manifest("misses", "sleep 3600").replace("spec:\n", "spec:\n  nodeSelector: {disktype: none}\n"))
+    fits = podd.wait_running("fits")
+    assert fits["spec"]["nodeName"]
+    failed = podd.wait_phase("misses", "Failed")
+    assert failed["status"]["reason"] == "NodeAffinity" and failed["spec"]["nodeName"] == fits["spec"]["nodeName"]

@@ -107,6 +107,15 @@ public actor PodRegistry {
         return causes
     }
 
+    /// The spec bound to podd's node as the scheduler binds it (NodeScheduling.bound); a static
+    /// pod (from the manifests dir) is bound whatever it asks, as kubelet's own pods are, so its
+    /// nodeSelector is kubelet's admission's to judge (a miss is Failed, NodeAffinity).
+    private func bound(_ spec: PodSpec, staticPod: Bool) -> PodSpec {
+        var spec = spec
+        if staticPod && spec.nodeName == nil { spec.nodeName = ctx.node.name }
+        return NodeScheduling.bound(spec, to: ctx.node)
+    }
+
     /// Handlers podd cannot run are refused at admission, naming the field, rather than
     /// accepted and failing forever: gRPC probes, and exec handlers until exec is available.
     private func unsupportedHandlers(_ c: Container, path: String) -> [RuntimeError.Cause] {
@@ -148,7 +157,7 @@ public actor PodRegistry {
         pod.metadata.deletionGracePeriodSeconds = nil
         pod.metadata.resourceVersion = String(hub.resourceVersion)
         pod.status = PodStatus()
-        pod.spec = NodeScheduling.bound(ImagePullPolicyDefaults.applied(to: pod.spec), to: ctx.node)
+        pod.spec = bound(ImagePullPolicyDefaults.applied(to: pod.spec), staticPod: source != nil)
         if dryRun { return pod }
         creating[key] = pod
         defer { creating[key] = nil }
@@ -265,7 +274,7 @@ public actor PodRegistry {
         pod.metadata.deletionTimestamp = nil
         pod.metadata.deletionGracePeriodSeconds = nil
         pod.status = PodStatus()
-        pod.spec = NodeScheduling.bound(ImagePullPolicyDefaults.applied(to: pod.spec), to: ctx.node)
+        pod.spec = bound(ImagePullPolicyDefaults.applied(to: pod.spec), staticPod: source != nil)
         let change = PodUpdate.classify(old: oldPod, new: pod)
         if change == .unchanged { return oldPod }
         if dryRun {
