@@ -121,7 +121,7 @@ enum Discovery {
             resource("configmaps", "ConfigMap", namespaced: true, verbs: ["create", "delete", "get", "list", "patch", "update", "watch"], short: ["cm"]),
             resource("secrets", "Secret", namespaced: true, verbs: ["create", "delete", "get", "list", "patch", "update", "watch"]),
             resource("namespaces", "Namespace", namespaced: false, verbs: ["get", "list"], short: ["ns"]),
-            resource("nodes", "Node", namespaced: false, verbs: ["get", "list"], short: ["no"]),
+            resource("nodes", "Node", namespaced: false, verbs: ["get", "list", "watch"], short: ["no"]),
         ])),
     ]))
 

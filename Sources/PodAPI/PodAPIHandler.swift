@@ -129,7 +129,7 @@ public struct PodAPIHandler: APIRequestHandler {
         case let .namespace(name): return try await NamespaceRoutes(registry: registry, configData: configData).get(r, name: name)
         case .nodes:
             guard let nodeReport else { throw .noRoute(r.method, r.path) }
-            return try NodeRoutes(report: nodeReport).list(r)
+            return try await NodeRoutes(report: nodeReport).list(r)
         case let .node(name):
             guard let nodeReport else { throw .noRoute(r.method, r.path) }
             return try NodeRoutes(report: nodeReport).get(r, name: name)

@@ -2,6 +2,7 @@
 nodes` and `kubectl describe node` work (the server had no such resource). Its name, labels,
 capacity and conditions are the machine's, read when asked: DiskPressure goes True when the
 state dir's disk is nearly full, as kubelet's default threshold (nodefs.available < 10%) says."""
+import json
 import os
 import socket
 
@@ -50,6 +51,11 @@ def test_the_node_is_the_machine_with_its_labels_capacity_and_conditions(make_po
     assert d.get(f"/api/v1/nodes?fieldSelector=metadata.name!%3D{host}").json()["items"] == []
     assert d.get("/api/v1/nodes?fieldSelector=spec.podCIDR%3Dx").status == 400
     assert d.get("/api/v1/nodes/node-7").status == 404
+    # A watch: the node as ADDED from "now", nothing from the list's version, then its end.
+    [added] = [json.loads(l) for l in d.get("/api/v1/nodes?watch=true&timeoutSeconds=1").body.splitlines()]
+    assert added["type"] == "ADDED" and added["object"]["metadata"]["name"] == host
+    version = d.get("/api/v1/nodes").json()["metadata"]["resourceVersion"]
+    assert d.get(f"/api/v1/nodes?watch=true&timeoutSeconds=1&resourceVersion={version}").body == b""
     r = d.request("DELETE", f"/api/v1/nodes/{host}")
     assert r.status == 405 and "read-only" in r.json()["message"]
 
@@ -59,6 +65,9 @@ def test_kubectl_gets_and_describes_the_node(kubectl, podd, tmp_path):
     rows = kubectl.run("get", "nodes").stdout.splitlines()
     assert rows[0].split() == ["NAME", "STATUS", "ROLES", "AGE", "VERSION"], rows
     assert rows[1].split()[:3] == [host, "Ready", "<none>"], rows
+    # -w lists, then watches from the list's version: the node once.
+    watched = kubectl.run("get", "nodes", "-w", "--request-timeout=2s", check=False).stdout.splitlines()
+    assert [l.split()[0] for l in watched] == ["NAME", host], watched
     wide = kubectl.run("get", "nodes", "-o", "wide").stdout.splitlines()
     assert wide[0].split()[5:] == ["INTERNAL-IP", "EXTERNAL-IP", "OS-IMAGE", "KERNEL-VERSION", "CONTAINER-RUNTIME"], wide
     assert os.uname().release in wide[1]

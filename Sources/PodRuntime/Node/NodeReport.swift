@@ -31,7 +31,10 @@ public struct NodeReport: Sendable {
 
     public func json(now: Timestamp) -> JSONValue {
         let machineID = Self.firstLine("/etc/machine-id") ?? ""
-        var metadata = JSONObject([("name", .string(node.name)), ("uid", .string(Self.uuid(fromHex: machineID, name: node.name)))])
+        // One version: podd keeps no history of the node, whose only changes are its
+        // conditions, read when asked (a watch from it waits for nothing).
+        var metadata = JSONObject([("name", .string(node.name)), ("uid", .string(Self.uuid(fromHex: machineID, name: node.name))),
+                                   ("resourceVersion", "1")])
         if let boot = Self.bootTime() { metadata["creationTimestamp"] = .string(boot.rfc3339) }
         metadata["labels"] = .object(JSONObject(node.labels.keys.sorted().map { ($0, .string(node.labels[$0] ?? "")) }))
         let resources = capacity()

@@ -77,6 +77,11 @@ public struct WatchExpired: Error, Sendable {
 public struct WatchSubscription<Object: Sendable>: Sendable {
     public let id: Int
     public let changes: AsyncStream<WatchChange<Object>>
+
+    public init(id: Int, changes: AsyncStream<WatchChange<Object>>) {
+        self.id = id
+        self.changes = changes
+    }
 }
 
 /// The resourceVersion counter of one kind of object, its recent changes, and the watches
