@@ -289,7 +289,7 @@ def test_get_namespaces_as_the_api_server_prints_them(kubectl, podd, tmp_path):
 
 def test_create_configmap_and_secrets_send_protobuf_and_are_read(kubectl, podd, tmp_path):
     """kubectl's typed `create configmap|secret` POST Kubernetes protobuf, unasked: podd reads
-    it into the same objects JSON would make, and refuses a protobuf Pod with 415."""
+    it into the same objects JSON would make; a kind podd does not read in protobuf is 415."""
     blob = tmp_path / "blob.bin"
     blob.write_bytes(b"\x00\xff\x10")
     kubectl.run("create", "configmap", "settings", "--from-literal", "k=v", "--from-file", f"b={blob}")
@@ -309,13 +309,17 @@ def test_create_configmap_and_secrets_send_protobuf_and_are_read(kubectl, podd, 
     invalid = kubectl.run("create", "configmap", "Bad_Name", "--from-literal", "k=v", check=False)
     assert invalid.returncode != 0 and "Invalid value" in invalid.stderr, invalid.stderr
     assert podd.get("/api/v1/namespaces/default/configmaps/settings").json()["data"] == {"k": "v"}
-    # A pod in protobuf is not read: 415, saying what to send, and nothing made.
-    type_meta = b"\x0a\x02v1\x12\x03Pod"
+    # A Service in protobuf is not read: 415, saying what to send. A Pod is read (kubectl
+    # debug sends one), and one without containers is refused as its JSON would be.
+    def envelope(kind, raw):
+        type_meta = b"\x0a\x02v1\x12" + bytes([len(kind)]) + kind
+        return b"k8s\x00" + b"\x0a" + bytes([len(type_meta)]) + type_meta + b"\x12" + bytes([len(raw)]) + raw
     raw = b"\x0a\x03\x0a\x01p"   # metadata { name: "p" }
-    pod = b"k8s\x00" + b"\x0a" + bytes([len(type_meta)]) + type_meta + b"\x12" + bytes([len(raw)]) + raw
-    refused = podd.request("POST", "/api/v1/namespaces/default/pods", pod,
-                           headers={"Content-Type": "application/vnd.kubernetes.protobuf"})
+    protobuf = {"Content-Type": "application/vnd.kubernetes.protobuf"}
+    refused = podd.request("POST", "/api/v1/namespaces/default/pods", envelope(b"Service", raw), headers=protobuf)
     assert refused.status == 415 and "send application/json or application/yaml" in refused.json()["message"], refused.text
+    invalid = podd.request("POST", "/api/v1/namespaces/default/pods", envelope(b"Pod", raw), headers=protobuf)
+    assert invalid.status == 422 and invalid.json()["details"]["causes"][0]["field"] == "spec.containers", invalid.text
     assert podd.get("/api/v1/namespaces/default/pods").json()["items"] == []
 
 
