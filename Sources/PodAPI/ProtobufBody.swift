@@ -5,9 +5,10 @@ import PodModel
 /// send it without asking: `kubectl create configmap` and `kubectl create secret generic|tls|
 /// docker-registry` POST a protobuf ConfigMap or Secret, and an API server that refuses it
 /// leaves them with no fallback; so does `kubectl auth can-i` and `whoami` with their reviews
-/// (AccessReviews). podd decodes those kinds (the fields their JSON form has; server-set
-/// metadata is dropped, as the API server ignores it on create); a Pod or any other kind in
-/// protobuf is refused with 415, and the message says to send JSON or YAML.
+/// (AccessReviews), and `kubectl debug` with a Pod. podd decodes those kinds by their
+/// messages' field numbers (ProtobufSchema.swift; server-set metadata is dropped, as the API
+/// server ignores it on create); any other kind in protobuf is refused with 415, and the
+/// message says to send JSON or YAML.
 ///
 /// The encoding (k8s.io/apimachinery runtime/serializer/protobuf): the 4 bytes "k8s\0", then
 /// a `runtime.Unknown` message: typeMeta (1: apiVersion 1, kind 2), raw (2: the object's own
@@ -39,14 +40,12 @@ enum ProtobufBody {
             }
             guard encoding.isEmpty else { throw Refusal.unsupported("content encoding \"\(encoding)\"") }
             switch (apiVersion, kind) {
-            case ("v1", "ConfigMap"): return try configMap(raw)
-            case ("v1", "Secret"): return try secret(raw)
-            case ("v1", "Pod"): return try pod(raw)
-            case (AccessReviews.authorizationVersion, "SelfSubjectAccessReview"),
+            case ("v1", "ConfigMap"), ("v1", "Secret"), ("v1", "Pod"),
+                 (AccessReviews.authorizationVersion, "SelfSubjectAccessReview"),
                  (AccessReviews.authorizationVersion, "SelfSubjectRulesReview"),
                  (AccessReviews.authenticationVersion, "SelfSubjectReview"):
-                return .object(try message(raw, reviewFields[kind] ?? [:], what: kind,
-                                           into: JSONObject([("apiVersion", .string(apiVersion)), ("kind", .string(kind))])))
+                return .object(try schemaMessage(raw, kind, into: JSONObject([("apiVersion", .string(apiVersion)), ("kind", .string(kind))]),
+                                                 depth: 0))
             case ("v1", _), (_, ""): throw Refusal.unsupported(kind.isEmpty ? "an object without a kind" : "a \(kind)")
             default: throw Refusal.unsupported("\(kind) of apiVersion \"\(apiVersion)\"")
             }
@@ -60,94 +59,6 @@ enum ProtobufBody {
         } catch {
             throw .badRequest("the request body is not valid Kubernetes protobuf: \(error)")
         }
-    }
-
-    // MARK: Kinds
-
-    /// What a field of a message holds, and its member in the JSON form.
-    enum Member {
-        case metadata
-        case text(String)
-        case flag(String)
-        /// map<string, string>.
-        case texts(String)
-        /// map<string, bytes>, base64 in JSON.
-        case bytes(String)
-        /// repeated string.
-        case list(String)
-        /// Read and dropped: what the server sets itself.
-        case dropped
-        /// An embedded message, by its own table of fields.
-        indirect case object(String, [Int: Member])
-    }
-
-    /// core/v1 ConfigMap.
-    private static let configMapFields: [Int: Member] = [1: .metadata, 2: .texts("data"), 3: .bytes("binaryData"), 4: .flag("immutable")]
-    /// core/v1 Secret.
-    private static let secretFields: [Int: Member] = [1: .metadata, 2: .bytes("data"), 3: .text("type"), 4: .texts("stringData"), 5: .flag("immutable")]
-    /// What `kubectl auth can-i` (authorization/v1 SelfSubjectAccessReview, and
-    /// SelfSubjectRulesReview for `--list`) and `kubectl auth whoami` (authentication/v1
-    /// SelfSubjectReview) send; the status a client sends empty is dropped.
-    private static let reviewFields: [String: [Int: Member]] = [
-        "SelfSubjectAccessReview": [1: .metadata, 3: .dropped, 2: .object("spec", [
-            1: .object("resourceAttributes", [1: .text("namespace"), 2: .text("verb"), 3: .text("group"), 4: .text("version"),
-                                              5: .text("resource"), 6: .text("subresource"), 7: .text("name"),
-                                              8: .dropped, 9: .dropped]),
-            2: .object("nonResourceAttributes", [1: .text("path"), 2: .text("verb")]),
-        ])],
-        "SelfSubjectRulesReview": [1: .metadata, 3: .dropped, 2: .object("spec", [1: .text("namespace")])],
-        "SelfSubjectReview": [1: .metadata, 2: .dropped],
-    ]
-    /// meta/v1 ObjectMeta, the fields a client may set: name, generateName, namespace,
-    /// labels, annotations, finalizers. What the server sets (selfLink 4, uid 5,
-    /// resourceVersion 6, generation 7, creationTimestamp 8) is dropped, as on create.
-    static let metadataFields: [Int: Member] = [
-        1: .text("name"), 2: .text("generateName"), 3: .text("namespace"), 4: .dropped, 5: .dropped, 6: .dropped, 7: .dropped,
-        8: .dropped, 11: .texts("labels"), 12: .texts("annotations"), 14: .list("finalizers"),
-    ]
-
-    private static func configMap(_ raw: ArraySlice<UInt8>) throws -> JSONValue {
-        .object(try message(raw, configMapFields, what: "ConfigMap", into: JSONObject([("apiVersion", "v1"), ("kind", "ConfigMap")])))
-    }
-
-    private static func secret(_ raw: ArraySlice<UInt8>) throws -> JSONValue {
-        .object(try message(raw, secretFields, what: "Secret", into: JSONObject([("apiVersion", "v1"), ("kind", "Secret")])))
-    }
-
-    /// A message as JSON members (added to `object`), by its table of fields. A field not in
-    /// the table is refused rather than lost, unless `unsetFieldsAppear` and it is empty (0,
-    /// or no bytes: what Go's encoder writes for ObjectMeta's unset non-pointer fields).
-    static func message(_ raw: ArraySlice<UInt8>, _ fields: [Int: Member], what: String, into object: JSONObject,
-                                unsetFieldsAppear: Bool = false) throws -> JSONObject {
-        var object = object
-        var maps: [String: JSONObject] = [:]
-        var lists: [String: [JSONValue]] = [:]
-        var reader = Reader(raw)
-        while let field = try reader.next() {
-            switch fields[field.number] {
-            case .metadata?: object["metadata"] = .object(try message(field.bytes(), metadataFields, what: "metadata", into: JSONObject(),
-                                                                 unsetFieldsAppear: true))
-            case let .text(member)?:
-                let text = try field.string()
-                if !text.isEmpty { object[member] = .string(text) }
-            case let .flag(member)?: object[member] = .bool(try field.varint() != 0)
-            case let .texts(member)?:
-                let (key, value) = try mapEntry(field.bytes())
-                maps[member, default: JSONObject()][key] = .string(try Reader.text(value))
-            case let .bytes(member)?:
-                let (key, value) = try mapEntry(field.bytes())
-                maps[member, default: JSONObject()][key] = .string(Base64.encode(Array(value)))
-            case let .list(member)?: lists[member, default: []].append(.string(try field.string()))
-            case .dropped?: break
-            case let .object(member, table)?:
-                object[member] = .object(try message(field.bytes(), table, what: member, into: JSONObject(), unsetFieldsAppear: true))
-            case nil:
-                guard unsetFieldsAppear, try field.isEmpty() else { throw Refusal.unsupported("\(what) field \(field.number)") }
-            }
-        }
-        for (member, map) in maps.sorted(by: { $0.key < $1.key }) { object[member] = .object(map) }
-        for (member, list) in lists.sorted(by: { $0.key < $1.key }) { object[member] = .array(list) }
-        return object
     }
 
     /// A map entry: key 1 (string), value 2 (bytes; the caller says what they hold).

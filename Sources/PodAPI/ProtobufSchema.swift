@@ -1,15 +1,17 @@
 import PodModel
 
-/// A Pod in Kubernetes' protobuf encoding, turned into its JSON form by the schema of the
-/// messages it reaches (ProtobufPodSchema.swift, generated from k8s.io/api's core/v1
-/// generated.proto). kubectl's typed client sends Pods so: `kubectl debug node/NODE` and
-/// `kubectl debug POD --copy-to` POST one, with no fallback to JSON.
+/// Protobuf bodies turned into their JSON form by a schema of the messages they reach: each
+/// message's field numbers, JSON names and kinds. The schema of everything a Pod reaches is
+/// generated from k8s.io/api's core/v1 generated.proto (ProtobufPodSchema.swift, by
+/// scripts/gen-protobuf-pod-schema.py); ConfigMap, Secret, the access reviews and ObjectMeta
+/// are written below (`baseSchemaText`), in the same form.
 ///
 /// Go's encoder writes every non-pointer field, set or not; the JSON form leaves out what is
 /// empty. Empty strings are left out here (no field gives "" a meaning of its own), while
 /// numbers and booleans are kept (a pointer's 0 or false does mean something: runAsUser 0,
 /// hostUsers false), and Kubernetes' defaults make a non-pointer's 0 or false the same as
-/// leaving it out. The JSON then goes through the same decoding and validation as a JSON body.
+/// leaving it out. A field the schema lacks is refused unless it is empty. The JSON then goes
+/// through the same decoding and validation as a JSON body.
 extension ProtobufBody {
     /// One field of a message in the schema.
     struct SchemaField {
@@ -17,15 +19,33 @@ extension ProtobufBody {
             case string, bool, int32, int64, bytes, strings, ints
             case message(String), inlined(String), messages(String)
             case stringMap, quantityMap, bytesMap
+            /// Read and dropped: what the server sets itself (uid, resourceVersion, status).
+            case dropped
         }
         let json: String
         let kind: Kind
     }
 
+    /// The messages podd reads besides those a Pod reaches: kind `x` is a field read and
+    /// dropped. ObjectMeta has the fields a client may set (name, generateName, namespace,
+    /// labels, annotations, finalizers); what the server sets is dropped, as on create.
+    static let baseSchemaText = """
+        ObjectMeta 1:name:s 2:generateName:s 3:namespace:s 4:selfLink:x 5:uid:x 6:resourceVersion:x 7:generation:x 8:creationTimestamp:x 11:labels:P 12:annotations:P 14:finalizers:S
+        ConfigMap 1:metadata:m:ObjectMeta 2:data:P 3:binaryData:Y 4:immutable:b
+        Secret 1:metadata:m:ObjectMeta 2:data:Y 3:type:s 4:stringData:P 5:immutable:b
+        SelfSubjectAccessReview 1:metadata:m:ObjectMeta 2:spec:m:SelfSubjectAccessReviewSpec 3:status:x
+        SelfSubjectAccessReviewSpec 1:resourceAttributes:m:ResourceAttributes 2:nonResourceAttributes:m:NonResourceAttributes
+        ResourceAttributes 1:namespace:s 2:verb:s 3:group:s 4:version:s 5:resource:s 6:subresource:s 7:name:s 8:fieldSelector:x 9:labelSelector:x
+        NonResourceAttributes 1:path:s 2:verb:s
+        SelfSubjectRulesReview 1:metadata:m:ObjectMeta 2:spec:m:SelfSubjectRulesReviewSpec 3:status:x
+        SelfSubjectRulesReviewSpec 1:namespace:s
+        SelfSubjectReview 1:metadata:m:ObjectMeta 2:status:x
+        """
+
     /// The schema, parsed on first use.
-    static let podSchema: [String: [Int: SchemaField]] = {
+    static let schema: [String: [Int: SchemaField]] = {
         var schema: [String: [Int: SchemaField]] = [:]
-        for line in podSchemaText.split(separator: "\n") {
+        for line in (baseSchemaText + "\n" + podSchemaText).split(separator: "\n") {
             let words = line.split(separator: " ")
             guard let name = words.first else { continue }
             var fields: [Int: SchemaField] = [:]
@@ -47,7 +67,8 @@ extension ProtobufBody {
                 case "M": kind = .messages(type)
                 case "P": kind = .stringMap
                 case "Q": kind = .quantityMap
-                default: kind = .bytesMap
+                case "Y": kind = .bytesMap
+                default: kind = .dropped
                 }
                 fields[number] = SchemaField(json: parts[1], kind: kind)
             }
@@ -56,29 +77,25 @@ extension ProtobufBody {
         return schema
     }()
 
-    static func pod(_ raw: ArraySlice<UInt8>) throws -> JSONValue {
-        .object(try schemaMessage(raw, "Pod", into: JSONObject([("apiVersion", "v1"), ("kind", "Pod")]), depth: 0))
-    }
-
     /// `raw` as the JSON members of message `name`, added to `object`.
     static func schemaMessage(_ raw: ArraySlice<UInt8>, _ name: String, into object: JSONObject, depth: Int) throws -> JSONObject {
         guard depth < 32 else { throw Refusal.malformed("messages nested more than 32 deep") }
         switch name {
-        case "ObjectMeta": return try message(raw, metadataFields, what: "metadata", into: object, unsetFieldsAppear: true)
         case "LabelSelector": return try labelSelector(raw, into: object)
         default: break
         }
-        guard let fields = podSchema[name] else { throw Refusal.unsupported("a Pod with a \(name)") }
+        guard let fields = schema[name] else { throw Refusal.unsupported("a message \(name)") }
         var object = object
         var maps: [String: JSONObject] = [:]
         var lists: [String: [JSONValue]] = [:]
         var reader = Reader(raw)
         while let field = try reader.next() {
             guard let spec = fields[field.number] else {
-                guard try field.isEmpty() else { throw Refusal.unsupported("a Pod with field \(field.number) of \(name)") }
+                guard try field.isEmpty() else { throw Refusal.unsupported("field \(field.number) of \(name)") }
                 continue
             }
             switch spec.kind {
+            case .dropped: break
             case .string:
                 let text = try field.string()
                 if !text.isEmpty { object[spec.json] = .string(text) }
