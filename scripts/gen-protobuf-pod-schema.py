@@ -14,7 +14,7 @@ import sys
 
 # Fields Go inlines in the parent's JSON (`json:",inline"`).
 INLINE = {("Volume", "volumeSource"), ("Probe", "handler"), ("EphemeralContainer", "ephemeralContainerCommon")}
-# Types from apimachinery, read by ProtobufBody itself.
+# Types from apimachinery: ProtobufSchema.swift reads these itself (ObjectMeta by its base schema).
 EXTERNAL = {
     ".k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta": "ObjectMeta",
     ".k8s.io.apimachinery.pkg.api.resource.Quantity": "Quantity",
