@@ -59,7 +59,7 @@ public enum NodeScheduling {
     public static let selectorMismatch = "0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling."
 
     /// `spec` on `node`. A spec.nodeName naming another node is refused at admission
-    /// (`PodAdmission`), so here it is this node's or empty.
+    /// (`PodRegistry.admissionErrors`), so here it is this node's or empty.
     public static func outcome(_ spec: PodSpec, on node: Node) -> Outcome {
         if !fits(spec, node) {
             guard spec.nodeName != nil else { return .unschedulable(message: selectorMismatch) }
