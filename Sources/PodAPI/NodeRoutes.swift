@@ -18,38 +18,21 @@ struct NodeRoutes {
         let form = try ResponseForm(r)
         let table = try PodAPIHandler.tableBuilder(r, form: form, kind: .nodes)
         let selector = try LabelSelector(r.queryValue("labelSelector") ?? "")
-        let node = report.json(now: RuntimeClock.now())
-        let fields = try Self.fieldTerms(r.queryValue("fieldSelector") ?? "")
-        let matches: @Sendable (JSONValue) -> Bool = { item in
-            selector.matches(item) && fields.allSatisfy { (item["metadata"]?["name"]?.stringValue == $0.value) == $0.equal }
-        }
+        // kubectl's `--field-selector metadata.name=NODE`: the field podd's node is selected by.
+        let fields = try FieldSelector(r.queryValue("fieldSelector") ?? "", fields: ["metadata.name"])
+        let matches: @Sendable (JSONValue) -> Bool = { selector.matches($0) && fields.matches($0) }
         if r.queryBool("watch") {
             return await WatchRoute(source: NodeWatchSource(report: report), kind: "Node", render: { $0 }, matches: matches,
-                                    selective: !selector.requirements.isEmpty || !fields.isEmpty)
+                                    selective: !selector.requirements.isEmpty || !fields.terms.isEmpty)
                 .respond(namespace: nil, options: try WatchOptions(r), table: table)
         }
-        let items = [node].filter(matches)
+        let items = [report.json(now: RuntimeClock.now())].filter(matches)
         return PodAPIHandler.list(items, kind: "NodeList", resourceVersion: String(NodeWatchSource.version), form: form, table: table)
     }
 
     func get(_ r: APIRequest, name: String) throws(StatusError) -> APIResponse {
         guard name == report.node.name else { throw .notFound(name, kind: "nodes") }
         return try PodAPIHandler.single(r, report.json(now: RuntimeClock.now()), kind: .nodes, resourceVersion: String(NodeWatchSource.version))
-    }
-
-    /// `metadata.name` terms (`=`, `==`, `!=`), the field podd's node is selected by
-    /// (kubectl's `--field-selector metadata.name=NODE`); another field is 400, as for pods.
-    static func fieldTerms(_ text: String) throws(StatusError) -> [(value: String, equal: Bool)] {
-        var terms: [(value: String, equal: Bool)] = []
-        for raw in text.split(separator: ",") {
-            let term = String(raw)
-            let equal = !term.contains("!=")
-            let parts = term.splitOn(equal ? (term.contains("==") ? "==" : "=") : "!=")
-            guard parts.count == 2 else { throw .badRequest("invalid field selector \"\(term)\"") }
-            guard parts[0] == "metadata.name" else { throw .badRequest("field label not supported: \(parts[0])") }
-            terms.append((parts[1], equal))
-        }
-        return terms
     }
 }
 

@@ -92,19 +92,22 @@ struct LabelSelector: Sendable {
     }
 }
 
-/// The field selectors Kubernetes supports on pods: metadata.name, metadata.namespace,
-/// status.phase, spec.nodeName (always this machine), with = == !=.
+/// Field selectors, with = == !=: on pods (and ConfigMaps, Secrets) the fields Kubernetes
+/// supports there, metadata.name, metadata.namespace, status.phase, spec.nodeName and
+/// spec.restartPolicy; on nodes (`fields`) metadata.name. Another field is 400.
 struct FieldSelector: Sendable {
+    static let podFields = ["metadata.name", "metadata.namespace", "status.phase", "spec.nodeName", "spec.restartPolicy"]
+
     let terms: [(path: String, value: String, equal: Bool)]
 
-    init(_ text: String) throws(StatusError) {
+    init(_ text: String, fields: [String] = FieldSelector.podFields) throws(StatusError) {
         var out: [(String, String, Bool)] = []
         for raw in text.split(separator: ",") {
             let term = String(raw)
             let equal = !term.contains("!=")
             let parts = term.splitOn(equal ? (term.contains("==") ? "==" : "=") : "!=")
             guard parts.count == 2 else { throw .badRequest("invalid field selector \"\(term)\"") }
-            guard ["metadata.name", "metadata.namespace", "status.phase", "spec.nodeName", "spec.restartPolicy"].contains(parts[0]) else {
+            guard fields.contains(parts[0]) else {
                 throw .badRequest("field label not supported: \(parts[0])")
             }
             out.append((parts[0], parts[1], equal))
