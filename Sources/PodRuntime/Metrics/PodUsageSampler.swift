@@ -105,15 +105,8 @@ public final class PodUsageSampler: Sendable {
         let cpu = busy * (1_000_000_000 / hertz)
         let uptime = FileSystem.readString("/proc/uptime").flatMap { Double($0.split(separator: " ").first ?? "") }
         let (rate, window) = self.rate(key: "node:" + name, cpu: cpu, at: RuntimeClock.monotonic(), ranFor: uptime)
-        var memory: Int64 = 0
-        if let meminfo = FileSystem.readString("/proc/meminfo") {
-            var fields: [Substring: Int64] = [:]
-            for entry in meminfo.split(separator: "\n") {
-                let parts = entry.split(separator: " ")
-                if parts.count >= 2, let kib = Int64(parts[1]) { fields[parts[0]] = kib * 1024 }
-            }
-            memory = max(0, (fields["MemTotal:"] ?? 0) - (fields["MemFree:"] ?? 0) - (fields["Inactive(file):"] ?? 0))
-        }
+        let fields = MemoryInfo.read()
+        let memory = max(0, (fields["MemTotal"] ?? 0) - (fields["MemFree"] ?? 0) - (fields["Inactive(file)"] ?? 0))
         return Usage(name: name, cpuNanoseconds: cpu, cpuMillicores: rate, memoryWorkingSetBytes: memory, oomKills: 0, windowSeconds: window)
     }
 

@@ -49,14 +49,14 @@ public struct NodeReport: Sendable {
                                    ("spec", .object(JSONObject())), ("status", .object(status))]))
     }
 
+    /// The machine's CPUs, memory and the state dir's disk, as the downward API reads them
+    /// (NodeResources), and its huge page pools.
     func capacity() -> JSONObject {
-        let cpus = Int64(max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))))
-        let memory = Int64(sysconf(Int32(_SC_PHYS_PAGES))) * Int64(sysconf(Int32(_SC_PAGESIZE)))
-        var fs = statvfs()
-        let disk = statvfs(stateDir, &fs) == 0 ? Int64(fs.f_blocks) * Int64(fs.f_frsize) : 0
-        var members: [(String, JSONValue)] = [("cpu", .string(String(cpus))), ("ephemeral-storage", .string("\(disk / 1024)Ki"))]
+        let machine = NodeResources.detect(stateDir: stateDir)
+        var members: [(String, JSONValue)] = [("cpu", .string(String(machine.cpuMillis / 1000))),
+                                              ("ephemeral-storage", .string("\(machine.ephemeralStorageBytes / 1024)Ki"))]
         for pool in Self.hugePages() { members.append(("hugepages-\(pool.size)", .string(Self.bytes(pool.bytes)))) }
-        members.append(("memory", .string("\(memory / 1024)Ki")))
+        members.append(("memory", .string("\(machine.memoryBytes / 1024)Ki")))
         return JSONObject(members)
     }
 
@@ -66,8 +66,7 @@ public struct NodeReport: Sendable {
                                 ("lastHeartbeatTime", .string(now.rfc3339)), ("lastTransitionTime", .string(startedAt.rfc3339)),
                                 ("reason", .string(reason)), ("message", .string(message))]))
         }
-        let memoryAvailable = Self.memoryAvailable()
-        let memoryPressure = memoryAvailable.map { $0 < Self.memoryAvailableThreshold } ?? false
+        let memoryPressure = MemoryInfo.read()["MemAvailable"].map { $0 < Self.memoryAvailableThreshold } ?? false
         var fs = statvfs()
         var diskPressure = false
         if statvfs(stateDir, &fs) == 0, fs.f_blocks > 0 {
@@ -118,15 +117,6 @@ public struct NodeReport: Sendable {
         guard let text = FileSystem.readString(path) else { return nil }
         let line = text.split(separator: "\n", omittingEmptySubsequences: true).first.map(String.init) ?? ""
         return line.isEmpty ? nil : line
-    }
-
-    /// MemAvailable of /proc/meminfo, in bytes.
-    static func memoryAvailable() -> Int64? {
-        guard let text = FileSystem.readString("/proc/meminfo"),
-              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("MemAvailable:") }) else { return nil }
-        let fields = line.split(separator: " ")
-        guard fields.count >= 2, let kib = Int64(fields[1]) else { return nil }
-        return kib * 1024
     }
 
     /// The boot time (btime of /proc/stat): the node's creationTimestamp.
