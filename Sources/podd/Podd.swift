@@ -71,6 +71,7 @@ struct Podd: AsyncParsableCommand {
                 requestHeaderTimeout \(c.api.requestHeaderTimeout)s}, images {maxUploadBytes \(c.maxImageUploadBytes), maxParallelPulls \(c.maxParallelImagePulls)}, \
                 logs {containerLogMaxSize \(c.logs.containerLogMaxSize), containerLogMaxFiles \(c.logs.containerLogMaxFiles)}, \
                 cgroupParent \(c.cgroupParent), hostPathAllow [\(c.hostPathAllow.joined(separator: ", "))], podPidsLimit \(c.podPidsLimit), \
+                nodeLabels {\(c.nodeLabels.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", "))}, \
                 eviction {checkInterval \(c.eviction.checkInterval)s}, \
                 seccompDefault \(c.security.seccompDefault), seccompProfileRoot \(c.security.seccompProfileRoot ?? c.stateDir + "/seccomp"), \
                 userNamespaces {firstID \(c.userNamespaces.firstID), maxPods \(c.userNamespaces.maxPods)}, \

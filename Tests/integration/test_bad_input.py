@@ -211,3 +211,9 @@ def test_bad_config_stops_podd_with_a_message(tmp_path):
     cfg.write_text("restartBackoff: {initial: soon}\n")
     r = subprocess.run([str(BIN / "podd"), "--config", str(cfg), "--check-config"], capture_output=True, text=True)
     assert r.returncode != 0 and "restartBackoff.initial" in r.stderr
+    cfg.write_text('nodeLabels: {"bad key": x}\n')
+    r = subprocess.run([str(BIN / "podd"), "--config", str(cfg), "--check-config"], capture_output=True, text=True)
+    assert r.returncode != 0 and 'nodeLabels.bad key: key "bad key"' in r.stderr, r.stderr
+    cfg.write_text("nodeLabels: {disktype: ssd}\n")
+    r = subprocess.run([str(BIN / "podd"), "--config", str(cfg), "--check-config"], capture_output=True, text=True)
+    assert r.returncode == 0 and "nodeLabels {disktype: ssd}" in r.stdout, r.stdout + r.stderr
