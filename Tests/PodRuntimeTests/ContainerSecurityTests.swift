@@ -38,6 +38,7 @@ struct ContainerSecurityTests {
 
     @Test func userGroupsFromTheImageAsContainerdReadsThem() throws {
         let root = try rootfs()
+        defer { try? FileSystem.removeTree(root) }
         func user(_ runAsUser: Int64?, _ runAsGroup: Int64?, _ imageUser: String) throws -> ContainerUser {
             try ContainerUser.resolve(lowerDirectories: [root], runAsUser: runAsUser, runAsGroup: runAsGroup, imageUser: imageUser)
         }
@@ -55,6 +56,7 @@ struct ContainerSecurityTests {
 
     @Test func runAsNonRootAsKubeletChecksIt() throws {
         let root = try rootfs()
+        defer { try? FileSystem.removeTree(root) }
         #expect(throws: ContainerSecurity.Failure.self) { try fields(pod(PodSecurityContext(runAsNonRoot: true)), root: root) }
         #expect(throws: ContainerSecurity.Failure.self) { try fields(pod(PodSecurityContext(runAsUser: 0, runAsNonRoot: true)), root: root) }
         #expect(try fields(pod(PodSecurityContext(runAsUser: 5, runAsNonRoot: true)), root: root)["user"] == "5")
@@ -72,6 +74,7 @@ struct ContainerSecurityTests {
 
     @Test func privilegedAndSeccompDefaults() throws {
         let root = try rootfs()
+        defer { try? FileSystem.removeTree(root) }
         let privileged = try fields(pod(container: SecurityContext(privileged: true)), root: root)
         #expect(privileged["privileged"] == "1" && privileged["caps"] == nil && privileged["seccomp"] == "unconfined")
         var off = PoddConfig.SecuritySettings()

@@ -29,6 +29,7 @@ struct HostPathPolicyTests {
 
     @Test func theRootAndPoddsOwnDirectoriesAreRefusedThroughSymlinksToo() throws {
         let root = try scratch()
+        defer { try? FileSystem.removeTree(root) }
         mkdir(root + "/state", 0o755)
         symlink("/", root + "/to-root")
         symlink(root + "/state", root + "/to-state")
@@ -46,6 +47,7 @@ struct HostPathPolicyTests {
 
     @Test func hostPathAllowLimitsWhatMayBeMounted() throws {
         let root = try scratch()
+        defer { try? FileSystem.removeTree(root) }
         mkdir(root + "/data", 0o755)
         symlink(root + "/data", root + "/to-data")
         let policy = HostPathPolicy(config: config(root, allow: [root + "/data"]))
