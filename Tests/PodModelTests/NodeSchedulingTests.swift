@@ -9,8 +9,8 @@ import Testing
 struct NodeSchedulingTests {
     let node = Node(name: "vm", labels: Node.labels(hostname: "VM", machine: "x86_64", extra: ["disktype": "ssd"]))
 
-    func spec(_ yaml: String) throws -> PodSpec {
-        try Fixture.pod(Fixture.minimal.replacingOccurrences(of: "spec:\n", with: "spec:\n" + yaml)).spec
+    func pod(_ yaml: String) throws -> Pod {
+        try Fixture.pod(Fixture.minimal.replacingOccurrences(of: "spec:\n", with: "spec:\n" + yaml))
     }
 
     @Test func theNodeHasKubeletsLabelsAndTheConfigsOver() {
@@ -24,32 +24,32 @@ struct NodeSchedulingTests {
     }
 
     @Test func aFittingPodIsBoundAndAMissIsUnschedulable() throws {
-        let fits = try spec("  nodeSelector: {kubernetes.io/os: linux, disktype: ssd}\n")
-        #expect(NodeScheduling.outcome(fits, on: node) == .scheduled)
-        #expect(NodeScheduling.bound(fits, to: node).nodeName == "vm")
-        #expect(NodeScheduling.status(.scheduled, spec: fits, since: Timestamp(seconds: 1)) == nil)
-        let misses = try spec("  nodeSelector: {disktype: hdd}\n")
-        #expect(NodeScheduling.outcome(misses, on: node) == .unschedulable(message: NodeScheduling.selectorMismatch))
-        #expect(NodeScheduling.bound(misses, to: node).nodeName == nil)
-        let status = try #require(NodeScheduling.status(NodeScheduling.outcome(misses, on: node), spec: misses, since: Timestamp(seconds: 7)))
+        let fits = try pod("  nodeSelector: {kubernetes.io/os: linux, disktype: ssd}\n")
+        #expect(NodeScheduling.outcome(fits, on: node, among: []) == .scheduled)
+        #expect(NodeScheduling.bound(fits, to: node, among: []).spec.nodeName == "vm")
+        #expect(NodeScheduling.status(.scheduled, spec: fits.spec, since: Timestamp(seconds: 1)) == nil)
+        let misses = try pod("  nodeSelector: {disktype: hdd}\n")
+        #expect(NodeScheduling.outcome(misses, on: node, among: []) == .unschedulable(message: NodeScheduling.selectorMismatch))
+        #expect(NodeScheduling.bound(misses, to: node, among: []).spec.nodeName == nil)
+        let status = try #require(NodeScheduling.status(NodeScheduling.outcome(misses, on: node, among: []), spec: misses.spec, since: Timestamp(seconds: 7)))
         #expect(status.phase == .pending && status.containerStatuses.isEmpty)
         #expect(status.conditions.map { "\($0.type) \($0.status) \($0.reason ?? "")" } == ["PodScheduled False Unschedulable"])
         #expect(status.conditions.first?.lastTransitionTime == Timestamp(seconds: 7))
     }
 
     @Test func aPodBoundHereThatDoesNotFitIsRejectedAsKubeletRejectsIt() throws {
-        let bound = try spec("  nodeName: vm\n  nodeSelector: {disktype: hdd}\n")
-        let outcome = NodeScheduling.outcome(bound, on: node)
+        let bound = try pod("  nodeName: vm\n  nodeSelector: {disktype: hdd}\n")
+        let outcome = NodeScheduling.outcome(bound, on: node, among: [])
         #expect(outcome == .rejected(reason: "NodeAffinity", message: "Pod was rejected: Predicate NodeAffinity failed"))
-        let status = try #require(NodeScheduling.status(outcome, spec: bound, since: Timestamp(seconds: 1)))
+        let status = try #require(NodeScheduling.status(outcome, spec: bound.spec, since: Timestamp(seconds: 1)))
         #expect(status.phase == .failed && status.reason == "NodeAffinity")
     }
 
     @Test func aWindowsPodIsBoundThenRejectedAsKubeletRejectsIt() throws {
-        #expect(NodeScheduling.outcome(try spec("  os: {name: linux}\n"), on: node) == .scheduled)
-        let windows = NodeScheduling.bound(try spec("  os: {name: windows}\n"), to: node)
-        #expect(windows.nodeName == "vm")
-        #expect(NodeScheduling.outcome(windows, on: node)
+        #expect(NodeScheduling.outcome(try pod("  os: {name: linux}\n"), on: node, among: []) == .scheduled)
+        let windows = NodeScheduling.bound(try pod("  os: {name: windows}\n"), to: node, among: [])
+        #expect(windows.spec.nodeName == "vm")
+        #expect(NodeScheduling.outcome(windows, on: node, among: [])
                 == .rejected(reason: "PodOSNotSupported", message: "Failed to admit pod as the OS field doesn't match node OS"))
         let refused = try Fixture.validationMessages(Fixture.minimal.replacingOccurrences(of: "spec:\n", with: "spec:\n  os: {name: macos}\n"))
         #expect(refused == ["spec.os.name: Unsupported value: \"macos\": supported values: \"linux\", \"windows\""])
@@ -88,8 +88,8 @@ struct NodeSchedulingTests {
 
     @Test func requiredNodeAffinityIsOneOfItsTermsAndPreferredOnesDecideNothing() throws {
         func outcome(_ terms: String) throws -> NodeScheduling.Outcome {
-            NodeScheduling.outcome(try spec("  affinity:\n    nodeAffinity:\n      requiredDuringSchedulingIgnoredDuringExecution:\n"
-                + "        nodeSelectorTerms: \(terms)\n"), on: node)
+            NodeScheduling.outcome(try pod("  affinity:\n    nodeAffinity:\n      requiredDuringSchedulingIgnoredDuringExecution:\n"
+                + "        nodeSelectorTerms: \(terms)\n"), on: node, among: [])
         }
         let miss = NodeScheduling.Outcome.unschedulable(message: NodeScheduling.selectorMismatch)
         #expect(try outcome("[{matchExpressions: [{key: disktype, operator: In, values: [hdd, ssd]}]}]") == .scheduled)
@@ -102,15 +102,15 @@ struct NodeSchedulingTests {
         // An empty term matches no node.
         #expect(try outcome("[{}]") == miss)
         let numbered = Node(name: "vm", labels: ["cores": "8"])
-        let gt = try spec("  affinity: {nodeAffinity: {requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: [{matchExpressions: [{key: cores, operator: Gt, values: ['4']}]}]}}}\n")
-        #expect(NodeScheduling.outcome(gt, on: numbered) == .scheduled)
-        #expect(NodeScheduling.outcome(gt, on: Node(name: "vm", labels: ["cores": "2"])) != .scheduled)
-        let preferred = try spec("  affinity: {nodeAffinity: {preferredDuringSchedulingIgnoredDuringExecution: [{weight: 50, preference: {matchExpressions: [{key: gpu, operator: Exists}]}}]}}\n")
-        #expect(NodeScheduling.outcome(preferred, on: node) == .scheduled)
-        #expect(try PodSpec(json: preferred.json, path: .root) == preferred)
+        let gt = try pod("  affinity: {nodeAffinity: {requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: [{matchExpressions: [{key: cores, operator: Gt, values: ['4']}]}]}}}\n")
+        #expect(NodeScheduling.outcome(gt, on: numbered, among: []) == .scheduled)
+        #expect(NodeScheduling.outcome(gt, on: Node(name: "vm", labels: ["cores": "2"]), among: []) != .scheduled)
+        let preferred = try pod("  affinity: {nodeAffinity: {preferredDuringSchedulingIgnoredDuringExecution: [{weight: 50, preference: {matchExpressions: [{key: gpu, operator: Exists}]}}]}}\n")
+        #expect(NodeScheduling.outcome(preferred, on: node, among: []) == .scheduled)
+        #expect(try PodSpec(json: preferred.spec.json, path: .root) == preferred.spec)
     }
 
-    @Test func nodeAffinityIsValidatedAndPodAffinityRefused() throws {
+    @Test func nodeAffinityIsValidatedAsTheAPIServerDoes() throws {
         let refused = try Fixture.validationMessages(Fixture.minimal.replacingOccurrences(of: "spec:\n", with: """
             spec:
               affinity:
@@ -135,14 +135,12 @@ struct NodeSchedulingTests {
         #expect(refused.contains { $0.hasPrefix("\(base).matchExpressions[3].operator: Unsupported value: \"Near\"") })
         #expect(refused.contains("\(base).matchFields[0].key: Invalid value: \"metadata.uid\": not a valid field selector key"))
         #expect(refused.contains("spec.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].weight: Invalid value: 0: must be in the range 1-100"))
-        let error = try #require(Fixture.decodingError(Fixture.minimal.replacingOccurrences(of: "spec:\n", with: "spec:\n  affinity: {podAntiAffinity: {requiredDuringSchedulingIgnoredDuringExecution: [{topologyKey: kubernetes.io/hostname}]}}\n")))
-        #expect(error.causes.map(\.description) == ["spec.affinity.podAntiAffinity: Forbidden: not supported by podd"])
     }
 
     @Test func theFieldsRoundTrip() throws {
-        let s = try spec("  os: {name: linux}\n  nodeName: vm\n  nodeSelector: {disktype: ssd}\n  tolerations: [{key: k, operator: Equal, value: v, effect: NoExecute, tolerationSeconds: 9}]\n")
-        let again = try PodSpec(json: s.json, path: .root)
-        #expect(again == s && again.tolerations.first?.tolerationSeconds == 9 && again.nodeSelector == ["disktype": "ssd"])
+        let s = try pod("  os: {name: linux}\n  nodeName: vm\n  nodeSelector: {disktype: ssd}\n  tolerations: [{key: k, operator: Equal, value: v, effect: NoExecute, tolerationSeconds: 9}]\n")
+        let again = try PodSpec(json: s.spec.json, path: .root)
+        #expect(again == s.spec && again.tolerations.first?.tolerationSeconds == 9 && again.nodeSelector == ["disktype": "ssd"])
         #expect(again.osName == "linux")
     }
 }

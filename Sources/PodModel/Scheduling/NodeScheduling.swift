@@ -55,16 +55,34 @@ public enum NodeScheduling {
         case rejected(reason: String, message: String)
     }
 
-    /// The scheduler's message when no node matches a pod's nodeSelector.
-    public static let selectorMismatch = "0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling."
+    /// The scheduler's FailedScheduling message on a one-node cluster: why the node was
+    /// filtered out, and what preemption found.
+    static func unschedulable(_ reason: String, preemption: String) -> String {
+        "0/1 nodes are available: 1 \(reason). preemption: 0/1 nodes are available: 1 \(preemption)."
+    }
 
-    /// `spec` on `node`. A spec.nodeName naming another node is refused at admission
-    /// (`PodRegistry.admissionErrors`), so here it is this node's or empty.
-    public static func outcome(_ spec: PodSpec, on node: Node) -> Outcome {
+    /// Preemption's verdict when removing pods would not make the pod fit (its own rules).
+    static let preemptionNotHelpful = "Preemption is not helpful for scheduling"
+    /// Preemption's verdict when only pods of a lower priority could go: podd has none.
+    static let noVictims = "No preemption victims found for incoming pod"
+
+    /// The scheduler's message when no node matches a pod's nodeSelector.
+    public static let selectorMismatch = unschedulable("node(s) didn't match Pod's node affinity/selector", preemption: preemptionNotHelpful)
+
+    /// `pod` on `node`, with `placed` the pods running there (PlacedPod), as the scheduler's
+    /// filters (NodeAffinity, then InterPodAffinity) and kubelet's admission decide it. A
+    /// pod bound by its own spec.nodeName skips the scheduler, as it does on a cluster, and
+    /// meets kubelet's admission only. A spec.nodeName naming another node is refused at
+    /// admission (`PodRegistry.admissionErrors`), so here it is this node's or empty.
+    public static func outcome(_ pod: Pod, on node: Node, among placed: [PlacedPod]) -> Outcome {
+        let spec = pod.spec
         if !fits(spec, node) {
             guard spec.nodeName != nil else { return .unschedulable(message: selectorMismatch) }
             // kubelet's admission (lifecycle.NewPredicateAdmitHandler) of a pod bound to it.
             return .rejected(reason: "NodeAffinity", message: "Pod was rejected: Predicate NodeAffinity failed")
+        }
+        if spec.nodeName == nil, let failure = InterPodAffinity.failure(pod, node: node, among: placed) {
+            return .unschedulable(message: failure.message)
         }
         // The scheduler does not look at spec.os; kubelet's admission does.
         if let os = spec.osName, os != "linux" {
@@ -96,7 +114,7 @@ public enum NodeScheduling {
 
     /// The scheduler's NodeAffinity filter: every nodeSelector label, and one of the required
     /// node affinity terms (when there are any). Preferred terms only rank nodes.
-    static func fits(_ spec: PodSpec, _ node: Node) -> Bool {
+    public static func fits(_ spec: PodSpec, _ node: Node) -> Bool {
         guard spec.nodeSelector.allSatisfy({ node.labels[$0.key] == $0.value }) else { return false }
         guard let terms = spec.affinity?.nodeAffinity?.required else { return true }
         return terms.contains { matches($0, node) }
@@ -122,12 +140,13 @@ public enum NodeScheduling {
         }
     }
 
-    /// The spec as it is stored: bound to `node` (spec.nodeName set, as the scheduler's
-    /// binding sets it) when it fits there and names no node itself.
-    public static func bound(_ spec: PodSpec, to node: Node) -> PodSpec {
-        guard spec.nodeName == nil, fits(spec, node) else { return spec }
-        var spec = spec
-        spec.nodeName = node.name
-        return spec
+    /// The pod as it is stored: bound to `node` (spec.nodeName set, as the scheduler's
+    /// binding sets it) when the scheduler places it there (`outcome`) and it names no node
+    /// itself.
+    public static func bound(_ pod: Pod, to node: Node, among placed: [PlacedPod]) -> Pod {
+        guard pod.spec.nodeName == nil, fits(pod.spec, node), InterPodAffinity.failure(pod, node: node, among: placed) == nil else { return pod }
+        var pod = pod
+        pod.spec.nodeName = node.name
+        return pod
     }
 }

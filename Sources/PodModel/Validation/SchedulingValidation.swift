@@ -1,5 +1,5 @@
-/// spec.nodeName, spec.nodeSelector and spec.tolerations, checked as the API server checks
-/// them (ValidatePodSpec, ValidateTolerations). Whether the pod fits podd's node is not a
+/// spec.nodeName, spec.nodeSelector, spec.affinity and spec.tolerations, checked as the API
+/// server checks them (ValidatePodSpec, ValidateAffinity, ValidateTolerations). Whether the pod fits podd's node is not a
 /// validation matter: it is decided when the pod is admitted (NodeScheduling).
 enum SchedulingValidation {
     static func validate(_ spec: PodSpec, path: FieldPath) -> [FieldError] {
@@ -20,6 +20,12 @@ enum SchedulingValidation {
         if let affinity = spec.affinity?.nodeAffinity {
             errors += nodeAffinityErrors(affinity, path: path.child("affinity").child("nodeAffinity"))
         }
+        if let affinity = spec.affinity?.podAffinity {
+            errors += podAffinityErrors(affinity, path: path.child("affinity").child("podAffinity"))
+        }
+        if let affinity = spec.affinity?.podAntiAffinity {
+            errors += podAffinityErrors(affinity, path: path.child("affinity").child("podAntiAffinity"))
+        }
         for (index, toleration) in spec.tolerations.enumerated() {
             errors += tolerationErrors(toleration, path: path.child("tolerations").index(index))
         }
@@ -39,6 +45,54 @@ enum SchedulingValidation {
                 errors.append(.invalid(p.child("weight"), .int(Int64(preferred.weight)), "must be in the range 1-100"))
             }
             errors += termErrors(preferred.preference, path: p.child("preference"))
+        }
+        return errors
+    }
+
+    static func podAffinityErrors(_ affinity: PodAffinity, path: FieldPath) -> [FieldError] {
+        var errors: [FieldError] = []
+        for (index, term) in affinity.required.enumerated() {
+            errors += podAffinityTermErrors(term, path: path.child("requiredDuringSchedulingIgnoredDuringExecution").index(index))
+        }
+        for (index, weighted) in affinity.preferred.enumerated() {
+            let p = path.child("preferredDuringSchedulingIgnoredDuringExecution").index(index)
+            if weighted.weight < 1 || weighted.weight > 100 {
+                errors.append(.invalid(p.child("weight"), .int(Int64(weighted.weight)), "must be in the range 1-100"))
+            }
+            errors += podAffinityTermErrors(weighted.podAffinityTerm, path: p.child("podAffinityTerm"))
+        }
+        return errors
+    }
+
+    /// validatePodAffinityTerm and validateMatchLabelKeysAndMismatchLabelKeys of the API server.
+    static func podAffinityTermErrors(_ term: PodAffinityTerm, path: FieldPath) -> [FieldError] {
+        var errors: [FieldError] = []
+        errors += term.labelSelector?.errors(path: path.child("labelSelector")) ?? []
+        errors += term.namespaceSelector?.errors(path: path.child("namespaceSelector")) ?? []
+        for namespace in term.namespaces {
+            for message in DNS1123.labelErrors(namespace) {
+                errors.append(.invalid(path.child("namespace"), .string(namespace), message))
+            }
+        }
+        if term.topologyKey.isEmpty {
+            errors.append(.required(path.child("topologyKey"), "can not be empty"))
+        } else {
+            for message in NameRules.qualifiedNameErrors(term.topologyKey) {
+                errors.append(.invalid(path.child("topologyKey"), .string(term.topologyKey), message))
+            }
+        }
+        for (field, keys) in [("matchLabelKeys", term.matchLabelKeys), ("mismatchLabelKeys", term.mismatchLabelKeys)] where !keys.isEmpty {
+            if term.labelSelector == nil {
+                errors.append(.forbidden(path.child(field), "must not be specified when labelSelector is not set"))
+            }
+            for (index, key) in keys.enumerated() {
+                for message in NameRules.qualifiedNameErrors(key) {
+                    errors.append(.invalid(path.child(field).index(index), .string(key), message))
+                }
+            }
+        }
+        for (index, key) in term.mismatchLabelKeys.enumerated() where term.matchLabelKeys.contains(key) {
+            errors.append(.invalid(path.child("mismatchLabelKeys").index(index), .string(key), "exists in both matchLabelKeys and mismatchLabelKeys"))
         }
         return errors
     }

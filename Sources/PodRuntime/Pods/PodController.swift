@@ -145,11 +145,14 @@ public actor PodController {
     /// The pod's status as the predecessor last showed it: what this one shows until it is
     /// admitted, since until then the pod's containers are the old spec's, being stopped.
     private var inheritedStatus: PodStatus?
-    /// Whether the pod runs on podd's node at all (its nodeSelector): one that does not is
-    /// never given a sandbox, and shows the scheduler's or kubelet's verdict.
-    private let scheduling: NodeScheduling.Outcome
+    /// Whether the pod runs on podd's node (NodeScheduling, decided by the registry, which
+    /// knows the other pods): one that does not is never given a sandbox, and shows the
+    /// scheduler's or kubelet's verdict. An unschedulable one may be bound later (`bind`).
+    private var scheduling: NodeScheduling.Outcome
 
-    public init(pod: Pod, context: RuntimeContext, generation: Int, replacing predecessor: PodController? = nil) {
+    /// `scheduling`: the registry's verdict; nil decides it from the pod and node alone.
+    public init(pod: Pod, context: RuntimeContext, generation: Int, replacing predecessor: PodController? = nil,
+                scheduling: NodeScheduling.Outcome? = nil) {
         let uid = pod.metadata.uid ?? ""
         self.uid = uid
         self.generation = generation
@@ -162,7 +165,7 @@ public actor PodController {
         layout = PodLayout(uid: uid, namespace: pod.metadata.namespace, name: pod.metadata.name, hostname: hostname,
                            runDir: context.config.runDir, stateDir: context.config.stateDir)
         lifecycle = Self.makeLifecycle(pod, backoff: context.config.restartBackoff, now: RuntimeClock.now())
-        scheduling = NodeScheduling.outcome(pod.spec, on: context.node)
+        self.scheduling = scheduling ?? NodeScheduling.outcome(pod, on: context.node, among: [])
         storageLimits = EphemeralStorageLimits(spec: pod.spec)
     }
 
@@ -193,8 +196,8 @@ public actor PodController {
     /// stopped; the pod's history goes on from it (PodController+Replacement.swift).
     public func admit(replaced: PodStatus? = nil) {
         // Deleted while it waited for its turn (a replaced spec's, for the old one to stop):
-        // nothing of it is to run.
-        guard !gone else { return }
+        // nothing of it is to run. Bound and started already (`bind` came first): once only.
+        guard !gone, admittedAt == nil else { return }
         predecessor = nil
         inheritedStatus = nil
         guard scheduling == .scheduled else { return refuseToRun() }
@@ -246,6 +249,16 @@ public actor PodController {
             record(type: "Warning", reason: reason, message: message, container: nil)
         }
         publish()
+    }
+
+    /// The scheduler placed the pod, left unschedulable until now, on the node `nodeName`
+    /// names (the registry found it fits, the pods it depends on having changed, and stored
+    /// the binding): it starts as a pod admitted now would.
+    public func bind(to nodeName: String) {
+        guard !gone, admittedAt == nil, case .unschedulable = scheduling else { return }
+        pod.spec.nodeName = nodeName
+        scheduling = .scheduled
+        admit()
     }
 
     /// The pod could not be stored: what `prepare` made (monitor, cgroup, files) goes, and

@@ -37,6 +37,12 @@ public actor PodRegistry {
     /// their store): what they claim (hostPorts) is taken from admission on, so that a second
     /// create admitted meanwhile cannot claim it too.
     var creating: [Key: Pod] = [:]
+    /// Pods whose required anti-affinity could keep others off the node (PodRegistry+Scheduling).
+    var antiAffinityHolders: Set<Key> = []
+    /// Pods the scheduler left unbound: tried again when the pods change (PodRegistry+Scheduling).
+    var unscheduled: Set<Key> = []
+    /// Whether a retry of `unscheduled` is already on its way.
+    var retryingUnscheduled = false
     private var context: RuntimeContext?
     public nonisolated let features: PodFeatures
     /// Whether exec probes and hooks can run (they need exec into containers).
@@ -107,13 +113,13 @@ public actor PodRegistry {
         return causes
     }
 
-    /// The spec bound to podd's node as the scheduler binds it (NodeScheduling.bound); a static
-    /// pod (from the manifests dir) is bound whatever it asks, as kubelet's own pods are, so its
+    /// The pod bound to podd's node as the scheduler binds it (`scheduled`); a static pod (from
+    /// the manifests dir) is bound whatever it asks, as kubelet's own pods are, so its
     /// nodeSelector is kubelet's admission's to judge (a miss is Failed, NodeAffinity).
-    private func bound(_ spec: PodSpec, staticPod: Bool) -> PodSpec {
-        var spec = spec
-        if staticPod && spec.nodeName == nil { spec.nodeName = ctx.node.name }
-        return NodeScheduling.bound(spec, to: ctx.node)
+    private func bound(_ pod: Pod, staticPod: Bool) -> Pod {
+        var pod = pod
+        if staticPod && pod.spec.nodeName == nil { pod.spec.nodeName = ctx.node.name }
+        return scheduled(pod)
     }
 
     /// Handlers podd cannot run are refused at admission, naming the field, rather than
@@ -157,7 +163,8 @@ public actor PodRegistry {
         pod.metadata.deletionGracePeriodSeconds = nil
         pod.metadata.resourceVersion = String(hub.resourceVersion)
         pod.status = PodStatus()
-        pod.spec = bound(ImagePullPolicyDefaults.applied(to: pod.spec), staticPod: source != nil)
+        pod.spec = ImagePullPolicyDefaults.applied(to: pod.spec)
+        pod = bound(pod, staticPod: source != nil)
         if dryRun { return pod }
         creating[key] = pod
         defer { creating[key] = nil }
@@ -274,8 +281,19 @@ public actor PodRegistry {
         pod.metadata.deletionTimestamp = nil
         pod.metadata.deletionGracePeriodSeconds = nil
         pod.status = PodStatus()
-        pod.spec = bound(ImagePullPolicyDefaults.applied(to: pod.spec), staticPod: source != nil)
-        let change = PodUpdate.classify(old: oldPod, new: pod)
+        pod.spec = ImagePullPolicyDefaults.applied(to: pod.spec)
+        // A bound pod stays bound (the scheduler never places a pod twice) while its node still
+        // fits it: a new spec without nodeName (a PUT of the manifest as first sent) keeps it.
+        if pod.spec.nodeName == nil, let node = oldPod.spec.nodeName, NodeScheduling.fits(pod.spec, ctx.node) {
+            pod.spec.nodeName = node
+        }
+        var change = PodUpdate.classify(old: oldPod, new: pod)
+        // A new spec is placed afresh; a waiting pod whose labels alone changed is left to the
+        // scheduler's retry (PodRegistry+Scheduling), which binds it if it now fits.
+        if change == .restart {
+            pod = bound(pod, staticPod: source != nil)
+            change = PodUpdate.classify(old: oldPod, new: pod)
+        }
         if change == .unchanged { return oldPod }
         if dryRun {
             pod.status = oldPod.status
@@ -382,30 +400,47 @@ public actor PodRegistry {
         var errors: [String] = []
         var count = 0
         var recovering: [PodController] = []
+        var bound: [Pod] = []
+        var unbound: [Pod] = []
+        var seen: Set<Key> = []
+        // No retry of unscheduled pods while controllers take their pods back: one follows.
+        retryingUnscheduled = true
         for (uid, result) in await ctx.store.loadAll(parts: Int(max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))))) {
             switch result {
             case let .failure(e): errors.append(e.description)
             case let .success(pod):
                 let key = Key(pod.metadata.namespace, pod.metadata.name)
-                guard controllers[key] == nil else {
+                guard seen.insert(key).inserted else {
                     errors.append("stored pod \(uid) duplicates \(key.namespace)/\(key.name); left on disk")
                     continue
                 }
-                var p = pod
-                p.metadata.resourceVersion = nextResourceVersion()
-                // A pod stored unbound (it fitted no node) is bound once the node's labels fit it.
-                p.spec = NodeScheduling.bound(p.spec, to: ctx.node)
-                let controller = makeController(p)
-                controllers[key] = controller
-                snapshots[key] = p
-                count += 1
-                recovering.append(controller)
+                if pod.spec.nodeName == nil { unbound.append(pod) } else { bound.append(pod) }
             }
+        }
+        // Pods bound before first, then the unbound ones oldest first, as the scheduler takes
+        // them: a pod stored unbound (it fitted no node, or pods it depends on kept it off)
+        // is bound once it fits, against the pods placed before it.
+        unbound.sort { ($0.metadata.creationTimestamp ?? .earliest) < ($1.metadata.creationTimestamp ?? .earliest) }
+        for pod in bound + unbound {
+            let key = Key(pod.metadata.namespace, pod.metadata.name)
+            var p = scheduled(pod)
+            p.metadata.resourceVersion = nextResourceVersion()
+            let controller = makeController(p)
+            controllers[key] = controller
+            snapshots[key] = p
+            noteForScheduling("ADDED", p, previous: nil)
+            count += 1
+            recovering.append(controller)
         }
         // Each controller takes its pod back (re-adopts it through its monitor, or schedules a
         // fresh start) on its own, side by side.
         await withTaskGroup(of: Void.self) { group in
             for controller in recovering { group.addTask { await controller.recover() } }
+        }
+        retryingUnscheduled = false
+        if !unscheduled.isEmpty {
+            retryingUnscheduled = true
+            Task { await retryUnscheduled() }
         }
         return (count, errors)
     }
@@ -444,6 +479,7 @@ public actor PodRegistry {
         snapshots[key] = type == "DELETED" ? nil : pod
         if type == "DELETED" { snapshotJSON[key] = nil }
         hub.record(WatchChange(type: type, resourceVersion: version, namespace: pod.metadata.namespace, object: pod, previous: previous))
+        noteForScheduling(type, pod, previous: previous)
         return pod
     }
 
@@ -454,7 +490,10 @@ public actor PodRegistry {
 
     private func makeController(_ pod: Pod, replacing old: PodController? = nil) -> PodController {
         generations += 1
-        return PodController(pod: pod, context: ctx, generation: generations, replacing: old)
+        let outcome = schedulingOutcome(pod)
+        let key = Key(pod.metadata.namespace, pod.metadata.name)
+        if case .unschedulable = outcome { unscheduled.insert(key) } else { unscheduled.remove(key) }
+        return PodController(pod: pod, context: ctx, generation: generations, replacing: old, scheduling: outcome)
     }
 
     func nextResourceVersion() -> String {

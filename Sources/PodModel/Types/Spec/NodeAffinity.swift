@@ -1,22 +1,30 @@
-/// `spec.affinity`: its `nodeAffinity` (matched against podd's node, NodeScheduling). Pod
-/// affinity and anti-affinity, which weigh the other pods on a node, are refused with their
-/// paths.
+/// `spec.affinity`: its `nodeAffinity` (matched against podd's node) and the pods it must or
+/// must not run beside (`podAffinity`, `podAntiAffinity`), as NodeScheduling decides them.
 public struct Affinity: JSONConvertible {
     public var nodeAffinity: NodeAffinity?
+    public var podAffinity: PodAffinity?
+    public var podAntiAffinity: PodAffinity?
 
-    public init(nodeAffinity: NodeAffinity? = nil) { self.nodeAffinity = nodeAffinity }
+    public init(nodeAffinity: NodeAffinity? = nil, podAffinity: PodAffinity? = nil, podAntiAffinity: PodAffinity? = nil) {
+        self.nodeAffinity = nodeAffinity
+        self.podAffinity = podAffinity
+        self.podAntiAffinity = podAntiAffinity
+    }
 
     public init(json: JSONValue, path: FieldPath) throws(ManifestError) {
         var reader = try ObjectReader(json, path: path)
         let nodeAffinity = reader.decode("nodeAffinity", as: NodeAffinity.self)
-        reader.reject(["podAffinity", "podAntiAffinity"])
+        let podAffinity = reader.decode("podAffinity", as: PodAffinity.self)
+        let podAntiAffinity = reader.decode("podAntiAffinity", as: PodAffinity.self)
         try reader.finish()
-        self.init(nodeAffinity: nodeAffinity)
+        self.init(nodeAffinity: nodeAffinity, podAffinity: podAffinity, podAntiAffinity: podAntiAffinity)
     }
 
     public var json: JSONValue {
         var writer = ObjectWriter()
         writer.set("nodeAffinity", nodeAffinity)
+        writer.set("podAffinity", podAffinity)
+        writer.set("podAntiAffinity", podAntiAffinity)
         return writer.json
     }
 }

@@ -52,7 +52,7 @@ public struct PodSpec: JSONConvertible {
     /// `os.name`: the OS the pod is for ("linux" or "windows"); podd's node is Linux, and a
     /// Windows pod is rejected as kubelet rejects it (NodeScheduling).
     public var osName: String?
-    /// Its nodeAffinity (NodeScheduling); pod (anti-)affinity is refused.
+    /// Its node affinity and pod (anti-)affinity (NodeScheduling).
     public var affinity: Affinity?
 
     /// Kubernetes' default grace period.
@@ -169,7 +169,7 @@ public struct PodSpec: JSONConvertible {
         self.nodeSelector = nodeSelector
         self.tolerations = tolerations
         osName = os?.name
-        self.affinity = affinity.flatMap { $0.nodeAffinity == nil ? nil : $0 }
+        self.affinity = affinity.flatMap { $0 == Affinity() ? nil : $0 }
     }
 
     public var json: JSONValue {

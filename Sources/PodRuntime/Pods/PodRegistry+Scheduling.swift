@@ -1,0 +1,96 @@
+import PodModel
+
+/// The registry as the scheduler of its one node: it binds a pod when the scheduler's filters
+/// pass (NodeScheduling: node affinity, then inter-pod affinity against the pods placed on
+/// the node), and keeps a pod they refuse Pending and unbound. Whether pod affinity holds
+/// changes with the other pods, so such a pod is tried again, in creation order, whenever a
+/// pod is added, bound, relabelled, finished or removed, as the scheduler's queue moves an
+/// unschedulable pod back when a pod event might make it fit.
+extension PodRegistry {
+    /// The pods on the node (PlacedPod) that could matter to `pod`: all of them when it has
+    /// required (anti-)affinity terms, else only those whose anti-affinity could refuse it.
+    /// Pods a create has admitted and not yet published count too: the check and the claim
+    /// are one step of this actor.
+    func placedPods(for pod: Pod) -> [PlacedPod] {
+        let me = Key(pod.metadata.namespace, pod.metadata.name)
+        let node = ctx.node.name
+        var placed: [PlacedPod] = []
+        func consider(_ key: Key, _ other: Pod) {
+            if key != me && PlacedPod.counts(other, node: node) { placed.append(PlacedPod(other)) }
+        }
+        if InterPodAffinity.hasRequiredTerms(pod) {
+            for (key, other) in snapshots { consider(key, other) }
+        } else {
+            for key in antiAffinityHolders { if let other = snapshots[key] { consider(key, other) } }
+        }
+        for (key, other) in creating where snapshots[key] == nil { consider(key, other) }
+        return placed
+    }
+
+    /// `pod` as stored: bound to the node when the scheduler places it there now.
+    func scheduled(_ pod: Pod) -> Pod {
+        pod.spec.nodeName != nil ? pod : NodeScheduling.bound(pod, to: ctx.node, among: placedPods(for: pod))
+    }
+
+    /// The verdict its controller starts with, for a pod as stored.
+    func schedulingOutcome(_ pod: Pod) -> NodeScheduling.Outcome {
+        NodeScheduling.outcome(pod, on: ctx.node, among: pod.spec.nodeName == nil ? placedPods(for: pod) : [])
+    }
+
+    /// Keeps `antiAffinityHolders` and `unscheduled` in step with a committed change of a pod,
+    /// and tries the unscheduled pods again when the change might let one fit.
+    func noteForScheduling(_ type: String, _ pod: Pod, previous: Pod?) {
+        let key = Key(pod.metadata.namespace, pod.metadata.name)
+        if type == "DELETED" || (pod.spec.affinity?.podAntiAffinity?.required.isEmpty ?? true) {
+            antiAffinityHolders.remove(key)
+        } else {
+            antiAffinityHolders.insert(key)
+        }
+        if type == "DELETED" || pod.spec.nodeName != nil { unscheduled.remove(key) }
+        guard !unscheduled.isEmpty else { return }
+        // Only a pod placed on the node, before or after, counts for another's fit.
+        let node = ctx.node.name
+        let wasPlaced = previous.map { PlacedPod.counts($0, node: node) } ?? false
+        let isPlaced = type != "DELETED" && PlacedPod.counts(pod, node: node)
+        let relabelled = previous.map { $0.metadata.labels != pod.metadata.labels } ?? false
+        // A pod placed or gone, a placed pod relabelled, or a waiting one relabelled (its own
+        // labels meet the others' anti-affinity).
+        let relevant = wasPlaced != isPlaced || (relabelled && (isPlaced || unscheduled.contains(key)))
+        if relevant && !retryingUnscheduled {
+            retryingUnscheduled = true
+            Task { await self.retryUnscheduled() }
+        }
+    }
+
+    /// Tries every unscheduled pod again, oldest first, each against the pods placed so far
+    /// (one bound here counts for the next). A pod that now fits is bound: the binding is
+    /// stored, then its controller starts it.
+    func retryUnscheduled() async {
+        retryingUnscheduled = false
+        let waiting = unscheduled.compactMap { key in snapshots[key].map { (key, $0) } }
+            .sorted { ($0.1.metadata.creationTimestamp ?? .earliest, $0.0) < ($1.1.metadata.creationTimestamp ?? .earliest, $1.0) }
+        for (key, _) in waiting {
+            await lockPod(key)
+            defer { unlockPod(key) }
+            guard unscheduled.contains(key), let controller = controllers[key], let pod = snapshots[key],
+                  pod.metadata.deletionTimestamp == nil else { continue }
+            var bound = scheduled(pod)
+            guard bound.spec.nodeName != nil else { continue }
+            do {
+                try ctx.store.save(bound)
+            } catch {
+                ctx.logger.warning("cannot store the binding of pod \(key.namespace)/\(key.name): \(error); it stays unscheduled")
+                continue
+            }
+            unscheduled.remove(key)
+            bound.status = pod.status
+            commit("MODIFIED", bound)
+            // Told as the scheduler tells it (a pod placed at once is not: its create says so).
+            let node = ctx.node.name
+            await ctx.events.record(namespace: key.namespace, pod: key.name, uid: pod.metadata.uid ?? "", fieldPath: nil, type: "Normal",
+                                    reason: "Scheduled", message: "Successfully assigned \(key.namespace)/\(key.name) to \(node)",
+                                    at: RuntimeClock.now())
+            await controller.bind(to: node)
+        }
+    }
+}
