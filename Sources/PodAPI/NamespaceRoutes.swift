@@ -55,6 +55,9 @@ struct NamespaceRoutes {
     static func json(name: String, created: Timestamp?) -> JSONValue {
         var metadata = JSONObject([("name", .string(name))])
         if let created { metadata["creationTimestamp"] = .string(created.rfc3339) }
+        // The label the API server puts on every namespace, and the only one podd's have:
+        // what a pod affinity term's namespaceSelector matches (InterPodAffinity).
+        metadata["labels"] = .object(JSONObject([("kubernetes.io/metadata.name", .string(name))]))
         return .object(JSONObject([("kind", "Namespace"), ("apiVersion", "v1"), ("metadata", .object(metadata)),
                                    ("spec", .object(JSONObject([("finalizers", .array(["kubernetes"]))]))),
                                    ("status", .object(JSONObject([("phase", "Active")])))]))

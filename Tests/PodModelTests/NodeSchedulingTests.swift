@@ -137,6 +137,23 @@ struct NodeSchedulingTests {
         #expect(refused.contains("spec.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].weight: Invalid value: 0: must be in the range 1-100"))
     }
 
+    @Test func aGatedPodWaitsUntriedAndGatesMayOnlyBeRemoved() throws {
+        let gated = try pod("  schedulingGates: [{name: example.com/quota}]\n")
+        #expect(NodeScheduling.outcome(gated, on: node, among: []) == .gated)
+        #expect(NodeScheduling.bound(gated, to: node, among: []).spec.nodeName == nil)
+        let status = try #require(NodeScheduling.status(.gated, spec: gated.spec, since: Timestamp(seconds: 3)))
+        #expect(status.phase == .pending && status.conditions.map { "\($0.type) \($0.status) \($0.reason ?? "")" } == ["PodScheduled False SchedulingGated"])
+        #expect(try PodSpec(json: gated.spec.json, path: .root) == gated.spec)
+        let open = try pod("")
+        #expect(SchedulingValidation.gateUpdateErrors(old: gated.spec, new: open.spec).isEmpty)
+        #expect(SchedulingValidation.gateUpdateErrors(old: open.spec, new: gated.spec).map(\.description)
+                == ["spec.schedulingGates: Forbidden: only deletion is allowed, but found new scheduling gate 'example.com/quota'"])
+        let refused = try Fixture.validationMessages(Fixture.minimal.replacingOccurrences(of: "spec:\n", with: "spec:\n  nodeName: vm\n  schedulingGates: [{name: a}, {name: a}, {name: 'not valid'}]\n"))
+        #expect(refused.contains("spec.schedulingGates[1].name: Duplicate value: \"a\""))
+        #expect(refused.contains { $0.hasPrefix("spec.schedulingGates[2].name: Invalid value: \"not valid\"") })
+        #expect(refused.contains("spec.nodeName: Forbidden: cannot be set until all schedulingGates have been cleared"))
+    }
+
     @Test func theFieldsRoundTrip() throws {
         let s = try pod("  os: {name: linux}\n  nodeName: vm\n  nodeSelector: {disktype: ssd}\n  tolerations: [{key: k, operator: Equal, value: v, effect: NoExecute, tolerationSeconds: 9}]\n")
         let again = try PodSpec(json: s.spec.json, path: .root)

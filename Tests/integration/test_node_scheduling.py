@@ -98,3 +98,36 @@ def test_node_selector_node_name_and_tolerations(make_podd, busybox_tar):
     for name in ("misses", "rejected"):
         assert d.request("DELETE", f"/api/v1/namespaces/default/pods/{name}?gracePeriodSeconds=0").status == 200
         d.wait_gone(name)
+
+
+def test_scheduling_gates_hold_a_pod_until_the_last_is_removed(make_podd, busybox_tar):
+    """spec.schedulingGates (refused before): a gated pod is Pending, PodScheduled False /
+    SchedulingGated, with no event and no sandbox; gates may be removed, never added; once
+    the last goes the pod is bound (a Scheduled event) and runs."""
+    d = make_podd()
+    d.podctl("image", "import", "busybox", str(busybox_tar))
+    host = socket.gethostname()
+    gated = pod_manifest("gated", [("app", "sleep 3600")], terminationGracePeriodSeconds=0,
+                         schedulingGates=[{"name": "example.com/quota"}, {"name": "review"}])
+    assert d.create(gated).status == 201
+    pending = wait_for(lambda: (p := d.pod("gated")) and p["status"].get("conditions") and p)
+    assert pending["status"]["phase"] == "Pending" and "nodeName" not in pending["spec"]
+    [condition] = pending["status"]["conditions"]
+    assert (condition["type"], condition["status"], condition["reason"], condition["message"]) == (
+        "PodScheduled", "False", "SchedulingGated", "Scheduling is blocked due to non-empty scheduling gates")
+    assert not (d.run_dir / "pods" / pending["metadata"]["uid"]).exists()
+    assert "SchedulingGated" in d.podctl("get", "pods").stdout
+    path = "/api/v1/namespaces/default/pods/gated"
+    json_patch = {"Content-Type": "application/json-patch+json"}
+    r = d.request("PATCH", path, [{"op": "add", "path": "/spec/schedulingGates/-", "value": {"name": "more"}}], headers=json_patch)
+    assert r.status == 422 and "only deletion is allowed, but found new scheduling gate 'more'" in r.json()["message"], r.text
+    assert d.request("PATCH", path, [{"op": "remove", "path": "/spec/schedulingGates/0"}], headers=json_patch).status == 200
+    assert d.pod("gated")["status"]["conditions"][0]["reason"] == "SchedulingGated"
+    assert d.request("PATCH", path, [{"op": "remove", "path": "/spec/schedulingGates"}], headers=json_patch).status == 200
+    assert d.wait_running("gated")["spec"]["nodeName"] == host
+    reasons = [e["reason"] for e in d.get("/api/v1/namespaces/default/events").json()["items"] if e["involvedObject"]["name"] == "gated"]
+    assert reasons[0] == "Scheduled" and "FailedScheduling" not in reasons, reasons
+
+    r = d.create(pod_manifest("both", [("app", "sleep 3600")], nodeName=host, schedulingGates=[{"name": "x"}, {"name": "x"}]))
+    assert r.status == 422, r.text
+    assert {c["field"] for c in r.json()["details"]["causes"]} == {"spec.nodeName", "spec.schedulingGates[1].name"}

@@ -514,6 +514,7 @@ def test_pods_logs_events_and_images_match_the_document(api, podd, busybox_tar):
     assert {n["metadata"]["name"] for n in nss["items"]} >= {"default", "tools"}
     _, namespace = api.call("GET", "/api/v1/namespaces/tools", expect=200)
     assert namespace["metadata"]["name"] == "tools" and namespace["status"]["phase"] == "Active"
+    assert namespace["metadata"]["labels"] == {"kubernetes.io/metadata.name": "tools"}
     api.call("GET", "/api/v1/namespaces/default", expect=200)
 
     # Watch: ADDED for what exists, then MODIFIED for a replace (labels only, in place).

@@ -47,6 +47,9 @@ public enum NodeScheduling {
     public enum Outcome: Sendable, Equatable {
         /// It runs here (its spec.nodeName is, or becomes, the node's name).
         case scheduled
+        /// Left unbound and untried while it has scheduling gates: Pending, condition
+        /// PodScheduled False with reason SchedulingGated.
+        case gated
         /// Left unbound, as the scheduler leaves a pod no node fits: Pending, condition
         /// PodScheduled False with reason Unschedulable and this message.
         case unschedulable(message: String)
@@ -76,6 +79,8 @@ public enum NodeScheduling {
     /// admission (`PodRegistry.admissionErrors`), so here it is this node's or empty.
     public static func outcome(_ pod: Pod, on node: Node, among placed: [PlacedPod]) -> Outcome {
         let spec = pod.spec
+        // The scheduler takes no gated pod into its queue (PreEnqueue, SchedulingGates).
+        if spec.nodeName == nil && !spec.schedulingGates.isEmpty { return .gated }
         if !fits(spec, node) {
             guard spec.nodeName != nil else { return .unschedulable(message: selectorMismatch) }
             // kubelet's admission (lifecycle.NewPredicateAdmitHandler) of a pod bound to it.
@@ -100,6 +105,10 @@ public enum NodeScheduling {
         switch outcome {
         case .scheduled:
             return nil
+        case .gated:
+            status.phase = .pending
+            status.conditions = [PodCondition(type: "PodScheduled", status: "False", lastTransitionTime: since,
+                                              reason: "SchedulingGated", message: "Scheduling is blocked due to non-empty scheduling gates")]
         case let .unschedulable(message):
             status.phase = .pending
             status.conditions = [PodCondition(type: "PodScheduled", status: "False", lastTransitionTime: since,
@@ -144,7 +153,7 @@ public enum NodeScheduling {
     /// binding sets it) when the scheduler places it there (`outcome`) and it names no node
     /// itself.
     public static func bound(_ pod: Pod, to node: Node, among placed: [PlacedPod]) -> Pod {
-        guard pod.spec.nodeName == nil, fits(pod.spec, node), InterPodAffinity.failure(pod, node: node, among: placed) == nil else { return pod }
+        guard pod.spec.nodeName == nil, pod.spec.schedulingGates.isEmpty, fits(pod.spec, node), InterPodAffinity.failure(pod, node: node, among: placed) == nil else { return pod }
         var pod = pod
         pod.spec.nodeName = node.name
         return pod

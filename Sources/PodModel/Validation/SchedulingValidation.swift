@@ -1,7 +1,7 @@
 /// spec.nodeName, spec.nodeSelector, spec.affinity and spec.tolerations, checked as the API
 /// server checks them (ValidatePodSpec, ValidateAffinity, ValidateTolerations). Whether the pod fits podd's node is not a
 /// validation matter: it is decided when the pod is admitted (NodeScheduling).
-enum SchedulingValidation {
+public enum SchedulingValidation {
     static func validate(_ spec: PodSpec, path: FieldPath) -> [FieldError] {
         var errors: [FieldError] = []
         if let node = spec.nodeName {
@@ -29,7 +29,23 @@ enum SchedulingValidation {
         for (index, toleration) in spec.tolerations.enumerated() {
             errors += tolerationErrors(toleration, path: path.child("tolerations").index(index))
         }
+        var gates: Set<String> = []
+        for (index, gate) in spec.schedulingGates.enumerated() {
+            let p = path.child("schedulingGates").index(index).child("name")
+            for message in NameRules.qualifiedNameErrors(gate.name) { errors.append(.invalid(p, .string(gate.name), message)) }
+            if !gates.insert(gate.name).inserted { errors.append(.duplicate(p, .string(gate.name))) }
+        }
+        if !spec.schedulingGates.isEmpty && spec.nodeName != nil {
+            errors.append(.forbidden(path.child("nodeName"), "cannot be set until all schedulingGates have been cleared"))
+        }
         return errors
+    }
+
+    /// An update may remove scheduling gates, never add one (ValidatePodUpdate's check).
+    public static func gateUpdateErrors(old: PodSpec, new: PodSpec) -> [FieldError] {
+        let had = Set(old.schedulingGates.map(\.name))
+        guard let added = new.schedulingGates.first(where: { !had.contains($0.name) }) else { return [] }
+        return [.forbidden(FieldPath.root.child("spec").child("schedulingGates"), "only deletion is allowed, but found new scheduling gate '\(added.name)'")]
     }
 
     static func nodeAffinityErrors(_ affinity: NodeAffinity, path: FieldPath) -> [FieldError] {

@@ -239,10 +239,12 @@ public actor PodController {
     }
 
     /// A pod that does not run on this node: told once, as the scheduler (FailedScheduling)
-    /// or kubelet (its admission's reason) tells it, and published with that status.
+    /// or kubelet (its admission's reason) tells it, and published with that status (a gated
+    /// pod, which the scheduler has not tried, silently).
     private func refuseToRun() {
         switch scheduling {
         case .scheduled: return
+        case .gated: break  // as with the scheduler, which has not tried it: no event
         case let .unschedulable(message):
             record(type: "Warning", reason: "FailedScheduling", message: message, container: nil)
         case let .rejected(reason, message):

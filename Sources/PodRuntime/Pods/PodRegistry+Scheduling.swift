@@ -85,12 +85,17 @@ extension PodRegistry {
             unscheduled.remove(key)
             bound.status = pod.status
             commit("MODIFIED", bound)
-            // Told as the scheduler tells it (a pod placed at once is not: its create says so).
-            let node = ctx.node.name
-            await ctx.events.record(namespace: key.namespace, pod: key.name, uid: pod.metadata.uid ?? "", fieldPath: nil, type: "Normal",
-                                    reason: "Scheduled", message: "Successfully assigned \(key.namespace)/\(key.name) to \(node)",
-                                    at: RuntimeClock.now())
-            await controller.bind(to: node)
+            await recordScheduled(bound)
+            await controller.bind(to: ctx.node.name)
         }
+    }
+
+    /// A pod that waited (unschedulable, or gated) is bound: told as the scheduler tells it.
+    /// A pod placed at once is not, its create having said so, which keeps creates lean.
+    func recordScheduled(_ pod: Pod) async {
+        let (namespace, name) = (pod.metadata.namespace, pod.metadata.name)
+        await ctx.events.record(namespace: namespace, pod: name, uid: pod.metadata.uid ?? "", fieldPath: nil, type: "Normal",
+                                reason: "Scheduled", message: "Successfully assigned \(namespace)/\(name) to \(ctx.node.name)",
+                                at: RuntimeClock.now())
     }
 }

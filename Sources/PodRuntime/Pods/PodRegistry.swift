@@ -274,6 +274,7 @@ public actor PodRegistry {
             throw Self.sourceReserved(input.metadata.name)
         }
         let causes = admissionErrors(input, allowEphemeralContainers: true)
+            + SchedulingValidation.gateUpdateErrors(old: oldPod.spec, new: input.spec).map(RuntimeError.Cause.init)
         if !causes.isEmpty { throw .invalid(kind: "pods", name: input.metadata.name, causes: causes) }
         var pod = input
         pod.metadata.uid = oldPod.metadata.uid
@@ -328,6 +329,8 @@ public actor PodRegistry {
         let controller = makeController(pod, replacing: old)
         controllers[key] = controller
         pod = commit("MODIFIED", pod)
+        // Ungated, or changed to fit: the scheduler has placed it now.
+        if oldPod.spec.nodeName == nil && pod.spec.nodeName != nil && source == nil { await recordScheduled(pod) }
         let grace = oldPod.spec.terminationGracePeriodSeconds
         Task {
             await old.stopForReplacement(gracePeriod: grace)

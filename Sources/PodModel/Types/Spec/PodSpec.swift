@@ -54,6 +54,8 @@ public struct PodSpec: JSONConvertible {
     public var osName: String?
     /// Its node affinity and pod (anti-)affinity (NodeScheduling).
     public var affinity: Affinity?
+    /// While any is left, the pod is not scheduled (NodeScheduling); they may only be removed.
+    public var schedulingGates: [PodSchedulingGate] = []
 
     /// Kubernetes' default grace period.
     public static let defaultTerminationGracePeriodSeconds: Int64 = 30
@@ -102,7 +104,6 @@ public struct PodSpec: JSONConvertible {
         "overhead",
         "topologySpreadConstraints",
         "setHostnameAsFQDN",
-        "schedulingGates",
         "resourceClaims",
     ]
     static let serverDefaults: [String: JSONValue] = [
@@ -141,6 +142,7 @@ public struct PodSpec: JSONConvertible {
         let tolerations = reader.list("tolerations", of: Toleration.self)
         let os = reader.decode("os", as: PodOS.self)
         let affinity = reader.decode("affinity", as: Affinity.self)
+        let schedulingGates = reader.list("schedulingGates", of: PodSchedulingGate.self)
         reader.reject(Self.unsupportedFields, unlessEqual: Self.serverDefaults)
         try reader.finish()
         self.init(
@@ -170,6 +172,7 @@ public struct PodSpec: JSONConvertible {
         self.tolerations = tolerations
         osName = os?.name
         self.affinity = affinity.flatMap { $0 == Affinity() ? nil : $0 }
+        self.schedulingGates = schedulingGates
     }
 
     public var json: JSONValue {
@@ -199,6 +202,7 @@ public struct PodSpec: JSONConvertible {
         writer.set("tolerations", list: tolerations)
         writer.set("os", osName.map { PodOS(name: $0) })
         writer.set("affinity", affinity)
+        writer.set("schedulingGates", list: schedulingGates)
         return writer.json
     }
 }
