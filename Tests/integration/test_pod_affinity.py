@@ -120,3 +120,36 @@ def test_affinity_waits_for_a_pod_to_run_beside(make_podd, busybox_tar):
     assert d.create(pod_manifest("pinned", [("app", "sleep 3600")], nodeName=host, terminationGracePeriodSeconds=0,
                                  affinity=near(term({"app": "job"})))).status == 201
     d.wait_running("pinned")
+
+
+def test_topology_spread_on_one_node(make_podd, busybox_tar):
+    """topologySpreadConstraints (refused before): the node is the only domain, so a
+    DoNotSchedule constraint holds a pod back when the node lacks its topology label, or when
+    minDomains counts the missing domains as empty (at most maxSkew matching pods here);
+    ScheduleAnyway never does. A waiting pod runs once a counted pod is deleted."""
+    d = make_podd()
+    d.podctl("image", "import", "busybox", str(busybox_tar))
+    web = {"app": "web"}
+
+    def spread(**c):
+        return [{"maxSkew": 1, "topologyKey": HOSTNAME, "whenUnsatisfiable": "DoNotSchedule", "labelSelector": {"matchLabels": web}, **c}]
+
+    assert d.create(labelled("web-1", web, terminationGracePeriodSeconds=0, topologySpreadConstraints=spread(minDomains=2))).status == 201
+    d.wait_running("web-1")
+    assert d.create(labelled("web-2", web, terminationGracePeriodSeconds=0, topologySpreadConstraints=spread(minDomains=2))).status == 201
+    wait_unschedulable(d, "web-2", "1 node(s) didn't match pod topology spread constraints.")
+    # Without minDomains one domain is always even.
+    assert d.create(labelled("web-3", web, terminationGracePeriodSeconds=0, topologySpreadConstraints=spread())).status == 201
+    d.wait_running("web-3")
+    zone = spread(topologyKey="topology.kubernetes.io/zone")
+    assert d.create(labelled("zoned", web, topologySpreadConstraints=zone)).status == 201
+    wait_unschedulable(d, "zoned", "didn't match pod topology spread constraints (missing required label)")
+    zone[0]["whenUnsatisfiable"] = "ScheduleAnyway"
+    assert d.create(labelled("anyway", {"app": "other"}, terminationGracePeriodSeconds=0, topologySpreadConstraints=zone)).status == 201
+    d.wait_running("anyway")
+    r = d.create(labelled("bad", web, topologySpreadConstraints=spread(maxSkew=0)))
+    assert r.status == 422 and r.json()["details"]["causes"][0]["field"] == "spec.topologySpreadConstraints[0].maxSkew", r.text
+    # web-1 and web-3 go (deleted pods stop counting at once): web-2 is placed.
+    for name in ("web-1", "web-3"):
+        assert d.request("DELETE", f"/api/v1/namespaces/default/pods/{name}").status == 200
+    assert d.wait_running("web-2")["spec"]["nodeName"] == socket.gethostname()

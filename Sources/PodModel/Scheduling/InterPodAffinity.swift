@@ -6,11 +6,14 @@ public struct PlacedPod: Sendable {
     public var labels: [String: String]
     /// Its required anti-affinity terms: they keep the pods they select off its node.
     public var antiAffinity: [PodAffinityTerm]
+    /// Being deleted: topology spread does not count it.
+    public var terminating: Bool
 
     public init(_ pod: Pod) {
         namespace = pod.metadata.namespace
         labels = pod.metadata.labels
         antiAffinity = pod.spec.affinity?.podAntiAffinity?.required ?? []
+        terminating = pod.metadata.deletionTimestamp != nil
     }
 
     /// Whether `pod` counts on the node `node` names (see above).

@@ -86,14 +86,27 @@ public enum NodeScheduling {
             // kubelet's admission (lifecycle.NewPredicateAdmitHandler) of a pod bound to it.
             return .rejected(reason: "NodeAffinity", message: "Pod was rejected: Predicate NodeAffinity failed")
         }
-        if spec.nodeName == nil, let failure = InterPodAffinity.failure(pod, node: node, among: placed) {
-            return .unschedulable(message: failure.message)
+        if spec.nodeName == nil, let message = otherPodsRefusal(pod, node: node, among: placed) {
+            return .unschedulable(message: message)
         }
         // The scheduler does not look at spec.os; kubelet's admission does.
         if let os = spec.osName, os != "linux" {
             return .rejected(reason: "PodOSNotSupported", message: "Failed to admit pod as the OS field doesn't match node OS")
         }
         return .scheduled
+    }
+
+    /// Whether where `pod` may go depends on the pods placed on the node (`placed`): its
+    /// required pod (anti-)affinity or DoNotSchedule spread constraints. (Placed pods'
+    /// anti-affinity may refuse any pod.)
+    public static func weighsOtherPods(_ pod: Pod) -> Bool {
+        InterPodAffinity.hasRequiredTerms(pod) || PodTopologySpread.hasHardConstraints(pod)
+    }
+
+    /// The message of the first filter that weighs the placed pods and refuses `pod`, in the
+    /// scheduler's order (PodTopologySpread, then InterPodAffinity); nil when none does.
+    static func otherPodsRefusal(_ pod: Pod, node: Node, among placed: [PlacedPod]) -> String? {
+        PodTopologySpread.failure(pod, node: node, among: placed)?.message ?? InterPodAffinity.failure(pod, node: node, among: placed)?.message
     }
 
     /// The status of a pod that does not run here (`outcome` not `.scheduled`), as the
@@ -153,7 +166,8 @@ public enum NodeScheduling {
     /// binding sets it) when the scheduler places it there (`outcome`) and it names no node
     /// itself.
     public static func bound(_ pod: Pod, to node: Node, among placed: [PlacedPod]) -> Pod {
-        guard pod.spec.nodeName == nil, pod.spec.schedulingGates.isEmpty, fits(pod.spec, node), InterPodAffinity.failure(pod, node: node, among: placed) == nil else { return pod }
+        guard pod.spec.nodeName == nil, pod.spec.schedulingGates.isEmpty, fits(pod.spec, node),
+              otherPodsRefusal(pod, node: node, among: placed) == nil else { return pod }
         var pod = pod
         pod.spec.nodeName = node.name
         return pod

@@ -29,6 +29,7 @@ public enum SchedulingValidation {
         for (index, toleration) in spec.tolerations.enumerated() {
             errors += tolerationErrors(toleration, path: path.child("tolerations").index(index))
         }
+        errors += spreadErrors(spec.topologySpreadConstraints, path: path.child("topologySpreadConstraints"))
         var gates: Set<String> = []
         for (index, gate) in spec.schedulingGates.enumerated() {
             let p = path.child("schedulingGates").index(index).child("name")
@@ -37,6 +38,55 @@ public enum SchedulingValidation {
         }
         if !spec.schedulingGates.isEmpty && spec.nodeName != nil {
             errors.append(.forbidden(path.child("nodeName"), "cannot be set until all schedulingGates have been cleared"))
+        }
+        return errors
+    }
+
+    /// validateTopologySpreadConstraints of the API server.
+    static func spreadErrors(_ constraints: [TopologySpreadConstraint], path: FieldPath) -> [FieldError] {
+        var errors: [FieldError] = []
+        for (index, c) in constraints.enumerated() {
+            let p = path.index(index)
+            if c.maxSkew <= 0 { errors.append(.invalid(p.child("maxSkew"), .int(Int64(c.maxSkew)), "must be greater than zero")) }
+            if c.topologyKey.isEmpty {
+                errors.append(.required(p.child("topologyKey"), "can not be empty"))
+            } else {
+                for message in NameRules.qualifiedNameErrors(c.topologyKey) {
+                    errors.append(.invalid(p.child("topologyKey"), .string(c.topologyKey), message))
+                }
+            }
+            let whens = ["DoNotSchedule", "ScheduleAnyway"]
+            if !whens.contains(c.whenUnsatisfiable) {
+                errors.append(.notSupported(p.child("whenUnsatisfiable"), .string(c.whenUnsatisfiable), supported: whens))
+            }
+            if let min = c.minDomains {
+                if min <= 0 {
+                    errors.append(.invalid(p.child("minDomains"), .int(Int64(min)), "must be greater than zero"))
+                } else if !c.isHard {
+                    errors.append(.invalid(p.child("minDomains"), .int(Int64(min)),
+                                           "can only use minDomains if whenUnsatisfiable=DoNotSchedule, not \(c.whenUnsatisfiable)"))
+                }
+            }
+            for (field, policy) in [("nodeAffinityPolicy", c.nodeAffinityPolicy), ("nodeTaintsPolicy", c.nodeTaintsPolicy)] {
+                if let policy, !["Honor", "Ignore"].contains(policy) {
+                    errors.append(.notSupported(p.child(field), .string(policy), supported: ["Honor", "Ignore"]))
+                }
+            }
+            // Reported at the first of a repeated kind, as the API server reports it.
+            if constraints[(index + 1)...].contains(where: { $0.topologyKey == c.topologyKey && $0.whenUnsatisfiable == c.whenUnsatisfiable }) {
+                errors.append(.duplicate(p.child("{topologyKey, whenUnsatisfiable}"), .string("{\(c.topologyKey), \(c.whenUnsatisfiable)}")))
+            }
+            errors += c.labelSelector?.errors(path: p.child("labelSelector")) ?? []
+            let selected = Set((c.labelSelector?.matchLabels.keys).map(Array.init) ?? []).union(c.labelSelector?.matchExpressions.map(\.key) ?? [])
+            if !c.matchLabelKeys.isEmpty && c.labelSelector == nil {
+                errors.append(.forbidden(p.child("matchLabelKeys"), "must not be specified when labelSelector is not set"))
+            } else {
+                for (k, key) in c.matchLabelKeys.enumerated() {
+                    let kp = p.child("matchLabelKeys").index(k)
+                    for message in NameRules.qualifiedNameErrors(key) { errors.append(.invalid(kp, .string(key), message)) }
+                    if selected.contains(key) { errors.append(.invalid(kp, .string(key), "exists in both matchLabelKeys and labelSelector")) }
+                }
+            }
         }
         return errors
     }

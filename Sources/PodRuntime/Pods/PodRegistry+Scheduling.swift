@@ -1,14 +1,14 @@
 import PodModel
 
 /// The registry as the scheduler of its one node: it binds a pod when the scheduler's filters
-/// pass (NodeScheduling: node affinity, then inter-pod affinity against the pods placed on
-/// the node), and keeps a pod they refuse Pending and unbound. Whether pod affinity holds
+/// pass (NodeScheduling: node affinity, then topology spread and inter-pod affinity against the
+/// pods placed on the node), and keeps a pod they refuse Pending and unbound. Whether those hold
 /// changes with the other pods, so such a pod is tried again, in creation order, whenever a
 /// pod is added, bound, relabelled, finished or removed, as the scheduler's queue moves an
 /// unschedulable pod back when a pod event might make it fit.
 extension PodRegistry {
-    /// The pods on the node (PlacedPod) that could matter to `pod`: all of them when it has
-    /// required (anti-)affinity terms, else only those whose anti-affinity could refuse it.
+    /// The pods on the node (PlacedPod) that could matter to `pod`: all of them when it weighs
+    /// them (NodeScheduling.weighsOtherPods), else only those whose anti-affinity could refuse it.
     /// Pods a create has admitted and not yet published count too: the check and the claim
     /// are one step of this actor.
     func placedPods(for pod: Pod) -> [PlacedPod] {
@@ -18,7 +18,7 @@ extension PodRegistry {
         func consider(_ key: Key, _ other: Pod) {
             if key != me && PlacedPod.counts(other, node: node) { placed.append(PlacedPod(other)) }
         }
-        if InterPodAffinity.hasRequiredTerms(pod) {
+        if NodeScheduling.weighsOtherPods(pod) {
             for (key, other) in snapshots { consider(key, other) }
         } else {
             for key in antiAffinityHolders { if let other = snapshots[key] { consider(key, other) } }
@@ -53,9 +53,10 @@ extension PodRegistry {
         let wasPlaced = previous.map { PlacedPod.counts($0, node: node) } ?? false
         let isPlaced = type != "DELETED" && PlacedPod.counts(pod, node: node)
         let relabelled = previous.map { $0.metadata.labels != pod.metadata.labels } ?? false
-        // A pod placed or gone, a placed pod relabelled, or a waiting one relabelled (its own
-        // labels meet the others' anti-affinity).
-        let relevant = wasPlaced != isPlaced || (relabelled && (isPlaced || unscheduled.contains(key)))
+        let marked = previous.map { $0.metadata.deletionTimestamp != pod.metadata.deletionTimestamp } ?? false
+        // A pod placed or gone, a placed pod relabelled or being deleted (spread stops counting
+        // it), or a waiting one relabelled (its own labels meet the others' anti-affinity).
+        let relevant = wasPlaced != isPlaced || (isPlaced && (relabelled || marked)) || (relabelled && unscheduled.contains(key))
         if relevant && !retryingUnscheduled {
             retryingUnscheduled = true
             Task { await self.retryUnscheduled() }

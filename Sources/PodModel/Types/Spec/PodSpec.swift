@@ -56,6 +56,8 @@ public struct PodSpec: JSONConvertible {
     public var affinity: Affinity?
     /// While any is left, the pod is not scheduled (NodeScheduling); they may only be removed.
     public var schedulingGates: [PodSchedulingGate] = []
+    /// How the pod and its kind may spread over topology domains (PodTopologySpread).
+    public var topologySpreadConstraints: [TopologySpreadConstraint] = []
 
     /// Kubernetes' default grace period.
     public static let defaultTerminationGracePeriodSeconds: Int64 = 30
@@ -102,7 +104,6 @@ public struct PodSpec: JSONConvertible {
         "enableServiceLinks",
         "preemptionPolicy",
         "overhead",
-        "topologySpreadConstraints",
         "setHostnameAsFQDN",
         "resourceClaims",
     ]
@@ -143,6 +144,7 @@ public struct PodSpec: JSONConvertible {
         let os = reader.decode("os", as: PodOS.self)
         let affinity = reader.decode("affinity", as: Affinity.self)
         let schedulingGates = reader.list("schedulingGates", of: PodSchedulingGate.self)
+        let spread = reader.list("topologySpreadConstraints", of: TopologySpreadConstraint.self)
         reader.reject(Self.unsupportedFields, unlessEqual: Self.serverDefaults)
         try reader.finish()
         self.init(
@@ -173,6 +175,7 @@ public struct PodSpec: JSONConvertible {
         osName = os?.name
         self.affinity = affinity.flatMap { $0 == Affinity() ? nil : $0 }
         self.schedulingGates = schedulingGates
+        topologySpreadConstraints = spread
     }
 
     public var json: JSONValue {
@@ -202,6 +205,7 @@ public struct PodSpec: JSONConvertible {
         writer.set("tolerations", list: tolerations)
         writer.set("os", osName.map { PodOS(name: $0) })
         writer.set("affinity", affinity)
+        writer.set("topologySpreadConstraints", list: topologySpreadConstraints)
         writer.set("schedulingGates", list: schedulingGates)
         return writer.json
     }
