@@ -131,3 +131,42 @@ def test_scheduling_gates_hold_a_pod_until_the_last_is_removed(make_podd, busybo
     r = d.create(pod_manifest("both", [("app", "sleep 3600")], nodeName=host, schedulingGates=[{"name": "x"}, {"name": "x"}]))
     assert r.status == 422, r.text
     assert {c["field"] for c in r.json()["details"]["causes"]} == {"spec.nodeName", "spec.schedulingGates[1].name"}
+
+
+def test_requests_must_fit_what_the_node_has_left(make_podd, busybox_tar):
+    """NodeResourcesFit: a pod whose requests do not fit the node's allocatable, less what the
+    placed pods request, stays Pending (Insufficient cpu) until a pod goes; one bound here by
+    its own nodeName is Failed with kubelet's OutOfcpu; one asking more than the machine has
+    is told preemption would not help. Finished pods hold nothing."""
+    d = make_podd()
+    d.podctl("image", "import", "busybox", str(busybox_tar))
+    host = socket.gethostname()
+    cpus = int(d.get(f"/api/v1/nodes/{host}").json()["status"]["allocatable"]["cpu"])
+
+    def asking(name, cpu, **spec):
+        manifest = pod_manifest(name, [("app", spec.pop("command", "sleep 3600"))], terminationGracePeriodSeconds=0, **spec)
+        manifest["spec"]["containers"][0]["resources"] = {"requests": {"cpu": cpu}}
+        return manifest
+
+    # A finished pod's request is free again.
+    assert d.create(asking("done", f"{cpus * 1000 - 100}m", command="true", restartPolicy="Never")).status == 201
+    d.wait_phase("done", "Succeeded")
+    assert d.create(asking("most", f"{cpus * 1000 - 500}m")).status == 201
+    d.wait_running("most")
+    assert d.create(asking("more", "1")).status == 201
+    pending = wait_for(lambda: (p := d.pod("more")) and p["status"].get("conditions") and p)
+    assert "nodeName" not in pending["spec"]
+    assert pending["status"]["conditions"][0]["message"] == (
+        "0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod.")
+    assert d.create(asking("pinned", "1", nodeName=host)).status == 201
+    failed = d.wait_phase("pinned", "Failed")
+    assert failed["status"]["reason"] == "OutOfcpu"
+    assert failed["status"]["message"] == (f"Pod was rejected: Node didn't have enough resource: cpu, requested: 1000, "
+                                           f"used: {cpus * 1000 - 500}, capacity: {cpus * 1000}")
+    assert d.create(asking("enormous", str(cpus * 100))).status == 201
+    assert wait_for(lambda: (p := d.pod("enormous")) and p["status"].get("conditions")
+                    and "Preemption is not helpful" in p["status"]["conditions"][0]["message"])
+    # "most" goes: "more" is placed and runs; "enormous" still waits.
+    assert d.request("DELETE", "/api/v1/namespaces/default/pods/most").status == 200
+    assert d.wait_running("more")["spec"]["nodeName"] == host
+    assert d.pod("enormous")["status"]["phase"] == "Pending"

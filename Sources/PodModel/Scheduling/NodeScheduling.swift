@@ -4,10 +4,14 @@
 public struct Node: Sendable, Equatable {
     public var name: String
     public var labels: [String: String]
+    /// What pods may request in all (status.allocatable), in thousandths of a unit; nil: not
+    /// weighed (NodeResourcesFit).
+    public var allocatable: [String: Int64]?
 
-    public init(name: String, labels: [String: String]) {
+    public init(name: String, labels: [String: String], allocatable: [String: Int64]? = nil) {
         self.name = name
         self.labels = labels
+        self.allocatable = allocatable
     }
 
     /// kubelet's labels for a node (kubernetes.io/hostname, os, arch and their beta forms),
@@ -77,7 +81,8 @@ public enum NodeScheduling {
     /// pod bound by its own spec.nodeName skips the scheduler, as it does on a cluster, and
     /// meets kubelet's admission only. A spec.nodeName naming another node is refused at
     /// admission (`PodRegistry.admissionErrors`), so here it is this node's or empty.
-    public static func outcome(_ pod: Pod, on node: Node, among placed: [PlacedPod]) -> Outcome {
+    /// `requested`: what the placed pods request together (NodeResourcesFit).
+    public static func outcome(_ pod: Pod, on node: Node, among placed: [PlacedPod], requested: [String: Int64] = [:]) -> Outcome {
         let spec = pod.spec
         // The scheduler takes no gated pod into its queue (PreEnqueue, SchedulingGates).
         if spec.nodeName == nil && !spec.schedulingGates.isEmpty { return .gated }
@@ -85,6 +90,11 @@ public enum NodeScheduling {
             guard spec.nodeName != nil else { return .unschedulable(message: selectorMismatch) }
             // kubelet's admission (lifecycle.NewPredicateAdmitHandler) of a pod bound to it.
             return .rejected(reason: "NodeAffinity", message: "Pod was rejected: Predicate NodeAffinity failed")
+        }
+        let short = shortfalls(spec, node, requested)
+        if !short.isEmpty {
+            // kubelet's admission weighs resources too, for a pod bound by its own nodeName.
+            return spec.nodeName == nil ? .unschedulable(message: NodeResourcesFit.unschedulableMessage(short)) : NodeResourcesFit.rejection(short[0])
         }
         if spec.nodeName == nil, let message = otherPodsRefusal(pod, node: node, among: placed) {
             return .unschedulable(message: message)
@@ -94,6 +104,14 @@ public enum NodeScheduling {
             return .rejected(reason: "PodOSNotSupported", message: "Failed to admit pod as the OS field doesn't match node OS")
         }
         return .scheduled
+    }
+
+    /// What `spec` requests beyond what `node` has left after `requested` (none when the
+    /// node's resources are not weighed).
+    static func shortfalls(_ spec: PodSpec, _ node: Node, _ requested: [String: Int64]) -> [NodeResourcesFit.Shortfall] {
+        guard let allocatable = node.allocatable else { return [] }
+        let wants = NodeResourcesFit.requests(spec)
+        return wants.isEmpty ? [] : NodeResourcesFit.shortfalls(wants, used: requested, allocatable: allocatable)
     }
 
     /// Whether where `pod` may go depends on the pods placed on the node (`placed`): its
@@ -165,9 +183,9 @@ public enum NodeScheduling {
     /// The pod as it is stored: bound to `node` (spec.nodeName set, as the scheduler's
     /// binding sets it) when the scheduler places it there (`outcome`) and it names no node
     /// itself.
-    public static func bound(_ pod: Pod, to node: Node, among placed: [PlacedPod]) -> Pod {
+    public static func bound(_ pod: Pod, to node: Node, among placed: [PlacedPod], requested: [String: Int64] = [:]) -> Pod {
         guard pod.spec.nodeName == nil, pod.spec.schedulingGates.isEmpty, fits(pod.spec, node),
-              otherPodsRefusal(pod, node: node, among: placed) == nil else { return pod }
+              shortfalls(pod.spec, node, requested).isEmpty, otherPodsRefusal(pod, node: node, among: placed) == nil else { return pod }
         var pod = pod
         pod.spec.nodeName = node.name
         return pod

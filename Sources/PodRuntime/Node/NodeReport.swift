@@ -60,6 +60,15 @@ public struct NodeReport: Sendable {
         return JSONObject(members)
     }
 
+    /// What the scheduler may place on the node (status.allocatable, the same as its capacity:
+    /// podd reserves nothing), in thousandths of a unit, as NodeResourcesFit weighs it.
+    public static func allocatable(stateDir: String) -> [String: Int64] {
+        let machine = NodeResources.detect(stateDir: stateDir)
+        var amounts = ["cpu": machine.cpuMillis, "memory": machine.memoryBytes &* 1000, "ephemeral-storage": machine.ephemeralStorageBytes &* 1000]
+        for pool in hugePages() { amounts["hugepages-\(pool.size)"] = pool.bytes &* 1000 }
+        return amounts
+    }
+
     func conditions(now: Timestamp) -> [JSONValue] {
         func condition(_ type: String, _ status: Bool, _ reason: String, _ message: String) -> JSONValue {
             .object(JSONObject([("type", .string(type)), ("status", .string(status ? "True" : "False")),

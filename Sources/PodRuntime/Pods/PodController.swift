@@ -50,7 +50,8 @@ public struct RuntimeContext: Sendable {
         self.monitorPath = monitorPath
         self.logger = logger
         self.publish = publish
-        node = Node(name: events.host, labels: Node.labels(hostname: events.host, machine: Self.machine(), extra: config.nodeLabels))
+        node = Node(name: events.host, labels: Node.labels(hostname: events.host, machine: Self.machine(), extra: config.nodeLabels),
+                    allocatable: NodeReport.allocatable(stateDir: config.stateDir))
     }
 
     /// uname's machine (x86_64, aarch64, ...).

@@ -27,14 +27,29 @@ extension PodRegistry {
         return placed
     }
 
+    /// What the pods placed on the node, other than `pod`, request together (NodeResourcesFit):
+    /// the pods that request anything are few, and only they are looked at.
+    func requestedOnNode(besides pod: Pod) -> [String: Int64] {
+        let me = Key(pod.metadata.namespace, pod.metadata.name)
+        let node = ctx.node.name
+        var total: [String: Int64] = [:]
+        for (key, requests) in podRequests where key != me {
+            guard let other = snapshots[key] ?? creating[key], PlacedPod.counts(other, node: node) else { continue }
+            for (name, amount) in requests { total[name, default: 0] &+= amount }
+        }
+        return total
+    }
+
     /// `pod` as stored: bound to the node when the scheduler places it there now.
     func scheduled(_ pod: Pod) -> Pod {
-        pod.spec.nodeName != nil ? pod : NodeScheduling.bound(pod, to: ctx.node, among: placedPods(for: pod))
+        guard pod.spec.nodeName == nil else { return pod }
+        return NodeScheduling.bound(pod, to: ctx.node, among: placedPods(for: pod), requested: requestedOnNode(besides: pod))
     }
 
     /// The verdict its controller starts with, for a pod as stored.
-    func schedulingOutcome(_ pod: Pod) -> NodeScheduling.Outcome {
-        NodeScheduling.outcome(pod, on: ctx.node, among: pod.spec.nodeName == nil ? placedPods(for: pod) : [])
+    func schedulingOutcome(_ pod: Pod, weighResources: Bool = true) -> NodeScheduling.Outcome {
+        NodeScheduling.outcome(pod, on: ctx.node, among: pod.spec.nodeName == nil ? placedPods(for: pod) : [],
+                               requested: weighResources ? requestedOnNode(besides: pod) : [:])
     }
 
     /// Keeps `antiAffinityHolders` and `unscheduled` in step with a committed change of a pod,
@@ -47,6 +62,7 @@ extension PodRegistry {
             antiAffinityHolders.insert(key)
         }
         if type == "DELETED" || pod.spec.nodeName != nil { unscheduled.remove(key) }
+        if type == "DELETED" { podRequests[key] = nil }
         guard !unscheduled.isEmpty else { return }
         // Only a pod placed on the node, before or after, counts for another's fit.
         let node = ctx.node.name

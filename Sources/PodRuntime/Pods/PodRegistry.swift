@@ -43,6 +43,8 @@ public actor PodRegistry {
     var unscheduled: Set<Key> = []
     /// Whether a retry of `unscheduled` is already on its way.
     var retryingUnscheduled = false
+    /// What each pod that requests resources requests, for the node's fit (PodRegistry+Scheduling).
+    var podRequests: [Key: [String: Int64]] = [:]
     private var context: RuntimeContext?
     public nonisolated let features: PodFeatures
     /// Whether exec probes and hooks can run (they need exec into containers).
@@ -426,9 +428,10 @@ public actor PodRegistry {
         unbound.sort { ($0.metadata.creationTimestamp ?? .earliest) < ($1.metadata.creationTimestamp ?? .earliest) }
         for pod in bound + unbound {
             let key = Key(pod.metadata.namespace, pod.metadata.name)
+            let wasBound = pod.spec.nodeName != nil
             var p = scheduled(pod)
             p.metadata.resourceVersion = nextResourceVersion()
-            let controller = makeController(p)
+            let controller = makeController(p, readmitted: wasBound)
             controllers[key] = controller
             snapshots[key] = p
             noteForScheduling("ADDED", p, previous: nil)
@@ -491,10 +494,14 @@ public actor PodRegistry {
 
     private var generations = 0
 
-    private func makeController(_ pod: Pod, replacing old: PodController? = nil) -> PodController {
+    /// `readmitted`: a pod an earlier podd stored, taken back. One bound then was admitted
+    /// then: its resources are not weighed again (which pods have finished is not known yet).
+    private func makeController(_ pod: Pod, replacing old: PodController? = nil, readmitted: Bool = false) -> PodController {
         generations += 1
-        let outcome = schedulingOutcome(pod)
+        let outcome = schedulingOutcome(pod, weighResources: !(readmitted && pod.spec.nodeName != nil))
         let key = Key(pod.metadata.namespace, pod.metadata.name)
+        let requests = NodeResourcesFit.requests(pod.spec)
+        podRequests[key] = requests.isEmpty ? nil : requests
         if case .unschedulable = outcome { unscheduled.insert(key) } else { unscheduled.remove(key) }
         return PodController(pod: pod, context: ctx, generation: generations, replacing: old, scheduling: outcome)
     }
