@@ -170,3 +170,28 @@ def test_requests_must_fit_what_the_node_has_left(make_podd, busybox_tar):
     assert d.request("DELETE", "/api/v1/namespaces/default/pods/most").status == 200
     assert d.wait_running("more")["spec"]["nodeName"] == host
     assert d.pod("enormous")["status"]["phase"] == "Pending"
+
+
+def test_priority_classes_are_the_built_in_ones(make_podd, busybox_tar):
+    """priorityClassName (refused before): system-node-critical and system-cluster-critical
+    give spec.priority as the API server's Priority admission does; another class is 403 as a
+    missing PriorityClass is, and so is a priority written by hand that the class does not
+    give. Applying the manifest again changes nothing."""
+    d = make_podd()
+    d.podctl("image", "import", "busybox", str(busybox_tar))
+    critical = pod_manifest("critical", [("app", "sleep 3600")], terminationGracePeriodSeconds=0, priorityClassName="system-cluster-critical")
+    assert d.create(critical).status == 201
+    pod = d.wait_running("critical")
+    assert (pod["spec"]["priorityClassName"], pod["spec"]["priority"]) == ("system-cluster-critical", 2000000000)
+    started = pod["status"]["containerStatuses"][0]["state"]["running"]["startedAt"]
+    assert d.request("PUT", "/api/v1/namespaces/default/pods/critical", critical).status == 200
+    assert d.pod("critical")["status"]["containerStatuses"][0]["state"]["running"]["startedAt"] == started
+    described = d.podctl("describe", "pod", "critical").stdout
+    assert "Priority:             2000000000" in described and "Priority Class Name:  system-cluster-critical" in described, described
+
+    r = d.create(pod_manifest("gold", [("app", "sleep 3600")], priorityClassName="gold"))
+    assert r.status == 403, r.text
+    assert r.json()["message"] == 'pods "gold" is forbidden: no PriorityClass with name gold was found'
+    r = d.create(pod_manifest("seven", [("app", "sleep 3600")], priority=7))
+    assert r.status == 403 and "the integer value of priority (7) must not be provided in pod spec" in r.json()["message"], r.text
+    assert d.pod("gold") is None and d.pod("seven") is None

@@ -29,6 +29,9 @@ public enum SchedulingValidation {
         for (index, toleration) in spec.tolerations.enumerated() {
             errors += tolerationErrors(toleration, path: path.child("tolerations").index(index))
         }
+        if let name = spec.priorityClassName {
+            for message in DNS1123.subdomainErrors(name) { errors.append(.invalid(path.child("priorityClassName"), .string(name), message)) }
+        }
         errors += spreadErrors(spec.topologySpreadConstraints, path: path.child("topologySpreadConstraints"))
         var gates: Set<String> = []
         for (index, gate) in spec.schedulingGates.enumerated() {

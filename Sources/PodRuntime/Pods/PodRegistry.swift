@@ -124,6 +124,16 @@ public actor PodRegistry {
         return scheduled(pod)
     }
 
+    /// The spec with the priority its PriorityClass gives (PodPriority), as the API server's
+    /// Priority admission sets it before validation; a class podd does not have is 403.
+    private func prioritized(_ pod: Pod) throws(RuntimeError) -> PodSpec {
+        switch PodPriority.admitted(pod.spec) {
+        case let .success(spec): return spec
+        case let .failure(refusal):
+            throw .forbidden(kind: "pods", name: pod.metadata.name, reason: "pods \"\(pod.metadata.name)\" is forbidden: \(refusal.message)")
+        }
+    }
+
     /// Handlers podd cannot run are refused at admission, naming the field, rather than
     /// accepted and failing forever: gRPC probes, and exec handlers until exec is available.
     private func unsupportedHandlers(_ c: Container, path: String) -> [RuntimeError.Cause] {
@@ -156,6 +166,7 @@ public actor PodRegistry {
         if let claimed = pod.metadata.annotations[Self.sourceAnnotation], claimed != source {
             throw Self.sourceReserved(pod.metadata.name)
         }
+        pod.spec = try prioritized(pod)
         let causes = admissionErrors(pod)
         if !causes.isEmpty { throw .invalid(kind: "pods", name: pod.metadata.name, causes: causes) }
         let now = RuntimeClock.now()
@@ -275,6 +286,7 @@ public actor PodRegistry {
         if let claimed = input.metadata.annotations[Self.sourceAnnotation], claimed != source {
             throw Self.sourceReserved(input.metadata.name)
         }
+        input.spec = try prioritized(input)
         let causes = admissionErrors(input, allowEphemeralContainers: true)
             + SchedulingValidation.gateUpdateErrors(old: oldPod.spec, new: input.spec).map(RuntimeError.Cause.init)
         if !causes.isEmpty { throw .invalid(kind: "pods", name: input.metadata.name, causes: causes) }

@@ -11,6 +11,8 @@ public enum OOMScoreAdjust {
     /// The value for the container `name` of `spec` (app, init or ephemeral: an ephemeral
     /// one requests nothing) on a machine with `memoryCapacity` bytes.
     public static func container(named name: String, of spec: PodSpec, memoryCapacity: Int64) -> Int {
+        // A node-critical pod is the last to be killed, whatever it asked for.
+        if PodPriority.isNodeCritical(spec) { return guaranteed }
         switch QOSClass(spec) {
         case .guaranteed: return guaranteed
         case .bestEffort: return bestEffort

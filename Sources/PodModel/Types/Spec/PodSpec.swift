@@ -56,6 +56,9 @@ public struct PodSpec: JSONConvertible {
     public var affinity: Affinity?
     /// While any is left, the pod is not scheduled (NodeScheduling); they may only be removed.
     public var schedulingGates: [PodSchedulingGate] = []
+    /// One of the built-in PriorityClasses (PodPriority), and the priority it gives.
+    public var priorityClassName: String?
+    public var priority: Int32?
     /// How the pod and its kind may spread over topology domains (PodTopologySpread).
     public var topologySpreadConstraints: [TopologySpreadConstraint] = []
 
@@ -97,8 +100,6 @@ public struct PodSpec: JSONConvertible {
         "serviceAccount",
         "automountServiceAccountToken",
         "schedulerName",
-        "priorityClassName",
-        "priority",
         "readinessGates",
         "runtimeClassName",
         "enableServiceLinks",
@@ -145,6 +146,8 @@ public struct PodSpec: JSONConvertible {
         let affinity = reader.decode("affinity", as: Affinity.self)
         let schedulingGates = reader.list("schedulingGates", of: PodSchedulingGate.self)
         let spread = reader.list("topologySpreadConstraints", of: TopologySpreadConstraint.self)
+        let priorityClassName = reader.string("priorityClassName")
+        let priority = reader.int32("priority")
         reader.reject(Self.unsupportedFields, unlessEqual: Self.serverDefaults)
         try reader.finish()
         self.init(
@@ -176,6 +179,8 @@ public struct PodSpec: JSONConvertible {
         self.affinity = affinity.flatMap { $0 == Affinity() ? nil : $0 }
         self.schedulingGates = schedulingGates
         topologySpreadConstraints = spread
+        self.priorityClassName = priorityClassName.flatMap { $0.isEmpty ? nil : $0 }
+        self.priority = priority
     }
 
     public var json: JSONValue {
@@ -205,6 +210,8 @@ public struct PodSpec: JSONConvertible {
         writer.set("tolerations", list: tolerations)
         writer.set("os", osName.map { PodOS(name: $0) })
         writer.set("affinity", affinity)
+        writer.set("priorityClassName", nonEmpty: priorityClassName)
+        writer.set("priority", priority)
         writer.set("topologySpreadConstraints", list: topologySpreadConstraints)
         writer.set("schedulingGates", list: schedulingGates)
         return writer.json
