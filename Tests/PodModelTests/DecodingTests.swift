@@ -393,9 +393,9 @@ import Testing
             apiVersion: v1
             kind: Pod
             metadata: {name: web}
-            spec: {priorityClassName: x, containers: [{name: app, image: busybox}]}
+            spec: {runtimeClassName: x, containers: [{name: app, image: busybox}]}
             """))
-        #expect(error.message == "Pod \"web\" is invalid: spec.priorityClassName: Forbidden: not supported by podd")
+        #expect(error.message == "Pod \"web\" is invalid: spec.runtimeClassName: Forbidden: not supported by podd")
     }
 
     @Test func splitsMultiDocumentYAMLAndExpandsLists() throws {
