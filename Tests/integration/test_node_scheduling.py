@@ -43,6 +43,11 @@ def test_node_selector_node_name_and_tolerations(make_podd, busybox_tar):
     rejected = pod_manifest("rejected", [("app", "sleep 3600")], nodeName=host, nodeSelector={"disktype": "hdd"})
     assert d.create(rejected).status == 201
     failed = d.wait_phase("rejected", "Failed")
+    # The scheduler tells of the pods it places, first; a pod bound by its own nodeName never met it.
+    def reasons(name):
+        return [e["reason"] for e in d.get("/api/v1/namespaces/default/events").json()["items"] if e["involvedObject"]["name"] == name]
+    assert reasons("fits")[0] == "Scheduled", reasons("fits")
+    assert "Scheduled" not in reasons("rejected") and "Scheduled" not in reasons("misses")
     assert failed["status"]["reason"] == "NodeAffinity"
     assert failed["status"]["message"] == "Pod was rejected: Predicate NodeAffinity failed"
 

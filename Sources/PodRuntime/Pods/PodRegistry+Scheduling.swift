@@ -107,8 +107,8 @@ extension PodRegistry {
         }
     }
 
-    /// A pod that waited (unschedulable, or gated) is bound: told as the scheduler tells it.
-    /// A pod placed at once is not, its create having said so, which keeps creates lean.
+    /// The scheduler placed a pod (at its create, or once it fits after waiting): told as the
+    /// scheduler tells it. A pod bound by its own nodeName, or a static pod, never met it.
     func recordScheduled(_ pod: Pod) async {
         let (namespace, name) = (pod.metadata.namespace, pod.metadata.name)
         await ctx.events.record(namespace: namespace, pod: name, uid: pod.metadata.uid ?? "", fieldPath: nil, type: "Normal",

@@ -217,6 +217,7 @@ public actor PodRegistry {
             throw .insufficientStorage(what: "cannot store pod \"\(pod.metadata.name)\"", reason: "\(error)")
         }
         commit("ADDED", pod)
+        if input.spec.nodeName == nil && pod.spec.nodeName != nil && source == nil { await recordScheduled(pod) }
         await controller.admit()
         return snapshots[key] ?? pod
     }
