@@ -706,9 +706,18 @@ public actor PodController {
             if pod.spec.ephemeralContainers.contains(where: { $0.name == name }) { return "spec.ephemeralContainers{\(name)}" }
             return "spec.containers{\(name)}"
         }
-        Task { await events.record(namespace: pod.metadata.namespace, pod: pod.metadata.name, uid: uid, fieldPath: fieldPath,
-                                   type: type, reason: reason, message: message, at: now) }
+        // Each after the one before: tasks of their own may run in any order, and kubectl
+        // lists events of the same second in the order they were recorded.
+        let previous = lastEvent
+        lastEvent = Task {
+            await previous?.value
+            await events.record(namespace: pod.metadata.namespace, pod: pod.metadata.name, uid: uid, fieldPath: fieldPath,
+                                type: type, reason: reason, message: message, at: now)
+        }
     }
+
+    /// The recording of the pod's latest event (`record`).
+    private var lastEvent: Task<Void, Never>?
 
     // MARK: - Status
 
