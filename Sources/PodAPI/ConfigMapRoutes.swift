@@ -166,11 +166,11 @@ struct ConfigDataRoutes<T: ConfigDataObject> {
 
     /// A runtime error as the API server words it for this kind (`ConfigMap "x" is invalid: ...`).
     static func status(_ error: RuntimeError) -> StatusError {
-        guard case let .invalid(kind, name, causes) = error else { return StatusError(error) }
+        guard case let .invalid(_, name, causes) = error else { return StatusError(error) }
         let list = causes.map { c in c.field.map { "\($0): \(c.message)" } ?? c.message }
         let head = "\(T.kind) \"\(name)\" is invalid"
         let message = list.count == 1 ? head + ": " + list[0] : head + ": [" + list.joined(separator: ", ") + "]"
-        return StatusError(code: 422, reason: "Invalid", message: message, name: name, kind: kind,
+        return StatusError(code: 422, reason: "Invalid", message: message, name: name, kind: T.kind,
                            causes: causes.map { StatusCause(reason: $0.reason, message: $0.message, field: $0.field) })
     }
 }

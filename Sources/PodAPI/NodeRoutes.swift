@@ -3,15 +3,24 @@ import PodModel
 import PodRuntime
 import Synchronization
 
-/// `GET /api/v1/nodes[/{name}]`: podd's one node (NodeReport), read when asked, as an object,
-/// a Table (kubectl's NAME STATUS ROLES AGE VERSION) or metadata. There is no other node to
-/// register and nothing to change: other verbs are 405, saying why.
+/// `/api/v1/nodes[/{name}]`: podd's one node (NodeReport), read when asked, as an object, a
+/// Table (kubectl's NAME STATUS ROLES AGE VERSION) or metadata, and changed by PATCH or PUT in
+/// what kubectl changes of a node: its labels (`kubectl label node`) and spec.unschedulable
+/// (`kubectl cordon`, `uncordon`, `drain`), through the registry (PodRegistry+Node). There is
+/// no other node to register or delete: those verbs are 405, saying why.
 struct NodeRoutes {
     let report: NodeReport
+    let registry: PodRegistry
 
     static func readOnly(_ method: HTTPMethod, _ path: String) -> StatusError {
         StatusError(code: 405, reason: "MethodNotAllowed",
-                    message: "podd's node is the machine itself, read-only: its labels come from the config's nodeLabels (\(method) \(path))")
+                    message: "podd's node is the machine itself: it is neither created nor deleted, and only its labels and spec.unschedulable change (\(method) \(path))")
+    }
+
+    /// The node as it is now, in JSON.
+    static func current(_ report: NodeReport, _ registry: PodRegistry) async -> JSONValue {
+        let (node, version, cordonedAt) = await (registry.node, registry.nodeVersion, registry.cordonedAt)
+        return report.json(node: node, resourceVersion: version, cordonedAt: cordonedAt, now: RuntimeClock.now())
     }
 
     func list(_ r: APIRequest) async throws(StatusError) -> APIResponse {
@@ -22,17 +31,83 @@ struct NodeRoutes {
         let fields = try FieldSelector(r.queryValue("fieldSelector") ?? "", fields: ["metadata.name"])
         let matches: @Sendable (JSONValue) -> Bool = { selector.matches($0) && fields.matches($0) }
         if r.queryBool("watch") {
-            return await WatchRoute(source: NodeWatchSource(report: report), kind: "Node", render: { $0 }, matches: matches,
+            return await WatchRoute(source: NodeWatchSource(report: report, registry: registry), kind: "Node", render: { $0 }, matches: matches,
                                     selective: !selector.requirements.isEmpty || !fields.terms.isEmpty)
                 .respond(namespace: nil, options: try WatchOptions(r), table: table)
         }
-        let items = [report.json(now: RuntimeClock.now())].filter(matches)
-        return PodAPIHandler.list(items, kind: "NodeList", resourceVersion: String(NodeWatchSource.version), form: form, table: table)
+        let node = await Self.current(report, registry)
+        let version = node["metadata"]?["resourceVersion"]?.stringValue ?? "1"
+        return PodAPIHandler.list([node].filter(matches), kind: "NodeList", resourceVersion: version, form: form, table: table)
     }
 
-    func get(_ r: APIRequest, name: String) throws(StatusError) -> APIResponse {
-        guard name == report.node.name else { throw .notFound(name, kind: "nodes") }
-        return try PodAPIHandler.single(r, report.json(now: RuntimeClock.now()), kind: .nodes, resourceVersion: String(NodeWatchSource.version))
+    func get(_ r: APIRequest, name: String) async throws(StatusError) -> APIResponse {
+        let node = await Self.current(report, registry)
+        guard name == node["metadata"]?["name"]?.stringValue else { throw .notFound(name, kind: "nodes") }
+        return try PodAPIHandler.single(r, node, kind: .nodes, resourceVersion: node["metadata"]?["resourceVersion"]?.stringValue ?? "1")
+    }
+
+    /// PATCH (strategic merge, merge or JSON patch) or PUT of the node.
+    func change(_ r: APIRequest, name: String) async throws(StatusError) -> APIResponse {
+        let current = await Self.current(report, registry)
+        guard name == current["metadata"]?["name"]?.stringValue else { throw .notFound(name, kind: "nodes") }
+        let wanted: JSONValue
+        if r.method == .PUT {
+            wanted = try PodAPIHandler.body(r)
+        } else {
+            let type = try PodAPIHandler.patchType(r)
+            let patch = try PodAPIHandler.patchBody(r)
+            do throws(PatchError) {
+                wanted = try type.apply(patch, to: current, schema: Self.schema)
+            } catch {
+                let code = error.kind == .malformed ? 400 : 422
+                throw StatusError(code: code, reason: code == 400 ? "BadRequest" : "Invalid", message: error.message, name: name, kind: "nodes")
+            }
+        }
+        let (labels, unschedulable, version) = try Self.changes(wanted, from: current, name: name)
+        if try DryRun.requested(r) { return PodAPIHandler.json(200, current) }
+        do throws(RuntimeError) {
+            _ = try await registry.changeNode(labels: labels, unschedulable: unschedulable, resourceVersion: version)
+        } catch {
+            throw StatusError(error)
+        }
+        return PodAPIHandler.json(200, await Self.current(report, registry))
+    }
+
+    /// How a node's lists merge in a strategic merge patch: taints by key.
+    static let schema = StrategicMergeSchema(fields: ["spec": StrategicMergeSchema(fields: ["taints": .keyed("key")])])
+
+    /// What `wanted` asks of the node that `current` is: its labels, its cordon, and the
+    /// resourceVersion it was made from when it names another than the current one. What
+    /// podd's node cannot take (an annotation, a taint of its own, a new name) is 422.
+    static func changes(_ wanted: JSONValue, from current: JSONValue, name: String) throws(StatusError) -> (labels: [String: String], unschedulable: Bool, version: String?) {
+        func invalid(_ field: String, _ message: String) -> StatusError {
+            StatusError(RuntimeError.invalid(kind: "nodes", name: name, causes: [.init(reason: "FieldValueForbidden", message: message, field: field)]))
+        }
+        guard wanted.objectValue != nil else { throw .badRequest("the node must be a JSON object") }
+        if let other = wanted["metadata"]?["name"]?.stringValue, other != name {
+            throw .badRequest("the name of the object (\(other)) does not match the name on the URL (\(name))")
+        }
+        var labels: [String: String] = [:]
+        for (key, value) in wanted["metadata"]?["labels"]?.objectValue ?? JSONObject() {
+            guard let text = value.stringValue else { throw invalid("metadata.labels", "Invalid value: \"\(key)\": a label's value is a string") }
+            labels[key] = text
+        }
+        let annotations = wanted["metadata"]?["annotations"]?.objectValue ?? JSONObject()
+        if !annotations.isEmpty && wanted["metadata"]?["annotations"] != current["metadata"]?["annotations"] {
+            throw invalid("metadata.annotations", "Forbidden: podd's node keeps no annotations; only its labels and spec.unschedulable change")
+        }
+        let spec = wanted["spec"]?.objectValue ?? JSONObject()
+        let unschedulable = spec["unschedulable"]?.boolValue ?? false
+        for (key, _) in spec where !["unschedulable", "taints"].contains(key) {
+            throw invalid("spec.\(key)", "Forbidden: podd's node takes changes to spec.unschedulable only")
+        }
+        // Only the cordon's own taint, which follows spec.unschedulable (`kubectl taint` is refused).
+        let taints = (spec["taints"]?.arrayValue ?? []).filter { $0["key"]?.stringValue != NodeScheduling.unschedulableTaint }
+        if !taints.isEmpty {
+            throw invalid("spec.taints", "Forbidden: podd's node has no taints but the cordon's (\(NodeScheduling.unschedulableTaint)); use kubectl cordon and uncordon")
+        }
+        let version = wanted["metadata"]?["resourceVersion"]?.stringValue
+        return (labels, unschedulable, version == current["metadata"]?["resourceVersion"]?.stringValue ? nil : version)
     }
 }
 
@@ -43,32 +118,54 @@ final class NodeWatchSource: WatchSource, Sendable {
     typealias Object = JSONValue
 
     private let report: NodeReport
+    private let registry: PodRegistry
     private let continuation = Mutex<AsyncStream<WatchChange<JSONValue>>.Continuation?>(nil)
+    /// The registry's watch of the node's versions, and what relays it.
+    private let relay = Mutex<(id: Int, task: Task<Void, Never>)?>(nil)
 
-    init(report: NodeReport) { self.report = report }
-
-    /// The node's resourceVersion in its events (it has no other).
-    static let version: Int64 = 1
+    init(report: NodeReport, registry: PodRegistry) {
+        self.report = report
+        self.registry = registry
+    }
 
     func watch(namespace: String?, from start: WatchStart, initialEventsEnd: Bool) async throws(WatchExpired) -> WatchSubscription<JSONValue> {
         let (stream, continuation) = AsyncStream<WatchChange<JSONValue>>.makeStream()
-        if start == .now {
-            continuation.yield(WatchChange(type: "ADDED", resourceVersion: Self.version, namespace: nil, object: report.json(now: RuntimeClock.now())))
+        let (id, versions) = await registry.watchNode()
+        let node = await NodeRoutes.current(report, registry)
+        let version = Int64(node["metadata"]?["resourceVersion"]?.stringValue ?? "") ?? 1
+        if case let .after(from) = start, from < version {
+            // Changed since the version asked for: the node as it is now is the change.
+            continuation.yield(WatchChange(type: "MODIFIED", resourceVersion: version, namespace: nil, object: node))
+        } else if start == .now {
+            continuation.yield(WatchChange(type: "ADDED", resourceVersion: version, namespace: nil, object: node))
         }
         if initialEventsEnd {
-            var end = WatchChange<JSONValue>(type: "BOOKMARK", resourceVersion: Self.version, namespace: nil, object: nil)
+            var end = WatchChange<JSONValue>(type: "BOOKMARK", resourceVersion: version, namespace: nil, object: nil)
             end.endsInitialEvents = true
             continuation.yield(end)
         }
         self.continuation.withLock { $0 = continuation }
+        let (report, registry) = (report, registry)
+        let task = Task {
+            for await changed in versions {
+                let node = await NodeRoutes.current(report, registry)
+                continuation.yield(WatchChange(type: "MODIFIED", resourceVersion: changed, namespace: nil, object: node))
+            }
+        }
+        relay.withLock { $0 = (id, task) }
         return WatchSubscription(id: 0, changes: stream)
     }
 
     func bookmark(watch id: Int) async {
-        _ = continuation.withLock { $0?.yield(WatchChange(type: "BOOKMARK", resourceVersion: Self.version, namespace: nil, object: nil)) }
+        let version = await registry.nodeVersion
+        _ = continuation.withLock { $0?.yield(WatchChange(type: "BOOKMARK", resourceVersion: version, namespace: nil, object: nil)) }
     }
 
     func endWatch(_ id: Int) async {
         continuation.withLock { $0?.finish() }
+        if let (id, task) = relay.withLock({ $0 }) {
+            task.cancel()
+            await registry.endNodeWatch(id)
+        }
     }
 }

@@ -88,7 +88,7 @@ public struct PodAPIHandler: APIRequestHandler {
         case .selfSubjectReviews: return try AccessReviews.subjectReview(r)
         case let .nodeMetrics(name):
             guard let nodeReport else { throw .noRoute(r.method, r.path) }
-            return try MetricsRoutes(registry: registry, sampler: usage).nodeMetrics(r, node: nodeReport.node, name: name)
+            return try MetricsRoutes(registry: registry, sampler: usage).nodeMetrics(r, node: await registry.node, name: name)
         case let .podMetrics(namespace, name):
             return try await MetricsRoutes(registry: registry, sampler: usage).podMetrics(r, namespace: namespace, name: name)
         case let .pods(namespace):
@@ -129,10 +129,11 @@ public struct PodAPIHandler: APIRequestHandler {
         case let .namespace(name): return try await NamespaceRoutes(registry: registry, configData: configData).get(r, name: name)
         case .nodes:
             guard let nodeReport else { throw .noRoute(r.method, r.path) }
-            return try await NodeRoutes(report: nodeReport).list(r)
+            return try await NodeRoutes(report: nodeReport, registry: registry).list(r)
         case let .node(name):
             guard let nodeReport else { throw .noRoute(r.method, r.path) }
-            return try NodeRoutes(report: nodeReport).get(r, name: name)
+            let routes = NodeRoutes(report: nodeReport, registry: registry)
+            return r.method == .GET ? try await routes.get(r, name: name) : try await routes.change(r, name: name)
         case .images: return try await ImageRoutes(images: images, registry: registry, pulls: pulls).respondToList(r)
         case let .image(reference): return try await ImageRoutes(images: images, registry: registry, pulls: pulls).respond(r, reference: reference)
         case .openAPIV2: return try OpenAPIDocuments.respondV2(accept: r.headers["Accept"].joined(separator: ","))

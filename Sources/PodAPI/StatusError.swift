@@ -35,7 +35,9 @@ public struct StatusError: Error, Sendable, CustomStringConvertible {
         case let .conflict(kind, name, _):
             self.init(code: 409, reason: "Conflict", message: message, name: name, kind: kind)
         case let .invalid(kind, name, causes):
-            self.init(code: 422, reason: "Invalid", message: message, name: name, kind: kind,
+            // An Invalid Status names the kind (Pod), where the others name the resource
+            // (pods): kubectl prints `The Pod "web" is invalid: ...` from it.
+            self.init(code: 422, reason: "Invalid", message: message, name: name, kind: Self.kind(ofResource: kind),
                       causes: causes.map { StatusCause(reason: $0.reason, message: $0.message, field: $0.field) })
         case .invalidRequest:
             self.init(code: 400, reason: "BadRequest", message: message)
@@ -54,8 +56,13 @@ public struct StatusError: Error, Sendable, CustomStringConvertible {
         if error.kind == .decoding {
             self.init(code: 400, reason: "BadRequest", message: error.message, name: name, kind: "pods", causes: causes)
         } else {
-            self.init(code: 422, reason: "Invalid", message: error.message, name: name, kind: "pods", causes: causes)
+            self.init(code: 422, reason: "Invalid", message: error.message, name: name, kind: "Pod", causes: causes)
         }
+    }
+
+    /// The kind a resource holds (pods: Pod), as an Invalid Status names it.
+    static func kind(ofResource resource: String) -> String {
+        ["pods": "Pod", "nodes": "Node", "configmaps": "ConfigMap", "secrets": "Secret", "events": "Event", "namespaces": "Namespace"][resource] ?? resource
     }
 
     static func badRequest(_ message: String) -> StatusError {

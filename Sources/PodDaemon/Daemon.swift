@@ -131,7 +131,7 @@ public final class Daemon: Sendable {
         handler.pulls = pulls
         handler.usage = PodUsageSampler(cgroups: cgroups)
         handler.configData = configData
-        handler.nodeReport = NodeReport(node: await registry.node, stateDir: config.stateDir, version: Self.version, startedAt: RuntimeClock.now())
+        handler.nodeReport = NodeReport(stateDir: config.stateDir, version: Self.version, startedAt: RuntimeClock.now())
         let server = HTTPServer(listeningSocket: socket.fd, handler: handler, allowedGroup: socket.group,
                                 limits: ConnectionLimits(config.api), logger: logger)
         let staticPods = StaticPodSource(directory: config.manifestsDir, registry: registry, events: events,

@@ -51,7 +51,7 @@ import Testing
         #expect(try route("/api/v1/namespaces/default") == .namespace("default"))
         #expect(try route("/api/v1/nodes") == .nodes)
         #expect(try route("/api/v1/nodes/vm") == .node("vm"))
-        #expect(APIRoute.nodes.methods == [.GET] && APIRoute.node("vm").methods == [.GET])
+        #expect(APIRoute.nodes.methods == [.GET] && APIRoute.node("vm").methods == [.GET, .PUT, .PATCH])
         #expect(try route("/apis/podd.io/v1/images") == .images)
         // A reference with '/' in its name spans the rest of the path.
         #expect(try route("/apis/podd.io/v1/images/myorg/tool:1") == .image("myorg/tool:1"))

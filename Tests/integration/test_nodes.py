@@ -6,6 +6,7 @@ import json
 import os
 import socket
 
+from harness import pod_manifest, wait_for
 from kubectl_fixture import kubectl  # noqa: F401  (fixture)
 from test_api_limits import fill, make_podd, on_small_tmpfs  # noqa: F401  (fixture)
 
@@ -57,7 +58,72 @@ def test_the_node_is_the_machine_with_its_labels_capacity_and_conditions(make_po
     version = d.get("/api/v1/nodes").json()["metadata"]["resourceVersion"]
     assert d.get(f"/api/v1/nodes?watch=true&timeoutSeconds=1&resourceVersion={version}").body == b""
     r = d.request("DELETE", f"/api/v1/nodes/{host}")
-    assert r.status == 405 and "read-only" in r.json()["message"]
+    assert r.status == 405 and "neither created nor deleted" in r.json()["message"]
+
+
+def test_labels_and_cordon_change_the_node_and_place_what_waited(make_podd, busybox_tar):
+    """PATCH and PUT of the node take its labels and spec.unschedulable (kubectl label node,
+    cordon, uncordon): a pod whose nodeSelector waited for a label is placed when it comes; a
+    cordoned node takes no new pod but those that tolerate its taint or name it; both are
+    stored and outlive a restart of podd. What podd's node cannot take is 422."""
+    d = make_podd("nodeLabels: {zone: a}\n")
+    d.podctl("image", "import", "busybox", str(busybox_tar))
+    host = socket.gethostname()
+    path = f"/api/v1/nodes/{host}"
+    merge = {"Content-Type": "application/merge-patch+json"}
+    strategic = {"Content-Type": "application/strategic-merge-patch+json"}
+    assert d.create(pod_manifest("wants-ssd", [("app", "sleep 3600")], terminationGracePeriodSeconds=0, nodeSelector={"disk": "ssd"})).status == 201
+    assert wait_for(lambda: (p := d.pod("wants-ssd")) and p["status"].get("conditions") and p)["status"]["phase"] == "Pending"
+    before = d.get(path).json()["metadata"]["resourceVersion"]
+    r = d.request("PATCH", path, {"metadata": {"labels": {"disk": "ssd", "kubernetes.io/hostname": "other"}}}, headers=merge)
+    assert r.status == 200, r.text
+    labels = r.json()["metadata"]["labels"]
+    # kubelet's own labels stay as they are.
+    assert labels["disk"] == "ssd" and labels["zone"] == "a" and labels["kubernetes.io/hostname"] == host.lower()
+    assert int(r.json()["metadata"]["resourceVersion"]) > int(before)
+    assert d.wait_running("wants-ssd")["spec"]["nodeName"] == host
+    # A watch from the version before sees the change.
+    [changed] = [json.loads(l) for l in d.get(f"/api/v1/nodes?watch=true&timeoutSeconds=1&resourceVersion={before}").body.splitlines()]
+    assert changed["type"] == "MODIFIED" and changed["object"]["metadata"]["labels"]["disk"] == "ssd"
+
+    r = d.request("PATCH", path, {"spec": {"unschedulable": True}}, headers=strategic)
+    assert r.status == 200, r.text
+    node = r.json()
+    assert node["spec"]["unschedulable"] is True
+    assert [(t["key"], t["effect"]) for t in node["spec"]["taints"]] == [("node.kubernetes.io/unschedulable", "NoSchedule")]
+    assert "SchedulingDisabled" in d.request("GET", "/api/v1/nodes", headers={"Accept": "application/json;as=Table;v=v1;g=meta.k8s.io"}).text
+    assert d.create(pod_manifest("later", [("app", "sleep 3600")], terminationGracePeriodSeconds=0)).status == 201
+    pending = wait_for(lambda: (p := d.pod("later")) and p["status"].get("conditions") and p)
+    assert "1 node(s) were unschedulable" in pending["status"]["conditions"][0]["message"]
+    tolerant = pod_manifest("tolerant", [("app", "sleep 3600")], terminationGracePeriodSeconds=0,
+                            tolerations=[{"key": "node.kubernetes.io/unschedulable", "operator": "Exists", "effect": "NoSchedule"}])
+    assert d.create(tolerant).status == 201
+    d.wait_running("tolerant")
+    assert d.create(pod_manifest("pinned", [("app", "sleep 3600")], terminationGracePeriodSeconds=0, nodeName=host)).status == 201
+    d.wait_running("pinned")
+    assert d.pod("wants-ssd")["status"]["phase"] == "Running"  # a cordon moves nothing
+
+    # What the node cannot take.
+    r = d.request("PATCH", path, {"spec": {"taints": [{"key": "dedicated", "value": "x", "effect": "NoSchedule"}]}}, headers=strategic)
+    assert r.status == 422 and r.json()["details"]["kind"] == "Node" and r.json()["details"]["causes"][0]["field"] == "spec.taints", r.text
+    r = d.request("PATCH", path, {"metadata": {"annotations": {"a": "b"}}}, headers=merge)
+    assert r.status == 422 and r.json()["details"]["causes"][0]["field"] == "metadata.annotations", r.text
+    r = d.request("PATCH", path, {"metadata": {"labels": {"bad key": "x"}}}, headers=merge)
+    assert r.status == 422 and "bad key" in r.json()["message"], r.text
+    r = d.request("PATCH", path, {"metadata": {"resourceVersion": "1", "labels": {"x": "y"}}}, headers=merge)
+    assert r.status == 409, r.text
+    assert "x" not in d.get(path).json()["metadata"]["labels"]
+
+    # Kept across a restart; then a PUT (kubectl edit) uncordons, and the waiting pod runs.
+    d.stop()
+    d.start()
+    node = d.get(path).json()
+    assert node["spec"]["unschedulable"] is True and node["metadata"]["labels"]["disk"] == "ssd"
+    assert d.pod("later")["status"]["phase"] == "Pending"
+    del node["spec"]["unschedulable"]
+    r = d.request("PUT", path, node)
+    assert r.status == 200 and "unschedulable" not in r.json()["spec"], r.text
+    assert d.wait_running("later")["spec"]["nodeName"] == host
 
 
 def test_kubectl_gets_and_describes_the_node(kubectl, podd, tmp_path):
@@ -88,3 +154,10 @@ def test_kubectl_gets_and_describes_the_node(kubectl, podd, tmp_path):
         {l.split()[0]: int(l.split()[1]) for l in open("/proc/meminfo")})
     assert abs(int(memory.removesuffix("Mi")) - used_kib // 1024) < max(256, used_kib // 1024 // 4), (memory, used_kib)
     assert int(cpu.removesuffix("m")) <= os.cpu_count() * 1000 + 50
+    # kubectl label, cordon and uncordon change the node.
+    kubectl.run("label", "node", host, "tier=gold")
+    assert podd.get(f"/api/v1/nodes/{host}").json()["metadata"]["labels"]["tier"] == "gold"
+    assert "cordoned" in kubectl.run("cordon", host).stdout
+    assert kubectl.run("get", "nodes").stdout.splitlines()[1].split()[1] == "Ready,SchedulingDisabled"
+    assert "uncordoned" in kubectl.run("uncordon", host).stdout
+    assert kubectl.run("get", "nodes").stdout.splitlines()[1].split()[1] == "Ready"

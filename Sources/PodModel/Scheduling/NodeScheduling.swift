@@ -1,9 +1,13 @@
 /// The one node podd runs pods on, as the scheduler and kubelet see it: its name (the
-/// machine's host name) and its labels (kubelet's well-known ones plus the config's
-/// `nodeLabels`). It has no taints, so tolerations never decide anything here.
+/// machine's host name), its labels (kubelet's well-known ones, the config's `nodeLabels`,
+/// and those set through the API), and whether it is cordoned (`kubectl cordon`: it then
+/// has the taint node.kubernetes.io/unschedulable:NoSchedule, and no other).
 public struct Node: Sendable, Equatable {
     public var name: String
     public var labels: [String: String]
+    /// spec.unschedulable: the scheduler places no new pod here (pods bound by their own
+    /// nodeName, and those that tolerate the taint, excepted).
+    public var unschedulable = false
     /// What pods may request in all (status.allocatable), in thousandths of a unit; nil: not
     /// weighed (NodeResourcesFit).
     public var allocatable: [String: Int64]?
@@ -73,6 +77,18 @@ public enum NodeScheduling {
     /// Preemption's verdict when only pods of a lower priority could go: podd has none.
     static let noVictims = "No preemption victims found for incoming pod"
 
+    /// The taint a cordoned node carries (the node lifecycle controller's TaintNodeUnschedulable).
+    public static let unschedulableTaint = "node.kubernetes.io/unschedulable"
+
+    /// The scheduler's message when the node is cordoned.
+    public static let cordoned = unschedulable("node(s) were unschedulable", preemption: preemptionNotHelpful)
+
+    /// The scheduler's NodeUnschedulable filter: a cordoned node takes only pods that
+    /// tolerate its taint.
+    static func admitsNew(_ spec: PodSpec, _ node: Node) -> Bool {
+        !node.unschedulable || spec.tolerations.contains { $0.tolerates(key: unschedulableTaint, effect: "NoSchedule") }
+    }
+
     /// The scheduler's message when no node matches a pod's nodeSelector.
     public static let selectorMismatch = unschedulable("node(s) didn't match Pod's node affinity/selector", preemption: preemptionNotHelpful)
 
@@ -86,6 +102,7 @@ public enum NodeScheduling {
         let spec = pod.spec
         // The scheduler takes no gated pod into its queue (PreEnqueue, SchedulingGates).
         if spec.nodeName == nil && !spec.schedulingGates.isEmpty { return .gated }
+        if spec.nodeName == nil && !admitsNew(spec, node) { return .unschedulable(message: cordoned) }
         if !fits(spec, node) {
             guard spec.nodeName != nil else { return .unschedulable(message: selectorMismatch) }
             // kubelet's admission (lifecycle.NewPredicateAdmitHandler) of a pod bound to it.
@@ -184,7 +201,7 @@ public enum NodeScheduling {
     /// binding sets it) when the scheduler places it there (`outcome`) and it names no node
     /// itself.
     public static func bound(_ pod: Pod, to node: Node, among placed: [PlacedPod], requested: [String: Int64] = [:]) -> Pod {
-        guard pod.spec.nodeName == nil, pod.spec.schedulingGates.isEmpty, fits(pod.spec, node),
+        guard pod.spec.nodeName == nil, pod.spec.schedulingGates.isEmpty, admitsNew(pod.spec, node), fits(pod.spec, node),
               shortfalls(pod.spec, node, requested).isEmpty, otherPodsRefusal(pod, node: node, among: placed) == nil else { return pod }
         var pod = pod
         pod.spec.nodeName = node.name

@@ -8,17 +8,16 @@ import PodOS
 /// memory, the state dir's disk, huge pages), its addresses, what it runs (nodeInfo), and
 /// conditions read when asked: MemoryPressure and DiskPressure against kubelet's default hard
 /// eviction thresholds (memory.available < 100Mi; nodefs.available < 10% or inodesFree < 5%
-/// on the state dir), Ready while podd serves. Read-only: podd is the node's only kubelet.
+/// on the state dir), Ready while podd serves. Its labels and cordon are the registry's
+/// (PodRegistry+Node), the only parts of it the API changes.
 public struct NodeReport: Sendable {
-    public let node: Node
     let stateDir: String
     /// podd's version: the kubelet and container runtime the node reports.
     let version: String
     /// When this podd started: Ready's lastTransitionTime.
     let startedAt: Timestamp
 
-    public init(node: Node, stateDir: String, version: String, startedAt: Timestamp) {
-        self.node = node
+    public init(stateDir: String, version: String, startedAt: Timestamp) {
         self.stateDir = stateDir
         self.version = version
         self.startedAt = startedAt
@@ -29,24 +28,31 @@ public struct NodeReport: Sendable {
     static let diskAvailableFraction = 0.10
     static let inodesFreeFraction = 0.05
 
-    public func json(now: Timestamp) -> JSONValue {
+    /// `node` at `resourceVersion` (its conditions, read when asked, change no version), cordoned
+    /// since `cordonedAt` if it is.
+    public func json(node: Node, resourceVersion: Int64, cordonedAt: Timestamp?, now: Timestamp) -> JSONValue {
         let machineID = Self.firstLine("/etc/machine-id") ?? ""
-        // One version: podd keeps no history of the node, whose only changes are its
-        // conditions, read when asked (a watch from it waits for nothing).
         var metadata = JSONObject([("name", .string(node.name)), ("uid", .string(Self.uuid(fromHex: machineID, name: node.name))),
-                                   ("resourceVersion", "1")])
+                                   ("resourceVersion", .string(String(resourceVersion)))])
         if let boot = Self.bootTime() { metadata["creationTimestamp"] = .string(boot.rfc3339) }
         metadata["labels"] = .object(JSONObject(node.labels.keys.sorted().map { ($0, .string(node.labels[$0] ?? "")) }))
         let resources = capacity()
         let status = JSONObject([
             ("capacity", .object(resources)), ("allocatable", .object(resources)),
             ("conditions", .array(conditions(now: now))),
-            ("addresses", .array(addresses())),
+            ("addresses", .array(addresses(node))),
             ("daemonEndpoints", .object(JSONObject([("kubeletEndpoint", .object(JSONObject([("Port", .int(0))])))]))),
-            ("nodeInfo", .object(nodeInfo(machineID: machineID))),
+            ("nodeInfo", .object(nodeInfo(node, machineID: machineID))),
         ])
+        var spec = JSONObject()
+        if node.unschedulable {
+            // The taint the node lifecycle controller puts on a cordoned node.
+            spec["taints"] = .array([.object(JSONObject([("key", .string(NodeScheduling.unschedulableTaint)), ("effect", "NoSchedule"),
+                                                         ("timeAdded", .string((cordonedAt ?? now).rfc3339))]))])
+            spec["unschedulable"] = true
+        }
         return .object(JSONObject([("kind", "Node"), ("apiVersion", "v1"), ("metadata", .object(metadata)),
-                                   ("spec", .object(JSONObject())), ("status", .object(status))]))
+                                   ("spec", .object(spec)), ("status", .object(status))]))
     }
 
     /// The machine's CPUs, memory and the state dir's disk, as the downward API reads them
@@ -95,14 +101,14 @@ public struct NodeReport: Sendable {
         ]
     }
 
-    func addresses() -> [JSONValue] {
+    func addresses(_ node: Node) -> [JSONValue] {
         var out: [JSONValue] = []
         if let ip = HostAddress.current() { out.append(.object(JSONObject([("type", "InternalIP"), ("address", .string(ip))]))) }
         out.append(.object(JSONObject([("type", "Hostname"), ("address", .string(node.name))])))
         return out
     }
 
-    func nodeInfo(machineID: String) -> JSONObject {
+    func nodeInfo(_ node: Node, machineID: String) -> JSONObject {
         var names = utsname()
         let kernel = uname(&names) == 0 ? withUnsafeBytes(of: &names.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) } : ""
         let osImage = FileSystem.readString("/etc/os-release").flatMap { text in

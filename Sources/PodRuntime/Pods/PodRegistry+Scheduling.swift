@@ -13,10 +13,10 @@ extension PodRegistry {
     /// are one step of this actor.
     func placedPods(for pod: Pod) -> [PlacedPod] {
         let me = Key(pod.metadata.namespace, pod.metadata.name)
-        let node = ctx.node.name
+        let nodeName = node.name
         var placed: [PlacedPod] = []
         func consider(_ key: Key, _ other: Pod) {
-            if key != me && PlacedPod.counts(other, node: node) { placed.append(PlacedPod(other)) }
+            if key != me && PlacedPod.counts(other, node: nodeName) { placed.append(PlacedPod(other)) }
         }
         if NodeScheduling.weighsOtherPods(pod) {
             for (key, other) in snapshots { consider(key, other) }
@@ -31,10 +31,10 @@ extension PodRegistry {
     /// the pods that request anything are few, and only they are looked at.
     func requestedOnNode(besides pod: Pod) -> [String: Int64] {
         let me = Key(pod.metadata.namespace, pod.metadata.name)
-        let node = ctx.node.name
+        let nodeName = node.name
         var total: [String: Int64] = [:]
         for (key, requests) in podRequests where key != me {
-            guard let other = snapshots[key] ?? creating[key], PlacedPod.counts(other, node: node) else { continue }
+            guard let other = snapshots[key] ?? creating[key], PlacedPod.counts(other, node: nodeName) else { continue }
             for (name, amount) in requests { total[name, default: 0] &+= amount }
         }
         return total
@@ -43,12 +43,12 @@ extension PodRegistry {
     /// `pod` as stored: bound to the node when the scheduler places it there now.
     func scheduled(_ pod: Pod) -> Pod {
         guard pod.spec.nodeName == nil else { return pod }
-        return NodeScheduling.bound(pod, to: ctx.node, among: placedPods(for: pod), requested: requestedOnNode(besides: pod))
+        return NodeScheduling.bound(pod, to: node, among: placedPods(for: pod), requested: requestedOnNode(besides: pod))
     }
 
     /// The verdict its controller starts with, for a pod as stored.
     func schedulingOutcome(_ pod: Pod, weighResources: Bool = true) -> NodeScheduling.Outcome {
-        NodeScheduling.outcome(pod, on: ctx.node, among: pod.spec.nodeName == nil ? placedPods(for: pod) : [],
+        NodeScheduling.outcome(pod, on: node, among: pod.spec.nodeName == nil ? placedPods(for: pod) : [],
                                requested: weighResources ? requestedOnNode(besides: pod) : [:])
     }
 
@@ -65,9 +65,9 @@ extension PodRegistry {
         if type == "DELETED" { podRequests[key] = nil }
         guard !unscheduled.isEmpty else { return }
         // Only a pod placed on the node, before or after, counts for another's fit.
-        let node = ctx.node.name
-        let wasPlaced = previous.map { PlacedPod.counts($0, node: node) } ?? false
-        let isPlaced = type != "DELETED" && PlacedPod.counts(pod, node: node)
+        let nodeName = node.name
+        let wasPlaced = previous.map { PlacedPod.counts($0, node: nodeName) } ?? false
+        let isPlaced = type != "DELETED" && PlacedPod.counts(pod, node: nodeName)
         let relabelled = previous.map { $0.metadata.labels != pod.metadata.labels } ?? false
         let marked = previous.map { $0.metadata.deletionTimestamp != pod.metadata.deletionTimestamp } ?? false
         // A pod placed or gone, a placed pod relabelled or being deleted (spread stops counting
@@ -103,7 +103,7 @@ extension PodRegistry {
             bound.status = pod.status
             commit("MODIFIED", bound)
             await recordScheduled(bound)
-            await controller.bind(to: ctx.node.name)
+            await controller.bind(to: node.name)
         }
     }
 
@@ -112,7 +112,7 @@ extension PodRegistry {
     func recordScheduled(_ pod: Pod) async {
         let (namespace, name) = (pod.metadata.namespace, pod.metadata.name)
         await ctx.events.record(namespace: namespace, pod: name, uid: pod.metadata.uid ?? "", fieldPath: nil, type: "Normal",
-                                reason: "Scheduled", message: "Successfully assigned \(namespace)/\(name) to \(ctx.node.name)",
+                                reason: "Scheduled", message: "Successfully assigned \(namespace)/\(name) to \(node.name)",
                                 at: RuntimeClock.now())
     }
 }

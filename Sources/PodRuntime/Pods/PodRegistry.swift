@@ -56,10 +56,33 @@ public actor PodRegistry {
     }
 
     /// Late binding: the context's publish callback refers back to this registry.
-    public func bind(_ context: RuntimeContext) { self.context = context }
+    public func bind(_ context: RuntimeContext) {
+        self.context = context
+        nodeSettings = NodeSettings.load(stateDir: context.config.stateDir) ?? NodeSettings(labels: context.node.labels)
+        node = Self.node(context.node, with: nodeSettings)
+    }
 
-    /// podd's node (NodeScheduling), as the pods are bound to it.
-    public var node: Node { ctx.node }
+    /// podd's node (NodeScheduling), as the pods are bound to it: the context's, with the
+    /// labels and cordon the API set (PodRegistry+Node).
+    public internal(set) var node = Node(name: "", labels: [:])
+
+    /// `base` (the machine and the config) with what the API set. kubelet's own labels and
+    /// the config's are asserted again at every start, over what was stored, as kubelet
+    /// asserts its labels when it registers.
+    static func node(_ base: Node, with settings: NodeSettings?) -> Node {
+        var node = base
+        if let settings {
+            node.labels = settings.labels.merging(base.labels) { _, own in own }
+            node.unschedulable = settings.cordonedAt != nil
+        }
+        return node
+    }
+
+    /// What the API changed of the node (labels, cordon), as stored.
+    var nodeSettings: NodeSettings?
+    /// Open watches of the node, by id.
+    var nodeWatchers: [Int: AsyncStream<Int64>.Continuation] = [:]
+    var nextNodeWatcher = 0
 
     var ctx: RuntimeContext {
         guard let context else { preconditionFailure("PodRegistry used before bind(_:)") }
@@ -99,10 +122,10 @@ public actor PodRegistry {
             + PodFeatures.unsupported(pod, supported: features)
         var causes = errors.map(RuntimeError.Cause.init) + HostPathPolicy(config: ctx.config).causes(pod)
         causes += hostPortConflicts(pod)
-        if let node = pod.spec.nodeName, node != ctx.node.name {
+        if let named = pod.spec.nodeName, named != node.name {
             // The API server would take it, for that node's kubelet; podd has no other node.
-            causes.append(.init(FieldError.invalid(FieldPath.root.child("spec").child("nodeName"), .string(node),
-                                                   "podd runs pods on its own node only, \"\(ctx.node.name)\"")))
+            causes.append(.init(FieldError.invalid(FieldPath.root.child("spec").child("nodeName"), .string(named),
+                                                   "podd runs pods on its own node only, \"\(node.name)\"")))
         }
         let all: [(String, Container)] = pod.spec.initContainers.enumerated().map { ("spec.initContainers[\($0.offset)]", $0.element) }
             + pod.spec.containers.enumerated().map { ("spec.containers[\($0.offset)]", $0.element) }
@@ -120,7 +143,7 @@ public actor PodRegistry {
     /// nodeSelector is kubelet's admission's to judge (a miss is Failed, NodeAffinity).
     private func bound(_ pod: Pod, staticPod: Bool) -> Pod {
         var pod = pod
-        if staticPod && pod.spec.nodeName == nil { pod.spec.nodeName = ctx.node.name }
+        if staticPod && pod.spec.nodeName == nil { pod.spec.nodeName = node.name }
         return scheduled(pod)
     }
 
@@ -300,8 +323,8 @@ public actor PodRegistry {
         pod.spec = ImagePullPolicyDefaults.applied(to: pod.spec)
         // A bound pod stays bound (the scheduler never places a pod twice) while its node still
         // fits it: a new spec without nodeName (a PUT of the manifest as first sent) keeps it.
-        if pod.spec.nodeName == nil, let node = oldPod.spec.nodeName, NodeScheduling.fits(pod.spec, ctx.node) {
-            pod.spec.nodeName = node
+        if pod.spec.nodeName == nil, let bound = oldPod.spec.nodeName, NodeScheduling.fits(pod.spec, node) {
+            pod.spec.nodeName = bound
         }
         var change = PodUpdate.classify(old: oldPod, new: pod)
         // A new spec is placed afresh; a waiting pod whose labels alone changed is left to the

@@ -1,7 +1,8 @@
-/// `spec.tolerations[]`: the node taints a pod accepts. podd's node has no taints, so every
-/// valid toleration is satisfied; they are kept and validated as the API server validates
-/// them, so that a manifest from a cluster (where admission adds the not-ready and
-/// unreachable ones to every pod) runs here unchanged.
+/// `spec.tolerations[]`: the node taints a pod accepts. podd's node has one taint at most,
+/// node.kubernetes.io/unschedulable:NoSchedule while it is cordoned (NodeScheduling); they
+/// are kept and validated as the API server validates them, so that a manifest from a
+/// cluster (where admission adds the not-ready and unreachable ones to every pod) runs here
+/// unchanged.
 public struct Toleration: JSONConvertible {
     /// The taint key matched; empty with operator Exists: every taint.
     public var key: String
@@ -30,6 +31,18 @@ public struct Toleration: JSONConvertible {
         let seconds = reader.int64("tolerationSeconds")
         try reader.finish()
         self.init(key: key, operator: op, value: value, effect: effect, tolerationSeconds: seconds)
+    }
+
+    /// Whether it tolerates the taint `taintKey=taintValue:taintEffect`, as
+    /// v1helper.TolerationsTolerateTaint matches them.
+    public func tolerates(key taintKey: String, value taintValue: String = "", effect taintEffect: String) -> Bool {
+        if !effect.isEmpty && effect != taintEffect { return false }
+        if !key.isEmpty && key != taintKey { return false }
+        switch `operator` {
+        case "Exists": return true
+        case "", "Equal": return value == taintValue
+        default: return false
+        }
     }
 
     public var json: JSONValue {
