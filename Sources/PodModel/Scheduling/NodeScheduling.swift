@@ -186,14 +186,11 @@ public enum NodeScheduling {
 
     static func matches(_ r: NodeSelectorRequirement, value: String?) -> Bool {
         switch r.operator {
-        case "In": return value.map(r.values.contains) ?? false
-        case "NotIn": return value.map { !r.values.contains($0) } ?? true
-        case "Exists": return value != nil
-        case "DoesNotExist": return value == nil
         case "Gt", "Lt":
             guard let value, let have = Int64(value), r.values.count == 1, let want = Int64(r.values[0]) else { return false }
             return r.operator == "Gt" ? have > want : have < want
-        default: return false
+        default:
+            return r.matches(value)
         }
     }
 

@@ -56,7 +56,8 @@ public struct LabelSelectorSpec: JSONConvertible {
     }
 }
 
-/// `key operator values` of a label selector: In, NotIn, Exists, DoesNotExist.
+/// `key operator values` of a label selector: In, NotIn, Exists, DoesNotExist (and, in a
+/// node selector term, Gt and Lt: NodeSelectorRequirement).
 public struct LabelSelectorRequirement: JSONConvertible {
     public var key: String
     public var `operator`: String

@@ -103,35 +103,9 @@ public struct NodeSelectorTerm: JSONConvertible {
     }
 }
 
-/// `key operator values`: In, NotIn, Exists, DoesNotExist, Gt, Lt.
-public struct NodeSelectorRequirement: JSONConvertible {
-    public var key: String
-    public var `operator`: String
-    public var values: [String]
-
-    public init(key: String, operator: String, values: [String] = []) {
-        self.key = key
-        self.operator = `operator`
-        self.values = values
-    }
-
-    public init(json: JSONValue, path: FieldPath) throws(ManifestError) {
-        var reader = try ObjectReader(json, path: path)
-        let key = reader.string("key") ?? ""
-        let op = reader.string("operator") ?? ""
-        let values = reader.strings("values")
-        try reader.finish()
-        self.init(key: key, operator: op, values: values)
-    }
-
-    public var json: JSONValue {
-        var writer = ObjectWriter()
-        writer.set("key", .string(key))
-        writer.set("operator", .string(`operator`))
-        writer.set("values", strings: values)
-        return writer.json
-    }
-}
+/// `key operator values` of a node selector term: a label selector's requirement, whose
+/// operators on a node add Gt and Lt (NodeScheduling matches them).
+public typealias NodeSelectorRequirement = LabelSelectorRequirement
 
 /// A preferred term and its weight (1-100).
 public struct PreferredSchedulingTerm: JSONConvertible {
