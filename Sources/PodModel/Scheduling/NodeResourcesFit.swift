@@ -23,6 +23,9 @@ public enum NodeResourcesFit {
     /// as Kubernetes adds them, with the pod-level requests over them where set; resources
     /// the scheduler does not weigh, and zero amounts, are left out.
     public static func requests(_ spec: PodSpec) -> [String: Int64] {
+        // Most pods request nothing: they cost no more than this look.
+        if spec.resources == nil && spec.containers.allSatisfy({ $0.resources.requests.isEmpty })
+            && spec.initContainers.allSatisfy({ $0.resources.requests.isEmpty }) { return [:] }
         var result: [String: Int64] = [:]
         for (name, amount) in ContainerResourceTotals.requests(spec) where counts(name) && amount.milli > 0 { result[name] = amount.milli }
         for (name, quantity) in spec.resources?.requests ?? [:] where counts(name) {

@@ -8,9 +8,16 @@ public actor EventRecorder {
         public var namespace: String
         public var involvedName: String
         public var json: JSONValue
+        /// What makes an event the same as another (`repeatKey`).
+        var repeatKey = ""
     }
 
     private var records: [Record] = []
+    /// Each kept event's place in `records`, by `repeatKey`, counted from the first event ever
+    /// recorded (`dropped` of them are gone): a repeat is found without reading every record
+    /// (it was most of an event's cost with a thousand kept, and a pod's create records four).
+    private var positions: [String: Int] = [:]
+    private var dropped = 0
     /// The resourceVersion counter, recent changes and watches of events.
     private var hub = WatchHub<JSONValue>(capacity: 1000)
     private var sequence: Int64 = 0
@@ -23,9 +30,9 @@ public actor EventRecorder {
     /// `fieldPath` names the container (`spec.initContainers{init}`), as kubelet's events do.
     public func record(namespace: String, pod: String, uid: String, fieldPath: String?, type: String,
                        reason: String, message: String, at time: Timestamp) {
-        if let i = records.lastIndex(where: { $0.namespace == namespace && $0.involvedName == pod
-            && $0.json["reason"]?.stringValue == reason && $0.json["message"]?.stringValue == message
-            && $0.json["involvedObject"]?["uid"]?.stringValue == uid }), case var .object(o) = records[i].json {
+        let key = Self.repeatKey(namespace: namespace, pod: pod, uid: uid, reason: reason, message: message)
+        if let position = positions[key], position >= dropped, case var .object(o) = records[position - dropped].json {
+            let i = position - dropped
             let previous = records[i].json
             o["count"] = .int((o["count"]?.intValue ?? 1) + 1)
             o["lastTimestamp"] = .string(time.description)
@@ -49,10 +56,24 @@ public actor EventRecorder {
             ("firstTimestamp", .string(time.description)), ("lastTimestamp", .string(time.description)),
             ("count", 1), ("type", .string(type)), ("reportingComponent", "podd"), ("reportingInstance", .string(host)),
         ]))
-        var record = Record(namespace: namespace, involvedName: pod, json: event)
+        var record = Record(namespace: namespace, involvedName: pod, json: event, repeatKey: key)
         record.json = commit(record, type: "ADDED")
+        positions[key] = dropped + records.count
         records.append(record)
-        if records.count > limit { records.removeFirst(records.count - limit) }
+        if records.count > limit {
+            let excess = records.count - limit
+            for (offset, old) in records.prefix(excess).enumerated() where positions[old.repeatKey] == dropped + offset {
+                positions[old.repeatKey] = nil
+            }
+            records.removeFirst(excess)
+            dropped += excess
+        }
+    }
+
+    /// The same object (namespace, name and uid), reason and message: a repeat of an event,
+    /// as the API server's event correlator counts them.
+    static func repeatKey(namespace: String, pod: String, uid: String, reason: String, message: String) -> String {
+        [namespace, pod, uid, reason, message].joined(separator: "\u{0}")
     }
 
     /// Stamps a change of an event with the next resourceVersion and sends it to watchers
@@ -77,6 +98,8 @@ public actor EventRecorder {
     /// Drops the events of a pod that is gone (by uid), as the API server's TTL would.
     public func forget(uid: String) {
         records.removeAll { $0.json["involvedObject"]?["uid"]?.stringValue == uid }
+        positions = [:]
+        for (index, record) in records.enumerated() { positions[record.repeatKey] = dropped + index }
     }
 
     /// Events in a namespace (all when nil) with the resourceVersion they were read at.
