@@ -64,7 +64,14 @@ struct NodeRoutes {
             }
         }
         let (labels, unschedulable, version) = try Self.changes(wanted, from: current, name: name)
-        if try DryRun.requested(r) { return PodAPIHandler.json(200, current) }
+        if try DryRun.requested(r) {
+            // The node as the change would leave it, kubelet's own labels kept.
+            var node = await registry.node
+            node.labels = labels.merging(node.labels.filter { PodRegistry.kubeletLabelKeys.contains($0.key) }) { _, own in own }
+            node.unschedulable = unschedulable
+            let (resourceVersion, cordonedAt) = await (registry.nodeVersion, registry.cordonedAt)
+            return PodAPIHandler.json(200, report.json(node: node, resourceVersion: resourceVersion, cordonedAt: cordonedAt, now: RuntimeClock.now()))
+        }
         do throws(RuntimeError) {
             _ = try await registry.changeNode(labels: labels, unschedulable: unschedulable, resourceVersion: version)
         } catch {

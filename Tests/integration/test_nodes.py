@@ -86,6 +86,10 @@ def test_labels_and_cordon_change_the_node_and_place_what_waited(make_podd, busy
     [changed] = [json.loads(l) for l in d.get(f"/api/v1/nodes?watch=true&timeoutSeconds=1&resourceVersion={before}").body.splitlines()]
     assert changed["type"] == "MODIFIED" and changed["object"]["metadata"]["labels"]["disk"] == "ssd"
 
+    # A dry run answers the node as it would be, and changes nothing.
+    r = d.request("PATCH", path + "?dryRun=All", {"spec": {"unschedulable": True}}, headers=strategic)
+    assert r.status == 200 and r.json()["spec"]["unschedulable"] is True, r.text
+    assert "unschedulable" not in d.get(path).json()["spec"]
     r = d.request("PATCH", path, {"spec": {"unschedulable": True}}, headers=strategic)
     assert r.status == 200, r.text
     node = r.json()

@@ -14,7 +14,7 @@ extension PodRegistry {
 
     /// kubelet's labels, which it sets again whenever it syncs its node: they stay whatever
     /// a change asks.
-    static let kubeletLabelKeys: Set<String> = ["kubernetes.io/hostname", "kubernetes.io/os", "kubernetes.io/arch",
+    public static let kubeletLabelKeys: Set<String> = ["kubernetes.io/hostname", "kubernetes.io/os", "kubernetes.io/arch",
                                                 "beta.kubernetes.io/os", "beta.kubernetes.io/arch"]
 
     /// Gives the node `labels` (kubelet's own kept) and the cordon `unschedulable` asks for.
