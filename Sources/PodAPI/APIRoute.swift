@@ -65,7 +65,7 @@ enum APIRoute: Sendable, Equatable {
         case .configData(_, namespace: nil): return [.GET]
         case .configData: return [.GET, .POST]
         case .podExec, .podAttach, .podPortForward: return [.GET, .POST]
-        case .podEphemeralContainers, .node: return [.GET, .PUT, .PATCH]
+        case .podEphemeralContainers, .node, .podStatus: return [.GET, .PUT, .PATCH]
         case .pruneEphemeralContainers: return [.DELETE]
         case .images: return [.GET, .POST]
         case .image: return [.GET, .DELETE, .POST]

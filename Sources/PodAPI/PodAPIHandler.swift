@@ -104,6 +104,7 @@ public struct PodAPIHandler: APIRequestHandler {
                 return try podAnswer(r, pod)
             }
         case let .podStatus(key):
+            if r.method != .GET { return try await updatePodStatus(r, key: key) }
             guard let pod = await registry.get(key) else { throw .notFound(key.name) }
             return Self.json(200, pod.json)
         case let .podLog(key):

@@ -200,3 +200,47 @@ def test_priority_classes_are_the_built_in_ones(make_podd, busybox_tar):
     r = d.create(pod_manifest("seven", [("app", "sleep 3600")], priority=7))
     assert r.status == 403 and "the integer value of priority (7) must not be provided in pod spec" in r.json()["message"], r.text
     assert d.pod("gold") is None and d.pod("seven") is None
+
+
+def test_readiness_gates_and_the_status_subresource(make_podd, busybox_tar):
+    """spec.readinessGates (refused before) and PUT/PATCH of .../pods/NAME/status (405
+    before): a pod is Ready once its containers are and every gate's condition, set through
+    its status, is True. Conditions other than kubelet's are kept, after kubelet's, across a
+    restart of podd; kubelet's own in an update are not taken."""
+    d = make_podd()
+    d.podctl("image", "import", "busybox", str(busybox_tar))
+    gated = pod_manifest("lb", [("app", "sleep 3600")], terminationGracePeriodSeconds=0,
+                         readinessGates=[{"conditionType": "example.com/lb-ready"}])
+    assert d.create(gated).status == 201
+    d.wait_running("lb")
+
+    def conditions():
+        return {c["type"]: c for c in d.pod("lb")["status"]["conditions"]}
+    ready = wait_for(lambda: (c := conditions()) and c["ContainersReady"]["status"] == "True" and c)["Ready"]
+    assert (ready["status"], ready["reason"]) == ("False", "ReadinessGatesNotReady")
+    assert ready["message"] == 'corresponding condition of pod readiness gate "example.com/lb-ready" does not exist.'
+    status = "/api/v1/namespaces/default/pods/lb/status"
+    strategic = {"Content-Type": "application/strategic-merge-patch+json"}
+    r = d.request("PATCH", status, {"status": {"conditions": [{"type": "example.com/lb-ready", "status": "False"},
+                                                              {"type": "Ready", "status": "True"}]}}, headers=strategic)
+    assert r.status == 200, r.text
+    by_type = {c["type"]: c for c in r.json()["status"]["conditions"]}
+    assert by_type["Ready"]["message"] == 'the status of pod readiness gate "example.com/lb-ready" is not "True", but False'
+    assert d.request("PATCH", status, {"status": {"conditions": [{"type": "example.com/lb-ready", "status": "True"}]}},
+                     headers=strategic).status == 200
+    assert conditions()["Ready"]["status"] == "True"
+    assert [c["type"] for c in d.pod("lb")["status"]["conditions"]][-1] == "example.com/lb-ready"
+    assert "1/1" in d.request("GET", "/api/v1/namespaces/default/pods?fieldSelector=metadata.name%3Dlb",
+                              headers={"Accept": "application/json;as=Table;v=v1;g=meta.k8s.io"}).text
+    # Refused: a status that is not one, a type that is not a name, an old resourceVersion.
+    r = d.request("PATCH", status, {"status": {"conditions": [{"type": "example.com/x", "status": "Maybe"}]}}, headers=strategic)
+    assert r.status == 422 and r.json()["details"]["causes"][0]["field"] == "status.conditions[0].status", r.text
+    r = d.request("PATCH", status, {"metadata": {"resourceVersion": "1"}, "status": {"conditions": []}},
+                  headers={"Content-Type": "application/merge-patch+json"})
+    assert r.status == 409, r.text
+    # Kept across a restart of podd.
+    d.stop()
+    d.start()
+    d.wait_running("lb")
+    assert wait_for(lambda: conditions()["Ready"]["status"] == "True")
+    assert conditions()["example.com/lb-ready"]["status"] == "True"

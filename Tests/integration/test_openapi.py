@@ -684,7 +684,7 @@ def test_every_reachable_error_matches_the_document(api, podd, tmp_path):
         api.error("GET", path, 404, text="could not find the requested resource")
 
     # 405.
-    for method, path in (("PUT", f"{ns}/pods/ok/status"), ("PATCH", f"{ns}/pods/ok/status"),
+    for method, path in (("POST", f"{ns}/pods/ok/status"), ("DELETE", f"{ns}/pods/ok/status"),
                          ("POST", "/api/v1/pods"), ("DELETE", f"{ns}/pods"), ("POST", f"{ns}/events"),
                          ("DELETE", "/api/v1/namespaces"), ("PUT", "/apis/podd.io/v1/images"),
                          ("POST", f"{ns}/pods/ok/log"), ("DELETE", "/api/v1/namespaces/default"),

@@ -4,7 +4,7 @@
 public enum PodStatusBuilder {
     public static func build(spec: PodSpec, lifecycle: PodLifecycle, startTime: Timestamp?,
                              imageIDs: [String: String], images: [String: String] = [:], conditions clock: inout ConditionClock,
-                             terminalPhase: inout PodPhase?, now: Timestamp) -> PodStatus {
+                             terminalPhase: inout PodPhase?, now: Timestamp, external: [PodCondition] = []) -> PodStatus {
         func statuses(_ containers: [(name: String, image: String)]) -> [ContainerStatus] {
             containers.map { c in
                 let record = lifecycle.container(c.name)
@@ -42,7 +42,7 @@ public enum PodStatusBuilder {
         status.hostIP = "127.0.0.1"
         status.podIP = nil
         status.qosClass = QOSClass(spec).rawValue
-        status.conditions = conditions(spec: spec, status: status, phase: phase, clock: &clock, now: now)
+        status.conditions = conditions(spec: spec, status: status, phase: phase, clock: &clock, now: now, external: external)
         return status
     }
 
@@ -163,9 +163,10 @@ public enum PodStatusBuilder {
         return .pending
     }
 
-    /// kubelet's pod conditions, in the order kubelet lists them.
+    /// kubelet's pod conditions, in the order kubelet lists them, then the `external` ones
+    /// controllers set through the pod's status (readiness gates among them).
     static func conditions(spec: PodSpec, status: PodStatus, phase: PodPhase, clock: inout ConditionClock,
-                           now: Timestamp) -> [PodCondition] {
+                           now: Timestamp, external: [PodCondition] = []) -> [PodCondition] {
         var out: [PodCondition] = []
         func add(_ type: String, _ ok: Bool, reason: String? = nil, message: String? = nil) {
             var c = PodCondition(type: type, status: ok ? "True" : "False")
@@ -209,7 +210,18 @@ public enum PodStatusBuilder {
             add("Ready", false, reason: "PodCompleted")
             add("ContainersReady", false, reason: "PodCompleted")
         } else if unready.isEmpty && phase == .running {
-            add("Ready", true)
+            // generatePodReadyCondition: ready containers, and every readiness gate's condition True.
+            let gates = spec.readinessGates.compactMap { gate -> String? in
+                guard let c = external.first(where: { $0.type == gate.conditionType }) else {
+                    return "corresponding condition of pod readiness gate \"\(gate.conditionType)\" does not exist."
+                }
+                return c.status == "True" ? nil : "the status of pod readiness gate \"\(gate.conditionType)\" is not \"True\", but \(c.status)"
+            }
+            if gates.isEmpty {
+                add("Ready", true)
+            } else {
+                add("Ready", false, reason: "ReadinessGatesNotReady", message: gates.joined(separator: ", "))
+            }
             add("ContainersReady", true)
         } else {
             let message = "containers with unready status: [\(unready.joined(separator: " "))]"
@@ -217,7 +229,7 @@ public enum PodStatusBuilder {
             add("ContainersReady", false, reason: "ContainersNotReady", message: message)
         }
         add("PodScheduled", true)
-        return out
+        return out + external.filter { !PodConditionOwners.kubelet.contains($0.type) }
     }
 }
 

@@ -29,6 +29,11 @@ public enum SchedulingValidation {
         for (index, toleration) in spec.tolerations.enumerated() {
             errors += tolerationErrors(toleration, path: path.child("tolerations").index(index))
         }
+        for (index, gate) in spec.readinessGates.enumerated() {
+            for message in NameRules.qualifiedNameErrors(gate.conditionType) {
+                errors.append(.invalid(path.child("readinessGates").index(index).child("conditionType"), .string(gate.conditionType), message))
+            }
+        }
         if let name = spec.priorityClassName {
             for message in DNS1123.subdomainErrors(name) { errors.append(.invalid(path.child("priorityClassName"), .string(name), message)) }
         }

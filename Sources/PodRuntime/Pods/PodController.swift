@@ -783,11 +783,12 @@ public actor PodController {
         }
         if let refused = NodeScheduling.status(scheduling, spec: pod.spec, since: pod.metadata.creationTimestamp ?? RuntimeClock.now()) {
             p.status = refused
+            p.status.conditions += externalConditions
             return p
         }
         let status = PodStatusBuilder.build(spec: pod.spec, lifecycle: lifecycle, startTime: startTime,
                                             imageIDs: runs.mapValues(\.imageID), images: runs.compactMapValues(\.image), conditions: &conditions,
-                                            terminalPhase: &terminalPhase, now: RuntimeClock.now())
+                                            terminalPhase: &terminalPhase, now: RuntimeClock.now(), external: externalConditions)
         p.status = status
         (p.status.podIP, p.status.hostIP) = networkAddresses()
         return p
@@ -810,6 +811,21 @@ public actor PodController {
         guard !gone, let info = runs[container], layout.logPath(container: container, run: info.run) == logPath else { return false }
         return isRunning(container: container)
     }
+
+    /// The conditions controllers set through the pod's status (readiness gates among them),
+    /// shown after kubelet's own.
+    private var externalConditions: [PodCondition] = []
+
+    /// Takes the conditions a status update set (the registry has stored them): the pod is
+    /// published with them, its Ready condition weighing its readiness gates again.
+    public func setExternalConditions(_ conditions: [PodCondition]) -> (pod: Pod, sequence: Int) {
+        externalConditions = conditions
+        publish()
+        return (current(), publishedSequence)
+    }
+
+    /// The conditions an earlier podd stored for the pod (recovery).
+    public func restoreExternalConditions(_ conditions: [PodCondition]) { externalConditions = conditions }
 
     /// Labels and annotations changed (the spec did not): nothing to restart. Published like
     /// every change, and returned with the sequence number it was published with, so that

@@ -349,17 +349,7 @@ public actor PodRegistry {
             // controller keeps its status, with the new metadata (`published` may have
             // dropped it as an unchanged status).
             let (current, sequence) = await old.updateMetadata(pod.metadata)
-            guard controllers[key] === old else { return current }
-            var taken = current
-            if let last = publishedSequences[key], last.generation == old.generation, last.sequence > sequence,
-               let newer = snapshots[key] {
-                taken = newer
-                taken.metadata = current.metadata
-                taken.metadata.resourceVersion = newer.metadata.resourceVersion
-            } else {
-                publishedSequences[key] = (old.generation, sequence)
-            }
-            return commit("MODIFIED", taken)
+            return commitUpdated(key, controller: old, current, sequence: sequence)
         }
         // The spec changed: run the new spec in place of the old one. Until the old spec's
         // containers have stopped, the pod shows them as the old controller last did.
@@ -376,6 +366,24 @@ public actor PodRegistry {
             await controller.admit(replaced: await old.current().status)
         }
         return pod
+    }
+
+    /// Takes `current`, the pod as `controller` returned it after an update in place (metadata,
+    /// conditions) with the sequence number it was published with: older snapshots still on
+    /// their way are dropped. A newer one taken while this waited for the controller keeps its
+    /// status, with the new metadata (`published` may have dropped it as an unchanged status).
+    func commitUpdated(_ key: Key, controller: PodController, _ current: Pod, sequence: Int) -> Pod {
+        guard controllers[key] === controller else { return current }
+        var taken = current
+        if let last = publishedSequences[key], last.generation == controller.generation, last.sequence > sequence,
+           let newer = snapshots[key] {
+            taken = newer
+            taken.metadata = current.metadata
+            taken.metadata.resourceVersion = newer.metadata.resourceVersion
+        } else {
+            publishedSequences[key] = (controller.generation, sequence)
+        }
+        return commit("MODIFIED", taken)
     }
 
     /// Deletes a pod (DELETE): graceful termination, then removal. Answers with the pod as it
@@ -477,7 +485,14 @@ public actor PodRegistry {
         // Each controller takes its pod back (re-adopts it through its monitor, or schedules a
         // fresh start) on its own, side by side.
         await withTaskGroup(of: Void.self) { group in
-            for controller in recovering { group.addTask { await controller.recover() } }
+            let store = ctx.store
+            for controller in recovering {
+                group.addTask {
+                    let conditions = store.loadConditions(uid: controller.uid)
+                    if !conditions.isEmpty { await controller.restoreExternalConditions(conditions) }
+                    await controller.recover()
+                }
+            }
         }
         retryingUnscheduled = false
         if !unscheduled.isEmpty {

@@ -114,6 +114,24 @@ public struct PodStore: Sendable {
         (try? FileSystem.read(directory(uid: uid) + "/status.json")).flatMap { try? JSONValue.parse($0) }
     }
 
+    /// The pod conditions controllers set through its status (`PATCH .../status`), kept as
+    /// the API server keeps them: written before the API answers, read back at a restart.
+    public func saveConditions(uid: String, _ conditions: [PodCondition]) throws(OSError) {
+        let path = directory(uid: uid) + "/conditions.json"
+        if conditions.isEmpty {
+            if unlink(path) != 0 && errno != ENOENT { throw OSError.last("unlink(\(path))") }
+            return
+        }
+        try FileSystem.writeAtomically(path, JSONValue.array(conditions.map(\.json)).serialized())
+    }
+
+    /// The conditions `saveConditions` stored; empty when none (or unreadable).
+    public func loadConditions(uid: String) -> [PodCondition] {
+        guard let bytes = try? FileSystem.read(directory(uid: uid) + "/conditions.json"), let json = try? JSONValue.parse(bytes),
+              let list = json.arrayValue else { return [] }
+        return list.compactMap { try? PodCondition(json: $0) }
+    }
+
     public func remove(uid: String) throws(OSError) {
         try FileSystem.removeTree(directory(uid: uid))
         try? FileSystem.syncDirectory(of: directory(uid: uid))

@@ -56,6 +56,8 @@ public struct PodSpec: JSONConvertible {
     public var affinity: Affinity?
     /// While any is left, the pod is not scheduled (NodeScheduling); they may only be removed.
     public var schedulingGates: [PodSchedulingGate] = []
+    /// Conditions, set through the pod's status, that must be True for the pod to be Ready.
+    public var readinessGates: [PodReadinessGate] = []
     /// One of the built-in PriorityClasses (PodPriority), and the priority it gives.
     public var priorityClassName: String?
     public var priority: Int32?
@@ -100,7 +102,6 @@ public struct PodSpec: JSONConvertible {
         "serviceAccount",
         "automountServiceAccountToken",
         "schedulerName",
-        "readinessGates",
         "runtimeClassName",
         "enableServiceLinks",
         "preemptionPolicy",
@@ -147,6 +148,7 @@ public struct PodSpec: JSONConvertible {
         let schedulingGates = reader.list("schedulingGates", of: PodSchedulingGate.self)
         let spread = reader.list("topologySpreadConstraints", of: TopologySpreadConstraint.self)
         let priorityClassName = reader.string("priorityClassName")
+        let readinessGates = reader.list("readinessGates", of: PodReadinessGate.self)
         let priority = reader.int32("priority")
         reader.reject(Self.unsupportedFields, unlessEqual: Self.serverDefaults)
         try reader.finish()
@@ -181,6 +183,7 @@ public struct PodSpec: JSONConvertible {
         topologySpreadConstraints = spread
         self.priorityClassName = priorityClassName.flatMap { $0.isEmpty ? nil : $0 }
         self.priority = priority
+        self.readinessGates = readinessGates
     }
 
     public var json: JSONValue {
@@ -210,6 +213,7 @@ public struct PodSpec: JSONConvertible {
         writer.set("tolerations", list: tolerations)
         writer.set("os", osName.map { PodOS(name: $0) })
         writer.set("affinity", affinity)
+        writer.set("readinessGates", list: readinessGates)
         writer.set("priorityClassName", nonEmpty: priorityClassName)
         writer.set("priority", priority)
         writer.set("topologySpreadConstraints", list: topologySpreadConstraints)
