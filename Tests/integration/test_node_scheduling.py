@@ -171,6 +171,13 @@ def test_requests_must_fit_what_the_node_has_left(make_podd, busybox_tar):
     assert d.create(asking("enormous", str(cpus * 100))).status == 201
     assert wait_for(lambda: (p := d.pod("enormous")) and p["status"].get("conditions")
                     and "Preemption is not helpful" in p["status"]["conditions"][0]["message"])
+    # A waiting pod whose reason changes says the new one: "more" now also wants a label.
+    assert d.request("PATCH", "/api/v1/namespaces/default/pods/more", {"spec": {"nodeSelector": {"disk": "ssd"}}},
+                     headers={"Content-Type": "application/merge-patch+json"}).status == 200
+    assert wait_for(lambda: "node affinity/selector" in d.pod("more")["status"]["conditions"][0]["message"])
+    assert d.request("PATCH", f"/api/v1/nodes/{host}", {"metadata": {"labels": {"disk": "ssd"}}},
+                     headers={"Content-Type": "application/merge-patch+json"}).status == 200
+    assert wait_for(lambda: "Insufficient cpu" in d.pod("more")["status"]["conditions"][0]["message"])
     # "most" goes: "more" is placed and runs; "enormous" still waits.
     assert d.request("DELETE", "/api/v1/namespaces/default/pods/most").status == 200
     assert d.wait_running("more")["spec"]["nodeName"] == host

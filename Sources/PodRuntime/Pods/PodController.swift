@@ -264,6 +264,14 @@ public actor PodController {
         admit()
     }
 
+    /// The scheduler tried the waiting pod again and it still does not fit: when the reason
+    /// has changed, the pod's condition and a new FailedScheduling event say the new one.
+    public func stillUnschedulable(_ message: String) {
+        guard !gone, case let .unschedulable(old) = scheduling, old != message else { return }
+        scheduling = .unschedulable(message: message)
+        refuseToRun()
+    }
+
     /// The pod could not be stored: what `prepare` made (monitor, cgroup, files) goes, and
     /// this returns once it has.
     public func abandon() async {

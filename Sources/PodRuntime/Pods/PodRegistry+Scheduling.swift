@@ -92,7 +92,11 @@ extension PodRegistry {
             guard unscheduled.contains(key), let controller = controllers[key], let pod = snapshots[key],
                   pod.metadata.deletionTimestamp == nil else { continue }
             var bound = scheduled(pod)
-            guard bound.spec.nodeName != nil else { continue }
+            guard bound.spec.nodeName != nil else {
+                // Still waiting, perhaps for another reason now: the pod says the latest.
+                if case let .unschedulable(message) = schedulingOutcome(pod) { await controller.stillUnschedulable(message) }
+                continue
+            }
             do {
                 try ctx.store.save(bound)
             } catch {
