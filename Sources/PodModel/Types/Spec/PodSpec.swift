@@ -1,9 +1,9 @@
 /// What a pod runs: its containers and volumes, how it restarts and how it stops.
 ///
-/// Scheduling, networking, security and service-account fields of Kubernetes are refused
-/// on decoding with their path, except when they hold the value the API server fills in by
-/// default (dnsPolicy ClusterFirst, schedulerName default-scheduler, ...), which changes
-/// nothing.
+/// Kubernetes fields podd does not implement (service accounts, runtime classes, resource
+/// claims, ...) are refused on decoding with their path, except when they hold the value the
+/// API server fills in by default (schedulerName default-scheduler, enableServiceLinks true,
+/// ...), which changes nothing.
 public struct PodSpec: JSONConvertible {
     public var volumes: [Volume]
     /// Run one at a time, in order, each to completion, before the app containers (a native

@@ -19,8 +19,3 @@ public struct PodReadinessGate: JSONConvertible {
         return writer.json
     }
 }
-
-/// The pod conditions kubelet owns: a status update sets only the others (a controller's).
-public enum PodConditionOwners {
-    public static let kubelet: Set<String> = ["PodScheduled", "PodReadyToStartContainers", "Initialized", "ContainersReady", "Ready"]
-}
