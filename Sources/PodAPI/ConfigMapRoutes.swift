@@ -114,12 +114,7 @@ struct ConfigDataRoutes<T: ConfigDataObject> {
                 do throws(PatchError) {
                     document = try type.apply(patch, to: current.json, schema: StrategicMergeSchema())
                 } catch {
-                    switch error.kind {
-                    case .malformed: throw StatusError(code: 400, reason: "BadRequest", message: error.message, name: name, kind: T.resource)
-                    case .notApplicable:
-                        throw StatusError(code: 422, reason: "Invalid", message: "the patch does not apply to \(T.lowercasedKind) \"\(name)\": \(error.message)",
-                                          name: name, kind: T.resource)
-                    }
+                    throw PodAPIHandler.patchFailure(error, name: name, what: T.lowercasedKind, resource: T.resource)
                 }
                 return try decode(document, namespace: namespace)
             }

@@ -59,15 +59,14 @@ struct NodeRoutes {
             do throws(PatchError) {
                 wanted = try type.apply(patch, to: current, schema: Self.schema)
             } catch {
-                let code = error.kind == .malformed ? 400 : 422
-                throw StatusError(code: code, reason: code == 400 ? "BadRequest" : "Invalid", message: error.message, name: name, kind: "nodes")
+                throw PodAPIHandler.patchFailure(error, name: name, what: "node", resource: "nodes")
             }
         }
         let (labels, unschedulable, version) = try Self.changes(wanted, from: current, name: name)
         if try DryRun.requested(r) {
             // The node as the change would leave it, kubelet's own labels kept.
             var node = await registry.node
-            node.labels = labels.merging(node.labels.filter { PodRegistry.kubeletLabelKeys.contains($0.key) }) { _, own in own }
+            node.labels = await registry.labelsKeepingKubelet(labels)
             node.unschedulable = unschedulable
             let (resourceVersion, cordonedAt) = await (registry.nodeVersion, registry.cordonedAt)
             return PodAPIHandler.json(200, report.json(node: node, resourceVersion: resourceVersion, cordonedAt: cordonedAt, now: RuntimeClock.now()))

@@ -84,14 +84,14 @@ extension PodAPIHandler {
     }
 
     /// A patch that does not apply: 400 when the patch itself is wrong, 422 when it does not
-    /// fit the pod.
-    static func patchFailure(_ error: PatchError, name: String) -> StatusError {
+    /// fit the object (`what`: "pod", "node", "configmap", ... of `resource`).
+    static func patchFailure(_ error: PatchError, name: String, what: String = "pod", resource: String = "pods") -> StatusError {
         switch error.kind {
         case .malformed:
-            return StatusError(code: 400, reason: "BadRequest", message: error.message, name: name, kind: "pods")
+            return StatusError(code: 400, reason: "BadRequest", message: error.message, name: name, kind: resource)
         case .notApplicable:
-            return StatusError(code: 422, reason: "Invalid", message: "the patch does not apply to pod \"\(name)\": \(error.message)",
-                               name: name, kind: "pods")
+            return StatusError(code: 422, reason: "Invalid", message: "the patch does not apply to \(what) \"\(name)\": \(error.message)",
+                               name: name, kind: resource)
         }
     }
 

@@ -14,7 +14,7 @@ extension PodRegistry {
 
     /// kubelet's labels, which it sets again whenever it syncs its node: they stay whatever
     /// a change asks.
-    public static let kubeletLabelKeys: Set<String> = ["kubernetes.io/hostname", "kubernetes.io/os", "kubernetes.io/arch",
+    static let kubeletLabelKeys: Set<String> = ["kubernetes.io/hostname", "kubernetes.io/os", "kubernetes.io/arch",
                                                 "beta.kubernetes.io/os", "beta.kubernetes.io/arch"]
 
     /// Gives the node `labels` (kubelet's own kept) and the cordon `unschedulable` asks for.
@@ -31,8 +31,7 @@ extension PodRegistry {
             }
         }
         if !causes.isEmpty { throw .invalid(kind: "nodes", name: node.name, causes: causes) }
-        var wanted = labels
-        for key in Self.kubeletLabelKeys { wanted[key] = ctx.node.labels[key] }
+        let wanted = labelsKeepingKubelet(labels)
         guard wanted != node.labels || unschedulable != node.unschedulable else { return node }
         var settings = nodeSettings ?? NodeSettings(labels: ctx.node.labels)
         settings.labels = wanted
@@ -52,6 +51,13 @@ extension PodRegistry {
             Task { await self.retryUnscheduled() }
         }
         return node
+    }
+
+    /// `labels` with kubelet's own as the node has them, whatever `labels` says of them.
+    public func labelsKeepingKubelet(_ labels: [String: String]) -> [String: String] {
+        var kept = labels
+        for key in Self.kubeletLabelKeys { kept[key] = ctx.node.labels[key] }
+        return kept
     }
 
     /// The node's changes from now on: each new resourceVersion. End with `endNodeWatch`.
