@@ -93,34 +93,44 @@ public enum NodeScheduling {
     public static let selectorMismatch = unschedulable("node(s) didn't match Pod's node affinity/selector", preemption: preemptionNotHelpful)
 
     /// `pod` on `node`, with `placed` the pods running there (PlacedPod), as the scheduler's
-    /// filters (NodeAffinity, then InterPodAffinity) and kubelet's admission decide it. A
+    /// filters (`schedulerRefusal`) and kubelet's admission (`kubeletRejection`) decide it. A
     /// pod bound by its own spec.nodeName skips the scheduler, as it does on a cluster, and
     /// meets kubelet's admission only. A spec.nodeName naming another node is refused at
     /// admission (`PodRegistry.admissionErrors`), so here it is this node's or empty.
     /// `requested`: what the placed pods request together (NodeResourcesFit).
     public static func outcome(_ pod: Pod, on node: Node, among placed: [PlacedPod], requested: [String: Int64] = [:]) -> Outcome {
         let spec = pod.spec
-        // The scheduler takes no gated pod into its queue (PreEnqueue, SchedulingGates).
-        if spec.nodeName == nil && !spec.schedulingGates.isEmpty { return .gated }
-        if spec.nodeName == nil && !admitsNew(spec, node) { return .unschedulable(message: cordoned) }
-        if !fits(spec, node) {
-            guard spec.nodeName != nil else { return .unschedulable(message: selectorMismatch) }
-            // kubelet's admission (lifecycle.NewPredicateAdmitHandler) of a pod bound to it.
-            return .rejected(reason: "NodeAffinity", message: "Pod was rejected: Predicate NodeAffinity failed")
-        }
-        let short = shortfalls(spec, node, requested)
-        if !short.isEmpty {
-            // kubelet's admission weighs resources too, for a pod bound by its own nodeName.
-            return spec.nodeName == nil ? .unschedulable(message: NodeResourcesFit.unschedulableMessage(short)) : NodeResourcesFit.rejection(short[0])
-        }
-        if spec.nodeName == nil, let message = otherPodsRefusal(pod, node: node, among: placed) {
-            return .unschedulable(message: message)
+        if spec.nodeName == nil {
+            if let refusal = schedulerRefusal(pod, node: node, among: placed, requested: requested) { return refusal }
+        } else if let rejection = kubeletRejection(spec, node: node, requested: requested) {
+            return rejection
         }
         // The scheduler does not look at spec.os; kubelet's admission does.
         if let os = spec.osName, os != "linux" {
             return .rejected(reason: "PodOSNotSupported", message: "Failed to admit pod as the OS field doesn't match node OS")
         }
         return .scheduled
+    }
+
+    /// Why the scheduler does not place the unbound `pod` on `node`, its filters taken in the
+    /// scheduler's order (gates, NodeUnschedulable, NodeAffinity, NodeResourcesFit, then those
+    /// weighing the placed pods); nil when it places it there.
+    static func schedulerRefusal(_ pod: Pod, node: Node, among placed: [PlacedPod], requested: [String: Int64]) -> Outcome? {
+        let spec = pod.spec
+        // The scheduler takes no gated pod into its queue (PreEnqueue, SchedulingGates).
+        if !spec.schedulingGates.isEmpty { return .gated }
+        if !admitsNew(spec, node) { return .unschedulable(message: cordoned) }
+        if !fits(spec, node) { return .unschedulable(message: selectorMismatch) }
+        let short = shortfalls(spec, node, requested)
+        if !short.isEmpty { return .unschedulable(message: NodeResourcesFit.unschedulableMessage(short)) }
+        return otherPodsRefusal(pod, node: node, among: placed).map { .unschedulable(message: $0) }
+    }
+
+    /// kubelet's admission (lifecycle.NewPredicateAdmitHandler) of a pod bound to it by its own
+    /// nodeName: its node affinity and its resources; nil when it admits it.
+    static func kubeletRejection(_ spec: PodSpec, node: Node, requested: [String: Int64]) -> Outcome? {
+        if !fits(spec, node) { return .rejected(reason: "NodeAffinity", message: "Pod was rejected: Predicate NodeAffinity failed") }
+        return shortfalls(spec, node, requested).first.map(NodeResourcesFit.rejection)
     }
 
     /// What `spec` requests beyond what `node` has left after `requested` (none when the
@@ -198,8 +208,7 @@ public enum NodeScheduling {
     /// binding sets it) when the scheduler places it there (`outcome`) and it names no node
     /// itself.
     public static func bound(_ pod: Pod, to node: Node, among placed: [PlacedPod], requested: [String: Int64] = [:]) -> Pod {
-        guard pod.spec.nodeName == nil, pod.spec.schedulingGates.isEmpty, admitsNew(pod.spec, node), fits(pod.spec, node),
-              shortfalls(pod.spec, node, requested).isEmpty, otherPodsRefusal(pod, node: node, among: placed) == nil else { return pod }
+        guard pod.spec.nodeName == nil, schedulerRefusal(pod, node: node, among: placed, requested: requested) == nil else { return pod }
         var pod = pod
         pod.spec.nodeName = node.name
         return pod
