@@ -95,13 +95,6 @@ public enum InterPodAffinity {
             inNamespace = term.namespaces.contains(namespace)
                 || (term.namespaceSelector?.matches(["kubernetes.io/metadata.name": namespace]) ?? false)
         }
-        guard inNamespace, selector.matches(labels) else { return false }
-        for key in term.matchLabelKeys {
-            if let value = owner.labels[key], labels[key] != value { return false }
-        }
-        for key in term.mismatchLabelKeys {
-            if let value = owner.labels[key], labels[key] == value { return false }
-        }
-        return true
+        return inNamespace && selector.matches(labels, owner: owner.labels, matchKeys: term.matchLabelKeys, mismatchKeys: term.mismatchLabelKeys)
     }
 }

@@ -44,7 +44,6 @@ public enum PodTopologySpread {
     /// The constraint's labelSelector (nil selects nothing), with the pod's own values of
     /// matchLabelKeys added as the API server adds them.
     static func selected(_ labels: [String: String], by constraint: TopologySpreadConstraint, owner: [String: String]) -> Bool {
-        guard let selector = constraint.labelSelector, selector.matches(labels) else { return false }
-        return constraint.matchLabelKeys.allSatisfy { key in owner[key].map { labels[key] == $0 } ?? true }
+        constraint.labelSelector?.matches(labels, owner: owner, matchKeys: constraint.matchLabelKeys) ?? false
     }
 }

@@ -30,6 +30,15 @@ public struct LabelSelectorSpec: JSONConvertible {
         matchLabels.allSatisfy { labels[$0.key] == $0.value } && matchExpressions.allSatisfy { $0.matches(labels[$0.key]) }
     }
 
+    /// `matches`, with the owner's values of `matchKeys` required and of `mismatchKeys`
+    /// refused too, as the API server adds a term's matchLabelKeys and mismatchLabelKeys to
+    /// its selector (a key the owner has no label for adds nothing).
+    public func matches(_ labels: [String: String], owner: [String: String], matchKeys: [String], mismatchKeys: [String] = []) -> Bool {
+        guard matches(labels) else { return false }
+        return matchKeys.allSatisfy { key in owner[key].map { labels[key] == $0 } ?? true }
+            && mismatchKeys.allSatisfy { key in owner[key].map { labels[key] != $0 } ?? true }
+    }
+
     /// The problems the API server's ValidateLabelSelector finds, at `path`.
     public func errors(path: FieldPath) -> [FieldError] {
         var errors = PodValidation.labelErrors(matchLabels, path: path.child("matchLabels"))
