@@ -116,6 +116,18 @@ def test_labels_and_cordon_change_the_node_and_place_what_waited(make_podd, busy
     assert r.status == 422 and "bad key" in r.json()["message"], r.text
     r = d.request("PATCH", path, {"metadata": {"resourceVersion": "1", "labels": {"x": "y"}}}, headers=merge)
     assert r.status == 409, r.text
+    json_patch = {"Content-Type": "application/json-patch+json"}
+    r = d.request("PATCH", path, [{"op": "test", "path": "/metadata/labels/disk", "value": "hdd"}], headers=json_patch)
+    assert r.status == 422 and r.json()["message"].startswith(f'the patch does not apply to node "{host}"'), r.text
+    r = d.request("PATCH", path, [{"op": "jump", "path": "/spec"}], headers=json_patch)
+    assert r.status == 400 and r.json()["details"]["kind"] == "nodes", r.text
+    r = d.request("PATCH", path, {"spec": {"podCIDR": "10.0.0.0/24"}}, headers=merge)
+    assert r.status == 422 and r.json()["details"]["causes"][0]["field"] == "spec.podCIDR", r.text
+    r = d.request("PATCH", path, {"metadata": {"name": "other"}}, headers=merge)
+    assert r.status == 400, r.text
+    r = d.request("PATCH", path, {"spec": {"unschedulable": False}}, headers={"Content-Type": "text/plain"})
+    assert r.status == 415, r.text
+    assert d.get("/healthz").status == 200
     assert "x" not in d.get(path).json()["metadata"]["labels"]
 
     # Kept across a restart; then a PUT (kubectl edit) uncordons, and the waiting pod runs.
