@@ -177,3 +177,29 @@ def test_kubectl_gets_and_describes_the_node(kubectl, podd, tmp_path):
     assert kubectl.run("get", "nodes").stdout.splitlines()[1].split()[1] == "Ready,SchedulingDisabled"
     assert "uncordoned" in kubectl.run("uncordon", host).stdout
     assert kubectl.run("get", "nodes").stdout.splitlines()[1].split()[1] == "Ready"
+
+
+def test_a_full_state_dir_refuses_node_and_status_changes_and_changes_nothing(make_podd, busybox_tar):
+    """The node's labels and a pod's conditions are stored before the API answers: with the
+    state dir full both are 507, nothing changes, and both go through once there is room."""
+    d = make_podd(before_start=on_small_tmpfs("64m"))
+    d.podctl("image", "import", "busybox", str(busybox_tar))
+    host = socket.gethostname()
+    merge = {"Content-Type": "application/merge-patch+json"}
+    assert d.create(pod_manifest("web", [("app", "sleep 3600")], terminationGracePeriodSeconds=0)).status == 201
+    d.wait_running("web")
+    status = "/api/v1/namespaces/default/pods/web/status"
+    condition = {"status": {"conditions": [{"type": "example.com/ok", "status": "True"}]}}
+    filler = fill(d.state_dir)
+    try:
+        r = d.request("PATCH", f"/api/v1/nodes/{host}", {"metadata": {"labels": {"disk": "ssd"}}}, headers=merge)
+        assert r.status == 507, r.text
+        assert "disk" not in d.get(f"/api/v1/nodes/{host}").json()["metadata"]["labels"]
+        r = d.request("PATCH", status, condition, headers={"Content-Type": "application/strategic-merge-patch+json"})
+        assert r.status == 507, r.text
+        assert "example.com/ok" not in [c["type"] for c in d.pod("web")["status"]["conditions"]]
+    finally:
+        filler.unlink()
+    assert d.request("PATCH", f"/api/v1/nodes/{host}", {"metadata": {"labels": {"disk": "ssd"}}}, headers=merge).status == 200
+    assert d.request("PATCH", status, condition, headers={"Content-Type": "application/strategic-merge-patch+json"}).status == 200
+    assert "example.com/ok" in [c["type"] for c in d.pod("web")["status"]["conditions"]]
