@@ -25,6 +25,9 @@ enum APIRoute: Sendable, Equatable {
     case authorizationResources
     case authenticationGroup
     case authenticationResources
+    /// `/apis/policy` and its v1 resources (PodDisruptionBudgets).
+    case policyGroup
+    case policyResources
     case selfSubjectAccessReviews
     case selfSubjectRulesReviews
     case selfSubjectReviews
@@ -37,10 +40,13 @@ enum APIRoute: Sendable, Equatable {
     case podPortForward(PodRegistry.Key)
     case podEphemeralContainers(PodRegistry.Key)
     case podStatus(PodRegistry.Key)
+    /// `POST .../pods/NAME/eviction` (EvictionRoute).
+    case podEviction(PodRegistry.Key)
     case events(namespace: String?)
-    /// `configmaps` or `secrets` (ConfigMapRoutes.swift), of a namespace or (nil) all of them.
-    case configData(resource: String, namespace: String?)
-    case configDataObject(resource: String, PodRegistry.Key)
+    /// `configmaps`, `secrets` or (policy/v1) `poddisruptionbudgets` (ObjectRoutes.swift), of a
+    /// namespace or (nil) all of them.
+    case storedObjects(resource: String, namespace: String?)
+    case storedObject(resource: String, PodRegistry.Key)
     case namespaces
     case namespace(String)
     /// `/api/v1/nodes[/{name}]`: podd's one node (NodeRoutes).
@@ -61,10 +67,11 @@ enum APIRoute: Sendable, Equatable {
         switch self {
         case .pods(namespace: nil): return [.GET]
         case .pods: return [.GET, .POST]
-        case .pod, .configDataObject: return [.GET, .PUT, .PATCH, .DELETE]
-        case .configData(_, namespace: nil): return [.GET]
-        case .configData: return [.GET, .POST]
+        case .pod, .storedObject: return [.GET, .PUT, .PATCH, .DELETE]
+        case .storedObjects(_, namespace: nil): return [.GET]
+        case .storedObjects: return [.GET, .POST]
         case .podExec, .podAttach, .podPortForward: return [.GET, .POST]
+        case .podEviction: return [.POST]
         case .podEphemeralContainers, .node, .podStatus: return [.GET, .PUT, .PATCH]
         case .pruneEphemeralContainers: return [.DELETE]
         case .images: return [.GET, .POST]
@@ -97,6 +104,10 @@ enum APIRoute: Sendable, Equatable {
         case 4 where s == ["apis", "metrics.k8s.io", "v1beta1", "nodes"]: return .nodeMetrics(name: nil)
         case 5 where Array(s.prefix(4)) == ["apis", "metrics.k8s.io", "v1beta1", "nodes"]: return .nodeMetrics(name: s[4])
         case 3 where s == ["apis", "podd.io", "v1"]: return .poddResources
+        case 2 where s == ["apis", "policy"]: return .policyGroup
+        case 3 where s == ["apis", "policy", "v1"]: return .policyResources
+        case 4 where s == ["apis", "policy", "v1", "poddisruptionbudgets"]:
+            return .storedObjects(resource: "poddisruptionbudgets", namespace: nil)
         case 2 where s == ["apis", "authorization.k8s.io"]: return .authorizationGroup
         case 3 where s == ["apis", "authorization.k8s.io", "v1"]: return .authorizationResources
         case 4 where s == ["apis", "authorization.k8s.io", "v1", "selfsubjectaccessreviews"]: return .selfSubjectAccessReviews
@@ -109,6 +120,10 @@ enum APIRoute: Sendable, Equatable {
         if s.count >= 3, s[0] == "openapi", s[1] == "v3" { return .openAPIV3GroupVersion(s.dropFirst(2).joined(separator: "/")) }
         if s.count >= 3, s[0] == "api", s[1] == "v1" { return try coreV1(Array(s.dropFirst(2))) }
         if s.count >= 4, s[0] == "apis", s[1] == "podd.io", s[2] == "v1" { return try podd(Array(s.dropFirst(3))) }
+        if s.count == 6 || s.count == 7, s[0] == "apis", s[1] == "policy", s[2] == "v1", s[3] == "namespaces", s[5] == "poddisruptionbudgets" {
+            guard DNS1123.isLabel(s[4]) else { throw .badRequest("invalid namespace \"\(s[4])\"") }
+            return s.count == 7 ? .storedObject(resource: s[5], PodRegistry.Key(s[4], s[6])) : .storedObjects(resource: s[5], namespace: s[4])
+        }
         if s.count == 6 || s.count == 7, s[0] == "apis", s[1] == "metrics.k8s.io", s[2] == "v1beta1", s[3] == "namespaces", s[5] == "pods" {
             guard DNS1123.isLabel(s[4]) else { throw .badRequest("invalid namespace \"\(s[4])\"") }
             return .podMetrics(namespace: s[4], name: s.count == 7 ? s[6] : nil)
@@ -123,7 +138,7 @@ enum APIRoute: Sendable, Equatable {
         case 1 where s[0] == "namespaces": return .namespaces
         case 1 where s[0] == "nodes": return .nodes
         case 2 where s[0] == "nodes": return .node(s[1])
-        case 1 where s[0] == "configmaps" || s[0] == "secrets": return .configData(resource: s[0], namespace: nil)
+        case 1 where s[0] == "configmaps" || s[0] == "secrets": return .storedObjects(resource: s[0], namespace: nil)
         case 2 where s[0] == "namespaces": return .namespace(s[1])
         default: break
         }
@@ -134,8 +149,8 @@ enum APIRoute: Sendable, Equatable {
         case ("pods", 3): return .pods(namespace: namespace)
         case ("events", 3): return .events(namespace: namespace)
         case ("pods", 4): return .pod(PodRegistry.Key(namespace, s[3]))
-        case ("configmaps", 3), ("secrets", 3): return .configData(resource: s[2], namespace: namespace)
-        case ("configmaps", 4), ("secrets", 4): return .configDataObject(resource: s[2], PodRegistry.Key(namespace, s[3]))
+        case ("configmaps", 3), ("secrets", 3): return .storedObjects(resource: s[2], namespace: namespace)
+        case ("configmaps", 4), ("secrets", 4): return .storedObject(resource: s[2], PodRegistry.Key(namespace, s[3]))
         case ("pods", 5):
             let key = PodRegistry.Key(namespace, s[3])
             switch s[4] {
@@ -145,6 +160,7 @@ enum APIRoute: Sendable, Equatable {
             case "portforward": return .podPortForward(key)
             case "ephemeralcontainers": return .podEphemeralContainers(key)
             case "status": return .podStatus(key)
+            case "eviction": return .podEviction(key)
             default: return nil
             }
         default: return nil

@@ -29,24 +29,44 @@ struct DeleteOptions {
             guard let options = try? JSONValue.parse(r.body.bytes), options.objectValue != nil else {
                 throw .badRequest("the request body is not a valid DeleteOptions object")
             }
-            if let value = options["gracePeriodSeconds"], !value.isNull {
-                guard let g = value.intValue else {
-                    throw .badRequest("DeleteOptions.gracePeriodSeconds: Invalid value: \(value.serializedString().prefix(64)): must be an integer (seconds, a 64-bit integer)")
-                }
-                gracePeriod = gracePeriod ?? g
-            }
-            if let values = options["dryRun"]?.arrayValue {
-                for value in values where value != .string("All") {
-                    throw .badRequest("dryRun: Unsupported value: \(value.serializedString().prefix(64)): supported values: \"All\"")
-                }
-                if !values.isEmpty { dryRun = true }
-            }
-            if let value = options["propagationPolicy"], !value.isNull { policy = policy ?? value.stringValue ?? value.serializedString() }
-            if let given = options["preconditions"], !given.isNull {
-                preconditions.uid = try Self.string(given["uid"], "preconditions.uid")
-                preconditions.resourceVersion = try Self.string(given["resourceVersion"], "preconditions.resourceVersion")
-            }
+            try read(options, policy: &policy)
         }
+        try Self.checkPolicy(policy)
+    }
+
+    /// An eviction's options: its `deleteOptions` (nil: none), with the request's query.
+    init(_ r: APIRequest, options: JSONValue?) throws(StatusError) {
+        dryRun = try DryRun.requested(r)
+        var policy: String?
+        if let options, !options.isNull {
+            guard options.objectValue != nil else { throw .badRequest("deleteOptions: expected a DeleteOptions object") }
+            try read(options, policy: &policy)
+        }
+        try Self.checkPolicy(policy)
+    }
+
+    /// A DeleteOptions object's fields, under what the query already set.
+    private mutating func read(_ options: JSONValue, policy: inout String?) throws(StatusError) {
+        if let value = options["gracePeriodSeconds"], !value.isNull {
+            guard let g = value.intValue else {
+                throw .badRequest("DeleteOptions.gracePeriodSeconds: Invalid value: \(value.serializedString().prefix(64)): must be an integer (seconds, a 64-bit integer)")
+            }
+            gracePeriod = gracePeriod ?? g
+        }
+        if let values = options["dryRun"]?.arrayValue {
+            for value in values where value != .string("All") {
+                throw .badRequest("dryRun: Unsupported value: \(value.serializedString().prefix(64)): supported values: \"All\"")
+            }
+            if !values.isEmpty { dryRun = true }
+        }
+        if let value = options["propagationPolicy"], !value.isNull { policy = policy ?? value.stringValue ?? value.serializedString() }
+        if let given = options["preconditions"], !given.isNull {
+            preconditions.uid = try Self.string(given["uid"], "preconditions.uid")
+            preconditions.resourceVersion = try Self.string(given["resourceVersion"], "preconditions.resourceVersion")
+        }
+    }
+
+    private static func checkPolicy(_ policy: String?) throws(StatusError) {
         if let policy, !policy.isEmpty, !Self.propagationPolicies.contains(policy) {
             throw StatusError(code: 422, reason: "Invalid", message: "DeleteOptions.meta.k8s.io \"\" is invalid: propagationPolicy: Unsupported value: \"\(policy.prefix(64))\": supported values: \"Foreground\", \"Background\", \"Orphan\"",
                               causes: [StatusCause(reason: "FieldValueNotSupported", message: "Unsupported value: \"\(policy.prefix(64))\": supported values: \"Foreground\", \"Background\", \"Orphan\"", field: "propagationPolicy")])

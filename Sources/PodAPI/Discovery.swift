@@ -37,7 +37,15 @@ public struct VersionInfo: Sendable {
 enum Discovery {
     /// `/apis`: the API groups besides the core one; podd's own extension group.
     static let apiGroups: JSONValue = .object(JSONObject([
-        ("kind", "APIGroupList"), ("apiVersion", "v1"), ("groups", .array([poddGroup, metricsGroup, authorizationGroup, authenticationGroup])),
+        ("kind", "APIGroupList"), ("apiVersion", "v1"), ("groups", .array([policyGroup, poddGroup, metricsGroup, authorizationGroup, authenticationGroup])),
+    ]))
+
+    /// policy: PodDisruptionBudgets (the eviction subresource is the core group's pods/eviction).
+    static let policyGroup = group("policy/v1")
+    static let policyV1Resources: JSONValue = .object(JSONObject([
+        ("kind", "APIResourceList"), ("apiVersion", "v1"), ("groupVersion", "policy/v1"),
+        ("resources", .array([resource("poddisruptionbudgets", "PodDisruptionBudget", namespaced: true,
+                                       verbs: ["create", "delete", "get", "list", "patch", "update", "watch"], short: ["pdb"])])),
     ]))
 
     /// authorization.k8s.io: the reviews `kubectl auth can-i` sends (AccessReviews).
@@ -67,7 +75,7 @@ enum Discovery {
     /// discovery documents list, read back from them so that the two never disagree.
     static let servedResources: [(group: String, resource: String, verbs: [String])] = {
         let lists: [(String, JSONValue)] = [("", coreV1Resources), ("podd.io", poddV1Resources),
-                                            ("metrics.k8s.io", metricsV1beta1Resources),
+                                            ("metrics.k8s.io", metricsV1beta1Resources), ("policy", policyV1Resources),
                                             ("authorization.k8s.io", authorizationV1Resources),
                                             ("authentication.k8s.io", authenticationV1Resources)]
         return lists.flatMap { group, list in
@@ -115,20 +123,29 @@ enum Discovery {
                      categories: ["all"]),
             resource("pods/log", "Pod", namespaced: true, verbs: ["get"]),
             resource("pods/ephemeralcontainers", "Pod", namespaced: true, verbs: ["get", "patch", "update"]),
+            resource("pods/status", "Pod", namespaced: true, verbs: ["get", "patch", "update"]),
+            // kubectl drain finds the Eviction's group and version here (CheckEvictionSupport).
+            resource("pods/eviction", "Eviction", namespaced: true, verbs: ["create"], group: "policy", version: "v1"),
             resource("pods/exec", "PodExecOptions", namespaced: true, verbs: ["create", "get"]),
             resource("pods/attach", "PodAttachOptions", namespaced: true, verbs: ["create", "get"]),
             resource("events", "Event", namespaced: true, verbs: ["list", "watch"], short: ["ev"]),
             resource("configmaps", "ConfigMap", namespaced: true, verbs: ["create", "delete", "get", "list", "patch", "update", "watch"], short: ["cm"]),
             resource("secrets", "Secret", namespaced: true, verbs: ["create", "delete", "get", "list", "patch", "update", "watch"]),
             resource("namespaces", "Namespace", namespaced: false, verbs: ["get", "list"], short: ["ns"]),
-            resource("nodes", "Node", namespaced: false, verbs: ["get", "list", "watch"], short: ["no"]),
+            resource("nodes", "Node", namespaced: false, verbs: ["get", "list", "patch", "update", "watch"], short: ["no"]),
         ])),
     ]))
 
     private static func resource(_ name: String, _ kind: String, namespaced: Bool, verbs: [String], short: [String] = [],
-                                 categories: [String] = []) -> JSONValue {
-        var o = JSONObject([("name", .string(name)), ("singularName", ""), ("namespaced", .bool(namespaced)),
-                            ("kind", .string(kind)), ("verbs", .array(verbs.map { .string($0) }))])
+                                 categories: [String] = [], group: String? = nil, version: String? = nil) -> JSONValue {
+        var o = JSONObject([("name", .string(name)), ("singularName", ""), ("namespaced", .bool(namespaced))])
+        // A subresource of another group's kind names it (pods/eviction: policy/v1 Eviction).
+        if let group, let version {
+            o["group"] = .string(group)
+            o["version"] = .string(version)
+        }
+        o["kind"] = .string(kind)
+        o["verbs"] = .array(verbs.map { .string($0) })
         if !short.isEmpty { o["shortNames"] = .array(short.map { .string($0) }) }
         if !categories.isEmpty { o["categories"] = .array(categories.map { .string($0) }) }
         return .object(o)

@@ -9,7 +9,7 @@ import PodRuntime
 /// object, a Table (kubectl's NAME STATUS AGE) or metadata, as the other kinds are.
 struct NamespaceRoutes {
     let registry: PodRegistry
-    let configData: ConfigDataRegistry?
+    let configData: ObjectRegistry?
 
     /// The 405 of a verb namespaces do not take here (`kubectl create namespace`), saying why.
     static func noNamespaceObjects(_ method: HTTPMethod, _ path: String) -> StatusError {

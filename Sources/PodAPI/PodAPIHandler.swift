@@ -18,8 +18,10 @@ public struct PodAPIHandler: APIRequestHandler {
     public var pulls: ImagePulls?
     /// Reads pods' cgroups for the metrics API and /metrics (MetricsRoutes).
     public var usage = PodUsageSampler(cgroups: nil)
-    /// ConfigMaps and Secrets; nil: those paths are not served.
-    public var configData: ConfigDataRegistry?
+    /// ConfigMaps, Secrets and PodDisruptionBudgets; nil: those paths are not served.
+    public var objects: ObjectRegistry?
+    /// The budgets' controller, for evictions; nil: `pods/NAME/eviction` is not served.
+    public var disruption: DisruptionController?
     /// podd's node, for `/api/v1/nodes`; nil: those paths are not served.
     public var nodeReport: NodeReport?
 
@@ -83,6 +85,8 @@ public struct PodAPIHandler: APIRequestHandler {
         case .authorizationResources: return Self.json(200, Discovery.authorizationV1Resources)
         case .authenticationGroup: return Self.json(200, Discovery.authenticationGroup)
         case .authenticationResources: return Self.json(200, Discovery.authenticationV1Resources)
+        case .policyGroup: return Self.json(200, Discovery.policyGroup)
+        case .policyResources: return Self.json(200, Discovery.policyV1Resources)
         case .selfSubjectAccessReviews: return try AccessReviews.accessReview(r)
         case .selfSubjectRulesReviews: return try AccessReviews.rulesReview(r)
         case .selfSubjectReviews: return try AccessReviews.subjectReview(r)
@@ -107,6 +111,9 @@ public struct PodAPIHandler: APIRequestHandler {
             if r.method != .GET { return try await updatePodStatus(r, key: key) }
             guard let pod = await registry.get(key) else { throw .notFound(key.name) }
             return Self.json(200, pod.json)
+        case let .podEviction(key):
+            guard let objects, let disruption else { throw .noRoute(r.method, r.path) }
+            return try await EvictionRoute(registry: registry, objects: objects, disruption: disruption).respond(r, key: key)
         case let .podLog(key):
             return try await PodLogs.respond(r, registry: registry, key: key)
         case let .podExec(key):
@@ -120,14 +127,14 @@ public struct PodAPIHandler: APIRequestHandler {
         case let .pruneEphemeralContainers(key, container):
             return try await EphemeralContainerRoutes(registry: registry).prune(r, key: key, container: container)
         case let .events(namespace): return try await listEvents(r, namespace: namespace)
-        case let .configData(resource, namespace):
-            guard let configData else { throw .noRoute(r.method, r.path) }
-            return try await ConfigDataRoutes<ConfigMap>.respond(r, registry: configData, resource: resource, namespace: namespace, name: nil)
-        case let .configDataObject(resource, key):
-            guard let configData else { throw .noRoute(r.method, r.path) }
-            return try await ConfigDataRoutes<ConfigMap>.respond(r, registry: configData, resource: resource, namespace: key.namespace, name: key.name)
-        case .namespaces: return try await NamespaceRoutes(registry: registry, configData: configData).list(r)
-        case let .namespace(name): return try await NamespaceRoutes(registry: registry, configData: configData).get(r, name: name)
+        case let .storedObjects(resource, namespace):
+            guard let objects else { throw .noRoute(r.method, r.path) }
+            return try await ObjectRoutes<ConfigMap>.respond(r, registry: objects, resource: resource, namespace: namespace, name: nil)
+        case let .storedObject(resource, key):
+            guard let objects else { throw .noRoute(r.method, r.path) }
+            return try await ObjectRoutes<ConfigMap>.respond(r, registry: objects, resource: resource, namespace: key.namespace, name: key.name)
+        case .namespaces: return try await NamespaceRoutes(registry: registry, configData: objects).list(r)
+        case let .namespace(name): return try await NamespaceRoutes(registry: registry, configData: objects).get(r, name: name)
         case .nodes:
             guard let nodeReport else { throw .noRoute(r.method, r.path) }
             return try await NodeRoutes(report: nodeReport, registry: registry).list(r)

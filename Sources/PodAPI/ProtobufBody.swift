@@ -2,8 +2,8 @@ import PodModel
 
 /// Request bodies in Kubernetes' protobuf encoding (`application/vnd.kubernetes.protobuf`),
 /// turned into the JSON object the same request would have sent. kubectl's typed commands
-/// send it without asking: `kubectl create configmap` and `kubectl create secret generic|tls|
-/// docker-registry` POST a protobuf ConfigMap or Secret, and an API server that refuses it
+/// send it without asking: `kubectl create configmap`, `kubectl create secret generic|tls|
+/// docker-registry` and `kubectl create pdb` POST a protobuf ConfigMap, Secret or budget, and an API server that refuses it
 /// leaves them with no fallback; so does `kubectl auth can-i` and `whoami` with their reviews
 /// (AccessReviews), and `kubectl debug` with a Pod. podd decodes those kinds by their
 /// messages' field numbers (ProtobufSchema.swift; server-set metadata is dropped, as the API
@@ -40,7 +40,7 @@ enum ProtobufBody {
             }
             guard encoding.isEmpty else { throw Refusal.unsupported("content encoding \"\(encoding)\"") }
             switch (apiVersion, kind) {
-            case ("v1", "ConfigMap"), ("v1", "Secret"), ("v1", "Pod"),
+            case ("v1", "ConfigMap"), ("v1", "Secret"), ("v1", "Pod"), (PodDisruptionBudget.apiVersion, PodDisruptionBudget.kind),
                  (AccessReviews.authorizationVersion, "SelfSubjectAccessReview"),
                  (AccessReviews.authorizationVersion, "SelfSubjectRulesReview"),
                  (AccessReviews.authenticationVersion, "SelfSubjectReview"):
@@ -54,7 +54,7 @@ enum ProtobufBody {
             case let .malformed(what):
                 throw .badRequest("the request body is not valid Kubernetes protobuf: \(what)")
             case let .unsupported(what):
-                throw .unsupportedMediaType("podd reads \(mediaType) bodies of Pods, ConfigMaps, Secrets and access reviews only, not \(what): send application/json or application/yaml")
+                throw .unsupportedMediaType("podd reads \(mediaType) bodies of Pods, ConfigMaps, Secrets, PodDisruptionBudgets and access reviews only, not \(what): send application/json or application/yaml")
             }
         } catch {
             throw .badRequest("the request body is not valid Kubernetes protobuf: \(error)")

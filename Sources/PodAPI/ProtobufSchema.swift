@@ -3,8 +3,8 @@ import PodModel
 /// Protobuf bodies turned into their JSON form by a schema of the messages they reach: each
 /// message's field numbers, JSON names and kinds. The schema of everything a Pod reaches is
 /// generated from k8s.io/api's core/v1 generated.proto (ProtobufPodSchema.swift, by
-/// scripts/gen-protobuf-pod-schema.py); ConfigMap, Secret, the access reviews and ObjectMeta
-/// are written below (`baseSchemaText`), in the same form.
+/// scripts/gen-protobuf-pod-schema.py); ConfigMap, Secret, PodDisruptionBudget, the access
+/// reviews and ObjectMeta are written below (`baseSchemaText`), in the same form.
 ///
 /// Go's encoder writes every non-pointer field, set or not; the JSON form leaves out what is
 /// empty. Empty strings are left out here (no field gives "" a meaning of its own), while
@@ -33,6 +33,8 @@ extension ProtobufBody {
         ObjectMeta 1:name:s 2:generateName:s 3:namespace:s 4:selfLink:x 5:uid:x 6:resourceVersion:x 7:generation:x 8:creationTimestamp:x 11:labels:P 12:annotations:P 14:finalizers:S
         ConfigMap 1:metadata:m:ObjectMeta 2:data:P 3:binaryData:Y 4:immutable:b
         Secret 1:metadata:m:ObjectMeta 2:data:Y 3:type:s 4:stringData:P 5:immutable:b
+        PodDisruptionBudget 1:metadata:m:ObjectMeta 2:spec:m:PodDisruptionBudgetSpec 3:status:x
+        PodDisruptionBudgetSpec 1:minAvailable:m:IntOrString 2:selector:m:LabelSelector 3:maxUnavailable:m:IntOrString 4:unhealthyPodEvictionPolicy:s
         SelfSubjectAccessReview 1:metadata:m:ObjectMeta 2:spec:m:SelfSubjectAccessReviewSpec 3:status:x
         SelfSubjectAccessReviewSpec 1:resourceAttributes:m:ResourceAttributes 2:nonResourceAttributes:m:NonResourceAttributes
         ResourceAttributes 1:namespace:s 2:verb:s 3:group:s 4:version:s 5:resource:s 6:subresource:s 7:name:s 8:fieldSelector:x 9:labelSelector:x

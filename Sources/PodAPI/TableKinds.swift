@@ -72,6 +72,24 @@ extension TableKind {
                 .string(PrintedTime.age(since: object["metadata"]?["creationTimestamp"]?.stringValue ?? "", now: now))]
     })
 
+    /// PodDisruptionBudgets, as the API server's `printPodDisruptionBudget`: NAME MIN AVAILABLE
+    /// MAX UNAVAILABLE ALLOWED DISRUPTIONS AGE ("N/A" for the one of the two not set).
+    static let podDisruptionBudgets = TableKind(kind: "PodDisruptionBudget", columns: [
+        TableColumn(name: "Name", format: "name", description: Self.nameDescription),
+        TableColumn(name: "Min Available", description: "An eviction is allowed if at least \"minAvailable\" pods selected by \"selector\" will still be available after the eviction, i.e. even in the absence of the evicted pod.  So for example you can prevent all voluntary evictions by specifying \"100%\"."),
+        TableColumn(name: "Max Unavailable", description: "An eviction is allowed if at most \"maxUnavailable\" pods selected by \"selector\" are unavailable after the eviction, i.e. even in absence of the evicted pod. For example, one can prevent all voluntary evictions by specifying 0. This is a mutually exclusive setting with \"minAvailable\"."),
+        TableColumn(name: "Allowed Disruptions", type: "integer", description: "Number of pod disruptions that are currently allowed."),
+        TableColumn(name: "Age", description: Self.ageDescription),
+    ], cells: { object, now in
+        func amount(_ value: JSONValue?) -> String {
+            guard let value, !value.isNull else { return "N/A" }
+            return value.stringValue ?? value.intValue.map(String.init) ?? "N/A"
+        }
+        return [.string(object["metadata"]?["name"]?.stringValue ?? ""), .string(amount(object["spec"]?["minAvailable"])),
+                .string(amount(object["spec"]?["maxUnavailable"])), .int(object["status"]?["disruptionsAllowed"]?.intValue ?? 0),
+                .string(PrintedTime.age(since: object["metadata"]?["creationTimestamp"]?.stringValue ?? "", now: now))]
+    })
+
     /// Secrets, as the API server's `printSecret`: NAME TYPE DATA AGE.
     static let secrets = TableKind(kind: "Secret", columns: [
         TableColumn(name: "Name", format: "name", description: Self.nameDescription),

@@ -109,14 +109,26 @@ public final class Daemon: Sendable {
         await registry.bind(makeContext(config))
         images.onChange { Task { await registry.imagesChanged() } }
         // ConfigMaps and Secrets come back before the pods that use them.
-        let configData = ConfigDataRegistry(store: try ConfigDataStore(root: config.stateDir + "/configdata"), catalog: configCatalog,
-                                            onChange: { change in Task { await registry.configDataChanged(change) } })
+        // PodDisruptionBudgets' status follows the pods they cover (DisruptionController).
+        let disruption = DisruptionController(pods: registry, logger: logger)
+        let configData = ObjectRegistry(store: try ObjectStore(root: config.stateDir + "/configdata"), catalog: configCatalog,
+                                        onChange: { change in
+                                            if change.resource == PodDisruptionBudget.resource {
+                                                Task { await disruption.budgetChanged(namespace: change.namespace) }
+                                            } else {
+                                                Task { await registry.configDataChanged(change) }
+                                            }
+                                        })
         let (configObjects, configErrors) = await configData.load()
         for e in configErrors { logger.error("\(e)") }
-        if configObjects > 0 { logger.info("\(configObjects) ConfigMap(s) and Secret(s) loaded") }
+        if configObjects > 0 { logger.info("\(configObjects) ConfigMap(s), Secret(s) and PodDisruptionBudget(s) loaded") }
+
+        await disruption.bind(configData)
+        await registry.setPodChangeListener { namespace in disruption.podChanged(namespace: namespace) }
 
         let (recovered, errors) = await registry.recover()
         for e in errors { logger.error("\(e)") }
+        await disruption.start()
         let leftovers = await registry.collectLeftovers()
         for e in leftovers.errors { logger.error("\(e)") }
         if !leftovers.swept.isEmpty {
@@ -130,7 +142,8 @@ public final class Daemon: Sendable {
         handler.imageUploadLimit = config.maxImageUploadBytes
         handler.pulls = pulls
         handler.usage = PodUsageSampler(cgroups: cgroups)
-        handler.configData = configData
+        handler.objects = configData
+        handler.disruption = disruption
         handler.nodeReport = NodeReport(stateDir: config.stateDir, version: Self.version, startedAt: RuntimeClock.now())
         let server = HTTPServer(listeningSocket: socket.fd, handler: handler, allowedGroup: socket.group,
                                 limits: ConnectionLimits(config.api), logger: logger)

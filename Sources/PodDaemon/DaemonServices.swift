@@ -26,7 +26,7 @@ struct APIServerService: Service {
     let drain: Duration
     let logger: Logger
     /// Its watches end too (ConfigMaps and Secrets).
-    var configData: ConfigDataRegistry? = nil
+    var configData: ObjectRegistry? = nil
 
     func run() async throws {
         try await withThrowingTaskGroup(of: Bool.self) { group in

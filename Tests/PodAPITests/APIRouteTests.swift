@@ -58,9 +58,9 @@ import Testing
     }
 
     @Test func configMapAndSecretPaths() throws {
-        #expect(try route("/api/v1/configmaps") == .configData(resource: "configmaps", namespace: nil))
-        #expect(try route("/api/v1/namespaces/demo/secrets") == .configData(resource: "secrets", namespace: "demo"))
-        #expect(try route("/api/v1/namespaces/demo/configmaps/app") == .configDataObject(resource: "configmaps", PodRegistry.Key("demo", "app")))
+        #expect(try route("/api/v1/configmaps") == .storedObjects(resource: "configmaps", namespace: nil))
+        #expect(try route("/api/v1/namespaces/demo/secrets") == .storedObjects(resource: "secrets", namespace: "demo"))
+        #expect(try route("/api/v1/namespaces/demo/configmaps/app") == .storedObject(resource: "configmaps", PodRegistry.Key("demo", "app")))
         #expect(try route("/api/v1/namespaces/demo/secrets/app/extra") == nil)
     }
 

@@ -9,7 +9,7 @@ import Testing
 
     func configMap(_ yaml: String) throws -> ConfigMap {
         let json = try #require(try JSONValue.parseYAMLDocuments("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: app}\n" + yaml).first)
-        return try ConfigDataManifest.decode(json, as: ConfigMap.self)
+        return try ObjectManifest.decode(json, as: ConfigMap.self)
     }
 
     func messages<T: ConfigDataObject>(_ object: T, old: T? = nil) -> [String] {
@@ -65,7 +65,7 @@ import Testing
             data: {a: YWJj, b: eHl6}
             stringData: {b: plain}
             """).first)
-        let secret = try ConfigDataManifest.decode(json, as: Secret.self)
+        let secret = try ObjectManifest.decode(json, as: Secret.self)
         #expect(secret.type == "Opaque")
         #expect(secret.data == ["a": Array("abc".utf8), "b": Array("plain".utf8)])
         #expect(secret.json["stringData"] == nil)
@@ -74,9 +74,9 @@ import Testing
 
     @Test func badBase64IsGoMessage() throws {
         let json = try #require(try JSONValue.parseYAMLDocuments("apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata: {a: 'ab!d'}").first)
-        #expect(throws: ManifestError.self) { try ConfigDataManifest.decode(json, as: Secret.self) }
+        #expect(throws: ManifestError.self) { try ObjectManifest.decode(json, as: Secret.self) }
         do {
-            _ = try ConfigDataManifest.decode(json, as: Secret.self)
+            _ = try ObjectManifest.decode(json, as: Secret.self)
         } catch {
             #expect(error.code == 400)
             #expect(error.message == #"Secret in version "v1" cannot be handled as a Secret: illegal base64 data at input byte 2"#)

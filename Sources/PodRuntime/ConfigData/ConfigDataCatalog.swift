@@ -3,7 +3,7 @@ import Synchronization
 
 /// The ConfigMaps and Secrets podd holds, readable at once from any thread: pod controllers
 /// look up what a container's env and volumes refer to while they start it, without a hop to
-/// the registry's actor. Only `ConfigDataRegistry` writes it, before it announces a change.
+/// the registry's actor. Only `ObjectRegistry` writes it, before it announces a change.
 public final class ConfigDataCatalog: Sendable {
     private struct Contents {
         var configMaps: [String: ConfigMap] = [:]

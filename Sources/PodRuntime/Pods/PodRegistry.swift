@@ -45,6 +45,8 @@ public actor PodRegistry {
     var retryingUnscheduled = false
     /// What each pod that requests resources requests, for the node's fit (PodRegistry+Scheduling).
     var podRequests: [Key: [String: Int64]] = [:]
+    /// See `setPodChangeListener`.
+    private var podChangeListener: (@Sendable (String) -> Void)?
     private var context: RuntimeContext?
     public nonisolated let features: PodFeatures
     /// Whether exec probes and hooks can run (they need exec into containers).
@@ -537,8 +539,12 @@ public actor PodRegistry {
         if type == "DELETED" { snapshotJSON[key] = nil }
         hub.record(WatchChange(type: type, resourceVersion: version, namespace: pod.metadata.namespace, object: pod, previous: previous))
         noteForScheduling(type, pod, previous: previous)
+        podChangeListener?(pod.metadata.namespace)
         return pod
     }
+
+    /// Hears of every change of a pod, by namespace (the disruption controller).
+    public func setPodChangeListener(_ listener: @escaping @Sendable (String) -> Void) { podChangeListener = listener }
 
     /// Ends every watch (shutdown).
     public func closeWatches() { hub.endAll() }

@@ -214,7 +214,7 @@ public struct WatchHub<Object: Sendable>: Sendable {
 
 /// What the API needs of an owner of watchable objects: open a watch, bookmark it, end it.
 /// An actor that owns one kind conforms itself; one that owns several hands out a source per
-/// kind (ConfigDataRegistry.watchSource).
+/// kind (ObjectRegistry.watchSource).
 public protocol WatchSource<Object>: Sendable {
     associatedtype Object: Sendable
     func watch(namespace: String?, from start: WatchStart, initialEventsEnd: Bool) async throws(WatchExpired) -> WatchSubscription<Object>

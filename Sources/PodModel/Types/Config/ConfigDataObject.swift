@@ -1,34 +1,12 @@
 /// What ConfigMaps and Secrets have in common: named, namespaced objects holding keyed
 /// bytes, stored and served by podd the same way.
-public protocol ConfigDataObject: JSONConvertible {
-    static var apiVersion: String { get }
-    /// "ConfigMap", "Secret".
-    static var kind: String { get }
-    /// The API's plural resource name: "configmaps", "secrets".
-    static var resource: String { get }
-    var metadata: ObjectMeta { get set }
+public protocol ConfigDataObject: StoredObject {
     var immutable: Bool? { get }
     /// Every key with its bytes.
     var contents: [String: [UInt8]] { get }
-    /// The API server's validation of a create (`old` nil) or an update.
-    static func validate(_ object: Self, old: Self?) -> [FieldError]
 }
 
 extension ConfigDataObject {
-    /// "namespace/name".
-    public var key: String { "\(metadata.namespace)/\(metadata.name)" }
-
-    /// The lower-case kind as kubelet writes it in messages ("configmap", "secret").
-    public static var lowercasedKind: String { kind.lowercased() }
-
-    /// Reads the fields every such object starts with: apiVersion and kind (taken as given:
-    /// the route decides the kind) and the metadata.
-    static func readHeader(_ reader: inout ObjectReader) -> ObjectMeta {
-        _ = reader.string("apiVersion")
-        _ = reader.string("kind")
-        return reader.decode("metadata", as: ObjectMeta.self) ?? ObjectMeta()
-    }
-
     /// A writer holding kind, apiVersion, metadata and immutable, in the API server's order:
     /// the object's own fields follow.
     var headerWriter: ObjectWriter {

@@ -2,28 +2,29 @@ import Glibc
 import PodModel
 import PodOS
 
-/// ConfigMaps and Secrets on disk: `STATE/configdata/{configmaps,secrets}/NAMESPACE/NAME.json`,
-/// each written with write-fsync-rename before the API answers, mode 0600 (a Secret's data is
-/// only base64, not encrypted), in directories of mode 0700.
-public struct ConfigDataStore: Sendable {
+/// The stored API objects besides pods on disk:
+/// `STATE/configdata/{configmaps,secrets,poddisruptionbudgets}/NAMESPACE/NAME.json`, each
+/// written with write-fsync-rename before the API answers, mode 0600 (a Secret's data is only
+/// base64, not encrypted), in directories of mode 0700.
+public struct ObjectStore: Sendable {
     public let root: String
 
     public init(root: String) throws(OSError) {
         self.root = root
-        for kind in [ConfigMap.resource, Secret.resource] { try FileSystem.makeDirectories(root + "/" + kind, mode: 0o700) }
+        for kind in [ConfigMap.resource, Secret.resource, PodDisruptionBudget.resource] { try FileSystem.makeDirectories(root + "/" + kind, mode: 0o700) }
     }
 
     func path(_ resource: String, namespace: String, name: String) -> String {
         "\(root)/\(resource)/\(namespace)/\(name).json"
     }
 
-    public func save<T: ConfigDataObject>(_ object: T) throws(OSError) {
+    public func save<T: StoredObject>(_ object: T) throws(OSError) {
         let path = path(T.resource, namespace: object.metadata.namespace, name: object.metadata.name)
         try FileSystem.makeDirectories(FileSystem.parent(path), mode: 0o700)
         try FileSystem.writeAtomically(path, object.json.serialized(), mode: 0o600)
     }
 
-    public func remove<T: ConfigDataObject>(_ type: T.Type, namespace: String, name: String) throws(OSError) {
+    public func remove<T: StoredObject>(_ type: T.Type, namespace: String, name: String) throws(OSError) {
         let path = path(T.resource, namespace: namespace, name: name)
         guard unlink(path) == 0 || errno == ENOENT else { throw OSError.last("unlink(\(path))") }
         try? FileSystem.syncDirectory(of: path)
@@ -31,7 +32,7 @@ public struct ConfigDataStore: Sendable {
 
     /// Every stored object of kind `T`; entries that cannot be read are reported by path
     /// (never with their contents), and left on disk.
-    public func loadAll<T: ConfigDataObject>(_ type: T.Type) -> (objects: [T], errors: [String]) {
+    public func loadAll<T: StoredObject>(_ type: T.Type) -> (objects: [T], errors: [String]) {
         var objects: [T] = []
         var errors: [String] = []
         let base = root + "/" + T.resource
@@ -46,7 +47,7 @@ public struct ConfigDataStore: Sendable {
                 guard file.hasSuffix(".json") else { continue }
                 do {
                     let json = try JSONValue.parse(try FileSystem.read(path))
-                    objects.append(try ConfigDataManifest.decode(json, as: T.self, defaultNamespace: namespace))
+                    objects.append(try ObjectManifest.decode(json, as: T.self, defaultNamespace: namespace))
                 } catch {
                     errors.append("stored \(T.kind) \(path) is unreadable; left on disk")
                 }

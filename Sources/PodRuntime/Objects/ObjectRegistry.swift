@@ -3,29 +3,31 @@ import Logging
 import PodModel
 import PodOS
 
-/// The ConfigMaps and Secrets podd holds, by kind, namespace and name: create, replace,
-/// update (PATCH), get, list, delete, watch. Each write is validated as the API server does,
-/// stored (write-fsync-rename) before the answer, published to the `catalog` pods read, and
-/// announced through `changed`, the one place changes leave this registry (watchers, and the
-/// pods whose volumes or waiting containers use the object).
-public actor ConfigDataRegistry {
+/// The API objects podd holds besides pods (ConfigMaps, Secrets, PodDisruptionBudgets), by
+/// kind, namespace and name: create, replace, update (PATCH), get, list, delete, watch. Each
+/// write is validated as the API server does, stored (write-fsync-rename) before the answer,
+/// published to the `catalog` pods read (ConfigMaps and Secrets), and announced through
+/// `changed`, the one place changes leave this registry (watchers, and whoever acts on the
+/// object: the pods whose volumes use it, the disruption controller).
+public actor ObjectRegistry {
     /// A change of one object, for the pods that use it.
     public struct Change: Sendable {
-        /// "configmaps" or "secrets".
+        /// "configmaps", "secrets", "poddisruptionbudgets".
         public var resource: String
         public var namespace: String
         public var name: String
     }
 
-    private let store: ConfigDataStore
+    private let store: ObjectStore
     public nonisolated let catalog: ConfigDataCatalog
     private let onChange: @Sendable (Change) -> Void
     /// resource → "namespace/name" → object.
-    private var objects: [String: [String: any ConfigDataObject]] = [:]
-    /// Per kind ("configmaps", "secrets"): its resourceVersions, recent changes and watches.
-    private var hubs: [String: WatchHub<JSONValue>] = [ConfigMap.resource: WatchHub(), Secret.resource: WatchHub()]
+    private var objects: [String: [String: any StoredObject]] = [:]
+    /// Per kind ("configmaps", "secrets", ...): its resourceVersions, recent changes and watches.
+    private var hubs: [String: WatchHub<JSONValue>] = [ConfigMap.resource: WatchHub(), Secret.resource: WatchHub(),
+                                                       PodDisruptionBudget.resource: WatchHub()]
 
-    public init(store: ConfigDataStore, catalog: ConfigDataCatalog, onChange: @escaping @Sendable (Change) -> Void) {
+    public init(store: ObjectStore, catalog: ConfigDataCatalog, onChange: @escaping @Sendable (Change) -> Void) {
         self.store = store
         self.catalog = catalog
         self.onChange = onChange
@@ -36,7 +38,7 @@ public actor ConfigDataRegistry {
     public func load() -> (count: Int, errors: [String]) {
         var count = 0
         var errors: [String] = []
-        func load<T: ConfigDataObject>(_ type: T.Type) {
+        func load<T: StoredObject>(_ type: T.Type) {
             let (loaded, failed) = store.loadAll(type)
             errors += failed
             for var object in loaded {
@@ -47,16 +49,17 @@ public actor ConfigDataRegistry {
         }
         load(ConfigMap.self)
         load(Secret.self)
+        load(PodDisruptionBudget.self)
         return (count, errors)
     }
 
     // MARK: - Reads
 
-    public func get<T: ConfigDataObject>(_ type: T.Type, namespace: String, name: String) -> T? {
+    public func get<T: StoredObject>(_ type: T.Type, namespace: String, name: String) -> T? {
         objects[T.resource]?["\(namespace)/\(name)"] as? T
     }
 
-    public func list<T: ConfigDataObject>(_ type: T.Type, namespace: String?) -> [T] {
+    public func list<T: StoredObject>(_ type: T.Type, namespace: String?) -> [T] {
         (objects[T.resource] ?? [:]).values.compactMap { $0 as? T }
             .filter { namespace == nil || $0.metadata.namespace == namespace }
             .sorted { ($0.metadata.namespace, $0.metadata.name) < ($1.metadata.namespace, $1.metadata.name) }
@@ -64,18 +67,18 @@ public actor ConfigDataRegistry {
 
     /// The objects of kind `T` (of one namespace, or all) and the resourceVersion they were
     /// read at, in one step: a watch from that version misses nothing after the list.
-    public func listWithVersion<T: ConfigDataObject>(_ type: T.Type, namespace: String?) -> (items: [T], resourceVersion: String) {
+    public func listWithVersion<T: StoredObject>(_ type: T.Type, namespace: String?) -> (items: [T], resourceVersion: String) {
         (list(T.self, namespace: namespace), String(hubs[T.resource]?.resourceVersion ?? 0))
     }
 
-    private func nextVersion<T: ConfigDataObject>(_ type: T.Type) -> String {
+    private func nextVersion<T: StoredObject>(_ type: T.Type) -> String {
         String(hubs[T.resource, default: WatchHub()].nextVersion())
     }
 
     // MARK: - Writes
 
     /// `dryRun` (`?dryRun=All`): checked and answered as if created, nothing stored or announced.
-    public func create<T: ConfigDataObject>(_ input: T, dryRun: Bool = false) throws(RuntimeError) -> T {
+    public func create<T: StoredObject>(_ input: T, dryRun: Bool = false) throws(RuntimeError) -> T {
         var object = input
         if get(T.self, namespace: object.metadata.namespace, name: object.metadata.name) != nil {
             throw .alreadyExists(kind: T.resource, name: object.metadata.name)
@@ -86,7 +89,7 @@ public actor ConfigDataRegistry {
         object.metadata.creationTimestamp = RuntimeClock.now()
         object.metadata.deletionTimestamp = nil
         object.metadata.deletionGracePeriodSeconds = nil
-        object.metadata.generation = nil
+        T.prepareForCreate(&object)
         if dryRun { return object }
         object.metadata.resourceVersion = nextVersion(T.self)
         try save(object)
@@ -97,7 +100,7 @@ public actor ConfigDataRegistry {
 
     /// Replaces an object (PUT): it must exist; a resourceVersion in `input` must be the
     /// current one; validation sees the old object (immutability, Secret type).
-    public func replace<T: ConfigDataObject>(_ input: T, dryRun: Bool = false) throws(RuntimeError) -> T {
+    public func replace<T: StoredObject>(_ input: T, dryRun: Bool = false) throws(RuntimeError) -> T {
         do {
             return try update(T.self, namespace: input.metadata.namespace, name: input.metadata.name, dryRun: dryRun) { (_: T) throws(Never) -> T in input }
         } catch {
@@ -109,8 +112,8 @@ public actor ConfigDataRegistry {
 
     /// Read-modify-write (PATCH, and PUT through `replace`). The actor runs it without a
     /// suspension, so no other write of the object comes between the read and the write.
-    public func update<T: ConfigDataObject, Failure: Error>(_ type: T.Type, namespace: String, name: String, dryRun: Bool = false,
-                                                            _ change: (T) throws(Failure) -> T) throws(ConfigDataUpdateError<Failure>) -> T {
+    public func update<T: StoredObject, Failure: Error>(_ type: T.Type, namespace: String, name: String, dryRun: Bool = false,
+                                                     status: Bool = false, _ change: (T) throws(Failure) -> T) throws(ObjectUpdateError<Failure>) -> T {
         guard let old = get(T.self, namespace: namespace, name: name) else { throw .runtime(.notFound(kind: T.resource, name: name)) }
         var object: T
         do { object = try change(old) } catch { throw .change(error) }
@@ -130,7 +133,12 @@ public actor ConfigDataRegistry {
         object.metadata.resourceVersion = old.metadata.resourceVersion
         object.metadata.deletionTimestamp = nil
         object.metadata.deletionGracePeriodSeconds = nil
-        object.metadata.generation = nil
+        if status {
+            // The status subresource: only the status changes (its owner is a controller).
+            object = T.withStatus(of: object, on: old)
+        } else {
+            T.prepareForUpdate(&object, old: old)
+        }
         let errors = T.validate(object, old: old)
         if !errors.isEmpty { throw .runtime(.invalid(kind: T.resource, name: name, causes: errors.map(RuntimeError.Cause.init))) }
         // An update that changes nothing is no change, as in Kubernetes: same resourceVersion.
@@ -143,7 +151,7 @@ public actor ConfigDataRegistry {
     }
 
     /// Deletes an object at once (ConfigMaps and Secrets have no graceful deletion); returns it.
-    public func delete<T: ConfigDataObject>(_ type: T.Type, namespace: String, name: String, preconditions: DeletePreconditions = .init(),
+    public func delete<T: StoredObject>(_ type: T.Type, namespace: String, name: String, preconditions: DeletePreconditions = .init(),
                                             dryRun: Bool = false) throws(RuntimeError) -> T {
         guard var object = get(T.self, namespace: namespace, name: name) else { throw .notFound(kind: T.resource, name: name) }
         try preconditions.check(resource: T.resource, name: name, uid: object.metadata.uid, resourceVersion: object.metadata.resourceVersion)
@@ -153,29 +161,34 @@ public actor ConfigDataRegistry {
             throw .insufficientStorage(what: "cannot delete \(T.resource) \"\(name)\"", reason: "\(error)")
         }
         objects[T.resource]?["\(namespace)/\(name)"] = nil
-        catalog.set(T.self, key: "\(namespace)/\(name)", nil)
+        if let data = T.self as? any ConfigDataObject.Type { unpublish(data, key: "\(namespace)/\(name)") }
         object.metadata.resourceVersion = nextVersion(T.self)
         changed("DELETED", object, previous: old)
         return object
     }
 
-    private func save<T: ConfigDataObject>(_ object: T) throws(RuntimeError) {
+    private func save<T: StoredObject>(_ object: T) throws(RuntimeError) {
         do { try store.save(object) } catch {
             // The error names the path and the system call, never the contents.
             throw .insufficientStorage(what: "cannot store \(T.resource) \"\(object.metadata.name)\"", reason: "\(error)")
         }
     }
 
-    private func put<T: ConfigDataObject>(_ object: T) {
+    private func put<T: StoredObject>(_ object: T) {
         objects[T.resource, default: [:]][object.key] = object
-        catalog.set(T.self, key: object.key, object)
+        if let data = object as? any ConfigDataObject { publish(data) }
     }
+
+    /// ConfigMaps and Secrets are what pods read, through the catalog.
+    private func publish<T: ConfigDataObject>(_ object: T) { catalog.set(T.self, key: object.key, object) }
+
+    private func unpublish<T: ConfigDataObject>(_ type: T.Type, key: String) { catalog.set(T.self, key: key, nil) }
 
     // MARK: - Changes and watches
 
     /// The one place a change leaves the registry: to watchers of the kind (stamped with the
     /// version the object carries), then to the pods.
-    private func changed<T: ConfigDataObject>(_ type: String, _ object: T, previous: T?) {
+    private func changed<T: StoredObject>(_ type: String, _ object: T, previous: T?) {
         let version = Int64(object.metadata.resourceVersion ?? "") ?? 0
         hubs[T.resource, default: WatchHub()].record(WatchChange(type: type, resourceVersion: version, namespace: object.metadata.namespace,
                                                                  object: object.json, previous: previous?.json))
@@ -183,8 +196,8 @@ public actor ConfigDataRegistry {
     }
 
     /// The watches of one kind, for the API's watch route.
-    public nonisolated func watchSource<T: ConfigDataObject>(_ type: T.Type) -> ConfigDataWatchSource {
-        ConfigDataWatchSource(registry: self, resource: T.resource)
+    public nonisolated func watchSource<T: StoredObject>(_ type: T.Type) -> ObjectWatchSource {
+        ObjectWatchSource(registry: self, resource: T.resource)
     }
 
     func watch(resource: String, namespace: String?, from start: WatchStart, initialEventsEnd: Bool) throws(WatchExpired) -> WatchSubscription<JSONValue> {
@@ -208,10 +221,10 @@ public actor ConfigDataRegistry {
     }
 }
 
-/// The watches of one kind of ConfigDataRegistry (configmaps or secrets), as the API's watch
+/// The watches of one kind of ObjectRegistry (configmaps, secrets, ...), as the API's watch
 /// route takes them.
-public struct ConfigDataWatchSource: WatchSource {
-    let registry: ConfigDataRegistry
+public struct ObjectWatchSource: WatchSource {
+    let registry: ObjectRegistry
     let resource: String
 
     public func watch(namespace: String?, from start: WatchStart, initialEventsEnd: Bool) async throws(WatchExpired) -> WatchSubscription<JSONValue> {
@@ -223,9 +236,9 @@ public struct ConfigDataWatchSource: WatchSource {
     public func endWatch(_ id: Int) async { await registry.endWatch(resource: resource, id) }
 }
 
-/// Why a read-modify-write of a ConfigMap or Secret failed: the change itself (a patch that
+/// Why a read-modify-write of a stored object failed: the change itself (a patch that
 /// does not apply) or the registry (not found, conflict, invalid).
-public enum ConfigDataUpdateError<Failure: Error>: Error {
+public enum ObjectUpdateError<Failure: Error>: Error {
     case change(Failure)
     case runtime(RuntimeError)
 }

@@ -2,19 +2,22 @@ import NIOHTTP1
 import PodModel
 import PodRuntime
 
-/// `/api/v1[/namespaces/{ns}]/configmaps[/{name}]` and `/secrets[/{name}]`: GET, list (label
-/// and field selectors), watch, POST, PUT, PATCH (JSON, merge and strategic merge patches)
-/// and DELETE, as the API server serves them. A Secret's data never appears in an error
-/// message or a log line.
-struct ConfigDataRoutes<T: ConfigDataObject> {
-    let registry: ConfigDataRegistry
+/// `/api/v1[/namespaces/{ns}]/configmaps[/{name}]`, `/secrets[/{name}]` and
+/// `/apis/policy/v1[/namespaces/{ns}]/poddisruptionbudgets[/{name}]`: GET, list (label and
+/// field selectors), watch, POST, PUT, PATCH (JSON, merge and strategic merge patches) and
+/// DELETE, as the API server serves them. A Secret's data never appears in an error message
+/// or a log line.
+struct ObjectRoutes<T: StoredObject> {
+    let registry: ObjectRegistry
 
-    /// The routes of the resource a path names ("configmaps" or "secrets").
-    static func respond(_ r: APIRequest, registry: ConfigDataRegistry, resource: String,
+    /// The routes of the resource a path names ("configmaps", "secrets", "poddisruptionbudgets").
+    static func respond(_ r: APIRequest, registry: ObjectRegistry, resource: String,
                         namespace: String?, name: String?) async throws(StatusError) -> APIResponse {
         switch resource {
-        case ConfigMap.resource: return try await ConfigDataRoutes<ConfigMap>(registry: registry).respond(r, namespace: namespace, name: name)
-        default: return try await ConfigDataRoutes<Secret>(registry: registry).respond(r, namespace: namespace, name: name)
+        case ConfigMap.resource: return try await ObjectRoutes<ConfigMap>(registry: registry).respond(r, namespace: namespace, name: name)
+        case PodDisruptionBudget.resource:
+            return try await ObjectRoutes<PodDisruptionBudget>(registry: registry).respond(r, namespace: namespace, name: name)
+        default: return try await ObjectRoutes<Secret>(registry: registry).respond(r, namespace: namespace, name: name)
         }
     }
 
@@ -36,7 +39,13 @@ struct ConfigDataRoutes<T: ConfigDataObject> {
     }
 
     /// kubectl's columns of this kind (TableKinds.swift).
-    static var tableKind: TableKind { T.resource == ConfigMap.resource ? .configMaps : .secrets }
+    static var tableKind: TableKind {
+        switch T.resource {
+        case ConfigMap.resource: return .configMaps
+        case PodDisruptionBudget.resource: return .podDisruptionBudgets
+        default: return .secrets
+        }
+    }
 
     /// A list, or with `watch` a watch, in the form asked for (objects, a Table, or their
     /// metadata); a watch from the list's resourceVersion misses nothing (WatchHub).
@@ -54,7 +63,7 @@ struct ConfigDataRoutes<T: ConfigDataObject> {
         }
         let page = try ListPage(r)
         let (objects, version) = await registry.listWithVersion(T.self, namespace: namespace)
-        return PodAPIHandler.list(objects.map(\.json).filter(matches), kind: T.kind + "List", resourceVersion: version, form: form,
+        return PodAPIHandler.list(objects.map(\.json).filter(matches), kind: T.kind + "List", apiVersion: T.apiVersion, resourceVersion: version, form: form,
                                   table: table, page: page, selective: !selector.requirements.isEmpty || !fieldSelector.terms.isEmpty)
     }
 
@@ -108,7 +117,7 @@ struct ConfigDataRoutes<T: ConfigDataObject> {
             throw .tooLarge("The request entity is too large: the allowed maximum operations in a JSON patch is \(PodAPIHandler.maximumJSONPatchOperations), got \(count)")
         }
         let dryRun = try DryRun.requested(r)
-        do throws(ConfigDataUpdateError<StatusError>) {
+        do throws(ObjectUpdateError<StatusError>) {
             let object = try await registry.update(T.self, namespace: namespace, name: name, dryRun: dryRun) { (current: T) throws(StatusError) -> T in
                 let document: JSONValue
                 do throws(PatchError) {
@@ -127,7 +136,7 @@ struct ConfigDataRoutes<T: ConfigDataObject> {
         }
     }
 
-    /// ConfigMaps and Secrets go at once; the answer is a Status, as the API server's.
+    /// These objects go at once; the answer is a Status, as the API server's.
     private func delete(namespace: String, name: String, options: DeleteOptions) async throws(StatusError) -> APIResponse {
         let deleted: T
         do {
@@ -146,7 +155,7 @@ struct ConfigDataRoutes<T: ConfigDataObject> {
     private func decode(_ raw: JSONValue, namespace: String) throws(StatusError) -> T {
         var object: T
         do {
-            object = try ConfigDataManifest.decode(raw, as: T.self, defaultNamespace: namespace)
+            object = try ObjectManifest.decode(raw, as: T.self, defaultNamespace: namespace)
         } catch {
             let name = raw["metadata"]?["name"]?.stringValue ?? ""
             let causes = error.causes.map { StatusCause(reason: $0.reason, message: $0.message, field: $0.field.description) }

@@ -1,10 +1,10 @@
-/// Reading ConfigMaps and Secrets from manifests and request bodies, as the API server does:
-/// apiVersion and kind checked, the namespace defaulted, base64 that does not decode refused
-/// with Go's message (400), then validation (422).
-public enum ConfigDataManifest {
+/// Reading ConfigMaps, Secrets and PodDisruptionBudgets from manifests and request bodies, as
+/// the API server does: apiVersion and kind checked, the namespace defaulted, base64 that does
+/// not decode refused with Go's message (400), then validation (422).
+public enum ObjectManifest {
     /// Decodes an object of kind `T` (no validation). A manifest without a namespace lands
     /// in `defaultNamespace`.
-    public static func decode<T: ConfigDataObject>(_ json: JSONValue, as type: T.Type,
+    public static func decode<T: StoredObject>(_ json: JSONValue, as type: T.Type,
                                                     defaultNamespace: String = ObjectMeta.defaultNamespace) throws(ManifestError) -> T {
         let kind = T.kind
         guard case .object(let object) = json else {
@@ -23,9 +23,9 @@ public enum ConfigDataManifest {
                                 message: "the kind in the data (\(objectKind)) does not match the expected kind (\(kind))")
         }
         if apiVersion != T.apiVersion {
-            throw ManifestError(kind: .decoding, causes: [.invalid("apiVersion", .string(apiVersion), "must be v1")], objectKind: kind,
+            throw ManifestError(kind: .decoding, causes: [.invalid("apiVersion", .string(apiVersion), "must be \(T.apiVersion)")], objectKind: kind,
                                 message: apiVersion.isEmpty ? "Object 'apiVersion' is missing in the \(kind) manifest"
-                                    : "the API version in the data (\(apiVersion)) does not match the expected API version (v1)")
+                                    : "the API version in the data (\(apiVersion)) does not match the expected API version (\(T.apiVersion))")
         }
         do {
             var value = try T(json: json, path: .root)
@@ -46,7 +46,7 @@ public enum ConfigDataManifest {
     }
 
     /// Decodes and validates an object to be created (`old` nil) or to replace `old`.
-    public static func decodeValid<T: ConfigDataObject>(_ json: JSONValue, as type: T.Type, old: T? = nil,
+    public static func decodeValid<T: StoredObject>(_ json: JSONValue, as type: T.Type, old: T? = nil,
                                                          defaultNamespace: String = ObjectMeta.defaultNamespace) throws(ManifestError) -> T {
         let value = try decode(json, as: type, defaultNamespace: defaultNamespace)
         let errors = T.validate(value, old: old)
