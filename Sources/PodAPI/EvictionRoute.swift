@@ -33,9 +33,37 @@ struct EvictionRoute {
         if let given = body["metadata"]?["namespace"]?.stringValue, !given.isEmpty, given != key.namespace {
             throw .badRequest("the namespace of the provided object (\(given)) does not match the namespace sent on the request (\(key.namespace))")
         }
-        var options = try DeleteOptions(r, options: body["deleteOptions"])
-        guard let pod = await registry.get(key) else { throw .notFound(key.name) }
+        let options = try DeleteOptions(r, options: body["deleteOptions"])
+        // A pod read, decided on, then changed before its deletion is decided on again, as
+        // the API server retries (EvictionsRetry: at most 20 times); not when the client
+        // named the version it meant.
+        for attempt in 1...Self.attempts {
+            guard let pod = await registry.get(key) else { throw .notFound(key.name) }
+            do {
+                try await evict(pod, key: key, options: options)
+                break
+            } catch let retry as Retry {
+                guard attempt < Self.attempts, options.preconditions.resourceVersion == nil else { throw StatusError(retry.conflict) }
+                try? await Task.sleep(for: .milliseconds(50))
+            } catch let failure as StatusError {
+                throw failure
+            } catch {
+                throw .internalError("\(error)")
+            }
+        }
+        return PodAPIHandler.json(201, .object(JSONObject([
+            ("kind", "Status"), ("apiVersion", "v1"), ("metadata", .object(JSONObject())), ("status", "Success"), ("code", 201),
+        ])))
+    }
 
+    static let attempts = 20
+
+    /// A pending pod changed between its read and its deletion: decide again.
+    struct Retry: Error { let conflict: RuntimeError }
+
+    /// Decides on `pod` as read, and deletes it when the verdict lets it go.
+    private func evict(_ pod: Pod, key: PodRegistry.Key, options requested: DeleteOptions) async throws {
+        var options = requested
         let view = DisruptionBudgets.PodView(pod)
         var budgets: [PodDisruptionBudget] = []
         for var budget in await objects.list(PodDisruptionBudget.self, namespace: key.namespace)
@@ -43,11 +71,15 @@ struct EvictionRoute {
             budget.status = await disruption.freshStatus(budget)
             budgets.append(budget)
         }
+        var guarding: String?
         switch EvictionPolicy.verdict(pod: view, budgets: budgets) {
         case .delete:
             break
-        case .deleteUnchanged:
-            if options.preconditions.resourceVersion == nil { options.preconditions.resourceVersion = pod.metadata.resourceVersion }
+        case let .deleteUnchanged(budget):
+            if options.preconditions.resourceVersion == nil {
+                options.preconditions.resourceVersion = pod.metadata.resourceVersion
+                guarding = budget ?? ""
+            }
         case let .spend(name):
             if !options.dryRun { try await spend(name, namespace: key.namespace, pod: key.name) }
         case let .refuse(refusal):
@@ -55,16 +87,27 @@ struct EvictionRoute {
                               causes: refusal.causes.map { StatusCause(reason: $0.type, message: $0.message, field: nil) },
                               retryAfter: refusal.retryAfterSeconds)
         }
-        if !options.dryRun, !view.terminating, !pod.status.phase.isTerminal { await markDisruptionTarget(key, pod) }
+        if !options.dryRun, !view.terminating, !pod.status.phase.isTerminal {
+            try await markDisruptionTarget(key, pod, options: &options, guarding: guarding)
+        }
         let grace = options.gracePeriod.map(DeleteValidation.gracePeriod)
         do {
             _ = try await registry.delete(key, gracePeriod: grace, preconditions: options.preconditions, dryRun: options.dryRun)
         } catch {
-            throw StatusError(error)
+            throw Self.changed(error, guarding: guarding)
         }
-        return PodAPIHandler.json(201, .object(JSONObject([
-            ("kind", "Status"), ("apiVersion", "v1"), ("metadata", .object(JSONObject())), ("status", "Success"), ("code", 201),
-        ])))
+    }
+
+    /// A refusal of the delete (or of marking the pod) as the eviction answers it: when the
+    /// version podd added no longer holds, a pending pod is decided on again (`Retry`) and an
+    /// unready one, which may have become ready, must ask its budget again (429).
+    static func changed(_ error: RuntimeError, guarding: String?) -> any Error {
+        guard case .conflict = error, let guarding else { return StatusError(error) }
+        if guarding.isEmpty { return Retry(conflict: error) }
+        let refusal = EvictionPolicy.tooManyRequests(cause: "The disruption budget \(guarding) is still being processed by the server.", retryAfter: 10)
+        return StatusError(code: refusal.code, reason: refusal.reason, message: refusal.message,
+                           causes: refusal.causes.map { StatusCause(reason: $0.type, message: $0.message, field: nil) },
+                           retryAfter: refusal.retryAfterSeconds)
     }
 
     /// Takes one disruption of the budget: the pod is recorded as disrupted, so it no longer
@@ -86,13 +129,24 @@ struct EvictionRoute {
         }
     }
 
-    /// DisruptionTarget True (EvictionByEvictionAPI) among the pod's conditions; a pod that
-    /// cannot take it (gone meanwhile, a full disk) is deleted all the same.
-    private func markDisruptionTarget(_ key: PodRegistry.Key, _ pod: Pod) async {
+    /// DisruptionTarget True (EvictionByEvictionAPI) among the pod's conditions, under the
+    /// eviction's preconditions; a resourceVersion precondition then names the pod as marked,
+    /// as the API server bumps it. A pod that cannot take the condition for another reason (a
+    /// full disk) is deleted all the same.
+    private func markDisruptionTarget(_ key: PodRegistry.Key, _ pod: Pod, options: inout DeleteOptions, guarding: String?) async throws {
         var condition = EvictionPolicy.disruptionTarget
         condition.lastTransitionTime = RuntimeClock.now()
         var conditions = pod.status.conditions.filter { !PodConditionOwners.kubelet.contains($0.type) && $0.type != condition.type }
         conditions.append(condition)
-        _ = try? await registry.updateConditions(key, conditions, resourceVersion: nil)
+        do {
+            try options.preconditions.check(resource: "pods", name: key.name, uid: pod.metadata.uid, resourceVersion: pod.metadata.resourceVersion)
+            let marked = try await registry.updateConditions(key, conditions, resourceVersion: options.preconditions.resourceVersion)
+            if options.preconditions.resourceVersion != nil { options.preconditions.resourceVersion = marked.metadata.resourceVersion }
+        } catch {
+            switch error {
+            case .conflict, .notFound: throw Self.changed(error, guarding: guarding)
+            default: return
+            }
+        }
     }
 }

@@ -7,8 +7,9 @@ public enum EvictionPolicy {
         case delete
         /// Delete the pod unless it changed since it was read (a resourceVersion
         /// precondition): it does not count as healthy, so no budget is spent, but it could
-        /// become ready meanwhile.
-        case deleteUnchanged
+        /// become ready meanwhile. `budget`: the budget that let an unready pod go (a change
+        /// then is 429, try again); nil for a pending pod (decided again at once).
+        case deleteUnchanged(budget: String?)
         /// Spend one disruption of the budget named (record the pod in its disruptedPods),
         /// then delete the pod.
         case spend(budget: String)
@@ -38,7 +39,7 @@ public enum EvictionPolicy {
     public static func verdict(pod: DisruptionBudgets.PodView, budgets: [PodDisruptionBudget]) -> Verdict {
         // A pod that is not running, or already going, has disrupted nothing by now.
         if pod.phase == .succeeded || pod.phase == .failed || pod.terminating { return .delete }
-        if pod.phase == .pending { return .deleteUnchanged }
+        if pod.phase == .pending { return .deleteUnchanged(budget: nil) }
         if budgets.count > 1 {
             return .refuse(Refusal(code: 500, reason: "", message: "This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.",
                                    causes: [], retryAfterSeconds: nil))
@@ -48,8 +49,8 @@ public enum EvictionPolicy {
         if !pod.ready {
             // An unready pod is not counted healthy: evicting it spends nothing, if the
             // budget says so or is met anyway.
-            if budget.spec.unhealthyPodEvictionPolicy == "AlwaysAllow" { return .deleteUnchanged }
-            if status.currentHealthy >= status.desiredHealthy, status.desiredHealthy > 0 { return .deleteUnchanged }
+            if budget.spec.unhealthyPodEvictionPolicy == "AlwaysAllow" { return .deleteUnchanged(budget: budget.metadata.name) }
+            if status.currentHealthy >= status.desiredHealthy, status.desiredHealthy > 0 { return .deleteUnchanged(budget: budget.metadata.name) }
         }
         if (status.observedGeneration ?? 0) < (budget.metadata.generation ?? 0) {
             return .refuse(tooManyRequests(cause: "The disruption budget \(budget.metadata.name) is still being processed by the server.",
