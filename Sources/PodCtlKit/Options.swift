@@ -56,6 +56,7 @@ struct ResourceArguments {
         case events
         case configMaps
         case secrets
+        case podDisruptionBudgets
     }
 
     var resource: Resource
@@ -67,6 +68,7 @@ struct ResourceArguments {
         case "event", "events", "ev": return .events
         case "configmap", "configmaps", "cm": return .configMaps
         case "secret", "secrets": return .secrets
+        case "poddisruptionbudget", "poddisruptionbudgets", "pdb", "poddisruptionbudget.policy", "poddisruptionbudgets.policy": return .podDisruptionBudgets
         default: return nil
         }
     }

@@ -241,3 +241,25 @@ def test_kubectl_drain_waits_for_the_budget(podd, kubectl, tmp_path):
     assert r.returncode != 0 and "must not be greater than 100%" in r.stderr
     described = kubectl.run("describe", "pdb", "other").stdout
     assert "Max unavailable:  1" in described and "Selector:         app=other" in described, described
+
+
+def test_podctl_applies_lists_and_deletes_budgets(podd, tmp_path):
+    d = podd
+    manifests = tmp_path / "web.yaml"
+    manifests.write_text(yaml.safe_dump_all([web_pod("web-1"), budget(minAvailable=1)]))
+    assert d.podctl("apply", "-f", str(manifests)).stdout.splitlines() == ["pod/web-1 created", "poddisruptionbudget.policy/web created"]
+    assert d.podctl("apply", "-f", str(manifests)).stdout.splitlines()[1] == "poddisruptionbudget.policy/web unchanged"
+    wait_for(lambda: status_of(d)["currentHealthy"] == 1, what="the pod counted")
+    rows = [line.split() for line in d.podctl("get", "pdb").stdout.splitlines()]
+    assert rows[0] == ["NAME", "MIN", "AVAILABLE", "MAX", "UNAVAILABLE", "ALLOWED", "DISRUPTIONS", "AGE"]
+    assert rows[1][:4] == ["web", "1", "N/A", "0"]
+    assert d.podctl("get", "poddisruptionbudgets", "web", "-o", "name").stdout.strip() == "poddisruptionbudget.policy/web"
+    assert json.loads(d.podctl("get", "pdb/web", "-o", "json").stdout)["spec"]["minAvailable"] == 1
+    manifests.write_text(yaml.safe_dump(budget(minAvailable=0)))
+    assert d.podctl("apply", "-f", str(manifests)).stdout.strip() == "poddisruptionbudget.policy/web configured"
+    assert d.get(f"{BUDGETS}/web").json()["metadata"]["generation"] == 2
+    manifests.write_text(yaml.safe_dump({**budget(minAvailable=0), "apiVersion": "policy/v1beta1"}))
+    r = d.podctl("apply", "-f", str(manifests), check=False)
+    assert r.returncode == 1 and "not policy/v1beta1 PodDisruptionBudget" in r.stderr
+    assert d.podctl("delete", "pdb", "web").stdout.strip() == 'poddisruptionbudget.policy "web" deleted'
+    assert d.get(f"{BUDGETS}/web").status == 404

@@ -62,8 +62,8 @@ extension Podctl {
             var pod = manifest.object
             let kind = manifest.kind
             let apiVersion = pod["apiVersion"].string
-            guard let resource = ResourceArguments.Resource.of(kind: kind), apiVersion == "v1" || apiVersion.isEmpty else {
-                throw PodctlError("\(manifest.source): podd manages pods, configmaps and secrets only (apiVersion: v1, kind: Pod, ConfigMap or Secret), not \(apiVersion.isEmpty ? "" : apiVersion + " ")\(kind)")
+            guard let resource = ResourceArguments.Resource.of(kind: kind), apiVersion == resource.apiVersion || apiVersion.isEmpty else {
+                throw PodctlError("\(manifest.source): podd manages pods, configmaps, secrets (apiVersion: v1, kind: Pod, ConfigMap or Secret) and poddisruptionbudgets (apiVersion: policy/v1) only, not \(apiVersion.isEmpty ? "" : apiVersion + " ")\(kind)")
             }
             let name = manifest.name
             guard !name.isEmpty else {

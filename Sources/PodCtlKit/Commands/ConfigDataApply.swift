@@ -18,11 +18,12 @@ enum ConfigDataApply {
         return isUnchanged(existing, updated) ? "\(label) unchanged" : "\(label) configured"
     }
 
-    /// Whether what a user writes (data, binaryData, type, immutable, labels, annotations)
+    /// Whether what a user writes (data, binaryData, type, immutable, a budget's spec, labels,
+    /// annotations)
     /// is as it was.
     static func isUnchanged(_ before: JSONValue, _ after: JSONValue) -> Bool {
         let fields: [(JSONValue) -> JSONValue?] = [
-            { $0["data"] }, { $0["binaryData"] }, { $0["type"] }, { $0["immutable"] },
+            { $0["data"] }, { $0["binaryData"] }, { $0["type"] }, { $0["immutable"] }, { $0["spec"] },
             { $0["metadata"]["labels"] }, { $0["metadata"]["annotations"] },
         ]
         func normalized(_ value: JSONValue?) -> JSONValue {

@@ -51,7 +51,7 @@ extension Podctl {
         public init() {}
 
         public func run() throws {
-            let request = try GetTargets.parse(arguments, allowed: [.pods, .events, .configMaps, .secrets])
+            let request = try GetTargets.parse(arguments, allowed: [.pods, .events, .configMaps, .secrets, .podDisruptionBudgets])
             let names = request.targets.compactMap { target -> String? in
                 if case let .object(_, name) = target { return name }
                 return nil
@@ -149,7 +149,7 @@ extension Podctl {
             switch resource {
             case .pods: return PoddClient.podPath(namespace: namespace, name: name)
             case .events: return PoddClient.eventsPath(namespace: namespace) + "/" + PoddClient.pathSegment(name)
-            case .configMaps, .secrets: return resource.path(namespace: namespace, name: name)
+            case .configMaps, .secrets, .podDisruptionBudgets: return resource.path(namespace: namespace, name: name)
             }
         }
 
@@ -242,6 +242,8 @@ struct ObjectPrinter {
             return EventFormat.headers(withNamespace: withNamespace)
         case .configMaps, .secrets:
             return ConfigDataRow.headers(resource, withNamespace: withNamespace)
+        case .podDisruptionBudgets:
+            return DisruptionBudgetRow.headers(withNamespace: withNamespace)
         }
     }
 
@@ -252,6 +254,7 @@ struct ObjectPrinter {
         // An event's row has no NAME column but with -o wide, and not first: no prefix.
         case .events: return EventFormat.cells(object, withNamespace: withNamespace, now: now)
         case .configMaps, .secrets: cells = ConfigDataRow.cells(object, resource: resource, withNamespace: withNamespace, now: now)
+        case .podDisruptionBudgets: cells = DisruptionBudgetRow.cells(object, withNamespace: withNamespace, now: now)
         }
         let nameColumn = withNamespace ? 1 : 0
         if kindPrefix, cells.indices.contains(nameColumn) { cells[nameColumn] = resource.singular + "/" + cells[nameColumn] }

@@ -8,6 +8,7 @@ extension ResourceArguments.Resource {
         case .events: return "events"
         case .configMaps: return "configmaps"
         case .secrets: return "secrets"
+        case .podDisruptionBudgets: return "poddisruptionbudgets"
         }
     }
 
@@ -18,11 +19,16 @@ extension ResourceArguments.Resource {
         case .events: return "Event"
         case .configMaps: return "ConfigMap"
         case .secrets: return "Secret"
+        case .podDisruptionBudgets: return "PodDisruptionBudget"
         }
     }
 
-    /// How `-o name` and apply name an object of it: `configmap/NAME`.
-    var singular: String { kind.lowercased() }
+    /// The apiVersion its objects carry.
+    var apiVersion: String { self == .podDisruptionBudgets ? "policy/v1" : "v1" }
+
+    /// How `-o name` and apply name an object of it: `configmap/NAME`, and with the group
+    /// outside the core one, `poddisruptionbudget.policy/NAME`, as kubectl does.
+    var singular: String { self == .podDisruptionBudgets ? "poddisruptionbudget.policy" : kind.lowercased() }
 
     /// The resource of a manifest's kind, for the kinds podd serves.
     static func of(kind: String) -> Self? {
@@ -30,6 +36,7 @@ extension ResourceArguments.Resource {
         case "Pod": return .pods
         case "ConfigMap": return .configMaps
         case "Secret": return .secrets
+        case "PodDisruptionBudget": return .podDisruptionBudgets
         default: return nil
         }
     }
@@ -39,9 +46,10 @@ extension ResourceArguments.Resource {
         switch self {
         case .pods: return PoddClient.podsPath(namespace: namespace)
         case .events: return PoddClient.eventsPath(namespace: namespace)
-        case .configMaps, .secrets:
-            guard let namespace else { return "/api/v1/\(plural)" }
-            return "/api/v1/namespaces/\(PoddClient.pathSegment(namespace))/\(plural)"
+        case .configMaps, .secrets, .podDisruptionBudgets:
+            let base = self == .podDisruptionBudgets ? "/apis/policy/v1" : "/api/v1"
+            guard let namespace else { return "\(base)/\(plural)" }
+            return "\(base)/namespaces/\(PoddClient.pathSegment(namespace))/\(plural)"
         }
     }
 
