@@ -3,13 +3,13 @@ import PodModel
 import PodRuntime
 
 /// `GET /api/v1/namespaces[/{name}]`. A namespace exists in podd while an object lives in it
-/// (a pod, a ConfigMap, a Secret), and `default` always: there is no namespace object to
+/// (a pod, a ConfigMap, a Secret, a PodDisruptionBudget), and `default` always: there is no namespace object to
 /// create or delete. Each is `Active`, created when its oldest object was (`default` without
 /// objects carries no creationTimestamp, as nothing says when it began). Answered as an
 /// object, a Table (kubectl's NAME STATUS AGE) or metadata, as the other kinds are.
 struct NamespaceRoutes {
     let registry: PodRegistry
-    let configData: ObjectRegistry?
+    let objects: ObjectRegistry?
 
     /// The 405 of a verb namespaces do not take here (`kubectl create namespace`), saying why.
     static func noNamespaceObjects(_ method: HTTPMethod, _ path: String) -> StatusError {
@@ -45,9 +45,12 @@ struct NamespaceRoutes {
             }
         }
         for pod in await registry.list(namespace: nil) { saw(pod.metadata.namespace, pod.metadata.creationTimestamp) }
-        if let configData {
-            for object in await configData.list(ConfigMap.self, namespace: nil) { saw(object.metadata.namespace, object.metadata.creationTimestamp) }
-            for object in await configData.list(Secret.self, namespace: nil) { saw(object.metadata.namespace, object.metadata.creationTimestamp) }
+        if let objects {
+            for object in await objects.list(ConfigMap.self, namespace: nil) { saw(object.metadata.namespace, object.metadata.creationTimestamp) }
+            for object in await objects.list(Secret.self, namespace: nil) { saw(object.metadata.namespace, object.metadata.creationTimestamp) }
+            for object in await objects.list(PodDisruptionBudget.self, namespace: nil) {
+                saw(object.metadata.namespace, object.metadata.creationTimestamp)
+            }
         }
         return oldest.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
     }

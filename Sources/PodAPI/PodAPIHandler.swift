@@ -133,8 +133,8 @@ public struct PodAPIHandler: APIRequestHandler {
         case let .storedObject(resource, key):
             guard let objects else { throw .noRoute(r.method, r.path) }
             return try await ObjectRoutes<ConfigMap>.respond(r, registry: objects, resource: resource, namespace: key.namespace, name: key.name)
-        case .namespaces: return try await NamespaceRoutes(registry: registry, configData: objects).list(r)
-        case let .namespace(name): return try await NamespaceRoutes(registry: registry, configData: objects).get(r, name: name)
+        case .namespaces: return try await NamespaceRoutes(registry: registry, objects: objects).list(r)
+        case let .namespace(name): return try await NamespaceRoutes(registry: registry, objects: objects).get(r, name: name)
         case .nodes:
             guard let nodeReport else { throw .noRoute(r.method, r.path) }
             return try await NodeRoutes(report: nodeReport, registry: registry).list(r)

@@ -111,7 +111,7 @@ public final class Daemon: Sendable {
         // ConfigMaps and Secrets come back before the pods that use them.
         // PodDisruptionBudgets' status follows the pods they cover (DisruptionController).
         let disruption = DisruptionController(pods: registry, logger: logger)
-        let configData = ObjectRegistry(store: try ObjectStore(root: config.stateDir + "/configdata"), catalog: configCatalog,
+        let objects = ObjectRegistry(store: try ObjectStore(root: config.stateDir + "/configdata"), catalog: configCatalog,
                                         onChange: { change in
                                             if change.resource == PodDisruptionBudget.resource {
                                                 Task { await disruption.budgetChanged(namespace: change.namespace) }
@@ -119,11 +119,11 @@ public final class Daemon: Sendable {
                                                 Task { await registry.configDataChanged(change) }
                                             }
                                         })
-        let (configObjects, configErrors) = await configData.load()
+        let (configObjects, configErrors) = await objects.load()
         for e in configErrors { logger.error("\(e)") }
         if configObjects > 0 { logger.info("\(configObjects) ConfigMap(s), Secret(s) and PodDisruptionBudget(s) loaded") }
 
-        await disruption.bind(configData)
+        await disruption.bind(objects)
         await registry.setPodChangeListener { namespace in disruption.podChanged(namespace: namespace) }
 
         let (recovered, errors) = await registry.recover()
@@ -142,7 +142,7 @@ public final class Daemon: Sendable {
         handler.imageUploadLimit = config.maxImageUploadBytes
         handler.pulls = pulls
         handler.usage = PodUsageSampler(cgroups: cgroups)
-        handler.objects = configData
+        handler.objects = objects
         handler.disruption = disruption
         handler.nodeReport = NodeReport(stateDir: config.stateDir, version: Self.version, startedAt: RuntimeClock.now())
         let server = HTTPServer(listeningSocket: socket.fd, handler: handler, allowedGroup: socket.group,
@@ -160,7 +160,7 @@ public final class Daemon: Sendable {
             .init(service: SupervisionService(supervision: supervision, notifier: notifier, socket: socket, start: start),
                   serviceName: "supervision"),
             .init(service: StaticPodService(staticPods: staticPods), serviceName: "static-pods"),
-            .init(service: APIServerService(server: server, registry: registry, drain: .seconds(5), logger: logger, configData: configData),
+            .init(service: APIServerService(server: server, registry: registry, drain: .seconds(5), logger: logger, objects: objects),
                   serviceName: "api-server"),
             .init(service: SignalService(signals: signals, logger: logger, reload: {
                 notifier.reloading()

@@ -25,8 +25,8 @@ struct APIServerService: Service {
     let registry: PodRegistry
     let drain: Duration
     let logger: Logger
-    /// Its watches end too (ConfigMaps and Secrets).
-    var configData: ObjectRegistry? = nil
+    /// Its watches end too (ConfigMaps, Secrets, PodDisruptionBudgets).
+    var objects: ObjectRegistry? = nil
 
     func run() async throws {
         try await withThrowingTaskGroup(of: Bool.self) { group in
@@ -39,7 +39,7 @@ struct APIServerService: Service {
                 try await gracefulShutdown()
                 server.stopAccepting()
                 await registry.closeWatches()
-                await configData?.closeWatches()
+                await objects?.closeWatches()
                 logger.info("shutting down: no new API connections; draining those in flight (at most \(drain))")
                 try await Task.sleep(for: drain)
                 return false

@@ -64,6 +64,22 @@ import Testing
         #expect(try route("/api/v1/namespaces/demo/secrets/app/extra") == nil)
     }
 
+    @Test func policyPaths() throws {
+        #expect(try route("/apis/policy") == .policyGroup)
+        #expect(try route("/apis/policy/v1") == .policyResources)
+        #expect(try route("/apis/policy/v1/poddisruptionbudgets") == .storedObjects(resource: "poddisruptionbudgets", namespace: nil))
+        #expect(try route("/apis/policy/v1/namespaces/demo/poddisruptionbudgets")
+                == .storedObjects(resource: "poddisruptionbudgets", namespace: "demo"))
+        #expect(try route("/apis/policy/v1/namespaces/demo/poddisruptionbudgets/web")
+                == .storedObject(resource: "poddisruptionbudgets", PodRegistry.Key("demo", "web")))
+        #expect(try route("/api/v1/namespaces/demo/pods/web/eviction") == .podEviction(PodRegistry.Key("demo", "web")))
+        #expect(APIRoute.podEviction(PodRegistry.Key("demo", "web")).methods == [.POST])
+        // Budgets are policy's, not the core group's; other policy kinds are not served.
+        #expect(try route("/api/v1/namespaces/demo/poddisruptionbudgets") == nil)
+        #expect(try route("/apis/policy/v1/namespaces/demo/podsecuritypolicies") == nil)
+        #expect(throws: StatusError.self) { try route("/apis/policy/v1/namespaces/Bad_NS/poddisruptionbudgets") }
+    }
+
     @Test func unknownPathsAreNotFound() throws {
         for path in ["/", "/api/v2", "/api/v1/namespaces/default/pods/web/proxy", "/api/v1/namespaces/default/services",
                      "/apis/apps/v1", "/apis/podd.io/v1/volumes", "/api/v1/namespaces/default/pods/web/log/more"] {
