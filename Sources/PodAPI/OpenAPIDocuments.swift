@@ -11,8 +11,8 @@ import PodModel
 /// The v3 document of a group-version is the file's paths under it, with the file's
 /// components, parameters written in place (kubectl looks for `fieldValidation` among an
 /// operation's own). The v2 document is the same in Swagger 2.0 form (definitions, body
-/// parameters), served as JSON; kubectl asks for it as protobuf only, and gets 406: it reads
-/// v3 first and uses v2 only where v3 fails.
+/// parameters), served as JSON, or as protobuf to kubectl, which validates from it what v3
+/// does not vouch for (OpenAPIProtobuf).
 enum OpenAPIDocuments {
     /// A served document: its bytes and the hash clients cache it under.
     struct Served: Sendable {
@@ -62,6 +62,13 @@ enum OpenAPIDocuments {
         return Served(bytes: bytes, hash: hash(bytes))
     }()
 
+    /// v2 as gnostic's protobuf Document, what kubectl asks for (OpenAPIProtobuf).
+    static let v2Protobuf: Served? = {
+        guard let source else { return nil }
+        let bytes = OpenAPIProtobuf.document(swagger2(source))
+        return Served(bytes: bytes, hash: hash(bytes))
+    }()
+
     // MARK: - Answers
 
     static func respondV3Discovery() -> APIResponse {
@@ -76,14 +83,18 @@ enum OpenAPIDocuments {
                      headers: [("Cache-Control", "public, immutable"), ("Etag", "\"\(served.hash)\"")])
     }
 
-    /// JSON when the client takes it; 406 when it asks for protobuf only (kubectl), which
-    /// podd does not encode.
+    /// JSON when the client takes it, else the protobuf form when it asks for that (kubectl
+    /// does, and only for it); 406 when it takes neither.
     static func respondV2(accept: String) throws(StatusError) -> APIResponse {
         let types = accept.split(separator: ",").map { $0.split(separator: ";").first.map { String($0).trimmingSpaces.lowercased() } ?? "" }
         let takesJSON = accept.isEmpty || types.contains { $0 == "application/json" || $0 == "*/*" || $0 == "application/*" }
+        if !takesJSON, types.contains(where: { [OpenAPIProtobuf.mediaType.lowercased(), OpenAPIProtobuf.contentType].contains($0) }) {
+            guard let v2Protobuf else { throw .internalError("docs/openapi.yaml, embedded at build time, does not read as YAML") }
+            return .full(status: .ok, contentType: OpenAPIProtobuf.contentType, body: v2Protobuf.bytes, headers: [("Etag", "\"\(v2Protobuf.hash)\"")])
+        }
         guard takesJSON else {
             throw StatusError(code: 406, reason: "NotAcceptable",
-                              message: "only the following media types are accepted: application/json (podd serves /openapi/v2 as JSON, and /openapi/v3)")
+                              message: "only the following media types are accepted: application/json, \(OpenAPIProtobuf.mediaType)")
         }
         guard let v2 else { throw .internalError("docs/openapi.yaml, embedded at build time, does not read as YAML") }
         return .full(status: .ok, contentType: "application/json", body: v2.bytes, headers: [("Etag", "\"\(v2.hash)\"")])

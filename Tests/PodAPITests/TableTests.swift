@@ -119,5 +119,22 @@ import Testing
         #expect(metrics["paths"]?.objectValue?.keys.allSatisfy { $0.hasPrefix("/apis/metrics.k8s.io/v1beta1") } == true)
         let v2 = try JSONValue.parse(try #require(OpenAPIDocuments.v2).bytes)
         #expect(v2["definitions"]?["Pod"] != nil && v2["swagger"] == "2.0")
+        // kubectl's form of v2: gnostic's Document, "2.0" first (field 1, 3 bytes).
+        #expect(try #require(OpenAPIDocuments.v2Protobuf).bytes.prefix(5) == [0x0A, 0x03, 0x32, 0x2E, 0x30])
+    }
+
+    @Test func schemasAreWrittenByGnosticsFieldNumbers() throws {
+        let schema = try JSONValue.parse(Array(##"{"type":"object","required":["a"],"properties":{"a":{"$ref":"#/definitions/B"}},"additionalProperties":false,"maxLength":-1,"x-k":[1]}"##.utf8))
+        let bytes = OpenAPIProtobuf.schema(schema).bytes
+        // type (22) TypeItem{"object"}, required (19) "a", properties (25) {NamedSchema{"a", {$ref (1)}}},
+        // additionalProperties (21) {boolean (2) false, written}, maxLength (11) -1 in ten bytes,
+        // x-k (31) NamedAny{"x-k", Any{yaml (2) "[1]"}}.
+        let expected: [UInt8] = [0xB2, 0x01, 0x08, 0x0A, 0x06] + Array("object".utf8)
+            + [0x9A, 0x01, 0x01, 0x61]
+            + [0xCA, 0x01, 0x18, 0x0A, 0x16, 0x0A, 0x01, 0x61, 0x12, 0x11, 0x0A, 0x0F] + Array("#/definitions/B".utf8)
+            + [0xAA, 0x01, 0x02, 0x10, 0x00]
+            + [0x58, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01]
+            + [0xFA, 0x01, 0x0C, 0x0A, 0x03] + Array("x-k".utf8) + [0x12, 0x05, 0x12, 0x03] + Array("[1]".utf8)
+        #expect(bytes == expected)
     }
 }

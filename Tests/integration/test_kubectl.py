@@ -111,6 +111,35 @@ def test_apply_validates_and_configures(kubectl, podd, tmp_path):
     assert kubectl.run("apply", "-f", str(labelled)).stdout.strip() == "pod/web unchanged"
 
 
+def test_apply_of_a_list_and_of_a_kind_podd_lacks(kubectl, podd, tmp_path):
+    """kubectl validates a `kind: List` (what `get -o yaml` writes of several objects) and a
+    kind podd does not serve from /openapi/v2 in protobuf; with it, the list applies and the
+    unknown kind gets kubectl's own message, as against an API server without it."""
+    path = manifest(tmp_path, "web")
+    kubectl.run("apply", "-f", path)
+    running(podd, "web")
+    listed = tmp_path / "list.yaml"
+    listed.write_text(kubectl.run("get", "pods", "-o", "yaml").stdout)
+    assert "kind: List" in listed.read_text()
+    kubectl.run("delete", "pod", "web", "--wait=true")
+    r = kubectl.run("apply", "-f", str(listed))
+    assert r.stdout.strip() == "pod/web created", r
+    deployment = tmp_path / "deployment.yaml"
+    deployment.write_text("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\n"
+                          "spec: {selector: {matchLabels: {a: b}}, template: {metadata: {labels: {a: b}}, "
+                          "spec: {containers: [{name: c, image: busybox}]}}}\n")
+    r = kubectl.run("apply", "-f", str(deployment), check=False)
+    assert r.returncode != 0 and 'no matches for kind "Deployment" in version "apps/v1"' in r.stderr, r.stderr
+    # A List's item with a field podd does not know is refused, and nothing is created.
+    bad = tmp_path / "bad-list.json"
+    item = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "typo"},
+            "spec": {"containers": [{"name": "app", "image": "busybox", "colour": "blue"}]}}
+    bad.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": [item]}))
+    r = kubectl.run("apply", "-f", str(bad), check=False)
+    assert r.returncode != 0 and "colour" in r.stderr, r.stderr
+    assert podd.pod("typo") is None
+
+
 def test_create_replace_patch_label_annotate_dry_run(kubectl, podd, tmp_path):
     path = manifest(tmp_path, "web")
     kubectl.run("create", "-f", path)

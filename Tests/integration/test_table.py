@@ -166,13 +166,57 @@ def test_openapi_documents_come_from_docs_openapi_yaml(podd):
     assert "fieldValidation" in [p.get("name") for p in patch["parameters"]]
     container = v3["components"]["schemas"]["PodSpec"]["properties"]["containers"]
     assert container["x-kubernetes-patch-merge-key"] == "name"
-    # v2: JSON for a JSON client, 406 for kubectl's protobuf-only Accept.
+    # v2: JSON for a JSON client; gnostic's protobuf Document for kubectl's Accept, with the
+    # definitions and their kinds (what kubectl validates a List's items with); 406 otherwise.
     v2 = podd.request("GET", "/openapi/v2", headers={"Accept": "application/json"})
     assert v2.status == 200 and v2.json()["swagger"] == "2.0"
     assert v2.json()["definitions"]["Pod"]["x-kubernetes-group-version-kind"][0]["kind"] == "Pod"
     proto = podd.request("GET", "/openapi/v2", headers={"Accept": "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"})
-    assert proto.status == 406
+    assert proto.status == 200 and proto.headers["Content-Type"] == "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"
+    document = protobuf_fields(proto.body)
+    assert document[1] == [b"2.0"]
+    definitions = {}
+    for entry in protobuf_fields(document[9][0])[1]:
+        named = protobuf_fields(entry)
+        definitions[named[1][0].decode()] = protobuf_fields(named[2][0])
+    assert set(definitions) == set(v2.json()["definitions"])
+    pod = definitions["Pod"]
+    assert protobuf_fields(pod[22][0])[1] == [b"object"]  # type
+    properties = {protobuf_fields(p)[1][0].decode() for p in protobuf_fields(pod[25][0])[1]}
+    assert {"apiVersion", "kind", "metadata", "spec", "status"} <= properties
+    extensions = {protobuf_fields(e)[1][0].decode(): protobuf_fields(protobuf_fields(e)[2][0])[2][0] for e in pod[31]}
+    assert json.loads(extensions["x-kubernetes-group-version-kind"]) == [{"group": "", "kind": "Pod", "version": "v1"}]
+    assert podd.request("GET", "/openapi/v2", headers={"Accept": "application/xml"}).status == 406
     assert podd.get("/openapi/v3/apis/nope/v1").status == 404
+
+
+def protobuf_fields(data):
+    """A protobuf message's fields: number -> values (bytes for length-delimited, int for varints)."""
+    fields, i = {}, 0
+    def varint():
+        nonlocal i
+        value, shift = 0, 0
+        while True:
+            byte = data[i]
+            i += 1
+            value |= (byte & 0x7F) << shift
+            shift += 7
+            if byte < 0x80:
+                return value
+    while i < len(data):
+        key = varint()
+        number, wire = key >> 3, key & 7
+        if wire == 0:
+            value = varint()
+        elif wire == 1:
+            value, i = data[i:i + 8], i + 8
+        elif wire == 2:
+            length = varint()
+            value, i = data[i:i + length], i + length
+        else:
+            raise AssertionError(f"wire type {wire}")
+        fields.setdefault(number, []).append(value)
+    return fields
 
 
 def test_openapi_v3_describes_every_group_version_served(podd):
