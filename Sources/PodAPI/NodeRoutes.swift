@@ -5,22 +5,23 @@ import Synchronization
 
 /// `/api/v1/nodes[/{name}]`: podd's one node (NodeReport), read when asked, as an object, a
 /// Table (kubectl's NAME STATUS ROLES AGE VERSION) or metadata, and changed by PATCH or PUT in
-/// what kubectl changes of a node: its labels (`kubectl label node`) and spec.unschedulable
-/// (`kubectl cordon`, `uncordon`, `drain`), through the registry (PodRegistry+Node). There is
-/// no other node to register or delete: those verbs are 405, saying why.
+/// what kubectl changes of a node: its labels (`kubectl label node`), annotations (`kubectl
+/// annotate node`), taints (`kubectl taint node`) and spec.unschedulable (`kubectl cordon`,
+/// `uncordon`, `drain`), through the registry (PodRegistry+Node). There is no other node to
+/// register or delete: those verbs are 405, saying why.
 struct NodeRoutes {
     let report: NodeReport
     let registry: PodRegistry
 
     static func readOnly(_ method: HTTPMethod, _ path: String) -> StatusError {
         StatusError(code: 405, reason: "MethodNotAllowed",
-                    message: "podd's node is the machine itself: it is neither created nor deleted, and only its labels and spec.unschedulable change (\(method) \(path))")
+                    message: "podd's node is the machine itself: it is neither created nor deleted, and only its labels, annotations, taints and spec.unschedulable change (\(method) \(path))")
     }
 
     /// The node as it is now, in JSON.
     static func current(_ report: NodeReport, _ registry: PodRegistry) async -> JSONValue {
-        let (node, version, cordonedAt) = await (registry.node, registry.nodeVersion, registry.cordonedAt)
-        return report.json(node: node, resourceVersion: version, cordonedAt: cordonedAt, now: RuntimeClock.now())
+        let (node, annotations, version, cordonedAt) = await (registry.node, registry.nodeAnnotations, registry.nodeVersion, registry.cordonedAt)
+        return report.json(node: node, annotations: annotations, resourceVersion: version, cordonedAt: cordonedAt, now: RuntimeClock.now())
     }
 
     func list(_ r: APIRequest) async throws(StatusError) -> APIResponse {
@@ -62,17 +63,16 @@ struct NodeRoutes {
                 throw PodAPIHandler.patchFailure(error, name: name, what: "node", resource: "nodes")
             }
         }
-        let (labels, unschedulable, version) = try Self.changes(wanted, from: current, name: name)
+        let (change, version) = try Self.changes(wanted, from: current, name: name)
         if try DryRun.requested(r) {
             // The node as the change would leave it, kubelet's own labels kept.
-            var node = await registry.node
-            node.labels = await registry.labelsKeepingKubelet(labels)
-            node.unschedulable = unschedulable
+            let (node, annotations) = await registry.nodeAfter(change)
             let (resourceVersion, cordonedAt) = await (registry.nodeVersion, registry.cordonedAt)
-            return PodAPIHandler.json(200, report.json(node: node, resourceVersion: resourceVersion, cordonedAt: cordonedAt, now: RuntimeClock.now()))
+            return PodAPIHandler.json(200, report.json(node: node, annotations: annotations, resourceVersion: resourceVersion,
+                                                       cordonedAt: cordonedAt, now: RuntimeClock.now()))
         }
         do throws(RuntimeError) {
-            _ = try await registry.changeNode(labels: labels, unschedulable: unschedulable, resourceVersion: version)
+            _ = try await registry.changeNode(change, resourceVersion: version)
         } catch {
             throw StatusError(error)
         }
@@ -82,10 +82,11 @@ struct NodeRoutes {
     /// How a node's lists merge in a strategic merge patch: taints by key.
     static let schema = StrategicMergeSchema(fields: ["spec": StrategicMergeSchema(fields: ["taints": .keyed("key")])])
 
-    /// What `wanted` asks of the node that `current` is: its labels, its cordon, and the
-    /// resourceVersion it was made from when it names another than the current one. What
-    /// podd's node cannot take (an annotation, a taint of its own, a new name) is 422.
-    static func changes(_ wanted: JSONValue, from current: JSONValue, name: String) throws(StatusError) -> (labels: [String: String], unschedulable: Bool, version: String?) {
+    /// What `wanted` asks of the node that `current` is: its labels, annotations, taints and
+    /// cordon, and the resourceVersion it was made from when it names another than the current
+    /// one. What podd's node cannot take (another spec field, a new name) is 422; the
+    /// registry validates the labels, annotations and taints.
+    static func changes(_ wanted: JSONValue, from current: JSONValue, name: String) throws(StatusError) -> (change: PodRegistry.NodeChange, version: String?) {
         func invalid(_ field: String, _ message: String) -> StatusError {
             StatusError(RuntimeError.invalid(kind: "nodes", name: name, causes: [.init(reason: "FieldValueForbidden", message: message, field: field)]))
         }
@@ -98,22 +99,24 @@ struct NodeRoutes {
             guard let text = value.stringValue else { throw invalid("metadata.labels", "Invalid value: \"\(key)\": a label's value is a string") }
             labels[key] = text
         }
-        let annotations = wanted["metadata"]?["annotations"]?.objectValue ?? JSONObject()
-        if !annotations.isEmpty && wanted["metadata"]?["annotations"] != current["metadata"]?["annotations"] {
-            throw invalid("metadata.annotations", "Forbidden: podd's node keeps no annotations; only its labels and spec.unschedulable change")
+        var annotations: [String: String] = [:]
+        for (key, value) in wanted["metadata"]?["annotations"]?.objectValue ?? JSONObject() {
+            guard let text = value.stringValue else { throw invalid("metadata.annotations", "Invalid value: \"\(key)\": an annotation's value is a string") }
+            annotations[key] = text
         }
         let spec = wanted["spec"]?.objectValue ?? JSONObject()
         let unschedulable = spec["unschedulable"]?.boolValue ?? false
         for (key, _) in spec where !["unschedulable", "taints"].contains(key) {
-            throw invalid("spec.\(key)", "Forbidden: podd's node takes changes to spec.unschedulable only")
+            throw invalid("spec.\(key)", "Forbidden: podd's node takes changes to spec.unschedulable and spec.taints only")
         }
-        // Only the cordon's own taint, which follows spec.unschedulable (`kubectl taint` is refused).
-        let taints = (spec["taints"]?.arrayValue ?? []).filter { $0["key"]?.stringValue != NodeScheduling.unschedulableTaint }
-        if !taints.isEmpty {
-            throw invalid("spec.taints", "Forbidden: podd's node has no taints but the cordon's (\(NodeScheduling.unschedulableTaint)); use kubectl cordon and uncordon")
+        guard spec["taints"].map({ $0.isNull || $0.arrayValue?.allSatisfy { $0.objectValue != nil } == true }) ?? true else {
+            throw .badRequest("spec.taints: expected a list of taints")
         }
+        // The cordon's own taint follows spec.unschedulable: it is not one of the node's.
+        let taints = (spec["taints"]?.arrayValue ?? []).map(Taint.init(json:)).filter { $0.key != NodeScheduling.unschedulableTaint }
         let version = wanted["metadata"]?["resourceVersion"]?.stringValue
-        return (labels, unschedulable, version == current["metadata"]?["resourceVersion"]?.stringValue ? nil : version)
+        return (PodRegistry.NodeChange(labels: labels, annotations: annotations, taints: taints, unschedulable: unschedulable),
+                version == current["metadata"]?["resourceVersion"]?.stringValue ? nil : version)
     }
 }
 

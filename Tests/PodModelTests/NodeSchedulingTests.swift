@@ -5,7 +5,7 @@ import Testing
 /// nodeSelector, nodeName and tolerations on podd's one node (NodeScheduling,
 /// SchedulingValidation): a fit is bound, a miss is the scheduler's Unschedulable, a pod bound
 /// here that does not fit is kubelet's NodeAffinity rejection; tolerations are validated as
-/// the API server validates them and never decide anything (the node has no taints).
+/// the API server validates them (what they decide against taints: TaintTests).
 struct NodeSchedulingTests {
     let node = Node(name: "vm", labels: Node.labels(hostname: "VM", machine: "x86_64", extra: ["disktype": "ssd"]))
 

@@ -108,9 +108,9 @@ def test_labels_and_cordon_change_the_node_and_place_what_waited(make_podd, busy
     assert d.pod("wants-ssd")["status"]["phase"] == "Running"  # a cordon moves nothing
 
     # What the node cannot take.
-    r = d.request("PATCH", path, {"spec": {"taints": [{"key": "dedicated", "value": "x", "effect": "NoSchedule"}]}}, headers=strategic)
-    assert r.status == 422 and r.json()["details"]["kind"] == "Node" and r.json()["details"]["causes"][0]["field"] == "spec.taints", r.text
-    r = d.request("PATCH", path, {"metadata": {"annotations": {"a": "b"}}}, headers=merge)
+    r = d.request("PATCH", path, {"spec": {"taints": [{"key": "dedicated", "value": "x", "effect": "Sometimes"}]}}, headers=strategic)
+    assert r.status == 422 and r.json()["details"]["kind"] == "Node" and r.json()["details"]["causes"][0]["field"] == "spec.taints[0].effect", r.text
+    r = d.request("PATCH", path, {"metadata": {"annotations": {"bad key": "b"}}}, headers=merge)
     assert r.status == 422 and r.json()["details"]["causes"][0]["field"] == "metadata.annotations", r.text
     r = d.request("PATCH", path, {"metadata": {"labels": {"bad key": "x"}}}, headers=merge)
     assert r.status == 422 and "bad key" in r.json()["message"], r.text
@@ -203,3 +203,87 @@ def test_a_full_state_dir_refuses_node_and_status_changes_and_changes_nothing(ma
     assert d.request("PATCH", f"/api/v1/nodes/{host}", {"metadata": {"labels": {"disk": "ssd"}}}, headers=merge).status == 200
     assert d.request("PATCH", status, condition, headers={"Content-Type": "application/strategic-merge-patch+json"}).status == 200
     assert "example.com/ok" in [c["type"] for c in d.pod("web")["status"]["conditions"]]
+
+
+def test_taints_keep_pods_off_and_noexecute_evicts_them(make_podd, busybox_tar):
+    """`kubectl taint node`: a NoSchedule taint keeps new pods that do not tolerate it
+    Pending (the scheduler's message) until it goes; a NoExecute taint evicts the pods that do
+    not tolerate it at once and those that tolerate it for tolerationSeconds once those have
+    passed, as the taint eviction controller does (DisruptionTarget, TaintManagerEviction
+    events). Taints and annotations are stored and kept across a restart."""
+    d = make_podd("")
+    d.podctl("image", "import", "busybox", str(busybox_tar))
+    host = socket.gethostname()
+    path = f"/api/v1/nodes/{host}"
+    merge = {"Content-Type": "application/merge-patch+json"}
+    taint = {"key": "dedicated", "value": "gpu", "effect": "NoSchedule"}
+    r = d.request("PATCH", path, {"spec": {"taints": [taint]}, "metadata": {"annotations": {"team": "infra"}}}, headers=merge)
+    assert r.status == 200, r.text
+    assert r.json()["spec"]["taints"] == [taint] and r.json()["metadata"]["annotations"] == {"team": "infra"}
+    assert d.create(pod_manifest("plain", [("app", "sleep 3600")], terminationGracePeriodSeconds=0)).status == 201
+    pending = wait_for(lambda: (p := d.pod("plain")) and p["status"].get("conditions") and p)
+    assert pending["status"]["conditions"][0]["message"].startswith("0/1 nodes are available: 1 node(s) had untolerated taint {dedicated: gpu}.")
+    tolerant = pod_manifest("gpu-job", [("app", "sleep 3600")], terminationGracePeriodSeconds=0,
+                            tolerations=[{"key": "dedicated", "operator": "Equal", "value": "gpu", "effect": "NoSchedule"}])
+    assert d.create(tolerant).status == 201
+    d.wait_running("gpu-job")
+    # Gone: the waiting pod is placed.
+    assert d.request("PATCH", path, {"spec": {"taints": None}}, headers=merge).status == 200
+    d.wait_running("plain")
+
+    # NoExecute: at once for what does not tolerate it; after tolerationSeconds for the rest.
+    brief = pod_manifest("brief", [("app", "sleep 3600")], terminationGracePeriodSeconds=0,
+                         tolerations=[{"key": "maintenance", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 2}])
+    forever = pod_manifest("forever", [("app", "sleep 3600")], terminationGracePeriodSeconds=0,
+                           tolerations=[{"key": "maintenance", "operator": "Exists", "effect": "NoExecute"}])
+    for m in (brief, forever):
+        assert d.create(m).status == 201
+        d.wait_running(m["metadata"]["name"])
+    r = d.request("PATCH", path, {"spec": {"taints": [{"key": "maintenance", "value": "now", "effect": "NoExecute"}]}}, headers=merge)
+    assert r.status == 200, r.text
+    [added] = r.json()["spec"]["taints"]
+    assert added["timeAdded"]  # set by the server for a NoExecute taint
+    marked = wait_for(lambda: (p := d.pod("plain")) and p["metadata"].get("deletionTimestamp") and p, what="plain evicted")
+    target = next(c for c in marked["status"]["conditions"] if c["type"] == "DisruptionTarget")
+    assert (target["reason"], target["message"]) == ("DeletionByTaintManager", "Taint manager: deleting due to NoExecute taint")
+    wait_for(lambda: d.pod("plain") is None and d.pod("gpu-job") is None, what="the intolerant pods gone")
+    assert d.pod("brief")["metadata"].get("deletionTimestamp") is None
+    wait_for(lambda: d.pod("brief") is None, timeout=15, what="brief gone after its tolerationSeconds")
+    assert d.pod("forever")["metadata"].get("deletionTimestamp") is None
+    events = d.get("/api/v1/namespaces/default/events").json()["items"]
+    marks = {e["involvedObject"]["name"] for e in events if e["reason"] == "TaintManagerEviction" and e["message"].startswith("Marking for deletion Pod default/")}
+    assert marks == {"plain", "gpu-job", "brief"}, marks
+
+    # A pod tolerating it for a while, then the taint goes first: the deletion is cancelled.
+    slow = pod_manifest("slow", [("app", "sleep 3600")], terminationGracePeriodSeconds=0,
+                        tolerations=[{"key": "maintenance", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 60}])
+    assert d.create(slow).status == 201
+    d.wait_running("slow")
+    # A pod created on a NoExecute node that does not tolerate it goes too (bound by nodeName).
+    assert d.create(pod_manifest("pinned", [("app", "sleep 3600")], terminationGracePeriodSeconds=0, nodeName=host)).status == 201
+    wait_for(lambda: d.pod("pinned") is None, what="the pinned pod evicted")
+    assert d.request("PATCH", path, {"spec": {"taints": None}}, headers=merge).status == 200
+    wait_for(lambda: any(e["reason"] == "TaintManagerEviction" and e["message"] == "Cancelling deletion of Pod default/slow"
+                         for e in d.get("/api/v1/namespaces/default/events").json()["items"]), what="the cancel event")
+    assert d.pod("slow")["metadata"].get("deletionTimestamp") is None
+
+    # Stored: the annotations and a taint are there after a restart.
+    assert d.request("PATCH", path, {"spec": {"taints": [taint]}}, headers=merge).status == 200
+    d.stop()
+    d.start()
+    node = d.get(path).json()
+    assert node["spec"]["taints"] == [taint] and node["metadata"]["annotations"] == {"team": "infra"}
+    r = d.request("PATCH", path, {"spec": {"taints": [taint, dict(taint, value="other")]}}, headers=merge)
+    assert r.status == 422 and "taints must be unique by key and effect pair" in r.json()["message"], r.text
+
+
+def test_kubectl_taints_and_annotates_the_node(kubectl, podd, tmp_path):
+    host = socket.gethostname()
+    assert kubectl.run("taint", "node", host, "dedicated=gpu:NoSchedule").stdout.strip() == f"node/{host} tainted"
+    assert kubectl.run("annotate", "node", host, "team=infra").stdout.strip() == f"node/{host} annotated"
+    described = kubectl.run("describe", "node", host).stdout
+    assert "Taints:             dedicated=gpu:NoSchedule" in described and "team: infra" in described, described
+    r = kubectl.run("taint", "node", host, "bad=x:Sometimes", check=False)
+    assert r.returncode != 0
+    assert kubectl.run("taint", "node", host, "dedicated=gpu:NoSchedule-").stdout.strip() == f"node/{host} untainted"
+    assert "taints" not in podd.get(f"/api/v1/nodes/{host}").json()["spec"]

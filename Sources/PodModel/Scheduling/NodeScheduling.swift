@@ -1,13 +1,15 @@
 /// The one node podd runs pods on, as the scheduler and kubelet see it: its name (the
 /// machine's host name), its labels (kubelet's well-known ones, the config's `nodeLabels`,
-/// and those set through the API), and whether it is cordoned (`kubectl cordon`: it then
-/// has the taint node.kubernetes.io/unschedulable:NoSchedule, and no other).
+/// and those set through the API), whether it is cordoned (`kubectl cordon`: it then has the
+/// taint node.kubernetes.io/unschedulable:NoSchedule) and its own taints (`kubectl taint`).
 public struct Node: Sendable, Equatable {
     public var name: String
     public var labels: [String: String]
     /// spec.unschedulable: the scheduler places no new pod here (pods bound by their own
     /// nodeName, and those that tolerate the taint, excepted).
     public var unschedulable = false
+    /// The taints set through the API (`kubectl taint`); the cordon's is not among them.
+    public var taints: [Taint] = []
     /// What pods may request in all (status.allocatable), in thousandths of a unit; nil: not
     /// weighed (NodeResourcesFit).
     public var allocatable: [String: Int64]?
@@ -89,6 +91,17 @@ public enum NodeScheduling {
         !node.unschedulable || spec.tolerations.contains { $0.tolerates(key: unschedulableTaint, effect: "NoSchedule") }
     }
 
+    /// The scheduler's TaintToleration filter: the first NoSchedule or NoExecute taint of the
+    /// node that the pod does not tolerate; nil when it tolerates them all.
+    public static func untoleratedTaint(_ spec: PodSpec, _ node: Node) -> Taint? {
+        node.taints.first { ($0.effect == "NoSchedule" || $0.effect == "NoExecute") && !$0.isTolerated(by: spec.tolerations) }
+    }
+
+    /// The scheduler's message for a taint the pod does not tolerate.
+    public static func untolerated(_ taint: Taint) -> String {
+        unschedulable("node(s) had untolerated taint {\(taint.key): \(taint.value)}", preemption: preemptionNotHelpful)
+    }
+
     /// The scheduler's message when no node matches a pod's nodeSelector.
     public static let selectorMismatch = unschedulable("node(s) didn't match Pod's node affinity/selector", preemption: preemptionNotHelpful)
 
@@ -113,13 +126,14 @@ public enum NodeScheduling {
     }
 
     /// Why the scheduler does not place the unbound `pod` on `node`, its filters taken in the
-    /// scheduler's order (gates, NodeUnschedulable, NodeAffinity, NodeResourcesFit, then those
+    /// scheduler's order (gates, NodeUnschedulable, TaintToleration, NodeAffinity, NodeResourcesFit, then those
     /// weighing the placed pods); nil when it places it there.
     static func schedulerRefusal(_ pod: Pod, node: Node, among placed: [PlacedPod], requested: [String: Int64]) -> Outcome? {
         let spec = pod.spec
         // The scheduler takes no gated pod into its queue (PreEnqueue, SchedulingGates).
         if !spec.schedulingGates.isEmpty { return .gated }
         if !admitsNew(spec, node) { return .unschedulable(message: cordoned) }
+        if let taint = untoleratedTaint(spec, node) { return .unschedulable(message: untolerated(taint)) }
         if !fits(spec, node) { return .unschedulable(message: selectorMismatch) }
         let short = shortfalls(spec, node, requested)
         if !short.isEmpty { return .unschedulable(message: NodeResourcesFit.unschedulableMessage(short)) }

@@ -43,6 +43,23 @@ public enum PodValidation {
     /// The most a pod's annotations may hold, keys and values together (256 KiB).
     static let totalAnnotationSizeLimit = 256 * 1024
 
+    /// ValidateAnnotations: keys qualified names (case aside), 256 KiB in all.
+    public static func annotationErrors(_ annotations: [String: String], path: FieldPath) -> [FieldError] {
+        var errors: [FieldError] = []
+        var annotationBytes = 0
+        for key in annotations.keys.sorted() {
+            // Annotation keys follow the label key rule, case aside.
+            for message in NameRules.qualifiedNameErrors(key.lowercased()) {
+                errors.append(.invalid(path, .string(key), message))
+            }
+            annotationBytes += key.utf8.count + (annotations[key]?.utf8.count ?? 0)
+        }
+        if annotationBytes > totalAnnotationSizeLimit {
+            errors.append(.tooLong(path, maxLength: totalAnnotationSizeLimit))
+        }
+        return errors
+    }
+
     static func validateMetadata(_ metadata: ObjectMeta) -> [FieldError] {
         var errors: [FieldError] = []
         let path = FieldPath("metadata")
@@ -68,17 +85,7 @@ public enum PodValidation {
             }
         }
         errors += labelErrors(metadata.labels, path: path.child("labels"))
-        var annotationBytes = 0
-        for key in metadata.annotations.keys.sorted() {
-            // Annotation keys follow the label key rule, case aside.
-            for message in NameRules.qualifiedNameErrors(key.lowercased()) {
-                errors.append(.invalid(path.child("annotations"), .string(key), message))
-            }
-            annotationBytes += key.utf8.count + (metadata.annotations[key]?.utf8.count ?? 0)
-        }
-        if annotationBytes > totalAnnotationSizeLimit {
-            errors.append(.tooLong(path.child("annotations"), maxLength: totalAnnotationSizeLimit))
-        }
+        errors += annotationErrors(metadata.annotations, path: path.child("annotations"))
         if let scope = metadata.annotations[PodAnnotations.restartScope],
             scope != PodAnnotations.restartScopePod, scope != PodAnnotations.restartScopeContainer
         {

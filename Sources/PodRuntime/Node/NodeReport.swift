@@ -30,12 +30,15 @@ public struct NodeReport: Sendable {
 
     /// `node` at `resourceVersion` (its conditions, read when asked, change no version), cordoned
     /// since `cordonedAt` if it is.
-    public func json(node: Node, resourceVersion: Int64, cordonedAt: Timestamp?, now: Timestamp) -> JSONValue {
+    public func json(node: Node, annotations: [String: String] = [:], resourceVersion: Int64, cordonedAt: Timestamp?, now: Timestamp) -> JSONValue {
         let machineID = Self.firstLine("/etc/machine-id") ?? ""
         var metadata = JSONObject([("name", .string(node.name)), ("uid", .string(Self.uuid(fromHex: machineID, name: node.name))),
                                    ("resourceVersion", .string(String(resourceVersion)))])
         if let boot = Self.bootTime() { metadata["creationTimestamp"] = .string(boot.rfc3339) }
         metadata["labels"] = .object(JSONObject(node.labels.keys.sorted().map { ($0, .string(node.labels[$0] ?? "")) }))
+        if !annotations.isEmpty {
+            metadata["annotations"] = .object(JSONObject(annotations.keys.sorted().map { ($0, .string(annotations[$0] ?? "")) }))
+        }
         let resources = capacity()
         let status = JSONObject([
             ("capacity", .object(resources)), ("allocatable", .object(resources)),
@@ -45,12 +48,13 @@ public struct NodeReport: Sendable {
             ("nodeInfo", .object(nodeInfo(node, machineID: machineID))),
         ])
         var spec = JSONObject()
+        var taints = node.taints.map(\.json)
         if node.unschedulable {
-            // The taint the node lifecycle controller puts on a cordoned node.
-            spec["taints"] = .array([.object(JSONObject([("key", .string(NodeScheduling.unschedulableTaint)), ("effect", "NoSchedule"),
-                                                         ("timeAdded", .string((cordonedAt ?? now).rfc3339))]))])
             spec["unschedulable"] = true
+            // The taint the node lifecycle controller puts on a cordoned node.
+            taints.append(Taint(key: NodeScheduling.unschedulableTaint, effect: "NoSchedule", timeAdded: cordonedAt ?? now).json)
         }
+        if !taints.isEmpty { spec["taints"] = .array(taints) }
         return .object(JSONObject([("kind", "Node"), ("apiVersion", "v1"), ("metadata", .object(metadata)),
                                    ("spec", .object(spec)), ("status", .object(status))]))
     }

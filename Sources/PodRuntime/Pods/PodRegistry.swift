@@ -45,6 +45,9 @@ public actor PodRegistry {
     var retryingUnscheduled = false
     /// What each pod that requests resources requests, for the node's fit (PodRegistry+Scheduling).
     var podRequests: [Key: [String: Int64]] = [:]
+    /// Pods to delete when their tolerations of the node's NoExecute taints run out
+    /// (PodRegistry+TaintEviction): when, and the task that will.
+    var taintEvictions: [Key: (due: Timestamp, task: Task<Void, Never>)] = [:]
     /// See `setPodChangeListener`.
     private var podChangeListener: (@Sendable (String) -> Void)?
     private var context: RuntimeContext?
@@ -76,6 +79,7 @@ public actor PodRegistry {
         if let settings {
             node.labels = settings.labels.merging(base.labels) { _, own in own }
             node.unschedulable = settings.cordonedAt != nil
+            node.taints = settings.taints
         }
         return node
     }
@@ -539,6 +543,8 @@ public actor PodRegistry {
         if type == "DELETED" { snapshotJSON[key] = nil }
         hub.record(WatchChange(type: type, resourceVersion: version, namespace: pod.metadata.namespace, object: pod, previous: previous))
         noteForScheduling(type, pod, previous: previous)
+        if type == "ADDED" { weighTaintsOfNewPod(key) }
+        if type == "DELETED", let scheduled = taintEvictions.removeValue(forKey: key) { scheduled.task.cancel() }
         podChangeListener?(pod.metadata.namespace)
         return pod
     }

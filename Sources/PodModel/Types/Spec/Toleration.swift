@@ -1,8 +1,8 @@
-/// `spec.tolerations[]`: the node taints a pod accepts. podd's node has one taint at most,
-/// node.kubernetes.io/unschedulable:NoSchedule while it is cordoned (NodeScheduling); they
-/// are kept and validated as the API server validates them, so that a manifest from a
-/// cluster (where admission adds the not-ready and unreachable ones to every pod) runs here
-/// unchanged.
+/// `spec.tolerations[]`: the node taints a pod accepts: node.kubernetes.io/unschedulable
+/// while the node is cordoned, and those set with `kubectl taint` (NodeScheduling,
+/// TaintEviction). They are validated as the API server validates them, so that a manifest
+/// from a cluster (where admission adds the not-ready and unreachable ones to every pod) runs
+/// here unchanged.
 public struct Toleration: JSONConvertible {
     /// The taint key matched; empty with operator Exists: every taint.
     public var key: String
