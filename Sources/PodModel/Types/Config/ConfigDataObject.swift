@@ -10,10 +10,7 @@ extension ConfigDataObject {
     /// A writer holding kind, apiVersion, metadata and immutable, in the API server's order:
     /// the object's own fields follow.
     var headerWriter: ObjectWriter {
-        var writer = ObjectWriter()
-        writer.set("kind", .string(Self.kind))
-        writer.set("apiVersion", .string(Self.apiVersion))
-        writer.set("metadata", metadata.json)
+        var writer = typeAndMetadataWriter
         writer.set("immutable", immutable)
         return writer
     }

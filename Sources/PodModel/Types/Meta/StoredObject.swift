@@ -33,6 +33,16 @@ extension StoredObject {
     /// Objects without a status: an update of it changes nothing.
     public static func withStatus(of new: Self, on old: Self) -> Self { old }
 
+    /// A writer holding kind, apiVersion and metadata, in the API server's order: the
+    /// object's own fields follow.
+    var typeAndMetadataWriter: ObjectWriter {
+        var writer = ObjectWriter()
+        writer.set("kind", .string(Self.kind))
+        writer.set("apiVersion", .string(Self.apiVersion))
+        writer.set("metadata", metadata.json)
+        return writer
+    }
+
     /// Reads the fields every such object starts with: apiVersion and kind (taken as given:
     /// the route decides the kind) and the metadata.
     static func readHeader(_ reader: inout ObjectReader) -> ObjectMeta {

@@ -80,10 +80,7 @@ public struct PodDisruptionBudget: StoredObject {
     }
 
     public var json: JSONValue {
-        var writer = ObjectWriter()
-        writer.set("kind", .string(Self.kind))
-        writer.set("apiVersion", .string(Self.apiVersion))
-        writer.set("metadata", metadata.json)
+        var writer = typeAndMetadataWriter
         writer.set("spec", spec.json)
         writer.set("status", status.json)
         return writer.json
