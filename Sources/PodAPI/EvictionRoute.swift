@@ -43,8 +43,10 @@ struct EvictionRoute {
                 try await evict(pod, key: key, options: options)
                 break
             } catch let retry as Retry {
-                guard attempt < Self.attempts, options.preconditions.resourceVersion == nil else { throw StatusError(retry.conflict) }
-                try? await Task.sleep(for: .milliseconds(50))
+                guard attempt < Self.attempts, retry.budget || options.preconditions.resourceVersion == nil else {
+                    throw StatusError(retry.conflict)
+                }
+                try? await Task.sleep(for: .milliseconds(retry.budget ? 5 : 50))
             } catch let failure as StatusError {
                 throw failure
             } catch {
@@ -58,8 +60,13 @@ struct EvictionRoute {
 
     static let attempts = 20
 
-    /// A pending pod changed between its read and its deletion: decide again.
-    struct Retry: Error { let conflict: RuntimeError }
+    /// Decide again: a pending pod changed between its read and its deletion, or (`budget`)
+    /// the budget changed between its read and the spending of a disruption (another
+    /// eviction spent one, or the controller wrote its status).
+    struct Retry: Error {
+        let conflict: RuntimeError
+        var budget = false
+    }
 
     /// Decides on `pod` as read, and deletes it when the verdict lets it go.
     private func evict(_ pod: Pod, key: PodRegistry.Key, options requested: DeleteOptions) async throws {
@@ -81,7 +88,8 @@ struct EvictionRoute {
                 guarding = budget ?? ""
             }
         case let .spend(name):
-            if !options.dryRun { try await spend(name, namespace: key.namespace, pod: key.name) }
+            let version = budgets.first { $0.metadata.name == name }?.metadata.resourceVersion
+            if !options.dryRun { try await spend(name, at: version, namespace: key.namespace, pod: key.name) }
         case let .refuse(refusal):
             throw StatusError(code: refusal.code, reason: refusal.reason, message: refusal.message,
                               causes: refusal.causes.map { StatusCause(reason: $0.type, message: $0.message, field: nil) },
@@ -110,22 +118,23 @@ struct EvictionRoute {
                            retryAfter: refusal.retryAfterSeconds)
     }
 
-    /// Takes one disruption of the budget: the pod is recorded as disrupted, so it no longer
-    /// counts healthy while it goes (the controller's next pass recomputes the rest).
-    private func spend(_ name: String, namespace: String, pod: String) async throws(StatusError) {
-        do throws(ObjectUpdateError<StatusError>) {
-            _ = try await objects.update(PodDisruptionBudget.self, namespace: namespace, name: name, status: true) {
-                (current: PodDisruptionBudget) throws(StatusError) -> PodDisruptionBudget in
+    /// Takes one disruption of the budget as it was read (`version`): the pod is recorded as
+    /// disrupted, so it no longer counts healthy while it goes (the controller's next pass
+    /// recomputes the rest). A budget changed since is decided on again (`Retry`): two
+    /// evictions at once cannot both spend its last disruption.
+    private func spend(_ name: String, at version: String?, namespace: String, pod: String) async throws {
+        do throws(ObjectUpdateError<Never>) {
+            _ = try await objects.update(PodDisruptionBudget.self, namespace: namespace, name: name, status: true) { current in
                 var budget = current
+                budget.metadata.resourceVersion = version
                 budget.status.disruptedPods[pod] = RuntimeClock.now()
                 budget.status.disruptionsAllowed = max(budget.status.disruptionsAllowed - 1, 0)
                 return budget
             }
         } catch {
-            switch error {
-            case let .change(failure): throw failure
-            case let .runtime(failure): throw StatusError(failure)
-            }
+            guard case let .runtime(failure) = error else { return }
+            if case .conflict = failure { throw Retry(conflict: failure, budget: true) }
+            throw StatusError(failure)
         }
     }
 

@@ -4,6 +4,7 @@ desired, expected, disruptions allowed); an eviction deletes a pod only when the
 allows it (429 otherwise, which `kubectl drain` retries), spends a disruption, and marks the
 pod DisruptionTarget. Budgets are stored, validated and watched like ConfigMaps."""
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import yaml
 
@@ -263,3 +264,21 @@ def test_podctl_applies_lists_and_deletes_budgets(podd, tmp_path):
     assert r.returncode == 1 and "not policy/v1beta1 PodDisruptionBudget" in r.stderr
     assert d.podctl("delete", "pdb", "web").stdout.strip() == 'poddisruptionbudget.policy "web" deleted'
     assert d.get(f"{BUDGETS}/web").status == 404
+
+
+def test_evictions_at_once_spend_the_last_disruption_once(podd):
+    """Evictions racing for a budget's last disruption: one is granted, the others are 429,
+    as the API server's check-and-decrement on the budget's version decides."""
+    d = podd
+    names = [f"web-{i}" for i in range(4)]
+    for name in names:
+        assert d.create(web_pod(name)).status == 201
+    wait_for(lambda: all(ready(d, n) for n in names), what="all pods ready")
+    assert d.request("POST", BUDGETS, budget(minAvailable=3)).status == 201
+    wait_for(lambda: status_of(d)["disruptionsAllowed"] == 1, what="one disruption allowed")
+    with ThreadPoolExecutor(len(names)) as pool:
+        codes = sorted(pool.map(lambda n: evict(d, n).status, names))
+    assert codes == [201, 429, 429, 429], codes
+    wait_for(lambda: len(d.get("/api/v1/namespaces/default/pods").json()["items"]) == 3, what="one pod gone")
+    s = wait_for(lambda: (s := status_of(d)) and s["currentHealthy"] == 3 and s, what="the budget after")
+    assert s["disruptionsAllowed"] == 0
