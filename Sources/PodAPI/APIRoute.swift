@@ -28,6 +28,10 @@ enum APIRoute: Sendable, Equatable {
     /// `/apis/policy` and its v1 resources (PodDisruptionBudgets).
     case policyGroup
     case policyResources
+    /// `/apis/scheduling.k8s.io` and its v1 resources (PriorityClasses, cluster-scoped: their
+    /// routes are `storedObjects` and `storedObject` with the namespace "").
+    case schedulingGroup
+    case schedulingResources
     case selfSubjectAccessReviews
     case selfSubjectRulesReviews
     case selfSubjectReviews
@@ -104,6 +108,11 @@ enum APIRoute: Sendable, Equatable {
         case 4 where s == ["apis", "metrics.k8s.io", "v1beta1", "nodes"]: return .nodeMetrics(name: nil)
         case 5 where Array(s.prefix(4)) == ["apis", "metrics.k8s.io", "v1beta1", "nodes"]: return .nodeMetrics(name: s[4])
         case 3 where s == ["apis", "podd.io", "v1"]: return .poddResources
+        case 2 where s == ["apis", "scheduling.k8s.io"]: return .schedulingGroup
+        case 3 where s == ["apis", "scheduling.k8s.io", "v1"]: return .schedulingResources
+        case 4 where s == ["apis", "scheduling.k8s.io", "v1", "priorityclasses"]: return .storedObjects(resource: "priorityclasses", namespace: "")
+        case 5 where Array(s.prefix(4)) == ["apis", "scheduling.k8s.io", "v1", "priorityclasses"]:
+            return .storedObject(resource: "priorityclasses", PodRegistry.Key("", s[4]))
         case 2 where s == ["apis", "policy"]: return .policyGroup
         case 3 where s == ["apis", "policy", "v1"]: return .policyResources
         case 4 where s == ["apis", "policy", "v1", "poddisruptionbudgets"]:

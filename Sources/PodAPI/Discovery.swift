@@ -37,7 +37,7 @@ public struct VersionInfo: Sendable {
 enum Discovery {
     /// `/apis`: the API groups besides the core one; podd's own extension group.
     static let apiGroups: JSONValue = .object(JSONObject([
-        ("kind", "APIGroupList"), ("apiVersion", "v1"), ("groups", .array([policyGroup, poddGroup, metricsGroup, authorizationGroup, authenticationGroup])),
+        ("kind", "APIGroupList"), ("apiVersion", "v1"), ("groups", .array([policyGroup, schedulingGroup, poddGroup, metricsGroup, authorizationGroup, authenticationGroup])),
     ]))
 
     /// policy: PodDisruptionBudgets (the eviction subresource is the core group's pods/eviction).
@@ -46,6 +46,14 @@ enum Discovery {
         ("kind", "APIResourceList"), ("apiVersion", "v1"), ("groupVersion", "policy/v1"),
         ("resources", .array([resource("poddisruptionbudgets", "PodDisruptionBudget", namespaced: true,
                                        verbs: ["create", "delete", "get", "list", "patch", "update", "watch"], short: ["pdb"])])),
+    ]))
+
+    /// scheduling.k8s.io: PriorityClasses (cluster-scoped).
+    static let schedulingGroup = group("scheduling.k8s.io/v1")
+    static let schedulingV1Resources: JSONValue = .object(JSONObject([
+        ("kind", "APIResourceList"), ("apiVersion", "v1"), ("groupVersion", "scheduling.k8s.io/v1"),
+        ("resources", .array([resource("priorityclasses", "PriorityClass", namespaced: false,
+                                       verbs: ["create", "delete", "get", "list", "patch", "update", "watch"], short: ["pc"])])),
     ]))
 
     /// authorization.k8s.io: the reviews `kubectl auth can-i` sends (AccessReviews).
@@ -75,7 +83,7 @@ enum Discovery {
     /// discovery documents list, read back from them so that the two never disagree.
     static let servedResources: [(group: String, resource: String, verbs: [String])] = {
         let lists: [(String, JSONValue)] = [("", coreV1Resources), ("podd.io", poddV1Resources),
-                                            ("metrics.k8s.io", metricsV1beta1Resources), ("policy", policyV1Resources),
+                                            ("metrics.k8s.io", metricsV1beta1Resources), ("policy", policyV1Resources), ("scheduling.k8s.io", schedulingV1Resources),
                                             ("authorization.k8s.io", authorizationV1Resources),
                                             ("authentication.k8s.io", authenticationV1Resources)]
         return lists.flatMap { group, list in

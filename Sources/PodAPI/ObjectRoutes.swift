@@ -17,6 +17,8 @@ struct ObjectRoutes<T: StoredObject> {
         case ConfigMap.resource: return try await ObjectRoutes<ConfigMap>(registry: registry).respond(r, namespace: namespace, name: name)
         case PodDisruptionBudget.resource:
             return try await ObjectRoutes<PodDisruptionBudget>(registry: registry).respond(r, namespace: namespace, name: name)
+        case PriorityClass.resource:
+            return try await ObjectRoutes<PriorityClass>(registry: registry).respond(r, namespace: namespace, name: name)
         default: return try await ObjectRoutes<Secret>(registry: registry).respond(r, namespace: namespace, name: name)
         }
     }
@@ -43,6 +45,7 @@ struct ObjectRoutes<T: StoredObject> {
         switch T.resource {
         case ConfigMap.resource: return .configMaps
         case PodDisruptionBudget.resource: return .podDisruptionBudgets
+        case PriorityClass.resource: return .priorityClasses
         default: return .secrets
         }
     }
@@ -161,7 +164,9 @@ struct ObjectRoutes<T: StoredObject> {
             let causes = error.causes.map { StatusCause(reason: $0.reason, message: $0.message, field: $0.field.description) }
             throw StatusError(code: error.code, reason: error.reason, message: error.message, name: name, kind: T.resource, causes: causes)
         }
-        if let given = raw["metadata"]?["namespace"]?.stringValue, !given.isEmpty, given != namespace {
+        // A cluster-scoped object's namespace is cleared, whatever the body says, as the API
+        // server clears it.
+        if T.namespaced, let given = raw["metadata"]?["namespace"]?.stringValue, !given.isEmpty, given != namespace {
             throw .badRequest("the namespace of the provided object (\(given)) does not match the namespace sent on the request (\(namespace))")
         }
         object.metadata.namespace = namespace

@@ -87,6 +87,8 @@ public struct PodAPIHandler: APIRequestHandler {
         case .authenticationResources: return Self.json(200, Discovery.authenticationV1Resources)
         case .policyGroup: return Self.json(200, Discovery.policyGroup)
         case .policyResources: return Self.json(200, Discovery.policyV1Resources)
+        case .schedulingGroup: return Self.json(200, Discovery.schedulingGroup)
+        case .schedulingResources: return Self.json(200, Discovery.schedulingV1Resources)
         case .selfSubjectAccessReviews: return try AccessReviews.accessReview(r)
         case .selfSubjectRulesReviews: return try AccessReviews.rulesReview(r)
         case .selfSubjectReviews: return try AccessReviews.subjectReview(r)

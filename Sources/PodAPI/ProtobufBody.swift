@@ -3,7 +3,8 @@ import PodModel
 /// Request bodies in Kubernetes' protobuf encoding (`application/vnd.kubernetes.protobuf`),
 /// turned into the JSON object the same request would have sent. kubectl's typed commands
 /// send it without asking: `kubectl create configmap`, `kubectl create secret generic|tls|
-/// docker-registry` and `kubectl create pdb` POST a protobuf ConfigMap, Secret or budget, and an API server that refuses it
+/// docker-registry`, `kubectl create pdb` and `kubectl create priorityclass` POST a protobuf
+/// ConfigMap, Secret, budget or class, and an API server that refuses it
 /// leaves them with no fallback; so does `kubectl auth can-i` and `whoami` with their reviews
 /// (AccessReviews), and `kubectl debug` with a Pod. podd decodes those kinds by their
 /// messages' field numbers (ProtobufSchema.swift; server-set metadata is dropped, as the API
@@ -41,6 +42,7 @@ enum ProtobufBody {
             guard encoding.isEmpty else { throw Refusal.unsupported("content encoding \"\(encoding)\"") }
             switch (apiVersion, kind) {
             case ("v1", "ConfigMap"), ("v1", "Secret"), ("v1", "Pod"), (PodDisruptionBudget.apiVersion, PodDisruptionBudget.kind),
+                 (PriorityClass.apiVersion, PriorityClass.kind),
                  (AccessReviews.authorizationVersion, "SelfSubjectAccessReview"),
                  (AccessReviews.authorizationVersion, "SelfSubjectRulesReview"),
                  (AccessReviews.authenticationVersion, "SelfSubjectReview"):
@@ -54,7 +56,7 @@ enum ProtobufBody {
             case let .malformed(what):
                 throw .badRequest("the request body is not valid Kubernetes protobuf: \(what)")
             case let .unsupported(what):
-                throw .unsupportedMediaType("podd reads \(mediaType) bodies of Pods, ConfigMaps, Secrets, PodDisruptionBudgets and access reviews only, not \(what): send application/json or application/yaml")
+                throw .unsupportedMediaType("podd reads \(mediaType) bodies of Pods, ConfigMaps, Secrets, PodDisruptionBudgets, PriorityClasses and access reviews only, not \(what): send application/json or application/yaml")
             }
         } catch {
             throw .badRequest("the request body is not valid Kubernetes protobuf: \(error)")

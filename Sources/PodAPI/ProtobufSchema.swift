@@ -3,8 +3,8 @@ import PodModel
 /// Protobuf bodies turned into their JSON form by a schema of the messages they reach: each
 /// message's field numbers, JSON names and kinds. The schema of everything a Pod reaches is
 /// generated from k8s.io/api's core/v1 generated.proto (ProtobufPodSchema.swift, by
-/// scripts/gen-protobuf-pod-schema.py); ConfigMap, Secret, PodDisruptionBudget, the access
-/// reviews and ObjectMeta are written below (`baseSchemaText`), in the same form.
+/// scripts/gen-protobuf-pod-schema.py); ConfigMap, Secret, PodDisruptionBudget, PriorityClass,
+/// the access reviews and ObjectMeta are written below (`baseSchemaText`), in the same form.
 ///
 /// Go's encoder writes every non-pointer field, set or not; the JSON form leaves out what is
 /// empty. Empty strings are left out here (no field gives "" a meaning of its own), while
@@ -34,6 +34,7 @@ extension ProtobufBody {
         ConfigMap 1:metadata:m:ObjectMeta 2:data:P 3:binaryData:Y 4:immutable:b
         Secret 1:metadata:m:ObjectMeta 2:data:Y 3:type:s 4:stringData:P 5:immutable:b
         PodDisruptionBudget 1:metadata:m:ObjectMeta 2:spec:m:PodDisruptionBudgetSpec 3:status:x
+        PriorityClass 1:metadata:m:ObjectMeta 2:value:i 3:globalDefault:b 4:description:s 5:preemptionPolicy:s
         PodDisruptionBudgetSpec 1:minAvailable:m:IntOrString 2:selector:m:LabelSelector 3:maxUnavailable:m:IntOrString 4:unhealthyPodEvictionPolicy:s
         SelfSubjectAccessReview 1:metadata:m:ObjectMeta 2:spec:m:SelfSubjectAccessReviewSpec 3:status:x
         SelfSubjectAccessReviewSpec 1:resourceAttributes:m:ResourceAttributes 2:nonResourceAttributes:m:NonResourceAttributes

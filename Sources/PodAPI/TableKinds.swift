@@ -90,6 +90,21 @@ extension TableKind {
                 .string(PrintedTime.age(since: object["metadata"]?["creationTimestamp"]?.stringValue ?? "", now: now))]
     })
 
+    /// PriorityClasses, as the API server's `printPriorityClass`: NAME VALUE GLOBAL-DEFAULT AGE
+    /// PREEMPTIONPOLICY.
+    static let priorityClasses = TableKind(kind: "PriorityClass", columns: [
+        TableColumn(name: "Name", format: "name", description: Self.nameDescription),
+        TableColumn(name: "Value", type: "integer", description: "value represents the integer value of this priority class. This is the actual priority that pods receive when they have the name of this class in their pod spec."),
+        TableColumn(name: "Global-Default", type: "boolean", description: "globalDefault specifies whether this PriorityClass should be considered as the default priority for pods that do not have any priority class. Only one PriorityClass can be marked as `globalDefault`. However, if more than one PriorityClasses exists with their `globalDefault` field set to true, the smallest value of such global default PriorityClasses will be used as the default priority."),
+        TableColumn(name: "Age", description: Self.ageDescription),
+        TableColumn(name: "PreemptionPolicy", description: "preemptionPolicy is the Policy for preempting pods with lower priority. One of Never, PreemptLowerPriority. Defaults to PreemptLowerPriority if unset."),
+    ], cells: { object, now in
+        [.string(object["metadata"]?["name"]?.stringValue ?? ""), .int(object["value"]?.intValue ?? 0),
+         .bool(object["globalDefault"]?.boolValue ?? false),
+         .string(PrintedTime.age(since: object["metadata"]?["creationTimestamp"]?.stringValue ?? "", now: now)),
+         .string(object["preemptionPolicy"]?.stringValue ?? "")]
+    })
+
     /// Secrets, as the API server's `printSecret`: NAME TYPE DATA AGE.
     static let secrets = TableKind(kind: "Secret", columns: [
         TableColumn(name: "Name", format: "name", description: Self.nameDescription),

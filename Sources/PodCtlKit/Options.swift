@@ -57,6 +57,7 @@ struct ResourceArguments {
         case configMaps
         case secrets
         case podDisruptionBudgets
+        case priorityClasses
     }
 
     var resource: Resource
@@ -69,6 +70,7 @@ struct ResourceArguments {
         case "configmap", "configmaps", "cm": return .configMaps
         case "secret", "secrets": return .secrets
         case "poddisruptionbudget", "poddisruptionbudgets", "pdb", "poddisruptionbudget.policy", "poddisruptionbudgets.policy": return .podDisruptionBudgets
+        case "priorityclass", "priorityclasses", "pc", "priorityclass.scheduling.k8s.io", "priorityclasses.scheduling.k8s.io": return .priorityClasses
         default: return nil
         }
     }

@@ -94,6 +94,7 @@ public final class Daemon: Sendable {
         let network = Self.startNetwork(config, logger: logger)
         let podNames = PodNameTable()
         let configCatalog = ConfigDataCatalog()
+        let priorityCatalog = PriorityClassCatalog()
         let makeContext = { @Sendable (config: PoddConfig) in
             var context = RuntimeContext(config: config, images: images, store: store, events: events, reactor: reactor, cgroups: cgroups,
                                          monitorPath: monitorPath, logger: self.logger,
@@ -104,21 +105,23 @@ public final class Daemon: Sendable {
             context.network = network
             context.podNames = podNames
             context.configData = configCatalog
+            context.priorityClasses = priorityCatalog
             return context
         }
         await registry.bind(makeContext(config))
         images.onChange { Task { await registry.imagesChanged() } }
-        // ConfigMaps and Secrets come back before the pods that use them.
+        // ConfigMaps, Secrets and PriorityClasses come back before the pods that use them.
         // PodDisruptionBudgets' status follows the pods they cover (DisruptionController).
         let disruption = DisruptionController(pods: registry, logger: logger)
         let objects = ObjectRegistry(store: try ObjectStore(root: config.stateDir + "/configdata"), catalog: configCatalog,
-                                        onChange: { change in
-                                            if change.resource == PodDisruptionBudget.resource {
-                                                Task { await disruption.budgetChanged(namespace: change.namespace) }
-                                            } else {
-                                                Task { await registry.configDataChanged(change) }
-                                            }
-                                        })
+                                     priorityClasses: priorityCatalog,
+                                     onChange: { change in
+                                         switch change.resource {
+                                         case PodDisruptionBudget.resource: Task { await disruption.budgetChanged(namespace: change.namespace) }
+                                         case PriorityClass.resource: break  // read by the next pod's admission
+                                         default: Task { await registry.configDataChanged(change) }
+                                         }
+                                     })
         let (configObjects, configErrors) = await objects.load()
         for e in configErrors { logger.error("\(e)") }
         if configObjects > 0 { logger.info("\(configObjects) ConfigMap(s), Secret(s) and PodDisruptionBudget(s) loaded") }

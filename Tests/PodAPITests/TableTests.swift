@@ -110,7 +110,8 @@ import Testing
         // /openapi/v3 describes every group-version /api and /apis list, each with its paths.
         let discovery = try JSONValue.parse(OpenAPIDocuments.v3Discovery)
         #expect(discovery["paths"]?.objectValue?.keys.sorted() == ["api/v1", "apis/authentication.k8s.io/v1", "apis/authorization.k8s.io/v1",
-                                                                  "apis/metrics.k8s.io/v1beta1", "apis/podd.io/v1", "apis/policy/v1"])
+                                                                  "apis/metrics.k8s.io/v1beta1", "apis/podd.io/v1", "apis/policy/v1",
+                                                                  "apis/scheduling.k8s.io/v1"])
         let policy = try JSONValue.parse(try #require(OpenAPIDocuments.v3ByGroupVersion["apis/policy/v1"]).bytes)
         let budgetPatch = try #require(policy["paths"]?["/apis/policy/v1/namespaces/{namespace}/poddisruptionbudgets/{name}"]?["patch"])
         #expect(budgetPatch["x-kubernetes-group-version-kind"]?["kind"] == "PodDisruptionBudget")

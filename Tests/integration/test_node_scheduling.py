@@ -7,7 +7,10 @@ from a cluster (its not-ready/unreachable tolerations, nodeSelector kubernetes.i
 is. Both fields were refused before ("not supported by podd")."""
 import socket
 
+import yaml
+
 from harness import pod_manifest, wait_for
+from kubectl_fixture import kubectl  # noqa: F401  (fixture)
 from test_api_limits import make_podd  # noqa: F401  (fixture)
 
 
@@ -207,6 +210,83 @@ def test_priority_classes_are_the_built_in_ones(make_podd, busybox_tar):
     r = d.create(pod_manifest("seven", [("app", "sleep 3600")], priority=7))
     assert r.status == 403 and "the integer value of priority (7) must not be provided in pod spec" in r.json()["message"], r.text
     assert d.pod("gold") is None and d.pod("seven") is None
+
+
+CLASSES = "/apis/scheduling.k8s.io/v1/priorityclasses"
+
+
+def priority_class(name, value, **fields):
+    return {"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass", "metadata": {"name": name}, "value": value, **fields}
+
+
+def test_priority_classes_of_the_api_and_the_global_default(make_podd, busybox_tar):
+    """scheduling.k8s.io/v1 PriorityClasses (cluster-scoped): created, validated, listed with
+    the two built-in ones, watched and stored; a pod naming one gets its priority and
+    preemption policy, a pod naming none the globalDefault class's, as the Priority admission
+    gives them. The built-in classes are neither changed nor deleted."""
+    d = make_podd()
+    d.podctl("image", "import", "busybox", str(busybox_tar))
+    names = [c["metadata"]["name"] for c in d.get(CLASSES).json()["items"]]
+    assert names == ["system-cluster-critical", "system-node-critical"], names
+    r = d.request("POST", CLASSES, priority_class("gold", 1000, description="the important ones", metadata={"name": "gold", "namespace": "x"}))
+    assert r.status == 201, r.text
+    gold = r.json()
+    assert gold["preemptionPolicy"] == "PreemptLowerPriority" and "namespace" not in gold["metadata"], gold
+    assert d.request("POST", CLASSES, priority_class("polite", 500, preemptionPolicy="Never")).status == 201
+    assert d.request("POST", CLASSES, priority_class("base", 10, globalDefault=True)).status == 201
+    for body, status, words in [
+        (priority_class("base2", 5, globalDefault=True), 403, "PriorityClass base is already marked as default. Only one default can exist"),
+        (priority_class("system-mine", 5), 422, "priority class names with 'system-' prefix are reserved"),
+        (priority_class("huge", 1000000001), 422, "maximum allowed value of a user defined priority is 1000000000"),
+        (priority_class("odd", 5, preemptionPolicy="Sometimes"), 422, 'Unsupported value: "Sometimes"'),
+        (priority_class("gold", 5), 409, "already exists"),
+    ]:
+        r = d.request("POST", CLASSES, body)
+        assert r.status == status and words in r.json()["message"], (body, r.text)
+    merge = {"Content-Type": "application/merge-patch+json"}
+    r = d.request("PATCH", f"{CLASSES}/gold", {"value": 7}, headers=merge)
+    assert r.status == 422 and "value: Forbidden: may not be changed in an update." in r.json()["message"], r.text
+    assert d.request("PATCH", f"{CLASSES}/gold", {"description": "still important"}, headers=merge).status == 200
+    r = d.request("DELETE", f"{CLASSES}/system-node-critical")
+    assert r.status == 403, r.text
+    assert d.request("PATCH", f"{CLASSES}/system-node-critical", {"description": "x"}, headers=merge).status == 403
+
+    for name, extra in [("named", {"priorityClassName": "gold"}), ("unnamed", {}), ("never", {"priorityClassName": "polite"})]:
+        assert d.create(pod_manifest(name, [("app", "sleep 3600")], terminationGracePeriodSeconds=0, **extra)).status == 201
+    given = {n: d.pod(n)["spec"] for n in ("named", "unnamed", "never")}
+    assert [(g["priorityClassName"], g["priority"], g["preemptionPolicy"]) for g in given.values()] == [
+        ("gold", 1000, "PreemptLowerPriority"), ("base", 10, "PreemptLowerPriority"), ("polite", 500, "Never")]
+    r = d.create(pod_manifest("pushy", [("app", "sleep 3600")], priorityClassName="polite", preemptionPolicy="PreemptLowerPriority"))
+    assert r.status == 403 and "the string value of PreemptionPolicy (PreemptLowerPriority) must not be provided" in r.json()["message"], r.text
+    d.wait_running("named")
+
+    # Stored: the classes come back after a restart, the built-in ones with them.
+    d.stop()
+    d.start()
+    names = [c["metadata"]["name"] for c in d.get(CLASSES).json()["items"]]
+    assert names == ["base", "gold", "polite", "system-cluster-critical", "system-node-critical"], names
+    assert d.get(f"{CLASSES}/gold").json()["description"] == "still important"
+    rows = [line.split() for line in d.podctl("get", "pc").stdout.splitlines()]
+    assert rows[0] == ["NAME", "VALUE", "GLOBAL-DEFAULT", "AGE", "PREEMPTIONPOLICY"] and rows[1][:3] == ["base", "10", "true"], rows
+    assert d.podctl("get", "pc", "gold", "-o", "name").stdout.strip() == "priorityclass.scheduling.k8s.io/gold"
+    assert d.podctl("delete", "pc", "base").stdout.strip() == 'priorityclass.scheduling.k8s.io "base" deleted'
+    assert d.create(pod_manifest("after", [("app", "sleep 3600")], terminationGracePeriodSeconds=0)).status == 201
+    assert d.pod("after")["spec"].get("priority") is None and d.pod("unnamed")["spec"]["priority"] == 10
+
+
+def test_kubectl_creates_and_lists_priority_classes(kubectl, podd, tmp_path):
+    kubectl.run("create", "priorityclass", "gold", "--value=1000", "--description=important")
+    rows = [line.split() for line in kubectl.run("get", "priorityclasses").stdout.splitlines()]
+    assert rows[0] == ["NAME", "VALUE", "GLOBAL-DEFAULT", "AGE", "PREEMPTIONPOLICY"], rows
+    assert [r[:3] for r in rows[1:]] == [["gold", "1000", "false"], ["system-cluster-critical", "2000000000", "false"],
+                                         ["system-node-critical", "2000001000", "false"]], rows
+    r = kubectl.run("create", "priorityclass", "system-x", "--value=5", check=False)
+    assert r.returncode != 0 and "priority class names with 'system-' prefix are reserved" in r.stderr, r.stderr
+    manifest = tmp_path / "pod.yaml"
+    manifest.write_text(yaml.safe_dump(pod_manifest("vip", [("app", "sleep 3600")], priorityClassName="gold")))
+    kubectl.run("apply", "-f", str(manifest))
+    assert podd.pod("vip")["spec"]["priority"] == 1000
+    assert kubectl.run("delete", "pc", "gold").stdout.strip() == 'priorityclass.scheduling.k8s.io "gold" deleted'
 
 
 def test_readiness_gates_and_the_status_subresource(make_podd, busybox_tar):

@@ -470,7 +470,7 @@ def test_pods_logs_events_and_images_match_the_document(api, podd, busybox_tar):
         path = base + res["name"].replace("/", "/{name}/") if "/" in res["name"] else base + res["name"]
         assert path in api.contract.spec["paths"], f"discovery lists {res['name']}, the document lacks {path}"
     _, groups = api.call("GET", "/apis", expect=200)
-    assert [g["name"] for g in groups["groups"]] == ["policy", "podd.io", "metrics.k8s.io", "authorization.k8s.io", "authentication.k8s.io"]
+    assert [g["name"] for g in groups["groups"]] == ["policy", "scheduling.k8s.io", "podd.io", "metrics.k8s.io", "authorization.k8s.io", "authentication.k8s.io"]
     for g in groups["groups"][2:]:
         version = g["preferredVersion"]["groupVersion"]
         assert "/apis/" + version in api.contract.spec["paths"], version

@@ -37,9 +37,10 @@ extension Podctl {
         public func run() throws {
             let read = try ManifestReader.read(paths: filenames)
             if read.isEmpty { throw PodctlError("no objects passed to apply") }
-            // ConfigMaps and Secrets first, whatever their place in the files: a pod that
-            // uses one then finds it at its first start.
-            let objects = read.filter { $0.kind == "ConfigMap" || $0.kind == "Secret" } + read.filter { $0.kind != "ConfigMap" && $0.kind != "Secret" }
+            // ConfigMaps, Secrets and PriorityClasses first, whatever their place in the files: a
+            // pod that uses one then finds it at its admission and its first start.
+            let first: Set<String> = ["ConfigMap", "Secret", "PriorityClass"]
+            let objects = read.filter { first.contains($0.kind) } + read.filter { !first.contains($0.kind) }
             let client = connection.client
             var failures: [String] = []
             for object in objects {
@@ -63,14 +64,14 @@ extension Podctl {
             let kind = manifest.kind
             let apiVersion = pod["apiVersion"].string
             guard let resource = ResourceArguments.Resource.of(kind: kind), apiVersion == resource.apiVersion || apiVersion.isEmpty else {
-                throw PodctlError("\(manifest.source): podd manages pods, configmaps, secrets (apiVersion: v1, kind: Pod, ConfigMap or Secret) and poddisruptionbudgets (apiVersion: policy/v1) only, not \(apiVersion.isEmpty ? "" : apiVersion + " ")\(kind)")
+                throw PodctlError("\(manifest.source): podd manages pods, configmaps, secrets (apiVersion: v1, kind: Pod, ConfigMap or Secret), poddisruptionbudgets (apiVersion: policy/v1) and priorityclasses (apiVersion: scheduling.k8s.io/v1) only, not \(apiVersion.isEmpty ? "" : apiVersion + " ")\(kind)")
             }
             let name = manifest.name
             guard !name.isEmpty else {
                 throw PodctlError("\(manifest.source): a \(kind) needs metadata.name")
             }
             let namespace = try Self.namespace(of: pod, flag: namespaceOptions.namespace)
-            if pod["metadata"]["namespace"].isNull { pod["metadata"]["namespace"] = .string(namespace) }
+            if pod["metadata"]["namespace"].isNull && resource.namespaced { pod["metadata"]["namespace"] = .string(namespace) }
             if resource != .pods { return try ConfigDataApply.apply(pod, resource: resource, namespace: namespace, name: name, client: client) }
 
             let path = PoddClient.podPath(namespace: namespace, name: name)

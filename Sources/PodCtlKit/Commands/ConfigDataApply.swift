@@ -23,7 +23,7 @@ enum ConfigDataApply {
     /// is as it was.
     static func isUnchanged(_ before: JSONValue, _ after: JSONValue) -> Bool {
         let fields: [(JSONValue) -> JSONValue?] = [
-            { $0["data"] }, { $0["binaryData"] }, { $0["type"] }, { $0["immutable"] }, { $0["spec"] },
+            { $0["data"] }, { $0["binaryData"] }, { $0["type"] }, { $0["immutable"] }, { $0["spec"] }, { $0["value"] }, { $0["globalDefault"] }, { $0["description"] },
             { $0["metadata"]["labels"] }, { $0["metadata"]["annotations"] },
         ]
         func normalized(_ value: JSONValue?) -> JSONValue {

@@ -57,7 +57,7 @@ extension Podctl {
         public func run() throws {
             var targets: [(namespace: String, name: String, resource: ResourceArguments.Resource)] = []
             if filenames.isEmpty {
-                let resource = try ResourceArguments.parse(arguments, verb: "delete", allowed: [.pods, .configMaps, .secrets, .podDisruptionBudgets])
+                let resource = try ResourceArguments.parse(arguments, verb: "delete", allowed: [.pods, .configMaps, .secrets, .podDisruptionBudgets, .priorityClasses])
                 if resource.names.isEmpty {
                     throw PodctlError("resource(s) were provided, but no name was specified")
                 }

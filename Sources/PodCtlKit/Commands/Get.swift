@@ -51,7 +51,7 @@ extension Podctl {
         public init() {}
 
         public func run() throws {
-            let request = try GetTargets.parse(arguments, allowed: [.pods, .events, .configMaps, .secrets, .podDisruptionBudgets])
+            let request = try GetTargets.parse(arguments, allowed: [.pods, .events, .configMaps, .secrets, .podDisruptionBudgets, .priorityClasses])
             let names = request.targets.compactMap { target -> String? in
                 if case let .object(_, name) = target { return name }
                 return nil
@@ -149,7 +149,7 @@ extension Podctl {
             switch resource {
             case .pods: return PoddClient.podPath(namespace: namespace, name: name)
             case .events: return PoddClient.eventsPath(namespace: namespace) + "/" + PoddClient.pathSegment(name)
-            case .configMaps, .secrets, .podDisruptionBudgets: return resource.path(namespace: namespace, name: name)
+            case .configMaps, .secrets, .podDisruptionBudgets, .priorityClasses: return resource.path(namespace: namespace, name: name)
             }
         }
 
@@ -244,6 +244,8 @@ struct ObjectPrinter {
             return ConfigDataRow.headers(resource, withNamespace: withNamespace)
         case .podDisruptionBudgets:
             return DisruptionBudgetRow.headers(withNamespace: withNamespace)
+        case .priorityClasses:
+            return ["NAME", "VALUE", "GLOBAL-DEFAULT", "AGE", "PREEMPTIONPOLICY"]
         }
     }
 
@@ -255,6 +257,10 @@ struct ObjectPrinter {
         case .events: return EventFormat.cells(object, withNamespace: withNamespace, now: now)
         case .configMaps, .secrets: cells = ConfigDataRow.cells(object, resource: resource, withNamespace: withNamespace, now: now)
         case .podDisruptionBudgets: cells = DisruptionBudgetRow.cells(object, withNamespace: withNamespace, now: now)
+        case .priorityClasses:
+            cells = [object["metadata"]["name"].string, String(object["value"]?.intValue ?? 0),
+                     String(object["globalDefault"]?.boolValue ?? false), Clock.age(since: object["metadata"]["creationTimestamp"].string, now: now),
+                     object["preemptionPolicy"].string]
         }
         let nameColumn = withNamespace ? 1 : 0
         if kindPrefix, cells.indices.contains(nameColumn) { cells[nameColumn] = resource.singular + "/" + cells[nameColumn] }

@@ -9,6 +9,7 @@ extension ResourceArguments.Resource {
         case .configMaps: return "configmaps"
         case .secrets: return "secrets"
         case .podDisruptionBudgets: return "poddisruptionbudgets"
+        case .priorityClasses: return "priorityclasses"
         }
     }
 
@@ -20,15 +21,28 @@ extension ResourceArguments.Resource {
         case .configMaps: return "ConfigMap"
         case .secrets: return "Secret"
         case .podDisruptionBudgets: return "PodDisruptionBudget"
+        case .priorityClasses: return "PriorityClass"
         }
     }
 
     /// The apiVersion its objects carry.
-    var apiVersion: String { self == .podDisruptionBudgets ? "policy/v1" : "v1" }
+    var apiVersion: String {
+        switch self {
+        case .podDisruptionBudgets: return "policy/v1"
+        case .priorityClasses: return "scheduling.k8s.io/v1"
+        default: return "v1"
+        }
+    }
 
     /// How `-o name` and apply name an object of it: `configmap/NAME`, and with the group
     /// outside the core one, `poddisruptionbudget.policy/NAME`, as kubectl does.
-    var singular: String { self == .podDisruptionBudgets ? "poddisruptionbudget.policy" : kind.lowercased() }
+    var singular: String {
+        guard let slash = apiVersion.firstIndex(of: "/") else { return kind.lowercased() }
+        return kind.lowercased() + "." + apiVersion[..<slash]
+    }
+
+    /// Whether its objects live in a namespace (a PriorityClass does not).
+    var namespaced: Bool { self != .priorityClasses }
 
     /// The resource of a manifest's kind, for the kinds podd serves.
     static func of(kind: String) -> Self? {
@@ -37,6 +51,7 @@ extension ResourceArguments.Resource {
         case "ConfigMap": return .configMaps
         case "Secret": return .secrets
         case "PodDisruptionBudget": return .podDisruptionBudgets
+        case "PriorityClass": return .priorityClasses
         default: return nil
         }
     }
@@ -46,9 +61,9 @@ extension ResourceArguments.Resource {
         switch self {
         case .pods: return PoddClient.podsPath(namespace: namespace)
         case .events: return PoddClient.eventsPath(namespace: namespace)
-        case .configMaps, .secrets, .podDisruptionBudgets:
-            let base = self == .podDisruptionBudgets ? "/apis/policy/v1" : "/api/v1"
-            guard let namespace else { return "\(base)/\(plural)" }
+        case .configMaps, .secrets, .podDisruptionBudgets, .priorityClasses:
+            let base = apiVersion == "v1" ? "/api/v1" : "/apis/" + apiVersion
+            guard let namespace, namespaced else { return "\(base)/\(plural)" }
             return "\(base)/namespaces/\(PoddClient.pathSegment(namespace))/\(plural)"
         }
     }

@@ -29,7 +29,12 @@ public enum ObjectManifest {
         }
         do {
             var value = try T(json: json, path: .root)
-            if (object["metadata"]?["namespace"]?.stringValue ?? "").isEmpty { value.metadata.namespace = defaultNamespace }
+            if !T.namespaced {
+                // A cluster-scoped object has no namespace, whatever the body says.
+                value.metadata.namespace = ""
+            } else if (object["metadata"]?["namespace"]?.stringValue ?? "").isEmpty {
+                value.metadata.namespace = defaultNamespace
+            }
             return value
         } catch {
             var named = error

@@ -1,26 +1,36 @@
-/// The API server's Priority admission on a podd without PriorityClass objects: the two
-/// classes every cluster has (system-node-critical, system-cluster-critical) give a pod its
-/// spec.priority; any other name is refused as a missing class is, and a priority written
-/// by hand must be the one the class gives. A pod of system-node-critical is the last the
-/// OOM killer takes (OOMScoreAdjust), as kubelet treats node-critical pods.
+/// The API server's Priority admission: the PriorityClass a pod names (or, naming none, the
+/// class marked globalDefault) gives it spec.priority and spec.preemptionPolicy; a name
+/// without a class is refused, as are a priority or preemption policy written by hand that
+/// differ from the class's. A pod of system-node-critical is the last the OOM killer takes
+/// (OOMScoreAdjust), as kubelet treats node-critical pods.
 public enum PodPriority {
-    /// The built-in classes and their values (scheduling.SystemNodeCritical and
-    /// SystemClusterCritical).
-    public static let systemClasses: [String: Int32] = ["system-node-critical": 2_000_001_000, "system-cluster-critical": 2_000_000_000]
-
-    /// `spec` with its priority set from its class, or the API server's refusal (403).
-    public static func admitted(_ spec: PodSpec) -> Result<PodSpec, Refusal> {
+    /// `spec` with its priority and preemption policy set from its class, or the API server's
+    /// refusal (403). `classes` finds a class by name (the built-in ones included);
+    /// `globalDefault` is the class marked so, if one is.
+    public static func admitted(_ spec: PodSpec, classes: (String) -> PriorityClass?, globalDefault: PriorityClass?) -> Result<PodSpec, Refusal> {
         var spec = spec
-        var computed: Int32?
+        let priorityClass: PriorityClass?
         if let name = spec.priorityClassName {
-            guard let value = systemClasses[name] else { return .failure(Refusal(message: "no PriorityClass with name \(name) was found")) }
-            computed = value
+            guard let named = classes(name) else { return .failure(Refusal(message: "no PriorityClass with name \(name) was found")) }
+            priorityClass = named
+        } else {
+            priorityClass = globalDefault
         }
-        if let given = spec.priority, given != (computed ?? 0) {
+        let computed = priorityClass?.value ?? 0
+        let policy = priorityClass?.preemptionPolicy ?? "PreemptLowerPriority"
+        if let given = spec.priority, given != computed {
             return .failure(Refusal(message: "the integer value of priority (\(given)) must not be provided in pod spec; "
-                                        + "priority admission controller computed \(computed ?? 0) from the given PriorityClass name"))
+                                        + "priority admission controller computed \(computed) from the given PriorityClass name"))
         }
-        if let computed { spec.priority = computed }
+        if let given = spec.preemptionPolicy, given != policy {
+            return .failure(Refusal(message: "the string value of PreemptionPolicy (\(given)) must not be provided in pod spec; "
+                                        + "priority admission controller computed \(policy) from the given PriorityClass name"))
+        }
+        if let priorityClass {
+            spec.priorityClassName = priorityClass.metadata.name
+            spec.priority = computed
+            spec.preemptionPolicy = policy
+        }
         return .success(spec)
     }
 

@@ -60,7 +60,9 @@ public enum PodValidation {
         return errors
     }
 
-    static func validateMetadata(_ metadata: ObjectMeta) -> [FieldError] {
+    /// ValidateObjectMeta: names, namespace (none for a cluster-scoped kind: `namespaced`
+    /// false), labels, annotations.
+    static func validateMetadata(_ metadata: ObjectMeta, namespaced: Bool = true) -> [FieldError] {
         var errors: [FieldError] = []
         let path = FieldPath("metadata")
         if let generateName = metadata.generateName, !generateName.isEmpty {
@@ -77,7 +79,9 @@ public enum PodValidation {
                 errors.append(.invalid(path.child("name"), .string(metadata.name), message))
             }
         }
-        if metadata.namespace.isEmpty {
+        if !namespaced {
+            if !metadata.namespace.isEmpty { errors.append(.forbidden(path.child("namespace"), "not allowed on this type")) }
+        } else if metadata.namespace.isEmpty {
             errors.append(.required(path.child("namespace")))
         } else {
             for message in DNS1123.labelErrors(metadata.namespace) {

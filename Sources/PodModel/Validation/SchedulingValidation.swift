@@ -37,6 +37,9 @@ public enum SchedulingValidation {
         if let name = spec.priorityClassName {
             for message in DNS1123.subdomainErrors(name) { errors.append(.invalid(path.child("priorityClassName"), .string(name), message)) }
         }
+        if let policy = spec.preemptionPolicy, !PriorityClass.preemptionPolicies.contains(policy) {
+            errors.append(.notSupported(path.child("preemptionPolicy"), .string(policy), supported: PriorityClass.preemptionPolicies))
+        }
         errors += spreadErrors(spec.topologySpreadConstraints, path: path.child("topologySpreadConstraints"))
         var gates: Set<String> = []
         for (index, gate) in spec.schedulingGates.enumerated() {

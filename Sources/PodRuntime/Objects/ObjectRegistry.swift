@@ -20,16 +20,19 @@ public actor ObjectRegistry {
 
     private let store: ObjectStore
     public nonisolated let catalog: ConfigDataCatalog
+    public nonisolated let priorityClasses: PriorityClassCatalog
     private let onChange: @Sendable (Change) -> Void
     /// resource → "namespace/name" → object.
     private var objects: [String: [String: any StoredObject]] = [:]
     /// Per kind ("configmaps", "secrets", ...): its resourceVersions, recent changes and watches.
     private var hubs: [String: WatchHub<JSONValue>] = [ConfigMap.resource: WatchHub(), Secret.resource: WatchHub(),
-                                                       PodDisruptionBudget.resource: WatchHub()]
+                                                       PodDisruptionBudget.resource: WatchHub(), PriorityClass.resource: WatchHub()]
 
-    public init(store: ObjectStore, catalog: ConfigDataCatalog, onChange: @escaping @Sendable (Change) -> Void) {
+    public init(store: ObjectStore, catalog: ConfigDataCatalog, priorityClasses: PriorityClassCatalog = PriorityClassCatalog(),
+                onChange: @escaping @Sendable (Change) -> Void) {
         self.store = store
         self.catalog = catalog
+        self.priorityClasses = priorityClasses
         self.onChange = onChange
     }
 
@@ -50,6 +53,13 @@ public actor ObjectRegistry {
         load(ConfigMap.self)
         load(Secret.self)
         load(PodDisruptionBudget.self)
+        load(PriorityClass.self)
+        for var builtIn in PriorityClass.builtIns {
+            builtIn.metadata.uid = PodRegistry.newUID()
+            builtIn.metadata.creationTimestamp = RuntimeClock.now()
+            builtIn.metadata.resourceVersion = nextVersion(PriorityClass.self)
+            put(builtIn)
+        }
         return (count, errors)
     }
 
@@ -85,6 +95,7 @@ public actor ObjectRegistry {
         }
         let errors = T.validate(object, old: nil)
         if !errors.isEmpty { throw .invalid(kind: T.resource, name: object.metadata.name, causes: errors.map(RuntimeError.Cause.init)) }
+        try admit(object)
         object.metadata.uid = PodRegistry.newUID()
         object.metadata.creationTimestamp = RuntimeClock.now()
         object.metadata.deletionTimestamp = nil
@@ -115,6 +126,7 @@ public actor ObjectRegistry {
     public func update<T: StoredObject, Failure: Error>(_ type: T.Type, namespace: String, name: String, dryRun: Bool = false,
                                                      status: Bool = false, _ change: (T) throws(Failure) -> T) throws(ObjectUpdateError<Failure>) -> T {
         guard let old = get(T.self, namespace: namespace, name: name) else { throw .runtime(.notFound(kind: T.resource, name: name)) }
+        if isBuiltIn(old) { throw .runtime(Self.builtInRefusal(old)) }
         var object: T
         do { object = try change(old) } catch { throw .change(error) }
         guard object.metadata.namespace == namespace, object.metadata.name == name else {
@@ -141,6 +153,7 @@ public actor ObjectRegistry {
         }
         let errors = T.validate(object, old: old)
         if !errors.isEmpty { throw .runtime(.invalid(kind: T.resource, name: name, causes: errors.map(RuntimeError.Cause.init))) }
+        do { try admit(object) } catch { throw .runtime(error) }
         // An update that changes nothing is no change, as in Kubernetes: same resourceVersion.
         if object == old || dryRun { return object == old ? old : object }
         object.metadata.resourceVersion = nextVersion(T.self)
@@ -154,6 +167,7 @@ public actor ObjectRegistry {
     public func delete<T: StoredObject>(_ type: T.Type, namespace: String, name: String, preconditions: DeletePreconditions = .init(),
                                             dryRun: Bool = false) throws(RuntimeError) -> T {
         guard var object = get(T.self, namespace: namespace, name: name) else { throw .notFound(kind: T.resource, name: name) }
+        if isBuiltIn(object) { throw Self.builtInRefusal(object) }
         try preconditions.check(resource: T.resource, name: name, uid: object.metadata.uid, resourceVersion: object.metadata.resourceVersion)
         let old = object
         if dryRun { return object }
@@ -162,9 +176,27 @@ public actor ObjectRegistry {
         }
         objects[T.resource]?["\(namespace)/\(name)"] = nil
         if let data = T.self as? any ConfigDataObject.Type { unpublish(data, key: "\(namespace)/\(name)") }
+        if T.self == PriorityClass.self { priorityClasses.set(name, nil) }
         object.metadata.resourceVersion = nextVersion(T.self)
         changed("DELETED", object, previous: old)
         return object
+    }
+
+    /// The kind's admission plugin (StoredObject.admissionRefusal): 403 when it refuses.
+    private func admit<T: StoredObject>(_ object: T) throws(RuntimeError) {
+        let others = list(T.self, namespace: nil)
+        guard let refusal = T.admissionRefusal(object, among: others) else { return }
+        throw .forbidden(kind: T.resource, name: object.metadata.name,
+                         reason: "\(T.resource).\(T.group) \"\(object.metadata.name)\" is forbidden: \(refusal)")
+    }
+
+    private func isBuiltIn<T: StoredObject>(_ object: T) -> Bool {
+        T.builtIns.contains { $0.metadata.name == object.metadata.name && $0.metadata.namespace == object.metadata.namespace }
+    }
+
+    private static func builtInRefusal<T: StoredObject>(_ object: T) -> RuntimeError {
+        .forbidden(kind: T.resource, name: object.metadata.name,
+                   reason: "\(T.resource).\(T.group) \"\(object.metadata.name)\" is forbidden: \(object.metadata.name) is a system \(T.kind), built in: it is neither changed nor deleted")
     }
 
     private func save<T: StoredObject>(_ object: T) throws(RuntimeError) {
@@ -177,6 +209,7 @@ public actor ObjectRegistry {
     private func put<T: StoredObject>(_ object: T) {
         objects[T.resource, default: [:]][object.key] = object
         if let data = object as? any ConfigDataObject { publish(data) }
+        if let priorityClass = object as? PriorityClass { priorityClasses.set(priorityClass.metadata.name, priorityClass) }
     }
 
     /// ConfigMaps and Secrets are what pods read, through the catalog.

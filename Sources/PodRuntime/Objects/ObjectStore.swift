@@ -11,11 +11,13 @@ public struct ObjectStore: Sendable {
 
     public init(root: String) throws(OSError) {
         self.root = root
-        for kind in [ConfigMap.resource, Secret.resource, PodDisruptionBudget.resource] { try FileSystem.makeDirectories(root + "/" + kind, mode: 0o700) }
+        for kind in [ConfigMap.resource, Secret.resource, PodDisruptionBudget.resource, PriorityClass.resource] { try FileSystem.makeDirectories(root + "/" + kind, mode: 0o700) }
     }
 
+    /// `STATE/configdata/RESOURCE/NAMESPACE/NAME.json`, or for a cluster-scoped kind (namespace
+    /// "") `STATE/configdata/RESOURCE/NAME.json`.
     func path(_ resource: String, namespace: String, name: String) -> String {
-        "\(root)/\(resource)/\(namespace)/\(name).json"
+        namespace.isEmpty ? "\(root)/\(resource)/\(name).json" : "\(root)/\(resource)/\(namespace)/\(name).json"
     }
 
     public func save<T: StoredObject>(_ object: T) throws(OSError) {
@@ -36,9 +38,10 @@ public struct ObjectStore: Sendable {
         var objects: [T] = []
         var errors: [String] = []
         let base = root + "/" + T.resource
-        for namespace in FileSystem.listDirectory(base) {
-            for file in FileSystem.listDirectory(base + "/" + namespace) {
-                let path = base + "/" + namespace + "/" + file
+        for namespace in T.namespaced ? FileSystem.listDirectory(base) : [""] {
+            let directory = namespace.isEmpty ? base : base + "/" + namespace
+            for file in FileSystem.listDirectory(directory) {
+                let path = directory + "/" + file
                 if file.hasSuffix(".tmp") {
                     // A write that did not finish: never acknowledged.
                     unlink(path)

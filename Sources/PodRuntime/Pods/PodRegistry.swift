@@ -156,7 +156,8 @@ public actor PodRegistry {
     /// The spec with the priority its PriorityClass gives (PodPriority), as the API server's
     /// Priority admission sets it before validation; a class podd does not have is 403.
     private func prioritized(_ pod: Pod) throws(RuntimeError) -> PodSpec {
-        switch PodPriority.admitted(pod.spec) {
+        let classes = ctx.priorityClasses
+        switch PodPriority.admitted(pod.spec, classes: { classes.priorityClass(named: $0) }, globalDefault: classes.globalDefault) {
         case let .success(spec): return spec
         case let .failure(refusal):
             throw .forbidden(kind: "pods", name: pod.metadata.name, reason: "pods \"\(pod.metadata.name)\" is forbidden: \(refusal.message)")

@@ -18,9 +18,24 @@ public protocol StoredObject: JSONConvertible {
     static func prepareForUpdate(_ object: inout Self, old: Self)
     /// An update of the status subresource: `old` with the status of `new`.
     static func withStatus(of new: Self, on old: Self) -> Self
+    /// false for a cluster-scoped kind (PriorityClass): its objects have the namespace "".
+    static var namespaced: Bool { get }
+    /// Objects every cluster has (the system PriorityClasses): served, never stored, and
+    /// neither changed nor deleted through the API.
+    static var builtIns: [Self] { get }
+    /// What an admission plugin refuses of a create or update given the other objects of the
+    /// kind (one globalDefault PriorityClass at most); nil when nothing.
+    static func admissionRefusal(_ object: Self, among others: [Self]) -> String?
 }
 
 extension StoredObject {
+    /// The API group, as Kubernetes' messages name a resource with it ("policy"; "" for the
+    /// core group).
+    public static var group: String {
+        guard let slash = apiVersion.firstIndex(of: "/") else { return "" }
+        return String(apiVersion[..<slash])
+    }
+
     /// "namespace/name".
     public var key: String { "\(metadata.namespace)/\(metadata.name)" }
 
@@ -30,6 +45,10 @@ extension StoredObject {
     /// Objects without a generation or a status: nothing to set.
     public static func prepareForCreate(_ object: inout Self) { object.metadata.generation = nil }
     public static func prepareForUpdate(_ object: inout Self, old: Self) { object.metadata.generation = nil }
+    public static var namespaced: Bool { true }
+    public static var builtIns: [Self] { [] }
+    public static func admissionRefusal(_ object: Self, among others: [Self]) -> String? { nil }
+
     /// Objects without a status: an update of it changes nothing.
     public static func withStatus(of new: Self, on old: Self) -> Self { old }
 

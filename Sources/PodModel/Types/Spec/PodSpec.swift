@@ -58,9 +58,11 @@ public struct PodSpec: JSONConvertible {
     public var schedulingGates: [PodSchedulingGate] = []
     /// Conditions, set through the pod's status, that must be True for the pod to be Ready.
     public var readinessGates: [PodReadinessGate] = []
-    /// One of the built-in PriorityClasses (PodPriority), and the priority it gives.
+    /// A PriorityClass (PodPriority), and the priority and preemption policy it gives.
     public var priorityClassName: String?
     public var priority: Int32?
+    /// "PreemptLowerPriority" or "Never", from the class.
+    public var preemptionPolicy: String?
     /// How the pod and its kind may spread over topology domains (PodTopologySpread).
     public var topologySpreadConstraints: [TopologySpreadConstraint] = []
 
@@ -104,7 +106,6 @@ public struct PodSpec: JSONConvertible {
         "schedulerName",
         "runtimeClassName",
         "enableServiceLinks",
-        "preemptionPolicy",
         "overhead",
         "setHostnameAsFQDN",
         "resourceClaims",
@@ -113,7 +114,6 @@ public struct PodSpec: JSONConvertible {
         "dnsPolicy": "ClusterFirst",
         "schedulerName": "default-scheduler",
         "enableServiceLinks": true,
-        "preemptionPolicy": "PreemptLowerPriority",
         "serviceAccountName": "default",
         "serviceAccount": "default",
     ]
@@ -150,6 +150,7 @@ public struct PodSpec: JSONConvertible {
         let priorityClassName = reader.string("priorityClassName")
         let readinessGates = reader.list("readinessGates", of: PodReadinessGate.self)
         let priority = reader.int32("priority")
+        let preemptionPolicy = reader.string("preemptionPolicy")
         reader.reject(Self.unsupportedFields, unlessEqual: Self.serverDefaults)
         try reader.finish()
         self.init(
@@ -183,6 +184,7 @@ public struct PodSpec: JSONConvertible {
         topologySpreadConstraints = spread
         self.priorityClassName = priorityClassName.flatMap { $0.isEmpty ? nil : $0 }
         self.priority = priority
+        self.preemptionPolicy = preemptionPolicy
         self.readinessGates = readinessGates
     }
 
@@ -216,6 +218,7 @@ public struct PodSpec: JSONConvertible {
         writer.set("readinessGates", list: readinessGates)
         writer.set("priorityClassName", nonEmpty: priorityClassName)
         writer.set("priority", priority)
+        writer.set("preemptionPolicy", preemptionPolicy)
         writer.set("topologySpreadConstraints", list: topologySpreadConstraints)
         writer.set("schedulingGates", list: schedulingGates)
         return writer.json
