@@ -274,6 +274,51 @@ def test_priority_classes_of_the_api_and_the_global_default(make_podd, busybox_t
     assert d.pod("after")["spec"].get("priority") is None and d.pod("unnamed")["spec"]["priority"] == 10
 
 
+def test_a_pod_of_higher_priority_preempts_what_keeps_it_out(make_podd, busybox_tar):
+    """Preemption: a pod that lacks only resources has pods of lower priority deleted
+    (DisruptionTarget PreemptionByScheduler, a Preempted event), waits nominated to the node
+    while they terminate, then runs. A pod of the same priority, or one whose class says
+    preemptionPolicy Never, waits instead."""
+    d = make_podd()
+    d.podctl("image", "import", "busybox", str(busybox_tar))
+    cpus = int(d.get("/api/v1/nodes").json()["items"][0]["status"]["allocatable"]["cpu"])
+    for body in (priority_class("low", 10), priority_class("high", 1000), priority_class("polite", 1000, preemptionPolicy="Never")):
+        assert d.request("POST", CLASSES, body).status == 201
+
+    def hungry(name, cls, millis, grace=1):
+        return pod_manifest(name, [{"name": "app", "command": ["sleep", "3600"], "resources": {"requests": {"cpu": f"{millis}m"}}}],
+                            terminationGracePeriodSeconds=grace, priorityClassName=cls)
+
+    total = cpus * 1000
+    assert d.create(hungry("victim", "low", total - 200)).status == 201
+    d.wait_running("victim")
+    # The same priority, and a class that never preempts: both wait, the victim stays.
+    assert d.create(hungry("peer", "low", 500)).status == 201
+    assert d.create(hungry("polite", "polite", 500)).status == 201
+    for name in ("peer", "polite"):
+        waiting = wait_for(lambda n=name: (p := d.pod(n)) and p["status"].get("conditions") and p)
+        assert "No preemption victims found for incoming pod" in waiting["status"]["conditions"][0]["message"], waiting["status"]
+    assert d.pod("victim")["metadata"].get("deletionTimestamp") is None
+    assert d.request("DELETE", "/api/v1/namespaces/default/pods/peer?gracePeriodSeconds=0").status == 200
+    assert d.request("DELETE", "/api/v1/namespaces/default/pods/polite?gracePeriodSeconds=0").status == 200
+    wait_for(lambda: d.pod("peer") is None and d.pod("polite") is None, what="the waiting pods gone")
+
+    assert d.create(hungry("vip", "high", 500)).status == 201
+    marked = wait_for(lambda: (p := d.pod("victim")) and p["metadata"].get("deletionTimestamp") and p, what="the victim preempted")
+    target = next(c for c in marked["status"]["conditions"] if c["type"] == "DisruptionTarget")
+    assert (target["reason"], target["message"]) == ("PreemptionByScheduler", "default-scheduler: preempting to accommodate a higher priority pod")
+    vip = d.pod("vip")
+    assert vip["spec"].get("nodeName") is None or vip["status"]["phase"] == "Running"
+    running = d.wait_running("vip", timeout=30)
+    assert running["spec"]["nodeName"] == d.get("/api/v1/nodes").json()["items"][0]["metadata"]["name"]
+    wait_for(lambda: d.pod("victim") is None, what="the victim gone")
+    events = d.get("/api/v1/namespaces/default/events").json()["items"]
+    preempted = [e for e in events if e["reason"] == "Preempted"]
+    assert [(e["involvedObject"]["name"], e["message"]) for e in preempted] == [("victim", f"Preempted by pod {vip['metadata']['uid']} on node {running['spec']['nodeName']}")]
+    failed = [e["message"] for e in events if e["reason"] == "FailedScheduling" and e["involvedObject"]["name"] == "vip"]
+    assert failed and failed[0] == "0/1 nodes are available: 1 Insufficient cpu.", failed
+
+
 def test_kubectl_creates_and_lists_priority_classes(kubectl, podd, tmp_path):
     kubectl.run("create", "priorityclass", "gold", "--value=1000", "--description=important")
     rows = [line.split() for line in kubectl.run("get", "priorityclasses").stdout.splitlines()]

@@ -152,6 +152,8 @@ public actor PodController {
     /// knows the other pods): one that does not is never given a sandbox, and shows the
     /// scheduler's or kubelet's verdict. An unschedulable one may be bound later (`bind`).
     private var scheduling: NodeScheduling.Outcome
+    /// The node this pod preempted others on while it waits (`nominate`).
+    private var nominatedNode: String?
 
     /// `scheduling`: the registry's verdict; nil decides it from the pod and node alone.
     public init(pod: Pod, context: RuntimeContext, generation: Int, replacing predecessor: PodController? = nil,
@@ -264,6 +266,13 @@ public actor PodController {
         pod.spec.nodeName = nodeName
         scheduling = .scheduled
         admit()
+    }
+
+    /// The node this waiting pod preempted pods on, and waits for (status.nominatedNodeName).
+    public func nominate(_ nodeName: String) {
+        guard !gone, case .unschedulable = scheduling, nominatedNode != nodeName else { return }
+        nominatedNode = nodeName
+        publish()
     }
 
     /// The scheduler tried the waiting pod again and it still does not fit: when the reason
@@ -793,6 +802,7 @@ public actor PodController {
         }
         if let refused = NodeScheduling.status(scheduling, spec: pod.spec, since: pod.metadata.creationTimestamp ?? RuntimeClock.now()) {
             p.status = refused
+            p.status.nominatedNodeName = nominatedNode
             p.status.conditions += externalConditions
             return p
         }

@@ -3,7 +3,7 @@ import PodModel
 /// The registry as the scheduler of its one node: it binds a pod when the scheduler's filters
 /// pass (NodeScheduling: node affinity, then topology spread and inter-pod affinity against the
 /// pods placed on the node), and keeps a pod they refuse Pending and unbound. Whether those hold
-/// changes with the other pods, so such a pod is tried again, in creation order, whenever a
+/// changes with the other pods, so such a pod is tried again, by priority then age, whenever a
 /// pod is added, bound, relabelled, finished or removed, as the scheduler's queue moves an
 /// unschedulable pod back when a pod event might make it fit.
 extension PodRegistry {
@@ -46,10 +46,20 @@ extension PodRegistry {
         return NodeScheduling.bound(pod, to: node, among: placedPods(for: pod), requested: requestedOnNode(besides: pod))
     }
 
-    /// The verdict its controller starts with, for a pod as stored.
+    /// The verdict its controller starts with, for a pod as stored. When preempting pods of
+    /// lower priority would make room, the message says what the scheduler's does then: the
+    /// filters' verdict alone; while such pods are terminating, that the pod waits for them.
     func schedulingOutcome(_ pod: Pod, weighResources: Bool = true) -> NodeScheduling.Outcome {
-        NodeScheduling.outcome(pod, on: node, among: pod.spec.nodeName == nil ? placedPods(for: pod) : [],
-                               requested: weighResources ? requestedOnNode(besides: pod) : [:])
+        let outcome = NodeScheduling.outcome(pod, on: node, among: pod.spec.nodeName == nil ? placedPods(for: pod) : [],
+                                             requested: weighResources ? requestedOnNode(besides: pod) : [:])
+        guard case let .unschedulable(message) = outcome, let clause = message.range(of: " preemption: ") else { return outcome }
+        let filters = String(message[..<clause.lowerBound])
+        switch preemptionPlan(for: pod) {
+        case .none: return outcome
+        case .evict: return .unschedulable(message: filters)
+        case .waitForTerminating:
+            return .unschedulable(message: filters + " preemption: not eligible due to a terminating pod on the nominated node.")
+        }
     }
 
     /// Keeps `antiAffinityHolders` and `unscheduled` in step with a committed change of a pod,
@@ -64,6 +74,8 @@ extension PodRegistry {
         if type == "DELETED" || pod.spec.nodeName != nil { unscheduled.remove(key) }
         if type == "DELETED" { podRequests[key] = nil }
         guard !unscheduled.isEmpty else { return }
+        // A pod the node cannot take now: might preempting others make room?
+        if type == "ADDED" && unscheduled.contains(key) { Task { await self.preemptIfHelpful(key) } }
         // Only a pod placed on the node, before or after, counts for another's fit.
         let nodeName = node.name
         let wasPlaced = previous.map { PlacedPod.counts($0, node: nodeName) } ?? false
@@ -79,13 +91,18 @@ extension PodRegistry {
         }
     }
 
-    /// Tries every unscheduled pod again, oldest first, each against the pods placed so far
-    /// (one bound here counts for the next). A pod that now fits is bound: the binding is
-    /// stored, then its controller starts it.
+    /// Tries every unscheduled pod again, in the scheduler's queue order (PrioritySort: higher
+    /// priority first, then the oldest), each against the pods placed so far (one bound here
+    /// counts for the next): room a preemption made goes to the pod it was made for. A pod
+    /// that now fits is bound: the binding is stored, then its controller starts it.
     func retryUnscheduled() async {
         retryingUnscheduled = false
         let waiting = unscheduled.compactMap { key in snapshots[key].map { (key, $0) } }
-            .sorted { ($0.1.metadata.creationTimestamp ?? .earliest, $0.0) < ($1.1.metadata.creationTimestamp ?? .earliest, $1.0) }
+            .sorted { a, b in
+                let (pa, pb) = (a.1.spec.priority ?? 0, b.1.spec.priority ?? 0)
+                if pa != pb { return pa > pb }
+                return (a.1.metadata.creationTimestamp ?? .earliest, a.0) < (b.1.metadata.creationTimestamp ?? .earliest, b.0)
+            }
         for (key, _) in waiting {
             await lockPod(key)
             defer { unlockPod(key) }
@@ -93,8 +110,10 @@ extension PodRegistry {
                   pod.metadata.deletionTimestamp == nil else { continue }
             var bound = scheduled(pod)
             guard bound.spec.nodeName != nil else {
-                // Still waiting, perhaps for another reason now: the pod says the latest.
+                // Still waiting, perhaps for another reason now: the pod says the latest, and
+                // preempting others may make room.
                 if case let .unschedulable(message) = schedulingOutcome(pod) { await controller.stillUnschedulable(message) }
+                await preemptIfHelpful(key)
                 continue
             }
             do {

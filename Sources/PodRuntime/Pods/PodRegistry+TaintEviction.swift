@@ -55,18 +55,9 @@ extension PodRegistry {
         }
     }
 
-    /// Deletes the pod (the same one: `uid`) as the controller does, after its event and
-    /// condition.
     private func evictForTaint(_ key: Key, uid: String?) async {
         taintEvictions[key] = nil
-        guard let pod = snapshots[key], pod.metadata.uid == uid, pod.metadata.deletionTimestamp == nil else { return }
-        await ctx.events.record(namespace: key.namespace, pod: key.name, uid: uid ?? "", fieldPath: nil, type: "Normal",
-                                reason: TaintEviction.eventReason, message: "Marking for deletion Pod \(key.namespace)/\(key.name)",
-                                at: RuntimeClock.now())
-        var condition = TaintEviction.disruptionTarget
-        condition.lastTransitionTime = RuntimeClock.now()
-        let own = pod.status.conditions.filter { !PodConditionOwners.kubelet.contains($0.type) && $0.type != condition.type }
-        _ = try? await updateConditions(key, own + [condition], resourceVersion: nil)
-        _ = try? await delete(key, gracePeriod: nil, preconditions: DeletePreconditions(uid: uid))
+        await disrupt(key, uid: uid, condition: TaintEviction.disruptionTarget, eventReason: TaintEviction.eventReason,
+                      eventMessage: "Marking for deletion Pod \(key.namespace)/\(key.name)")
     }
 }

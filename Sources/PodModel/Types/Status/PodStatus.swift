@@ -4,6 +4,8 @@ public struct PodStatus: JSONConvertible {
     public var conditions: [PodCondition]
     public var message: String?
     public var reason: String?
+    /// The node a pod that preempted others waits for (their graceful termination).
+    public var nominatedNodeName: String?
     public var hostIP: String?
     public var podIP: String?
     public var startTime: Timestamp?
@@ -46,6 +48,7 @@ public struct PodStatus: JSONConvertible {
         let conditions = reader.list("conditions", of: PodCondition.self)
         let message = reader.string("message")
         let reason = reader.string("reason")
+        let nominated = reader.string("nominatedNodeName")
         let hostIP = reader.string("hostIP")
         let podIP = reader.string("podIP")
         let startTime = reader.timestamp("startTime")
@@ -59,6 +62,7 @@ public struct PodStatus: JSONConvertible {
         self.init(phase: phase, conditions: conditions, message: message, reason: reason, hostIP: hostIP, podIP: podIP,
                   startTime: startTime, initContainerStatuses: initContainerStatuses, containerStatuses: containerStatuses,
                   qosClass: qosClass, ephemeralContainerStatuses: ephemeralContainerStatuses)
+        nominatedNodeName = nominated
     }
 
     public var json: JSONValue {
@@ -67,6 +71,7 @@ public struct PodStatus: JSONConvertible {
         writer.set("conditions", list: conditions)
         writer.set("message", nonEmpty: message)
         writer.set("reason", nonEmpty: reason)
+        writer.set("nominatedNodeName", nonEmpty: nominatedNodeName)
         if let hostIP, !hostIP.isEmpty {
             writer.set("hostIP", .string(hostIP))
             writer.set("hostIPs", .array([.object(["ip": .string(hostIP)])]))

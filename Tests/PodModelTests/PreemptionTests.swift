@@ -1,0 +1,33 @@
+import Testing
+
+@testable import PodModel
+
+/// DefaultPreemption's choice of victims on one node: only pods of lower priority, the fewest
+/// and least important that make room, none when even all of them would not.
+struct PreemptionTests {
+    let node: [String: Int64] = ["cpu": 2000, "memory": 4 << 30]
+
+    func pod(_ name: String, _ priority: Int32, cpu: Int64, since: Int64) -> Preemption.Candidate {
+        Preemption.Candidate(namespace: "default", name: name, priority: priority, startTime: Timestamp(seconds: since), requests: ["cpu": cpu])
+    }
+
+    @Test func theLeastImportantPodsThatMakeRoomGo() {
+        let placed = [pod("old-low", 10, cpu: 600, since: 1), pod("new-low", 10, cpu: 600, since: 5), pod("lowest", 0, cpu: 300, since: 1),
+                      pod("peer", 1000, cpu: 400, since: 1)]
+        // 1,900 of 2,000 used; 700 wanted: 600 must go besides what is free. Put back in order of
+        // importance: old-low (fits back), new-low (does not), lowest (fits back).
+        let victims = Preemption.victims(for: ["cpu": 700], priority: 1000, allocatable: node, placed: placed)
+        #expect(victims?.map(\.name) == ["new-low"])
+        // More wanted: the lowest priority goes before the newer pod of a higher one.
+        #expect(Preemption.victims(for: ["cpu": 1000], priority: 1000, allocatable: node, placed: placed)?.map(\.name) == ["new-low", "lowest"])
+    }
+
+    @Test func equalOrHigherPriorityIsNeverAVictim() {
+        let placed = [pod("peer", 1000, cpu: 1800, since: 1)]
+        #expect(Preemption.victims(for: ["cpu": 500], priority: 1000, allocatable: node, placed: placed) == nil)
+        // Even every lower pod going would not make room.
+        let crowded = [pod("peer", 1000, cpu: 1800, since: 1), pod("low", 1, cpu: 100, since: 1)]
+        #expect(Preemption.victims(for: ["cpu": 500], priority: 1000, allocatable: node, placed: crowded) == nil)
+        #expect(Preemption.victims(for: ["cpu": 3000], priority: 1000, allocatable: node, placed: [pod("low", 1, cpu: 100, since: 1)]) == nil)
+    }
+}
