@@ -11,7 +11,7 @@ public struct TopologySpreadConstraint: JSONConvertible {
     public var minDomains: Int32?
     /// "Honor" or "Ignore": whether nodes the pod's node affinity refuses count.
     public var nodeAffinityPolicy: String?
-    /// "Honor" or "Ignore": whether tainted nodes count (podd's node has no taints).
+    /// "Honor" or "Ignore": whether tainted nodes count (one node: it decides nothing here).
     public var nodeTaintsPolicy: String?
     /// Labels of the pod whose values the counted pods must share.
     public var matchLabelKeys: [String]
