@@ -272,6 +272,16 @@ def test_priority_classes_of_the_api_and_the_global_default(make_podd, busybox_t
     assert d.podctl("delete", "pc", "base").stdout.strip() == 'priorityclass.scheduling.k8s.io "base" deleted'
     assert d.create(pod_manifest("after", [("app", "sleep 3600")], terminationGracePeriodSeconds=0)).status == 201
     assert d.pod("after")["spec"].get("priority") is None and d.pod("unnamed")["spec"]["priority"] == 10
+    # The admission ran at the create: a replacement keeps what the pod was given, its class
+    # gone or not, and a priority written by hand is refused.
+    assert d.request("DELETE", f"{CLASSES}/gold").status == 200
+    for name in ("unnamed", "named"):
+        manifest = pod_manifest(name, [("app", "sleep 3600")], terminationGracePeriodSeconds=0,
+                                **({"priorityClassName": "gold"} if name == "named" else {}))
+        r = d.request("PUT", f"/api/v1/namespaces/default/pods/{name}", manifest)
+        assert r.status == 200 and r.json()["spec"]["priority"] == {"unnamed": 10, "named": 1000}[name], r.text
+    r = d.request("PATCH", "/api/v1/namespaces/default/pods/named", {"spec": {"priority": 5}}, headers=merge)
+    assert r.status == 403 and "computed 1000 from the given PriorityClass name" in r.json()["message"], r.text
 
 
 def test_a_pod_of_higher_priority_preempts_what_keeps_it_out(make_podd, busybox_tar):

@@ -4,7 +4,7 @@ import PodModel
 /// preemptionPolicy allows it, has pods of lower priority deleted (Preemption picks the
 /// fewest, least important ones) and is nominated to the node; once they are gone, the
 /// retry of waiting pods places it. While victims of a preemption are still terminating, no
-/// further pod is preempted for it.
+/// further pod is preempted for it. Static pods are never victims.
 extension PodRegistry {
     enum PreemptionPlan: Equatable {
         /// Preempting would not help, or may not (preemptionPolicy Never).
@@ -27,7 +27,8 @@ extension PodRegistry {
         let priority = pod.spec.priority ?? 0
         var candidates: [Preemption.Candidate] = []
         for (other, placed) in snapshots where other != key && PlacedPod.counts(placed, node: node.name) {
-            let otherPriority = placed.spec.priority ?? 0
+            // Static pods are the manifests directory's, as kubelet's are its own: never victims.
+            let otherPriority = placed.metadata.annotations[Self.sourceAnnotation] != nil ? Int32.max : placed.spec.priority ?? 0
             if placed.metadata.deletionTimestamp != nil && otherPriority < priority { return .waitForTerminating }
             candidates.append(Preemption.Candidate(namespace: other.namespace, name: other.name, priority: otherPriority,
                                                    startTime: placed.status.startTime ?? placed.metadata.creationTimestamp,

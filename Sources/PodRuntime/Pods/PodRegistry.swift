@@ -164,6 +164,28 @@ public actor PodRegistry {
         }
     }
 
+    /// The priority fields of a replacement: the Priority admission runs on creates only, so a
+    /// replacement naming the same class (or none) keeps what the pod was given, whatever
+    /// became of the class since; one naming another class is admitted as a new pod would be
+    /// (and the update's validation then refuses the change, as it refuses any spec change).
+    private func prioritized(_ pod: Pod, replacing old: PodSpec) throws(RuntimeError) -> PodSpec {
+        var spec = pod.spec
+        guard spec.priorityClassName == nil || spec.priorityClassName == old.priorityClassName else { return try prioritized(pod) }
+        // What the class gave, as a new pod of it would be refused for writing otherwise.
+        let priority = old.priority ?? 0
+        let policy = old.preemptionPolicy ?? "PreemptLowerPriority"
+        if let given = spec.priority, given != priority {
+            throw .forbidden(kind: "pods", name: pod.metadata.name, reason: "pods \"\(pod.metadata.name)\" is forbidden: the integer value of priority (\(given)) must not be provided in pod spec; priority admission controller computed \(priority) from the given PriorityClass name")
+        }
+        if let given = spec.preemptionPolicy, given != policy {
+            throw .forbidden(kind: "pods", name: pod.metadata.name, reason: "pods \"\(pod.metadata.name)\" is forbidden: the string value of PreemptionPolicy (\(given)) must not be provided in pod spec; priority admission controller computed \(policy) from the given PriorityClass name")
+        }
+        spec.priorityClassName = spec.priorityClassName ?? old.priorityClassName
+        spec.priority = old.priority
+        spec.preemptionPolicy = old.preemptionPolicy
+        return spec
+    }
+
     /// Handlers podd cannot run are refused at admission, naming the field, rather than
     /// accepted and failing forever: gRPC probes, and exec handlers until exec is available.
     private func unsupportedHandlers(_ c: Container, path: String) -> [RuntimeError.Cause] {
@@ -317,7 +339,7 @@ public actor PodRegistry {
         if let claimed = input.metadata.annotations[Self.sourceAnnotation], claimed != source {
             throw Self.sourceReserved(input.metadata.name)
         }
-        input.spec = try prioritized(input)
+        input.spec = try prioritized(input, replacing: oldPod.spec)
         let causes = admissionErrors(input, allowEphemeralContainers: true)
             + SchedulingValidation.gateUpdateErrors(old: oldPod.spec, new: input.spec).map(RuntimeError.Cause.init)
         if !causes.isEmpty { throw .invalid(kind: "pods", name: input.metadata.name, causes: causes) }
