@@ -94,7 +94,7 @@ public final class Daemon: Sendable {
         let network = Self.startNetwork(config, logger: logger)
         let podNames = PodNameTable()
         let configCatalog = ConfigDataCatalog()
-        let priorityCatalog = PriorityClassCatalog()
+        let schedulingCatalog = SchedulingCatalog()
         let makeContext = { @Sendable (config: PoddConfig) in
             var context = RuntimeContext(config: config, images: images, store: store, events: events, reactor: reactor, cgroups: cgroups,
                                          monitorPath: monitorPath, logger: self.logger,
@@ -105,7 +105,7 @@ public final class Daemon: Sendable {
             context.network = network
             context.podNames = podNames
             context.configData = configCatalog
-            context.priorityClasses = priorityCatalog
+            context.scheduling = schedulingCatalog
             return context
         }
         await registry.bind(makeContext(config))
@@ -114,7 +114,7 @@ public final class Daemon: Sendable {
         // PodDisruptionBudgets' status follows the pods they cover (DisruptionController).
         let disruption = DisruptionController(pods: registry, logger: logger)
         let objects = ObjectRegistry(store: try ObjectStore(root: config.stateDir + "/configdata"), catalog: configCatalog,
-                                     priorityClasses: priorityCatalog,
+                                     scheduling: schedulingCatalog,
                                      onChange: { change in
                                          switch change.resource {
                                          case PodDisruptionBudget.resource: Task { await disruption.budgetChanged(namespace: change.namespace) }

@@ -30,4 +30,20 @@ struct PreemptionTests {
         #expect(Preemption.victims(for: ["cpu": 500], priority: 1000, allocatable: node, placed: crowded) == nil)
         #expect(Preemption.victims(for: ["cpu": 3000], priority: 1000, allocatable: node, placed: [pod("low", 1, cpu: 100, since: 1)]) == nil)
     }
+
+    @Test func aPodABudgetProtectsIsSparedWhenAnotherMakesRoom() {
+        var newer = pod("newer", 10, cpu: 1000, since: 5)
+        newer.labels = ["app": "db"]
+        let placed = [pod("older", 10, cpu: 1000, since: 1), newer]
+        // Without a budget the less important (newer) pod goes.
+        #expect(Preemption.victims(for: ["cpu": 1000], priority: 1000, allocatable: node, placed: placed)?.map(\.name) == ["newer"])
+        var budget = PodDisruptionBudget(metadata: ObjectMeta(name: "db"), spec: .init(minAvailable: .int(1), selector: LabelSelectorSpec(matchLabels: ["app": "db"])))
+        budget.status.disruptionsAllowed = 0
+        #expect(Preemption.victims(for: ["cpu": 1000], priority: 1000, allocatable: node, placed: placed, budgets: [budget])?.map(\.name) == ["older"])
+        // A budget that allows the disruption protects nothing; one that cannot be kept is broken.
+        budget.status.disruptionsAllowed = 1
+        #expect(Preemption.victims(for: ["cpu": 1000], priority: 1000, allocatable: node, placed: placed, budgets: [budget])?.map(\.name) == ["newer"])
+        budget.status.disruptionsAllowed = 0
+        #expect(Preemption.victims(for: ["cpu": 2000], priority: 1000, allocatable: node, placed: placed, budgets: [budget])?.map(\.name).sorted() == ["newer", "older"])
+    }
 }

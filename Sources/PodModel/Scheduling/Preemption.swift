@@ -1,8 +1,10 @@
 /// The scheduler's DefaultPreemption on podd's one node, for a pod the node cannot fit for
 /// lack of resources (NodeResourcesFit): which pods of lower priority to evict so that it
-/// fits. All of them are taken out, then each is put back, the most important first (higher
-/// priority, then the one running longer), while the pod still fits: those that cannot be put
-/// back are the victims, as SelectVictimsOnNode picks them.
+/// fits. All of them are taken out, then each is put back while the pod still fits, those
+/// whose eviction would break a PodDisruptionBudget first, then the others, each group the
+/// most important first (higher priority, then the one running longer): those that cannot be
+/// put back are the victims, as SelectVictimsOnNode picks them. A budget is best effort here,
+/// as in Kubernetes: it is broken when nothing else makes room.
 public enum Preemption {
     /// A pod on the node, as preemption weighs it.
     public struct Candidate: Sendable, Equatable {
@@ -12,21 +14,25 @@ public enum Preemption {
         public var startTime: Timestamp?
         /// What it requests (NodeResourcesFit.requests), in thousandths.
         public var requests: [String: Int64]
+        public var labels: [String: String]
 
-        public init(namespace: String, name: String, priority: Int32, startTime: Timestamp?, requests: [String: Int64]) {
+        public init(namespace: String, name: String, priority: Int32, startTime: Timestamp?, requests: [String: Int64],
+                    labels: [String: String] = [:]) {
             self.namespace = namespace
             self.name = name
             self.priority = priority
             self.startTime = startTime
             self.requests = requests
+            self.labels = labels
         }
     }
 
     /// The victims whose going lets `requests` fit on a node of `allocatable` among `placed`
     /// (the other pods on it, none of them terminating); nil when even all pods of a priority
-    /// below `priority` going would not make room.
+    /// below `priority` going would not make room. `budgets`: the PodDisruptionBudgets, with
+    /// the disruptions their status allows.
     public static func victims(for requests: [String: Int64], priority: Int32, allocatable: [String: Int64],
-                               placed: [Candidate]) -> [Candidate]? {
+                               placed: [Candidate], budgets: [PodDisruptionBudget] = []) -> [Candidate]? {
         let lower = placed.filter { $0.priority < priority }
         var used: [String: Int64] = [:]
         for pod in placed where pod.priority >= priority { add(pod.requests, to: &used) }
@@ -35,8 +41,21 @@ public enum Preemption {
             if a.priority != b.priority { return a.priority > b.priority }
             return (a.startTime ?? .earliest, a.namespace, a.name) < (b.startTime ?? .earliest, b.namespace, b.name)
         }
-        var victims: [Candidate] = []
+        // filterPodsWithPDBViolation: a pod whose eviction takes a budget below zero, counting
+        // the more important pods first.
+        var allowed = Dictionary(budgets.map { ($0.key, $0.status.disruptionsAllowed) }, uniquingKeysWith: { a, _ in a })
+        var violating: [Candidate] = []
+        var others: [Candidate] = []
         for pod in importantFirst {
+            var violates = false
+            for budget in budgets where budget.metadata.namespace == pod.namespace && DisruptionBudgets.covers(budget, labels: pod.labels) {
+                allowed[budget.key, default: 0] -= 1
+                if (allowed[budget.key] ?? 0) < 0 { violates = true }
+            }
+            if violates { violating.append(pod) } else { others.append(pod) }
+        }
+        var victims: [Candidate] = []
+        for pod in violating + others {
             var with = used
             add(pod.requests, to: &with)
             if NodeResourcesFit.shortfalls(requests, used: with, allocatable: allocatable).isEmpty {

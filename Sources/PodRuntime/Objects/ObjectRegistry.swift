@@ -20,7 +20,7 @@ public actor ObjectRegistry {
 
     private let store: ObjectStore
     public nonisolated let catalog: ConfigDataCatalog
-    public nonisolated let priorityClasses: PriorityClassCatalog
+    public nonisolated let scheduling: SchedulingCatalog
     private let onChange: @Sendable (Change) -> Void
     /// resource → "namespace/name" → object.
     private var objects: [String: [String: any StoredObject]] = [:]
@@ -28,11 +28,11 @@ public actor ObjectRegistry {
     private var hubs: [String: WatchHub<JSONValue>] = [ConfigMap.resource: WatchHub(), Secret.resource: WatchHub(),
                                                        PodDisruptionBudget.resource: WatchHub(), PriorityClass.resource: WatchHub()]
 
-    public init(store: ObjectStore, catalog: ConfigDataCatalog, priorityClasses: PriorityClassCatalog = PriorityClassCatalog(),
+    public init(store: ObjectStore, catalog: ConfigDataCatalog, scheduling: SchedulingCatalog = SchedulingCatalog(),
                 onChange: @escaping @Sendable (Change) -> Void) {
         self.store = store
         self.catalog = catalog
-        self.priorityClasses = priorityClasses
+        self.scheduling = scheduling
         self.onChange = onChange
     }
 
@@ -176,7 +176,7 @@ public actor ObjectRegistry {
         }
         objects[T.resource]?["\(namespace)/\(name)"] = nil
         if let data = T.self as? any ConfigDataObject.Type { unpublish(data, key: "\(namespace)/\(name)") }
-        if T.self == PriorityClass.self { priorityClasses.set(name, nil) }
+        scheduling.set(T.self, key: "\(namespace)/\(name)", name: name, nil)
         object.metadata.resourceVersion = nextVersion(T.self)
         changed("DELETED", object, previous: old)
         return object
@@ -209,7 +209,7 @@ public actor ObjectRegistry {
     private func put<T: StoredObject>(_ object: T) {
         objects[T.resource, default: [:]][object.key] = object
         if let data = object as? any ConfigDataObject { publish(data) }
-        if let priorityClass = object as? PriorityClass { priorityClasses.set(priorityClass.metadata.name, priorityClass) }
+        scheduling.set(T.self, key: object.key, name: object.metadata.name, object)
     }
 
     /// ConfigMaps and Secrets are what pods read, through the catalog.

@@ -19,8 +19,9 @@ public struct RuntimeContext: Sendable {
     public var logger: Logger
     /// The ConfigMaps and Secrets containers' env and volumes refer to.
     public var configData = ConfigDataCatalog()
-    /// PriorityClasses, for the Priority admission of pods (PodPriority).
-    public var priorityClasses = PriorityClassCatalog()
+    /// PriorityClasses and PodDisruptionBudgets, for the Priority admission of pods
+    /// (PodPriority) and preemption.
+    public var scheduling = SchedulingCatalog()
     /// Called with the pod after each change of it (for watchers and the registry), with the
     /// generation of the controller that reports it and a sequence number that grows with
     /// each call of that controller: calls may arrive out of order (each is its own task), and

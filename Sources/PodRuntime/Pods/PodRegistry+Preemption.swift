@@ -2,7 +2,8 @@ import PodModel
 
 /// The scheduler's preemption on podd's node: a waiting pod that only lacks resources, whose
 /// preemptionPolicy allows it, has pods of lower priority deleted (Preemption picks the
-/// fewest, least important ones) and is nominated to the node; once they are gone, the
+/// fewest, least important ones, sparing those a PodDisruptionBudget protects where it can)
+/// and is nominated to the node; once they are gone, the
 /// retry of waiting pods places it. While victims of a preemption are still terminating, no
 /// further pod is preempted for it. Static pods are never victims.
 extension PodRegistry {
@@ -32,9 +33,10 @@ extension PodRegistry {
             if placed.metadata.deletionTimestamp != nil && otherPriority < priority { return .waitForTerminating }
             candidates.append(Preemption.Candidate(namespace: other.namespace, name: other.name, priority: otherPriority,
                                                    startTime: placed.status.startTime ?? placed.metadata.creationTimestamp,
-                                                   requests: podRequests[other] ?? [:]))
+                                                   requests: podRequests[other] ?? [:], labels: placed.metadata.labels))
         }
-        guard let victims = Preemption.victims(for: requests, priority: priority, allocatable: allocatable, placed: candidates),
+        guard let victims = Preemption.victims(for: requests, priority: priority, allocatable: allocatable, placed: candidates,
+                                               budgets: ctx.scheduling.budgets),
               !victims.isEmpty else { return .none }
         return .evict(victims)
     }

@@ -156,7 +156,7 @@ public actor PodRegistry {
     /// The spec with the priority its PriorityClass gives (PodPriority), as the API server's
     /// Priority admission sets it before validation; a class podd does not have is 403.
     private func prioritized(_ pod: Pod) throws(RuntimeError) -> PodSpec {
-        let classes = ctx.priorityClasses
+        let classes = ctx.scheduling
         switch PodPriority.admitted(pod.spec, classes: { classes.priorityClass(named: $0) }, globalDefault: classes.globalDefault) {
         case let .success(spec): return spec
         case let .failure(refusal):
