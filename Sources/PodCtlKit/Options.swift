@@ -100,8 +100,11 @@ struct ResourceArguments {
             }
             return ResourceArguments(resource: resource, names: names)
         }
-        guard let resource = Self.resource(first), allowed.contains(resource) else {
+        guard let resource = Self.resource(first) else {
             throw PodctlError("the server doesn't have a resource type \"\(first)\" (podctl \(verb) knows: \(allowed.map(\.plural).joined(separator: ", ")))")
+        }
+        guard allowed.contains(resource) else {
+            throw PodctlError("podctl \(verb) does not take \(resource.plural) (it takes: \(allowed.map(\.plural).joined(separator: ", ")))")
         }
         let names = Array(arguments.dropFirst())
         if let slashed = names.first(where: { $0.contains("/") }) {

@@ -320,6 +320,23 @@ private func parsed(_ arguments: [String]) throws -> ParsableCommand {
         }
     }
 
+    @Test func aTypeTheVerbDoesNotTakeIsNamedSo() {
+        // The server has budgets and classes; podctl describe does not describe them.
+        for (arguments, expected) in [(["pdb", "web"], "podctl describe does not take poddisruptionbudgets (it takes: pods, configmaps, secrets)"),
+                                      (["priorityclass.scheduling.k8s.io/gold"], "podctl describe does not support the resource type")] {
+            do {
+                _ = try ResourceArguments.parse(arguments, verb: "describe", allowed: [.pods, .configMaps, .secrets])
+                Issue.record("\(arguments) was accepted")
+            } catch {
+                #expect(error.line.contains(expected), "\(error.line)")
+            }
+        }
+        #expect((try? ResourceArguments.parse(["pc", "gold"], verb: "get", allowed: [.priorityClasses]))?.resource == .priorityClasses)
+        #expect(ResourceArguments.Resource.priorityClasses.path(namespace: "ns") == "/apis/scheduling.k8s.io/v1/priorityclasses")
+        #expect(ResourceArguments.Resource.podDisruptionBudgets.path(namespace: "ns", name: "web") == "/apis/policy/v1/namespaces/ns/poddisruptionbudgets/web")
+        #expect(ResourceArguments.Resource.podDisruptionBudgets.singular == "poddisruptionbudget.policy")
+    }
+
     @Test func eachTypeIsATableOfItsOwnWithKindPrefixedNames() throws {
         let pod = try JSONValue.parse(Array(#"{"metadata": {"name": "p1"}, "spec": {"containers": [{"name": "a"}]}, "status": {"phase": "Pending"}}"#.utf8))
         let map = try JSONValue.parse(Array(#"{"metadata": {"name": "cm1"}, "data": {"k": "v"}}"#.utf8))
