@@ -112,7 +112,7 @@ public final class Daemon: Sendable {
         images.onChange { Task { await registry.imagesChanged() } }
         // ConfigMaps, Secrets and PriorityClasses come back before the pods that use them.
         // PodDisruptionBudgets' status follows the pods they cover (DisruptionController).
-        let disruption = DisruptionController(pods: registry, logger: logger)
+        let disruption = DisruptionController(pods: registry, events: events, logger: logger)
         let objects = ObjectRegistry(store: try ObjectStore(root: config.stateDir + "/configdata"), catalog: configCatalog,
                                      scheduling: schedulingCatalog,
                                      onChange: { change in

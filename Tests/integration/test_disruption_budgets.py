@@ -119,9 +119,14 @@ def test_unready_pending_and_doubly_covered_pods(podd):
     r = evict(d, "healthy")
     assert r.status == 500 and r.json()["message"] == "This pod has more than one PodDisruptionBudget, which the eviction subresource does not support."
     assert d.pod("healthy")["metadata"].get("deletionTimestamp") is None
-    # Unmanaged pods and a percentage: nothing to scale by, no disruption allowed.
+    # Unmanaged pods and a percentage: nothing to scale by, no disruption allowed, and the
+    # controller's warning says why.
     s = wait_for(lambda: (s := status_of(d, "second")) and s["currentHealthy"] == 1 and s, what="second's status")
     assert (s["expectedPods"], s["desiredHealthy"], s["disruptionsAllowed"]) == (0, 0, 0)
+    events = d.get("/api/v1/namespaces/default/events?fieldSelector=involvedObject.kind%3DPodDisruptionBudget").json()["items"]
+    warning = next(e for e in events if e["reason"] == "UnmanagedPods")
+    assert (warning["type"], warning["involvedObject"]["name"], warning["involvedObject"]["apiVersion"]) == ("Warning", "second", "policy/v1")
+    assert "To account for these pods please set \".spec.minAvailable\" field of the PDB to an integer value." in warning["message"]
 
 
 def test_bad_evictions_change_nothing(podd):
@@ -242,6 +247,7 @@ def test_kubectl_drain_waits_for_the_budget(podd, kubectl, tmp_path):
     assert r.returncode != 0 and "must not be greater than 100%" in r.stderr
     described = kubectl.run("describe", "pdb", "other").stdout
     assert "Max unavailable:  1" in described and "Selector:         app=other" in described, described
+    assert "NoPods" in described and "No matching pods found" in described, described
 
 
 def test_podctl_applies_lists_and_deletes_budgets(podd, tmp_path):

@@ -7,15 +7,26 @@ enum ConfigDataApply {
                       client: PoddClient) throws -> String {
         let path = resource.path(namespace: namespace, name: name)
         let label = "\(resource.singular)/\(name)"
-        guard let existing = try client.getIfPresent(path) else {
-            _ = try client.json("POST", resource.path(namespace: namespace), body: object)
-            return "\(label) created"
+        // A controller may write the object between the read and the replace (the disruption
+        // controller writes a budget's status as its pods change): read again and retry, as
+        // kubectl retries a conflict.
+        var attempt = 0
+        while true {
+            attempt += 1
+            guard let existing = try client.getIfPresent(path) else {
+                _ = try client.json("POST", resource.path(namespace: namespace), body: object)
+                return "\(label) created"
+            }
+            var replacement = object
+            // Replace what was read, not a newer version (the server refuses a stale one).
+            replacement["metadata"]["resourceVersion"] = existing["metadata"]["resourceVersion"] ?? .null
+            do {
+                let updated = try client.json("PUT", path, body: replacement)
+                return isUnchanged(existing, updated) ? "\(label) unchanged" : "\(label) configured"
+            } catch let error as APIStatusError where error.code == 409 && attempt < 5 {
+                continue
+            }
         }
-        var replacement = object
-        // Replace what was read, not a newer version (the server refuses a stale one).
-        replacement["metadata"]["resourceVersion"] = existing["metadata"]["resourceVersion"] ?? .null
-        let updated = try client.json("PUT", path, body: replacement)
-        return isUnchanged(existing, updated) ? "\(label) unchanged" : "\(label) configured"
     }
 
     /// Whether what a user writes (data, binaryData, type, immutable, a budget's spec, labels,

@@ -11,6 +11,7 @@ public actor DisruptionController {
     /// Set once at start (`bind`): the registry's change callback needs this controller first.
     private var registry: ObjectRegistry?
     private let pods: PodRegistry
+    private let events: EventRecorder?
     private let logger: Logger
     /// Namespaces to look at again; one task drains them, so a burst of pod changes costs one
     /// pass per namespace.
@@ -22,8 +23,9 @@ public actor DisruptionController {
     /// this actor (most pods are never covered by one).
     private nonisolated let covered = Mutex<Set<String>>([])
 
-    public init(pods: PodRegistry, logger: Logger) {
+    public init(pods: PodRegistry, events: EventRecorder? = nil, logger: Logger) {
         self.pods = pods
+        self.events = events
         self.logger = logger
     }
 
@@ -75,6 +77,21 @@ public actor DisruptionController {
 
     /// Writes the status of each budget of `namespace` that changed, and sets the next pass
     /// for when a grant runs out.
+    /// The controller's events about a budget whose status changes: no pod to cover, or
+    /// pods its arithmetic cannot count (DisruptionBudgets.unmanagedWarning).
+    private func report(_ budget: PodDisruptionBudget, pods: [DisruptionBudgets.PodView]) async {
+        guard let events else { return }
+        func record(_ type: String, _ reason: String, _ message: String) async {
+            await events.record(namespace: budget.metadata.namespace, pod: budget.metadata.name, uid: budget.metadata.uid ?? "",
+                                fieldPath: nil, type: type, reason: reason, message: message, at: RuntimeClock.now(),
+                                kind: PodDisruptionBudget.kind, apiVersion: PodDisruptionBudget.apiVersion)
+        }
+        if !pods.contains(where: { DisruptionBudgets.covers(budget, labels: $0.labels) }) {
+            await record("Normal", "NoPods", "No matching pods found")
+        }
+        if let warning = DisruptionBudgets.unmanagedWarning(budget, pods: pods) { await record("Warning", "UnmanagedPods", warning) }
+    }
+
     private func sync(_ namespace: String) async {
         let list = await budgets.list(PodDisruptionBudget.self, namespace: namespace)
         guard !list.isEmpty else { return }
@@ -88,6 +105,7 @@ public actor DisruptionController {
                 if nextExpiry.map({ expiry < $0 }) ?? true { nextExpiry = expiry }
             }
             guard status != budget.status else { continue }
+            await report(budget, pods: views)
             do throws(ObjectUpdateError<Never>) {
                 _ = try await budgets.update(PodDisruptionBudget.self, namespace: namespace, name: budget.metadata.name, status: true) { current in
                     var updated = current

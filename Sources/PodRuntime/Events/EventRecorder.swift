@@ -1,6 +1,7 @@
 import PodModel
 
-/// Kubernetes Event objects about pods, kept in memory (the newest 1000), listed and watched
+/// Kubernetes Event objects about pods (and the few other objects a controller of podd's
+/// reports on: PodDisruptionBudgets), kept in memory (the newest 1000), listed and watched
 /// per namespace. A repeated event (same object, reason and message) bumps `count` and
 /// `lastTimestamp` as the API server's event correlator does.
 public actor EventRecorder {
@@ -28,9 +29,11 @@ public actor EventRecorder {
     public init(host: String) { self.host = host }
 
     /// `fieldPath` names the container (`spec.initContainers{init}`), as kubelet's events do.
+    /// `kind` and `apiVersion` name the object's kind when it is not a pod (`pod` is then its
+    /// name).
     public func record(namespace: String, pod: String, uid: String, fieldPath: String?, type: String,
-                       reason: String, message: String, at time: Timestamp) {
-        let key = Self.repeatKey(namespace: namespace, pod: pod, uid: uid, reason: reason, message: message)
+                       reason: String, message: String, at time: Timestamp, kind: String = "Pod", apiVersion: String = "v1") {
+        let key = Self.repeatKey(namespace: namespace, pod: kind == "Pod" ? pod : kind + "/" + pod, uid: uid, reason: reason, message: message)
         if let position = positions[key], position >= dropped, case var .object(o) = records[position - dropped].json {
             let i = position - dropped
             let previous = records[i].json
@@ -41,8 +44,8 @@ public actor EventRecorder {
             return
         }
         sequence += 1
-        var involved = JSONObject([("kind", "Pod"), ("namespace", .string(namespace)), ("name", .string(pod)),
-                                   ("uid", .string(uid)), ("apiVersion", "v1")])
+        var involved = JSONObject([("kind", .string(kind)), ("namespace", .string(namespace)), ("name", .string(pod)),
+                                   ("uid", .string(uid)), ("apiVersion", .string(apiVersion))])
         if let fieldPath { involved["fieldPath"] = .string(fieldPath) }
         let name = "\(pod).\(String(time.seconds, radix: 16))\(String(sequence, radix: 16))"
         let event = JSONValue.object(JSONObject([
