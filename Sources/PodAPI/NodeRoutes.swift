@@ -51,18 +51,7 @@ struct NodeRoutes {
     func change(_ r: APIRequest, name: String) async throws(StatusError) -> APIResponse {
         let current = await Self.current(report, registry)
         guard name == current["metadata"]?["name"]?.stringValue else { throw .notFound(name, kind: "nodes") }
-        let wanted: JSONValue
-        if r.method == .PUT {
-            wanted = try PodAPIHandler.body(r)
-        } else {
-            let type = try PodAPIHandler.patchType(r)
-            let patch = try PodAPIHandler.patchBody(r)
-            do throws(PatchError) {
-                wanted = try type.apply(patch, to: current, schema: Self.schema)
-            } catch {
-                throw PodAPIHandler.patchFailure(error, name: name, what: "node", resource: "nodes")
-            }
-        }
+        let wanted = try PodAPIHandler.wanted(r, current: current, schema: Self.schema, name: name, what: "node", resource: "nodes")
         let (change, version) = try Self.changes(wanted, from: current, name: name)
         if try DryRun.requested(r) {
             // The node as the change would leave it, kubelet's own labels kept.

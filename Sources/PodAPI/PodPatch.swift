@@ -95,5 +95,19 @@ extension PodAPIHandler {
         }
     }
 
+    /// What a PUT or PATCH of an object that is `current` asks it to be: the PUT's body, or the
+    /// patch applied to `current` (a patch that does not apply: `patchFailure`).
+    static func wanted(_ r: APIRequest, current: JSONValue, schema: StrategicMergeSchema, name: String, what: String,
+                       resource: String) throws(StatusError) -> JSONValue {
+        if r.method == .PUT { return try body(r) }
+        let type = try patchType(r)
+        let patch = try patchBody(r)
+        do throws(PatchError) {
+            return try type.apply(patch, to: current, schema: schema)
+        } catch {
+            throw patchFailure(error, name: name, what: what, resource: resource)
+        }
+    }
+
     static let maximumJSONPatchOperations = 10_000
 }

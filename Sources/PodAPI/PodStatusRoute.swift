@@ -9,18 +9,7 @@ extension PodAPIHandler {
     func updatePodStatus(_ r: APIRequest, key: PodRegistry.Key) async throws(StatusError) -> APIResponse {
         guard let pod = await registry.get(key) else { throw .notFound(key.name) }
         let current = pod.json
-        let wanted: JSONValue
-        if r.method == .PUT {
-            wanted = try Self.body(r)
-        } else {
-            let type = try Self.patchType(r)
-            let patch = try Self.patchBody(r)
-            do throws(PatchError) {
-                wanted = try type.apply(patch, to: current, schema: .pod)
-            } catch {
-                throw Self.patchFailure(error, name: key.name)
-            }
-        }
+        let wanted = try Self.wanted(r, current: current, schema: .pod, name: key.name, what: "pod", resource: "pods")
         if let name = wanted["metadata"]?["name"]?.stringValue, name != key.name {
             throw .badRequest("the name of the object (\(name)) does not match the name on the URL (\(key.name))")
         }
