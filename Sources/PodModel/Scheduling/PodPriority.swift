@@ -18,20 +18,43 @@ public enum PodPriority {
         }
         let computed = priorityClass?.value ?? 0
         let policy = priorityClass?.preemptionPolicy ?? "PreemptLowerPriority"
-        if let given = spec.priority, given != computed {
-            return .failure(Refusal(message: "the integer value of priority (\(given)) must not be provided in pod spec; "
-                                        + "priority admission controller computed \(computed) from the given PriorityClass name"))
-        }
-        if let given = spec.preemptionPolicy, given != policy {
-            return .failure(Refusal(message: "the string value of PreemptionPolicy (\(given)) must not be provided in pod spec; "
-                                        + "priority admission controller computed \(policy) from the given PriorityClass name"))
-        }
+        if let refusal = handWritten(spec, priority: computed, policy: policy) { return .failure(refusal) }
         if let priorityClass {
             spec.priorityClassName = priorityClass.metadata.name
             spec.priority = computed
             spec.preemptionPolicy = policy
         }
         return .success(spec)
+    }
+
+    /// A replacement of a pod admitted with `old`: the admission runs on creates only, so one
+    /// naming the same class (or none) keeps what the pod was given, whatever became of the
+    /// class since, and may not write another priority; one naming another class is admitted
+    /// as a new pod would be (nil: the caller runs `admitted`).
+    public static func replaced(_ spec: PodSpec, old: PodSpec) -> Result<PodSpec, Refusal>? {
+        guard spec.priorityClassName == nil || spec.priorityClassName == old.priorityClassName else { return nil }
+        if let refusal = handWritten(spec, priority: old.priority ?? 0, policy: old.preemptionPolicy ?? "PreemptLowerPriority") {
+            return .failure(refusal)
+        }
+        var kept = spec
+        kept.priorityClassName = old.priorityClassName
+        kept.priority = old.priority
+        kept.preemptionPolicy = old.preemptionPolicy
+        return .success(kept)
+    }
+
+    /// The refusal of a priority or preemption policy written in the spec other than the ones
+    /// the class gives.
+    static func handWritten(_ spec: PodSpec, priority: Int32, policy: String) -> Refusal? {
+        if let given = spec.priority, given != priority {
+            return Refusal(message: "the integer value of priority (\(given)) must not be provided in pod spec; "
+                               + "priority admission controller computed \(priority) from the given PriorityClass name")
+        }
+        if let given = spec.preemptionPolicy, given != policy {
+            return Refusal(message: "the string value of PreemptionPolicy (\(given)) must not be provided in pod spec; "
+                               + "priority admission controller computed \(policy) from the given PriorityClass name")
+        }
+        return nil
     }
 
     public struct Refusal: Error, Sendable, Equatable {

@@ -154,36 +154,17 @@ public actor PodRegistry {
     }
 
     /// The spec with the priority its PriorityClass gives (PodPriority), as the API server's
-    /// Priority admission sets it before validation; a class podd does not have is 403.
-    private func prioritized(_ pod: Pod) throws(RuntimeError) -> PodSpec {
+    /// Priority admission sets it before validation; a class podd does not have is 403. A
+    /// replacement of `old` keeps what the pod was admitted with (PodPriority.replaced).
+    private func prioritized(_ pod: Pod, replacing old: PodSpec? = nil) throws(RuntimeError) -> PodSpec {
         let classes = ctx.scheduling
-        switch PodPriority.admitted(pod.spec, classes: { classes.priorityClass(named: $0) }, globalDefault: classes.globalDefault) {
+        let result = old.flatMap { PodPriority.replaced(pod.spec, old: $0) }
+            ?? PodPriority.admitted(pod.spec, classes: { classes.priorityClass(named: $0) }, globalDefault: classes.globalDefault)
+        switch result {
         case let .success(spec): return spec
         case let .failure(refusal):
             throw .forbidden(kind: "pods", name: pod.metadata.name, reason: "pods \"\(pod.metadata.name)\" is forbidden: \(refusal.message)")
         }
-    }
-
-    /// The priority fields of a replacement: the Priority admission runs on creates only, so a
-    /// replacement naming the same class (or none) keeps what the pod was given, whatever
-    /// became of the class since; one naming another class is admitted as a new pod would be
-    /// (and the update's validation then refuses the change, as it refuses any spec change).
-    private func prioritized(_ pod: Pod, replacing old: PodSpec) throws(RuntimeError) -> PodSpec {
-        var spec = pod.spec
-        guard spec.priorityClassName == nil || spec.priorityClassName == old.priorityClassName else { return try prioritized(pod) }
-        // What the class gave, as a new pod of it would be refused for writing otherwise.
-        let priority = old.priority ?? 0
-        let policy = old.preemptionPolicy ?? "PreemptLowerPriority"
-        if let given = spec.priority, given != priority {
-            throw .forbidden(kind: "pods", name: pod.metadata.name, reason: "pods \"\(pod.metadata.name)\" is forbidden: the integer value of priority (\(given)) must not be provided in pod spec; priority admission controller computed \(priority) from the given PriorityClass name")
-        }
-        if let given = spec.preemptionPolicy, given != policy {
-            throw .forbidden(kind: "pods", name: pod.metadata.name, reason: "pods \"\(pod.metadata.name)\" is forbidden: the string value of PreemptionPolicy (\(given)) must not be provided in pod spec; priority admission controller computed \(policy) from the given PriorityClass name")
-        }
-        spec.priorityClassName = spec.priorityClassName ?? old.priorityClassName
-        spec.priority = old.priority
-        spec.preemptionPolicy = old.preemptionPolicy
-        return spec
     }
 
     /// Handlers podd cannot run are refused at admission, naming the field, rather than
