@@ -91,9 +91,7 @@ struct EvictionRoute {
             let version = budgets.first { $0.metadata.name == name }?.metadata.resourceVersion
             if !options.dryRun { try await spend(name, at: version, namespace: key.namespace, pod: key.name) }
         case let .refuse(refusal):
-            throw StatusError(code: refusal.code, reason: refusal.reason, message: refusal.message,
-                              causes: refusal.causes.map { StatusCause(reason: $0.type, message: $0.message, field: nil) },
-                              retryAfter: refusal.retryAfterSeconds)
+            throw StatusError(refusal)
         }
         if !options.dryRun, !view.terminating, !pod.status.phase.isTerminal {
             try await markDisruptionTarget(key, pod, options: &options, guarding: guarding)
@@ -112,10 +110,8 @@ struct EvictionRoute {
     static func changed(_ error: RuntimeError, guarding: String?) -> any Error {
         guard case .conflict = error, let guarding else { return StatusError(error) }
         if guarding.isEmpty { return Retry(conflict: error) }
-        let refusal = EvictionPolicy.tooManyRequests(cause: "The disruption budget \(guarding) is still being processed by the server.", retryAfter: 10)
-        return StatusError(code: refusal.code, reason: refusal.reason, message: refusal.message,
-                           causes: refusal.causes.map { StatusCause(reason: $0.type, message: $0.message, field: nil) },
-                           retryAfter: refusal.retryAfterSeconds)
+        return StatusError(EvictionPolicy.tooManyRequests(cause: "The disruption budget \(guarding) is still being processed by the server.",
+                                                          retryAfter: 10))
     }
 
     /// Takes one disruption of the budget as it was read (`version`): the pod is recorded as
@@ -143,13 +139,9 @@ struct EvictionRoute {
     /// as the API server bumps it. A pod that cannot take the condition for another reason (a
     /// full disk) is deleted all the same.
     private func markDisruptionTarget(_ key: PodRegistry.Key, _ pod: Pod, options: inout DeleteOptions, guarding: String?) async throws {
-        var condition = EvictionPolicy.disruptionTarget
-        condition.lastTransitionTime = RuntimeClock.now()
-        var conditions = pod.status.conditions.filter { !PodConditionOwners.kubelet.contains($0.type) && $0.type != condition.type }
-        conditions.append(condition)
         do {
             try options.preconditions.check(resource: "pods", name: key.name, uid: pod.metadata.uid, resourceVersion: pod.metadata.resourceVersion)
-            let marked = try await registry.updateConditions(key, conditions, resourceVersion: options.preconditions.resourceVersion)
+            let marked = try await registry.markDisrupted(key, EvictionPolicy.disruptionTarget, resourceVersion: options.preconditions.resourceVersion)
             if options.preconditions.resourceVersion != nil { options.preconditions.resourceVersion = marked.metadata.resourceVersion }
         } catch {
             switch error {
@@ -157,5 +149,15 @@ struct EvictionRoute {
             default: return
             }
         }
+    }
+}
+
+extension StatusError {
+    /// An eviction's refusal as the API answers it; a cause's type is its `reason`, as in
+    /// metav1.StatusCause.
+    init(_ refusal: EvictionPolicy.Refusal) {
+        self.init(code: refusal.code, reason: refusal.reason, message: refusal.message,
+                  causes: refusal.causes.map { StatusCause(reason: $0.type, message: $0.message, field: nil) },
+                  retryAfter: refusal.retryAfterSeconds)
     }
 }
