@@ -27,8 +27,10 @@ public actor ObjectRegistry {
     /// resource → "namespace/name" → object.
     private var objects: [String: [String: any StoredObject]] = [:]
     /// Per kind ("configmaps", "secrets", ...): its resourceVersions, recent changes and watches.
-    private var hubs: [String: WatchHub<JSONValue>] = [ConfigMap.resource: WatchHub(), Secret.resource: WatchHub(),
-                                                       PodDisruptionBudget.resource: WatchHub(), PriorityClass.resource: WatchHub()]
+    private var hubs = Dictionary(uniqueKeysWithValues: ObjectRegistry.kinds.map { ($0.resource, WatchHub<JSONValue>()) })
+
+    /// The kinds this registry holds, in the order they come back at a start.
+    public static let kinds: [any StoredObject.Type] = [ConfigMap.self, Secret.self, PodDisruptionBudget.self, PriorityClass.self]
 
     public init(store: ObjectStore, catalog: ConfigDataCatalog, scheduling: SchedulingCatalog = SchedulingCatalog(),
                 onChange: @escaping @Sendable (Change) -> Void) {
@@ -52,10 +54,7 @@ public actor ObjectRegistry {
                 count += 1
             }
         }
-        load(ConfigMap.self)
-        load(Secret.self)
-        load(PodDisruptionBudget.self)
-        load(PriorityClass.self)
+        for kind in Self.kinds { load(kind) }
         for var builtIn in PriorityClass.builtIns {
             builtIn.metadata.uid = PodRegistry.newUID()
             builtIn.metadata.creationTimestamp = RuntimeClock.now()

@@ -11,7 +11,7 @@ public struct ObjectStore: Sendable {
 
     public init(root: String) throws(OSError) {
         self.root = root
-        for kind in [ConfigMap.resource, Secret.resource, PodDisruptionBudget.resource, PriorityClass.resource] { try FileSystem.makeDirectories(root + "/" + kind, mode: 0o700) }
+        for kind in ObjectRegistry.kinds.map({ $0.resource }) { try FileSystem.makeDirectories(root + "/" + kind, mode: 0o700) }
     }
 
     /// `STATE/configdata/RESOURCE/NAMESPACE/NAME.json`, or for a cluster-scoped kind (namespace
