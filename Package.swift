@@ -27,6 +27,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.0.0"),
         // TLS to image registries (PodImages/Distribution), with the system's CA bundle.
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.0"),
+        // HTTP/2 for gRPC probes (PodRuntime/Net/GRPCHealthClient).
+        .package(url: "https://github.com/apple/swift-nio-http2.git", from: "1.46.0"),
     ],
     targets: [
         // JSON and YAML for podd and podctl alike: one parser, one writer, one YAML reading.
@@ -62,10 +64,13 @@ let package = Package(
         .target(
             name: "PodRuntime",
             dependencies: ["PodModel", "PodOS", "PodNetwork", "CPodShim", "PodImages", .product(name: "Logging", package: "swift-log"),
-                           // DaemonHTTPClient: probes', hooks' and healthz's HTTP (Net/).
+                           // DaemonHTTPClient: probes', hooks' and healthz's HTTP (Net/);
+                           // GRPCHealthClient: gRPC probes' HTTP/2.
                            .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOPosix", package: "swift-nio"),
-                           .product(name: "NIOHTTP1", package: "swift-nio")]
+                           .product(name: "NIOHTTP1", package: "swift-nio"),
+                           .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+                           .product(name: "NIOHPACK", package: "swift-nio-http2")]
         ),
         .target(
             name: "PodAPI",

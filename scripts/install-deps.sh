@@ -54,6 +54,8 @@ python3 -c 'import openapi_spec_validator, jsonschema' 2>/dev/null || python3 -m
 # The stress suite's fuzz case: Hypothesis and hypothesis-jsonschema (requests generated
 # from docs/openapi.yaml).
 python3 -c 'import hypothesis, hypothesis_jsonschema' 2>/dev/null || python3 -m pip install --quiet hypothesis hypothesis-jsonschema || echo "install-deps: could not install hypothesis and hypothesis-jsonschema (the fuzz case skips without them)" >&2
+# gRPC probes' tests (test_grpc_probes.py): a real gRPC server with the standard health service.
+python3 -c 'import grpc, grpc_health.v1.health' 2>/dev/null || python3 -m pip install --quiet grpcio grpcio-health-checking || echo "install-deps: could not install grpcio and grpcio-health-checking (test_grpc_probes.py skips without them)" >&2
 # An old kubectl (Debian's 1.20, SPDY/3.1 for exec, attach and port-forward) beside a new
 # one, for test_portforward.py's old-client case: unpacked, not installed (it would replace
 # the machine's kubectl).

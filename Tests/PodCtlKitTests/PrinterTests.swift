@@ -106,6 +106,17 @@ private let webPod: JSONValue = [
     func agesAsKubectl(seconds: Double, text: String) {
         #expect(humanDuration(seconds) == text)
     }
+
+    static let goDurationCases: [(Double, String)] = [
+        (0, "0s"), (0.0004, "0s"), (0.512, "512ms"), (1, "1s"), (1.5, "1.5s"), (2.25, "2.25s"), (10.007, "10.007s"),
+        (60, "1m0s"), (90, "1m30s"), (300, "5m0s"), (3600, "1h0m0s"), (3725.5, "1h2m5.5s"), (-2, "-2s"),
+    ]
+
+    /// Go's time.Duration.String, to the millisecond, as kubelet's messages print durations.
+    @Test(arguments: goDurationCases)
+    func durationsAsGo(seconds: Double, text: String) {
+        #expect(goDuration(seconds) == text)
+    }
 }
 
 /// kubectl's `events` table (LAST SEEN, TYPE, REASON, OBJECT, MESSAGE).

@@ -243,8 +243,3 @@ def test_exec_poststart_and_prestop_run_in_the_container(podd):
     podd.wait_gone("exechooks", timeout=20)
     assert (out / "prestop").read_text() == "prestop-ran\n"
 
-
-def test_grpc_probes_refused(podd):
-    m = pod_manifest("grpc", [{"name": "a", "command": ["true"], "livenessProbe": {"grpc": {"port": 9000}}}])
-    r = podd.create(m)
-    assert r.status == 422 and "spec.containers[0].livenessProbe.grpc" in r.json()["message"]

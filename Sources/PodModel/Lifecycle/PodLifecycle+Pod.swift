@@ -69,15 +69,7 @@ extension PodLifecycle {
     }
 
     func backoffMessage(_ delay: Double, _ name: String) -> String {
-        "back-off \(Self.formatDelay(delay)) restarting failed container=\(name) pod=\(podRef)"
-    }
-
-    /// "10s", "1m20s", "5m0s" as Go's time.Duration prints whole seconds.
-    static func formatDelay(_ seconds: Double) -> String {
-        let s = Int(seconds.rounded())
-        if s < 60 { return "\(s)s" }
-        if s < 3600 { return "\(s / 60)m\(s % 60)s" }
-        return "\(s / 3600)h\(s % 3600 / 60)m\(s % 60)s"
+        "back-off \(goDuration(delay.rounded())) restarting failed container=\(name) pod=\(podRef)"
     }
 
     /// Pod scope: stop everything (ephemeral containers aside), then (after the backoff) run

@@ -44,3 +44,23 @@ public func humanDuration(_ seconds: Double) -> String {
     }
     return "\(hours / 24 / 365)y"
 }
+
+/// A duration as Go's `time.Duration.String` prints it, to the millisecond, as kubelet's
+/// messages show durations: `512ms`, `1.5s`, `1m30s`, `5m0s`, `1h0m0s`, `0s`.
+public func goDuration(_ seconds: Double) -> String {
+    let total = Int((seconds * 1000).rounded())
+    if total == 0 { return "0s" }
+    if total < 0 { return "-" + goDuration(-seconds) }
+    if total < 1000 { return "\(total)ms" }
+    let hours = total / 3_600_000, minutes = total / 60_000 % 60
+    var secondsText = String(total / 1000 % 60)
+    if total % 1000 > 0 {
+        var fraction = String(total % 1000)
+        while fraction.count < 3 { fraction = "0" + fraction }
+        while fraction.hasSuffix("0") { fraction.removeLast() }
+        secondsText += "." + fraction
+    }
+    if hours > 0 { return "\(hours)h\(minutes)m\(secondsText)s" }
+    if minutes > 0 { return "\(minutes)m\(secondsText)s" }
+    return "\(secondsText)s"
+}

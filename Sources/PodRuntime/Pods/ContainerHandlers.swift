@@ -3,10 +3,10 @@ import Glibc
 import PodModel
 import PodOS
 
-/// Runs probe and lifecycle-hook handlers against a container, as kubelet does: httpGet and
-/// tcpSocket connect from inside the pod's network namespace (so 127.0.0.1 is the pod's
-/// loopback; httpGet then speaks HTTP through DaemonHTTPClient), exec runs a command in the
-/// container, sleep waits.
+/// Runs probe and lifecycle-hook handlers against a container, as kubelet does: httpGet,
+/// tcpSocket and grpc connect from inside the pod's network namespace (so 127.0.0.1 is the
+/// pod's loopback; httpGet then speaks HTTP through DaemonHTTPClient, grpc HTTP/2 through
+/// GRPCHealthClient), exec runs a command in the container, sleep waits.
 struct ContainerHandlers: Sendable {
     /// The pod's network namespace (an fd on /proc/MONITOR/ns/net).
     let netns: NetworkNamespace
@@ -27,8 +27,7 @@ struct ContainerHandlers: Sendable {
                 return Outcome(ok: false, message: "port \(t.port) is not a port of the container")
             }
             return await tcp(host: t.host ?? "127.0.0.1", port: port, timeout: timeout)
-        case .grpc:
-            return Outcome(ok: false, message: "grpc probes are not supported by podd")
+        case let .grpc(g): return await grpc(g, timeout: timeout)
         }
     }
 
@@ -126,6 +125,49 @@ struct ContainerHandlers: Sendable {
             return Outcome(ok: true, message: "")
         } catch {
             return Outcome(ok: false, message: "dial tcp \(host):\(port): \(String(cString: strerror(error.code)))")
+        }
+    }
+
+    /// A gRPC health check as kubelet's gRPC prober makes it, with its messages: the dial
+    /// blocks (retrying a refused connection with gRPC's backoff, 1 s growing by 1.6) until
+    /// connected or the timeout; then `grpc.health.v1.Health/Check` for the probe's service
+    /// (empty: the server as a whole) succeeds only on `SERVING`.
+    private func grpc(_ g: GRPCAction, timeout: Double) async -> Outcome {
+        let host = "127.0.0.1"
+        let address = "\(host):\(g.port)"
+        let within = goDuration(timeout)
+        let deadline = RuntimeClock.monotonic() + timeout
+        var backoff = 1.0
+        while true {
+            let remaining = deadline - RuntimeClock.monotonic()
+            guard remaining > 0 else {
+                return Outcome(ok: false, message: "timeout: failed to connect service \"\(address)\" within \(within): context deadline exceeded")
+            }
+            let outcome: GRPCHealthClient.Outcome
+            do {
+                let fd = try await connectInPod(host: host, port: g.port, timeout: remaining)
+                outcome = await GRPCHealthClient.check(service: g.service ?? "", authority: address, userAgent: Self.probeUserAgent,
+                                                       connectedSocket: fd, timeout: deadline - RuntimeClock.monotonic())
+            } catch {
+                outcome = .notConnected("\(error)")
+            }
+            switch outcome {
+            case .notConnected:
+                // Cancelled (the pod stops): the probe's result no longer matters.
+                let wait = min(backoff, max(deadline - RuntimeClock.monotonic(), 0))
+                do { try await Task.sleep(for: .seconds(wait)) } catch { return Outcome(ok: false, message: "the probe was cancelled") }
+                backoff *= 1.6
+            case .timedOut, .failed(code: .deadlineExceeded, message: _):
+                return Outcome(ok: false, message: "timeout: health rpc did not complete within \(within)")
+            case let .failed(code: .unimplemented, message: message):
+                return Outcome(ok: false, message: "error: this server does not implement the grpc health protocol (grpc.health.v1.Health): \(message)")
+            case let .failed(code: code, message: message):
+                return Outcome(ok: false, message: "error: health rpc probe failed: rpc error: code = \(code) desc = \(message)")
+            case let .answered(status) where status == GRPCHealthClient.serving:
+                return Outcome(ok: true, message: "service healthy")
+            case let .answered(status):
+                return Outcome(ok: false, message: "service unhealthy (responded with \"\(GRPCHealthClient.servingStatusName(status))\")")
+            }
         }
     }
 

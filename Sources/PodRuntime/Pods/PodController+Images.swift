@@ -116,7 +116,7 @@ extension PodController {
         case let .success(outcome):
             containerImages.pulled.insert(name)
             record(type: "Normal", reason: "Pulled",
-                   message: "Successfully pulled image \"\(image)\" in \(Self.goDuration(outcome.pullSeconds)) (\(Self.goDuration(waited)) including waiting). Image size: \(outcome.image.size) bytes.",
+                   message: "Successfully pulled image \"\(image)\" in \(goDuration(outcome.pullSeconds)) (\(goDuration(waited)) including waiting). Image size: \(outcome.image.size) bytes.",
                    container: name)
             apply(lifecycle.handle(.imagePulled(name), at: RuntimeClock.now()))
         case let .failure(failure):
@@ -130,17 +130,5 @@ extension PodController {
     func cancelImageWaits() {
         for task in containerImages.tasks.values { task.cancel() }
         containerImages.tasks = [:]
-    }
-
-    /// A duration as Go prints one (`1.234s`, `512ms`), as kubelet's events show them.
-    static func goDuration(_ seconds: Double) -> String {
-        if seconds < 1 { return "\(Int((seconds * 1000).rounded()))ms" }
-        var text = String(Int((seconds * 1000).rounded()))
-        while text.count < 4 { text = "0" + text }
-        var whole = String(text.dropLast(3))
-        var fraction = String(text.suffix(3))
-        while fraction.hasSuffix("0") { fraction.removeLast() }
-        if whole.isEmpty { whole = "0" }
-        return fraction.isEmpty ? "\(whole)s" : "\(whole).\(fraction)s"
     }
 }

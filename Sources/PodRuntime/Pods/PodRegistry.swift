@@ -168,18 +168,14 @@ public actor PodRegistry {
     }
 
     /// Handlers podd cannot run are refused at admission, naming the field, rather than
-    /// accepted and failing forever: gRPC probes, and exec handlers until exec is available.
+    /// accepted and failing forever: exec handlers where exec is not available.
     private func unsupportedHandlers(_ c: Container, path: String) -> [RuntimeError.Cause] {
         var causes: [RuntimeError.Cause] = []
         func forbid(_ field: String, _ what: String) {
             causes.append(.init(reason: "FieldValueForbidden", message: "Forbidden: \(what) not supported by podd yet", field: "\(path).\(field)"))
         }
         for (name, probe) in [("startupProbe", c.startupProbe), ("livenessProbe", c.livenessProbe), ("readinessProbe", c.readinessProbe)] {
-            switch probe?.handler {
-            case .grpc?: forbid("\(name).grpc", "gRPC probes are")
-            case .exec? where !execHandlers: forbid("\(name).exec", "exec probes are")
-            default: break
-            }
+            if case .exec? = probe?.handler, !execHandlers { forbid("\(name).exec", "exec probes are") }
         }
         for (name, hook) in [("postStart", c.lifecycle?.postStart), ("preStop", c.lifecycle?.preStop)] {
             if case .exec? = hook, !execHandlers { forbid("lifecycle.\(name).exec", "exec hooks are") }
