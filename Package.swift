@@ -70,7 +70,9 @@ let package = Package(
                            .product(name: "NIOPosix", package: "swift-nio"),
                            .product(name: "NIOHTTP1", package: "swift-nio"),
                            .product(name: "NIOHTTP2", package: "swift-nio-http2"),
-                           .product(name: "NIOHPACK", package: "swift-nio-http2")]
+                           .product(name: "NIOHPACK", package: "swift-nio-http2"),
+                           // HTTPS probes and hooks (kubelet's: TLS without verification).
+                           .product(name: "NIOSSL", package: "swift-nio-ssl")]
         ),
         .target(
             name: "PodAPI",

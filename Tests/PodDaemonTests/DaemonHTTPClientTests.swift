@@ -90,10 +90,27 @@ struct ProbeTargetTests {
         #expect(target.redirect(to: "c") == .follow(ProbeTarget(host: "127.0.0.1", port: 8080, path: "/a/c")))
     }
 
-    @Test func otherHostsAreNotFollowedAndHTTPSCannotBe() {
+    @Test func otherHostsAreNotFollowedNorOtherSchemes() {
         #expect(target.redirect(to: "http://192.0.2.1/x") == nil)
         #expect(target.redirect(to: "//example.com/x") == nil)
-        #expect(target.redirect(to: "https://127.0.0.1/x") == .otherScheme("https://127.0.0.1/x"))
+        #expect(target.redirect(to: "ftp://127.0.0.1/x") == .unsupportedScheme("ftp", url: "ftp://127.0.0.1/x"))
+    }
+
+    @Test func redirectsMoveBetweenHTTPAndHTTPS() {
+        let secure = ProbeTarget(host: "127.0.0.1", port: 8443, path: "/a/b", secure: true)
+        #expect(target.redirect(to: "https://127.0.0.1/x") == .follow(ProbeTarget(host: "127.0.0.1", port: 443, path: "/x", secure: true)))
+        #expect(secure.redirect(to: "http://127.0.0.1:8080/y") == .follow(ProbeTarget(host: "127.0.0.1", port: 8080, path: "/y")))
+        // Relative and scheme-relative locations keep the scheme.
+        #expect(secure.redirect(to: "c") == .follow(ProbeTarget(host: "127.0.0.1", port: 8443, path: "/a/c", secure: true)))
+        #expect(secure.redirect(to: "//127.0.0.1/z") == .follow(ProbeTarget(host: "127.0.0.1", port: 443, path: "/z", secure: true)))
+        #expect(secure.url == "https://127.0.0.1:8443/a/b")
+    }
+
+    @Test func theTLSServerNameIsTheHostUnlessAnAddress() {
+        #expect(ProbeTarget(host: "127.0.0.1", port: 1, path: "/").serverName == nil)
+        #expect(ProbeTarget(host: "fe80::1", port: 1, path: "/").serverName == nil)
+        #expect(ProbeTarget(host: "cafe", port: 1, path: "/").serverName == "cafe")
+        #expect(ProbeTarget(host: "web.example", port: 1, path: "/").serverName == "web.example")
     }
 
     @Test func ipv6HostsKeepTheirBrackets() {

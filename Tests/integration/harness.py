@@ -223,6 +223,13 @@ class Podd:
         path = f"/api/v1/namespaces/default/pods/{name}/log" + ("?" + "&".join(q) if q else "")
         return self.get(path)
 
+    def in_pod_network(self, name, namespace="default"):
+        """The command prefix that runs a host program in the pod's network namespace (its
+        monitor's), where a probe connects: `nsenter --net=/proc/MONITOR/ns/net`."""
+        uid = self.pod(name, namespace)["metadata"]["uid"]
+        monitor = (self.run_dir / "pods" / uid / "monitor.pid").read_text().split()[0]
+        return ["nsenter", f"--net=/proc/{monitor}/ns/net"]
+
     def log(self, name, container=None, **params):
         """The container's log text, or "" while there is none yet (the API answers 400)."""
         r = self.logs(name, container, **params)

@@ -47,9 +47,7 @@ class PodServer:
     """The server above, started with nsenter in the pod's network namespace."""
 
     def __init__(self, podd, pod, port, mode="health"):
-        uid = podd.pod(pod)["metadata"]["uid"]
-        monitor = (podd.run_dir / "pods" / uid / "monitor.pid").read_text().split()[0]
-        self.proc = subprocess.Popen(["nsenter", f"--net=/proc/{monitor}/ns/net", sys.executable, "-c", SERVER, str(port), mode],
+        self.proc = subprocess.Popen(podd.in_pod_network(pod) + [sys.executable, "-c", SERVER, str(port), mode],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         self.lines = []
         self._expect("listening")

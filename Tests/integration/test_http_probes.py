@@ -35,3 +35,73 @@ def test_probe_request_and_redirects(podd):
                          for e in podd.get("/api/v1/namespaces/default/events").json()["items"]),
              what="the 503 probe to fail")
     assert not ready(podd.pod("probed"), "down")
+
+
+# An HTTPS server (a self-signed certificate) on 127.0.0.1:8443 and an HTTP one on :8080
+# whose /to-tls redirects to https://127.0.0.1:8443/healthz; /down answers 503, the rest 200.
+# Each request is printed as `SCHEME PATH USER-AGENT`.
+TLS_SERVER = """
+import http.server, ssl, sys, threading
+cert = sys.argv[1]
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        scheme = "https" if self.server.server_port == 8443 else "http"
+        print(scheme, self.path, self.headers.get("User-Agent"), flush=True)
+        if self.path == "/to-tls":
+            self.send_response(302); self.send_header("Location", "https://127.0.0.1:8443/healthz")
+        else:
+            self.send_response(503 if self.path == "/down" else 200)
+        self.send_header("Content-Length", "0"); self.end_headers()
+    def log_message(self, *args):
+        pass
+tls = http.server.ThreadingHTTPServer(("127.0.0.1", 8443), Handler)
+context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+context.load_cert_chain(cert, cert)
+tls.socket = context.wrap_socket(tls.socket, server_side=True)
+plain = http.server.ThreadingHTTPServer(("127.0.0.1", 8080), Handler)
+threading.Thread(target=plain.serve_forever, daemon=True).start()
+print("listening", flush=True)
+tls.serve_forever()
+"""
+
+
+def test_https_probes_and_hooks_skip_certificate_checks(podd, tmp_path):
+    """scheme: HTTPS as kubelet speaks it: TLS that takes any certificate (here a self-signed
+    one), for probes and hooks alike, and redirects between http and https followed."""
+    import subprocess
+    import sys
+    cert = tmp_path / "cert.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=web.example",
+                    "-keyout", str(cert), "-out", str(cert)], check=True, capture_output=True)
+    tls = lambda path, **extra: {"httpGet": {"path": path, "port": 8443, "scheme": "HTTPS", **extra}, "periodSeconds": 1}
+    m = pod_manifest("tls", [
+        {"name": "tls", "command": ["sleep", "100000"], "readinessProbe": tls("/healthz"),
+         "lifecycle": {"postStart": {"httpGet": {"path": "/hook", "port": 8443, "scheme": "HTTPS"}}}},
+        {"name": "hop", "command": ["sleep", "100000"],
+         "readinessProbe": {"httpGet": {"path": "/to-tls", "port": 8080}, "periodSeconds": 1}},
+        {"name": "down", "command": ["sleep", "100000"], "readinessProbe": tls("/down")},
+        # Plain HTTP to the TLS port: the server's TLS alert, never a success.
+        {"name": "plain", "command": ["sleep", "100000"],
+         "readinessProbe": {"httpGet": {"path": "/healthz", "port": 8443}, "periodSeconds": 1}},
+    ], initContainers=[{"name": "wait", "image": "busybox", "command": ["sleep", "3"]}], terminationGracePeriodSeconds=0)
+    assert podd.create(m).status == 201
+    # The server starts in the pod's network namespace while the init container sleeps, so
+    # that the postStart hook finds it.
+    wait_for(lambda: podd.pod("tls")["metadata"].get("uid") and
+             (podd.run_dir / "pods" / podd.pod("tls")["metadata"]["uid"] / "monitor.pid").exists(), what="the sandbox")
+    server = subprocess.Popen(podd.in_pod_network("tls") + [sys.executable, "-c", TLS_SERVER, str(cert)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout.readline().strip() == "listening"
+        wait_for(lambda: ready(podd.pod("tls"), "tls") and ready(podd.pod("tls"), "hop"), timeout=30,
+                 what="the HTTPS probes to pass")
+        wait_for(lambda: any(e["reason"] == "Unhealthy" and e["message"] == "Readiness probe failed: HTTP probe failed with statuscode: 503"
+                             for e in podd.get("/api/v1/namespaces/default/events").json()["items"]), what="the 503 over HTTPS")
+        assert not ready(podd.pod("tls"), "down") and not ready(podd.pod("tls"), "plain")
+    finally:
+        server.kill()
+        out = server.communicate()[0].splitlines()
+    assert "https /hook kube-lifecycle/1.32" in out, out
+    assert "https /healthz kube-probe/1.32" in out and "http /to-tls kube-probe/1.32" in out, out
+    # The hook ran before its container's probes began.
+    assert out.index("https /hook kube-lifecycle/1.32") < out.index("https /healthz kube-probe/1.32"), out

@@ -225,9 +225,7 @@ def test_kubectl_port_forward(web, kubeconfig):
 def pod_side_owner(podd, port):
     """Who holds the pod's end of a forwarded connection: `ss` inside the pod's network
     namespace names the processes owning the sockets connected to 127.0.0.1:PORT."""
-    uid = podd.pod("web")["metadata"]["uid"]
-    monitor = (podd.run_dir / "pods" / uid / "monitor.pid").read_text().split()[0]
-    out = subprocess.run(["nsenter", f"--net=/proc/{monitor}/ns/net", "ss", "-Htnp", "state", "established",
+    out = subprocess.run(podd.in_pod_network("web") + ["ss", "-Htnp", "state", "established",
                           f"( dport = :{port} )"], capture_output=True, text=True, check=True).stdout
     return out
 

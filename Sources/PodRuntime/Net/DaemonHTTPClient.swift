@@ -1,10 +1,12 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 
 /// podd's one HTTP client, for the calls it makes itself: probes' and lifecycle hooks'
-/// httpGet (on a socket connected inside the pod's network namespace) and its own /healthz
-/// round trip (on its API socket). HTTP/1.1 over SwiftNIO, one request per connection
+/// httpGet (on a socket connected inside the pod's network namespace, over TLS for
+/// `scheme: HTTPS`) and its own /healthz round trip (on its API socket). HTTP/1.1 over
+/// SwiftNIO, one request per connection
 /// (`Connection: close`, as kubelet's prober disables keep-alive), at most `bodyLimit` bytes
 /// of body read (kubelet reads 10 KiB), the whole exchange bounded by a timeout.
 public enum DaemonHTTPClient {
@@ -50,12 +52,31 @@ public enum DaemonHTTPClient {
     /// kubelet's limit on the body a probe reads.
     public static let probeBodyLimit = 10 * 1024
 
+    /// TLS on a connection.
+    public enum TLS: Sendable {
+        /// As kubelet's probes and hooks speak it (`InsecureSkipVerify`): any certificate is
+        /// taken; `serverName` is sent as SNI (nil for an address).
+        case withoutVerification(serverName: String?)
+    }
+
     /// GET on `fd`, a connected stream socket, which this takes over (NIO closes it).
-    public static func get(_ request: Request, connectedSocket fd: Int32, timeout: Double,
+    public static func get(_ request: Request, connectedSocket fd: Int32, timeout: Double, tls: TLS? = nil,
                            bodyLimit: Int = probeBodyLimit) async throws(ClientError) -> Response {
-        try await exchange(request, timeout: timeout, bodyLimit: bodyLimit) { bootstrap in
+        var secure: (context: NIOSSLContext, serverName: String?)?
+        if case let .withoutVerification(serverName) = tls {
+            do { secure = (try trustingContext.get(), serverName) } catch { throw .connection("tls: \(error)") }
+        }
+        return try await exchange(request, timeout: timeout, bodyLimit: bodyLimit, tls: secure) { bootstrap in
             bootstrap.withConnectedSocket(fd)
         }
+    }
+
+    /// The TLS context of probes and hooks, made once: no certificate check, HTTP/1.1.
+    private static let trustingContext: Result<NIOSSLContext, any Error> = Result {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        configuration.certificateVerification = .none
+        configuration.applicationProtocols = ["http/1.1"]
+        return try NIOSSLContext(configuration: configuration)
     }
 
     /// GET on the Unix stream socket at `path`.
@@ -66,7 +87,9 @@ public enum DaemonHTTPClient {
         }
     }
 
+    /// One request and its response, over TLS when `tls` is given.
     private static func exchange(_ request: Request, timeout: Double, bodyLimit: Int,
+                                 tls: (context: NIOSSLContext, serverName: String?)? = nil,
                                  connect: (ClientBootstrap) -> EventLoopFuture<Channel>) async throws(ClientError) -> Response {
         let loop = MultiThreadedEventLoopGroup.singleton.next()
         let promise = loop.makePromise(of: Response.self)
@@ -74,6 +97,9 @@ public enum DaemonHTTPClient {
             .connectTimeout(.milliseconds(Int64(max(timeout, 0.001) * 1000)))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tls.context, serverHostname: tls.serverName))
+                    }
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
                     try channel.pipeline.syncOperations.addHandler(ResponseCollector(promise: promise, bodyLimit: bodyLimit))
                 }

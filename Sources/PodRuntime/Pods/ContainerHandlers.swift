@@ -68,16 +68,18 @@ struct ContainerHandlers: Sendable {
     /// `Accept: */*` unless set; 2xx and 3xx succeed; a redirect to the same host (any port)
     /// is followed, at most 10 times, one to another host is not (kubelet then reports a
     /// warning, which counts as success); at most 10 KiB of body is read; the timeout covers
-    /// every hop. Each connection is made inside the pod's network namespace.
+    /// every hop. Each connection is made inside the pod's network namespace. `scheme: HTTPS`
+    /// speaks TLS without checking the server's certificate, as kubelet's probes and hooks
+    /// do (`InsecureSkipVerify`), and a redirect may move between http and https.
     private func httpGet(_ h: HTTPGetAction, container: Container, timeout: Double, userAgent: String) async -> Outcome {
-        guard h.scheme == .http else { return Outcome(ok: false, message: "HTTPS probes are not supported by podd") }
         guard let port = resolvePort(h.port, container) else {
             return Outcome(ok: false, message: "port \(h.port) is not a port of the container")
         }
         // Header names and values come from a validated manifest; CR and LF are still cut so
         // nothing can inject lines into the request.
         func clean(_ s: String) -> String { s.filter { $0 != "\r" && $0 != "\n" } }
-        var target = ProbeTarget(host: h.host ?? "127.0.0.1", port: port, path: clean(h.path.isEmpty ? "/" : h.path))
+        var target = ProbeTarget(host: h.host ?? "127.0.0.1", port: port, path: clean(h.path.isEmpty ? "/" : h.path),
+                                 secure: h.scheme == .https)
         var hostOverride: String?
         var headers: [(name: String, value: String)] = []
         for header in h.httpHeaders {
@@ -95,7 +97,8 @@ struct ContainerHandlers: Sendable {
             let response: DaemonHTTPClient.Response
             do {
                 let fd = try await connectInPod(host: target.host, port: target.port, timeout: remaining)
-                response = try await DaemonHTTPClient.get(request, connectedSocket: fd, timeout: remaining)
+                response = try await DaemonHTTPClient.get(request, connectedSocket: fd, timeout: remaining,
+                                                          tls: target.secure ? .withoutVerification(serverName: target.serverName) : nil)
             } catch {
                 return Outcome(ok: false, message: "Get \"\(target.url)\": \(error)")
             }
@@ -106,8 +109,8 @@ struct ContainerHandlers: Sendable {
                     guard hops <= 10 else { return Outcome(ok: false, message: "Get \"\(next.url)\": stopped after 10 redirects") }
                     target = next
                     continue
-                case let .otherScheme(url)?:
-                    return Outcome(ok: false, message: "Get \"\(url)\": HTTPS is not supported by podd")
+                case let .unsupportedScheme(scheme, url)?:
+                    return Outcome(ok: false, message: "Get \"\(url)\": unsupported protocol scheme \"\(scheme)\"")
                 case nil:
                     // To another host: not followed; kubelet's "Probe terminated redirects"
                     // warning, which a probe counts as success.
@@ -191,19 +194,27 @@ struct ProbeTarget: Sendable, Equatable {
     var host: String
     var port: Int32
     var path: String
+    /// https: TLS.
+    var secure = false
 
     var hostHeader: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
-    var url: String { "http://\(hostHeader)\(path)" }
+    var url: String { "\(secure ? "https" : "http")://\(hostHeader)\(path)" }
+    /// The TLS server name (SNI): the host, unless it is an address, as Go's client sends it.
+    var serverName: String? {
+        var v4 = in_addr()
+        var v6 = in6_addr()
+        return inet_pton(AF_INET, host, &v4) == 1 || inet_pton(AF_INET6, host, &v6) == 1 ? nil : host
+    }
 
     enum Redirect: Equatable {
         case follow(ProbeTarget)
-        /// To https (or another scheme) on the same host: podd cannot follow it.
-        case otherScheme(String)
+        /// To a scheme other than http and https: Go's client stops there.
+        case unsupportedScheme(String, url: String)
     }
 
     /// The next target for a `Location`, or nil when it leaves this host.
     func redirect(to location: String) -> Redirect? {
-        if location.hasPrefix("//") { return redirect(to: "http:" + location) }
+        if location.hasPrefix("//") { return redirect(to: (secure ? "https:" : "http:") + location) }
         if let schemeEnd = location.range(of: "://") {
             let scheme = location[..<schemeEnd.lowerBound].lowercased()
             let rest = location[schemeEnd.upperBound...]
@@ -221,14 +232,14 @@ struct ProbeTarget: Sendable, Equatable {
                 name = String(name[..<colon])
             }
             guard name.lowercased() == host.lowercased() else { return nil }
-            guard scheme == "http" else { return .otherScheme(location) }
-            return .follow(ProbeTarget(host: host, port: port, path: path))
+            guard scheme == "http" || scheme == "https" else { return .unsupportedScheme(String(scheme), url: location) }
+            return .follow(ProbeTarget(host: host, port: port, path: path, secure: scheme == "https"))
         }
-        if location.hasPrefix("/") { return .follow(ProbeTarget(host: host, port: port, path: location)) }
+        if location.hasPrefix("/") { return .follow(ProbeTarget(host: host, port: port, path: location, secure: secure)) }
         // Relative to the current path's directory.
         let directory = path.split(separator: "?", maxSplits: 1).first.map(String.init) ?? "/"
         let base = directory.hasSuffix("/") ? directory : String(directory[...(directory.lastIndex(of: "/") ?? directory.startIndex)])
-        return .follow(ProbeTarget(host: host, port: port, path: (base.hasPrefix("/") ? base : "/" + base) + location))
+        return .follow(ProbeTarget(host: host, port: port, path: (base.hasPrefix("/") ? base : "/" + base) + location, secure: secure))
     }
 }
 
