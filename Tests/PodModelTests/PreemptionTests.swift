@@ -22,6 +22,17 @@ struct PreemptionTests {
         #expect(Preemption.victims(for: ["cpu": 1000], priority: 1000, allocatable: node, placed: placed)?.map(\.name) == ["new-low", "lowest"])
     }
 
+    @Test func anyFilterDecidesWhoMustGo() {
+        // An anti-affinity that only "db" breaks: it alone goes, whatever its importance.
+        var db = pod("db", 10, cpu: 0, since: 1)
+        db.labels = ["app": "db"]
+        let placed = [pod("cache", 5, cpu: 0, since: 1), db, pod("peer", 1000, cpu: 0, since: 1)]
+        let victims = Preemption.victims(priority: 1000, placed: placed) { kept in !kept.contains { $0.labels["app"] == "db" } }
+        #expect(victims?.map(\.name) == ["db"])
+        // A rule no victim can satisfy (it needs a pod that would go): preemption does not help.
+        #expect(Preemption.victims(priority: 1000, placed: placed) { kept in kept.contains { $0.name == "db" } && kept.count == 2 } == nil)
+    }
+
     @Test func equalOrHigherPriorityIsNeverAVictim() {
         let placed = [pod("peer", 1000, cpu: 1800, since: 1)]
         #expect(Preemption.victims(for: ["cpu": 500], priority: 1000, allocatable: node, placed: placed) == nil)

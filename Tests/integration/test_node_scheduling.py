@@ -386,3 +386,59 @@ def test_readiness_gates_and_the_status_subresource(make_podd, busybox_tar):
     d.wait_running("lb")
     assert wait_for(lambda: conditions()["Ready"]["status"] == "True")
     assert conditions()["example.com/lb-ready"]["status"] == "True"
+
+
+def test_preemption_removes_the_pods_an_anti_affinity_rule_meets(make_podd, busybox_tar):
+    """Preemption is not only for resources: a pod of higher priority kept out by its own
+    anti-affinity, or by a placed pod's, has the pods of lower priority that cause it deleted,
+    as the scheduler's DefaultPreemption runs every filter again without them. Other pods of
+    lower priority stay; pods of its own priority are never taken."""
+    d = make_podd()
+    d.podctl("image", "import", "busybox", str(busybox_tar))
+    for body in (priority_class("low", 10), priority_class("high", 1000)):
+        assert d.request("POST", CLASSES, body).status == 201
+    hostname = {"topologyKey": "kubernetes.io/hostname"}
+
+    def pod(name, cls, labels, **affinity):
+        m = pod_manifest(name, [{"name": "app", "command": ["sleep", "3600"]}], terminationGracePeriodSeconds=1,
+                         priorityClassName=cls, **({"affinity": affinity} if affinity else {}))
+        m["metadata"]["labels"] = labels
+        return m
+
+    def avoids(app):
+        return {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+            {"labelSelector": {"matchLabels": {"app": app}}, **hostname}]}}
+
+    assert d.create(pod("db", "low", {"app": "db"})).status == 201
+    assert d.create(pod("cache", "low", {"app": "cache"})).status == 201
+    assert d.create(pod("guard", "low", {"app": "guard"}, **avoids("web"))).status == 201
+    assert d.create(pod("peer", "high", {"app": "peer"})).status == 201
+    for name in ("db", "cache", "guard", "peer"):
+        d.wait_running(name)
+
+    # Its own anti-affinity selects db (and peer, of its own priority: then nothing helps).
+    assert d.create(pod("picky", "high", {"app": "picky"}, **avoids("peer"))).status == 201
+    waiting = wait_for(lambda: (p := d.pod("picky")) and p["status"].get("conditions") and p)
+    assert waiting["status"]["conditions"][0]["message"] == (
+        "0/1 nodes are available: 1 node(s) didn't match pod anti-affinity rules. preemption: 0/1 nodes are available: "
+        "1 No preemption victims found for incoming pod."), waiting["status"]
+    assert d.request("DELETE", "/api/v1/namespaces/default/pods/picky?gracePeriodSeconds=0").status == 200
+    wait_for(lambda: d.pod("picky") is None, what="picky gone")
+
+    assert d.create(pod("vip", "high", {"app": "vip"}, **avoids("db"))).status == 201
+    wait_for(lambda: (p := d.pod("db")) and p["metadata"].get("deletionTimestamp"), what="db preempted")
+    d.wait_running("vip", timeout=30)
+    wait_for(lambda: d.pod("db") is None, what="db gone")
+
+    # guard's anti-affinity keeps web out: guard goes for it.
+    assert d.create(pod("web", "high", {"app": "web"})).status == 201
+    marked = wait_for(lambda: (p := d.pod("guard")) and p["metadata"].get("deletionTimestamp") and p, what="guard preempted")
+    assert any(c["type"] == "DisruptionTarget" and c["reason"] == "PreemptionByScheduler" for c in marked["status"]["conditions"])
+    d.wait_running("web", timeout=30)
+
+    assert d.pod("cache")["metadata"].get("deletionTimestamp") is None
+    assert d.pod("peer")["metadata"].get("deletionTimestamp") is None
+    events = d.get("/api/v1/namespaces/default/events").json()["items"]
+    assert sorted(e["involvedObject"]["name"] for e in events if e["reason"] == "Preempted") == ["db", "guard"]
+    failed = [e["message"] for e in events if e["reason"] == "FailedScheduling" and e["involvedObject"]["name"] == "vip"]
+    assert failed and failed[0] == "0/1 nodes are available: 1 node(s) didn't match pod anti-affinity rules.", failed
