@@ -301,3 +301,65 @@ private let webPod: JSONValue = [
         #expect(Clock.age(since: "", now: now) == "<unknown>")
     }
 }
+
+/// `podctl describe pdb|pc`, laid out as kubectl's describers lay them out (the integration
+/// tests compare them with kubectl's own output).
+@Suite struct PolicyDescriptionTests {
+    @Test func aBudgetWithoutSelectorOrEvents() throws {
+        let budget = try JSONValue.parse(Array(#"""
+            {"metadata": {"name": "db", "namespace": "prod"}, "spec": {"maxUnavailable": 1},
+             "status": {"disruptionsAllowed": 1, "currentHealthy": 3, "desiredHealthy": 2, "expectedPods": 3}}
+            """#.utf8))
+        #expect(PolicyDescription.disruptionBudget(budget, events: [], now: now) == """
+            Name:             db
+            Namespace:        prod
+            Max unavailable:  1
+            Selector:         <unset>
+            Status:
+                Allowed disruptions:  1
+                Current:              3
+                Desired:              2
+                Total:                3
+            Events:                   <none>
+
+            """)
+    }
+
+    @Test func aBudgetsEventsAreATableOfTheirOwn() throws {
+        let budget = try JSONValue.parse(Array(#"""
+            {"metadata": {"name": "web", "namespace": "default"}, "spec": {"minAvailable": "50%",
+             "selector": {"matchExpressions": [{"key": "tier", "operator": "In", "values": ["b", "a"]}], "matchLabels": {"z": "1", "app": "web"}}}}
+            """#.utf8))
+        let event = try JSONValue.parse(Array(#"""
+            {"type": "Normal", "reason": "NoPods", "message": "No matching pods found", "count": 1,
+             "source": {"component": "controllermanager"}}
+            """#.utf8))
+        var withTime = event
+        withTime["lastTimestamp"] = ago(30)
+        withTime["firstTimestamp"] = ago(30)
+        let text = PolicyDescription.disruptionBudget(budget, events: [withTime], now: now)
+        #expect(text.split(separator: "\n").map(String.init) == [
+            "Name:           web", "Namespace:      default", "Min available:  50%", "Selector:       app=web,tier in (a,b),z=1",
+            "Status:", "    Allowed disruptions:  0", "    Current:              0", "    Desired:              0",
+            "    Total:                0", "Events:", "  Type    Reason  Age   From               Message",
+            "  ----    ------  ----  ----               -------", "  Normal  NoPods  30s   controllermanager  No matching pods found",
+        ])
+    }
+
+    @Test func aPriorityClass() throws {
+        let priorityClass = try JSONValue.parse(Array(#"""
+            {"metadata": {"name": "gold", "annotations": {"b": "2", "a": "1"}}, "value": 1000, "globalDefault": true,
+             "preemptionPolicy": "Never", "description": "the important ones"}
+            """#.utf8))
+        #expect(PolicyDescription.priorityClass(priorityClass, events: [], now: now) == """
+            Name:              gold
+            Value:             1000
+            GlobalDefault:     true
+            PreemptionPolicy:  Never
+            Description:       the important ones
+            Annotations:       a=1,b=2
+            Events:            <none>
+
+            """)
+    }
+}

@@ -248,6 +248,18 @@ def test_kubectl_drain_waits_for_the_budget(podd, kubectl, tmp_path):
     described = kubectl.run("describe", "pdb", "other").stdout
     assert "Max unavailable:  1" in described and "Selector:         app=other" in described, described
     assert "NoPods" in described and "No matching pods found" in described, described
+    # podctl describes a budget as kubectl does: the same lines, its events' ages aside.
+    def without_ages(text):
+        lines = text.splitlines()
+        table = lines.index("Events:") if "Events:" in lines else len(lines)
+        return lines[:table] + [" ".join(line.split()[:2] + line.split()[3:]) for line in lines[table:]]
+    assert without_ages(d.podctl("describe", "pdb", "other").stdout) == without_ages(described)
+    kubectl.run("create", "pdb", "spread", "--selector=app=spread,tier notin (b,a)", "--min-available=50%")
+    spread = d.podctl("describe", "pdb/spread").stdout
+    assert without_ages(spread) == without_ages(kubectl.run("describe", "pdb", "spread").stdout)
+    assert spread.splitlines()[:9] == ["Name:           spread", "Namespace:      default", "Min available:  50%",
+                                "Selector:       app=spread,tier notin (a,b)", "Status:", "    Allowed disruptions:  0",
+                                "    Current:              0", "    Desired:              0", "    Total:                0"], spread
 
 
 def test_podctl_applies_lists_and_deletes_budgets(podd, tmp_path):

@@ -341,7 +341,17 @@ def test_kubectl_creates_and_lists_priority_classes(kubectl, podd, tmp_path):
     manifest.write_text(yaml.safe_dump(pod_manifest("vip", [("app", "sleep 3600")], priorityClassName="gold")))
     kubectl.run("apply", "-f", str(manifest))
     assert podd.pod("vip")["spec"]["priority"] == 1000
+    kubectl.run("annotate", "pc", "gold", "team=payments")
+    # podctl describes a class as kubectl does, to the byte.
+    for name in ("gold", "system-node-critical"):
+        assert podd.podctl("describe", "pc", name).stdout == kubectl.run("describe", "pc", name).stdout
+    described = podd.podctl("describe", "priorityclass/gold").stdout.splitlines()
+    assert described[:6] == ["Name:              gold", "Value:             1000", "GlobalDefault:     false",
+                             "PreemptionPolicy:  PreemptLowerPriority", "Description:       important",
+                             "Annotations:       team=payments"], described
     assert kubectl.run("delete", "pc", "gold").stdout.strip() == 'priorityclass.scheduling.k8s.io "gold" deleted'
+    r = podd.podctl("describe", "pc", "gold", check=False)
+    assert r.returncode == 1 and "not found" in r.stderr, r.stderr
 
 
 def test_readiness_gates_and_the_status_subresource(make_podd, busybox_tar):

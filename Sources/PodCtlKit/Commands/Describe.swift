@@ -5,13 +5,14 @@ extension Podctl {
     /// `podctl describe pod NAME`: a pod's spec, status and events as kubectl describes them.
     public struct Describe: ParsableCommand {
         public static let configuration = CommandConfiguration(
-            abstract: "Show the details of a pod (containers, states, conditions, volumes, events), a configmap or a secret.",
+            abstract: "Show the details of a pod (containers, states, conditions, volumes, events), a configmap, a secret, a poddisruptionbudget or a priorityclass.",
             discussion: """
                 Without a name, describes every pod of the namespace.
 
                 Examples:
                   podctl describe pod web
                   podctl describe pod/web -n demo
+                  podctl describe pdb web-budget
                 """
         )
 
@@ -24,49 +25,40 @@ extension Podctl {
         public init() {}
 
         public func run() throws {
-            let resource = try ResourceArguments.parse(arguments, verb: "describe", allowed: [.pods, .configMaps, .secrets])
+            let resource = try ResourceArguments.parse(arguments, verb: "describe",
+                                                       allowed: [.pods, .configMaps, .secrets, .podDisruptionBudgets, .priorityClasses])
             let client = connection.client
             let namespace = namespaceOptions.namespaceOrDefault
-            if resource.resource != .pods {
+            switch resource.resource {
+            case .configMaps, .secrets:
                 try ConfigDataDescription.describe(resource, namespace: namespace, client: client)
                 return
+            case .podDisruptionBudgets, .priorityClasses:
+                try PolicyDescription.describe(resource, namespace: namespace, client: client)
+                return
+            default:
+                break
             }
-            var pods: [JSONValue] = []
-            if resource.names.isEmpty {
-                pods = try client.json("GET", PoddClient.podsPath(namespace: namespace))["items"].array
-                if pods.isEmpty {
-                    Output.error("No resources found in \(namespace) namespace.")
-                    return
-                }
-            } else {
-                for name in resource.names {
-                    pods.append(try client.json("GET", PoddClient.podPath(namespace: namespace, name: name)))
-                }
-            }
+            guard let pods = try Self.objects(resource, namespace: namespace, client: client) else { return }
             for (index, pod) in pods.enumerated() {
-                let events = Self.events(of: pod, client: client)
+                let events = DescribedEvents.of(pod, kind: "Pod", client: client)
                 let text = PodDescription.render(pod: pod, events: events)
                 Output.write((index > 0 ? "\n\n" : "") + text)
             }
         }
 
-        /// The pod's events, or nil when podd cannot list them. The field selector narrows the
-        /// list on the server; the filter here keeps the answer right if podd ignores it.
-        static func events(of pod: JSONValue, client: PoddClient) -> [JSONValue]? {
-            let name = pod["metadata"]["name"].string
-            let namespace = pod["metadata"]["namespace"].stringValue ?? "default"
-            let uid = pod["metadata"]["uid"].string
-            guard let list = try? client.json(
-                "GET", PoddClient.eventsPath(namespace: namespace),
-                query: [("fieldSelector", "involvedObject.name=\(name)")])
-            else { return nil }
-            return list["items"].array.filter { event in
-                let object = event["involvedObject"]
-                guard object["name"].string == name else { return false }
-                let kind = object["kind"].string
-                guard kind.isEmpty || kind == "Pod" else { return false }
-                return uid.isEmpty || object["uid"].string.isEmpty || object["uid"].string == uid
+        /// The objects named, or without names every one of the namespace (of the resource,
+        /// when it has none); nil, with kubectl's message, when there are none.
+        static func objects(_ resource: ResourceArguments, namespace: String, client: PoddClient) throws -> [JSONValue]? {
+            guard resource.names.isEmpty else {
+                return try resource.names.map { try client.json("GET", resource.resource.path(namespace: namespace, name: $0)) }
             }
+            let objects = try client.json("GET", resource.resource.path(namespace: namespace))["items"].array
+            if objects.isEmpty {
+                Output.error(resource.resource.namespaced ? "No resources found in \(namespace) namespace." : "No resources found")
+                return nil
+            }
+            return objects
         }
     }
 }

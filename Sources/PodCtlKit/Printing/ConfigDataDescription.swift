@@ -4,18 +4,7 @@ import PodModel
 /// full, a Secret's only as sizes (never its contents).
 enum ConfigDataDescription {
     static func describe(_ resource: ResourceArguments, namespace: String, client: PoddClient) throws {
-        var objects: [JSONValue] = []
-        if resource.names.isEmpty {
-            objects = try client.json("GET", resource.resource.path(namespace: namespace))["items"].array
-            if objects.isEmpty {
-                Output.error("No resources found in \(namespace) namespace.")
-                return
-            }
-        } else {
-            for name in resource.names {
-                objects.append(try client.json("GET", resource.resource.path(namespace: namespace, name: name)))
-            }
-        }
+        guard let objects = try Podctl.Describe.objects(resource, namespace: namespace, client: client) else { return }
         let texts = objects.map { render($0, resource: resource.resource) }
         Output.write(texts.joined(separator: "\n\n"))
     }

@@ -370,20 +370,47 @@ public struct PodDescription {
     // MARK: Events
 
     private mutating func events(_ events: [JSONValue]) {
+        DescribedEvents.write(events, to: &writer, output: &output, now: now)
+    }
+}
+
+/// The `Events:` section every kubectl describer ends with (`DescribeEvents`): `<none>` in
+/// the last block's alignment, or a table of its own, oldest first.
+enum DescribedEvents {
+    static func write(_ events: [JSONValue], to writer: inout TabWriter, output: inout String, now: Double) {
         guard !events.isEmpty else {
-            line(0, "Events:\t<none>")
+            writer.write("Events:\t<none>\n")
             return
         }
         // kubectl flushes before the events table, so it is aligned on its own.
         output += writer.flush()
-        line(0, "Events:")
-        line(1, "Type\tReason\tAge\tFrom\tMessage")
-        line(1, "----\t------\t----\t----\t-------")
+        writer.write("Events:\n")
+        writer.write("  Type\tReason\tAge\tFrom\tMessage\n")
+        writer.write("  ----\t------\t----\t----\t-------\n")
         for event in EventFormat.sorted(events) {
-            line(1, [
+            writer.write("  " + [
                 event["type"].string, event["reason"].string, EventFormat.interval(event, now: now),
                 EventFormat.source(event), event["message"].string.trimmingSpaces,
-            ].joined(separator: "\t"))
+            ].joined(separator: "\t") + "\n")
+        }
+    }
+
+    /// The events of `object` (its kind, name and uid), or nil when podd cannot list them.
+    /// The field selector narrows the list on the server; the filter here keeps the answer
+    /// right if podd ignores it. A cluster-scoped object's are looked for in every namespace.
+    static func of(_ object: JSONValue, kind: String, client: PoddClient) -> [JSONValue]? {
+        let name = object["metadata"]["name"].string
+        let namespace = object["metadata"]["namespace"].stringValue.flatMap { $0.isEmpty ? nil : $0 }
+        let uid = object["metadata"]["uid"].string
+        guard let list = try? client.json("GET", PoddClient.eventsPath(namespace: namespace),
+                                          query: [("fieldSelector", "involvedObject.name=\(name)")])
+        else { return nil }
+        return list["items"].array.filter { event in
+            let involved = event["involvedObject"]
+            guard involved["name"].string == name else { return false }
+            let eventKind = involved["kind"].string
+            guard eventKind.isEmpty || eventKind == kind else { return false }
+            return uid.isEmpty || involved["uid"].string.isEmpty || involved["uid"].string == uid
         }
     }
 }

@@ -105,18 +105,20 @@ public enum DisruptionBudgets {
             + "To account for these pods please set \".spec.minAvailable\" field of the PDB to an integer value."
     }
 
-    /// The selector as `kubectl describe` prints one (`app=web,tier in (a,b)`).
+    /// The selector as `kubectl describe` prints one (metav1.FormatLabelSelector:
+    /// `app=web,tier in (a,b)`, the requirements sorted by key, a set's values sorted).
     public static func selectorText(_ selector: LabelSelectorSpec?) -> String {
         guard let selector else { return "<none>" }
-        var parts = selector.matchLabels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        var parts = selector.matchLabels.map { (key: $0.key, text: "\($0.key)=\($0.value)") }
         for r in selector.matchExpressions {
+            let values = r.values.sorted().joined(separator: ",")
             switch r.operator {
-            case "In": parts.append("\(r.key) in (\(r.values.joined(separator: ",")))")
-            case "NotIn": parts.append("\(r.key) notin (\(r.values.joined(separator: ",")))")
-            case "Exists": parts.append(r.key)
-            default: parts.append("!\(r.key)")
+            case "In": parts.append((r.key, "\(r.key) in (\(values))"))
+            case "NotIn": parts.append((r.key, "\(r.key) notin (\(values))"))
+            case "Exists": parts.append((r.key, r.key))
+            default: parts.append((r.key, "!\(r.key)"))
             }
         }
-        return parts.isEmpty ? "<none>" : parts.joined(separator: ",")
+        return parts.isEmpty ? "<none>" : parts.sorted { $0.key < $1.key }.map(\.text).joined(separator: ",")
     }
 }
