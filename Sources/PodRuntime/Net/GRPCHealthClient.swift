@@ -241,9 +241,10 @@ private final class HealthCall: ChannelInboundHandler {
         switch frame.payload {
         case .settings:
             connected = true
-        case let .goAway(_, code, _) where frame.streamID == .rootStream:
+        case let .goAway(lastStreamID, code, _) where lastStreamID < stream:
             // The server will not answer the stream (it was not processed): gRPC retries such
-            // a call elsewhere; here it ends as the connection ends.
+            // a call elsewhere; here it ends as the connection ends. (A GOAWAY that covers the
+            // stream lets its answer still come.)
             end(.failed(code: .unavailable, message: "the connection is draining due to the server sending GOAWAY with code \(code)"))
         case let .headers(h) where frame.streamID == stream:
             if httpStatus == nil, let status = h.headers.first(name: ":status").flatMap(Int.init) {
