@@ -28,8 +28,8 @@ struct NodeRoutes {
         let form = try ResponseForm(r)
         let table = try PodAPIHandler.tableBuilder(r, form: form, kind: .nodes)
         let selector = try LabelSelector(r.queryValue("labelSelector") ?? "")
-        // kubectl's `--field-selector metadata.name=NODE`: the field podd's node is selected by.
-        let fields = try FieldSelector(r.queryValue("fieldSelector") ?? "", fields: ["metadata.name"])
+        // kubectl's `--field-selector metadata.name=NODE` (or spec.unschedulable=false).
+        let fields = try FieldSelector(r.queryValue("fieldSelector") ?? "", fields: FieldSelector.fields(of: "nodes"))
         let matches: @Sendable (JSONValue) -> Bool = { selector.matches($0) && fields.matches($0) }
         if r.queryBool("watch") {
             return await WatchRoute(source: NodeWatchSource(report: report, registry: registry), kind: "Node", render: { $0 }, matches: matches,

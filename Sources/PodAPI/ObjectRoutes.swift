@@ -55,7 +55,7 @@ struct ObjectRoutes<T: StoredObject> {
     private func list(_ r: APIRequest, namespace: String?) async throws(StatusError) -> APIResponse {
         let form = try ResponseForm(r)
         let selector = try LabelSelector(r.queryValue("labelSelector") ?? "")
-        let fieldSelector = try FieldSelector(r.queryValue("fieldSelector") ?? "")
+        let fieldSelector = try FieldSelector(r.queryValue("fieldSelector") ?? "", fields: FieldSelector.fields(of: T.resource))
         let matches: @Sendable (JSONValue) -> Bool = { selector.matches($0) && fieldSelector.matches($0) }
         let table = try PodAPIHandler.tableBuilder(r, form: form, kind: Self.tableKind)
         if r.queryBool("watch") {

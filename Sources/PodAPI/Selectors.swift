@@ -92,11 +92,31 @@ struct LabelSelector: Sendable {
     }
 }
 
-/// Field selectors, with = == !=: on pods (and ConfigMaps, Secrets) the fields Kubernetes
-/// supports there, metadata.name, metadata.namespace, status.phase, spec.nodeName and
-/// spec.restartPolicy; on nodes (`fields`) metadata.name. Another field is 400.
+/// Field selectors, with = == !=, on the fields Kubernetes lets each resource's lists select
+/// on (its `ToSelectableFields`): on pods metadata.name and namespace, spec.nodeName,
+/// restartPolicy, schedulerName, serviceAccountName and hostNetwork, status.phase, podIP and
+/// nominatedNodeName; on Secrets also `type`; on nodes spec.unschedulable; on other kinds the
+/// name (and the namespace of a namespaced one). Another field is 400, as the API server's
+/// `field label not supported`.
 struct FieldSelector: Sendable {
-    static let podFields = ["metadata.name", "metadata.namespace", "status.phase", "spec.nodeName", "spec.restartPolicy"]
+    static let podFields = ["metadata.name", "metadata.namespace", "spec.nodeName", "spec.restartPolicy", "spec.schedulerName",
+                            "spec.serviceAccountName", "spec.hostNetwork", "status.phase", "status.podIP", "status.nominatedNodeName"]
+
+    /// The selectable fields of a resource (its plural).
+    static func fields(of resource: String) -> [String] {
+        switch resource {
+        case "pods": return podFields
+        case "secrets": return ["metadata.name", "metadata.namespace", "type"]
+        case "nodes": return ["metadata.name", "spec.unschedulable"]
+        case "priorityclasses": return ["metadata.name"]
+        default: return ["metadata.name", "metadata.namespace"]
+        }
+    }
+
+    /// What a field is when the object leaves it out: what the API server would have filled
+    /// in (podd does not write these defaults into its pods), or Go's false.
+    static let defaults = ["spec.schedulerName": "default-scheduler", "spec.serviceAccountName": "default",
+                           "spec.hostNetwork": "false", "spec.unschedulable": "false", "spec.restartPolicy": "Always"]
 
     let terms: [(path: String, value: String, equal: Bool)]
 
@@ -119,7 +139,13 @@ struct FieldSelector: Sendable {
         terms.allSatisfy { t in
             var v: JSONValue? = object
             for key in t.path.split(separator: ".") { v = v?[String(key)] }
-            return (v?.stringValue ?? "" == t.value) == t.equal
+            let text: String
+            switch v {
+            case let .bool(flag)?: text = flag ? "true" : "false"
+            case let value?: text = value.stringValue ?? Self.defaults[t.path] ?? ""
+            case nil: text = Self.defaults[t.path] ?? ""
+            }
+            return (text == t.value) == t.equal
         }
     }
 }

@@ -161,6 +161,9 @@ def test_label_selector_and_watch(daemon):
     assert names == ["front"]
     names = [i["metadata"]["name"] for i in daemon.get(f"{NS}/configmaps?fieldSelector=metadata.name%3Dback").json()["items"]]
     assert names == ["back"]
+    # A ConfigMap selects on its name and namespace only, as the API server's.
+    r = daemon.get(f"{NS}/configmaps?fieldSelector=status.phase%3DRunning")
+    assert r.status == 400 and r.json()["message"] == "field label not supported: status.phase"
 
     conn = UnixHTTPConnection(daemon.socket, timeout=10)
     conn.request("GET", f"{NS}/configmaps?watch=true&labelSelector=tier%3Dweb")

@@ -28,6 +28,10 @@ def test_node_selector_node_name_and_tolerations(make_podd, busybox_tar):
     assert pod["spec"]["nodeName"] == host
     assert pod["spec"]["tolerations"] == cluster_tolerations
     assert [p["metadata"]["name"] for p in d.get(f"/api/v1/pods?fieldSelector=spec.nodeName%3D{host}").json()["items"]] == ["fits"]
+    # The fields the API server fills in select as they would on a cluster.
+    selected = d.get(f"/api/v1/pods?fieldSelector=spec.nodeName%3D{host},spec.schedulerName%3Ddefault-scheduler,"
+                     "spec.serviceAccountName%3Ddefault,spec.hostNetwork%3Dfalse").json()["items"]
+    assert [p["metadata"]["name"] for p in selected] == ["fits"]
 
     misses = pod_manifest("misses", [("app", "sleep 3600")], nodeSelector={"disktype": "hdd"})
     assert d.create(misses).status == 201

@@ -51,6 +51,7 @@ def test_the_node_is_the_machine_with_its_labels_capacity_and_conditions(make_po
     assert d.get(f"/api/v1/nodes?fieldSelector=metadata.name%3D{host}").json()["items"][0]["metadata"]["name"] == host
     assert d.get(f"/api/v1/nodes?fieldSelector=metadata.name!%3D{host}").json()["items"] == []
     assert d.get("/api/v1/nodes?fieldSelector=spec.podCIDR%3Dx").status == 400
+    assert [n["metadata"]["name"] for n in d.get("/api/v1/nodes?fieldSelector=spec.unschedulable%3Dfalse").json()["items"]] == [host]
     assert d.get("/api/v1/nodes/node-7").status == 404
     # A watch: the node as ADDED from "now", nothing from the list's version, then its end.
     [added] = [json.loads(l) for l in d.get("/api/v1/nodes?watch=true&timeoutSeconds=1").body.splitlines()]
