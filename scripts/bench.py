@@ -2,7 +2,7 @@
 """podd's benchmarks: medians of repeated runs, side by side with the peers installed here
 (plain `unshare`, podman). Prints a Markdown table. Run through `make bench` (release build).
 
-Env: PODD_BIN (dir with podd, podctl, podd-monitor), RUNS (default 20), PODS (default 100),
+Env: PODD_BIN (dir with podd, podctl, podd-monitor; default .build/release), RUNS (default 20), PODS (default 100),
 PEER_RUNS (podman runs, default 5), THOUSAND (the many-pods figures, default 1000; 0 skips
 them), ONLY=thousand (those figures alone), ONLY=secure (the securityContext start figure alone),
 ONLY=portforward (port-forward throughput alone), ONLY=exec (the exec and debug
@@ -25,6 +25,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(REPO / "Tests" / "integration"))
+# The release binaries unless told otherwise: the harness's default is the debug build, whose
+# figures (several times slower) mean nothing here.
+os.environ.setdefault("PODD_BIN", str(REPO / ".build" / "release"))
 from harness import BIN, Podd, UnixHTTPConnection, wait_for  # noqa: E402
 from bench_portforward import portforward_rows  # noqa: E402
 
