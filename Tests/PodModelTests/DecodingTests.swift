@@ -497,3 +497,34 @@ private extension String {
         split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
     }
 }
+
+/// The names kubelet gives a pod's UTS namespace.
+struct PodHostnameTests {
+    func pod(_ spec: String, name: String = "web") throws -> Pod {
+        try Fixture.pod("""
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: \(name), namespace: shop}
+            spec:
+              containers: [{name: a, image: busybox}]
+            \(spec)
+            """)
+    }
+
+    @Test func theKernelsNameIsTheFQDNOnlyWhenAskedWithADomain() throws {
+        let fqdn = PodHostname(try pod("  hostname: web-0\n  subdomain: web\n  setHostnameAsFQDN: true"))
+        #expect(fqdn.hostname == "web-0" && fqdn.domain == "web.shop.svc.cluster.local")
+        #expect(try fqdn.kernelName.get() == "web-0.web.shop.svc.cluster.local")
+        #expect(try PodHostname(try pod("  subdomain: web")).kernelName.get() == "web")
+        #expect(try PodHostname(try pod("  setHostnameAsFQDN: true")).kernelName.get() == "web")
+    }
+
+    @Test func longNamesAreCutAndLongFQDNsRefused() throws {
+        // A name of 70 characters whose 63rd is a dash: cut to 62.
+        let name = String(repeating: "a", count: 62) + "-" + String(repeating: "b", count: 7)
+        #expect(PodHostname(try pod("", name: name)).hostname == String(repeating: "a", count: 62))
+        let long = PodHostname(try pod("  hostname: \(String(repeating: "h", count: 40))\n  subdomain: s\n  setHostnameAsFQDN: true"))
+        guard case let .failure(tooLong) = long.kernelName else { Issue.record("accepted"); return }
+        #expect("\(tooLong)".hasSuffix("is too long (64 characters is the max, 65 characters requested)"))
+    }
+}

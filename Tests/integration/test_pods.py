@@ -343,3 +343,29 @@ def test_a_pods_monitor_keeps_its_private_memory_small(podd):
     status = dict(line.split(":", 1) for line in open(f"/proc/{pid}/status").read().splitlines() if ":" in line)
     rss_anon_kb = int(status["RssAnon"].split()[0])
     assert rss_anon_kb < 150, f"the monitor of a 2-container pod has {rss_anon_kb} kB of private memory"
+
+
+def test_set_hostname_as_fqdn(podd):
+    """spec.setHostnameAsFQDN (refused before): with a subdomain the kernel's hostname, and so
+    `hostname`, /etc/hostname and $HOSTNAME, is the pod's FQDN, as kubelet sets it; an FQDN
+    longer than the kernel's 64 characters fails the sandbox with kubelet's message."""
+    fqdn = "web-0.web.default.svc.cluster.local"
+    m = pod_manifest("fqdn", [("app", "echo $HOSTNAME; hostname; cat /etc/hostname; exec sleep 3600")],
+                     hostname="web-0", subdomain="web", setHostnameAsFQDN=True, terminationGracePeriodSeconds=0)
+    assert podd.create(m).status == 201
+    assert podd.pod("fqdn")["spec"]["setHostnameAsFQDN"] is True
+    assert wait_for(lambda: podd.log("fqdn", "app").count("\n") >= 3 and podd.log("fqdn", "app")) == f"{fqdn}\n" * 3
+    # Without a subdomain there is no FQDN: the hostname stays.
+    short = pod_manifest("leaf", [("app", "hostname; exec sleep 3600")], setHostnameAsFQDN=True, terminationGracePeriodSeconds=0)
+    assert podd.create(short).status == 201
+    assert wait_for(lambda: podd.log("leaf", "app")) == "leaf\n"
+    long = pod_manifest("long", [("app", "exec sleep 3600")], hostname="h" * 40, subdomain="s" * 20,
+                        setHostnameAsFQDN=True, terminationGracePeriodSeconds=0)
+    assert podd.create(long).status == 201
+    name = f"{'h' * 40}.{'s' * 20}.default.svc.cluster.local"
+    event = wait_for(lambda: next((e for e in podd.get("/api/v1/namespaces/default/events").json()["items"]
+                                   if e["involvedObject"]["name"] == "long" and e["reason"] == "FailedCreatePodSandBox"), None),
+                     what="the sandbox's failure")
+    assert event["message"] == (f"Failed to create pod sandbox: failed to construct FQDN from pod hostname and cluster domain, "
+                                f"FQDN {name} is too long (64 characters is the max, {len(name)} characters requested)"), event
+    assert podd.pod("long")["status"]["phase"] == "Pending"

@@ -81,7 +81,9 @@ extension PodController {
     }
 
     private func hostsFile() -> HostsFile {
-        HostsFile(hostname: layout.hostname, podName: pod.metadata.name, subdomain: pod.spec.subdomain,
+        // The hostname, not the kernel's name (an FQDN with setHostnameAsFQDN), as kubelet
+        // writes the file.
+        HostsFile(hostname: PodHostname(pod).hostname, podName: pod.metadata.name, subdomain: pod.spec.subdomain,
                   namespace: pod.metadata.namespace, podIPs: podIPs,
                   aliases: pod.spec.hostAliases.map { .init(ip: $0.ip, hostnames: $0.hostnames) })
     }

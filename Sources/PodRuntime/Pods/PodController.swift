@@ -167,7 +167,9 @@ public actor PodController {
         self.pod = pod
         self.context = context
         // A hostNetwork pod has the host's UTS namespace, so the host's name, as with kubelet.
-        let hostname = pod.spec.hostNetwork ? HostAddress.hostname() : pod.spec.hostname ?? String(pod.metadata.name.prefix(63))
+        // An FQDN too long for the kernel fails the sandbox (makeSandbox), as with kubelet.
+        let names = PodHostname(pod)
+        let hostname = pod.spec.hostNetwork ? HostAddress.hostname() : (try? names.kernelName.get()) ?? names.hostname
         layout = PodLayout(uid: uid, namespace: pod.metadata.namespace, name: pod.metadata.name, hostname: hostname,
                            runDir: context.config.runDir, stateDir: context.config.stateDir)
         lifecycle = Self.makeLifecycle(pod, backoff: context.config.restartBackoff, now: RuntimeClock.now())
@@ -381,6 +383,7 @@ public actor PodController {
     }
 
     private func prepareFiles() throws {
+        if !pod.spec.hostNetwork, case let .failure(tooLong) = PodHostname(pod).kernelName { throw tooLong }
         // The run dir's only: the monitor starts once these are there, and the containers'
         // dirs on the state dir's disk (writable layers, logs) are made as their spawns are
         // built, while the monitor makes the pod's namespaces (ContainerLaunch.message).

@@ -65,6 +65,9 @@ public struct PodSpec: JSONConvertible {
     public var preemptionPolicy: String?
     /// How the pod and its kind may spread over topology domains (PodTopologySpread).
     public var topologySpreadConstraints: [TopologySpreadConstraint] = []
+    /// The kernel's hostname is the pod's FQDN (with a subdomain) rather than its hostname
+    /// (PodHostname).
+    public var setHostnameAsFQDN: Bool?
 
     /// Kubernetes' default grace period.
     public static let defaultTerminationGracePeriodSeconds: Int64 = 30
@@ -107,7 +110,6 @@ public struct PodSpec: JSONConvertible {
         "runtimeClassName",
         "enableServiceLinks",
         "overhead",
-        "setHostnameAsFQDN",
         "resourceClaims",
     ]
     static let serverDefaults: [String: JSONValue] = [
@@ -151,6 +153,7 @@ public struct PodSpec: JSONConvertible {
         let readinessGates = reader.list("readinessGates", of: PodReadinessGate.self)
         let priority = reader.int32("priority")
         let preemptionPolicy = reader.string("preemptionPolicy")
+        let setHostnameAsFQDN = reader.bool("setHostnameAsFQDN")
         reader.reject(Self.unsupportedFields, unlessEqual: Self.serverDefaults)
         try reader.finish()
         self.init(
@@ -186,6 +189,7 @@ public struct PodSpec: JSONConvertible {
         self.priority = priority
         self.preemptionPolicy = preemptionPolicy
         self.readinessGates = readinessGates
+        self.setHostnameAsFQDN = setHostnameAsFQDN
     }
 
     public var json: JSONValue {
@@ -216,6 +220,7 @@ public struct PodSpec: JSONConvertible {
         writer.set("os", osName.map { PodOS(name: $0) })
         writer.set("affinity", affinity)
         writer.set("readinessGates", list: readinessGates)
+        writer.set("setHostnameAsFQDN", setHostnameAsFQDN)
         writer.set("priorityClassName", nonEmpty: priorityClassName)
         writer.set("priority", priority)
         writer.set("preemptionPolicy", preemptionPolicy)
