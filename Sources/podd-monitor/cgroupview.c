@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include "cgroupview.h"
 
+#include "cgroup.h"
 #include "rootfs.h"
 
 #include <dirent.h>
@@ -15,8 +16,10 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/mount.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #define HOST_ROOT "/sys/fs/cgroup"
@@ -26,6 +29,8 @@
 struct hierarchy {
     char name[64];     /* its directory under /sys/fs/cgroup: "memory", "cpu,cpuacct", "systemd" */
     char options[128]; /* what names the hierarchy to mount(2): "memory", "name=systemd" */
+    int whole;         /* the host's mount shows the whole hierarchy (its root is "/") */
+    char own[256];     /* the monitor's group in it ("/podd.service"), "" when unknown */
 };
 
 /* The host's layout, read once by the monitor (cgroup_view_prepare) and inherited by every
@@ -102,6 +107,8 @@ static int host_hierarchies(struct hierarchy *out, int *unified)
             continue;
         snprintf(out[n].name, sizeof out[n].name, "%s", name);
         snprintf(out[n].options, sizeof out[n].options, "%s", options);
+        out[n].whole = strcmp(root, "/") == 0;
+        out[n].own[0] = '\0';
         n++;
     }
     fclose(f);
@@ -130,17 +137,91 @@ static void host_links(void)
     closedir(d);
 }
 
+/* Whether two comma-separated lists hold the same items ("cpu,cpuacct", "cpuacct,cpu"). */
+static int same_items(const char *a, const char *b)
+{
+    char left[128], right[128];
+    if (snprintf(left, sizeof left, ",%s,", a) >= (int)sizeof left || snprintf(right, sizeof right, ",%s,", b) >= (int)sizeof right)
+        return 0;
+    int count = 0;
+    for (char *save = NULL, *item = strtok_r(left + 1, ",", &save); item != NULL; item = strtok_r(NULL, ",", &save)) {
+        char needle[72];
+        if (snprintf(needle, sizeof needle, ",%s,", item) >= (int)sizeof needle || strstr(right, needle) == NULL)
+            return 0;
+        count++;
+    }
+    int others = 0;
+    for (const char *c = b; *c != '\0'; c++)
+        others += *c == ',';
+    return count == others + 1;
+}
+
+/* The monitor's group on each v1 hierarchy, from /proc/self/cgroup ("4:cpu,cpuacct:/x"):
+ * where a container podd makes no group for stays, and what its view of that hierarchy
+ * shows. */
+static void own_groups(void)
+{
+    char line[512];
+    FILE *f = fopen("/proc/self/cgroup", "re");
+    if (f == NULL)
+        return;
+    while (fgets(line, sizeof line, f) != NULL) {
+        char *controllers = strchr(line, ':');
+        char *path = controllers != NULL ? strchr(controllers + 1, ':') : NULL;
+        if (path == NULL || path[1] != '/')
+            continue;
+        *path++ = '\0';
+        controllers++;
+        path[strcspn(path, "\n")] = '\0';
+        for (int i = 0; i < host.count; i++)
+            if (host.v1[i].whole && same_items(controllers, host.v1[i].options) && strlen(path) < sizeof host.v1[i].own)
+                snprintf(host.v1[i].own, sizeof host.v1[i].own, "%s", path);
+    }
+    fclose(f);
+}
+
 void cgroup_view_prepare(void)
 {
     if (host.ready)
         return;
     host.count = host_hierarchies(host.v1, &host.unified);
-    if (host.count > 0)
+    if (host.count > 0) {
         host_links();
+        own_groups();
+    }
     host.ready = 1;
 }
 
-int cgroup_view_mount(int sys, int privileged, struct setup_error *e)
+/* The container's group on v1 hierarchy I bound on POINT from the host's mount of it (a
+ * detached clone of that one directory, made read-only and attached), where a mount of the
+ * hierarchy would show the same tree: every mount(2) of a v1 hierarchy drains the whole
+ * cgroup2 hierarchy's offline groups under the global cgroup mutex (cgroup1_get_tree), a
+ * walk over every pod's and container's group on the machine, a dozen times per container
+ * start. Returns 0, or 1 when it cannot (no known group, an old kernel, a refusal): the
+ * caller mounts as before. */
+static int bind_own_group(int i, int point, const char *container, unsigned long attrs)
+{
+    char mount_point[sizeof HOST_ROOT + 72], source[PATH_MAX];
+    snprintf(mount_point, sizeof mount_point, HOST_ROOT "/%s", host.v1[i].name);
+    int managed = cgroup_v1_group_in(mount_point, container, source, sizeof source);
+    if (managed < 0)
+        return 1;
+    if (managed == 0) {
+        if (host.v1[i].own[0] == '\0' ||
+            snprintf(source, sizeof source, "%s%s", mount_point, strcmp(host.v1[i].own, "/") == 0 ? "" : host.v1[i].own) >= (int)sizeof source)
+            return 1;
+    }
+    int mnt = (int)syscall(SYS_open_tree, AT_FDCWD, source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_SYMLINK_NOFOLLOW);
+    if (mnt < 0)
+        return 1;
+    struct mount_attr attr = {.attr_set = attrs};
+    int rc = syscall(SYS_mount_setattr, mnt, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0 ||
+             syscall(SYS_move_mount, mnt, "", point, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0;
+    close(mnt);
+    return rc;
+}
+
+int cgroup_view_mount(int sys, int privileged, const char *container, struct setup_error *e)
 {
     unsigned long ro = privileged ? 0 : MS_RDONLY;
     unsigned long flags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
@@ -188,8 +269,11 @@ int cgroup_view_mount(int sys, int privileged, struct setup_error *e)
             return setup_fail(e, err, stage, "mkdir /sys/fs/cgroup/%s: %s", name, strerror(err));
         }
         int point = open_beneath_strict(dir, name, O_PATH | O_DIRECTORY);
+        unsigned long attrs = (ro ? MOUNT_ATTR_RDONLY : 0) | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
         int rc = point < 0 ? -1
-                 : i < count ? mount_on_fd("cgroup", point, "cgroup", ro | flags, host.v1[i].options)
+                 : i < count ? (bind_own_group(i, point, container, attrs) == 0
+                                    ? 0
+                                    : mount_on_fd("cgroup", point, "cgroup", ro | flags, host.v1[i].options))
                              : mount_on_fd("cgroup2", point, "cgroup2", ro | flags, NULL);
         int err = errno;
         if (point >= 0)

@@ -16,8 +16,10 @@
  * at every start. */
 void cgroup_view_prepare(void);
 
-/* Mounts it beneath SYS, the container's new sysfs mount (before pivot_root). Returns 0,
- * or -1 with E filled (stage "mount(cgroup...)"). */
-int cgroup_view_mount(int sys, int privileged, struct setup_error *e);
+/* Mounts it beneath SYS, the container's new sysfs mount (before pivot_root), for the
+ * container CONTAINER (its v1 groups are bound from the host's hierarchies where podd knows
+ * them, which is cheaper than a mount of each and shows the same). Returns 0, or -1 with E
+ * filled (stage "mount(cgroup...)"). */
+int cgroup_view_mount(int sys, int privileged, const char *container, struct setup_error *e);
 
 #endif

@@ -134,6 +134,13 @@ def test_a_container_sees_its_own_cgroup_at_the_root_of_its_cgroup_namespace(pod
     # It is the container's group: PID 1 (its main process) is in it.
     procs_file = "/sys/fs/cgroup/unified/cgroup.procs" if hybrid else "/sys/fs/cgroup/cgroup.procs"
     assert "1" in podd.podctl("exec", "cgns", "--", "cat", procs_file).stdout.split()
+    if hybrid:
+        # Each v1 hierarchy is the container's own group at the root of its view, as a mount
+        # in its cgroup namespace shows it (podd binds them from the host's mounts: cheaper).
+        info = podd.podctl("exec", "cgns", "--", "cat", "/proc/self/mountinfo").stdout.splitlines()
+        v1 = [line.split() for line in info if " - cgroup " in line]
+        assert v1 and all(fields[3] == "/" for fields in v1), info
+        assert "1" in podd.podctl("exec", "cgns", "--", "cat", "/sys/fs/cgroup/memory/cgroup.procs").stdout.split()
 
 
 def test_every_process_of_a_pod_without_limits_is_in_its_v1_groups(podd):
