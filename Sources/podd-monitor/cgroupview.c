@@ -8,7 +8,6 @@
 #define _GNU_SOURCE
 #include "cgroupview.h"
 
-#include "cgroup.h"
 #include "rootfs.h"
 
 #include <dirent.h>
@@ -27,10 +26,10 @@
 #define MAX_LINKS 8
 
 struct hierarchy {
-    char name[64];     /* its directory under /sys/fs/cgroup: "memory", "cpu,cpuacct", "systemd" */
-    char options[128]; /* what names the hierarchy to mount(2): "memory", "name=systemd" */
-    int whole;         /* the host's mount shows the whole hierarchy (its root is "/") */
-    char own[256];     /* the monitor's group in it ("/podd.service"), "" when unknown */
+    char name[60];       /* its directory under /sys/fs/cgroup: "memory", "cpu,cpuacct", "systemd" */
+    unsigned char whole; /* the host's mount shows the whole hierarchy (its root is "/") */
+    short group;         /* the container's group in it: an offset into groups, or -1 */
+    char options[128];   /* what names the hierarchy to mount(2): "memory", "name=systemd" */
 };
 
 /* The host's layout, read once by the monitor (cgroup_view_prepare) and inherited by every
@@ -45,6 +44,12 @@ static struct {
         char name[64], target[64];
     } links[MAX_LINKS];
 } host;
+
+/* The container's group on each hierarchy ("/podd/UID/app"), one after another, in the
+ * buffer the container's process gave cgroup_view_note_groups (on its stack: the monitor's
+ * memory stays as it was, 1,000 monitors each holding it otherwise). */
+static char *groups;
+static size_t groups_size;
 
 /* Whether a v1 mount option without '=' is a controller, not one of the flags. */
 static int is_controller_option(const char *opt)
@@ -108,7 +113,7 @@ static int host_hierarchies(struct hierarchy *out, int *unified)
         snprintf(out[n].name, sizeof out[n].name, "%s", name);
         snprintf(out[n].options, sizeof out[n].options, "%s", options);
         out[n].whole = strcmp(root, "/") == 0;
-        out[n].own[0] = '\0';
+        out[n].group = -1;
         n++;
     }
     fclose(f);
@@ -156,61 +161,66 @@ static int same_items(const char *a, const char *b)
     return count == others + 1;
 }
 
-/* The monitor's group on each v1 hierarchy, from /proc/self/cgroup ("4:cpu,cpuacct:/x"):
- * where a container podd makes no group for stays, and what its view of that hierarchy
- * shows. */
-static void own_groups(void)
+void cgroup_view_prepare(void)
 {
-    char line[512];
-    FILE *f = fopen("/proc/self/cgroup", "re");
-    if (f == NULL)
+    if (host.ready)
         return;
-    while (fgets(line, sizeof line, f) != NULL) {
+    host.count = host_hierarchies(host.v1, &host.unified);
+    if (host.count > 0)
+        host_links();
+    host.ready = 1;
+}
+
+void cgroup_view_note_groups(char *buf, size_t size)
+{
+    char text[4096];
+    groups = buf;
+    groups_size = size;
+    int fd = open("/proc/self/cgroup", O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || host.count <= 0) {
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
+    ssize_t n = read(fd, text, sizeof text - 1);
+    close(fd);
+    if (n <= 0 || n == (ssize_t)sizeof text - 1)
+        return;  /* unreadable, or more than fits: every hierarchy is mounted as before */
+    text[n] = '\0';
+    size_t used = 0;
+    /* Lines "4:cpu,cpuacct:/podd/UID/app"; "0::/..." is cgroup2's. */
+    for (char *save = NULL, *line = strtok_r(text, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
         char *controllers = strchr(line, ':');
         char *path = controllers != NULL ? strchr(controllers + 1, ':') : NULL;
         if (path == NULL || path[1] != '/')
             continue;
         *path++ = '\0';
         controllers++;
-        path[strcspn(path, "\n")] = '\0';
-        for (int i = 0; i < host.count; i++)
-            if (host.v1[i].whole && same_items(controllers, host.v1[i].options) && strlen(path) < sizeof host.v1[i].own)
-                snprintf(host.v1[i].own, sizeof host.v1[i].own, "%s", path);
+        size_t len = strlen(path);
+        for (int i = 0; i < host.count; i++) {
+            if (!host.v1[i].whole || !same_items(controllers, host.v1[i].options) || used + len + 1 > groups_size)
+                continue;
+            memcpy(groups + used, path, len + 1);
+            host.v1[i].group = (short)used;
+            used += len + 1;
+        }
     }
-    fclose(f);
-}
-
-void cgroup_view_prepare(void)
-{
-    if (host.ready)
-        return;
-    host.count = host_hierarchies(host.v1, &host.unified);
-    if (host.count > 0) {
-        host_links();
-        own_groups();
-    }
-    host.ready = 1;
 }
 
 /* The container's group on v1 hierarchy I bound on POINT from the host's mount of it (a
  * detached clone of that one directory, made read-only and attached), where a mount of the
- * hierarchy would show the same tree: every mount(2) of a v1 hierarchy drains the whole
- * cgroup2 hierarchy's offline groups under the global cgroup mutex (cgroup1_get_tree), a
- * walk over every pod's and container's group on the machine, a dozen times per container
- * start. Returns 0, or 1 when it cannot (no known group, an old kernel, a refusal): the
- * caller mounts as before. */
-static int bind_own_group(int i, int point, const char *container, unsigned long attrs)
+ * hierarchy in the container's cgroup namespace would show the same tree: every mount(2) of
+ * a v1 hierarchy drains the whole cgroup2 hierarchy's offline groups under the global cgroup
+ * mutex (cgroup1_get_tree), a walk over every pod's and container's group on the machine, a
+ * dozen times per container start. Returns 0, or 1 when it cannot (its group unknown, an old
+ * kernel, a refusal): the caller mounts as before. */
+static int bind_own_group(int i, int point, unsigned long attrs)
 {
-    char mount_point[sizeof HOST_ROOT + 72], source[PATH_MAX];
-    snprintf(mount_point, sizeof mount_point, HOST_ROOT "/%s", host.v1[i].name);
-    int managed = cgroup_v1_group_in(mount_point, container, source, sizeof source);
-    if (managed < 0)
+    char source[PATH_MAX];
+    const char *group = host.v1[i].group >= 0 ? groups + host.v1[i].group : NULL;
+    if (group == NULL ||
+        snprintf(source, sizeof source, HOST_ROOT "/%s%s", host.v1[i].name, strcmp(group, "/") == 0 ? "" : group) >= (int)sizeof source)
         return 1;
-    if (managed == 0) {
-        if (host.v1[i].own[0] == '\0' ||
-            snprintf(source, sizeof source, "%s%s", mount_point, strcmp(host.v1[i].own, "/") == 0 ? "" : host.v1[i].own) >= (int)sizeof source)
-            return 1;
-    }
     int mnt = (int)syscall(SYS_open_tree, AT_FDCWD, source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_SYMLINK_NOFOLLOW);
     if (mnt < 0)
         return 1;
@@ -221,7 +231,7 @@ static int bind_own_group(int i, int point, const char *container, unsigned long
     return rc;
 }
 
-int cgroup_view_mount(int sys, int privileged, const char *container, struct setup_error *e)
+int cgroup_view_mount(int sys, int privileged, struct setup_error *e)
 {
     unsigned long ro = privileged ? 0 : MS_RDONLY;
     unsigned long flags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
@@ -271,7 +281,7 @@ int cgroup_view_mount(int sys, int privileged, const char *container, struct set
         int point = open_beneath_strict(dir, name, O_PATH | O_DIRECTORY);
         unsigned long attrs = (ro ? MOUNT_ATTR_RDONLY : 0) | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
         int rc = point < 0 ? -1
-                 : i < count ? (bind_own_group(i, point, container, attrs) == 0
+                 : i < count ? (bind_own_group(i, point, attrs) == 0
                                     ? 0
                                     : mount_on_fd("cgroup", point, "cgroup", ro | flags, host.v1[i].options))
                              : mount_on_fd("cgroup2", point, "cgroup2", ro | flags, NULL);

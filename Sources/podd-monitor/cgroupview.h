@@ -16,10 +16,15 @@
  * at every start. */
 void cgroup_view_prepare(void);
 
-/* Mounts it beneath SYS, the container's new sysfs mount (before pivot_root), for the
- * container CONTAINER (its v1 groups are bound from the host's hierarchies where podd knows
- * them, which is cheaper than a mount of each and shows the same). Returns 0, or -1 with E
- * filled (stage "mount(cgroup...)"). */
-int cgroup_view_mount(int sys, int privileged, const char *container, struct setup_error *e);
+/* Notes the container's group on each v1 hierarchy (/proc/self/cgroup) in BUF, which must
+ * outlive cgroup_view_mount: called by the container's process once it has joined them and
+ * before its cgroup namespace, so that cgroup_view_mount can bind those groups from the
+ * host's mounts (cheaper than mounting each hierarchy, and the same view). Without it every
+ * hierarchy is mounted. */
+void cgroup_view_note_groups(char *buf, size_t size);
+
+/* Mounts it beneath SYS, the container's new sysfs mount (before pivot_root). Returns 0,
+ * or -1 with E filled (stage "mount(cgroup...)"). */
+int cgroup_view_mount(int sys, int privileged, struct setup_error *e);
 
 #endif

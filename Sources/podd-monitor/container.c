@@ -190,6 +190,9 @@ static int prepare_and_exec(const struct spawn_spec *spec, const struct start_co
     /* A cgroup namespace of its own, rooted at the v2 group it is now in (Kubernetes'
      * default on cgroup v2): /proc/self/cgroup reads "0::/", no host path shows, and the
      * /sys/fs/cgroup rootfs_enter mounts is its own group. */
+    char groups[2048]; /* the container's v1 groups, for its /sys/fs/cgroup (rootfs_enter) */
+    if (ctx->cgroup_dir != NULL)
+        cgroup_view_note_groups(groups, sizeof groups);
     if (ctx->cgroup_dir != NULL && unshare(CLONE_NEWCGROUP) < 0)
         return setup_fail(e, errno, "unshare(cgroup)", "a cgroup namespace for %s: %s", spec->name, strerror(errno));
 

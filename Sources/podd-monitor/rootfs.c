@@ -812,7 +812,7 @@ int rootfs_enter(const struct spawn_spec *spec, const char *shm_dir, int own_cgr
     /* procMount Unmasked and privileged containers see /proc and /sys as they are. */
     if (!spec->security.privileged && !spec->security.proc_unmasked && mask_kernel_paths(proc, sys, e) < 0)
         goto fail;
-    if (own_cgroupns && cgroup_view_mount(sys, spec->security.privileged, spec->name, e) < 0)
+    if (own_cgroupns && cgroup_view_mount(sys, spec->security.privileged, e) < 0)
         goto fail;
     close(proc);
     close(sys);
