@@ -135,23 +135,6 @@ int cgroup_v1_add(const char *dir)
     return 0;
 }
 
-int cgroup_v1_group_in(const char *mount_point, const char *name, char *buf, size_t size)
-{
-    size_t len = strlen(mount_point);
-    struct stat st;
-    for (int i = 0; i < v1_count; i++) {
-        if (strncmp(v1_dirs[i], mount_point, len) != 0 || v1_dirs[i][len] != '/')
-            continue;
-        if (cgroup_container_dir(buf, size, v1_dirs[i], name) < 0)
-            return -1;
-        /* As cgroup_v1_enter_container chooses: its own group where podd made one. */
-        if (stat(buf, &st) != 0 && snprintf(buf, size, "%s", v1_dirs[i]) >= (int)size)
-            return -1;
-        return 1;
-    }
-    return 0;
-}
-
 int cgroup_v1_enter_container(const char *name)
 {
     char dir[PATH_MAX];

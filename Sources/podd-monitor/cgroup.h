@@ -37,11 +37,6 @@ int cgroup_v1_add(const char *dir);
  * with errno. */
 int cgroup_v1_enter_container(const char *name);
 
-/* The group container NAME joins (cgroup_v1_enter_container) on the v1 hierarchy mounted at
- * MOUNT_POINT, written to BUF: 1, or 0 when podd manages no group there (the container is
- * in the monitor's), -1 when it does not fit. */
-int cgroup_v1_group_in(const char *mount_point, const char *name, char *buf, size_t size);
-
 /* BUF = POD_DIR/NAME. Returns -1 (ENAMETOOLONG) if it does not fit. */
 int cgroup_container_dir(char *buf, size_t size, const char *pod_dir, const char *name);
 
