@@ -9,6 +9,7 @@ import textwrap
 import pytest
 
 from harness import pod_manifest, wait_for
+from kubectl_fixture import kubectl  # noqa: F401  (fixture)
 
 pytest.importorskip("grpc", reason="grpcio is not installed (scripts/install-deps.sh installs it): gRPC probes untested")
 pytest.importorskip("grpc_health.v1.health", reason="grpcio-health-checking is not installed: gRPC probes untested")
@@ -159,3 +160,16 @@ def test_grpc_liveness_failure_restarts_and_startup_passes(podd):
             [e["message"] for e in events if e["reason"] == "Killing"]
     finally:
         server.stop()
+
+
+def test_grpc_probes_read_back_as_the_api_server_defaults_them(podd, kubectl):
+    """`service` is stored as "" when left out, as the API server defaults it: kubectl
+    describe dereferences it (a pod without it made kubectl panic)."""
+    m = pod_manifest("grpc-shown", [{"name": "app", "command": ["sleep", "3600"], "livenessProbe": {"grpc": {"port": 50051},
+                                                                                                      "initialDelaySeconds": 3600}}],
+                     terminationGracePeriodSeconds=0)
+    assert podd.create(m).status == 201
+    assert podd.pod("grpc-shown")["spec"]["containers"][0]["livenessProbe"]["grpc"] == {"port": 50051, "service": ""}
+    for described in (kubectl.run("describe", "pod", "grpc-shown").stdout, podd.podctl("describe", "pod", "grpc-shown").stdout):
+        line = next(line for line in described.splitlines() if "Liveness:" in line)
+        assert line.split()[1:3] == ["grpc", "<pod>:50051"] and "delay=3600s" in line, described

@@ -149,7 +149,7 @@ struct ContainerHandlers: Sendable {
             let outcome: GRPCHealthClient.Outcome
             do {
                 let fd = try await connectInPod(host: host, port: g.port, timeout: remaining)
-                outcome = await GRPCHealthClient.check(service: g.service ?? "", authority: address, userAgent: Self.probeUserAgent,
+                outcome = await GRPCHealthClient.check(service: g.service, authority: address, userAgent: Self.probeUserAgent,
                                                        connectedSocket: fd, timeout: deadline - RuntimeClock.monotonic())
             } catch {
                 outcome = .notConnected("\(error)")

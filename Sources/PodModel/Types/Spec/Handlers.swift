@@ -121,11 +121,13 @@ public struct TCPSocketAction: JSONConvertible {
 /// A gRPC health check (grpc.health.v1.Health/Check) against the pod.
 public struct GRPCAction: JSONConvertible {
     public var port: Int32
-    /// The service name sent in the request; empty or nil checks the server as a whole.
-    public var service: String?
+    /// The service name sent in the request; empty checks the server as a whole. Defaulted
+    /// to "" as the API server defaults it: clients read it without a nil check (kubectl
+    /// describe dereferences it).
+    public var service: String
 
     /// Creates a value from its fields; those left out take Kubernetes' defaults.
-    public init(port: Int32, service: String? = nil) {
+    public init(port: Int32, service: String = "") {
         self.port = port
         self.service = service
     }
@@ -133,7 +135,7 @@ public struct GRPCAction: JSONConvertible {
     public init(json: JSONValue, path: FieldPath) throws(ManifestError) {
         var reader = try ObjectReader(json, path: path)
         let port = reader.int32("port") ?? 0
-        let service = reader.string("service")
+        let service = reader.string("service") ?? ""
         try reader.finish()
         self.init(port: port, service: service)
     }
@@ -141,7 +143,7 @@ public struct GRPCAction: JSONConvertible {
     public var json: JSONValue {
         var writer = ObjectWriter()
         writer.set("port", .int(Int64(port)))
-        writer.set("service", service)
+        writer.set("service", .string(service))
         return writer.json
     }
 }
