@@ -1,6 +1,7 @@
 import Foundation
 import PodJSON
 import Synchronization
+import Testing
 
 @testable import PodImages
 
@@ -145,3 +146,8 @@ func filesBelow(_ root: String) -> [String: Data] {
     }
     return out
 }
+
+/// Every suite that uses the shared registry fixture, one test at a time across them all: the
+/// fixture's token server counts the tokens it issues, and another suite's pulls running beside
+/// a test that counts them made that count wrong (a CI run under load saw 3 for 2).
+@Suite(.serialized) enum RegistryFixtureTests {}
