@@ -156,7 +156,8 @@ struct ContainerHandlers: Sendable {
             }
             switch outcome {
             case .notConnected:
-                // Cancelled (the pod stops): the probe's result no longer matters.
+                // Dial again after gRPC's backoff; a cancelled wait (the pod stops) ends the
+                // probe, whose result no longer matters.
                 let wait = min(backoff, max(deadline - RuntimeClock.monotonic(), 0))
                 do { try await Task.sleep(for: .seconds(wait)) } catch { return Outcome(ok: false, message: "the probe was cancelled") }
                 backoff *= 1.6
