@@ -67,8 +67,14 @@ extension PodRegistry {
 
     /// Preempts for the waiting pod `key` when that would make room.
     func preemptIfHelpful(_ key: Key) async {
-        guard let pod = snapshots[key], let controller = controllers[key], case .unschedulable = schedulingOutcome(pod),
-              case let .evict(victims) = preemptionPlan(for: pod) else { return }
+        guard let pod = snapshots[key], let controller = controllers[key] else { return }
+        let verdict = schedulingVerdict(pod)
+        guard case .unschedulable = verdict.outcome, case let .evict(victims) = verdict.preemption else { return }
+        await preempt(victims, for: pod, controller: controller)
+    }
+
+    /// Nominates the waiting `pod` to the node and disrupts `victims` (its plan's) for it.
+    func preempt(_ victims: [Preemption.Candidate], for pod: Pod, controller: PodController) async {
         await controller.nominate(node.name)
         let message = Preemption.preemptedMessage(by: pod.metadata.uid ?? "", node: node.name)
         for victim in victims {

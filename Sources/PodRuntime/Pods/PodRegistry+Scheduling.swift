@@ -46,19 +46,26 @@ extension PodRegistry {
         return NodeScheduling.bound(pod, to: node, among: placedPods(for: pod), requested: requestedOnNode(besides: pod))
     }
 
-    /// The verdict its controller starts with, for a pod as stored. When preempting pods of
-    /// lower priority would make room, the message says what the scheduler's does then: the
-    /// filters' verdict alone; while such pods are terminating, that the pod waits for them.
+    /// The verdict its controller starts with, for a pod as stored (`schedulingVerdict`).
     func schedulingOutcome(_ pod: Pod, weighResources: Bool = true) -> NodeScheduling.Outcome {
+        schedulingVerdict(pod, weighResources: weighResources).outcome
+    }
+
+    /// The filters' verdict on a pod as stored and, for one they keep out, what preemption
+    /// would do (worked out once: it runs the filters again for each pod of lower priority).
+    /// When preempting would make room, the message says what the scheduler's does then: the
+    /// filters' verdict alone; while such pods are terminating, that the pod waits for them.
+    func schedulingVerdict(_ pod: Pod, weighResources: Bool = true) -> (outcome: NodeScheduling.Outcome, preemption: PreemptionPlan) {
         let outcome = NodeScheduling.outcome(pod, on: node, among: pod.spec.nodeName == nil ? placedPods(for: pod) : [],
                                              requested: weighResources ? requestedOnNode(besides: pod) : [:])
-        guard case let .unschedulable(message) = outcome, let clause = message.range(of: " preemption: ") else { return outcome }
+        guard case let .unschedulable(message) = outcome, let clause = message.range(of: " preemption: ") else { return (outcome, .none) }
         let filters = String(message[..<clause.lowerBound])
-        switch preemptionPlan(for: pod) {
-        case .none: return outcome
-        case .evict: return .unschedulable(message: filters)
+        let plan = preemptionPlan(for: pod)
+        switch plan {
+        case .none: return (outcome, plan)
+        case .evict: return (.unschedulable(message: filters), plan)
         case .waitForTerminating:
-            return .unschedulable(message: filters + " preemption: not eligible due to a terminating pod on the nominated node.")
+            return (.unschedulable(message: filters + " preemption: not eligible due to a terminating pod on the nominated node."), plan)
         }
     }
 
@@ -110,10 +117,12 @@ extension PodRegistry {
                   pod.metadata.deletionTimestamp == nil else { continue }
             var bound = scheduled(pod)
             guard bound.spec.nodeName != nil else {
-                // Still waiting, perhaps for another reason now: the pod says the latest, and
-                // preempting others may make room.
-                if case let .unschedulable(message) = schedulingOutcome(pod) { await controller.stillUnschedulable(message) }
-                await preemptIfHelpful(key)
+                // Still waiting, perhaps for another reason now: preempting others may make
+                // room (acting on the verdict just made, no wait between), and the pod says
+                // that verdict.
+                let verdict = schedulingVerdict(pod)
+                if case let .evict(victims) = verdict.preemption { await preempt(victims, for: pod, controller: controller) }
+                if case let .unschedulable(message) = verdict.outcome { await controller.stillUnschedulable(message) }
                 continue
             }
             do {
