@@ -36,6 +36,8 @@ extension Optional where Wrapped == JSONValue {
     var lenientInt: Int? { self?.lenientInt }
     /// See `JSONValue.stringMap`.
     var stringMap: [(key: String, value: String)] { self?.stringMap ?? [] }
+    /// See `JSONValue.intOrString`.
+    var intOrString: String? { self?.intOrString }
 }
 
 extension JSONValue {
@@ -56,6 +58,9 @@ extension JSONValue {
         if case .string(let text) = self { return Int(text) }
         return nil
     }
+
+    /// An IntOrString field as Go prints one (`8080`, `50%`, `http`); nil when it is neither.
+    var intOrString: String? { stringValue ?? intValue.map { String($0) } }
 
     /// The members of an object whose values are scalars, as text (labels, annotations,
     /// selectors).

@@ -9,14 +9,9 @@ enum DisruptionBudgetRow {
 
     static func cells(_ object: JSONValue, withNamespace: Bool, now: Double) -> [String] {
         let metadata = object["metadata"]
-        func bound(_ value: JSONValue?) -> String {
-            if let text = value?.stringValue { return text }
-            if let number = value?.intValue { return String(number) }
-            return "N/A"
-        }
         var cells = withNamespace ? [metadata["namespace"].string] : []
         cells.append(metadata["name"].string)
-        cells += [bound(object["spec"]["minAvailable"]), bound(object["spec"]["maxUnavailable"]),
+        cells += [object["spec"]["minAvailable"].intOrString ?? "N/A", object["spec"]["maxUnavailable"].intOrString ?? "N/A",
                   String(object["status"]["disruptionsAllowed"]?.intValue ?? 0),
                   Clock.age(since: metadata["creationTimestamp"].string, now: now)]
         return cells

@@ -251,10 +251,7 @@ public struct PodDescription {
         line(2, "\(title):\t\(text)")
     }
 
-    private static func portText(_ port: JSONValue?) -> String {
-        if let number = port?.intValue { return String(number) }
-        return port.string
-    }
+    private static func portText(_ port: JSONValue?) -> String { port.intOrString ?? "" }
 
     private mutating func environment(_ variables: [JSONValue], _ fieldValues: FieldValues) {
         line(2, "Environment:" + (variables.isEmpty ? "\t<none>" : ""))

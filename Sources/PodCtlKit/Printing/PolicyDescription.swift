@@ -22,9 +22,9 @@ enum PolicyDescription {
         let metadata = budget["metadata"], spec = budget["spec"], status = budget["status"]
         writer.write("Name:\t\(metadata["name"].string)\n")
         writer.write("Namespace:\t\(metadata["namespace"].string)\n")
-        if let bound = intOrString(spec["minAvailable"]) {
+        if let bound = spec["minAvailable"].intOrString {
             writer.write("Min available:\t\(bound)\n")
-        } else if let bound = intOrString(spec["maxUnavailable"]) {
+        } else if let bound = spec["maxUnavailable"].intOrString {
             writer.write("Max unavailable:\t\(bound)\n")
         }
         if let json = spec["selector"], json.isObject {
@@ -55,11 +55,5 @@ enum PolicyDescription {
         writer.write("Annotations:\t\(formatted.isEmpty ? "<none>" : formatted)\n")
         DescribedEvents.write(events, to: &writer, output: &output, now: now)
         return output + writer.flush()
-    }
-
-    /// An IntOrString as Go prints it: `1`, `50%`; nil when absent.
-    private static func intOrString(_ value: JSONValue?) -> String? {
-        if let text = value?.stringValue { return text }
-        return value?.intValue.map(String.init)
     }
 }
