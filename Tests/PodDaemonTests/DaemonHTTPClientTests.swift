@@ -118,6 +118,12 @@ struct ProbeTargetTests {
         #expect(v6.hostHeader == "[::1]:80")
         #expect(v6.redirect(to: "http://[::1]:81/z") == .follow(ProbeTarget(host: "::1", port: 81, path: "/z")))
     }
+
+    @Test func dialErrorsAreWordedAsGosNetDial() {
+        #expect("\(DialError(address: "10.88.0.5:8080", code: ECONNREFUSED))" == "dial tcp 10.88.0.5:8080: connect: connection refused")
+        #expect("\(DialError(address: "[fd00::5]:80", code: EHOSTUNREACH))" == "dial tcp [fd00::5]:80: connect: no route to host")
+        #expect("\(DialError(address: "10.88.0.5:8080", code: ETIMEDOUT))" == "dial tcp 10.88.0.5:8080: i/o timeout")
+    }
 }
 
 /// What the peer received, once it has.

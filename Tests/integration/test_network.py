@@ -647,3 +647,35 @@ def test_a_pod_restart_keeps_its_address(netpodd):
     assert d.pod("flaky")["status"]["podIP"] == ip
     events = d.get("/api/v1/namespaces/default/events").json()["items"]
     assert not [e for e in events if e["reason"] == "FailedCreatePodSandBox"]
+
+
+# --- probes and hooks reach the pod's IP ----------------------------------------------------
+
+def test_probes_connect_to_the_pod_ip_unless_they_name_a_host(netpodd):
+    """As kubelet's prober: httpGet and tcpSocket without `host` connect to the pod's IP, so a
+    server listening only on 127.0.0.1 fails them here as on a cluster (with Go's dial
+    message), and a probe that names `host: 127.0.0.1` reaches it."""
+    d = netpodd
+    ready = {"periodSeconds": 1, "failureThreshold": 1}
+    d.create(pod_manifest("probed", [
+        {"name": "any", "command": ["sh", "-c", "mkdir /www && echo ok > /www/index.html && exec httpd -f -p 8080 -h /www"],
+         "readinessProbe": {"httpGet": {"path": "/", "port": 8080}, **ready}},
+        {"name": "local", "command": ["httpd", "-f", "-p", "127.0.0.1:8081", "-h", "/"],
+         "readinessProbe": {"tcpSocket": {"port": 8081}, **ready}},
+        {"name": "named", "command": ["sleep", "100000"],
+         "readinessProbe": {"tcpSocket": {"host": "127.0.0.1", "port": 8081}, **ready}},
+    ], terminationGracePeriodSeconds=0))
+    ip = pod_ip(d, "probed")
+
+    def readiness():
+        statuses = d.pod("probed")["status"].get("containerStatuses", [])
+        return {c["name"]: c["ready"] for c in statuses}
+    wait_for(lambda: readiness() == {"any": True, "local": False, "named": True}, timeout=30,
+             what="any and named ready, local not")
+
+    def refused():
+        events = d.get("/api/v1/namespaces/default/events").json()["items"]
+        return [e["message"] for e in events
+                if e["reason"] == "Unhealthy" and e["involvedObject"].get("fieldPath") == "spec.containers{local}"]
+    messages = wait_for(refused, timeout=30, what="local's readiness failure")
+    assert messages[0] == f"Readiness probe failed: dial tcp {ip}:8081: connect: connection refused", messages

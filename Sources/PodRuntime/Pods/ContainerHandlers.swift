@@ -4,12 +4,14 @@ import PodModel
 import PodOS
 
 /// Runs probe and lifecycle-hook handlers against a container, as kubelet does: httpGet,
-/// tcpSocket and grpc connect from inside the pod's network namespace (so 127.0.0.1 is the
-/// pod's loopback; httpGet then speaks HTTP through DaemonHTTPClient, grpc HTTP/2 through
-/// GRPCHealthClient), exec runs a command in the container, sleep waits.
+/// tcpSocket and grpc connect from inside the pod's network namespace to the pod's IP unless
+/// the handler names a host (httpGet then speaks HTTP through DaemonHTTPClient, grpc HTTP/2
+/// through GRPCHealthClient), exec runs a command in the container, sleep waits.
 struct ContainerHandlers: Sendable {
     /// The pod's network namespace (an fd on /proc/MONITOR/ns/net).
     let netns: NetworkNamespace
+    /// The pod's IP (the host's for a hostNetwork pod); nil for a loopback-only pod.
+    let podIP: String?
     /// Runs a command in the container: its exit code and output, nil on timeout.
     let exec: @Sendable (_ command: [String], _ timeout: Double) async -> (exitCode: Int32, output: String)?
 
@@ -17,6 +19,11 @@ struct ContainerHandlers: Sendable {
         var ok: Bool
         var message: String
     }
+
+    /// Where a handler without a host connects: the pod's IP, as kubelet's prober and hook
+    /// runner do, so a server that listens only on 127.0.0.1 fails here as on a cluster. A
+    /// loopback-only pod (`network: none`) has no IP, and its loopback is all it has.
+    var defaultHost: String { podIP ?? "127.0.0.1" }
 
     func probe(_ handler: ProbeHandler, container: Container, timeout: Double) async -> Outcome {
         switch handler {
@@ -26,7 +33,7 @@ struct ContainerHandlers: Sendable {
             guard let port = resolvePort(t.port, container) else {
                 return Outcome(ok: false, message: "port \(t.port) is not a port of the container")
             }
-            return await tcp(host: t.host ?? "127.0.0.1", port: port, timeout: timeout)
+            return await tcp(host: t.host ?? defaultHost, port: port, timeout: timeout)
         case let .grpc(g): return await grpc(g, timeout: timeout)
         }
     }
@@ -78,7 +85,7 @@ struct ContainerHandlers: Sendable {
         // Header names and values come from a validated manifest; CR and LF are still cut so
         // nothing can inject lines into the request.
         func clean(_ s: String) -> String { s.filter { $0 != "\r" && $0 != "\n" } }
-        var target = ProbeTarget(host: h.host ?? "127.0.0.1", port: port, path: clean(h.path.isEmpty ? "/" : h.path),
+        var target = ProbeTarget(host: h.host ?? defaultHost, port: port, path: clean(h.path.isEmpty ? "/" : h.path),
                                  secure: h.scheme == .https)
         var hostOverride: String?
         var headers: [(name: String, value: String)] = []
@@ -127,7 +134,7 @@ struct ContainerHandlers: Sendable {
             close(try await connectInPod(host: host, port: port, timeout: timeout))
             return Outcome(ok: true, message: "")
         } catch {
-            return Outcome(ok: false, message: "dial tcp \(host):\(port): \(String(cString: strerror(error.code)))")
+            return Outcome(ok: false, message: "\(error)")
         }
     }
 
@@ -136,8 +143,9 @@ struct ContainerHandlers: Sendable {
     /// connected or the timeout; then `grpc.health.v1.Health/Check` for the probe's service
     /// (empty: the server as a whole) succeeds only on `SERVING`.
     private func grpc(_ g: GRPCAction, timeout: Double) async -> Outcome {
-        let host = "127.0.0.1"
-        let address = "\(host):\(g.port)"
+        // kubelet's gRPC prober has no host field: always the pod's IP.
+        let host = defaultHost
+        let address = ProbeTarget.joinHostPort(host, g.port)
         let within = goDuration(timeout)
         let deadline = RuntimeClock.monotonic() + timeout
         var backoff = 1.0
@@ -178,14 +186,34 @@ struct ContainerHandlers: Sendable {
     /// A TCP connection made inside the pod's network namespace, on a thread of its own: it
     /// waits on the network, and the thread briefly enters the namespace, which no thread of
     /// the cooperative pool should ever do.
-    private func connectInPod(host: String, port: Int32, timeout: Double) async throws(OSError) -> Int32 {
+    private func connectInPod(host: String, port: Int32, timeout: Double) async throws(DialError) -> Int32 {
         let netns = self.netns
-        let result = try await DetachedThread.value { () -> (fd: Int32, error: Int32) in
-            let fd = pod_connect_in_netns(netns.fd, host, port, Int32(max(timeout, 0.001) * 1000))
-            return (fd, fd < 0 ? errno : 0)
+        let address = ProbeTarget.joinHostPort(host, port)
+        let result: (fd: Int32, error: Int32)
+        do {
+            result = try await DetachedThread.value { () -> (fd: Int32, error: Int32) in
+                let fd = pod_connect_in_netns(netns.fd, host, port, Int32(max(timeout, 0.001) * 1000))
+                return (fd, fd < 0 ? errno : 0)
+            }
+        } catch {
+            throw DialError(address: address, code: error.code)
         }
-        guard result.fd >= 0 else { throw OSError("connect(\(host):\(port))", code: result.error) }
+        guard result.fd >= 0 else { throw DialError(address: address, code: result.error) }
         return result.fd
+    }
+}
+
+/// A connection that failed, worded as Go's net.Dial words it in kubelet's probe messages:
+/// `dial tcp 10.88.0.5:8080: connect: connection refused`, `dial tcp ...: i/o timeout`.
+struct DialError: Error, CustomStringConvertible {
+    let address: String
+    let code: Int32
+
+    var description: String {
+        if code == ETIMEDOUT { return "dial tcp \(address): i/o timeout" }
+        // Go's errno texts are glibc's with a lower-case first letter.
+        let text = String(cString: strerror(code))
+        return "dial tcp \(address): connect: \(text.prefix(1).lowercased() + text.dropFirst())"
     }
 }
 
@@ -198,7 +226,12 @@ struct ProbeTarget: Sendable, Equatable {
     /// https: TLS.
     var secure = false
 
-    var hostHeader: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+    var hostHeader: String { Self.joinHostPort(host, port) }
+
+    /// Go's net.JoinHostPort: an IPv6 address in brackets.
+    static func joinHostPort(_ host: String, _ port: Int32) -> String {
+        host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+    }
     var url: String { "\(secure ? "https" : "http")://\(hostHeader)\(path)" }
     /// The TLS server name (SNI): the host, unless it is an address, as Go's client sends it.
     var serverName: String? {

@@ -16,11 +16,12 @@ extension PodController {
         pod.spec.containers.first { $0.name == name } ?? pod.spec.initContainers.first { $0.name == name }
     }
 
-    /// The handlers of one container: httpGet and tcpSocket in the pod's network namespace,
-    /// exec in the container (through an exec session of its monitor).
+    /// The handlers of one container: httpGet, tcpSocket and grpc in the pod's network
+    /// namespace (to the pod's IP), exec in the container (through an exec session of its
+    /// monitor).
     func handlers(for name: String) -> ContainerHandlers? {
         guard let netns else { return nil }
-        return ContainerHandlers(netns: netns, exec: { [weak self] command, timeout in
+        return ContainerHandlers(netns: netns, podIP: networkAddresses().podIP, exec: { [weak self] command, timeout in
             guard let self else { return nil }
             return await self.runInContainer(name, command: command, timeout: timeout)
         })
