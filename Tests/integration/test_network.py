@@ -654,7 +654,7 @@ def test_a_pod_restart_keeps_its_address(netpodd):
 def test_probes_connect_to_the_pod_ip_unless_they_name_a_host(netpodd):
     """As kubelet's prober: httpGet and tcpSocket without `host` connect to the pod's IP, so a
     server listening only on 127.0.0.1 fails them here as on a cluster (with Go's dial
-    message), and a probe that names `host: 127.0.0.1` reaches it."""
+    message), and a probe that names `host: 127.0.0.1` or `localhost` reaches it."""
     d = netpodd
     ready = {"periodSeconds": 1, "failureThreshold": 1}
     d.create(pod_manifest("probed", [
@@ -664,14 +664,18 @@ def test_probes_connect_to_the_pod_ip_unless_they_name_a_host(netpodd):
          "readinessProbe": {"tcpSocket": {"port": 8081}, **ready}},
         {"name": "named", "command": ["sleep", "100000"],
          "readinessProbe": {"tcpSocket": {"host": "127.0.0.1", "port": 8081}, **ready}},
+        # A name is looked up (the host's /etc/hosts here) and each address tried in turn:
+        # localhost may give ::1 first, where nothing listens.
+        {"name": "byname", "command": ["sleep", "100000"],
+         "readinessProbe": {"tcpSocket": {"host": "localhost", "port": 8081}, **ready}},
     ], terminationGracePeriodSeconds=0))
     ip = pod_ip(d, "probed")
 
     def readiness():
         statuses = d.pod("probed")["status"].get("containerStatuses", [])
         return {c["name"]: c["ready"] for c in statuses}
-    wait_for(lambda: readiness() == {"any": True, "local": False, "named": True}, timeout=30,
-             what="any and named ready, local not")
+    wait_for(lambda: readiness() == {"any": True, "local": False, "named": True, "byname": True}, timeout=30,
+             what="any, named and byname ready, local not")
 
     def refused():
         events = d.get("/api/v1/namespaces/default/events").json()["items"]

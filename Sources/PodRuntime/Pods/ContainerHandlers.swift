@@ -188,28 +188,81 @@ struct ContainerHandlers: Sendable {
     /// the cooperative pool should ever do.
     private func connectInPod(host: String, port: Int32, timeout: Double) async throws(DialError) -> Int32 {
         let netns = self.netns
-        let address = ProbeTarget.joinHostPort(host, port)
-        let result: (fd: Int32, error: Int32)
+        let result: Result<Int32, DialError>
         do {
-            result = try await DetachedThread.value { () -> (fd: Int32, error: Int32) in
-                let fd = pod_connect_in_netns(netns.fd, host, port, Int32(max(timeout, 0.001) * 1000))
-                return (fd, fd < 0 ? errno : 0)
+            result = try await DetachedThread.value { () -> Result<Int32, DialError> in
+                // A name is looked up by the host's resolver and its addresses tried in turn
+                // until one connects, as kubelet's dial does; the first failure is reported.
+                let addresses = Self.addresses(of: host)
+                guard !addresses.isEmpty else { return .failure(DialError(unknownHost: host)) }
+                let deadline = RuntimeClock.monotonic() + timeout
+                var firstFailure: DialError?
+                for ip in addresses {
+                    let remaining = max(deadline - RuntimeClock.monotonic(), 0.001)
+                    let fd = pod_connect_in_netns(netns.fd, ip, port, Int32(remaining * 1000))
+                    if fd >= 0 { return .success(fd) }
+                    if firstFailure == nil { firstFailure = DialError(address: ProbeTarget.joinHostPort(ip, port), code: errno) }
+                    if RuntimeClock.monotonic() >= deadline { break }
+                }
+                return .failure(firstFailure!)
             }
         } catch {
-            throw DialError(address: address, code: error.code)
+            throw DialError(address: ProbeTarget.joinHostPort(host, port), code: error.code)
         }
-        guard result.fd >= 0 else { throw DialError(address: address, code: result.error) }
-        return result.fd
+        return try result.get()
+    }
+
+    /// `host` itself when it is an address, else the addresses the resolver gives it, in its
+    /// order (getaddrinfo: blocks, so only on a thread of its own); none when it has none.
+    private static func addresses(of host: String) -> [String] {
+        var v4 = in_addr()
+        var v6 = in6_addr()
+        if inet_pton(AF_INET, host, &v4) == 1 || inet_pton(AF_INET6, host, &v6) == 1 { return [host] }
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var list: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(host, nil, &hints, &list) == 0 else { return [] }
+        defer { freeaddrinfo(list) }
+        var found: [String] = []
+        var cursor = list
+        while let entry = cursor?.pointee {
+            cursor = entry.ai_next
+            var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
+            switch entry.ai_family {
+            case AF_INET:
+                var a = entry.ai_addr.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee.sin_addr }
+                guard inet_ntop(AF_INET, &a, &text, socklen_t(text.count)) != nil else { continue }
+            case AF_INET6:
+                var a = entry.ai_addr.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { $0.pointee.sin6_addr }
+                guard inet_ntop(AF_INET6, &a, &text, socklen_t(text.count)) != nil else { continue }
+            default:
+                continue
+            }
+            let address = String(cString: text)
+            if !found.contains(address) { found.append(address) }
+        }
+        return found
     }
 }
 
 /// A connection that failed, worded as Go's net.Dial words it in kubelet's probe messages:
-/// `dial tcp 10.88.0.5:8080: connect: connection refused`, `dial tcp ...: i/o timeout`.
+/// `dial tcp 10.88.0.5:8080: connect: connection refused`, `dial tcp ...: i/o timeout`
+/// (the address is the one dialled, a name's looked-up address).
 struct DialError: Error, CustomStringConvertible {
-    let address: String
-    let code: Int32
+    var address = ""
+    var code: Int32 = 0
+    /// A name the resolver does not know: `dial tcp: lookup NAME: no such host`.
+    var unknownHost: String?
+
+    init(address: String, code: Int32) {
+        self.address = address
+        self.code = code
+    }
+
+    init(unknownHost: String) { self.unknownHost = unknownHost }
 
     var description: String {
+        if let unknownHost { return "dial tcp: lookup \(unknownHost): no such host" }
         if code == ETIMEDOUT { return "dial tcp \(address): i/o timeout" }
         // Go's errno texts are glibc's with a lower-case first letter.
         let text = String(cString: strerror(code))
