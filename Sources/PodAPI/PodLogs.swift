@@ -80,7 +80,13 @@ enum PodLogs {
             }
             let waiting = (pod.status.containerStatuses + pod.status.initContainerStatuses + pod.status.ephemeralContainerStatuses)
                 .first { $0.name == container }?.state.waiting?.reason ?? "ContainerCreating"
-            throw .badRequest("container \"\(container)\" in pod \"\(key.name)\" is waiting to start: \(waiting)")
+            // kubelet's words for the two common pull failures (validateContainerLogStatus).
+            let why = switch waiting {
+            case "ErrImagePull": "image can't be pulled"
+            case "ImagePullBackOff": "trying and failing to pull image"
+            default: waiting
+            }
+            throw .badRequest("container \"\(container)\" in pod \"\(key.name)\" is waiting to start: \(why)")
         }
         // Read from disk a block at a time as the client takes it (ContainerLogStream).
         return .stream(status: .ok, contentType: "text/plain", body: ResponseChunks(next: { await log.next() }))

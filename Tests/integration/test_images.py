@@ -426,6 +426,11 @@ def test_failed_pull_backs_off_and_recovers(imaged, base_layer):
     wait_for(lambda: waiting_reason(imaged, "flaky") == "ImagePullBackOff", timeout=30, what="ImagePullBackOff")
     assert ("BackOff", 'Back-off pulling image "registry.test:5000/team/late:1"') in events(imaged, "flaky")
     assert ("Failed", "Error: ErrImagePull") in events(imaged, "flaky")
+    # Its log is refused with kubelet's words for either pull failure.
+    r = imaged.get("/api/v1/namespaces/default/pods/flaky/log")
+    assert r.status == 400, r.text
+    assert r.json()["message"] in ('container "app" in pod "flaky" is waiting to start: trying and failing to pull image',
+                                   'container "app" in pod "flaky" is waiting to start: image can\'t be pulled'), r.text
     # The registry comes back with the image: the next retry pulls it and the pod runs.
     write_image(imaged.registry / "registry.test:5000" / "team" / "late", "1", [base_layer], {"Cmd": ["echo", "late"]})
     (imaged.registry / "fail").unlink()
