@@ -128,6 +128,32 @@ struct PodLifecycleTests {
         #expect(message == "back-off 1s restarting failed container=a pod=p_default(uid)")
     }
 
+    /// kubelet's reason cache: a start made after a backoff shows the backoff's reason until
+    /// its run has begun; only a first start (or one without a wait before it) shows
+    /// ContainerCreating.
+    @Test func aStartAfterABackoffShowsTheBackoffsReasonUntilItRuns() {
+        func shown(_ m: PodLifecycle) -> String? {
+            PodStatusBuilder.containerStatus(name: "a", image: "busybox", imageID: "", record: m.container("a")).state.waiting?.reason
+        }
+        var m = machine(apps: ["a"], scope: .container)
+        _ = m.handle(.admit, at: at(0))
+        #expect(shown(m) == "ContainerCreating")
+        _ = m.handle(.started("a", containerID: "a1"), at: at(0))
+        // The first restart comes at once: ContainerCreating.
+        _ = m.handle(.exited("a", exitCode: 1, signal: 0, startedAt: at(0), finishedAt: at(1)), at: at(1))
+        #expect(m.container("a")?.state == .starting)
+        #expect(shown(m) == "ContainerCreating")
+        _ = m.handle(.started("a", containerID: "a2"), at: at(1))
+        _ = m.handle(.exited("a", exitCode: 1, signal: 0, startedAt: at(1), finishedAt: at(2)), at: at(2))
+        #expect(shown(m) == "CrashLoopBackOff")
+        let actions = m.handle(.tick, at: at(3))
+        #expect(starts(actions) == ["a"])
+        #expect(shown(m) == "CrashLoopBackOff")
+        #expect(m.container("a")?.shownWhileStarting?.message == "back-off 1s restarting failed container=a pod=p_default(uid)")
+        _ = m.handle(.started("a", containerID: "a3"), at: at(3))
+        #expect(shown(m) == nil)
+    }
+
     @Test func backoffResetsAfterLongRun() {
         var b = RestartBackoff(.init(initial: 1, max: 4, resetAfter: 30))
         #expect([b.next(ranFor: 0), b.next(ranFor: 0), b.next(ranFor: 0), b.next(ranFor: 0), b.next(ranFor: 0)] == [0, 1, 2, 4, 4])

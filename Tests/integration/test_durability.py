@@ -385,3 +385,45 @@ def test_pending_backoff_is_not_cut_short_by_a_restart(podd, scope):
         assert s["restartCount"] == 1, s
         time.sleep(0.1)
     assert s["state"].get("waiting", {}).get("reason") == "CrashLoopBackOff", s
+
+
+def test_a_start_after_a_backoff_shows_crashloopbackoff_and_survives_a_kill_9(podd):
+    """A start made after a backoff goes on showing CrashLoopBackOff until its run has begun
+    (kubelet's reason cache; ContainerCreating is a first start's), and it is still a start
+    to a podd killed meanwhile: the run it made, ended while podd was away, is counted and
+    goes through the restart policy (not taken for an exit already handled, which restarted
+    the container at once with the earlier run as its last state)."""
+    m = pod_manifest("loop", [{"name": "c", "command": ["sh", "-c", "sleep 3; exit 1"],
+                               "lifecycle": {"postStart": {"sleep": {"seconds": 2}}}}],
+                     terminationGracePeriodSeconds=5)
+    m["metadata"]["annotations"] = {"podd.io/restart-scope": "container"}
+    r = podd.create(m)
+    assert r.status == 201, r.text
+    shown = []
+
+    def status():
+        p = podd.pod("loop")
+        return {c["name"]: c for c in (p or {}).get("status", {}).get("containerStatuses", [])}["c"]
+
+    def starting_after_backoff():
+        s = status()
+        shown.append((s["restartCount"], next(iter(s["state"]))))
+        return s["restartCount"] == 2 and s["state"].get("waiting", {}).get("reason") == "CrashLoopBackOff"
+    # Runs 1 and 2 (the first restart comes at once), then a backoff of 1 s, then run 3 whose
+    # postStart hook takes 2 s: shown as CrashLoopBackOff with restartCount 2 meanwhile.
+    wait_for(starting_after_backoff, timeout=40, what="the third start, shown as CrashLoopBackOff")
+    killed_at = int(time.time())
+    podd.stop(signal.SIGKILL)
+    assert ("ContainerCreating" not in [r for c, r in shown if c == 2]), shown
+    time.sleep(4)   # run 3 ends (exit 1) while podd is away
+    podd.start()
+
+    def run_3_counted():
+        s = status()
+        last = s.get("lastState", {}).get("terminated")
+        if last and time.mktime(time.strptime(last["finishedAt"], "%Y-%m-%dT%H:%M:%SZ")) - time.timezone >= killed_at:
+            return s
+        return None
+    s = wait_for(run_3_counted, timeout=30, what="run 3's exit as the last state")
+    assert s["restartCount"] == 2, s
+    assert s["lastState"]["terminated"]["exitCode"] == 1, s

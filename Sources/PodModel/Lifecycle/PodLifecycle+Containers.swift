@@ -5,12 +5,28 @@ extension PodLifecycle {
     /// Starts a container's next run (its previous termination becomes lastState).
     mutating func start(_ i: Int) -> [Action] {
         if case let .terminated(t) = containers[i].state { containers[i].lastTermination = t }
+        containers[i].shownWhileStarting = switch containers[i].state {
+        case let .waiting(reason, message), let .backoff(_, reason, message):
+            Self.showsWait(reason: reason, message: message) ? Container.Waiting(reason: reason, message: message) : nil
+        default: nil
+        }
         if containers[i].starts > 0 { containers[i].restartCount += 1 }
         containers[i].starts += 1
         containers[i].state = .starting
         containers[i].probeStreaks = [:]
         containers[i].preStopRan = false
         return [.start(containers[i].spec.name)]
+    }
+
+    /// Whether a start after a wait with this reason goes on showing it: not a first start
+    /// (PodInitializing, ContainerCreating), nor the restart at once of a container's first
+    /// exit (CrashLoopBackOff without a back-off message), for which kubelet has no wait.
+    static func showsWait(reason: String, message: String?) -> Bool {
+        switch reason {
+        case "PodInitializing", "ContainerCreating": return false
+        case "CrashLoopBackOff": return message != nil
+        default: return true
+        }
     }
 
     /// A container started while the pod is being stopped is stopped too; an ephemeral one

@@ -188,6 +188,16 @@ public struct PodLifecycle: Sendable {
         /// Failed pulls of its image in a row (the first shows ErrImagePull, later ones
         /// ImagePullBackOff); a pulled image resets it.
         var imagePullFailures = 0
+        /// The reason (and message) a start made after a backoff or a wait goes on showing
+        /// until its run has begun, as kubelet's reason cache keeps CrashLoopBackOff,
+        /// ErrImagePull or ImagePullBackOff in the status while the next attempt is made
+        /// (ContainerCreating is only a first start's); nil shows ContainerCreating.
+        public internal(set) var shownWhileStarting: Waiting?
+
+        public struct Waiting: Sendable, Equatable {
+            public var reason: String
+            public var message: String?
+        }
 
         /// Whether a process of the container exists (or is being made): from the start
         /// request to the reported exit.

@@ -59,7 +59,8 @@ public enum PodStatusBuilder {
             cs.state = ContainerState(waiting: ContainerStateWaiting(reason: reason, message: message))
             cs.started = false
         case .starting, .postStart:
-            cs.state = ContainerState(waiting: ContainerStateWaiting(reason: "ContainerCreating"))
+            let shown = record.shownWhileStarting
+            cs.state = ContainerState(waiting: ContainerStateWaiting(reason: shown?.reason ?? "ContainerCreating", message: shown?.message))
             cs.started = false
         case let .running(since, started, ready):
             cs.state = ContainerState(running: ContainerStateRunning(startedAt: since))

@@ -31,13 +31,16 @@ extension PodController {
     /// What a re-adoption needs that the status checkpoint cannot say: which runs have had
     /// their preStop hook (it runs once per run, also when a stop carries on after a
     /// restart), and when a pending backoff ends (a container's, or the pod's restart), so
-    /// that it is neither cut short nor started over. Saved beside status.json whenever it
-    /// changes, in lines of `prestop NAME CONTAINERID`, `backoff NAME SECONDS NANOS` and
-    /// `podrestart SECONDS NANOS`.
+    /// that it is neither cut short nor started over; and which containers are being started
+    /// while their status still shows the reason of the wait before (CrashLoopBackOff, as
+    /// kubelet shows it), which the status alone would not tell from a wait. Saved beside
+    /// status.json whenever it changes, in lines of `prestop NAME CONTAINERID`, `backoff NAME
+    /// SECONDS NANOS`, `starting NAME` and `podrestart SECONDS NANOS`.
     struct RecoveryNotes: Equatable {
         /// Container name to the container ID of the run whose preStop hook was run.
         var preStopRan: [String: String] = [:]
         var backoffUntil: [String: Timestamp] = [:]
+        var starting: Set<String> = []
         var podRestartAt: Timestamp?
 
         init() {}
@@ -45,7 +48,12 @@ extension PodController {
         init(_ lifecycle: PodLifecycle) {
             for c in lifecycle.containers {
                 if c.preStopRan, let id = c.containerID { preStopRan[c.spec.name] = id }
-                if case let .backoff(until, _, _) = c.state { backoffUntil[c.spec.name] = until }
+                switch c.state {
+                case let .backoff(until, _, _): backoffUntil[c.spec.name] = until
+                case .starting where c.shownWhileStarting != nil, .postStart where c.shownWhileStarting != nil:
+                    starting.insert(c.spec.name)
+                default: break
+                }
             }
             if case let .restartingAt(at) = lifecycle.stage { podRestartAt = at }
         }
@@ -57,6 +65,7 @@ extension PodController {
                 case ("prestop", 3): preStopRan[f[1]] = f[2]
                 case ("backoff", 4):
                     if let s = Int64(f[2]), let n = Int32(f[3]) { backoffUntil[f[1]] = Timestamp(seconds: s, nanoseconds: n) }
+                case ("starting", 2): starting.insert(f[1])
                 case ("podrestart", 3):
                     if let s = Int64(f[1]), let n = Int32(f[2]) { podRestartAt = Timestamp(seconds: s, nanoseconds: n) }
                 default: continue
@@ -67,6 +76,7 @@ extension PodController {
         var text: String {
             var lines = preStopRan.sorted { $0.key < $1.key }.map { "prestop \($0.key) \($0.value)" }
             lines += backoffUntil.sorted { $0.key < $1.key }.map { "backoff \($0.key) \($0.value.seconds) \($0.value.nanoseconds)" }
+            lines += starting.sorted().map { "starting \($0)" }
             if let at = podRestartAt { lines.append("podrestart \(at.seconds) \(at.nanoseconds)") }
             return lines.map { $0 + "\n" }.joined()
         }
@@ -176,6 +186,9 @@ extension PodController {
         for name in names {
             let cs = recorded.first { $0.name == name }
             var state = cs.map { Self.lifecycleState($0.state, now: now) } ?? .waiting(reason: "PodInitializing", message: nil)
+            // A start that shows the wait before it (the notes say so) is a start, as one
+            // shown as ContainerCreating is.
+            if notes.starting.contains(name), case .waiting = state { state = .starting }
             let wasRunning: Bool
             switch state {
             case .running, .starting: wasRunning = true
@@ -195,11 +208,13 @@ extension PodController {
                 // Recorded as running, unknown to the monitor: gone without a trace.
                 vanished.append(name)
             }
-            // A spawn recorded as sent (ContainerCreating) that a live monitor does not know
-            // never ran: it makes no run (nor log file) of its own. Without a monitor to ask,
-            // it may have run.
+            // A spawn recorded as sent (ContainerCreating, or noted as starting) that a live
+            // monitor does not know never ran: it makes no run (nor log file) of its own.
+            // Without a monitor to ask, it may have run.
+            let recordedStarting: Bool
+            if case .starting = state { recordedStarting = true } else { recordedStarting = false }
             let everStarted = states[name] != nil || (cs.map { $0.restartCount > 0 || $0.state.running != nil || $0.state.terminated != nil
-                || $0.lastState.terminated != nil || (!monitorAnswered && $0.state.waiting?.reason == "ContainerCreating") } ?? false)
+                || $0.lastState.terminated != nil || (!monitorAnswered && recordedStarting) } ?? false)
             // A run podd never saw start (recorded as ContainerCreating) is neither started nor
             // ready as recorded: the machine computes both from the container's probes.
             let recordedRunning = cs?.state.running != nil
