@@ -147,7 +147,7 @@ enum APIRoute: Sendable, Equatable {
         case 1 where s[0] == "namespaces": return .namespaces
         case 1 where s[0] == "nodes": return .nodes
         case 2 where s[0] == "nodes": return .node(s[1])
-        case 1 where s[0] == "configmaps" || s[0] == "secrets": return .storedObjects(resource: s[0], namespace: nil)
+        case 1 where ["configmaps", "secrets", "serviceaccounts"].contains(s[0]): return .storedObjects(resource: s[0], namespace: nil)
         case 2 where s[0] == "namespaces": return .namespace(s[1])
         default: break
         }
@@ -158,8 +158,8 @@ enum APIRoute: Sendable, Equatable {
         case ("pods", 3): return .pods(namespace: namespace)
         case ("events", 3): return .events(namespace: namespace)
         case ("pods", 4): return .pod(PodRegistry.Key(namespace, s[3]))
-        case ("configmaps", 3), ("secrets", 3): return .storedObjects(resource: s[2], namespace: namespace)
-        case ("configmaps", 4), ("secrets", 4): return .storedObject(resource: s[2], PodRegistry.Key(namespace, s[3]))
+        case ("configmaps", 3), ("secrets", 3), ("serviceaccounts", 3): return .storedObjects(resource: s[2], namespace: namespace)
+        case ("configmaps", 4), ("secrets", 4), ("serviceaccounts", 4): return .storedObject(resource: s[2], PodRegistry.Key(namespace, s[3]))
         case ("pods", 5):
             let key = PodRegistry.Key(namespace, s[3])
             switch s[4] {

@@ -139,6 +139,8 @@ enum Discovery {
             resource("events", "Event", namespaced: true, verbs: ["list", "watch"], short: ["ev"]),
             resource("configmaps", "ConfigMap", namespaced: true, verbs: ["create", "delete", "get", "list", "patch", "update", "watch"], short: ["cm"]),
             resource("secrets", "Secret", namespaced: true, verbs: ["create", "delete", "get", "list", "patch", "update", "watch"]),
+            resource("serviceaccounts", "ServiceAccount", namespaced: true, verbs: ["create", "delete", "get", "list", "patch", "update", "watch"],
+                     short: ["sa"]),
             resource("namespaces", "Namespace", namespaced: false, verbs: ["get", "list"], short: ["ns"]),
             resource("nodes", "Node", namespaced: false, verbs: ["get", "list", "patch", "update", "watch"], short: ["no"]),
         ])),

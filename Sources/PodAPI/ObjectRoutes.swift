@@ -2,7 +2,7 @@ import NIOHTTP1
 import PodModel
 import PodRuntime
 
-/// `/api/v1[/namespaces/{ns}]/configmaps[/{name}]`, `/secrets[/{name}]` and
+/// `/api/v1[/namespaces/{ns}]/configmaps[/{name}]`, `/secrets[/{name}]`, `/serviceaccounts[/{name}]` and
 /// `/apis/policy/v1[/namespaces/{ns}]/poddisruptionbudgets[/{name}]`: GET, list (label and
 /// field selectors), watch, POST, PUT, PATCH (JSON, merge and strategic merge patches) and
 /// DELETE, as the API server serves them. A Secret's data never appears in an error message
@@ -19,6 +19,8 @@ struct ObjectRoutes<T: StoredObject> {
             return try await ObjectRoutes<PodDisruptionBudget>(registry: registry).respond(r, namespace: namespace, name: name)
         case PriorityClass.resource:
             return try await ObjectRoutes<PriorityClass>(registry: registry).respond(r, namespace: namespace, name: name)
+        case ServiceAccount.resource:
+            return try await ObjectRoutes<ServiceAccount>(registry: registry).respond(r, namespace: namespace, name: name)
         default: return try await ObjectRoutes<Secret>(registry: registry).respond(r, namespace: namespace, name: name)
         }
     }
@@ -46,6 +48,7 @@ struct ObjectRoutes<T: StoredObject> {
         case ConfigMap.resource: return .configMaps
         case PodDisruptionBudget.resource: return .podDisruptionBudgets
         case PriorityClass.resource: return .priorityClasses
+        case ServiceAccount.resource: return .serviceAccounts
         default: return .secrets
         }
     }

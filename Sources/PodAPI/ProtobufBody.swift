@@ -41,7 +41,8 @@ enum ProtobufBody {
             }
             guard encoding.isEmpty else { throw Refusal.unsupported("content encoding \"\(encoding)\"") }
             switch (apiVersion, kind) {
-            case ("v1", "ConfigMap"), ("v1", "Secret"), ("v1", "Pod"), (PodDisruptionBudget.apiVersion, PodDisruptionBudget.kind),
+            case ("v1", "ConfigMap"), ("v1", "Secret"), ("v1", "Pod"), ("v1", "ServiceAccount"),
+                 (PodDisruptionBudget.apiVersion, PodDisruptionBudget.kind),
                  (PriorityClass.apiVersion, PriorityClass.kind),
                  (AccessReviews.authorizationVersion, "SelfSubjectAccessReview"),
                  (AccessReviews.authorizationVersion, "SelfSubjectRulesReview"),
@@ -56,7 +57,7 @@ enum ProtobufBody {
             case let .malformed(what):
                 throw .badRequest("the request body is not valid Kubernetes protobuf: \(what)")
             case let .unsupported(what):
-                throw .unsupportedMediaType("podd reads \(mediaType) bodies of Pods, ConfigMaps, Secrets, PodDisruptionBudgets, PriorityClasses and access reviews only, not \(what): send application/json or application/yaml")
+                throw .unsupportedMediaType("podd reads \(mediaType) bodies of Pods, ConfigMaps, Secrets, ServiceAccounts, PodDisruptionBudgets, PriorityClasses and access reviews only, not \(what): send application/json or application/yaml")
             }
         } catch {
             throw .badRequest("the request body is not valid Kubernetes protobuf: \(error)")

@@ -3,7 +3,7 @@ import PodModel
 /// Protobuf bodies turned into their JSON form by a schema of the messages they reach: each
 /// message's field numbers, JSON names and kinds. The schema of everything a Pod reaches is
 /// generated from k8s.io/api's core/v1 generated.proto (ProtobufPodSchema.swift, by
-/// scripts/gen-protobuf-pod-schema.py); ConfigMap, Secret, PodDisruptionBudget, PriorityClass,
+/// scripts/gen-protobuf-pod-schema.py); ConfigMap, Secret, PodDisruptionBudget, PriorityClass, ServiceAccount,
 /// the access reviews and ObjectMeta are written below (`baseSchemaText`), in the same form.
 ///
 /// Go's encoder writes every non-pointer field, set or not; the JSON form leaves out what is
@@ -35,6 +35,8 @@ extension ProtobufBody {
         Secret 1:metadata:m:ObjectMeta 2:data:Y 3:type:s 4:stringData:P 5:immutable:b
         PodDisruptionBudget 1:metadata:m:ObjectMeta 2:spec:m:PodDisruptionBudgetSpec 3:status:x
         PriorityClass 1:metadata:m:ObjectMeta 2:value:i 3:globalDefault:b 4:description:s 5:preemptionPolicy:s
+        ServiceAccount 1:metadata:m:ObjectMeta 2:secrets:M:ObjectReference 3:imagePullSecrets:M:LocalObjectReference 4:automountServiceAccountToken:b
+        ObjectReference 1:kind:s 2:namespace:s 3:name:s 4:uid:s 5:apiVersion:s 6:resourceVersion:s 7:fieldPath:s
         PodDisruptionBudgetSpec 1:minAvailable:m:IntOrString 2:selector:m:LabelSelector 3:maxUnavailable:m:IntOrString 4:unhealthyPodEvictionPolicy:s
         SelfSubjectAccessReview 1:metadata:m:ObjectMeta 2:spec:m:SelfSubjectAccessReviewSpec 3:status:x
         SelfSubjectAccessReviewSpec 1:resourceAttributes:m:ResourceAttributes 2:nonResourceAttributes:m:NonResourceAttributes

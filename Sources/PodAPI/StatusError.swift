@@ -63,7 +63,8 @@ public struct StatusError: Error, Sendable, CustomStringConvertible {
     /// The kind a resource holds (pods: Pod), as an Invalid Status names it.
     static func kind(ofResource resource: String) -> String {
         ["pods": "Pod", "nodes": "Node", "configmaps": "ConfigMap", "secrets": "Secret", "events": "Event", "namespaces": "Namespace",
-         "poddisruptionbudgets": "PodDisruptionBudget", "priorityclasses": "PriorityClass"][resource] ?? resource
+         "poddisruptionbudgets": "PodDisruptionBudget", "priorityclasses": "PriorityClass",
+         "serviceaccounts": "ServiceAccount"][resource] ?? resource
     }
 
     static func badRequest(_ message: String) -> StatusError {

@@ -105,6 +105,16 @@ extension TableKind {
          .string(object["preemptionPolicy"]?.stringValue ?? "")]
     })
 
+    /// ServiceAccounts, as the API server's `printServiceAccount`: NAME SECRETS AGE.
+    static let serviceAccounts = TableKind(kind: "ServiceAccount", columns: [
+        TableColumn(name: "Name", format: "name", description: Self.nameDescription),
+        TableColumn(name: "Secrets", type: "integer", description: "Secrets is a list of the secrets in the same namespace that pods running using this ServiceAccount are allowed to use. Pods are only limited to this list if this service account has a \"kubernetes.io/enforce-mountable-secrets\" annotation set to \"true\". The \"kubernetes.io/enforce-mountable-secrets\" annotation is deprecated since v1.32. Prefer separate namespaces to isolate access to mounted secrets. This field should not be used to find auto-generated service account token secrets for use outside of pods. Instead, tokens can be requested directly using the TokenRequest API, or service account token secrets can be manually created. More info: https://kubernetes.io/docs/concepts/configuration/secret"),
+        TableColumn(name: "Age", description: Self.ageDescription),
+    ], cells: { object, now in
+        [.string(object["metadata"]?["name"]?.stringValue ?? ""), .int(Int64(object["secrets"]?.arrayValue?.count ?? 0)),
+         .string(PrintedTime.age(since: object["metadata"]?["creationTimestamp"]?.stringValue ?? "", now: now))]
+    })
+
     /// Secrets, as the API server's `printSecret`: NAME TYPE DATA AGE.
     static let secrets = TableKind(kind: "Secret", columns: [
         TableColumn(name: "Name", format: "name", description: Self.nameDescription),

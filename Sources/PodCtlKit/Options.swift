@@ -58,6 +58,7 @@ struct ResourceArguments {
         case secrets
         case podDisruptionBudgets
         case priorityClasses
+        case serviceAccounts
     }
 
     var resource: Resource
@@ -69,6 +70,7 @@ struct ResourceArguments {
         case "event", "events", "ev": return .events
         case "configmap", "configmaps", "cm": return .configMaps
         case "secret", "secrets": return .secrets
+        case "serviceaccount", "serviceaccounts", "sa": return .serviceAccounts
         case "poddisruptionbudget", "poddisruptionbudgets", "pdb", "poddisruptionbudget.policy", "poddisruptionbudgets.policy": return .podDisruptionBudgets
         case "priorityclass", "priorityclasses", "pc", "priorityclass.scheduling.k8s.io", "priorityclasses.scheduling.k8s.io": return .priorityClasses
         default: return nil

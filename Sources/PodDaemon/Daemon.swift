@@ -95,6 +95,7 @@ public final class Daemon: Sendable {
         let podNames = PodNameTable()
         let configCatalog = ConfigDataCatalog()
         let schedulingCatalog = SchedulingCatalog()
+        let accountCatalog = ServiceAccountCatalog()
         let makeContext = { @Sendable (config: PoddConfig) in
             var context = RuntimeContext(config: config, images: images, store: store, events: events, reactor: reactor, cgroups: cgroups,
                                          monitorPath: monitorPath, logger: self.logger,
@@ -106,25 +107,27 @@ public final class Daemon: Sendable {
             context.podNames = podNames
             context.configData = configCatalog
             context.scheduling = schedulingCatalog
+            context.accounts = accountCatalog
             return context
         }
         await registry.bind(makeContext(config))
         images.onChange { Task { await registry.imagesChanged() } }
-        // ConfigMaps, Secrets and PriorityClasses come back before the pods that use them.
+        // ConfigMaps, Secrets, PriorityClasses and ServiceAccounts come back before the pods
+        // that use them.
         // PodDisruptionBudgets' status follows the pods they cover (DisruptionController).
         let disruption = DisruptionController(pods: registry, events: events, logger: logger)
         let objects = ObjectRegistry(store: try ObjectStore(root: config.stateDir + "/configdata"), catalog: configCatalog,
-                                     scheduling: schedulingCatalog,
+                                     scheduling: schedulingCatalog, accounts: accountCatalog,
                                      onChange: { change in
                                          switch change.resource {
                                          case PodDisruptionBudget.resource: Task { await disruption.budgetChanged(namespace: change.namespace) }
-                                         case PriorityClass.resource: break  // read by the next pod's admission
+                                         case PriorityClass.resource, ServiceAccount.resource: break  // read by the next pod's admission
                                          default: Task { await registry.configDataChanged(change) }
                                          }
                                      })
         let (configObjects, configErrors) = await objects.load()
         for e in configErrors { logger.error("\(e)") }
-        if configObjects > 0 { logger.info("\(configObjects) ConfigMap(s), Secret(s) and PodDisruptionBudget(s) loaded") }
+        if configObjects > 0 { logger.info("\(configObjects) stored object(s) loaded (ConfigMaps, Secrets, PodDisruptionBudgets, PriorityClasses, ServiceAccounts)") }
 
         await disruption.bind(objects)
         await registry.setPodChangeListener { namespace in disruption.podChanged(namespace: namespace) }

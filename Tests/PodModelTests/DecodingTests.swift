@@ -177,6 +177,37 @@ import Testing
         #expect(pod.spec.containers[0].name == "app")
     }
 
+    /// The account a pod runs as: `default` unless named; the deprecated `serviceAccount`
+    /// names it when `serviceAccountName` is left out; both are written, as the API server
+    /// writes them, except for `default` (left out as podd leaves out the other defaults).
+    @Test func serviceAccountNameAndItsDeprecatedTwin() throws {
+        func spec(_ fields: String) throws -> PodSpec {
+            try Fixture.pod("apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers: [{name: app, image: busybox}]\n" + fields).spec
+        }
+        #expect(try spec("").serviceAccountName == "default")
+        #expect(try spec("  serviceAccount: builder\n").serviceAccountName == "builder")
+        #expect(try spec("  serviceAccountName: builder\n  serviceAccount: other\n").serviceAccountName == "builder")
+        let written = try spec("  serviceAccountName: builder\n").json
+        #expect(written["serviceAccountName"] == "builder" && written["serviceAccount"] == "builder")
+        #expect(try spec("  serviceAccountName: default\n").json["serviceAccountName"] == nil)
+        let errors = PodValidation.validate(try Fixture.pod("apiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: default}\nspec:\n  serviceAccountName: Bad_Name\n  containers: [{name: app, image: busybox}]\n"))
+        #expect(errors.contains { $0.description.hasPrefix(#"spec.serviceAccountName: Invalid value: "Bad_Name""#) }, "\(errors)")
+    }
+
+    @Test func serviceAccountsRoundTripAndRefuseUnknownFields() throws {
+        func account(_ yaml: String) throws -> ServiceAccount {
+            let json = try #require(try JSONValue.parseYAMLDocuments("apiVersion: v1\nkind: ServiceAccount\n" + yaml).first)
+            return try ServiceAccount(json: json, path: .root)
+        }
+        let builder = try account("metadata: {name: builder, namespace: default}\nsecrets: [{name: s}]\nimagePullSecrets: [{name: regcred}]\nautomountServiceAccountToken: false\n")
+        #expect(builder.imagePullSecrets.map { $0.name } == ["regcred"] && builder.secrets.map { $0.name } == ["s"])
+        #expect(try ServiceAccount(json: builder.json, path: .root) == builder)
+        #expect(ServiceAccount.validate(builder, old: nil).isEmpty)
+        #expect(throws: ManifestError.self) { try account("metadata: {name: b}\ntokens: []\n") }
+        let errors = ServiceAccount.validate(try account("metadata: {name: Bad_Name, namespace: default}\n"), old: nil)
+        #expect(errors.map(\.description).first?.hasPrefix(#"metadata.name: Invalid value: "Bad_Name""#) == true, "\(errors)")
+    }
+
     @Test func acceptsQuantityAsNumber() throws {
         let pod = try Fixture.pod("""
             apiVersion: v1

@@ -6,7 +6,7 @@ extension Podctl {
     /// does.
     public struct Apply: ParsableCommand {
         public static let configuration = CommandConfiguration(
-            abstract: "Create or replace pods, configmaps and secrets from manifests.",
+            abstract: "Create or replace pods, configmaps, secrets, serviceaccounts, poddisruptionbudgets and priorityclasses from manifests.",
             discussion: """
                 Reads Kubernetes Pod manifests in YAML or JSON: several documents per file, kind: List \
                 expanded, a directory's *.yaml, *.yml and *.json files in name order, - for stdin. \
@@ -37,9 +37,9 @@ extension Podctl {
         public func run() throws {
             let read = try ManifestReader.read(paths: filenames)
             if read.isEmpty { throw PodctlError("no objects passed to apply") }
-            // ConfigMaps, Secrets and PriorityClasses first, whatever their place in the files: a
-            // pod that uses one then finds it at its admission and its first start.
-            let first: Set<String> = ["ConfigMap", "Secret", "PriorityClass"]
+            // ConfigMaps, Secrets, PriorityClasses and ServiceAccounts first, whatever their place
+            // in the files: a pod that uses one then finds it at its admission and its first start.
+            let first: Set<String> = ["ConfigMap", "Secret", "PriorityClass", "ServiceAccount"]
             let objects = read.filter { first.contains($0.kind) } + read.filter { !first.contains($0.kind) }
             let client = connection.client
             var failures: [String] = []
@@ -64,7 +64,7 @@ extension Podctl {
             let kind = manifest.kind
             let apiVersion = pod["apiVersion"].string
             guard let resource = ResourceArguments.Resource.of(kind: kind), apiVersion == resource.apiVersion || apiVersion.isEmpty else {
-                throw PodctlError("\(manifest.source): podd manages pods, configmaps, secrets (apiVersion: v1, kind: Pod, ConfigMap or Secret), poddisruptionbudgets (apiVersion: policy/v1) and priorityclasses (apiVersion: scheduling.k8s.io/v1) only, not \(apiVersion.isEmpty ? "" : apiVersion + " ")\(kind)")
+                throw PodctlError("\(manifest.source): podd manages pods, configmaps, secrets, serviceaccounts (apiVersion: v1, kind: Pod, ConfigMap, Secret or ServiceAccount), poddisruptionbudgets (apiVersion: policy/v1) and priorityclasses (apiVersion: scheduling.k8s.io/v1) only, not \(apiVersion.isEmpty ? "" : apiVersion + " ")\(kind)")
             }
             let name = manifest.name
             guard !name.isEmpty else {

@@ -5,7 +5,7 @@ extension Podctl {
     /// `podctl delete pod NAME...` or `podctl delete -f FILE`: stops and removes pods.
     public struct Delete: ParsableCommand {
         public static let configuration = CommandConfiguration(
-            abstract: "Delete pods, configmaps or secrets by name or by manifest.",
+            abstract: "Delete pods, configmaps, secrets, serviceaccounts, poddisruptionbudgets or priorityclasses by name or by manifest.",
             discussion: """
                 podd stops the pod's containers (SIGTERM, then SIGKILL after the grace period) and \
                 removes it. As kubectl, podctl waits until the pod is gone; --wait=false returns at once.
@@ -57,7 +57,8 @@ extension Podctl {
         public func run() throws {
             var targets: [(namespace: String, name: String, resource: ResourceArguments.Resource)] = []
             if filenames.isEmpty {
-                let resource = try ResourceArguments.parse(arguments, verb: "delete", allowed: [.pods, .configMaps, .secrets, .podDisruptionBudgets, .priorityClasses])
+                let resource = try ResourceArguments.parse(arguments, verb: "delete", allowed: [.pods, .configMaps, .secrets, .podDisruptionBudgets, .priorityClasses,
+                                                                                                   .serviceAccounts])
                 if resource.names.isEmpty {
                     throw PodctlError("resource(s) were provided, but no name was specified")
                 }
@@ -65,7 +66,7 @@ extension Podctl {
             } else {
                 for object in try ManifestReader.read(paths: filenames) {
                     guard let resource = ResourceArguments.Resource.of(kind: object.kind) else {
-                        throw PodctlError("\(object.source): podd manages pods, configmaps and secrets, not \(object.kind)")
+                        throw PodctlError("\(object.source): podd manages pods, configmaps, secrets, serviceaccounts, poddisruptionbudgets and priorityclasses, not \(object.kind)")
                     }
                     let namespace = try Apply.namespace(of: object.object, flag: namespaceOptions.namespace)
                     targets.append((namespace, object.name, resource))

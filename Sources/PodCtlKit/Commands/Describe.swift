@@ -5,7 +5,7 @@ extension Podctl {
     /// `podctl describe pod NAME`: a pod's spec, status and events as kubectl describes them.
     public struct Describe: ParsableCommand {
         public static let configuration = CommandConfiguration(
-            abstract: "Show the details of a pod (containers, states, conditions, volumes, events), a configmap, a secret, a poddisruptionbudget or a priorityclass.",
+            abstract: "Show the details of a pod (containers, states, conditions, volumes, events), a configmap, a secret, a serviceaccount, a poddisruptionbudget or a priorityclass.",
             discussion: """
                 Without a name, describes every pod of the namespace.
 
@@ -26,7 +26,7 @@ extension Podctl {
 
         public func run() throws {
             let resource = try ResourceArguments.parse(arguments, verb: "describe",
-                                                       allowed: [.pods, .configMaps, .secrets, .podDisruptionBudgets, .priorityClasses])
+                                                       allowed: [.pods, .configMaps, .secrets, .podDisruptionBudgets, .priorityClasses, .serviceAccounts])
             let client = connection.client
             let namespace = namespaceOptions.namespaceOrDefault
             switch resource.resource {
@@ -35,6 +35,9 @@ extension Podctl {
                 return
             case .podDisruptionBudgets, .priorityClasses:
                 try PolicyDescription.describe(resource, namespace: namespace, client: client)
+                return
+            case .serviceAccounts:
+                try AccountDescription.describe(resource, namespace: namespace, client: client)
                 return
             default:
                 break

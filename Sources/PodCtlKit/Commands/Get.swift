@@ -6,7 +6,7 @@ extension Podctl {
     /// prints them, or the objects.
     public struct Get: ParsableCommand {
         public static let configuration = CommandConfiguration(
-            abstract: "Display one or many pods, configmaps, secrets or events.",
+            abstract: "Display one or many pods, configmaps, secrets, serviceaccounts, poddisruptionbudgets, priorityclasses or events.",
             discussion: """
                 Prints a table of pods (NAME READY STATUS RESTARTS AGE, as kubectl), or the objects \
                 with -o json|yaml, or pod/NAME with -o name. -o wide adds IP, NODE, NOMINATED NODE \
@@ -30,7 +30,7 @@ extension Podctl {
                 """
         )
 
-        @Argument(help: ArgumentHelp("The resource types (pods, po; configmaps, cm; secrets; events), comma-separated, and optional names; or TYPE/NAME pairs.", valueName: "type[,type...] [name...]"))
+        @Argument(help: ArgumentHelp("The resource types (pods, po; configmaps, cm; secrets; serviceaccounts, sa; poddisruptionbudgets, pdb; priorityclasses, pc; events), comma-separated, and optional names; or TYPE/NAME pairs.", valueName: "type[,type...] [name...]"))
         var arguments: [String] = []
 
         @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Output format: wide, json, yaml or name.", valueName: "format"))
@@ -51,7 +51,8 @@ extension Podctl {
         public init() {}
 
         public func run() throws {
-            let request = try GetTargets.parse(arguments, allowed: [.pods, .events, .configMaps, .secrets, .podDisruptionBudgets, .priorityClasses])
+            let request = try GetTargets.parse(arguments, allowed: [.pods, .events, .configMaps, .secrets, .podDisruptionBudgets, .priorityClasses,
+                                                                    .serviceAccounts])
             let names = request.targets.compactMap { target -> String? in
                 if case let .object(_, name) = target { return name }
                 return nil
@@ -149,7 +150,8 @@ extension Podctl {
             switch resource {
             case .pods: return PoddClient.podPath(namespace: namespace, name: name)
             case .events: return PoddClient.eventsPath(namespace: namespace) + "/" + PoddClient.pathSegment(name)
-            case .configMaps, .secrets, .podDisruptionBudgets, .priorityClasses: return resource.path(namespace: namespace, name: name)
+            case .configMaps, .secrets, .podDisruptionBudgets, .priorityClasses, .serviceAccounts:
+                return resource.path(namespace: namespace, name: name)
             }
         }
 
@@ -246,6 +248,8 @@ struct ObjectPrinter {
             return DisruptionBudgetRow.headers(withNamespace: withNamespace)
         case .priorityClasses:
             return ["NAME", "VALUE", "GLOBAL-DEFAULT", "AGE", "PREEMPTIONPOLICY"]
+        case .serviceAccounts:
+            return (withNamespace ? ["NAMESPACE"] : []) + ["NAME", "SECRETS", "AGE"]
         }
     }
 
@@ -261,6 +265,10 @@ struct ObjectPrinter {
             cells = [object["metadata"]["name"].string, String(object["value"]?.intValue ?? 0),
                      String(object["globalDefault"]?.boolValue ?? false), Clock.age(since: object["metadata"]["creationTimestamp"].string, now: now),
                      object["preemptionPolicy"].string]
+        case .serviceAccounts:
+            cells = (withNamespace ? [object["metadata"]["namespace"].string] : [])
+                + [object["metadata"]["name"].string, String(object["secrets"].array.count),
+                   Clock.age(since: object["metadata"]["creationTimestamp"].string, now: now)]
         }
         let nameColumn = withNamespace ? 1 : 0
         if kindPrefix, cells.indices.contains(nameColumn) { cells[nameColumn] = resource.singular + "/" + cells[nameColumn] }

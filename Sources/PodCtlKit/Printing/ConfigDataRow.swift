@@ -10,6 +10,7 @@ extension ResourceArguments.Resource {
         case .secrets: return "secrets"
         case .podDisruptionBudgets: return "poddisruptionbudgets"
         case .priorityClasses: return "priorityclasses"
+        case .serviceAccounts: return "serviceaccounts"
         }
     }
 
@@ -22,6 +23,7 @@ extension ResourceArguments.Resource {
         case .secrets: return "Secret"
         case .podDisruptionBudgets: return "PodDisruptionBudget"
         case .priorityClasses: return "PriorityClass"
+        case .serviceAccounts: return "ServiceAccount"
         }
     }
 
@@ -52,6 +54,7 @@ extension ResourceArguments.Resource {
         case "Secret": return .secrets
         case "PodDisruptionBudget": return .podDisruptionBudgets
         case "PriorityClass": return .priorityClasses
+        case "ServiceAccount": return .serviceAccounts
         default: return nil
         }
     }
@@ -61,7 +64,7 @@ extension ResourceArguments.Resource {
         switch self {
         case .pods: return PoddClient.podsPath(namespace: namespace)
         case .events: return PoddClient.eventsPath(namespace: namespace)
-        case .configMaps, .secrets, .podDisruptionBudgets, .priorityClasses:
+        case .configMaps, .secrets, .podDisruptionBudgets, .priorityClasses, .serviceAccounts:
             let base = apiVersion == "v1" ? "/api/v1" : "/apis/" + apiVersion
             guard let namespace, namespaced else { return "\(base)/\(plural)" }
             return "\(base)/namespaces/\(PoddClient.pathSegment(namespace))/\(plural)"

@@ -109,42 +109,11 @@ public struct PodDescription {
     // MARK: Labels and annotations
 
     private mutating func labels(_ title: String, _ labels: JSONValue?) {
-        let pairs = labels.stringMap.sorted { $0.key < $1.key }
-        guard !pairs.isEmpty else {
-            line(0, "\(title):\t<none>")
-            return
-        }
-        for (index, pair) in pairs.enumerated() {
-            line(0, (index == 0 ? "\(title):\t" : "\t") + "\(pair.key)=\(pair.value)")
-        }
+        for text in DescribedMetadata.labelLines(title, labels) { line(0, text) }
     }
 
-    private static let maxAnnotationLength = 140
-
     private mutating func annotations(_ annotations: JSONValue?) {
-        let pairs = annotations.stringMap
-            .filter { $0.key != "kubectl.kubernetes.io/last-applied-configuration" }
-            .sorted { $0.key < $1.key }
-        guard !pairs.isEmpty else {
-            line(0, "Annotations:\t<none>")
-            return
-        }
-        for (index, pair) in pairs.enumerated() {
-            let prefix = index == 0 ? "Annotations:\t" : "\t"
-            var value = Substring(pair.value)
-            if value.hasSuffix("\n") { value = value.dropLast() }
-            if value.count + pair.key.count + 2 > Self.maxAnnotationLength || value.contains("\n") {
-                line(0, prefix + "\(pair.key):")
-                for part in value.split(separator: "\n", omittingEmptySubsequences: false) {
-                    var text = String(part)
-                    let limit = Self.maxAnnotationLength - 2
-                    if text.count > limit { text = String(text.prefix(limit)) + "..." }
-                    line(0, "\t  " + text)
-                }
-            } else {
-                line(0, prefix + "\(pair.key): \(value)")
-            }
-        }
+        for text in DescribedMetadata.annotationLines(annotations) { line(0, text) }
     }
 
     // MARK: Containers

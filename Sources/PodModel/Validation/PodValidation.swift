@@ -132,6 +132,10 @@ public enum PodValidation {
                 errors.append(.invalid(path.child("hostname"), .string(hostname), message))
             }
         }
+        // ValidateServiceAccountName: a DNS subdomain.
+        for message in DNS1123.subdomainErrors(spec.serviceAccountName) {
+            errors.append(.invalid(path.child("serviceAccountName"), .string(spec.serviceAccountName), message))
+        }
         errors += SecurityContextValidation.validate(spec, path: path)
         errors += SecondsLimits.gracePeriodErrors(spec.terminationGracePeriodSeconds, path: path.child("terminationGracePeriodSeconds"))
         if let deadline = spec.activeDeadlineSeconds, deadline < 1 || deadline > Int64(Int32.max) {

@@ -19,7 +19,7 @@ struct DownwardAPIValues {
         case "metadata.annotations": return DownwardAPIField.formatMap(pod.metadata.annotations)
         // The node it is bound to (podd's, named by the machine's host name: NodeScheduling).
         case "spec.nodeName": return pod.spec.nodeName ?? ""
-        case "spec.serviceAccountName": return ""
+        case "spec.serviceAccountName": return pod.spec.serviceAccountName
         case "status.hostIP", "status.hostIPs": return pod.status.hostIP ?? ""
         case "status.podIP", "status.podIPs": return pod.status.podIP ?? ""
         default: return ""

@@ -4,17 +4,18 @@ import PodModel
 import PodOS
 
 /// The API objects podd holds besides pods (ConfigMaps, Secrets, PodDisruptionBudgets,
-/// PriorityClasses), by kind, namespace ("" for a cluster-scoped kind) and name: create,
+/// PriorityClasses, ServiceAccounts), by kind, namespace ("" for a cluster-scoped kind) and name: create,
 /// replace, update (PATCH), get, list, delete, watch. Each write is validated as the API
 /// server does, stored (write-fsync-rename) before the answer, published to the catalogs read
 /// without a hop to this actor (`catalog`: ConfigMaps and Secrets for pods; `scheduling`:
-/// PriorityClasses and budgets for admission and preemption), and announced through
+/// PriorityClasses and budgets for admission and preemption; `accounts`: ServiceAccounts for
+/// admission), and announced through
 /// `changed`, the one place changes leave this registry (watchers, and whoever acts on the
 /// object: the pods whose volumes use it, the disruption controller).
 public actor ObjectRegistry {
     /// A change of one object, for the pods that use it.
     public struct Change: Sendable {
-        /// "configmaps", "secrets", "poddisruptionbudgets", "priorityclasses".
+        /// "configmaps", "secrets", "poddisruptionbudgets", "priorityclasses", "serviceaccounts".
         public var resource: String
         public var namespace: String
         public var name: String
@@ -23,6 +24,7 @@ public actor ObjectRegistry {
     private let store: ObjectStore
     public nonisolated let catalog: ConfigDataCatalog
     public nonisolated let scheduling: SchedulingCatalog
+    public nonisolated let accounts: ServiceAccountCatalog
     private let onChange: @Sendable (Change) -> Void
     /// resource → "namespace/name" → object.
     private var objects: [String: [String: any StoredObject]] = [:]
@@ -30,14 +32,19 @@ public actor ObjectRegistry {
     private var hubs = Dictionary(uniqueKeysWithValues: ObjectRegistry.kinds.map { ($0.resource, WatchHub<JSONValue>()) })
 
     /// The kinds this registry holds, in the order they come back at a start.
-    public static let kinds: [any StoredObject.Type] = [ConfigMap.self, Secret.self, PodDisruptionBudget.self, PriorityClass.self]
+    public static let kinds: [any StoredObject.Type] = [ConfigMap.self, Secret.self, PodDisruptionBudget.self, PriorityClass.self,
+                                                        ServiceAccount.self]
 
     public init(store: ObjectStore, catalog: ConfigDataCatalog, scheduling: SchedulingCatalog = SchedulingCatalog(),
-                onChange: @escaping @Sendable (Change) -> Void) {
+                accounts: ServiceAccountCatalog = ServiceAccountCatalog(), onChange: @escaping @Sendable (Change) -> Void) {
         self.store = store
         self.catalog = catalog
         self.scheduling = scheduling
+        self.accounts = accounts
         self.onChange = onChange
+        accounts.onDefaultWanted { [weak self] namespace in
+            Task { await self?.makeDefaultServiceAccount(namespace: namespace) }
+        }
     }
 
     /// Brings back what an earlier podd stored; returns how many, and the entries it could
@@ -61,7 +68,16 @@ public actor ObjectRegistry {
             builtIn.metadata.resourceVersion = nextVersion(PriorityClass.self)
             put(builtIn)
         }
+        makeDefaultServiceAccount(namespace: "default")
         return (count, errors)
+    }
+
+    /// The ServiceAccount controller's part: each namespace that is used has a `default`
+    /// account, made again when deleted. A failure to store it (a full disk) leaves it to the
+    /// next use of the namespace; admission takes it as there meanwhile.
+    public func makeDefaultServiceAccount(namespace: String) {
+        guard get(ServiceAccount.self, namespace: namespace, name: ServiceAccount.defaultName) == nil else { return }
+        _ = try? create(ServiceAccount.defaultAccount(namespace: namespace))
     }
 
     // MARK: - Reads
@@ -107,6 +123,7 @@ public actor ObjectRegistry {
         try save(object)
         put(object)
         changed("ADDED", object, previous: nil)
+        if T.namespaced { makeDefaultServiceAccount(namespace: object.metadata.namespace) }
         return object
     }
 
@@ -178,8 +195,10 @@ public actor ObjectRegistry {
         objects[T.resource]?["\(namespace)/\(name)"] = nil
         if let data = T.self as? any ConfigDataObject.Type { unpublish(data, key: "\(namespace)/\(name)") }
         scheduling.set(T.self, key: "\(namespace)/\(name)", name: name, nil)
+        if T.self == ServiceAccount.self { accounts.set(key: "\(namespace)/\(name)", nil) }
         object.metadata.resourceVersion = nextVersion(T.self)
         changed("DELETED", object, previous: old)
+        if T.self == ServiceAccount.self && name == ServiceAccount.defaultName { makeDefaultServiceAccount(namespace: namespace) }
         return object
     }
 
@@ -211,6 +230,7 @@ public actor ObjectRegistry {
         objects[T.resource, default: [:]][object.key] = object
         if let data = object as? any ConfigDataObject { publish(data) }
         scheduling.set(T.self, key: object.key, name: object.metadata.name, object)
+        if let account = object as? ServiceAccount { accounts.set(key: object.key, account) }
     }
 
     /// ConfigMaps and Secrets are what pods read, through the catalog.

@@ -3,7 +3,7 @@ import PodModel
 import PodOS
 
 /// The stored API objects besides pods on disk:
-/// `STATE/configdata/{configmaps,secrets,poddisruptionbudgets}/NAMESPACE/NAME.json`, each
+/// `STATE/configdata/{configmaps,secrets,poddisruptionbudgets,serviceaccounts}/NAMESPACE/NAME.json`, each
 /// written with write-fsync-rename before the API answers, mode 0600 (a Secret's data is only
 /// base64, not encrypted), in directories of mode 0700.
 public struct ObjectStore: Sendable {

@@ -22,6 +22,8 @@ public struct RuntimeContext: Sendable {
     /// PriorityClasses and PodDisruptionBudgets, for the Priority admission of pods
     /// (PodPriority) and preemption.
     public var scheduling = SchedulingCatalog()
+    /// ServiceAccounts, for the ServiceAccount admission of pods.
+    public var accounts = ServiceAccountCatalog()
     /// Called with the pod after each change of it (for watchers and the registry), with the
     /// generation of the controller that reports it and a sequence number that grows with
     /// each call of that controller: calls may arrive out of order (each is its own task), and

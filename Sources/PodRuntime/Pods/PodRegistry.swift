@@ -167,6 +167,23 @@ public actor PodRegistry {
         }
     }
 
+    /// The ServiceAccount admission: the account the pod names must exist in its namespace
+    /// (403 otherwise, in the API server's words), and a pod that lists no imagePullSecrets
+    /// gets the account's. A replacement naming the account it had is not refused if the
+    /// account has gone since (as a running pod keeps one deleted under it).
+    private func withServiceAccount(_ pod: Pod, replacing old: PodSpec? = nil) throws(RuntimeError) -> PodSpec {
+        var spec = pod.spec
+        let (namespace, name) = (pod.metadata.namespace, spec.serviceAccountName)
+        let found = ctx.accounts.admitted(namespace: namespace, name: name)
+        if found == nil, let old, old.serviceAccountName == name { return spec }
+        guard let account = found else {
+            throw .forbidden(kind: "pods", name: pod.metadata.name,
+                             reason: "pods \"\(pod.metadata.name)\" is forbidden: error looking up service account \(namespace)/\(name): serviceaccount \"\(name)\" not found")
+        }
+        if spec.imagePullSecrets.isEmpty { spec.imagePullSecrets = account.imagePullSecrets }
+        return spec
+    }
+
     /// Handlers podd cannot run are refused at admission, naming the field, rather than
     /// accepted and failing forever: exec handlers where exec is not available.
     private func unsupportedHandlers(_ c: Container, path: String) -> [RuntimeError.Cause] {
@@ -196,6 +213,7 @@ public actor PodRegistry {
             throw Self.sourceReserved(pod.metadata.name)
         }
         pod.spec = try prioritized(pod)
+        pod.spec = try withServiceAccount(pod)
         let causes = admissionErrors(pod)
         if !causes.isEmpty { throw .invalid(kind: "pods", name: pod.metadata.name, causes: causes) }
         let now = RuntimeClock.now()
@@ -317,6 +335,7 @@ public actor PodRegistry {
             throw Self.sourceReserved(input.metadata.name)
         }
         input.spec = try prioritized(input, replacing: oldPod.spec)
+        input.spec = try withServiceAccount(input, replacing: oldPod.spec)
         let causes = admissionErrors(input, allowEphemeralContainers: true)
             + SchedulingValidation.gateUpdateErrors(old: oldPod.spec, new: input.spec).map(RuntimeError.Cause.init)
         if !causes.isEmpty { throw .invalid(kind: "pods", name: input.metadata.name, causes: causes) }

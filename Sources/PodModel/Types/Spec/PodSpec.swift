@@ -1,7 +1,7 @@
 /// What a pod runs: its containers and volumes, how it restarts and how it stops.
 ///
-/// Kubernetes fields podd does not implement (service accounts, runtime classes, resource
-/// claims, ...) are refused on decoding with their path, except when they hold the value the
+/// Kubernetes fields podd does not implement (service account tokens, runtime classes,
+/// resource claims, ...) are refused on decoding with their path, except when they hold the value the
 /// API server fills in by default (schedulerName default-scheduler, enableServiceLinks true,
 /// ...), which changes nothing.
 public struct PodSpec: JSONConvertible {
@@ -68,6 +68,9 @@ public struct PodSpec: JSONConvertible {
     /// The kernel's hostname is the pod's FQDN (with a subdomain) rather than its hostname
     /// (PodHostname).
     public var setHostnameAsFQDN: Bool?
+    /// The pod's ServiceAccount, which must exist (`default` by default; the deprecated
+    /// `serviceAccount` is read when this is empty, as the API server reads it).
+    public var serviceAccountName = ServiceAccount.defaultName
 
     /// Kubernetes' default grace period.
     public static let defaultTerminationGracePeriodSeconds: Int64 = 30
@@ -103,8 +106,6 @@ public struct PodSpec: JSONConvertible {
 
     /// Kubernetes PodSpec fields podd does not implement, with the defaults that mean "unset".
     static let unsupportedFields = [
-        "serviceAccountName",
-        "serviceAccount",
         "automountServiceAccountToken",
         "schedulerName",
         "runtimeClassName",
@@ -116,8 +117,6 @@ public struct PodSpec: JSONConvertible {
         "dnsPolicy": "ClusterFirst",
         "schedulerName": "default-scheduler",
         "enableServiceLinks": true,
-        "serviceAccountName": "default",
-        "serviceAccount": "default",
     ]
 
     public init(json: JSONValue, path: FieldPath) throws(ManifestError) {
@@ -154,6 +153,8 @@ public struct PodSpec: JSONConvertible {
         let priority = reader.int32("priority")
         let preemptionPolicy = reader.string("preemptionPolicy")
         let setHostnameAsFQDN = reader.bool("setHostnameAsFQDN")
+        let serviceAccountName = reader.string("serviceAccountName")
+        let deprecatedServiceAccount = reader.string("serviceAccount")
         reader.reject(Self.unsupportedFields, unlessEqual: Self.serverDefaults)
         try reader.finish()
         self.init(
@@ -190,6 +191,12 @@ public struct PodSpec: JSONConvertible {
         self.preemptionPolicy = preemptionPolicy
         self.readinessGates = readinessGates
         self.setHostnameAsFQDN = setHostnameAsFQDN
+        for name in [serviceAccountName, deprecatedServiceAccount] {
+            if let name, !name.isEmpty {
+                self.serviceAccountName = name
+                break
+            }
+        }
     }
 
     public var json: JSONValue {
@@ -226,6 +233,12 @@ public struct PodSpec: JSONConvertible {
         writer.set("preemptionPolicy", preemptionPolicy)
         writer.set("topologySpreadConstraints", list: topologySpreadConstraints)
         writer.set("schedulingGates", list: schedulingGates)
+        // Written beside the deprecated field, as the API server writes both; `default` is
+        // left out, as podd leaves out the other defaults.
+        if serviceAccountName != ServiceAccount.defaultName {
+            writer.set("serviceAccountName", .string(serviceAccountName))
+            writer.set("serviceAccount", .string(serviceAccountName))
+        }
         return writer.json
     }
 }
