@@ -86,9 +86,12 @@ def test_a_pod_must_name_an_account_that_exists_and_gets_its_pull_secrets(podd):
 
 def test_kubectl_and_podctl_create_list_describe_and_delete_accounts(podd, kubectl, tmp_path):
     d = podd
-    # kubectl create sends a protobuf body.
+    # kubectl create sends a protobuf body; podctl's generator makes what kubectl's does.
     out = kubectl.run("create", "serviceaccount", "deployer").stdout
     assert out.strip() == "serviceaccount/deployer created"
+    generated = d.podctl("create", "serviceaccount", "ci", "--dry-run=client", "-o", "yaml").stdout
+    assert generated == kubectl.run("create", "serviceaccount", "ci", "--dry-run=client", "-o", "yaml").stdout
+    assert d.podctl("create", "sa", "ci").stdout.strip() == "serviceaccount/ci created"
     manifest = tmp_path / "sa.yaml"
     manifest.write_text("apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: puller\n  labels: {team: a}\n"
                         "imagePullSecrets: [{name: regcred}]\nsecrets: [{name: mounted}]\n")
@@ -96,7 +99,7 @@ def test_kubectl_and_podctl_create_list_describe_and_delete_accounts(podd, kubec
     assert d.request("POST", "/api/v1/namespaces/default/secrets",
                      {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "mounted"}}).status == 201
     rows = [line.split()[:2] for line in kubectl.run("get", "sa").stdout.splitlines()]
-    assert rows == [["NAME", "SECRETS"], ["default", "0"], ["deployer", "0"], ["puller", "1"]], rows
+    assert rows == [["NAME", "SECRETS"], ["ci", "0"], ["default", "0"], ["deployer", "0"], ["puller", "1"]], rows
     podctl_rows = [line.split()[:2] for line in d.podctl("get", "serviceaccounts").stdout.splitlines()]
     assert podctl_rows == rows
     # kubectl's describer, byte for byte: a secret the namespace lacks is "(not found)".

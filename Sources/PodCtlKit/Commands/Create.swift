@@ -3,10 +3,10 @@ import Glibc
 import PodModel
 
 extension Podctl {
-    /// `podctl create configmap|secret ...`: kubectl's generators for config objects.
+    /// `podctl create configmap|secret|serviceaccount ...`: kubectl's generators for those objects.
     public struct Create: ParsableCommand {
         public static let configuration = CommandConfiguration(
-            abstract: "Create a configmap or a secret from literals, files or env files.",
+            abstract: "Create a configmap or a secret from literals, files or env files, or a serviceaccount.",
             discussion: """
                 Examples:
                   podctl create configmap app --from-literal mode=fast --from-file app.conf
@@ -14,8 +14,9 @@ extension Podctl {
                   podctl create secret tls web --cert tls.crt --key tls.key
                   podctl create secret docker-registry pull --docker-server registry.example --docker-username u --docker-password p
                   podctl create configmap app --from-env-file app.env --dry-run=client -o yaml
+                  podctl create serviceaccount builder
                 """,
-            subcommands: [CreateConfigMap.self, CreateSecret.self]
+            subcommands: [CreateConfigMap.self, CreateSecret.self, CreateServiceAccount.self]
         )
 
         public init() {}
