@@ -192,7 +192,10 @@ final class IdleConnections: Sendable {
 }
 
 /// The whole of a connection over the limit: the 429 Status, written as soon as the
-/// connection is up, then the close. Nothing is read from it.
+/// connection is up, then the close. What the client sends is read and dropped until it
+/// closes, for half a second at most: closed at once, a client still writing its request got
+/// EPIPE (a reset over TCP) instead of the answer, as Go's server avoids with its
+/// closeWriteAndWait.
 final class ConnectionRefusal: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = ByteBuffer
 
@@ -223,8 +226,15 @@ final class ConnectionRefusal: ChannelInboundHandler, @unchecked Sendable {
         guard !sent else { return }
         sent = true
         let channel = context.channel
-        context.writeAndFlush(NIOAny(ByteBuffer(bytes: response))).whenComplete { _ in channel.close(promise: nil) }
+        context.writeAndFlush(NIOAny(ByteBuffer(bytes: response))).whenComplete { _ in
+            // The answer is complete (EOF after it); the client's end of the read closes the
+            // channel (no remote half-closure), or the linger's end does.
+            channel.close(mode: .output, promise: nil)
+            channel.eventLoop.scheduleTask(in: Self.linger) { channel.close(promise: nil) }
+        }
     }
+
+    static let linger = TimeAmount.milliseconds(500)
 }
 
 /// On the listening channel: stops accepting while podd holds `limit` connections, served

@@ -337,6 +337,14 @@ def test_idle_connections_at_the_limit_make_room_for_new_clients(make_podd):
     busy = [busy_connection(d) for _ in range(16)]
     time.sleep(0.3)
     assert d.get("/healthz").status == 429
+    # A client that sends its request after the 429 was written still reads the 429: the
+    # refusal keeps reading until the client closes (closed at once, its write failed with
+    # EPIPE and it never saw the answer).
+    late = raw_connection(d)
+    time.sleep(0.2)
+    late.sendall(b"GET /healthz HTTP/1.1\r\nHost: podd\r\n\r\n")
+    assert read_until_closed(late).startswith(b"HTTP/1.1 429 Too Many Requests\r\n")
+    late.close()
     for s in busy:
         s.close()
 
