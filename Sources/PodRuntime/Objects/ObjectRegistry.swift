@@ -4,14 +4,14 @@ import PodModel
 import PodOS
 
 /// The API objects podd holds besides pods (ConfigMaps, Secrets, PodDisruptionBudgets,
-/// PriorityClasses, ServiceAccounts), by kind, namespace ("" for a cluster-scoped kind) and name: create,
-/// replace, update (PATCH), get, list, delete, watch. Each write is validated as the API
-/// server does, stored (write-fsync-rename) before the answer, published to the catalogs read
-/// without a hop to this actor (`catalog`: ConfigMaps and Secrets for pods; `scheduling`:
-/// PriorityClasses and budgets for admission and preemption; `accounts`: ServiceAccounts for
-/// admission), and announced through
-/// `changed`, the one place changes leave this registry (watchers, and whoever acts on the
-/// object: the pods whose volumes use it, the disruption controller).
+/// PriorityClasses, ServiceAccounts), by kind, namespace ("" for a cluster-scoped kind) and
+/// name: create, replace, update (PATCH), get, list, delete, watch. Each write is validated as
+/// the API server does, stored (write-fsync-rename) before the answer, published to the
+/// catalogs read without a hop to this actor (`catalog`: ConfigMaps and Secrets for pods;
+/// `scheduling`: PriorityClasses and budgets for admission and preemption; `accounts`:
+/// ServiceAccounts for admission), and announced through `changed`, the one place changes
+/// leave this registry (watchers, and whoever acts on the object: the pods whose volumes use
+/// it, the disruption controller).
 public actor ObjectRegistry {
     /// A change of one object, for the pods that use it.
     public struct Change: Sendable {
