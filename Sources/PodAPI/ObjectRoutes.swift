@@ -149,6 +149,8 @@ struct ObjectRoutes<T: StoredObject> {
             deleted = try await registry.delete(T.self, namespace: namespace, name: name, preconditions: options.preconditions,
                                                 dryRun: options.dryRun)
         } catch { throw Self.status(error) }
+        // Held by its finalizers: the object as it now is (marked), as the API server answers.
+        if deleted.metadata.deletionTimestamp != nil { return PodAPIHandler.json(200, deleted.json) }
         return PodAPIHandler.json(200, .object(JSONObject([
             ("kind", "Status"), ("apiVersion", "v1"), ("metadata", .object(JSONObject())), ("status", "Success"),
             ("details", .object(JSONObject([("name", .string(name)), ("kind", .string(T.resource)),

@@ -306,7 +306,7 @@ import Testing
         let error = try #require(Fixture.decodingError("""
             apiVersion: v1
             kind: Pod
-            metadata: {name: web, generateName: web-, finalizers: [x]}
+            metadata: {name: web, generateName: web-, ownerReferences: [{apiVersion: v1, kind: Pod, name: x, uid: "1"}]}
             spec:
               nodeName: node-1
               hostNetwork: true
@@ -331,11 +331,11 @@ import Testing
         #expect(error.kind == .invalid)
         #expect(error.code == 422)
         #expect(error.causes.map(\.description) == [
-            "metadata.finalizers: Forbidden: not supported by podd",
+            "metadata.ownerReferences: Forbidden: not supported by podd",
             "spec.containers[0].lifecycle.preStop.tcpSocket: Forbidden: not supported by podd",
         ])
         #expect(error.causes.allSatisfy { $0.reason == "FieldValueForbidden" })
-        #expect(error.message.hasPrefix(#"Pod "web" is invalid: [metadata.finalizers: Forbidden: not supported by podd, "#))
+        #expect(error.message.hasPrefix(#"Pod "web" is invalid: [metadata.ownerReferences: Forbidden: not supported by podd, "#))
     }
 
     @Test func reportsValuesOutsideEnumerationsAsKubernetesDoes() throws {

@@ -6,7 +6,8 @@ public enum PodUpdate: Sendable, Equatable {
     /// Nothing the pod is made of changed (the same object sent again): keep it as it is,
     /// with its resourceVersion.
     case unchanged
-    /// Labels or annotations changed, nothing the containers run from: update in place.
+    /// Labels, annotations or finalizers changed, nothing the containers run from: update in
+    /// place.
     case metadataOnly
     /// The spec changed, or an annotation read when the pod's state machine is made (the
     /// restart scope): stop the containers and start them again from the new version.
@@ -23,7 +24,8 @@ public enum PodUpdate: Sendable, Equatable {
         for key in restartingAnnotations where old.metadata.annotations[key] != new.metadata.annotations[key] {
             return .restart
         }
-        if old.metadata.labels != new.metadata.labels || old.metadata.annotations != new.metadata.annotations {
+        if old.metadata.labels != new.metadata.labels || old.metadata.annotations != new.metadata.annotations
+            || old.metadata.finalizers != new.metadata.finalizers {
             return .metadataOnly
         }
         return .unchanged

@@ -90,6 +90,7 @@ public enum PodValidation {
         }
         errors += labelErrors(metadata.labels, path: path.child("labels"))
         errors += annotationErrors(metadata.annotations, path: path.child("annotations"))
+        errors += finalizerErrors(metadata.finalizers, path: path.child("finalizers"))
         if let scope = metadata.annotations[PodAnnotations.restartScope],
             scope != PodAnnotations.restartScopePod, scope != PodAnnotations.restartScopeContainer
         {
@@ -97,6 +98,33 @@ public enum PodValidation {
                                         supported: [PodAnnotations.restartScopePod, PodAnnotations.restartScopeContainer]))
         }
         return errors
+    }
+
+    /// ValidateFinalizers: qualified names, or one of the standard names without a domain;
+    /// not both of the garbage collector's (orphan and foregroundDeletion).
+    static func finalizerErrors(_ finalizers: [String], path: FieldPath) -> [FieldError] {
+        var errors: [FieldError] = []
+        for name in finalizers {
+            let problems = NameRules.qualifiedNameErrors(name)
+            errors += problems.map { FieldError.invalid(path, .string(name), $0) }
+            if problems.isEmpty, !name.contains("/"), !ObjectMeta.standardFinalizers.contains(name) {
+                errors.append(.invalid(path, .string(name), "name is neither a standard finalizer name nor is it fully qualified"))
+            }
+        }
+        if finalizers.contains("orphan") && finalizers.contains("foregroundDeletion") {
+            errors.append(.invalid(path, .array(finalizers.map { .string($0) }), "finalizer orphan and foregroundDeletion cannot be both set"))
+        }
+        return errors
+    }
+
+    /// ValidateNoNewFinalizers: an object being deleted may lose finalizers, never gain one.
+    public static func newFinalizerErrors(_ new: ObjectMeta, old: ObjectMeta) -> [FieldError] {
+        guard old.deletionTimestamp != nil else { return [] }
+        let added = Set(new.finalizers).subtracting(old.finalizers).sorted()
+        guard !added.isEmpty else { return [] }
+        let list = added.map { "\"\($0)\"" }.joined(separator: ", ")
+        return [.forbidden(FieldPath("metadata").child("finalizers"),
+                           "no new finalizers can be added if the object is being deleted, found new finalizers []string{\(list)}")]
     }
 
     /// A map of labels (metadata.labels, spec.nodeSelector), as ValidateLabels checks it:

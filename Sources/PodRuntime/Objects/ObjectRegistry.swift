@@ -56,6 +56,11 @@ public actor ObjectRegistry {
             let (loaded, failed) = store.loadAll(type)
             errors += failed
             for var object in loaded {
+                // Deleted, and no finalizer holds it (podd stopped before it went): it goes.
+                if object.metadata.deletionTimestamp != nil && !object.metadata.holdsDeletion {
+                    try? store.remove(T.self, namespace: object.metadata.namespace, name: object.metadata.name)
+                    continue
+                }
                 object.metadata.resourceVersion = nextVersion(T.self)
                 put(object)
                 count += 1
@@ -161,19 +166,24 @@ public actor ObjectRegistry {
         object.metadata.uid = old.metadata.uid
         object.metadata.creationTimestamp = old.metadata.creationTimestamp
         object.metadata.resourceVersion = old.metadata.resourceVersion
-        object.metadata.deletionTimestamp = nil
-        object.metadata.deletionGracePeriodSeconds = nil
+        // A deletion is the server's: kept as it was (a client can neither set nor undo it).
+        object.metadata.deletionTimestamp = old.metadata.deletionTimestamp
+        object.metadata.deletionGracePeriodSeconds = old.metadata.deletionGracePeriodSeconds
         if status {
             // The status subresource: only the status changes (its owner is a controller).
             object = T.withStatus(of: object, on: old)
         } else {
             T.prepareForUpdate(&object, old: old)
         }
-        let errors = T.validate(object, old: old)
+        let errors = T.validate(object, old: old) + PodValidation.newFinalizerErrors(object.metadata, old: old.metadata)
         if !errors.isEmpty { throw .runtime(.invalid(kind: T.resource, name: name, causes: errors.map(RuntimeError.Cause.init))) }
         do { try admit(object) } catch { throw .runtime(error) }
         // An update that changes nothing is no change, as in Kubernetes: same resourceVersion.
         if object == old || dryRun { return object == old ? old : object }
+        // The last finalizer of a deleted object removed: the object goes.
+        if object.metadata.deletionTimestamp != nil && !object.metadata.holdsDeletion {
+            do { return try remove(object, old: old) } catch { throw .runtime(error) }
+        }
         object.metadata.resourceVersion = nextVersion(T.self)
         do { try save(object) } catch { throw .runtime(error) }
         put(object)
@@ -182,13 +192,31 @@ public actor ObjectRegistry {
     }
 
     /// Deletes an object at once (ConfigMaps and Secrets have no graceful deletion); returns it.
+    /// One a finalizer holds is marked instead (deletionTimestamp, grace 0) and stays until its
+    /// last finalizer is removed, as the API server keeps it.
     public func delete<T: StoredObject>(_ type: T.Type, namespace: String, name: String, preconditions: DeletePreconditions = .init(),
                                             dryRun: Bool = false) throws(RuntimeError) -> T {
-        guard var object = get(T.self, namespace: namespace, name: name) else { throw .notFound(kind: T.resource, name: name) }
+        guard let object = get(T.self, namespace: namespace, name: name) else { throw .notFound(kind: T.resource, name: name) }
         if isBuiltIn(object) { throw Self.builtInRefusal(object) }
         try preconditions.check(resource: T.resource, name: name, uid: object.metadata.uid, resourceVersion: object.metadata.resourceVersion)
-        let old = object
         if dryRun { return object }
+        guard object.metadata.holdsDeletion else { return try remove(object, old: object) }
+        var marked = object
+        marked.metadata = object.metadata.markedForDeletion(at: RuntimeClock.now())
+        guard marked != object else { return object }
+        marked.metadata.resourceVersion = nextVersion(T.self)
+        try save(marked)
+        put(marked)
+        changed("MODIFIED", marked, previous: object)
+        return marked
+    }
+
+    /// Removes an object from the store and the catalogs, announced DELETED; the `default`
+    /// ServiceAccount is made again.
+    @discardableResult
+    private func remove<T: StoredObject>(_ input: T, old: T) throws(RuntimeError) -> T {
+        var object = input
+        let (namespace, name) = (object.metadata.namespace, object.metadata.name)
         do { try store.remove(T.self, namespace: namespace, name: name) } catch {
             throw .insufficientStorage(what: "cannot delete \(T.resource) \"\(name)\"", reason: "\(error)")
         }

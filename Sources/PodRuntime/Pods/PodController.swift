@@ -107,6 +107,11 @@ public actor PodController {
     private(set) var gone = false
     /// Set once everything of the pod is gone from the machine (after `gone`).
     private var tornDownDone = false
+    /// Deleted and torn down, but held by its finalizers: only its stored object is left,
+    /// until an update removes the last of them (`updateMetadata`).
+    private(set) var finalizing = false
+    /// The teardown of a deleted pod kept its stored object, for the finalizers it had then.
+    private var objectKept = false
     /// The pod's network namespace, for probes and hooks that connect to the pod.
     var netns: NetworkNamespace?
     /// Probe loops of each container's current run.
@@ -817,6 +822,11 @@ public actor PodController {
                                             terminalPhase: &terminalPhase, now: RuntimeClock.now(), external: externalConditions)
         p.status = status
         (p.status.podIP, p.status.hostIP) = networkAddresses()
+        // Deleted and stopped, held by its finalizers: terminal, as kubelet makes such a pod,
+        // Succeeded when every app container exited 0, else Failed.
+        if finalizing && p.status.phase != .succeeded && p.status.phase != .failed {
+            p.status.phase = p.status.containerStatuses.allSatisfy { $0.state.terminated?.exitCode == 0 } ? .succeeded : .failed
+        }
         return p
     }
 
@@ -860,6 +870,13 @@ public actor PodController {
     @discardableResult
     public func updateMetadata(_ metadata: ObjectMeta) -> (pod: Pod, sequence: Int) {
         pod.metadata = metadata
+        if finalizing {
+            // Nothing runs any more: the object alone changes, and goes with its last finalizer.
+            announce("MODIFIED", current())
+            let result = (current(), publishedSequence)
+            if !pod.metadata.holdsDeletion { removeFinalizedPod() }
+            return result
+        }
         giveUpChained()
         metadataChanged()
         publish()
@@ -994,6 +1011,8 @@ public actor PodController {
             // takes it as the deadline, never cuts the grace period short.
             marked.metadata.deletionTimestamp = Timestamp(seconds: deadline.seconds + (deadline.nanoseconds > 0 ? 1 : 0))
             marked.metadata.deletionGracePeriodSeconds = grace
+            // The garbage collector's finalizers are done at once: podd's pods have no dependents.
+            marked.metadata.finalizers.removeAll { ObjectMeta.collectorFinalizers.contains($0) }
         }
         return (marked, deadline)
     }
@@ -1021,6 +1040,9 @@ public actor PodController {
         let dirs = keepState ? [layout.stateDirectory + "/containers"] : [layout.logDirectory]
         let runDirectory = layout.runDirectory
         let (store, logger, uid, keepState) = (context.store, context.logger, self.uid, self.keepState)
+        // A deleted pod its finalizers hold keeps its stored object (tornDown).
+        objectKept = !keepState && pod.metadata.deletionTimestamp != nil && pod.metadata.holdsDeletion
+        let keepObject = keepState || objectKept
         let groups = context.cgroups
         let (network, names, podKey) = (context.network, context.podNames, "\(pod.metadata.namespace)/\(pod.metadata.name)")
         // Shutting the monitor down waits for it (and for the cgroup to empty), and removing
@@ -1049,7 +1071,7 @@ public actor PodController {
                     for dir in dirs {
                         do { try FileSystem.removeTree(dir) } catch { logger.error("removing \(dir): \(error)") }
                     }
-                    if !keepState {
+                    if !keepObject {
                         do { try store.remove(uid: uid) } catch { logger.error("removing pod state \(uid): \(error)") }
                     }
                     // The cgroups after the files (and also when the monitor died while the
@@ -1082,9 +1104,29 @@ public actor PodController {
         // A replaced spec keeps the pod (and its uid): its events stay. Those of a deleted pod
         // go after an hour, as the API server's event TTL has it.
         if !keepState { Task { try? await Task.sleep(for: .seconds(3600)); await events.forget(uid: uid) } }
-        announce("DELETED", current())
         goneWaiters.forEach { $0.resume() }
         goneWaiters = []
+        if objectKept {
+            // Its finalizers hold it (or were removed while it was torn down, its object
+            // kept): it stays as an object until the last one goes.
+            finalizing = true
+            if pod.metadata.holdsDeletion {
+                announce("MODIFIED", current())
+                return
+            }
+            removeFinalizedPod()
+            return
+        }
+        announce("DELETED", current())
+    }
+
+    /// The last finalizer of a deleted, torn-down pod is gone: its stored object goes, and
+    /// the pod with it.
+    private func removeFinalizedPod() {
+        guard finalizing else { return }
+        finalizing = false
+        do { try context.store.remove(uid: uid) } catch { context.logger.error("removing pod state \(uid): \(error)") }
+        announce("DELETED", current())
     }
 }
 

@@ -317,10 +317,6 @@ public actor PodRegistry {
             throw .conflict(kind: "pods", name: input.metadata.name,
                             reason: "Operation cannot be fulfilled on pods \"\(input.metadata.name)\": the UID in the object (\(uid)) does not match the pod's (\(oldPod.metadata.uid ?? ""))")
         }
-        if oldPod.metadata.deletionTimestamp != nil {
-            throw .conflict(kind: "pods", name: input.metadata.name,
-                            reason: "pod \"\(input.metadata.name)\" is terminating; wait for it to go, then create it again")
-        }
         // Optimistic concurrency, as the API server does it, checked here only: a new version
         // that names the version it was made from (a PUT of what was read, a patch applied
         // to the pod as stored, or one that sets it) is refused once the pod has changed since.
@@ -338,12 +334,14 @@ public actor PodRegistry {
         input.spec = try withServiceAccount(input, replacing: oldPod.spec)
         let causes = admissionErrors(input, allowEphemeralContainers: true)
             + SchedulingValidation.gateUpdateErrors(old: oldPod.spec, new: input.spec).map(RuntimeError.Cause.init)
+            + PodValidation.newFinalizerErrors(input.metadata, old: oldPod.metadata).map(RuntimeError.Cause.init)
         if !causes.isEmpty { throw .invalid(kind: "pods", name: input.metadata.name, causes: causes) }
         var pod = input
         pod.metadata.uid = oldPod.metadata.uid
         pod.metadata.creationTimestamp = oldPod.metadata.creationTimestamp
-        pod.metadata.deletionTimestamp = nil
-        pod.metadata.deletionGracePeriodSeconds = nil
+        // A deletion is the server's: kept as it is (a client can neither set nor undo it).
+        pod.metadata.deletionTimestamp = oldPod.metadata.deletionTimestamp
+        pod.metadata.deletionGracePeriodSeconds = oldPod.metadata.deletionGracePeriodSeconds
         pod.status = PodStatus()
         pod.spec = ImagePullPolicyDefaults.applied(to: pod.spec)
         // A bound pod stays bound (the scheduler never places a pod twice) while its node still
@@ -359,6 +357,12 @@ public actor PodRegistry {
             change = PodUpdate.classify(old: oldPod, new: pod)
         }
         if change == .unchanged { return oldPod }
+        // A pod being deleted takes changes of its metadata only (a finalizer removed, a
+        // label), as the API server's.
+        if change == .restart && oldPod.metadata.deletionTimestamp != nil {
+            throw .conflict(kind: "pods", name: input.metadata.name,
+                            reason: "pod \"\(input.metadata.name)\" is terminating; wait for it to go, then create it again")
+        }
         if dryRun {
             pod.status = oldPod.status
             pod.metadata.resourceVersion = oldPod.metadata.resourceVersion

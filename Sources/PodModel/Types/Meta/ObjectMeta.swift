@@ -2,8 +2,9 @@
 ///
 /// Server-set fields (uid, resourceVersion, creationTimestamp, ...) are read and kept, so that
 /// `podctl get pod x -o yaml | podctl apply -f -` round-trips. `managedFields` and `selfLink`
-/// are accepted and dropped (podd does not track field managers); `ownerReferences` and
-/// `finalizers` are refused as not supported. `generateName` is kept, and a create without a
+/// are accepted and dropped (podd does not track field managers); `ownerReferences` are
+/// refused as not supported. `finalizers` hold a deleted object (a pod once its containers
+/// have stopped) until they are all removed. `generateName` is kept, and a create without a
 /// name takes it plus five random characters (`generatedName()`), as the API server does.
 public struct ObjectMeta: JSONConvertible {
     public var name: String
@@ -19,6 +20,8 @@ public struct ObjectMeta: JSONConvertible {
     public var deletionGracePeriodSeconds: Int64?
     public var labels: [String: String]
     public var annotations: [String: String]
+    /// What must be done before a deleted object goes, each removed by whoever did it.
+    public var finalizers: [String] = []
 
     /// The namespace a manifest without one lands in.
     public static let defaultNamespace = "default"
@@ -63,8 +66,9 @@ public struct ObjectMeta: JSONConvertible {
         let deletionGracePeriodSeconds = reader.int64("deletionGracePeriodSeconds")
         let labels = reader.stringMap("labels")
         let annotations = reader.stringMap("annotations")
+        let finalizers = reader.strings("finalizers")
         reader.ignore(["managedFields", "selfLink"])
-        reader.reject(["ownerReferences", "finalizers"])
+        reader.reject(["ownerReferences"])
         try reader.finish()
         self.init(
             name: name,
@@ -79,6 +83,7 @@ public struct ObjectMeta: JSONConvertible {
             labels: labels,
             annotations: annotations
         )
+        self.finalizers = finalizers
     }
 
     public var json: JSONValue {
@@ -94,7 +99,33 @@ public struct ObjectMeta: JSONConvertible {
         writer.set("deletionGracePeriodSeconds", deletionGracePeriodSeconds)
         writer.set("labels", map: labels)
         writer.set("annotations", map: annotations)
+        writer.set("finalizers", strings: finalizers)
         return writer.json
+    }
+}
+
+// MARK: - Finalizers
+
+extension ObjectMeta {
+    /// The garbage collector's finalizers: it removes them once an object's dependents are
+    /// orphaned or deleted, at once when there are none, as podd's objects never have.
+    public static let collectorFinalizers: Set<String> = ["orphan", "foregroundDeletion"]
+    /// The finalizer names that need no domain (metadata.finalizers: also `kubernetes`).
+    static let standardFinalizers: Set<String> = ["kubernetes", "orphan", "foregroundDeletion"]
+
+    /// Whether a finalizer still holds the object once it is deleted.
+    public var holdsDeletion: Bool { finalizers.contains { !Self.collectorFinalizers.contains($0) } }
+
+    /// The object marked for deletion at `now` as the API server marks one its finalizers
+    /// hold (grace 0), the collector's finalizers done.
+    public func markedForDeletion(at now: Timestamp) -> ObjectMeta {
+        var marked = self
+        if marked.deletionTimestamp == nil {
+            marked.deletionTimestamp = now
+            marked.deletionGracePeriodSeconds = 0
+        }
+        marked.finalizers.removeAll { Self.collectorFinalizers.contains($0) }
+        return marked
     }
 }
 
