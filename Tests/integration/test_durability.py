@@ -356,7 +356,10 @@ def test_prestop_runs_once_when_podd_is_killed_during_a_deletion(podd):
     podd.create(m)
     podd.wait_running("once")
     podd.request("DELETE", "/api/v1/namespaces/default/pods/once")
-    wait_for(lambda: (out / "prestop").exists(), timeout=20, what="the preStop hook to run")
+    # Its line written, not just its file made: killed between the two, the hook's shell
+    # would leave an empty file, which the next podd rightly does not fill.
+    wait_for(lambda: (out / "prestop").exists() and (out / "prestop").read_text() == "ran\n", timeout=20,
+             what="the preStop hook to run")
     restart(podd, signal.SIGKILL)
     podd.wait_gone("once", timeout=40)
     assert (out / "prestop").read_text() == "ran\n"

@@ -46,7 +46,8 @@ cert = sys.argv[1]
 class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         scheme = "https" if self.server.server_port == 8443 else "http"
-        print(scheme, self.path, self.headers.get("User-Agent"), flush=True)
+        # One write a line: the two servers' threads print side by side.
+        sys.stdout.write(f"{scheme} {self.path} {self.headers.get('User-Agent')}\\n"); sys.stdout.flush()
         if self.path == "/to-tls":
             self.send_response(302); self.send_header("Location", "https://127.0.0.1:8443/healthz")
         else:

@@ -739,11 +739,15 @@ def test_every_reachable_error_matches_the_document(api, podd, tmp_path):
               reason="Invalid")
     api.error("POST", "/apis/podd.io/v1/images", 422, b"x" * 1024, {"Content-Type": "application/x-tar"})
 
-    # 409 on a terminating pod (it ignores SIGTERM, so it stays terminating for the grace period).
+    # 409 on a terminating pod's spec (it ignores SIGTERM, so it stays terminating for the grace
+    # period); its metadata may still change, as on Kubernetes.
     api.call("DELETE", f"{ns}/pods/ok?gracePeriodSeconds=20", expect=200)
     terminating = podd.pod("ok")
     assert terminating["metadata"]["deletionTimestamp"]
     terminating["metadata"]["labels"] = {"late": "yes"}
+    api.call("PUT", f"{ns}/pods/ok", terminating, expect=200)
+    terminating = podd.pod("ok")
+    terminating["spec"]["containers"][0]["command"] = ["sh", "-c", "sleep 1"]
     api.error("PUT", f"{ns}/pods/ok", 409, terminating, reason="Conflict", text="terminating")
     api.call("GET", f"{ns}/pods/ok", expect=200)   # shown until gone
     api.call("DELETE", f"{ns}/pods/ok?gracePeriodSeconds=0", expect=200)
