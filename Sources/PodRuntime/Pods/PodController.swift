@@ -1104,20 +1104,16 @@ public actor PodController {
         // A replaced spec keeps the pod (and its uid): its events stay. Those of a deleted pod
         // go after an hour, as the API server's event TTL has it.
         if !keepState { Task { try? await Task.sleep(for: .seconds(3600)); await events.forget(uid: uid) } }
+        if objectKept {
+            // Its finalizers hold it: it stays as an object until the last one goes (at once
+            // when they were removed while it was torn down, its object kept).
+            finalizing = true
+            if pod.metadata.holdsDeletion { announce("MODIFIED", current()) } else { removeFinalizedPod() }
+        } else {
+            announce("DELETED", current())
+        }
         goneWaiters.forEach { $0.resume() }
         goneWaiters = []
-        if objectKept {
-            // Its finalizers hold it (or were removed while it was torn down, its object
-            // kept): it stays as an object until the last one goes.
-            finalizing = true
-            if pod.metadata.holdsDeletion {
-                announce("MODIFIED", current())
-                return
-            }
-            removeFinalizedPod()
-            return
-        }
-        announce("DELETED", current())
     }
 
     /// The last finalizer of a deleted, torn-down pod is gone: its stored object goes, and
