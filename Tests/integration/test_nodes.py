@@ -2,9 +2,11 @@
 nodes` and `kubectl describe node` work (the server had no such resource). Its name, labels,
 capacity and conditions are the machine's, read when asked: DiskPressure goes True when the
 state dir's disk is nearly full, as kubelet's default threshold (nodefs.available < 10%) says."""
+import calendar
 import json
 import os
 import socket
+import time
 
 from harness import pod_manifest, wait_for
 from kubectl_fixture import kubectl  # noqa: F401  (fixture)
@@ -248,12 +250,21 @@ def test_taints_keep_pods_off_and_noexecute_evicts_them(make_podd, busybox_tar):
     target = next(c for c in marked["status"]["conditions"] if c["type"] == "DisruptionTarget")
     assert (target["reason"], target["message"]) == ("DeletionByTaintManager", "Taint manager: deleting due to NoExecute taint")
     wait_for(lambda: d.pod("plain") is None and d.pod("gpu-job") is None, what="the intolerant pods gone")
-    assert d.pod("brief")["metadata"].get("deletionTimestamp") is None
     wait_for(lambda: d.pod("brief") is None, timeout=15, what="brief gone after its tolerationSeconds")
     assert d.pod("forever")["metadata"].get("deletionTimestamp") is None
     events = d.get("/api/v1/namespaces/default/events").json()["items"]
-    marks = {e["involvedObject"]["name"] for e in events if e["reason"] == "TaintManagerEviction" and e["message"].startswith("Marking for deletion Pod default/")}
-    assert marks == {"plain", "gpu-job", "brief"}, marks
+    marking = {e["involvedObject"]["name"]: e for e in events
+               if e["reason"] == "TaintManagerEviction" and e["message"].startswith("Marking for deletion Pod default/")}
+    assert set(marking) == {"plain", "gpu-job", "brief"}, marking
+    # brief was marked once its 2 s of toleration had passed since the taint came, not at once
+    # (read from the times, not from a race with the other pods' deletion).
+    def seconds(text):
+        whole, _, fraction = text.rstrip("Z").partition(".")
+        return calendar.timegm(time.strptime(whole, "%Y-%m-%dT%H:%M:%S")) + float("0." + (fraction or "0"))
+    def marked_at(e):
+        return seconds(e.get("eventTime") or e["firstTimestamp"])
+    assert marked_at(marking["brief"]) - seconds(added["timeAdded"]) >= 2, (marking["brief"], added)
+    assert marked_at(marking["plain"]) - seconds(added["timeAdded"]) < 2, (marking["plain"], added)
 
     # A pod tolerating it for a while, then the taint goes first: the deletion is cancelled.
     slow = pod_manifest("slow", [("app", "sleep 3600")], terminationGracePeriodSeconds=0,
