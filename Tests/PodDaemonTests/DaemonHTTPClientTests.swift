@@ -120,10 +120,10 @@ struct ProbeTargetTests {
     }
 
     @Test func dialErrorsAreWordedAsGosNetDial() {
-        #expect("\(DialError(address: "10.88.0.5:8080", code: ECONNREFUSED))" == "dial tcp 10.88.0.5:8080: connect: connection refused")
-        #expect("\(DialError(address: "[fd00::5]:80", code: EHOSTUNREACH))" == "dial tcp [fd00::5]:80: connect: no route to host")
-        #expect("\(DialError(address: "10.88.0.5:8080", code: ETIMEDOUT))" == "dial tcp 10.88.0.5:8080: i/o timeout")
-        #expect("\(DialError(unknownHost: "web.invalid"))" == "dial tcp: lookup web.invalid: no such host")
+        #expect("\(ProbeDialError.connect(address: "10.88.0.5:8080", code: ECONNREFUSED))" == "dial tcp 10.88.0.5:8080: connect: connection refused")
+        #expect("\(ProbeDialError.connect(address: "[fd00::5]:80", code: EHOSTUNREACH))" == "dial tcp [fd00::5]:80: connect: no route to host")
+        #expect("\(ProbeDialError.connect(address: "10.88.0.5:8080", code: ETIMEDOUT))" == "dial tcp 10.88.0.5:8080: i/o timeout")
+        #expect("\(ProbeDialError.unknownHost("web.invalid"))" == "dial tcp: lookup web.invalid: no such host")
     }
 }
 

@@ -186,28 +186,28 @@ struct ContainerHandlers: Sendable {
     /// A TCP connection made inside the pod's network namespace, on a thread of its own: it
     /// waits on the network, and the thread briefly enters the namespace, which no thread of
     /// the cooperative pool should ever do.
-    private func connectInPod(host: String, port: Int32, timeout: Double) async throws(DialError) -> Int32 {
+    private func connectInPod(host: String, port: Int32, timeout: Double) async throws(ProbeDialError) -> Int32 {
         let netns = self.netns
-        let result: Result<Int32, DialError>
+        let result: Result<Int32, ProbeDialError>
         do {
-            result = try await DetachedThread.value { () -> Result<Int32, DialError> in
+            result = try await DetachedThread.value { () -> Result<Int32, ProbeDialError> in
                 // A name is looked up by the host's resolver and its addresses tried in turn
                 // until one connects, as kubelet's dial does; the first failure is reported.
                 let addresses = Self.addresses(of: host)
-                guard !addresses.isEmpty else { return .failure(DialError(unknownHost: host)) }
+                guard !addresses.isEmpty else { return .failure(.unknownHost(host)) }
                 let deadline = RuntimeClock.monotonic() + timeout
-                var firstFailure: DialError?
+                var firstFailure: ProbeDialError?
                 for ip in addresses {
                     let remaining = max(deadline - RuntimeClock.monotonic(), 0.001)
                     let fd = pod_connect_in_netns(netns.fd, ip, port, Int32(remaining * 1000))
                     if fd >= 0 { return .success(fd) }
-                    if firstFailure == nil { firstFailure = DialError(address: ProbeTarget.joinHostPort(ip, port), code: errno) }
+                    if firstFailure == nil { firstFailure = .connect(address: ProbeTarget.joinHostPort(ip, port), code: errno) }
                     if RuntimeClock.monotonic() >= deadline { break }
                 }
                 return .failure(firstFailure!)
             }
         } catch {
-            throw DialError(address: ProbeTarget.joinHostPort(host, port), code: error.code)
+            throw .connect(address: ProbeTarget.joinHostPort(host, port), code: error.code)
         }
         return try result.get()
     }
@@ -215,9 +215,7 @@ struct ContainerHandlers: Sendable {
     /// `host` itself when it is an address, else the addresses the resolver gives it, in its
     /// order (getaddrinfo: blocks, so only on a thread of its own); none when it has none.
     private static func addresses(of host: String) -> [String] {
-        var v4 = in_addr()
-        var v6 = in6_addr()
-        if inet_pton(AF_INET, host, &v4) == 1 || inet_pton(AF_INET6, host, &v6) == 1 { return [host] }
+        if ProbeTarget.isAddress(host) { return [host] }
         var hints = addrinfo()
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         var list: UnsafeMutablePointer<addrinfo>?
@@ -248,25 +246,17 @@ struct ContainerHandlers: Sendable {
 /// A connection that failed, worded as Go's net.Dial words it in kubelet's probe messages:
 /// `dial tcp 10.88.0.5:8080: connect: connection refused`, `dial tcp ...: i/o timeout`
 /// (the address is the one dialled, a name's looked-up address).
-struct DialError: Error, CustomStringConvertible {
-    var address = ""
-    var code: Int32 = 0
-    /// A name the resolver does not know: `dial tcp: lookup NAME: no such host`.
-    var unknownHost: String?
-
-    init(address: String, code: Int32) {
-        self.address = address
-        self.code = code
-    }
-
-    init(unknownHost: String) { self.unknownHost = unknownHost }
+enum ProbeDialError: Error, CustomStringConvertible {
+    case connect(address: String, code: Int32)
+    /// A name the resolver does not know.
+    case unknownHost(String)
 
     var description: String {
-        if let unknownHost { return "dial tcp: lookup \(unknownHost): no such host" }
-        if code == ETIMEDOUT { return "dial tcp \(address): i/o timeout" }
-        // Go's errno texts are glibc's with a lower-case first letter.
-        let text = String(cString: strerror(code))
-        return "dial tcp \(address): connect: \(text.prefix(1).lowercased() + text.dropFirst())"
+        switch self {
+        case let .unknownHost(name): return "dial tcp: lookup \(name): no such host"
+        case let .connect(address, code) where code == ETIMEDOUT: return "dial tcp \(address): i/o timeout"
+        case let .connect(address, code): return "dial tcp \(address): connect: \(GoErrorText.errno(code))"
+        }
     }
 }
 
@@ -287,10 +277,13 @@ struct ProbeTarget: Sendable, Equatable {
     }
     var url: String { "\(secure ? "https" : "http")://\(hostHeader)\(path)" }
     /// The TLS server name (SNI): the host, unless it is an address, as Go's client sends it.
-    var serverName: String? {
+    var serverName: String? { Self.isAddress(host) ? nil : host }
+
+    /// Whether `host` is an IPv4 or IPv6 address rather than a name.
+    static func isAddress(_ host: String) -> Bool {
         var v4 = in_addr()
         var v6 = in6_addr()
-        return inet_pton(AF_INET, host, &v4) == 1 || inet_pton(AF_INET6, host, &v6) == 1 ? nil : host
+        return inet_pton(AF_INET, host, &v4) == 1 || inet_pton(AF_INET6, host, &v6) == 1
     }
 
     enum Redirect: Equatable {

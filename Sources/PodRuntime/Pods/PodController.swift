@@ -1012,7 +1012,7 @@ public actor PodController {
             marked.metadata.deletionTimestamp = Timestamp(seconds: deadline.seconds + (deadline.nanoseconds > 0 ? 1 : 0))
             marked.metadata.deletionGracePeriodSeconds = grace
             // The garbage collector's finalizers are done at once: podd's pods have no dependents.
-            marked.metadata.finalizers.removeAll { ObjectMeta.collectorFinalizers.contains($0) }
+            marked.metadata.finishCollectorFinalizers()
         }
         return (marked, deadline)
     }

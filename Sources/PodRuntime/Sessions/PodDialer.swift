@@ -33,13 +33,7 @@ public struct PodDialer: Sendable {
         public var ipv6: Int32
 
         public var description: String {
-            "failed to connect to localhost:\(port) inside namespace \"\(podFullName)\", IPv4: dial tcp4 127.0.0.1:\(port): connect: \(Self.text(ipv4)) IPv6 dial tcp6 [::1]:\(port): connect: \(Self.text(ipv6)) "
-        }
-
-        /// As Go's syscall errors read: strerror's text with a lower-case first letter.
-        static func text(_ code: Int32) -> String {
-            let s = String(cString: strerror(code))
-            return s.prefix(1).lowercased() + s.dropFirst()
+            "failed to connect to localhost:\(port) inside namespace \"\(podFullName)\", IPv4: dial tcp4 127.0.0.1:\(port): connect: \(GoErrorText.errno(ipv4)) IPv6 dial tcp6 [::1]:\(port): connect: \(GoErrorText.errno(ipv6)) "
         }
     }
 

@@ -124,8 +124,13 @@ extension ObjectMeta {
             marked.deletionTimestamp = now
             marked.deletionGracePeriodSeconds = 0
         }
-        marked.finalizers.removeAll { Self.collectorFinalizers.contains($0) }
+        marked.finishCollectorFinalizers()
         return marked
+    }
+
+    /// Removes the garbage collector's finalizers, done at once for an object being deleted.
+    public mutating func finishCollectorFinalizers() {
+        finalizers.removeAll { Self.collectorFinalizers.contains($0) }
     }
 }
 
