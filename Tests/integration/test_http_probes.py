@@ -106,3 +106,27 @@ def test_https_probes_and_hooks_skip_certificate_checks(podd, tmp_path):
     assert "https /healthz kube-probe/1.32" in out and "http /to-tls kube-probe/1.32" in out, out
     # The hook ran before its container's probes began.
     assert out.index("https /hook kube-lifecycle/1.32") < out.index("https /healthz kube-probe/1.32"), out
+
+
+def test_a_probe_host_the_resolver_does_not_know_fails_with_gos_message(podd):
+    """A `host` given by name is looked up as Go's dial looks it up; one the resolver does not
+    know fails each probe with Go's words (`.invalid` never resolves, RFC 6761), and podd
+    goes on probing."""
+    probe = {"periodSeconds": 1, "timeoutSeconds": 5}
+    m = pod_manifest("unknown-host", [
+        {"name": "tcp", "command": ["sh", "-c", "exec sleep 100000"],
+         "readinessProbe": {"tcpSocket": {"host": "nosuch.invalid", "port": 80}, **probe}},
+        {"name": "http", "command": ["sh", "-c", "exec sleep 100000"],
+         "readinessProbe": {"httpGet": {"host": "nosuch.invalid", "port": 80, "path": "/"}, **probe}},
+    ], terminationGracePeriodSeconds=0)
+    assert podd.create(m).status == 201
+
+    def messages():
+        events = podd.get("/api/v1/namespaces/default/events").json()["items"]
+        return {e["message"] for e in events if e["reason"] == "Unhealthy"}
+    wait_for(lambda: {"Readiness probe failed: dial tcp: lookup nosuch.invalid: no such host",
+                      'Readiness probe failed: Get "http://nosuch.invalid:80/": dial tcp: lookup nosuch.invalid: no such host'}
+             <= messages(), timeout=60, what="both probes to fail with Go's lookup message")
+    p = podd.pod("unknown-host")
+    assert p["status"]["phase"] == "Running" and not ready(p, "tcp") and not ready(p, "http")
+    assert podd.get("/healthz").status == 200
